@@ -1,0 +1,169 @@
+# vmnet — CNI plugin, IPAM plugin and helper daemon for container VMs.
+# `make help` lists the targets.
+
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+CNI_BINDIR ?= /opt/cni/bin
+SBINDIR    ?= $(PREFIX)/sbin
+DESTDIR    ?=
+B          ?= build
+CC         ?= cc
+CLANG      ?= clang
+
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wmissing-declarations -Wold-style-definition -Wformat=2 -Wpointer-arith \
+        -Wsign-compare -Wvla -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+
+ifneq ($(V),1)
+Q = @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+CORE_SRCS := $(sort $(wildcard netd/core/*.c))
+CNI_SRCS  := $(sort $(wildcard cni/*.c))
+IPAM_SRCS := $(sort $(wildcard ipam/*.c))
+NETD_SRCS := $(sort $(wildcard netd/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+CORE_OBJS := $(call obj,$(CORE_SRCS))
+CNI_OBJS  := $(call obj,$(CNI_SRCS))
+IPAM_OBJS := $(call obj,$(IPAM_SRCS))
+NETD_OBJS := $(call obj,$(NETD_SRCS))
+# Everything but main.o, so unit tests and fuzz targets can link the logic.
+CNI_LIB_OBJS  := $(filter-out %/main.o,$(CNI_OBJS))
+IPAM_LIB_OBJS := $(filter-out %/main.o,$(IPAM_OBJS))
+NETD_LIB_OBJS := $(filter-out %/main.o,$(NETD_OBJS))
+
+BINS := $(B)/vmnet $(B)/vmnet-ipam $(if $(NETD_SRCS),$(B)/netd)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all help deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
+        sanitize clean format format-check analyze
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(TOOL_BINS)
+
+help:
+	@echo 'make              build build/vmnet, build/vmnet-ipam, build/netd and test tools'
+	@echo 'make deps         install the Debian packages for building, tests and the demo (root)'
+	@echo 'make test         unit tests (no root needed)'
+	@echo 'make check        deps + every test: unit, sanitizers, fuzz smoke, integration (root)'
+	@echo 'make demo         deps + a guided run in throwaway namespaces (root)'
+	@echo 'make bench        latency and throughput against the reference plugins (root)'
+	@echo 'make install      install into $$(DESTDIR)$$(CNI_BINDIR) and $$(DESTDIR)$$(SBINDIR)'
+	@echo 'make fuzz         build the libFuzzer targets with clang'
+	@echo 'make SANITIZE=1   build with ASan+UBSan; V=1 shows commands; WERROR=1 for -Werror'
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libvmnet.a: $(CORE_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet.a
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/vmnet-ipam: $(IPAM_OBJS) $(B)/libvmnet.a
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/netd: $(NETD_OBJS) $(B)/libvmnet.a
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(CNI_LIB_OBJS) $(IPAM_LIB_OBJS) $(NETD_LIB_OBJS) $(B)/libvmnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tools/%: $(B)/obj/tests/tools/%.o $(B)/libvmnet.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+unit: $(UNIT_BINS)
+
+# Unit tests need no root.
+test: all unit
+	tests/run.sh --unit $(B)
+
+# Everything, as CI runs it: `sudo make check` on a fresh Debian 12 machine.
+check: deps
+	$(MAKE) all unit
+	$(MAKE) B=$(B)/asan SANITIZE=1 unit $(B)/asan/vmnet $(B)/asan/vmnet-ipam
+	-$(MAKE) fuzz
+	tests/run.sh --all $(B)
+
+integ: all
+	tests/run.sh --integ $(B)
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh $(B)
+
+bench: deps
+	$(MAKE) all
+	tests/bench/run.sh $(B)
+
+# Debian packages for building, testing, the demo and the benchmarks.
+DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+            libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
+            busybox-static iputils-ping socat conntrack jq
+deps:
+	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PKGS) 2>/dev/null | \
+		awk '$$2 != "ii" {print $$1}'; for p in $(DEB_PKGS); do \
+		dpkg-query -W $$p >/dev/null 2>&1 || echo $$p; done); \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -n "$${missing// /}" ]; then \
+		echo "deps: installing $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (sudo make deps)"; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -g -O1 \
+             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) \
+		$(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS)) $(PKG_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(CNI_BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(B)/vmnet $(B)/vmnet-ipam $(DESTDIR)$(CNI_BINDIR)/
+	$(if $(NETD_SRCS),install -m 0755 $(B)/netd $(DESTDIR)$(SBINDIR)/)
+
+uninstall:
+	rm -f $(DESTDIR)$(CNI_BINDIR)/vmnet $(DESTDIR)$(CNI_BINDIR)/vmnet-ipam $(DESTDIR)$(SBINDIR)/netd
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+analyze:
+	$(MAKE) B=$(B)/analyze CFLAGS='-O1 -g -fanalyzer' all
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

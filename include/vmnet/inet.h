@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IPv4 addresses and prefixes in host byte order. IPv6 will get its own
+ * family member in struct vmnet_prefix; callers already go through these
+ * helpers rather than touching the integers.
+ */
+#ifndef VMNET_INET_H
+#define VMNET_INET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#define VMNET_ADDRSTRLEN INET6_ADDRSTRLEN
+#define VMNET_PREFIXSTRLEN (INET6_ADDRSTRLEN + 4)
+
+struct vmnet_prefix {
+	uint32_t addr;	/* host order */
+	uint8_t len;	/* 0..32 */
+};
+
+/* Parse a dotted quad; -EINVAL (and no write) on anything else, including
+ * IPv6 (-EAFNOSUPPORT so callers can say "IPv6 is not supported yet"). */
+int vmnet_ip4_parse(const char *s, uint32_t *ret_addr);
+
+/* Parse "a.b.c.d/len". With @strict, host bits must be zero. A bare
+ * address is accepted only if @allow_bare, and then gets /32. */
+int vmnet_prefix_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix *ret);
+
+/* Format into a caller buffer of VMNET_ADDRSTRLEN / VMNET_PREFIXSTRLEN. */
+const char *vmnet_ip4_fmt(uint32_t addr, char *buf);
+const char *vmnet_prefix_fmt(const struct vmnet_prefix *p, char *buf);
+
+static inline uint32_t vmnet_mask(uint8_t len)
+{
+	return len == 0 ? 0 : (uint32_t)0xffffffffu << (32 - len);
+}
+
+static inline bool vmnet_prefix_contains(const struct vmnet_prefix *p, uint32_t a)
+{
+	return (a & vmnet_mask(p->len)) == (p->addr & vmnet_mask(p->len));
+}
+
+/* MAC addresses: "aa:bb:cc:dd:ee:ff" (case-insensitive). Rejects multicast
+ * and all-zero addresses when @unicast is set. */
+int vmnet_mac_parse(const char *s, bool unicast, uint8_t ret_mac[6]);
+const char *vmnet_mac_fmt(const uint8_t mac[6], char buf[18]);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Names vmnet puts into the kernel. They are how DEL (without a netns),
+ * GC and netd's reconcile recognise what is ours, so they live here only.
+ *
+ * Host-side devices are named <prefix><12 hex digits>, the digits being a
+ * hash of (network, container ID, ifname): DEL finds them with no netns and
+ * no prevResult. Their IFLA_IFALIAS holds "vmnet:<network>/<cid>/<ifname>"
+ * so a hash collision is detected instead of silently sharing a device.
+ */
+#ifndef VMNET_NAMES_H
+#define VMNET_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#define VMNET_NFT_TABLE "vmnet"		/* inet vmnet (and bridge vmnet for L2 rules) */
+#define VMNET_PREFIX_VETH "vmv"		/* host end of the veth (netns wiring) */
+#define VMNET_PREFIX_TAP "vmt"		/* host tap (host wiring) */
+#define VMNET_PREFIX_BRIDGE "vmbr"	/* default bridge name prefix */
+#define VMNET_ALIAS_PREFIX "vmnet:"
+#define VMNET_RTPROT 0xd6		/* rtm_protocol of our routes (214, unassigned) */
+#define VMNET_STATE_DIR "/var/lib/vmnet"
+#define VMNET_IPAM_DIR "/var/lib/cni/networks"
+#define VMNET_NETD_SOCK "/run/vmnet/netd.sock"
+
+/* 64-bit FNV-1a over the NUL-separated strings; stable across versions. */
+uint64_t vmnet_hash(const char *a, const char *b, const char *c);
+
+/* "<prefix><12 hex>" into @buf (IFNAMSIZ). */
+void vmnet_name_host_if(char buf[IFNAMSIZ], const char *prefix, const char *net, const char *cid,
+			const char *ifname);
+
+/* Deterministic locally administered unicast MAC for a guest or a device:
+ * @salt separates the guest MAC from host-side device MACs. */
+void vmnet_name_mac(uint8_t mac[6], const char *salt, const char *net, const char *cid,
+		    const char *ifname);
+
+/* "vmnet:<net>/<cid>/<ifname>" into @buf of @size. */
+int vmnet_name_alias(char *buf, size_t size, const char *net, const char *cid, const char *ifname);
+
+#endif

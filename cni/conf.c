@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "vmnet/names.h"
+
+/* Interface names we create: printable, no '/', ':' or space, 1..15 bytes. */
+static bool valid_devname(const char *s)
+{
+	return vmnet_cni_valid_ifname(s);
+}
+
+static int parse_version(struct vmnet_conf *c, const char **ret_version, struct vmnet_err *err)
+{
+	json_t *list = NULL;
+	const char *v = NULL;
+	int r;
+
+	r = vmnet_json_get_string(c->root, "", "cniVersion", false, &v, err);
+	if (r < 0)
+		return r;
+	if (v)
+		*ret_version = v;
+	r = vmnet_json_get_array(c->root, "", "cniVersions", false, &list, err);
+	if (r < 0)
+		return r;
+	if (list) {
+		/* 1.1: take the highest version both sides speak. */
+		enum vmnet_cni_version best = 0, x;
+		bool found = false;
+		size_t i;
+		json_t *it;
+
+		json_array_foreach(list, i, it) {
+			if (!json_is_string(it))
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "cniVersions[%zu]: must be a string", i);
+			if (vmnet_cni_version_parse(json_string_value(it), &x) == 0 &&
+			    (!found || x > best)) {
+				best = x;
+				found = true;
+			}
+		}
+		if (found && (!v || vmnet_cni_version_parse(v, &x) < 0 || best > x)) {
+			c->version = best;
+			c->version_str = vmnet_cni_version_str(best);
+			*ret_version = c->version_str;
+			return 0;
+		}
+	}
+	if (!v)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "cniVersion: missing");
+	if (vmnet_cni_version_parse(v, &c->version) < 0)
+		return vmnet_err_set(err, CNI_ERR_INCOMPATIBLE_VERSION, 0,
+				     "cniVersion \"%.32s\" is not supported (0.3.0, 0.3.1, 0.4.0, "
+				     "1.0.0, 1.1.0 are)",
+				     v);
+	c->version_str = v;
+	return 0;
+}
+
+static int copy_name(const char *key, const char *s, char dst[IFNAMSIZ], struct vmnet_err *err)
+{
+	if (!valid_devname(s))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "%s: \"%.64s\" is not a valid interface name (1-15 printable "
+				     "bytes, no '/' or ':')",
+				     key, s);
+	snprintf(dst, IFNAMSIZ, "%s", s);
+	return 0;
+}
+
+static int parse_ports(struct vmnet_conf *c, json_t *arr, struct vmnet_err *err)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(arr, i, it) {
+		struct vmnet_port p = { 0 };
+		const char *proto = "tcp", *hip = NULL;
+		int64_t hp = 0, cp = 0;
+		char path[64];
+		int r;
+
+		snprintf(path, sizeof(path), "runtimeConfig.portMappings[%zu]", i);
+		if (!json_is_object(it))
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s: must be an object", path);
+		if ((r = vmnet_json_get_int(it, path, "hostPort", 1, 65535, &hp, err)) < 0 ||
+		    (r = vmnet_json_get_int(it, path, "containerPort", 1, 65535, &cp, err)) < 0 ||
+		    (r = vmnet_json_get_string(it, path, "protocol", false, &proto, err)) < 0 ||
+		    (r = vmnet_json_get_string(it, path, "hostIP", false, &hip, err)) < 0)
+			return r;
+		if (!hp || !cp)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "%s: hostPort and containerPort are required", path);
+		if (!strcasecmp(proto, "tcp"))
+			p.proto = IPPROTO_TCP;
+		else if (!strcasecmp(proto, "udp"))
+			p.proto = IPPROTO_UDP;
+		else if (!strcasecmp(proto, "sctp"))
+			p.proto = IPPROTO_SCTP;
+		else
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "%s.protocol: \"%.16s\" is not tcp, udp or sctp", path, proto);
+		if (hip && *hip) {
+			r = vmnet_ip4_parse(hip, &p.host_ip);
+			if (r == -EAFNOSUPPORT)
+				continue; /* runtimes send a "::" twin of each mapping; IPv4 only for now */
+			if (r < 0)
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "%s.hostIP: \"%.64s\" is not an address", path, hip);
+		}
+		p.host_port = (uint16_t)hp;
+		p.guest_port = (uint16_t)cp;
+		/* The same mapping twice is one mapping; a clash inside one request is an error. */
+		for (unsigned j = 0; j < c->n_ports; j++) {
+			struct vmnet_port *q = &c->ports[j];
+
+			if (q->proto == p.proto && q->host_port == p.host_port && q->host_ip == p.host_ip) {
+				if (q->guest_port == p.guest_port)
+					goto next;
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "%s: host port %s/%u is mapped twice", path, proto,
+						     p.host_port);
+			}
+		}
+		if (c->n_ports >= VMNET_MAX_PORTS)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "runtimeConfig.portMappings: more than %d", VMNET_MAX_PORTS);
+		c->ports[c->n_ports++] = p;
+next:;
+	}
+	return 0;
+}
+
+static int parse_runtime(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	json_t *rc = NULL, *args = NULL, *cni = NULL, *ports = NULL;
+	const char *mac = NULL, *group = NULL;
+	int r;
+
+	/* args.cni.mac first: runtimeConfig.mac overrides it (reference order). */
+	r = vmnet_json_get_object(c->root, "", "args", false, &args, err);
+	if (r < 0)
+		return r;
+	if (args && (r = vmnet_json_get_object(args, "args", "cni", false, &cni, err)) < 0)
+		return r;
+	if (cni && (r = vmnet_json_get_string(cni, "args.cni", "mac", false, &mac, err)) < 0)
+		return r;
+	r = vmnet_json_get_object(c->root, "", "runtimeConfig", false, &rc, err);
+	if (r < 0)
+		return r;
+	if (rc) {
+		if ((r = vmnet_json_get_string(rc, "runtimeConfig", "mac", false, &mac, err)) < 0 ||
+		    (r = vmnet_json_get_string(rc, "runtimeConfig", "vmnetGroup", false, &group, err)) < 0 ||
+		    (r = vmnet_json_get_array(rc, "runtimeConfig", "portMappings", false, &ports, err)) < 0)
+			return r;
+	}
+	if (mac) {
+		if (vmnet_mac_parse(mac, true, c->mac) < 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "mac: \"%.32s\" is not a unicast MAC address", mac);
+		c->has_mac = true;
+	}
+	if (group) {
+		if (!*group || strlen(group) >= sizeof(c->group_label))
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "runtimeConfig.vmnetGroup: 1..%zu bytes", sizeof(c->group_label) - 1);
+		snprintf(c->group_label, sizeof(c->group_label), "%s", group);
+	}
+	if (ports && (r = parse_ports(c, ports, err)) < 0)
+		return r;
+	return 0;
+}
+
+static int parse_dns(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	json_t *dns = NULL;
+	json_auto_t *wrap = NULL;
+	struct vmnet_result tmp;
+	int r;
+
+	r = vmnet_json_get_object(c->root, "", "dns", false, &dns, err);
+	if (r < 0 || !dns)
+		return r;
+	/* Same shape as a result's dns: reuse that parser. */
+	wrap = json_pack("{sO}", "dns", dns);
+	if (!wrap)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "dns");
+	r = vmnet_result_parse(wrap, &tmp, err);
+	if (r < 0) {
+		if (err)
+			err->code = CNI_ERR_INVALID_CONFIG;
+		return r;
+	}
+	c->dns = tmp.dns;
+	c->has_dns = true;
+	return 0;
+}
+
+int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const char **ret_version,
+		     struct vmnet_err *err)
+{
+	_cleanup_(vmnet_conf_freep) struct vmnet_conf *c = NULL;
+	const char *s = NULL, *ver = NULL;
+	json_t *ipam = NULL;
+	int64_t x;
+	bool b;
+	int r;
+
+	*ret_version = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "parsing configuration");
+	if (len == 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "no network configuration on stdin");
+	c->root = vmnet_json_load(buf, len, err);
+	if (!c->root)
+		return -EINVAL;
+	if (!json_is_object(c->root))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "network configuration is not an object");
+	r = parse_version(c, &ver, err);
+	*ret_version = ver;
+	if (r < 0)
+		return r;
+
+	r = vmnet_json_get_string(c->root, "", "name", true, &c->name, err);
+	if (r < 0)
+		return r;
+	if (!vmnet_cni_valid_netname(c->name))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "name: \"%.64s\" must start with a letter or digit and hold only "
+				     "letters, digits, '_', '.' and '-' (at most 128)",
+				     c->name);
+	r = vmnet_json_get_string(c->root, "", "type", true, &s, err);
+	if (r < 0)
+		return r;
+
+	s = "shared";
+	if ((r = vmnet_json_get_string(c->root, "", "mode", false, &s, err)) < 0)
+		return r;
+	if (!strcmp(s, "shared"))
+		c->mode = VMNET_MODE_SHARED;
+	else if (!strcmp(s, "isolated"))
+		c->mode = VMNET_MODE_ISOLATED;
+	else
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "mode: \"%.32s\" is not \"shared\" or \"isolated\"", s);
+
+	s = "netns";
+	if ((r = vmnet_json_get_string(c->root, "", "tap", false, &s, err)) < 0)
+		return r;
+	if (!strcmp(s, "netns"))
+		c->wiring = VMNET_TAP_NETNS;
+	else if (!strcmp(s, "host"))
+		c->wiring = VMNET_TAP_HOST;
+	else
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "tap: \"%.32s\" is not \"netns\" or \"host\"", s);
+
+	s = NULL;
+	if ((r = vmnet_json_get_string(c->root, "", "bridge", false, &s, err)) < 0)
+		return r;
+	if (s) {
+		if ((r = copy_name("bridge", s, c->bridge, err)) < 0)
+			return r;
+	} else {
+		/* Stable per network and recognisably ours. */
+		snprintf(c->bridge, sizeof(c->bridge), VMNET_PREFIX_BRIDGE "%08llx",
+			 (unsigned long long)(vmnet_hash(c->name, NULL, NULL) & 0xffffffffULL));
+	}
+	s = "tap0";
+	if ((r = vmnet_json_get_string(c->root, "", "tapName", false, &s, err)) < 0 ||
+	    (r = copy_name("tapName", s, c->tap_name, err)) < 0)
+		return r;
+
+	x = 1500;
+	if ((r = vmnet_json_get_int(c->root, "", "mtu", 68, 65535, &x, err)) < 0)
+		return r;
+	c->mtu = (unsigned)x;
+	if ((r = vmnet_json_get_bool(c->root, "", "ipMasq", &c->ip_masq, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "portIsolation", &c->port_isolation, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "multiQueue", &c->multi_queue, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "hostAccess", &c->host_access, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "localhostPorts", &c->localhost_ports, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "requireNetd", &c->require_netd, err)) < 0)
+		return r;
+	b = false;
+	if ((r = vmnet_json_get_bool(c->root, "", "isGateway", &b, err)) < 0)
+		return r;
+	x = -1;
+	if ((r = vmnet_json_get_int(c->root, "", "owner", 0, UINT32_MAX - 1, &x, err)) < 0)
+		return r;
+	c->owner = (long)x;
+	x = -1;
+	if ((r = vmnet_json_get_int(c->root, "", "group", 0, UINT32_MAX - 1, &x, err)) < 0)
+		return r;
+	c->group = (long)x;
+
+	s = VMNET_STATE_DIR;
+	if ((r = vmnet_json_get_string(c->root, "", "stateDir", false, &s, err)) < 0)
+		return r;
+	if (s[0] != '/' || strlen(s) >= sizeof(c->state_dir) - 400 || strstr(s, "/../"))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "stateDir: \"%.64s\" must be a short absolute path", s);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", s);
+
+	if ((r = vmnet_json_get_object(c->root, "", "ipam", false, &ipam, err)) < 0)
+		return r;
+	if (ipam) {
+		if ((r = vmnet_json_get_string(ipam, "ipam", "type", true, &c->ipam_type, err)) < 0)
+			return r;
+		if (!*c->ipam_type || strchr(c->ipam_type, '/') || !strcmp(c->ipam_type, ".") ||
+		    !strcmp(c->ipam_type, "..") || strlen(c->ipam_type) > 63)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam.type: \"%.64s\" is not a plugin name", c->ipam_type);
+	}
+	if ((r = parse_runtime(c, err)) < 0 || (r = parse_dns(c, err)) < 0)
+		return r;
+
+	c->prev_result = json_object_get(c->root, "prevResult");
+	if (c->prev_result && json_is_null(c->prev_result))
+		c->prev_result = NULL;
+	if (c->prev_result && !json_is_object(c->prev_result))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "prevResult: must be an object");
+	c->valid_attachments = json_object_get(c->root, "cni.dev/valid-attachments");
+	if (!c->valid_attachments)
+		c->valid_attachments = json_object_get(c->root, "cni.dev/attachments");
+	if (c->valid_attachments && !json_is_array(c->valid_attachments))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "cni.dev/valid-attachments: must be an array");
+
+	*ret = steal_ptr(c);
+	return 0;
+}
+
+struct vmnet_conf *vmnet_conf_free(struct vmnet_conf *c)
+{
+	if (c) {
+		json_decref(c->root);
+		free(c);
+	}
+	return NULL;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network devices: get one by name or index, create bridges, veth pairs and
+ * persistent taps, change them, delete them. Every call is one netlink
+ * request on @nl (no dumps of the link table).
+ */
+#ifndef VMNET_LINK_H
+#define VMNET_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "err.h"
+
+struct vmnet_nl;
+
+struct vmnet_link_info {
+	int ifindex;
+	char name[IFNAMSIZ];
+	char kind[16];		/* "bridge", "veth", "tun" (taps too), "" if none */
+	int master;		/* ifindex of the master (bridge), 0 if none */
+	unsigned mtu;
+	uint8_t mac[6];
+	bool up;		/* IFF_UP (administrative state) */
+	char alias[256];	/* IFLA_IFALIAS, "" if none */
+};
+
+/* Look a device up by name / by index. -ENODEV if there is none (and @err
+ * says so; callers probing for absence ignore it). */
+int vmnet_link_get(struct vmnet_nl *nl, const char *name, struct vmnet_link_info *ret,
+		   struct vmnet_err *err);
+int vmnet_link_get_index(struct vmnet_nl *nl, int ifindex, struct vmnet_link_info *ret,
+			 struct vmnet_err *err);
+
+/* Create bridge @name, down. @mtu 0 and @mac NULL leave the kernel's
+ * defaults. -EEXIST if a device of that name exists. */
+int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, const uint8_t mac[6],
+			  int *ret_ifindex, struct vmnet_err *err);
+
+/* Create a veth pair in one request: @name in @nl's netns, @peer directly in
+ * the netns @peer_nsfd (-1: @nl's). MACs, MTU (both ends) and @alias (host
+ * end) are set when non-NULL/non-zero; both ends are left down. -EEXIST if
+ * either name is taken (the message says which). On failure nothing is left
+ * behind. *ret_ifindex is the host end's index. */
+int vmnet_link_add_veth(struct vmnet_nl *nl, const char *name, const uint8_t mac[6],
+			const char *alias, const char *peer, const uint8_t peer_mac[6],
+			int peer_nsfd, unsigned mtu, int *ret_ifindex, struct vmnet_err *err);
+
+struct vmnet_tap_opts {
+	bool multi_queue;	/* IFF_MULTI_QUEUE (Firecracker rejects these) */
+	bool vnet_hdr;		/* IFF_VNET_HDR */
+	long owner;		/* uid allowed to attach, -1 none */
+	long group;		/* gid allowed to attach, -1 none */
+};
+
+/* Create a persistent tap @name (IFF_TAP|IFF_NO_PI) in the netns @nsfd
+ * (-1: the calling thread's), down, with no queue attached: the VMM opens
+ * it by name later. -EEXIST if any device of that name exists (a plain
+ * TUNSETIFF would attach to an existing tap instead). */
+int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *o,
+		       struct vmnet_err *err);
+
+struct vmnet_link_change {
+	unsigned mtu;		/* 0 keep */
+	const uint8_t *mac;	/* NULL keep */
+	int master;		/* -1 keep, 0 nomaster, > 0 ifindex of the master */
+	int up;			/* -1 keep, 0 down, 1 up */
+	const char *alias;	/* NULL keep, "" clears */
+};
+
+#define VMNET_LINK_CHANGE_INIT { .mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL }
+
+/* Apply @c to @ifindex in one RTM_NEWLINK. -ENODEV if it is gone. */
+int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
+		   struct vmnet_err *err);
+
+/* Bridge port isolation (IFLA_BRPORT_ISOLATED): isolated ports of one
+ * bridge cannot talk to each other, only to non-isolated ports. @ifindex
+ * must be a bridge port. */
+int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, struct vmnet_err *err);
+int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
+				 struct vmnet_err *err);
+
+/* Delete a device (a veth takes its peer along). 0 if it is already gone. */
+int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err);
+int vmnet_link_del_index(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attachment records: the contract between the plugin and netd. One JSON
+ * file per attachment, <stateDir>/<network>/<containerID>@<ifname>.json
+ * (a container ID cannot hold '@', so the split is unambiguous), written
+ * atomically (temporary file, fsync, rename) with mode 0600 in 0700 dirs.
+ * A per-network lock file, <stateDir>/<network>/.lock, serialises ADD,
+ * DEL, GC and netd's reconcile of that network.
+ */
+#ifndef VMNET_RECORD_H
+#define VMNET_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <jansson.h>
+
+#include "inet.h"
+
+struct vmnet_err;
+
+enum vmnet_mode { VMNET_MODE_SHARED, VMNET_MODE_ISOLATED };
+enum vmnet_wiring { VMNET_TAP_NETNS, VMNET_TAP_HOST };
+
+#define VMNET_MAX_PORTS 256
+
+struct vmnet_port {
+	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+	uint16_t host_port;
+	uint16_t guest_port;
+	uint32_t host_ip;	/* host order, 0 = every address */
+};
+
+struct vmnet_record {
+	char network[129];
+	char cid[257];
+	char ifname[IFNAMSIZ];
+	enum vmnet_mode mode;
+	enum vmnet_wiring wiring;
+	char netns[512];		/* CNI_NETNS at ADD time */
+	char host_if[IFNAMSIZ];		/* vmv… (veth host end) or vmt… (host tap) */
+	char bridge[IFNAMSIZ];		/* shared mode */
+	char tap_name[IFNAMSIZ];	/* netns wiring: the tap in the VM netns */
+	uint8_t guest_mac[6];
+	struct vmnet_prefix guest;	/* guest address and prefix length */
+	uint32_t gateway;
+	unsigned mtu;
+	bool ip_masq;
+	bool port_isolation;
+	bool multi_queue;
+	bool host_access;
+	long owner, group;		/* -1 = unset */
+	char ipam_type[64];
+	char group_label[64];
+	struct vmnet_port ports[VMNET_MAX_PORTS];
+	unsigned n_ports;
+	char nameservers[4][VMNET_ADDRSTRLEN];
+	unsigned n_nameservers;
+	char domain[256];
+	int64_t created;		/* unix seconds */
+	char boot_id[40];		/* /proc/sys/kernel/random/boot_id at ADD */
+	json_t *ipam_result;		/* the IPAM plugin's result, owned (may be NULL) */
+	json_t *netconf;		/* the network config used at ADD, owned (may be NULL):
+					   lets DEL/GC/netd call IPAM like the ADD did */
+};
+
+/* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */
+int vmnet_record_dir(char *buf, size_t size, const char *state_dir, const char *network);
+int vmnet_record_path(char *buf, size_t size, const char *state_dir, const char *network,
+		      const char *cid, const char *ifname);
+
+/* Take the per-network lock (creating the directories), waiting at most
+ * @timeout_ms; code 11 (try again later) on timeout. *ret_fd is closed by
+ * the caller to release it. */
+int vmnet_record_lock(const char *state_dir, const char *network, int timeout_ms, int *ret_fd,
+		      struct vmnet_err *err);
+
+int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
+		       struct vmnet_err *err);
+/* -ENOENT (without filling err) when there is no record. */
+int vmnet_record_read(const char *state_dir, const char *network, const char *cid,
+		      const char *ifname, struct vmnet_record *ret, struct vmnet_err *err);
+int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vmnet_err *err);
+/* 0 when removed or already gone. */
+int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
+			struct vmnet_err *err);
+int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
+			    const char *ifname, struct vmnet_err *err);
+/* 1 if the network has a record other than (cid, ifname), 0 if not. Stops at
+ * the first one found, so it does not read the whole directory. */
+int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
+			const char *ifname, struct vmnet_err *err);
+
+/* Release owned JSON; the struct itself is the caller's. */
+void vmnet_record_clear(struct vmnet_record *rec);
+
+json_t *vmnet_record_to_json(const struct vmnet_record *rec);
+int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err *err);
+
+#endif

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "vmnet/names.h"
+#include "conf.h"
+
+#define RESOLV_MAX (64 * 1024)
+
+static int invalid(struct vmnet_err *err, const char *path, const char *what)
+{
+	return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s: %s", path, what);
+}
+
+static int parse_range(json_t *o, const char *path, struct vmnet_ipam_range *ret,
+		       struct vmnet_err *err)
+{
+	const char *subnet = NULL, *start = NULL, *end = NULL, *gw = NULL;
+	int r;
+
+	if (!json_is_object(o))
+		return invalid(err, path, "must be an object");
+	if ((r = vmnet_json_get_string(o, path, "subnet", true, &subnet, err)) < 0 ||
+	    (r = vmnet_json_get_string(o, path, "rangeStart", false, &start, err)) < 0 ||
+	    (r = vmnet_json_get_string(o, path, "rangeEnd", false, &end, err)) < 0 ||
+	    (r = vmnet_json_get_string(o, path, "gateway", false, &gw, err)) < 0)
+		return r;
+	return vmnet_ipam_range_init(ret, path, subnet, start, end, gw, err);
+}
+
+static int add_set(struct vmnet_ipam_conf *c, const char *path, struct vmnet_err *err)
+{
+	if (c->n_sets >= VMNET_IPAM_MAX_SETS)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "%s: more than %d range sets", path, VMNET_IPAM_MAX_SETS);
+	memset(&c->sets[c->n_sets], 0, sizeof(c->sets[0]));
+	return (int)c->n_sets++;
+}
+
+/* A JSON list of range sets (ipam.ranges, runtimeConfig.ipRanges). */
+static int parse_sets(json_t *arr, const char *path, struct vmnet_ipam_conf *c,
+		      struct vmnet_err *err)
+{
+	char p[96], rp[128];
+	size_t i, j;
+	json_t *set, *rng;
+	int r;
+
+	json_array_foreach(arr, i, set) {
+		struct vmnet_ipam_rangeset *s;
+
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (!json_is_array(set) || json_array_size(set) == 0)
+			return invalid(err, p, "must be a non-empty array of ranges");
+		if ((r = add_set(c, p, err)) < 0)
+			return r;
+		s = &c->sets[r];
+		json_array_foreach(set, j, rng) {
+			snprintf(rp, sizeof(rp), "%s[%zu]", p, j);
+			if (s->n >= VMNET_IPAM_MAX_RANGES)
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "%s: more than %d ranges", p,
+						     VMNET_IPAM_MAX_RANGES);
+			if ((r = parse_range(rng, rp, &s->r[s->n], err)) < 0)
+				return r;
+			s->n++;
+		}
+	}
+	return 0;
+}
+
+/* Ranges of all sets must be disjoint: one address must never satisfy two
+ * sets, nor sit in two ranges of a set. */
+static int check_overlap(const struct vmnet_ipam_conf *c, struct vmnet_err *err)
+{
+	char b1[2 * VMNET_ADDRSTRLEN], b2[2 * VMNET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < c->n_sets; i++)
+		for (unsigned j = 0; j < c->sets[i].n; j++)
+			for (unsigned k = i; k < c->n_sets; k++)
+				for (unsigned l = (k == i ? j + 1 : 0); l < c->sets[k].n; l++) {
+					const struct vmnet_ipam_range *a = &c->sets[i].r[j];
+					const struct vmnet_ipam_range *b = &c->sets[k].r[l];
+
+					if (vmnet_ipam_range_overlaps(a, b))
+						return vmnet_err_set(
+							err, CNI_ERR_INVALID_CONFIG, 0,
+							"ipam.ranges: range set %u range %u (%s) overlaps range set %u range %u (%s)",
+							k, l, vmnet_ipam_range_fmt(b, b2), i, j,
+							vmnet_ipam_range_fmt(a, b1));
+				}
+	return 0;
+}
+
+/* "10.1.0.5" or "10.1.0.5/24"; the prefix length is ignored, as
+ * host-local does. */
+static int add_req(struct vmnet_ipam_conf *c, const char *path, const char *s,
+		   struct vmnet_err *err)
+{
+	struct vmnet_prefix p;
+	int r = vmnet_prefix_parse(s, false, true, &p);
+
+	if (r == -EAFNOSUPPORT)
+		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+				     "%s: IPv6 is not supported yet", path);
+	if (r < 0)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s: %s is not an IP address",
+				     path, s);
+	for (unsigned i = 0; i < c->n_req; i++)
+		if (c->req[i] == p.addr)
+			return 0;
+	if (c->n_req >= VMNET_IPAM_MAX_REQ)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "%s: more than %d requested addresses", path,
+				     VMNET_IPAM_MAX_REQ);
+	c->req[c->n_req++] = p.addr;
+	return 0;
+}
+
+static int parse_req_array(json_t *arr, const char *path, struct vmnet_ipam_conf *c,
+			   struct vmnet_err *err)
+{
+	char p[64];
+	size_t i;
+	json_t *v;
+	int r;
+
+	json_array_foreach(arr, i, v) {
+		snprintf(p, sizeof(p), "%s[%zu]", path, i);
+		if (!json_is_string(v))
+			return invalid(err, p, "must be a string");
+		if ((r = add_req(c, p, json_string_value(v), err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_args_ip(const char *list, struct vmnet_ipam_conf *c, struct vmnet_err *err)
+{
+	char buf[sizeof(((struct vmnet_cni_args *)0)->ip)];
+	char *save = NULL;
+	int r;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		r = add_req(c, "CNI_ARGS IP", t, err);
+		if (r < 0) {
+			if (err && err->code == CNI_ERR_INVALID_CONFIG)
+				err->code = CNI_ERR_INVALID_ENV;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int parse_routes(json_t *arr, struct vmnet_ipam_conf *c, struct vmnet_err *err)
+{
+	char p[64];
+	size_t i;
+	json_t *v;
+	int r;
+
+	json_array_foreach(arr, i, v) {
+		struct vmnet_result_route *rt;
+		const char *dst = NULL, *gw = NULL;
+
+		snprintf(p, sizeof(p), "ipam.routes[%zu]", i);
+		if (!json_is_object(v))
+			return invalid(err, p, "must be an object");
+		if (c->n_routes >= VMNET_RESULT_MAX_ROUTES)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam.routes: more than %d routes",
+					     VMNET_RESULT_MAX_ROUTES);
+		rt = &c->routes[c->n_routes];
+		if ((r = vmnet_json_get_string(v, p, "dst", true, &dst, err)) < 0 ||
+		    (r = vmnet_json_get_string(v, p, "gw", false, &gw, err)) < 0)
+			return r;
+		r = vmnet_prefix_parse(dst, false, false, &rt->dst);
+		if (r == -EAFNOSUPPORT)
+			return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+					     "%s.dst: IPv6 is not supported yet", p);
+		if (r < 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s.dst: not a CIDR", p);
+		rt->gw = 0;
+		if (gw) {
+			r = vmnet_ip4_parse(gw, &rt->gw);
+			if (r == -EAFNOSUPPORT)
+				return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+						     "%s.gw: IPv6 is not supported yet", p);
+			if (r < 0)
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s.gw: not an IP address", p);
+		}
+		c->n_routes++;
+	}
+	return 0;
+}
+
+void vmnet_ipam_resolv_parse(const char *text, struct vmnet_result_dns *dns)
+{
+	_cleanup_free_ char *buf = strdup(text);
+	char *line, *save = NULL;
+
+	memset(dns, 0, sizeof(*dns));
+	if (!buf)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *s2 = NULL, *key = strtok_r(line, " \t\r", &s2), *v;
+
+		if (!key || key[0] == '#' || key[0] == ';')
+			continue;
+		if (!strcmp(key, "nameserver")) {
+			uint32_t a;
+
+			v = strtok_r(NULL, " \t\r", &s2);
+			/* A loopback resolver of the host means nothing inside a VM. */
+			if (!v || (vmnet_ip4_parse(v, &a) == 0 && (a >> 24) == 127) ||
+			    !strcmp(v, "::1") || strlen(v) >= VMNET_ADDRSTRLEN ||
+			    dns->n_nameservers >= VMNET_RESULT_MAX_DNS)
+				continue;
+			strcpy(dns->nameservers[dns->n_nameservers++], v);
+		} else if (!strcmp(key, "domain")) {
+			v = strtok_r(NULL, " \t\r", &s2);
+			if (v)
+				snprintf(dns->domain, sizeof(dns->domain), "%s", v);
+		} else if (!strcmp(key, "search")) {
+			/* Later search lines replace earlier ones, as in glibc. */
+			dns->n_search = 0;
+			while ((v = strtok_r(NULL, " \t\r", &s2)) &&
+			       dns->n_search < VMNET_RESULT_MAX_DNS)
+				snprintf(dns->search[dns->n_search++], sizeof(dns->search[0]),
+					 "%s", v);
+		} else if (!strcmp(key, "options")) {
+			while ((v = strtok_r(NULL, " \t\r", &s2)) &&
+			       dns->n_options < VMNET_RESULT_MAX_DNS)
+				snprintf(dns->options[dns->n_options++], sizeof(dns->options[0]),
+					 "%s", v);
+		}
+	}
+}
+
+static int read_resolv(const char *path, struct vmnet_result_dns *dns, struct vmnet_err *err)
+{
+	_cleanup_free_ char *buf = malloc(RESOLV_MAX + 1);
+	FILE *f;
+	size_t n;
+
+	if (!buf)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "reading %s", path);
+	f = fopen(path, "re");
+	if (!f)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, errno,
+				     "ipam.resolvConf: cannot read %s: %s", path, strerror(errno));
+	n = fread(buf, 1, RESOLV_MAX, f);
+	fclose(f);
+	buf[n] = '\0';
+	vmnet_ipam_resolv_parse(buf, dns);
+	return 0;
+}
+
+static int parse_valid(json_t *arr, const char *key, struct vmnet_ipam_conf *c,
+		       struct vmnet_err *err)
+{
+	struct vmnet_ipam_owner *nv;
+	char p[96];
+	size_t i;
+	json_t *v;
+	int r;
+
+	if (!json_is_array(arr))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s: must be an array", key);
+	c->has_valid = true;
+	nv = realloc(c->valid, (c->n_valid + json_array_size(arr) + 1) * sizeof(*nv));
+	if (!nv)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "parsing %s", key);
+	c->valid = nv;
+	json_array_foreach(arr, i, v) {
+		const char *id = NULL, *ifname = NULL;
+		struct vmnet_ipam_owner *o = &c->valid[c->n_valid];
+
+		snprintf(p, sizeof(p), "%s[%zu]", key, i);
+		if (!json_is_object(v))
+			return invalid(err, p, "must be an object");
+		if ((r = vmnet_json_get_string(v, p, "containerID", true, &id, err)) < 0 ||
+		    (r = vmnet_json_get_string(v, p, "ifname", false, &ifname, err)) < 0)
+			return r;
+		if (strlen(id) > VMNET_CNI_CONTAINERID_MAX || (ifname && strlen(ifname) >= IFNAMSIZ))
+			return invalid(err, p, "containerID or ifname too long");
+		strcpy(o->id, id);
+		strcpy(o->ifname, ifname ? ifname : "");
+		c->n_valid++;
+	}
+	return 0;
+}
+
+bool vmnet_ipam_conf_is_valid(const struct vmnet_ipam_conf *c, const struct vmnet_ipam_owner *o)
+{
+	for (size_t i = 0; i < c->n_valid; i++)
+		if (!strcmp(c->valid[i].id, o->id) &&
+		    (!o->ifname[0] || !strcmp(c->valid[i].ifname, o->ifname)))
+			return true;
+	return false;
+}
+
+void vmnet_ipam_conf_done(struct vmnet_ipam_conf *c)
+{
+	if (!c)
+		return;
+	free(c->valid);
+	c->valid = NULL;
+	c->n_valid = 0;
+}
+
+static int parse_ipam(json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
+{
+	const char *subnet = NULL, *dir = NULL, *resolv = NULL;
+	json_t *ranges = NULL, *routes = NULL;
+	int64_t block = 0;
+	int r;
+
+	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0)
+		return r;
+	if (subnet) {
+		const char *start = NULL, *end = NULL, *gw = NULL;
+
+		if ((r = vmnet_json_get_string(ipam, "ipam", "rangeStart", false, &start, err)) < 0 ||
+		    (r = vmnet_json_get_string(ipam, "ipam", "rangeEnd", false, &end, err)) < 0 ||
+		    (r = vmnet_json_get_string(ipam, "ipam", "gateway", false, &gw, err)) < 0 ||
+		    (r = add_set(c, "ipam", err)) < 0)
+			return r;
+		r = vmnet_ipam_range_init(&c->sets[r].r[0], "ipam", subnet, start, end, gw, err);
+		if (r < 0)
+			return r;
+		c->sets[c->n_sets - 1].n = 1;
+	}
+	if ((r = vmnet_json_get_array(ipam, "ipam", "ranges", false, &ranges, err)) < 0 ||
+	    (r = vmnet_json_get_array(ipam, "ipam", "routes", false, &routes, err)) < 0 ||
+	    (r = vmnet_json_get_string(ipam, "ipam", "dataDir", false, &dir, err)) < 0 ||
+	    (r = vmnet_json_get_string(ipam, "ipam", "resolvConf", false, &resolv, err)) < 0 ||
+	    (r = vmnet_json_get_int(ipam, "ipam", "blockSize", 0, 32, &block, err)) < 0)
+		return r;
+	if (block != 0 && block != 30 && block != 31)
+		return invalid(err, "ipam.blockSize", "must be 30 or 31");
+	c->block = (unsigned)block;
+	if (dir) {
+		if (dir[0] != '/' || strlen(dir) >= sizeof(c->data_dir) - 200)
+			return invalid(err, "ipam.dataDir", "must be an absolute path");
+		strcpy(c->data_dir, dir);
+	}
+	if (routes && (r = parse_routes(routes, c, err)) < 0)
+		return r;
+	if (resolv && (r = read_resolv(resolv, &c->dns, err)) < 0)
+		return r;
+	/* Returned so parse_sets() below runs after runtimeConfig.ipRanges,
+	 * keeping host-local's order: single range, ipRanges, ranges. */
+	return ranges ? 1 : 0;
+}
+
+int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
+			  struct vmnet_ipam_conf *ret, struct vmnet_err *err)
+{
+	const char *ver = NULL, *name = NULL;
+	json_t *ipam = NULL, *rc = NULL, *ranges = NULL, *ipr = NULL, *ips = NULL, *a = NULL;
+	json_t *v;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->data_dir, sizeof(ret->data_dir), "%s", VMNET_IPAM_DIR);
+	if (!json_is_object(root))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "config: must be a JSON object");
+	if ((r = vmnet_json_get_string(root, "", "cniVersion", false, &ver, err)) < 0)
+		return r;
+	if (!ver)
+		return vmnet_err_set(err, CNI_ERR_INCOMPATIBLE_VERSION, 0,
+				     "cniVersion: missing (supported: 0.3.0 to 1.1.0)");
+	if (vmnet_cni_version_parse(ver, &ret->version) < 0)
+		return vmnet_err_set(err, CNI_ERR_INCOMPATIBLE_VERSION, 0,
+				     "cniVersion: %.32s is not supported (0.3.0 to 1.1.0 are)", ver);
+	snprintf(ret->cni_version, sizeof(ret->cni_version), "%s", ver);
+
+	if ((r = vmnet_json_get_string(root, "", "name", true, &name, err)) < 0)
+		return r;
+	if (!vmnet_cni_valid_netname(name))
+		return invalid(err, "name", "must match [A-Za-z0-9][A-Za-z0-9_.-]* (at most 128 bytes)");
+	strcpy(ret->name, name);
+
+	if ((r = vmnet_json_get_object(root, "", "ipam", true, &ipam, err)) < 0)
+		return r;
+	if ((r = parse_ipam(ipam, ret, err)) < 0)
+		goto fail;
+	if (r == 1)
+		ranges = json_object_get(ipam, "ranges");
+
+	if ((r = vmnet_json_get_object(root, "", "runtimeConfig", false, &rc, err)) < 0)
+		goto fail;
+	if (rc && ((r = vmnet_json_get_array(rc, "runtimeConfig", "ipRanges", false, &ipr, err)) < 0 ||
+		   (r = vmnet_json_get_array(rc, "runtimeConfig", "ips", false, &ips, err)) < 0))
+		goto fail;
+	if (ipr && (r = parse_sets(ipr, "runtimeConfig.ipRanges", ret, err)) < 0)
+		goto fail;
+	if (ranges && (r = parse_sets(ranges, "ipam.ranges", ret, err)) < 0)
+		goto fail;
+	if (ret->n_sets == 0) {
+		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
+		goto fail;
+	}
+	if ((r = check_overlap(ret, err)) < 0)
+		goto fail;
+
+	/* host-local's order of requested addresses: CNI_ARGS, args, runtimeConfig. */
+	if (args && args->ip[0] && (r = parse_args_ip(args->ip, ret, err)) < 0)
+		goto fail;
+	if ((r = vmnet_json_get_object(root, "", "args", false, &a, err)) < 0)
+		goto fail;
+	if (a && (v = json_object_get(a, "cni")) && json_is_object(v)) {
+		json_t *ai = NULL;
+
+		if ((r = vmnet_json_get_array(v, "args.cni", "ips", false, &ai, err)) < 0 ||
+		    (ai && (r = parse_req_array(ai, "args.cni.ips", ret, err)) < 0))
+			goto fail;
+	}
+	if (ips && (r = parse_req_array(ips, "runtimeConfig.ips", ret, err)) < 0)
+		goto fail;
+
+	if ((v = json_object_get(root, "cni.dev/valid-attachments")) &&
+	    (r = parse_valid(v, "cni.dev/valid-attachments", ret, err)) < 0)
+		goto fail;
+	if ((v = json_object_get(root, "cni.dev/attachments")) &&
+	    (r = parse_valid(v, "cni.dev/attachments", ret, err)) < 0)
+		goto fail;
+	return 0;
+fail:
+	vmnet_ipam_conf_done(ret);
+	return r;
+}

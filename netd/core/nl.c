@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rtnetlink socket. libnl owns the socket and builds/parses messages;
+ * the request/reply loop is ours so that the kernel's errno and extended
+ * ACK text reach the caller unchanged (libnl folds errnos into -NLE_* codes,
+ * losing e.g. ENOTEMPTY, and stops reading after a get reply, leaving the
+ * ACK queued behind it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+
+#include "vmnet/log.h"
+#include "vmnet/netns.h"
+#include "vmnet/nl.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+#define RXBUF_MIN (32 * 1024)
+
+struct vmnet_nl {
+	struct nl_sock *sk;
+	int fd;		/* nl_socket_get_fd(sk), borrowed */
+	int nsfd;	/* owned dup, or -1 */
+	uint32_t seq;
+	uint8_t *rx;
+	size_t rxsize;
+	char extack[256];
+};
+
+static void sock_freep(struct nl_sock **sk)
+{
+	if (*sk)
+		nl_socket_free(*sk);
+}
+
+int vmnet_nl_open(int nsfd, struct vmnet_nl **ret, struct vmnet_err *err)
+{
+	_cleanup_(sock_freep) struct nl_sock *sk = NULL;
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	int origin = -1, r, one = 1;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "opening netlink socket");
+	nl->nsfd = -1;
+	nl->rxsize = RXBUF_MIN;
+	nl->rx = malloc(nl->rxsize);
+	sk = nl_socket_alloc();
+	if (!nl->rx || !sk)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "opening netlink socket");
+	if (nsfd >= 0) {
+		nl->nsfd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+		if (nl->nsfd < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "duplicating netns fd");
+		r = vmnet_netns_enter(nsfd, &origin, err);
+		if (r < 0)
+			return vmnet_err_wrap(err, "opening netlink socket");
+	}
+	/* The socket stays bound to the netns it was created in. */
+	r = nl_connect(sk, NETLINK_ROUTE);
+	vmnet_netns_leave(origin);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, vmnet_errno_from_nl(r),
+				     "opening netlink socket");
+	nl->fd = nl_socket_get_fd(sk);
+	/* Best effort: older kernels lack some; we cope without them. */
+	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+	nl->seq = (uint32_t)time(NULL);
+	nl->sk = steal_ptr(sk);
+	*ret = steal_ptr(nl);
+	return 0;
+}
+
+struct vmnet_nl *vmnet_nl_close(struct vmnet_nl *nl)
+{
+	if (!nl)
+		return NULL;
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	if (nl->nsfd >= 0)
+		close(nl->nsfd);
+	free(nl->rx);
+	free(nl);
+	return NULL;
+}
+
+int vmnet_nl_nsfd(const struct vmnet_nl *nl)
+{
+	return nl ? nl->nsfd : -1;
+}
+
+/* Keep the kernel's NLMSGERR_ATTR_MSG, if the error carries one. */
+static void save_extack(struct vmnet_nl *nl, const struct nlmsghdr *h)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const uint8_t *end = (const uint8_t *)h + h->nlmsg_len;
+	const uint8_t *p;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	p = (const uint8_t *)e + sizeof(*e);
+	/* Without NETLINK_CAP_ACK the whole request is echoed before the TLVs. */
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		p += NLMSG_ALIGN(e->msg.nlmsg_len - sizeof(struct nlmsghdr));
+	while (p + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		size_t len = a->nla_len;
+
+		if (len < sizeof(*a) || p + len > end)
+			break;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && len > sizeof(*a)) {
+			snprintf(nl->extack, sizeof(nl->extack), "%.*s",
+				 (int)(len - sizeof(*a)), (const char *)(a + 1));
+			return;
+		}
+		p += NLA_ALIGN(len);
+	}
+}
+
+/* Make room for the next datagram: peek its size first (dumps of many
+ * filters or routes can exceed the default buffer). */
+static int rx_fit(struct vmnet_nl *nl)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(nl->fd, nl->rx, nl->rxsize, MSG_PEEK | MSG_TRUNC);
+		if (n >= 0 || errno != EINTR)
+			break;
+	}
+	if (n < 0)
+		return -errno;
+	if ((size_t)n > nl->rxsize) {
+		uint8_t *p = realloc(nl->rx, (size_t)n);
+
+		if (!p)
+			return -ENOMEM;
+		nl->rx = p;
+		nl->rxsize = (size_t)n;
+	}
+	return 0;
+}
+
+int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, void *arg)
+{
+	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	uint32_t seq = ++nl->seq;
+	int result = 0;
+	ssize_t n;
+
+	nl->extack[0] = '\0';
+	req->nlmsg_seq = seq;
+	req->nlmsg_pid = 0;
+	/* Always ask for an ACK: it is what ends a non-dump reply. */
+	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	do
+		n = send(nl->fd, req, req->nlmsg_len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+
+	for (;;) {
+		int r = rx_fit(nl);
+
+		if (r < 0)
+			return r;
+		do
+			n = recv(nl->fd, nl->rx, nl->rxsize, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		int len = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)nl->rx; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			/* A stale reply of an earlier, abandoned request. */
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EPROTO;
+				if (e->error) {
+					save_extack(nl, h);
+					return e->error;
+				}
+				/* The ACK. A dump never gets one before DONE. */
+				if (!dump)
+					return result;
+				continue;
+			}
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* A dump that failed midway says so in DONE. */
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+					int e = *(const int *)NLMSG_DATA(h);
+
+					if (e < 0) {
+						save_extack(nl, h);
+						return e;
+					}
+				}
+				return result;
+			}
+			if (h->nlmsg_type < NLMSG_MIN_TYPE)
+				continue;
+			if (cb && result == 0)
+				result = cb(h, arg);
+		}
+	}
+}
+
+int vmnet_nl_fail(struct vmnet_nl *nl, struct vmnet_err *err, int r, const char *fmt, ...)
+{
+	char what[sizeof(err->msg)];
+	bool fresh = err && !err->code;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vmnet_err_set(err, VMNET_ERR_SYSTEM, r < 0 ? -r : r, "%s", what);
+	if (fresh && nl && nl->extack[0]) {
+		size_t len = strlen(err->msg);
+
+		snprintf(err->msg + len, sizeof(err->msg) - len, " (%s)", nl->extack);
+	}
+	return r;
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "vmnet/result.h"
+
+static int bad(struct vmnet_err *err, const char *path, const char *what)
+{
+	return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s: %s", path, what);
+}
+
+static int copy_str(json_t *o, const char *key, char *dst, size_t size, const char *path,
+		    struct vmnet_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	char p[128];
+
+	if (!v || json_is_null(v))
+		return 0;
+	snprintf(p, sizeof(p), "%s.%s", path, key);
+	if (!json_is_string(v))
+		return bad(err, p, "must be a string");
+	if (json_string_length(v) >= size)
+		return bad(err, p, "is too long");
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int parse_ifaces(json_t *arr, struct vmnet_result *res, struct vmnet_err *err)
+{
+	size_t i;
+	json_t *it;
+
+	if (!json_is_array(arr))
+		return bad(err, "interfaces", "must be an array");
+	if (json_array_size(arr) > VMNET_RESULT_MAX_IFACES)
+		return bad(err, "interfaces", "too many entries");
+	json_array_foreach(arr, i, it) {
+		struct vmnet_result_iface *f = &res->ifaces[i];
+		char path[32];
+		json_t *mtu;
+		int r;
+
+		snprintf(path, sizeof(path), "interfaces[%zu]", i);
+		if (!json_is_object(it))
+			return bad(err, path, "must be an object");
+		if ((r = copy_str(it, "name", f->name, sizeof(f->name), path, err)) < 0 ||
+		    (r = copy_str(it, "mac", f->mac, sizeof(f->mac), path, err)) < 0 ||
+		    (r = copy_str(it, "sandbox", f->sandbox, sizeof(f->sandbox), path, err)) < 0 ||
+		    (r = copy_str(it, "socketPath", f->socket_path, sizeof(f->socket_path), path,
+				  err)) < 0)
+			return r;
+		mtu = json_object_get(it, "mtu");
+		if (mtu && !json_is_null(mtu)) {
+			if (!json_is_integer(mtu) || json_integer_value(mtu) < 0 ||
+			    json_integer_value(mtu) > 65535)
+				return bad(err, path, "mtu must be an integer 0..65535");
+			f->mtu = (uint32_t)json_integer_value(mtu);
+		}
+		res->n_ifaces++;
+	}
+	return 0;
+}
+
+static int parse_addr_field(json_t *o, const char *key, bool prefix, const char *path,
+			    struct vmnet_prefix *ret, bool *present, struct vmnet_err *err)
+{
+	json_t *v = json_object_get(o, key);
+	int r;
+
+	*present = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s.%s: must be a string", path, key);
+	r = vmnet_prefix_parse(json_string_value(v), false, !prefix, ret);
+	if (r == -EAFNOSUPPORT)
+		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+				     "%s.%s: IPv6 is not supported yet", path, key);
+	if (r < 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s.%s: \"%.64s\" is not %s", path,
+				     key, json_string_value(v),
+				     prefix ? "an address/prefix" : "an address");
+	*present = true;
+	return 0;
+}
+
+static int parse_ips(json_t *arr, struct vmnet_result *res, struct vmnet_err *err)
+{
+	size_t i;
+	json_t *it;
+
+	if (!json_is_array(arr))
+		return bad(err, "ips", "must be an array");
+	if (json_array_size(arr) > VMNET_RESULT_MAX_IPS)
+		return bad(err, "ips", "too many entries");
+	json_array_foreach(arr, i, it) {
+		struct vmnet_result_ip *ip = &res->ips[i];
+		struct vmnet_prefix gw;
+		char path[32];
+		bool has;
+		json_t *v;
+		int r;
+
+		snprintf(path, sizeof(path), "ips[%zu]", i);
+		if (!json_is_object(it))
+			return bad(err, path, "must be an object");
+		v = json_object_get(it, "version");
+		if (v && json_is_string(v) && !strcmp(json_string_value(v), "6"))
+			return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+					     "%s: IPv6 is not supported yet", path);
+		r = parse_addr_field(it, "address", true, path, &ip->addr, &has, err);
+		if (r < 0)
+			return r;
+		if (!has)
+			return bad(err, path, "address is missing");
+		r = parse_addr_field(it, "gateway", false, path, &gw, &has, err);
+		if (r < 0)
+			return r;
+		ip->gateway = has ? gw.addr : 0;
+		ip->iface = -1;
+		v = json_object_get(it, "interface");
+		if (v && !json_is_null(v)) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) >= (json_int_t)res->n_ifaces)
+				return bad(err, path, "interface is not an index into interfaces");
+			ip->iface = (int)json_integer_value(v);
+		}
+		res->n_ips++;
+	}
+	return 0;
+}
+
+static int parse_routes(json_t *arr, struct vmnet_result *res, struct vmnet_err *err)
+{
+	size_t i;
+	json_t *it;
+
+	if (!json_is_array(arr))
+		return bad(err, "routes", "must be an array");
+	if (json_array_size(arr) > VMNET_RESULT_MAX_ROUTES)
+		return bad(err, "routes", "too many entries");
+	json_array_foreach(arr, i, it) {
+		struct vmnet_result_route *rt = &res->routes[i];
+		struct vmnet_prefix gw;
+		char path[32];
+		bool has;
+		int r;
+
+		snprintf(path, sizeof(path), "routes[%zu]", i);
+		if (!json_is_object(it))
+			return bad(err, path, "must be an object");
+		r = parse_addr_field(it, "dst", true, path, &rt->dst, &has, err);
+		if (r < 0)
+			return r;
+		if (!has)
+			return bad(err, path, "dst is missing");
+		r = parse_addr_field(it, "gw", false, path, &gw, &has, err);
+		if (r < 0)
+			return r;
+		rt->gw = has ? gw.addr : 0;
+		res->n_routes++;
+	}
+	return 0;
+}
+
+static int parse_strlist(json_t *o, const char *key, char *base, size_t stride, size_t max,
+			 unsigned *n, struct vmnet_err *err)
+{
+	json_t *arr = json_object_get(o, key), *it;
+	size_t i;
+
+	if (!arr || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > max)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "dns.%s: must be an array of at most %zu strings", key, max);
+	json_array_foreach(arr, i, it) {
+		if (!json_is_string(it) || json_string_length(it) >= stride)
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "dns.%s[%zu]: must be a short string", key, i);
+		memcpy(base + i * stride, json_string_value(it), json_string_length(it) + 1);
+		(*n)++;
+	}
+	return 0;
+}
+
+int vmnet_result_parse(json_t *v, struct vmnet_result *ret, struct vmnet_err *err)
+{
+	struct vmnet_result res;
+	json_t *x;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	if (!json_is_object(v))
+		return bad(err, "result", "must be an object");
+	x = json_object_get(v, "interfaces");
+	if (x && !json_is_null(x) && (r = parse_ifaces(x, &res, err)) < 0)
+		return r;
+	x = json_object_get(v, "ips");
+	if (x && !json_is_null(x) && (r = parse_ips(x, &res, err)) < 0)
+		return r;
+	x = json_object_get(v, "routes");
+	if (x && !json_is_null(x) && (r = parse_routes(x, &res, err)) < 0)
+		return r;
+	x = json_object_get(v, "dns");
+	if (x && !json_is_null(x)) {
+		struct vmnet_result_dns *d = &res.dns;
+
+		if (!json_is_object(x))
+			return bad(err, "dns", "must be an object");
+		if ((r = parse_strlist(x, "nameservers", &d->nameservers[0][0],
+				       sizeof(d->nameservers[0]), VMNET_RESULT_MAX_DNS,
+				       &d->n_nameservers, err)) < 0 ||
+		    (r = parse_strlist(x, "search", &d->search[0][0], sizeof(d->search[0]),
+				       VMNET_RESULT_MAX_DNS, &d->n_search, err)) < 0 ||
+		    (r = parse_strlist(x, "options", &d->options[0][0], sizeof(d->options[0]),
+				       VMNET_RESULT_MAX_DNS, &d->n_options, err)) < 0 ||
+		    (r = copy_str(x, "domain", d->domain, sizeof(d->domain), "dns", err)) < 0)
+			return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+int vmnet_result_add_iface(struct vmnet_result *res, const char *name, const char *mac,
+			   const char *sandbox, uint32_t mtu)
+{
+	struct vmnet_result_iface *f;
+
+	if (res->n_ifaces >= VMNET_RESULT_MAX_IFACES)
+		return -ENOSPC;
+	f = &res->ifaces[res->n_ifaces];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	snprintf(f->mac, sizeof(f->mac), "%s", mac ? mac : "");
+	snprintf(f->sandbox, sizeof(f->sandbox), "%s", sandbox ? sandbox : "");
+	f->mtu = mtu;
+	return (int)res->n_ifaces++;
+}
+
+static json_t *strlist(const char *base, size_t stride, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < n; i++)
+		if (vmnet_json_append(a, json_string(base + i * stride)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+#define TRY(x)                          \
+	do {                            \
+		if ((x) < 0)            \
+			goto oom;       \
+	} while (0)
+
+json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_version version)
+{
+	json_auto_t *v = json_object();
+	char buf[VMNET_PREFIXSTRLEN];
+
+	if (!v)
+		return NULL;
+	TRY(vmnet_json_set(v, "cniVersion", json_string(vmnet_cni_version_str(version))));
+	if (res->n_ifaces) {
+		json_t *a = json_array();
+
+		TRY(vmnet_json_set(v, "interfaces", a));
+		for (unsigned i = 0; i < res->n_ifaces; i++) {
+			const struct vmnet_result_iface *f = &res->ifaces[i];
+			json_t *o = json_object();
+
+			TRY(vmnet_json_append(a, o));
+			TRY(vmnet_json_set(o, "name", json_string(f->name)));
+			if (f->mac[0])
+				TRY(vmnet_json_set(o, "mac", json_string(f->mac)));
+			if (f->mtu && version >= VMNET_CNI_V110)
+				TRY(vmnet_json_set(o, "mtu", json_integer(f->mtu)));
+			if (f->sandbox[0])
+				TRY(vmnet_json_set(o, "sandbox", json_string(f->sandbox)));
+			if (f->socket_path[0] && version >= VMNET_CNI_V110)
+				TRY(vmnet_json_set(o, "socketPath", json_string(f->socket_path)));
+		}
+	}
+	if (res->n_ips) {
+		json_t *a = json_array();
+
+		TRY(vmnet_json_set(v, "ips", a));
+		for (unsigned i = 0; i < res->n_ips; i++) {
+			const struct vmnet_result_ip *ip = &res->ips[i];
+			json_t *o = json_object();
+
+			TRY(vmnet_json_append(a, o));
+			if (version < VMNET_CNI_V100)
+				TRY(vmnet_json_set(o, "version", json_string("4")));
+			TRY(vmnet_json_set(o, "address",
+					   json_string(vmnet_prefix_fmt(&ip->addr, buf))));
+			if (ip->gateway)
+				TRY(vmnet_json_set(o, "gateway",
+						   json_string(vmnet_ip4_fmt(ip->gateway, buf))));
+			if (ip->iface >= 0)
+				TRY(vmnet_json_set(o, "interface", json_integer(ip->iface)));
+		}
+	}
+	if (res->n_routes) {
+		json_t *a = json_array();
+
+		TRY(vmnet_json_set(v, "routes", a));
+		for (unsigned i = 0; i < res->n_routes; i++) {
+			const struct vmnet_result_route *rt = &res->routes[i];
+			json_t *o = json_object();
+
+			TRY(vmnet_json_append(a, o));
+			TRY(vmnet_json_set(o, "dst", json_string(vmnet_prefix_fmt(&rt->dst, buf))));
+			if (rt->gw)
+				TRY(vmnet_json_set(o, "gw", json_string(vmnet_ip4_fmt(rt->gw, buf))));
+		}
+	}
+	{
+		const struct vmnet_result_dns *d = &res->dns;
+		json_t *o = json_object();
+
+		TRY(vmnet_json_set(v, "dns", o));
+		if (d->n_nameservers)
+			TRY(vmnet_json_set(o, "nameservers",
+					   strlist(&d->nameservers[0][0], sizeof(d->nameservers[0]),
+						   d->n_nameservers)));
+		if (d->domain[0])
+			TRY(vmnet_json_set(o, "domain", json_string(d->domain)));
+		if (d->n_search)
+			TRY(vmnet_json_set(o, "search", strlist(&d->search[0][0], sizeof(d->search[0]),
+							       d->n_search)));
+		if (d->n_options)
+			TRY(vmnet_json_set(o, "options",
+					   strlist(&d->options[0][0], sizeof(d->options[0]),
+						   d->n_options)));
+	}
+	return steal_ptr(v);
+oom:
+	return NULL;
+}

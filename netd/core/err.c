@@ -21,7 +21,15 @@ int vmnet_err_set(struct vmnet_err *e, int code, int sys, const char *fmt, ...)
 	va_end(ap);
 	if (sys > 0) {
 		size_t n = strlen(e->msg);
-		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(sys));
+
+		const char *why = strerror(sys);
+
+		/* Append ": <strerror>" as far as it fits. */
+		for (const char *p = ": "; *p && n + 1 < sizeof(e->msg); p++)
+			e->msg[n++] = *p;
+		for (const char *p = why; *p && n + 1 < sizeof(e->msg); p++)
+			e->msg[n++] = *p;
+		e->msg[n] = '\0';
 	}
 	return r;
 }

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
@@ -14,6 +13,9 @@
 #include "vmnet/link.h"
 #include "vmnet/netns.h"
 #include "vmnet/nl.h"
+
+/* IFALIASZ, which only linux/if.h has, and that clashes with net/if.h. */
+#define ALIAS_MAX 256
 
 static void msg_freep(struct nl_msg **m)
 {
@@ -207,7 +209,7 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	struct echo e = { .name = name };
 	struct nlattr *li;
-	int r;
+	int r, ifindex;
 
 	if (!name_ok(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding bridge: bad name");
@@ -219,11 +221,11 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), parse_echo, &e);
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "adding bridge %s", name);
-	r = new_ifindex(nl, &e, &r);
+	r = new_ifindex(nl, &e, &ifindex);
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "getting new bridge %s", name);
 	if (ret_ifindex)
-		*ret_ifindex = e.ifindex;
+		*ret_ifindex = ifindex;
 	return 0;
 }
 
@@ -357,7 +359,7 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	struct ifinfomsg *ifi;
 	int r;
 
-	if (c->alias && strlen(c->alias) >= IFALIASZ)
+	if (c->alias && strlen(c->alias) >= ALIAS_MAX)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "setting link %d: alias too long",
 				     ifindex);
 	m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);

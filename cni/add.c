@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ADD: address from IPAM, then the devices, then the nftables elements,
+ * then the record. Every step that changes the kernel is undone in
+ * reverse order when a later one fails, so a failed ADD leaves nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plugin.h"
+#include "vmnet/addr.h"
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "vmnet/link.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/netns.h"
+#include "vmnet/nft.h"
+#include "vmnet/nl.h"
+#include "vmnet/sysctl.h"
+#include "vmnet/tc.h"
+#include "vmnet/attach.h"
+
+static void read_boot_id(char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* The first IPv4 address IPAM gave us, with its gateway. */
+static int pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
+			struct vmnet_err *err)
+{
+	const struct vmnet_result_ip *ip;
+
+	if (ipam->n_ips == 0)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "ipam returned no address");
+	ip = &ipam->ips[0];
+	if (ip->addr.len >= 31 && rec->mode == VMNET_MODE_SHARED)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam returned a /%u address: a shared network needs a subnet",
+				     ip->addr.len);
+	if (!ip->gateway)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam returned no gateway: vmnet puts it on the host side");
+	if (ip->gateway == ip->addr.addr || !vmnet_prefix_contains(&ip->addr, ip->gateway))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam gateway is not a different address of the guest's subnet");
+	rec->guest = ip->addr;
+	rec->gateway = ip->gateway;
+	return 0;
+}
+
+static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
+{
+	const struct vmnet_conf *cf = c->conf;
+	const struct vmnet_cni_env *env = c->env;
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->network, sizeof(rec->network), "%s", cf->name);
+	snprintf(rec->cid, sizeof(rec->cid), "%s", env->containerid);
+	snprintf(rec->ifname, sizeof(rec->ifname), "%s", env->ifname);
+	rec->mode = cf->mode;
+	rec->wiring = cf->wiring;
+	snprintf(rec->netns, sizeof(rec->netns), "%s", env->netns ? env->netns : "");
+	vmnet_name_host_if(rec->host_if,
+			   cf->wiring == VMNET_TAP_HOST ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH,
+			   cf->name, env->containerid, env->ifname);
+	snprintf(rec->bridge, sizeof(rec->bridge), "%s", cf->bridge);
+	snprintf(rec->tap_name, sizeof(rec->tap_name), "%s",
+		 cf->wiring == VMNET_TAP_NETNS ? cf->tap_name : rec->host_if);
+	rec->mtu = cf->mtu;
+	rec->ip_masq = cf->ip_masq;
+	rec->port_isolation = cf->port_isolation;
+	rec->multi_queue = cf->multi_queue;
+	rec->host_access = cf->host_access;
+	rec->owner = cf->owner;
+	rec->group = cf->group;
+	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);
+	snprintf(rec->group_label, sizeof(rec->group_label), "%s",
+		 cf->group_label[0] ? cf->group_label : c->args.group);
+	memcpy(rec->ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
+	rec->n_ports = cf->n_ports;
+	rec->created = (int64_t)time(NULL);
+	read_boot_id(rec->boot_id, sizeof(rec->boot_id));
+}
+
+static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
+{
+	if (c->conf->has_mac) {
+		memcpy(mac, c->conf->mac, 6);
+		return 0;
+	}
+	if (c->args.mac[0]) {
+		if (vmnet_mac_parse(c->args.mac, true, mac) < 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+					     "CNI_ARGS: MAC=\"%.32s\" is not a unicast MAC address",
+					     c->args.mac);
+		return 0;
+	}
+	vmnet_name_mac(mac, "guest", c->conf->name, c->env->containerid, c->env->ifname);
+	return 0;
+}
+
+/* Build the CNI result from what ADD did (see README "Results"). */
+static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
+		      const struct vmnet_attach_state *st, const struct vmnet_result *ipam)
+{
+	struct vmnet_result res;
+	char mac[18];
+	int guest;
+
+	memset(&res, 0, sizeof(res));
+	vmnet_result_add_iface(&res, rec->bridge, vmnet_mac_fmt(st->bridge_mac, mac), NULL, rec->mtu);
+	vmnet_result_add_iface(&res, rec->host_if, vmnet_mac_fmt(st->host_mac, mac), NULL, rec->mtu);
+	if (rec->wiring == VMNET_TAP_NETNS) {
+		vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),
+				       rec->netns, rec->mtu);
+		vmnet_result_add_iface(&res, rec->tap_name, vmnet_mac_fmt(st->tap_mac, mac),
+				       rec->netns, rec->mtu);
+	}
+	guest = vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),
+				       rec->cid, rec->mtu);
+	res.n_ips = 1;
+	res.ips[0].addr = rec->guest;
+	res.ips[0].gateway = rec->gateway;
+	res.ips[0].iface = guest;
+	memcpy(res.routes, ipam->routes, sizeof(ipam->routes));
+	res.n_routes = ipam->n_routes;
+	res.dns = c->conf->has_dns ? c->conf->dns : ipam->dns;
+	return vmnet_result_render(&res, c->conf->version);
+}
+
+int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	const struct vmnet_cni_env *env = c->env;
+	_cleanup_close_ int nsfd = -1, lock = -1;
+	struct vmnet_attach_state st;
+	struct vmnet_record rec;
+	struct vmnet_result ipam;
+	json_auto_t *ipam_json = NULL, *result = NULL;
+	int r;
+
+	if (!cf->ipam_type)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam: missing (vmnet needs an address for every VM)");
+	fill_record(c, &rec);
+	r = guest_mac(c, rec.guest_mac, err);
+	if (r < 0)
+		return r;
+
+	r = vmnet_netns_open(env->netns, &nsfd, err);
+	if (r < 0) {
+		if (err) {
+			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		}
+		return vmnet_err_wrap(err, "CNI_NETNS");
+	}
+	if (cf->wiring == VMNET_TAP_NETNS && vmnet_netns_is_current(nsfd) == 1)
+		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+				     "CNI_NETNS is the plugin's own network namespace; "
+				     "\"tap\": \"netns\" needs the VM's namespace");
+
+	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	{
+		struct vmnet_record old;
+
+		r = vmnet_record_read(cf->state_dir, cf->name, env->containerid, env->ifname, &old,
+				      NULL);
+		if (r == 0) {
+			vmnet_record_clear(&old);
+			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+					     "CNI_IFNAME: %s of container %s is already attached to "
+					     "network %s (DEL it first)",
+					     env->ifname, env->containerid, cf->name);
+		}
+	}
+
+	/* 1. An address. */
+	r = vmnet_delegate(env->path, cf->ipam_type, "ADD", c->stdin_buf, c->stdin_len, &ipam_json,
+			   err);
+	if (r < 0)
+		return r;
+	r = ipam_json ? vmnet_result_parse(ipam_json, &ipam, err)
+		      : vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam printed no result");
+	if (r < 0) {
+		vmnet_err_wrap(err, "ipam result");
+		goto undo_ipam;
+	}
+	r = pick_address(&ipam, &rec, err);
+	if (r < 0)
+		goto undo_ipam;
+	for (unsigned i = 0; i < ipam.dns.n_nameservers && i < ARRAY_SIZE(rec.nameservers); i++)
+		snprintf(rec.nameservers[rec.n_nameservers++], sizeof(rec.nameservers[0]), "%s",
+			 ipam.dns.nameservers[i]);
+	snprintf(rec.domain, sizeof(rec.domain), "%s", ipam.dns.domain);
+	rec.ipam_result = json_incref(ipam_json);
+	rec.netconf = json_incref(cf->root);
+
+	/* 2. Devices, addresses, tc, nftables (attach.c, shared with netd). */
+	r = vmnet_attach(&rec, nsfd, &st, err);
+	if (r < 0)
+		goto undo_ipam;
+
+	/* 3. The record, last: a record means "fully attached". */
+	r = vmnet_record_write(cf->state_dir, &rec, err);
+	if (r < 0)
+		goto undo_attach;
+
+	result = render(c, &rec, &st, &ipam);
+	if (!result) {
+		r = vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "rendering result");
+		goto undo_record;
+	}
+	vmnet_record_clear(&rec);
+	*ret_result = steal_ptr(result);
+	return 0;
+
+undo_record:
+	vmnet_record_remove(cf->state_dir, &rec, NULL);
+undo_attach:
+	vmnet_detach(&rec, nsfd, !st.bridge_created ? false : true, NULL);
+undo_ipam:
+	(void)vmnet_delegate(env->path, cf->ipam_type, "DEL", c->stdin_buf, c->stdin_len, NULL,
+			     NULL);
+	vmnet_record_clear(&rec);
+	return r;
+}

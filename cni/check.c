@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CHECK: the record says what should exist; the kernel, prevResult and the
+ * IPAM plugin are compared against it. The first mismatch is reported
+ * with code 110.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plugin.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/netns.h"
+
+static int check_prev(const struct vmnet_conf *cf, const struct vmnet_record *rec,
+		      struct vmnet_err *err)
+{
+	struct vmnet_result prev;
+	int r;
+
+	if (!cf->prev_result)
+		return 0;
+	r = vmnet_result_parse(cf->prev_result, &prev, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "prevResult");
+	for (unsigned i = 0; i < prev.n_ips; i++)
+		if (prev.ips[i].addr.addr == rec->guest.addr && prev.ips[i].addr.len == rec->guest.len)
+			return 0;
+	return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+			     "prevResult does not hold the recorded guest address");
+}
+
+int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	_cleanup_close_ int lock = -1, nsfd = -1;
+	struct vmnet_record rec;
+	int r;
+
+	if (cf->version < VMNET_CNI_V040)
+		return vmnet_err_set(err, CNI_ERR_INCOMPATIBLE_VERSION, 0,
+				     "config version %s does not allow CHECK", cf->version_str);
+	r = vmnet_netns_open(c->env->netns, &nsfd, err);
+	if (r < 0) {
+		if (err)
+			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		return vmnet_err_wrap(err, "CNI_NETNS");
+	}
+	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	r = vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname, &rec,
+			      err);
+	if (r == -ENOENT)
+		return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+				     "no attachment of %s/%s is recorded in network %s",
+				     c->env->containerid, c->env->ifname, cf->name);
+	if (r < 0)
+		return r;
+	r = check_prev(cf, &rec, err);
+	if (r == 0)
+		r = vmnet_attach_check(&rec, nsfd, err);
+	if (r == 0 && cf->ipam_type) {
+		r = vmnet_delegate(c->env->path, cf->ipam_type, "CHECK", c->stdin_buf, c->stdin_len,
+				   NULL, err);
+		if (r < 0) {
+			if (err && err->code != CNI_ERR_INVALID_CONFIG)
+				err->code = VMNET_ERR_CHECK;
+			vmnet_err_wrap(err, "address reservation");
+		}
+	}
+	vmnet_record_clear(&rec);
+	return r;
+}

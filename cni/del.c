@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DEL, and the teardown GC shares with it. Best effort and idempotent:
+ * it works from the record (no netns, no prevResult needed), keeps going
+ * after failures and treats "already gone" as success.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plugin.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/netns.h"
+
+/* Run IPAM DEL for @rec with the config its ADD used (so a changed config
+ * still releases the address it handed out). */
+static int release_ipam(struct vmnet_call *c, const struct vmnet_record *rec,
+			struct vmnet_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *type = rec->ipam_type[0] ? rec->ipam_type : c->conf->ipam_type;
+
+	if (!type)
+		return 0;
+	if (rec->netconf && (buf = vmnet_json_dump(rec->netconf)))
+		return vmnet_delegate(c->env->path, type, "DEL", buf, strlen(buf), NULL, err);
+	return vmnet_delegate(c->env->path, type, "DEL", c->stdin_buf, c->stdin_len, NULL, err);
+}
+
+int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool release,
+		   struct vmnet_err *err)
+{
+	const char *state_dir = c->conf->state_dir;
+	_cleanup_close_ int nsfd = -1;
+	int first = 0, r, others;
+
+	if (rec->netns[0] && vmnet_netns_open(rec->netns, &nsfd, NULL) < 0)
+		nsfd = -1; /* gone: its devices went with it */
+	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
+	r = vmnet_detach(rec, nsfd, others == 0, err);
+	if (r < 0 && !first)
+		first = r;
+	if (release) {
+		r = release_ipam(c, rec, first ? NULL : err);
+		if (r < 0 && !first)
+			first = r;
+	}
+	/* The record goes last: while it exists, a retried DEL or netd can
+	 * finish the job. */
+	if (!first) {
+		r = vmnet_record_remove(state_dir, rec, err);
+		if (r < 0)
+			first = r;
+	}
+	return first;
+}
+
+/* No record (a DEL after a failed or foreign ADD, or a repeated DEL): remove
+ * whatever carries this attachment's deterministic names, and release the
+ * address, so nothing is left in any case. */
+static int teardown_unrecorded(struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	struct vmnet_record rec;
+	struct vmnet_result prev;
+	int first = 0, r;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.network, sizeof(rec.network), "%s", cf->name);
+	snprintf(rec.cid, sizeof(rec.cid), "%s", c->env->containerid);
+	snprintf(rec.ifname, sizeof(rec.ifname), "%s", c->env->ifname);
+	snprintf(rec.bridge, sizeof(rec.bridge), "%s", cf->bridge);
+	snprintf(rec.netns, sizeof(rec.netns), "%s", c->env->netns ? c->env->netns : "");
+	snprintf(rec.tap_name, sizeof(rec.tap_name), "%s", cf->tap_name);
+	rec.mode = cf->mode;
+	rec.ip_masq = cf->ip_masq;
+	memcpy(rec.ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
+	rec.n_ports = cf->n_ports;
+	/* Without a record the guest IP is only known from prevResult; with
+	 * neither there are no elements to remove (ADD writes its record
+	 * before it returns success, and rolls back otherwise). */
+	if (cf->prev_result && vmnet_result_parse(cf->prev_result, &prev, NULL) == 0 && prev.n_ips)
+		rec.guest = prev.ips[0].addr;
+	for (int w = 0; w < 2; w++) {
+		rec.wiring = w ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
+		vmnet_name_host_if(rec.host_if, w ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH, cf->name,
+				   rec.cid, rec.ifname);
+		if (!rec.guest.addr) {
+			/* detach() would try to delete element 0.0.0.0: skip nft. */
+			rec.n_ports = 0;
+		}
+		r = vmnet_teardown(c, &rec, w == 1, first ? NULL : err);
+		if (r < 0 && !first)
+			first = r;
+	}
+	return first;
+}
+
+int vmnet_cmd_del(struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	_cleanup_close_ int lock = -1;
+	struct vmnet_record rec;
+	int r;
+
+	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
+	if (r < 0)
+		return r;
+	r = vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname, &rec,
+			      err);
+	if (r == -ENOENT)
+		return teardown_unrecorded(c, err);
+	if (r < 0) {
+		/* An unreadable record must not block DEL forever. */
+		log_warn("%s, removing by name instead", err->msg);
+		vmnet_err_clear(err);
+		r = teardown_unrecorded(c, err);
+		if (r == 0)
+			r = vmnet_record_remove_key(cf->state_dir, cf->name, c->env->containerid,
+						    c->env->ifname, err);
+		return r;
+	}
+	r = vmnet_teardown(c, &rec, true, err);
+	vmnet_record_clear(&rec);
+	return r;
+}

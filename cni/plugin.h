@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vmnet plugin's verbs. main.c parses the environment and the config,
+ * then calls one of these; each returns >= 0 or a negative errno with @err
+ * filled, and prints nothing (main prints the result or the error).
+ */
+#ifndef VMNET_CNI_PLUGIN_H
+#define VMNET_CNI_PLUGIN_H
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "vmnet/cni.h"
+#include "vmnet/record.h"
+
+struct vmnet_err;
+
+/* How long a verb waits for the per-network lock before answering 11. */
+#define VMNET_LOCK_TIMEOUT_MS 30000
+
+struct vmnet_call {
+	const struct vmnet_cni_env *env;
+	struct vmnet_conf *conf;
+	struct vmnet_cni_args args;
+	const char *stdin_buf;	/* the raw config, passed on to IPAM as it came */
+	size_t stdin_len;
+};
+
+int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err);
+int vmnet_cmd_del(struct vmnet_call *c, struct vmnet_err *err);
+int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err);
+int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err);
+int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err);
+
+/* Tear down one recorded attachment: nft elements, devices, IPAM address,
+ * record. Keeps going after failures and returns the first real one.
+ * The caller holds the network lock. */
+int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool release_ipam,
+		   struct vmnet_err *err);
+
+/* Run the IPAM plugin @type from CNI_PATH with CNI_COMMAND=@command and
+ * @stdin_buf on stdin, the rest of the environment unchanged (the spec's
+ * delegation). On success *ret_result (if non-NULL) is its parsed stdout
+ * (NULL when it printed nothing). A failing plugin's error JSON becomes
+ * @err with its code and message. */
+int vmnet_delegate(const char *cni_path, const char *type, const char *command,
+		   const char *stdin_buf, size_t stdin_len, json_t **ret_result,
+		   struct vmnet_err *err);
+
+#endif

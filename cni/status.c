@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * STATUS (1.1.0): can this plugin service an ADD right now? The state
+ * directory must be usable, the IPAM plugin must say yes, and netd must
+ * answer when the config requires it. Code 50 otherwise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "plugin.h"
+#include "vmnet/err.h"
+#include "vmnet/names.h"
+
+static int netd_running(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("VMNET_NETD_SOCKET");
+	_cleanup_close_ int fd = -1;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path && *path ? path : VMNET_NETD_SOCK);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	if (cf->version < VMNET_CNI_V110)
+		return vmnet_err_set(err, CNI_ERR_INCOMPATIBLE_VERSION, 0,
+				     "config version %s does not allow STATUS", cf->version_str);
+	r = vmnet_record_lock(cf->state_dir, cf->name, 2000, &lock, err);
+	if (r < 0) {
+		if (err)
+			err->code = CNI_ERR_NOT_AVAILABLE;
+		return vmnet_err_wrap(err, "state directory %s is not usable", cf->state_dir);
+	}
+	if (cf->require_netd && netd_running() < 0)
+		return vmnet_err_set(err, CNI_ERR_NOT_AVAILABLE, 0,
+				     "netd is not running (\"requireNetd\": true)");
+	if (cf->ipam_type) {
+		r = vmnet_delegate(c->env->path, cf->ipam_type, "STATUS", c->stdin_buf, c->stdin_len,
+				   NULL, err);
+		if (r < 0) {
+			if (err && err->code != CNI_ERR_LIMITED)
+				err->code = CNI_ERR_NOT_AVAILABLE;
+			return vmnet_err_wrap(err, "ipam");
+		}
+	}
+	return 0;
+}

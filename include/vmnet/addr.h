@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IPv4 addresses and routes on one device, through the netns socket @nl.
+ * Prefixes are struct vmnet_prefix (host byte order). Routes go to the main
+ * table with rtm_protocol VMNET_RTPROT, which is how GC recognises ours.
+ */
+#ifndef VMNET_ADDR_H
+#define VMNET_ADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "inet.h"
+
+struct vmnet_nl;
+
+/* Add @a (address/prefix length, with the subnet broadcast for < /31).
+ * -EEXIST if present. */
+int vmnet_addr_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err);
+
+/* Point-to-point style: IFA_LOCAL @local, IFA_ADDRESS @peer (the peer's
+ * address and the prefix routed to it). -EEXIST if present. */
+int vmnet_addr_add_peer(struct vmnet_nl *nl, int ifindex, uint32_t local,
+			const struct vmnet_prefix *peer, struct vmnet_err *err);
+
+/* Remove @a (matched by local address and prefix length). 0 if gone. */
+int vmnet_addr_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err);
+
+/* 1 if @ifindex has local address @a with the same prefix length, else 0.
+ * Dumps that device's addresses only. */
+int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err);
+
+/* Route @dst via @ifindex (and gateway @gw unless 0), scope link when
+ * @link_scope. -EEXIST if that route is present. */
+int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
+		    bool link_scope, struct vmnet_err *err);
+
+/* Remove the main-table route to @dst through @ifindex. 0 if gone. */
+int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		    struct vmnet_err *err);
+
+/* 1 if the main table has a route to exactly @dst through @ifindex, else 0. */
+int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		    struct vmnet_err *err);
+
+#endif

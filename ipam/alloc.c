@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmnet/err.h"
+#include "alloc.h"
+
+#define HELD_MAX 64
+
+struct geom {
+	unsigned step;	/* addresses per allocation: 1, 2 (/31) or 4 (/30) */
+	unsigned len;	/* prefix length in the result, 0 = the subnet's */
+};
+
+static struct geom geom_of(const struct vmnet_ipam_conf *c)
+{
+	if (c->block == 30)
+		return (struct geom){ 4, 30 };
+	if (c->block == 31)
+		return (struct geom){ 2, 31 };
+	return (struct geom){ 1, 0 };
+}
+
+/* The address handed to the guest and its gateway, for block base @b. A /30
+ * is network, host side, guest, broadcast; a /31 (RFC 3021) is host, guest. */
+static uint32_t guest_of(struct geom g, uint32_t b)
+{
+	return g.step == 4 ? b + 2 : g.step == 2 ? b + 1 : b;
+}
+
+static uint32_t gw_of(struct geom g, const struct vmnet_ipam_range *r, uint32_t b)
+{
+	return g.step == 4 ? b + 1 : g.step == 2 ? b : r->gw;
+}
+
+static uint32_t base_of(struct geom g, uint32_t a)
+{
+	return a & ~(g.step - 1);
+}
+
+/* A block must lie inside the range and never contain the range's gateway. */
+static bool block_ok(struct geom g, const struct vmnet_ipam_range *r, uint32_t b)
+{
+	uint64_t last = (uint64_t)b + g.step - 1;
+
+	return b >= r->start && last <= r->end && !(r->gw >= b && r->gw <= last);
+}
+
+static void release_block(struct vmnet_ipam_store *s, struct geom g, uint32_t b,
+			  const struct vmnet_ipam_owner *o, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		s->ops->release(s, b + k, o, NULL);
+}
+
+/* Reserve every address of block @b: -EEXIST, with nothing kept, if any is
+ * taken. Every address gets a host-local record so no other tool hands one
+ * of them out. */
+static int reserve_block(struct vmnet_ipam_store *s, struct geom g, uint32_t b,
+			 const struct vmnet_ipam_owner *o, struct vmnet_err *err)
+{
+	for (unsigned k = 0; k < g.step; k++) {
+		int r = s->ops->reserve(s, b + k, o, err);
+
+		if (r < 0) {
+			release_block(s, g, b, o, k);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* First free block of @r at or after @from (inclusive) and before @to. */
+static int pick_in(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ipam_range *r,
+		   uint64_t from, uint64_t to, const struct vmnet_ipam_owner *o, uint32_t *ret,
+		   struct vmnet_err *err)
+{
+	uint64_t lo = from < r->start ? r->start : from;
+	uint64_t hi = to > r->end ? r->end : to;
+
+	lo = (lo + g.step - 1) & ~(uint64_t)(g.step - 1);
+	while (lo + g.step - 1 <= hi) {
+		uint32_t b;
+		int rc = s->ops->next_free(s, &r->subnet, (uint32_t)lo, (uint32_t)hi, g.step, &b, err);
+
+		if (rc == -ENOSPC)
+			return rc;
+		if (rc < 0)
+			return rc;
+		lo = (uint64_t)b + g.step;
+		if (!block_ok(g, r, b))
+			continue;
+		rc = reserve_block(s, g, b, o, err);
+		if (rc == -EEXIST)
+			continue;	/* taken behind the map's back: now marked */
+		if (rc < 0)
+			return rc;
+		*ret = b;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Round robin as host-local: start after the set's last reserved address,
+ * go through the other ranges, then wrap to the start of the first. */
+static int pick(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ipam_rangeset *set,
+		unsigned idx, const struct vmnet_ipam_owner *o, uint32_t *ret_b, unsigned *ret_j,
+		struct vmnet_err *err)
+{
+	uint32_t last;
+	uint64_t from = 0;
+	unsigned j0 = 0;
+	int rc;
+
+	if (s->ops->last_get(s, idx, &last) == 0) {
+		int j = vmnet_ipam_rangeset_find(set, last);
+
+		if (j >= 0) {
+			j0 = (unsigned)j;
+			from = (uint64_t)base_of(g, last) + g.step;
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned k = 0; k <= set->n; k++) {
+			unsigned j = (j0 + k) % set->n;
+			const struct vmnet_ipam_range *r = &set->r[j];
+
+			if (k == 0)
+				rc = pick_in(s, g, r, from, UINT32_MAX, o, ret_b, err);
+			else if (k == set->n)
+				rc = from ? pick_in(s, g, r, 0, from - 1, o, ret_b, err) : -ENOSPC;
+			else
+				rc = pick_in(s, g, r, 0, UINT32_MAX, o, ret_b, err);
+			if (rc == 0) {
+				*ret_j = j;
+				return 0;
+			}
+			if (rc != -ENOSPC)
+				return rc;
+		}
+		/* Full according to the maps: they may hold addresses another
+		 * tool released since. Re-read them once before saying so. */
+		for (unsigned j = 0; pass == 0 && j < set->n; j++)
+			if ((rc = s->ops->refresh(s, &set->r[j].subnet, err)) < 0)
+				return rc;
+	}
+	return -ENOSPC;
+}
+
+static const char *owner_str(const struct vmnet_ipam_owner *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", o->id, o->ifname[0] ? o->ifname : "-");
+	return buf;
+}
+
+static int take_requested(struct vmnet_ipam_store *s, struct geom g,
+			  const struct vmnet_ipam_rangeset *set, uint32_t req,
+			  const struct vmnet_ipam_owner *o, uint32_t *ret_b, unsigned *ret_j,
+			  struct vmnet_err *err)
+{
+	char a[VMNET_ADDRSTRLEN], ob[300];
+	int j = vmnet_ipam_rangeset_find(set, req);
+	const struct vmnet_ipam_range *r = &set->r[j];
+	uint32_t b = base_of(g, req);
+	struct vmnet_ipam_owner cur;
+	int rc;
+
+	vmnet_ip4_fmt(req, a);
+	if (req == r->gw)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "requested address %s is the gateway", a);
+	if (g.step > 1 && (req != guest_of(g, b) || !block_ok(g, r, b)))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "requested address %s is not the guest address of a /%u block in the range",
+				     a, g.len);
+	rc = reserve_block(s, g, b, o, err);
+	if (rc == -EEXIST) {
+		for (unsigned k = 0; k < g.step; k++)
+			if (s->ops->owner(s, b + k, &cur, NULL) == 0)
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "requested address %s is already allocated to %s",
+						     a, owner_str(&cur, ob, sizeof(ob)));
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "requested address %s is already allocated", a);
+	}
+	if (rc < 0)
+		return rc;
+	*ret_b = b;
+	*ret_j = (unsigned)j;
+	return 0;
+}
+
+int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
+		     const struct vmnet_ipam_owner *o, struct vmnet_result *res,
+		     struct vmnet_err *err)
+{
+	const struct geom g = geom_of(c);
+	uint32_t held[HELD_MAX], req[VMNET_IPAM_MAX_SETS] = { 0 };
+	uint32_t got[VMNET_IPAM_MAX_SETS];
+	bool has_req[VMNET_IPAM_MAX_SETS] = { false }, fresh[VMNET_IPAM_MAX_SETS] = { false };
+	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN], rb[2 * VMNET_ADDRSTRLEN];
+	int n_held, rc = 0;
+	unsigned i;
+
+	memset(res, 0, sizeof(*res));
+	/* Each requested address names its range set; two for one set is an error. */
+	for (i = 0; i < c->n_req; i++) {
+		unsigned k;
+
+		for (k = 0; k < c->n_sets; k++)
+			if (vmnet_ipam_rangeset_find(&c->sets[k], c->req[i]) >= 0)
+				break;
+		if (k == c->n_sets)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "requested address %s is not in any configured range",
+					     vmnet_ip4_fmt(c->req[i], a));
+		if (has_req[k])
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "requested addresses %s and %s are in the same range set",
+					     vmnet_ip4_fmt(req[k], a), vmnet_ip4_fmt(c->req[i], b2));
+		has_req[k] = true;
+		req[k] = c->req[i];
+	}
+
+	n_held = s->ops->find(s, o, held, HELD_MAX, err);
+	if (n_held < 0)
+		return n_held;
+
+	for (i = 0; i < c->n_sets; i++) {
+		const struct vmnet_ipam_rangeset *set = &c->sets[i];
+		const struct vmnet_ipam_range *r;
+		unsigned j = 0;
+		int h;
+
+		for (h = 0; h < n_held; h++)
+			if (vmnet_ipam_rangeset_find(set, held[h]) >= 0)
+				break;
+		if (h < n_held) {
+			/* A repeated ADD gets what it already has (host-local
+			 * refuses instead); a different request is a conflict. */
+			got[i] = base_of(g, held[h]);
+			j = (unsigned)vmnet_ipam_rangeset_find(set, held[h]);
+			if (has_req[i] && guest_of(g, got[i]) != req[i]) {
+				char ob[300];
+
+				rc = vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						   "%s already holds %s in range set %u, not %s",
+						   owner_str(o, ob, sizeof(ob)),
+						   vmnet_ip4_fmt(guest_of(g, got[i]), a), i,
+						   vmnet_ip4_fmt(req[i], b2));
+				goto undo;
+			}
+		} else if (has_req[i]) {
+			if ((rc = take_requested(s, g, set, req[i], o, &got[i], &j, err)) < 0)
+				goto undo;
+			fresh[i] = true;
+		} else {
+			rc = pick(s, g, set, i, o, &got[i], &j, err);
+			if (rc == -ENOSPC) {
+				rc = vmnet_err_set(err, VMNET_ERR_RANGE_FULL, 0,
+						   "no free %s left in range set %u (%s)",
+						   g.step > 1 ? "block" : "address", i,
+						   vmnet_ipam_range_fmt(&set->r[0], rb));
+				goto undo;
+			}
+			if (rc < 0)
+				goto undo;
+			fresh[i] = true;
+		}
+		if (fresh[i] && (rc = s->ops->last_set(s, i, guest_of(g, got[i]), err)) < 0) {
+			goto undo;
+		}
+		r = &set->r[j];
+		res->ips[i].addr.addr = guest_of(g, got[i]);
+		res->ips[i].addr.len = (uint8_t)(g.len ? g.len : r->subnet.len);
+		res->ips[i].gateway = gw_of(g, r, got[i]);
+		res->ips[i].iface = -1;
+	}
+	res->n_ips = c->n_sets;
+	memcpy(res->routes, c->routes, sizeof(c->routes));
+	res->n_routes = c->n_routes;
+	res->dns = c->dns;
+	return 0;
+undo:
+	/* Set i failed; every fresh allocation up to it goes. */
+	for (unsigned k = 0; k <= i && k < c->n_sets; k++)
+		if (fresh[k])
+			release_block(s, g, got[k], o, g.step);
+	return rc;
+}
+
+static int release_owner(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o,
+			 struct vmnet_err *err)
+{
+	uint32_t held[HELD_MAX];
+	int n = s->ops->find(s, o, held, HELD_MAX, err), rc;
+
+	for (int i = 0; i < n; i++)
+		if ((rc = s->ops->release(s, held[i], o, err)) < 0)
+			return rc;
+	return n;
+}
+
+int vmnet_ipam_release(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o,
+		       struct vmnet_err *err)
+{
+	struct vmnet_ipam_owner legacy = *o;
+	int n, m = 0;
+
+	if ((n = release_owner(s, o, err)) < 0)
+		return n;
+	/* host-local falls back to records holding only the container ID. */
+	if (o->ifname[0]) {
+		legacy.ifname[0] = '\0';
+		if ((m = release_owner(s, &legacy, err)) < 0)
+			return m;
+	}
+	return n + m;
+}
+
+int vmnet_ipam_check(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
+		     const struct vmnet_ipam_owner *o, struct vmnet_err *err)
+{
+	uint32_t held[HELD_MAX];
+	char ob[300], a[VMNET_ADDRSTRLEN];
+	int n = s->ops->find(s, o, held, HELD_MAX, err);
+
+	if (n < 0)
+		return n;
+	for (unsigned i = 0; i < c->n_sets; i++) {
+		struct vmnet_ipam_owner cur;
+		int h;
+
+		for (h = 0; h < n; h++)
+			if (vmnet_ipam_rangeset_find(&c->sets[i], held[h]) >= 0)
+				break;
+		if (h == n)
+			return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+					     "no address of range set %u is allocated to %s", i,
+					     owner_str(o, ob, sizeof(ob)));
+		if (s->ops->owner(s, held[h], &cur, NULL) < 0 || strcmp(cur.id, o->id) ||
+		    (cur.ifname[0] && strcmp(cur.ifname, o->ifname)))
+			return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+					     "the record of %s no longer names %s",
+					     vmnet_ip4_fmt(held[h], a), owner_str(o, ob, sizeof(ob)));
+	}
+	return 0;
+}
+
+struct gc_ctx {
+	struct vmnet_ipam_store *s;
+	const struct vmnet_ipam_conf *c;
+	struct vmnet_err *err;
+	int released;
+};
+
+static int gc_one(const struct vmnet_ipam_owner *o, void *u)
+{
+	struct gc_ctx *g = u;
+	int r;
+
+	if (vmnet_ipam_conf_is_valid(g->c, o))
+		return 0;
+	if ((r = release_owner(g->s, o, g->err)) < 0)
+		return r;
+	g->released++;
+	return 0;
+}
+
+int vmnet_ipam_gc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
+		  struct vmnet_err *err)
+{
+	struct gc_ctx g = { s, c, err, 0 };
+	int r;
+
+	/* No list means the runtime told us nothing, not "nothing is valid". */
+	if (!c->has_valid)
+		return 0;
+	if ((r = s->ops->owners(s, gc_one, &g, err)) < 0)
+		return r;
+	return g.released;
+}
+
+static bool set_has_free(struct vmnet_ipam_store *s, struct geom g,
+			 const struct vmnet_ipam_rangeset *set, struct vmnet_err *err)
+{
+	for (unsigned j = 0; j < set->n; j++) {
+		const struct vmnet_ipam_range *r = &set->r[j];
+		uint64_t lo = ((uint64_t)r->start + g.step - 1) & ~(uint64_t)(g.step - 1);
+		uint32_t b;
+
+		while (lo + g.step - 1 <= r->end &&
+		       s->ops->next_free(s, &r->subnet, (uint32_t)lo, r->end, g.step, &b, err) == 0) {
+			if (block_ok(g, r, b))
+				return true;
+			lo = (uint64_t)b + g.step;
+		}
+	}
+	return false;
+}
+
+int vmnet_ipam_status(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
+		      struct vmnet_err *err)
+{
+	const struct geom g = geom_of(c);
+	char rb[2 * VMNET_ADDRSTRLEN];
+
+	for (unsigned i = 0; i < c->n_sets; i++) {
+		if (set_has_free(s, g, &c->sets[i], err))
+			continue;
+		for (unsigned j = 0; j < c->sets[i].n; j++)
+			s->ops->refresh(s, &c->sets[i].r[j].subnet, NULL);
+		if (!set_has_free(s, g, &c->sets[i], err))
+			return vmnet_err_set(err, CNI_ERR_NOT_AVAILABLE, 0,
+					     "range set %u (%s) has no free %s", i,
+					     vmnet_ipam_range_fmt(&c->sets[i].r[0], rb),
+					     g.step > 1 ? "block" : "address");
+	}
+	return 0;
+}

@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmnet/addr.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/link.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/netns.h"
+#include "vmnet/nft.h"
+#include "vmnet/nl.h"
+#include "vmnet/sysctl.h"
+#include "vmnet/tc.h"
+
+static void alias_of(const struct vmnet_record *rec, char *buf, size_t size)
+{
+	vmnet_name_alias(buf, size, rec->network, rec->cid, rec->ifname);
+}
+
+static void bridge_alias(const struct vmnet_record *rec, char *buf, size_t size)
+{
+	snprintf(buf, size, VMNET_ALIAS_PREFIX "%s", rec->network);
+}
+
+void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port *ports,
+			  struct vmnet_nft_att *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->host_if = rec->host_if;
+	a->isolated = rec->mode == VMNET_MODE_ISOLATED;
+	a->guest_ip = rec->guest.addr;
+	memcpy(a->guest_mac, rec->guest_mac, 6);
+	a->masq = rec->ip_masq;
+	a->host_access = rec->host_access;
+	for (unsigned i = 0; i < rec->n_ports; i++) {
+		ports[i].proto = rec->ports[i].proto;
+		ports[i].host_port = rec->ports[i].host_port;
+		ports[i].host_ip = rec->ports[i].host_ip;
+		ports[i].guest_port = rec->ports[i].guest_port;
+	}
+	a->ports = ports;
+	a->n_ports = rec->n_ports;
+}
+
+/* The bridge with the gateway address, up. Creating it is the only step
+ * that is shared between attachments; *created tells the caller whether
+ * an undo may remove it. */
+static int ensure_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
+			 bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info info;
+	char alias[256];
+	uint8_t mac[6];
+	bool created = false;
+	int r, idx;
+
+	r = vmnet_link_get(nl, rec->bridge, &info, NULL);
+	if (r == -ENODEV) {
+		vmnet_name_mac(mac, "bridge", rec->network, NULL, NULL);
+		r = vmnet_link_add_bridge(nl, rec->bridge, rec->mtu, mac, &idx, err);
+		if (r < 0)
+			return r;
+		created = true;
+		bridge_alias(rec, alias, sizeof(alias));
+		ch.alias = alias;
+		ch.up = 1;
+		r = vmnet_link_set(nl, idx, &ch, err);
+		if (r < 0)
+			goto undo;
+		r = vmnet_link_get_index(nl, idx, &info, err);
+		if (r < 0)
+			goto undo;
+	} else if (r < 0) {
+		return vmnet_link_get(nl, rec->bridge, &info, err);
+	} else {
+		if (strcmp(info.kind, "bridge"))
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "bridge: %s exists and is a %s device, not a bridge",
+					     rec->bridge, info.kind[0] ? info.kind : "plain");
+		idx = info.ifindex;
+		if (!info.up) {
+			ch.up = 1;
+			r = vmnet_link_set(nl, idx, &ch, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = vmnet_addr_add(nl, idx, &gw, err);
+	if (r == -EEXIST) {
+		vmnet_err_clear(err);
+		r = 0;
+	}
+	if (r < 0)
+		goto undo;
+	*ret_ifindex = idx;
+	*ret_created = created;
+	memcpy(ret_mac, info.mac, 6);
+	return 0;
+undo:
+	if (created)
+		vmnet_link_del_index(nl, idx, NULL);
+	return r;
+}
+
+/* A host device named like ours may be a leftover of a crashed ADD of the
+ * same attachment (then it goes) or, after a hash collision, another
+ * attachment's (then we refuse). */
+static int clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec,
+		       struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	char alias[256];
+	int r;
+
+	r = vmnet_link_get(nl, rec->host_if, &info, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return vmnet_link_get(nl, rec->host_if, &info, err);
+	alias_of(rec, alias, sizeof(alias));
+	if (strcmp(info.alias, alias))
+		return vmnet_err_set(err, VMNET_ERR_CONFLICT, EEXIST,
+				     "host device %s already exists for \"%s\"", rec->host_if,
+				     info.alias);
+	log_debug("removing stale %s of an earlier attempt", rec->host_if);
+	return vmnet_link_del_index(nl, info.ifindex, err);
+}
+
+static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
+			struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	int r = vmnet_link_get(vm, name, &info, NULL);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return vmnet_link_get(vm, name, &info, err);
+	return vmnet_err_set(err, CNI_ERR_INVALID_ENV, EEXIST, "%s: %s already exists in CNI_NETNS",
+			     what, name);
+}
+
+/* netns wiring: veth host end on the bridge, peer = the guest's identity in
+ * the VM netns, tap beside it, tc mirred both ways between peer and tap. */
+static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
+		      const struct vmnet_record *rec, struct vmnet_attach_state *st,
+		      struct vmnet_err *err)
+{
+	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
+				       .owner = rec->owner, .group = rec->group };
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info peer, tap, hinfo;
+	char alias[256];
+	uint8_t host_mac[6];
+	int r, host_idx;
+
+	r = absent_in_vm(vm, rec->ifname, "CNI_IFNAME", err);
+	if (r < 0)
+		return r;
+	r = absent_in_vm(vm, rec->tap_name, "tapName", err);
+	if (r < 0)
+		return r;
+	alias_of(rec, alias, sizeof(alias));
+	vmnet_name_mac(host_mac, "host", rec->network, rec->cid, rec->ifname);
+	r = vmnet_link_add_veth(host, rec->host_if, host_mac, alias, rec->ifname, rec->guest_mac,
+				nsfd, rec->mtu, &host_idx, err);
+	if (r < 0)
+		return r;
+	ch.master = br_idx;
+	ch.up = 1;
+	r = vmnet_link_set(host, host_idx, &ch, err);
+	if (r < 0)
+		goto undo_veth;
+	if (rec->port_isolation) {
+		r = vmnet_link_set_port_isolated(host, host_idx, true, err);
+		if (r < 0)
+			goto undo_veth;
+	}
+	r = vmnet_link_add_tap(nsfd, rec->tap_name, &topt, err);
+	if (r < 0)
+		goto undo_veth;
+	r = vmnet_link_get(vm, rec->tap_name, &tap, err);
+	if (r < 0)
+		goto undo_tap;
+	r = vmnet_link_get(vm, rec->ifname, &peer, err);
+	if (r < 0)
+		goto undo_tap;
+	ch = (struct vmnet_link_change)VMNET_LINK_CHANGE_INIT;
+	ch.mtu = rec->mtu;
+	ch.up = 1;
+	ch.alias = alias;
+	r = vmnet_link_set(vm, tap.ifindex, &ch, err);
+	if (r < 0)
+		goto undo_tap;
+	ch.mtu = 0;
+	ch.alias = NULL;
+	r = vmnet_link_set(vm, peer.ifindex, &ch, err);
+	if (r < 0)
+		goto undo_tap;
+	/* The guest's address on the peer: runtimes that scan the netns (kata)
+	 * find the VM's IP and MAC there. tc steals every frame at ingress, so
+	 * this namespace's own stack never answers for the guest. */
+	r = vmnet_addr_add(vm, peer.ifindex, &rec->guest, err);
+	if (r < 0)
+		goto undo_tap;
+	r = vmnet_tc_redirect(vm, peer.ifindex, tap.ifindex, err);
+	if (r < 0)
+		goto undo_tap;
+	r = vmnet_tc_redirect(vm, tap.ifindex, peer.ifindex, err);
+	if (r < 0)
+		goto undo_tap;
+	if (vmnet_link_get_index(host, host_idx, &hinfo, NULL) == 0)
+		memcpy(st->host_mac, hinfo.mac, 6);
+	memcpy(st->tap_mac, tap.mac, 6);
+	return 0;
+
+undo_tap:
+	vmnet_link_del(vm, rec->tap_name, NULL);
+undo_veth:
+	vmnet_link_del_index(host, host_idx, NULL);
+	return r;
+}
+
+/* host wiring: the tap itself is the bridge port. */
+static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_record *rec,
+		     struct vmnet_attach_state *st, struct vmnet_err *err)
+{
+	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
+				       .owner = rec->owner, .group = rec->group };
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info tap;
+	char alias[256];
+	uint8_t mac[6];
+	int r;
+
+	r = vmnet_link_add_tap(-1, rec->host_if, &topt, err);
+	if (r < 0)
+		return r;
+	r = vmnet_link_get(host, rec->host_if, &tap, err);
+	if (r < 0)
+		goto undo;
+	/* A fixed host-side MAC different from the guest's: the bridge must
+	 * learn the guest MAC behind this port, not on it. */
+	vmnet_name_mac(mac, "host", rec->network, rec->cid, rec->ifname);
+	alias_of(rec, alias, sizeof(alias));
+	ch.mtu = rec->mtu;
+	ch.mac = mac;
+	ch.alias = alias;
+	ch.master = br_idx;
+	ch.up = 1;
+	r = vmnet_link_set(host, tap.ifindex, &ch, err);
+	if (r < 0)
+		goto undo;
+	if (rec->port_isolation) {
+		r = vmnet_link_set_port_isolated(host, tap.ifindex, true, err);
+		if (r < 0)
+			goto undo;
+	}
+	memcpy(st->host_mac, mac, 6);
+	return 0;
+undo:
+	vmnet_link_del(host, rec->host_if, NULL);
+	return r;
+}
+
+int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
+		 struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_attach_state st;
+	struct vmnet_nft_att att;
+	int r, br_idx = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (rec->mode != VMNET_MODE_SHARED)
+		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+				     "mode: \"isolated\" is not supported by this build yet");
+	r = vmnet_nl_open(-1, &host, err);
+	if (r < 0)
+		return r;
+	if (rec->wiring == VMNET_TAP_NETNS) {
+		r = vmnet_nl_open(nsfd, &vm, err);
+		if (r < 0)
+			return r;
+	}
+	r = clear_stale(host, rec, err);
+	if (r < 0)
+		return r;
+	r = ensure_bridge(host, rec, &br_idx, &st.bridge_created, st.bridge_mac, err);
+	if (r < 0)
+		return r;
+	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
+	if (r < 0)
+		goto undo_bridge;
+	if (rec->wiring == VMNET_TAP_NETNS)
+		r = wire_netns(host, vm, nsfd, br_idx, rec, &st, err);
+	else
+		r = wire_host(host, br_idx, rec, &st, err);
+	if (r < 0)
+		goto undo_bridge;
+
+	vmnet_attach_nft_att(rec, ports, &att);
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r < 0)
+		goto undo_devices;
+	r = vmnet_nft_attach(nft, &att, err);
+	if (r < 0)
+		goto undo_devices;
+	*ret_state = st;
+	return 0;
+
+undo_devices:
+	if (vm)
+		vmnet_link_del(vm, rec->tap_name, NULL);
+	vmnet_link_del(host, rec->host_if, NULL);
+undo_bridge:
+	if (st.bridge_created)
+		vmnet_link_del_index(host, br_idx, NULL);
+	return r;
+}
+
+static void keep_first(int *first, int r)
+{
+	if (r < 0 && !vmnet_err_is_gone(r) && *first == 0)
+		*first = r;
+}
+
+int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
+		 struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_nft_att att;
+	struct vmnet_link_info info;
+	char alias[256];
+	int first = 0, r;
+
+	/* Firewall first: no packet may be DNAT'd towards a device going away. */
+	vmnet_attach_nft_att(rec, ports, &att);
+	if (rec->guest.addr || rec->n_ports) {
+		r = vmnet_nft_open(-1, &nft, err);
+		if (r == 0)
+			r = vmnet_nft_detach(nft, &att, err);
+		keep_first(&first, r);
+	}
+
+	r = vmnet_nl_open(-1, &host, err);
+	if (r < 0)
+		return r;
+	alias_of(rec, alias, sizeof(alias));
+	r = vmnet_link_get(host, rec->host_if, &info, NULL);
+	if (r == 0 && !strcmp(info.alias, alias))
+		keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
+	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 &&
+	    vmnet_nl_open(nsfd, &vm, NULL) == 0) {
+		r = vmnet_link_get(vm, rec->tap_name, &info, NULL);
+		if (r == 0 && !strcmp(info.alias, alias))
+			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+		/* The peer normally died with the host end; not if that was
+		 * already gone and the peer survived a reboot-like cleanup. */
+		r = vmnet_link_get(vm, rec->ifname, &info, NULL);
+		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6))
+			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+	}
+	if (remove_bridge && rec->mode == VMNET_MODE_SHARED) {
+		char balias[256];
+
+		bridge_alias(rec, balias, sizeof(balias));
+		r = vmnet_link_get(host, rec->bridge, &info, NULL);
+		if (r == 0 && !strcmp(info.alias, balias))
+			keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
+	}
+	return first;
+}
+
+static int mismatch(struct vmnet_err *err, const char *fmt, ...) _printf_(2, 3);
+static int mismatch(struct vmnet_err *err, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
+}
+
+int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	struct vmnet_link_info br, hif, peer, tap;
+	struct vmnet_nft_att att;
+	char alias[256];
+	bool iso;
+	int r;
+
+	r = vmnet_nl_open(-1, &host, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(host, rec->bridge, &br, NULL) < 0)
+		return mismatch(err, "bridge %s%s is missing", rec->bridge, "");
+	if (!br.up)
+		return mismatch(err, "bridge %s%s is down", rec->bridge, "");
+	r = vmnet_addr_has(host, br.ifindex, &gw, err);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		char a[VMNET_PREFIXSTRLEN];
+
+		return mismatch(err, "bridge %s lacks the gateway address %s", rec->bridge,
+				vmnet_prefix_fmt(&gw, a));
+	}
+	if (vmnet_link_get(host, rec->host_if, &hif, NULL) < 0)
+		return mismatch(err, "host device %s%s is missing", rec->host_if, "");
+	alias_of(rec, alias, sizeof(alias));
+	if (strcmp(hif.alias, alias))
+		return mismatch(err, "host device %s belongs to \"%s\"", rec->host_if, hif.alias);
+	if (hif.master != br.ifindex)
+		return mismatch(err, "host device %s is not a port of bridge %s", rec->host_if,
+				rec->bridge);
+	if (!hif.up)
+		return mismatch(err, "host device %s%s is down", rec->host_if, "");
+	r = vmnet_link_get_port_isolated(host, hif.ifindex, &iso, err);
+	if (r < 0)
+		return r;
+	if (iso != rec->port_isolation)
+		return mismatch(err, "bridge port %s: isolation is %s", rec->host_if,
+				iso ? "on, expected off" : "off, expected on");
+
+	if (rec->wiring == VMNET_TAP_NETNS) {
+		if (nsfd < 0)
+			return mismatch(err, "the VM network namespace %s%s is gone", rec->netns, "");
+		r = vmnet_nl_open(nsfd, &vm, err);
+		if (r < 0)
+			return r;
+		if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
+			return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
+		if (memcmp(peer.mac, rec->guest_mac, 6)) {
+			char m[18];
+
+			return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
+					vmnet_mac_fmt(rec->guest_mac, m));
+		}
+		r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
+		if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
+			return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
+		if (strcmp(tap.kind, "tun"))
+			return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
+		r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
+		if (r < 0)
+			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
+		r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
+		if (r < 0)
+			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+	} else if (strcmp(hif.kind, "tun")) {
+		return mismatch(err, "host device %s is a %s, not a tap", rec->host_if, hif.kind);
+	}
+
+	vmnet_attach_nft_att(rec, ports, &att);
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r < 0)
+		return r;
+	return vmnet_nft_check(nft, &att, err);
+}

@@ -1,0 +1,1498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nftables through libnftnl + libmnl (DESIGN §5). Everything the kernel sees
+ * goes out as one NFNL batch per operation with NLM_F_ACK on every message,
+ * so a failure names the message that caused it and the kernel rolls the
+ * whole batch back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "vmnet/inet.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/nft.h"
+
+/* Linux 6.3 added idempotent deletes; Debian 12's uapi headers predate it. */
+#ifndef NFT_MSG_DESTROYTABLE
+#define NFT_MSG_DESTROYTABLE 26
+#endif
+#ifndef NFT_MSG_DESTROYSETELEM
+#define NFT_MSG_DESTROYSETELEM 30
+#endif
+
+/* nft's datatype ids (src/datatype.h); concatenations shift by TYPE_BITS. */
+#define DT_IPADDR 7
+#define DT_INET_PROTO 12
+#define DT_INET_SERVICE 13
+#define DT_BITS 6
+#define DT_CONCAT2(a, b) (((a) << DT_BITS) | (b))
+#define DT_CONCAT3(a, b, c) ((DT_CONCAT2(a, b) << DT_BITS) | (c))
+
+#define IPS_DST_NAT_BIT 0x20			/* ct status dnat */
+#define CT_STATE_EST_REL 0x06			/* ct state established,related */
+
+#define S_GUESTS4 "guests4"
+#define S_MASQ4 "masq4"
+#define S_PORTS4 "ports4"
+#define S_PORTS4H "ports4h"
+#define C_DNAT4 "dnat4"
+
+#define MSG_ROOM 65536		/* every message we build fits (elements are chunked) */
+#define ELEMS_PER_MSG 512	/* ~40 bytes each: well inside MSG_ROOM */
+#define REQ_BUF 8192		/* one GET request */
+#define RECV_BUF 65536
+
+struct vmnet_nft {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+/* What each message of a batch was, to name it when the kernel refuses it. */
+enum mkind { M_OTHER, M_TABLE, M_SET, M_PORT };
+
+struct mdesc {
+	enum mkind kind;
+	const char *set;
+	struct vmnet_nft_port port;
+};
+
+struct batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t seq0;		/* BATCH_BEGIN; messages are seq0+1 .. seq0+n */
+	uint32_t seq;
+	struct mdesc *msgs;
+	size_t n, cap_msgs;
+	uint32_t set_id;
+};
+
+static void batch_free(struct batch *b)
+{
+	free(b->buf);
+	free(b->msgs);
+	memset(b, 0, sizeof(*b));
+}
+
+static int room(struct batch *b, size_t need)
+{
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? b->cap : 4 * MSG_ROOM;
+		char *p;
+
+		while (cap - b->len < need)
+			cap *= 2;
+		p = realloc(b->buf, cap);
+		if (!p)
+			return -ENOMEM;
+		b->buf = p;
+		b->cap = cap;
+	}
+	return 0;
+}
+
+static int batch_init(struct batch *b, uint32_t seq)
+{
+	memset(b, 0, sizeof(*b));
+	b->seq0 = seq;
+	b->seq = seq + 1;
+	if (room(b, MSG_ROOM) < 0)
+		return -ENOMEM;
+	nftnl_batch_begin(b->buf, seq);
+	b->len = MNL_ALIGN(((struct nlmsghdr *)b->buf)->nlmsg_len);
+	return 0;
+}
+
+/* Start a message at the end of the batch: room for MSG_ROOM bytes. */
+static struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t flags,
+				  const struct mdesc *d)
+{
+	if (room(b, MSG_ROOM) < 0)
+		return NULL;
+	if (b->n == b->cap_msgs) {
+		size_t cap = b->cap_msgs ? 2 * b->cap_msgs : 64;
+		struct mdesc *m = realloc(b->msgs, cap * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		b->msgs = m;
+		b->cap_msgs = cap;
+	}
+	b->msgs[b->n++] = *d;
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
+				     flags | NLM_F_ACK, b->seq++);
+}
+
+static void msg_done(struct batch *b, struct nlmsghdr *nh)
+{
+	b->len += MNL_ALIGN(nh->nlmsg_len);
+}
+
+static int batch_finish(struct batch *b)
+{
+	struct nlmsghdr *nh;
+
+	if (room(b, MSG_ROOM) < 0)
+		return -ENOMEM;
+	nh = nftnl_batch_end(b->buf + b->len, b->seq++);
+	b->len += MNL_ALIGN(nh->nlmsg_len);
+	return 0;
+}
+
+const char *vmnet_nft_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	}
+	return NULL;
+}
+
+/* "tcp/8080" or "tcp/8080 on 192.0.2.1" */
+static const char *port_fmt(const struct vmnet_nft_port *p, char *buf, size_t size)
+{
+	char ip[VMNET_ADDRSTRLEN];
+	const char *name = vmnet_nft_proto_name(p->proto);
+
+	if (p->host_ip)
+		snprintf(buf, size, "%s/%u on %s", name ? name : "?", p->host_port,
+			 vmnet_ip4_fmt(p->host_ip, ip));
+	else
+		snprintf(buf, size, "%s/%u", name ? name : "?", p->host_port);
+	return buf;
+}
+
+/* ---- keys: each component of a concatenation takes a 4-byte register ---- */
+
+struct key {
+	uint8_t k[12], d[8];
+	uint32_t klen, dlen;
+};
+
+static void key_ip(struct key *k, uint32_t ip)
+{
+	uint32_t be = htonl(ip);
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->k, &be, 4);
+	k->klen = 4;
+}
+
+static const char *key_port(struct key *k, const struct vmnet_nft_port *p, uint32_t guest_ip)
+{
+	uint32_t be = htonl(p->host_ip);
+	uint16_t hp = htons(p->host_port), gp = htons(p->guest_port);
+	uint8_t *o = k->k;
+
+	memset(k, 0, sizeof(*k));
+	if (p->host_ip) {
+		memcpy(o, &be, 4);
+		o += 4;
+	}
+	o[0] = p->proto;
+	memcpy(o + 4, &hp, 2);
+	k->klen = p->host_ip ? 12 : 8;
+	be = htonl(guest_ip);
+	memcpy(k->d, &be, 4);
+	memcpy(k->d + 4, &gp, 2);
+	k->dlen = 8;
+	return p->host_ip ? S_PORTS4H : S_PORTS4;
+}
+
+/* ---- base ruleset ---- */
+
+static struct nftnl_table *table_new(bool with_udata)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char v[32];
+
+	if (!t)
+		return NULL;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	if (with_udata) {
+		/* A comment TLV, so `nft list` shows the version readably. */
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		if (!u)
+			goto fail;
+		snprintf(v, sizeof(v), "vmnet:%d", VMNET_NFT_VERSION);
+		if (!nftnl_udata_put_strz(u, NFTNL_UDATA_TABLE_COMMENT, v) ||
+		    nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
+					 nftnl_udata_buf_len(u)) < 0) {
+			nftnl_udata_buf_free(u);
+			goto fail;
+		}
+		nftnl_udata_buf_free(u);
+	}
+	return t;
+fail:
+	nftnl_table_free(t);
+	return NULL;
+}
+
+static int put_table(struct batch *b, uint16_t type, uint16_t flags, bool with_udata)
+{
+	struct mdesc d = { .kind = M_TABLE };
+	struct nftnl_table *t = table_new(with_udata);
+	struct nlmsghdr *nh;
+
+	if (!t)
+		return -ENOMEM;
+	nh = msg_start(b, type, flags, &d);
+	if (!nh) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nftnl_table_nlmsg_build_payload(nh, t);
+	msg_done(b, nh);
+	nftnl_table_free(t);
+	return 0;
+}
+
+struct chain_def {
+	const char *name, *type;
+	int hook;	/* -1: regular chain */
+	int prio;
+};
+
+/* The hooks; dnat4 is jumped to by prerouting and output so both share one
+ * pair of lookups (and an ip6 twin becomes dnat6 beside it). */
+static const struct chain_def chains[] = {
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100 },
+	{ "output", "nat", NF_INET_LOCAL_OUT, -100 },
+	{ "postrouting", "nat", NF_INET_POST_ROUTING, 100 },
+	{ "forward", "filter", NF_INET_FORWARD, 0 },
+	{ C_DNAT4, NULL, -1, 0 },
+};
+
+static int put_chain(struct batch *b, const struct chain_def *c)
+{
+	struct mdesc d = { .kind = M_OTHER };
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nh;
+
+	if (!ch)
+		return -ENOMEM;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, VMNET_NFT_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (c->hook >= 0) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, c->hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nh = msg_start(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &d);
+	if (!nh) {
+		nftnl_chain_free(ch);
+		return -ENOMEM;
+	}
+	nftnl_chain_nlmsg_build_payload(nh, ch);
+	msg_done(b, nh);
+	nftnl_chain_free(ch);
+	return 0;
+}
+
+struct set_def {
+	const char *name;
+	uint32_t flags, ktype, klen, dtype, dlen;
+};
+
+static const struct set_def sets[] = {
+	{ S_GUESTS4, 0, DT_IPADDR, 4, 0, 0 },
+	{ S_MASQ4, 0, DT_IPADDR, 4, 0, 0 },
+	{ S_PORTS4, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
+	  DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
+	{ S_PORTS4H, NFT_SET_MAP, DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
+	  DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
+	/* later: iso_ifs (ifname), iso_group (ifname : mark), spoof4 (ifname . ipv4_addr) */
+};
+
+static struct nftnl_set *set_ref(const char *name, uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	if (id)
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
+static int put_set(struct batch *b, const struct set_def *sd, uint32_t id)
+{
+	struct mdesc d = { .kind = M_SET, .set = sd->name };
+	struct nftnl_set *s = set_ref(sd->name, id);
+	struct nlmsghdr *nh;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sd->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sd->ktype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sd->klen);
+	if (sd->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, sd->dtype);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sd->dlen);
+	}
+	if (sd->flags & NFT_SET_ANONYMOUS)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 3);
+	nh = msg_start(b, NFT_MSG_NEWSET, NLM_F_CREATE, &d);
+	if (!nh) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_nlmsg_build_payload(nh, s);
+	msg_done(b, nh);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* One NEWSETELEM/DELSETELEM message with @n keys for set @name. */
+static int put_elems(struct batch *b, uint16_t type, uint16_t flags, const char *name, uint32_t id,
+		     const struct key *keys, size_t n, const struct mdesc *d)
+{
+	struct nftnl_set *s = set_ref(name, id);
+	struct nlmsghdr *nh;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!e) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys[i].k, keys[i].klen);
+		if (keys[i].dlen && type == NFT_MSG_NEWSETELEM)
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, keys[i].d, keys[i].dlen);
+		nftnl_set_elem_add(s, e);
+	}
+	nh = msg_start(b, type, flags, d);
+	if (!nh) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_elems_nlmsg_build_payload(nh, s);
+	msg_done(b, nh);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* ---- expressions, as `nft --debug=netlink` compiles them ---- */
+
+static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (e)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+static int ex_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = ex(r, "meta");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	return 0;
+}
+
+static int ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "cmp");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return 0;
+}
+
+static int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		      uint32_t dreg)
+{
+	struct nftnl_expr *e = ex(r, "payload");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return 0;
+}
+
+static int ex_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv)
+{
+	struct nftnl_expr *e = ex(r, "lookup");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (id)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (map)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_1);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	return 0;
+}
+
+/* meta nfproto ipv4 */
+static int ex_ipv4(struct nftnl_rule *r)
+{
+	uint8_t v = NFPROTO_IPV4;
+
+	return ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+/* ct <key> & mask != 0 */
+static int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *e = ex(r, "ct");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	e = ex(r, "bitwise");
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	return ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* fib daddr type local */
+static int ex_fib_local(struct nftnl_rule *r)
+{
+	uint32_t local = RTN_LOCAL;
+	struct nftnl_expr *e = ex(r, "fib");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	return ex_cmp(r, NFT_CMP_EQ, &local, 4);
+}
+
+static int ex_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = ex(r, "immediate");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return 0;
+}
+
+/* dnat ip to <addr in reg 1> : <port in reg32_01> */
+static int ex_dnat4(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = ex(r, "nat");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	return 0;
+}
+
+static int ex_simple(struct nftnl_rule *r, const char *name)
+{
+	return ex(r, name) ? 0 : -ENOMEM;
+}
+
+#define IP4_SADDR 12
+#define IP4_DADDR 16
+
+/* meta l4proto { tcp, udp, sctp } fib daddr type local jump dnat4 */
+static int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
+{
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_lookup(r, "__set%d", anon_id, false, false) ?:
+	       ex_fib_local(r) ?:
+	       ex_verdict(r, NFT_JUMP, C_DNAT4);
+}
+
+/* The host-address map first, so a specific hostIP wins over a wildcard:
+ * dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
+static int rule_dnat4_host(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_meta(r, NFT_META_L4PROTO, NFT_REG32_01) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02) ?:
+	       ex_lookup(r, S_PORTS4H, 0, true, false) ?:
+	       ex_dnat4(r);
+}
+
+/* dnat ip to meta l4proto . th dport map @ports4 */
+static int rule_dnat4_any(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01) ?:
+	       ex_lookup(r, S_PORTS4, 0, true, false) ?:
+	       ex_dnat4(r);
+}
+
+/* Hairpin (VM -> host:port -> VM): ct status dnat ip saddr @guests4 masquerade */
+static int rule_masq_hairpin(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
+	       ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_simple(r, "masq");
+}
+
+/* Published ports reached from localhost: ip saddr 127.0.0.0/8 ct status dnat masquerade */
+static int rule_masq_local(struct nftnl_rule *r, uint32_t unused)
+{
+	uint8_t lo = 127;
+
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 1, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &lo, 1) ?:
+	       ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
+	       ex_simple(r, "masq");
+}
+
+/* ip saddr @masq4 ip daddr != @guests4 masquerade: bridged VM-to-VM frames
+ * (bridge netfilter) and routed guest-to-guest traffic keep their source. */
+static int rule_masq_out(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_MASQ4, 0, false, false) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, true) ?:
+	       ex_simple(r, "masq");
+}
+
+/* ct state established,related counter accept. Isolation rules (iso_ifs,
+ * iso_group, spoof4 lookups) go after this one. */
+static int rule_fwd_est(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?:
+	       ex_simple(r, "counter") ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+static int put_rule(struct batch *b, const char *chain, int (*fill)(struct nftnl_rule *, uint32_t),
+		    uint32_t anon_id)
+{
+	struct mdesc d = { .kind = M_OTHER };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nh;
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	ret = fill(r, anon_id);
+	if (ret < 0)
+		goto out;
+	ret = -ENOMEM;
+	nh = msg_start(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, &d);
+	if (!nh)
+		goto out;
+	nftnl_rule_nlmsg_build_payload(nh, r);
+	msg_done(b, nh);
+	ret = 0;
+out:
+	nftnl_rule_free(r);
+	return ret;
+}
+
+/* An anonymous constant set { tcp, udp, sctp } bound to the next rule. */
+static int put_l4_set(struct batch *b, uint32_t *ret_id)
+{
+	static const struct set_def l4 = { "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
+					   DT_INET_PROTO, 1, 0, 0 };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
+	struct mdesc d = { .kind = M_OTHER };
+	struct key keys[ARRAY_SIZE(protos)];
+	uint32_t id = ++b->set_id;
+	int ret;
+
+	memset(keys, 0, sizeof(keys));
+	for (size_t i = 0; i < ARRAY_SIZE(protos); i++) {
+		keys[i].k[0] = protos[i];
+		keys[i].klen = 1;
+	}
+	ret = put_set(b, &l4, id);
+	if (ret < 0)
+		return ret;
+	ret = put_elems(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, l4.name, id, keys, ARRAY_SIZE(keys),
+			&d);
+	if (ret < 0)
+		return ret;
+	*ret_id = id;
+	return 0;
+}
+
+/* Table (NEWTABLE with @table_flags), chains, sets and rules. */
+static int put_base(struct batch *b, uint16_t table_flags)
+{
+	uint32_t id;
+	int ret;
+
+	ret = put_table(b, NFT_MSG_NEWTABLE, table_flags, true);
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(chains); i++)
+		ret = put_chain(b, &chains[i]);
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(sets); i++)
+		ret = put_set(b, &sets[i], ++b->set_id);
+	if (ret < 0)
+		return ret;
+
+	if ((ret = put_l4_set(b, &id)) < 0 ||
+	    (ret = put_rule(b, "prerouting", rule_to_dnat, id)) < 0 ||
+	    (ret = put_l4_set(b, &id)) < 0 ||
+	    (ret = put_rule(b, "output", rule_to_dnat, id)) < 0 ||
+	    (ret = put_rule(b, C_DNAT4, rule_dnat4_host, 0)) < 0 ||
+	    (ret = put_rule(b, C_DNAT4, rule_dnat4_any, 0)) < 0 ||
+	    (ret = put_rule(b, "postrouting", rule_masq_hairpin, 0)) < 0 ||
+	    (ret = put_rule(b, "postrouting", rule_masq_local, 0)) < 0 ||
+	    (ret = put_rule(b, "postrouting", rule_masq_out, 0)) < 0 ||
+	    (ret = put_rule(b, "forward", rule_fwd_est, 0)) < 0)
+		return ret;
+	return 0;
+}
+
+/* ---- attachment elements ---- */
+
+static int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
+{
+	if (!a || !a->guest_ip)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: no guest address");
+	if (a->n_ports && !a->ports)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: ports missing");
+	for (size_t i = 0; i < a->n_ports; i++) {
+		const struct vmnet_nft_port *p = &a->ports[i];
+
+		if (!vmnet_nft_proto_name(p->proto) || !p->host_port || !p->guest_port)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
+					     "nft: invalid port mapping %u:%u (protocol %u)",
+					     p->host_port, p->guest_port, p->proto);
+	}
+	return 0;
+}
+
+/*
+ * @a's elements. ADD: guest sets without NLM_F_EXCL (a present address is
+ * fine), each port in its own exclusive message so a conflict names it.
+ * DESTROY/DEL: the same keys; @skip_port (may be NULL) leaves out ports that
+ * are not ours. DEL always ends up one element per message (see detach).
+ */
+static int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
+		   const bool *skip_port, bool excl_ports)
+{
+	uint16_t type = op == VMNET_NFT_OP_ADD ? NFT_MSG_NEWSETELEM :
+			op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM;
+	uint16_t flags = op == VMNET_NFT_OP_ADD ? NLM_F_CREATE : 0;
+	struct mdesc d = { .kind = M_SET };
+	struct key k;
+	int ret;
+
+	key_ip(&k, a->guest_ip);
+	d.set = S_GUESTS4;
+	ret = put_elems(b, type, flags, S_GUESTS4, 0, &k, 1, &d);
+	/* Removing is done whatever a->masq says, so a changed flag cannot
+	 * leave a stale masquerade behind. */
+	if (ret >= 0 && (a->masq || op == VMNET_NFT_OP_DESTROY)) {
+		d.set = S_MASQ4;
+		ret = put_elems(b, type, flags, S_MASQ4, 0, &k, 1, &d);
+	}
+	for (size_t i = 0; ret >= 0 && i < a->n_ports; i++) {
+		if (skip_port && skip_port[i])
+			continue;
+		d = (struct mdesc){ .kind = M_PORT, .port = a->ports[i] };
+		d.set = key_port(&k, &a->ports[i], a->guest_ip);
+		ret = put_elems(b, type, flags | (excl_ports ? NLM_F_EXCL : 0), d.set, 0, &k, 1,
+				&d);
+	}
+	return ret;
+}
+
+static int build_out(struct batch *b, int ret, void **ret_buf, size_t *ret_len,
+		     struct vmnet_err *err)
+{
+	if (ret >= 0)
+		ret = batch_finish(b);
+	if (ret < 0) {
+		batch_free(b);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret, "nft: building batch");
+	}
+	*ret_buf = steal_ptr(b->buf);
+	*ret_len = b->len;
+	batch_free(b);
+	return 0;
+}
+
+static int build_attach(struct batch *b, const struct vmnet_nft_att *a, bool with_table,
+			uint32_t seq)
+{
+	int ret = batch_init(b, seq);
+
+	if (ret >= 0 && with_table)
+		ret = put_base(b, NLM_F_CREATE | NLM_F_EXCL);
+	if (ret >= 0)
+		ret = put_att(b, a, VMNET_NFT_OP_ADD, NULL, true);
+	if (ret >= 0)
+		ret = batch_finish(b);
+	if (ret < 0)
+		batch_free(b);
+	return ret;
+}
+
+int vmnet_nft_build_attach(const struct vmnet_nft_att *a, bool with_table, uint32_t seq,
+			   void **ret_buf, size_t *ret_len, struct vmnet_err *err)
+{
+	struct batch b;
+	int ret = att_validate(a, err);
+
+	if (ret < 0)
+		return ret;
+	ret = batch_init(&b, seq);
+	if (ret >= 0 && with_table)
+		ret = put_base(&b, NLM_F_CREATE | NLM_F_EXCL);
+	if (ret >= 0)
+		ret = put_att(&b, a, VMNET_NFT_OP_ADD, NULL, true);
+	return build_out(&b, ret, ret_buf, ret_len, err);
+}
+
+int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, uint32_t seq,
+			   void **ret_buf, size_t *ret_len, struct vmnet_err *err)
+{
+	struct batch b;
+	int ret = att_validate(a, err);
+
+	if (ret < 0)
+		return ret;
+	ret = batch_init(&b, seq);
+	if (ret >= 0)
+		ret = put_att(&b, a, op, NULL, false);
+	return build_out(&b, ret, ret_buf, ret_len, err);
+}
+
+/* Elements of every attachment, chunked per set: sync must scale to
+ * thousands of ports without thousands of messages (and acks). */
+static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts)
+{
+	static const char *const names[] = { S_GUESTS4, S_MASQ4, S_PORTS4, S_PORTS4H };
+	_cleanup_free_ struct key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
+	int ret = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t s = 0; s < ARRAY_SIZE(names); s++) {
+		struct mdesc d = { .kind = M_SET, .set = names[s] };
+		size_t n = 0;
+
+		for (size_t i = 0; i < n_atts; i++) {
+			const struct vmnet_nft_att *a = &atts[i];
+			size_t np = s < 2 ? 1 : a->n_ports;
+
+			for (size_t j = 0; j < np; j++) {
+				if (s == 1 && !a->masq)
+					continue;
+				if (s < 2) {
+					key_ip(&keys[n], a->guest_ip);
+				} else if (key_port(&keys[n], &a->ports[j], a->guest_ip) !=
+					   names[s]) {
+					continue;
+				}
+				if (++n < ELEMS_PER_MSG)
+					continue;
+				ret = put_elems(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, names[s], 0,
+						keys, n, &d);
+				if (ret < 0)
+					return ret;
+				n = 0;
+			}
+		}
+		if (n) {
+			ret = put_elems(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, names[s], 0, keys, n,
+					&d);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* NEWTABLE (so DELTABLE cannot fail), DELTABLE, then the table afresh: all
+ * in one transaction, so packets never see a half-built table. */
+static int build_sync(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
+		      uint32_t seq)
+{
+	int ret = batch_init(b, seq);
+
+	if (ret >= 0)
+		ret = put_table(b, NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
+	if (ret >= 0)
+		ret = put_table(b, NFT_MSG_DELTABLE, 0, false);
+	if (ret >= 0)
+		ret = put_base(b, NLM_F_CREATE | NLM_F_EXCL);
+	if (ret >= 0)
+		ret = put_all_elems(b, atts, n_atts);
+	return ret;
+}
+
+int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq,
+			 void **ret_buf, size_t *ret_len, struct vmnet_err *err)
+{
+	struct batch b;
+	int ret;
+
+	for (size_t i = 0; i < n_atts; i++) {
+		ret = att_validate(&atts[i], err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = build_sync(&b, atts, n_atts, seq);
+	return build_out(&b, ret, ret_buf, ret_len, err);
+}
+
+/* ---- talking to the kernel ---- */
+
+int vmnet_nft_open(int nsfd, struct vmnet_nft **ret, struct vmnet_err *err)
+{
+	_cleanup_close_ int orig = -1;
+	struct vmnet_nft *n;
+	int one = 1, r = 0;
+
+	if (nsfd >= 0) {
+		orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (orig < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "nft: opening own netns");
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "nft: entering netns");
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		r = -ENOMEM;
+		goto restore;
+	}
+	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto restore;
+	}
+	/* Error acks without a copy of the (possibly huge) request. */
+	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = (uint32_t)time(NULL) << 8;
+restore:
+	if (nsfd >= 0 && setns(orig, CLONE_NEWNET) < 0) {
+		/* This thread is stuck in another netns: nothing safe to return to. */
+		vmnet_nft_close(n);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "nft: returning to own netns");
+	}
+	if (r < 0) {
+		vmnet_nft_close(n);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: opening netlink socket");
+	}
+	*ret = n;
+	return 0;
+}
+
+struct vmnet_nft *vmnet_nft_close(struct vmnet_nft *n)
+{
+	if (n) {
+		if (n->nl)
+			mnl_socket_close(n->nl);
+		free(n);
+	}
+	return NULL;
+}
+
+static void bufsize(struct vmnet_nft *n, int opt_force, int opt, size_t want)
+{
+	int cur = 0, v = want > INT32_MAX ? INT32_MAX : (int)want;
+	socklen_t l = sizeof(cur);
+	int fd = mnl_socket_get_fd(n->nl);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &cur, &l) == 0 && cur / 2 >= v)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, opt_force, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/*
+ * Send a built batch and read one ack per message. nfnetlink handles the
+ * batch synchronously inside sendmsg, so every ack is queued when it
+ * returns. On failure *ret_idx is the index of the first refused message
+ * and the kernel's errno is returned (the transaction was aborted).
+ */
+static int batch_talk(struct vmnet_nft *n, struct batch *b, size_t *ret_idx)
+{
+	_cleanup_free_ char *rbuf = NULL;
+	size_t acked = 0, rsize = RECV_BUF;
+	int first = 0, fd = mnl_socket_get_fd(n->nl);
+	size_t first_idx = 0;
+
+	bufsize(n, SO_SNDBUFFORCE, SO_SNDBUF, b->len + 4096);
+	bufsize(n, SO_RCVBUFFORCE, SO_RCVBUF, b->n * 1024 + 65536);
+	rbuf = malloc(rsize);
+	if (!rbuf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(n->nl, b->buf, b->len) < 0)
+		return -errno;
+
+	while (acked < b->n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		const struct nlmsghdr *nh;
+		ssize_t len;
+		int l;
+
+		/* A refused message may stop the kernel early: do not wait
+		 * for acks that will never come once an error is known. */
+		if (poll(&pfd, 1, first ? 0 : 5000) <= 0)
+			break;
+		len = recv(fd, rbuf, rsize, MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		l = (int)len;
+		for (nh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nh, l);
+		     nh = mnl_nlmsg_next(nh, &l)) {
+			const struct nlmsgerr *e;
+			size_t idx;
+
+			if (nh->nlmsg_type != NLMSG_ERROR || nh->nlmsg_pid != n->portid)
+				continue;
+			e = mnl_nlmsg_get_payload(nh);
+			idx = nh->nlmsg_seq - b->seq0 - 1;
+			if (nh->nlmsg_seq <= b->seq0 || idx >= b->n) {
+				if (e->error && !first) {
+					first = e->error;
+					first_idx = SIZE_MAX;
+				}
+				continue;
+			}
+			acked++;
+			if (e->error && !first) {
+				first = e->error;
+				first_idx = idx;
+			}
+		}
+	}
+	if (first) {
+		*ret_idx = first_idx;
+		return first;
+	}
+	if (acked < b->n)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+/* A single request (GETTABLE, GETSETELEM); @cb sees each reply message. */
+static int talk_one(struct vmnet_nft *n, struct nlmsghdr *nh, mnl_cb_t cb, void *data)
+{
+	_cleanup_free_ char *buf = malloc(RECV_BUF);
+	uint32_t seq = nh->nlmsg_seq;
+	ssize_t r;
+
+	if (!buf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(n->nl, nh, nh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		r = mnl_socket_recvfrom(n->nl, buf, RECV_BUF);
+		if (r < 0)
+			return -errno;
+		r = mnl_cb_run(buf, r, seq, n->portid, cb, data);
+		if (r < 0)
+			return -errno;
+	} while (r > 0);
+	return 0;
+}
+
+static void desc_fmt(const struct batch *b, size_t idx, char *buf, size_t size)
+{
+	const struct mdesc *d;
+	char p[64];
+
+	if (idx >= b->n) {
+		snprintf(buf, size, "batch");
+		return;
+	}
+	d = &b->msgs[idx];
+	switch (d->kind) {
+	case M_TABLE:
+		snprintf(buf, size, "table inet %s", VMNET_NFT_TABLE);
+		break;
+	case M_SET:
+		snprintf(buf, size, "set %s", d->set);
+		break;
+	case M_PORT:
+		snprintf(buf, size, "port %s in map %s", port_fmt(&d->port, p, sizeof(p)), d->set);
+		break;
+	default:
+		snprintf(buf, size, "message %zu", idx + 1);
+		break;
+	}
+}
+
+static int batch_run(struct vmnet_nft *n, struct batch *b, const char *what, size_t *ret_idx,
+		     struct vmnet_err *err)
+{
+	size_t idx = SIZE_MAX;
+	char d[128];
+	int ret;
+
+	n->seq = b->seq;
+	ret = batch_talk(n, b, &idx);
+	if (ret_idx)
+		*ret_idx = idx;
+	if (ret >= 0)
+		return ret;
+	desc_fmt(b, idx, d, sizeof(d));
+	log_debug("nft: %s refused at %s: %s", what, d, strerror(-ret));
+	return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret, "nft: %s (%s)", what, d);
+}
+
+int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
+{
+	bool with_table = false;
+	int ret = att_validate(a, err);
+
+	if (ret < 0)
+		return ret;
+	/* Elements-only first (the common case); on a missing table, the whole
+	 * table created exclusively; if another process won that race, its
+	 * table is complete and we go back to elements-only. */
+	for (int attempt = 0; attempt < 4; attempt++) {
+		struct vmnet_err e = { 0 };
+		struct batch b;
+		size_t idx;
+
+		ret = build_attach(&b, a, with_table, n->seq);
+		if (ret < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret, "nft: building batch");
+		ret = batch_run(n, &b, "adding elements", &idx, &e);
+		if (ret >= 0) {
+			batch_free(&b);
+			return 0;
+		}
+		if (idx < b.n && b.msgs[idx].kind == M_PORT && ret == -EEXIST) {
+			char p[64];
+
+			port_fmt(&b.msgs[idx].port, p, sizeof(p));
+			batch_free(&b);
+			return vmnet_err_set(err, VMNET_ERR_PORT_CONFLICT, EEXIST,
+					     "nft: host port %s is already published", p);
+		}
+		if (!with_table && ret == -ENOENT && idx == 0) {
+			with_table = true;
+		} else if (with_table && ret == -EEXIST && idx < b.n &&
+			   b.msgs[idx].kind == M_TABLE) {
+			with_table = false;
+		} else {
+			batch_free(&b);
+			if (err && !err->code)
+				*err = e;
+			return ret;
+		}
+		batch_free(&b);
+	}
+	return vmnet_err_set(err, VMNET_ERR_SYSTEM, EAGAIN,
+			     "nft: table inet %s keeps changing (or is incomplete)",
+			     VMNET_NFT_TABLE);
+}
+
+/* ---- single-key lookups (check, detach) ---- */
+
+struct elem_reply {
+	bool found;
+	uint8_t data[16];
+	uint32_t dlen;
+};
+
+static int elem_cb(const struct nlmsghdr *nh, void *data)
+{
+	struct elem_reply *r = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	e = it ? nftnl_set_elems_iter_cur(it) : NULL;
+	if (e) {
+		uint32_t len = 0;
+		const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+
+		r->found = true;
+		if (d && len <= sizeof(r->data)) {
+			memcpy(r->data, d, len);
+			r->dlen = len;
+		}
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* 1 and the element's data if @k is in @set, 0 if the key (or set, or
+ * table) is missing. */
+static int get_elem(struct vmnet_nft *n, const char *set, const struct key *k,
+		    struct elem_reply *ret)
+{
+	char buf[REQ_BUF];
+	struct nftnl_set *s = set_ref(set, 0);
+	struct nftnl_set_elem *e;
+	struct nlmsghdr *nh;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	e = nftnl_set_elem_alloc();
+	if (!e) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->k, k->klen);
+	nftnl_set_elem_add(s, e);
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, n->seq++);
+	nftnl_set_elems_nlmsg_build_payload(nh, s);
+	nftnl_set_free(s);
+	memset(ret, 0, sizeof(*ret));
+	r = talk_one(n, nh, elem_cb, ret);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return ret->found ? 1 : 0;
+}
+
+struct table_reply {
+	bool found;
+	int version;
+};
+
+static int table_udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct table_reply *r = data;
+	int v;
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT &&
+	    sscanf(nftnl_udata_get(attr), "vmnet:%d", &v) == 1)
+		r->version = v;
+	return 0;
+}
+
+static int table_cb(const struct nlmsghdr *nh, void *data)
+{
+	struct table_reply *r = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const void *u;
+	uint32_t len = 0;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nh, t) < 0) {
+		nftnl_table_free(t);
+		return MNL_CB_ERROR;
+	}
+	r->found = true;
+	u = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	if (u && len)
+		nftnl_udata_parse(u, len, table_udata_cb, r);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_err *err)
+{
+	char buf[REQ_BUF];
+	struct table_reply rep = { 0 };
+	struct nftnl_table *t = table_new(false);
+	struct nlmsghdr *nh;
+	int r;
+
+	if (!t)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: looking up table");
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, n->seq++);
+	nftnl_table_nlmsg_build_payload(nh, t);
+	nftnl_table_free(t);
+	r = talk_one(n, nh, table_cb, &rep);
+	if (r == -ENOENT)
+		rep.found = false;
+	else if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up table inet %s",
+				     VMNET_NFT_TABLE);
+	if (ret_version)
+		*ret_version = rep.found ? rep.version : 0;
+	return rep.found ? 1 : 0;
+}
+
+int vmnet_nft_table_exists(struct vmnet_nft *n, struct vmnet_err *err)
+{
+	return vmnet_nft_table_version(n, NULL, err);
+}
+
+static bool port_is_ours(const struct key *k, const struct elem_reply *r)
+{
+	return r->dlen == k->dlen && memcmp(r->data, k->d, k->dlen) == 0;
+}
+
+int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
+{
+	char ip[VMNET_ADDRSTRLEN], p[64], got[VMNET_ADDRSTRLEN], want[VMNET_ADDRSTRLEN];
+	struct elem_reply rep;
+	struct key k;
+	int r = att_validate(a, err);
+
+	if (r < 0)
+		return r;
+	r = vmnet_nft_table_exists(n, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT, "nft: table inet %s missing",
+				     VMNET_NFT_TABLE);
+	vmnet_ip4_fmt(a->guest_ip, ip);
+	key_ip(&k, a->guest_ip);
+	for (int s = 0; s < (a->masq ? 2 : 1); s++) {
+		const char *set = s ? S_MASQ4 : S_GUESTS4;
+
+		r = get_elem(n, set, &k, &rep);
+		if (r < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up %s in %s",
+					     ip, set);
+		if (r == 0)
+			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+					     "nft: element %s missing from set %s", ip, set);
+	}
+	for (size_t i = 0; i < a->n_ports; i++) {
+		const char *set = key_port(&k, &a->ports[i], a->guest_ip);
+		uint32_t gip;
+		uint16_t gport;
+
+		port_fmt(&a->ports[i], p, sizeof(p));
+		r = get_elem(n, set, &k, &rep);
+		if (r < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port %s", p);
+		if (r == 0)
+			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+					     "nft: port %s missing from map %s", p, set);
+		if (port_is_ours(&k, &rep))
+			continue;
+		memcpy(&gip, rep.data, 4);
+		memcpy(&gport, rep.data + 4, 2);
+		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+				     "nft: port %s maps to %s:%u, expected %s:%u", p,
+				     vmnet_ip4_fmt(ntohl(gip), got), ntohs(gport),
+				     vmnet_ip4_fmt(a->guest_ip, want), a->ports[i].guest_port);
+	}
+	return 0;
+}
+
+/* One DELSETELEM per batch, "missing" ignored: for kernels before 6.3 and
+ * for a table someone damaged (one missing set must not keep the others). */
+static int detach_one_by_one(struct vmnet_nft *n, const struct vmnet_nft_att *a, const bool *skip,
+			     struct vmnet_err *err)
+{
+	struct vmnet_nft_port one_port;
+	int first = 0;
+
+	for (size_t i = 0; i < 2 + a->n_ports; i++) {
+		struct batch b;
+		int r;
+
+		if (i >= 2 && skip[i - 2])
+			continue;
+		if (i >= 2)
+			one_port = a->ports[i - 2];
+		r = batch_init(&b, n->seq);
+		if (r >= 0) {
+			struct key k;
+			struct mdesc d = { .kind = M_SET };
+
+			if (i < 2) {
+				d.set = i ? S_MASQ4 : S_GUESTS4;
+				key_ip(&k, a->guest_ip);
+			} else {
+				d.set = key_port(&k, &one_port, a->guest_ip);
+			}
+			r = put_elems(&b, NFT_MSG_DELSETELEM, 0, d.set, 0, &k, 1, &d);
+		}
+		if (r >= 0)
+			r = batch_finish(&b);
+		if (r >= 0) {
+			struct vmnet_err e = { 0 };
+
+			r = batch_run(n, &b, "deleting element", NULL, &e);
+			if (r < 0 && !vmnet_err_is_gone(r) && !first) {
+				first = r;
+				if (err && !err->code)
+					*err = e;
+			}
+		} else if (!first) {
+			first = vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
+		}
+		batch_free(&b);
+	}
+	return first;
+}
+
+int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
+{
+	_cleanup_free_ bool *skip = NULL;
+	struct vmnet_err e = { 0 };
+	struct batch b;
+	int r = att_validate(a, err);
+
+	if (r < 0)
+		return r;
+	skip = calloc(a->n_ports + 1, sizeof(*skip));
+	if (!skip)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: detach");
+	/* A port key is deleted only while it still maps to this guest: after
+	 * a refused ADD (port conflict) the CNI DEL must not free the port of
+	 * the attachment that really holds it. One lookup per own port. */
+	for (size_t i = 0; i < a->n_ports; i++) {
+		struct elem_reply rep;
+		struct key k;
+		const char *set = key_port(&k, &a->ports[i], a->guest_ip);
+
+		r = get_elem(n, set, &k, &rep);
+		if (r < 0 && r != -ENOENT)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port");
+		skip[i] = r <= 0 || !port_is_ours(&k, &rep);
+	}
+	r = batch_init(&b, n->seq);
+	if (r >= 0)
+		r = put_att(&b, a, VMNET_NFT_OP_DESTROY, skip, false);
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r < 0) {
+		batch_free(&b);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
+	}
+	r = batch_run(n, &b, "deleting elements", NULL, &e);
+	batch_free(&b);
+	if (r >= 0)
+		return 0;
+	/* ENOENT: a set or the table is gone (DESTROY ignores only missing
+	 * elements); EINVAL/EOPNOTSUPP: a kernel without DESTROYSETELEM. */
+	if (r == -ENOENT) {
+		int t = vmnet_nft_table_exists(n, NULL);
+
+		if (t == 0)
+			return 0;
+	} else if (r != -EINVAL && r != -EOPNOTSUPP) {
+		if (err && !err->code)
+			*err = e;
+		return r;
+	}
+	return detach_one_by_one(n, a, skip, err);
+}
+
+int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t n_atts,
+		   struct vmnet_err *err)
+{
+	struct batch b;
+	int r;
+
+	for (size_t i = 0; i < n_atts; i++) {
+		r = att_validate(&atts[i], err);
+		if (r < 0)
+			return r;
+	}
+	r = build_sync(&b, atts, n_atts, n->seq);
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r < 0) {
+		batch_free(&b);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
+	}
+	r = batch_run(n, &b, "replacing table", NULL, err);
+	batch_free(&b);
+	return r < 0 ? r : 0;
+}
+
+int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err)
+{
+	struct vmnet_err e = { 0 };
+	struct batch b;
+	int r = batch_init(&b, n->seq);
+
+	if (r >= 0)
+		r = put_table(&b, NFT_MSG_DELTABLE, 0, false);
+	if (r >= 0)
+		r = batch_finish(&b);
+	if (r < 0) {
+		batch_free(&b);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
+	}
+	r = batch_run(n, &b, "deleting table", NULL, &e);
+	batch_free(&b);
+	if (r == -ENOENT || r >= 0)
+		return 0;
+	if (err && !err->code)
+		*err = e;
+	return r;
+}

@@ -1,0 +1,456 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Shared library for integration tests, sourced by tests/integ/t_*.sh:
+#
+#   . "$(dirname "$0")/lib.sh"      # takes the build dir from $1 or $VMNET_BUILD
+#   need_root; need_cmds jq socat
+#   world_init; host_ns; wan_setup
+#   ...tests...
+#   t_done                          # cleans up, asserts the machine is untouched, prints the plan
+#
+# Safety: everything happens in namespaces named "$P*" (P is unique per run);
+# nothing here adds a link, route, address or rule in the machine's own
+# namespace. The plugin only ever runs inside the test's host namespace.
+# Processes are ended by the PID we started, never by name.
+
+set -u
+
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${1:-${VMNET_BUILD:-$LIB_ROOT/build}}
+case $B in /*) ;; *) B=$LIB_ROOT/$B ;; esac
+VMNET=$B/vmnet
+FAKEVM=$B/tools/fakevm
+
+if command -v ping >/dev/null 2>&1; then PING=(ping); else PING=(busybox ping); fi
+
+# ---------------------------------------------------------------- TAP
+
+T_N=0
+T_FAILED=0
+T_DONE=0
+
+diag() {
+	local l
+	while IFS= read -r l; do echo "# $l"; done <<<"$*"
+}
+
+ok() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $1"
+}
+
+# not_ok NAME [DIAGNOSTIC...]
+not_ok() {
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $1"
+	shift
+	local a l
+	for a in "$@"; do
+		while IFS= read -r l; do echo "#   $l"; done <<<"$a"
+	done
+	return 1
+}
+
+skip() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $1 # SKIP ${2:-}"
+}
+
+plan() {
+	echo "1..$1"
+	T_PLANNED=1
+}
+
+# t_run CMD...: run in this shell, output in T_OUT, returns CMD's status.
+t_run() {
+	local f rc
+	f=$(mktemp "${W_TMP:-${TMPDIR:-/tmp}}/t_run.XXXXXX") || return 1
+	"$@" >"$f" 2>&1 </dev/null
+	rc=$?
+	T_OUT=$(cat "$f")
+	rm -f "$f"
+	return $rc
+}
+
+# t_ok NAME CMD... : passes if CMD succeeds; shows its output when it does not.
+# CMD runs in this shell (not a subshell), so functions keep their effects.
+t_ok() {
+	local name=$1 out rc
+	shift
+	t_run "$@"
+	rc=$?
+	out=$T_OUT
+	if [ $rc -eq 0 ]; then ok "$name"; else not_ok "$name" "\$ $*  (exit $rc)" "$out"; fi
+}
+
+# t_fail NAME CMD... : passes if CMD fails.
+t_fail() {
+	local name=$1 out rc
+	shift
+	t_run "$@"
+	rc=$?
+	out=$T_OUT
+	if [ $rc -ne 0 ]; then ok "$name"; else not_ok "$name" "\$ $*  succeeded, expected a failure" "$out"; fi
+}
+
+# t_eq NAME GOT WANT
+t_eq() {
+	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "got:  '$2'" "want: '$3'"; fi
+}
+
+# t_match NAME STRING ERE
+t_match() {
+	if [[ $2 =~ $3 ]]; then ok "$1"; else not_ok "$1" "'$2' does not match /$3/"; fi
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# Clean up, assert the machine's namespace is as we found it, print the plan
+# (unless plan was called) and exit 1 if anything failed.
+t_done() {
+	local leaks
+	cleanup
+	if [ -n "${W_BASELINE+set}" ]; then
+		leaks=$(machine_leaks)
+		if [ -z "$leaks" ]; then ok "machine namespace untouched"; else
+			not_ok "machine namespace untouched" "$leaks"; fi
+	fi
+	T_DONE=1
+	[ -n "${T_PLANNED:-}" ] || echo "1..$T_N"
+	[ $T_FAILED -eq 0 ] && exit 0
+	exit 1
+}
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit 77
+	fi
+}
+
+need_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { echo "1..0 # SKIP $c not installed (make deps)"; exit 77; }
+	done
+}
+
+need_bins() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] || bail "$f missing: run make first"
+	done
+}
+
+# ---------------------------------------------------------------- world
+
+W_NS=()     # namespaces we made, deleted in reverse order
+W_PIDS=()   # processes we started
+W_TMP=
+P=
+
+# The machine's own namespace, read only: vmnet links and our nft table.
+machine_state() {
+	ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+		grep -E '^(vmv|vmt|vmbr)' | sed 's/^/link /'
+	nft list tables 2>/dev/null | grep -E '^table (inet|bridge) vmnet$'
+	ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print "netns " $1 }'
+}
+
+# What appeared in the machine's namespace since world_init (other runs may
+# have left things before we started: those are not ours to judge).
+machine_leaks() {
+	local now l
+	now=$(machine_state)
+	while IFS= read -r l; do
+		[ -n "$l" ] || continue
+		grep -qxF -- "$l" <<<"$W_BASELINE" || echo "left in the machine's namespace: $l"
+	done <<<"$now"
+}
+
+world_init() {
+	P=vmnt$$-
+	W_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmnet-integ.XXXXXX") || bail "mktemp failed"
+	W_BASELINE=$(machine_state)
+	[ -z "$W_BASELINE" ] || diag "note: the machine's namespace already had: $W_BASELINE"
+	trap world_exit EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+world_exit() {
+	local rc=$?
+	[ $T_DONE -eq 1 ] && return
+	cleanup
+	local leaks
+	leaks=$(machine_leaks)
+	if [ -n "$leaks" ]; then
+		diag "$leaks"
+		exit 1
+	fi
+	exit $rc
+}
+
+# Track a PID for cleanup.
+track_pid() {
+	W_PIDS+=("$1")
+}
+
+# kill_pid PID: TERM, wait up to 2 s, then KILL; only PIDs we started.
+kill_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 20); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local i pid
+	for ((i = ${#W_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${W_PIDS[i]}
+		[ -n "$pid" ] && kill_pid "$pid"
+	done
+	W_PIDS=()
+	for ((i = ${#W_NS[@]} - 1; i >= 0; i--)); do
+		ip netns del "${W_NS[i]}" 2>/dev/null
+	done
+	W_NS=()
+	[ -n "$W_TMP" ] && rm -rf "$W_TMP"
+	W_TMP=
+	return 0
+}
+
+# ns_add NAME: create namespace $P$NAME (or NAME if it already has our
+# prefix) with lo up; the full name is left in REPLY.
+ns_add() {
+	local n=$1
+	[ -n "$P" ] || bail "ns_add before world_init"
+	case $n in "$P"*) ;; *) n=$P$n ;; esac
+	ip netns add "$n" || bail "ip netns add $n failed"
+	W_NS+=("$n")
+	ip -n "$n" link set lo up
+	REPLY=$n
+}
+
+# ns_del NAME: delete one of our namespaces now (e.g. a VM's, before DEL).
+ns_del() {
+	local i
+	for i in "${!W_NS[@]}"; do
+		[ "${W_NS[i]}" = "$1" ] && unset 'W_NS[i]'
+	done
+	W_NS=("${W_NS[@]}")
+	ip netns del "$1"
+}
+
+# host_ns: the namespace standing in for the machine (HOST_NS).
+host_ns() {
+	ns_add host
+	HOST_NS=$REPLY
+}
+
+# vm_ns NAME: a VM's namespace (where its VMM runs); REPLY is its name.
+vm_ns() {
+	ns_add "$1"
+}
+
+WAN_IP=203.0.113.10
+WAN_HOST_IP=203.0.113.1
+WAN_PORT=8080
+
+# wan_setup: namespace WAN_NS standing in for the outside, joined to HOST_NS
+# by a veth (host wan0 203.0.113.1/24, wan eth0 203.0.113.10/24). The wan has
+# no route back to the VM subnets, so replies arrive only through the host's
+# masquerade. A TCP server on 203.0.113.10:8080 answers with the peer address.
+wan_setup() {
+	local i
+	ns_add wan
+	WAN_NS=$REPLY
+	ip -n "$HOST_NS" link add wan0 type veth peer name eth0 netns "$WAN_NS" || bail "veth to wan"
+	ip -n "$HOST_NS" addr add "$WAN_HOST_IP/24" dev wan0
+	ip -n "$HOST_NS" link set wan0 up
+	ip -n "$WAN_NS" addr add "$WAN_IP/24" dev eth0
+	ip -n "$WAN_NS" link set eth0 up
+	# shellcheck disable=SC2016
+	ip netns exec "$WAN_NS" socat "TCP-LISTEN:$WAN_PORT,bind=$WAN_IP,reuseaddr,fork" \
+		'SYSTEM:echo $SOCAT_PEERADDR' </dev/null >/dev/null 2>"$W_TMP/wan.err" &
+	track_pid $!
+	for i in $(seq 50); do
+		ip netns exec "$WAN_NS" ss -Hltn "sport = :$WAN_PORT" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	bail "wan server did not start: $(cat "$W_TMP/wan.err")"
+}
+
+# ---------------------------------------------------------------- CNI
+
+# cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]
+# Runs the plugin in HOST_NS. Sets CNI_OUT (stdout), CNI_ERR (stderr), CNI_RC,
+# and returns CNI_RC. NETNS "" leaves CNI_NETNS unset.
+cni() {
+	local hns=$1 cmd=$2 cid=$3 ifn=$4 netns=$5 conf=$6 args=${7:-}
+	local env=(CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn" CNI_PATH="$B")
+	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	[ -n "$netns" ] && env+=(CNI_NETNS="$netns")
+	[ -n "$args" ] && env+=(CNI_ARGS="$args")
+	[ -n "${VMNET_LOG_LEVEL:-}" ] && env+=(VMNET_LOG_LEVEL="$VMNET_LOG_LEVEL")
+	ip netns exec "$hns" env -i PATH="$PATH" "${env[@]}" "$VMNET" \
+		<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
+	CNI_RC=$?
+	CNI_OUT=$(cat "$W_TMP/cni.out")
+	CNI_ERR=$(cat "$W_TMP/cni.err")
+	return $CNI_RC
+}
+
+# The plugin's last output, for diagnostics.
+cni_report() {
+	echo "exit $CNI_RC; stdout: $CNI_OUT"
+	[ -n "$CNI_ERR" ] && echo "stderr: $CNI_ERR"
+}
+
+# json_get JSON FILTER: jq -r, "" for null.
+json_get() {
+	jq -r "($2) // empty" <<<"$1" 2>/dev/null
+}
+
+# t_cni NAME HOST_NS CMD CID IFNAME NETNS CONFIG [CNI_ARGS]: expects success.
+t_cni() {
+	local name=$1
+	shift
+	if cni "$@"; then ok "$name"; else not_ok "$name" "$(cni_report)"; fi
+}
+
+# t_cni_code NAME CODE HOST_NS CMD ...: expects exit 1 and error code CODE.
+t_cni_code() {
+	local name=$1 want=$2 got
+	shift 2
+	cni "$@"
+	got=$(json_get "$CNI_OUT" .code)
+	if [ "$CNI_RC" -ne 0 ] && [ "$got" = "$want" ]; then
+		ok "$name"
+		diag "$(json_get "$CNI_OUT" .details)"
+	else
+		not_ok "$name" "want error code $want" "$(cni_report)"
+	fi
+}
+
+# conf_shared NAME BRIDGE SUBNET GATEWAY [JQ_EXPR]: a shared-mode config with
+# state and IPAM stores under the test's tmp dir; JQ_EXPR edits it.
+conf_shared() {
+	jq -cn --arg name "$1" --arg br "$2" --arg sub "$3" --arg gw "$4" \
+		--arg state "$W_TMP/state" --arg ipam "$W_TMP/ipam" '{
+		cniVersion: "1.0.0", name: $name, type: "vmnet", mode: "shared",
+		bridge: $br, tap: "netns", mtu: 1500, ipMasq: true, stateDir: $state,
+		ipam: {type: "vmnet-ipam", dataDir: $ipam,
+		       ranges: [[{subnet: $sub, gateway: $gw}]]}
+	} | '"${5:-.}"
+}
+
+# with_prev CONF RESULT: CONF with prevResult set (for CHECK).
+with_prev() {
+	jq -c --argjson r "$2" '.prevResult = $r' <<<"$1"
+}
+
+# Paths the plugin keeps per attachment.
+record_path() { echo "$W_TMP/state/$1/$2@$3.json"; } # NET CID IFNAME
+ipam_path() { echo "$W_TMP/ipam/$1/$2"; }            # NET IP
+
+# nft_has_elem SET IP: the set in HOST_NS's inet vmnet contains IP.
+nft_has_elem() {
+	ip netns exec "$HOST_NS" nft list set inet vmnet "$1" 2>/dev/null |
+		tr -s ' ,{}\t' '\n' | grep -qxF -- "$2"
+}
+
+# ---------------------------------------------------------------- guests
+
+declare -A G_NS G_IP G_GW G_MAC G_PID
+
+# guest_attach NAME RESULT VM_NS: start a guest stand-in for an ADD result.
+# netns wiring: fakevm runs in the VM namespace on the tap the result puts
+# there; host wiring: in HOST_NS on the host tap (interfaces[1]). The guest
+# NIC (eth0 in namespace $P"g-NAME") gets the guest pseudo-interface's MAC,
+# ips[0] and a default route via its gateway.
+guest_attach() {
+	local name=$1 res=$2 vmns=$3 gi mac addr gw tap runns mq=() i out
+	gi=$(json_get "$res" '.ips[0].interface')
+	mac=$(json_get "$res" ".interfaces[$gi].mac")
+	addr=$(json_get "$res" '.ips[0].address')
+	gw=$(json_get "$res" '.ips[0].gateway')
+	[ -n "$gi" ] && [ -n "$mac" ] && [ -n "$addr" ] || {
+		echo "result lacks ips[0].interface, its mac or ips[0].address: $res"
+		return 1
+	}
+	# The tap in the VM netns is the entry sandboxed there that is not the
+	# veth holding the guest's name; otherwise the host tap.
+	tap=$(jq -r --arg sb "/run/netns/$vmns" --arg gn "$(json_get "$res" ".interfaces[$gi].name")" \
+		'[.interfaces[] | select(.sandbox == $sb and .name != $gn)] | last | .name // empty' <<<"$res")
+	if [ -n "$tap" ]; then
+		runns=$vmns
+	else
+		tap=$(json_get "$res" '.interfaces[1].name')
+		runns=$HOST_NS
+	fi
+	if ! ip -n "$runns" -d link show dev "$tap" 2>/dev/null | grep -q 'tun type tap'; then
+		echo "$tap in $runns is not a tap:"
+		ip -n "$runns" -d link show dev "$tap" 2>&1
+		return 1
+	fi
+	ip -n "$runns" -d link show dev "$tap" | grep -q multi_queue && mq=(-q)
+	ns_add "g-$name"
+	G_NS[$name]=$REPLY
+	# stderr to a file: the background fakevm keeps it open.
+	out=$(ip netns exec "$runns" "$FAKEVM" "${mq[@]}" -d -p "$W_TMP/fakevm-$name.pid" -m "$mac" \
+		"$tap" "/run/netns/${G_NS[$name]}" eth0 2>>"$W_TMP/fakevm-$name.err")
+	if [ "$out" != ready ]; then
+		echo "fakevm on $tap in $runns: $out $(cat "$W_TMP/fakevm-$name.err")"
+		return 1
+	fi
+	G_PID[$name]=$(cat "$W_TMP/fakevm-$name.pid")
+	track_pid "${G_PID[$name]}"
+	G_IP[$name]=${addr%/*}
+	G_GW[$name]=$gw
+	G_MAC[$name]=$mac
+	ip -n "${G_NS[$name]}" addr add "$addr" dev eth0 || return 1
+	if [ -n "$gw" ]; then
+		ip -n "${G_NS[$name]}" route add default via "$gw" dev eth0 || return 1
+	fi
+	return 0
+}
+
+# guest_stop NAME: the VM powers off (fakevm ends, its guest NIC goes).
+guest_stop() {
+	[ -n "${G_PID[$1]:-}" ] && kill_pid "${G_PID[$1]}"
+	G_PID[$1]=
+}
+
+# in_guest NAME CMD...
+in_guest() {
+	local n=$1
+	shift
+	ip netns exec "${G_NS[$n]}" "$@"
+}
+
+# guest_ping NAME DST [TRIES]: one-second pings, retried (ARP and bridge
+# learning take a moment the first time).
+guest_ping() {
+	local n=$1 dst=$2 tries=${3:-1} i
+	for ((i = 0; i < tries; i++)); do
+		in_guest "$n" "${PING[@]}" -c1 -W1 "$dst" >/dev/null 2>&1 && return 0
+	done
+	in_guest "$n" "${PING[@]}" -c1 -W1 "$dst" 2>&1
+	return 1
+}
+
+# guest_wan NAME: ask the wan server which address it saw (stdout).
+guest_wan() {
+	in_guest "$1" timeout 5 socat -T3 - "TCP:$WAN_IP:$WAN_PORT,connect-timeout=3" </dev/null 2>&1
+}

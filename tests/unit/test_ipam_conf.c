@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* IPAM config parsing: valid forms, defaults, and each rejection with its
+ * exact code and message. No root needed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmnet/err.h"
+#include "vmnet/json.h"
+#include "../../ipam/conf.h"
+
+static int n_test, failed;
+
+static void ok(int cond, const char *name)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
+	if (!cond)
+		failed = 1;
+}
+
+static int parse(const char *text, const struct vmnet_cni_args *args, struct vmnet_ipam_conf *c,
+		 struct vmnet_err *err)
+{
+	json_t *v = vmnet_json_load(text, strlen(text), err);
+	int r;
+
+	if (!v)
+		return -1;
+	r = vmnet_ipam_conf_parse(v, args, c, err);
+	json_decref(v);
+	return r;
+}
+
+#define HEAD "{\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"type\":\"t\","
+
+struct bad {
+	const char *name, *json;
+	int code;
+	const char *msg;
+};
+
+static const struct bad bads[] = {
+	{ "no ipam", HEAD "\"x\":1}", 7, "ipam: missing" },
+	{ "no ranges", HEAD "\"ipam\":{\"type\":\"v\"}}", 7, "ipam.ranges: missing" },
+	{ "ranges not array", HEAD "\"ipam\":{\"ranges\":{}}}", 7, "ipam.ranges: must be" },
+	{ "empty range set", HEAD "\"ipam\":{\"ranges\":[[]]}}", 7, "ipam.ranges[0]: must be a non-empty array" },
+	{ "subnet missing", HEAD "\"ipam\":{\"ranges\":[[{\"gateway\":\"10.0.0.1\"}]]}}", 7, "ipam.ranges[0][0].subnet: missing" },
+	{ "subnet not CIDR", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0\"}]]}}", 7, "ipam.ranges[0][0].subnet: not a CIDR" },
+	{ "subnet host bits", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.5/24\"}]]}}", 7, "ipam.ranges[0][0].subnet: 10.1.0.5/24 has host bits set" },
+	{ "subnet /31", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/31\"}]]}}", 7, "too small to allocate from" },
+	{ "subnet /32", HEAD "\"ipam\":{\"subnet\":\"10.1.0.1/32\"}}", 7, "ipam.subnet: 10.1.0.1/32 is too small to allocate from" },
+	{ "IPv6 subnet", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"2001:db8::/64\"}]]}}", 2, "IPv6 is not supported yet" },
+	{ "rangeStart outside", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\",\"rangeStart\":\"10.2.0.1\"}]]}}", 7, "ipam.ranges[0][0].rangeStart: 10.2.0.1 is not in 10.1.0.0/24" },
+	{ "rangeEnd bad", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\",\"rangeEnd\":\"x\"}]]}}", 7, "ipam.ranges[0][0].rangeEnd: not an IP address" },
+	{ "gateway outside", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.1.1\"}]]}}", 7, "ipam.ranges[0][0].gateway: 10.1.1.1 is not in" },
+	{ "start after end", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\",\"rangeStart\":\"10.1.0.9\",\"rangeEnd\":\"10.1.0.3\"}]]}}", 7, "rangeStart 10.1.0.9 is after rangeEnd 10.1.0.3" },
+	{ "overlapping sets", HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}],[{\"subnet\":\"10.1.0.0/25\"}]]}}", 7, "overlaps range set 0" },
+	{ "bad blockSize", HEAD "\"ipam\":{\"blockSize\":29,\"subnet\":\"10.1.0.0/24\"}}", 7, "ipam.blockSize: must be 30 or 31" },
+	{ "relative dataDir", HEAD "\"ipam\":{\"dataDir\":\"rel\",\"subnet\":\"10.1.0.0/24\"}}", 7, "ipam.dataDir: must be an absolute path" },
+	{ "bad route", HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\",\"routes\":[{\"dst\":\"nope\"}]}}", 7, "ipam.routes[0].dst: not a CIDR" },
+	{ "bad runtime ip", HEAD "\"runtimeConfig\":{\"ips\":[\"10.1.0.x\"]},\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", 7, "runtimeConfig.ips[0]: 10.1.0.x is not an IP address" },
+	{ "bad ipRanges", HEAD "\"runtimeConfig\":{\"ipRanges\":[[{\"subnet\":\"10.9.0.0/33\"}]]},\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", 7, "runtimeConfig.ipRanges[0][0].subnet: not a CIDR" },
+	{ "unsupported version", "{\"cniVersion\":\"0.2.0\",\"name\":\"n1\",\"ipam\":{}}", 1, "0.2.0 is not supported" },
+	{ "bad name", "{\"cniVersion\":\"1.0.0\",\"name\":\"-x\",\"ipam\":{}}", 7, "name: must match" },
+	{ "bad resolvConf", HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\",\"resolvConf\":\"/nonexistent/r\"}}", 7, "ipam.resolvConf: cannot read /nonexistent/r" },
+	{ "malformed JSON", "{\"cniVersion\":", 6, "line 1" },
+};
+
+int main(void)
+{
+	struct vmnet_ipam_conf c;
+	struct vmnet_err err = { 0 };
+	struct vmnet_cni_args args = { 0 };
+	char name[128];
+	int r;
+
+	printf("1..%zu\n", ARRAY_SIZE(bads) + 8);
+
+	r = parse(HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}", NULL, &c, &err);
+	ok(r == 0 && c.n_sets == 1 && c.sets[0].r[0].start == 0x0a010001 &&
+	   c.sets[0].r[0].end == 0x0a0100fe && c.sets[0].r[0].gw == 0x0a010001 &&
+	   !strcmp(c.data_dir, "/var/lib/cni/networks") && !strcmp(c.name, "n1"),
+	   "defaults: start .1, end .254, gateway .1, default dataDir");
+	vmnet_ipam_conf_done(&c);
+
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.3.0.0/16\",\"rangeStart\":\"10.3.1.0\","
+		  "\"rangeEnd\":\"10.3.1.9\",\"gateway\":\"10.3.0.254\","
+		  "\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"},{\"subnet\":\"10.2.0.0/24\"}]]},"
+		  "\"runtimeConfig\":{\"ipRanges\":[[{\"subnet\":\"10.9.0.0/24\"}]]}}",
+		  NULL, &c, &err);
+	ok(r == 0 && c.n_sets == 3 && c.sets[0].r[0].subnet.addr == 0x0a030000 &&
+	   c.sets[0].r[0].start == 0x0a030100 && c.sets[0].r[0].gw == 0x0a0300fe &&
+	   c.sets[1].r[0].subnet.addr == 0x0a090000 && c.sets[2].n == 2,
+	   "single-range form, then ipRanges, then ranges (host-local order)");
+	vmnet_ipam_conf_done(&c);
+
+	snprintf(args.ip, sizeof(args.ip), "10.1.0.7,10.1.0.8/24");
+	r = parse(HEAD "\"args\":{\"cni\":{\"ips\":[\"10.1.0.9\"]}},\"runtimeConfig\":{\"ips\":[\"10.1.0.10/24\",\"10.1.0.7\"]},"
+		  "\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", &args, &c, &err);
+	ok(r == 0 && c.n_req == 4 && c.req[0] == 0x0a010007 && c.req[1] == 0x0a010008 &&
+	   c.req[2] == 0x0a010009 && c.req[3] == 0x0a01000a,
+	   "requested: CNI_ARGS IP list, args.cni.ips, runtimeConfig.ips, deduplicated");
+	vmnet_ipam_conf_done(&c);
+
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\",\"blockSize\":30,"
+		  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.1.0.1\"},{\"dst\":\"192.168.0.0/16\"}]}}",
+		  NULL, &c, &err);
+	ok(r == 0 && c.block == 30 && c.n_routes == 2 && c.routes[0].gw == 0x0a010001 &&
+	   c.routes[1].dst.len == 16 && c.routes[1].gw == 0, "blockSize and routes");
+	vmnet_ipam_conf_done(&c);
+
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\"},\"cni.dev/valid-attachments\":[]}",
+		  NULL, &c, &err);
+	ok(r == 0 && c.has_valid && c.n_valid == 0, "GC: empty valid list is a list");
+	vmnet_ipam_conf_done(&c);
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", NULL, &c, &err);
+	ok(r == 0 && !c.has_valid, "GC: absent list is no information");
+	vmnet_ipam_conf_done(&c);
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\"},\"cni.dev/valid-attachments\":"
+		  "[{\"containerID\":\"a\",\"ifname\":\"eth0\"}],\"cni.dev/attachments\":[{\"containerID\":\"b\",\"ifname\":\"eth1\"}]}",
+		  NULL, &c, &err);
+	{
+		struct vmnet_ipam_owner a = { "a", "eth0" }, b = { "b", "eth1" }, x = { "a", "eth1" },
+					 legacy = { "b", "" };
+
+		ok(r == 0 && c.n_valid == 2 && vmnet_ipam_conf_is_valid(&c, &a) &&
+		   vmnet_ipam_conf_is_valid(&c, &b) && !vmnet_ipam_conf_is_valid(&c, &x) &&
+		   vmnet_ipam_conf_is_valid(&c, &legacy),
+		   "GC: valid-attachments and attachments merged; ID-only owners match by ID");
+	}
+	vmnet_ipam_conf_done(&c);
+
+	{
+		struct vmnet_result_dns dns;
+
+		vmnet_ipam_resolv_parse("# c\nnameserver 127.0.0.53\nnameserver 9.9.9.9\n"
+					"nameserver 1.1.1.1\ndomain ex.org\nsearch a.org b.org\n"
+					"options ndots:2 edns0\n", &dns);
+		ok(dns.n_nameservers == 2 && !strcmp(dns.nameservers[0], "9.9.9.9") &&
+		   !strcmp(dns.domain, "ex.org") && dns.n_search == 2 &&
+		   !strcmp(dns.search[1], "b.org") && dns.n_options == 2,
+		   "resolv.conf: loopback skipped, domain, search, options");
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
+		memset(&err, 0, sizeof(err));
+		r = parse(bads[i].json, NULL, &c, &err);
+		snprintf(name, sizeof(name), "rejects %s (code %d)", bads[i].name, bads[i].code);
+		ok(r < 0 && err.code == bads[i].code && strstr(err.msg, bads[i].msg), name);
+		if (r >= 0 || err.code != bads[i].code || !strstr(err.msg, bads[i].msg))
+			printf("# got code %d: %s\n", err.code, err.msg);
+		if (r >= 0)
+			vmnet_ipam_conf_done(&c);
+	}
+	return failed;
+}

@@ -524,6 +524,11 @@ static const struct vmnet_ipam_store_ops disk_ops = {
 
 /* ---- open/close ---- */
 
+/* The directory's mtime tells whether anyone changed the records since our
+ * last operation, but only at the kernel's coarse clock tick (a jiffy): a
+ * host-local reserve landing in the same tick as our last change would go
+ * unnoticed. So on close we set the mtime one second into the past; any
+ * later create or unlink stamps the current time, which cannot match. */
 static void stamp_of(int dfd, char buf[128])
 {
 	struct stat st;
@@ -532,9 +537,17 @@ static void stamp_of(int dfd, char buf[128])
 		strcpy(buf, "?");
 		return;
 	}
-	snprintf(buf, 128, "%lld.%09ld %lld.%09ld %lld %llu\n", (long long)st.st_mtim.tv_sec,
-		 st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
-		 (long long)st.st_size, (unsigned long long)st.st_ino);
+	snprintf(buf, 128, "%lld.%09ld %lld %llu\n", (long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
+}
+
+static void backdate(int dfd)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT } };
+
+	clock_gettime(CLOCK_REALTIME, &ts[1]);
+	ts[1].tv_sec -= 1;
+	futimens(dfd, ts);
 }
 
 static int clear_dir(int dfd, bool maps_only)
@@ -679,6 +692,7 @@ void vmnet_ipam_disk_close(struct vmnet_ipam_disk *d)
 			char st[128];
 			int fd;
 
+			backdate(d->dfd);
 			stamp_of(d->dfd, st);
 			fd = openat(d->vfd, "stamp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 			if (fd >= 0) {

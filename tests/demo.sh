@@ -83,8 +83,8 @@ R2=$CNI_OUT
 show_vm vm2 "$R2" "tap in the host namespace (libvirt layout)"
 
 step "start a guest on each tap (${VMNET_DEMO_GUEST:-fakevm})"
-out=$(start_guest vm1 "$R1" "$NS1") || die "guest vm1: $out"
-out=$(start_guest vm2 "$R2" "$NS2") || die "guest vm2: $out"
+t_run start_guest vm1 "$R1" "$NS1" || die "guest vm1: $T_OUT"
+t_run start_guest vm2 "$R2" "$NS2" || die "guest vm2: $T_OUT"
 say "   both guests up; their NIC has the MAC and address from the CNI result"
 
 IP2=$(json_get "$R2" '.ips[0].address')

@@ -45,7 +45,8 @@ int vmnet_err_wrap(struct vmnet_err *e, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) >= (int)sizeof(e->msg))
+		e->msg[sizeof(e->msg) - 2] = '~'; /* mark the cut */
 	return e->sys > 0 ? -e->sys : -EINVAL;
 }
 

@@ -57,7 +57,7 @@ void vmnet_netns_leave(int origin_fd)
 		return;
 	if (setns(origin_fd, CLONE_NEWNET) < 0) {
 		/* Anything we did next would hit the wrong namespace. */
-		log_err("cannot return to the original netns: %m");
+		log_debug("cannot return to the original netns: %m");
 		abort();
 	}
 	close(origin_fd);

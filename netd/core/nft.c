@@ -751,7 +751,7 @@ static int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nf
 	ret = put_elems(b, type, flags, S_GUESTS4, 0, &k, 1, &d);
 	/* Removing is done whatever a->masq says, so a changed flag cannot
 	 * leave a stale masquerade behind. */
-	if (ret >= 0 && (a->masq || op == VMNET_NFT_OP_DESTROY)) {
+	if (ret >= 0 && (a->masq || op != VMNET_NFT_OP_ADD)) {
 		d.set = S_MASQ4;
 		ret = put_elems(b, type, flags, S_MASQ4, 0, &k, 1, &d);
 	}

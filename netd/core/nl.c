@@ -19,7 +19,6 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
-#include "vmnet/log.h"
 #include "vmnet/netns.h"
 #include "vmnet/nl.h"
 

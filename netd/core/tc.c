@@ -221,7 +221,9 @@ int vmnet_tc_redirect_check(struct vmnet_nl *nl, int from_ifindex, int to_ifinde
 	char kind[16] = "";
 	int r;
 
-	qm = tc_msg(RTM_GETQDISC, 0, from_ifindex, 0, TC_H_INGRESS, 0);
+	/* The kernel answers a qdisc get through rtnetlink_send(), which
+	 * reaches the asker only with NLM_F_ECHO (6.x); without it, just an ACK. */
+	qm = tc_msg(RTM_GETQDISC, NLM_F_ECHO, from_ifindex, 0, TC_H_INGRESS, 0);
 	if (!qm)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "checking redirect");
 	r = vmnet_nl_talk(nl, nlmsg_hdr(qm), parse_kind, kind);

@@ -330,16 +330,21 @@ t_cni() {
 }
 
 # t_cni_code NAME CODE HOST_NS CMD ...: expects exit 1 and error code CODE.
+# With CNI_DETAILS=ERE set, the error's msg or details must also match it
+# (so a failure for some other reason does not pass).
 t_cni_code() {
-	local name=$1 want=$2 got
+	local name=$1 want=$2 got text
 	shift 2
 	cni "$@"
 	got=$(json_get "$CNI_OUT" .code)
-	if [ "$CNI_RC" -ne 0 ] && [ "$got" = "$want" ]; then
-		ok "$name"
-		diag "$(json_get "$CNI_OUT" .details)"
-	else
+	text="$(json_get "$CNI_OUT" .msg) $(json_get "$CNI_OUT" .details)"
+	if [ "$CNI_RC" -eq 0 ] || [ "$got" != "$want" ]; then
 		not_ok "$name" "want error code $want" "$(cni_report)"
+	elif [ -n "${CNI_DETAILS:-}" ] && ! [[ $text =~ $CNI_DETAILS ]]; then
+		not_ok "$name" "code $want, but the message does not match /$CNI_DETAILS/" "$(cni_report)"
+	else
+		ok "$name"
+		diag "$text"
 	fi
 }
 

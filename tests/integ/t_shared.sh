@@ -132,7 +132,7 @@ suite_shared() {
 	r3=$CNI_OUT
 	t_cni "$t CHECK vm3" "$HOST_NS" CHECK "$cid3" eth0 "/run/netns/$ns3" "$(with_prev "$conf" "$r3")"
 	t_ok "$t delete vm3's host device by hand" hlink link del "$(host_dev "$r3")"
-	t_cni_code "$t CHECK vm3 without its host device: 110" 110 \
+	CNI_DETAILS=$(host_dev "$r3") t_cni_code "$t CHECK vm3 without its host device: 110" 110 \
 		"$HOST_NS" CHECK "$cid3" eth0 "/run/netns/$ns3" "$(with_prev "$conf" "$r3")"
 	t_cni "$t DEL vm3 without CNI_NETNS after its device was deleted" \
 		"$HOST_NS" DEL "$cid3" eth0 "" "$conf"
@@ -140,7 +140,7 @@ suite_shared() {
 
 	t_ok "$t delete vm1's guests4 element by hand" \
 		ip netns exec "$HOST_NS" nft delete element inet vmnet guests4 "{ $ip1 }"
-	t_cni_code "$t CHECK vm1 without its nft element: 110" 110 \
+	CNI_DETAILS="guests4|${ip1//./\\.}" t_cni_code "$t CHECK vm1 without its nft element: 110" 110 \
 		"$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
 
 	# DEL with the guest still attached (the VMM has not exited), twice.

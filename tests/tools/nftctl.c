@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 		r = vmnet_nft_table_version(n, &v, &e);
 		if (r < 0)
 			return fail(&e, r);
-		printf(cmd[0] == 'e' ? "%d\n" : "%2$d\n", r, v);
+		printf("%d\n", cmd[0] == 'e' ? r : v);
 		return 0;
 	}
 	if (!strcmp(cmd, "delete")) {

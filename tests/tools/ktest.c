@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel-facing layer against the real kernel: netns, netlink links,
+ * addresses, routes, tc redirect (with packets), taps, sysctls. TAP output;
+ * exit 77 when not root. Run it through tests/integ/t_kernel.sh, which puts
+ * it in a fresh `unshare -n` namespace; it refuses to run in PID 1's netns.
+ * It makes one more namespace (the "VM" side) with unshare(CLONE_NEWNET);
+ * both die with the process, taking every device along.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/if_tun.h>
+
+#include "vmnet/addr.h"
+#include "vmnet/link.h"
+#include "vmnet/netns.h"
+#include "vmnet/nl.h"
+#include "vmnet/sysctl.h"
+#include "vmnet/tc.h"
+
+#define PLAN 83
+
+static int n_run, n_failed;
+
+static _printf_(2, 3) bool ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	n_run++;
+	printf("%sok %d - ", cond ? "" : "not ", n_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		n_failed++;
+	fflush(stdout);
+	return cond;
+}
+
+/* On failure, show what the library said. */
+static void diag_err(int r, const struct vmnet_err *e)
+{
+	if (r < 0)
+		printf("#   r=%d (%s) code=%d msg=\"%s\"\n", r, strerror(-r), e->code, e->msg);
+}
+
+#define E(var) (vmnet_err_clear(&var), &var)
+
+static const uint8_t MAC_BR[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x01 };
+static const uint8_t MAC_HOST[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x02 };
+static const uint8_t MAC_PEER[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x03 };
+static const uint8_t MAC_GUEST[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x04 };
+
+static int hostns = -1, vmns = -1;
+
+static long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
+static bool read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	bool r;
+
+	if (!f)
+		return false;
+	r = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	if (r)
+		buf[strcspn(buf, "\n")] = '\0';
+	return r;
+}
+
+/* Output of a shell command run in netns @nsfd (-1: ours), "" if it fails. */
+static void run_in(int nsfd, const char *cmd, char *out, size_t size)
+{
+	int origin = -1;
+	size_t n = 0;
+	FILE *p;
+
+	out[0] = '\0';
+	if (nsfd >= 0 && vmnet_netns_enter(nsfd, &origin, NULL) < 0)
+		return;
+	p = popen(cmd, "re");
+	if (p) {
+		n = fread(out, 1, size - 1, p);
+		pclose(p);
+	}
+	out[n] = '\0';
+	vmnet_netns_leave(origin);
+}
+
+static bool have(const char *bin)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/usr/sbin/%s", bin);
+	if (access(path, X_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sbin/%s", bin);
+	return access(path, X_OK) == 0;
+}
+
+/* Attach to tap @name in netns @nsfd with @flags; returns the fd or -errno. */
+static int tap_open(int nsfd, const char *name, short flags)
+{
+	struct ifreq ifr = { 0 };
+	int origin = -1, fd, r = 0;
+
+	if (nsfd >= 0 && vmnet_netns_enter(nsfd, &origin, NULL) < 0)
+		return -EIO;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		ifr.ifr_flags = flags;
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			r = -errno;
+			close(fd);
+		}
+	}
+	vmnet_netns_leave(origin);
+	return r < 0 ? r : fd;
+}
+
+static void test_netns(void)
+{
+	struct vmnet_err e;
+	int fd = -1, origin = -1, r;
+
+	r = vmnet_netns_open("/proc/self/ns/net", &fd, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_netns_is_current(fd) == 1, "netns_open own netns, is_current");
+	if (fd >= 0)
+		close(fd);
+	r = vmnet_netns_open("/nonexistent/netns", &fd, E(e));
+	ok(r == -ENOENT && e.code == VMNET_ERR_SYSTEM, "netns_open missing path: -ENOENT");
+	r = vmnet_netns_open("/proc/self/status", &fd, E(e));
+	ok(r == -EINVAL && strstr(e.msg, "not a namespace"), "netns_open plain file: -EINVAL");
+	r = vmnet_netns_open("/proc/self/ns/uts", &fd, E(e));
+	ok(r == -EINVAL, "netns_open uts namespace: -EINVAL");
+
+	ok(vmnet_netns_is_current(vmns) == 0, "VM netns is not current");
+	r = vmnet_netns_enter(vmns, &origin, E(e));
+	ok(r == 0 && vmnet_netns_is_current(vmns) == 1, "netns_enter switches");
+	if (r == 0)
+		vmnet_netns_leave(origin);
+	ok(vmnet_netns_is_current(hostns) == 1, "netns_leave returns");
+}
+
+static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int *ret_veth)
+{
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info li;
+	struct vmnet_err e;
+	char out[4096];
+	bool iso = false;
+	int br = 0, veth = 0, r;
+
+	r = vmnet_link_add_bridge(h, "ktbr.0", 1400, MAC_BR, &br, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && br > 0, "add bridge ktbr.0 (ifindex %d)", br);
+	r = vmnet_link_get(h, "ktbr.0", &li, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && li.ifindex == br && !strcmp(li.kind, "bridge") && li.mtu == 1400 &&
+		   !memcmp(li.mac, MAC_BR, 6) && !li.up && li.master == 0,
+	   "get bridge: kind %s mtu %u, mac, down", li.kind, li.mtu);
+	r = vmnet_link_add_bridge(h, "ktbr.0", 0, NULL, NULL, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "ktbr.0"), "second bridge: -EEXIST (%s)", e.msg);
+
+	r = vmnet_link_add_veth(h, "ktv0", MAC_HOST, "vmnet:net/cid/eth0", "eth0", MAC_PEER, vmns,
+				1400, &veth, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && veth > 0, "add veth ktv0 with peer eth0 in the VM netns");
+	r = vmnet_link_get(h, "ktv0", &li, E(e));
+	ok(r == 0 && li.ifindex == veth && !strcmp(li.kind, "veth") && li.mtu == 1400 &&
+		   !memcmp(li.mac, MAC_HOST, 6) && !strcmp(li.alias, "vmnet:net/cid/eth0"),
+	   "host end: veth, mtu, mac, alias \"%s\"", li.alias);
+	r = vmnet_link_get(h, "eth0", &li, E(e));
+	ok(r == -ENODEV && e.code == VMNET_ERR_SYSTEM, "peer absent from the host netns");
+	r = vmnet_link_get(v, "eth0", &li, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && !strcmp(li.kind, "veth") && li.mtu == 1400 && !memcmp(li.mac, MAC_PEER, 6),
+	   "peer in the VM netns: veth, mtu %u, mac", li.mtu);
+	r = vmnet_link_get_index(h, veth, &li, E(e));
+	ok(r == 0 && !strcmp(li.name, "ktv0"), "get by index");
+
+	r = vmnet_link_add_veth(h, "ktv0", NULL, NULL, "ktp9", NULL, vmns, 0, NULL, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "device ktv0"), "veth host name taken: %s", e.msg);
+	r = vmnet_link_add_veth(h, "ktv1", NULL, NULL, "eth0", NULL, vmns, 0, NULL, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "peer eth0"), "veth peer name taken: %s", e.msg);
+	ok(vmnet_link_get(h, "ktv1", &li, NULL) == -ENODEV, "nothing left after the failed add");
+
+	c.master = br;
+	c.up = 1;
+	c.mtu = 1300;
+	r = vmnet_link_set(h, veth, &c, E(e));
+	diag_err(r, &e);
+	r = vmnet_link_get_index(h, veth, &li, E(e));
+	ok(r == 0 && li.master == br && li.up && li.mtu == 1300, "link_set master, up, mtu");
+	c = (struct vmnet_link_change)VMNET_LINK_CHANGE_INIT;
+	c.alias = "vmnet:other/x/eth1";
+	r = vmnet_link_set(h, veth, &c, E(e));
+	r = vmnet_link_get_index(h, veth, &li, E(e));
+	ok(r == 0 && !strcmp(li.alias, "vmnet:other/x/eth1") && li.master == br && li.up,
+	   "link_set alias only, rest kept");
+	r = vmnet_link_set(h, 999999, &c, E(e));
+	ok(r == -ENODEV, "link_set on a missing index: -ENODEV");
+
+	r = vmnet_link_set_port_isolated(h, veth, true, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_link_get_port_isolated(h, veth, &iso, NULL) == 0 && iso,
+	   "port isolation on");
+	if (have("bridge")) {
+		run_in(-1, "bridge -d link show dev ktv0", out, sizeof(out));
+		ok(strstr(out, "isolated on") != NULL, "bridge -d link shows isolated on");
+	} else {
+		ok(true, "# SKIP no bridge tool");
+	}
+	r = vmnet_link_set_port_isolated(h, veth, false, E(e));
+	ok(r == 0 && vmnet_link_get_port_isolated(h, veth, &iso, NULL) == 0 && !iso,
+	   "port isolation off");
+	r = vmnet_link_get_port_isolated(h, br, &iso, E(e));
+	ok(r == -EOPNOTSUPP, "isolation of a non-port: -EOPNOTSUPP");
+	r = vmnet_link_set_port_isolated(h, br, true, E(e));
+	ok(r < 0 && e.code == VMNET_ERR_SYSTEM, "setting isolation of a non-port fails (%s)", e.msg);
+
+	*ret_br = br;
+	*ret_veth = veth;
+}
+
+static void test_taps(struct vmnet_nl *h)
+{
+	struct vmnet_tap_opts o = { .vnet_hdr = true, .owner = 1000, .group = 1001 };
+	struct vmnet_link_info li;
+	struct vmnet_err e;
+	char buf[64];
+	int r, fd, fd2;
+
+	r = vmnet_link_add_tap(-1, "kttap0", &o, E(e));
+	diag_err(r, &e);
+	ok(r == 0, "add tap kttap0 (vnet_hdr, owner, group)");
+	r = vmnet_link_get(h, "kttap0", &li, E(e));
+	ok(r == 0 && !strcmp(li.kind, "tun") && !li.up, "tap persists after create, kind tun");
+	/* sysfs shows the netns of whoever mounted it: t_kernel.sh remounts it. */
+	if (access("/sys/class/net/ktbr.0", F_OK) == 0) {
+		ok(read_file("/sys/class/net/kttap0/owner", buf, sizeof(buf)) && !strcmp(buf, "1000"),
+		   "tap owner 1000 (%s)", buf);
+		ok(read_file("/sys/class/net/kttap0/group", buf, sizeof(buf)) && !strcmp(buf, "1001"),
+		   "tap group 1001 (%s)", buf);
+		ok(read_file("/sys/class/net/kttap0/tun_flags", buf, sizeof(buf)) &&
+			   (strtoul(buf, NULL, 16) & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST)) ==
+				   (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST),
+		   "tun_flags tap, no_pi, vnet_hdr, persist (%s)", buf);
+	} else {
+		for (int i = 0; i < 3; i++)
+			ok(true, "# SKIP /sys is not this netns's sysfs");
+	}
+	fd = tap_open(-1, "kttap0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	ok(fd >= 0, "a VMM can attach to the tap by name (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	ok(vmnet_link_get(h, "kttap0", &li, NULL) == 0, "tap still there after the VMM leaves");
+
+	r = vmnet_link_add_tap(-1, "kttap0", &o, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "kttap0"), "second tap of that name: -EEXIST (%s)", e.msg);
+	r = vmnet_link_add_tap(-1, "ktv0", NULL, E(e));
+	ok(r == -EEXIST, "tap over an existing veth name: -EEXIST");
+
+	o = (struct vmnet_tap_opts){ .multi_queue = true, .owner = -1, .group = -1 };
+	r = vmnet_link_add_tap(-1, "ktmq0", &o, E(e));
+	diag_err(r, &e);
+	fd = tap_open(-1, "ktmq0", IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE);
+	fd2 = tap_open(-1, "ktmq0", IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE);
+	ok(r == 0 && fd >= 0 && fd2 >= 0, "multi-queue tap takes two queues");
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	if (access("/sys/class/net/ktbr.0", F_OK) == 0)
+		ok(read_file("/sys/class/net/ktmq0/owner", buf, sizeof(buf)) && !strcmp(buf, "-1"),
+		   "no owner when none asked (%s)", buf);
+	else
+		ok(true, "# SKIP /sys is not this netns's sysfs");
+	ok(vmnet_link_del(h, "ktmq0", NULL) == 0 && vmnet_link_del(h, "kttap0", NULL) == 0 &&
+		   vmnet_link_get(h, "kttap0", &li, NULL) == -ENODEV,
+	   "taps deleted");
+}
+
+static void test_addrs(struct vmnet_nl *h, int br)
+{
+	struct vmnet_prefix a = { .addr = 0x0a580001, .len = 24 }; /* 10.88.0.1/24 */
+	struct vmnet_prefix a16 = { .addr = 0x0a580001, .len = 16 };
+	struct vmnet_prefix d = { .addr = 0x0a630000, .len = 16 }; /* 10.99.0.0/16 */
+	struct vmnet_prefix d2 = { .addr = 0x0a620000, .len = 24 }; /* 10.98.0.0/24 */
+	struct vmnet_prefix p = { .addr = 0x0a420002, .len = 32 }; /* 10.66.0.2/32 */
+	struct vmnet_prefix pl = { .addr = 0x0a420001, .len = 32 };
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_err e;
+	char out[8192];
+	int r;
+
+	r = vmnet_addr_add(h, br, &a, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_addr_has(h, br, &a, NULL) == 1, "add address 10.88.0.1/24, has it");
+	ok(vmnet_addr_has(h, br, &a16, NULL) == 0, "has: other prefix length is absent");
+	ok(vmnet_addr_has(h, 1, &a, NULL) == 0, "has: other device is absent");
+	if (have("ip")) {
+		run_in(-1, "ip -4 addr show dev ktbr.0", out, sizeof(out));
+		ok(strstr(out, "inet 10.88.0.1/24 brd 10.88.0.255") != NULL, "ip shows it with brd");
+	} else {
+		ok(true, "# SKIP no ip tool");
+	}
+	r = vmnet_addr_add(h, br, &a, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "10.88.0.1/24"), "address again: -EEXIST (%s)", e.msg);
+	r = vmnet_addr_del(h, br, &a, E(e));
+	ok(r == 0 && vmnet_addr_has(h, br, &a, NULL) == 0, "del address");
+	ok(vmnet_addr_del(h, br, &a, E(e)) == 0, "del address again: 0");
+	ok(vmnet_addr_add(h, br, &a, E(e)) == 0, "address back for the routes");
+
+	r = vmnet_addr_add_peer(h, br, pl.addr, &p, E(e));
+	diag_err(r, &e);
+	run_in(-1, "ip -4 addr show dev ktbr.0", out, sizeof(out));
+	ok(r == 0 && (!have("ip") || strstr(out, "inet 10.66.0.1 peer 10.66.0.2/32")),
+	   "point-to-point address 10.66.0.1 peer 10.66.0.2/32");
+	r = vmnet_addr_del(h, br, &pl, E(e));
+	run_in(-1, "ip -4 addr show dev ktbr.0", out, sizeof(out));
+	ok(r == 0 && !strstr(out, "10.66.0.1"), "point-to-point address deleted");
+
+	c.up = 1;
+	vmnet_link_set(h, br, &c, NULL);
+	r = vmnet_route_add(h, br, &d, 0x0a580002, false, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 1, "route 10.99.0.0/16 via 10.88.0.2");
+	r = vmnet_route_add(h, br, &d2, 0, true, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_route_has(h, br, &d2, NULL) == 1, "link-scope route 10.98.0.0/24");
+	if (have("ip")) {
+		run_in(-1, "ip -4 route show table main proto 214", out, sizeof(out));
+		ok(strstr(out, "10.99.0.0/16 via 10.88.0.2 dev ktbr.0") &&
+			   strstr(out, "10.98.0.0/24 dev ktbr.0 scope link"),
+		   "routes carry protocol 214");
+	} else {
+		ok(true, "# SKIP no ip tool");
+	}
+	r = vmnet_route_add(h, br, &d, 0x0a580002, false, E(e));
+	ok(r == -EEXIST && strstr(e.msg, "10.99.0.0/16"), "route again: -EEXIST (%s)", e.msg);
+	ok(vmnet_route_has(h, 1, &d, NULL) == 0, "route_has on another device: 0");
+	r = vmnet_route_del(h, br, &d, E(e));
+	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 0 && vmnet_route_has(h, br, &d2, NULL) == 1,
+	   "route del removes that one only");
+	ok(vmnet_route_del(h, br, &d, E(e)) == 0 && vmnet_route_del(h, br, &d2, E(e)) == 0 &&
+		   vmnet_route_del(h, br, &d2, E(e)) == 0,
+	   "route del again: 0");
+}
+
+/* Wait for a frame on @fd accepted by @want; false after ~2 s. */
+static bool tap_wait(int fd, bool (*want)(const uint8_t *, ssize_t, void *), void *arg,
+		     uint8_t *buf, size_t size)
+{
+	long deadline = now_us() + 2000000;
+
+	while (now_us() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = read(fd, buf, size);
+		if (n > 0 && want(buf, n, arg))
+			return true;
+	}
+	return false;
+}
+
+static bool is_arp_request(const uint8_t *f, ssize_t n, void *arg)
+{
+	/* eth(14) + arp: op at 20, target ip at 38 */
+	return n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
+	       !memcmp(f + 38, arg, 4);
+}
+
+static bool is_our_udp(const uint8_t *f, ssize_t n, void *arg)
+{
+	/* eth(14) + ip(20, no options from Linux UDP) + udp(8) + payload */
+	size_t len = strlen(arg);
+
+	return n >= (ssize_t)(42 + len) && f[12] == 0x08 && f[13] == 0x00 && f[23] == 17 &&
+	       !memcmp(f, MAC_GUEST, 6) && !memcmp(f + 42, arg, len);
+}
+
+static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
+{
+	struct vmnet_prefix host = { .addr = 0x0a4d0001, .len = 24 }; /* 10.77.0.1/24 */
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_tap_opts o = { .owner = -1, .group = -1 };
+	struct vmnet_link_info eth0, tap;
+	struct vmnet_err e;
+	uint8_t frame[2048];
+	char out[8192];
+	int r, fd = -1, sk = -1;
+
+	r = vmnet_link_add_tap(vmnet_nl_nsfd(v), "tap0", &o, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_link_get(v, "tap0", &tap, NULL) == 0 &&
+		   vmnet_link_get(h, "tap0", &tap, NULL) == -ENODEV,
+	   "tap0 created in the VM netns only");
+	vmnet_link_get(v, "tap0", &tap, NULL);
+	vmnet_link_get(v, "eth0", &eth0, NULL);
+
+	r = vmnet_tc_redirect(v, eth0.ifindex, tap.ifindex, E(e));
+	diag_err(r, &e);
+	ok(r == 0, "redirect eth0 -> tap0");
+	r = vmnet_tc_redirect(v, tap.ifindex, eth0.ifindex, E(e));
+	diag_err(r, &e);
+	ok(r == 0, "redirect tap0 -> eth0");
+	r = vmnet_tc_redirect(v, eth0.ifindex, tap.ifindex, E(e));
+	ok(r == 0, "redirect again is fine");
+	r = vmnet_tc_redirect_check(v, eth0.ifindex, tap.ifindex, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_tc_redirect_check(v, tap.ifindex, eth0.ifindex, NULL) == 0,
+	   "redirect_check both ways");
+	r = vmnet_tc_redirect_check(v, eth0.ifindex, 1, E(e));
+	ok(r == -ENOENT && e.code == VMNET_ERR_CHECK && strstr(e.msg, "no redirect"),
+	   "redirect_check to another device: %s", e.msg);
+	if (have("tc")) {
+		const char *p;
+		int n = 0;
+
+		run_in(vmnet_nl_nsfd(v), "tc filter show dev eth0 ingress", out, sizeof(out));
+		for (p = out; (p = strstr(p, "Redirect to device tap0")); p++)
+			n++;
+		ok(n == 1 && strstr(out, "u32") && strstr(out, "800::800"),
+		   "tc shows one u32 800::800 mirred redirect to tap0");
+		if (n != 1)
+			printf("# %s", out);
+	} else {
+		ok(true, "# SKIP no tc tool");
+	}
+
+	/* Packets: host 10.77.0.1 on ktv0 -> eth0 -> tap0 (read by us as the
+	 * "guest" 10.77.0.2), and our frames written to tap0 -> eth0 -> ktv0. */
+	c.master = 0;
+	c.up = 1;
+	r = vmnet_link_set(h, veth, &c, E(e));
+	diag_err(r, &e);
+	r = vmnet_addr_add(h, veth, &host, E(e));
+	diag_err(r, &e);
+	c = (struct vmnet_link_change)VMNET_LINK_CHANGE_INIT;
+	c.up = 1;
+	vmnet_link_set(v, eth0.ifindex, &c, NULL);
+	vmnet_link_set(v, tap.ifindex, &c, NULL);
+	fd = tap_open(vmnet_nl_nsfd(v), "tap0", IFF_TAP | IFF_NO_PI);
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && sk >= 0) {
+		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
+		const uint8_t guest_ip[4] = { 10, 77, 0, 2 }, host_ip[4] = { 10, 77, 0, 1 };
+		uint8_t reply[42] = { 0 };
+		bool got;
+
+		to.sin_addr.s_addr = htonl(0x0a4d0002);
+		sendto(sk, "vmnet-ktest", 11, 0, (struct sockaddr *)&to, sizeof(to));
+		got = tap_wait(fd, is_arp_request, (void *)guest_ip, frame, sizeof(frame));
+		ok(got && !memcmp(frame + 6, MAC_HOST, 6),
+		   "host ARP request arrives on the tap (eth0 -> tap0)");
+
+		/* The ARP reply, written as the guest would. */
+		memcpy(reply, MAC_HOST, 6);
+		memcpy(reply + 6, MAC_GUEST, 6);
+		memcpy(reply + 12, "\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02", 10);
+		memcpy(reply + 22, MAC_GUEST, 6);
+		memcpy(reply + 28, guest_ip, 4);
+		memcpy(reply + 32, MAC_HOST, 6);
+		memcpy(reply + 38, host_ip, 4);
+		r = (int)write(fd, reply, sizeof(reply));
+		got = r == (int)sizeof(reply) &&
+		      tap_wait(fd, is_our_udp, "vmnet-ktest", frame, sizeof(frame));
+		ok(got, "ARP reply written to the tap reaches the host, UDP follows (tap0 -> eth0)");
+	} else {
+		ok(false, "tap fd %d / socket %d", fd, sk);
+		ok(false, "no packet test");
+	}
+	if (fd >= 0)
+		close(fd);
+	if (sk >= 0)
+		close(sk);
+
+	r = vmnet_tc_clear(v, eth0.ifindex, E(e));
+	diag_err(r, &e);
+	ok(r == 0, "tc_clear eth0");
+	r = vmnet_tc_redirect_check(v, eth0.ifindex, tap.ifindex, E(e));
+	ok(r == -ENOENT && e.code == VMNET_ERR_CHECK && strstr(e.msg, "no ingress qdisc"),
+	   "redirect_check after clear: %s", e.msg);
+	ok(vmnet_tc_redirect_check(v, tap.ifindex, eth0.ifindex, NULL) == 0,
+	   "other direction untouched");
+	ok(vmnet_tc_clear(v, eth0.ifindex, E(e)) == 0, "tc_clear again: 0");
+	ok(vmnet_tc_clear(v, 999999, E(e)) == 0, "tc_clear on a missing device: 0");
+	ok(vmnet_link_del_index(v, tap.ifindex, E(e)) == 0, "tap0 deleted");
+}
+
+static void test_sysctl(void)
+{
+	struct vmnet_err e;
+	char buf[64] = "";
+	int r;
+
+	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_sysctl_read("net/ipv4/ip_forward", buf, sizeof(buf), NULL) == 0 &&
+		   !strcmp(buf, "1"),
+	   "ip_forward=1 in the test netns (read back \"%s\")", buf);
+	ok(vmnet_sysctl_write("net.ipv4.ip_forward", "1", E(e)) == 0, "dotted key, value unchanged");
+	r = vmnet_sysctl_write("net.ipv4.conf.ktbr.0.route_localnet", "1", E(e));
+	diag_err(r, &e);
+	ok(r == 0 &&
+		   vmnet_sysctl_read("net/ipv4/conf/ktbr.0/route_localnet", buf, sizeof(buf), NULL) ==
+			   0 &&
+		   !strcmp(buf, "1"),
+	   "dotted key with a dotted interface name");
+	r = vmnet_sysctl_read("net/ipv4/../../kernel/hostname", buf, sizeof(buf), E(e));
+	ok(r == -EINVAL, "key with .. refused");
+	r = vmnet_sysctl_read("net/ipv4/no_such_key", buf, sizeof(buf), E(e));
+	ok(r == -ENOENT && strstr(e.msg, "no_such_key"), "missing key: %s", e.msg);
+	r = vmnet_sysctl_read("net/ipv4/ip_forward", buf, 1, E(e));
+	ok(r == -ENOBUFS, "short buffer: -ENOBUFS");
+}
+
+/* Time what a netns-wiring ADD does in the kernel: veth (peer into the VM
+ * netns) + tap + alias + two redirects + up. */
+static void test_timing(struct vmnet_nl *h, struct vmnet_nl *v)
+{
+	struct vmnet_tap_opts o = { .vnet_hdr = true, .owner = -1, .group = -1 };
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	long t_open = 0, t_veth = 0, t_tap = 0, t_tc = 0, t_del = 0, worst = 0;
+	const int rounds = 20;
+	struct vmnet_err e;
+	bool good = true;
+
+	c.up = 1;
+	for (int i = 0; i < rounds && good; i++) {
+		struct vmnet_link_info pe, ta;
+		struct vmnet_nl *v2 = NULL;
+		long t0 = now_us(), t1, t2, t3, t4, t5;
+		int hi;
+
+		good = vmnet_nl_open(vmns, &v2, E(e)) == 0;
+		t1 = now_us();
+		good = good &&
+		       vmnet_link_add_veth(h, "ktt0", MAC_HOST, "vmnet:t/t/eth0", "eth1", MAC_PEER,
+					   vmns, 1500, &hi, E(e)) == 0 &&
+		       vmnet_link_set(h, hi, &c, E(e)) == 0;
+		t2 = now_us();
+		good = good && vmnet_link_add_tap(vmns, "tap1", &o, E(e)) == 0;
+		t3 = now_us();
+		good = good && vmnet_link_get(v2, "eth1", &pe, E(e)) == 0 &&
+		       vmnet_link_get(v2, "tap1", &ta, E(e)) == 0 &&
+		       vmnet_tc_redirect(v2, pe.ifindex, ta.ifindex, E(e)) == 0 &&
+		       vmnet_tc_redirect(v2, ta.ifindex, pe.ifindex, E(e)) == 0 &&
+		       vmnet_link_set(v2, pe.ifindex, &c, E(e)) == 0 &&
+		       vmnet_link_set(v2, ta.ifindex, &c, E(e)) == 0;
+		t4 = now_us();
+		vmnet_link_del(h, "ktt0", NULL);
+		vmnet_link_del(v, "tap1", NULL);
+		t5 = now_us();
+		vmnet_nl_close(v2);
+		t_open += t1 - t0;
+		t_veth += t2 - t1;
+		t_tap += t3 - t2;
+		t_tc += t4 - t3;
+		t_del += t5 - t4;
+		if (t4 - t0 > worst)
+			worst = t4 - t0;
+	}
+	if (!good)
+		printf("#   %s\n", e.msg);
+	printf("# timing over %d rounds, mean us: nl_open(netns) %ld, veth+alias+up %ld, tap %ld, "
+	       "get+2 redirects+2 up %ld => setup %ld (worst %ld); teardown %ld\n",
+	       rounds, t_open / rounds, t_veth / rounds, t_tap / rounds, t_tc / rounds,
+	       (t_open + t_veth + t_tap + t_tc) / rounds, worst, t_del / rounds);
+	ok(good && (t_open + t_veth + t_tap + t_tc) / rounds < 20000,
+	   "veth + tap + tc setup well under 20 ms");
+}
+
+static void test_delete(struct vmnet_nl *h, struct vmnet_nl *v, int br)
+{
+	struct vmnet_link_info li;
+	struct vmnet_err e;
+
+	ok(vmnet_link_del(h, "ktv0", E(e)) == 0 && vmnet_link_del(h, "ktv0", E(e)) == 0,
+	   "link_del twice: 0, 0");
+	ok(vmnet_link_get(v, "eth0", &li, NULL) == -ENODEV, "peer went with it");
+	ok(vmnet_link_del_index(h, br, E(e)) == 0 && vmnet_link_del_index(h, br, E(e)) == 0,
+	   "link_del_index twice: 0, 0");
+	ok(vmnet_link_del(h, "", E(e)) == -EINVAL &&
+		   vmnet_link_get(h, "a-name-much-too-long", &li, NULL) == -EINVAL,
+	   "bad names: -EINVAL");
+}
+
+int main(void)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *h = NULL, *v = NULL;
+	struct vmnet_err e;
+	struct stat a, b;
+	int br = 0, veth = 0, r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 77;
+	}
+	/* Never touch the machine's own namespace. */
+	if (stat("/proc/1/ns/net", &a) == 0 && stat("/proc/self/ns/net", &b) == 0 &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		printf("Bail out! in the init netns; run me through tests/integ/t_kernel.sh\n");
+		return 1;
+	}
+	hostns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (hostns < 0 || unshare(CLONE_NEWNET) < 0) {
+		printf("Bail out! cannot make the VM netns: %s\n", strerror(errno));
+		return 1;
+	}
+	vmns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (vmns < 0 || setns(hostns, CLONE_NEWNET) < 0) {
+		printf("Bail out! cannot return from the VM netns: %s\n", strerror(errno));
+		return 1;
+	}
+
+	printf("1..%d\n", PLAN);
+	test_netns();
+	r = vmnet_nl_open(-1, &h, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_nl_nsfd(h) == -1, "nl_open in the current netns");
+	r = vmnet_nl_open(vmns, &v, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_nl_nsfd(v) >= 0 && vmnet_netns_is_current(hostns) == 1,
+	   "nl_open in the VM netns, back home after");
+	if (!h || !v) {
+		printf("Bail out! no netlink sockets\n");
+		return 1;
+	}
+	test_links(h, v, &br, &veth);
+	test_taps(h);
+	test_addrs(h, br);
+	test_tc(h, v, veth);
+	test_sysctl();
+	test_timing(h, v);
+	test_delete(h, v, br);
+
+	if (n_run != PLAN) {
+		printf("# planned %d tests, ran %d\n", PLAN, n_run);
+		return 1;
+	}
+	return n_failed ? 1 : 0;
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Round-trip tests for netd/core/nft.c, no root: build each batch, parse it
+ * back with libnftnl and check the objects and elements the kernel would see.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "vmnet/nft.h"
+
+static int n_test, n_fail;
+
+static void ok(bool cond, const char *name)
+{
+	n_test++;
+	if (!cond)
+		n_fail++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
+}
+
+/* What a batch holds, parsed back. */
+#define MAXM 256
+struct msg {
+	uint16_t type;	/* NFT_MSG_* or NFNL_MSG_BATCH_* */
+	uint16_t flags;
+	uint32_t seq;
+	char name[64], chain[64];	/* table/chain/set name; rule's chain */
+	uint32_t hook, ktype, klen, dtype, dlen, sflags;
+	int32_t prio;
+	char exprs[256];	/* rule: expression names, comma separated */
+	char lookups[128];	/* rule: looked-up set names */
+	char comment[64];	/* table comment */
+	int n_elems;
+	uint8_t key[16], data[16];	/* first element */
+	uint32_t key_len, data_len;
+};
+
+struct parsed {
+	struct msg m[MAXM];
+	int n;
+	size_t total_elems[8];
+};
+
+static int udata_cb(const struct nftnl_udata *a, void *data)
+{
+	if (nftnl_udata_type(a) == NFTNL_UDATA_TABLE_COMMENT)
+		snprintf(data, 64, "%s", (const char *)nftnl_udata_get(a));
+	return 0;
+}
+
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct msg *m = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	size_t l = strlen(m->exprs);
+
+	snprintf(m->exprs + l, sizeof(m->exprs) - l, "%s%s", l ? "," : "", name);
+	if (!strcmp(name, "lookup")) {
+		l = strlen(m->lookups);
+		snprintf(m->lookups + l, sizeof(m->lookups) - l, "%s%s", l ? "," : "",
+			 nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET));
+	}
+	return 0;
+}
+
+/* libnftnl 1.2.4 refuses to parse element lists addressed by set ID (the
+ * anonymous sets): count those from the raw attributes. */
+static void raw_elems(const struct nlmsghdr *nh, struct msg *m)
+{
+	const struct nlattr *a, *e;
+
+	mnl_attr_for_each(a, nh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			snprintf(m->name, sizeof(m->name), "%s", mnl_attr_get_str(a));
+		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			mnl_attr_for_each_nested(e, a)
+				m->n_elems++;
+	}
+}
+
+static void parse_one(const struct nlmsghdr *nh, struct msg *m)
+{
+	uint16_t t = NFNL_MSG_TYPE(nh->nlmsg_type);
+	uint32_t len;
+
+	if (nh->nlmsg_type == NFNL_MSG_BATCH_BEGIN || nh->nlmsg_type == NFNL_MSG_BATCH_END) {
+		m->type = nh->nlmsg_type;
+		return;
+	}
+	m->type = t;
+	switch (t) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_DELTABLE: {
+		struct nftnl_table *x = nftnl_table_alloc();
+		const void *u;
+
+		if (nftnl_table_nlmsg_parse(nh, x) == 0) {
+			snprintf(m->name, sizeof(m->name), "%s",
+				 nftnl_table_get_str(x, NFTNL_TABLE_NAME));
+			u = nftnl_table_get_data(x, NFTNL_TABLE_USERDATA, &len);
+			if (u)
+				nftnl_udata_parse(u, len, udata_cb, m->comment);
+		}
+		nftnl_table_free(x);
+		break;
+	}
+	case NFT_MSG_NEWCHAIN: {
+		struct nftnl_chain *x = nftnl_chain_alloc();
+
+		if (nftnl_chain_nlmsg_parse(nh, x) == 0) {
+			snprintf(m->name, sizeof(m->name), "%s",
+				 nftnl_chain_get_str(x, NFTNL_CHAIN_NAME));
+			m->hook = nftnl_chain_is_set(x, NFTNL_CHAIN_HOOKNUM) ?
+					  nftnl_chain_get_u32(x, NFTNL_CHAIN_HOOKNUM) : 99;
+			m->prio = nftnl_chain_get_s32(x, NFTNL_CHAIN_PRIO);
+		}
+		nftnl_chain_free(x);
+		break;
+	}
+	case NFT_MSG_NEWSET: {
+		struct nftnl_set *x = nftnl_set_alloc();
+
+		if (nftnl_set_nlmsg_parse(nh, x) == 0) {
+			snprintf(m->name, sizeof(m->name), "%s",
+				 nftnl_set_get_str(x, NFTNL_SET_NAME));
+			m->ktype = nftnl_set_get_u32(x, NFTNL_SET_KEY_TYPE);
+			m->klen = nftnl_set_get_u32(x, NFTNL_SET_KEY_LEN);
+			m->dtype = nftnl_set_get_u32(x, NFTNL_SET_DATA_TYPE);
+			m->dlen = nftnl_set_get_u32(x, NFTNL_SET_DATA_LEN);
+			m->sflags = nftnl_set_get_u32(x, NFTNL_SET_FLAGS);
+		}
+		nftnl_set_free(x);
+		break;
+	}
+	case NFT_MSG_NEWRULE: {
+		struct nftnl_rule *x = nftnl_rule_alloc();
+
+		if (nftnl_rule_nlmsg_parse(nh, x) == 0) {
+			snprintf(m->chain, sizeof(m->chain), "%s",
+				 nftnl_rule_get_str(x, NFTNL_RULE_CHAIN));
+			nftnl_expr_foreach(x, expr_cb, m);
+		}
+		nftnl_rule_free(x);
+		break;
+	}
+	default: {	/* NEW/DEL/DESTROY SETELEM */
+		struct nftnl_set *x = nftnl_set_alloc();
+		struct nftnl_set_elems_iter *it;
+		struct nftnl_set_elem *e;
+
+		if (nftnl_set_elems_nlmsg_parse(nh, x) < 0) {
+			raw_elems(nh, m);
+		} else {
+			snprintf(m->name, sizeof(m->name), "%s",
+				 nftnl_set_get_str(x, NFTNL_SET_NAME));
+			it = nftnl_set_elems_iter_create(x);
+			/* _next() returns the current element, then advances. */
+			while ((e = nftnl_set_elems_iter_next(it))) {
+				const void *p;
+
+				if (m->n_elems++)
+					continue;
+				p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &m->key_len);
+				if (p && m->key_len <= sizeof(m->key))
+					memcpy(m->key, p, m->key_len);
+				p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &m->data_len);
+				if (p && m->data_len <= sizeof(m->data))
+					memcpy(m->data, p, m->data_len);
+				else
+					m->data_len = 0;
+			}
+			nftnl_set_elems_iter_destroy(it);
+		}
+		nftnl_set_free(x);
+		break;
+	}
+	}
+}
+
+static bool parse(const void *buf, size_t len, struct parsed *p)
+{
+	const struct nlmsghdr *nh = buf;
+	int l = (int)len;
+
+	memset(p, 0, sizeof(*p));
+	for (; mnl_nlmsg_ok(nh, l); nh = mnl_nlmsg_next(nh, &l)) {
+		struct msg *m;
+
+		if (p->n == MAXM)
+			return false;
+		m = &p->m[p->n++];
+		m->flags = nh->nlmsg_flags;
+		m->seq = nh->nlmsg_seq;
+		parse_one(nh, m);
+	}
+	return l == 0;
+}
+
+static int count(const struct parsed *p, uint16_t type)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		n += p->m[i].type == type;
+	return n;
+}
+
+static const struct msg *find(const struct parsed *p, uint16_t type, const char *name, int nth)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->m[i].type == type && !strcmp(p->m[i].name, name) && nth-- == 0)
+			return &p->m[i];
+	return NULL;
+}
+
+static int elems_in(const struct parsed *p, uint16_t type, const char *name)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->m[i].type == type && !strcmp(p->m[i].name, name))
+			n += p->m[i].n_elems;
+	return n;
+}
+
+static const struct vmnet_nft_port ports[] = {
+	{ IPPROTO_TCP, 8080, 0, 80 },
+	{ IPPROTO_UDP, 5353, 0xc0000201, 53 },	/* on 192.0.2.1 */
+};
+
+static const struct vmnet_nft_att att = {
+	.host_if = "vmv0123456789ab",
+	.guest_ip = 0x0a010005,	/* 10.1.0.5 */
+	.masq = true,
+	.ports = ports,
+	.n_ports = 2,
+};
+
+static void test_attach_with_table(void)
+{
+	static const uint8_t k_ip[] = { 10, 1, 0, 5 };
+	static const uint8_t k_p4[] = { 6, 0, 0, 0, 0x1f, 0x90, 0, 0 };
+	static const uint8_t d_p4[] = { 10, 1, 0, 5, 0, 80, 0, 0 };
+	static const uint8_t k_p4h[] = { 192, 0, 2, 1, 17, 0, 0, 0, 0x14, 0xe9, 0, 0 };
+	static struct parsed p;
+	struct vmnet_err e = { 0 };
+	const struct msg *m;
+	void *buf = NULL;
+	size_t len = 0;
+	bool seq_ok = true, ack_ok = true;
+	int r;
+
+	r = vmnet_nft_build_attach(&att, true, 1000, &buf, &len, &e);
+	ok(r == 0 && buf && len > 0, "build attach with table");
+	ok(parse(buf, len, &p), "batch parses back completely");
+	ok(p.n > 2 && p.m[0].type == NFNL_MSG_BATCH_BEGIN &&
+		   p.m[p.n - 1].type == NFNL_MSG_BATCH_END,
+	   "batch begin ... end");
+	for (int i = 0; i < p.n; i++) {
+		seq_ok &= p.m[i].seq == 1000u + i;
+		if (i && i < p.n - 1)
+			ack_ok &= !!(p.m[i].flags & NLM_F_ACK);
+	}
+	ok(seq_ok, "consecutive sequence numbers");
+	ok(ack_ok, "NLM_F_ACK on every message");
+
+	m = &p.m[1];
+	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
+		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
+	   "NEWTABLE inet vmnet first, exclusive");
+	ok(!strcmp(m->comment, "vmnet:1"), "table comment carries the ruleset version");
+	ok(count(&p, NFT_MSG_NEWTABLE) == 1, "one table");
+
+	ok(count(&p, NFT_MSG_NEWCHAIN) == 5, "five chains");
+	m = find(&p, NFT_MSG_NEWCHAIN, "prerouting", 0);
+	ok(m && m->hook == NF_INET_PRE_ROUTING && m->prio == -100, "prerouting: dstnat");
+	m = find(&p, NFT_MSG_NEWCHAIN, "output", 0);
+	ok(m && m->hook == NF_INET_LOCAL_OUT && m->prio == -100, "output: -100");
+	m = find(&p, NFT_MSG_NEWCHAIN, "postrouting", 0);
+	ok(m && m->hook == NF_INET_POST_ROUTING && m->prio == 100, "postrouting: srcnat");
+	m = find(&p, NFT_MSG_NEWCHAIN, "forward", 0);
+	ok(m && m->hook == NF_INET_FORWARD && m->prio == 0, "forward: filter");
+	m = find(&p, NFT_MSG_NEWCHAIN, "dnat4", 0);
+	ok(m && m->hook == 99, "dnat4 is a regular chain");
+
+	m = find(&p, NFT_MSG_NEWSET, "guests4", 0);
+	ok(m && m->ktype == 7 && m->klen == 4 && !(m->sflags & NFT_SET_MAP), "set guests4 ipv4_addr");
+	m = find(&p, NFT_MSG_NEWSET, "masq4", 0);
+	ok(m && m->ktype == 7 && m->klen == 4, "set masq4 ipv4_addr");
+	m = find(&p, NFT_MSG_NEWSET, "ports4", 0);
+	ok(m && m->ktype == ((12 << 6) | 13) && m->klen == 8 && m->dtype == ((7 << 6) | 13) &&
+		   m->dlen == 8 && (m->sflags & NFT_SET_MAP),
+	   "map ports4 inet_proto . inet_service : ipv4_addr . inet_service");
+	m = find(&p, NFT_MSG_NEWSET, "ports4h", 0);
+	ok(m && m->ktype == ((((7 << 6) | 12) << 6) | 13) && m->klen == 12 &&
+		   m->dtype == ((7 << 6) | 13) && m->dlen == 8,
+	   "map ports4h ipv4_addr . inet_proto . inet_service : ...");
+	m = find(&p, NFT_MSG_NEWSET, "__set%d", 0);
+	ok(m && m->ktype == 12 && m->klen == 1 && (m->sflags & NFT_SET_ANONYMOUS),
+	   "anonymous l4proto set");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "__set%d") == 6, "two anonymous sets of 3 protocols");
+
+	ok(count(&p, NFT_MSG_NEWRULE) == 8, "eight base rules");
+	m = find(&p, NFT_MSG_NEWRULE, "", 0);
+	for (int i = 0, pre = 0; i < p.n; i++) {
+		const struct msg *x = &p.m[i];
+
+		if (x->type != NFT_MSG_NEWRULE)
+			continue;
+		if (!strcmp(x->chain, "prerouting") && !pre++)
+			ok(!strcmp(x->exprs, "meta,lookup,fib,cmp,immediate"),
+			   "prerouting: l4proto set, fib local, jump");
+	}
+	{
+		const struct msg *r1 = NULL, *r2 = NULL, *post[3] = { 0 };
+		int np = 0;
+
+		for (int i = 0; i < p.n; i++) {
+			const struct msg *x = &p.m[i];
+
+			if (x->type != NFT_MSG_NEWRULE)
+				continue;
+			if (!strcmp(x->chain, "dnat4"))
+				*(r1 ? &r2 : &r1) = x;
+			if (!strcmp(x->chain, "postrouting") && np < 3)
+				post[np++] = x;
+		}
+		ok(r1 && !strcmp(r1->lookups, "ports4h") &&
+			   !strcmp(r1->exprs, "meta,cmp,payload,meta,payload,lookup,nat"),
+		   "dnat4 rule 1: host-address map first");
+		ok(r2 && !strcmp(r2->lookups, "ports4") &&
+			   !strcmp(r2->exprs, "meta,cmp,meta,payload,lookup,nat"),
+		   "dnat4 rule 2: wildcard map");
+		ok(np == 3 && !strcmp(post[0]->lookups, "guests4") &&
+			   !strcmp(post[0]->exprs, "ct,bitwise,cmp,meta,cmp,payload,lookup,masq"),
+		   "postrouting: hairpin masquerade");
+		ok(np == 3 && !strcmp(post[1]->exprs, "meta,cmp,payload,cmp,ct,bitwise,cmp,masq"),
+		   "postrouting: localhost masquerade");
+		ok(np == 3 && !strcmp(post[2]->lookups, "masq4,guests4") &&
+			   !strcmp(post[2]->exprs,
+				   "meta,cmp,payload,lookup,payload,lookup,masq"),
+		   "postrouting: masq4 to non-guests");
+	}
+
+	m = find(&p, NFT_MSG_NEWSETELEM, "guests4", 0);
+	ok(m && m->n_elems == 1 && m->key_len == 4 && !memcmp(m->key, k_ip, 4) &&
+		   !(m->flags & NLM_F_EXCL),
+	   "guests4 element 10.1.0.5, not exclusive");
+	m = find(&p, NFT_MSG_NEWSETELEM, "masq4", 0);
+	ok(m && m->n_elems == 1 && !memcmp(m->key, k_ip, 4), "masq4 element");
+	m = find(&p, NFT_MSG_NEWSETELEM, "ports4", 0);
+	ok(m && m->n_elems == 1 && m->key_len == 8 && !memcmp(m->key, k_p4, 8) &&
+		   m->data_len == 8 && !memcmp(m->data, d_p4, 8) && (m->flags & NLM_F_EXCL),
+	   "ports4 tcp . 8080 : 10.1.0.5 . 80, exclusive");
+	m = find(&p, NFT_MSG_NEWSETELEM, "ports4h", 0);
+	ok(m && m->key_len == 12 && !memcmp(m->key, k_p4h, 12) && (m->flags & NLM_F_EXCL),
+	   "ports4h 192.0.2.1 . udp . 5353");
+	free(buf);
+}
+
+static void test_attach_elements_only(void)
+{
+	static struct parsed p;
+	struct vmnet_nft_att a = att;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	a.masq = false;
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p), "build attach, elements only");
+	ok(p.n == 2 + 3 && count(&p, NFT_MSG_NEWSETELEM) == 3,
+	   "only guests4 + one message per port (no masq4)");
+	ok(!count(&p, NFT_MSG_NEWTABLE) && !count(&p, NFT_MSG_NEWCHAIN) &&
+		   !count(&p, NFT_MSG_NEWRULE) && !count(&p, NFT_MSG_NEWSET),
+	   "no table, chain, set or rule");
+	free(buf);
+}
+
+static void test_detach(void)
+{
+	static struct parsed p;
+	const struct msg *m;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p), "build detach");
+	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 4 && p.n == 6,
+	   "DESTROYSETELEM for guests4, masq4 and both ports");
+	m = find(&p, 30, "ports4", 0);
+	ok(m && m->key_len == 8 && m->data_len == 0, "delete by key only");
+	free(buf);
+	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DEL, 7, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 4,
+	   "DELSETELEM variant");
+	free(buf);
+}
+
+static void test_sync_large(void)
+{
+	static struct parsed p;
+	static struct vmnet_nft_port many[5000];
+	struct vmnet_nft_att a[3] = { att, att, att };
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	for (int i = 0; i < 5000; i++)
+		many[i] = (struct vmnet_nft_port){ IPPROTO_TCP, 10000 + i, i % 2 ? 0x0a000001 : 0,
+						   80 };
+	a[1].guest_ip++;
+	a[1].masq = false;
+	a[2].guest_ip += 2;
+	a[2].ports = many;
+	a[2].n_ports = 5000;
+	r = vmnet_nft_build_sync(a, 3, 50, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p), "build sync with 5000 ports");
+	ok(p.m[1].type == NFT_MSG_NEWTABLE && !(p.m[1].flags & NLM_F_EXCL) &&
+		   p.m[2].type == NFT_MSG_DELTABLE && p.m[3].type == NFT_MSG_NEWTABLE &&
+		   (p.m[3].flags & NLM_F_EXCL),
+	   "sync: NEWTABLE, DELTABLE, NEWTABLE");
+	ok(count(&p, NFT_MSG_NEWRULE) == 8, "sync: base rules once");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "guests4") == 3 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "masq4") == 2,
+	   "sync: guests4 has 3, masq4 has 2");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports4") == 2 + 2500 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports4h") == 2 + 2500,
+	   "sync: every port element present");
+	ok(p.n < 60, "sync: elements chunked into few messages");
+	free(buf);
+}
+
+static void test_invalid(void)
+{
+	struct vmnet_nft_port bad = { 1 /* icmp */, 80, 0, 80 };
+	struct vmnet_nft_att a = att;
+	struct vmnet_err e = { 0 };
+	void *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	a.ports = &bad;
+	a.n_ports = 1;
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, &e);
+	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG && !buf, "icmp port refused");
+	a = att;
+	a.guest_ip = 0;
+	vmnet_err_clear(&e);
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, &e);
+	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG, "missing guest address refused");
+	ok(!strcmp(vmnet_nft_proto_name(IPPROTO_SCTP), "sctp") && !vmnet_nft_proto_name(1),
+	   "protocol names");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {	/* debugging aid: dump what an attach batch holds */
+		static struct parsed p;
+		void *buf;
+		size_t len;
+
+		vmnet_nft_build_attach(&att, true, 1, &buf, &len, NULL);
+		parse(buf, len, &p);
+		for (int i = 0; i < p.n; i++)
+			printf("# %d type=%u flags=%#x name=%s chain=%s elems=%d exprs=%s\n", i,
+			       p.m[i].type, p.m[i].flags, p.m[i].name, p.m[i].chain, p.m[i].n_elems,
+			       p.m[i].exprs);
+		free(buf);
+		return 0;
+	}
+	test_attach_with_table();
+	test_attach_elements_only();
+	test_detach();
+	test_sync_large();
+	test_invalid();
+	printf("1..%d\n", n_test);
+	return n_fail ? 1 : 0;
+}

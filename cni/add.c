@@ -115,7 +115,9 @@ static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err
 	return 0;
 }
 
-/* Build the CNI result from what ADD did (see README "Results"). */
+/* Build the CNI result from what ADD did (see README "Results"). A
+ * prevResult from an earlier plugin in the chain is passed on with ours
+ * appended, as the spec asks. */
 static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 		      const struct vmnet_attach_state *st, const struct vmnet_result *ipam)
 {
@@ -124,6 +126,10 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	int guest;
 
 	memset(&res, 0, sizeof(res));
+	if (c->conf->prev_result && vmnet_result_parse(c->conf->prev_result, &res, NULL) < 0)
+		memset(&res, 0, sizeof(res));
+	if (res.n_ifaces + 5 > VMNET_RESULT_MAX_IFACES || res.n_ips + 1 > VMNET_RESULT_MAX_IPS)
+		memset(&res, 0, sizeof(res));
 	vmnet_result_add_iface(&res, rec->bridge, vmnet_mac_fmt(st->bridge_mac, mac), NULL, rec->mtu);
 	vmnet_result_add_iface(&res, rec->host_if, vmnet_mac_fmt(st->host_mac, mac), NULL, rec->mtu);
 	if (rec->wiring == VMNET_TAP_NETNS) {
@@ -134,13 +140,16 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	}
 	guest = vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),
 				       rec->cid, rec->mtu);
-	res.n_ips = 1;
-	res.ips[0].addr = rec->guest;
-	res.ips[0].gateway = rec->gateway;
-	res.ips[0].iface = guest;
-	memcpy(res.routes, ipam->routes, sizeof(ipam->routes));
-	res.n_routes = ipam->n_routes;
-	res.dns = c->conf->has_dns ? c->conf->dns : ipam->dns;
+	res.ips[res.n_ips].addr = rec->guest;
+	res.ips[res.n_ips].gateway = rec->gateway;
+	res.ips[res.n_ips].iface = guest;
+	res.n_ips++;
+	for (unsigned i = 0; i < ipam->n_routes && res.n_routes < VMNET_RESULT_MAX_ROUTES; i++)
+		res.routes[res.n_routes++] = ipam->routes[i];
+	if (c->conf->has_dns)
+		res.dns = c->conf->dns;
+	else if (ipam->dns.n_nameservers || ipam->dns.domain[0])
+		res.dns = ipam->dns;
 	return vmnet_result_render(&res, c->conf->version);
 }
 

@@ -91,7 +91,7 @@ IP2=$(json_get "$R2" '.ips[0].address')
 IP2=${IP2%/*}
 step "vm1 pings vm2 ($IP2) across the bridge"
 guest_ping vm1 "$IP2" 5 >/dev/null || die "vm1 cannot reach vm2"
-in_guest vm1 "${PING[@]}" -c2 -W1 "$IP2" | sed 's/^/   /'
+in_guest vm1 "${PING[@]}" -c2 -W1 "$IP2" | grep -E 'bytes from|packet loss' | sed 's/^/   /'
 
 step "vm1 asks the outside server who is calling"
 seen=$(guest_wan vm1)

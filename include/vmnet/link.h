@@ -7,9 +7,9 @@
 #ifndef VMNET_LINK_H
 #define VMNET_LINK_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <net/if.h>
 
 #include "err.h"
 
@@ -18,12 +18,12 @@ struct vmnet_nl;
 struct vmnet_link_info {
 	int ifindex;
 	char name[IFNAMSIZ];
-	char kind[16];		/* "bridge", "veth", "tun" (taps too), "" if none */
-	int master;		/* ifindex of the master (bridge), 0 if none */
+	char kind[16]; /* "bridge", "veth", "tun" (taps too), "" if none */
+	int master;    /* ifindex of the master (bridge), 0 if none */
 	unsigned mtu;
 	uint8_t mac[6];
-	bool up;		/* IFF_UP (administrative state) */
-	char alias[256];	/* IFLA_IFALIAS, "" if none */
+	bool up;	 /* IFF_UP (administrative state) */
+	char alias[256]; /* IFLA_IFALIAS, "" if none */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -48,10 +48,10 @@ int vmnet_link_add_veth(struct vmnet_nl *nl, const char *name, const uint8_t mac
 			int peer_nsfd, unsigned mtu, int *ret_ifindex, struct vmnet_err *err);
 
 struct vmnet_tap_opts {
-	bool multi_queue;	/* IFF_MULTI_QUEUE (Firecracker rejects these) */
-	bool vnet_hdr;		/* IFF_VNET_HDR */
-	long owner;		/* uid allowed to attach, -1 none */
-	long group;		/* gid allowed to attach, -1 none */
+	bool multi_queue; /* IFF_MULTI_QUEUE (Firecracker rejects these) */
+	bool vnet_hdr;	  /* IFF_VNET_HDR */
+	long owner;	  /* uid allowed to attach, -1 none */
+	long group;	  /* gid allowed to attach, -1 none */
 };
 
 /* Create a persistent tap @name (IFF_TAP|IFF_NO_PI) in the netns @nsfd
@@ -62,14 +62,17 @@ int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *
 		       struct vmnet_err *err);
 
 struct vmnet_link_change {
-	unsigned mtu;		/* 0 keep */
-	const uint8_t *mac;	/* NULL keep */
-	int master;		/* -1 keep, 0 nomaster, > 0 ifindex of the master */
-	int up;			/* -1 keep, 0 down, 1 up */
-	const char *alias;	/* NULL keep, "" clears */
+	unsigned mtu;	    /* 0 keep */
+	const uint8_t *mac; /* NULL keep */
+	int master;	    /* -1 keep, 0 nomaster, > 0 ifindex of the master */
+	int up;		    /* -1 keep, 0 down, 1 up */
+	const char *alias;  /* NULL keep, "" clears */
 };
 
-#define VMNET_LINK_CHANGE_INIT { .mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL }
+#define VMNET_LINK_CHANGE_INIT                                                                     \
+	{                                                                                          \
+		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL                       \
+	}
 
 /* Apply @c to @ifindex in one RTM_NEWLINK. -ENODEV if it is gone. */
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,

@@ -18,8 +18,7 @@ struct vmnet_nl;
  * replaced, so calling this again repairs the redirect). Call it twice,
  * crossed, for both directions. On failure a qdisc this call added is
  * removed again. */
-int vmnet_tc_redirect(struct vmnet_nl *nl, int from_ifindex, int to_ifindex,
-		      struct vmnet_err *err);
+int vmnet_tc_redirect(struct vmnet_nl *nl, int from_ifindex, int to_ifindex, struct vmnet_err *err);
 
 /* 0 if an ingress match-all u32 filter on @from_ifindex redirects to
  * @to_ifindex; -ENOENT with code VMNET_ERR_CHECK and a message naming what

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <string.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <netlink/msg.h>
 #include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <string.h>
 
 #include "vmnet/addr.h"
 #include "vmnet/names.h"
@@ -19,8 +19,8 @@ static void msg_freep(struct nl_msg **m)
 
 static struct nl_msg *addr_msg(int type, int flags, int ifindex, uint8_t len)
 {
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_prefixlen = len,
-				 .ifa_index = (uint32_t)ifindex };
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET, .ifa_prefixlen = len, .ifa_index = (uint32_t)ifindex};
 	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
 
 	if (m && nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
@@ -51,7 +51,8 @@ static int add(struct vmnet_nl *nl, int ifindex, uint32_t local, const struct vm
 	if (!m || put_ip(m, IFA_LOCAL, local) < 0 || put_ip(m, IFA_ADDRESS, a->addr) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding address %s", buf);
 	/* `ip addr add ... brd +`: guests on a bridge may broadcast. */
-	if (local == a->addr && a->len < 31 && put_ip(m, IFA_BROADCAST, a->addr | ~vmnet_mask(a->len)) < 0)
+	if (local == a->addr && a->len < 31 &&
+	    put_ip(m, IFA_BROADCAST, a->addr | ~vmnet_mask(a->len)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding address %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0) {
@@ -123,7 +124,7 @@ int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = addr_msg(RTM_GETADDR, NLM_F_DUMP, ifindex, 0);
-	struct addr_match q = { .ifindex = ifindex, .a = a };
+	struct addr_match q = {.ifindex = ifindex, .a = a};
 	int r;
 
 	if (!m)
@@ -170,7 +171,8 @@ int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, VMNET_RTPROT,
 		      link_scope ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, RTN_UNICAST);
 	if (!m || (dst->len && put_ip(m, RTA_DST, dst->addr) < 0) ||
-	    nla_put_u32(m, RTA_OIF, (uint32_t)ifindex) < 0 || (gw && put_ip(m, RTA_GATEWAY, gw) < 0))
+	    nla_put_u32(m, RTA_OIF, (uint32_t)ifindex) < 0 ||
+	    (gw && put_ip(m, RTA_GATEWAY, gw) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding route %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0) {
@@ -218,7 +220,7 @@ static int match_route(const struct nlmsghdr *h, void *arg)
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return 0;
 	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) == 4 ? nla_get_u32(tb[RTA_TABLE])
-							      : rtm->rtm_table;
+							     : rtm->rtm_table;
 	if (rtm->rtm_family != AF_INET || table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
 	    rtm->rtm_dst_len != q->dst->len || !tb[RTA_OIF] || nla_len(tb[RTA_OIF]) != 4 ||
 	    (int)nla_get_u32(tb[RTA_OIF]) != q->ifindex)
@@ -238,7 +240,7 @@ int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, NULL, 0, 0, 0);
-	struct route_match q = { .ifindex = ifindex, .dst = dst };
+	struct route_match q = {.ifindex = ifindex, .dst = dst};
 	int r;
 
 	/* With NETLINK_GET_STRICT_CHK the kernel sends the main table's

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
-#include <netlink/msg.h>
 #include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <string.h>
+#include <sys/ioctl.h>
 
 #include "vmnet/link.h"
 #include "vmnet/netns.h"
@@ -26,7 +26,7 @@ static void msg_freep(struct nl_msg **m)
 
 static struct nl_msg *link_msg(int type, int flags, unsigned char family, int ifindex)
 {
-	struct ifinfomsg ifi = { .ifi_family = family, .ifi_index = ifindex };
+	struct ifinfomsg ifi = {.ifi_family = family, .ifi_index = ifindex};
 	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
 
 	if (m && nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0) {
@@ -45,26 +45,24 @@ static bool name_ok(const char *name)
 }
 
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
-	[IFLA_IFNAME] = { .type = NLA_STRING },
-	[IFLA_MTU] = { .type = NLA_U32 },
-	[IFLA_MASTER] = { .type = NLA_U32 },
-	[IFLA_IFALIAS] = { .type = NLA_STRING },
-	[IFLA_LINKINFO] = { .type = NLA_NESTED },
+	[IFLA_IFNAME] = {.type = NLA_STRING},	[IFLA_MTU] = {.type = NLA_U32},
+	[IFLA_MASTER] = {.type = NLA_U32},	[IFLA_IFALIAS] = {.type = NLA_STRING},
+	[IFLA_LINKINFO] = {.type = NLA_NESTED},
 };
 
 static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
-	[IFLA_INFO_KIND] = { .type = NLA_STRING },
-	[IFLA_INFO_SLAVE_KIND] = { .type = NLA_STRING },
-	[IFLA_INFO_SLAVE_DATA] = { .type = NLA_NESTED },
+	[IFLA_INFO_KIND] = {.type = NLA_STRING},
+	[IFLA_INFO_SLAVE_KIND] = {.type = NLA_STRING},
+	[IFLA_INFO_SLAVE_DATA] = {.type = NLA_NESTED},
 };
 
 static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
-	[IFLA_BRPORT_ISOLATED] = { .type = NLA_U8 },
+	[IFLA_BRPORT_ISOLATED] = {.type = NLA_U8},
 };
 
 struct link_reply {
 	struct vmnet_link_info info;
-	int isolated;	/* -1: not a bridge port (or kernel too old to say) */
+	int isolated; /* -1: not a bridge port (or kernel too old to say) */
 	bool found;
 };
 
@@ -98,7 +96,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])
-			snprintf(li->kind, sizeof(li->kind), "%s", nla_get_string(ti[IFLA_INFO_KIND]));
+			snprintf(li->kind, sizeof(li->kind), "%s",
+				 nla_get_string(ti[IFLA_INFO_KIND]));
 		/* Bridge port flags ride along as slave data of the port. */
 		if (ti[IFLA_INFO_SLAVE_KIND] && ti[IFLA_INFO_SLAVE_DATA] &&
 		    !strcmp(nla_get_string(ti[IFLA_INFO_SLAVE_KIND]), "bridge")) {
@@ -171,7 +170,7 @@ struct echo {
 static int parse_echo(const struct nlmsghdr *h, void *arg)
 {
 	struct echo *e = arg;
-	struct link_reply out = { 0 };
+	struct link_reply out = {0};
 
 	if (parse_link(h, &out) == 0 && out.found && !strcmp(out.info.name, e->name))
 		e->ifindex = out.info.ifindex;
@@ -207,7 +206,7 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 			  int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = NULL;
-	struct echo e = { .name = name };
+	struct echo e = {.name = name};
 	struct nlattr *li;
 	int r, ifindex;
 
@@ -232,12 +231,13 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 static int veth_msg(struct nl_msg *m, const char *name, const uint8_t *mac, const char *peer,
 		    const uint8_t *peer_mac, int peer_nsfd, unsigned mtu)
 {
-	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg pi = {.ifi_family = AF_UNSPEC};
 	struct nlattr *li, *data, *pn;
 
 	if (put_common(m, name, mtu, mac) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
 	    nla_put_string(m, IFLA_INFO_KIND, "veth") < 0 ||
-	    !(data = nla_nest_start(m, IFLA_INFO_DATA)) || !(pn = nla_nest_start(m, VETH_INFO_PEER)))
+	    !(data = nla_nest_start(m, IFLA_INFO_DATA)) ||
+	    !(pn = nla_nest_start(m, VETH_INFO_PEER)))
 		return -ENOMEM;
 	/* The peer is a whole link description: ifinfomsg, then attributes. */
 	if (nlmsg_append(m, &pi, sizeof(pi), NLMSG_ALIGNTO) < 0 ||
@@ -263,7 +263,7 @@ int vmnet_link_add_veth(struct vmnet_nl *nl, const char *name, const uint8_t mac
 			int peer_nsfd, unsigned mtu, int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = NULL;
-	struct echo e = { .name = name };
+	struct echo e = {.name = name};
 	struct link_reply out;
 	int r, ifindex;
 
@@ -306,20 +306,24 @@ undo_add:
 static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
 {
 	_cleanup_close_ int fd = -1;
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
+	unsigned flags;
 
 	/* The tun fd belongs to the netns it is opened in. */
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "adding tap %s: opening /dev/net/tun",
-				     name);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
+				     "adding tap %s: opening /dev/net/tun", name);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	/* IFF_TUN_EXCL: fail rather than attach if @name exists, atomically. */
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+	flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
 	if (o && o->vnet_hdr)
-		ifr.ifr_flags |= IFF_VNET_HDR;
+		flags |= IFF_VNET_HDR;
 	if (o && o->multi_queue)
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+		flags |= IFF_MULTI_QUEUE;
+	/* ifr_flags is a short and IFF_TUN_EXCL its sign bit; the kernel
+	 * tests it through the same short. */
+	ifr.ifr_flags = (short)(unsigned short)flags;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		if (errno == EBUSY || errno == EEXIST)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, EEXIST, "adding tap %s", name);
@@ -331,7 +335,8 @@ static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct v
 	if (o && o->group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)o->group) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting group of tap %s", name);
 	if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "making tap %s persistent", name);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "making tap %s persistent",
+				     name);
 	return 0;
 }
 
@@ -360,8 +365,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	int r;
 
 	if (c->alias && strlen(c->alias) >= ALIAS_MAX)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "setting link %d: alias too long",
-				     ifindex);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
+				     "setting link %d: alias too long", ifindex);
 	m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);
 	if (!m)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
@@ -404,8 +409,7 @@ int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, stru
 	return 0;
 }
 
-int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
-				 struct vmnet_err *err)
+int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret, struct vmnet_err *err)
 {
 	struct link_reply out;
 	int r;

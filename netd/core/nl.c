@@ -8,16 +8,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
-#include <linux/netlink.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
-#include <netlink/msg.h>
-#include <netlink/attr.h>
+#include <time.h>
 
 #include "vmnet/netns.h"
 #include "vmnet/nl.h"
@@ -33,8 +33,8 @@
 
 struct vmnet_nl {
 	struct nl_sock *sk;
-	int fd;		/* nl_socket_get_fd(sk), borrowed */
-	int nsfd;	/* owned dup, or -1 */
+	int fd;	  /* nl_socket_get_fd(sk), borrowed */
+	int nsfd; /* owned dup, or -1 */
 	uint32_t seq;
 	uint8_t *rx;
 	size_t rxsize;
@@ -125,8 +125,8 @@ static void save_extack(struct vmnet_nl *nl, const struct nlmsghdr *h)
 		if (len < sizeof(*a) || p + len > end)
 			break;
 		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && len > sizeof(*a)) {
-			snprintf(nl->extack, sizeof(nl->extack), "%.*s",
-				 (int)(len - sizeof(*a)), (const char *)(a + 1));
+			snprintf(nl->extack, sizeof(nl->extack), "%.*s", (int)(len - sizeof(*a)),
+				 (const char *)(a + 1));
 			return;
 		}
 		p += NLA_ALIGN(len);
@@ -157,6 +157,26 @@ static int rx_fit(struct vmnet_nl *nl)
 	return 0;
 }
 
+/* NLMSG_OK/NLMSG_NEXT, without their signed/unsigned comparisons. */
+static struct nlmsghdr *msg_ok(void *p, size_t left)
+{
+	struct nlmsghdr *h = p;
+
+	if (left < sizeof(*h) || h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left)
+		return NULL;
+	return h;
+}
+
+static struct nlmsghdr *msg_next(struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+
+	if (step >= *left)
+		return NULL;
+	*left -= step;
+	return msg_ok((uint8_t *)h + step, *left);
+}
+
 int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, void *arg)
 {
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
@@ -185,10 +205,9 @@ int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, voi
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -errno;
-		int len = (int)n;
+		size_t left = (size_t)n;
 
-		for (struct nlmsghdr *h = (struct nlmsghdr *)nl->rx; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
+		for (struct nlmsghdr *h = msg_ok(nl->rx, left); h; h = msg_next(h, &left)) {
 			/* A stale reply of an earlier, abandoned request. */
 			if (h->nlmsg_seq != seq)
 				continue;

@@ -29,8 +29,9 @@ static int key_path(const char *key, char *path, size_t size)
 				first3 = i;
 			last = i;
 		}
-	if (dots >= 4 && (!strncmp(p, "net.ipv4.conf.", 14) || !strncmp(p, "net.ipv6.conf.", 14) ||
-			  !strncmp(p, "net.ipv4.neigh.", 15) || !strncmp(p, "net.ipv6.neigh.", 15))) {
+	if (dots >= 4 &&
+	    (!strncmp(p, "net.ipv4.conf.", 14) || !strncmp(p, "net.ipv6.conf.", 14) ||
+	     !strncmp(p, "net.ipv4.neigh.", 15) || !strncmp(p, "net.ipv6.neigh.", 15))) {
 		for (size_t i = 0; i <= first3; i++)
 			if (p[i] == '.')
 				p[i] = '/';
@@ -69,7 +70,8 @@ int vmnet_sysctl_read(const char *key, char *buf, size_t size, struct vmnet_err 
 	int r;
 
 	if (key_path(key, path, sizeof(path)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "reading sysctl %s: bad key", key);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "reading sysctl %s: bad key",
+				     key);
 	r = read_path(path, buf, size);
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "reading sysctl %s", key);
@@ -84,7 +86,8 @@ int vmnet_sysctl_write(const char *key, const char *value, struct vmnet_err *err
 	ssize_t n;
 
 	if (key_path(key, path, sizeof(path)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "writing sysctl %s: bad key", key);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "writing sysctl %s: bad key",
+				     key);
 	if (read_path(path, cur, sizeof(cur)) == 0 && !strcmp(cur, value))
 		return 0;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -94,9 +97,10 @@ int vmnet_sysctl_write(const char *key, const char *value, struct vmnet_err *err
 		n = write(fd, value, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "writing sysctl %s=%s", key, value);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "writing sysctl %s=%s", key,
+				     value);
 	if ((size_t)n != len)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EIO, "writing sysctl %s=%s: short write",
-				     key, value);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EIO,
+				     "writing sysctl %s=%s: short write", key, value);
 	return 0;
 }

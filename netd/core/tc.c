@@ -8,22 +8,22 @@
  *   tc filter replace dev FROM parent ffff: protocol all prio 1 handle 800::800 \
  *      u32 match u32 0 0 action mirred egress redirect dev TO
  */
-#include <errno.h>
-#include <string.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_mirred.h>
-#include <netlink/msg.h>
 #include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <string.h>
 
 #include "vmnet/nl.h"
 #include "vmnet/tc.h"
 
-#define INGRESS_HANDLE 0xffff0000u	/* ffff: */
-#define FILTER_HANDLE 0x80000800u	/* 800::800 */
+#define INGRESS_HANDLE 0xffff0000u /* ffff: */
+#define FILTER_HANDLE 0x80000800u  /* 800::800 */
 #define FILTER_PRIO 1
 
 static void msg_freep(struct nl_msg **m)
@@ -58,7 +58,8 @@ static int add_ingress(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err)
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	int r;
 
-	m = tc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, INGRESS_HANDLE, TC_H_INGRESS, 0);
+	m = tc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, ifindex, INGRESS_HANDLE, TC_H_INGRESS,
+		   0);
 	if (!m || nla_put_string(m, TCA_KIND, "ingress") < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding ingress qdisc");
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
@@ -71,10 +72,10 @@ static int add_ingress(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err)
 
 static int build_filter(struct nl_msg *m, int to_ifindex)
 {
-	struct {
-		struct tc_u32_sel sel;
-		struct tc_u32_key key;
-	} sel = { 0 };
+	/* A selector with one key; keys[] is a flexible array member. */
+	_Alignas(struct tc_u32_sel)
+		uint8_t sel_buf[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)] = {0};
+	struct tc_u32_sel *sel = (struct tc_u32_sel *)sel_buf;
 	struct tc_mirred mirred = {
 		.action = TC_ACT_STOLEN,
 		.eaction = TCA_EGRESS_REDIR,
@@ -83,10 +84,10 @@ static int build_filter(struct nl_msg *m, int to_ifindex)
 	struct nlattr *opts, *acts, *act, *aopts;
 
 	/* One key with mask 0 matches every packet. */
-	sel.sel.flags = TC_U32_TERMINAL;
-	sel.sel.nkeys = 1;
+	sel->flags = TC_U32_TERMINAL;
+	sel->nkeys = 1;
 	if (nla_put_string(m, TCA_KIND, "u32") < 0 || !(opts = nla_nest_start(m, TCA_OPTIONS)) ||
-	    nla_put(m, TCA_U32_SEL, sizeof(sel), &sel) < 0 ||
+	    nla_put(m, TCA_U32_SEL, sizeof(sel_buf), sel_buf) < 0 ||
 	    !(acts = nla_nest_start(m, TCA_U32_ACT)) || !(act = nla_nest_start(m, 1)) ||
 	    nla_put_string(m, TCA_ACT_KIND, "mirred") < 0 ||
 	    !(aopts = nla_nest_start(m, TCA_ACT_OPTIONS)) ||
@@ -112,8 +113,7 @@ static int del_ingress(struct vmnet_nl *nl, int ifindex)
 	return vmnet_err_is_gone(r) ? 0 : r;
 }
 
-int vmnet_tc_redirect(struct vmnet_nl *nl, int from_ifindex, int to_ifindex,
-		      struct vmnet_err *err)
+int vmnet_tc_redirect(struct vmnet_nl *nl, int from_ifindex, int to_ifindex, struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	int r, created;
@@ -150,7 +150,8 @@ static int parse_kind(const struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type == RTM_NEWQDISC &&
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(struct tcmsg), tb, TCA_MAX, NULL) == 0 &&
 	    tb[TCA_KIND])
-		snprintf(kind, 16, "%.*s", nla_len(tb[TCA_KIND]), (const char *)nla_data(tb[TCA_KIND]));
+		snprintf(kind, 16, "%.*s", nla_len(tb[TCA_KIND]),
+			 (const char *)nla_data(tb[TCA_KIND]));
 	return 0;
 }
 
@@ -165,7 +166,8 @@ static bool acts_redirect_to(struct nlattr *acts, int to)
 	struct nlattr *act;
 	int rem;
 
-	nla_for_each_nested(act, acts, rem) {
+	nla_for_each_nested(act, acts, rem)
+	{
 		struct nlattr *ta[TCA_ACT_MAX + 1], *tm[TCA_MIRRED_MAX + 1];
 		const struct tc_mirred *p;
 
@@ -217,7 +219,7 @@ int vmnet_tc_redirect_check(struct vmnet_nl *nl, int from_ifindex, int to_ifinde
 			    struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *qm = NULL, *fm = NULL;
-	struct redirect_match q = { .to = to_ifindex };
+	struct redirect_match q = {.to = to_ifindex};
 	char kind[16] = "";
 	int r;
 
@@ -240,10 +242,11 @@ int vmnet_tc_redirect_check(struct vmnet_nl *nl, int from_ifindex, int to_ifinde
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "checking redirect");
 	r = vmnet_nl_talk(nl, nlmsg_hdr(fm), match_filter, &q);
 	if (r < 0)
-		return vmnet_nl_fail(nl, err, r, "listing ingress filters of link %d", from_ifindex);
+		return vmnet_nl_fail(nl, err, r, "listing ingress filters of link %d",
+				     from_ifindex);
 	if (!q.found)
-		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT, "no redirect from ifindex %d to %d",
-				     from_ifindex, to_ifindex);
+		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+				     "no redirect from ifindex %d to %d", from_ifindex, to_ifindex);
 	return 0;
 }
 

@@ -7,8 +7,12 @@
  * It makes one more namespace (the "VM" side) with unshare(CLONE_NEWNET);
  * both die with the process, taking every device along.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -16,15 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <linux/if_tun.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "vmnet/addr.h"
 #include "vmnet/link.h"
@@ -62,10 +62,10 @@ static void diag_err(int r, const struct vmnet_err *e)
 
 #define E(var) (vmnet_err_clear(&var), &var)
 
-static const uint8_t MAC_BR[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x01 };
-static const uint8_t MAC_HOST[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x02 };
-static const uint8_t MAC_PEER[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x03 };
-static const uint8_t MAC_GUEST[6] = { 0x02, 0x6b, 0x74, 0, 0, 0x04 };
+static const uint8_t MAC_BR[6] = {0x02, 0x6b, 0x74, 0, 0, 0x01};
+static const uint8_t MAC_HOST[6] = {0x02, 0x6b, 0x74, 0, 0, 0x02};
+static const uint8_t MAC_PEER[6] = {0x02, 0x6b, 0x74, 0, 0, 0x03};
+static const uint8_t MAC_GUEST[6] = {0x02, 0x6b, 0x74, 0, 0, 0x04};
 
 static int hostns = -1, vmns = -1;
 
@@ -124,7 +124,7 @@ static bool have(const char *bin)
 /* Attach to tap @name in netns @nsfd with @flags; returns the fd or -errno. */
 static int tap_open(int nsfd, const char *name, short flags)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int origin = -1, fd, r = 0;
 
 	if (nsfd >= 0 && vmnet_netns_enter(nsfd, &origin, NULL) < 0)
@@ -244,7 +244,8 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 	r = vmnet_link_get_port_isolated(h, br, &iso, E(e));
 	ok(r == -EOPNOTSUPP, "isolation of a non-port: -EOPNOTSUPP");
 	r = vmnet_link_set_port_isolated(h, br, true, E(e));
-	ok(r < 0 && e.code == VMNET_ERR_SYSTEM, "setting isolation of a non-port fails (%s)", e.msg);
+	ok(r < 0 && e.code == VMNET_ERR_SYSTEM, "setting isolation of a non-port fails (%s)",
+	   e.msg);
 
 	*ret_br = br;
 	*ret_veth = veth;
@@ -252,7 +253,7 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 
 static void test_taps(struct vmnet_nl *h)
 {
-	struct vmnet_tap_opts o = { .vnet_hdr = true, .owner = 1000, .group = 1001 };
+	struct vmnet_tap_opts o = {.vnet_hdr = true, .owner = 1000, .group = 1001};
 	struct vmnet_link_info li;
 	struct vmnet_err e;
 	char buf[64];
@@ -265,12 +266,15 @@ static void test_taps(struct vmnet_nl *h)
 	ok(r == 0 && !strcmp(li.kind, "tun") && !li.up, "tap persists after create, kind tun");
 	/* sysfs shows the netns of whoever mounted it: t_kernel.sh remounts it. */
 	if (access("/sys/class/net/ktbr.0", F_OK) == 0) {
-		ok(read_file("/sys/class/net/kttap0/owner", buf, sizeof(buf)) && !strcmp(buf, "1000"),
+		ok(read_file("/sys/class/net/kttap0/owner", buf, sizeof(buf)) &&
+			   !strcmp(buf, "1000"),
 		   "tap owner 1000 (%s)", buf);
-		ok(read_file("/sys/class/net/kttap0/group", buf, sizeof(buf)) && !strcmp(buf, "1001"),
+		ok(read_file("/sys/class/net/kttap0/group", buf, sizeof(buf)) &&
+			   !strcmp(buf, "1001"),
 		   "tap group 1001 (%s)", buf);
 		ok(read_file("/sys/class/net/kttap0/tun_flags", buf, sizeof(buf)) &&
-			   (strtoul(buf, NULL, 16) & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST)) ==
+			   (strtoul(buf, NULL, 16) &
+			    (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST)) ==
 				   (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_PERSIST),
 		   "tun_flags tap, no_pi, vnet_hdr, persist (%s)", buf);
 	} else {
@@ -288,7 +292,7 @@ static void test_taps(struct vmnet_nl *h)
 	r = vmnet_link_add_tap(-1, "ktv0", NULL, E(e));
 	ok(r == -EEXIST, "tap over an existing veth name: -EEXIST");
 
-	o = (struct vmnet_tap_opts){ .multi_queue = true, .owner = -1, .group = -1 };
+	o = (struct vmnet_tap_opts){.multi_queue = true, .owner = -1, .group = -1};
 	r = vmnet_link_add_tap(-1, "ktmq0", &o, E(e));
 	diag_err(r, &e);
 	fd = tap_open(-1, "ktmq0", IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE);
@@ -310,12 +314,12 @@ static void test_taps(struct vmnet_nl *h)
 
 static void test_addrs(struct vmnet_nl *h, int br)
 {
-	struct vmnet_prefix a = { .addr = 0x0a580001, .len = 24 }; /* 10.88.0.1/24 */
-	struct vmnet_prefix a16 = { .addr = 0x0a580001, .len = 16 };
-	struct vmnet_prefix d = { .addr = 0x0a630000, .len = 16 }; /* 10.99.0.0/16 */
-	struct vmnet_prefix d2 = { .addr = 0x0a620000, .len = 24 }; /* 10.98.0.0/24 */
-	struct vmnet_prefix p = { .addr = 0x0a420002, .len = 32 }; /* 10.66.0.2/32 */
-	struct vmnet_prefix pl = { .addr = 0x0a420001, .len = 32 };
+	struct vmnet_prefix a = {.addr = 0x0a580001, .len = 24}; /* 10.88.0.1/24 */
+	struct vmnet_prefix a16 = {.addr = 0x0a580001, .len = 16};
+	struct vmnet_prefix d = {.addr = 0x0a630000, .len = 16};  /* 10.99.0.0/16 */
+	struct vmnet_prefix d2 = {.addr = 0x0a620000, .len = 24}; /* 10.98.0.0/24 */
+	struct vmnet_prefix p = {.addr = 0x0a420002, .len = 32};  /* 10.66.0.2/32 */
+	struct vmnet_prefix pl = {.addr = 0x0a420001, .len = 32};
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_err e;
 	char out[8192];
@@ -328,7 +332,8 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	ok(vmnet_addr_has(h, 1, &a, NULL) == 0, "has: other device is absent");
 	if (have("ip")) {
 		run_in(-1, "ip -4 addr show dev ktbr.0", out, sizeof(out));
-		ok(strstr(out, "inet 10.88.0.1/24 brd 10.88.0.255") != NULL, "ip shows it with brd");
+		ok(strstr(out, "inet 10.88.0.1/24 brd 10.88.0.255") != NULL,
+		   "ip shows it with brd");
 	} else {
 		ok(true, "# SKIP no ip tool");
 	}
@@ -368,7 +373,8 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	ok(r == -EEXIST && strstr(e.msg, "10.99.0.0/16"), "route again: -EEXIST (%s)", e.msg);
 	ok(vmnet_route_has(h, 1, &d, NULL) == 0, "route_has on another device: 0");
 	r = vmnet_route_del(h, br, &d, E(e));
-	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 0 && vmnet_route_has(h, br, &d2, NULL) == 1,
+	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 0 &&
+		   vmnet_route_has(h, br, &d2, NULL) == 1,
 	   "route del removes that one only");
 	ok(vmnet_route_del(h, br, &d, E(e)) == 0 && vmnet_route_del(h, br, &d2, E(e)) == 0 &&
 		   vmnet_route_del(h, br, &d2, E(e)) == 0,
@@ -382,7 +388,7 @@ static bool tap_wait(int fd, bool (*want)(const uint8_t *, ssize_t, void *), voi
 	long deadline = now_us() + 2000000;
 
 	while (now_us() < deadline) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&pfd, 1, 200) <= 0)
@@ -397,8 +403,7 @@ static bool tap_wait(int fd, bool (*want)(const uint8_t *, ssize_t, void *), voi
 static bool is_arp_request(const uint8_t *f, ssize_t n, void *arg)
 {
 	/* eth(14) + arp: op at 20, target ip at 38 */
-	return n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
-	       !memcmp(f + 38, arg, 4);
+	return n >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 && !memcmp(f + 38, arg, 4);
 }
 
 static bool is_our_udp(const uint8_t *f, ssize_t n, void *arg)
@@ -412,9 +417,9 @@ static bool is_our_udp(const uint8_t *f, ssize_t n, void *arg)
 
 static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
 {
-	struct vmnet_prefix host = { .addr = 0x0a4d0001, .len = 24 }; /* 10.77.0.1/24 */
+	struct vmnet_prefix host = {.addr = 0x0a4d0001, .len = 24}; /* 10.77.0.1/24 */
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_tap_opts o = { .owner = -1, .group = -1 };
+	struct vmnet_tap_opts o = {.owner = -1, .group = -1};
 	struct vmnet_link_info eth0, tap;
 	struct vmnet_err e;
 	uint8_t frame[2048];
@@ -454,7 +459,8 @@ static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
 		ok(n == 1 && strstr(out, "u32") && strstr(out, "800::800"),
 		   "tc shows one u32 800::800 mirred redirect to tap0");
 		if (n != 1)
-			printf("# %s", out);
+			for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+				printf("#   %s\n", l);
 	} else {
 		ok(true, "# SKIP no tc tool");
 	}
@@ -474,9 +480,9 @@ static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
 	fd = tap_open(vmnet_nl_nsfd(v), "tap0", IFF_TAP | IFF_NO_PI);
 	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && sk >= 0) {
-		struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9999) };
-		const uint8_t guest_ip[4] = { 10, 77, 0, 2 }, host_ip[4] = { 10, 77, 0, 1 };
-		uint8_t reply[42] = { 0 };
+		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9999)};
+		const uint8_t guest_ip[4] = {10, 77, 0, 2}, host_ip[4] = {10, 77, 0, 1};
+		uint8_t reply[42] = {0};
 		bool got;
 
 		to.sin_addr.s_addr = htonl(0x0a4d0002);
@@ -496,7 +502,8 @@ static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
 		r = (int)write(fd, reply, sizeof(reply));
 		got = r == (int)sizeof(reply) &&
 		      tap_wait(fd, is_our_udp, "vmnet-ktest", frame, sizeof(frame));
-		ok(got, "ARP reply written to the tap reaches the host, UDP follows (tap0 -> eth0)");
+		ok(got,
+		   "ARP reply written to the tap reaches the host, UDP follows (tap0 -> eth0)");
 	} else {
 		ok(false, "tap fd %d / socket %d", fd, sk);
 		ok(false, "no packet test");
@@ -530,12 +537,13 @@ static void test_sysctl(void)
 	ok(r == 0 && vmnet_sysctl_read("net/ipv4/ip_forward", buf, sizeof(buf), NULL) == 0 &&
 		   !strcmp(buf, "1"),
 	   "ip_forward=1 in the test netns (read back \"%s\")", buf);
-	ok(vmnet_sysctl_write("net.ipv4.ip_forward", "1", E(e)) == 0, "dotted key, value unchanged");
+	ok(vmnet_sysctl_write("net.ipv4.ip_forward", "1", E(e)) == 0,
+	   "dotted key, value unchanged");
 	r = vmnet_sysctl_write("net.ipv4.conf.ktbr.0.route_localnet", "1", E(e));
 	diag_err(r, &e);
 	ok(r == 0 &&
-		   vmnet_sysctl_read("net/ipv4/conf/ktbr.0/route_localnet", buf, sizeof(buf), NULL) ==
-			   0 &&
+		   vmnet_sysctl_read("net/ipv4/conf/ktbr.0/route_localnet", buf, sizeof(buf),
+				     NULL) == 0 &&
 		   !strcmp(buf, "1"),
 	   "dotted key with a dotted interface name");
 	r = vmnet_sysctl_read("net/ipv4/../../kernel/hostname", buf, sizeof(buf), E(e));
@@ -550,7 +558,7 @@ static void test_sysctl(void)
  * netns) + tap + alias + two redirects + up. */
 static void test_timing(struct vmnet_nl *h, struct vmnet_nl *v)
 {
-	struct vmnet_tap_opts o = { .vnet_hdr = true, .owner = -1, .group = -1 };
+	struct vmnet_tap_opts o = {.vnet_hdr = true, .owner = -1, .group = -1};
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
 	long t_open = 0, t_veth = 0, t_tap = 0, t_tc = 0, t_del = 0, worst = 0;
 	const int rounds = 20;

@@ -15,6 +15,9 @@
 #include "vmnet/names.h"
 #include "store.h"
 
+static int put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
+		     bool create);
+
 #define MAX_MAPS 16
 #define RECORD_MAX 512	/* "<id>\r\n<ifname>" is at most 256 + 2 + 15 */
 #define INDEX_MAX 4096	/* an owner holds at most 8 sets x 4 addresses */
@@ -188,7 +191,6 @@ static int index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner
 {
 	uint32_t ips[64];
 	char name[17], buf[INDEX_MAX], abuf[VMNET_ADDRSTRLEN];
-	_cleanup_close_ int fd = -1;
 	int n = index_read(d, o, ips, ARRAY_SIZE(ips)), len, keep = 0;
 
 	if (n < 0)
@@ -209,12 +211,25 @@ static int index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner
 	}
 	/* Rewrite in place: we hold the lock, and a torn write only happens
 	 * with a crash, which the stamp turns into a rebuild. */
-	fd = openat(d->ofd, name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	return put_small(d->ofd, name, buf, (size_t)len, 0600, false);
+}
+
+/* Replace a small file's content in place. Not O_TRUNC: on ext4 truncating
+ * a recently written file to zero forces its data out (auto_da_alloc),
+ * which costs milliseconds on every ADD; shrinking to the new length after
+ * the write does not. */
+static int put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
+		     bool create)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0), mode);
+	int r = 0;
+
 	if (fd < 0)
 		return -errno;
-	if (write(fd, buf, (size_t)len) != len)
-		return -EIO;
-	return 0;
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
 }
 
 /* ---- free-map ---- */
@@ -450,15 +465,15 @@ static int d_last_set(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
 		      struct vmnet_err *err)
 {
 	char name[32], buf[VMNET_ADDRSTRLEN];
-	_cleanup_close_ int fd = -1;
 	size_t len;
+	int r;
 
 	snprintf(name, sizeof(name), "last_reserved_ip.%u", set);
 	vmnet_ip4_fmt(ip, buf);
 	len = strlen(buf);
-	fd = openat(D(s)->dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno ? errno : EIO, "writing %s", name);
+	r = put_small(D(s)->dfd, name, buf, len, 0644, true);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "writing %s", name);
 	return 0;
 }
 
@@ -690,16 +705,11 @@ void vmnet_ipam_disk_close(struct vmnet_ipam_disk *d)
 			unlinkat(d->vfd, "stamp", 0);
 		} else {
 			char st[128];
-			int fd;
 
 			backdate(d->dfd);
 			stamp_of(d->dfd, st);
-			fd = openat(d->vfd, "stamp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (fd >= 0) {
-				if (write(fd, st, strlen(st)) != (ssize_t)strlen(st))
-					unlinkat(d->vfd, "stamp", 0);
-				close(fd);
-			}
+			if (put_small(d->vfd, "stamp", st, strlen(st), 0600, true) < 0)
+				unlinkat(d->vfd, "stamp", 0);
 		}
 	}
 	for (unsigned i = 0; i < d->n_maps; i++)

@@ -27,24 +27,24 @@
  * base chains/sets change so netd recognises (and syncs) an older table. */
 #define VMNET_NFT_VERSION 1
 
-struct vmnet_nft;	/* a netfilter netlink socket bound to one netns */
+struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
 struct vmnet_nft_port {
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	uint16_t host_port;
-	uint32_t host_ip;	/* host order; 0 = every local address */
+	uint32_t host_ip; /* host order; 0 = every local address */
 	uint16_t guest_port;
 };
 
 /* What one attachment puts into the table. */
 struct vmnet_nft_att {
-	const char *host_if;	/* host-side device (veth host end or tap); for later L2 sets */
-	bool isolated;		/* isolated-mode attachment (later) */
-	uint32_t guest_ip;	/* host order, required */
+	const char *host_if; /* host-side device (veth host end or tap); for later L2 sets */
+	bool isolated;	     /* isolated-mode attachment (later) */
+	uint32_t guest_ip;   /* host order, required */
 	uint8_t guest_mac[6];
-	bool masq;		/* the network has ipMasq */
-	uint32_t group;		/* isolation group, 0 none (later) */
-	bool host_access;	/* (later) */
+	bool masq;	  /* the network has ipMasq */
+	uint32_t group;	  /* isolation group, 0 none (later) */
+	bool host_access; /* (later) */
 	const struct vmnet_nft_port *ports;
 	size_t n_ports;
 };

@@ -5,21 +5,21 @@
  * so a failure names the message that caused it and the kernel rolls the
  * whole batch back.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -51,8 +51,8 @@
 #define DT_CONCAT2(a, b) (((a) << DT_BITS) | (b))
 #define DT_CONCAT3(a, b, c) ((DT_CONCAT2(a, b) << DT_BITS) | (c))
 
-#define IPS_DST_NAT_BIT 0x20			/* ct status dnat */
-#define CT_STATE_EST_REL 0x06			/* ct state established,related */
+#define IPS_DST_NAT_BIT 0x20  /* ct status dnat */
+#define CT_STATE_EST_REL 0x06 /* ct state established,related */
 
 #define S_GUESTS4 "guests4"
 #define S_MASQ4 "masq4"
@@ -60,9 +60,9 @@
 #define S_PORTS4H "ports4h"
 #define C_DNAT4 "dnat4"
 
-#define MSG_ROOM 65536		/* every message we build fits (elements are chunked) */
-#define ELEMS_PER_MSG 512	/* ~40 bytes each: well inside MSG_ROOM */
-#define REQ_BUF 8192		/* one GET request */
+#define MSG_ROOM 65536	  /* every message we build fits (elements are chunked) */
+#define ELEMS_PER_MSG 512 /* ~40 bytes each: well inside MSG_ROOM */
+#define REQ_BUF 8192	  /* one GET request */
 #define RECV_BUF 65536
 
 struct vmnet_nft {
@@ -83,7 +83,7 @@ struct mdesc {
 struct batch {
 	char *buf;
 	size_t len, cap;
-	uint32_t seq0;		/* BATCH_BEGIN; messages are seq0+1 .. seq0+n */
+	uint32_t seq0; /* BATCH_BEGIN; messages are seq0+1 .. seq0+n */
 	uint32_t seq;
 	struct mdesc *msgs;
 	size_t n, cap_msgs;
@@ -142,8 +142,8 @@ static struct nlmsghdr *msg_start(struct batch *b, uint16_t type, uint16_t flags
 		b->cap_msgs = cap;
 	}
 	b->msgs[b->n++] = *d;
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
-				     flags | NLM_F_ACK, b->seq++);
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags | NLM_F_ACK,
+				     b->seq++);
 }
 
 static void msg_done(struct batch *b, struct nlmsghdr *nh)
@@ -261,7 +261,7 @@ fail:
 
 static int put_table(struct batch *b, uint16_t type, uint16_t flags, bool with_udata)
 {
-	struct mdesc d = { .kind = M_TABLE };
+	struct mdesc d = {.kind = M_TABLE};
 	struct nftnl_table *t = table_new(with_udata);
 	struct nlmsghdr *nh;
 
@@ -280,23 +280,23 @@ static int put_table(struct batch *b, uint16_t type, uint16_t flags, bool with_u
 
 struct chain_def {
 	const char *name, *type;
-	int hook;	/* -1: regular chain */
+	int hook; /* -1: regular chain */
 	int prio;
 };
 
 /* The hooks; dnat4 is jumped to by prerouting and output so both share one
  * pair of lookups (and an ip6 twin becomes dnat6 beside it). */
 static const struct chain_def chains[] = {
-	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100 },
-	{ "output", "nat", NF_INET_LOCAL_OUT, -100 },
-	{ "postrouting", "nat", NF_INET_POST_ROUTING, 100 },
-	{ "forward", "filter", NF_INET_FORWARD, 0 },
-	{ C_DNAT4, NULL, -1, 0 },
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, -100},
+	{"output", "nat", NF_INET_LOCAL_OUT, -100},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, 100},
+	{"forward", "filter", NF_INET_FORWARD, 0},
+	{C_DNAT4, NULL, -1, 0},
 };
 
 static int put_chain(struct batch *b, const struct chain_def *c)
 {
-	struct mdesc d = { .kind = M_OTHER };
+	struct mdesc d = {.kind = M_OTHER};
 	struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nh;
 
@@ -328,12 +328,12 @@ struct set_def {
 };
 
 static const struct set_def sets[] = {
-	{ S_GUESTS4, 0, DT_IPADDR, 4, 0, 0 },
-	{ S_MASQ4, 0, DT_IPADDR, 4, 0, 0 },
-	{ S_PORTS4, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
-	  DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
-	{ S_PORTS4H, NFT_SET_MAP, DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
-	  DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8 },
+	{S_GUESTS4, 0, DT_IPADDR, 4, 0, 0},
+	{S_MASQ4, 0, DT_IPADDR, 4, 0, 0},
+	{S_PORTS4, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
+	 DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8},
+	{S_PORTS4H, NFT_SET_MAP, DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
+	 DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8},
 	/* later: iso_ifs (ifname), iso_group (ifname : mark), spoof4 (ifname . ipv4_addr) */
 };
 
@@ -353,7 +353,7 @@ static struct nftnl_set *set_ref(const char *name, uint32_t id)
 
 static int put_set(struct batch *b, const struct set_def *sd, uint32_t id)
 {
-	struct mdesc d = { .kind = M_SET, .set = sd->name };
+	struct mdesc d = {.kind = M_SET, .set = sd->name};
 	struct nftnl_set *s = set_ref(sd->name, id);
 	struct nlmsghdr *nh;
 
@@ -631,7 +631,7 @@ static int rule_fwd_est(struct nftnl_rule *r, uint32_t unused)
 static int put_rule(struct batch *b, const char *chain, int (*fill)(struct nftnl_rule *, uint32_t),
 		    uint32_t anon_id)
 {
-	struct mdesc d = { .kind = M_OTHER };
+	struct mdesc d = {.kind = M_OTHER};
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nh;
 	int ret;
@@ -659,10 +659,10 @@ out:
 /* An anonymous constant set { tcp, udp, sctp } bound to the next rule. */
 static int put_l4_set(struct batch *b, uint32_t *ret_id)
 {
-	static const struct set_def l4 = { "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
-					   DT_INET_PROTO, 1, 0, 0 };
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP };
-	struct mdesc d = { .kind = M_OTHER };
+	static const struct set_def l4 = {
+		"__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, DT_INET_PROTO, 1, 0, 0};
+	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
+	struct mdesc d = {.kind = M_OTHER};
 	struct key keys[ARRAY_SIZE(protos)];
 	uint32_t id = ++b->set_id;
 	int ret;
@@ -699,8 +699,7 @@ static int put_base(struct batch *b, uint16_t table_flags)
 
 	if ((ret = put_l4_set(b, &id)) < 0 ||
 	    (ret = put_rule(b, "prerouting", rule_to_dnat, id)) < 0 ||
-	    (ret = put_l4_set(b, &id)) < 0 ||
-	    (ret = put_rule(b, "output", rule_to_dnat, id)) < 0 ||
+	    (ret = put_l4_set(b, &id)) < 0 || (ret = put_rule(b, "output", rule_to_dnat, id)) < 0 ||
 	    (ret = put_rule(b, C_DNAT4, rule_dnat4_host, 0)) < 0 ||
 	    (ret = put_rule(b, C_DNAT4, rule_dnat4_any, 0)) < 0 ||
 	    (ret = put_rule(b, "postrouting", rule_masq_hairpin, 0)) < 0 ||
@@ -739,10 +738,11 @@ static int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
 static int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
 		   const bool *skip_port, bool excl_ports)
 {
-	uint16_t type = op == VMNET_NFT_OP_ADD ? NFT_MSG_NEWSETELEM :
-			op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM : NFT_MSG_DELSETELEM;
+	uint16_t type = op == VMNET_NFT_OP_ADD	     ? NFT_MSG_NEWSETELEM
+			: op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM
+						     : NFT_MSG_DELSETELEM;
 	uint16_t flags = op == VMNET_NFT_OP_ADD ? NLM_F_CREATE : 0;
-	struct mdesc d = { .kind = M_SET };
+	struct mdesc d = {.kind = M_SET};
 	struct key k;
 	int ret;
 
@@ -758,7 +758,7 @@ static int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nf
 	for (size_t i = 0; ret >= 0 && i < a->n_ports; i++) {
 		if (skip_port && skip_port[i])
 			continue;
-		d = (struct mdesc){ .kind = M_PORT, .port = a->ports[i] };
+		d = (struct mdesc){.kind = M_PORT, .port = a->ports[i]};
 		d.set = key_port(&k, &a->ports[i], a->guest_ip);
 		ret = put_elems(b, type, flags | (excl_ports ? NLM_F_EXCL : 0), d.set, 0, &k, 1,
 				&d);
@@ -790,10 +790,6 @@ static int build_attach(struct batch *b, const struct vmnet_nft_att *a, bool wit
 		ret = put_base(b, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret >= 0)
 		ret = put_att(b, a, VMNET_NFT_OP_ADD, NULL, true);
-	if (ret >= 0)
-		ret = batch_finish(b);
-	if (ret < 0)
-		batch_free(b);
 	return ret;
 }
 
@@ -805,11 +801,7 @@ int vmnet_nft_build_attach(const struct vmnet_nft_att *a, bool with_table, uint3
 
 	if (ret < 0)
 		return ret;
-	ret = batch_init(&b, seq);
-	if (ret >= 0 && with_table)
-		ret = put_base(&b, NLM_F_CREATE | NLM_F_EXCL);
-	if (ret >= 0)
-		ret = put_att(&b, a, VMNET_NFT_OP_ADD, NULL, true);
+	ret = build_attach(&b, a, with_table, seq);
 	return build_out(&b, ret, ret_buf, ret_len, err);
 }
 
@@ -831,14 +823,14 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
  * thousands of ports without thousands of messages (and acks). */
 static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts)
 {
-	static const char *const names[] = { S_GUESTS4, S_MASQ4, S_PORTS4, S_PORTS4H };
+	static const char *const names[] = {S_GUESTS4, S_MASQ4, S_PORTS4, S_PORTS4H};
 	_cleanup_free_ struct key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
 	int ret = 0;
 
 	if (!keys)
 		return -ENOMEM;
 	for (size_t s = 0; s < ARRAY_SIZE(names); s++) {
-		struct mdesc d = { .kind = M_SET, .set = names[s] };
+		struct mdesc d = {.kind = M_SET, .set = names[s]};
 		size_t n = 0;
 
 		for (size_t i = 0; i < n_atts; i++) {
@@ -917,7 +909,8 @@ int vmnet_nft_open(int nsfd, struct vmnet_nft **ret, struct vmnet_err *err)
 	if (nsfd >= 0) {
 		orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (orig < 0)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "nft: opening own netns");
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
+					     "nft: opening own netns");
 		if (setns(nsfd, CLONE_NEWNET) < 0)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "nft: entering netns");
 	}
@@ -993,7 +986,7 @@ static int batch_talk(struct vmnet_nft *n, struct batch *b, size_t *ret_idx)
 		return -errno;
 
 	while (acked < b->n) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		const struct nlmsghdr *nh;
 		ssize_t len;
 		int l;
@@ -1017,14 +1010,14 @@ static int batch_talk(struct vmnet_nft *n, struct batch *b, size_t *ret_idx)
 			if (nh->nlmsg_type != NLMSG_ERROR || nh->nlmsg_pid != n->portid)
 				continue;
 			e = mnl_nlmsg_get_payload(nh);
-			idx = nh->nlmsg_seq - b->seq0 - 1;
-			if (nh->nlmsg_seq <= b->seq0 || idx >= b->n) {
-				if (e->error && !first) {
-					first = e->error;
-					first_idx = SIZE_MAX;
-				}
-				continue;
+			/* BATCH_BEGIN itself refused: the whole batch was. */
+			if (nh->nlmsg_seq == b->seq0 && e->error && !first) {
+				first = e->error;
+				first_idx = SIZE_MAX;
 			}
+			idx = nh->nlmsg_seq - b->seq0 - 1;
+			if (nh->nlmsg_seq <= b->seq0 || idx >= b->n)
+				continue; /* not ours: a stale reply */
 			acked++;
 			if (e->error && !first) {
 				first = e->error;
@@ -1118,13 +1111,17 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 	 * table created exclusively; if another process won that race, its
 	 * table is complete and we go back to elements-only. */
 	for (int attempt = 0; attempt < 4; attempt++) {
-		struct vmnet_err e = { 0 };
+		struct vmnet_err e = {0};
 		struct batch b;
 		size_t idx;
 
 		ret = build_attach(&b, a, with_table, n->seq);
-		if (ret < 0)
+		if (ret >= 0)
+			ret = batch_finish(&b);
+		if (ret < 0) {
+			batch_free(&b);
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret, "nft: building batch");
+		}
 		ret = batch_run(n, &b, "adding elements", &idx, &e);
 		if (ret >= 0) {
 			batch_free(&b);
@@ -1267,7 +1264,7 @@ static int table_cb(const struct nlmsghdr *nh, void *data)
 int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_err *err)
 {
 	char buf[REQ_BUF];
-	struct table_reply rep = { 0 };
+	struct table_reply rep = {0};
 	struct nftnl_table *t = table_new(false);
 	struct nlmsghdr *nh;
 	int r;
@@ -1334,7 +1331,8 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 		port_fmt(&a->ports[i], p, sizeof(p));
 		r = get_elem(n, set, &k, &rep);
 		if (r < 0)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port %s", p);
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port %s",
+					     p);
 		if (r == 0)
 			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
 					     "nft: port %s missing from map %s", p, set);
@@ -1369,7 +1367,7 @@ static int detach_one_by_one(struct vmnet_nft *n, const struct vmnet_nft_att *a,
 		r = batch_init(&b, n->seq);
 		if (r >= 0) {
 			struct key k;
-			struct mdesc d = { .kind = M_SET };
+			struct mdesc d = {.kind = M_SET};
 
 			if (i < 2) {
 				d.set = i ? S_MASQ4 : S_GUESTS4;
@@ -1382,7 +1380,7 @@ static int detach_one_by_one(struct vmnet_nft *n, const struct vmnet_nft_att *a,
 		if (r >= 0)
 			r = batch_finish(&b);
 		if (r >= 0) {
-			struct vmnet_err e = { 0 };
+			struct vmnet_err e = {0};
 
 			r = batch_run(n, &b, "deleting element", NULL, &e);
 			if (r < 0 && !vmnet_err_is_gone(r) && !first) {
@@ -1401,7 +1399,7 @@ static int detach_one_by_one(struct vmnet_nft *n, const struct vmnet_nft_att *a,
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	_cleanup_free_ bool *skip = NULL;
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	struct batch b;
 	int r = att_validate(a, err);
 
@@ -1476,7 +1474,7 @@ int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t
 
 int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err)
 {
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	struct batch b;
 	int r = batch_init(&b, n->seq);
 

@@ -197,6 +197,7 @@ int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, voi
 
 	for (;;) {
 		int r = rx_fit(nl);
+		size_t left;
 
 		if (r < 0)
 			return r;
@@ -205,8 +206,7 @@ int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, voi
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return -errno;
-		size_t left = (size_t)n;
-
+		left = (size_t)n;
 		for (struct nlmsghdr *h = msg_ok(nl->rx, left); h; h = msg_next(h, &left)) {
 			/* A stale reply of an earlier, abandoned request. */
 			if (h->nlmsg_seq != seq)

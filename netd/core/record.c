@@ -317,9 +317,12 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 		}
 		off += (size_t)n;
 	}
-	/* fsync before rename: after a crash we find the old or the new record,
-	 * never an empty one. */
-	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+	/* rename() makes the record appear whole or not at all for every
+	 * reader and after a process crash. No fsync: it costs milliseconds
+	 * per ADD, and after a power loss netd reconciles anyway (a record
+	 * lost or emptied then is treated like one that was never written:
+	 * its devices and address are found by name and released). */
+	if (rename(tmp, path) < 0) {
 		r = vmnet_err_set(err, CNI_ERR_IO, errno, "committing record %s", path);
 		unlink(tmp);
 		return r;

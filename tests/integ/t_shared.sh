@@ -195,12 +195,37 @@ suite_isolation() {
 	guest_stop "i$w-2"
 }
 
+# multiQueue taps: the guest stand-in must open them with IFF_MULTI_QUEUE
+# (guest_attach sees the flag on the device), as QEMU does with queues=N.
+suite_multiqueue() {
+	local w=$1 idx=$2
+	local net=mq-$w br=vmbr-q$w t="[$w multiQueue]"
+	local sub=10.90.$idx.0/24 gw=10.90.$idx.1 conf ns1 cid1=${P}q$w-1 r1 tap runns
+
+	conf=$(conf_shared "$net" "$br" "$sub" "$gw" ".tap = \"$w\" | .multiQueue = true")
+	vm_ns "q$w-vm1" && ns1=$REPLY
+	t_cni "$t ADD" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
+	r1=$CNI_OUT
+	if [ "$w" = netns ]; then
+		tap=$(json_get "$r1" '.interfaces[3].name') runns=$ns1
+	else
+		tap=$(host_dev "$r1") runns=$HOST_NS
+	fi
+	t_ok "$t tap $tap is multi-queue" \
+		sh -c "ip -n $runns -d link show dev $tap | grep -q multi_queue"
+	t_ok "$t guest stand-in on the tap" guest_attach "q$w-1" "$r1" "$ns1"
+	t_ok "$t guest pings the gateway" guest_ping "q$w-1" "$gw" 5
+	t_cni "$t DEL" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	guest_stop "q$w-1"
+}
+
 idx=1
 for wiring in netns host; do
 	selected_wiring=${VMNET_WIRING:-netns host}
 	case " $selected_wiring " in *" $wiring "*) ;; *) continue ;; esac
 	suite_shared "$wiring" "$idx"
 	suite_isolation "$wiring" "$idx"
+	suite_multiqueue "$wiring" "$idx"
 	idx=$((idx + 1))
 done
 

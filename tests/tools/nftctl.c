@@ -12,11 +12,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <netinet/in.h>
 
 #include "vmnet/inet.h"
 #include "vmnet/nft.h"
@@ -40,8 +40,7 @@ static int parse_port(const char *s, struct vmnet_nft_port *p)
 	unsigned hp, gp;
 
 	memset(p, 0, sizeof(*p));
-	if (sscanf(s, "%7[a-z]/%u:%u@%31s", proto, &hp, &gp, host) < 3 || hp > 65535 ||
-	    gp > 65535)
+	if (sscanf(s, "%7[a-z]/%u:%u@%31s", proto, &hp, &gp, host) < 3 || hp > 65535 || gp > 65535)
 		return -EINVAL;
 	if (!strcmp(proto, "tcp"))
 		p->proto = IPPROTO_TCP;
@@ -105,24 +104,24 @@ static int cmp_double(const void *a, const void *b)
 static int bench(struct vmnet_nft *n, int nports, int reps)
 {
 	struct vmnet_nft_port *ports = calloc(nports ? nports : 1, sizeof(*ports));
-	struct vmnet_nft_att big = { .guest_ip = 0x0a630001, .masq = true, .ports = ports,
-				     .n_ports = nports };
+	struct vmnet_nft_att big = {
+		.guest_ip = 0x0a630001, .masq = true, .ports = ports, .n_ports = nports};
 	double *t = calloc(reps, sizeof(*t));
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	int r;
 
 	if (!ports || !t)
 		return 1;
 	for (int i = 0; i < nports; i++)
-		ports[i] = (struct vmnet_nft_port){ IPPROTO_TCP, 10000 + i, 0, 80 };
+		ports[i] = (struct vmnet_nft_port){IPPROTO_TCP, 10000 + i, 0, 80};
 	r = vmnet_nft_sync(n, &big, 1, &e);
 	if (r < 0)
 		return fail(&e, r);
 	for (int i = 0; i < reps; i++) {
-		struct vmnet_nft_port p[2] = { { IPPROTO_TCP, 2000, 0, 80 },
-					       { IPPROTO_UDP, 2000, 0x0a000001, 53 } };
-		struct vmnet_nft_att a = { .guest_ip = 0x0a640000 + i + 1, .masq = true,
-					   .ports = p, .n_ports = 2 };
+		struct vmnet_nft_port p[2] = {{IPPROTO_TCP, 2000, 0, 80},
+					      {IPPROTO_UDP, 2000, 0x0a000001, 53}};
+		struct vmnet_nft_att a = {
+			.guest_ip = 0x0a640000 + i + 1, .masq = true, .ports = p, .n_ports = 2};
 		double t0 = now_us();
 
 		r = vmnet_nft_attach(n, &a, &e);
@@ -144,7 +143,7 @@ static int bench(struct vmnet_nft *n, int nports, int reps)
 int main(int argc, char **argv)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	_cleanup_close_ int nsfd = -1;
 	const char *cmd;
 	struct spec s;

@@ -3,14 +3,14 @@
  * Round-trip tests for netd/core/nft.c, no root: build each batch, parse it
  * back with libnftnl and check the objects and elements the kernel would see.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <arpa/inet.h>
-#include <netinet/in.h>
+#include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -35,17 +35,17 @@ static void ok(bool cond, const char *name)
 /* What a batch holds, parsed back. */
 #define MAXM 256
 struct msg {
-	uint16_t type;	/* NFT_MSG_* or NFNL_MSG_BATCH_* */
+	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
 	uint32_t seq;
-	char name[64], chain[64];	/* table/chain/set name; rule's chain */
+	char name[64], chain[64]; /* table/chain/set name; rule's chain */
 	uint32_t hook, ktype, klen, dtype, dlen, sflags;
 	int32_t prio;
-	char exprs[256];	/* rule: expression names, comma separated */
-	char lookups[128];	/* rule: looked-up set names */
-	char comment[64];	/* table comment */
+	char exprs[256];   /* rule: expression names, comma separated */
+	char lookups[128]; /* rule: looked-up set names */
+	char comment[64];  /* table comment */
 	int n_elems;
-	uint8_t key[16], data[16];	/* first element */
+	uint8_t key[16], data[16]; /* first element */
 	uint32_t key_len, data_len;
 };
 
@@ -83,12 +83,12 @@ static void raw_elems(const struct nlmsghdr *nh, struct msg *m)
 {
 	const struct nlattr *a, *e;
 
-	mnl_attr_for_each(a, nh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each(a, nh, sizeof(struct nfgenmsg))
+	{
 		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
 			snprintf(m->name, sizeof(m->name), "%s", mnl_attr_get_str(a));
 		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
-			mnl_attr_for_each_nested(e, a)
-				m->n_elems++;
+			mnl_attr_for_each_nested(e, a) m->n_elems++;
 	}
 }
 
@@ -124,8 +124,9 @@ static void parse_one(const struct nlmsghdr *nh, struct msg *m)
 		if (nftnl_chain_nlmsg_parse(nh, x) == 0) {
 			snprintf(m->name, sizeof(m->name), "%s",
 				 nftnl_chain_get_str(x, NFTNL_CHAIN_NAME));
-			m->hook = nftnl_chain_is_set(x, NFTNL_CHAIN_HOOKNUM) ?
-					  nftnl_chain_get_u32(x, NFTNL_CHAIN_HOOKNUM) : 99;
+			m->hook = nftnl_chain_is_set(x, NFTNL_CHAIN_HOOKNUM)
+					  ? nftnl_chain_get_u32(x, NFTNL_CHAIN_HOOKNUM)
+					  : 99;
 			m->prio = nftnl_chain_get_s32(x, NFTNL_CHAIN_PRIO);
 		}
 		nftnl_chain_free(x);
@@ -157,7 +158,7 @@ static void parse_one(const struct nlmsghdr *nh, struct msg *m)
 		nftnl_rule_free(x);
 		break;
 	}
-	default: {	/* NEW/DEL/DESTROY SETELEM */
+	default: { /* NEW/DEL/DESTROY SETELEM */
 		struct nftnl_set *x = nftnl_set_alloc();
 		struct nftnl_set_elems_iter *it;
 		struct nftnl_set_elem *e;
@@ -238,13 +239,12 @@ static int elems_in(const struct parsed *p, uint16_t type, const char *name)
 }
 
 static const struct vmnet_nft_port ports[] = {
-	{ IPPROTO_TCP, 8080, 0, 80 },
-	{ IPPROTO_UDP, 5353, 0xc0000201, 53 },	/* on 192.0.2.1 */
+	{IPPROTO_TCP, 8080, 0, 80}, {IPPROTO_UDP, 5353, 0xc0000201, 53}, /* on 192.0.2.1 */
 };
 
 static const struct vmnet_nft_att att = {
 	.host_if = "vmv0123456789ab",
-	.guest_ip = 0x0a010005,	/* 10.1.0.5 */
+	.guest_ip = 0x0a010005, /* 10.1.0.5 */
 	.masq = true,
 	.ports = ports,
 	.n_ports = 2,
@@ -252,12 +252,12 @@ static const struct vmnet_nft_att att = {
 
 static void test_attach_with_table(void)
 {
-	static const uint8_t k_ip[] = { 10, 1, 0, 5 };
-	static const uint8_t k_p4[] = { 6, 0, 0, 0, 0x1f, 0x90, 0, 0 };
-	static const uint8_t d_p4[] = { 10, 1, 0, 5, 0, 80, 0, 0 };
-	static const uint8_t k_p4h[] = { 192, 0, 2, 1, 17, 0, 0, 0, 0x14, 0xe9, 0, 0 };
+	static const uint8_t k_ip[] = {10, 1, 0, 5};
+	static const uint8_t k_p4[] = {6, 0, 0, 0, 0x1f, 0x90, 0, 0};
+	static const uint8_t d_p4[] = {10, 1, 0, 5, 0, 80, 0, 0};
+	static const uint8_t k_p4h[] = {192, 0, 2, 1, 17, 0, 0, 0, 0x14, 0xe9, 0, 0};
 	static struct parsed p;
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	const struct msg *m;
 	void *buf = NULL;
 	size_t len = 0;
@@ -298,7 +298,8 @@ static void test_attach_with_table(void)
 	ok(m && m->hook == 99, "dnat4 is a regular chain");
 
 	m = find(&p, NFT_MSG_NEWSET, "guests4", 0);
-	ok(m && m->ktype == 7 && m->klen == 4 && !(m->sflags & NFT_SET_MAP), "set guests4 ipv4_addr");
+	ok(m && m->ktype == 7 && m->klen == 4 && !(m->sflags & NFT_SET_MAP),
+	   "set guests4 ipv4_addr");
 	m = find(&p, NFT_MSG_NEWSET, "masq4", 0);
 	ok(m && m->ktype == 7 && m->klen == 4, "set masq4 ipv4_addr");
 	m = find(&p, NFT_MSG_NEWSET, "ports4", 0);
@@ -326,7 +327,7 @@ static void test_attach_with_table(void)
 			   "prerouting: l4proto set, fib local, jump");
 	}
 	{
-		const struct msg *r1 = NULL, *r2 = NULL, *post[3] = { 0 };
+		const struct msg *r1 = NULL, *r2 = NULL, *post[3] = {0};
 		int np = 0;
 
 		for (int i = 0; i < p.n; i++) {
@@ -351,8 +352,7 @@ static void test_attach_with_table(void)
 		ok(np == 3 && !strcmp(post[1]->exprs, "meta,cmp,payload,cmp,ct,bitwise,cmp,masq"),
 		   "postrouting: localhost masquerade");
 		ok(np == 3 && !strcmp(post[2]->lookups, "masq4,guests4") &&
-			   !strcmp(post[2]->exprs,
-				   "meta,cmp,payload,lookup,payload,lookup,masq"),
+			   !strcmp(post[2]->exprs, "meta,cmp,payload,lookup,payload,lookup,masq"),
 		   "postrouting: masq4 to non-guests");
 	}
 
@@ -416,14 +416,14 @@ static void test_sync_large(void)
 {
 	static struct parsed p;
 	static struct vmnet_nft_port many[5000];
-	struct vmnet_nft_att a[3] = { att, att, att };
+	struct vmnet_nft_att a[3] = {att, att, att};
 	void *buf = NULL;
 	size_t len;
 	int r;
 
 	for (int i = 0; i < 5000; i++)
-		many[i] = (struct vmnet_nft_port){ IPPROTO_TCP, 10000 + i, i % 2 ? 0x0a000001 : 0,
-						   80 };
+		many[i] =
+			(struct vmnet_nft_port){IPPROTO_TCP, 10000 + i, i % 2 ? 0x0a000001 : 0, 80};
 	a[1].guest_ip++;
 	a[1].masq = false;
 	a[2].guest_ip += 2;
@@ -448,9 +448,9 @@ static void test_sync_large(void)
 
 static void test_invalid(void)
 {
-	struct vmnet_nft_port bad = { 1 /* icmp */, 80, 0, 80 };
+	struct vmnet_nft_port bad = {1 /* icmp */, 80, 0, 80};
 	struct vmnet_nft_att a = att;
-	struct vmnet_err e = { 0 };
+	struct vmnet_err e = {0};
 	void *buf = NULL;
 	size_t len = 0;
 	int r;
@@ -470,7 +470,7 @@ static void test_invalid(void)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1) {	/* debugging aid: dump what an attach batch holds */
+	if (argc > 1) { /* debugging aid: dump what an attach batch holds */
 		static struct parsed p;
 		void *buf;
 		size_t len;

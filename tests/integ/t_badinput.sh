@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Bad input: every malformed config, environment or CNI_ARGS must give its
+# exact CNI error code (tests/integ/CONTRACT.md) as error JSON on stdout with
+# a non-zero exit, and must leave nothing behind: no new link in the host or
+# VM namespace, no nft element, no IPAM reservation, no attachment record.
+# Also: range exhaustion, an ifname that already exists, the VERSION verb.
+#
+#   tests/integ/t_badinput.sh BUILDDIR      (root; TAP on stdout)
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmds jq nft
+need_bins "$VMNET" "$B/vmnet-ipam"
+world_init
+host_ns
+vm_ns vm && VM=$REPLY
+vm_ns vm2 && VM2=$REPLY
+
+NET=bad
+BR=vmbr-bad
+CONF=$(conf_shared "$NET" "$BR" 10.77.0.0/24 10.77.0.1)
+NSP=/run/netns/$VM
+CID_N=0
+
+# A fresh container ID per case, so no case sees another's leftovers.
+cid() { CID_N=$((CID_N + 1)); echo "${P}c$CID_N"; }
+conf() { jq -c "$1" <<<"$CONF"; }
+
+# ---------------------------------------------------------------- state
+
+links() { ip -n "$1" -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort; }
+
+# snap VMNS...: everything a failed call must not leave behind.
+snap() {
+	local ns s
+	echo "host links: $(links "$HOST_NS" | tr '\n' ' ')"
+	for ns in "$@"; do echo "$ns links: $(links "$ns" | tr '\n' ' ')"; done
+	for s in guests4 masq4; do
+		echo "$s: $(ip netns exec "$HOST_NS" nft -j list set inet vmnet $s 2>/dev/null |
+			jq -r '[.nftables[].set.elem // empty | .[] | tostring] | sort | join(" ")')"
+	done
+	echo "ipam files: $(cd "$W_TMP" && find ipam -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null | sort | tr '\n' ' ')"
+	echo "records: $(cd "$W_TMP" && find state -type f ! -name .lock 2>/dev/null | sort | tr '\n' ' ')"
+}
+
+# ---------------------------------------------------------------- calls
+
+# raw CONF ENV...: the plugin in HOST_NS with exactly ENV (plus PATH and
+# CNI_PATH); CONF "<empty>" gives an empty stdin. Sets CNI_OUT/ERR/RC.
+raw() {
+	local conf=$1
+	shift
+	if [ "$conf" = "<empty>" ]; then
+		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			</dev/null >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
+	else
+		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
+	fi
+	CNI_RC=$?
+	CNI_OUT=$(cat "$W_TMP/cni.out")
+	CNI_ERR=$(cat "$W_TMP/cni.err")
+	return $CNI_RC
+}
+
+# expect_err NAME CODE: the last call failed with error JSON carrying CODE.
+expect_err() {
+	local name=$1 want=$2 shape
+	shape=$(jq -r 'if type == "object" and (.cniVersion | type) == "string" and
+		(.code | type) == "number" and (.msg | type) == "string" and
+		(.details | type) == "string" then "ok" else "bad" end' <<<"$CNI_OUT" 2>/dev/null)
+	if [ "$CNI_RC" -eq 0 ]; then
+		not_ok "$name: code $want" "succeeded" "$(cni_report)"
+	elif [ "$shape" != ok ]; then
+		not_ok "$name: code $want" "stdout is not error JSON {cniVersion,code,msg,details}" "$(cni_report)"
+	elif [ "$(json_get "$CNI_OUT" .code)" != "$want" ]; then
+		not_ok "$name: code $want" "wrong code" "$(cni_report)"
+	else
+		ok "$name: code $want"
+		diag "$(json_get "$CNI_OUT" .details)"
+	fi
+}
+
+# bad NAME CODE CMD CID IFNAME NETNS CONF [CNI_ARGS]: via lib.sh's cni.
+bad() {
+	local name=$1 want=$2 before
+	shift 2
+	before=$(snap "$VM")
+	cni "$HOST_NS" "$@"
+	expect_err "$name" "$want"
+	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
+}
+
+# bad_raw NAME CODE CONF ENV...: via raw (for missing variables).
+bad_raw() {
+	local name=$1 want=$2 before
+	shift 2
+	before=$(snap "$VM")
+	raw "$@"
+	expect_err "$name" "$want"
+	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
+}
+
+EMPTY=$(snap "$VM")
+EMPTY2=$(snap "$VM" "$VM2")
+
+# ---------------------------------------------------------------- decode (6)
+
+bad "malformed JSON" 6 ADD "$(cid)" eth0 "$NSP" '{"cniVersion": "1.0.0", "name": '
+bad_raw "empty stdin" 6 "<empty>" CNI_COMMAND=ADD CNI_CONTAINERID="$(cid)" CNI_IFNAME=eth0 CNI_NETNS="$NSP"
+bad "whitespace-only stdin" 6 ADD "$(cid)" eth0 "$NSP" '   '
+bad "duplicate keys (name twice)" 6 ADD "$(cid)" eth0 "$NSP" "{\"name\": \"other\", ${CONF#\{}"
+bad "duplicate keys in ipam (subnet twice)" 6 ADD "$(cid)" eth0 "$NSP" \
+	"$(sed 's/"subnet":/"subnet":"10.78.0.0\/24","subnet":/' <<<"$CONF")"
+bad "JSON array instead of an object" 6 ADD "$(cid)" eth0 "$NSP" '[1, 2]'
+
+# ---------------------------------------------------------------- config (7)
+
+bad 'wrong type: "mtu": "1500"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = "1500"')"
+bad 'wrong type: "ipMasq": "yes"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.ipMasq = "yes"')"
+bad 'unknown mode "bogus"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mode = "bogus"')"
+bad 'unknown tap value "bogus"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tap = "bogus"')"
+bad 'bad CIDR in ipam subnet (10.77.0.0/33, from vmnet-ipam)' 7 ADD "$(cid)" eth0 "$NSP" \
+	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0.0/33"')"
+bad 'bad CIDR in ipam subnet (not an address)' 7 ADD "$(cid)" eth0 "$NSP" \
+	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0/24x"')"
+bad 'bridge name of 16 characters' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
+bad 'bridge name with "/"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
+bad 'tapName with a space' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
+bad 'tapName of 16 characters' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tapName = "tap0123456789abc"')"
+bad 'mtu 67 (below 68)' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = 67')"
+bad 'mtu 65536 (above 65535)' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = 65536')"
+bad 'missing ipam' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.ipam)')"
+bad 'missing ipam.type' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.ipam.type)')"
+bad 'ipam type not found in CNI_PATH' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.ipam.type = "no-such-ipam"')"
+bad 'missing name' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.name)')"
+bad 'invalid network name "a/b"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.name = "a/b"')"
+bad 'runtimeConfig.mac "zz:zz:zz:zz:zz:zz"' 7 ADD "$(cid)" eth0 "$NSP" \
+	"$(conf '.capabilities = {mac: true} | .runtimeConfig = {mac: "zz:zz:zz:zz:zz:zz"}')"
+bad 'owner -1' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.owner = -1')"
+for pm in '{hostPort: 0, containerPort: 80, protocol: "tcp"}' \
+	'{hostPort: 70000, containerPort: 80, protocol: "tcp"}' \
+	'{hostPort: 8080, containerPort: 80, protocol: "icmp"}'; do
+	bad "portMappings $pm" 7 ADD "$(cid)" eth0 "$NSP" \
+		"$(conf ".capabilities = {portMappings: true} | .runtimeConfig = {portMappings: [$pm]}")"
+done
+
+# ---------------------------------------------------------------- environment (4, 3)
+
+c=$(cid)
+bad_raw "missing CNI_COMMAND" 4 "$CONF" CNI_CONTAINERID="$c" CNI_IFNAME=eth0 CNI_NETNS="$NSP"
+bad "unknown CNI_COMMAND FROB" 4 FROB "$(cid)" eth0 "$NSP" "$CONF"
+bad "lower-case CNI_COMMAND add" 4 add "$(cid)" eth0 "$NSP" "$CONF"
+bad_raw "missing CNI_CONTAINERID" 4 "$CONF" CNI_COMMAND=ADD CNI_IFNAME=eth0 CNI_NETNS="$NSP"
+bad "container ID with bad characters" 4 ADD "${P}bad id;x" eth0 "$NSP" "$CONF"
+bad "container ID with '/'" 4 ADD "../${P}x" eth0 "$NSP" "$CONF"
+bad_raw "missing CNI_IFNAME" 4 "$CONF" CNI_COMMAND=ADD CNI_CONTAINERID="$(cid)" CNI_NETNS="$NSP"
+bad "CNI_IFNAME of 16 characters" 4 ADD "$(cid)" eth0123456789abc "$NSP" "$CONF"
+bad "CNI_IFNAME with '/'" 4 ADD "$(cid)" "et/h0" "$NSP" "$CONF"
+bad "CNI_IFNAME with ':'" 4 ADD "$(cid)" "eth0:1" "$NSP" "$CONF"
+bad "CNI_IFNAME with a space" 4 ADD "$(cid)" "eth 0" "$NSP" "$CONF"
+bad "missing CNI_NETNS on ADD" 4 ADD "$(cid)" eth0 "" "$CONF"
+bad "CNI_NETNS is a regular file, not a netns" 4 ADD "$(cid)" eth0 "$W_TMP/cni.err" "$CONF"
+bad "CNI_NETNS path that does not exist" 3 ADD "$(cid)" eth0 "/run/netns/${P}no-such-ns" "$CONF"
+
+# ---------------------------------------------------------------- versions (1)
+
+bad 'unsupported cniVersion "0.2.0"' 1 ADD "$(cid)" eth0 "$NSP" "$(conf '.cniVersion = "0.2.0"')"
+bad 'unsupported cniVersion "2.0.0"' 1 ADD "$(cid)" eth0 "$NSP" "$(conf '.cniVersion = "2.0.0"')"
+PREV='{"cniVersion": "0.3.1", "interfaces": [], "ips": []}'
+bad "CHECK with cniVersion 0.3.1" 1 CHECK "$(cid)" eth0 "$NSP" \
+	"$(conf ".cniVersion = \"0.3.1\" | .prevResult = $PREV")"
+bad_raw "GC with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=GC
+bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
+
+# ---------------------------------------------------------------- CNI_ARGS (2, 4)
+
+bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD "$(cid)" eth0 "$NSP" "$CONF" "FOO=bar"
+bad "IPv6 range" 2 ADD "$(cid)" eth0 "$NSP" \
+	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
+bad "CNI_ARGS MAC=zz" 4 ADD "$(cid)" eth0 "$NSP" "$CONF" "MAC=zz"
+bad "CNI_ARGS IP=10.77.0.300" 4 ADD "$(cid)" eth0 "$NSP" "$CONF" "IP=10.77.0.300"
+
+c=$(cid)
+t_cni "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" \
+	"$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
+t_cni "... and its DEL succeeds" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
+t_eq "... and leaves nothing behind (bridge, tap, veth removed)" "$(snap "$VM")" "$EMPTY"
+
+# ---------------------------------------------------------------- exhaustion (101)
+
+TINY=$(conf_shared tiny vmbr-tiny 10.77.9.0/30 10.77.9.1)
+c1=$(cid)
+c2=$(cid)
+if t_cni "/30: first ADD takes the only address" "$HOST_NS" ADD "$c1" eth0 "$NSP" "$TINY"; then
+	r1=$CNI_OUT
+	ip1=$(json_get "$r1" '.ips[0].address' | cut -d/ -f1)
+	dev1=$(json_get "$r1" '.interfaces[1].name')
+	t_eq "/30: the first VM got 10.77.9.2" "$ip1" 10.77.9.2
+	before=$(snap "$VM" "$VM2")
+	cni "$HOST_NS" ADD "$c2" eth0 "/run/netns/$VM2" "$TINY"
+	expect_err "/30: second ADD, range exhausted" 101
+	t_eq "/30: second ADD leaves nothing of its own" "$(snap "$VM" "$VM2")" "$before"
+	t_ok "/30: first VM's host device $dev1 is still a port of vmbr-tiny" \
+		sh -c "ip -n $HOST_NS -o link show dev $dev1 | grep -q ' master vmbr-tiny '"
+	t_ok "/30: first VM's address still in guests4" nft_has_elem guests4 "$ip1"
+	t_ok "/30: first VM's record still there" test -f "$(record_path tiny "$c1" eth0)"
+	t_ok "/30: first VM's IPAM reservation still there" test -f "$(ipam_path tiny "$ip1")"
+	t_cni "/30: CHECK of the first VM passes" "$HOST_NS" CHECK "$c1" eth0 "$NSP" "$(with_prev "$TINY" "$r1")"
+	t_cni "/30: DEL of the failed second VM succeeds" "$HOST_NS" DEL "$c2" eth0 "/run/netns/$VM2" "$TINY"
+	t_ok "/30: ...and did not touch the first VM's device" ip -n "$HOST_NS" link show dev "$dev1"
+	t_cni "/30: DEL of the first VM" "$HOST_NS" DEL "$c1" eth0 "$NSP" "$TINY"
+	t_eq "/30: nothing left after the DEL (bridge gone, both VM namespaces as at the start)" \
+		"$(snap "$VM" "$VM2")" "$EMPTY2"
+fi
+
+# ---------------------------------------------------------------- existing ifname (4)
+
+c=$(cid)
+if t_cni "ADD for the duplicate-ifname case" "$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF"; then
+	r=$CNI_OUT
+	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
+	dev=$(json_get "$r" '.interfaces[1].name')
+	bad "second ADD for the same container and ifname" 4 ADD "$c" eth0 "$NSP" "$CONF"
+	t_cni "the first attachment is intact: CHECK passes" "$HOST_NS" CHECK "$c" eth0 "$NSP" "$(with_prev "$CONF" "$r")"
+	t_ok "the first attachment is intact: record, IPAM, guests4, $dev" sh -c \
+		"test -f '$(record_path "$NET" "$c" eth0)' && test -f '$(ipam_path "$NET" "$ip1")' &&
+		 ip -n $HOST_NS link show dev $dev >/dev/null"
+	t_ok "... guests4 has $ip1" nft_has_elem guests4 "$ip1"
+	t_cni "DEL of the first attachment" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF"
+	t_eq "nothing left after the DEL" "$(snap "$VM")" "$EMPTY"
+fi
+
+vm_ns vm3 && VM3=$REPLY
+ip -n "$VM3" link add eth0 type veth peer name x0 || bail "veth eth0/x0 in $VM3"
+idx_before=$(ip -n "$VM3" -j link show dev eth0 | jq -c '.[0] | [.ifindex, .address, .flags]')
+before=$(snap "$VM3")
+cni "$HOST_NS" ADD "$(cid)" eth0 "/run/netns/$VM3" "$CONF"
+expect_err "CNI_IFNAME already exists in the VM netns" 4
+t_eq "... nothing left behind" "$(snap "$VM3")" "$before"
+t_eq "... the pre-existing eth0 is untouched (ifindex, MAC, flags)" \
+	"$(ip -n "$VM3" -j link show dev eth0 | jq -c '.[0] | [.ifindex, .address, .flags]')" "$idx_before"
+t_ok "... its peer x0 is still there" ip -n "$VM3" link show dev x0
+t_fail "... and eth0 has no address" sh -c "ip -n $VM3 -o -4 addr show dev eth0 | grep -q inet"
+
+# ---------------------------------------------------------------- VERSION
+
+raw '{"cniVersion": "1.0.0"}' CNI_COMMAND=VERSION
+t_eq "VERSION exits 0" "$CNI_RC" 0
+t_eq "VERSION echoes cniVersion 1.0.0" "$(json_get "$CNI_OUT" .cniVersion)" 1.0.0
+t_eq "VERSION lists 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" \
+	"$(jq -r '[.supportedVersions[] | select(IN("0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"))] | unique | join(" ")' <<<"$CNI_OUT" 2>/dev/null)" \
+	"0.3.0 0.3.1 0.4.0 1.0.0 1.1.0"
+t_eq "VERSION does not claim 0.2.0" \
+	"$(jq -r '.supportedVersions | index("0.2.0") // "no"' <<<"$CNI_OUT" 2>/dev/null)" no
+t_eq "after all the cases: host and VM namespace, nft, IPAM and records as at the start" "$(snap "$VM")" "$EMPTY"
+
+t_done

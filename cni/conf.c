@@ -225,7 +225,13 @@ int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const
 	if (!json_is_object(c->root))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "network configuration is not an object");
 	r = parse_version(c, &ver, err);
-	*ret_version = ver;
+	if (ver) {
+		/* The error JSON echoes it after c (and the string) are freed. */
+		static char copy[16];
+
+		snprintf(copy, sizeof(copy), "%s", ver);
+		*ret_version = copy;
+	}
 	if (r < 0)
 		return r;
 

@@ -13,6 +13,7 @@
 #
 #   tests/demo.sh BUILDDIR
 #   VMNET_DEMO_GUEST=fakevm|qemu   what stands in for each VM (default fakevm)
+# shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/integ/lib.sh"
 
 say() { printf '%s\n' "$*"; }
@@ -112,5 +113,6 @@ say "   devices, nftables elements, records and addresses released; the bridge w
 cleanup
 leaks=$(machine_leaks)
 [ -z "$leaks" ] || die "$leaks"
+# shellcheck disable=SC2034 # read by lib.sh's exit trap
 T_DONE=1
 printf '\ndemo finished, everything cleaned up\n'

@@ -44,7 +44,8 @@ static int parse_ifaces(json_t *arr, struct vmnet_result *res, struct vmnet_err 
 		json_t *mtu;
 		int r;
 
-		snprintf(path, sizeof(path), "interfaces[%zu]", i);
+		if (snprintf(path, sizeof(path), "interfaces[%zu]", i) >= (int)sizeof(path))
+			return bad(err, "interfaces", "too many entries");
 		if (!json_is_object(it))
 			return bad(err, path, "must be an object");
 		if ((r = copy_str(it, "name", f->name, sizeof(f->name), path, err)) < 0 ||

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # globals (G_*, T_DONE...) are for the tests
 #
 # Shared library for integration tests, sourced by tests/integ/t_*.sh:
 #
@@ -200,13 +200,22 @@ track_pid() {
 	W_PIDS+=("$1")
 }
 
+# alive PID: running (a zombie is not: daemonized fakevms are reparented to
+# a PID 1 that may never reap them).
+alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 # kill_pid PID: TERM, wait up to 2 s, then KILL; only PIDs we started.
 kill_pid() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || return 0
+	alive "$pid" || return 0
 	kill -TERM "$pid" 2>/dev/null
 	for i in $(seq 20); do
-		kill -0 "$pid" 2>/dev/null || break
+		alive "$pid" || break
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
@@ -377,6 +386,7 @@ nft_has_elem() {
 
 # ---------------------------------------------------------------- guests
 
+# Per guest (by NAME): its namespace, address, gateway, MAC, fakevm PID.
 declare -A G_NS G_IP G_GW G_MAC G_PID
 
 # guest_attach NAME RESULT VM_NS: start a guest stand-in for an ADD result.
@@ -390,10 +400,10 @@ guest_attach() {
 	mac=$(json_get "$res" ".interfaces[$gi].mac")
 	addr=$(json_get "$res" '.ips[0].address')
 	gw=$(json_get "$res" '.ips[0].gateway')
-	[ -n "$gi" ] && [ -n "$mac" ] && [ -n "$addr" ] || {
+	if [ -z "$gi" ] || [ -z "$mac" ] || [ -z "$addr" ]; then
 		echo "result lacks ips[0].interface, its mac or ips[0].address: $res"
 		return 1
-	}
+	fi
 	# The tap in the VM netns is the entry sandboxed there that is not the
 	# veth holding the guest's name; otherwise the host tap.
 	tap=$(jq -r --arg sb "/run/netns/$vmns" --arg gn "$(json_get "$res" ".interfaces[$gi].name")" \

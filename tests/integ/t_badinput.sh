@@ -24,8 +24,15 @@ CONF=$(conf_shared "$NET" "$BR" 10.77.0.0/24 10.77.0.1)
 NSP=/run/netns/$VM
 CID_N=0
 
-# A fresh container ID per case, so no case sees another's leftovers.
-cid() { CID_N=$((CID_N + 1)); echo "${P}c$CID_N"; }
+# A fresh container ID per case, so no case sees another's leftovers: bad and
+# bad_raw replace "@CID" in their arguments with it; new_cid sets C.
+new_cid() { CID_N=$((CID_N + 1)); C=${P}c$CID_N; }
+fill_cid() {
+	local a
+	new_cid
+	FILLED=()
+	for a in "$@"; do FILLED+=("${a//@CID/$C}"); done
+}
 conf() { jq -c "$1" <<<"$CONF"; }
 
 # ---------------------------------------------------------------- state
@@ -41,7 +48,9 @@ snap() {
 		echo "$s: $(ip netns exec "$HOST_NS" nft -j list set inet vmnet $s 2>/dev/null |
 			jq -r '[.nftables[].set.elem // empty | .[] | tostring] | sort | join(" ")')"
 	done
-	echo "ipam files: $(cd "$W_TMP" && find ipam -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null | sort | tr '\n' ' ')"
+	# Reservations are <dataDir>/<network>/<ip>; subdirectories (the
+	# plugin's own .vmnet index) are bookkeeping, like lock.
+	echo "ipam files: $(cd "$W_TMP" && find ipam -mindepth 2 -maxdepth 2 -type f ! -name lock ! -name 'last_reserved_ip.*' 2>/dev/null | sort | tr '\n' ' ')"
 	echo "records: $(cd "$W_TMP" && find state -type f ! -name .lock 2>/dev/null | sort | tr '\n' ' ')"
 }
 
@@ -88,7 +97,8 @@ bad() {
 	local name=$1 want=$2 before
 	shift 2
 	before=$(snap "$VM")
-	cni "$HOST_NS" "$@"
+	fill_cid "$@"
+	cni "$HOST_NS" "${FILLED[@]}"
 	expect_err "$name" "$want"
 	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
 }
@@ -98,7 +108,8 @@ bad_raw() {
 	local name=$1 want=$2 before
 	shift 2
 	before=$(snap "$VM")
-	raw "$@"
+	fill_cid "$@"
+	raw "${FILLED[@]}"
 	expect_err "$name" "$want"
 	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
 }
@@ -108,82 +119,81 @@ EMPTY2=$(snap "$VM" "$VM2")
 
 # ---------------------------------------------------------------- decode (6)
 
-bad "malformed JSON" 6 ADD "$(cid)" eth0 "$NSP" '{"cniVersion": "1.0.0", "name": '
-bad_raw "empty stdin" 6 "<empty>" CNI_COMMAND=ADD CNI_CONTAINERID="$(cid)" CNI_IFNAME=eth0 CNI_NETNS="$NSP"
-bad "whitespace-only stdin" 6 ADD "$(cid)" eth0 "$NSP" '   '
-bad "duplicate keys (name twice)" 6 ADD "$(cid)" eth0 "$NSP" "{\"name\": \"other\", ${CONF#\{}"
-bad "duplicate keys in ipam (subnet twice)" 6 ADD "$(cid)" eth0 "$NSP" \
+bad "malformed JSON" 6 ADD @CID eth0 "$NSP" '{"cniVersion": "1.0.0", "name": '
+bad_raw "empty stdin" 6 "<empty>" CNI_COMMAND=ADD CNI_CONTAINERID=@CID CNI_IFNAME=eth0 CNI_NETNS="$NSP"
+bad "whitespace-only stdin" 6 ADD @CID eth0 "$NSP" '   '
+bad "duplicate keys (name twice)" 6 ADD @CID eth0 "$NSP" "{\"name\": \"other\", ${CONF#\{}"
+bad "duplicate keys in ipam (subnet twice)" 6 ADD @CID eth0 "$NSP" \
 	"$(sed 's/"subnet":/"subnet":"10.78.0.0\/24","subnet":/' <<<"$CONF")"
-bad "JSON array instead of an object" 6 ADD "$(cid)" eth0 "$NSP" '[1, 2]'
+bad "JSON array instead of an object" 6 ADD @CID eth0 "$NSP" '[1, 2]'
 
 # ---------------------------------------------------------------- config (7)
 
-bad 'wrong type: "mtu": "1500"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = "1500"')"
-bad 'wrong type: "ipMasq": "yes"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.ipMasq = "yes"')"
-bad 'unknown mode "bogus"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mode = "bogus"')"
-bad 'unknown tap value "bogus"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tap = "bogus"')"
-bad 'bad CIDR in ipam subnet (10.77.0.0/33, from vmnet-ipam)' 7 ADD "$(cid)" eth0 "$NSP" \
+bad 'wrong type: "mtu": "1500"' 7 ADD @CID eth0 "$NSP" "$(conf '.mtu = "1500"')"
+bad 'wrong type: "ipMasq": "yes"' 7 ADD @CID eth0 "$NSP" "$(conf '.ipMasq = "yes"')"
+bad 'unknown mode "bogus"' 7 ADD @CID eth0 "$NSP" "$(conf '.mode = "bogus"')"
+bad 'unknown tap value "bogus"' 7 ADD @CID eth0 "$NSP" "$(conf '.tap = "bogus"')"
+bad 'bad CIDR in ipam subnet (10.77.0.0/33, from vmnet-ipam)' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0.0/33"')"
-bad 'bad CIDR in ipam subnet (not an address)' 7 ADD "$(cid)" eth0 "$NSP" \
+bad 'bad CIDR in ipam subnet (not an address)' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0/24x"')"
-bad 'bridge name of 16 characters' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
-bad 'bridge name with "/"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
-bad 'tapName with a space' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
-bad 'tapName of 16 characters' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.tapName = "tap0123456789abc"')"
-bad 'mtu 67 (below 68)' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = 67')"
-bad 'mtu 65536 (above 65535)' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.mtu = 65536')"
-bad 'missing ipam' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.ipam)')"
-bad 'missing ipam.type' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.ipam.type)')"
-bad 'ipam type not found in CNI_PATH' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.ipam.type = "no-such-ipam"')"
-bad 'missing name' 7 ADD "$(cid)" eth0 "$NSP" "$(conf 'del(.name)')"
-bad 'invalid network name "a/b"' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.name = "a/b"')"
-bad 'runtimeConfig.mac "zz:zz:zz:zz:zz:zz"' 7 ADD "$(cid)" eth0 "$NSP" \
+bad 'bridge name of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
+bad 'bridge name with "/"' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
+bad 'tapName with a space' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
+bad 'tapName of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap0123456789abc"')"
+bad 'mtu 67 (below 68)' 7 ADD @CID eth0 "$NSP" "$(conf '.mtu = 67')"
+bad 'mtu 65536 (above 65535)' 7 ADD @CID eth0 "$NSP" "$(conf '.mtu = 65536')"
+bad 'missing ipam' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.ipam)')"
+bad 'missing ipam.type' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.ipam.type)')"
+bad 'ipam type not found in CNI_PATH' 7 ADD @CID eth0 "$NSP" "$(conf '.ipam.type = "no-such-ipam"')"
+bad 'missing name' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.name)')"
+bad 'invalid network name "a/b"' 7 ADD @CID eth0 "$NSP" "$(conf '.name = "a/b"')"
+bad 'runtimeConfig.mac "zz:zz:zz:zz:zz:zz"' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.capabilities = {mac: true} | .runtimeConfig = {mac: "zz:zz:zz:zz:zz:zz"}')"
-bad 'owner -1' 7 ADD "$(cid)" eth0 "$NSP" "$(conf '.owner = -1')"
+bad 'owner -1' 7 ADD @CID eth0 "$NSP" "$(conf '.owner = -1')"
 for pm in '{hostPort: 0, containerPort: 80, protocol: "tcp"}' \
 	'{hostPort: 70000, containerPort: 80, protocol: "tcp"}' \
 	'{hostPort: 8080, containerPort: 80, protocol: "icmp"}'; do
-	bad "portMappings $pm" 7 ADD "$(cid)" eth0 "$NSP" \
+	bad "portMappings $pm" 7 ADD @CID eth0 "$NSP" \
 		"$(conf ".capabilities = {portMappings: true} | .runtimeConfig = {portMappings: [$pm]}")"
 done
 
 # ---------------------------------------------------------------- environment (4, 3)
 
-c=$(cid)
-bad_raw "missing CNI_COMMAND" 4 "$CONF" CNI_CONTAINERID="$c" CNI_IFNAME=eth0 CNI_NETNS="$NSP"
-bad "unknown CNI_COMMAND FROB" 4 FROB "$(cid)" eth0 "$NSP" "$CONF"
-bad "lower-case CNI_COMMAND add" 4 add "$(cid)" eth0 "$NSP" "$CONF"
+bad_raw "missing CNI_COMMAND" 4 "$CONF" CNI_CONTAINERID=@CID CNI_IFNAME=eth0 CNI_NETNS="$NSP"
+bad "unknown CNI_COMMAND FROB" 4 FROB @CID eth0 "$NSP" "$CONF"
+bad "lower-case CNI_COMMAND add" 4 add @CID eth0 "$NSP" "$CONF"
 bad_raw "missing CNI_CONTAINERID" 4 "$CONF" CNI_COMMAND=ADD CNI_IFNAME=eth0 CNI_NETNS="$NSP"
 bad "container ID with bad characters" 4 ADD "${P}bad id;x" eth0 "$NSP" "$CONF"
 bad "container ID with '/'" 4 ADD "../${P}x" eth0 "$NSP" "$CONF"
-bad_raw "missing CNI_IFNAME" 4 "$CONF" CNI_COMMAND=ADD CNI_CONTAINERID="$(cid)" CNI_NETNS="$NSP"
-bad "CNI_IFNAME of 16 characters" 4 ADD "$(cid)" eth0123456789abc "$NSP" "$CONF"
-bad "CNI_IFNAME with '/'" 4 ADD "$(cid)" "et/h0" "$NSP" "$CONF"
-bad "CNI_IFNAME with ':'" 4 ADD "$(cid)" "eth0:1" "$NSP" "$CONF"
-bad "CNI_IFNAME with a space" 4 ADD "$(cid)" "eth 0" "$NSP" "$CONF"
-bad "missing CNI_NETNS on ADD" 4 ADD "$(cid)" eth0 "" "$CONF"
-bad "CNI_NETNS is a regular file, not a netns" 4 ADD "$(cid)" eth0 "$W_TMP/cni.err" "$CONF"
-bad "CNI_NETNS path that does not exist" 3 ADD "$(cid)" eth0 "/run/netns/${P}no-such-ns" "$CONF"
+bad_raw "missing CNI_IFNAME" 4 "$CONF" CNI_COMMAND=ADD CNI_CONTAINERID=@CID CNI_NETNS="$NSP"
+bad "CNI_IFNAME of 16 characters" 4 ADD @CID eth0123456789abc "$NSP" "$CONF"
+bad "CNI_IFNAME with '/'" 4 ADD @CID "et/h0" "$NSP" "$CONF"
+bad "CNI_IFNAME with ':'" 4 ADD @CID "eth0:1" "$NSP" "$CONF"
+bad "CNI_IFNAME with a space" 4 ADD @CID "eth 0" "$NSP" "$CONF"
+bad "missing CNI_NETNS on ADD" 4 ADD @CID eth0 "" "$CONF"
+bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/cni.err" "$CONF"
+bad "CNI_NETNS path that does not exist" 3 ADD @CID eth0 "/run/netns/${P}no-such-ns" "$CONF"
 
 # ---------------------------------------------------------------- versions (1)
 
-bad 'unsupported cniVersion "0.2.0"' 1 ADD "$(cid)" eth0 "$NSP" "$(conf '.cniVersion = "0.2.0"')"
-bad 'unsupported cniVersion "2.0.0"' 1 ADD "$(cid)" eth0 "$NSP" "$(conf '.cniVersion = "2.0.0"')"
+bad 'unsupported cniVersion "0.2.0"' 1 ADD @CID eth0 "$NSP" "$(conf '.cniVersion = "0.2.0"')"
+bad 'unsupported cniVersion "2.0.0"' 1 ADD @CID eth0 "$NSP" "$(conf '.cniVersion = "2.0.0"')"
 PREV='{"cniVersion": "0.3.1", "interfaces": [], "ips": []}'
-bad "CHECK with cniVersion 0.3.1" 1 CHECK "$(cid)" eth0 "$NSP" \
+bad "CHECK with cniVersion 0.3.1" 1 CHECK @CID eth0 "$NSP" \
 	"$(conf ".cniVersion = \"0.3.1\" | .prevResult = $PREV")"
 bad_raw "GC with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=GC
 bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
 
 # ---------------------------------------------------------------- CNI_ARGS (2, 4)
 
-bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD "$(cid)" eth0 "$NSP" "$CONF" "FOO=bar"
-bad "IPv6 range" 2 ADD "$(cid)" eth0 "$NSP" \
+bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD @CID eth0 "$NSP" "$CONF" "FOO=bar"
+bad "IPv6 range" 2 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
-bad "CNI_ARGS MAC=zz" 4 ADD "$(cid)" eth0 "$NSP" "$CONF" "MAC=zz"
-bad "CNI_ARGS IP=10.77.0.300" 4 ADD "$(cid)" eth0 "$NSP" "$CONF" "IP=10.77.0.300"
+bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
+bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"
 
-c=$(cid)
+new_cid && c=$C
 t_cni "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" \
 	"$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
 t_cni "... and its DEL succeeds" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
@@ -192,8 +202,8 @@ t_eq "... and leaves nothing behind (bridge, tap, veth removed)" "$(snap "$VM")"
 # ---------------------------------------------------------------- exhaustion (101)
 
 TINY=$(conf_shared tiny vmbr-tiny 10.77.9.0/30 10.77.9.1)
-c1=$(cid)
-c2=$(cid)
+new_cid && c1=$C
+new_cid && c2=$C
 if t_cni "/30: first ADD takes the only address" "$HOST_NS" ADD "$c1" eth0 "$NSP" "$TINY"; then
 	r1=$CNI_OUT
 	ip1=$(json_get "$r1" '.ips[0].address' | cut -d/ -f1)
@@ -218,7 +228,7 @@ fi
 
 # ---------------------------------------------------------------- existing ifname (4)
 
-c=$(cid)
+new_cid && c=$C
 if t_cni "ADD for the duplicate-ifname case" "$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF"; then
 	r=$CNI_OUT
 	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
@@ -237,7 +247,8 @@ vm_ns vm3 && VM3=$REPLY
 ip -n "$VM3" link add eth0 type veth peer name x0 || bail "veth eth0/x0 in $VM3"
 idx_before=$(ip -n "$VM3" -j link show dev eth0 | jq -c '.[0] | [.ifindex, .address, .flags]')
 before=$(snap "$VM3")
-cni "$HOST_NS" ADD "$(cid)" eth0 "/run/netns/$VM3" "$CONF"
+new_cid
+cni "$HOST_NS" ADD "$C" eth0 "/run/netns/$VM3" "$CONF"
 expect_err "CNI_IFNAME already exists in the VM netns" 4
 t_eq "... nothing left behind" "$(snap "$VM3")" "$before"
 t_eq "... the pre-existing eth0 is untouched (ifindex, MAC, flags)" \

@@ -8,6 +8,7 @@
 # must survive; and port isolation.
 #
 #   tests/integ/t_shared.sh BUILDDIR      (root; TAP on stdout)
+# shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -124,6 +125,15 @@ suite_shared() {
 		"$seen" "$WAN_HOST_IP"
 	seen=$(guest_wan "$w-2")
 	t_eq "$t guest 2 reaches the wan server through the masquerade" "$seen" "$WAN_HOST_IP"
+	if [ "$w" = netns ]; then
+		# Negative control: the wan has no route back, so without the
+		# masquerade nothing comes back. Proves the check above means it.
+		ip netns exec "$HOST_NS" nft delete element inet vmnet masq4 "{ $ip2 }"
+		t_fail "$t without vm2's masq4 element the wan does not answer" \
+			sh -c "ip netns exec ${G_NS[$w-2]} timeout 3 socat -T2 - TCP:$WAN_IP:$WAN_PORT,connect-timeout=2 </dev/null | grep -q ."
+		ip netns exec "$HOST_NS" nft add element inet vmnet masq4 "{ $ip2 }"
+		t_eq "$t with it back, the masquerade works again" "$(guest_wan "$w-2")" "$WAN_HOST_IP"
+	fi
 
 	# CHECK: clean, then broken by hand in two separate ways.
 	t_cni "$t CHECK vm1" "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"

@@ -1,6 +1,7 @@
 # vmnet — CNI plugin, IPAM plugin and helper daemon for container VMs.
 # `make help` lists the targets.
 
+SHELL      := /bin/bash
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 CNI_BINDIR ?= /opt/cni/bin

@@ -53,6 +53,11 @@ static int pick_address(const struct vmnet_result *ipam, struct vmnet_record *re
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "ipam returned a /%u address: a shared network needs a subnet",
 				     ip->addr.len);
+	if (ip->addr.len < 30 && rec->mode == VMNET_MODE_ISOLATED)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam returned a /%u address: an isolated network needs a /30 or "
+				     "/31 block per VM (vmnet-ipam \"blockSize\")",
+				     ip->addr.len);
 	if (!ip->gateway)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "ipam returned no gateway: vmnet puts it on the host side");
@@ -79,7 +84,8 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	vmnet_name_host_if(rec->host_if,
 			   cf->wiring == VMNET_TAP_HOST ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH,
 			   cf->name, env->containerid, env->ifname);
-	snprintf(rec->bridge, sizeof(rec->bridge), "%s", cf->bridge);
+	if (cf->mode == VMNET_MODE_SHARED)
+		snprintf(rec->bridge, sizeof(rec->bridge), "%s", cf->bridge);
 	snprintf(rec->tap_name, sizeof(rec->tap_name), "%s",
 		 cf->wiring == VMNET_TAP_NETNS ? cf->tap_name : rec->host_if);
 	rec->mtu = cf->mtu;
@@ -87,6 +93,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	rec->port_isolation = cf->port_isolation;
 	rec->multi_queue = cf->multi_queue;
 	rec->host_access = cf->host_access;
+	rec->localhost_ports = cf->localhost_ports;
 	rec->owner = cf->owner;
 	rec->group = cf->group;
 	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);
@@ -130,7 +137,9 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 		memset(&res, 0, sizeof(res));
 	if (res.n_ifaces + 5 > VMNET_RESULT_MAX_IFACES || res.n_ips + 1 > VMNET_RESULT_MAX_IPS)
 		memset(&res, 0, sizeof(res));
-	vmnet_result_add_iface(&res, rec->bridge, vmnet_mac_fmt(st->bridge_mac, mac), NULL, rec->mtu);
+	if (rec->mode == VMNET_MODE_SHARED)
+		vmnet_result_add_iface(&res, rec->bridge, vmnet_mac_fmt(st->bridge_mac, mac), NULL,
+				       rec->mtu);
 	vmnet_result_add_iface(&res, rec->host_if, vmnet_mac_fmt(st->host_mac, mac), NULL, rec->mtu);
 	if (rec->wiring == VMNET_TAP_NETNS) {
 		vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),

@@ -313,7 +313,7 @@ void vmnet_ipam_conf_done(struct vmnet_ipam_conf *c)
 	c->n_valid = 0;
 }
 
-static int parse_ipam(json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
+static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
 {
 	const char *subnet = NULL, *dir = NULL, *resolv = NULL;
 	json_t *ranges = NULL, *routes = NULL;
@@ -343,6 +343,14 @@ static int parse_ipam(json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err 
 		return r;
 	if (block != 0 && block != 30 && block != 31)
 		return invalid(err, "ipam.blockSize", "must be 30 or 31");
+	if (block == 0 && !json_object_get(ipam, "blockSize")) {
+		/* vmnet's isolated networks give each VM its own segment: /30
+		 * blocks unless the config says otherwise. */
+		const char *mode = json_string_value(json_object_get(root, "mode"));
+
+		if (mode && !strcmp(mode, "isolated"))
+			block = 30;
+	}
 	c->block = (unsigned)block;
 	if (dir) {
 		if (dir[0] != '/' || strlen(dir) >= sizeof(c->data_dir) - 200)
@@ -388,7 +396,7 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 
 	if ((r = vmnet_json_get_object(root, "", "ipam", true, &ipam, err)) < 0)
 		return r;
-	if ((r = parse_ipam(ipam, ret, err)) < 0)
+	if ((r = parse_ipam(root, ipam, ret, err)) < 0)
 		goto fail;
 	if (r == 1)
 		ranges = json_object_get(ipam, "ranges");

@@ -49,6 +49,7 @@ struct vmnet_record {
 	bool port_isolation;
 	bool multi_queue;
 	bool host_access;
+	bool localhost_ports;		/* published ports answer on 127.0.0.1 */
 	long owner, group;		/* -1 = unset */
 	char ipam_type[64];
 	char group_label[64];
@@ -90,6 +91,10 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
  * the first one found, so it does not read the whole directory. */
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err);
+
+/* The isolation group id of @rec (0 = none): a hash of network and label,
+ * so equal labels of different networks never meet. */
+uint32_t vmnet_record_group_id(const struct vmnet_record *rec);
 
 /* Release owned JSON; the struct itself is the caller's. */
 void vmnet_record_clear(struct vmnet_record *rec);

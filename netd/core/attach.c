@@ -36,6 +36,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	memcpy(a->guest_mac, rec->guest_mac, 6);
 	a->masq = rec->ip_masq;
 	a->host_access = rec->host_access;
+	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_group_id(rec) : 0;
 	for (unsigned i = 0; i < rec->n_ports; i++) {
 		ports[i].proto = rec->ports[i].proto;
 		ports[i].host_port = rec->ports[i].host_port;
@@ -98,6 +99,16 @@ static int ensure_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, in
 	}
 	if (r < 0)
 		goto undo;
+	if (rec->localhost_ports) {
+		char key[64];
+
+		/* DNAT of 127.0.0.1 towards the guests: the kernel routes
+		 * loopback sources out of this bridge only with this on. */
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->bridge);
+		r = vmnet_sysctl_write(key, "1", err);
+		if (r < 0)
+			goto undo;
+	}
 	*ret_ifindex = idx;
 	*ret_created = created;
 	memcpy(ret_mac, info.mac, 6);
@@ -146,6 +157,47 @@ static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
 			     what, name);
 }
 
+/* The host side of the VM's link: a bridge port in shared mode, a routed
+ * point-to-point link carrying the gateway address in isolated mode. */
+static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vmnet_record *rec,
+		     struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	char key[64];
+	int r;
+
+	ch.up = 1;
+	if (rec->mode == VMNET_MODE_SHARED) {
+		ch.master = br_idx;
+		r = vmnet_link_set(host, idx, &ch, err);
+		if (r < 0 || !rec->port_isolation)
+			return r;
+		return vmnet_link_set_port_isolated(host, idx, true, err);
+	}
+	r = vmnet_link_set(host, idx, &ch, err);
+	if (r < 0)
+		return r;
+	{
+		struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+
+		/* The connected route of the gateway's prefix is the route to the
+		 * guest's block. */
+		r = vmnet_addr_add(host, idx, &gw, err);
+		if (r < 0)
+			return r;
+	}
+	/* Strict reverse-path filtering: a guest can only source its own block. */
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", rec->host_if);
+	r = vmnet_sysctl_write(key, "1", err);
+	if (r < 0)
+		return r;
+	if (rec->localhost_ports) {
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->host_if);
+		r = vmnet_sysctl_write(key, "1", err);
+	}
+	return r;
+}
+
 /* netns wiring: veth host end on the bridge, peer = the guest's identity in
  * the VM netns, tap beside it, tc mirred both ways between peer and tap. */
 static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
@@ -172,16 +224,9 @@ static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int 
 				nsfd, rec->mtu, &host_idx, err);
 	if (r < 0)
 		return r;
-	ch.master = br_idx;
-	ch.up = 1;
-	r = vmnet_link_set(host, host_idx, &ch, err);
+	r = host_side(host, host_idx, br_idx, rec, err);
 	if (r < 0)
 		goto undo_veth;
-	if (rec->port_isolation) {
-		r = vmnet_link_set_port_isolated(host, host_idx, true, err);
-		if (r < 0)
-			goto undo_veth;
-	}
 	r = vmnet_link_add_tap(nsfd, rec->tap_name, &topt, err);
 	if (r < 0)
 		goto undo_veth;
@@ -252,16 +297,12 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	ch.mtu = rec->mtu;
 	ch.mac = mac;
 	ch.alias = alias;
-	ch.master = br_idx;
-	ch.up = 1;
 	r = vmnet_link_set(host, tap.ifindex, &ch, err);
 	if (r < 0)
 		goto undo;
-	if (rec->port_isolation) {
-		r = vmnet_link_set_port_isolated(host, tap.ifindex, true, err);
-		if (r < 0)
-			goto undo;
-	}
+	r = host_side(host, tap.ifindex, br_idx, rec, err);
+	if (r < 0)
+		goto undo;
 	memcpy(st->host_mac, mac, 6);
 	return 0;
 undo:
@@ -280,9 +321,6 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	int r, br_idx = 0;
 
 	memset(&st, 0, sizeof(st));
-	if (rec->mode != VMNET_MODE_SHARED)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "mode: \"isolated\" is not supported by this build yet");
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
@@ -294,9 +332,11 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	r = clear_stale(host, rec, err);
 	if (r < 0)
 		return r;
-	r = ensure_bridge(host, rec, &br_idx, &st.bridge_created, st.bridge_mac, err);
-	if (r < 0)
-		return r;
+	if (rec->mode == VMNET_MODE_SHARED) {
+		r = ensure_bridge(host, rec, &br_idx, &st.bridge_created, st.bridge_mac, err);
+		if (r < 0)
+			return r;
+	}
 	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
 	if (r < 0)
 		goto undo_bridge;
@@ -409,39 +449,56 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
-	if (vmnet_link_get(host, rec->bridge, &br, NULL) < 0)
-		return mismatch(err, "bridge %s%s is missing", rec->bridge, "");
-	if (!br.up)
-		return mismatch(err, "bridge %s%s is down", rec->bridge, "");
-	r = vmnet_addr_has(host, br.ifindex, &gw, err);
-	if (r < 0)
-		return r;
-	if (r == 0) {
-		char a[VMNET_PREFIXSTRLEN];
+	if (rec->mode == VMNET_MODE_SHARED) {
+		if (vmnet_link_get(host, rec->bridge, &br, NULL) < 0)
+			return mismatch(err, "bridge %s is missing", rec->bridge);
+		if (!br.up)
+			return mismatch(err, "bridge %s is down", rec->bridge);
+		r = vmnet_addr_has(host, br.ifindex, &gw, err);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			char a[VMNET_PREFIXSTRLEN];
 
-		return mismatch(err, "bridge %s lacks the gateway address %s", rec->bridge,
-				vmnet_prefix_fmt(&gw, a));
+			return mismatch(err, "bridge %s lacks the gateway address %s", rec->bridge,
+					vmnet_prefix_fmt(&gw, a));
+		}
 	}
 	if (vmnet_link_get(host, rec->host_if, &hif, NULL) < 0)
-		return mismatch(err, "host device %s%s is missing", rec->host_if, "");
+		return mismatch(err, "host device %s is missing", rec->host_if);
 	alias_of(rec, alias, sizeof(alias));
 	if (strcmp(hif.alias, alias))
 		return mismatch(err, "host device %s belongs to \"%s\"", rec->host_if, hif.alias);
+	if (!hif.up)
+		return mismatch(err, "host device %s is down", rec->host_if);
+	if (rec->mode == VMNET_MODE_ISOLATED) {
+		if (hif.master)
+			return mismatch(err, "host device %s of an isolated VM is a bridge port",
+					rec->host_if);
+		r = vmnet_addr_has(host, hif.ifindex, &gw, err);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			char a[VMNET_PREFIXSTRLEN];
+
+			return mismatch(err, "host device %s lacks the gateway address %s",
+					rec->host_if, vmnet_prefix_fmt(&gw, a));
+		}
+		goto vm_side;
+	}
 	if (hif.master != br.ifindex)
 		return mismatch(err, "host device %s is not a port of bridge %s", rec->host_if,
 				rec->bridge);
-	if (!hif.up)
-		return mismatch(err, "host device %s%s is down", rec->host_if, "");
 	r = vmnet_link_get_port_isolated(host, hif.ifindex, &iso, err);
 	if (r < 0)
 		return r;
 	if (iso != rec->port_isolation)
 		return mismatch(err, "bridge port %s: isolation is %s", rec->host_if,
 				iso ? "on, expected off" : "off, expected on");
-
+vm_side:
 	if (rec->wiring == VMNET_TAP_NETNS) {
 		if (nsfd < 0)
-			return mismatch(err, "the VM network namespace %s%s is gone", rec->netns, "");
+			return mismatch(err, "the VM network namespace %s is gone", rec->netns);
 		r = vmnet_nl_open(nsfd, &vm, err);
 		if (r < 0)
 			return r;

@@ -12,6 +12,7 @@
 
 #include "vmnet/err.h"
 #include "vmnet/json.h"
+#include "vmnet/names.h"
 #include "vmnet/record.h"
 
 #define RECORD_VERSION 1
@@ -132,6 +133,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "portIsolation", json_boolean(rec->port_isolation)));
 	TRY(vmnet_json_set(v, "multiQueue", json_boolean(rec->multi_queue)));
 	TRY(vmnet_json_set(v, "hostAccess", json_boolean(rec->host_access)));
+	TRY(vmnet_json_set(v, "localhostPorts", json_boolean(rec->localhost_ports)));
 	TRY(vmnet_json_set(v, "owner", json_integer(rec->owner)));
 	TRY(vmnet_json_set(v, "group", json_integer(rec->group)));
 	TRY(vmnet_json_set(v, "ipamType", json_string(rec->ipam_type)));
@@ -224,7 +226,8 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	if ((r = vmnet_json_get_bool(v, "record", "ipMasq", &rec.ip_masq, err)) < 0 ||
 	    (r = vmnet_json_get_bool(v, "record", "portIsolation", &rec.port_isolation, err)) < 0 ||
 	    (r = vmnet_json_get_bool(v, "record", "multiQueue", &rec.multi_queue, err)) < 0 ||
-	    (r = vmnet_json_get_bool(v, "record", "hostAccess", &rec.host_access, err)) < 0)
+	    (r = vmnet_json_get_bool(v, "record", "hostAccess", &rec.host_access, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "localhostPorts", &rec.localhost_ports, err)) < 0)
 		return r;
 	x = -1;
 	if ((r = vmnet_json_get_int(v, "record", "owner", -1, UINT32_MAX, &x, err)) < 0)
@@ -274,6 +277,16 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	rec.netconf = it ? json_incref(it) : NULL;
 	*ret = rec;
 	return 0;
+}
+
+uint32_t vmnet_record_group_id(const struct vmnet_record *rec)
+{
+	uint32_t id;
+
+	if (!rec->group_label[0])
+		return 0;
+	id = (uint32_t)vmnet_hash(rec->network, rec->group_label, "vmnet-group");
+	return id ? id : 1;
 }
 
 void vmnet_record_clear(struct vmnet_record *rec)

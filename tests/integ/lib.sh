@@ -274,7 +274,8 @@ vm_ns() {
 
 WAN_IP=203.0.113.10
 WAN_HOST_IP=203.0.113.1
-WAN_PORT=8080
+WAN_PORT=8080 # answers with the peer address; +1 sends WAN_BULK bytes, +2 counts bytes
+WAN_BULK=4000000
 
 # wan_setup: namespace WAN_NS standing in for the outside, joined to HOST_NS
 # by a veth (host wan0 203.0.113.1/24, wan eth0 203.0.113.10/24). The wan has
@@ -293,11 +294,19 @@ wan_setup() {
 	ip netns exec "$WAN_NS" socat "TCP-LISTEN:$WAN_PORT,bind=$WAN_IP,reuseaddr,fork" \
 		'SYSTEM:echo $SOCAT_PEERADDR' </dev/null >/dev/null 2>"$W_TMP/wan.err" &
 	track_pid $!
+	# Bulk servers, so TCP checksums are exercised with full-size segments
+	# both ways: one sends WAN_BULK bytes, one counts what it receives.
+	ip netns exec "$WAN_NS" socat "TCP-LISTEN:$((WAN_PORT + 1)),bind=$WAN_IP,reuseaddr,fork" \
+		"SYSTEM:head -c $WAN_BULK /dev/zero" </dev/null >/dev/null 2>>"$W_TMP/wan.err" &
+	track_pid $!
+	ip netns exec "$WAN_NS" socat "TCP-LISTEN:$((WAN_PORT + 2)),bind=$WAN_IP,reuseaddr,fork" \
+		"SYSTEM:wc -c" </dev/null >/dev/null 2>>"$W_TMP/wan.err" &
+	track_pid $!
 	for i in $(seq 50); do
-		ip netns exec "$WAN_NS" ss -Hltn "sport = :$WAN_PORT" 2>/dev/null | grep -q . && return 0
+		[ "$(ip netns exec "$WAN_NS" ss -Hltn "src $WAN_IP" 2>/dev/null | wc -l)" -ge 3 ] && return 0
 		sleep 0.1
 	done
-	bail "wan server did not start: $(cat "$W_TMP/wan.err")"
+	bail "wan servers did not start: $(cat "$W_TMP/wan.err")"
 }
 
 # ---------------------------------------------------------------- CNI
@@ -468,4 +477,17 @@ guest_ping() {
 # guest_wan NAME: ask the wan server which address it saw (stdout).
 guest_wan() {
 	in_guest "$1" timeout 5 socat -T3 - "TCP:$WAN_IP:$WAN_PORT,connect-timeout=3" </dev/null 2>&1
+}
+
+# guest_wan_download NAME: bytes received from the wan's bulk sender.
+guest_wan_download() {
+	in_guest "$1" timeout 20 socat -T5 -u "TCP:$WAN_IP:$((WAN_PORT + 1)),connect-timeout=3" - |
+		wc -c
+}
+
+# guest_wan_upload NAME: bytes the wan counted from WAN_BULK sent by the guest.
+guest_wan_upload() {
+	head -c "$WAN_BULK" /dev/zero |
+		in_guest "$1" timeout 20 socat -T5 - "TCP:$WAN_IP:$((WAN_PORT + 2)),connect-timeout=3" |
+		tr -d ' '
 }

@@ -70,6 +70,7 @@ raw() {
 	fi
 	CNI_RC=$?
 	CNI_OUT=$(cat "$W_TMP/cni.out")
+	# shellcheck disable=SC2034 # read by lib.sh's cni_report
 	CNI_ERR=$(cat "$W_TMP/cni.err")
 	return $CNI_RC
 }
@@ -77,7 +78,10 @@ raw() {
 # expect_err NAME CODE: the last call failed with error JSON carrying CODE.
 expect_err() {
 	local name=$1 want=$2 shape
+	# cniVersion must be a version, not just any string (garbage from a
+	# dangling pointer can be valid UTF-8).
 	shape=$(jq -r 'if type == "object" and (.cniVersion | type) == "string" and
+		(.cniVersion | test("^[0-9]+\\.[0-9]+\\.[0-9]+$")) and
 		(.code | type) == "number" and (.msg | type) == "string" and
 		(.details | type) == "string" then "ok" else "bad" end' <<<"$CNI_OUT" 2>/dev/null)
 	if [ "$CNI_RC" -eq 0 ]; then

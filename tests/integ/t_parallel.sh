@@ -80,7 +80,7 @@ set_elems() {
 # suite WIRING TAG N NET BRIDGE SUBNET_PREFIX (e.g. 10.66.0)
 suite() {
 	local w=$1 tag=$2 n=$3 net=$4 br=$5 pfx=$6 t="[$2 $1 x$3]"
-	local conf i res ip dev cid gi guests ips=() devs=() bad fails dup
+	local conf i res ip dev cid guests ips=() devs=() bad fails dup left
 	conf=$(conf_shared "$net" "$br" "$pfx.0/24" "$pfx.1" ".tap = \"$w\"")
 	mkdir -p "$W_TMP/par"
 	for ((i = 1; i <= n; i++)); do vm_ns "$tag-vm$i"; done
@@ -104,7 +104,10 @@ suite() {
 	t_ok "$t bridge $br holds $pfx.1/24" sh -c "ip -n $HOST_NS -o addr show dev $br | grep -qF ' $pfx.1/24 '"
 	for ((i = 1; i <= n; i++)); do
 		ip=${ips[i]} dev=${devs[i]} cid=${P}$tag-$i bad=()
-		[ -n "$ip" ] && [ -n "$dev" ] || { not_ok "$t vm$i: state" "no address or device in: $(par_result "$tag" "$i")"; continue; }
+		if [ -z "$ip" ] || [ -z "$dev" ]; then
+			not_ok "$t vm$i: state" "no address or device in: $(par_result "$tag" "$i")"
+			continue
+		fi
 		hlink -o link show dev "$dev" 2>/dev/null | grep -q " master $br " || bad+=("$dev is not a port of $br")
 		case $w in
 		netns) [[ $dev =~ ^vmv[0-9a-f]{12}$ ]] || bad+=("host device $dev is not vmv…")
@@ -149,10 +152,10 @@ suite() {
 	t_eq "$t no record left" "$(records "$net" | tr '\n' ' ')" ""
 	t_eq "$t no IPAM reservation left" "$(ipam_files "$net" | tr '\n' ' ')" ""
 	if [ "$w" = netns ]; then
-		bad=$(for ((i = 1; i <= n; i++)); do
+		left=$(for ((i = 1; i <= n; i++)); do
 			ip -n "${P}$tag-vm$i" -o link show | awk -F': ' '$2 != "lo" { print "vm'"$i"': " $2 }'
 		done)
-		t_eq "$t VM namespaces hold only lo" "$bad" ""
+		t_eq "$t VM namespaces hold only lo" "$left" ""
 	fi
 }
 

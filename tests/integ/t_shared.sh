@@ -125,6 +125,10 @@ suite_shared() {
 		"$seen" "$WAN_HOST_IP"
 	seen=$(guest_wan "$w-2")
 	t_eq "$t guest 2 reaches the wan server through the masquerade" "$seen" "$WAN_HOST_IP"
+	t_eq "$t guest 1 downloads $WAN_BULK bytes from the wan intact" \
+		"$(guest_wan_download "$w-1")" "$WAN_BULK"
+	t_eq "$t guest 1 uploads $WAN_BULK bytes to the wan intact" \
+		"$(guest_wan_upload "$w-1")" "$WAN_BULK"
 	if [ "$w" = netns ]; then
 		# Negative control: the wan has no route back, so without the
 		# masquerade nothing comes back. Proves the check above means it.

@@ -67,11 +67,12 @@ struct vmnet_link_change {
 	int master;	    /* -1 keep, 0 nomaster, > 0 ifindex of the master */
 	int up;		    /* -1 keep, 0 down, 1 up */
 	const char *alias;  /* NULL keep, "" clears */
+	uint32_t group;	    /* 0 keep, else IFLA_GROUP (see vmnet_link_del_group) */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
-		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL                       \
+		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .group = 0           \
 	}
 
 /* Apply @c to @ifindex in one RTM_NEWLINK. -ENODEV if it is gone. */
@@ -88,5 +89,11 @@ int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
 /* Delete a device (a veth takes its peer along). 0 if it is already gone. */
 int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err);
 int vmnet_link_del_index(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err);
+
+/* Delete every device of @nl's netns in device group @group with one
+ * RTM_DELLINK: the kernel unregisters them in one batch, so one RCU grace
+ * period (~16-20 ms on some hosts) is paid instead of one per device. 0 when
+ * no device has the group. */
+int vmnet_link_del_group(struct vmnet_nl *nl, uint32_t group, struct vmnet_err *err);
 
 #endif

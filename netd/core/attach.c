@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vmnet/addr.h"
+#include "vmnet/conntrack.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
@@ -19,6 +20,13 @@
 static void alias_of(const struct vmnet_record *rec, char *buf, size_t size)
 {
 	vmnet_name_alias(buf, size, rec->network, rec->cid, rec->ifname);
+}
+
+/* Device group of the VM-netns devices of @rec (tap and veth peer), so DEL
+ * removes both (and the host end with the peer) in one kernel batch. */
+static uint32_t vm_group(const struct vmnet_record *rec)
+{
+	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
 }
 
 static void bridge_alias(const struct vmnet_record *rec, char *buf, size_t size)
@@ -240,6 +248,7 @@ static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int 
 	ch.mtu = rec->mtu;
 	ch.up = 1;
 	ch.alias = alias;
+	ch.group = vm_group(rec);
 	r = vmnet_link_set(vm, tap.ifindex, &ch, err);
 	if (r < 0)
 		goto undo_tap;
@@ -354,6 +363,17 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	r = vmnet_nft_attach(nft, &att, err);
 	if (r < 0)
 		goto undo_devices;
+	/* A UDP client that talked to this host port before keeps hitting its
+	 * old conntrack entry (and the old destination) until it is gone. */
+	for (unsigned i = 0; i < rec->n_ports; i++) {
+		if (rec->ports[i].proto != IPPROTO_UDP)
+			continue;
+		r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, rec->ports[i].host_port,
+					       rec->ports[i].host_ip, NULL);
+		if (r < 0)
+			log_warn("flushing conntrack of udp/%u failed, ignoring",
+				 rec->ports[i].host_port);
+	}
 	*ret_state = st;
 	return 0;
 
@@ -391,26 +411,35 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		if (r == 0)
 			r = vmnet_nft_detach(nft, &att, err);
 		keep_first(&first, r);
+		/* Flows DNAT'd to this guest must not outlive it (the address will
+		 * be handed to another VM). */
+		if (rec->guest.addr && rec->n_ports &&
+		    vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
+			log_debug("flushing conntrack of the guest failed, ignoring");
 	}
 
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
 	alias_of(rec, alias, sizeof(alias));
-	r = vmnet_link_get(host, rec->host_if, &info, NULL);
-	if (r == 0 && !strcmp(info.alias, alias))
-		keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
 	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 &&
 	    vmnet_nl_open(nsfd, &vm, NULL) == 0) {
+		/* Tap and veth peer share a device group: one RTM_DELLINK removes
+		 * both, and the host end goes with the peer, in one kernel batch
+		 * (each separate delete waits for an RCU grace period). Only
+		 * when the tap is ours: the group is a hash, the alias proof. */
 		r = vmnet_link_get(vm, rec->tap_name, &info, NULL);
 		if (r == 0 && !strcmp(info.alias, alias))
-			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+			keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
 		/* The peer normally died with the host end; not if that was
 		 * already gone and the peer survived a reboot-like cleanup. */
 		r = vmnet_link_get(vm, rec->ifname, &info, NULL);
 		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6))
 			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
 	}
+	r = vmnet_link_get(host, rec->host_if, &info, NULL);
+	if (r == 0 && !strcmp(info.alias, alias))
+		keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
 	if (remove_bridge && rec->mode == VMNET_MODE_SHARED) {
 		char balias[256];
 

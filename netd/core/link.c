@@ -379,7 +379,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	if ((c->mtu && nla_put_u32(m, IFLA_MTU, c->mtu) < 0) ||
 	    (c->mac && nla_put(m, IFLA_ADDRESS, 6, c->mac) < 0) ||
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
-	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0))
+	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||
+	    (c->group && nla_put_u32(m, IFLA_GROUP, c->group) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)
@@ -452,4 +453,19 @@ int vmnet_link_del_index(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err
 	if (ifindex <= 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "deleting link %d", ifindex);
 	return del_link(nl, NULL, ifindex, err);
+}
+
+int vmnet_link_del_group(struct vmnet_nl *nl, uint32_t group, struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_DELLINK, 0, AF_UNSPEC, 0);
+	int r;
+
+	if (!group)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "deleting link group 0");
+	if (!m || nla_put_u32(m, IFLA_GROUP, group) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "deleting link group");
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
+	if (r < 0 && !vmnet_err_is_gone(r))
+		return vmnet_nl_fail(nl, err, r, "deleting link group %u", group);
+	return 0;
 }

@@ -119,7 +119,7 @@ test: all unit
 check: deps
 	$(MAKE) all unit
 	$(MAKE) B=$(B)/asan SANITIZE=1 unit $(B)/asan/vmnet $(B)/asan/vmnet-ipam
-	-$(MAKE) fuzz
+	$(MAKE) fuzz
 	tests/run.sh --all $(B)
 
 integ: all
@@ -149,14 +149,20 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi
 
-FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -g -O1 \
-             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) -g -O1 \
+             -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(B)/fuzzobj/%.o,$(FUZZ_LIB_SRCS))
+
 fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS)
+$(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRCS) \
-		$(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS)) $(PKG_LIBS)
+	$(call say,CLANG,$<)$(CLANG) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(B)/fuzz/%: $(B)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(CNI_BINDIR) $(DESTDIR)$(SBINDIR)

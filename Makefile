@@ -136,7 +136,7 @@ bench: deps
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
-            busybox-static iputils-ping socat conntrack jq containernetworking-plugins
+            busybox-static iputils-ping socat conntrack jq containernetworking-plugins iptables netavark gnuplot-nox iperf3
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PKGS) 2>/dev/null | \
 		awk '$$2 != "ii" {print $$1}'; for p in $(DEB_PKGS); do \

@@ -95,10 +95,12 @@ fail_producer() {
 # run_producer NAME LIMIT CMD... : run one TAP producer, relay its output with
 # a "NAME: " prefix, and count what it reports.
 run_producer() {
-	local name=$1 limit=$2 out err relay rc counts plan n_ok n_fail n_skip n_total
+	local name=$1 limit=$2 out err relay rc counts plan n_ok n_fail n_skip n_total planskip t0
+	local f0=$FAILED s0=$SKIPPED verdict=PASS l
 	shift 2
 	selected "$name" || return 0
 	out="$WORK/out" err="$WORK/err"
+	t0=$SECONDS
 	: >"$out"
 	: >"$err"
 	timeout -k 10 "$limit" "$@" >"$out" 2>"$err" </dev/null &
@@ -135,7 +137,7 @@ run_producer() {
 		FAILS+=("$name:${l}")
 	done <"$WORK/failed"
 
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ $((SECONDS - t0)) -ge "$limit" ]; }; then
 		fail_producer "$name" "timed out after ${limit}s"
 	elif [ $rc -eq 77 ]; then
 		if [ "$n_total" -eq 0 ]; then
@@ -154,6 +156,13 @@ run_producer() {
 	elif [ "$plan" -ne "$n_total" ]; then
 		fail_producer "$name" "planned $plan tests but ran $n_total"
 	fi
+	if [ "$FAILED" -ne "$f0" ]; then
+		verdict=FAIL
+	elif [ "$n_ok" -eq 0 ] && [ "$SKIPPED" -ne "$s0" ]; then
+		verdict=SKIP
+	fi
+	echo "$name: $verdict ($n_ok ok, $((FAILED - f0)) failed, $((SKIPPED - s0)) skipped," \
+		"$((SECONDS - t0))s)"
 }
 
 executables() {

@@ -1,18 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmnet's nftables engine (DESIGN §5). One private table, inet vmnet, whose
- * chains, sets and rules are created once with the table; each attachment
- * only adds or deletes set/map elements, in one atomic batch, so the cost of
- * an ADD or of a packet does not grow with the number of VMs or ports.
+ * vmnet's nftables engine (DESIGN §5). Two private tables, inet vmnet (NAT,
+ * isolation, anti-spoofing of routed links) and bridge vmnet (anti-spoofing
+ * of bridge ports), whose chains, sets and rules are created once, together;
+ * each attachment only adds or deletes set/map elements, in one atomic
+ * batch, so the cost of an ADD or of a packet does not grow with the number
+ * of VMs or ports.
  *
- *   set guests4  ipv4_addr                          every guest address
- *   set masq4    ipv4_addr                          guests of ipMasq networks
- *   map ports4   inet_proto . inet_service : ipv4_addr . inet_service
- *   map ports4h  ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+ *   inet vmnet
+ *   set guests4     ipv4_addr                     every guest address
+ *   set masq4       ipv4_addr                     guests of ipMasq networks
+ *   map ports4      inet_proto . inet_service : ipv4_addr . inet_service
+ *   map ports4h     ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+ *   set iso_ifs     ifname                        host ends of isolated links
+ *   set spoof4      ifname . ipv4_addr            the one source IP per isolated link
+ *   set spoofmac    ifname . ether_addr           the one source MAC per isolated link
+ *   map iso_grp     ifname : mark                 isolated link -> its group
+ *   set iso_members ifname . mark                 the same pairs, as a set
+ *   set host_open   ifname                        isolated links with hostAccess
+ *   counter spoof_drop, iso_drop
+ *   bridge vmnet
+ *   set ports       ifname                        bridge ports of shared guests
+ *   set port_mac    ifname . ether_addr
+ *   set port_ip4    ifname . ipv4_addr
+ *   counter spoof_drop
  *
  * Names end in "4" so the IPv6 twins (guests6, ports6, ...) slot in beside
- * them. Isolation (iso_ifs, iso_group, spoof4) will be more sets filled by
- * the same element batches; the forward chain is their hook.
+ * them; until then IPv6 from guest links is dropped.
  */
 #ifndef VMNET_NFT_H
 #define VMNET_NFT_H
@@ -23,9 +37,9 @@
 
 #include "err.h"
 
-/* Ruleset version kept in the table's comment ("vmnet:1"); bump it when the
+/* Ruleset version kept in the tables' comment ("vmnet:2"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 1
+#define VMNET_NFT_VERSION 2
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -36,15 +50,22 @@ struct vmnet_nft_port {
 	uint16_t guest_port;
 };
 
-/* What one attachment puts into the table. */
+/*
+ * What one attachment puts into the tables. With @host_if (the device the
+ * guest's frames arrive on: veth host end or host tap) the attachment is
+ * policed by interface: isolated ones get iso_ifs/spoof4/spoofmac (and
+ * iso_grp/iso_members, host_open), shared ones ports/port_mac/port_ip4 in
+ * bridge vmnet; both then need @guest_mac. Without @host_if (shared only)
+ * there is no anti-spoofing, only NAT.
+ */
 struct vmnet_nft_att {
-	const char *host_if; /* host-side device (veth host end or tap); for later L2 sets */
-	bool isolated;	     /* isolated-mode attachment (later) */
+	const char *host_if; /* host-side device; required when isolated */
+	bool isolated;	     /* routed point-to-point link, no bridge */
 	uint32_t guest_ip;   /* host order, required */
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
-	uint32_t group;	  /* isolation group, 0 none (later) */
-	bool host_access; /* (later) */
+	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none */
+	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_nft_port *ports;
 	size_t n_ports;
 };
@@ -61,24 +82,28 @@ static inline void vmnet_nft_closep(struct vmnet_nft **n)
 	vmnet_nft_close(*n);
 }
 
-/* One batch: the table with its base chains, sets and rules if it is missing
- * (race-free against concurrent first ADDs) plus @a's elements. Each port
- * is added exclusively: a taken one fails with -EEXIST and code
+/* One batch: the tables with their base chains, sets and rules if they are
+ * missing (race-free against concurrent first ADDs) plus @a's elements. Each
+ * port is added exclusively: a taken one fails with -EEXIST and code
  * VMNET_ERR_PORT_CONFLICT ("tcp/8080 on 192.0.2.1"), and the kernel rolls
- * the whole batch back. An already present guest address is not an error. */
+ * the whole batch back. An already present guest address is not an error.
+ * A table of an older VMNET_NFT_VERSION (or missing sets) fails with
+ * -ENOENT and a message asking for a resync (vmnet_nft_sync, netd). */
 int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
 
-/* Delete exactly @a's elements in one batch; missing elements, sets or table
- * are success. Only the owner of @a->guest_ip may call this for it. */
+/* Delete exactly @a's elements in one batch (all its interface-keyed ones,
+ * whatever @a's mode and flags say); missing elements, sets or tables are
+ * success. Only the owner of @a->guest_ip and @a->host_if may call this. */
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
 
-/* 0 if the table and every element of @a exist with the right data; else
- * -ENOENT with code VMNET_ERR_CHECK naming the first missing thing. Looks up
- * single keys, never dumps. */
+/* 0 if the table (of this version) and every element of @a exist with the
+ * right data; else -ENOENT with code VMNET_ERR_CHECK naming the first missing
+ * thing. Looks up single keys, never dumps. */
 int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
 
-/* Atomically replace the table by the base ruleset plus @atts' elements
- * (for netd: restores a flushed or tampered table). Any size. */
+/* Atomically replace both tables by the base ruleset plus @atts' elements
+ * (for netd: restores a flushed, tampered or outdated table; resets the
+ * counters). Any size. */
 int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t n_atts,
 		   struct vmnet_err *err);
 
@@ -87,7 +112,7 @@ int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t
 int vmnet_nft_table_exists(struct vmnet_nft *n, struct vmnet_err *err);
 int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_err *err);
 
-/* Delete inet vmnet; 0 if it is already gone. */
+/* Delete inet vmnet and bridge vmnet; 0 if they are already gone. */
 int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err);
 
 /*

@@ -18,7 +18,7 @@ set -u
 
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${1:-${VMNET_BUILD:-$LIB_ROOT/build}}
-case $B in /*) ;; *) B=$LIB_ROOT/$B ;; esac
+if [ -d "$B" ]; then B=$(cd "$B" && pwd); else case $B in /*) ;; *) B=$LIB_ROOT/$B ;; esac; fi
 VMNET=$B/vmnet
 FAKEVM=$B/tools/fakevm
 
@@ -398,9 +398,9 @@ nft_has_elem() {
 # Per guest (by NAME): its namespace, address, gateway, MAC, fakevm PID.
 declare -A G_NS G_IP G_GW G_MAC G_PID
 
-# guest_attach NAME RESULT VM_NS: start a guest stand-in for an ADD result.
-# netns wiring: fakevm runs in the VM namespace on the tap the result puts
-# there; host wiring: in HOST_NS on the host tap (interfaces[1]). The guest
+# guest_attach NAME RESULT VM_NS: start a guest stand-in for an ADD result
+# (shared or isolated mode). netns wiring: fakevm runs in the VM namespace on
+# the tap the result puts there; host wiring: in HOST_NS on the host tap. The guest
 # NIC (eth0 in namespace $P"g-NAME") gets the guest pseudo-interface's MAC,
 # ips[0] and a default route via its gateway.
 guest_attach() {
@@ -413,19 +413,21 @@ guest_attach() {
 		echo "result lacks ips[0].interface, its mac or ips[0].address: $res"
 		return 1
 	fi
-	# The tap in the VM netns is the entry sandboxed there that is not the
-	# veth holding the guest's name; otherwise the host tap.
+	# netns wiring: the tap is the entry sandboxed in the VM netns that is
+	# not the veth with the guest's name. host wiring: the host-side entry
+	# (no sandbox) that is a tap: interfaces[1] in shared mode (after the
+	# bridge), interfaces[0] in isolated mode.
 	tap=$(jq -r --arg sb "/run/netns/$vmns" --arg gn "$(json_get "$res" ".interfaces[$gi].name")" \
 		'[.interfaces[] | select(.sandbox == $sb and .name != $gn)] | last | .name // empty' <<<"$res")
-	if [ -n "$tap" ]; then
-		runns=$vmns
-	else
-		tap=$(json_get "$res" '.interfaces[1].name')
+	runns=$vmns
+	if [ -z "$tap" ]; then
 		runns=$HOST_NS
+		for tap in $(jq -r '.interfaces[] | select((.sandbox // "") == "") | .name' <<<"$res") ""; do
+			ip -n "$runns" -d link show dev "$tap" 2>/dev/null | grep -q 'tun type tap' && break
+		done
 	fi
 	if ! ip -n "$runns" -d link show dev "$tap" 2>/dev/null | grep -q 'tun type tap'; then
-		echo "$tap in $runns is not a tap:"
-		ip -n "$runns" -d link show dev "$tap" 2>&1
+		echo "no tap for the guest in the result (looked in $runns): $res"
 		return 1
 	fi
 	ip -n "$runns" -d link show dev "$tap" | grep -q multi_queue && mq=(-q)

@@ -31,6 +31,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -43,10 +47,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <net/if_arp.h>
-#include <linux/if_tun.h>
-#include <linux/virtio_net.h>
 
 #include "vmnet/common.h"
 
@@ -230,7 +230,7 @@ static int relay(int from, int to, unsigned char *buf)
 static int run(int fd_host, int fd_guest, const char *tap)
 {
 	static unsigned char buf[FRAME_MAX];
-	struct pollfd p[2] = { { fd_host, POLLIN, 0 }, { fd_guest, POLLIN, 0 } };
+	struct pollfd p[2] = {{fd_host, POLLIN, 0}, {fd_guest, POLLIN, 0}};
 	sigset_t none;
 
 	sigemptyset(&none);

@@ -6,8 +6,10 @@
  *   nftctl [-N netns-path] sync [SPEC [-- SPEC]...]
  *   nftctl [-N netns-path] exists|version|delete
  *   nftctl [-N netns-path] bench N REPS   median attach time with N ports present
+ *   nftctl [-N netns-path] bench-atts N REPS   ... with N attachments present
  *
- * SPEC: ip=A.B.C.D [masq] [if=NAME] [port=tcp/8080:80[@HOSTIP]]...
+ * SPEC: ip=A.B.C.D [masq] [if=NAME mac=XX:XX:XX:XX:XX:XX] [iso] [group=N]
+ *       [hostaccess] [port=tcp/8080:80[@HOSTIP]]...
  * Failures print "nftctl: error code=C errno=E: message" and exit 1.
  */
 #include <errno.h>
@@ -74,6 +76,18 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 			s->att.masq = true;
 		} else if (!strncmp(w, "if=", 3)) {
 			s->att.host_if = w + 3;
+		} else if (!strncmp(w, "mac=", 4)) {
+			uint8_t *m = s->att.guest_mac;
+
+			if (sscanf(w + 4, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3],
+				   &m[4], &m[5]) != 6)
+				return -EINVAL;
+		} else if (!strcmp(w, "iso")) {
+			s->att.isolated = true;
+		} else if (!strncmp(w, "group=", 6)) {
+			s->att.group = strtoul(w + 6, NULL, 0);
+		} else if (!strcmp(w, "hostaccess")) {
+			s->att.host_access = true;
 		} else if (!strncmp(w, "port=", 5) && s->att.n_ports < MAX_PORTS) {
 			if (parse_port(w + 5, &s->ports[s->att.n_ports++]) < 0)
 				return -EINVAL;
@@ -140,6 +154,60 @@ static int bench(struct vmnet_nft *n, int nports, int reps)
 	return 0;
 }
 
+/* @natts attachments (half isolated with a group, half shared, each with its
+ * interface elements; filled by one sync), then @reps attach/detach pairs of
+ * a fresh isolated attachment with a group and a port. */
+static int bench_atts(struct vmnet_nft *n, int natts, int reps)
+{
+	struct vmnet_nft_att *atts = calloc(natts ? natts : 1, sizeof(*atts));
+	char (*names)[16] = calloc(natts ? natts : 1, sizeof(*names));
+	double *t = calloc(reps, sizeof(*t));
+	struct vmnet_err e = {0};
+	int r;
+
+	if (!atts || !names || !t)
+		return 1;
+	for (int i = 0; i < natts; i++) {
+		snprintf(names[i], sizeof(names[i]), "vmb%06d", i);
+		atts[i] = (struct vmnet_nft_att){.host_if = names[i],
+						 .isolated = i % 2,
+						 .guest_ip = 0x0a800000 + i + 1,
+						 .guest_mac = {2, 0, 0, i >> 16, i >> 8, i},
+						 .masq = true,
+						 .group = i % 2 ? 1 + i % 7 : 0};
+	}
+	r = vmnet_nft_sync(n, atts, natts, &e);
+	if (r < 0)
+		return fail(&e, r);
+	for (int i = 0; i < reps; i++) {
+		struct vmnet_nft_port p = {IPPROTO_TCP, 2000, 0, 80};
+		struct vmnet_nft_att a = {.host_if = "vmbench",
+					  .isolated = true,
+					  .guest_ip = 0x0a640000 + i + 1,
+					  .guest_mac = {2, 1, 0, 0, 0, 1},
+					  .masq = true,
+					  .group = 3,
+					  .ports = &p,
+					  .n_ports = 1};
+		double t0 = now_us();
+
+		r = vmnet_nft_attach(n, &a, &e);
+		t[i] = now_us() - t0;
+		if (r < 0)
+			return fail(&e, r);
+		r = vmnet_nft_detach(n, &a, &e);
+		if (r < 0)
+			return fail(&e, r);
+	}
+	qsort(t, reps, sizeof(*t), cmp_double);
+	printf("atts=%d reps=%d attach_median_us=%.0f min_us=%.0f max_us=%.0f\n", natts, reps,
+	       t[reps / 2], t[0], t[reps - 1]);
+	free(t);
+	free(names);
+	free(atts);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
@@ -160,7 +228,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: nftctl [-N netns] attach|detach|check|sync|exists|version|"
-				"delete|bench ...\n");
+				"delete|bench|bench-atts ...\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -183,6 +251,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "bench"))
 		return argc < 4 ? 2 : bench(n, atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(cmd, "bench-atts"))
+		return argc < 4 ? 2 : bench_atts(n, atoi(argv[2]), atoi(argv[3]));
 	if (!strcmp(cmd, "sync")) {
 		struct spec *specs = calloc(argc, sizeof(*specs));
 		struct vmnet_nft_att *atts = calloc(argc, sizeof(*atts));

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Conntrack clean-up with libmnl: one dump (IPCTNL_MSG_CT_GET, NLM_F_DUMP)
+ * that the kernel filters with CTA_FILTER, then one IPCTNL_MSG_CT_DELETE per
+ * entry, packed many to a sendmsg.
+ *
+ * Why not one filtered flush (IPCTNL_MSG_CT_DELETE + CTA_FILTER, which 6.x
+ * kernels honour): it reports no count, and older kernels answer it with
+ * -EOPNOTSUPP or, without a full tuple, -EINVAL. Deleting by the dumped tuple
+ * and CTA_ID also cannot hit a newer entry with the same tuple (one created
+ * after the dump already follows the new mapping).
+ *
+ * The dump filter (kernel >= 5.10) is an optimisation only: every entry is
+ * matched again here, because older kernels ignore CTA_FILTER, and even 6.18's
+ * ctnetlink_filter_match_tuple() compares ports for TCP and UDP only (an SCTP
+ * port filter matches every SCTP entry). If the filter is refused, the dump
+ * is repeated without it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "vmnet/conntrack.h"
+#include "vmnet/log.h"
+#include "vmnet/netns.h"
+
+/* CTA_FILTER_*_FLAGS bits: kernel ABI since 5.10, but only declared in the
+ * kernel's net/netfilter/nf_internals.h, not in the uapi headers. */
+#define CT_F_IP_SRC (1u << 0)
+#define CT_F_IP_DST (1u << 1)
+#define CT_F_PROTO_NUM (1u << 3)
+#define CT_F_PROTO_DST_PORT (1u << 5)
+
+/* Deletes per sendmsg: their acks (36 bytes each with NETLINK_CAP_ACK) fit
+ * easily in the default receive buffer. */
+#define DEL_PER_SEND 64
+/* Dump replies come in skbs of up to 32 KiB (NLMSG_GOODSIZE on big pages). */
+#define RECV_BUF 32768
+/* Room for one copied CTA_TUPLE_ORIG payload (IPv4 ~60 bytes, IPv6 ~90). */
+#define TUPLE_MAX 192
+
+struct tuple {
+	uint32_t src, dst;     /* network order */
+	uint16_t sport, dport; /* network order */
+	uint8_t proto;
+	bool has_ip, has_proto, has_ports;
+};
+
+struct want {
+	bool by_port; /* else by guest */
+	uint8_t proto;
+	uint16_t dport; /* network order */
+	uint32_t ip;	/* network order: orig dst (0: any) or reply src */
+};
+
+struct entry {
+	uint8_t tuple[TUPLE_MAX]; /* CTA_TUPLE_ORIG payload, as dumped */
+	uint16_t tuple_len;
+	bool has_id, has_zone;
+	uint32_t id;   /* CTA_ID, network order, as dumped */
+	uint16_t zone; /* CTA_ZONE, network order, as dumped */
+};
+
+struct found {
+	const struct want *w;
+	struct entry *v;
+	size_t n, cap;
+	size_t seen;
+};
+
+struct ct {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+};
+
+static void ct_close(struct ct *c)
+{
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	c->nl = NULL;
+}
+
+static int ct_open(struct ct *c, int nsfd, struct vmnet_err *err)
+{
+	int origin = -1, one = 1, r = 0;
+
+	if (nsfd >= 0) {
+		r = vmnet_netns_enter(nsfd, &origin, err);
+		if (r < 0)
+			return r;
+	}
+	/* The socket stays bound to the netns it was created in. */
+	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		r = -errno;
+	vmnet_netns_leave(origin);
+	if (r < 0) {
+		ct_close(c);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "opening netfilter netlink socket");
+	}
+	/* Error acks without a copy of the request. */
+	mnl_socket_setsockopt(c->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	c->portid = mnl_socket_get_portid(c->nl);
+	c->seq = (uint32_t)time(NULL) << 8;
+	return 0;
+}
+
+static struct nlmsghdr *msg_put(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
+{
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+
+	nh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
+	nh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nh, sizeof(*g));
+	g->nfgen_family = AF_INET;
+	g->version = NFNETLINK_V0;
+	g->res_id = 0;
+	return nh;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static int attr_cb(const struct nlattr *a, void *data, int max,
+		   const enum mnl_attr_data_type *types)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, (uint16_t)max) < 0)
+		return MNL_CB_OK; /* newer than us: skip */
+	if (types[type] != MNL_TYPE_UNSPEC && mnl_attr_validate(a, types[type]) < 0)
+		return MNL_CB_ERROR;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static const enum mnl_attr_data_type ct_types[CTA_MAX + 1] = {
+	[CTA_TUPLE_ORIG] = MNL_TYPE_NESTED,
+	[CTA_TUPLE_REPLY] = MNL_TYPE_NESTED,
+	[CTA_ID] = MNL_TYPE_U32,
+	[CTA_ZONE] = MNL_TYPE_U16,
+};
+static const enum mnl_attr_data_type tuple_types[CTA_TUPLE_MAX + 1] = {
+	[CTA_TUPLE_IP] = MNL_TYPE_NESTED,
+	[CTA_TUPLE_PROTO] = MNL_TYPE_NESTED,
+};
+static const enum mnl_attr_data_type ip_types[CTA_IP_MAX + 1] = {
+	[CTA_IP_V4_SRC] = MNL_TYPE_U32,
+	[CTA_IP_V4_DST] = MNL_TYPE_U32,
+};
+static const enum mnl_attr_data_type proto_types[CTA_PROTO_MAX + 1] = {
+	[CTA_PROTO_NUM] = MNL_TYPE_U8,
+	[CTA_PROTO_SRC_PORT] = MNL_TYPE_U16,
+	[CTA_PROTO_DST_PORT] = MNL_TYPE_U16,
+};
+
+#define DEF_CB(name, max, types)                                                                   \
+	static int name(const struct nlattr *a, void *data)                                        \
+	{                                                                                          \
+		return attr_cb(a, data, max, types);                                               \
+	}
+DEF_CB(ct_cb, CTA_MAX, ct_types)
+DEF_CB(tuple_cb, CTA_TUPLE_MAX, tuple_types)
+DEF_CB(ip_cb, CTA_IP_MAX, ip_types)
+DEF_CB(proto_cb, CTA_PROTO_MAX, proto_types)
+
+static int tuple_parse(const struct nlattr *nest, struct tuple *t)
+{
+	const struct nlattr *tb[CTA_TUPLE_MAX + 1] = {0};
+	const struct nlattr *ip[CTA_IP_MAX + 1] = {0};
+	const struct nlattr *pr[CTA_PROTO_MAX + 1] = {0};
+
+	memset(t, 0, sizeof(*t));
+	if (mnl_attr_parse_nested(nest, tuple_cb, tb) < 0)
+		return -EINVAL;
+	if (tb[CTA_TUPLE_IP]) {
+		if (mnl_attr_parse_nested(tb[CTA_TUPLE_IP], ip_cb, ip) < 0)
+			return -EINVAL;
+		if (ip[CTA_IP_V4_SRC] && ip[CTA_IP_V4_DST]) {
+			t->src = mnl_attr_get_u32(ip[CTA_IP_V4_SRC]);
+			t->dst = mnl_attr_get_u32(ip[CTA_IP_V4_DST]);
+			t->has_ip = true;
+		}
+	}
+	if (tb[CTA_TUPLE_PROTO]) {
+		if (mnl_attr_parse_nested(tb[CTA_TUPLE_PROTO], proto_cb, pr) < 0)
+			return -EINVAL;
+		if (pr[CTA_PROTO_NUM]) {
+			t->proto = mnl_attr_get_u8(pr[CTA_PROTO_NUM]);
+			t->has_proto = true;
+		}
+		if (pr[CTA_PROTO_SRC_PORT] && pr[CTA_PROTO_DST_PORT]) {
+			t->sport = mnl_attr_get_u16(pr[CTA_PROTO_SRC_PORT]);
+			t->dport = mnl_attr_get_u16(pr[CTA_PROTO_DST_PORT]);
+			t->has_ports = true;
+		}
+	}
+	return 0;
+}
+
+static bool wanted(const struct want *w, const struct tuple *o, const struct tuple *r)
+{
+	if (!w->by_port)
+		return r->has_ip && r->src == w->ip;
+	return o->has_proto && o->proto == w->proto && o->has_ports && o->dport == w->dport &&
+	       (!w->ip || (o->has_ip && o->dst == w->ip));
+}
+
+static int dump_cb(const struct nlmsghdr *nh, void *data)
+{
+	const struct nlattr *tb[CTA_MAX + 1] = {0};
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nh);
+	struct found *f = data;
+	struct tuple o, r;
+	struct entry *e;
+
+	if (nh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*g))
+		return MNL_CB_OK;
+	f->seen++;
+	if (g->nfgen_family != AF_INET)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nh, sizeof(*g), ct_cb, tb) < 0 || !tb[CTA_TUPLE_ORIG] ||
+	    !tb[CTA_TUPLE_REPLY])
+		return MNL_CB_OK; /* not an entry we can judge: leave it */
+	if (tuple_parse(tb[CTA_TUPLE_ORIG], &o) < 0 || tuple_parse(tb[CTA_TUPLE_REPLY], &r) < 0)
+		return MNL_CB_OK;
+	if (!wanted(f->w, &o, &r))
+		return MNL_CB_OK;
+	if (mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG]) > TUPLE_MAX)
+		return MNL_CB_OK;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct entry *v = reallocarray(f->v, cap, sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		f->v = v;
+		f->cap = cap;
+	}
+	e = &f->v[f->n++];
+	memset(e, 0, sizeof(*e));
+	e->tuple_len = (uint16_t)mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG]);
+	memcpy(e->tuple, mnl_attr_get_payload(tb[CTA_TUPLE_ORIG]), e->tuple_len);
+	if (tb[CTA_ID]) {
+		e->has_id = true;
+		e->id = mnl_attr_get_u32(tb[CTA_ID]);
+	}
+	if (tb[CTA_ZONE]) {
+		e->has_zone = true;
+		e->zone = mnl_attr_get_u16(tb[CTA_ZONE]);
+	}
+	return MNL_CB_OK;
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* The filter's values: the tuple named by the flags, nothing else. */
+static void put_filter(struct nlmsghdr *nh, const struct want *w)
+{
+	struct nlattr *t, *n;
+	uint32_t flags;
+
+	t = mnl_attr_nest_start(nh, w->by_port ? CTA_TUPLE_ORIG : CTA_TUPLE_REPLY);
+	if (!w->by_port || w->ip) {
+		n = mnl_attr_nest_start(nh, CTA_TUPLE_IP);
+		mnl_attr_put_u32(nh, w->by_port ? CTA_IP_V4_DST : CTA_IP_V4_SRC, w->ip);
+		mnl_attr_nest_end(nh, n);
+	}
+	if (w->by_port) {
+		n = mnl_attr_nest_start(nh, CTA_TUPLE_PROTO);
+		mnl_attr_put_u8(nh, CTA_PROTO_NUM, w->proto);
+		mnl_attr_put_u16(nh, CTA_PROTO_DST_PORT, w->dport);
+		mnl_attr_nest_end(nh, n);
+	}
+	mnl_attr_nest_end(nh, t);
+
+	if (w->by_port)
+		flags = CT_F_PROTO_NUM | CT_F_PROTO_DST_PORT | (w->ip ? CT_F_IP_DST : 0);
+	else
+		flags = CT_F_IP_SRC;
+	n = mnl_attr_nest_start(nh, CTA_FILTER);
+	/* NLA_U32: host order, unlike the tuple values. */
+	mnl_attr_put_u32(nh, w->by_port ? CTA_FILTER_ORIG_FLAGS : CTA_FILTER_REPLY_FLAGS, flags);
+	mnl_attr_nest_end(nh, n);
+}
+
+static int dump(struct ct *c, const struct want *w, bool filtered, struct found *f)
+{
+	_cleanup_free_ char *buf = malloc(RECV_BUF);
+	struct nlmsghdr *nh;
+	uint32_t seq = ++c->seq;
+	ssize_t r;
+
+	if (!buf)
+		return -ENOMEM;
+	nh = msg_put(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq);
+	if (filtered)
+		put_filter(nh, w);
+	if (mnl_socket_sendto(c->nl, nh, nh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		r = mnl_socket_recvfrom(c->nl, buf, RECV_BUF);
+		if (r < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)r, seq, c->portid, dump_cb, f);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+	} while (r > 0);
+	return 0;
+}
+
+static int del_batch(struct ct *c, const struct entry *v, size_t n, int *ret_deleted)
+{
+	_cleanup_free_ char *buf = NULL;
+	char rbuf[8192];
+	int fd = mnl_socket_get_fd(c->nl), first = 0, deleted = 0;
+	size_t i, len = 0, acked = 0;
+	uint32_t seq0 = c->seq + 1;
+
+	buf = malloc(n * MNL_ALIGN(MNL_NLMSG_HDRLEN + sizeof(struct nfgenmsg) + TUPLE_MAX + 32));
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct nlmsghdr *nh = msg_put(buf + len, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, ++c->seq);
+
+		mnl_attr_put(nh, CTA_TUPLE_ORIG | NLA_F_NESTED, v[i].tuple_len, v[i].tuple);
+		if (v[i].has_id)
+			mnl_attr_put_u32(nh, CTA_ID, v[i].id);
+		if (v[i].has_zone)
+			mnl_attr_put_u16(nh, CTA_ZONE, v[i].zone);
+		len += nh->nlmsg_len;
+	}
+	if (mnl_socket_sendto(c->nl, buf, len) < 0)
+		return -errno;
+
+	/* nfnetlink handles the messages inside sendmsg and acks each one,
+	 * refused or not: the acks are queued by now. */
+	while (acked < n) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		const struct nlmsghdr *nh;
+		ssize_t rl;
+		int l;
+
+		if (poll(&pfd, 1, 5000) <= 0)
+			return first ? first : -ETIMEDOUT;
+		rl = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+		if (rl < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		l = (int)rl;
+		for (nh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nh, l);
+		     nh = mnl_nlmsg_next(nh, &l)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nh);
+
+			if (nh->nlmsg_type != NLMSG_ERROR || nh->nlmsg_seq < seq0 ||
+			    nh->nlmsg_seq - seq0 >= n)
+				continue; /* not one of ours */
+			acked++;
+			if (!e->error)
+				deleted++;
+			else if (e->error != -ENOENT && !first)
+				first = e->error; /* ENOENT: expired or deleted meanwhile */
+		}
+	}
+	*ret_deleted += deleted;
+	return first;
+}
+
+static int flush(int nsfd, const struct want *w, const char *what, struct vmnet_err *err)
+{
+	_cleanup_free_ struct entry *v = NULL;
+	struct found f = {.w = w};
+	struct ct c = {0};
+	bool filtered = true;
+	int r, first = 0, deleted = 0;
+	size_t i;
+
+	r = ct_open(&c, nsfd, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "flushing conntrack for %s", what);
+	r = dump(&c, w, true, &f);
+	if (r == -EINVAL || r == -EOPNOTSUPP) {
+		/* Kernel before 5.10 or one that refuses this filter. */
+		filtered = false;
+		f.n = f.seen = 0;
+		r = dump(&c, w, false, &f);
+	}
+	v = f.v;
+	if (r < 0) {
+		ct_close(&c);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "dumping conntrack entries for %s",
+				     what);
+	}
+	for (i = 0; i < f.n; i += DEL_PER_SEND) {
+		size_t n = f.n - i < DEL_PER_SEND ? f.n - i : DEL_PER_SEND;
+
+		r = del_batch(&c, v + i, n, &deleted);
+		if (r < 0 && !first)
+			first = r;
+	}
+	ct_close(&c);
+	log_debug("conntrack: %s: %zu dumped (%s), %zu matched, %d deleted", what, f.seen,
+		  filtered ? "kernel filter" : "unfiltered", f.n, deleted);
+	if (first)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -first,
+				     "deleting conntrack entries for %s", what);
+	return deleted;
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t size)
+{
+	switch (p) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_SCTP:
+		return "sctp";
+	}
+	snprintf(buf, size, "proto %u", p);
+	return buf;
+}
+
+int vmnet_conntrack_flush_port(int nsfd, uint8_t proto, uint16_t dport, uint32_t host_ip,
+			       struct vmnet_err *err)
+{
+	struct want w = {
+		.by_port = true,
+		.proto = proto,
+		.dport = htons(dport),
+		.ip = htonl(host_ip),
+	};
+	char what[64], pb[16], ipb[INET_ADDRSTRLEN] = "";
+
+	if (host_ip)
+		inet_ntop(AF_INET, &w.ip, ipb, sizeof(ipb));
+	snprintf(what, sizeof(what), "%s/%u%s%s", proto_name(proto, pb, sizeof(pb)), dport,
+		 host_ip ? " at " : "", ipb);
+	if (!proto || !dport)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
+				     "flushing conntrack for %s: no protocol or port", what);
+	return flush(nsfd, &w, what, err);
+}
+
+int vmnet_conntrack_flush_guest(int nsfd, uint32_t guest_ip, struct vmnet_err *err)
+{
+	struct want w = {.ip = htonl(guest_ip)};
+	char what[48], ipb[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &w.ip, ipb, sizeof(ipb));
+	snprintf(what, sizeof(what), "guest %s", ipb);
+	if (!guest_ip)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
+				     "flushing conntrack for guest: no address");
+	return flush(nsfd, &w, what, err);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's state, shared by its loop (main.c) and its server. */
+#ifndef NETD_DAEMON_H
+#define NETD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "events.h"
+#include "lease.h"
+#include "reconcile.h"
+#include "state.h"
+
+struct netd_dhcp;
+
+struct netd_opts {
+	const char *state_dir;
+	const char *socket;
+	const char *cni_path;
+	unsigned interval_s;
+	bool dhcp;
+	bool json;
+	bool kernel_arg;
+};
+
+struct netd_daemon {
+	const struct netd_opts *o;
+	struct netd_state st;
+	struct netd_pass pass;
+	struct netd_events ev;
+	struct netd_dhcp *dhcp;
+	char dhcp_error[256];
+	int listen_fd;
+	int64_t started;		/* unix seconds */
+	uint32_t host_dns[NETD_LEASE_MAX_DNS];
+	unsigned n_host_dns;
+};
+
+#endif

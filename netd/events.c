@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "events.h"
+#include "vmnet/err.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static int open_group(int proto, unsigned group, struct vmnet_err *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, one = 1, size = 4 << 20;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	if (fd < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "netlink socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, e, "joining netlink group %u", group);
+	}
+	/* A flush of a big ruleset is a burst of events: a large buffer makes
+	 * an overflow (harmless, but a wasted pass) rare. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, 0) /* keep ENOBUFS: it means a pass */;
+	return fd;
+}
+
+int netd_events_open(struct netd_events *ev, struct vmnet_err *err)
+{
+	int r;
+
+	ev->link_fd = ev->nft_fd = -1;
+	r = open_group(NETLINK_ROUTE, RTNLGRP_LINK, err);
+	if (r < 0)
+		return r;
+	ev->link_fd = r;
+	r = open_group(NETLINK_NETFILTER, NFNLGRP_NFTABLES, err);
+	if (r < 0) {
+		netd_events_close(ev);
+		return r;
+	}
+	ev->nft_fd = r;
+	return 0;
+}
+
+void netd_events_close(struct netd_events *ev)
+{
+	if (ev->link_fd >= 0)
+		close(ev->link_fd);
+	if (ev->nft_fd >= 0)
+		close(ev->nft_fd);
+	ev->link_fd = ev->nft_fd = -1;
+}
+
+/* A link we may own: our device prefixes, an alias of ours, or a bridge
+ * (bridge names are configurable; a pass is cheap and finds out). */
+static int link_is_interesting(const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	int len = (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	const struct rtattr *a;
+
+	if (len < 0)
+		return 0;
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		const char *s = RTA_DATA(a);
+		size_t sl = RTA_PAYLOAD(a);
+
+		if (a->rta_type == IFLA_IFNAME &&
+		    ((sl > 3 && (!strncmp(s, VMNET_PREFIX_VETH, 3) || !strncmp(s, VMNET_PREFIX_TAP, 3)))))
+			return 1;
+		if (a->rta_type == IFLA_IFALIAS && sl > strlen(VMNET_ALIAS_PREFIX) &&
+		    !strncmp(s, VMNET_ALIAS_PREFIX, strlen(VMNET_ALIAS_PREFIX)))
+			return 1;
+		if (a->rta_type == IFLA_LINKINFO) {
+			const struct rtattr *li = RTA_DATA(a);
+			int ll = (int)RTA_PAYLOAD(a);
+
+			for (; RTA_OK(li, ll); li = RTA_NEXT(li, ll))
+				if (li->rta_type == IFLA_INFO_KIND && RTA_PAYLOAD(li) >= 6 &&
+				    !strncmp(RTA_DATA(li), "bridge", 6))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* Table inet vmnet or anything table-wide (a flush of the ruleset shows
+ * as deletions of each table, ours among them). */
+static int nft_is_interesting(const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = NLMSG_DATA(nlh);
+	int len = (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*g));
+	unsigned type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	const struct nlattr *a;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES || len < 0)
+		return 0;
+	if (type == NFT_MSG_NEWGEN)
+		return 0;
+	if (g->nfgen_family != NFPROTO_INET && g->nfgen_family != NFPROTO_BRIDGE &&
+	    g->nfgen_family != NFPROTO_UNSPEC)
+		return 0;
+	a = (const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof(*g)));
+	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+		/* Every object message names its table in attribute 1
+		 * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_SET_TABLE, ...). */
+		if ((a->nla_type & NLA_TYPE_MASK) == 1) {
+			const char *s = (const char *)a + NLA_HDRLEN;
+
+			return (size_t)(a->nla_len - NLA_HDRLEN) >= sizeof(VMNET_NFT_TABLE) - 1 &&
+			       !strncmp(s, VMNET_NFT_TABLE, sizeof(VMNET_NFT_TABLE));
+		}
+		len -= NLA_ALIGN(a->nla_len);
+		a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return 0;
+}
+
+int netd_events_handle(struct netd_events *ev, int fd)
+{
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int due = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh;
+		size_t left;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				log_debug("netlink events overflowed: scheduling a pass");
+				due = 1;
+				continue;
+			}
+			break;
+		}
+		if (n == 0)
+			break;
+		left = (size_t)n;
+		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, left);
+		     nlh = NLMSG_NEXT(nlh, left)) {
+			if (fd == ev->link_fd && (nlh->nlmsg_type == RTM_NEWLINK ||
+						  nlh->nlmsg_type == RTM_DELLINK))
+				due |= link_is_interesting(nlh);
+			else if (fd == ev->nft_fd)
+				due |= nft_is_interesting(nlh);
+		}
+	}
+	return due;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a guest is told about its address, from its record: the same view
+ * feeds `netd lease` (JSON and the kernel's ip= argument) and the DHCP
+ * answers, so the three ways a guest learns its address agree (DESIGN §4).
+ */
+#ifndef NETD_LEASE_H
+#define NETD_LEASE_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct vmnet_record;
+
+#define NETD_LEASE_MAX_DNS 3
+#define NETD_LEASE_SECS 86400
+
+struct netd_lease {
+	uint8_t mac[6];
+	uint32_t ip;		/* host order */
+	uint8_t prefix_len;
+	uint32_t router;	/* 0 = none */
+	uint32_t dns[NETD_LEASE_MAX_DNS];
+	unsigned n_dns;
+	char domain[128];
+	unsigned mtu;
+	char hostname[64];
+	char ifname[IFNAMSIZ];	/* the guest NIC's name (CNI_IFNAME) */
+};
+
+/* Non-loopback IPv4 nameservers of a resolv.conf text, at most @max, in
+ * order. Returns how many. Pure. */
+unsigned netd_resolv_parse(const char *text, uint32_t *ret, unsigned max);
+/* The same from a file; 0 if it cannot be read. */
+unsigned netd_resolv_read(const char *path, uint32_t *ret, unsigned max);
+
+/* Fill @ret from @rec: DNS from the record (loopback skipped), else
+ * @host_dns. Hostname: the first 12 characters of the container ID. */
+void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host_dns,
+			    unsigned n_host_dns, struct netd_lease *ret);
+
+/* "ip=<ip>::<gw>:<mask>:<host>:<if>:off:<dns0>:<dns1>" into @buf;
+ * -ENOBUFS if it does not fit. */
+int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size);
+
+/* A new JSON object describing @l (with "kernel_arg"); NULL on OOM. */
+json_t *netd_lease_to_json(const struct netd_lease *l);
+
+#endif

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netd: the reconciling daemon beside the vmnet plugin (DESIGN §1), and
+ * its own client. `netd [options]` runs the daemon in the foreground;
+ * `netd status|list|lease ID [IFNAME]|reconcile [options]` asks a running one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "daemon.h"
+#include "dhcp.h"
+#include "server.h"
+#include "vmnet/err.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/record.h"
+
+#define DEBOUNCE_MS 100
+#define BUSY_RETRY_MS 500
+#define DEFAULT_CNI_PATH "/opt/cni/bin:/usr/lib/cni:/usr/libexec/cni"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: netd [OPTIONS]                      run the daemon (foreground)\n"
+		"       netd status|list|reconcile [OPTIONS]\n"
+		"       netd lease CONTAINER-ID [IFNAME] [--kernel-arg] [OPTIONS]\n"
+		"options:\n"
+		"  --state-dir DIR   attachment records (default " VMNET_STATE_DIR ")\n"
+		"  --socket PATH     control socket (default " VMNET_NETD_SOCK ")\n"
+		"  --cni-path PATH   where IPAM plugins are (default " DEFAULT_CNI_PATH ")\n"
+		"  --interval SECS   periodic reconcile pass (default 10)\n"
+		"  --config FILE     KEY=VALUE defaults: STATE_DIR SOCKET CNI_PATH INTERVAL\n"
+		"                    LOG_LEVEL DHCP (command-line options win)\n"
+		"  --no-dhcp         do not answer DHCP\n"
+		"  -v, --verbose     more logs (info is the default; -v debug); -q warnings only\n"
+		"  --json            clients: machine-readable output\n"
+		"  --kernel-arg      lease: print only the ip= kernel argument\n");
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* KEY=VALUE lines; '#' comments. Values are kept for the process's life. */
+static int read_config(const char *path, struct netd_opts *o, int *level)
+{
+	char line[1024];
+	FILE *f = fopen(path, "re");
+	int ln = 0;
+
+	if (!f) {
+		fprintf(stderr, "netd: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line, *v, *e;
+
+		ln++;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (*k == '#' || *k == '\n' || !*k)
+			continue;
+		v = strchr(k, '=');
+		if (!v) {
+			fprintf(stderr, "netd: %s:%d: expected KEY=VALUE\n", path, ln);
+			fclose(f);
+			return -1;
+		}
+		*v++ = '\0';
+		e = v + strlen(v);
+		while (e > v && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t' || e[-1] == '"'))
+			*--e = '\0';
+		if (*v == '"')
+			v++;
+		if (!strcmp(k, "STATE_DIR"))
+			o->state_dir = strdup(v);
+		else if (!strcmp(k, "SOCKET"))
+			o->socket = strdup(v);
+		else if (!strcmp(k, "CNI_PATH"))
+			o->cni_path = strdup(v);
+		else if (!strcmp(k, "INTERVAL"))
+			o->interval_s = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(k, "DHCP"))
+			o->dhcp = !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "true");
+		else if (!strcmp(k, "LOG_LEVEL"))
+			*level = !strcmp(v, "debug") ? VMNET_LOG_DEBUG
+				 : !strcmp(v, "warn") || !strcmp(v, "warning") ? VMNET_LOG_WARN
+				 : !strcmp(v, "error") ? VMNET_LOG_ERR : VMNET_LOG_INFO;
+		else {
+			fprintf(stderr, "netd: %s:%d: unknown key %s\n", path, ln, k);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* <stateDir>/netd.lock, flock'd for the daemon's life: one netd per state
+ * directory. Holds our PID for people. */
+static int take_lock(const char *state_dir)
+{
+	char path[PATH_MAX], pid[32] = "";
+	int fd;
+
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+		log_err("creating %s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/netd.lock", state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_err("opening %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+
+		if (n > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		log_err("another netd (pid %s) already runs on %s", pid[0] ? pid : "?", state_dir);
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
+		log_debug("writing the pid to %s failed", path);
+	return fd;
+}
+
+/* DHCP: the lease of the record whose guest MAC is @mac and whose host
+ * side the packet arrived on (a shared network's bridge or the VM's port,
+ * an isolated VM's host device). */
+static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_dhcp_lease *ret)
+{
+	struct netd_daemon *d = ctx;
+	char dev[IF_NAMESIZE];
+	struct netd_entry *e;
+	struct netd_lease l;
+
+	if (!if_indextoname((unsigned)ifindex, dev))
+		return -ENOENT;
+	/* Records written since the last inotify read count too. */
+	netd_state_handle_events(&d->st);
+	e = netd_state_find_mac(&d->st, mac, dev);
+	if (!e)
+		return -ENOENT;
+	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->mac, l.mac, 6);
+	ret->ip = l.ip;
+	ret->prefix_len = l.prefix_len;
+	ret->router = l.router;
+	for (unsigned i = 0; i < l.n_dns && i < ARRAY_SIZE(ret->dns); i++)
+		ret->dns[ret->n_dns++] = l.dns[i];
+	snprintf(ret->domain, sizeof(ret->domain), "%s", l.domain);
+	ret->mtu = l.mtu;
+	ret->lease_secs = NETD_LEASE_SECS;
+	snprintf(ret->hostname, sizeof(ret->hostname), "%s", l.hostname);
+	return 0;
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	return fd < 0 ? 0 : epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+static int run_daemon(struct netd_opts *o)
+{
+	struct netd_daemon d;
+	struct vmnet_err err = { 0 };
+	_cleanup_close_ int lock = -1, ep = -1, sfd = -1;
+	int64_t due = 0, next_periodic;
+	sigset_t mask;
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.listen_fd = -1;
+	d.ev.link_fd = d.ev.nft_fd = -1;
+	d.st.ino_fd = -1;
+	d.started = (int64_t)time(NULL);
+	lock = take_lock(o->state_dir);
+	if (lock < 0)
+		return 1;
+	if (netd_state_init(&d.st, o->state_dir, &err) < 0) {
+		log_err("%s", err.msg);
+		goto out;
+	}
+	if (netd_events_open(&d.ev, &err) < 0) {
+		log_err("%s", err.msg);
+		goto out;
+	}
+	d.n_host_dns = netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
+	if (o->dhcp) {
+		vmnet_err_clear(&err);
+		if (netd_dhcp_open(dhcp_lookup, &d, &d.dhcp, &err) < 0) {
+			snprintf(d.dhcp_error, sizeof(d.dhcp_error), "%.250s", err.msg);
+			log_warn("DHCP disabled: %s", err.msg);
+		}
+	} else {
+		snprintf(d.dhcp_error, sizeof(d.dhcp_error), "(--no-dhcp)");
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || ep < 0) {
+		log_err("signalfd/epoll: %s", strerror(errno));
+		goto out;
+	}
+	/* The first pass runs before the socket opens: whoever connects sees
+	 * a reconciled state (and the plugin's requireNetd a working netd). */
+	netd_reconcile(&d.st, o->cni_path, &d.pass);
+	vmnet_err_clear(&err);
+	if (netd_server_open(o->socket, &d.listen_fd, &err) < 0) {
+		log_err("%s", err.msg);
+		goto out;
+	}
+	if (add_fd(ep, sfd) < 0 || add_fd(ep, d.listen_fd) < 0 || add_fd(ep, d.st.ino_fd) < 0 ||
+	    add_fd(ep, d.ev.link_fd) < 0 || add_fd(ep, d.ev.nft_fd) < 0 ||
+	    (d.dhcp && add_fd(ep, netd_dhcp_fd(d.dhcp)) < 0)) {
+		log_err("epoll: %s", strerror(errno));
+		goto out;
+	}
+	log_info("serving %s on %s, %zu attachments, pass every %u s, DHCP %s", o->state_dir,
+		 o->socket, d.st.n, o->interval_s, d.dhcp ? "on" : "off");
+	next_periodic = mono_ms() + (int64_t)o->interval_s * 1000;
+	for (;;) {
+		struct epoll_event evs[16];
+		int64_t now = mono_ms(), wake = next_periodic;
+		int n, timeout;
+
+		if (due && due < wake)
+			wake = due;
+		timeout = wake > now ? (int)(wake - now) : 0;
+		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			bool want = false;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						log_info("SIGHUP: reconciling now");
+						want = true;
+						continue;
+					}
+					log_info("%s: exiting", strsignal((int)si.ssi_signo));
+					rc = 0;
+					goto out;
+				}
+			} else if (fd == d.listen_fd) {
+				netd_server_handle(&d);
+			} else if (fd == d.st.ino_fd) {
+				want = netd_state_handle_events(&d.st) > 0;
+			} else if (fd == d.ev.link_fd || fd == d.ev.nft_fd) {
+				want = netd_events_handle(&d.ev, fd) > 0;
+			} else if (d.dhcp && fd == netd_dhcp_fd(d.dhcp)) {
+				netd_dhcp_handle(d.dhcp);
+			}
+			/* Debounced, but never postponed past DEBOUNCE_MS after
+			 * the first event: a storm cannot starve the pass. */
+			if (want && !due)
+				due = mono_ms() + DEBOUNCE_MS;
+		}
+		now = mono_ms();
+		if ((due && now >= due) || now >= next_periodic) {
+			due = 0;
+			d.n_host_dns =
+				netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
+			netd_reconcile(&d.st, o->cni_path, &d.pass);
+			if (d.pass.busy)
+				due = mono_ms() + BUSY_RETRY_MS;
+			next_periodic = mono_ms() + (int64_t)o->interval_s * 1000;
+		}
+	}
+out:
+	if (d.listen_fd >= 0) {
+		close(d.listen_fd);
+		unlink(o->socket);
+	}
+	netd_dhcp_close(d.dhcp);
+	netd_events_close(&d.ev);
+	netd_state_free(&d.st);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "cni-path", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "no-dhcp", no_argument, NULL, 'D' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "kernel-arg", no_argument, NULL, 'k' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct netd_opts o = { .state_dir = VMNET_STATE_DIR, .socket = VMNET_NETD_SOCK,
+			       .cni_path = DEFAULT_CNI_PATH, .interval_s = 10, .dhcp = true };
+	struct netd_opts cli = { 0 };
+	struct netd_request req = { .version = NETD_PROTO_VERSION };
+	const char *config = NULL, *cmd = NULL;
+	int c, level = VMNET_LOG_INFO, verbose = 0, quiet = 0, no_dhcp = 0, cli_interval = 0;
+	char *end;
+
+	vmnet_log_init("netd");
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': cli.state_dir = optarg; break;
+		case 'S': cli.socket = optarg; break;
+		case 'c': cli.cni_path = optarg; break;
+		case 'i':
+			cli.interval_s = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !cli.interval_s || cli.interval_s > 86400) {
+				fprintf(stderr, "netd: --interval wants 1..86400 seconds\n");
+				return 2;
+			}
+			cli_interval = 1;
+			break;
+		case 'C': config = optarg; break;
+		case 'D': no_dhcp = 1; break;
+		case 'j': o.json = true; break;
+		case 'k': o.kernel_arg = true; break;
+		case 'v': verbose++; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (config && read_config(config, &o, &level) < 0)
+		return 2;
+	if (cli.state_dir)
+		o.state_dir = cli.state_dir;
+	if (cli.socket)
+		o.socket = cli.socket;
+	if (cli.cni_path)
+		o.cni_path = cli.cni_path;
+	if (cli_interval)
+		o.interval_s = cli.interval_s;
+	if (no_dhcp)
+		o.dhcp = false;
+	if (!o.interval_s)
+		o.interval_s = 10;
+	if (verbose)
+		level = VMNET_LOG_DEBUG;
+	if (quiet)
+		level = VMNET_LOG_WARN;
+	vmnet_log_set_level((enum vmnet_log_level)level);
+
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (!cmd || !strcmp(cmd, "run")) {
+		if (optind < argc) {
+			usage(stderr);
+			return 2;
+		}
+		return run_daemon(&o);
+	}
+	if (netd_cmd_parse(cmd, &req.cmd) < 0) {
+		fprintf(stderr, "netd: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (req.cmd == NETD_CMD_LEASE) {
+		if (optind >= argc || strlen(argv[optind]) >= sizeof(req.cid)) {
+			fprintf(stderr, "netd: lease needs a container ID\n");
+			return 2;
+		}
+		snprintf(req.cid, sizeof(req.cid), "%s", argv[optind++]);
+		if (optind < argc) {
+			if (strlen(argv[optind]) >= sizeof(req.ifname)) {
+				fprintf(stderr, "netd: interface name too long\n");
+				return 2;
+			}
+			snprintf(req.ifname, sizeof(req.ifname), "%s", argv[optind++]);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	return netd_client_run(&o, &req);
+}

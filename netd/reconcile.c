@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ipam.h"
+#include "reconcile.h"
+#include "repair.h"
+#include "state.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/log.h"
+#include "vmnet/netns.h"
+#include "vmnet/nft.h"
+#include "vmnet/record.h"
+
+/* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
+ * network is retried by the next pass rather than waited for. */
+#define PASS_LOCK_TIMEOUT_MS 2000
+
+struct item {
+	struct vmnet_record rec;
+	int nsfd;		/* -1: none or gone */
+	bool gone, ok;
+	char status[200];
+};
+
+struct net {
+	char name[129];
+	int lock;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmp_net(const void *a, const void *b)
+{
+	return strcmp(((const struct net *)a)->name, ((const struct net *)b)->name);
+}
+
+static void note_error(struct netd_pass *p, const char *what, const struct vmnet_err *e)
+{
+	p->errors++;
+	snprintf(p->last_error, sizeof(p->last_error), "%.200s: %.270s", what, e->msg);
+	log_warn("%.200s: %.270s", what, e->msg);
+}
+
+/* Network directories of the state dir, sorted (a fixed lock order). */
+static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
+{
+	struct net *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char dir[PATH_MAX];
+		DIR *nd;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) > 128 ||
+		    vmnet_record_dir(dir, sizeof(dir), state_dir, de->d_name) < 0)
+			continue;
+		nd = opendir(dir);
+		if (!nd)
+			continue; /* not a directory (netd.lock) */
+		closedir(nd);
+		if (n == cap) {
+			struct net *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		v[n].lock = -1;
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_net);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int read_records(const char *state_dir, const char *network, struct item **items,
+			size_t *n, size_t *cap, struct netd_pass *p)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0 || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX + 300];
+		struct vmnet_err e = { 0 };
+		struct item *it;
+
+		if (!netd_state_is_record_name(de->d_name))
+			continue;
+		if (*n == *cap) {
+			struct item *nv = realloc(*items, (*cap = *cap ? *cap * 2 : 16) * sizeof(**items));
+
+			if (!nv) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			*items = nv;
+		}
+		it = &(*items)[*n];
+		memset(it, 0, sizeof(*it));
+		it->nsfd = -1;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (vmnet_record_read_path(path, &it->rec, &e) < 0) {
+			/* Never act on a record we cannot read: the plugin's DEL
+			 * knows how to remove it by name. */
+			if (e.msg[0])
+				note_error(p, "unreadable record", &e);
+			continue;
+		}
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Is the VM namespace still there? Only a path that no longer exists, or
+ * that is no longer a network namespace (an unmounted bind mount leaves an
+ * empty file), counts as gone; other errors leave the attachment alone. */
+static void probe_netns(struct item *it)
+{
+	int r;
+
+	if (!it->rec.netns[0])
+		return;
+	r = vmnet_netns_open(it->rec.netns, &it->nsfd, NULL);
+	if (r == -ENOENT || r == -EINVAL)
+		it->gone = true;
+	else if (r < 0)
+		it->nsfd = -1;
+}
+
+static void teardown(struct item *it, const char *state_dir, const char *cni_path,
+		     struct netd_pass *p)
+{
+	const struct vmnet_record *rec = &it->rec;
+	struct vmnet_err e = { 0 };
+	char what[512];
+	int others, r, first = 0;
+
+	snprintf(what, sizeof(what), "removing %s/%s@%s (namespace %s is gone)", rec->network,
+		 rec->cid, rec->ifname, rec->netns);
+	log_info("%s", what);
+	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
+	r = vmnet_detach(rec, -1, others == 0, &e);
+	if (r < 0)
+		first = r;
+	r = netd_ipam_release(cni_path, rec, first ? NULL : &e);
+	if (r < 0 && !first)
+		first = r;
+	/* The record goes last, as in DEL: while it exists the next pass
+	 * finishes the job. */
+	if (!first)
+		first = vmnet_record_remove(state_dir, rec, &e);
+	if (first < 0) {
+		note_error(p, what, &e);
+		snprintf(it->status, sizeof(it->status), "teardown failed: %.180s", e.msg);
+		return;
+	}
+	p->removed++;
+}
+
+static bool nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
+			   size_t wsize)
+{
+	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_nft_att att;
+	struct vmnet_err e = { 0 };
+	int ver = 0, r;
+
+	r = vmnet_nft_table_version(nft, &ver, &e);
+	if (r < 0) {
+		snprintf(why, wsize, "reading the table: %s", e.msg);
+		return true;
+	}
+	if (r == 0) {
+		snprintf(why, wsize, "table inet vmnet is missing");
+		return true;
+	}
+	if (ver != VMNET_NFT_VERSION) {
+		snprintf(why, wsize, "table inet vmnet has version %d, not %d", ver,
+			 VMNET_NFT_VERSION);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].gone)
+			continue;
+		vmnet_attach_nft_att(&items[i].rec, ports, &att);
+		vmnet_err_clear(&e);
+		if (vmnet_nft_check(nft, &att, &e) < 0) {
+			snprintf(why, wsize, "%.64s/%.64s@%s: %.300s", items[i].rec.network, items[i].rec.cid,
+				 items[i].rec.ifname, e.msg);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_pass *p)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_att *atts = NULL;
+	struct vmnet_nft_port *ports = NULL;
+	struct vmnet_err e = { 0 };
+	size_t na = 0, np = 0, off = 0;
+	char why[600];
+	int r;
+
+	r = vmnet_nft_open(-1, &nft, &e);
+	if (r < 0) {
+		note_error(p, "nftables", &e);
+		return r;
+	}
+	/* With no attachment at all there is nothing to restore: an absent
+	 * table is then the plugin's business, not ours. */
+	if (!any_live || !nft_needs_sync(nft, items, n, why, sizeof(why)))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].gone) {
+			na++;
+			np += items[i].rec.n_ports;
+		}
+	atts = calloc(na ? na : 1, sizeof(*atts));
+	ports = calloc(np ? np : 1, sizeof(*ports));
+	if (!atts || !ports) {
+		free(atts);
+		free(ports);
+		return -ENOMEM;
+	}
+	na = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].gone)
+			continue;
+		vmnet_attach_nft_att(&items[i].rec, ports + off, &atts[na++]);
+		off += items[i].rec.n_ports;
+	}
+	log_info("restoring inet vmnet with %zu attachments: %s", na, why);
+	r = vmnet_nft_sync(nft, atts, na, &e);
+	free(atts);
+	free(ports);
+	if (r < 0) {
+		note_error(p, "restoring inet vmnet", &e);
+		return r;
+	}
+	p->synced++;
+	p->total_synced++;
+	return 0;
+}
+
+int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *p)
+{
+	const char *state_dir = st->state_dir;
+	struct item *items = NULL;
+	struct net *nets = NULL;
+	size_t n_nets = 0, n = 0, cap = 0;
+	int64_t t0 = now_ms();
+	bool all_locked = true, any_live = false;
+	int r;
+
+	p->repaired = p->removed = p->errors = p->synced = 0;
+	p->busy = false;
+	r = list_nets(state_dir, &nets, &n_nets);
+	if (r < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "reading %s: %s", state_dir,
+			 strerror(-r));
+		p->errors++;
+		return r;
+	}
+	for (size_t i = 0; i < n_nets; i++) {
+		struct vmnet_err e = { 0 };
+
+		r = vmnet_record_lock(state_dir, nets[i].name, PASS_LOCK_TIMEOUT_MS, &nets[i].lock,
+				      &e);
+		if (r < 0) {
+			all_locked = false;
+			p->busy = true;
+			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
+			continue;
+		}
+		if (read_records(state_dir, nets[i].name, &items, &n, &cap, p) < 0) {
+			all_locked = false;
+			p->errors++;
+		}
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		probe_netns(&items[i]);
+		if (items[i].gone)
+			teardown(&items[i], state_dir, cni_path, p);
+		else
+			any_live = true;
+	}
+	/* The table holds every network's elements, so it is rebuilt only
+	 * when every network is locked and its records known. */
+	if (all_locked)
+		sync_nft(items, n, any_live, p);
+
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		struct vmnet_err e = { 0 }, re = { 0 };
+		char what[512];
+
+		if (it->gone)
+			continue;
+		if (it->rec.netns[0] && it->nsfd < 0) {
+			snprintf(it->status, sizeof(it->status), "namespace %.150s not accessible",
+				 it->rec.netns);
+			continue;
+		}
+		if (vmnet_attach_check(&it->rec, it->nsfd, &e) == 0) {
+			snprintf(it->status, sizeof(it->status), "ok");
+			continue;
+		}
+		snprintf(what, sizeof(what), "repairing %s/%s@%s", it->rec.network, it->rec.cid,
+			 it->rec.ifname);
+		log_info("%s: %s", what, e.msg);
+		if (netd_repair(&it->rec, it->nsfd, &re) < 0) {
+			note_error(p, what, &re);
+			snprintf(it->status, sizeof(it->status), "broken: %.180s", re.msg);
+		} else {
+			p->repaired++;
+			snprintf(it->status, sizeof(it->status), "ok (repaired: %.160s)", e.msg);
+		}
+	}
+
+	for (size_t i = 0; i < n_nets; i++)
+		if (nets[i].lock >= 0)
+			close(nets[i].lock);
+	free(nets);
+	netd_state_load(st, NULL);
+	p->records = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].gone) {
+			p->records++;
+			netd_state_set_status(st, items[i].rec.network, items[i].rec.cid,
+					      items[i].rec.ifname, items[i].status);
+		}
+		if (items[i].nsfd >= 0)
+			close(items[i].nsfd);
+		vmnet_record_clear(&items[i].rec);
+	}
+	free(items);
+	p->passes++;
+	p->total_repaired += p->repaired;
+	p->total_removed += p->removed;
+	p->at = (int64_t)time(NULL);
+	p->duration_ms = (unsigned)(now_ms() - t0);
+	if (p->repaired || p->removed || p->synced || p->errors)
+		log_info("pass: %u records, %u repaired, %u removed, table %s, %u errors, %u ms",
+			 p->records, p->repaired, p->removed, p->synced ? "restored" : "ok",
+			 p->errors, p->duration_ms);
+	else
+		log_debug("pass: %u records, all in place, %u ms", p->records, p->duration_ms);
+	return 0;
+}

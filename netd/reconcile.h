@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One level-triggered reconcile pass: make the kernel match the records.
+ * Under every network's lock (the plugin's ADD/DEL/GC wait meanwhile):
+ *   1. a record whose VM namespace is gone is torn down like DEL (devices,
+ *      elements, IPAM address, record; the bridge with the last one);
+ *   2. inet vmnet is re-synced in one atomic batch if it is missing, of an
+ *      older version, or lacks an element of a live record;
+ *   3. every live record is checked and, on a mismatch, repaired.
+ * Only objects named and aliased as ours are ever touched (DESIGN §7).
+ */
+#ifndef NETD_RECONCILE_H
+#define NETD_RECONCILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct netd_state;
+
+struct netd_pass {
+	int64_t at;		/* unix seconds of the last pass, 0 = none yet */
+	unsigned duration_ms;
+	unsigned records;	/* live records seen */
+	unsigned synced;	/* passes that re-synced the table */
+	unsigned repaired, removed, errors;	/* in the last pass */
+	unsigned long passes, total_repaired, total_removed, total_synced;
+	bool busy;		/* a network lock was busy: retry soon */
+	char last_error[480];
+};
+
+/* @cni_path: where IPAM plugins are found for releases. Updates @st's cache
+ * and statuses and @pass. Returns 0, or a negative errno if the state
+ * directory cannot be read at all. */
+int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *pass);
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "repair.h"
+#include "vmnet/addr.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/link.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/nl.h"
+#include "vmnet/record.h"
+#include "vmnet/sysctl.h"
+#include "vmnet/tc.h"
+
+static int ignore_exists(int r, struct vmnet_err *err)
+{
+	if (r == -EEXIST) {
+		vmnet_err_clear(err);
+		return 0;
+	}
+	return r;
+}
+
+/* The bridge as vmnet_attach makes it (same MAC, alias, MTU, address). */
+static int ensure_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_idx,
+			 struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info info;
+	char alias[256];
+	uint8_t mac[6];
+	int r, idx;
+
+	r = vmnet_link_get(nl, rec->bridge, &info, NULL);
+	if (r == -ENODEV) {
+		vmnet_name_mac(mac, "bridge", rec->network, NULL, NULL);
+		r = vmnet_link_add_bridge(nl, rec->bridge, rec->mtu, mac, &idx, err);
+		if (r < 0)
+			return r;
+		snprintf(alias, sizeof(alias), VMNET_ALIAS_PREFIX "%.200s", rec->network);
+		ch.alias = alias;
+		log_info("re-created bridge %s of network %s", rec->bridge, rec->network);
+	} else if (r < 0) {
+		return vmnet_link_get(nl, rec->bridge, &info, err);
+	} else {
+		if (strcmp(info.kind, "bridge"))
+			return vmnet_err_set(err, VMNET_ERR_CONFLICT, EEXIST,
+					     "%s is a %s device, not a bridge: not touching it",
+					     rec->bridge, info.kind[0] ? info.kind : "plain");
+		idx = info.ifindex;
+	}
+	ch.up = 1;
+	r = vmnet_link_set(nl, idx, &ch, err);
+	if (r < 0)
+		return r;
+	r = ignore_exists(vmnet_addr_add(nl, idx, &gw, err), err);
+	if (r < 0)
+		return r;
+	if (rec->localhost_ports) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->bridge);
+		r = vmnet_sysctl_write(key, "1", err);
+	}
+	*ret_idx = idx;
+	return r;
+}
+
+static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vmnet_record *rec,
+		     struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char key[64];
+	int r;
+
+	ch.up = 1;
+	if (rec->mode == VMNET_MODE_SHARED) {
+		ch.master = br_idx;
+		r = vmnet_link_set(host, idx, &ch, err);
+		if (r < 0)
+			return r;
+		return vmnet_link_set_port_isolated(host, idx, rec->port_isolation, err);
+	}
+	r = vmnet_link_set(host, idx, &ch, err);
+	if (r < 0)
+		return r;
+	r = ignore_exists(vmnet_addr_add(host, idx, &gw, err), err);
+	if (r < 0)
+		return r;
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", rec->host_if);
+	r = vmnet_sysctl_write(key, "1", err);
+	if (r == 0 && rec->localhost_ports) {
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->host_if);
+		r = vmnet_sysctl_write(key, "1", err);
+	}
+	return r;
+}
+
+/* 1: repaired in place (or nothing to do), 0: needs the full path. */
+static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info hif, tap, peer;
+	char alias[256];
+	int r, br_idx = 0;
+
+	r = vmnet_nl_open(-1, &host, err);
+	if (r < 0)
+		return r;
+	vmnet_name_alias(alias, sizeof(alias), rec->network, rec->cid, rec->ifname);
+	r = vmnet_link_get(host, rec->host_if, &hif, NULL);
+	if (r == 0 && strcmp(hif.alias, alias))
+		return vmnet_err_set(err, VMNET_ERR_CONFLICT, EEXIST,
+				     "host device %s belongs to \"%s\": not touching it",
+				     rec->host_if, hif.alias);
+	if (rec->wiring == VMNET_TAP_HOST && r < 0)
+		return 0;
+	if (rec->wiring == VMNET_TAP_NETNS) {
+		if (nsfd < 0)
+			return 0;
+		r = vmnet_nl_open(nsfd, &vm, err);
+		if (r < 0)
+			return r;
+		if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0 || strcmp(tap.alias, alias))
+			return 0;
+	}
+	if (rec->mode == VMNET_MODE_SHARED) {
+		r = ensure_bridge(host, rec, &br_idx, err);
+		if (r < 0)
+			return r;
+	}
+	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
+	if (r < 0)
+		return r;
+	if (rec->wiring == VMNET_TAP_NETNS &&
+	    vmnet_link_get(host, rec->host_if, &hif, NULL) == -ENODEV) {
+		uint8_t host_mac[6];
+		int idx;
+
+		/* A surviving peer of ours would block the new pair. */
+		if (vmnet_link_get(vm, rec->ifname, &peer, NULL) == 0 && !strcmp(peer.kind, "veth") &&
+		    !memcmp(peer.mac, rec->guest_mac, 6))
+			vmnet_link_del_index(vm, peer.ifindex, NULL);
+		vmnet_name_mac(host_mac, "host", rec->network, rec->cid, rec->ifname);
+		r = vmnet_link_add_veth(host, rec->host_if, host_mac, alias, rec->ifname,
+					rec->guest_mac, nsfd, rec->mtu, &idx, err);
+		if (r < 0)
+			return r;
+		log_info("re-created %s for %s/%s@%s", rec->host_if, rec->network, rec->cid,
+			 rec->ifname);
+		r = vmnet_link_get_index(host, idx, &hif, err);
+		if (r < 0)
+			return r;
+	}
+	r = host_side(host, hif.ifindex, br_idx, rec, err);
+	if (r < 0)
+		return r;
+	if (rec->wiring == VMNET_TAP_HOST)
+		return 1;
+	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0 || strcmp(peer.kind, "veth") ||
+	    memcmp(peer.mac, rec->guest_mac, 6))
+		return 0;
+	ch.up = 1;
+	r = vmnet_link_set(vm, peer.ifindex, &ch, err);
+	if (r < 0)
+		return r;
+	r = ignore_exists(vmnet_addr_add(vm, peer.ifindex, &rec->guest, err), err);
+	if (r < 0)
+		return r;
+	if (!tap.up) {
+		r = vmnet_link_set(vm, tap.ifindex, &ch, err);
+		if (r < 0)
+			return r;
+	}
+	r = vmnet_tc_redirect(vm, peer.ifindex, tap.ifindex, err);
+	if (r < 0)
+		return r;
+	r = vmnet_tc_redirect(vm, tap.ifindex, peer.ifindex, err);
+	if (r < 0)
+		return r;
+	return 1;
+}
+
+int netd_repair(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	struct vmnet_attach_state st;
+	struct vmnet_err e2 = { 0 };
+	int r;
+
+	r = in_place(rec, nsfd, err);
+	if (r < 0)
+		return r;
+	if (r > 0 && vmnet_attach_check(rec, nsfd, &e2) == 0)
+		return 0;
+	if (r > 0)
+		log_info("%s/%s@%s: in-place repair left \"%s\", re-attaching", rec->network,
+			 rec->cid, rec->ifname, e2.msg);
+	/* The full path: what vmnet_attach refuses to overwrite goes first. */
+	vmnet_detach(rec, nsfd, false, NULL);
+	r = vmnet_attach(rec, nsfd, &st, err);
+	if (r < 0)
+		return r;
+	return vmnet_attach_check(rec, nsfd, err);
+}

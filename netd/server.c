@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "dhcp.h"
+#include "server.h"
+#include "vmnet/err.h"
+#include "vmnet/inet.h"
+#include "vmnet/log.h"
+#include "vmnet/nft.h"
+
+#define IO_TIMEOUT_MS 1000
+#define MAX_REQUESTS_PER_CONN 32
+
+int netd_server_open(const char *path, int *ret_fd, struct vmnet_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX], *slash;
+	_cleanup_close_ int fd = -1;
+	struct stat s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, ENAMETOOLONG,
+				     "socket path %s is too long", path);
+	strcpy(sa.sun_path, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return vmnet_err_set(err, CNI_ERR_IO, errno, "creating %s", dir);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "socket");
+	if (lstat(path, &s) == 0) {
+		_cleanup_close_ int probe = -1;
+
+		if (!S_ISSOCK(s.st_mode))
+			return vmnet_err_set(err, CNI_ERR_IO, EEXIST,
+					     "%s exists and is not a socket", path);
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return vmnet_err_set(err, CNI_ERR_IO, EADDRINUSE,
+					     "another netd is serving %s", path);
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "binding %s", path);
+	/* SO_PEERCRED is the real gate; the mode keeps others from even
+	 * connecting on systems that honour it. */
+	chmod(path, 0600);
+	if (listen(fd, 64) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listening on %s", path);
+	*ret_fd = steal_fd(fd);
+	return 0;
+}
+
+static void send_all(int fd, const char *s)
+{
+	size_t len = strlen(s), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+static void send_error(int fd, int code, const char *msg)
+{
+	_cleanup_free_ char *l = netd_proto_encode_error(code, msg);
+
+	if (l)
+		send_all(fd, l);
+}
+
+static json_t *entry_json(const struct netd_entry *e)
+{
+	const struct vmnet_record *r = &e->rec;
+	char ip[VMNET_PREFIXSTRLEN], gw[VMNET_ADDRSTRLEN] = "", mac[18];
+
+	if (r->gateway)
+		vmnet_ip4_fmt(r->gateway, gw);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "network",
+			 r->network, "cid", r->cid, "ifname", r->ifname, "mode",
+			 r->mode == VMNET_MODE_SHARED ? "shared" : "isolated", "tap",
+			 r->wiring == VMNET_TAP_NETNS ? "netns" : "host", "host_if", r->host_if,
+			 "bridge", r->bridge, "guest", vmnet_prefix_fmt(&r->guest, ip), "gateway",
+			 gw, "mac", vmnet_mac_fmt(r->guest_mac, mac), "netns", r->netns, "mtu",
+			 (int)r->mtu, "status", e->status, "created", (json_int_t)r->created);
+}
+
+static json_t *do_status(struct netd_daemon *d)
+{
+	const struct netd_pass *p = &d->pass;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	json_t *v, *dh;
+	int ver = 0, exists = -1;
+	unsigned ok = 0, broken = 0;
+
+	if (vmnet_nft_open(-1, &nft, NULL) == 0)
+		exists = vmnet_nft_table_version(nft, &ver, NULL);
+	for (size_t i = 0; i < d->st.n; i++) {
+		if (!strncmp(d->st.v[i]->status, "ok", 2))
+			ok++;
+		else if (strcmp(d->st.v[i]->status, "pending"))
+			broken++;
+	}
+	if (d->dhcp) {
+		struct netd_dhcp_stats s;
+
+		netd_dhcp_stats(d->dhcp, &s);
+		dh = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "enabled", 1, "rx",
+			       (json_int_t)s.rx, "offers", (json_int_t)s.offers, "acks",
+			       (json_int_t)s.acks, "naks", (json_int_t)s.naks, "ignored_unknown",
+			       (json_int_t)s.ignored_unknown, "ignored_malformed",
+			       (json_int_t)s.ignored_malformed);
+	} else {
+		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
+	}
+	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
+		      "s:i,s:I,s:I,s:I,s:s},s:o*}",
+		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
+		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
+		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
+		      "attachments", (int)d->st.n, "ok", (int)ok, "broken", (int)broken, "nftables",
+		      "table", exists > 0, "version", ver, "expected_version", VMNET_NFT_VERSION,
+		      "reconcile", "passes", (json_int_t)p->passes, "last_at", (json_int_t)p->at,
+		      "last_ms", (int)p->duration_ms, "last_repaired", (int)p->repaired,
+		      "last_removed", (int)p->removed, "last_errors", (int)p->errors, "repaired",
+		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
+		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
+		      "dhcp", dh);
+	return v;
+}
+
+static json_t *do_list(struct netd_daemon *d)
+{
+	json_t *arr = json_array();
+
+	if (!arr)
+		return NULL;
+	for (size_t i = 0; i < d->st.n; i++)
+		if (json_array_append_new(arr, entry_json(d->st.v[i])) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return json_pack("{s:o}", "attachments", arr);
+}
+
+static json_t *do_lease(struct netd_daemon *d, const struct netd_request *req,
+			struct vmnet_err *err)
+{
+	struct netd_entry *e = netd_state_find(&d->st, req->cid, req->ifname);
+	struct netd_lease l;
+	json_t *v;
+
+	if (!e)
+		return vmnet_err_set(err, NETD_E_UNKNOWN, ENOENT, "no attachment of %.100s%s%s",
+				     req->cid, req->ifname[0] ? " on " : "", req->ifname),
+		       NULL;
+	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
+	v = netd_lease_to_json(&l);
+	if (v) {
+		json_object_set_new(v, "network", json_string(e->rec.network));
+		json_object_set_new(v, "cid", json_string(e->rec.cid));
+	}
+	return v;
+}
+
+json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *req,
+			     struct vmnet_err *err)
+{
+	json_t *v = NULL;
+
+	switch (req->cmd) {
+	case NETD_CMD_STATUS:
+		v = do_status(d);
+		break;
+	case NETD_CMD_LIST:
+		v = do_list(d);
+		break;
+	case NETD_CMD_LEASE:
+		v = do_lease(d, req, err);
+		if (!v && err && err->code)
+			return NULL;
+		break;
+	case NETD_CMD_RECONCILE:
+		netd_reconcile(&d->st, d->o->cni_path, &d->pass);
+		v = json_pack("{s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:s}", "records", (int)d->pass.records,
+			      "repaired", (int)d->pass.repaired, "removed", (int)d->pass.removed,
+			      "table_restored", (int)d->pass.synced, "errors", (int)d->pass.errors,
+			      "busy", d->pass.busy, "ms", (int)d->pass.duration_ms, "last_error",
+			      d->pass.errors ? d->pass.last_error : "");
+		break;
+	}
+	if (!v)
+		vmnet_err_set(err, NETD_E_INTERNAL, ENOMEM, "out of memory");
+	return v;
+}
+
+static void answer(struct netd_daemon *d, int fd, const char *buf, size_t len)
+{
+	struct netd_request req;
+	struct vmnet_err err = { 0 };
+	json_auto_t *data = NULL;
+	_cleanup_free_ char *l = NULL;
+
+	if (netd_proto_decode_request(buf, len, &req, &err) < 0) {
+		log_debug("bad request: %s", err.msg);
+		send_error(fd, err.code, err.msg);
+		return;
+	}
+	data = netd_server_dispatch(d, &req, &err);
+	if (!data) {
+		send_error(fd, err.code ? err.code : NETD_E_INTERNAL, err.msg);
+		return;
+	}
+	l = netd_proto_encode_reply(data);
+	if (l)
+		send_all(fd, l);
+	else
+		send_error(fd, NETD_E_INTERNAL, "out of memory");
+}
+
+/* Read what the client still sends (bounded) before closing: closing with
+ * unread data would reset the connection and could lose the error reply. */
+static void drain(int fd, char *scratch)
+{
+	size_t total = 0;
+
+	shutdown(fd, SHUT_WR);
+	while (total < 16 * NETD_PROTO_MAX) {
+		ssize_t n = recv(fd, scratch, NETD_PROTO_MAX, 0);
+
+		if (n <= 0)
+			return;
+		total += (size_t)n;
+	}
+}
+
+static void serve(struct netd_daemon *d, int fd)
+{
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_MS / 1000 };
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	_cleanup_free_ char *buf = malloc(NETD_PROTO_MAX + 1);
+	size_t len = 0;
+	int served = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
+		log_info("refused a client with uid %d", cl == sizeof(cred) ? (int)cred.uid : -1);
+		send_error(fd, NETD_E_PERM, "permission denied: netd's socket is for root only");
+		return;
+	}
+	if (!buf) {
+		send_error(fd, NETD_E_INTERNAL, "out of memory");
+		return;
+	}
+	while (served < MAX_REQUESTS_PER_CONN) {
+		char *nl = len ? memchr(buf, '\n', len) : NULL;
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - buf) + 1;
+
+			answer(d, fd, buf, l);
+			served++;
+			memmove(buf, buf + l, len - l);
+			len -= l;
+			continue;
+		}
+		if (len > NETD_PROTO_MAX) {
+			send_error(fd, NETD_E_TOOBIG, "request larger than 65536 bytes");
+			drain(fd, buf);
+			return;
+		}
+		n = recv(fd, buf + len, NETD_PROTO_MAX + 1 - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* EOF (or a timeout) ends the last request even
+			 * without a newline; an empty connection is a probe
+			 * (the plugin's STATUS) and needs no answer. */
+			if (len)
+				answer(d, fd, buf, len);
+			return;
+		}
+		len += (size_t)n;
+	}
+}
+
+void netd_server_handle(struct netd_daemon *d)
+{
+	for (;;) {
+		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		serve(d, fd);
+		close(fd);
+	}
+}

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include "state.h"
+#include "vmnet/err.h"
+#include "vmnet/log.h"
+
+bool netd_state_is_record_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 6 && !strcmp(name + n - 5, ".json") && strchr(name, '@');
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct netd_entry *x = *(struct netd_entry *const *)a;
+	const struct netd_entry *y = *(struct netd_entry *const *)b;
+	int r = strcmp(x->rec.network, y->rec.network);
+
+	if (!r)
+		r = strcmp(x->rec.cid, y->rec.cid);
+	if (!r)
+		r = strcmp(x->rec.ifname, y->rec.ifname);
+	return r;
+}
+
+static void sort(struct netd_state *st)
+{
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), cmp_entry);
+}
+
+static int push(struct netd_state *st, struct netd_entry *e)
+{
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 32;
+		struct netd_entry **v = realloc(st->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->v = v;
+		st->cap = cap;
+	}
+	st->v[st->n++] = e;
+	return 0;
+}
+
+static void drop_json(struct vmnet_record *rec)
+{
+	vmnet_record_clear(rec);
+	rec->ipam_result = rec->netconf = NULL;
+}
+
+static void watch_net(struct netd_state *st, const char *network)
+{
+	char dir[PATH_MAX];
+	int wd;
+
+	if (st->ino_fd < 0 || strlen(network) > 128 || vmnet_record_dir(dir, sizeof(dir), st->state_dir, network) < 0)
+		return;
+	wd = inotify_add_watch(st->ino_fd, dir,
+			       IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE |
+				       IN_DELETE_SELF | IN_ONLYDIR);
+	if (wd < 0)
+		return;
+	for (size_t i = 0; i < st->n_wd; i++)
+		if (st->wds[i] == wd) {
+			snprintf(st->wd_net[i], sizeof(st->wd_net[i]), "%.128s", network);
+			return;
+		}
+	if (st->n_wd == st->cap_wd) {
+		size_t cap = st->cap_wd ? st->cap_wd * 2 : 16;
+		int *w = realloc(st->wds, cap * sizeof(*w));
+		char(*nn)[129];
+
+		if (!w)
+			return;
+		st->wds = w;
+		nn = realloc(st->wd_net, cap * sizeof(*nn));
+		if (!nn)
+			return;
+		st->wd_net = nn;
+		st->cap_wd = cap;
+	}
+	st->wds[st->n_wd] = wd;
+	snprintf(st->wd_net[st->n_wd], sizeof(st->wd_net[0]), "%.128s", network);
+	st->n_wd++;
+}
+
+int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	st->ino_fd = -1;
+	st->root_wd = -1;
+	st->state_dir = strdup(state_dir);
+	if (!st->state_dir)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "state");
+	st->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (st->ino_fd < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "inotify");
+	st->root_wd = inotify_add_watch(st->ino_fd, state_dir,
+					IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (st->root_wd < 0)
+		return vmnet_err_set(err, CNI_ERR_IO, errno, "watching %s", state_dir);
+	return netd_state_load(st, err);
+}
+
+void netd_state_free(struct netd_state *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		drop_json(&st->v[i]->rec);
+		free(st->v[i]);
+	}
+	free(st->v);
+	free(st->wds);
+	free(st->wd_net);
+	if (st->ino_fd >= 0)
+		close(st->ino_fd);
+	free(st->state_dir);
+	memset(st, 0, sizeof(*st));
+	st->ino_fd = -1;
+}
+
+static struct netd_entry *read_entry(const char *path)
+{
+	struct netd_entry *e = calloc(1, sizeof(*e));
+	struct vmnet_err err = { 0 };
+
+	if (!e)
+		return NULL;
+	if (vmnet_record_read_path(path, &e->rec, &err) < 0) {
+		if (err.msg[0])
+			log_warn("%s", err.msg);
+		free(e);
+		return NULL;
+	}
+	drop_json(&e->rec);
+	snprintf(e->status, sizeof(e->status), "pending");
+	return e;
+}
+
+int netd_state_load(struct netd_state *st, struct vmnet_err *err)
+{
+	struct netd_entry **old = st->v;
+	size_t n_old = st->n;
+	DIR *d;
+	struct dirent *de;
+
+	st->v = NULL;
+	st->n = st->cap = 0;
+	d = opendir(st->state_dir);
+	if (!d) {
+		st->v = old;
+		st->n = st->cap = n_old;
+		return vmnet_err_set(err, CNI_ERR_IO, errno, "reading %s", st->state_dir);
+	}
+	while ((de = readdir(d))) {
+		char dir[PATH_MAX];
+		struct dirent *fe;
+		DIR *nd;
+
+		if (de->d_name[0] == '.' ||
+		    vmnet_record_dir(dir, sizeof(dir), st->state_dir, de->d_name) < 0)
+			continue;
+		nd = opendir(dir);
+		if (!nd)
+			continue;
+		watch_net(st, de->d_name);
+		while ((fe = readdir(nd))) {
+			char path[PATH_MAX + 300];
+			struct netd_entry *e;
+
+			if (!netd_state_is_record_name(fe->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, fe->d_name);
+			e = read_entry(path);
+			if (!e)
+				continue;
+			for (size_t i = 0; i < n_old; i++)
+				if (old[i] && !cmp_entry(&old[i], &e)) {
+					memcpy(e->status, old[i]->status, sizeof(e->status));
+					break;
+				}
+			if (push(st, e) < 0) {
+				free(e);
+				break;
+			}
+		}
+		closedir(nd);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n_old; i++)
+		free(old[i]);
+	free(old);
+	sort(st);
+	return 0;
+}
+
+int netd_state_fd(const struct netd_state *st)
+{
+	return st->ino_fd;
+}
+
+static void remove_at(struct netd_state *st, size_t i)
+{
+	free(st->v[i]);
+	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
+	st->n--;
+}
+
+/* One file of @network's directory changed: re-read or forget it. */
+static int update_file(struct netd_state *st, const char *network, const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], cid[257], ifname[IFNAMSIZ];
+	const char *at = strrchr(name, '@');
+	size_t cl, il;
+	struct netd_entry *e, *old;
+
+	if (!at)
+		return 0;
+	cl = (size_t)(at - name);
+	il = strlen(at + 1) - 5;
+	if (cl >= sizeof(cid) || il >= sizeof(ifname))
+		return 0;
+	memcpy(cid, name, cl);
+	cid[cl] = '\0';
+	memcpy(ifname, at + 1, il);
+	ifname[il] = '\0';
+	if (vmnet_record_dir(dir, sizeof(dir), st->state_dir, network) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	old = netd_state_find_key(st, network, cid, ifname);
+	e = access(path, F_OK) == 0 ? read_entry(path) : NULL;
+	if (old && !e) {
+		for (size_t i = 0; i < st->n; i++)
+			if (st->v[i] == old) {
+				remove_at(st, i);
+				break;
+			}
+		log_debug("record %s/%s@%s removed", network, cid, ifname);
+		return 1;
+	}
+	if (!e)
+		return 0;
+	if (old) {
+		memcpy(e->status, old->status, sizeof(e->status));
+		*old = *e;
+		free(e);
+	} else if (push(st, e) < 0) {
+		free(e);
+		return 0;
+	} else {
+		log_debug("record %s/%s@%s added", network, cid, ifname);
+	}
+	sort(st);
+	return 1;
+}
+
+int netd_state_handle_events(struct netd_state *st)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int changed = 0;
+
+	for (;;) {
+		ssize_t n = read(st->ino_fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				netd_state_load(st, NULL);
+				changed = 1;
+				continue;
+			}
+			if (ev->wd == st->root_wd) {
+				/* A new network directory: watch it and read what
+				 * it already holds (records may predate the watch). */
+				if (ev->len && ev->name[0] != '.' && (ev->mask & IN_ISDIR)) {
+					netd_state_load(st, NULL);
+					changed = 1;
+				}
+				continue;
+			}
+			for (size_t i = 0; i < st->n_wd; i++) {
+				if (st->wds[i] != ev->wd)
+					continue;
+				if (ev->mask & (IN_DELETE_SELF | IN_IGNORED)) {
+					st->wds[i] = st->wds[st->n_wd - 1];
+					memcpy(st->wd_net[i], st->wd_net[st->n_wd - 1],
+					       sizeof(st->wd_net[i]));
+					st->n_wd--;
+					changed = 1;
+				} else if (ev->len && netd_state_is_record_name(ev->name)) {
+					changed |= update_file(st, st->wd_net[i], ev->name);
+				}
+				break;
+			}
+		}
+	}
+	return changed;
+}
+
+struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network,
+				       const char *cid, const char *ifname)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		struct vmnet_record *r = &st->v[i]->rec;
+
+		if (!strcmp(r->network, network) && !strcmp(r->cid, cid) &&
+		    !strcmp(r->ifname, ifname))
+			return st->v[i];
+	}
+	return NULL;
+}
+
+struct netd_entry *netd_state_find(struct netd_state *st, const char *cid, const char *ifname)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		struct vmnet_record *r = &st->v[i]->rec;
+
+		if (!strcmp(r->cid, cid) && (!ifname || !*ifname || !strcmp(r->ifname, ifname)))
+			return st->v[i];
+	}
+	return NULL;
+}
+
+struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6],
+				       const char *dev)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		struct vmnet_record *r = &st->v[i]->rec;
+
+		if (memcmp(r->guest_mac, mac, 6))
+			continue;
+		if (!strcmp(r->host_if, dev) ||
+		    (r->mode == VMNET_MODE_SHARED && !strcmp(r->bridge, dev)))
+			return st->v[i];
+	}
+	return NULL;
+}
+
+void netd_state_set_status(struct netd_state *st, const char *network, const char *cid,
+			   const char *ifname, const char *status)
+{
+	struct netd_entry *e = netd_state_find_key(st, network, cid, ifname);
+
+	if (e)
+		snprintf(e->status, sizeof(e->status), "%s", status);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netd's in-memory view of the attachment records, kept current by inotify
+ * on the state directory (a record that appears is answered for at once,
+ * before any reconcile pass) and refreshed by every pass. The records on
+ * disk stay the truth: this is a cache for lookups (DHCP, lease, list).
+ */
+#ifndef NETD_STATE_H
+#define NETD_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmnet/record.h"
+
+struct vmnet_err;
+
+struct netd_entry {
+	struct vmnet_record rec;	/* ipam_result/netconf dropped: not needed here */
+	char status[200];		/* last reconcile verdict: "ok", "repaired", ... */
+};
+
+struct netd_state {
+	char *state_dir;
+	struct netd_entry **v;
+	size_t n, cap;
+	int ino_fd;			/* inotify, -1 if not watching */
+	int *wds;			/* watch descriptor -> network dir index */
+	char (*wd_net)[129];
+	size_t n_wd, cap_wd;
+	int root_wd;
+};
+
+int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_err *err);
+void netd_state_free(struct netd_state *st);
+
+/* Re-read every record (keeps the statuses of those that stay). */
+int netd_state_load(struct netd_state *st, struct vmnet_err *err);
+
+/* The inotify fd to poll; netd_state_handle_events() reads what is pending
+ * and updates the cache. Returns 1 if anything changed, 0 if not. */
+int netd_state_fd(const struct netd_state *st);
+int netd_state_handle_events(struct netd_state *st);
+
+/* Lookups; NULL if none. @ifname NULL or "" matches the first attachment of
+ * @cid (sorted by network, then ifname). */
+struct netd_entry *netd_state_find(struct netd_state *st, const char *cid, const char *ifname);
+struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network,
+				       const char *cid, const char *ifname);
+/* The record with guest MAC @mac whose host side is the device @dev (the
+ * bridge or the host device in shared mode, the host device in isolated). */
+struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6],
+				       const char *dev);
+
+/* Set the status line of an entry (no-op if there is none). */
+void netd_state_set_status(struct netd_state *st, const char *network, const char *cid,
+			   const char *ifname, const char *status);
+
+/* Is @name a directory entry of a record ("<cid>@<ifname>.json")? */
+bool netd_state_is_record_name(const char *name);
+
+#endif

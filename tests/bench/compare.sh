@@ -1,0 +1,317 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# tests/bench/compare.sh BUILDDIR — vmnet against the reference CNI chain
+# (bridge + host-local + portmap, Debian containernetworking-plugins) and
+# netavark, side by side in one run (issue 7).
+#
+# For N = 1, 100, 500, 1000 attachments already present (each with one
+# published TCP port) it times ADD and DEL of one more attachment, probe by
+# probe alternating between the implementations:
+#   vmnet shared/netns, vmnet shared/host, vmnet isolated/netns,
+#   ref (bridge → portmap, prevResult chaining, runtimeConfig.portMappings;
+#        DEL in reverse with prevResult, as libcni does),
+#   netavark (setup/teardown with one port mapping).
+# Plus the max RSS of one plugin call, and the packet path: iperf3 from the
+# wan namespace through a published port into a guest stand-in (fakevm)
+# with 1 and with 5,000 published ports present.
+#
+# Everything runs in namespaces of its own (tests/integ/lib.sh: cleanup trap,
+# only our own PIDs are ended). Plugins are exec'd by tests/bench/drive.c, a
+# tiny runtime that setns()es into the host namespace once per call (what
+# `nsenter --net=` does, without the tool's start-up in the timing).
+#
+# Environment: BENCH_QUICK=1 (N = 1, 50, 200; 8 probes), BENCH_N="1 100",
+# BENCH_PROBES=20, BENCH_OUT (default build/bench), BENCH_IMPLS (subset),
+# BENCH_NO_PACKET=1 (skip iperf3).
+# Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
+# compare-table.txt, add-latency.dat and add-latency.png, packet.csv, machine.txt.
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../integ/lib.sh
+. "$HERE/../integ/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "compare.sh: needs root (sudo make bench)" >&2
+	exit 77
+fi
+for c in jq ip nft iptables gnuplot iperf3 cc pkg-config; do
+	command -v "$c" >/dev/null 2>&1 || { echo "compare.sh: $c missing (make deps)" >&2; exit 77; }
+done
+NETAVARK=${NETAVARK:-/usr/lib/podman/netavark}
+REFDIR=${REFDIR:-/usr/lib/cni}
+for f in "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETAVARK" "$REFDIR/bridge" "$REFDIR/portmap" \
+	"$REFDIR/host-local"; do
+	[ -x "$f" ] || { echo "compare.sh: $f missing (make, make deps)" >&2; exit 77; }
+done
+
+OUT=${BENCH_OUT:-$LIB_ROOT/build/bench}
+mkdir -p "$OUT"
+if [ -n "${BENCH_QUICK:-}" ]; then
+	NS_LIST=${BENCH_N:-"1 50 200"}
+	PROBES=${BENCH_PROBES:-8}
+else
+	NS_LIST=${BENCH_N:-"1 100 500 1000"}
+	PROBES=${BENCH_PROBES:-20}
+fi
+IMPLS=(${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns ref netavark})
+
+log() { echo "[$(date +%T)] $*" >&2; }
+
+world_init
+mkdir -p "$W_TMP/drive"
+
+# The driver, built for this run (jansson is a build dependency of vmnet).
+DRIVE=$W_TMP/drive/drive
+cc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) ||
+	bail "cannot build drive.c"
+
+# ---------------------------------------------------------------- worlds
+#
+# Per implementation: a host namespace of its own (iptables rules of one must
+# not slow another), a probe VM namespace, and background VM namespaces that
+# hold up to BG_PER_NS attachments each, with ifnames eth0, eth1, ...
+BG_PER_NS=250
+declare -A HNS PNS CONF BGNS_LIST SUBNET_OCT
+declare -A SHORT=([vmnet-shared-netns]=sn [vmnet-shared-host]=sh [vmnet-isolated-netns]=in
+	[ref]=ref [netavark]=nv)
+oct=40
+for impl in "${IMPLS[@]}"; do
+	[ -n "${SHORT[$impl]:-}" ] || bail "unknown implementation $impl"
+	ns_add "h-${SHORT[$impl]}"; HNS[$impl]=$REPLY
+	ns_add "p-${SHORT[$impl]}"; PNS[$impl]=$REPLY
+	SUBNET_OCT[$impl]=$oct
+	oct=$((oct + 1))
+done
+
+# vmnet conflist: mode, tap wiring, ipam extra (jq)
+vmnet_conf() { # IMPL MODE TAP IPAMEXTRA
+	local d=$W_TMP/$1 o=${SUBNET_OCT[$1]}
+	mkdir -p "$d"
+	jq -n --arg name "${1//-/}" --arg mode "$2" --arg tap "$3" --arg br "vmbr$o" \
+		--arg state "$d/state" --arg ipam "$d/ipam" --arg sub "10.$o.0.0/16" --arg gw "10.$o.0.1" '{
+		cniVersion: "1.0.0", name: $name, plugins: [{
+			type: "vmnet", mode: $mode, tap: $tap, tapName: "t@IFNAME@", ipMasq: true,
+			stateDir: $state, capabilities: {portMappings: true},
+			ipam: ({type: "vmnet-ipam", dataDir: $ipam, ranges: [[{subnet: $sub, gateway: $gw}]]}
+			       + '"$4"')
+		} + (if $mode == "shared" then {bridge: $br} else {} end)]}' >"$d/conf.json"
+	CONF[$1]=$d/conf.json
+}
+ref_conf() {
+	local d=$W_TMP/ref o=${SUBNET_OCT[ref]}
+	mkdir -p "$d"
+	jq -n --arg hl "$d/host-local" --arg sub "10.$o.0.0/16" --arg gw "10.$o.0.1" '{
+		cniVersion: "1.0.0", name: "refnet", plugins: [
+			{type: "bridge", bridge: "cni-ref0", isGateway: true, ipMasq: true, hairpinMode: true,
+			 ipam: {type: "host-local", dataDir: $hl, ranges: [[{subnet: $sub, gateway: $gw}]]}},
+			{type: "portmap", capabilities: {portMappings: true}, snat: true}]}' >"$d/conf.json"
+	CONF[ref]=$d/conf.json
+}
+# netavark options for attachment INDEX (a podman-style document: podman's
+# own IPAM hands out static_ips; netavark only applies them).
+NV_NETID=$(printf 'be%062x' 7)
+nv_opts() { # INDEX IFNAME HOSTPORT -> file name in REPLY
+	local o=${SUBNET_OCT[netavark]} i=$1 f=$W_TMP/netavark/opts-$1.json
+	printf '{"container_id":"%064x","container_name":"c%d","networks":{"nvnet":{"interface_name":"%s","static_ips":["10.%d.%d.%d"]}},"network_info":{"nvnet":{"name":"nvnet","id":"%s","driver":"bridge","network_interface":"nvbr0","subnets":[{"subnet":"10.%d.0.0/16","gateway":"10.%d.0.1"}],"ipv6_enabled":false,"internal":false,"dns_enabled":false,"ipam_options":{"driver":"host-local"}}},"port_mappings":[{"host_ip":"","container_port":80,"host_port":%d,"range":1,"protocol":"tcp"}]}\n' \
+		"$((i + 1))" "$i" "$2" "$o" "$(((i + 2) / 250))" "$(((i + 2) % 250 + 2))" "$NV_NETID" "$o" "$o" "$3" >"$f"
+	REPLY=$f
+}
+
+for impl in "${IMPLS[@]}"; do
+	case $impl in
+	vmnet-shared-netns) vmnet_conf "$impl" shared netns '{}' ;;
+	vmnet-shared-host) vmnet_conf "$impl" shared host '{}' ;;
+	vmnet-isolated-netns) vmnet_conf "$impl" isolated netns '{blockSize: 30}' ;;
+	ref) ref_conf ;;
+	netavark) mkdir -p "$W_TMP/netavark/config" ;;
+	*) bail "unknown implementation $impl" ;;
+	esac
+done
+
+# ---------------------------------------------------------------- driver
+
+export CNI_PATH="$B:$REFDIR" DRIVE_NETAVARK=$NETAVARK DRIVE_NV_CONFIG=$W_TMP/netavark/config
+export DRIVE_LOG=$W_TMP/plugins.log DRIVE_RESULT_DIR=$W_TMP/results
+mkdir -p "$DRIVE_RESULT_DIR"
+coproc DRV { exec "$DRIVE"; }
+track_pid "$DRV_PID"
+
+# drv LINE: one command; REPLY_US, REPLY_RSS; returns 1 (with the reply on
+# stderr) on failure.
+drv() {
+	local st a b
+	echo "$*" >&"${DRV[1]}"
+	read -r st a b <&"${DRV[0]}" || bail "driver died on: $*"
+	if [ "$st" != ok ]; then
+		echo "failed: $* -> $st $a $b" >&2
+		return 1
+	fi
+	REPLY_US=$a
+	REPLY_RSS=$b
+}
+
+# op IMPL add|del CID IFNAME VMNS HOSTPORT [NPORTS] [NVINDEX]
+op() {
+	local impl=$1 verb=$2 cid=$3 ifn=$4 vmns=$5 hp=$6 np=${7:-1} nvi=${8:-}
+	local h=/run/netns/${HNS[$impl]}
+	if [ "$impl" = netavark ]; then
+		nv_opts "$nvi" "$ifn" "$hp"
+		if [ "$verb" = add ]; then
+			drv nv "$h" setup "$REPLY" "/run/netns/$vmns"
+		else
+			drv nv "$h" teardown "$REPLY" "/run/netns/$vmns"
+		fi
+	else
+		drv "$verb" "$h" "${CONF[$impl]}" "$cid" "$ifn" "/run/netns/$vmns" "$hp" 80 "$np"
+	fi
+}
+
+# ---------------------------------------------------------------- population
+
+declare -A HAVE # attachments present per implementation
+for impl in "${IMPLS[@]}"; do HAVE[$impl]=0; done
+
+grow() { # IMPL N
+	local impl=$1 n=$2 i ns t0=$SECONDS
+	while [ "${HAVE[$impl]}" -lt "$n" ]; do
+		i=${HAVE[$impl]}
+		if [ $((i % BG_PER_NS)) -eq 0 ]; then
+			ns_add "b$((i / BG_PER_NS))-${SHORT[$impl]}"
+			BGNS_LIST[$impl]="${BGNS_LIST[$impl]:-} $REPLY"
+		fi
+		ns=${BGNS_LIST[$impl]##* }
+		op "$impl" add "bg$i" "eth$((i % BG_PER_NS))" "$ns" $((20000 + i)) 1 $((i + 1)) ||
+			bail "population of $impl failed at $i: $(tail -5 "$DRIVE_LOG")"
+		# netavark adds a default route in the container namespace; the
+		# next attachment sharing this namespace would collide with it.
+		[ "$impl" = netavark ] && ip -n "$ns" route del default 2>/dev/null
+		HAVE[$impl]=$((i + 1))
+	done
+	log "$impl: $n attachments present (+$((SECONDS - t0)) s)"
+}
+
+# ---------------------------------------------------------------- probes
+
+RAW=$OUT/compare-raw.csv
+echo "impl,op,n,probe,ms,maxrss_kb" >"$RAW"
+
+for n in $NS_LIST; do
+	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
+	log "N=$n: $PROBES probes each"
+	for ((p = 0; p < PROBES; p++)); do
+		# Rotate the starting implementation so none always goes first.
+		order=("${IMPLS[@]:p % ${#IMPLS[@]}}" "${IMPLS[@]:0:p % ${#IMPLS[@]}}")
+		for impl in "${order[@]}"; do
+			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
+				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
+			echo "$impl,add,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}'),$REPLY_RSS" >>"$RAW"
+		done
+		for impl in "${order[@]}"; do
+			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
+				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
+			echo "$impl,del,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}'),$REPLY_RSS" >>"$RAW"
+		done
+	done
+done
+
+# ---------------------------------------------------------------- packet path
+#
+# shared/netns vmnet network; the guest stand-in runs iperf3 behind host
+# port 5201. Throughput is measured with 1 published port, then with 5,000
+# (20 host-wired attachments publishing 250 ports each), alternating 3 times.
+PKT=$OUT/packet.csv
+packet_path() {
+	local conf d=$W_TMP/pkt res gsrv i r k mbps
+	mkdir -p "$d"
+	ns_add pkthost; HOST_NS=$REPLY
+	wan_setup
+	ns_add pktvm; local vm=$REPLY
+	ns_add pktbg; local bg=$REPLY
+	jq -n --arg s "$d/state" --arg i "$d/ipam" '{cniVersion: "1.0.0", name: "pkt", plugins: [{
+		type: "vmnet", mode: "shared", bridge: "vmbrpkt", tap: "@TAP@", tapName: "tap0", ipMasq: true,
+		stateDir: $s, capabilities: {portMappings: true},
+		ipam: {type: "vmnet-ipam", dataDir: $i, ranges: [[{subnet: "10.99.0.0/16", gateway: "10.99.0.1"}]]}}]}' \
+		>"$d/t.json"
+	sed 's/@TAP@/netns/' "$d/t.json" >"$d/netns.json"
+	sed 's/@TAP@/host/' "$d/t.json" >"$d/host.json"
+	HNS[pkt]=$HOST_NS
+	CONF[pkt-netns]=$d/netns.json
+	drv add "/run/netns/$HOST_NS" "$d/netns.json" guest eth0 "/run/netns/$vm" 5201 5201 1 ||
+		bail "packet path: ADD failed: $(tail -5 "$DRIVE_LOG")"
+	res=$(cat "$DRIVE_RESULT_DIR/guest@eth0.json")
+	guest_attach pg "$res" "$vm" >&2 || bail "packet path: guest stand-in failed"
+	ip netns exec "${G_NS[pg]}" iperf3 -s -p 5201 >/dev/null 2>&1 </dev/null &
+	track_pid $!
+	sleep 0.5
+	echo "ports,run,mbps" >"$PKT"
+	for r in 1 2 3; do
+		for k in 1 5000; do
+			if [ "$k" = 5000 ]; then
+				for i in $(seq 0 19); do
+					drv add "/run/netns/$HOST_NS" "$d/host.json" "bulk$i" "b$i" "/run/netns/$bg" \
+						$((40000 + 250 * i)) 80 250 || bail "packet path: bulk ADD failed"
+				done
+				got=$(ip netns exec "$HOST_NS" nft list map inet vmnet ports4 2>/dev/null | grep -o ' : ' | wc -l)
+				log "packet path: $got elements in ports4"
+			fi
+			mbps=$(ip netns exec "$WAN_NS" iperf3 -c "$WAN_HOST_IP" -p 5201 -t "${BENCH_IPERF_T:-5}" -J 2>/dev/null |
+				jq '.end.sum_received.bits_per_second / 1e6 | floor')
+			echo "$k,$r,${mbps:-0}" >>"$PKT"
+			log "packet path: $k published ports: ${mbps:-?} Mbit/s"
+			if [ "$k" = 5000 ]; then
+				for i in $(seq 0 19); do
+					drv del "/run/netns/$HOST_NS" "$d/host.json" "bulk$i" "b$i" "/run/netns/$bg" \
+						$((40000 + 250 * i)) 80 250 || bail "packet path: bulk DEL failed"
+				done
+			fi
+		done
+	done
+}
+[ -n "${BENCH_NO_PACKET:-}" ] || packet_path
+
+# ---------------------------------------------------------------- report
+
+{
+	echo "nproc: $(nproc)"
+	echo "kernel: $(uname -r)"
+	echo "cpu: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+	echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+	echo "os: $(. /etc/os-release && echo "$PRETTY_NAME")"
+	echo "reference: containernetworking-plugins $(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null)"
+	echo "netavark: $($NETAVARK --version 2>/dev/null | awk '{print $2}')"
+	echo "date: $(date -u +%F)"
+} >"$OUT/machine.txt"
+
+SUM=$OUT/compare.csv
+# median and p95 (nearest rank) per impl, op, n; max RSS per impl and op.
+awk -F, 'NR > 1 { k = $1 "," $2 "," $3; v[k] = v[k] " " $5; if ($6 > r[k]) r[k] = $6 }
+END {
+	print "impl,op,n,probes,median_ms,p95_ms,maxrss_kb"
+	for (k in v) {
+		m = split(substr(v[k], 2), a, " ")
+		for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		r95 = int(0.95 * m + 0.999999); if (r95 < 1) r95 = 1
+		printf "%s,%d,%.2f,%.2f,%d\n", k, m, med, a[r95], r[k]
+	}
+}' "$RAW" | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2 -k3,3n; } >"$SUM"
+
+# the plot's data: N, then the ADD median of every implementation
+{
+	printf "N"
+	for impl in "${IMPLS[@]}"; do printf " %s" "$impl"; done
+	echo
+	for n in $NS_LIST; do
+		printf "%s" "$n"
+		for impl in "${IMPLS[@]}"; do
+			printf " %s" "$(awk -F, -v i="$impl" -v n="$n" '$1 == i && $2 == "add" && $3 == n {print $5}' "$SUM")"
+		done
+		echo
+	done
+} >"$OUT/add-latency.dat"
+gnuplot -e "datafile='$OUT/add-latency.dat'; outfile='$OUT/add-latency.png'; ncols=$((${#IMPLS[@]} + 1)); machine='$(head -3 "$OUT/machine.txt" | paste -sd';' | sed "s/'//g; s/;/, /g"), $(date -u +%F)'" \
+	"$HERE/plot.gp" || log "gnuplot failed"
+
+"$HERE/compare-report.sh" "$OUT" "${IMPLS[*]}" "$NS_LIST" | tee "$OUT/compare-table.txt"
+t_done >/dev/null

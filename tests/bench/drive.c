@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+/*
+ * drive — a minimal CNI runtime for tests/bench/compare.sh.
+ *
+ * It calls plugins the way libcni (containerd, podman's CNI backend, CRI-O)
+ * does: one exec per plugin of a conflist, CNI_* in the environment, the
+ * plugin's config on stdin with "name", "cniVersion", "runtimeConfig" (only
+ * the capabilities the plugin declares) and, from the second plugin on and
+ * on DEL, "prevResult"; ADD in list order, DEL in reverse order with the
+ * cached ADD result as prevResult. It also runs netavark setup/teardown.
+ *
+ * One long-lived process reads commands on stdin and answers one line each,
+ * so the shell driving the benchmark pays no process start per operation.
+ * The process enters the given host network namespace with setns() before
+ * each operation, like a runtime that lives in the host namespace; only the
+ * plugin execs are timed (fork to reap, CLOCK_MONOTONIC).
+ *
+ *   add HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
+ *   del HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
+ *   nv  HOSTNS setup|teardown OPTSFILE NETNS
+ *   quit
+ * Reply: "ok MICROSECONDS MAXRSS_KB" or "err EXIT_CODE message".
+ * NPORTS (default 1) publishes TCP host ports HPORT..HPORT+NPORTS-1, each to
+ * CPORT. "@IFNAME@" in CONFLIST is replaced by IFNAME (per-attachment tap
+ * names when several attachments share a VM namespace).
+ *
+ * Environment: CNI_PATH (plugin directories), DRIVE_NETAVARK (netavark
+ * binary), DRIVE_NV_CONFIG (netavark --config dir), DRIVE_LOG (a file for
+ * the plugins' stderr; default /dev/null), DRIVE_RESULT_DIR (if set, each
+ * ADD result is also written to DIR/CID@IFNAME.json, untimed).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct cached {
+	char *key;
+	json_t *result;
+};
+
+static struct cached *cache;
+static size_t n_cache, cap_cache;
+static const char *log_path = "/dev/null";
+
+static json_t **cache_slot(const char *key, int create)
+{
+	for (size_t i = 0; i < n_cache; i++)
+		if (!strcmp(cache[i].key, key))
+			return &cache[i].result;
+	if (!create)
+		return NULL;
+	if (n_cache == cap_cache) {
+		cap_cache = cap_cache ? 2 * cap_cache : 256;
+		cache = realloc(cache, cap_cache * sizeof(*cache));
+		if (!cache)
+			abort();
+	}
+	cache[n_cache].key = strdup(key);
+	cache[n_cache].result = NULL;
+	return &cache[n_cache++].result;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int enter_ns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
+}
+
+/* Run ARGV with ENVP, IN (len bytes) on stdin; stdout returned in *out
+ * (malloc'd, NUL-terminated). Adds the wall time to *us, keeps the largest
+ * max RSS in *rss. Returns the exit status (or 128+signal). */
+static int run(char *const argv[], char *const envp[], const char *in, size_t len, char **out,
+	       double *us, long *rss)
+{
+	int ifd = memfd_create("stdin", MFD_CLOEXEC), ofd = memfd_create("stdout", MFD_CLOEXEC);
+	struct rusage ru;
+	int status = 0;
+	double t0;
+	pid_t pid;
+	off_t n;
+
+	if (ifd < 0 || ofd < 0 || write(ifd, in, len) != (ssize_t)len || lseek(ifd, 0, SEEK_SET))
+		return 127;
+	t0 = now_us();
+	pid = fork();
+	if (pid == 0) {
+		int efd = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+		dup2(ifd, 0);
+		dup2(ofd, 1);
+		if (efd >= 0)
+			dup2(efd, 2);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+		return 127;
+	*us += now_us() - t0;
+	if (ru.ru_maxrss > *rss)
+		*rss = ru.ru_maxrss;
+	n = lseek(ofd, 0, SEEK_END);
+	*out = calloc(1, n + 1);
+	if (n > 0 && pread(ofd, *out, n, 0) != n)
+		n = 0;
+	close(ifd);
+	close(ofd);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static char *find_plugin(const char *type)
+{
+	const char *p = getenv("CNI_PATH");
+	static char buf[4096];
+
+	while (p && *p) {
+		size_t l = strcspn(p, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)l, p, type);
+		if (access(buf, X_OK) == 0)
+			return buf;
+		p += l + (p[l] == ':');
+	}
+	return NULL;
+}
+
+static char *read_subst(const char *path, const char *ifname)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL, *res, *q;
+	size_t size = 0, il = strlen(ifname);
+	const char *s;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &size, '\0', f) < 0) {
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	res = malloc(strlen(text) * (il + 1) + 1);
+	for (s = text, q = res; *s;) {
+		if (!strncmp(s, "@IFNAME@", 8)) {
+			memcpy(q, ifname, il);
+			q += il;
+			s += 8;
+		} else {
+			*q++ = *s++;
+		}
+	}
+	*q = 0;
+	free(text);
+	return res;
+}
+
+static void reply_err(int rc, const char *fmt, const char *arg)
+{
+	printf("err %d ", rc);
+	printf(fmt, arg);
+	printf("\n");
+}
+
+static void cni(int add, char **a, int na)
+{
+	const char *conflist = a[1], *cid = a[2], *ifname = a[3], *netns = a[4];
+	int hport = atoi(a[5]), cport = atoi(a[6]), nports = na > 7 ? atoi(a[7]) : 1;
+	char key[1024], *text, *out = NULL;
+	json_t *list, *plugins, *ports, **slot;
+	double us = 0;
+	long rss = 0;
+	size_t np;
+
+	snprintf(key, sizeof(key), "%s/%s/%s", conflist, cid, ifname);
+	text = read_subst(conflist, ifname);
+	list = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	plugins = json_object_get(list, "plugins");
+	if (!json_is_array(plugins)) {
+		reply_err(7, "cannot read conflist %s", conflist);
+		json_decref(list);
+		return;
+	}
+	ports = json_array();
+	for (int i = 0; i < nports; i++)
+		json_array_append_new(ports, json_pack("{s:i,s:i,s:s}", "hostPort", hport + i,
+						       "containerPort", cport, "protocol", "tcp"));
+	slot = cache_slot(key, add);
+	np = json_array_size(plugins);
+	for (size_t k = 0; k < np; k++) {
+		json_t *p = json_deep_copy(json_array_get(plugins, add ? k : np - 1 - k));
+		json_t *caps = json_object_get(p, "capabilities"), *prev;
+		const char *type = json_string_value(json_object_get(p, "type"));
+		char *path = type ? find_plugin(type) : NULL, *conf, env[6][1100];
+		char *envp[8], *argv[2];
+		int rc;
+
+		if (!path) {
+			reply_err(7, "plugin %s not in CNI_PATH", type ? type : "(no type)");
+			json_decref(p);
+			goto done;
+		}
+		json_object_set(p, "name", json_object_get(list, "name"));
+		json_object_set(p, "cniVersion", json_object_get(list, "cniVersion"));
+		if (json_is_true(json_object_get(caps, "portMappings")))
+			json_object_set_new(p, "runtimeConfig",
+					    json_pack("{s:O}", "portMappings", ports));
+		prev = add ? (k ? *slot : NULL) : (slot ? *slot : NULL);
+		if (prev)
+			json_object_set(p, "prevResult", prev);
+		conf = json_dumps(p, JSON_COMPACT);
+		json_decref(p);
+		snprintf(env[0], sizeof(env[0]), "CNI_COMMAND=%s", add ? "ADD" : "DEL");
+		snprintf(env[1], sizeof(env[1]), "CNI_CONTAINERID=%s", cid);
+		snprintf(env[2], sizeof(env[2]), "CNI_NETNS=%s", netns);
+		snprintf(env[3], sizeof(env[3]), "CNI_IFNAME=%s", ifname);
+		snprintf(env[4], sizeof(env[4]), "CNI_PATH=%s", getenv("CNI_PATH"));
+		snprintf(env[5], sizeof(env[5]), "PATH=%s", getenv("PATH"));
+		for (int e = 0; e < 6; e++)
+			envp[e] = env[e];
+		envp[6] = "CNI_ARGS=IgnoreUnknown=1";
+		envp[7] = NULL;
+		argv[0] = path;
+		argv[1] = NULL;
+		free(out);
+		out = NULL;
+		rc = run(argv, envp, conf, strlen(conf), &out, &us, &rss);
+		free(conf);
+		if (rc) {
+			char *nl;
+
+			while ((nl = strchr(out ? out : "", '\n')))
+				*nl = ' ';
+			printf("err %d %s: %s\n", rc, type, out ? out : "");
+			goto done;
+		}
+		if (add) {
+			json_t *r = json_loads(out, 0, NULL);
+
+			if (!r) {
+				reply_err(6, "%s: result is not JSON", type);
+				goto done;
+			}
+			json_decref(*slot);
+			*slot = r;
+		}
+	}
+	if (add && getenv("DRIVE_RESULT_DIR")) {
+		char path[1200];
+
+		snprintf(path, sizeof(path), "%s/%s@%s.json", getenv("DRIVE_RESULT_DIR"), cid, ifname);
+		json_dump_file(*slot, path, JSON_COMPACT);
+	}
+	if (!add && slot) {
+		json_decref(*slot);
+		*slot = NULL;
+	}
+	printf("ok %.0f %ld\n", us, rss);
+done:
+	free(out);
+	json_decref(ports);
+	json_decref(list);
+}
+
+static void nv(char **a)
+{
+	const char *verb = a[1], *opts = a[2], *netns = a[3];
+	const char *bin = getenv("DRIVE_NETAVARK") ? getenv("DRIVE_NETAVARK") : "/usr/lib/podman/netavark";
+	const char *cfg = getenv("DRIVE_NV_CONFIG") ? getenv("DRIVE_NV_CONFIG") : "/run/netavark";
+	char *text = read_subst(opts, ""), *out = NULL, pathenv[4200];
+	char *argv[] = { (char *)bin, "--config", (char *)cfg, (char *)verb, (char *)netns, NULL };
+	char *envp[] = { pathenv, NULL };
+	double us = 0;
+	long rss = 0;
+	int rc;
+
+	if (!text) {
+		reply_err(5, "cannot read %s", opts);
+		return;
+	}
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH"));
+	rc = run(argv, envp, text, strlen(text), &out, &us, &rss);
+	if (rc) {
+		for (char *nl; out && (nl = strchr(out, '\n'));)
+			*nl = ' ';
+		printf("err %d netavark %s: %s\n", rc, verb, out ? out : "");
+	} else {
+		printf("ok %.0f %ld\n", us, rss);
+	}
+	free(out);
+	free(text);
+}
+
+int main(void)
+{
+	char *line = NULL, *a[16];
+	size_t size = 0;
+
+	if (getenv("DRIVE_LOG"))
+		log_path = getenv("DRIVE_LOG");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (getline(&line, &size, stdin) > 0) {
+		int na = 0;
+
+		for (char *t = strtok(line, " \t\n"); t && na < 16; t = strtok(NULL, " \t\n"))
+			a[na++] = t;
+		if (!na)
+			continue;
+		if (!strcmp(a[0], "quit"))
+			break;
+		if (na < 2 || enter_ns(a[1]) < 0) {
+			reply_err(4, "cannot enter %s", na > 1 ? a[1] : "(no netns)");
+			continue;
+		}
+		/* a[1] is consumed: shift so the handlers see their own arguments
+		 * at a[1]... */
+		a[1] = a[0];
+		if ((!strcmp(a[0], "add") || !strcmp(a[0], "del")) && na >= 8)
+			cni(a[0][0] == 'a', a + 1, na - 1);
+		else if (!strcmp(a[0], "nv") && na == 5)
+			nv(a + 1);
+		else
+			reply_err(2, "bad command %s", a[0]);
+	}
+	free(line);
+	return 0;
+}

@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# netd/core/conntrack.c against a real kernel, in throwaway namespaces:
+#  - build/tools/cttest's own suite (counts, selectivity, netns fd, errors)
+#    in a namespace of its own;
+#  - the effect that matters: a UDP client keeps sending from one source port
+#    to a published host port; the port's DNAT target changes (an nft map in
+#    a fixture table, standing in for ours); the client keeps reaching the old
+#    server until vmnet_conntrack_flush_port, and the new one after. The same
+#    for DEL: after the mapping goes, the old target keeps getting datagrams
+#    until vmnet_conntrack_flush_guest.
+#
+#   tests/integ/t_conntrack.sh [BUILDDIR]
+
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmds nft socat conntrack
+CTTEST=$B/tools/cttest
+need_bins "$CTTEST"
+
+world_init
+
+# ---------------------------------------------------------------- suite
+
+ns_add ct
+t_run ip netns exec "$REPLY" env VMNET_LOG_LEVEL=debug "$CTTEST"
+rc=$?
+if [ $rc -eq 0 ] && ! grep -q '^not ok' <<<"$T_OUT"; then
+	ok "cttest suite: $(grep -c '^ok' <<<"$T_OUT") checks"
+else
+	not_ok "cttest suite (exit $rc)" "$T_OUT"
+fi
+# The kernel (>= 5.10) filters the dump: it returns only the matching entries
+# although others exist (the 5354, tcp and DNAT'd ones).
+t_match "the kernel applied the dump filter" "$T_OUT" \
+	"udp/5353: 3 dumped \(kernel filter\), 3 matched, 3 deleted"
+ns_del "$REPLY"
+
+# ---------------------------------------------------------------- traffic
+
+# client 10.0.1.2 -- host 10.0.1.1 | 10.0.2.1 -- A 10.0.2.2
+#                                  | 10.0.3.1 -- B 10.0.3.2
+host_ns
+H=$HOST_NS
+ns_add client
+C=$REPLY
+ns_add srva
+SA=$REPLY
+ns_add srvb
+SB=$REPLY
+
+link() { # NS HOSTDEV HOSTIP PEERIP
+	ip -n "$H" link add "$2" type veth peer name eth0 netns "$1" || bail "veth $2"
+	ip -n "$H" addr add "$3/24" dev "$2"
+	ip -n "$H" link set "$2" up
+	ip -n "$1" addr add "$4/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" route add default via "$3"
+}
+link "$C" c0 10.0.1.1 10.0.1.2
+link "$SA" a0 10.0.2.1 10.0.2.2
+link "$SB" b0 10.0.3.1 10.0.3.2
+ip netns exec "$H" sysctl -qw net.ipv4.ip_forward=1
+
+hn() { ip netns exec "$H" "$@"; }
+cat >"$W_TMP/fixture.nft" <<'EOF'
+table ip fixture {
+	map ports { type inet_service : ipv4_addr; elements = { 5353 : 10.0.2.2 } }
+	chain pre { type nat hook prerouting priority -100; dnat to udp dport map @ports; }
+}
+EOF
+t_ok "fixture: udp/5353 DNAT'd through a map, to A" hn nft -f "$W_TMP/fixture.nft"
+remap() { # NEW_TARGET or "" to unpublish
+	hn nft delete element ip fixture ports '{ 5353 }' || return 1
+	[ -z "$1" ] || hn nft add element ip fixture ports "{ 5353 : $1 }"
+}
+
+for s in a b; do
+	ns=$SA ip=10.0.2.2
+	[ $s = b ] && ns=$SB ip=10.0.3.2
+	: >"$W_TMP/$s.log"
+	ip netns exec "$ns" socat -u "UDP-RECV:5353,bind=$ip" "OPEN:$W_TMP/$s.log,append" \
+		</dev/null 2>>"$W_TMP/$s.err" &
+	track_pid $!
+done
+# One datagram every 0.1 s, always from 10.0.1.2:40000, so one entry.
+# shellcheck disable=SC2016
+ip netns exec "$C" bash -c 'i=0; while :; do
+	echo $i | socat -u - UDP-SENDTO:10.0.1.1:5353,bind=10.0.1.2:40000,reuseaddr 2>/dev/null
+	i=$((i + 1)); sleep 0.1; done' </dev/null >/dev/null 2>&1 &
+track_pid $!
+
+lines() { wc -l <"$1" 2>/dev/null || echo 0; }
+# grows NAME SECONDS: $W_TMP/NAME.log gains lines within SECONDS.
+grows() {
+	local a b i
+	a=$(lines "$W_TMP/$1.log")
+	for ((i = 0; i < $2 * 10; i++)); do
+		sleep 0.1
+		b=$(lines "$W_TMP/$1.log")
+		[ "$b" -gt "$a" ] && return 0
+	done
+	echo "server $1 stayed at $a datagrams"
+	return 1
+}
+# still NAME SECONDS: no new lines during SECONDS.
+still() {
+	local a b
+	a=$(lines "$W_TMP/$1.log")
+	sleep "$2"
+	b=$(lines "$W_TMP/$1.log")
+	[ "$a" -eq "$b" ] && return 0
+	echo "server $1 went from $a to $b datagrams"
+	return 1
+}
+entries() { hn conntrack -L -p udp --dport 5353 2>/dev/null; }
+
+t_ok "the client reaches A" grows a 5
+t_ok "  and not B" still b 0.5
+t_match "one entry, reply from A" "$(entries)" "dport=5353 .*src=10\.0\.2\.2 dst=10\.0\.1\.2 sport=5353 dport=40000"
+
+t_ok "publish udp/5353 to B instead" remap 10.0.3.2
+t_ok "without a flush the client still reaches A (stale entry)" grows a 3
+t_ok "  and not B" still b 1
+
+t_run hn "$CTTEST" flush-port udp 5353
+t_eq "flush_port udp/5353 deletes the one entry" "$T_OUT" 1
+t_ok "after the flush the client reaches B" grows b 5
+sleep 0.3 # a datagram in flight
+t_ok "  and no longer A" still a 1
+t_match "the new entry replies from B" "$(entries)" "src=10\.0\.3\.2 dst=10\.0\.1\.2 sport=5353 dport=40000"
+t_run hn "$CTTEST" flush-port udp 5353 10.0.9.9
+t_eq "flush_port for another host address deletes nothing" "$T_OUT" 0
+
+# DEL: the mapping goes, then the entries towards the guest.
+t_ok "unpublish udp/5353" remap ""
+t_ok "without a flush B still gets the datagrams (stale entry)" grows b 3
+t_run hn "$CTTEST" flush-guest 10.0.3.2
+t_eq "flush_guest 10.0.3.2 deletes the one entry" "$T_OUT" 1
+sleep 0.3
+t_ok "after the flush B gets nothing" still b 1
+t_ok "  nor A" still a 0.5
+t_match "the client's new entry is to the host itself" "$(entries)" \
+	"src=10\.0\.1\.1 dst=10\.0\.1\.2 sport=5353 dport=40000"
+t_run hn "$CTTEST" flush-guest 10.0.3.2
+t_eq "a second flush_guest deletes nothing" "$T_OUT" 0
+
+t_done

@@ -136,7 +136,8 @@ bench: deps
 # Debian packages for building, testing, the demo and the benchmarks.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
-            busybox-static iputils-ping socat conntrack jq containernetworking-plugins iptables netavark gnuplot-nox iperf3
+            busybox-static iputils-ping socat conntrack jq containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
+            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils zstd
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PKGS) 2>/dev/null | \
 		awk '$$2 != "ii" {print $$1}'; for p in $(DEB_PKGS); do \
@@ -168,6 +169,11 @@ install: all
 	install -d $(DESTDIR)$(CNI_BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(B)/vmnet $(B)/vmnet-ipam $(DESTDIR)$(CNI_BINDIR)/
 	$(if $(NETD_SRCS),install -m 0755 $(B)/netd $(DESTDIR)$(SBINDIR)/)
+	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/vmnet
+	install -m 0644 netd/netd.service $(DESTDIR)/etc/systemd/system/netd.service
+	sed -i 's|/usr/local/sbin/netd|$(SBINDIR)/netd|' $(DESTDIR)/etc/systemd/system/netd.service
+	install -m 0644 netd/netd.conf.example $(DESTDIR)/etc/vmnet/netd.conf.example
+	test -e $(DESTDIR)/etc/vmnet/netd.conf || install -m 0644 netd/netd.conf.example $(DESTDIR)/etc/vmnet/netd.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(CNI_BINDIR)/vmnet $(DESTDIR)$(CNI_BINDIR)/vmnet-ipam $(DESTDIR)$(SBINDIR)/netd

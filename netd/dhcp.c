@@ -24,8 +24,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmnet/log.h"
 #include "dhcp.h"
+#include "vmnet/log.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -66,10 +66,9 @@ static struct sock_filter filter[] = {
 	BPF_STMT(BPF_RET | BPF_K, 0x40000),
 };
 
-int netd_dhcp_open(netd_dhcp_lookup_fn fn, void *ctx, struct netd_dhcp **ret,
-		   struct vmnet_err *err)
+int netd_dhcp_open(netd_dhcp_lookup_fn fn, void *ctx, struct netd_dhcp **ret, struct vmnet_err *err)
 {
-	struct sock_fprog prog = { .len = ARRAY_SIZE(filter), .filter = filter };
+	struct sock_fprog prog = {.len = ARRAY_SIZE(filter), .filter = filter};
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_IP),
@@ -82,14 +81,16 @@ int netd_dhcp_open(netd_dhcp_lookup_fn fn, void *ctx, struct netd_dhcp **ret,
 	 * can be queued before the filter is attached. */
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening the DHCP packet socket");
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
+				     "opening the DHCP packet socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "attaching the DHCP filter");
 	/* Since Linux 4.20; the filter drops outgoing copies anyway, this only
 	 * saves the kernel cloning them for us. */
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "binding the DHCP packet socket");
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
+				     "binding the DHCP packet socket");
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -137,7 +138,7 @@ static const char *fmt_ip(uint32_t a, char buf[16])
 static int handle_one(struct netd_dhcp *d, const uint8_t *pkt, size_t len,
 		      const struct sockaddr_ll *from)
 {
-	struct netd_dhcp_lease lease = { 0 };
+	struct netd_dhcp_lease lease = {0};
 	struct netd_dhcp_msg req;
 	struct netd_dhcp_ip ip;
 	struct sockaddr_ll to;
@@ -156,7 +157,8 @@ static int handle_one(struct netd_dhcp *d, const uint8_t *pkt, size_t len,
 	 * lease, and relays (giaddr) are not part of our links. */
 	if (from->sll_halen != 6 || memcmp(from->sll_addr, req.chaddr, 6) || req.giaddr) {
 		d->stats.ignored_malformed++;
-		log_debug("dhcp: %s for %s on ifindex %d: chaddr is not the sender or relayed, ignored",
+		log_debug("dhcp: %s for %s on ifindex %d: chaddr is not the sender or relayed, "
+			  "ignored",
 			  netd_dhcp_type_name(req.type), mac, from->sll_ifindex);
 		return 0;
 	}

@@ -19,16 +19,16 @@
 #include "vmnet/err.h"
 
 struct netd_dhcp_lease {
-	uint8_t mac[6];		/* the only client MAC that gets this lease */
-	uint32_t ip;		/* host byte order, like every address here */
-	uint8_t prefix_len;	/* subnet mask length, 1..32 */
-	uint32_t router;	/* gateway, also the server identifier (option 54) */
-	uint32_t dns[3];	/* 127/8 and 0.0.0.0 entries are skipped */
+	uint8_t mac[6];	    /* the only client MAC that gets this lease */
+	uint32_t ip;	    /* host byte order, like every address here */
+	uint8_t prefix_len; /* subnet mask length, 1..32 */
+	uint32_t router;    /* gateway, also the server identifier (option 54) */
+	uint32_t dns[3];    /* 127/8 and 0.0.0.0 entries are skipped */
 	unsigned n_dns;
-	char domain[128];	/* option 15, "" for none */
-	unsigned mtu;		/* option 26, 0 for none (68..65535 otherwise) */
-	uint32_t lease_secs;	/* option 51; 0 means NETD_DHCP_DEFAULT_LEASE */
-	char hostname[64];	/* option 12, "" for none */
+	char domain[128];    /* option 15, "" for none */
+	unsigned mtu;	     /* option 26, 0 for none (68..65535 otherwise) */
+	uint32_t lease_secs; /* option 51; 0 means NETD_DHCP_DEFAULT_LEASE */
+	char hostname[64];   /* option 12, "" for none */
 };
 
 #define NETD_DHCP_DEFAULT_LEASE 86400u
@@ -86,23 +86,23 @@ enum netd_dhcp_type {
 
 /* What the parser keeps of a BOOTP/DHCP message (either direction). */
 struct netd_dhcp_msg {
-	uint8_t op, type;	/* type: option 53, 0 for plain BOOTP */
+	uint8_t op, type; /* type: option 53, 0 for plain BOOTP */
 	uint32_t xid;
 	uint16_t secs, flags;
 	uint32_t ciaddr, yiaddr, siaddr, giaddr;
 	uint8_t chaddr[6];
-	uint8_t seen[32];	/* bitmap of option codes present */
-	uint32_t requested_ip;	/* 50 */
-	uint32_t server_id;	/* 54 */
-	uint16_t max_size;	/* 57 */
-	uint32_t lease_secs, t1, t2; /* 51, 58, 59 */
+	uint8_t seen[32];		  /* bitmap of option codes present */
+	uint32_t requested_ip;		  /* 50 */
+	uint32_t server_id;		  /* 54 */
+	uint16_t max_size;		  /* 57 */
+	uint32_t lease_secs, t1, t2;	  /* 51, 58, 59 */
 	uint32_t mask, router, broadcast; /* 1, 3 (first), 28 */
-	uint32_t dns[8];	/* 6 */
+	uint32_t dns[8];		  /* 6 */
 	unsigned n_dns;
-	uint16_t mtu;		/* 26 */
-	char domain[256];	/* 15 */
-	char hostname[256];	/* 12 */
-	uint8_t prl[64];	/* 55, parameter request list */
+	uint16_t mtu;	    /* 26 */
+	char domain[256];   /* 15 */
+	char hostname[256]; /* 12 */
+	uint8_t prl[64];    /* 55, parameter request list */
 	unsigned n_prl;
 };
 
@@ -115,7 +115,7 @@ static inline bool netd_dhcp_has(const struct netd_dhcp_msg *m, uint8_t code)
 struct netd_dhcp_ip {
 	uint32_t src, dst;
 	uint16_t sport, dport;
-	size_t off, len;	/* the UDP payload within the packet */
+	size_t off, len; /* the UDP payload within the packet */
 };
 
 /* Validate an IPv4 packet (from its first header byte) carrying UDP:

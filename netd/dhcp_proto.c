@@ -9,13 +9,13 @@
 
 #include "dhcp.h"
 
-#define BOOTP_FIXED 236		/* op .. file */
-#define BOOTP_MIN 300		/* old BOOTP clients drop shorter replies */
+#define BOOTP_FIXED 236 /* op .. file */
+#define BOOTP_MIN 300	/* old BOOTP clients drop shorter replies */
 #define DHCP_OPTS_OFF (BOOTP_FIXED + 4)
 #define IP_HDR 20
 #define UDP_HDR 8
 
-static const uint8_t magic[4] = { 99, 130, 83, 99 };
+static const uint8_t magic[4] = {99, 130, 83, 99};
 
 enum {
 	OPT_PAD = 0,
@@ -207,7 +207,7 @@ static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, si
 
 int netd_dhcp_parse_msg(const uint8_t *buf, size_t len, struct netd_dhcp_msg *ret)
 {
-	struct netd_dhcp_msg m = { 0 };
+	struct netd_dhcp_msg m = {0};
 	size_t i;
 	int r;
 
@@ -316,8 +316,8 @@ int netd_dhcp_decide(const struct netd_dhcp_msg *req, const struct netd_dhcp_lea
 const char *netd_dhcp_type_name(int type)
 {
 	static const char *const names[] = {
-		[DHCPDISCOVER] = "DISCOVER", [DHCPOFFER] = "OFFER",     [DHCPREQUEST] = "REQUEST",
-		[DHCPDECLINE] = "DECLINE",   [DHCPACK] = "ACK",         [DHCPNAK] = "NAK",
+		[DHCPDISCOVER] = "DISCOVER", [DHCPOFFER] = "OFFER",   [DHCPREQUEST] = "REQUEST",
+		[DHCPDECLINE] = "DECLINE",   [DHCPACK] = "ACK",	      [DHCPNAK] = "NAK",
 		[DHCPRELEASE] = "RELEASE",   [DHCPINFORM] = "INFORM",
 	};
 
@@ -406,7 +406,8 @@ static void put_options(struct owriter *w, const struct netd_dhcp_msg *req,
 		opt_raw(w, OPT_DNS, dns, n_dns);
 	len = strnlen(l->domain, sizeof(l->domain));
 	if (len)
-		opt_raw(w, OPT_DOMAIN, l->domain, len < sizeof(l->domain) ? len : sizeof(l->domain) - 1);
+		opt_raw(w, OPT_DOMAIN, l->domain,
+			len < sizeof(l->domain) ? len : sizeof(l->domain) - 1);
 	if (l->mtu >= 68 && l->mtu <= 65535)
 		opt_u16(w, OPT_MTU, (uint16_t)l->mtu);
 	len = strnlen(l->hostname, sizeof(l->hostname));
@@ -448,8 +449,8 @@ int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhc
 	memcpy(bp + 28, req->chaddr, sizeof(req->chaddr));
 	memcpy(bp + BOOTP_FIXED, magic, sizeof(magic));
 
-	w = (struct owriter){ .p = bp + DHCP_OPTS_OFF,
-			      .size = size - IP_HDR - UDP_HDR - DHCP_OPTS_OFF - 1 };
+	w = (struct owriter){.p = bp + DHCP_OPTS_OFF,
+			     .size = size - IP_HDR - UDP_HDR - DHCP_OPTS_OFF - 1};
 	put_options(&w, req, lease, type);
 	if (w.full)
 		return -ENOBUFS;

@@ -63,25 +63,25 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 	json_t *val;
 
 	if (len > NETD_PROTO_MAX)
-		return vmnet_err_set(err, NETD_E_TOOBIG, EMSGSIZE,
+		return vmnet_err_set(err, NETD_E_TOOBIG, 0,
 				     "request larger than %d bytes", NETD_PROTO_MAX);
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (!len)
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "empty request");
+		return vmnet_err_set(err, NETD_E_DECODE, 0, "empty request");
 	if (memchr(buf, '\0', len))
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "request contains a NUL byte");
+		return vmnet_err_set(err, NETD_E_DECODE, 0, "request contains a NUL byte");
 	v = vmnet_json_load(buf, len, &jerr);
 	if (!v)
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "request is not JSON: %s",
+		return vmnet_err_set(err, NETD_E_DECODE, 0, "request is not JSON: %s",
 				     jerr.msg);
 	if (!json_is_object(v))
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "request is not a JSON object");
+		return vmnet_err_set(err, NETD_E_DECODE, 0, "request is not a JSON object");
 	ver = json_object_get(v, "version");
 	if (!ver)
-		return vmnet_err_set(err, NETD_E_VERSION, EPROTO, "request has no \"version\"");
+		return vmnet_err_set(err, NETD_E_VERSION, 0, "request has no \"version\"");
 	if (!json_is_integer(ver) || json_integer_value(ver) != NETD_PROTO_VERSION)
-		return vmnet_err_set(err, NETD_E_VERSION, EPROTO,
+		return vmnet_err_set(err, NETD_E_VERSION, 0,
 				     "unsupported protocol version (this netd speaks %d)",
 				     NETD_PROTO_VERSION);
 	req.version = NETD_PROTO_VERSION;
@@ -89,34 +89,34 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 		if (!strcmp(key, "version"))
 			continue;
 		if (strcmp(key, "command") && strcmp(key, "cid") && strcmp(key, "ifname"))
-			return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "unknown field \"%.64s\"",
+			return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown field \"%.64s\"",
 					     key);
 		if (!json_is_string(val))
-			return vmnet_err_set(err, NETD_E_INVALID, EINVAL,
+			return vmnet_err_set(err, NETD_E_INVALID, 0,
 					     "\"%s\" must be a string", key);
 	}
 	cmd = json_string_value(json_object_get(v, "command"));
 	cid = json_string_value(json_object_get(v, "cid"));
 	ifname = json_string_value(json_object_get(v, "ifname"));
 	if (!cmd)
-		return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "request has no \"command\"");
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "request has no \"command\"");
 	if (netd_cmd_parse(cmd, &req.cmd) < 0)
-		return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "unknown command \"%.64s\"",
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown command \"%.64s\"",
 				     cmd);
 	if (req.cmd == NETD_CMD_LEASE) {
 		if (!cid)
-			return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "lease needs \"cid\"");
+			return vmnet_err_set(err, NETD_E_INVALID, 0, "lease needs \"cid\"");
 		if (strlen(cid) >= sizeof(req.cid) || !cid_ok(cid))
-			return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "invalid \"cid\"");
+			return vmnet_err_set(err, NETD_E_INVALID, 0, "invalid \"cid\"");
 		strcpy(req.cid, cid);
 		if (ifname) {
 			if (!ifname_ok(ifname))
-				return vmnet_err_set(err, NETD_E_INVALID, EINVAL,
+				return vmnet_err_set(err, NETD_E_INVALID, 0,
 						     "invalid \"ifname\"");
 			strcpy(req.ifname, ifname);
 		}
 	} else if (cid || ifname) {
-		return vmnet_err_set(err, NETD_E_INVALID, EINVAL, "%s takes no \"cid\"/\"ifname\"",
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "%s takes no \"cid\"/\"ifname\"",
 				     cmd);
 	}
 	*ret = req;
@@ -189,14 +189,15 @@ int netd_proto_decode_reply(const char *buf, size_t len, json_t **ret_data,
 		len--;
 	v = len ? vmnet_json_load(buf, len, NULL) : NULL;
 	if (!v || !json_is_object(v))
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "netd sent a malformed reply");
+		goto malformed;
 	ver = json_object_get(v, "version");
-	if (!json_is_integer(ver) || json_integer_value(ver) != NETD_PROTO_VERSION)
-		return vmnet_err_set(err, NETD_E_VERSION, EPROTO,
-				     "netd speaks another protocol version");
+	if (!json_is_integer(ver) || json_integer_value(ver) != NETD_PROTO_VERSION) {
+		vmnet_err_set(err, NETD_E_VERSION, 0, "netd speaks another protocol version");
+		return -EPROTO;
+	}
 	ok = json_object_get(v, "ok");
 	if (!json_is_boolean(ok))
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "netd sent a malformed reply");
+		goto malformed;
 	if (json_is_false(ok)) {
 		json_t *code;
 		const char *msg;
@@ -205,15 +206,17 @@ int netd_proto_decode_reply(const char *buf, size_t len, json_t **ret_data,
 		code = json_object_get(e, "code");
 		msg = json_string_value(json_object_get(e, "message"));
 		if (!json_is_integer(code) || !msg)
-			return vmnet_err_set(err, NETD_E_DECODE, EBADMSG,
-					     "netd sent a malformed error reply");
-		vmnet_err_set(err, (int)json_integer_value(code), EREMOTEIO, "%s", msg);
+			goto malformed;
+		vmnet_err_set(err, (int)json_integer_value(code), 0, "%s", msg);
 		return -EREMOTEIO;
 	}
 	data = json_object_get(v, "data");
 	if (!json_is_object(data))
-		return vmnet_err_set(err, NETD_E_DECODE, EBADMSG, "netd reply has no data");
+		goto malformed;
 	if (ret_data)
 		*ret_data = json_incref(data);
 	return 0;
+malformed:
+	vmnet_err_set(err, NETD_E_DECODE, 0, "netd sent a malformed reply");
+	return -EBADMSG;
 }

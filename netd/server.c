@@ -170,7 +170,7 @@ static json_t *do_lease(struct netd_daemon *d, const struct netd_request *req,
 	json_t *v;
 
 	if (!e)
-		return vmnet_err_set(err, NETD_E_UNKNOWN, ENOENT, "no attachment of %.100s%s%s",
+		return vmnet_err_set(err, NETD_E_UNKNOWN, 0, "no attachment of %.100s%s%s",
 				     req->cid, req->ifname[0] ? " on " : "", req->ifname),
 		       NULL;
 	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
@@ -209,7 +209,7 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 		break;
 	}
 	if (!v)
-		vmnet_err_set(err, NETD_E_INTERNAL, ENOMEM, "out of memory");
+		vmnet_err_set(err, NETD_E_INTERNAL, 0, "out of memory");
 	return v;
 }
 

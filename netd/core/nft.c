@@ -81,7 +81,6 @@
 #define S_PORT_IP4 "port_ip4"
 #define C_DNAT4 "dnat4"
 #define C_ANTISPOOF "antispoof"
-#define C_ISO_GROUP "iso_group"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
 
@@ -369,7 +368,6 @@ static const struct chain_def chains[] = {
 	{F_INET, "postrouting", "nat", NF_INET_POST_ROUTING, 100},
 	{F_INET, "forward", "filter", NF_INET_FORWARD, 0},
 	{F_INET, C_DNAT4, NULL, -1, 0},
-	{F_INET, C_ISO_GROUP, NULL, -1, 0},
 	{F_INET, C_ANTISPOOF, "filter", NF_INET_PRE_ROUTING, -300},
 	{F_INET, "input", "filter", NF_INET_LOCAL_IN, 0},
 	{F_BRIDGE, C_ANTISPOOF, "filter", NF_BR_PRE_ROUTING, -200},
@@ -423,7 +421,8 @@ static const struct set_def sets[SI_N] = {
 	[SI_ISO_IFS] = {F_INET, S_ISO_IFS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_SPOOF4] = {F_INET, S_SPOOF4, 0, IF_IP4, 0, 0},
 	[SI_SPOOFMAC] = {F_INET, S_SPOOFMAC, 0, IF_MAC, 0, 0},
-	[SI_ISO_GRP] = {F_INET, S_ISO_GRP, NFT_SET_MAP, DT_IFNAME, IFNAME_LEN, DT_MARK, 4},
+	[SI_ISO_GRP] = {F_INET, S_ISO_GRP, NFT_SET_MAP, DT_IFNAME, IFNAME_LEN,
+			DT_CONCAT2(DT_MARK, DT_MARK), 8}, /* 0 . group: see rule_fwd_group */
 	[SI_ISO_MEMBERS] = {F_INET, S_ISO_MEMBERS, 0, DT_CONCAT2(DT_IFNAME, DT_MARK),
 			    IFNAME_LEN + 4, 0, 0},
 	[SI_HOST_OPEN] = {F_INET, S_HOST_OPEN, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
@@ -453,7 +452,7 @@ static int set_byteorder(struct nftnl_set *s, const struct set_def *sd)
 	struct nftnl_udata_buf *u;
 	int ret = 0;
 
-	if (sd->dtype != DT_MARK)
+	if (sd->dtype != DT_CONCAT2(DT_MARK, DT_MARK) && sd->ktype != DT_IFNAME)
 		return 0;
 	u = nftnl_udata_buf_alloc(32);
 	if (!u)
@@ -827,6 +826,21 @@ static int ex_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off
 	       ex_lookup(r, set, 0, false, true);
 }
 
+static int rule_comment(struct nftnl_rule *r, const char *text)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+	int ret = 0;
+
+	if (!u)
+		return -ENOMEM;
+	if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text) ||
+	    nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+				nftnl_udata_buf_len(u)) < 0)
+		ret = -ENOMEM;
+	nftnl_udata_buf_free(u);
+	return ret;
+}
+
 /* iifname @iso_ifs iifname . ether saddr != @spoofmac counter name spoof_drop drop */
 static int rule_iso_mac(struct nftnl_rule *r, uint32_t unused)
 {
@@ -890,33 +904,34 @@ static int rule_fwd_dnat(struct nftnl_rule *r, uint32_t unused)
 }
 
 /*
- * Same group: oifname . (iifname map @iso_grp) @iso_members accept.
+ * iifname @iso_ifs oifname @iso_ifs oifname . (iifname map @iso_grp) @iso_members accept
  *
  * nft has no syntax for a map result inside a concatenation short of a
- * scratch mark, and nft 1.0.x aborts listing a rule whose lookup key spans
- * a map result (its map expression has no length yet). So at netlink level,
- * split in two: this forward rule looks the iifname's group up into reg32
- * 04 and jumps; registers live on across a jump (one nft_regs per
- * traversal), and the rule in iso_group builds the 20-byte key oifname .
- * group from reg 1. The packet mark is never touched. nft lists the halves
- * as "... jump iso_group" and a rule it cannot decode fully, hence their
- * comments; a miss in either (no group, other group) ends in the drop after.
+ * scratch mark, so at netlink level, never touching the packet mark: the
+ * iifname's group is looked up from reg 2 into reg32 03-04 (iso_grp's data
+ * is "0 . group", 8 bytes), then oifname is loaded into reg 1 (reg32 00-03,
+ * overwriting the 0), and the 20-byte key oifname . group is looked up from
+ * reg 1. Registers may not be handed across rules (this kernel refuses a
+ * load of a register the rule did not write with ENODATA), hence one rule.
+ *
+ * Why the 8-byte detour: nft 1.0.x aborts (netlink_parse_concat_expr:
+ * consumed > 0) listing ANY table or counter when a lookup key spans a
+ * register whose last writer is a map lookup, as its map expression has no
+ * length yet. Written this way, the key's second register has no writer of
+ * its own that nft tracks, so nft only fails to decode this one lookup:
+ * `nft list` shows the rule without it, hence the rule's comment.
  */
 static int rule_fwd_group(struct nftnl_rule *r, uint32_t unused)
 {
 	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
 	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
 	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_2) ?:
-	       ex_lookup_reg(r, S_ISO_GRP, 0, NFT_REG_2, NFT_REG32_04, false) ?:
-	       ex_verdict(r, NFT_JUMP, C_ISO_GROUP);
-}
-
-/* oifname . <group in reg32 04> @iso_members accept (see rule_fwd_group) */
-static int rule_iso_group(struct nftnl_rule *r, uint32_t unused)
-{
-	return ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       ex_lookup_reg(r, S_ISO_GRP, 0, NFT_REG_2, NFT_REG32_03, false) ?:
+	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
 	       ex_lookup_reg(r, S_ISO_MEMBERS, 0, NFT_REG_1, 0, false) ?:
-	       ex_verdict(r, NF_ACCEPT, NULL);
+	       ex_verdict(r, NF_ACCEPT, NULL) ?:
+	       rule_comment(r, "vmnet: only if oifname . (iifname map @iso_grp)[1] in @iso_members"
+			       " (nft cannot show that lookup)");
 }
 
 /* iifname @iso_ifs oifname @iso_ifs counter name iso_drop drop */
@@ -1152,7 +1167,6 @@ static const struct rule_def rules[] = {
 	{F_INET, "forward", rule_fwd_est},
 	{F_INET, "forward", rule_fwd_dnat},
 	{F_INET, "forward", rule_fwd_group},
-	{F_INET, C_ISO_GROUP, rule_iso_group},
 	{F_INET, "forward", rule_fwd_iso_iso},
 	{F_INET, "forward", rule_fwd_iso_out},
 	{F_INET, "forward", rule_fwd_iso_in},
@@ -1305,8 +1319,8 @@ static size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *ski
 			struct key *k = E(SI_ISO_GRP);
 
 			key_if(k, ifn, NULL, 0);
-			memcpy(k->d, &a->group, 4);
-			k->dlen = 4;
+			memcpy(k->d + 4, &a->group, 4);
+			k->dlen = 8;
 			key_if_mark(E(SI_ISO_MEMBERS), ifn, a->group);
 		} else if (!add) {
 			key_if(E(SI_ISO_GRP), ifn, NULL, 0);
@@ -1696,12 +1710,16 @@ static int batch_run(struct vmnet_nft *n, struct batch *b, const char *what, siz
  * elements, which only a sync from the records has (netd), so say that. The
  * version is read only on this failure path, never on a normal ADD.
  */
-static int explain_enoent(struct vmnet_nft *n, const char *what, struct vmnet_err *err)
+static int explain_enoent(struct vmnet_nft *n, const char *what, bool retried,
+			  struct vmnet_err *err)
 {
 	int v = 0, r = vmnet_nft_table_version(n, &v, err);
 
 	if (r <= 0)
 		return r < 0 ? r : 1;
+	/* A racing first ADD may have created the tables since: retry once. */
+	if (v == VMNET_NFT_VERSION && !retried)
+		return 2;
 	if (v < VMNET_NFT_VERSION)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOENT,
 				     "nft: table inet %s has ruleset version %d, this vmnet needs %d: "
@@ -1715,7 +1733,7 @@ static int explain_enoent(struct vmnet_nft *n, const char *what, struct vmnet_er
 
 int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
-	bool with_table = false;
+	bool with_table = false, retried = false;
 	int ret = att_validate(a, err);
 
 	if (ret < 0)
@@ -1753,10 +1771,11 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 
 			desc_fmt(&b, idx, what, sizeof(what));
 			batch_free(&b);
-			ret = explain_enoent(n, what, err);
+			ret = explain_enoent(n, what, retried, err);
 			if (ret < 0)
 				return ret;
-			with_table = true;
+			with_table = ret == 1;
+			retried |= ret == 2;
 			continue;
 		} else if (with_table && ret == -EEXIST && idx < b.n &&
 			   b.msgs[idx].kind == M_TABLE) {
@@ -1994,7 +2013,7 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 		if (!e->k.dlen || port_is_ours(&e->k, &rep))
 			continue;
 		if (!e->is_port) {
-			memcpy(&grp, rep.data, 4);
+			memcpy(&grp, rep.data + 4, 4);
 			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
 					     "nft: %s maps to group %u in %s, expected %u", what,
 					     grp, set, a->group);
@@ -2084,8 +2103,8 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 		r = get_elem(n, SI_ISO_GRP, &k, &rep);
 		if (r < 0 && r != -ENOENT)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up group");
-		if (r > 0 && rep.dlen == 4)
-			memcpy(&old_group, rep.data, 4);
+		if (r > 0 && rep.dlen == 8)
+			memcpy(&old_group, rep.data + 4, 4);
 	}
 	n_el = att_elems(a, false, skip, old_group, el);
 	r = batch_init(&b, n->seq);

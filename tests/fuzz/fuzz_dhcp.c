@@ -19,7 +19,7 @@ static void answer(const uint8_t *buf, size_t len)
 		.ip = 0x0a09000a,
 		.prefix_len = 24,
 		.router = 0x0a090001,
-		.dns = { 0xc0000235, 0x7f000035 },
+		.dns = {0xc0000235, 0x7f000035},
 		.n_dns = 2,
 		.domain = "vm.test",
 		.mtu = 1400,

@@ -3,13 +3,15 @@
 #
 # netd/core/nft.c against a real kernel, driven by build/tools/nftctl in
 # throwaway namespaces: table creation (also racing), element-only updates,
-# port conflicts, detach, check, sync, and real DNAT/masquerade traffic.
+# port conflicts, detach, check, sync, real DNAT/masquerade traffic, and
+# isolated links (groups, host ports) and anti-spoofing on routed links and
+# bridge ports, with real traffic checked at the receiver and by counters.
 #
 #   tests/integ/t_nft.sh [BUILDDIR]
 
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmds nft jq socat
+need_cmds nft jq socat arping
 NFTCTL=$B/tools/nftctl
 [ -x "$NFTCTL" ] || bail "$NFTCTL missing (make)"
 
@@ -37,10 +39,13 @@ B2="ip=10.1.0.6 masq port=tcp/8081:80"
 t_eq "no table at first" "$(ctl exists)" 0
 # shellcheck disable=SC2086
 t_ok "attach creates the table" ctl attach $A
-t_eq "table exists, version 1" "$(ctl exists) $(ctl version)" "1 1"
-t_eq "exactly one copy of each base rule" "$(n_rules)" 8
+t_eq "table exists, version 2" "$(ctl exists) $(ctl version)" "1 2"
+t_eq "exactly one copy of each base rule" "$(n_rules)" 25
 t_eq "chains" "$(hn nft -j list chains inet | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
-	"dnat4,forward,output,postrouting,prerouting"
+	"antispoof,dnat4,forward,input,output,postrouting,prerouting"
+t_eq "bridge table with its chain" "$(hn nft -j list chains bridge | jq -r '[.nftables[] | .chain.name // empty] | join(",")')" \
+	"antispoof"
+t_ok "nft lists the whole ruleset (no abort on the group rule)" hn nft list ruleset
 t_match "nft lists the maps readably" "$(hn nft list map inet vmnet ports4h)" \
 	"type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service.*203.0.113.1 . udp . 5353 : 10.1.0.5 . 53"
 t_match "port element" "$(hn nft list map inet vmnet ports4)" "tcp . 8080 : 10.1.0.5 . 80"
@@ -101,13 +106,13 @@ t_ok "sync restores the table" ctl sync $A -- $B2
 t_ok "...with the first attachment" ctl check $A
 # shellcheck disable=SC2086
 t_ok "...and the second" ctl check $B2
-t_eq "...and one copy of the base rules" "$(n_rules)" 8
+t_eq "...and one copy of the base rules" "$(n_rules)" 25
 hn nft delete rule inet vmnet postrouting handle "$(hn nft -j -a list chain inet vmnet postrouting |
 	jq '[.nftables[] | .rule.handle // empty][0]')"
 hn nft add element inet vmnet guests4 '{ 10.9.9.9 }'
 # shellcheck disable=SC2086
 t_ok "sync over a tampered table" ctl sync $A -- $B2
-t_eq "...repairs rules and drops strangers" "$(n_rules) $(elems set guests4)" '8 ["10.1.0.5","10.1.0.6"]'
+t_eq "...repairs rules and drops strangers" "$(n_rules) $(elems set guests4)" '25 ["10.1.0.5","10.1.0.6"]'
 
 ctl delete
 # shellcheck disable=SC2086
@@ -131,9 +136,9 @@ for p in "${pids[@]}"; do
 done
 t_eq "8 concurrent first attaches succeed" "$rcs" 00000000
 t_eq "one copy of the base rules" \
-	"$(ip netns exec "$R" nft -j list table inet vmnet | jq '[.nftables[] | select(.rule)] | length')" 8
+	"$(ip netns exec "$R" nft -j list table inet vmnet 2>/dev/null | jq '[.nftables[] | select(.rule)] | length')" 25
 t_eq "all 8 attachments present" \
-	"$(ip netns exec "$R" nft -j list table inet vmnet |
+	"$(ip netns exec "$R" nft -j list table inet vmnet 2>/dev/null |
 		jq '[.nftables[] | (.set // .map // empty) | select(.name == "guests4" or .name == "ports4") | .elem[]] | length')" 16
 
 # ---------------------------------------------------------------- real traffic
@@ -176,5 +181,165 @@ t_eq "guest -> wan is masqueraded to the host address" "$(get "$S" 203.0.113.10:
 # shellcheck disable=SC2086
 t_ok "detach the server guest" ctl detach $A
 t_match "after detach the port is closed" "$(get "$WAN_NS" 203.0.113.1:8080)" "refused|Connection"
+
+# ---------------------------------------------------------------- outdated table
+
+ns_add old
+O=$REPLY
+ip netns exec "$O" nft add table inet vmnet '{ comment "vmnet:1"; }'
+ip netns exec "$O" nft add set inet vmnet guests4 '{ type ipv4_addr; }'
+t_run "$NFTCTL" -N "/run/netns/$O" attach ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
+t_match "a version-1 table: attach asks for a resync" "$T_OUT" "version 1, this vmnet needs 2: resync"
+t_ok "sync replaces it" "$NFTCTL" -N "/run/netns/$O" sync ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
+t_ok "...and the attachment checks" "$NFTCTL" -N "/run/netns/$O" check ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
+
+# ---------------------------------------------------------------- isolated links
+
+ctr() { hn nft -j list counter "$1" vmnet "$2" 2>/dev/null | jq '.nftables[1].counter.packets'; }
+mac_of() { ip -n "$1" -j link show dev eth0 | jq -r '.[0].address'; }
+# p2p NAME HOSTIF HOSTADDR GUESTADDR: a guest namespace on a routed /30 link
+p2p() {
+	ns_add "$1"
+	ip -n "$H" link add "$2" type veth peer name eth0 netns "$REPLY"
+	ip -n "$H" addr add "$3/30" dev "$2"
+	ip -n "$H" link set "$2" up
+	ip -n "$REPLY" addr add "$4/30" dev eth0
+	ip -n "$REPLY" link set eth0 up
+	ip -n "$REPLY" route add default via "$3"
+}
+# listen NS PROTO PORT FILE: log what a TCP/UDP listener receives
+listen() {
+	local a=TCP-LISTEN
+	[ "$2" = udp ] && a=UDP-RECVFROM
+	ip netns exec "$1" socat -u "$a:$3,reuseaddr,fork" "OPEN:$4,creat,append" </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	sleep 0.2
+}
+# say NS PROTO DST PORT TEXT [SRC]
+say() {
+	local b=
+	[ -n "${6:-}" ] && b=",bind=$6"
+	echo "$5" | ip netns exec "$1" timeout 3 socat -u - "$2:$3:$4,connect-timeout=2$b" >/dev/null 2>&1
+	sleep 0.3
+}
+png() { ip netns exec "$1" "${PING[@]}" -c1 -W1 "$2" >/dev/null 2>&1; }
+
+p2p ia isa 10.3.0.1 10.3.0.2
+IA=$REPLY
+p2p ib isb 10.3.0.5 10.3.0.6
+IB=$REPLY
+MA=$(mac_of "$IA")
+MB=$(mac_of "$IB")
+listen "$IB" tcp 80 "$W_TMP/ib.tcp"
+listen "$IB" udp 9000 "$W_TMP/ib.udp"
+listen "$H" tcp 53 "$W_TMP/h53"
+listen "$H" tcp 8000 "$W_TMP/h8000"
+ISO_A="ip=10.3.0.2 masq if=isa mac=$MA iso"
+ISO_B="ip=10.3.0.6 masq if=isb mac=$MB iso"
+# shellcheck disable=SC2086
+t_ok "attach two isolated guests, no group" sh -c "$(declare -f ctl hn); H=$H NFTCTL=$NFTCTL; ctl attach $ISO_A && ctl attach $ISO_B"
+# shellcheck disable=SC2086
+t_ok "check names all isolated elements" ctl check $ISO_A
+t_ok "guest pings its gateway" png "$IA" 10.3.0.1
+iso0=$(ctr inet iso_drop)
+t_fail "no group: A cannot ping B" png "$IA" 10.3.0.6
+say "$IA" TCP 10.3.0.6 80 hello-nogroup
+t_eq "no group: B's TCP listener saw nothing" "$(cat "$W_TMP/ib.tcp" 2>/dev/null)" ""
+t_match "iso_drop rose" "$(ctr inet iso_drop)" "^[0-9]+$"
+[ "$(ctr inet iso_drop)" -gt "$iso0" ] && ok "iso_drop counter rose ($iso0 -> $(ctr inet iso_drop))" || not_ok "iso_drop counter rose"
+
+# shellcheck disable=SC2086
+ctl detach $ISO_A; ctl detach $ISO_B; ctl attach $ISO_A group=5; ctl attach $ISO_B group=5
+# shellcheck disable=SC2086
+t_ok "check with group" ctl check $ISO_A group=5
+t_ok "same group: A pings B" png "$IA" 10.3.0.6
+say "$IA" TCP 10.3.0.6 80 hello-group
+t_eq "same group: TCP gets through" "$(cat "$W_TMP/ib.tcp" 2>/dev/null)" "hello-group"
+# shellcheck disable=SC2086
+ctl detach $ISO_B group=5; ctl attach $ISO_B group=6
+t_fail "different groups: no ping" png "$IA" 10.3.0.6
+say "$IA" TCP 10.3.0.6 80 hello-othergroup
+t_eq "different groups: no TCP" "$(cat "$W_TMP/ib.tcp")" "hello-group"
+# shellcheck disable=SC2086
+ctl detach $ISO_B group=6; ctl attach $ISO_B group=5
+t_eq "detach removed the old group's member key" "$(hn nft -j list set inet vmnet iso_members 2>/dev/null | jq -c '[.nftables[1].set.elem[].concat[1]] | sort')" "[5,5]"
+
+say "$IA" TCP 10.3.0.1 53 dns
+say "$IA" TCP 10.3.0.1 8000 other
+t_eq "host: tcp/53 reachable" "$(cat "$W_TMP/h53" 2>/dev/null)" "dns"
+t_eq "host: tcp/8000 not" "$(cat "$W_TMP/h8000" 2>/dev/null)" ""
+# shellcheck disable=SC2086
+ctl detach $ISO_A group=5; ctl attach $ISO_A group=5 hostaccess
+say "$IA" TCP 10.3.0.1 8000 open
+t_eq "hostAccess: tcp/8000 reachable" "$(cat "$W_TMP/h8000" 2>/dev/null)" "open"
+
+sp0=$(ctr inet spoof_drop)
+say "$IA" UDP 10.3.0.6 9000 legit
+t_eq "legit UDP A -> B arrives" "$(cat "$W_TMP/ib.udp" 2>/dev/null)" "legit"
+ip -n "$IA" addr add 10.3.0.99/32 dev eth0
+say "$IA" UDP 10.3.0.6 9000 spoofed-ip 10.3.0.99
+t_fail "spoofed source IP: no ping reply" ip netns exec "$IA" "${PING[@]}" -c1 -W1 -I 10.3.0.99 10.3.0.6
+ip -n "$IA" addr del 10.3.0.99/32 dev eth0
+ip -n "$IA" link set eth0 address 02:00:00:00:99:99
+say "$IA" UDP 10.3.0.6 9000 spoofed-mac
+ip -n "$IA" link set eth0 address "$MA"
+t_eq "B received neither spoofed datagram" "$(cat "$W_TMP/ib.udp")" "legit"
+sp1=$(ctr inet spoof_drop)
+[ "$sp1" -gt "$sp0" ] && ok "spoof_drop rose ($sp0 -> $sp1)" || not_ok "spoof_drop rose" "$sp0 -> $sp1"
+
+# ---------------------------------------------------------------- shared bridge
+
+ip -n "$H" link add br0 type bridge
+ip -n "$H" addr add 10.4.0.1/24 dev br0
+ip -n "$H" link set br0 up
+for g in a b; do
+	ns_add "s$g"
+	ip -n "$H" link add "ps$g" type veth peer name eth0 netns "$REPLY"
+	ip -n "$H" link set "ps$g" master br0 up
+	ip -n "$REPLY" link set eth0 up
+done
+SA=${P}sa
+SB=${P}sb
+ip -n "$SA" addr add 10.4.0.2/24 dev eth0
+ip -n "$SB" addr add 10.4.0.3/24 dev eth0
+SMA=$(mac_of "$SA")
+SMB=$(mac_of "$SB")
+listen "$SB" udp 9000 "$W_TMP/sb.udp"
+t_ok "attach two shared guests with their ports" sh -c "$(declare -f ctl hn); H=$H NFTCTL=$NFTCTL; ctl attach ip=10.4.0.2 if=psa mac=$SMA && ctl attach ip=10.4.0.3 if=psb mac=$SMB"
+t_ok "check names the bridge elements" ctl check ip=10.4.0.2 if=psa mac="$SMA"
+t_ok "shared: A pings B" png "$SA" 10.4.0.3
+t_ok "shared: host pings B (neighbour entry)" png "$H" 10.4.0.3
+say "$SA" UDP 10.4.0.3 9000 legit
+bs0=$(ctr bridge spoof_drop)
+ip -n "$SA" addr add 10.4.0.99/24 dev eth0
+say "$SA" UDP 10.4.0.3 9000 spoofed-ip 10.4.0.99
+ip -n "$SA" addr del 10.4.0.99/24 dev eth0
+ip -n "$SA" link set eth0 address 02:00:00:00:99:98
+say "$SA" UDP 10.4.0.3 9000 spoofed-mac
+ip -n "$SA" link set eth0 address "$SMA"
+t_eq "shared: only the legit datagram arrived" "$(cat "$W_TMP/sb.udp" 2>/dev/null)" "legit"
+sleep 1.2 # past the neighbour locktime, so a forged update would be taken
+ip -n "$SA" addr add 10.4.0.3/32 dev eth0
+ip netns exec "$SA" arping -q -U -c 2 -s 10.4.0.3 -I eth0 10.4.0.3 >/dev/null 2>&1
+ip netns exec "$SA" arping -q -A -c 2 -s 10.4.0.3 -I eth0 10.4.0.3 >/dev/null 2>&1
+ip -n "$SA" addr del 10.4.0.3/32 dev eth0
+t_match "gratuitous ARP for B's address did not move the host's entry" \
+	"$(ip -n "$H" neigh show 10.4.0.3 dev br0)" "lladdr $SMB"
+bs1=$(ctr bridge spoof_drop)
+[ "$bs1" -gt "$bs0" ] && ok "bridge spoof_drop rose ($bs0 -> $bs1)" || not_ok "bridge spoof_drop rose" "$bs0 -> $bs1"
+t_ok "shared: legit traffic still works" png "$SA" 10.4.0.3
+t_ok "detach a shared guest" ctl detach ip=10.4.0.2 if=psa mac="$SMA"
+t_eq "...its bridge elements went, B's stayed" "$(hn nft -j list set bridge vmnet ports 2>/dev/null | jq -c '.nftables[1].set.elem')" '["psb"]'
+
+# ---------------------------------------------------------------- timing
+
+ns_add bench
+t1=$("$NFTCTL" -N "/run/netns/$REPLY" bench-atts 1 200)
+t5=$("$NFTCTL" -N "/run/netns/$REPLY" bench-atts 5000 200)
+diag "$t1" "$t5"
+m1=$(sed 's/.*attach_median_us=\([0-9]*\).*/\1/' <<<"$t1")
+m5=$(sed 's/.*attach_median_us=\([0-9]*\).*/\1/' <<<"$t5")
+[ "$m5" -le $((m1 * 2 + 100)) ] && ok "isolated attach with 5000 attachments ~ with 1 ($m1 vs $m5 us)" ||
+	not_ok "isolated attach with 5000 attachments ~ with 1" "$m1 vs $m5 us"
 
 t_done

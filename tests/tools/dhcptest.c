@@ -21,9 +21,9 @@
 #include <string.h>
 #include <sys/signalfd.h>
 
-#include "vmnet/log.h"
 #include "../../netd/dhcp.c"
 #include "../../netd/dhcp_proto.c"
+#include "vmnet/log.h"
 
 #define MAX_LEASES 32
 
@@ -138,7 +138,7 @@ static void write_stats(const char *path, const struct netd_dhcp *d)
 
 int main(int argc, char **argv)
 {
-	struct vmnet_err err = { 0 };
+	struct vmnet_err err = {0};
 	struct netd_dhcp *d = NULL;
 	const char *stats = NULL;
 	struct pollfd pfd[2];
@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--lease") && i + 1 < argc && n_table < MAX_LEASES) {
 			r = parse_lease(argv[++i], &table[n_table]);
 			if (r < 0) {
-				fprintf(stderr, "dhcptest: bad lease %s: %s\n", argv[i], strerror(-r));
+				fprintf(stderr, "dhcptest: bad lease %s: %s\n", argv[i],
+					strerror(-r));
 				return 2;
 			}
 			n_table++;
@@ -184,8 +185,8 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 
-	pfd[0] = (struct pollfd){ .fd = netd_dhcp_fd(d), .events = POLLIN };
-	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[0] = (struct pollfd){.fd = netd_dhcp_fd(d), .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)

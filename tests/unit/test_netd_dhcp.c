@@ -14,7 +14,7 @@
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
-static const uint8_t mac1[6] = { 0x02, 0x00, 0x00, 0x00, 0x09, 0x01 };
+static const uint8_t mac1[6] = {0x02, 0x00, 0x00, 0x00, 0x09, 0x01};
 
 /* A client message under construction: the BOOTP header, then options. */
 struct rb {
@@ -24,7 +24,7 @@ struct rb {
 
 static void req_init(struct rb *r, uint8_t type, uint32_t xid, uint16_t flags, uint32_t ciaddr)
 {
-	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+	static const uint8_t cookie[4] = {99, 130, 83, 99};
 
 	memset(r, 0, sizeof(*r));
 	r->b[0] = 1; /* BOOTREQUEST */
@@ -59,7 +59,7 @@ static void req_opt(struct rb *r, uint8_t code, const void *p, uint8_t len)
 
 static void req_ip(struct rb *r, uint8_t code, uint32_t a)
 {
-	uint8_t b[4] = { a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff };
+	uint8_t b[4] = {a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff};
 
 	req_opt(r, code, b, 4);
 }
@@ -78,7 +78,7 @@ static struct netd_dhcp_lease lease1(void)
 		.ip = IP(10, 9, 0, 10),
 		.prefix_len = 24,
 		.router = IP(10, 9, 0, 1),
-		.dns = { IP(192, 0, 2, 53), IP(127, 0, 0, 53), IP(198, 51, 100, 53) },
+		.dns = {IP(192, 0, 2, 53), IP(127, 0, 0, 53), IP(198, 51, 100, 53)},
 		.n_dns = 3,
 		.domain = "vm.test",
 		.mtu = 1400,
@@ -147,9 +147,9 @@ static void test_golden_discover(void)
 {
 	struct netd_dhcp_msg m;
 	struct rb r;
-	uint8_t prl[] = { 1, 3, 6, 12, 15, 26, 28, 51 };
-	uint8_t maxsz[2] = { 0x05, 0xdc };
-	uint8_t cid[7] = { 1, 0x02, 0, 0, 0, 0x09, 0x01 };
+	uint8_t prl[] = {1, 3, 6, 12, 15, 26, 28, 51};
+	uint8_t maxsz[2] = {0x05, 0xdc};
+	uint8_t cid[7] = {1, 0x02, 0, 0, 0, 0x09, 0x01};
 
 	req_init(&r, DHCPDISCOVER, 0x3903f326, DHCP_FLAG_BROADCAST, 0);
 	req_opt(&r, 61, cid, sizeof(cid));
@@ -243,7 +243,8 @@ static void test_request(void)
 	req_init(&r, DHCPREQUEST, 11, 0, 0);
 	req_ip(&r, 50, l.ip);
 	req_end(&r);
-	ok(answer(&r, &l, &m, &ip) == DHCPACK && m.yiaddr == l.ip, "INIT-REBOOT for the lease -> ACK");
+	ok(answer(&r, &l, &m, &ip) == DHCPACK && m.yiaddr == l.ip,
+	   "INIT-REBOOT for the lease -> ACK");
 
 	/* RENEWING / REBINDING */
 	req_init(&r, DHCPREQUEST, 12, 0, l.ip);
@@ -342,7 +343,8 @@ static void test_malformed(void)
 	for (size_t len = 0; len < full; len++)
 		if (len != 243 && len != 249 && netd_dhcp_parse_request(r.b, len, &m) == 0)
 			bad++;
-	ok(bad == 0, "every truncation inside the header or an option is refused (%u accepted)", bad);
+	ok(bad == 0, "every truncation inside the header or an option is refused (%u accepted)",
+	   bad);
 	ok(netd_dhcp_parse_request(r.b, full, &m) == 0, "a missing END is tolerated");
 
 	t = r;
@@ -350,7 +352,8 @@ static void test_malformed(void)
 	ok(netd_dhcp_parse_request(t.b, t.n, &m) == -EBADMSG, "wrong magic cookie");
 	t = r;
 	t.b[0] = 2;
-	ok(netd_dhcp_parse_request(t.b, t.n, &m) == -EBADMSG && netd_dhcp_parse_msg(t.b, t.n, &m) == 0,
+	ok(netd_dhcp_parse_request(t.b, t.n, &m) == -EBADMSG &&
+		   netd_dhcp_parse_msg(t.b, t.n, &m) == 0,
 	   "a BOOTREPLY is no request");
 	t = r;
 	t.b[1] = 6;
@@ -389,15 +392,15 @@ static void test_malformed(void)
 		/* With a valid header, random options must not crash either. */
 		memcpy(junk, r.b, 240);
 		netd_dhcp_parse_request(junk, len, &m);
-		netd_dhcp_parse_ip(junk, len, &(struct netd_dhcp_ip){ 0 });
+		netd_dhcp_parse_ip(junk, len, &(struct netd_dhcp_ip){0});
 	}
 	ok(bad == 0, "random garbage is refused (%u accepted)", bad);
 }
 
 static void test_ip(void)
 {
-	uint8_t pkt[64] = { 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 17, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255,
-			    0, 68, 0, 67, 0, 20, 0, 0 };
+	uint8_t pkt[64] = {0x45, 0, 0,	 40,  0,   0,	0, 0,  64, 17, 0, 0,  0, 0,
+			   0,	 0, 255, 255, 255, 255, 0, 68, 0,  67, 0, 20, 0, 0};
 	struct netd_dhcp_ip ip;
 	uint32_t s = (uint32_t)~sum16(pkt, 20, 0) & 0xffff;
 
@@ -433,7 +436,7 @@ static void test_socket(void)
 {
 	struct netd_dhcp_stats s;
 	struct netd_dhcp *d = NULL;
-	struct vmnet_err err = { 0 };
+	struct vmnet_err err = {0};
 	int r;
 
 	ok(netd_dhcp_close(NULL) == NULL, "close(NULL) is a no-op");

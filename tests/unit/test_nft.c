@@ -45,7 +45,7 @@ struct msg {
 	char lookups[128]; /* rule: looked-up set names */
 	char comment[64];  /* table comment */
 	int n_elems;
-	uint8_t key[16], data[16]; /* first element */
+	uint8_t key[24], data[16]; /* first element */
 	uint32_t key_len, data_len;
 };
 
@@ -245,6 +245,7 @@ static const struct vmnet_nft_port ports[] = {
 static const struct vmnet_nft_att att = {
 	.host_if = "vmv0123456789ab",
 	.guest_ip = 0x0a010005, /* 10.1.0.5 */
+	.guest_mac = {2, 0, 0, 0, 0, 5},
 	.masq = true,
 	.ports = ports,
 	.n_ports = 2,
@@ -282,10 +283,19 @@ static void test_attach_with_table(void)
 	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
 		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
 	   "NEWTABLE inet vmnet first, exclusive");
-	ok(!strcmp(m->comment, "vmnet:1"), "table comment carries the ruleset version");
-	ok(count(&p, NFT_MSG_NEWTABLE) == 1, "one table");
+	ok(!strcmp(m->comment, "vmnet:2"), "table comment carries the ruleset version");
+	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
+		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:2"),
+	   "two tables (inet, bridge), both exclusive");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 3, "three named counters");
 
-	ok(count(&p, NFT_MSG_NEWCHAIN) == 5, "five chains");
+	ok(count(&p, NFT_MSG_NEWCHAIN) == 8, "eight chains");
+	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
+	ok(m && m->hook == NF_INET_PRE_ROUTING && m->prio == -300, "inet antispoof: raw prerouting");
+	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 1);
+	ok(m && m->hook == 0 && m->prio == -200, "bridge antispoof: prerouting -200");
+	m = find(&p, NFT_MSG_NEWCHAIN, "input", 0);
+	ok(m && m->hook == NF_INET_LOCAL_IN && m->prio == 0, "input: filter");
 	m = find(&p, NFT_MSG_NEWCHAIN, "prerouting", 0);
 	ok(m && m->hook == NF_INET_PRE_ROUTING && m->prio == -100, "prerouting: dstnat");
 	m = find(&p, NFT_MSG_NEWCHAIN, "output", 0);
@@ -315,7 +325,40 @@ static void test_attach_with_table(void)
 	   "anonymous l4proto set");
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "__set%d") == 6, "two anonymous sets of 3 protocols");
 
-	ok(count(&p, NFT_MSG_NEWRULE) == 8, "eight base rules");
+	m = find(&p, NFT_MSG_NEWSET, "iso_ifs", 0);
+	ok(m && m->ktype == 41 && m->klen == 16, "set iso_ifs ifname");
+	m = find(&p, NFT_MSG_NEWSET, "spoof4", 0);
+	ok(m && m->ktype == ((41 << 6) | 7) && m->klen == 20, "set spoof4 ifname . ipv4_addr");
+	m = find(&p, NFT_MSG_NEWSET, "spoofmac", 0);
+	ok(m && m->ktype == ((41 << 6) | 9) && m->klen == 24, "set spoofmac ifname . ether_addr");
+	m = find(&p, NFT_MSG_NEWSET, "iso_grp", 0);
+	ok(m && m->ktype == 41 && (m->sflags & NFT_SET_MAP) && m->dlen == 8,
+	   "map iso_grp ifname : 0 . mark");
+	m = find(&p, NFT_MSG_NEWSET, "iso_members", 0);
+	ok(m && m->ktype == ((41 << 6) | 19) && m->klen == 20, "set iso_members ifname . mark");
+	ok(find(&p, NFT_MSG_NEWSET, "host_open", 0) && find(&p, NFT_MSG_NEWSET, "ports", 0) &&
+		   find(&p, NFT_MSG_NEWSET, "port_mac", 0) && find(&p, NFT_MSG_NEWSET, "port_ip4", 0),
+	   "sets host_open, ports, port_mac, port_ip4");
+
+	ok(count(&p, NFT_MSG_NEWRULE) == 34, "34 base rules");
+	{
+		int fwd = 0, in = 0, spoof = 0, grp = 0;
+
+		for (int i = 0; i < p.n; i++) {
+			const struct msg *x = &p.m[i];
+
+			if (x->type != NFT_MSG_NEWRULE)
+				continue;
+			fwd += !strcmp(x->chain, "forward");
+			in += !strcmp(x->chain, "input");
+			spoof += !strcmp(x->chain, "antispoof");
+			if (!strcmp(x->lookups, "iso_ifs,iso_ifs,iso_grp,iso_members"))
+				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,lookup,meta,"
+							 "lookup,immediate");
+		}
+		ok(fwd == 6 && in == 8 && spoof == 4 + 9, "forward 6, input 8, antispoof 4+9 rules");
+		ok(grp == 1, "group rule: iso_grp then iso_members in one rule, no mark");
+	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
 	for (int i = 0, pre = 0; i < p.n; i++) {
 		const struct msg *x = &p.m[i];
@@ -381,10 +424,11 @@ static void test_attach_elements_only(void)
 	int r;
 
 	a.masq = false;
+	a.host_if = NULL;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build attach, elements only");
 	ok(p.n == 2 + 3 && count(&p, NFT_MSG_NEWSETELEM) == 3,
-	   "only guests4 + one message per port (no masq4)");
+	   "only guests4 + one message per port (no masq4, no interface)");
 	ok(!count(&p, NFT_MSG_NEWTABLE) && !count(&p, NFT_MSG_NEWCHAIN) &&
 		   !count(&p, NFT_MSG_NEWRULE) && !count(&p, NFT_MSG_NEWSET),
 	   "no table, chain, set or rule");
@@ -401,13 +445,13 @@ static void test_detach(void)
 
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build detach");
-	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 4 && p.n == 6,
-	   "DESTROYSETELEM for guests4, masq4 and both ports");
+	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 12 && p.n == 14,
+	   "DESTROYSETELEM for guests4, masq4, both ports and every interface key");
 	m = find(&p, 30, "ports4", 0);
 	ok(m && m->key_len == 8 && m->data_len == 0, "delete by key only");
 	free(buf);
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DEL, 7, &buf, &len, NULL);
-	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 4,
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 12,
 	   "DELSETELEM variant");
 	free(buf);
 }
@@ -433,17 +477,71 @@ static void test_sync_large(void)
 	ok(r == 0 && parse(buf, len, &p), "build sync with 5000 ports");
 	ok(p.m[1].type == NFT_MSG_NEWTABLE && !(p.m[1].flags & NLM_F_EXCL) &&
 		   p.m[2].type == NFT_MSG_DELTABLE && p.m[3].type == NFT_MSG_NEWTABLE &&
-		   (p.m[3].flags & NLM_F_EXCL),
-	   "sync: NEWTABLE, DELTABLE, NEWTABLE");
-	ok(count(&p, NFT_MSG_NEWRULE) == 8, "sync: base rules once");
+		   p.m[4].type == NFT_MSG_DELTABLE && p.m[5].type == NFT_MSG_NEWTABLE &&
+		   (p.m[5].flags & NLM_F_EXCL),
+	   "sync: NEWTABLE, DELTABLE (inet, bridge), NEWTABLE");
+	ok(count(&p, NFT_MSG_NEWRULE) == 34, "sync: base rules once");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports") == 3 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "port_mac") == 3,
+	   "sync: bridge port elements of all three");
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "guests4") == 3 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "masq4") == 2,
 	   "sync: guests4 has 3, masq4 has 2");
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports4") == 2 + 2500 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports4h") == 2 + 2500,
 	   "sync: every port element present");
-	ok(p.n < 60, "sync: elements chunked into few messages");
+	ok(p.n < 110, "sync: elements chunked into few messages");
 	free(buf);
+}
+
+static void test_isolated(void)
+{
+	static const uint8_t k_spoof4[20] = {'v', 'm', 't', '1', [16] = 10, 0, 2, 2};
+	static const uint8_t k_mac[24] = {'v', 'm', 't', '1', [16] = 2, 0, 0, 0, 0, 6};
+	static const uint8_t d_grp[8] = {0, 0, 0, 0, 7, 0, 0, 0}; /* host-endian mark */
+	static struct parsed p;
+	struct vmnet_nft_att a = {.host_if = "vmt1",
+				  .isolated = true,
+				  .guest_ip = 0x0a000202,
+				  .guest_mac = {2, 0, 0, 0, 0, 6},
+				  .group = 7,
+				  .host_access = true};
+	struct vmnet_err e = {0};
+	const struct msg *m;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p), "build isolated attach");
+	ok(count(&p, NFT_MSG_NEWSETELEM) == 7 && !find(&p, NFT_MSG_NEWSETELEM, "ports", 0),
+	   "guests4, iso_ifs, spoof4, spoofmac, iso_grp, iso_members, host_open; no bridge port");
+	m = find(&p, NFT_MSG_NEWSETELEM, "spoof4", 0);
+	ok(m && m->key_len == 20 && !memcmp(m->key, k_spoof4, 20), "spoof4 vmt1 . 10.0.2.2");
+	m = find(&p, NFT_MSG_NEWSETELEM, "spoofmac", 0);
+	ok(m && m->key_len == 24 && !memcmp(m->key, k_mac, 24), "spoofmac vmt1 . 02:..:06");
+	m = find(&p, NFT_MSG_NEWSETELEM, "iso_grp", 0);
+	ok(m && m->key_len == 16 && m->data_len == 8 && !memcmp(m->data, d_grp, 8),
+	   "iso_grp vmt1 : 0 . 7");
+	m = find(&p, NFT_MSG_NEWSETELEM, "iso_members", 0);
+	ok(m && m->key_len == 20 && m->key[16] == 7, "iso_members vmt1 . 7");
+	free(buf);
+
+	a.group = 0;
+	a.host_access = false;
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_NEWSETELEM) == 4,
+	   "no group, no hostAccess: guests4, iso_ifs, spoof4, spoofmac");
+	free(buf);
+
+	a.host_if = NULL;
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, &e);
+	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG, "isolated needs an interface");
+	a.host_if = "vmt1";
+	memset(a.guest_mac, 0, 6);
+	vmnet_err_clear(&e);
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, &e);
+	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG, "an interface needs a MAC");
 }
 
 static void test_invalid(void)
@@ -488,6 +586,7 @@ int main(int argc, char **argv)
 	test_attach_elements_only();
 	test_detach();
 	test_sync_large();
+	test_isolated();
 	test_invalid();
 	printf("1..%d\n", n_test);
 	return n_fail ? 1 : 0;

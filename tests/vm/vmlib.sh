@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=bash disable=SC2034 # VM_* globals are for the callers
+# shellcheck shell=bash disable=SC2034,SC2054 # VM_* globals are for the callers; -accel tcg,tb-size= is one word
 #
 # Real QEMU guests on the taps vmnet creates. Sourced after tests/integ/lib.sh
 # (it uses W_TMP, track_pid, kill_pid, json_get):
@@ -18,11 +18,12 @@
 # every QEMU is tracked by PID, so lib.sh's cleanup kills it on any exit.
 #
 # Environment: VMNET_VM_ACCEL=kvm|tcg (default: KVM if a probe boot works),
-# VMNET_VM_MACHINE=pc|microvm (default pc), VMNET_VM_CACHE (default $B/vm).
+# VMNET_VM_MACHINE=pc|microvm (default pc), VMNET_VM_CACHE (default $B/vm),
+# VMNET_VM_QEMU (default qemu-system-x86_64).
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM_CACHE=${VMNET_VM_CACHE:-$B/vm}
-VM_QEMU=qemu-system-x86_64
+VM_QEMU=${VMNET_VM_QEMU:-qemu-system-x86_64}
 VM_MEM=128
 VM_ACCEL=()
 VM_KARGS=

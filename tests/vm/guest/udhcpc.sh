@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# shellcheck disable=SC2154 # udhcpc sets interface, ip, router, ...
 # udhcpc hook of the vmnet test guest: applies the lease (address, router,
 # DNS, MTU from option 26). busybox exports mask as a prefix length.
 case $1 in

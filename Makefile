@@ -60,6 +60,8 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 .PHONY: all help deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
         sanitize clean format format-check analyze
 .DEFAULT_GOAL := all
+# Keep intermediate objects (the fuzz library objects are shared by targets).
+.SECONDARY:
 
 all: $(BINS) $(TOOL_BINS)
 

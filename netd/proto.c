@@ -173,8 +173,9 @@ char *netd_proto_encode_reply(json_t *data)
 
 char *netd_proto_encode_error(int code, const char *message)
 {
-	json_auto_t *v = json_pack("{s:i,s:b,s:{s:i,s:s}}", "version", NETD_PROTO_VERSION, "ok", 0,
-				   "error", "code", code, "message", message ? message : "");
+	/* Messages quote the request, which may hold any bytes. */
+	json_auto_t *v = json_pack("{s:i,s:b,s:{s:i,s:o}}", "version", NETD_PROTO_VERSION, "ok", 0,
+				   "error", "code", code, "message", vmnet_json_string_safe(message));
 
 	return line(v);
 }

@@ -40,6 +40,11 @@ int vmnet_json_get_object(json_t *obj, const char *path, const char *key, bool r
 int vmnet_json_get_array(json_t *obj, const char *path, const char *key, bool required,
 			 json_t **ret, struct vmnet_err *err);
 
+/* A JSON string of @s with control and non-ASCII bytes replaced by '?':
+ * for messages that quote outside input (json_string() refuses invalid
+ * UTF-8). New reference, NULL on OOM. */
+json_t *vmnet_json_string_safe(const char *s);
+
 /* Dump compactly into a malloc'd string; NULL on OOM. */
 char *vmnet_json_dump(const json_t *v);
 

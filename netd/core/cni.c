@@ -242,19 +242,12 @@ void vmnet_cni_print_error(FILE *out, const char *cni_version, const struct vmne
 {
 	json_auto_t *v = json_object();
 	int code = e && e->code ? e->code : VMNET_ERR_SYSTEM;
-	char details[sizeof(e->msg)];
-
-	/* Messages quote user input: keep the JSON valid whatever the bytes. */
-	snprintf(details, sizeof(details), "%s", e && e->msg[0] ? e->msg : code_msg(code));
-	for (char *c = details; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
-			*c = '?';
 
 	if (v) {
 		json_object_set_new(v, "cniVersion", json_string(cni_version ? cni_version : "1.1.0"));
 		json_object_set_new(v, "code", json_integer(code));
 		json_object_set_new(v, "msg", json_string(code_msg(code)));
-		json_object_set_new(v, "details", json_string(details));
+		json_object_set_new(v, "details", vmnet_json_string_safe(e && e->msg[0] ? e->msg : code_msg(code)));
 		if (vmnet_cni_print(out, v) == 0)
 			return;
 	}

@@ -200,6 +200,18 @@ int vmnet_json_get_array(json_t *obj, const char *path, const char *key, bool re
 	return 0;
 }
 
+json_t *vmnet_json_string_safe(const char *s)
+{
+	_cleanup_free_ char *copy = strdup(s ? s : "");
+
+	if (!copy)
+		return NULL;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	return json_string(copy);
+}
+
 char *vmnet_json_dump(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);

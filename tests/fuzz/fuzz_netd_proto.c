@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: netd's request decoder and reply decoder (socket input). */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -68,7 +68,7 @@ iso_attach() {
 
 # tcp_to NAME IP PORT: the guest opens a TCP connection and reads a line.
 tcp_to() {
-	in_guest "$1" timeout 5 socat -T2 - "TCP:$2:$3,connect-timeout=2" </dev/null 2>&1 | grep -q .
+	in_guest "$1" timeout 5 socat -T2 - "TCP:$2:$3,connect-timeout=2" </dev/null 2>/dev/null | grep -q .
 }
 
 # udp_send NAME PAYLOAD [SRC]: one datagram from the guest to the wan sink.

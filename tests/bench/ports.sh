@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Published-port benchmark (issue 4), in throwaway namespaces:
+#  1. ADD (+DEL) latency of an attachment with one published port when 1 and
+#     when N (1,000) attachments with published ports already exist. Exits
+#     non-zero when the two ADD medians differ by BENCH_MAX_DIFF % (20) or more.
+#  2. Packet path: TCP throughput (iperf3 from the wan) through a published
+#     port with 1 and with 5,000 published ports present, as a ratio
+#     (reported only; skipped without iperf3 or in quick mode).
+#
+#   tests/bench/ports.sh BUILDDIR                 (root)
+#   BENCH_QUICK=1: 200 attachments, 8 probes, no packet-path check.
+#   BENCH_N, BENCH_PROBES, BENCH_MAX_DIFF override.
+#
+# The plugin runs through `nsenter --net=` (ip netns exec costs ~6 ms per
+# call itself); host wiring and a /16 make the N attachments cheap.
+# shellcheck source=tests/integ/lib.sh
+. "$(dirname "$0")/../integ/lib.sh"
+
+need_root
+need_cmds jq nsenter
+need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+	N=${BENCH_N:-200} PROBES=${BENCH_PROBES:-8} IPERF=0
+else
+	N=${BENCH_N:-1000} PROBES=${BENCH_PROBES:-15} IPERF=1
+fi
+MAX_DIFF=${BENCH_MAX_DIFF:-20}
+PKT_PORTS=${BENCH_PKT_PORTS:-5000}
+
+world_init
+host_ns
+wan_setup
+vm_ns vm && VMNS=/run/netns/$REPLY # host wiring leaves it alone; ADD wants one
+HNS=/run/netns/$HOST_NS
+
+CONF=$(conf_shared bench vbbench 10.70.0.0/16 10.70.0.1 \
+	'.tap = "host" | .capabilities = {portMappings: true}')
+
+# plugin CMD CID PORT [GUESTPORT]: one call; the elapsed ms in LAST_MS.
+plugin() {
+	local conf t0 t1 rc
+	conf=$(jq -c --argjson h "$3" --argjson g "${4:-80}" \
+		'.runtimeConfig.portMappings = [{hostPort: $h, containerPort: $g, protocol: "tcp"}]' <<<"$CONF")
+	t0=$EPOCHREALTIME
+	nsenter --net="$HNS" env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_IFNAME=eth0 \
+		CNI_NETNS="$VMNS" CNI_PATH="$B" "$VMNET" <<<"$conf" >"$W_TMP/out" 2>"$W_TMP/err"
+	rc=$?
+	t1=$EPOCHREALTIME
+	LAST_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')
+	[ $rc -eq 0 ] || { echo "plugin $1 $2 failed: $(cat "$W_TMP/out" "$W_TMP/err")" >&2; return 1; }
+}
+
+# stats FILE: "median p95" of the numbers in FILE.
+stats() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		i = int(NR * 0.95 + 0.999); if (i > NR) i = NR; if (i < 1) i = 1
+		printf "%.2f %.2f", m, v[i] }'
+}
+
+# probe TAG: PROBES x (ADD one attachment with one port, DEL it).
+probe() {
+	local i
+	: >"$W_TMP/add-$1"
+	: >"$W_TMP/del-$1"
+	plugin ADD warm 60001 && plugin DEL warm 60001 || return 1
+	for ((i = 0; i < PROBES; i++)); do
+		plugin ADD probe 60000 || return 1
+		echo "$LAST_MS" >>"$W_TMP/add-$1"
+		plugin DEL probe 60000 || return 1
+		echo "$LAST_MS" >>"$W_TMP/del-$1"
+	done
+}
+
+# iperf: TCP throughput from the wan through published port 20000 (Mbit/s).
+iperf() {
+	ip netns exec "$WAN_NS" timeout 20 iperf3 -c "$WAN_HOST_IP" -p 20000 -t 3 -J 2>/dev/null |
+		jq -r '.end.sum_received.bits_per_second // empty | . / 1e6 | floor'
+}
+
+# One attachment to begin with: its guest runs iperf3 behind port 20000.
+plugin ADD base-0 20000 5201 || bail "first ADD failed"
+BASE=$(cat "$W_TMP/out")
+if [ "$IPERF" = 1 ] && ! command -v iperf3 >/dev/null; then
+	echo "packet path: iperf3 not installed, skipped (apt-get install iperf3)"
+	IPERF=0
+fi
+if [ "$IPERF" = 1 ]; then
+	guest_attach base "$BASE" "${VMNS#/run/netns/}" >/dev/null || bail "guest stand-in failed"
+	in_guest base iperf3 -s -D -p 5201 --pidfile "$W_TMP/iperf.pid" >/dev/null 2>&1
+	sleep 0.5
+	[ -s "$W_TMP/iperf.pid" ] && track_pid "$(cat "$W_TMP/iperf.pid")"
+	guest_ping base "${G_GW[base]}" 5 >/dev/null
+	MBIT1=$(iperf)
+fi
+
+probe one || bail "probes with 1 attachment failed"
+
+echo "ports: creating $N attachments with one published port each..."
+t0=$EPOCHREALTIME
+for ((i = 1; i < N; i++)); do
+	plugin ADD "base-$i" $((20000 + i)) || bail "ADD $i failed"
+done
+echo "ports: $((N - 1)) ADDs took $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+
+probe many || bail "probes with $N attachments failed"
+
+read -r a1m a1p <<<"$(stats "$W_TMP/add-one")"
+read -r aNm aNp <<<"$(stats "$W_TMP/add-many")"
+read -r d1m d1p <<<"$(stats "$W_TMP/del-one")"
+read -r dNm dNp <<<"$(stats "$W_TMP/del-many")"
+add_ratio=$(awk -v a="$aNm" -v b="$a1m" 'BEGIN { printf "%.3f", a / b }')
+del_ratio=$(awk -v a="$dNm" -v b="$d1m" 'BEGIN { printf "%.3f", a / b }')
+add_diff=$(awk -v r="$add_ratio" 'BEGIN { d = (r - 1) * 100; if (d < 0) d = -d; printf "%.1f", d }')
+printf 'ports: ADD with 1 port, %4d attachments present: median %7s ms  p95 %7s ms  (%d probes)\n' 1 "$a1m" "$a1p" "$PROBES"
+printf 'ports: ADD with 1 port, %4d attachments present: median %7s ms  p95 %7s ms\n' "$N" "$aNm" "$aNp"
+printf 'ports: DEL,                %4d attachments present: median %7s ms  p95 %7s ms\n' 1 "$d1m" "$d1p"
+printf 'ports: DEL,                %4d attachments present: median %7s ms  p95 %7s ms\n' "$N" "$dNm" "$dNp"
+echo "ports: ADD median ratio $N/1 = $add_ratio (differs by $add_diff %, limit $MAX_DIFF %); DEL ratio $del_ratio"
+
+if [ "$IPERF" = 1 ]; then
+	# Fill ports4 up to PKT_PORTS elements (dummy targets; the map lookup is
+	# what the packet path pays for), then measure again.
+	have=$(ip netns exec "$HOST_NS" nft -j list map inet vmnet ports4 | jq '[.nftables[].map.elem // empty | .[]] | length')
+	{
+		echo "add element inet vmnet ports4 {"
+		for ((p = 30000; p < 30000 + PKT_PORTS - have; p++)); do
+			echo "tcp . $p : 10.70.255.254 . 80,"
+		done
+		echo "}"
+	} >"$W_TMP/fill.nft"
+	ip netns exec "$HOST_NS" nft -f "$W_TMP/fill.nft" || echo "ports: could not fill ports4"
+	total=$(ip netns exec "$HOST_NS" nft -j list map inet vmnet ports4 | jq '[.nftables[].map.elem // empty | .[]] | length')
+	MBITN=$(iperf)
+	echo "ports: packet path (iperf3 wan -> published port, through fakevm): $total ports: ${MBITN:-?} Mbit/s, 1 attachment: ${MBIT1:-?} Mbit/s; ratio $(awk -v a="${MBITN:-0}" -v b="${MBIT1:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }')"
+fi
+
+echo "RESULT add_median_1=$a1m add_median_N=$aNm add_diff_pct=$add_diff N=$N probes=$PROBES"
+cleanup
+W_TMP=
+if awk -v d="$add_diff" -v m="$MAX_DIFF" 'BEGIN { exit !(d < m) }'; then exit 0; fi
+echo "ports: FAIL: ADD medians differ by $add_diff % (limit $MAX_DIFF %)"
+exit 1

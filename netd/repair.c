@@ -24,83 +24,6 @@ static int ignore_exists(int r, struct vmnet_err *err)
 	return r;
 }
 
-/* The bridge as vmnet_attach makes it (same MAC, alias, MTU, address). */
-static int ensure_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_idx,
-			 struct vmnet_err *err)
-{
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_link_info info;
-	char alias[256];
-	uint8_t mac[6];
-	int r, idx;
-
-	r = vmnet_link_get(nl, rec->bridge, &info, NULL);
-	if (r == -ENODEV) {
-		vmnet_name_mac(mac, "bridge", rec->network, NULL, NULL);
-		r = vmnet_link_add_bridge(nl, rec->bridge, rec->mtu, mac, &idx, err);
-		if (r < 0)
-			return r;
-		snprintf(alias, sizeof(alias), VMNET_ALIAS_PREFIX "%.200s", rec->network);
-		ch.alias = alias;
-		log_info("re-created bridge %s of network %s", rec->bridge, rec->network);
-	} else if (r < 0) {
-		return vmnet_link_get(nl, rec->bridge, &info, err);
-	} else {
-		if (strcmp(info.kind, "bridge"))
-			return vmnet_err_set(err, VMNET_ERR_CONFLICT, EEXIST,
-					     "%s is a %s device, not a bridge: not touching it",
-					     rec->bridge, info.kind[0] ? info.kind : "plain");
-		idx = info.ifindex;
-	}
-	ch.up = 1;
-	r = vmnet_link_set(nl, idx, &ch, err);
-	if (r < 0)
-		return r;
-	r = ignore_exists(vmnet_addr_add(nl, idx, &gw, err), err);
-	if (r < 0)
-		return r;
-	if (rec->localhost_ports) {
-		char key[64];
-
-		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->bridge);
-		r = vmnet_sysctl_write(key, "1", err);
-	}
-	*ret_idx = idx;
-	return r;
-}
-
-static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vmnet_record *rec,
-		     struct vmnet_err *err)
-{
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	char key[64];
-	int r;
-
-	ch.up = 1;
-	if (rec->mode == VMNET_MODE_SHARED) {
-		ch.master = br_idx;
-		r = vmnet_link_set(host, idx, &ch, err);
-		if (r < 0)
-			return r;
-		return vmnet_link_set_port_isolated(host, idx, rec->port_isolation, err);
-	}
-	r = vmnet_link_set(host, idx, &ch, err);
-	if (r < 0)
-		return r;
-	r = ignore_exists(vmnet_addr_add(host, idx, &gw, err), err);
-	if (r < 0)
-		return r;
-	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", rec->host_if);
-	r = vmnet_sysctl_write(key, "1", err);
-	if (r == 0 && rec->localhost_ports) {
-		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->host_if);
-		r = vmnet_sysctl_write(key, "1", err);
-	}
-	return r;
-}
-
 /* 1: repaired in place (or nothing to do), 0: needs the full path. */
 static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
@@ -131,9 +54,14 @@ static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *
 			return 0;
 	}
 	if (rec->mode == VMNET_MODE_SHARED) {
-		r = ensure_bridge(host, rec, &br_idx, err);
+		bool created;
+		uint8_t mac[6];
+
+		r = vmnet_attach_bridge(host, rec, &br_idx, &created, mac, err);
 		if (r < 0)
 			return r;
+		if (created)
+			log_info("re-created bridge %s of network %s", rec->bridge, rec->network);
 	}
 	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
 	if (r < 0)
@@ -158,7 +86,7 @@ static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *
 		if (r < 0)
 			return r;
 	}
-	r = host_side(host, hif.ifindex, br_idx, rec, err);
+	r = vmnet_attach_host_side(host, hif.ifindex, br_idx, rec, err);
 	if (r < 0)
 		return r;
 	if (rec->wiring == VMNET_TAP_HOST)

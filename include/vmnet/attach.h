@@ -42,6 +42,17 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
  * @nsfd < 0 means the VM netns is gone (a mismatch for netns wiring). */
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
 
+/* Steps of vmnet_attach that netd's in-place repair reuses; both are
+ * idempotent. The bridge of @rec with its gateway address, up (created if
+ * missing, then *ret_created is set); and the host side of the VM's link
+ * @idx: a port of bridge @br_idx (hairpin on, isolation as recorded) in
+ * shared mode, the routed link with the gateway address in isolated mode. */
+struct vmnet_nl;
+int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
+			bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err);
+int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
+			   const struct vmnet_record *rec, struct vmnet_err *err);
+
 /* The nftables view of @rec (ports point into @rec, @ports is scratch of
  * VMNET_MAX_PORTS entries). */
 struct vmnet_nft_att;

@@ -83,6 +83,10 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
  * bridge cannot talk to each other, only to non-isolated ports. @ifindex
  * must be a bridge port. */
 int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, struct vmnet_err *err);
+/* Both bridge port flags in one message: isolation, and hairpin (frames may
+ * leave through the port they came in on). */
+int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool hairpin,
+			struct vmnet_err *err);
 int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
 				 struct vmnet_err *err);
 

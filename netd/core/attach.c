@@ -58,8 +58,8 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 /* The bridge with the gateway address, up. Creating it is the only step
  * that is shared between attachments; *created tells the caller whether
  * an undo may remove it. */
-static int ensure_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
-			 bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err)
+int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
+			bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err)
 {
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
@@ -165,10 +165,8 @@ static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
 			     what, name);
 }
 
-/* The host side of the VM's link: a bridge port in shared mode, a routed
- * point-to-point link carrying the gateway address in isolated mode. */
-static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vmnet_record *rec,
-		     struct vmnet_err *err)
+int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
+			   const struct vmnet_record *rec, struct vmnet_err *err)
 {
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	char key[64];
@@ -178,9 +176,12 @@ static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vm
 	if (rec->mode == VMNET_MODE_SHARED) {
 		ch.master = br_idx;
 		r = vmnet_link_set(host, idx, &ch, err);
-		if (r < 0 || !rec->port_isolation)
+		if (r < 0)
 			return r;
-		return vmnet_link_set_port_isolated(host, idx, true, err);
+		/* Hairpin: with bridge netfilter, a VM's connection to its own
+		 * published port is DNAT'd back to itself inside the bridge
+		 * and must leave through the port it came in on. */
+		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
 	}
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
@@ -191,6 +192,10 @@ static int host_side(struct vmnet_nl *host, int idx, int br_idx, const struct vm
 		/* The connected route of the gateway's prefix is the route to the
 		 * guest's block. */
 		r = vmnet_addr_add(host, idx, &gw, err);
+		if (r == -EEXIST) {
+			vmnet_err_clear(err);
+			r = 0;
+		}
 		if (r < 0)
 			return r;
 	}
@@ -232,7 +237,7 @@ static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int 
 				nsfd, rec->mtu, &host_idx, err);
 	if (r < 0)
 		return r;
-	r = host_side(host, host_idx, br_idx, rec, err);
+	r = vmnet_attach_host_side(host, host_idx, br_idx, rec, err);
 	if (r < 0)
 		goto undo_veth;
 	r = vmnet_link_add_tap(nsfd, rec->tap_name, &topt, err);
@@ -309,7 +314,7 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	r = vmnet_link_set(host, tap.ifindex, &ch, err);
 	if (r < 0)
 		goto undo;
-	r = host_side(host, tap.ifindex, br_idx, rec, err);
+	r = vmnet_attach_host_side(host, tap.ifindex, br_idx, rec, err);
 	if (r < 0)
 		goto undo;
 	memcpy(st->host_mac, mac, 6);
@@ -342,7 +347,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	if (r < 0)
 		return r;
 	if (rec->mode == VMNET_MODE_SHARED) {
-		r = ensure_bridge(host, rec, &br_idx, &st.bridge_created, st.bridge_mac, err);
+		r = vmnet_attach_bridge(host, rec, &br_idx, &st.bridge_created, st.bridge_mac, err);
 		if (r < 0)
 			return r;
 	}

@@ -388,26 +388,33 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	return 0;
 }
 
-int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, struct vmnet_err *err)
+int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool hairpin,
+			struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	struct nlattr *pi;
 	int r;
 
-	/* `bridge link set dev X isolated on`: AF_BRIDGE setlink, port
-	 * attributes nested in IFLA_PROTINFO. NLA_F_NESTED is what tells
+	/* `bridge link set dev X isolated on hairpin on`: AF_BRIDGE setlink,
+	 * port attributes nested in IFLA_PROTINFO. NLA_F_NESTED is what tells
 	 * br_setlink() this is not the old single-byte port state. */
 	m = link_msg(RTM_SETLINK, 0, AF_BRIDGE, ifindex);
 	if (!m || !(pi = nla_nest_start(m, IFLA_PROTINFO)) ||
-	    nla_put_u8(m, IFLA_BRPORT_ISOLATED, on) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting isolation of port %d",
+	    nla_put_u8(m, IFLA_BRPORT_ISOLATED, isolated) < 0 ||
+	    nla_put_u8(m, IFLA_BRPORT_MODE, hairpin) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting flags of port %d",
 				     ifindex);
 	pi->nla_type |= NLA_F_NESTED;
 	nla_nest_end(m, pi);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)
-		return vmnet_nl_fail(nl, err, r, "setting isolation of port %d", ifindex);
+		return vmnet_nl_fail(nl, err, r, "setting flags of port %d", ifindex);
 	return 0;
+}
+
+int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, struct vmnet_err *err)
+{
+	return vmnet_link_set_port(nl, ifindex, on, false, err);
 }
 
 int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret, struct vmnet_err *err)

@@ -414,6 +414,21 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
 		goto fail;
 	}
+	if (ret->block) {
+		/* Blocks carry their own gateway: a range without explicit
+		 * bounds is the whole subnet, with no range-wide gateway in the
+		 * way of the first block. */
+		for (unsigned i = 0; i < ret->n_sets; i++)
+			for (unsigned j = 0; j < ret->sets[i].n; j++) {
+				struct vmnet_ipam_range *rg = &ret->sets[i].r[j];
+
+				if (rg->explicit_bounds)
+					continue;
+				rg->start = rg->subnet.addr;
+				rg->end = rg->subnet.addr | ~vmnet_mask(rg->subnet.len);
+				rg->gw = 0;
+			}
+	}
 	if ((r = check_overlap(ret, err)) < 0)
 		goto fail;
 

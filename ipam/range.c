@@ -61,6 +61,7 @@ int vmnet_ipam_range_init(struct vmnet_ipam_range *ret, const char *path, const 
 		return rc;
 	if (end && (rc = addr_in(&r.subnet, path, "rangeEnd", end, &r.end, err)) < 0)
 		return rc;
+	r.explicit_bounds = gw || start || end;
 	if (r.start > r.end)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "%s: rangeStart %s is after rangeEnd %s", path,

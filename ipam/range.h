@@ -21,6 +21,7 @@ struct vmnet_ipam_range {
 	uint32_t start;	/* first allocatable address, inclusive */
 	uint32_t end;	/* last allocatable address, inclusive */
 	uint32_t gw;	/* returned with the address, never allocated */
+	bool explicit_bounds;	/* gateway, rangeStart or rangeEnd given */
 };
 
 /* One address (or block) is taken from each range set. */

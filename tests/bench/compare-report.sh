@@ -10,7 +10,7 @@ read -r -a IMPLS <<<"${2:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-ne
 read -r -a NL <<<"${3:-1 100 500 1000}"
 SUM=$OUT/compare.csv
 
-get() { # IMPL OP N FIELD(5 median, 6 p95, 7 rss)
+get() { # IMPL OP N FIELD(5 median, 6 p95)
 	awk -F, -v i="$1" -v o="$2" -v n="$3" -v f="$4" '$1 == i && $2 == o && $3 == n { print $f }' "$SUM"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf (a / b >= 10 ? "%.0f×" : "%.1f×"), a / b }'; }
@@ -56,12 +56,13 @@ for impl in "${IMPLS[@]}"; do
 done
 
 echo
-echo "Max RSS of one plugin call (KiB; for the reference chain the largest of bridge and portmap, each with its children: host-local, iptables):"
+echo "Max RSS of one plugin call (KiB, GNU time; for the reference chain the largest of bridge and portmap, each with its children: host-local, iptables; vmnet with vmnet-ipam):"
 echo
-echo "| implementation | ADD, N=${NL[0]} | ADD, N=${NL[-1]} | DEL, N=${NL[-1]} |"
-echo "|---|---|---|---|"
+rss() { awk -F, -v i="$1" -v o="$2" -v n="$3" '$1 == i && $2 == o && $3 == n { print $4 }' "$OUT/rss.csv"; }
+echo "| implementation | ADD, N=${NL[0]} | DEL, N=${NL[0]} | ADD, N=${NL[-1]} | DEL, N=${NL[-1]} |"
+echo "|---|---|---|---|---|"
 for impl in "${IMPLS[@]}"; do
-	echo "| $impl | $(get "$impl" add "${NL[0]}" 7) | $(get "$impl" add "${NL[-1]}" 7) | $(get "$impl" del "${NL[-1]}" 7) |"
+	echo "| $impl | $(rss "$impl" add "${NL[0]}") | $(rss "$impl" del "${NL[0]}") | $(rss "$impl" add "${NL[-1]}") | $(rss "$impl" del "${NL[-1]}") |"
 done
 
 if [ -s "$OUT/packet.csv" ]; then

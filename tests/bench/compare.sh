@@ -25,7 +25,8 @@
 # BENCH_PROBES=20, BENCH_OUT (default build/bench), BENCH_IMPLS (subset),
 # BENCH_NO_PACKET=1 (skip iperf3).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
-# compare-table.txt, add-latency.dat and add-latency.png, packet.csv, machine.txt.
+# rss.csv, packet.csv, machine.txt, compare-table.txt (the printed table),
+# add-latency.dat and add-latency.png.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integ/lib.sh
@@ -54,7 +55,7 @@ else
 	NS_LIST=${BENCH_N:-"1 100 500 1000"}
 	PROBES=${BENCH_PROBES:-20}
 fi
-IMPLS=(${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns ref netavark})
+read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns ref netavark}"
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -63,6 +64,7 @@ mkdir -p "$W_TMP/drive"
 
 # The driver, built for this run (jansson is a build dependency of vmnet).
 DRIVE=$W_TMP/drive/drive
+# shellcheck disable=SC2046 # pkg-config output is a list of flags
 cc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) ||
 	bail "cannot build drive.c"
 
@@ -137,7 +139,7 @@ mkdir -p "$DRIVE_RESULT_DIR"
 coproc DRV { exec "$DRIVE"; }
 track_pid "$DRV_PID"
 
-# drv LINE: one command; REPLY_US, REPLY_RSS; returns 1 (with the reply on
+# drv LINE: one command; REPLY_US (the time); returns 1 (with the reply on
 # stderr) on failure.
 drv() {
 	local st a b
@@ -148,7 +150,6 @@ drv() {
 		return 1
 	fi
 	REPLY_US=$a
-	REPLY_RSS=$b
 }
 
 # op IMPL add|del CID IFNAME VMNS HOSTPORT [NPORTS] [NVINDEX]
@@ -193,8 +194,36 @@ grow() { # IMPL N
 
 # ---------------------------------------------------------------- probes
 
+# Max RSS of one plugin call: one more ADD and DEL of the probe per
+# implementation, through a second driver that runs each plugin under GNU
+# time (the wait4() figure of the timing driver would include the driver's own
+# pages, which a forked child inherits in its RSS high-water mark).
+rss_pass() { # N
+	local impl verb st kb
+	for impl in "${IMPLS[@]}"; do
+		for verb in add del; do
+			if [ "$impl" = netavark ]; then
+				nv_opts 0 eth0 10000
+				echo "nv /run/netns/${HNS[$impl]} $([ $verb = add ] && echo setup || echo teardown) $REPLY /run/netns/${PNS[$impl]}"
+			else
+				echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
+			fi
+		done
+	done | DRIVE_TIME=/usr/bin/time DRIVE_RESULT_DIR='' "$DRIVE" | {
+		for impl in "${IMPLS[@]}"; do
+			for verb in add del; do
+				read -r st _ kb
+				[ "$st" = ok ] || kb=
+				echo "$impl,$verb,$1,$kb" >>"$RSS"
+			done
+		done
+	}
+}
+
 RAW=$OUT/compare-raw.csv
-echo "impl,op,n,probe,ms,maxrss_kb" >"$RAW"
+echo "impl,op,n,probe,ms" >"$RAW"
+RSS=$OUT/rss.csv
+echo "impl,op,n,maxrss_kb" >"$RSS"
 
 for n in $NS_LIST; do
 	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
@@ -205,14 +234,15 @@ for n in $NS_LIST; do
 		for impl in "${order[@]}"; do
 			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,add,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}'),$REPLY_RSS" >>"$RAW"
+			echo "$impl,add,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}')" >>"$RAW"
 		done
 		for impl in "${order[@]}"; do
 			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,del,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}'),$REPLY_RSS" >>"$RAW"
+			echo "$impl,del,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}')" >>"$RAW"
 		done
 	done
+	rss_pass "$n"
 done
 
 # ---------------------------------------------------------------- packet path
@@ -222,7 +252,7 @@ done
 # (20 host-wired attachments publishing 250 ports each), alternating 3 times.
 PKT=$OUT/packet.csv
 packet_path() {
-	local conf d=$W_TMP/pkt res gsrv i r k mbps
+	local d=$W_TMP/pkt res i r k mbps got
 	mkdir -p "$d"
 	ns_add pkthost; HOST_NS=$REPLY
 	wan_setup
@@ -235,8 +265,6 @@ packet_path() {
 		>"$d/t.json"
 	sed 's/@TAP@/netns/' "$d/t.json" >"$d/netns.json"
 	sed 's/@TAP@/host/' "$d/t.json" >"$d/host.json"
-	HNS[pkt]=$HOST_NS
-	CONF[pkt-netns]=$d/netns.json
 	drv add "/run/netns/$HOST_NS" "$d/netns.json" guest eth0 "/run/netns/$vm" 5201 5201 1 ||
 		bail "packet path: ADD failed: $(tail -5 "$DRIVE_LOG")"
 	res=$(cat "$DRIVE_RESULT_DIR/guest@eth0.json")
@@ -284,16 +312,16 @@ packet_path() {
 } >"$OUT/machine.txt"
 
 SUM=$OUT/compare.csv
-# median and p95 (nearest rank) per impl, op, n; max RSS per impl and op.
-awk -F, 'NR > 1 { k = $1 "," $2 "," $3; v[k] = v[k] " " $5; if ($6 > r[k]) r[k] = $6 }
+# median and p95 (nearest rank) per impl, op, n.
+awk -F, 'NR > 1 { k = $1 "," $2 "," $3; v[k] = v[k] " " $5 }
 END {
-	print "impl,op,n,probes,median_ms,p95_ms,maxrss_kb"
+	print "impl,op,n,probes,median_ms,p95_ms"
 	for (k in v) {
 		m = split(substr(v[k], 2), a, " ")
 		for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
 		med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 		r95 = int(0.95 * m + 0.999999); if (r95 < 1) r95 = 1
-		printf "%s,%d,%.2f,%.2f,%d\n", k, m, med, a[r95], r[k]
+		printf "%s,%d,%.2f,%.2f\n", k, m, med, a[r95]
 	}
 }' "$RAW" | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2 -k3,3n; } >"$SUM"
 

@@ -134,7 +134,7 @@ int main(void)
 
 	if (!mkdtemp(tmp))
 		return 1;
-	printf("1..26\n");
+	printf("1..27\n");
 
 	/* /29: .1 gateway, .2-.6 allocatable */
 	conf("n", "\"ranges\":[[{\"subnet\":\"10.1.0.0/29\"}]]", NULL, &c);
@@ -226,14 +226,24 @@ int main(void)
 	/* per-VM blocks */
 	conf("b", "\"blockSize\":30,\"ranges\":[[{\"subnet\":\"10.3.0.0/28\"}]]", NULL, &cb);
 	r = run(ADD, &cb, "v1", "eth0", &res, &err);
-	ok(r == 0 && res.ips[0].addr.addr == 0x0a030006 && res.ips[0].addr.len == 30 &&
-	   res.ips[0].gateway == 0x0a030005 && exists("b", "10.3.0.4") && exists("b", "10.3.0.7"),
-	   "/30 block: guest .6/30, gateway .5, all four addresses recorded");
-	add_ip(&cb, "v2"); /* .8/30; .0/30 holds the gateway, .12/30 the broadcast */
-	r = run(ADD, &cb, "v4", "eth0", &res, &err);
-	ok(r < 0 && err.code == VMNET_ERR_RANGE_FULL, "blocks exhausted: code 101");
-	ok(run(DEL, &cb, "v1", "eth0", NULL, &err) == 4 && !exists("b", "10.3.0.4") &&
-	   !exists("b", "10.3.0.7"), "DEL releases the whole block");
+	ok(r == 0 && res.ips[0].addr.addr == 0x0a030002 && res.ips[0].addr.len == 30 &&
+	   res.ips[0].gateway == 0x0a030001 && exists("b", "10.3.0.0") && exists("b", "10.3.0.3"),
+	   "/30 block: guest .2/30, gateway .1, all four addresses recorded");
+	/* Without explicit bounds the whole subnet is blocks: .4, .8, .12 follow. */
+	add_ip(&cb, "v2");
+	add_ip(&cb, "v3");
+	add_ip(&cb, "v4");
+	r = run(ADD, &cb, "v5", "eth0", &res, &err);
+	ok(r < 0 && err.code == VMNET_ERR_RANGE_FULL && exists("b", "10.3.0.15"),
+	   "blocks exhausted after four /30s of a /28: code 101");
+	ok(run(DEL, &cb, "v1", "eth0", NULL, &err) == 4 && !exists("b", "10.3.0.0") &&
+	   !exists("b", "10.3.0.3"), "DEL releases the whole block");
+	vmnet_ipam_conf_done(&cb);
+	conf("bx", "\"blockSize\":30,\"ranges\":[[{\"subnet\":\"10.5.0.0/28\",\"gateway\":\"10.5.0.1\"}]]",
+	     NULL, &cb);
+	r = run(ADD, &cb, "v1", "eth0", &res, &err);
+	ok(r == 0 && res.ips[0].addr.addr == 0x0a050006 && res.ips[0].gateway == 0x0a050005,
+	   "an explicit range gateway keeps its block out: first block .4/30");
 	vmnet_ipam_conf_done(&cb);
 	conf("b31", "\"blockSize\":31,\"ranges\":[[{\"subnet\":\"10.4.0.0/24\"}]]",
 	     "\"runtimeConfig\":{\"ips\":[\"10.4.0.9\"]},", &cb);

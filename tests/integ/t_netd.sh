@@ -218,6 +218,74 @@ t_ok "after the storm and the restart every record has its device and element, n
 t_eq "records left: c1 + the $((N / 2)) not deleted" "$(find "$W_TMP/state/$NET" -name '*.json' | wc -l)" $((1 + N / 2))
 t_ok "g1 still pings its gateway" guest_ping g1 "${G_GW[g1]}" 3
 
+# ---------------------------------------------------------------- simulated reboot
+
+# Two more kinds of attachment, so the reboot covers every layout: an
+# isolated network with netns wiring and a shared one with host taps.
+ISO=$(conf_shared netdiso unused 10.78.0.0/24 10.78.0.1 \
+	'.mode = "isolated" | del(.bridge) | del(.ipam.ranges[0][0].gateway) | .mtu = 1400')
+BRHW=vmbrhw$$
+BRHW=${BRHW:0:15}
+HW=$(conf_shared netdhw "$BRHW" 10.79.0.0/24 10.79.0.1 '.tap = "host"')
+vm_ns r1
+R1NS=$REPLY
+t_cni "ADD r1 (isolated, tap in the VM netns)" "$HOST_NS" ADD r1 eth0 "/run/netns/$R1NS" "$ISO"
+RR1=$CNI_OUT
+vm_ns r2
+R2NS=$REPLY
+t_cni "ADD r2 (shared, host tap)" "$HOST_NS" ADD r2 eth0 "/run/netns/$R2NS" "$HW"
+RR2=$CNI_OUT
+
+# A reboot as netd sees it: netd and the VMMs stop, every link and table of
+# ours is gone (host side and VM side), the records and the VM namespaces
+# stay (the runtime re-creates namespaces before it restarts VMs).
+kill -TERM "$NETD_PID"
+for _ in $(seq 50); do alive "$NETD_PID" || break; sleep 0.05; done
+guest_stop g1
+for dev in $(ip -n "$HOST_NS" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+	grep -E '^(vmv|vmt)'); do
+	ip -n "$HOST_NS" link del "$dev" 2>/dev/null
+done
+ip -n "$HOST_NS" link del "$BR" 2>/dev/null
+ip -n "$HOST_NS" link del "$BRHW" 2>/dev/null
+ip netns exec "$HOST_NS" nft delete table inet vmnet
+ip netns exec "$HOST_NS" nft delete table bridge vmnet 2>/dev/null
+for ns in "$VM1" "$R1NS" $(ip netns list | awk '{print $1}' | grep "^${P}s[0-9]*$"); do
+	ip -n "$ns" link del tap0 2>/dev/null
+	ip -n "$ns" link del eth0 2>/dev/null
+done
+t_eq "reboot simulated: no device of ours left" \
+	"$(ip -n "$HOST_NS" -o link show | grep -cE ': (vmv|vmt|vmbr)')" 0
+
+restored() {
+	local f dev ns wiring tap ip
+	for f in "$W_TMP"/state/*/*.json; do
+		dev=$(jq -r .hostIf "$f")
+		ns=$(jq -r .netns "$f")
+		wiring=$(jq -r .tap "$f")
+		tap=$(jq -r .tapName "$f")
+		ip=$(jq -r .address "$f" | cut -d/ -f1)
+		ip -n "$HOST_NS" link show dev "$dev" >/dev/null 2>&1 || return 1
+		[ "$wiring" = host ] || ip netns exec "${ns##*/}" ip link show dev "$tap" >/dev/null 2>&1 || return 1
+		nft_has_elem guests4 "$ip" || return 1
+	done
+	return 0
+}
+BROKE_AT=$(ms_now)
+t_ok "netd starts after the reboot" netd_start
+for _ in $(seq 200); do restored && break; sleep 0.05; done
+diag "every attachment restored $(($(ms_now) - BROKE_AT)) ms after netd started"
+t_ok "after the reboot every recorded attachment has its devices and elements again" restored
+reattach_c1() { guest_attach g1b "$RES1" "$VM1" && guest_ping g1b 10.77.0.1 5; }
+t_ok "c1 works again: a new VMM on its tap pings the gateway" reattach_c1
+t_ok "r1 (isolated, netns) works again" guest_attach r1 "$RR1" "$R1NS"
+t_ok "r1 pings its gateway" guest_ping r1 "${G_GW[r1]}" 5
+t_ok "r2 (shared, host tap) works again" guest_attach r2 "$RR2" "$R2NS"
+t_ok "r2 pings its gateway" guest_ping r2 "${G_GW[r2]}" 5
+t_cni "CHECK c1 after the reboot" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(with_prev "$CONF" "$RES1")"
+t_cni "CHECK r1 after the reboot" "$HOST_NS" CHECK r1 eth0 "/run/netns/$R1NS" "$(with_prev "$ISO" "$RR1")"
+t_cni "CHECK r2 after the reboot" "$HOST_NS" CHECK r2 eth0 "/run/netns/$R2NS" "$(with_prev "$HW" "$RR2")"
+
 # ---------------------------------------------------------------- exit
 
 kill -TERM "$NETD_PID"

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "vmnet/cni.h"
+#include "vmnet/delegate.h"
 #include "vmnet/record.h"
 
 struct vmnet_err;
@@ -36,15 +37,6 @@ int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err);
  * record. Keeps going after failures and returns the first real one.
  * The caller holds the network lock. */
 int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool release_ipam,
-		   struct vmnet_err *err);
-
-/* Run the IPAM plugin @type from CNI_PATH with CNI_COMMAND=@command and
- * @stdin_buf on stdin, the rest of the environment unchanged (the spec's
- * delegation). On success *ret_result (if non-NULL) is its parsed stdout
- * (NULL when it printed nothing). A failing plugin's error JSON becomes
- * @err with its code and message. */
-int vmnet_delegate(const char *cni_path, const char *type, const char *command,
-		   const char *stdin_buf, size_t stdin_len, json_t **ret_result,
 		   struct vmnet_err *err);
 
 #endif

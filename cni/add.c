@@ -25,6 +25,17 @@
 #include "vmnet/tc.h"
 #include "vmnet/attach.h"
 
+/* Crash tests: VMNET_FAILPOINT=<name> makes ADD die at that point, as a
+ * SIGKILL or a power cut would, so tests can check that DEL and netd
+ * clean up after any crash. */
+static void failpoint(const char *name)
+{
+	const char *f = getenv("VMNET_FAILPOINT");
+
+	if (f && !strcmp(f, name))
+		_exit(99);
+}
+
 static void read_boot_id(char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
@@ -224,6 +235,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	r = pick_address(&ipam, &rec, err);
 	if (r < 0)
 		goto undo_ipam;
+	failpoint("add-after-ipam");
 	for (unsigned i = 0; i < ipam.dns.n_nameservers && i < ARRAY_SIZE(rec.nameservers); i++)
 		snprintf(rec.nameservers[rec.n_nameservers++], sizeof(rec.nameservers[0]), "%s",
 			 ipam.dns.nameservers[i]);
@@ -231,12 +243,22 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	rec.ipam_result = json_incref(ipam_json);
 	rec.netconf = json_incref(cf->root);
 
-	/* 2. Devices, addresses, tc, nftables (attach.c, shared with netd). */
-	r = vmnet_attach(&rec, nsfd, &st, err);
+	/* 2. A pending record before touching the kernel: if this process dies
+	 * from here on, DEL (and netd, once our lock is free) find everything
+	 * this ADD may have created, guest address included. */
+	rec.pending = true;
+	r = vmnet_record_write(cf->state_dir, &rec, err);
 	if (r < 0)
 		goto undo_ipam;
 
-	/* 3. The record, last: a record means "fully attached". */
+	/* 3. Devices, addresses, tc, nftables (attach.c, shared with netd). */
+	r = vmnet_attach(&rec, nsfd, &st, err);
+	if (r < 0)
+		goto undo_record;
+	failpoint("add-after-attach");
+
+	/* 4. The record, ready: "fully attached". */
+	rec.pending = false;
 	r = vmnet_record_write(cf->state_dir, &rec, err);
 	if (r < 0)
 		goto undo_attach;
@@ -244,16 +266,16 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	result = render(c, &rec, &st, &ipam);
 	if (!result) {
 		r = vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "rendering result");
-		goto undo_record;
+		goto undo_attach;
 	}
 	vmnet_record_clear(&rec);
 	*ret_result = steal_ptr(result);
 	return 0;
 
+undo_attach:
+	vmnet_detach(&rec, nsfd, st.bridge_created, NULL);
 undo_record:
 	vmnet_record_remove(cf->state_dir, &rec, NULL);
-undo_attach:
-	vmnet_detach(&rec, nsfd, !st.bridge_created ? false : true, NULL);
 undo_ipam:
 	(void)vmnet_delegate(env->path, cf->ipam_type, "DEL", c->stdin_buf, c->stdin_len, NULL,
 			     NULL);

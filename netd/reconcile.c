@@ -162,11 +162,12 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
 	char what[512];
 	int others, r, first = 0;
 
-	snprintf(what, sizeof(what), "removing %s/%s@%s (namespace %s is gone)", rec->network,
-		 rec->cid, rec->ifname, rec->netns);
+	snprintf(what, sizeof(what), "removing %s/%s@%s (%s%s%s)", rec->network, rec->cid,
+		 rec->ifname, rec->pending ? "an ADD that did not finish" : "namespace ",
+		 rec->pending ? "" : rec->netns, rec->pending ? "" : " is gone");
 	log_info("%s", what);
 	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
-	r = vmnet_detach(rec, -1, others == 0, &e);
+	r = vmnet_detach(rec, it->nsfd, others == 0, &e);
 	if (r < 0)
 		first = r;
 	r = netd_ipam_release(cni_path, rec, first ? NULL : &e);
@@ -309,6 +310,10 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass
 
 	for (size_t i = 0; i < n; i++) {
 		probe_netns(&items[i]);
+		/* A pending record read under its network's lock belongs to an
+		 * ADD that died half way: undo it like a DEL. */
+		if (items[i].rec.pending)
+			items[i].gone = true;
 		if (items[i].gone)
 			teardown(&items[i], state_dir, cni_path, p);
 		else

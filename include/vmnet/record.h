@@ -32,6 +32,9 @@ struct vmnet_port {
 };
 
 struct vmnet_record {
+	bool pending;			/* written before the kernel work of an ADD, cleared
+					   when it completes: a pending record whose ADD is
+					   not running (its lock is free) is a crashed ADD */
 	char network[129];
 	char cid[257];
 	char ifname[IFNAMSIZ];

@@ -480,6 +480,8 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 	bool iso;
 	int r;
 
+	if (rec->pending)
+		return mismatch(err, "the ADD of %s/%s did not complete", rec->cid, rec->ifname);
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;

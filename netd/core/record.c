@@ -116,6 +116,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	if (!v)
 		return NULL;
 	TRY(vmnet_json_set(v, "version", json_integer(RECORD_VERSION)));
+	TRY(vmnet_json_set(v, "state", json_string(rec->pending ? "pending" : "ready")));
 	TRY(vmnet_json_set(v, "network", json_string(rec->network)));
 	TRY(vmnet_json_set(v, "containerID", json_string(rec->cid)));
 	TRY(vmnet_json_set(v, "ifname", json_string(rec->ifname)));
@@ -185,6 +186,7 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 {
 	struct vmnet_record rec;
 	char buf[VMNET_PREFIXSTRLEN] = "", mode[16] = "", tap[16] = "", mac[18] = "", gw[VMNET_ADDRSTRLEN] = "";
+	char state[16] = "";
 	int64_t x;
 	json_t *a, *it;
 	size_t i;
@@ -209,8 +211,10 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	    (r = str_field(v, "ipamType", rec.ipam_type, sizeof(rec.ipam_type), err)) < 0 ||
 	    (r = str_field(v, "vmnetGroup", rec.group_label, sizeof(rec.group_label), err)) < 0 ||
 	    (r = str_field(v, "domain", rec.domain, sizeof(rec.domain), err)) < 0 ||
-	    (r = str_field(v, "bootID", rec.boot_id, sizeof(rec.boot_id), err)) < 0)
+	    (r = str_field(v, "bootID", rec.boot_id, sizeof(rec.boot_id), err)) < 0 ||
+	    (r = str_field(v, "state", state, sizeof(state), err)) < 0)
 		return r;
+	rec.pending = !strcmp(state, "pending");
 	if (!rec.network[0] || !rec.cid[0] || !rec.ifname[0] || !rec.host_if[0])
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: network, containerID, ifname or hostIf missing");
 	rec.mode = !strcmp(mode, "isolated") ? VMNET_MODE_ISOLATED : VMNET_MODE_SHARED;

@@ -1,0 +1,10 @@
+link del tp1
+link del tp2
+link del tp3
+link del tp4
+link del tp5
+link del tp6
+link del tp7
+link del tp8
+link del tp9
+link del tp10

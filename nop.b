@@ -1,0 +1,5 @@
+link show lo >/dev/null
+link show lo >/dev/null
+link show lo >/dev/null
+link show lo >/dev/null
+link show lo >/dev/null

@@ -1,0 +1,10 @@
+link set tp11 nomaster down
+link set tp12 nomaster down
+link set tp13 nomaster down
+link set tp14 nomaster down
+link set tp15 nomaster down
+link set tp16 nomaster down
+link set tp17 nomaster down
+link set tp18 nomaster down
+link set tp19 nomaster down
+link set tp20 nomaster down

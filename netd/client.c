@@ -114,6 +114,13 @@ static void print_status(json_t *d)
 		       num(dh, "ignored_unknown"), num(dh, "ignored_malformed"));
 	else
 		printf("%-14s off %s\n", "dhcp:", str(dh, "error"));
+	{
+		json_t *w = json_object_get(d, "warnings"), *it;
+		size_t i;
+
+		json_array_foreach(w, i, it)
+			printf("%-14s %s\n", "WARNING:", json_string_value(it));
+	}
 }
 
 static void print_list(json_t *d)

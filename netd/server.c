@@ -112,8 +112,24 @@ static json_t *do_status(struct netd_daemon *d)
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0;
 
-	if (vmnet_nft_open(-1, &nft, NULL) == 0)
+	struct vmnet_nft_foreign drops[8];
+	size_t n_drops = 0;
+	json_t *warn = json_array();
+
+	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
+		if (vmnet_nft_foreign_drops(nft, drops, ARRAY_SIZE(drops), &n_drops, NULL) < 0)
+			n_drops = 0;
+	}
+	for (size_t i = 0; warn && i < n_drops && i < ARRAY_SIZE(drops); i++) {
+		char w[1400];
+
+		snprintf(w, sizeof(w),
+			 "table %s %s, chain %s (forward hook, priority %d) drops by default: VM "
+			 "traffic it does not accept itself is dropped, whatever vmnet accepts",
+			 drops[i].family, drops[i].table, drops[i].chain, drops[i].priority);
+		json_array_append_new(warn, json_string(w));
+	}
 	for (size_t i = 0; i < d->st.n; i++) {
 		if (!strncmp(d->st.v[i]->status, "ok", 2))
 			ok++;
@@ -133,7 +149,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -144,7 +160,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      "last_removed", (int)p->removed, "last_errors", (int)p->errors, "repaired",
 		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
-		      "dhcp", dh);
+		      "dhcp", dh, "warnings", warn);
 	return v;
 }
 

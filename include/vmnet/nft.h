@@ -132,4 +132,19 @@ int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32
 /* "tcp", "udp", "sctp"; NULL for anything else. */
 const char *vmnet_nft_proto_name(uint8_t proto);
 
+/* Coexistence (DESIGN §5): an accept in our table does not override a drop
+ * in another table. Base chains of other tables at the forward hook whose
+ * policy is drop (Docker's FORWARD, a strict firewalld zone) drop whatever
+ * of the VMs' forwarded traffic their own rules do not accept. One dump of
+ * the chains: for netd's status, not for the ADD path. */
+struct vmnet_nft_foreign {
+	char family[8];		/* ip, ip6, inet, ... */
+	char table[64];
+	char chain[64];
+	int priority;
+};
+/* Fill up to @max entries; *ret_n is how many there are (may exceed @max). */
+int vmnet_nft_foreign_drops(struct vmnet_nft *n, struct vmnet_nft_foreign *ret, size_t max,
+			    size_t *ret_n, struct vmnet_err *err);
+
 #endif

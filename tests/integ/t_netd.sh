@@ -286,6 +286,18 @@ t_cni "CHECK c1 after the reboot" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(
 t_cni "CHECK r1 after the reboot" "$HOST_NS" CHECK r1 eth0 "/run/netns/$R1NS" "$(with_prev "$ISO" "$RR1")"
 t_cni "CHECK r2 after the reboot" "$HOST_NS" CHECK r2 eth0 "/run/netns/$R2NS" "$(with_prev "$HW" "$RR2")"
 
+# ---------------------------------------------------------------- coexistence
+
+# Another firewall that drops forwarded traffic by default (Docker's FORWARD
+# policy, here in the test's host namespace) is reported by netd status.
+t_fail "no coexistence warning on a clean host" sh -c "ip netns exec $HOST_NS $NETD status --socket $SOCK | grep -q WARNING"
+ip netns exec "$HOST_NS" nft add table ip filter
+ip netns exec "$HOST_NS" nft add chain ip filter FORWARD '{ type filter hook forward priority 0; policy drop; }'
+t_run nc_ status
+t_match "netd status warns about ip filter FORWARD dropping by default" "$T_OUT" "WARNING: +table ip filter, chain FORWARD"
+t_eq "the warning is in the JSON too" "$(nc_ status --json | jq -r '.warnings | length')" 1
+ip netns exec "$HOST_NS" nft delete table ip filter
+
 # ---------------------------------------------------------------- exit
 
 kill -TERM "$NETD_PID"

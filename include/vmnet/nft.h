@@ -39,7 +39,7 @@
 
 /* Ruleset version kept in the tables' comment ("vmnet:2"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 2
+#define VMNET_NFT_VERSION 3
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -68,6 +68,8 @@ struct vmnet_nft_att {
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_nft_port *ports;
 	size_t n_ports;
+	const char *bridge;	/* shared mode: the network's bridge (guests of other
+				   networks are not reached through it); NULL otherwise */
 };
 
 /* Open a socket in the netns @nsfd (-1: the current one); the calling

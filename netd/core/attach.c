@@ -45,6 +45,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->masq = rec->ip_masq;
 	a->host_access = rec->host_access;
 	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_group_id(rec) : 0;
+	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
 	for (unsigned i = 0; i < rec->n_ports; i++) {
 		ports[i].proto = rec->ports[i].proto;
 		ports[i].host_port = rec->ports[i].host_port;

@@ -79,6 +79,7 @@
 #define S_PORTS "ports"
 #define S_PORT_MAC "port_mac"
 #define S_PORT_IP4 "port_ip4"
+#define S_GUEST_NET "guest_net"
 #define C_DNAT4 "dnat4"
 #define C_ANTISPOOF "antispoof"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
@@ -99,6 +100,7 @@ enum {
 	SI_PORTS,
 	SI_PORT_MAC,
 	SI_PORT_IP4,
+	SI_GUEST_NET,
 	SI_N
 };
 
@@ -429,6 +431,7 @@ static const struct set_def sets[SI_N] = {
 	[SI_PORTS] = {F_BRIDGE, S_PORTS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_PORT_MAC] = {F_BRIDGE, S_PORT_MAC, 0, IF_MAC, 0, 0},
 	[SI_PORT_IP4] = {F_BRIDGE, S_PORT_IP4, 0, IF_IP4, 0, 0},
+	[SI_GUEST_NET] = {F_INET, S_GUEST_NET, 0, IF_IP4, 0, 0}, /* bridge . guest ip */
 };
 
 static struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
@@ -964,6 +967,29 @@ static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
 	       ex_drop(r, O_ISO);
 }
 
+/*
+ * ip saddr @guests4 ip daddr @guests4 oifname . ip saddr != @guest_net
+ *	counter name iso_drop drop
+ *
+ * Shared networks are isolated from each other: guest to guest traffic
+ * leaving through a bridge is allowed only from a guest of that bridge's
+ * network. With bridge netfilter, traffic inside one network shows here
+ * with oifname = its bridge (allowed); between two networks it is routed
+ * out of the other bridge (dropped). Published ports were accepted above.
+ */
+static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       ex_drop(r, O_ISO);
+}
+
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
 static int rule_in_other(struct nftnl_rule *r, uint32_t unused)
 {
@@ -1170,6 +1196,7 @@ static const struct rule_def rules[] = {
 	{F_INET, "forward", rule_fwd_iso_iso},
 	{F_INET, "forward", rule_fwd_iso_out},
 	{F_INET, "forward", rule_fwd_iso_in},
+	{F_INET, "forward", rule_fwd_net},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
@@ -1309,6 +1336,8 @@ static size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *ski
 				       .k = k};
 		n++;
 	}
+	if (a->bridge && *a->bridge && (!a->isolated || !add))
+		key_if_ip(E(SI_GUEST_NET), a->bridge, a->guest_ip);
 	if (!ifn)
 		return n;
 	if (a->isolated || !add) {

@@ -382,10 +382,44 @@ suite_exhaust() {
 	cni "$HOST_NS" DEL "$P$w-x$bs-again" eth0 "/run/netns/$ns" "$conf"
 }
 
+# Two shared networks on one host: each network's guests reach each other,
+# their gateway and the wan, but not the other network's guests (only its
+# published ports, like any outside client).
+suite_nets() {
+	local w=$1 idx=$2
+	local t="[$w two shared networks]" ca cb na nb ra rb ipa ipb before
+	ca=$(conf_shared "nA-$w" "vmbrA-$w" "10.97.$idx.0/24" "10.97.$idx.1" ".tap = \"$w\"")
+	cb=$(conf_shared "nB-$w" "vmbrB-$w" "10.98.$idx.0/24" "10.98.$idx.1" ".tap = \"$w\"")
+	vm_ns "$w-na" && na=$REPLY
+	vm_ns "$w-nb" && nb=$REPLY
+	t_cni "$t ADD a to network A" "$HOST_NS" ADD "$P$w-na" eth0 "/run/netns/$na" "$ca" || return
+	ra=$CNI_OUT
+	t_cni "$t ADD b to network B" "$HOST_NS" ADD "$P$w-nb" eth0 "/run/netns/$nb" "$cb" || return
+	rb=$CNI_OUT
+	t_ok "$t guest stand-in a" iso_attach "$w-na" "$ra" "$na"
+	t_ok "$t guest stand-in b" iso_attach "$w-nb" "$rb" "$nb"
+	ipa=$(guest_ip "$ra") ipb=$(guest_ip "$rb")
+	t_ok "$t a pings its gateway" guest_ping "$w-na" "10.97.$idx.1" 5
+	t_ok "$t b pings its gateway" guest_ping "$w-nb" "10.98.$idx.1" 5
+	t_eq "$t a reaches the wan through NAT" "$(guest_wan "$w-na")" "$WAN_HOST_IP"
+	before=$(counter inet iso_drop)
+	t_fail "$t a cannot ping b" guest_ping "$w-na" "$ipb" 1
+	t_fail "$t b cannot ping a" guest_ping "$w-nb" "$ipa" 1
+	t_fail "$t a cannot open TCP to b" tcp_to "$w-na" "$ipb" "$GUEST_SVC"
+	ctr_rose "$t iso_drop rose" "$before" "$(counter inet iso_drop)"
+	t_cni "$t CHECK a" "$HOST_NS" CHECK "$P$w-na" eth0 "/run/netns/$na" "$(with_prev "$ca" "$ra")"
+	guest_stop "$w-na"
+	guest_stop "$w-nb"
+	t_cni "$t DEL a" "$HOST_NS" DEL "$P$w-na" eth0 "/run/netns/$na" "$ca"
+	t_cni "$t DEL b" "$HOST_NS" DEL "$P$w-nb" eth0 "/run/netns/$nb" "$cb"
+	t_fail "$t no guest_net element left" sh -c "ip netns exec $HOST_NS nft list set inet vmnet guest_net | grep -q '10\.9[78]\.'"
+}
+
 idx=1
 for wiring in netns host; do
 	case " ${VMNET_WIRING:-netns host} " in *" $wiring "*) ;; *) continue ;; esac
 	suite "$wiring" "$idx"
+	suite_nets "$wiring" "$idx"
 	suite_31 "$wiring" "$idx"
 	suite_exhaust "$wiring" 30 "10.95.$idx.0/28"
 	suite_exhaust "$wiring" 31 "10.96.$idx.0/29"

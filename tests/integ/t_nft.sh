@@ -39,8 +39,8 @@ B2="ip=10.1.0.6 masq port=tcp/8081:80"
 t_eq "no table at first" "$(ctl exists)" 0
 # shellcheck disable=SC2086
 t_ok "attach creates the table" ctl attach $A
-t_eq "table exists, version 2" "$(ctl exists) $(ctl version)" "1 2"
-t_eq "exactly one copy of each base rule" "$(n_rules)" 25
+t_eq "table exists, version 3" "$(ctl exists) $(ctl version)" "1 3"
+t_eq "exactly one copy of each base rule" "$(n_rules)" 26
 t_eq "chains" "$(hn nft -j list chains inet | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
 	"antispoof,dnat4,forward,input,output,postrouting,prerouting"
 t_eq "bridge table with its chain" "$(hn nft -j list chains bridge | jq -r '[.nftables[] | .chain.name // empty] | join(",")')" \
@@ -106,13 +106,13 @@ t_ok "sync restores the table" ctl sync $A -- $B2
 t_ok "...with the first attachment" ctl check $A
 # shellcheck disable=SC2086
 t_ok "...and the second" ctl check $B2
-t_eq "...and one copy of the base rules" "$(n_rules)" 25
+t_eq "...and one copy of the base rules" "$(n_rules)" 26
 hn nft delete rule inet vmnet postrouting handle "$(hn nft -j -a list chain inet vmnet postrouting |
 	jq '[.nftables[] | .rule.handle // empty][0]')"
 hn nft add element inet vmnet guests4 '{ 10.9.9.9 }'
 # shellcheck disable=SC2086
 t_ok "sync over a tampered table" ctl sync $A -- $B2
-t_eq "...repairs rules and drops strangers" "$(n_rules) $(elems set guests4)" '25 ["10.1.0.5","10.1.0.6"]'
+t_eq "...repairs rules and drops strangers" "$(n_rules) $(elems set guests4)" '26 ["10.1.0.5","10.1.0.6"]'
 
 ctl delete
 # shellcheck disable=SC2086
@@ -136,7 +136,7 @@ for p in "${pids[@]}"; do
 done
 t_eq "8 concurrent first attaches succeed" "$rcs" 00000000
 t_eq "one copy of the base rules" \
-	"$(ip netns exec "$R" nft -j list table inet vmnet 2>/dev/null | jq '[.nftables[] | select(.rule)] | length')" 25
+	"$(ip netns exec "$R" nft -j list table inet vmnet 2>/dev/null | jq '[.nftables[] | select(.rule)] | length')" 26
 t_eq "all 8 attachments present" \
 	"$(ip netns exec "$R" nft -j list table inet vmnet 2>/dev/null |
 		jq '[.nftables[] | (.set // .map // empty) | select(.name == "guests4" or .name == "ports4") | .elem[]] | length')" 16
@@ -189,7 +189,7 @@ O=$REPLY
 ip netns exec "$O" nft add table inet vmnet '{ comment "vmnet:1"; }'
 ip netns exec "$O" nft add set inet vmnet guests4 '{ type ipv4_addr; }'
 t_run "$NFTCTL" -N "/run/netns/$O" attach ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
-t_match "a version-1 table: attach asks for a resync" "$T_OUT" "version 1, this vmnet needs 2: resync"
+t_match "a version-1 table: attach asks for a resync" "$T_OUT" "version 1, this vmnet needs 3: resync"
 t_ok "sync replaces it" "$NFTCTL" -N "/run/netns/$O" sync ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
 t_ok "...and the attachment checks" "$NFTCTL" -N "/run/netns/$O" check ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
 
@@ -305,8 +305,8 @@ ip -n "$SB" addr add 10.4.0.3/24 dev eth0
 SMA=$(mac_of "$SA")
 SMB=$(mac_of "$SB")
 listen "$SB" udp 9000 "$W_TMP/sb.udp"
-t_ok "attach two shared guests with their ports" sh -c "$(declare -f ctl hn); H=$H NFTCTL=$NFTCTL; ctl attach ip=10.4.0.2 if=psa mac=$SMA && ctl attach ip=10.4.0.3 if=psb mac=$SMB"
-t_ok "check names the bridge elements" ctl check ip=10.4.0.2 if=psa mac="$SMA"
+t_ok "attach two shared guests with their ports" sh -c "$(declare -f ctl hn); H=$H NFTCTL=$NFTCTL; ctl attach ip=10.4.0.2 if=psa mac=$SMA br=br0 && ctl attach ip=10.4.0.3 if=psb mac=$SMB br=br0"
+t_ok "check names the bridge elements" ctl check ip=10.4.0.2 if=psa mac="$SMA" br=br0
 t_ok "shared: A pings B" png "$SA" 10.4.0.3
 t_ok "shared: host pings B (neighbour entry)" png "$H" 10.4.0.3
 say "$SA" UDP 10.4.0.3 9000 legit
@@ -328,7 +328,7 @@ t_match "gratuitous ARP for B's address did not move the host's entry" \
 bs1=$(ctr bridge spoof_drop)
 [ "$bs1" -gt "$bs0" ] && ok "bridge spoof_drop rose ($bs0 -> $bs1)" || not_ok "bridge spoof_drop rose" "$bs0 -> $bs1"
 t_ok "shared: legit traffic still works" png "$SA" 10.4.0.3
-t_ok "detach a shared guest" ctl detach ip=10.4.0.2 if=psa mac="$SMA"
+t_ok "detach a shared guest" ctl detach ip=10.4.0.2 if=psa mac="$SMA" br=br0
 t_eq "...its bridge elements went, B's stayed" "$(hn nft -j list set bridge vmnet ports 2>/dev/null | jq -c '.nftables[1].set.elem')" '["psb"]'
 
 # ---------------------------------------------------------------- timing

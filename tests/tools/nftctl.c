@@ -8,7 +8,7 @@
  *   nftctl [-N netns-path] bench N REPS   median attach time with N ports present
  *   nftctl [-N netns-path] bench-atts N REPS   ... with N attachments present
  *
- * SPEC: ip=A.B.C.D [masq] [if=NAME mac=XX:XX:XX:XX:XX:XX] [iso] [group=N]
+ * SPEC: ip=A.B.C.D [masq] [if=NAME mac=XX:XX:XX:XX:XX:XX] [br=BRIDGE] [iso] [group=N]
  *       [hostaccess] [port=tcp/8080:80[@HOSTIP]]...
  * Failures print "nftctl: error code=C errno=E: message" and exit 1.
  */
@@ -76,6 +76,8 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 			s->att.masq = true;
 		} else if (!strncmp(w, "if=", 3)) {
 			s->att.host_if = w + 3;
+		} else if (!strncmp(w, "br=", 3)) {
+			s->att.bridge = w + 3;
 		} else if (!strncmp(w, "mac=", 4)) {
 			uint8_t *m = s->att.guest_mac;
 

@@ -283,9 +283,9 @@ static void test_attach_with_table(void)
 	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
 		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
 	   "NEWTABLE inet vmnet first, exclusive");
-	ok(!strcmp(m->comment, "vmnet:2"), "table comment carries the ruleset version");
+	ok(!strcmp(m->comment, "vmnet:3"), "table comment carries the ruleset version");
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
-		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:2"),
+		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:3"),
 	   "two tables (inet, bridge), both exclusive");
 	ok(count(&p, NFT_MSG_NEWOBJ) == 3, "three named counters");
 
@@ -340,7 +340,19 @@ static void test_attach_with_table(void)
 		   find(&p, NFT_MSG_NEWSET, "port_mac", 0) && find(&p, NFT_MSG_NEWSET, "port_ip4", 0),
 	   "sets host_open, ports, port_mac, port_ip4");
 
-	ok(count(&p, NFT_MSG_NEWRULE) == 34, "34 base rules");
+	m = find(&p, NFT_MSG_NEWSET, "guest_net", 0);
+	ok(m && m->ktype == ((41 << 6) | 7) && m->klen == 20, "set guest_net ifname . ipv4_addr");
+	{
+		const struct msg *net = NULL;
+
+		for (int i = 0; i < p.n; i++)
+			if (p.m[i].type == NFT_MSG_NEWRULE && !strcmp(p.m[i].chain, "forward") &&
+			    strstr(p.m[i].lookups, "guest_net"))
+				net = &p.m[i];
+		ok(net && !strcmp(net->lookups, "guests4,guests4,guest_net"),
+		   "forward: guests of one shared network reach no other network's guests");
+	}
+	ok(count(&p, NFT_MSG_NEWRULE) == 35, "35 base rules");
 	{
 		int fwd = 0, in = 0, spoof = 0, grp = 0;
 
@@ -356,7 +368,7 @@ static void test_attach_with_table(void)
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,lookup,meta,"
 							 "lookup,immediate");
 		}
-		ok(fwd == 6 && in == 8 && spoof == 4 + 9, "forward 6, input 8, antispoof 4+9 rules");
+		ok(fwd == 7 && in == 8 && spoof == 4 + 9, "forward 7, input 8, antispoof 4+9 rules");
 		ok(grp == 1, "group rule: iso_grp then iso_members in one rule, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
@@ -435,6 +447,25 @@ static void test_attach_elements_only(void)
 	free(buf);
 }
 
+static void test_shared_bridge(void)
+{
+	static struct parsed p;
+	struct vmnet_nft_att a = att;
+	void *buf = NULL;
+	size_t len;
+
+	a.bridge = "vmbr0";
+	ok(vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL) == 0 && parse(buf, len, &p) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "guest_net", 0),
+	   "shared attachment with its bridge: bridge . guest in guest_net");
+	free(buf);
+	buf = NULL;
+	ok(vmnet_nft_build_detach(&a, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL) == 0 &&
+		   parse(buf, len, &p) && find(&p, 30, "guest_net", 0),
+	   "detach removes it");
+	free(buf);
+}
+
 static void test_detach(void)
 {
 	static struct parsed p;
@@ -480,7 +511,7 @@ static void test_sync_large(void)
 		   p.m[4].type == NFT_MSG_DELTABLE && p.m[5].type == NFT_MSG_NEWTABLE &&
 		   (p.m[5].flags & NLM_F_EXCL),
 	   "sync: NEWTABLE, DELTABLE (inet, bridge), NEWTABLE");
-	ok(count(&p, NFT_MSG_NEWRULE) == 34, "sync: base rules once");
+	ok(count(&p, NFT_MSG_NEWRULE) == 35, "sync: base rules once");
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports") == 3 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "port_mac") == 3,
 	   "sync: bridge port elements of all three");
@@ -584,6 +615,7 @@ int main(int argc, char **argv)
 	}
 	test_attach_with_table();
 	test_attach_elements_only();
+	test_shared_bridge();
 	test_detach();
 	test_sync_large();
 	test_isolated();

@@ -252,7 +252,7 @@ static int read_resolv(const char *path, struct vmnet_result_dns *dns, struct vm
 	f = fopen(path, "re");
 	if (!f)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, errno,
-				     "ipam.resolvConf: cannot read %s: %s", path, strerror(errno));
+				     "ipam.resolvConf: cannot read %s", path);
 	n = fread(buf, 1, RESOLV_MAX, f);
 	fclose(f);
 	buf[n] = '\0';

@@ -159,10 +159,10 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
 {
 	const struct vmnet_record *rec = &it->rec;
 	struct vmnet_err e = { 0 };
-	char what[512];
+	char what[1024];
 	int others, r, first = 0;
 
-	snprintf(what, sizeof(what), "removing %s/%s@%s (%s%s%s)", rec->network, rec->cid,
+	snprintf(what, sizeof(what), "removing %.128s/%.256s@%s (%s%.300s%s)", rec->network, rec->cid,
 		 rec->ifname, rec->pending ? "an ADD that did not finish" : "namespace ",
 		 rec->pending ? "" : rec->netns, rec->pending ? "" : " is gone");
 	log_info("%s", what);

@@ -15,15 +15,6 @@
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
 
-static int ignore_exists(int r, struct vmnet_err *err)
-{
-	if (r == -EEXIST) {
-		vmnet_err_clear(err);
-		return 0;
-	}
-	return r;
-}
-
 /* 1: repaired in place (or nothing to do), 0: needs the full path. */
 static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
@@ -98,7 +89,7 @@ static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *
 	r = vmnet_link_set(vm, peer.ifindex, &ch, err);
 	if (r < 0)
 		return r;
-	r = ignore_exists(vmnet_addr_add(vm, peer.ifindex, &rec->guest, err), err);
+	r = vmnet_addr_ensure(vm, peer.ifindex, &rec->guest, err);
 	if (r < 0)
 		return r;
 	if (!tap.up) {

@@ -47,4 +47,10 @@ int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
 		    struct vmnet_err *err);
 
+/* vmnet_addr_add, but an address already present is success: for steps that
+ * must hold whether they create the address or find it (shared bridges,
+ * netd's repairs). */
+int vmnet_addr_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		      struct vmnet_err *err);
+
 #endif

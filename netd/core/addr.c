@@ -255,3 +255,15 @@ int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 				     vmnet_prefix_fmt(dst, buf), ifindex);
 	return q.found;
 }
+
+int vmnet_addr_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		      struct vmnet_err *err)
+{
+	int r = vmnet_addr_add(nl, ifindex, a, err);
+
+	if (r == -EEXIST) {
+		vmnet_err_clear(err);
+		return 0;
+	}
+	return r;
+}

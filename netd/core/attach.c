@@ -101,11 +101,7 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 				return r;
 		}
 	}
-	r = vmnet_addr_add(nl, idx, &gw, err);
-	if (r == -EEXIST) {
-		vmnet_err_clear(err);
-		r = 0;
-	}
+	r = vmnet_addr_ensure(nl, idx, &gw, err);
 	if (r < 0)
 		goto undo;
 	if (rec->localhost_ports) {
@@ -192,11 +188,7 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 
 		/* The connected route of the gateway's prefix is the route to the
 		 * guest's block. */
-		r = vmnet_addr_add(host, idx, &gw, err);
-		if (r == -EEXIST) {
-			vmnet_err_clear(err);
-			r = 0;
-		}
+		r = vmnet_addr_ensure(host, idx, &gw, err);
 		if (r < 0)
 			return r;
 	}

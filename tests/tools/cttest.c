@@ -31,26 +31,9 @@
 #include "vmnet/conntrack.h"
 #include "vmnet/log.h"
 #include "vmnet/netns.h"
+#include "../unit/tap.h"
 
 #define PLAN 27
-
-static int n_run, n_failed;
-
-static _printf_(2, 3) bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	printf("%sok %d - ", cond ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		n_failed++;
-	fflush(stdout);
-	return cond;
-}
 
 static void diag_err(int r, const struct vmnet_err *e)
 {
@@ -324,5 +307,5 @@ int main(int argc, char **argv)
 	}
 	printf("1..%d\n", PLAN);
 	suite();
-	return n_failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

@@ -32,26 +32,9 @@
 #include "vmnet/nl.h"
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
+#include "../unit/tap.h"
 
 #define PLAN 83
-
-static int n_run, n_failed;
-
-static _printf_(2, 3) bool ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	printf("%sok %d - ", cond ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		n_failed++;
-	fflush(stdout);
-	return cond;
-}
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -695,9 +678,9 @@ int main(void)
 	test_timing(h, v);
 	test_delete(h, v, br);
 
-	if (n_run != PLAN) {
-		printf("# planned %d tests, ran %d\n", PLAN, n_run);
+	if (tap_n != PLAN) {
+		printf("# planned %d tests, ran %d\n", PLAN, tap_n);
 		return 1;
 	}
-	return n_failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

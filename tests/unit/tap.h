@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A tiny TAP producer for unit tests: ok(cond, fmt...), then done(). */
+/* A tiny TAP producer for unit tests and the root test tools:
+ * ok(cond, fmt...), then done() (or the tool's own plan check). */
 #ifndef VMNET_TEST_TAP_H
 #define VMNET_TEST_TAP_H
 
@@ -19,6 +20,8 @@ __attribute__((format(printf, 2, 3), unused)) static int ok(int cond, const char
 	printf("\n");
 	if (!cond)
 		tap_failed++;
+	/* Root test tools fork and exec helpers: keep the TAP stream ordered. */
+	fflush(stdout);
 	return cond;
 }
 

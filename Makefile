@@ -57,7 +57,7 @@ BINS := $(B)/vmnet $(B)/vmnet-ipam $(if $(NETD_SRCS),$(B)/netd)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all help deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
+.PHONY: all help deps print-deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
         sanitize clean format format-check analyze
 .DEFAULT_GOAL := all
 # Keep intermediate objects (the fuzz library objects are shared by targets).
@@ -117,7 +117,7 @@ unit: $(UNIT_BINS)
 test: all unit
 	tests/run.sh --unit $(B)
 
-# Everything, as CI runs it: `sudo make check` on a fresh Debian 12 machine.
+# Everything, as CI runs it: `make check` as root on a fresh Debian 12 machine.
 check: deps
 	$(MAKE) all unit
 	$(MAKE) B=$(B)/asan SANITIZE=1 unit $(B)/asan/vmnet $(B)/asan/vmnet-ipam
@@ -135,11 +135,16 @@ bench: deps
 	$(MAKE) all
 	tests/bench/run.sh $(B)
 
-# Debian packages for building, testing, the demo and the benchmarks.
+# Debian packages for building, testing, the demo and the benchmarks. Every
+# program a script runs is listed in tests/commands.txt with its package;
+# tests/integ/t_deps.sh checks the two lists against each other.
 DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
-            busybox-static iputils-ping socat conntrack jq containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
-            qemu-system-x86 linux-image-amd64 kmod cpio xz-utils zstd
+            busybox-static iputils-ping iputils-arping socat conntrack jq python3 \
+            containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
+            qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd
+print-deps:
+	@echo $(DEB_PKGS)
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PKGS) 2>/dev/null | \
 		awk '$$2 != "ii" {print $$1}'; for p in $(DEB_PKGS); do \
@@ -147,7 +152,7 @@ deps:
 	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
 	if [ -n "$${missing// /}" ]; then \
 		echo "deps: installing $$missing"; \
-		if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (sudo make deps)"; exit 1; fi; \
+		if [ "$$(id -u)" != 0 ]; then echo "deps: run as root (make deps in a root shell, or sudo make deps)"; exit 1; fi; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi

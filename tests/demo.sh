@@ -24,10 +24,9 @@ die() {
 	exit 1
 }
 
-[ "$(id -u)" -eq 0 ] || die "needs root (sudo make demo)"
-for c in jq socat nft; do
-	command -v "$c" >/dev/null || die "$c is not installed (make deps)"
-done
+[ "$(id -u)" -eq 0 ] || die "needs root (make demo in a root shell, or sudo make demo)"
+miss=$(need_missing jq socat nft)
+[ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 for f in "$VMNET" "$B/vmnet-ipam" "$FAKEVM"; do
 	[ -x "$f" ] || die "$f missing (make)"
 done

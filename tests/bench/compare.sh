@@ -36,14 +36,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "compare.sh: needs root (sudo make bench)" >&2
 	exit 77
 fi
-for c in jq ip nft iptables gnuplot iperf3 cc pkg-config; do
-	command -v "$c" >/dev/null 2>&1 || { echo "compare.sh: $c missing (make deps)" >&2; exit 77; }
-done
+need_cmds jq ip nft iptables gnuplot iperf3 gcc pkg-config
 NETAVARK=${NETAVARK:-/usr/lib/podman/netavark}
 REFDIR=${REFDIR:-/usr/lib/cni}
 for f in "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETAVARK" "$REFDIR/bridge" "$REFDIR/portmap" \
 	"$REFDIR/host-local"; do
-	[ -x "$f" ] || { echo "compare.sh: $f missing (make, make deps)" >&2; exit 77; }
+	[ -x "$f" ] || { echo "compare.sh: $f missing (make, make deps)" >&2; exit 1; }
 done
 
 OUT=${BENCH_OUT:-$LIB_ROOT/build/bench}
@@ -65,7 +63,7 @@ mkdir -p "$W_TMP/drive"
 # The driver, built for this run (jansson is a build dependency of vmnet).
 DRIVE=$W_TMP/drive/drive
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
-cc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) ||
+gcc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) ||
 	bail "cannot build drive.c"
 
 # ---------------------------------------------------------------- worlds

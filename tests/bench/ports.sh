@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../integ/lib.sh"
 
 need_root
-need_cmds jq nsenter
+need_cmds jq nsenter iperf3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 
 if [ -n "${BENCH_QUICK:-}" ]; then
@@ -84,10 +84,6 @@ iperf() {
 # One attachment to begin with: its guest runs iperf3 behind port 20000.
 plugin ADD base-0 20000 5201 || bail "first ADD failed"
 BASE=$(cat "$W_TMP/out")
-if [ "$IPERF" = 1 ] && ! command -v iperf3 >/dev/null; then
-	echo "packet path: iperf3 not installed, skipped (apt-get install iperf3)"
-	IPERF=0
-fi
 if [ "$IPERF" = 1 ]; then
 	guest_attach base "$BASE" "${VMNS#/run/netns/}" >/dev/null || bail "guest stand-in failed"
 	in_guest base iperf3 -s -D -p 5201 --pidfile "$W_TMP/iperf.pid" >/dev/null 2>&1

@@ -17,6 +17,8 @@
 set -u
 
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/need.sh
+. "$LIB_ROOT/tests/need.sh"
 B=${1:-${VMNET_BUILD:-$LIB_ROOT/build}}
 if [ -d "$B" ]; then B=$(cd "$B" && pwd); else case $B in /*) ;; *) B=$LIB_ROOT/$B ;; esac; fi
 VMNET=$B/vmnet
@@ -133,11 +135,15 @@ need_root() {
 	fi
 }
 
+# need_cmds CMD...: every program must be there; a missing one is a failure
+# naming its Debian package (make deps installs them all), never a skip.
 need_cmds() {
-	local c
-	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || { echo "1..0 # SKIP $c not installed (make deps)"; exit 77; }
-	done
+	local miss
+	miss=$(need_missing "$@")
+	[ -z "$miss" ] && return 0
+	echo "1..1"
+	echo "not ok 1 - not installed: $(echo $miss) (make deps)"
+	exit 1
 }
 
 need_bins() {

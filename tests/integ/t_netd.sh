@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft ss setpriv
+need_cmds jq socat nft ss setpriv busybox
 NETD=$B/netd
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
 world_init
@@ -106,7 +106,7 @@ diag "$T_OUT"
 # ---------------------------------------------------------------- DHCP
 
 DHCP_ON=$(nc_ status --json | jq -r .dhcp.enabled)
-if [ "$DHCP_ON" = true ] && command -v busybox >/dev/null; then
+if [ "$DHCP_ON" = true ]; then
 	cat >"$W_TMP/udhcpc.sh" <<'EOS'
 #!/bin/sh
 [ "$1" = bound ] && echo "ip=$ip subnet=$subnet router=$router mtu=$mtu dns=$dns" >"$OUT"
@@ -118,7 +118,7 @@ EOS
 	t_match "udhcpc in g1 gets its recorded address, router and MTU" \
 		"$(cat "$W_TMP/lease.txt" 2>/dev/null)" "^ip=$IP1 subnet=255\.255\.255\.0 router=10\.77\.0\.1 mtu=1400 "
 else
-	skip "udhcpc through netd" "DHCP module not available"
+	not_ok "udhcpc through netd" "netd status says DHCP is not enabled: $(nc_ status --json)"
 fi
 
 # ---------------------------------------------------------------- namespace gone

@@ -44,9 +44,10 @@ KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
 [ -d "/lib/modules/$KVER" ] || die "no /lib/modules/$KVER"
 [ -x "$BB" ] || die "$BB missing: apt-get install busybox-static"
-for c in cpio gzip xz modprobe; do
-	command -v "$c" >/dev/null || die "$c missing (make deps)"
-done
+# shellcheck source=tests/need.sh
+. "$HERE/../need.sh"
+miss=$(need_missing cpio gzip xz modprobe)
+[ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)

@@ -23,9 +23,8 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
-for c in jq socat nft nsenter busybox; do
-	command -v "$c" >/dev/null || die "$c is not installed (make deps)"
-done
+miss=$(need_missing jq socat nft nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe)
+[ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 for f in "$VMNET" "$B/vmnet-ipam"; do
 	[ -x "$f" ] || die "$f missing (make)"
 done

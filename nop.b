@@ -1,5 +1,0 @@
-link show lo >/dev/null
-link show lo >/dev/null
-link show lo >/dev/null
-link show lo >/dev/null
-link show lo >/dev/null

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "events.h"
 #include "lease.h"
 #include "reconcile.h"
@@ -31,6 +32,7 @@ struct netd_daemon {
 	struct netd_dhcp *dhcp;
 	char dhcp_error[256];
 	int listen_fd;
+	struct netd_conns conns;	/* clients of listen_fd */
 	int64_t started;		/* unix seconds */
 	uint32_t host_dns[NETD_LEASE_MAX_DNS];
 	unsigned n_host_dns;

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "dhcp.h"
 #include "server.h"
+#include "vmnet/clock.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
@@ -48,14 +49,6 @@ static void usage(FILE *f)
 		"  -v, --verbose     more logs (info is the default; -v debug); -q warnings only\n"
 		"  --json            clients: machine-readable output\n"
 		"  --kernel-arg      lease: print only the ip= kernel argument\n");
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* KEY=VALUE lines; '#' comments. Values are kept for the process's life. */
@@ -228,6 +221,7 @@ static int run_daemon(struct netd_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
+	netd_conns_init(&d.conns, ep);
 	if (sfd < 0 || ep < 0) {
 		log_err("signalfd/epoll: %s", strerror(errno));
 		goto out;
@@ -248,14 +242,16 @@ static int run_daemon(struct netd_opts *o)
 	}
 	log_info("serving %s on %s, %zu attachments, pass every %u s, DHCP %s", o->state_dir,
 		 o->socket, d.st.n, o->interval_s, d.dhcp ? "on" : "off");
-	next_periodic = mono_ms() + (int64_t)o->interval_s * 1000;
+	next_periodic = vmnet_mono_ms() + (int64_t)o->interval_s * 1000;
 	for (;;) {
 		struct epoll_event evs[16];
-		int64_t now = mono_ms(), wake = next_periodic;
+		int64_t now = vmnet_mono_ms(), wake = next_periodic;
 		int n, timeout;
 
 		if (due && due < wake)
 			wake = due;
+		if (d.conns.n && netd_conns_next_deadline(&d.conns) < wake)
+			wake = netd_conns_next_deadline(&d.conns);
 		timeout = wake > now ? (int)(wake - now) : 0;
 		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);
 		if (n < 0 && errno != EINTR) {
@@ -280,31 +276,35 @@ static int run_daemon(struct netd_opts *o)
 					goto out;
 				}
 			} else if (fd == d.listen_fd) {
-				netd_server_handle(&d);
+				netd_conns_accept(&d.conns, &d);
 			} else if (fd == d.st.ino_fd) {
 				want = netd_state_handle_events(&d.st) > 0;
 			} else if (fd == d.ev.link_fd || fd == d.ev.nft_fd) {
 				want = netd_events_handle(&d.ev, fd) > 0;
 			} else if (d.dhcp && fd == netd_dhcp_fd(d.dhcp)) {
 				netd_dhcp_handle(d.dhcp);
+			} else {
+				netd_conns_handle(&d.conns, &d, fd, evs[i].events);
 			}
 			/* Debounced, but never postponed past DEBOUNCE_MS after
 			 * the first event: a storm cannot starve the pass. */
 			if (want && !due)
-				due = mono_ms() + DEBOUNCE_MS;
+				due = vmnet_mono_ms() + DEBOUNCE_MS;
 		}
-		now = mono_ms();
+		now = vmnet_mono_ms();
+		netd_conns_expire(&d.conns, now);
 		if ((due && now >= due) || now >= next_periodic) {
 			due = 0;
 			d.n_host_dns =
 				netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
 			netd_reconcile(&d.st, o->cni_path, &d.pass);
 			if (d.pass.busy)
-				due = mono_ms() + BUSY_RETRY_MS;
-			next_periodic = mono_ms() + (int64_t)o->interval_s * 1000;
+				due = vmnet_mono_ms() + BUSY_RETRY_MS;
+			next_periodic = vmnet_mono_ms() + (int64_t)o->interval_s * 1000;
 		}
 	}
 out:
+	netd_conns_close_all(&d.conns);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);
 		unlink(o->socket);

@@ -18,9 +18,6 @@
 #include "vmnet/log.h"
 #include "vmnet/nft.h"
 
-#define IO_TIMEOUT_MS 1000
-#define MAX_REQUESTS_PER_CONN 32
-
 int netd_server_open(const char *path, int *ret_fd, struct vmnet_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -63,29 +60,6 @@ int netd_server_open(const char *path, int *ret_fd, struct vmnet_err *err)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listening on %s", path);
 	*ret_fd = steal_fd(fd);
 	return 0;
-}
-
-static void send_all(int fd, const char *s)
-{
-	size_t len = strlen(s), off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		off += (size_t)n;
-	}
-}
-
-static void send_error(int fd, int code, const char *msg)
-{
-	_cleanup_free_ char *l = netd_proto_encode_error(code, msg);
-
-	if (l)
-		send_all(fd, l);
 }
 
 static json_t *entry_json(const struct netd_entry *e)
@@ -227,112 +201,4 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 	if (!v)
 		vmnet_err_set(err, NETD_E_INTERNAL, 0, "out of memory");
 	return v;
-}
-
-static void answer(struct netd_daemon *d, int fd, const char *buf, size_t len)
-{
-	struct netd_request req;
-	struct vmnet_err err = { 0 };
-	json_auto_t *data = NULL;
-	_cleanup_free_ char *l = NULL;
-
-	if (netd_proto_decode_request(buf, len, &req, &err) < 0) {
-		log_debug("bad request: %s", err.msg);
-		send_error(fd, err.code, err.msg);
-		return;
-	}
-	data = netd_server_dispatch(d, &req, &err);
-	if (!data) {
-		send_error(fd, err.code ? err.code : NETD_E_INTERNAL, err.msg);
-		return;
-	}
-	l = netd_proto_encode_reply(data);
-	if (l)
-		send_all(fd, l);
-	else
-		send_error(fd, NETD_E_INTERNAL, "out of memory");
-}
-
-/* Read what the client still sends (bounded) before closing: closing with
- * unread data would reset the connection and could lose the error reply. */
-static void drain(int fd, char *scratch)
-{
-	size_t total = 0;
-
-	shutdown(fd, SHUT_WR);
-	while (total < 16 * NETD_PROTO_MAX) {
-		ssize_t n = recv(fd, scratch, NETD_PROTO_MAX, 0);
-
-		if (n <= 0)
-			return;
-		total += (size_t)n;
-	}
-}
-
-static void serve(struct netd_daemon *d, int fd)
-{
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_MS / 1000 };
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
-	_cleanup_free_ char *buf = malloc(NETD_PROTO_MAX + 1);
-	size_t len = 0;
-	int served = 0;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
-		log_info("refused a client with uid %d", cl == sizeof(cred) ? (int)cred.uid : -1);
-		send_error(fd, NETD_E_PERM, "permission denied: netd's socket is for root only");
-		return;
-	}
-	if (!buf) {
-		send_error(fd, NETD_E_INTERNAL, "out of memory");
-		return;
-	}
-	while (served < MAX_REQUESTS_PER_CONN) {
-		char *nl = len ? memchr(buf, '\n', len) : NULL;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = (size_t)(nl - buf) + 1;
-
-			answer(d, fd, buf, l);
-			served++;
-			memmove(buf, buf + l, len - l);
-			len -= l;
-			continue;
-		}
-		if (len > NETD_PROTO_MAX) {
-			send_error(fd, NETD_E_TOOBIG, "request larger than 65536 bytes");
-			drain(fd, buf);
-			return;
-		}
-		n = recv(fd, buf + len, NETD_PROTO_MAX + 1 - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* EOF (or a timeout) ends the last request even
-			 * without a newline; an empty connection is a probe
-			 * (the plugin's STATUS) and needs no answer. */
-			if (len)
-				answer(d, fd, buf, len);
-			return;
-		}
-		len += (size_t)n;
-	}
-}
-
-void netd_server_handle(struct netd_daemon *d)
-{
-	for (;;) {
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;
-		}
-		serve(d, fd);
-		close(fd);
-	}
 }

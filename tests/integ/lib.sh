@@ -499,3 +499,31 @@ guest_wan_upload() {
 		in_guest "$1" timeout 20 socat -T5 - "TCP:$WAN_IP:$((WAN_PORT + 2)),connect-timeout=3" |
 		tr -d ' '
 }
+
+# ---------------------------------------------------------------- netd
+
+NETD=$B/netd
+SOCK= # set by the test (netd's control socket), before netd_start
+
+# netd_start [OPTION...]: netd in HOST_NS on the test's state dir and $SOCK,
+# waiting until it answers (NETD_PID is its PID).
+netd_start() {
+	ip netns exec "$HOST_NS" "$NETD" --state-dir "$W_TMP/state" --socket "$SOCK" \
+		--cni-path "$B" --interval 10 "$@" </dev/null >>"$W_TMP/netd.log" 2>&1 &
+	NETD_PID=$!
+	track_pid $NETD_PID
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$HOST_NS" "$NETD" status --socket "$SOCK" >/dev/null 2>&1 && return 0
+		alive $NETD_PID || break
+		sleep 0.05
+	done
+	echo "netd did not start:"
+	cat "$W_TMP/netd.log"
+	return 1
+}
+
+nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
+
+# ms_now: monotonic enough for the bounds the tests assert.
+ms_now() { echo $(($(date +%s%N) / 1000000)); }

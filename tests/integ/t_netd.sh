@@ -26,25 +26,6 @@ BR=vmbrnd$$
 BR=${BR:0:15}
 CONF=$(conf_shared "$NET" "$BR" 10.77.0.0/24 10.77.0.1 '.mtu = 1400')
 
-netd_start() {
-	ip netns exec "$HOST_NS" "$NETD" --state-dir "$W_TMP/state" --socket "$SOCK" \
-		--cni-path "$B" --interval 10 "$@" </dev/null >>"$W_TMP/netd.log" 2>&1 &
-	NETD_PID=$!
-	track_pid $NETD_PID
-	local i
-	for i in $(seq 100); do
-		ip netns exec "$HOST_NS" "$NETD" status --socket "$SOCK" >/dev/null 2>&1 && return 0
-		alive $NETD_PID || break
-		sleep 0.05
-	done
-	echo "netd did not start:"
-	cat "$W_TMP/netd.log"
-	return 1
-}
-
-nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
-
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 # heal TAG: wait until guest g1 pings its gateway and its element is back;
 # report the time since BROKE_AT.

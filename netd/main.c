@@ -106,8 +106,9 @@ static int read_config(const char *path, struct netd_opts *o, int *level)
 	return 0;
 }
 
-/* <stateDir>/netd.lock, flock'd for the daemon's life: one netd per state
- * directory. Holds our PID for people. */
+/* <stateDir>/.netd.lock, flock'd for the daemon's life: one netd per state
+ * directory. Holds our PID for people. A network name cannot start with a
+ * dot, so no network's folder can take this name. */
 static int take_lock(const char *state_dir)
 {
 	char path[PATH_MAX], pid[32] = "";
@@ -117,7 +118,7 @@ static int take_lock(const char *state_dir)
 		log_err("creating %s: %s", state_dir, strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/netd.lock", state_dir);
+	snprintf(path, sizeof(path), "%s/.netd.lock", state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		log_err("opening %s: %s", path, strerror(errno));

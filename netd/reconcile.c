@@ -72,7 +72,7 @@ static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 			continue;
 		nd = opendir(dir);
 		if (!nd)
-			continue; /* not a directory (netd.lock) */
+			continue; /* not a directory (.netd.lock) */
 		closedir(nd);
 		if (n == cap) {
 			struct net *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));

@@ -6,7 +6,8 @@
 # `netd status` is answered at once, a deleted bridge is repaired and a
 # guest's DHCP is answered as fast as with no client at all; every one of
 # those clients is dropped at its whole-request deadline; a client that
-# never reads its replies holds nothing either.
+# never reads its replies holds nothing either. (And a network named like
+# netd's own lock file does not keep netd from starting.)
 #
 #   tests/integ/t_netd_clients.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh
@@ -26,7 +27,13 @@ CONF=$(conf_shared "$NET" "$BR" 10.78.0.0/24 10.78.0.1)
 BOUND_MS=1000 # what an idle netd does in ~20 ms; a held loop took > 30 s
 DEADLINE_MS=3000 # NETD_CONN_DEADLINE_MS
 
-t_ok "netd starts" netd_start
+vm_ns vm0
+VM0=$REPLY
+LCONF=$(conf_shared netd.lock vmbrlk$$ 10.79.0.0/24 10.79.0.1)
+t_cni "ADD on a network named netd.lock" "$HOST_NS" ADD c0 eth0 "/run/netns/$VM0" "$LCONF"
+t_ok "netd starts (its lock cannot collide with a network's folder)" netd_start
+t_run nc_ list
+t_match "netd lists the netd.lock network's attachment" "$T_OUT" ' c0 '
 
 vm_ns vm1
 VM1=$REPLY
@@ -129,4 +136,5 @@ timed "netd status with a client that does not read its replies" nc_ status
 t_ok "netd is still running" alive "$NETD_PID"
 
 t_cni "DEL c1" "$HOST_NS" DEL c1 eth0 "/run/netns/$VM1" "$CONF"
+t_cni "DEL c0" "$HOST_NS" DEL c0 eth0 "/run/netns/$VM0" "$LCONF"
 t_done

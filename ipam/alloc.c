@@ -377,9 +377,13 @@ int vmnet_ipam_gc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
 	/* No list means the runtime told us nothing, not "nothing is valid". */
 	if (!c->has_valid)
 		return 0;
-	if ((r = s->ops->owners(s, gc_one, &g, err)) < 0)
+	/* The owner index is derived: GC rebuilds it from the reservations
+	 * first, so damage to it cannot hide an address from GC. */
+	if ((r = s->ops->rescan(s, err)) < 0 || (r = s->ops->owners(s, gc_one, &g, err)) < 0)
 		return r;
-	return g.released;
+	if ((r = s->ops->sweep(s, err)) < 0)
+		return r;
+	return g.released + r;
 }
 
 static bool set_has_free(struct vmnet_ipam_store *s, struct geom g,

@@ -13,317 +13,13 @@
 
 #include "vmnet/err.h"
 #include "vmnet/names.h"
-#include "store.h"
-
-static int put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
-		     bool create);
-
-#define MAX_MAPS 16
-#define RECORD_MAX 512	/* "<id>\r\n<ifname>" is at most 256 + 2 + 15 */
-#define INDEX_MAX 4096	/* an owner holds at most 8 sets x 4 addresses */
-
-struct map {
-	struct vmnet_prefix sub;
-	uint64_t *bits;
-	size_t size;
-};
-
-struct vmnet_ipam_disk {
-	struct vmnet_ipam_store base;
-	int dfd;	/* <dataDir>/<net> */
-	int lockfd;
-	int vfd;	/* .vmnet */
-	int ofd;	/* .vmnet/o */
-	struct map maps[MAX_MAPS];
-	unsigned n_maps;
-	bool broken;	/* a record exists whose index entry we failed to write */
-	unsigned rebuilds;
-};
+#include "disk.h"
 
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-}
-
-static struct vmnet_ipam_disk *D(struct vmnet_ipam_store *s)
-{
-	return (struct vmnet_ipam_disk *)s;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-static ssize_t read_at(int dfd, const char *name, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-		*--e = '\0';
-	return s;
-}
-
-/* host-local's record: "<id>\r\n<ifname>", or only "<id>" before v0.8. */
-static int parse_record(char *buf, struct vmnet_ipam_owner *ret)
-{
-	char *sep = strstr(buf, "\r\n"), *id, *ifn = "";
-
-	if (sep) {
-		*sep = '\0';
-		ifn = trim(sep + 2);
-	}
-	id = trim(buf);
-	if (!*id || strlen(id) > VMNET_CNI_CONTAINERID_MAX || strlen(ifn) >= IFNAMSIZ)
-		return -EBADMSG;
-	strcpy(ret->id, id);
-	strcpy(ret->ifname, ifn);
-	return 0;
-}
-
-static int read_record(struct vmnet_ipam_disk *d, uint32_t ip, struct vmnet_ipam_owner *ret)
-{
-	char name[VMNET_ADDRSTRLEN], buf[RECORD_MAX];
-	ssize_t n = read_at(d->dfd, vmnet_ip4_fmt(ip, name), buf, sizeof(buf));
-
-	if (n < 0)
-		return (int)n;
-	return parse_record(buf, ret);
-}
-
-/* ---- owner index ---- */
-
-static void index_name(const struct vmnet_ipam_owner *o, char buf[17])
-{
-	snprintf(buf, 17, "%016" PRIx64, vmnet_hash(o->id, o->ifname, "ipam"));
-}
-
-/* Parse an index file: header must name @o (a 64-bit hash collision reads
- * as "holds nothing"). */
-static int index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o,
-		      uint32_t *ips, unsigned max)
-{
-	char name[17], buf[INDEX_MAX], *save = NULL, *id, *ifn, *line;
-	ssize_t n;
-	unsigned cnt = 0;
-
-	index_name(o, name);
-	n = read_at(d->ofd, name, buf, sizeof(buf));
-	if (n == -ENOENT)
-		return 0;
-	if (n < 0)
-		return (int)n;
-	id = strtok_r(buf, "\n", &save);
-	ifn = id ? strtok_r(NULL, "\n", &save) : NULL;
-	if (!id || !ifn || strcmp(id, o->id) || strcmp(ifn[0] == '-' ? "" : ifn, o->ifname))
-		return 0;
-	while ((line = strtok_r(NULL, "\n", &save)) && cnt < max) {
-		uint32_t a;
-
-		if (vmnet_ip4_parse(line, &a) == 0)
-			ips[cnt++] = a;
-	}
-	return (int)cnt;
-}
-
-static int index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip)
-{
-	char name[17], line[VMNET_ADDRSTRLEN + 1], abuf[VMNET_ADDRSTRLEN];
-	_cleanup_close_ int fd = -1;
-	int len;
-
-	index_name(o, name);
-	len = snprintf(line, sizeof(line), "%s\n", vmnet_ip4_fmt(ip, abuf));
-	fd = openat(d->ofd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		char hdr[RECORD_MAX];
-		int hl;
-
-		fd = openat(d->ofd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -errno;
-		/* "-" stands for an empty ifname so the line is never blank. */
-		hl = snprintf(hdr, sizeof(hdr), "%s\n%s\n", o->id, o->ifname[0] ? o->ifname : "-");
-		if (write(fd, hdr, (size_t)hl) != hl)
-			return -EIO;
-	}
-	if (fd < 0)
-		return -errno;
-	if (write(fd, line, (size_t)len) != len)
-		return -EIO;
-	return 0;
-}
-
-static int index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip)
-{
-	uint32_t ips[64];
-	char name[17], buf[INDEX_MAX], abuf[VMNET_ADDRSTRLEN];
-	int n = index_read(d, o, ips, ARRAY_SIZE(ips)), len, keep = 0;
-
-	if (n < 0)
-		return n;
-	index_name(o, name);
-	len = snprintf(buf, sizeof(buf), "%s\n%s\n", o->id, o->ifname[0] ? o->ifname : "-");
-	for (int i = 0; i < n; i++) {
-		if (ips[i] == ip)
-			continue;
-		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s\n",
-				vmnet_ip4_fmt(ips[i], abuf));
-		keep++;
-	}
-	if (!keep) {
-		if (unlinkat(d->ofd, name, 0) < 0 && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	/* Rewrite in place: we hold the lock, and a torn write only happens
-	 * with a crash, which the stamp turns into a rebuild. */
-	return put_small(d->ofd, name, buf, (size_t)len, 0600, false);
-}
-
-/* Replace a small file's content in place. Not O_TRUNC: on ext4 truncating
- * a recently written file to zero forces its data out (auto_da_alloc),
- * which costs milliseconds on every ADD; shrinking to the new length after
- * the write does not. */
-static int put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
-		     bool create)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | (create ? O_CREAT : 0), mode);
-	int r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (pwrite(fd, buf, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
-		r = errno ? -errno : -EIO;
-	close(fd);
-	return r;
-}
-
-/* ---- free-map ---- */
-
-static size_t map_bytes(const struct vmnet_prefix *sub)
-{
-	size_t n = ((size_t)1 << (32 - sub->len)) / 8;
-
-	return n < 8 ? 8 : n;
-}
-
-static void map_set(struct map *m, uint32_t ip, bool taken)
-{
-	uint32_t off;
-
-	if (!vmnet_prefix_contains(&m->sub, ip))
-		return;
-	off = ip - m->sub.addr;
-	if (taken)
-		m->bits[off / 64] |= (uint64_t)1 << (off % 64);
-	else
-		m->bits[off / 64] &= ~((uint64_t)1 << (off % 64));
-}
-
-static void maps_mark(struct vmnet_ipam_disk *d, uint32_t ip, bool taken)
-{
-	for (unsigned i = 0; i < d->n_maps; i++)
-		map_set(&d->maps[i], ip, taken);
-}
-
-/* Fill @m from the record names in the directory: one readdir, no reads. */
-static int map_fill(struct vmnet_ipam_disk *d, struct map *m)
-{
-	int fd = openat(d->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *dir;
-
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	memset(m->bits, 0, m->size);
-	while ((de = readdir(dir))) {
-		uint32_t a;
-
-		if (vmnet_ip4_parse(de->d_name, &a) == 0)
-			map_set(m, a, true);
-	}
-	closedir(dir);
-	return 0;
-}
-
-static int map_get(struct vmnet_ipam_disk *d, const struct vmnet_prefix *sub, struct map **ret,
-		   struct vmnet_err *err)
-{
-	char name[64], abuf[VMNET_ADDRSTRLEN];
-	_cleanup_close_ int fd = -1;
-	struct map *m;
-	struct stat st;
-	void *p;
-	int r;
-
-	for (unsigned i = 0; i < d->n_maps; i++)
-		if (d->maps[i].sub.addr == sub->addr && d->maps[i].sub.len == sub->len) {
-			*ret = &d->maps[i];
-			return 0;
-		}
-	if (d->n_maps >= MAX_MAPS)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOSPC, "too many subnets");
-	m = &d->maps[d->n_maps];
-	m->sub = *sub;
-	m->size = map_bytes(sub);
-	snprintf(name, sizeof(name), "map.%s_%u", vmnet_ip4_fmt(sub->addr, abuf), sub->len);
-	fd = openat(d->vfd, name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening free-map %s", name);
-	bool fresh = (size_t)st.st_size != m->size;
-
-	if (fresh && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)m->size) < 0))
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "sizing free-map %s", name);
-	p = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "mapping free-map %s", name);
-	m->bits = p;
-	if (fresh && (r = map_fill(d, m)) < 0) {
-		munmap(p, m->size);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "listing %s", "the data directory");
-	}
-	d->n_maps++;
-	*ret = m;
-	return 0;
 }
 
 /* ---- ops ---- */
@@ -333,27 +29,20 @@ static int d_reserve(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 {
 	struct vmnet_ipam_disk *d = D(s);
 	char name[VMNET_ADDRSTRLEN], buf[RECORD_MAX];
-	_cleanup_close_ int fd = -1;
-	int len;
+	int len, r;
 
 	vmnet_ip4_fmt(ip, name);
-	fd = openat(d->dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST) {
+	len = snprintf(buf, sizeof(buf), "%s\r\n%s", o->id, o->ifname);
+	r = disk_create_whole(d->dfd, name, buf, (size_t)len, 0600);
+	if (r == -EEXIST) {
 		/* Someone else (host-local?) holds it: remember, move on. */
-		maps_mark(d, ip, true);
+		disk_maps_mark(d, ip, true);
 		return -EEXIST;
 	}
-	if (fd < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "creating %s", name);
-	len = snprintf(buf, sizeof(buf), "%s\r\n%s", o->id, o->ifname);
-	if (write(fd, buf, (size_t)len) != len) {
-		int e = errno ? errno : EIO;
-
-		unlinkat(d->dfd, name, 0);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, e, "writing %s", name);
-	}
-	maps_mark(d, ip, true);
-	if (index_add(d, o, ip) < 0)
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "creating %s", name);
+	disk_maps_mark(d, ip, true);
+	if (disk_index_add(d, o, ip) < 0)
 		d->broken = true;	/* the next open rebuilds the index */
 	return 0;
 }
@@ -364,17 +53,20 @@ static int d_release(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 	struct vmnet_ipam_disk *d = D(s);
 	struct vmnet_ipam_owner cur;
 	char name[VMNET_ADDRSTRLEN];
-	int r = read_record(d, ip, &cur);
+	int r = disk_record_read(d, ip, &cur);
 
 	vmnet_ip4_fmt(ip, name);
-	if (r == 0 && !strcmp(cur.id, o->id) && (!cur.ifname[0] || !strcmp(cur.ifname, o->ifname))) {
+	/* A reservation that names no owner (a crash mid-write, damage) is
+	 * freed by the owner the index says holds it. */
+	if (r == -EBADMSG ||
+	    (r == 0 && !strcmp(cur.id, o->id) && (!cur.ifname[0] || !strcmp(cur.ifname, o->ifname)))) {
 		if (unlinkat(d->dfd, name, 0) < 0 && errno != ENOENT)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "removing %s", name);
-		maps_mark(d, ip, false);
-	} else if (r < 0 && r != -ENOENT && r != -EBADMSG) {
+		disk_maps_mark(d, ip, false);
+	} else if (r < 0 && r != -ENOENT) {
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "reading %s", name);
 	}
-	if (index_remove(d, o, ip) < 0)
+	if (disk_index_remove(d, o, ip) < 0)
 		d->broken = true;
 	return 0;
 }
@@ -382,7 +74,7 @@ static int d_release(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 static int d_owner(struct vmnet_ipam_store *s, uint32_t ip, struct vmnet_ipam_owner *ret,
 		   struct vmnet_err *err)
 {
-	int r = read_record(D(s), ip, ret);
+	int r = disk_record_read(D(s), ip, ret);
 
 	if (r == -EBADMSG) {
 		/* Taken, by something that wrote no owner. */
@@ -398,10 +90,31 @@ static int d_owner(struct vmnet_ipam_store *s, uint32_t ip, struct vmnet_ipam_ow
 static int d_find(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o, uint32_t *ips,
 		  unsigned max, struct vmnet_err *err)
 {
-	int r = index_read(D(s), o, ips, max);
+	int r = disk_index_read(D(s), o, ips, max);
 
+	/* A damaged index is rebuilt from the reservation files, which
+	 * stay the truth, and read again. */
+	if (r == -EBADMSG) {
+		if ((r = disk_rebuild(D(s), err)) < 0)
+			return r;
+		r = disk_index_read(D(s), o, ips, max);
+	}
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "reading the owner index");
+	return r;
+}
+
+static int d_rescan(struct vmnet_ipam_store *s, struct vmnet_err *err)
+{
+	return disk_rebuild(D(s), err);
+}
+
+static int d_sweep(struct vmnet_ipam_store *s, struct vmnet_err *err)
+{
+	int r = disk_sweep(D(s));
+
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "removing ownerless reservations");
 	return r;
 }
 
@@ -413,7 +126,7 @@ static int d_next_free(struct vmnet_ipam_store *s, const struct vmnet_prefix *su
 	uint64_t off, end;
 	int r;
 
-	if ((r = map_get(D(s), sub, &m, err)) < 0)
+	if ((r = disk_map_get(D(s), sub, &m, err)) < 0)
 		return r;
 	if (from > hi || !vmnet_prefix_contains(sub, from) || !vmnet_prefix_contains(sub, hi))
 		return -ENOSPC;
@@ -442,9 +155,9 @@ static int d_refresh(struct vmnet_ipam_store *s, const struct vmnet_prefix *sub,
 	struct map *m;
 	int r;
 
-	if ((r = map_get(D(s), sub, &m, err)) < 0)
+	if ((r = disk_map_get(D(s), sub, &m, err)) < 0)
 		return r;
-	if ((r = map_fill(D(s), m)) < 0)
+	if ((r = disk_map_fill(D(s), m)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "listing the data directory");
 	return 0;
 }
@@ -455,10 +168,10 @@ static int d_last_get(struct vmnet_ipam_store *s, unsigned set, uint32_t *ret)
 	ssize_t n;
 
 	snprintf(name, sizeof(name), "last_reserved_ip.%u", set);
-	n = read_at(D(s)->dfd, name, buf, sizeof(buf));
+	n = disk_read_at(D(s)->dfd, name, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	return vmnet_ip4_parse(trim(buf), ret) < 0 ? -ENOENT : 0;
+	return vmnet_ip4_parse(disk_trim(buf), ret) < 0 ? -ENOENT : 0;
 }
 
 static int d_last_set(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
@@ -471,7 +184,11 @@ static int d_last_set(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
 	snprintf(name, sizeof(name), "last_reserved_ip.%u", set);
 	vmnet_ip4_fmt(ip, buf);
 	len = strlen(buf);
-	r = put_small(D(s)->dfd, name, buf, len, 0644, true);
+	r = disk_put_small(D(s)->dfd, name, buf, len, 0644, true);
+	/* A symlink planted in its place is not ours to write through:
+	 * replace it with the file. */
+	if (r == -ELOOP && unlinkat(D(s)->dfd, name, 0) == 0)
+		r = disk_put_small(D(s)->dfd, name, buf, len, 0644, true);
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "writing %s", name);
 	return 0;
@@ -496,13 +213,9 @@ static int d_owners(struct vmnet_ipam_store *s,
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listing the owner index");
 	}
 	while ((de = readdir(dir))) {
-		char buf[RECORD_MAX + 64], *save = NULL, *id, *ifn;
+		struct vmnet_ipam_owner o;
 
-		if (de->d_name[0] == '.' || read_at(d->ofd, de->d_name, buf, sizeof(buf)) < 0)
-			continue;
-		id = strtok_r(buf, "\n", &save);
-		ifn = id ? strtok_r(NULL, "\n", &save) : NULL;
-		if (!id || !ifn || strlen(id) > VMNET_CNI_CONTAINERID_MAX || strlen(ifn) >= IFNAMSIZ)
+		if (de->d_name[0] == '.' || disk_index_owner(d, de->d_name, &o) < 0)
 			continue;
 		if (n == cap) {
 			struct vmnet_ipam_owner *nl;
@@ -515,9 +228,7 @@ static int d_owners(struct vmnet_ipam_store *s,
 			}
 			list = nl;
 		}
-		strcpy(list[n].id, id);
-		strcpy(list[n].ifname, strcmp(ifn, "-") ? ifn : "");
-		n++;
+		list[n++] = o;
 	}
 	closedir(dir);
 	for (size_t i = 0; i < n && r >= 0; i++)
@@ -535,6 +246,8 @@ static const struct vmnet_ipam_store_ops disk_ops = {
 	.last_get = d_last_get,
 	.last_set = d_last_set,
 	.owners = d_owners,
+	.rescan = d_rescan,
+	.sweep = d_sweep,
 };
 
 /* ---- open/close ---- */
@@ -565,78 +278,6 @@ static void backdate(int dfd)
 	futimens(dfd, ts);
 }
 
-static int clear_dir(int dfd, bool maps_only)
-{
-	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *dir;
-
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	while ((de = readdir(dir)))
-		if (de->d_type != DT_DIR && (maps_only ? !strncmp(de->d_name, "map.", 4)
-						       : de->d_name[0] != '.'))
-			unlinkat(dfd, de->d_name, 0);
-	closedir(dir);
-	return 0;
-}
-
-/* One scan of the records rebuilds the owner index; free-maps are dropped
- * and refilled lazily from names. */
-static int rebuild(struct vmnet_ipam_disk *d, struct vmnet_err *err)
-{
-	int fd, r;
-	struct dirent *de;
-	DIR *dir;
-
-	if ((r = clear_dir(d->ofd, false)) < 0 || (r = clear_dir(d->vfd, true)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "clearing the index");
-	fd = openat(d->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listing the data directory");
-	}
-	while ((de = readdir(dir))) {
-		struct vmnet_ipam_owner o;
-		uint32_t a;
-
-		if (vmnet_ip4_parse(de->d_name, &a) < 0 || read_record(d, a, &o) < 0)
-			continue;
-		if ((r = index_add(d, &o, a)) < 0) {
-			closedir(dir);
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "writing the owner index");
-		}
-	}
-	closedir(dir);
-	d->rebuilds++;
-	return 0;
-}
-
-static int lock_wait(int fd, int timeout_ms)
-{
-	struct timespec start, now, nap = { 0, 2 * 1000 * 1000 };
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    timeout_ms)
-			return -ETIMEDOUT;
-		nanosleep(&nap, NULL);
-		/* Back off to 20 ms so 16 waiters do not spin. */
-		if (nap.tv_nsec < 20 * 1000 * 1000)
-			nap.tv_nsec += 2 * 1000 * 1000;
-	}
-}
-
 int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 			 struct vmnet_ipam_disk **ret, struct vmnet_err *err)
 {
@@ -653,16 +294,21 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	d->base.ops = &disk_ops;
 	d->dfd = d->lockfd = d->vfd = d->ofd = -1;
 	d->broken = true;	/* until open completes, close must not stamp */
-	if ((r = mkdir_p(path, 0755)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "creating %s", path);
-	d->dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->dfd < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening %s", path);
+	r = disk_mkdir_p(path, 0755);
+	if (r >= 0 && (d->dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		r = -errno;
+	/* A dataDir (or network folder) that is a file or a symlink is a
+	 * configuration error, not the system's. */
+	if (r == -ENOTDIR || r == -ELOOP || r == -EEXIST)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, -r,
+				     "ipam.dataDir: %s is not a directory", path);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "opening %s", path);
 	/* Same file and flock() as host-local's go-filemutex. */
-	d->lockfd = openat(d->dfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	d->lockfd = openat(d->dfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (d->lockfd < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening %s/lock", path);
-	r = lock_wait(d->lockfd, timeout_ms);
+	r = disk_lock_wait(d->lockfd, timeout_ms);
 	if (r == -ETIMEDOUT)
 		return vmnet_err_set(err, CNI_ERR_TRY_AGAIN, ETIMEDOUT,
 				     "%s/lock is held by another process for more than %d ms",
@@ -670,15 +316,15 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "locking %s/lock", path);
 	if ((mkdirat(d->dfd, ".vmnet", 0700) < 0 && errno != EEXIST) ||
-	    (d->vfd = openat(d->dfd, ".vmnet", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d->vfd = openat(d->dfd, ".vmnet", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
 	    (mkdirat(d->vfd, "o", 0700) < 0 && errno != EEXIST) ||
-	    (d->ofd = openat(d->vfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (d->ofd = openat(d->vfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "creating %s/.vmnet", path);
 
 	stamp_of(d->dfd, cur);
-	n = read_at(d->vfd, "stamp", old, sizeof(old));
+	n = disk_read_at(d->vfd, "stamp", old, sizeof(old));
 	if (n < 0 || strcmp(cur, old)) {
-		if ((r = rebuild(d, err)) < 0)
+		if ((r = disk_rebuild(d, err)) < 0)
 			return r;
 	}
 	d->broken = false;
@@ -708,7 +354,7 @@ void vmnet_ipam_disk_close(struct vmnet_ipam_disk *d)
 
 			backdate(d->dfd);
 			stamp_of(d->dfd, st);
-			if (put_small(d->vfd, "stamp", st, strlen(st), 0600, true) < 0)
+			if (disk_put_small(d->vfd, "stamp", st, strlen(st), 0600, true) < 0)
 				unlinkat(d->vfd, "stamp", 0);
 		}
 	}

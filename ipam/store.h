@@ -54,6 +54,11 @@ struct vmnet_ipam_store_ops {
 	int (*owners)(struct vmnet_ipam_store *s,
 		      int (*cb)(const struct vmnet_ipam_owner *o, void *u), void *u,
 		      struct vmnet_err *err);
+	/* Rebuild derived knowledge from the reservations themselves (GC). */
+	int (*rescan)(struct vmnet_ipam_store *s, struct vmnet_err *err);
+	/* Free every reservation that names no owner (a crash mid-write, a
+	 * damaged or planted file); returns how many. */
+	int (*sweep)(struct vmnet_ipam_store *s, struct vmnet_err *err);
 };
 
 struct vmnet_ipam_store {

@@ -25,7 +25,7 @@ DEBS=" $(make -s --no-print-directory print-deps) "
 requested() {
 	awk '
 		{ sub(/#.*/, "") }
-		/(^|[^a-z_])need_(cmds|missing) / && !/\(\) *\{/ {
+		/(^|[;&|(])[ \t]*need_(cmds|missing) / && !/\(\) *\{/ {
 			s = $0; sub(/.*need_(cmds|missing) /, "", s); sub(/\).*/, "", s)
 			n = split(s, w, /[ \t]+/)
 			for (i = 1; i <= n; i++) if (w[i] ~ /^[a-z0-9][a-z0-9_.+-]*$/) print FILENAME, w[i]

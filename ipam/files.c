@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "vmnet/common.h"
+#include "disk.h"
+
+int disk_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+ssize_t disk_read_at(int dfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Where O_TMPFILE works (ext4, xfs, btrfs, tmpfs), the file gets its name
+ * only once its content is written: linkat() fails with EEXIST like an
+ * O_EXCL create would, and a crash before it leaves nothing at all. */
+static int create_tmpfile(int dirfd, const char *name, const char *buf, size_t len, mode_t mode)
+{
+	_cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	char proc[64];
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+int disk_create_whole(int dirfd, const char *name, const char *buf, size_t len, mode_t mode)
+{
+	_cleanup_close_ int fd = -1;
+	int r = create_tmpfile(dirfd, name, buf, len, mode);
+
+	if (r != -EOPNOTSUPP && r != -EISDIR && r != -ENOENT)
+		return r;
+	/* No O_TMPFILE here (or no /proc): host-local's way, undone on a
+	 * short write; a crash in between leaves an empty file, which
+	 * records.c reads as "no owner" and DEL and GC remove. */
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len) {
+		r = errno ? -errno : -EIO;
+		unlinkat(dirfd, name, 0);
+		return r;
+	}
+	return 0;
+}
+
+char *disk_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+
+/* Replace a small file's content in place. Not O_TRUNC: on ext4 truncating
+ * a recently written file to zero forces its data out (auto_da_alloc),
+ * which costs milliseconds on every ADD; shrinking to the new length after
+ * the write does not. */
+int disk_put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
+		     bool create)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0),
+			mode);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, buf, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
+}
+
+/* ---- free-map ---- */
+
+int disk_clear_dir(int dfd, bool maps_only)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *dir;
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while ((de = readdir(dir)))
+		if (de->d_type != DT_DIR && (maps_only ? !strncmp(de->d_name, "map.", 4)
+						       : de->d_name[0] != '.'))
+			unlinkat(dfd, de->d_name, 0);
+	closedir(dir);
+	return 0;
+}
+
+int disk_lock_wait(int fd, int timeout_ms)
+{
+	struct timespec start, now, nap = { 0, 2 * 1000 * 1000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&nap, NULL);
+		/* Back off to 20 ms so 16 waiters do not spin. */
+		if (nap.tv_nsec < 20 * 1000 * 1000)
+			nap.tv_nsec += 2 * 1000 * 1000;
+	}
+}

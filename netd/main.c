@@ -174,6 +174,8 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	ret->mtu = l.mtu;
 	ret->lease_secs = NETD_LEASE_SECS;
 	snprintf(ret->hostname, sizeof(ret->hostname), "%s", l.hostname);
+	memcpy(ret->search, l.search, sizeof(ret->search));
+	ret->n_search = l.n_search;
 	return 0;
 }
 

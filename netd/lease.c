@@ -102,6 +102,27 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 	*ret = l;
 }
 
+void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret)
+{
+	_Static_assert(sizeof(ret->dns) == sizeof(l->dns) && sizeof(ret->domain) == sizeof(l->domain) &&
+			       sizeof(ret->hostname) == sizeof(l->hostname) &&
+			       sizeof(ret->search) == sizeof(l->search),
+		       "the DHCP lease holds the whole lease");
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->mac, l->mac, 6);
+	ret->ip = l->ip;
+	ret->prefix_len = l->prefix_len;
+	ret->router = l->router;
+	memcpy(ret->dns, l->dns, sizeof(ret->dns));
+	ret->n_dns = l->n_dns;
+	memcpy(ret->domain, l->domain, sizeof(ret->domain));
+	ret->mtu = l->mtu;
+	ret->lease_secs = NETD_LEASE_SECS;
+	memcpy(ret->hostname, l->hostname, sizeof(ret->hostname));
+	memcpy(ret->search, l->search, sizeof(ret->search));
+	ret->n_search = l->n_search;
+}
+
 int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size)
 {
 	char ip[VMNET_ADDRSTRLEN], gw[VMNET_ADDRSTRLEN] = "", mask[VMNET_ADDRSTRLEN];

@@ -51,6 +51,9 @@ unsigned netd_resolv_read(const char *path, uint32_t *ret, unsigned max);
 void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host_dns,
 			    unsigned n_host_dns, struct netd_lease *ret);
 
+/* The DHCP server's view of @l: the same values, nothing dropped. */
+void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret);
+
 /* "ip=<ip>::<gw>:<mask>:<host>:<if>:off:<dns0>:<dns1>" into @buf;
  * -ENOBUFS if it does not fit. */
 int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size);

@@ -113,6 +113,10 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	memcpy(rec->ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
 	rec->n_ports = cf->n_ports;
 	rec->created = (int64_t)time(NULL);
+	/* netd releases an orphan's address with the IPAM plugin this ADD
+	 * used; a CNI_PATH it could not trust is not recorded. */
+	if (env->path && vmnet_record_cni_path_check(env->path) == 0)
+		snprintf(rec->cni_path, sizeof(rec->cni_path), "%s", env->path);
 	read_boot_id(rec->boot_id, sizeof(rec->boot_id));
 }
 
@@ -133,11 +137,49 @@ static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err
 	return 0;
 }
 
+static bool dns_empty(const struct vmnet_result_dns *d)
+{
+	return !d->n_nameservers && !d->domain[0] && !d->n_search && !d->n_options;
+}
+
+/* The DNS ADD reports, and so the DNS netd gives the guest (the record
+ * carries it): the plugin's own "dns", else IPAM's, else what a prevResult
+ * already said. */
+static void effective_dns(const struct vmnet_call *c, const struct vmnet_result *ipam,
+			  struct vmnet_result_dns *ret)
+{
+	struct vmnet_result prev;
+
+	memset(ret, 0, sizeof(*ret));
+	if (c->conf->has_dns)
+		*ret = c->conf->dns;
+	else if (!dns_empty(&ipam->dns))
+		*ret = ipam->dns;
+	else if (c->conf->prev_result && vmnet_result_parse(c->conf->prev_result, &prev, NULL) == 0)
+		*ret = prev.dns;
+}
+
+static void record_dns(struct vmnet_record *rec, const struct vmnet_result_dns *dns)
+{
+	_Static_assert(ARRAY_SIZE(rec->nameservers) == ARRAY_SIZE(dns->nameservers) &&
+			       ARRAY_SIZE(rec->search) == ARRAY_SIZE(dns->search) &&
+			       sizeof(rec->nameservers[0]) == sizeof(dns->nameservers[0]) &&
+			       sizeof(rec->search[0]) == sizeof(dns->search[0]) &&
+			       sizeof(rec->domain) == sizeof(dns->domain),
+		       "the record holds every DNS setting a result can report");
+	memcpy(rec->nameservers, dns->nameservers, sizeof(rec->nameservers));
+	rec->n_nameservers = dns->n_nameservers;
+	memcpy(rec->domain, dns->domain, sizeof(rec->domain));
+	memcpy(rec->search, dns->search, sizeof(rec->search));
+	rec->n_search = dns->n_search;
+}
+
 /* Build the CNI result from what ADD did (see README "Results"). A
  * prevResult from an earlier plugin in the chain is passed on with ours
  * appended, as the spec asks. */
 static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
-		      const struct vmnet_attach_state *st, const struct vmnet_result *ipam)
+		      const struct vmnet_attach_state *st, const struct vmnet_result *ipam,
+		      const struct vmnet_result_dns *dns)
 {
 	struct vmnet_result res;
 	char mac[18];
@@ -166,10 +208,7 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	res.n_ips++;
 	for (unsigned i = 0; i < ipam->n_routes && res.n_routes < VMNET_RESULT_MAX_ROUTES; i++)
 		res.routes[res.n_routes++] = ipam->routes[i];
-	if (c->conf->has_dns)
-		res.dns = c->conf->dns;
-	else if (ipam->dns.n_nameservers || ipam->dns.domain[0])
-		res.dns = ipam->dns;
+	res.dns = *dns;
 	return vmnet_result_render(&res, c->conf->version);
 }
 
@@ -181,6 +220,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	struct vmnet_attach_state st;
 	struct vmnet_record rec;
 	struct vmnet_result ipam;
+	struct vmnet_result_dns dns;
 	json_auto_t *ipam_json = NULL, *result = NULL;
 	int r;
 
@@ -236,10 +276,8 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		goto undo_ipam;
 	failpoint("add-after-ipam");
-	for (unsigned i = 0; i < ipam.dns.n_nameservers && i < ARRAY_SIZE(rec.nameservers); i++)
-		snprintf(rec.nameservers[rec.n_nameservers++], sizeof(rec.nameservers[0]), "%s",
-			 ipam.dns.nameservers[i]);
-	snprintf(rec.domain, sizeof(rec.domain), "%s", ipam.dns.domain);
+	effective_dns(c, &ipam, &dns);
+	record_dns(&rec, &dns);
 	rec.ipam_result = json_incref(ipam_json);
 	rec.netconf = json_incref(cf->root);
 
@@ -263,7 +301,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		goto undo_attach;
 
-	result = render(c, &rec, &st, &ipam);
+	result = render(c, &rec, &st, &ipam, &dns);
 	if (!result) {
 		r = vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "rendering result");
 		goto undo_attach;

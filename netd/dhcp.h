@@ -18,17 +18,35 @@
 
 #include "vmnet/err.h"
 
+#define NETD_DHCP_MAX_DNS 8
+#define NETD_DHCP_MAX_SEARCH 8
+/* A domain name as text: 253 characters at most (RFC 1035's 255 octets on
+ * the wire), and the NUL. */
+#define NETD_DHCP_NAME_SIZE 254
+/* Bytes left for options 15 (domain) and 119 (search), code and length
+ * bytes included, when everything else in a reply is as large as it can be:
+ * 576 - 20 (IP) - 8 (UDP) - 240 (BOOTP, cookie) - 1 (END) = 307 for
+ * options, less 49 for type, server id, lease, T1, T2, mask, router,
+ * broadcast and MTU, 34 for 8 resolvers and 65 for a 63-byte hostname. A
+ * lease whose domain and search stay within it always gets its whole reply
+ * within 576 bytes; see netd_dhcp_names_size(). */
+#define NETD_DHCP_NAMES_ROOM 159
+
 struct netd_dhcp_lease {
 	uint8_t mac[6];	    /* the only client MAC that gets this lease */
 	uint32_t ip;	    /* host byte order, like every address here */
 	uint8_t prefix_len; /* subnet mask length, 1..32 */
 	uint32_t router;    /* gateway, also the server identifier (option 54) */
-	uint32_t dns[3];    /* 127/8 and 0.0.0.0 entries are skipped */
+	uint32_t dns[NETD_DHCP_MAX_DNS]; /* 127/8 and 0.0.0.0 entries are skipped */
 	unsigned n_dns;
 	char domain[128];    /* option 15, "" for none */
 	unsigned mtu;	     /* option 26, 0 for none (68..65535 otherwise) */
 	uint32_t lease_secs; /* option 51; 0 means NETD_DHCP_DEFAULT_LEASE */
 	char hostname[64];   /* option 12, "" for none */
+	/* option 119 (RFC 3397), in order; names that are not valid host
+	 * names are left out */
+	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE];
+	unsigned n_search;
 };
 
 #define NETD_DHCP_DEFAULT_LEASE 86400u
@@ -104,6 +122,12 @@ struct netd_dhcp_msg {
 	char hostname[256]; /* 12 */
 	uint8_t prl[64];    /* 55, parameter request list */
 	unsigned n_prl;
+	/* 119: the names, decoded from every copy of the option joined
+	 * (RFC 3396), compression pointers followed (RFC 3397) */
+	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE];
+	unsigned n_search;
+	uint8_t search_wire[512];
+	size_t search_wire_len;
 };
 
 static inline bool netd_dhcp_has(const struct netd_dhcp_msg *m, uint8_t code)
@@ -143,11 +167,25 @@ bool netd_dhcp_lease_valid(const struct netd_dhcp_lease *lease);
 /* Build the IPv4/UDP packet (67 -> 68, source = lease->router) of a reply of
  * @type (DHCPOFFER, DHCPACK, DHCPNAK) to @req into @buf. Returns its length,
  * -EINVAL for a bad type or lease, -ENOBUFS if @size is too small (a reply
- * needs at most NETD_DHCP_REPLY_MAX bytes). */
+ * needs at most NETD_DHCP_REPLY_MAX bytes) or if the options do not fit 576
+ * bytes (they always do when domain and search stay within
+ * NETD_DHCP_NAMES_ROOM). */
 #define NETD_DHCP_REPLY_MAX DHCP_MIN_MAX_SIZE
 int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease,
 			  int type, uint8_t *buf, size_t size);
 
 const char *netd_dhcp_type_name(int type);
+
+/* @name ("example.com", a final dot allowed) in DNS wire form, uncompressed
+ * (RFC 1035 3.1) into @buf. Returns its length; -EINVAL unless it is a host
+ * name (labels of 1..63 letters, digits, '-' or '_'; 255 octets in all);
+ * -ENOBUFS if @size is too small. */
+int netd_dhcp_name_encode(const char *name, uint8_t *buf, size_t size);
+
+/* The bytes options 15 and 119 take in a reply for @domain and the first
+ * @n_search names of @search (invalid names count nothing, as they are not
+ * sent). Compare with NETD_DHCP_NAMES_ROOM. */
+size_t netd_dhcp_names_size(const char *domain, const char (*search)[NETD_DHCP_NAME_SIZE],
+			    unsigned n_search);
 
 #endif

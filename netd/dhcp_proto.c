@@ -34,6 +34,7 @@ enum {
 	OPT_MAX_SIZE = 57,
 	OPT_T1 = 58,
 	OPT_T2 = 59,
+	OPT_SEARCH = 119,
 	OPT_END = 255,
 };
 
@@ -136,6 +137,13 @@ static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, si
 		for (size_t i = 0; i < n && m->n_prl < ARRAY_SIZE(m->prl); i++)
 			m->prl[m->n_prl++] = p[i];
 		return 0;
+	case OPT_SEARCH:
+		/* Joined first, decoded at the end: a name may span copies. */
+		if (n > sizeof(m->search_wire) - m->search_wire_len)
+			return -EBADMSG;
+		memcpy(m->search_wire + m->search_wire_len, p, n);
+		m->search_wire_len += n;
+		return 0;
 	default:
 		break;
 	}
@@ -205,6 +213,69 @@ static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, si
 	return 0;
 }
 
+/* One name of an option 119 value at @*pos: labels up to the root, or up to
+ * a compression pointer, which must point before the name it ends (so no
+ * chain loops) and into the value (offsets count from its first byte). */
+static int search_name(const uint8_t *w, size_t len, size_t *pos, char *out, size_t size)
+{
+	size_t i = *pos, start = *pos, n = 0;
+	bool jumped = false;
+
+	for (;;) {
+		uint8_t l;
+
+		if (i >= len)
+			return -EBADMSG;
+		l = w[i];
+		if (l == 0) {
+			if (!jumped)
+				*pos = i + 1;
+			break;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			size_t to;
+
+			if (i + 1 >= len)
+				return -EBADMSG;
+			to = (size_t)(l & 0x3f) << 8 | w[i + 1];
+			if (to >= start)
+				return -EBADMSG;
+			if (!jumped)
+				*pos = i + 2;
+			jumped = true;
+			start = i = to;
+			continue;
+		}
+		if (l & 0xc0 || l > len - i - 1 || n + l + 1 >= size)
+			return -EBADMSG;
+		if (memchr(w + i + 1, '.', l) || memchr(w + i + 1, '\0', l))
+			return -EBADMSG;
+		if (n)
+			out[n++] = '.';
+		memcpy(out + n, w + i + 1, l);
+		n += l;
+		i += 1 + (size_t)l;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int parse_search(struct netd_dhcp_msg *m)
+{
+	size_t pos = 0;
+
+	while (pos < m->search_wire_len) {
+		char name[NETD_DHCP_NAME_SIZE];
+		int r = search_name(m->search_wire, m->search_wire_len, &pos, name, sizeof(name));
+
+		if (r < 0)
+			return r;
+		if (name[0] && m->n_search < ARRAY_SIZE(m->search))
+			memcpy(m->search[m->n_search++], name, strlen(name) + 1);
+	}
+	return 0;
+}
+
 int netd_dhcp_parse_msg(const uint8_t *buf, size_t len, struct netd_dhcp_msg *ret)
 {
 	struct netd_dhcp_msg m = {0};
@@ -248,6 +319,9 @@ int netd_dhcp_parse_msg(const uint8_t *buf, size_t len, struct netd_dhcp_msg *re
 			return r;
 		i += 2 + (size_t)n;
 	}
+	r = parse_search(&m);
+	if (r < 0)
+		return r;
 	*ret = m;
 	return 0;
 }
@@ -368,6 +442,74 @@ static void opt_u32(struct owriter *w, uint8_t code, uint32_t v)
 	opt_raw(w, code, b, sizeof(b));
 }
 
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+int netd_dhcp_name_encode(const char *name, uint8_t *buf, size_t size)
+{
+	size_t len = strlen(name), n = 0;
+	const char *p = name;
+
+	if (len && name[len - 1] == '.')
+		len--;
+	/* Labels and their length bytes, then the root: len + 2 octets. */
+	if (len == 0 || len + 2 > 255)
+		return -EINVAL;
+	while (p < name + len) {
+		size_t l = 0;
+
+		while (p + l < name + len && p[l] != '.') {
+			if (!host_char(p[l]))
+				return -EINVAL;
+			l++;
+		}
+		if (l == 0 || l > 63)
+			return -EINVAL;
+		if (n + 1 + l + 1 > size)
+			return -ENOBUFS;
+		buf[n] = (uint8_t)l;
+		memcpy(buf + n + 1, p, l);
+		n += 1 + l;
+		p += l + (p + l < name + len ? 1 : 0);
+	}
+	buf[n++] = 0;
+	return (int)n;
+}
+
+/* Option 119's value for the valid names of @search, in order. */
+static size_t search_value(const char (*search)[NETD_DHCP_NAME_SIZE], unsigned n_search,
+			   uint8_t *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < n_search; i++) {
+		int r = netd_dhcp_name_encode(search[i], buf + n, size - n);
+
+		if (r == -ENOBUFS)
+			break;
+		if (r > 0)
+			n += (size_t)r;
+	}
+	return n;
+}
+
+size_t netd_dhcp_names_size(const char *domain, const char (*search)[NETD_DHCP_NAME_SIZE],
+			    unsigned n_search)
+{
+	size_t n = strlen(domain), s = 0;
+
+	for (unsigned i = 0; i < n_search; i++) {
+		uint8_t wire[255];
+		int r = netd_dhcp_name_encode(search[i], wire, sizeof(wire));
+
+		s += r > 0 ? (size_t)r : 0;
+	}
+	return (n ? 2 + n : 0) + (s ? 2 + s : 0);
+}
+
 static bool dns_usable(uint32_t a)
 {
 	/* A loopback resolver means the host's stub (127.0.0.53), which the
@@ -380,7 +522,7 @@ static void put_options(struct owriter *w, const struct netd_dhcp_msg *req,
 {
 	uint32_t mask = l->prefix_len ? 0xffffffffu << (32 - l->prefix_len) : 0;
 	uint32_t secs = l->lease_secs ? l->lease_secs : NETD_DHCP_DEFAULT_LEASE;
-	uint8_t dns[4 * ARRAY_SIZE(l->dns)];
+	uint8_t dns[4 * ARRAY_SIZE(l->dns)], names[255];
 	size_t n_dns = 0, len;
 
 	opt_u8(w, OPT_TYPE, (uint8_t)type);
@@ -414,6 +556,12 @@ static void put_options(struct owriter *w, const struct netd_dhcp_msg *req,
 	if (len)
 		opt_raw(w, OPT_HOSTNAME, l->hostname,
 			len < sizeof(l->hostname) ? len : sizeof(l->hostname) - 1);
+	/* Names beyond one option's 255 bytes are not sent: a lease within
+	 * NETD_DHCP_NAMES_ROOM never has them. */
+	len = search_value(l->search, l->n_search < ARRAY_SIZE(l->search) ? l->n_search :
+				      ARRAY_SIZE(l->search), names, sizeof(names));
+	if (len)
+		opt_raw(w, OPT_SEARCH, names, len);
 }
 
 int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease,
@@ -430,9 +578,10 @@ int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhc
 		return -EINVAL;
 	if (size < IP_HDR + UDP_HDR + BOOTP_MIN)
 		return -ENOBUFS;
-	/* The worst case (longest domain and hostname, three resolvers) stays
-	 * under 576 bytes, which every client accepts, so option 57 and the
-	 * parameter request list need not trim anything. */
+	/* The worst case (longest hostname, eight resolvers, domain and
+	 * search within NETD_DHCP_NAMES_ROOM) stays within 576 bytes, which
+	 * every client accepts, so option 57 and the parameter request list
+	 * need not trim anything. */
 	if (size > NETD_DHCP_REPLY_MAX)
 		size = NETD_DHCP_REPLY_MAX;
 	memset(buf, 0, size);

@@ -11,7 +11,8 @@ struct vmnet_record;
 struct vmnet_err;
 
 /* 0 when released (or the record names no IPAM plugin); code 7 when the
- * plugin is not in @cni_path, else the plugin's code and message. */
+ * plugin is neither in the record's CNI_PATH nor in @cni_path (searched in
+ * that order), else the plugin's code and message. */
 int netd_ipam_release(const char *cni_path, const struct vmnet_record *rec,
 		      struct vmnet_err *err);
 

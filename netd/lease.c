@@ -48,6 +48,30 @@ unsigned netd_resolv_read(const char *path, uint32_t *ret, unsigned max)
 	return netd_resolv_parse(buf, ret, max);
 }
 
+static bool host_name(const char *s)
+{
+	uint8_t wire[255];
+
+	return netd_dhcp_name_encode(s, wire, sizeof(wire)) > 0;
+}
+
+/* A name cut short is another name: what does not fit is left out whole. */
+static void lease_names(const struct vmnet_record *rec, struct netd_lease *l)
+{
+	if (strlen(rec->domain) < sizeof(l->domain) && host_name(rec->domain))
+		strcpy(l->domain, rec->domain);
+	for (unsigned i = 0; i < rec->n_search && i < ARRAY_SIZE(rec->search) &&
+			     l->n_search < ARRAY_SIZE(l->search); i++) {
+		if (strlen(rec->search[i]) >= sizeof(l->search[0]) || !host_name(rec->search[i]))
+			continue;
+		strcpy(l->search[l->n_search], rec->search[i]);
+		if (netd_dhcp_names_size(l->domain, l->search, l->n_search + 1) >
+		    NETD_DHCP_NAMES_ROOM)
+			break;
+		l->n_search++;
+	}
+}
+
 void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host_dns,
 			    unsigned n_host_dns, struct netd_lease *ret)
 {
@@ -59,8 +83,9 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 	l.prefix_len = rec->guest.len;
 	l.router = rec->gateway;
 	l.mtu = rec->mtu;
-	for (unsigned i = 0; i < rec->n_nameservers && i < 4 && l.n_dns < NETD_LEASE_MAX_DNS;
-	     i++) {
+	_Static_assert(NETD_LEASE_MAX_DNS >= ARRAY_SIZE(rec->nameservers),
+		       "a lease holds every resolver of a record");
+	for (unsigned i = 0; i < rec->n_nameservers && i < ARRAY_SIZE(rec->nameservers); i++) {
 		uint32_t a;
 
 		/* DESIGN §4: never hand a loopback resolver to a guest. */
@@ -71,10 +96,31 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 		for (unsigned i = 0; i < n_host_dns && l.n_dns < NETD_LEASE_MAX_DNS; i++)
 			if (!loopback(host_dns[i]))
 				l.dns[l.n_dns++] = host_dns[i];
-	snprintf(l.domain, sizeof(l.domain), "%.127s", rec->domain);
+	lease_names(rec, &l);
 	snprintf(l.hostname, sizeof(l.hostname), "%.12s", rec->cid);
 	snprintf(l.ifname, sizeof(l.ifname), "%s", rec->ifname);
 	*ret = l;
+}
+
+void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret)
+{
+	_Static_assert(sizeof(ret->dns) == sizeof(l->dns) && sizeof(ret->domain) == sizeof(l->domain) &&
+			       sizeof(ret->hostname) == sizeof(l->hostname) &&
+			       sizeof(ret->search) == sizeof(l->search),
+		       "the DHCP lease holds the whole lease");
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret->mac, l->mac, 6);
+	ret->ip = l->ip;
+	ret->prefix_len = l->prefix_len;
+	ret->router = l->router;
+	memcpy(ret->dns, l->dns, sizeof(ret->dns));
+	ret->n_dns = l->n_dns;
+	memcpy(ret->domain, l->domain, sizeof(ret->domain));
+	ret->mtu = l->mtu;
+	ret->lease_secs = NETD_LEASE_SECS;
+	memcpy(ret->hostname, l->hostname, sizeof(ret->hostname));
+	memcpy(ret->search, l->search, sizeof(ret->search));
+	ret->n_search = l->n_search;
 }
 
 int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size)
@@ -100,10 +146,15 @@ json_t *netd_lease_to_json(const struct netd_lease *l)
 {
 	char ip[VMNET_ADDRSTRLEN], gw[VMNET_ADDRSTRLEN] = "", mask[VMNET_ADDRSTRLEN], mac[18];
 	char karg[512];
-	json_t *dns = json_array(), *v;
+	json_t *dns = json_array(), *search = json_array(), *v;
 
-	if (!dns)
+	if (!dns || !search) {
+		json_decref(dns);
+		json_decref(search);
 		return NULL;
+	}
+	for (unsigned i = 0; i < l->n_search; i++)
+		json_array_append_new(search, json_string(l->search[i]));
 	for (unsigned i = 0; i < l->n_dns; i++) {
 		char a[VMNET_ADDRSTRLEN];
 
@@ -113,11 +164,11 @@ json_t *netd_lease_to_json(const struct netd_lease *l)
 		vmnet_ip4_fmt(l->router, gw);
 	if (netd_lease_kernel_arg(l, karg, sizeof(karg)) < 0)
 		karg[0] = '\0';
-	v = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:s,s:i,s:s,s:s,s:i,s:s}", "mac",
+	v = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:s,s:i,s:s,s:s,s:i,s:s,s:o}", "mac",
 		      vmnet_mac_fmt(l->mac, mac), "ip", vmnet_ip4_fmt(l->ip, ip), "prefix_len",
 		      (int)l->prefix_len, "gateway", gw, "netmask",
 		      vmnet_ip4_fmt(vmnet_mask(l->prefix_len), mask), "dns", dns, "domain",
 		      l->domain, "mtu", (int)l->mtu, "hostname", l->hostname, "ifname", l->ifname,
-		      "lease_secs", NETD_LEASE_SECS, "kernel_arg", karg);
+		      "lease_secs", NETD_LEASE_SECS, "kernel_arg", karg, "search", search);
 	return v;
 }

@@ -12,9 +12,12 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "dhcp.h"
+
 struct vmnet_record;
 
-#define NETD_LEASE_MAX_DNS 3
+/* As many resolvers as a record holds. */
+#define NETD_LEASE_MAX_DNS NETD_DHCP_MAX_DNS
 #define NETD_LEASE_SECS 86400
 
 struct netd_lease {
@@ -28,6 +31,8 @@ struct netd_lease {
 	unsigned mtu;
 	char hostname[64];
 	char ifname[IFNAMSIZ];	/* the guest NIC's name (CNI_IFNAME) */
+	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE];
+	unsigned n_search;
 };
 
 /* Non-loopback IPv4 nameservers of a resolv.conf text, at most @max, in
@@ -36,10 +41,18 @@ unsigned netd_resolv_parse(const char *text, uint32_t *ret, unsigned max);
 /* The same from a file; 0 if it cannot be read. */
 unsigned netd_resolv_read(const char *path, uint32_t *ret, unsigned max);
 
-/* Fill @ret from @rec: DNS from the record (loopback skipped), else
- * @host_dns. Hostname: the first 12 characters of the container ID. */
+/* Fill @ret from @rec: resolvers from the record (loopback and IPv6
+ * skipped), else @host_dns. Domain and search from the record, each name
+ * only if it is a valid host name; the domain only if it fits its 127
+ * bytes; search names in order while domain and search fit
+ * NETD_DHCP_NAMES_ROOM (the first that does not ends the list), so a DHCP
+ * reply always carries all of it. Hostname: the first 12 characters of the
+ * container ID. */
 void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host_dns,
 			    unsigned n_host_dns, struct netd_lease *ret);
+
+/* The DHCP server's view of @l: the same values, nothing dropped. */
+void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret);
 
 /* "ip=<ip>::<gw>:<mask>:<host>:<if>:off:<dns0>:<dns1>" into @buf;
  * -ENOBUFS if it does not fit. */

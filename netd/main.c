@@ -157,17 +157,7 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	if (!e)
 		return -ENOENT;
 	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
-	memset(ret, 0, sizeof(*ret));
-	memcpy(ret->mac, l.mac, 6);
-	ret->ip = l.ip;
-	ret->prefix_len = l.prefix_len;
-	ret->router = l.router;
-	for (unsigned i = 0; i < l.n_dns && i < ARRAY_SIZE(ret->dns); i++)
-		ret->dns[ret->n_dns++] = l.dns[i];
-	snprintf(ret->domain, sizeof(ret->domain), "%s", l.domain);
-	ret->mtu = l.mtu;
-	ret->lease_secs = NETD_LEASE_SECS;
-	snprintf(ret->hostname, sizeof(ret->hostname), "%s", l.hostname);
+	netd_lease_to_dhcp(&l, ret);
 	return 0;
 }
 

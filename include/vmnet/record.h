@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "inet.h"
+#include "result.h"
 
 struct vmnet_err;
 
@@ -23,6 +24,8 @@ enum vmnet_mode { VMNET_MODE_SHARED, VMNET_MODE_ISOLATED };
 enum vmnet_wiring { VMNET_TAP_NETNS, VMNET_TAP_HOST };
 
 #define VMNET_MAX_PORTS 256
+/* Room for a recorded CNI_PATH, NUL included. */
+#define VMNET_RECORD_CNI_PATH_MAX 1024
 
 struct vmnet_port {
 	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
@@ -58,7 +61,9 @@ struct vmnet_record {
 	char group_label[64];
 	struct vmnet_port ports[VMNET_MAX_PORTS];
 	unsigned n_ports;
-	char nameservers[4][VMNET_ADDRSTRLEN];
+	/* The DNS the ADD result reported (the plugin's "dns" over IPAM's):
+	   what netd hands the guest. */
+	char nameservers[VMNET_RESULT_MAX_DNS][VMNET_ADDRSTRLEN];
 	unsigned n_nameservers;
 	char domain[256];
 	int64_t created;		/* unix seconds */
@@ -66,6 +71,10 @@ struct vmnet_record {
 	json_t *ipam_result;		/* the IPAM plugin's result, owned (may be NULL) */
 	json_t *netconf;		/* the network config used at ADD, owned (may be NULL):
 					   lets DEL/GC/netd call IPAM like the ADD did */
+	char search[VMNET_RESULT_MAX_DNS][256];	/* with nameservers and domain above */
+	unsigned n_search;
+	char cni_path[VMNET_RECORD_CNI_PATH_MAX];	/* CNI_PATH of the ADD, "" if unknown:
+							   netd finds the IPAM plugin there */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */
@@ -98,6 +107,12 @@ int vmnet_record_others(const char *state_dir, const char *network, const char *
 /* The isolation group id of @rec (0 = none): a hash of network and label,
  * so equal labels of different networks never meet. */
 uint32_t vmnet_record_group_id(const struct vmnet_record *rec);
+
+/* 0 if @s can be recorded as a CNI_PATH: shorter than
+ * VMNET_RECORD_CNI_PATH_MAX, ':'-separated absolute directories, no control
+ * characters; -EINVAL otherwise. Records are read back by netd, which runs
+ * programs from there. */
+int vmnet_record_cni_path_check(const char *s);
 
 /* Release owned JSON; the struct itself is the caller's. */
 void vmnet_record_clear(struct vmnet_record *rec);

@@ -162,6 +162,11 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 		TRY(vmnet_json_set(v, "ipamResult", json_incref(rec->ipam_result)));
 	if (rec->netconf)
 		TRY(vmnet_json_set(v, "netconf", json_incref(rec->netconf)));
+	a = json_array();
+	TRY(vmnet_json_set(v, "search", a));
+	for (unsigned i = 0; i < rec->n_search; i++)
+		TRY(vmnet_json_append(a, json_string(rec->search[i])));
+	TRY(vmnet_json_set(v, "cniPath", json_string(rec->cni_path)));
 	return steal_ptr(v);
 oom:
 	return NULL;
@@ -179,6 +184,49 @@ static int str_field(json_t *v, const char *key, char *dst, size_t size, struct 
 	if (strlen(s) >= size)
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record.%s: too long", key);
 	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The strings of array @key that fit, at most @max, in order; entries that
+ * are not short strings are left out (as a record of an older layout may
+ * hold them). Returns how many. */
+static unsigned str_list(json_t *v, const char *key, char *base, size_t stride, size_t max)
+{
+	json_t *a = json_object_get(v, key), *it;
+	unsigned n = 0;
+	size_t i;
+
+	json_array_foreach(a, i, it) {
+		const char *s = json_string_value(it);
+
+		if (!s || n >= max || strlen(s) >= stride)
+			continue;
+		strcpy(base + n++ * stride, s);
+	}
+	return n;
+}
+
+int vmnet_record_cni_path_check(const char *s)
+{
+	const char *p = s;
+
+	if (strlen(s) >= VMNET_RECORD_CNI_PATH_MAX)
+		return -EINVAL;
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	/* Every element absolute: a relative one would depend on netd's
+	 * working directory. Empty elements are skipped by the lookup. */
+	for (p = s; *p;) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n && p[0] != '/')
+			return -EINVAL;
+		p += n;
+		if (*p)
+			p++;
+	}
 	return 0;
 }
 
@@ -264,17 +312,15 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 			rec.n_ports++;
 		}
 	}
-	a = json_object_get(v, "nameservers");
-	if (json_is_array(a)) {
-		json_array_foreach(a, i, it) {
-			const char *s = json_string_value(it);
-
-			if (!s || rec.n_nameservers >= ARRAY_SIZE(rec.nameservers) ||
-			    strlen(s) >= sizeof(rec.nameservers[0]))
-				continue;
-			strcpy(rec.nameservers[rec.n_nameservers++], s);
-		}
-	}
+	rec.n_nameservers = str_list(v, "nameservers", &rec.nameservers[0][0],
+				     sizeof(rec.nameservers[0]), ARRAY_SIZE(rec.nameservers));
+	rec.n_search = str_list(v, "search", &rec.search[0][0], sizeof(rec.search[0]),
+				ARRAY_SIZE(rec.search));
+	if ((r = str_field(v, "cniPath", rec.cni_path, sizeof(rec.cni_path), err)) < 0)
+		return r;
+	if (vmnet_record_cni_path_check(rec.cni_path) < 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "record.cniPath: must be absolute directories separated by ':'");
 	it = json_object_get(v, "ipamResult");
 	rec.ipam_result = it ? json_incref(it) : NULL;
 	it = json_object_get(v, "netconf");

@@ -3,6 +3,8 @@
  * libFuzzer target: netd's DHCP packet parser, from the IPv4 header as the
  * packet socket delivers it. Whatever parses as a request is answered with a
  * fixed lease and the reply must parse back: the builder is checked too.
+ * Options parsed include 119 (search), joined across copies, with
+ * compression pointers.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,8 @@ static void answer(const uint8_t *buf, size_t len)
 		.domain = "vm.test",
 		.mtu = 1400,
 		.hostname = "g",
+		.search = {"vm.test", "example.com"},
+		.n_search = 2,
 	};
 	struct netd_dhcp_msg req, rep;
 	struct netd_dhcp_ip ip;

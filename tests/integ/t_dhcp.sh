@@ -48,7 +48,7 @@ cat >"$W_TMP/udhcpc.sh" <<'SCRIPT'
 #!/bin/sh
 # udhcpc calls this with the event; record what a guest would configure.
 case $1 in bound | renew)
-	echo "ip=$ip mask=$subnet router=$router dns=$dns mtu=$mtu domain=$domain lease=$lease serverid=$serverid" >"$OUT" ;;
+	echo "ip=$ip mask=$subnet router=$router dns=$dns mtu=$mtu domain=$domain lease=$lease serverid=$serverid search=$search" >"$OUT" ;;
 esac
 exit 0
 SCRIPT
@@ -157,7 +157,7 @@ stat_of() { # stat_of NAME: a counter from dhcptest's stats file
 # ---------------------------------------------------------------- server
 
 ip netns exec "$HOST_NS" "$DHCPTEST" -v --stats "$W_TMP/stats" \
-	--lease "$MAC1,10.9.0.10/24,router=10.9.0.1,dns=192.0.2.53,dns=127.0.0.53,mtu=1400,domain=vm.test,lease=3600,dev=br0" \
+	--lease "$MAC1,10.9.0.10/24,router=10.9.0.1,dns=192.0.2.53,dns=127.0.0.53,dns=198.51.100.53,mtu=1400,domain=vm.test,search=vm.test,search=example.com,search=bad..name,search=corp.example.,lease=3600,dev=br0" \
 	--lease "$MAC3,10.9.1.2/30,router=10.9.1.1,dns=192.0.2.53,mtu=1420,domain=iso.test,dev=p3" \
 	>"$W_TMP/dhcptest.out" 2>"$W_TMP/dhcptest.err" </dev/null &
 track_pid $!
@@ -174,8 +174,8 @@ fi
 
 if udhcpc_in "$G1"; then ok "guest1 (bridge port) obtains a lease with udhcpc"; else
 	not_ok "guest1 (bridge port) obtains a lease with udhcpc" "$(cat "$W_TMP/udhcpc.log")"; fi
-t_eq "guest1: exactly its address, mask, router, DNS (no loopback), MTU, domain, lease, server id" \
-	"$T_LEASE" "ip=10.9.0.10 mask=255.255.255.0 router=10.9.0.1 dns=192.0.2.53 mtu=1400 domain=vm.test lease=3600 serverid=10.9.0.1"
+t_eq "guest1: exactly its address, mask, router, DNS (no loopback), MTU, domain, lease, server id, search (option 119, invalid names left out)" \
+	"$T_LEASE" "ip=10.9.0.10 mask=255.255.255.0 router=10.9.0.1 dns=192.0.2.53 198.51.100.53 mtu=1400 domain=vm.test lease=3600 serverid=10.9.0.1 search=vm.test example.com corp.example"
 
 unknown0=$(stat_of unknown)
 if udhcpc_in "$G2"; then not_ok "guest2 (unknown MAC) gets nothing" "$T_LEASE"; else
@@ -218,7 +218,7 @@ t_match "NAKs counted" "$(stat_of naks)" '^[2-9]'
 if udhcpc_in "$G3"; then ok "guest3 (routed point-to-point veth) obtains a lease"; else
 	not_ok "guest3 (routed point-to-point veth) obtains a lease" "$(cat "$W_TMP/udhcpc.log")"; fi
 t_eq "guest3: its /30, router, DNS, MTU, domain" "$T_LEASE" \
-	"ip=10.9.1.2 mask=255.255.255.252 router=10.9.1.1 dns=192.0.2.53 mtu=1420 domain=iso.test lease=86400 serverid=10.9.1.1"
+	"ip=10.9.1.2 mask=255.255.255.252 router=10.9.1.1 dns=192.0.2.53 mtu=1420 domain=iso.test lease=86400 serverid=10.9.1.1 search="
 pyc "$G3" $MAC3 select 10.9.0.10 10.9.1.1
 t_eq "guest3 asking for guest1's address gets a NAK" "$T_OUT" \
 	"NAK yiaddr=0.0.0.0 dst=255.255.255.255 lease=no server=10.9.1.1"

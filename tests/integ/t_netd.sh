@@ -102,6 +102,57 @@ else
 	not_ok "udhcpc through netd" "netd status says DHCP is not enabled: $(nc_ status --json)"
 fi
 
+# ---------------------------------------------------------------- DNS a guest is given
+
+# The plugin's own "dns" wins over IPAM's (vmnet-ipam's resolvConf here
+# names other servers, domain and search): the ADD result reports the
+# plugin's, and that is exactly what the guest gets by DHCP (options 6, 15,
+# 119), from `netd lease` and in the kernel's ip= argument.
+printf '%s\n' "nameserver 192.0.2.99" "domain ipam.example" "search ipam.example other.example" \
+	>"$W_TMP/resolv.ipam"
+BRDNS=vmbrdn$$
+BRDNS=${BRDNS:0:15}
+DNSCONF=$(conf_shared netddns "$BRDNS" 10.76.0.0/24 10.76.0.1 \
+	".ipam.resolvConf = \"$W_TMP/resolv.ipam\" | .dns = {nameservers: [\"203.0.113.53\", \"198.51.100.53\", \"192.0.2.153\"], domain: \"corp.example\", search: [\"corp.example\", \"svc.corp.example\"]}")
+vm_ns vmd
+VMD=$REPLY
+t_cni "ADD d1 (plugin dns and IPAM dns differ)" "$HOST_NS" ADD d1 eth0 "/run/netns/$VMD" "$DNSCONF"
+RESD=$CNI_OUT
+WANT_NS=$(json_get "$RESD" '.dns.nameservers | join(" ")')
+WANT_DOM=$(json_get "$RESD" .dns.domain)
+WANT_SEARCH=$(json_get "$RESD" '.dns.search | join(" ")')
+t_eq "the ADD result reports the plugin's dns, not IPAM's" "$WANT_NS|$WANT_DOM|$WANT_SEARCH" \
+	"203.0.113.53 198.51.100.53 192.0.2.153|corp.example|corp.example svc.corp.example"
+t_ok "guest stand-in on d1's tap" guest_attach gd "$RESD" "$VMD"
+printf '%s\n' '#!/bin/sh' '[ "$1" = bound ] && echo "dns=$dns|domain=$domain|search=$search" >"$OUT"' \
+	'exit 0' >"$W_TMP/udhcpc-dns.sh"
+chmod +x "$W_TMP/udhcpc-dns.sh"
+in_guest gd env OUT="$W_TMP/lease-dns.txt" timeout 10 busybox udhcpc -i eth0 -n -q -f -t 3 -T 1 \
+	-s "$W_TMP/udhcpc-dns.sh" >"$W_TMP/udhcpc-dns.log" 2>&1
+t_eq "udhcpc in d1's guest: exactly the result's nameservers, domain and search" \
+	"$(cat "$W_TMP/lease-dns.txt" 2>/dev/null)" "dns=$WANT_NS|domain=$WANT_DOM|search=$WANT_SEARCH"
+t_run nc_ lease d1 --json
+t_eq "netd lease --json: the result's nameservers, domain and search" \
+	"$(jq -r '[(.dns | join(" ")), .domain, (.search | join(" "))] | join("|")' <<<"$T_OUT")" \
+	"$WANT_NS|$WANT_DOM|$WANT_SEARCH"
+t_run nc_ lease d1 --kernel-arg
+t_match "netd lease --kernel-arg: dns0 and dns1 are the result's first two" "$T_OUT" \
+	":off:203\.0\.113\.53:198\.51\.100\.53$"
+# Without the plugin's "dns", IPAM's is the result's and the guest's.
+vm_ns vmd2
+VMD2=$REPLY
+t_cni "ADD d2 (IPAM's dns only)" "$HOST_NS" ADD d2 eth0 "/run/netns/$VMD2" "$(jq -c 'del(.dns)' <<<"$DNSCONF")"
+RESD2=$CNI_OUT
+t_run nc_ lease d2 --json
+t_eq "netd lease --json of d2: IPAM's nameservers, domain and search, as its result says" \
+	"$(jq -r '[(.dns | join(" ")), .domain, (.search | join(" "))] | join("|")' <<<"$T_OUT")" \
+	"$(json_get "$RESD2" '[(.dns.nameservers | join(" ")), .dns.domain, (.dns.search | join(" "))] | join("|")')"
+diag "d2: $(json_get "$RESD2" '.dns | tojson')"
+# Gone again, so later checks of network $NET see only their own devices.
+guest_stop gd
+t_cni "DEL d2" "$HOST_NS" DEL d2 eth0 "/run/netns/$VMD2" "$(jq -c 'del(.dns)' <<<"$DNSCONF")"
+t_cni "DEL d1" "$HOST_NS" DEL d1 eth0 "/run/netns/$VMD" "$DNSCONF"
+
 # ---------------------------------------------------------------- namespace gone
 
 vm_ns vm2
@@ -278,6 +329,29 @@ t_run nc_ status
 t_match "netd status warns about ip filter FORWARD dropping by default" "$T_OUT" "WARNING: +table ip filter, chain FORWARD"
 t_eq "the warning is in the JSON too" "$(nc_ status --json | jq -r '.warnings | length')" 1
 ip netns exec "$HOST_NS" nft delete table ip filter
+
+# ---------------------------------------------------------------- IPAM of the runtime's CNI_PATH
+
+# netd releases an orphan's address with the IPAM plugin the ADD used: from
+# the CNI_PATH recorded at ADD, even when netd's own --cni-path lacks it.
+kill -TERM "$NETD_PID"
+for _ in $(seq 50); do alive "$NETD_PID" || break; sleep 0.05; done
+mkdir -p "$W_TMP/nocni" "$W_TMP/cnibin"
+ln -sf "$B/vmnet-ipam" "$W_TMP/cnibin/vmnet-ipam"
+t_ok "netd restarts with a --cni-path without vmnet-ipam" netd_start --cni-path "$W_TMP/nocni"
+vm_ns vmp
+VMP=$REPLY
+ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND=ADD CNI_CONTAINERID=p1 CNI_IFNAME=eth0 \
+	CNI_PATH="$W_TMP/cnibin" CNI_NETNS="/run/netns/$VMP" "$VMNET" <<<"$CONF" >"$W_TMP/p1.out" 2>&1
+t_eq "ADD p1 with CNI_PATH=$W_TMP/cnibin" "$?" 0
+IPP=$(jq -r '.ips[0].address' "$W_TMP/p1.out" | cut -d/ -f1)
+t_eq "p1's record holds its CNI_PATH" "$(jq -r .cniPath "$(record_path "$NET" p1 eth0)")" "$W_TMP/cnibin"
+t_ok "p1's address is taken" test -e "$(ipam_path "$NET" "$IPP")"
+ns_del "$VMP"
+gonep() { ! test -e "$(record_path "$NET" p1 eth0)" && ! test -e "$(ipam_path "$NET" "$IPP")"; }
+for _ in $(seq 150); do gonep && break; sleep 0.05; done
+t_ok "p1's namespace gone: netd released its address with the recorded CNI_PATH's vmnet-ipam" gonep
+diag "$(grep 'p1' "$W_TMP/netd.log" | tail -3)"
 
 # ---------------------------------------------------------------- exit
 

@@ -5,7 +5,7 @@
  *
  *   dhcptest [-v] [--stats FILE] --lease SPEC [--lease SPEC]...
  *   SPEC = MAC,IP/PREFIX,router=IP[,dns=IP]...[,mtu=N][,domain=D]
- *          [,hostname=H][,lease=SECS][,dev=IFNAME]
+ *          [,search=D]...[,hostname=H][,lease=SECS][,dev=IFNAME]
  *
  * Without dev= a lease is served on every interface. Prints "ready" once the
  * socket is open; rewrites FILE with the counters after every batch; exits
@@ -100,6 +100,10 @@ static int parse_lease(char *spec, struct entry *e)
 			l->lease_secs = (uint32_t)strtoul(v, NULL, 10);
 		} else if (!strcmp(tok, "domain")) {
 			snprintf(l->domain, sizeof(l->domain), "%s", v);
+		} else if (!strcmp(tok, "search")) {
+			if (l->n_search >= ARRAY_SIZE(l->search))
+				return -EINVAL;
+			snprintf(l->search[l->n_search++], sizeof(l->search[0]), "%s", v);
 		} else if (!strcmp(tok, "hostname")) {
 			snprintf(l->hostname, sizeof(l->hostname), "%s", v);
 		} else if (!strcmp(tok, "dev")) {
@@ -161,7 +165,7 @@ int main(int argc, char **argv)
 			n_table++;
 		} else {
 			fprintf(stderr, "usage: dhcptest [-v] [--stats FILE] --lease "
-					"MAC,IP/PREFIX,router=IP[,dns=IP][,mtu=N][,domain=D]"
+					"MAC,IP/PREFIX,router=IP[,dns=IP][,mtu=N][,domain=D][,search=D]"
 					"[,hostname=H][,lease=S][,dev=IF]...\n");
 			return 2;
 		}

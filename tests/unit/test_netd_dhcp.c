@@ -5,11 +5,14 @@
  * to check the options a guest will see. Malformed input is refused.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../../netd/dhcp.h"
+#include "../../netd/lease.h"
+#include "vmnet/record.h"
 #include "tap.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -300,18 +303,33 @@ static void test_dns_and_limits(void)
 	ok(answer(&r, &l, &m, &ip) == DHCPOFFER && !netd_dhcp_has(&m, 6),
 	   "only loopback resolvers: no DNS option at all");
 
-	/* The longest reply must fit what every client accepts. */
+	/* The longest reply must fit what every client accepts: eight
+	 * resolvers, the longest hostname and domain, and a search list that
+	 * fills NETD_DHCP_NAMES_ROOM (one 26-byte label: 28 bytes encoded). */
 	l = lease1();
-	l.dns[1] = IP(192, 0, 2, 54);
+	for (unsigned i = 0; i < NETD_DHCP_MAX_DNS; i++)
+		l.dns[i] = IP(192, 0, 2, 50 + i);
+	l.n_dns = NETD_DHCP_MAX_DNS;
 	memset(l.domain, 'd', sizeof(l.domain) - 1);
 	memset(l.hostname, 'h', sizeof(l.hostname) - 1);
+	memset(l.search[0], 's', 26);
+	l.n_search = 1;
+	ok(netd_dhcp_names_size(l.domain, l.search, l.n_search) == NETD_DHCP_NAMES_ROOM,
+	   "domain and search fill NETD_DHCP_NAMES_ROOM exactly");
 	netd_dhcp_parse_request(r.b, r.n, &req);
 	n = netd_dhcp_build_reply(&req, &l, DHCPOFFER, out, sizeof(out));
-	ok(n > 0 && n <= DHCP_MIN_MAX_SIZE, "largest reply is %d bytes (<= 576)", n);
+	ok(n == DHCP_MIN_MAX_SIZE, "largest reply is %d bytes (576)", n);
 	ok(netd_dhcp_parse_ip(out, (size_t)n, &ip) == 0 &&
 		   netd_dhcp_parse_msg(out + ip.off, ip.len, &m) == 0 && strlen(m.domain) == 127 &&
-		   strlen(m.hostname) == 63 && m.n_dns == 3,
+		   strlen(m.hostname) == 63 && m.n_dns == 8 && m.dns[7] == IP(192, 0, 2, 57) &&
+		   m.n_search == 1 && !strcmp(m.search[0], l.search[0]),
 	   "largest reply parses back whole");
+	/* One byte more than the room no longer fits 576 bytes. */
+	l.search[0][26] = 's';
+	ok(netd_dhcp_names_size(l.domain, l.search, l.n_search) == NETD_DHCP_NAMES_ROOM + 1 &&
+		   netd_dhcp_build_reply(&req, &l, DHCPOFFER, out, sizeof(out)) == -ENOBUFS,
+	   "NETD_DHCP_NAMES_ROOM is the real limit");
+	l.search[0][26] = '\0';
 	ok(netd_dhcp_build_reply(&req, &l, DHCPOFFER, out, 100) == -ENOBUFS,
 	   "a short buffer is -ENOBUFS");
 	ok(netd_dhcp_build_reply(&req, &l, DHCPDISCOVER, out, sizeof(out)) == -EINVAL,
@@ -323,6 +341,202 @@ static void test_dns_and_limits(void)
 	l = lease1();
 	l.prefix_len = 33;
 	ok(!netd_dhcp_lease_valid(&l), "prefix 33 is refused");
+}
+
+/* Option 119 of a reply we built, as bytes. */
+static size_t reply_opt(const struct netd_dhcp_lease *l, uint8_t code, uint8_t *val)
+{
+	struct netd_dhcp_msg req;
+	struct netd_dhcp_ip ip;
+	uint8_t out[NETD_DHCP_REPLY_MAX];
+	struct rb r;
+	int n;
+
+	req_init(&r, DHCPDISCOVER, 40, 0, 0);
+	req_end(&r);
+	if (netd_dhcp_parse_request(r.b, r.n, &req) < 0 ||
+	    (n = netd_dhcp_build_reply(&req, l, DHCPOFFER, out, sizeof(out))) < 0 ||
+	    netd_dhcp_parse_ip(out, (size_t)n, &ip) < 0)
+		return 0;
+	for (size_t i = ip.off + 240; i + 1 < (size_t)n && out[i] != 255;) {
+		if (out[i] == 0) {
+			i++;
+			continue;
+		}
+		if (out[i] == code) {
+			memcpy(val, out + i + 2, out[i + 1]);
+			return out[i + 1];
+		}
+		i += 2 + (size_t)out[i + 1];
+	}
+	return 0;
+}
+
+static void test_search(void)
+{
+	static const uint8_t want[] = "\7example\3com\0\2vm\4test\0";
+	struct netd_dhcp_lease l = lease1();
+	struct netd_dhcp_msg m;
+	struct netd_dhcp_ip ip;
+	uint8_t b[300];
+	struct rb r;
+
+	ok(netd_dhcp_name_encode("example.com", b, sizeof(b)) == 13 &&
+		   !memcmp(b, "\7example\3com\0", 13),
+	   "name encoding: labels with their lengths, then the root");
+	ok(netd_dhcp_name_encode("example.com.", b, sizeof(b)) == 13, "a final dot is the root");
+	ok(netd_dhcp_name_encode("a_b-1.X", b, sizeof(b)) == 9, "letters, digits, '-', '_'");
+	ok(netd_dhcp_name_encode("", b, sizeof(b)) == -EINVAL &&
+		   netd_dhcp_name_encode(".", b, sizeof(b)) == -EINVAL &&
+		   netd_dhcp_name_encode("a..b", b, sizeof(b)) == -EINVAL &&
+		   netd_dhcp_name_encode(".a", b, sizeof(b)) == -EINVAL &&
+		   netd_dhcp_name_encode("a b", b, sizeof(b)) == -EINVAL &&
+		   netd_dhcp_name_encode("a\nnameserver", b, sizeof(b)) == -EINVAL,
+	   "empty names and labels, spaces and newlines are refused");
+	memset(b, 'x', 64);
+	b[64] = '\0';
+	ok(netd_dhcp_name_encode((char *)b, b + 100, 100) == -EINVAL, "a 64-byte label is refused");
+	b[63] = '\0';
+	ok(netd_dhcp_name_encode((char *)b, b + 100, 100) == 65, "a 63-byte label is fine");
+	ok(netd_dhcp_name_encode("example.com", b, 12) == -ENOBUFS, "short buffer: -ENOBUFS");
+
+	strcpy(l.search[0], "example.com");
+	strcpy(l.search[1], "bad name");
+	strcpy(l.search[2], "vm.test.");
+	l.n_search = 3;
+	ok(reply_opt(&l, 119, b) == sizeof(want) - 1 && !memcmp(b, want, sizeof(want) - 1),
+	   "option 119: the valid names, in order, uncompressed");
+	req_init(&r, DHCPDISCOVER, 41, 0, 0);
+	req_end(&r);
+	ok(answer(&r, &l, &m, &ip) == DHCPOFFER && m.n_search == 2 &&
+		   !strcmp(m.search[0], "example.com") && !strcmp(m.search[1], "vm.test") &&
+		   !strcmp(m.domain, "vm.test"),
+	   "the reply parses back: search and domain");
+	l.n_search = 0;
+	ok(reply_opt(&l, 119, b) == 0, "no search list: no option 119");
+}
+
+/* Option 119 as a client might send it: split over two copies (RFC 3396),
+ * with a compression pointer (RFC 3397). */
+static void test_search_parse(void)
+{
+	static const uint8_t part1[] = "\7example\3c", part2[] = "om\0\3sub\300\0";
+	static const uint8_t loop[] = "\3sub\300\0", fwd[] = "\300\2\0";
+	static const uint8_t ext[] = "\1a\100abc\0", cut[] = "\7exa";
+	struct netd_dhcp_msg m;
+	struct rb r;
+
+	req_init(&r, DHCPDISCOVER, 50, 0, 0);
+	req_opt(&r, 119, part1, sizeof(part1) - 1);
+	req_opt(&r, 119, part2, sizeof(part2) - 1);
+	req_end(&r);
+	ok(netd_dhcp_parse_request(r.b, r.n, &m) == 0 && m.n_search == 2 &&
+		   !strcmp(m.search[0], "example.com") && !strcmp(m.search[1], "sub.example.com"),
+	   "option 119 in two copies, with a pointer: %s, %s", m.search[0], m.search[1]);
+	req_init(&r, DHCPDISCOVER, 51, 0, 0);
+	req_opt(&r, 119, loop, sizeof(loop) - 1);
+	req_end(&r);
+	ok(netd_dhcp_parse_request(r.b, r.n, &m) == -EBADMSG, "a pointer to its own name is refused");
+	req_init(&r, DHCPDISCOVER, 52, 0, 0);
+	req_opt(&r, 119, fwd, sizeof(fwd) - 1);
+	req_end(&r);
+	ok(netd_dhcp_parse_request(r.b, r.n, &m) == -EBADMSG, "a forward pointer is refused");
+	req_init(&r, DHCPDISCOVER, 53, 0, 0);
+	req_opt(&r, 119, ext, sizeof(ext) - 1);
+	req_end(&r);
+	ok(netd_dhcp_parse_request(r.b, r.n, &m) == -EBADMSG, "extended label types are refused");
+	req_init(&r, DHCPDISCOVER, 54, 0, 0);
+	req_opt(&r, 119, cut, sizeof(cut) - 1);
+	req_end(&r);
+	ok(netd_dhcp_parse_request(r.b, r.n, &m) == -EBADMSG, "a label cut short is refused");
+}
+
+static void lease_rec(struct vmnet_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	strcpy(rec->cid, "0123456789abcdef");
+	strcpy(rec->ifname, "eth0");
+	rec->guest.addr = IP(10, 77, 0, 5);
+	rec->guest.len = 24;
+	rec->gateway = IP(10, 77, 0, 1);
+	memcpy(rec->guest_mac, mac1, 6);
+}
+
+/* What netd tells a guest from its record, over DHCP and `netd lease`. */
+static void test_lease(void)
+{
+	static const uint32_t host[] = {IP(192, 0, 2, 1)};
+	struct vmnet_record rec;
+	struct netd_lease l;
+	struct netd_dhcp_lease dl;
+	struct netd_dhcp_msg m;
+	struct netd_dhcp_ip ip;
+	json_t *v;
+	char *js;
+	char karg[256];
+	struct rb r;
+
+	lease_rec(&rec);
+	for (unsigned i = 0; i < ARRAY_SIZE(rec.nameservers); i++)
+		sprintf(rec.nameservers[i], "203.0.113.%u", 50 + i);
+	strcpy(rec.nameservers[2], "127.0.0.53");
+	strcpy(rec.nameservers[5], "2001:db8::53");
+	rec.n_nameservers = ARRAY_SIZE(rec.nameservers);
+	strcpy(rec.domain, "corp.example");
+	strcpy(rec.search[0], "a.example");
+	strcpy(rec.search[1], "x\nnameserver 1.2.3.4");
+	strcpy(rec.search[2], "b.example.");
+	rec.n_search = 3;
+	netd_lease_from_record(&rec, host, 1, &l);
+	ok(l.n_dns == 6 && l.dns[0] == IP(203, 0, 113, 50) && l.dns[2] == IP(203, 0, 113, 53) &&
+		   l.dns[5] == IP(203, 0, 113, 57),
+	   "lease: all 8 record resolvers but the loopback and the IPv6 one, in order");
+	ok(!strcmp(l.domain, "corp.example") && l.n_search == 2 && !strcmp(l.search[0], "a.example") &&
+		   !strcmp(l.search[1], "b.example."),
+	   "lease: domain, and the search names that are host names");
+	netd_lease_to_dhcp(&l, &dl);
+	req_init(&r, DHCPDISCOVER, 60, 0, 0);
+	req_end(&r);
+	ok(answer(&r, &dl, &m, &ip) == DHCPOFFER && m.n_dns == 6 &&
+		   !memcmp(m.dns, l.dns, 6 * sizeof(uint32_t)) && !strcmp(m.domain, "corp.example") &&
+		   m.n_search == 2 && !strcmp(m.search[0], "a.example") &&
+		   !strcmp(m.search[1], "b.example") && !strcmp(m.hostname, "0123456789ab"),
+	   "DHCP carries exactly the lease's resolvers, domain and search");
+	ok(netd_lease_kernel_arg(&l, karg, sizeof(karg)) == 0 &&
+		   !strcmp(karg, "ip=10.77.0.5::10.77.0.1:255.255.255.0:0123456789ab:eth0:off:"
+				 "203.0.113.50:203.0.113.51"),
+	   "kernel arg: the first two resolvers: %s", karg);
+	v = netd_lease_to_json(&l);
+	js = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	ok(js && strstr(js, "\"search\":[\"a.example\",\"b.example.\"]") &&
+		   strstr(js, "\"domain\":\"corp.example\"") &&
+		   strstr(js, "\"dns\":[\"203.0.113.50\",\"203.0.113.51\",\"203.0.113.53\""),
+	   "netd lease JSON: %s", js ? js : "(null)");
+	free(js);
+	json_decref(v);
+
+	/* Bounds: a domain cut short would be another domain. */
+	memset(rec.domain, 'd', 128);
+	rec.domain[63] = rec.domain[126] = '.';
+	rec.domain[128] = '\0';
+	rec.n_nameservers = 0;
+	netd_lease_from_record(&rec, host, 1, &l);
+	ok(!l.domain[0] && l.n_dns == 1 && l.dns[0] == host[0],
+	   "a 128-byte domain is left out; no record resolver: the host's");
+	rec.domain[126] = 'd';
+	rec.domain[127] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(rec.search); i++)
+		sprintf(rec.search[i], "s%u.example", i);
+	rec.n_search = ARRAY_SIZE(rec.search);
+	netd_lease_from_record(&rec, host, 1, &l);
+	/* 129 bytes of domain leave 30: option header and two 12-byte names. */
+	ok(strlen(l.domain) == 127 && l.n_search == 2 &&
+		   netd_dhcp_names_size(l.domain, l.search, l.n_search) <= NETD_DHCP_NAMES_ROOM,
+	   "search names that do not fit beside a 127-byte domain end the list (%u kept)",
+	   l.n_search);
+	strcpy(rec.domain, "x y");
+	netd_lease_from_record(&rec, host, 1, &l);
+	ok(!l.domain[0] && l.n_search == 8, "an invalid domain is left out; all 8 names fit");
 }
 
 static void test_malformed(void)
@@ -463,6 +677,9 @@ int main(void)
 	test_request();
 	test_inform_release();
 	test_dns_and_limits();
+	test_search();
+	test_search_parse();
+	test_lease();
 	test_malformed();
 	test_ip();
 	test_socket();

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attachment records (netd/core/record.c) without root: the DNS and the
+ * CNI_PATH an ADD records survive the JSON round trip, and a recorded
+ * CNI_PATH netd could not trust makes the record unreadable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmnet/err.h"
+#include "vmnet/record.h"
+#include "tap.h"
+
+static void base(struct vmnet_record *rec)
+{
+	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0x09, 0x01};
+
+	memset(rec, 0, sizeof(*rec));
+	rec->owner = rec->group = -1;
+	strcpy(rec->network, "n1");
+	strcpy(rec->cid, "c1");
+	strcpy(rec->ifname, "eth0");
+	strcpy(rec->host_if, "vmv0123");
+	memcpy(rec->guest_mac, mac, 6);
+	rec->guest.addr = 0x0a4d0005;
+	rec->guest.len = 24;
+	rec->gateway = 0x0a4d0001;
+}
+
+/* @rec through JSON and back into @ret; 0 or the parser's error. */
+static int round_trip(const struct vmnet_record *rec, struct vmnet_record *ret,
+		      struct vmnet_err *err)
+{
+	json_t *v = vmnet_record_to_json(rec);
+	int r = v ? vmnet_record_from_json(v, ret, err) : -ENOMEM;
+
+	json_decref(v);
+	return r;
+}
+
+static void test_dns(void)
+{
+	struct vmnet_record rec, got;
+	struct vmnet_err err = {0};
+
+	base(&rec);
+	for (unsigned i = 0; i < ARRAY_SIZE(rec.nameservers); i++)
+		sprintf(rec.nameservers[i], "203.0.113.%u", i + 1);
+	rec.n_nameservers = ARRAY_SIZE(rec.nameservers);
+	strcpy(rec.domain, "corp.example");
+	strcpy(rec.search[0], "corp.example");
+	strcpy(rec.search[1], "svc.corp.example");
+	rec.n_search = 2;
+	ok(round_trip(&rec, &got, &err) == 0 && got.n_nameservers == ARRAY_SIZE(rec.nameservers) &&
+		   !strcmp(got.nameservers[7], "203.0.113.8") && !strcmp(got.domain, "corp.example") &&
+		   got.n_search == 2 && !strcmp(got.search[1], "svc.corp.example"),
+	   "every nameserver, the domain and the search list survive the round trip");
+	vmnet_record_clear(&got);
+}
+
+static void test_cni_path(void)
+{
+	static const char *const good[] = {"", "/opt/cni/bin", "/opt/cni/bin:/usr/lib/cni",
+					   "/a::/b", "/a:"};
+	static const char *const bad[] = {"bin", "/opt/cni/bin:bin", "/a\n/b", "/a\t",
+					  ":relative", "/a\x7f"};
+	struct vmnet_record rec, got;
+	struct vmnet_err err = {0};
+	char *big;
+	json_t *v;
+
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		ok(vmnet_record_cni_path_check(good[i]) == 0, "CNI_PATH \"%s\" is fine", good[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ok(vmnet_record_cni_path_check(bad[i]) == -EINVAL, "CNI_PATH %zu (not absolute, "
+		   "control characters) is refused", i);
+	big = malloc(VMNET_RECORD_CNI_PATH_MAX + 1);
+	if (!big)
+		return;
+	memset(big, '/', VMNET_RECORD_CNI_PATH_MAX);
+	big[VMNET_RECORD_CNI_PATH_MAX] = '\0';
+	ok(vmnet_record_cni_path_check(big) == -EINVAL, "an overlong CNI_PATH is refused");
+	big[VMNET_RECORD_CNI_PATH_MAX - 1] = '\0';
+	ok(vmnet_record_cni_path_check(big) == 0, "the longest CNI_PATH is fine");
+	free(big);
+
+	base(&rec);
+	strcpy(rec.cni_path, "/opt/cni/bin:/usr/lib/cni");
+	ok(round_trip(&rec, &got, &err) == 0 && !strcmp(got.cni_path, rec.cni_path),
+	   "cniPath survives the round trip");
+	vmnet_record_clear(&got);
+
+	/* As netd would read a tampered or corrupt record. */
+	v = vmnet_record_to_json(&rec);
+	json_object_set_new(v, "cniPath", json_string("relative/bin"));
+	ok(vmnet_record_from_json(v, &got, &err) < 0 && err.code == CNI_ERR_DECODE &&
+		   strstr(err.msg, "cniPath"),
+	   "a relative cniPath makes the record unreadable: %s", err.msg);
+	json_object_set_new(v, "cniPath", json_integer(3));
+	ok(vmnet_record_from_json(v, &got, &err) < 0, "a cniPath that is not a string is refused");
+	json_object_del(v, "cniPath");
+	json_object_del(v, "search");
+	ok(vmnet_record_from_json(v, &got, &err) == 0 && !got.cni_path[0] && !got.n_search,
+	   "a record of an older layout: no cniPath, no search");
+	vmnet_record_clear(&got);
+	json_decref(v);
+}
+
+int main(void)
+{
+	test_dns();
+	test_cni_path();
+	return done();
+}

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "inet.h"
+#include "netns.h"
 
 struct vmnet_err;
 
@@ -66,6 +67,9 @@ struct vmnet_record {
 	json_t *ipam_result;		/* the IPAM plugin's result, owned (may be NULL) */
 	json_t *netconf;		/* the network config used at ADD, owned (may be NULL):
 					   lets DEL/GC/netd call IPAM like the ADD did */
+	struct vmnet_netns_id netns_id;	/* fstat of CNI_NETNS at ADD (ino 0: recorded
+					   by an older vmnet); with boot_id, what
+					   proves the namespace is still the same */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

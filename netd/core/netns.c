@@ -139,11 +139,17 @@ struct holder {
 	char *path;	/* opens the namespace while the holder holds it */
 };
 
+/* A mount namespace seen from one root directory: mountinfo paths are
+ * relative to the reading process's root (chroot, or a kernel thread's). */
+struct view {
+	uint64_t mnt, root_dev, root_ino;
+};
+
 struct vmnet_netns_scan {
 	struct holder *v;
 	size_t n, cap;
-	uint64_t *mnt;	/* mount namespaces whose mountinfo was read */
-	size_t n_mnt, cap_mnt;
+	struct view *views;	/* whose mountinfo was read */
+	size_t n_views, cap_views;
 	bool fds;	/* open fds were scanned too */
 	bool incomplete;
 	bool oom;
@@ -156,7 +162,7 @@ void vmnet_netns_scan_free(struct vmnet_netns_scan *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i].path);
 	free(s->v);
-	free(s->mnt);
+	free(s->views);
 	free(s);
 }
 
@@ -279,33 +285,51 @@ static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
 		add_holder(s, ino, path);
 }
 
-/* The nsfs mounts of @pid's mount namespace, once per mount namespace: a
- * runtime's bind mounts may exist only there (podman, private /run). */
+/* 1 if @pid shows a mount namespace and root not read yet (in *ret), 0
+ * if not, -1 if it cannot be inspected. */
+static int new_view(struct vmnet_netns_scan *s, const char *pid, struct view *ret)
+{
+	char path[64];
+	struct stat m, r;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid);
+	if (stat(path, &m) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%s/root", pid);
+	if (stat(path, &r) < 0)
+		return -1;
+	*ret = (struct view){ (uint64_t)m.st_ino, (uint64_t)r.st_dev, (uint64_t)r.st_ino };
+	for (size_t i = 0; i < s->n_views; i++)
+		if (!memcmp(&s->views[i], ret, sizeof(*ret)))
+			return 0;
+	return 1;
+}
+
+/* The nsfs mounts of @pid's mount namespace, once per mount namespace and
+ * root: a runtime's bind mounts may exist only there (podman, private /run). */
 static void scan_mounts(struct vmnet_netns_scan *s, const char *pid)
 {
 	char path[64], *line = NULL;
 	size_t len = 0;
-	struct stat st;
+	struct view v;
 	FILE *f;
+	int r = new_view(s, pid, &v);
 
-	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid);
-	if (stat(path, &st) < 0) {
-		note_errno(s, errno);
+	if (r <= 0) {
+		if (r < 0)
+			note_errno(s, errno);
 		return;
 	}
-	for (size_t i = 0; i < s->n_mnt; i++)
-		if (s->mnt[i] == (uint64_t)st.st_ino)
-			return;
 	snprintf(path, sizeof(path), "/proc/%s/mountinfo", pid);
 	f = fopen(path, "re");
 	if (!f) {
 		note_errno(s, errno);
 		return;
 	}
-	if (!grow((void **)&s->mnt, &s->cap_mnt, s->n_mnt, sizeof(*s->mnt)))
-		s->oom = true;
+	if (grow((void **)&s->views, &s->cap_views, s->n_views, sizeof(*s->views)))
+		s->views[s->n_views++] = v;
 	else
-		s->mnt[s->n_mnt++] = (uint64_t)st.st_ino;
+		s->oom = true;
 	while (getline(&line, &len, f) > 0)
 		mount_line(s, pid, line);
 	free(line);

@@ -36,21 +36,6 @@ static void failpoint(const char *name)
 		_exit(99);
 }
 
-static void read_boot_id(char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return;
-	n = read(fd, buf, size - 1);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /* The first IPv4 address IPAM gave us, with its gateway. */
 static int pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
 			struct vmnet_err *err)
@@ -117,7 +102,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	 * used; a CNI_PATH it could not trust is not recorded. */
 	if (env->path && vmnet_record_cni_path_check(env->path) == 0)
 		snprintf(rec->cni_path, sizeof(rec->cni_path), "%s", env->path);
-	read_boot_id(rec->boot_id, sizeof(rec->boot_id));
+	vmnet_boot_id(rec->boot_id, sizeof(rec->boot_id));
 }
 
 static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
@@ -239,6 +224,10 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 		}
 		return vmnet_err_wrap(err, "CNI_NETNS");
 	}
+	/* What netd proves before it acts on this namespace again. */
+	r = vmnet_netns_identity(nsfd, &rec.netns_id);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "CNI_NETNS: fstat");
 	if (cf->wiring == VMNET_TAP_NETNS && vmnet_netns_is_current(nsfd) == 1)
 		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 				     "CNI_NETNS is the plugin's own network namespace; "

@@ -96,8 +96,8 @@ static void print_status(json_t *d)
 	printf("%-14s %s\n", "state dir:", str(d, "state_dir"));
 	printf("%-14s %s\n", "socket:", str(d, "socket"));
 	printf("%-14s %lld s\n", "uptime:", num(d, "uptime_secs"));
-	printf("%-14s %lld (%lld ok, %lld broken)\n", "attachments:", num(d, "attachments"),
-	       num(d, "ok"), num(d, "broken"));
+	printf("%-14s %lld (%lld ok, %lld broken, %lld unverified)\n", "attachments:",
+	       num(d, "attachments"), num(d, "ok"), num(d, "broken"), num(d, "unverified"));
 	printf("%-14s %s (version %lld, expected %lld)\n", "nftables:",
 	       json_is_true(json_object_get(nft, "table")) ? "inet vmnet present" : "inet vmnet MISSING",
 	       num(nft, "version"), num(nft, "expected_version"));
@@ -120,6 +120,10 @@ static void print_status(json_t *d)
 
 		json_array_foreach(w, i, it)
 			printf("%-14s %s\n", "WARNING:", json_string_value(it));
+		w = json_object_get(d, "unverified_attachments");
+		json_array_foreach(w, i, it)
+			printf("%-14s %s/%s@%s (%s): %s\n", "UNVERIFIED:", str(it, "network"),
+			       str(it, "cid"), str(it, "ifname"), str(it, "netns"), str(it, "reason"));
 	}
 }
 

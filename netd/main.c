@@ -289,7 +289,7 @@ static int run_daemon(struct netd_opts *o)
 			d.n_host_dns =
 				netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
 			netd_reconcile(&d.st, o->cni_path, &d.pass);
-			if (d.pass.busy)
+			if (d.pass.busy || d.pass.recheck)
 				due = vmnet_mono_ms() + BUSY_RETRY_MS;
 			next_periodic = vmnet_mono_ms() + (int64_t)o->interval_s * 1000;
 		}

@@ -12,19 +12,31 @@
 #include "state.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
+#include "vmnet/link.h"
 #include "vmnet/log.h"
+#include "vmnet/names.h"
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
+#include "vmnet/nl.h"
 #include "vmnet/record.h"
 
 /* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
  * network is retried by the next pass rather than waited for. */
 #define PASS_LOCK_TIMEOUT_MS 2000
 
+/* A namespace is dead only when two scans at least this far apart found
+ * nothing holding it: one scan can race a process between clone() and
+ * the bind mount that keeps its namespace (ip netns add, a runtime). */
+#define NETNS_DEAD_MS 1000
+
 struct item {
 	struct vmnet_record rec;
-	int nsfd;		/* -1: none or gone */
-	bool gone, ok;
+	int nsfd;		/* proven to be the record's namespace; -1: none */
+	bool gone;		/* tear down the host side (never inside the namespace
+				   unless nsfd is set) */
+	bool unverified;	/* the namespace could not be proven: leave it alone */
+	int64_t absent_since;	/* monotonic ms of the first scan that missed it */
+	char why[300];		/* why gone */
 	char status[200];
 };
 
@@ -138,20 +150,92 @@ static int read_records(const char *state_dir, const char *network, struct item 
 	return 0;
 }
 
-/* Is the VM namespace still there? Only a path that no longer exists, or
- * that is no longer a network namespace (an unmounted bind mount leaves an
- * empty file), counts as gone; other errors leave the attachment alone. */
-static void probe_netns(struct item *it)
+/* The host end of a netns-wired attachment is a veth: it exists while its
+ * peer does, and the kernel destroys the peer with its namespace. A live
+ * veth of ours is proof that the namespace lives, seen or not. */
+static bool veth_alive(const struct vmnet_record *rec)
 {
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	struct vmnet_link_info info;
+	char alias[256];
+	int r;
+
+	if (rec->wiring != VMNET_TAP_NETNS)
+		return false;
+	if (vmnet_nl_open(-1, &nl, NULL) < 0)
+		return true; /* cannot tell: not a fact to tear down on */
+	r = vmnet_link_get(nl, rec->host_if, &info, NULL);
+	if (r < 0)
+		return r != -ENODEV;
+	vmnet_name_alias(alias, sizeof(alias), rec->network, rec->cid, rec->ifname);
+	return !strcmp(info.kind, "veth") && !strcmp(info.alias, alias);
+}
+
+static void unverified(struct item *it, const char *why)
+{
+	it->unverified = true;
+	snprintf(it->status, sizeof(it->status), "unverified: namespace %.60s %.110s",
+		 it->rec.netns, why);
+}
+
+/* Nothing the scan could see holds the namespace. Dead only on facts that
+ * cannot be mistaken: a second scan NETNS_DEAD_MS later missing it too,
+ * and, where some processes could not be inspected, the veth pair gone. */
+static void absent(struct item *it, bool incomplete, int64_t now, struct netd_pass *p)
+{
+	if (veth_alive(&it->rec)) {
+		it->absent_since = 0;
+		unverified(it, "is not visible to netd, but its veth peer lives");
+		return;
+	}
+	if (!it->absent_since)
+		it->absent_since = now;
+	if (now - it->absent_since < NETNS_DEAD_MS) {
+		p->recheck = true;
+		unverified(it, "is held by nothing netd can see (checking again)");
+		return;
+	}
+	if (incomplete && it->rec.wiring != VMNET_TAP_NETNS) {
+		unverified(it, "is held by nothing netd can see, but netd cannot inspect every "
+			       "process");
+		return;
+	}
+	it->gone = true;
+	snprintf(it->why, sizeof(it->why), "namespace %.200s is gone: held by nothing for %lld ms",
+		 it->rec.netns, (long long)(now - it->absent_since));
+}
+
+/* Decide what this pass may do with the attachment's namespace: act in it
+ * (nsfd proven), tear the host side down (gone), or leave it (unverified). */
+static void probe_netns(struct item *it, struct vmnet_netns_scan **scan, int64_t now,
+			struct netd_pass *p)
+{
+	struct vmnet_err e = { 0 };
+	bool incomplete;
 	int r;
 
 	if (!it->rec.netns[0])
 		return;
-	r = vmnet_netns_open(it->rec.netns, &it->nsfd, NULL);
-	if (r == -ENOENT || r == -EINVAL)
+	r = vmnet_netns_prove(it->rec.netns, &it->rec.netns_id, it->rec.boot_id, scan, &it->nsfd,
+			      &incomplete, &e);
+	if (r > 0) {
+		it->absent_since = 0;
+		return;
+	}
+	if (r == 0) {
+		absent(it, incomplete, now, p);
+		return;
+	}
+	it->absent_since = 0;
+	if (r == -ESTALE) {
+		/* Whatever the path names now is another namespace: gone,
+		 * and nothing is done inside it (nsfd stays -1). */
 		it->gone = true;
-	else if (r < 0)
-		it->nsfd = -1;
+		snprintf(it->why, sizeof(it->why), "namespace %.150s is gone: %.120s",
+			 it->rec.netns, e.msg);
+		return;
+	}
+	unverified(it, e.msg);
 }
 
 static void teardown(struct item *it, const char *state_dir, const char *cni_path,
@@ -162,9 +246,8 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
 	char what[1024];
 	int others, r, first = 0;
 
-	snprintf(what, sizeof(what), "removing %.128s/%.256s@%s (%s%.300s%s)", rec->network, rec->cid,
-		 rec->ifname, rec->pending ? "an ADD that did not finish" : "namespace ",
-		 rec->pending ? "" : rec->netns, rec->pending ? "" : " is gone");
+	snprintf(what, sizeof(what), "removing %.128s/%.256s@%s (%.300s)", rec->network, rec->cid,
+		 rec->ifname, rec->pending ? "an ADD that did not finish" : it->why);
 	log_info("%s", what);
 	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
 	r = vmnet_detach(rec, it->nsfd, others == 0, &e);
@@ -272,70 +355,46 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_pas
 	return 0;
 }
 
-int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *p)
+/* Gone records are torn down; the rest stay live (unverified ones too:
+ * their elements stay in the table, nothing else is done for them).
+ * Returns whether any record is live. */
+static bool settle(struct netd_state *st, struct item *items, size_t n, const char *cni_path,
+		   struct netd_pass *p)
 {
-	const char *state_dir = st->state_dir;
-	struct item *items = NULL;
-	struct net *nets = NULL;
-	size_t n_nets = 0, n = 0, cap = 0;
-	int64_t t0 = now_ms();
-	bool all_locked = true, any_live = false;
-	int r;
-
-	p->repaired = p->removed = p->errors = p->synced = 0;
-	p->busy = false;
-	r = list_nets(state_dir, &nets, &n_nets);
-	if (r < 0) {
-		snprintf(p->last_error, sizeof(p->last_error), "reading %s: %s", state_dir,
-			 strerror(-r));
-		p->errors++;
-		return r;
-	}
-	for (size_t i = 0; i < n_nets; i++) {
-		struct vmnet_err e = { 0 };
-
-		r = vmnet_record_lock(state_dir, nets[i].name, PASS_LOCK_TIMEOUT_MS, &nets[i].lock,
-				      &e);
-		if (r < 0) {
-			all_locked = false;
-			p->busy = true;
-			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
-			continue;
-		}
-		if (read_records(state_dir, nets[i].name, &items, &n, &cap, p) < 0) {
-			all_locked = false;
-			p->errors++;
-		}
-	}
+	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
+	int64_t now = now_ms();
+	bool any_live = false;
 
 	for (size_t i = 0; i < n; i++) {
-		probe_netns(&items[i]);
+		struct item *it = &items[i];
+		struct netd_entry *e = netd_state_find_key(st, it->rec.network, it->rec.cid,
+							   it->rec.ifname);
+
+		it->absent_since = e ? e->absent_since : 0;
+		probe_netns(it, &scan, now, p);
 		/* A pending record read under its network's lock belongs to an
 		 * ADD that died half way: undo it like a DEL. */
-		if (items[i].rec.pending)
-			items[i].gone = true;
-		if (items[i].gone)
-			teardown(&items[i], state_dir, cni_path, p);
+		if (it->rec.pending)
+			it->gone = true;
+		if (it->gone)
+			teardown(it, st->state_dir, cni_path, p);
 		else
 			any_live = true;
 	}
-	/* The table holds every network's elements, so it is rebuilt only
-	 * when every network is locked and its records known. */
-	if (all_locked)
-		sync_nft(items, n, any_live, p);
+	return any_live;
+}
 
+static void repair_all(struct item *items, size_t n, struct netd_pass *p)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		struct vmnet_err e = { 0 }, re = { 0 };
 		char what[512];
 
-		if (it->gone)
+		/* Identity first, then action: only a proven namespace (or
+		 * none at all) is checked or repaired. */
+		if (it->gone || it->unverified || (it->rec.netns[0] && it->nsfd < 0))
 			continue;
-		if (it->rec.netns[0] && it->nsfd < 0) {
-			snprintf(it->status, sizeof(it->status), "namespace %.150s not accessible",
-				 it->rec.netns);
-			continue;
-		}
 		if (vmnet_attach_check(&it->rec, it->nsfd, &e) == 0) {
 			snprintf(it->status, sizeof(it->status), "ok");
 			continue;
@@ -351,24 +410,80 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass
 			snprintf(it->status, sizeof(it->status), "ok (repaired: %.160s)", e.msg);
 		}
 	}
+}
 
-	for (size_t i = 0; i < n_nets; i++)
-		if (nets[i].lock >= 0)
-			close(nets[i].lock);
-	free(nets);
+/* Lock every network and read its records; false if some were skipped. */
+static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets,
+			  struct item **items, size_t *n, size_t *cap, struct netd_pass *p)
+{
+	bool all_locked = true;
+
+	for (size_t i = 0; i < n_nets; i++) {
+		struct vmnet_err e = { 0 };
+
+		if (vmnet_record_lock(state_dir, nets[i].name, PASS_LOCK_TIMEOUT_MS, &nets[i].lock,
+				      &e) < 0) {
+			all_locked = false;
+			p->busy = true;
+			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
+			continue;
+		}
+		if (read_records(state_dir, nets[i].name, items, n, cap, p) < 0) {
+			all_locked = false;
+			p->errors++;
+		}
+	}
+	return all_locked;
+}
+
+static void finish(struct netd_state *st, struct item *items, size_t n, struct netd_pass *p)
+{
 	netd_state_load(st, NULL);
 	p->records = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].gone) {
 			p->records++;
-			netd_state_set_status(st, items[i].rec.network, items[i].rec.cid,
-					      items[i].rec.ifname, items[i].status);
+			netd_state_set_status(st, &items[i].rec, items[i].status,
+					      items[i].absent_since);
 		}
 		if (items[i].nsfd >= 0)
 			close(items[i].nsfd);
 		vmnet_record_clear(&items[i].rec);
 	}
 	free(items);
+}
+
+int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *p)
+{
+	const char *state_dir = st->state_dir;
+	struct item *items = NULL;
+	struct net *nets = NULL;
+	size_t n_nets = 0, n = 0, cap = 0;
+	int64_t t0 = now_ms();
+	bool all_locked, any_live;
+	int r;
+
+	p->repaired = p->removed = p->errors = p->synced = 0;
+	p->busy = p->recheck = false;
+	r = list_nets(state_dir, &nets, &n_nets);
+	if (r < 0) {
+		snprintf(p->last_error, sizeof(p->last_error), "reading %s: %s", state_dir,
+			 strerror(-r));
+		p->errors++;
+		return r;
+	}
+	all_locked = lock_and_read(state_dir, nets, n_nets, &items, &n, &cap, p);
+	any_live = settle(st, items, n, cni_path, p);
+	/* The table holds every network's elements, so it is rebuilt only
+	 * when every network is locked and its records known. */
+	if (all_locked)
+		sync_nft(items, n, any_live, p);
+	repair_all(items, n, p);
+	for (size_t i = 0; i < n_nets; i++)
+		if (nets[i].lock >= 0)
+			close(nets[i].lock);
+	free(nets);
+	finish(st, items, n, p);
 	p->passes++;
 	p->total_repaired += p->repaired;
 	p->total_removed += p->removed;

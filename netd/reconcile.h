@@ -2,11 +2,14 @@
 /*
  * One level-triggered reconcile pass: make the kernel match the records.
  * Under every network's lock (the plugin's ADD/DEL/GC wait meanwhile):
- *   1. a record whose VM namespace is gone is torn down like DEL (devices,
- *      elements, IPAM address, record; the bridge with the last one);
+ *   1. a record whose VM namespace is proven gone is torn down like DEL
+ *      (devices, elements, IPAM address, record; the bridge with the last
+ *      one); one whose namespace cannot be proven either way is left alone
+ *      and reported "unverified";
  *   2. inet vmnet is re-synced in one atomic batch if it is missing, of an
  *      older version, or lacks an element of a live record;
- *   3. every live record is checked and, on a mismatch, repaired.
+ *   3. every live record whose namespace is proven the one its ADD saw
+ *      (vmnet_netns_prove) is checked and, on a mismatch, repaired.
  * Only objects named and aliased as ours are ever touched (DESIGN §7).
  */
 #ifndef NETD_RECONCILE_H
@@ -25,6 +28,7 @@ struct netd_pass {
 	unsigned repaired, removed, errors;	/* in the last pass */
 	unsigned long passes, total_repaired, total_removed, total_synced;
 	bool busy;		/* a network lock was busy: retry soon */
+	bool recheck;		/* a namespace went unseen: scan again soon */
 	char last_error[480];
 };
 

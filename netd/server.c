@@ -78,13 +78,36 @@ static json_t *entry_json(const struct netd_entry *e)
 			 (int)r->mtu, "status", e->status, "created", (json_int_t)r->created);
 }
 
+#define UNVERIFIED "unverified: "
+
+/* Attachments whose namespace netd could not prove, with the reason: left
+ * alone (neither repaired nor torn down) until it can. */
+static json_t *unverified_json(struct netd_daemon *d, unsigned *ret_n)
+{
+	json_t *a = json_array();
+
+	*ret_n = 0;
+	for (size_t i = 0; a && i < d->st.n; i++) {
+		const struct netd_entry *e = d->st.v[i];
+
+		if (strncmp(e->status, UNVERIFIED, strlen(UNVERIFIED)))
+			continue;
+		(*ret_n)++;
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "network",
+						   e->rec.network, "cid", e->rec.cid, "ifname",
+						   e->rec.ifname, "netns", e->rec.netns, "reason",
+						   e->status + strlen(UNVERIFIED)));
+	}
+	return a;
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_pass *p = &d->pass;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
-	unsigned ok = 0, broken = 0;
+	unsigned ok = 0, broken = 0, n_unverified;
 
 	struct vmnet_nft_foreign drops[8];
 	size_t n_drops = 0;
@@ -104,10 +127,13 @@ static json_t *do_status(struct netd_daemon *d)
 			 drops[i].family, drops[i].table, drops[i].chain, drops[i].priority);
 		json_array_append_new(warn, json_string(w));
 	}
+	json_t *unv = unverified_json(d, &n_unverified);
+
 	for (size_t i = 0; i < d->st.n; i++) {
 		if (!strncmp(d->st.v[i]->status, "ok", 2))
 			ok++;
-		else if (strcmp(d->st.v[i]->status, "pending"))
+		else if (strcmp(d->st.v[i]->status, "pending") &&
+			 strncmp(d->st.v[i]->status, UNVERIFIED, strlen(UNVERIFIED)))
 			broken++;
 	}
 	if (d->dhcp) {
@@ -123,7 +149,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -134,7 +160,8 @@ static json_t *do_status(struct netd_daemon *d)
 		      "last_removed", (int)p->removed, "last_errors", (int)p->errors, "repaired",
 		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
-		      "dhcp", dh, "warnings", warn);
+		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
+		      "unverified_attachments", unv);
 	return v;
 }
 

@@ -187,6 +187,7 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 			for (size_t i = 0; i < n_old; i++)
 				if (old[i] && !cmp_entry(&old[i], &e)) {
 					memcpy(e->status, old[i]->status, sizeof(e->status));
+					e->absent_since = old[i]->absent_since;
 					break;
 				}
 			if (push(st, e) < 0) {
@@ -252,6 +253,7 @@ static int update_file(struct netd_state *st, const char *network, const char *n
 		return 0;
 	if (old) {
 		memcpy(e->status, old->status, sizeof(e->status));
+		e->absent_since = old->absent_since;
 		*old = *e;
 		free(e);
 	} else if (push(st, e) < 0) {
@@ -350,11 +352,13 @@ struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[
 	return NULL;
 }
 
-void netd_state_set_status(struct netd_state *st, const char *network, const char *cid,
-			   const char *ifname, const char *status)
+void netd_state_set_status(struct netd_state *st, const struct vmnet_record *rec,
+			   const char *status, int64_t absent_since)
 {
-	struct netd_entry *e = netd_state_find_key(st, network, cid, ifname);
+	struct netd_entry *e = netd_state_find_key(st, rec->network, rec->cid, rec->ifname);
 
-	if (e)
-		snprintf(e->status, sizeof(e->status), "%s", status);
+	if (!e)
+		return;
+	snprintf(e->status, sizeof(e->status), "%s", status);
+	e->absent_since = absent_since;
 }

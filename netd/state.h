@@ -19,6 +19,8 @@ struct vmnet_err;
 struct netd_entry {
 	struct vmnet_record rec;	/* ipam_result/netconf dropped: not needed here */
 	char status[200];		/* last reconcile verdict: "ok", "repaired", ... */
+	int64_t absent_since;		/* monotonic ms since which no scan found its
+					   namespace, 0 = found (kept across passes) */
 };
 
 struct netd_state {
@@ -53,9 +55,9 @@ struct netd_entry *netd_state_find_key(struct netd_state *st, const char *networ
 struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6],
 				       const char *dev);
 
-/* Set the status line of an entry (no-op if there is none). */
-void netd_state_set_status(struct netd_state *st, const char *network, const char *cid,
-			   const char *ifname, const char *status);
+/* Set the verdict of @rec's entry (no-op if there is none). */
+void netd_state_set_status(struct netd_state *st, const struct vmnet_record *rec,
+			   const char *status, int64_t absent_since);
 
 /* Is @name a directory entry of a record ("<cid>@<ifname>.json")? */
 bool netd_state_is_record_name(const char *name);

@@ -7,7 +7,21 @@
 #ifndef VMNET_NETNS_H
 #define VMNET_NETNS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "err.h"
+
+/* What names one namespace for as long as it lives: the nsfs device and
+ * inode of an fd on it. Paths do not: /proc/<pid>/ns/net follows a PID
+ * that the kernel reuses, and a bind mount may be visible only in the
+ * runtime's own mount namespace. Inode numbers repeat across boots, so an
+ * identity is only meaningful together with the boot ID. ino 0 = unknown. */
+struct vmnet_netns_id {
+	uint64_t dev;
+	uint64_t ino;
+};
 
 /* Open @path (O_RDONLY|O_CLOEXEC) and check that it is a network namespace.
  * -ENOENT if missing, -EINVAL if it is some other file. The caller owns
@@ -24,5 +38,40 @@ void vmnet_netns_leave(int origin_fd);
 
 /* 1 if @nsfd is the calling thread's netns, 0 if not, negative errno. */
 int vmnet_netns_is_current(int nsfd);
+
+/* The identity of the namespace behind @nsfd (fstat). -errno on failure. */
+int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret);
+
+/* /proc/sys/kernel/random/boot_id without its newline ("" if unreadable). */
+void vmnet_boot_id(char *buf, size_t size);
+
+/* Who holds which network namespace, read from /proc once: every task's
+ * ns/net, nsfs "net:[ino]" mounts of every mount namespace (opened through
+ * /proc/<pid>/root of a process in it), and, on demand, open fds. */
+struct vmnet_netns_scan;
+void vmnet_netns_scan_free(struct vmnet_netns_scan *s);
+static inline void vmnet_netns_scan_freep(struct vmnet_netns_scan **s)
+{
+	vmnet_netns_scan_free(*s);
+}
+
+/* Identity first, then action: open the namespace recorded as @path with
+ * @id during boot @boot_id, through @path or through any holder a scan
+ * finds (*@scan is built on first need and reused; the caller frees it).
+ * Returns:
+ *   1          opened and proven (fstat matches @id): *ret_fd is the caller's;
+ *   0          held by nothing the scan can see (one scan: not yet a
+ *              verdict); *ret_incomplete is set when the scan could not
+ *              see every process (some denied inspection, or netd is not in
+ *              the initial PID namespace);
+ *   -ESTALE    recorded in another boot: whatever is at @path now is a
+ *              different namespace;
+ *   -ENODATA   no identity recorded (an older vmnet): unprovable;
+ *   -EACCES    held somewhere (@err says where) but not openable;
+ *   other -errno.  @err says why for every negative return. Never opens a
+ *   file whose stat() does not already match @id. */
+int vmnet_netns_prove(const char *path, const struct vmnet_netns_id *id, const char *boot_id,
+		      struct vmnet_netns_scan **scan, int *ret_fd, bool *ret_incomplete,
+		      struct vmnet_err *err);
 
 #endif

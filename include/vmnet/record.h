@@ -17,6 +17,7 @@
 
 #include "inet.h"
 #include "result.h"
+#include "netns.h"
 
 struct vmnet_err;
 
@@ -75,6 +76,9 @@ struct vmnet_record {
 	unsigned n_search;
 	char cni_path[VMNET_RECORD_CNI_PATH_MAX];	/* CNI_PATH of the ADD, "" if unknown:
 							   netd finds the IPAM plugin there */
+	struct vmnet_netns_id netns_id;	/* fstat of CNI_NETNS at ADD (ino 0: recorded
+					   by an older vmnet); with boot_id, what
+					   proves the namespace is still the same */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

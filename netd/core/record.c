@@ -167,6 +167,8 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	for (unsigned i = 0; i < rec->n_search; i++)
 		TRY(vmnet_json_append(a, json_string(rec->search[i])));
 	TRY(vmnet_json_set(v, "cniPath", json_string(rec->cni_path)));
+	TRY(vmnet_json_set(v, "netnsDev", json_integer((json_int_t)rec->netns_id.dev)));
+	TRY(vmnet_json_set(v, "netnsIno", json_integer((json_int_t)rec->netns_id.ino)));
 	return steal_ptr(v);
 oom:
 	return NULL;
@@ -227,6 +229,20 @@ int vmnet_record_cni_path_check(const char *s)
 		if (*p)
 			p++;
 	}
+	return 0;
+}
+
+/* Absent in records of older versions: ino 0, "unknown". */
+static int netns_id_from_json(json_t *v, struct vmnet_netns_id *ret, struct vmnet_err *err)
+{
+	int64_t dev = 0, ino = 0;
+	int r;
+
+	if ((r = vmnet_json_get_int(v, "record", "netnsDev", 0, INT64_MAX, &dev, err)) < 0 ||
+	    (r = vmnet_json_get_int(v, "record", "netnsIno", 0, INT64_MAX, &ino, err)) < 0)
+		return r;
+	ret->dev = (uint64_t)dev;
+	ret->ino = (uint64_t)ino;
 	return 0;
 }
 
@@ -321,6 +337,9 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	if (vmnet_record_cni_path_check(rec.cni_path) < 0)
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
 				     "record.cniPath: must be absolute directories separated by ':'");
+	r = netns_id_from_json(v, &rec.netns_id, err);
+	if (r < 0)
+		return r;
 	it = json_object_get(v, "ipamResult");
 	rec.ipam_result = it ? json_incref(it) : NULL;
 	it = json_object_get(v, "netconf");

@@ -118,13 +118,10 @@ static void copy_str(char *dst, const uint8_t *p, size_t n)
 	dst[n] = '\0';
 }
 
-/* One option: check its size against what its code needs, keep its value.
- * Codes we do not interpret pass unchecked. */
-static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, size_t n)
+/* Options that may repeat, their lists joined (RFC 3396): 1 when @code is
+ * one of them, 0 when not, -EBADMSG when malformed. */
+static int parse_list_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, size_t n)
 {
-	bool again = netd_dhcp_has(m, code);
-
-	m->seen[code / 8] |= (uint8_t)(1u << (code % 8));
 	switch (code) {
 	case OPT_DNS:
 		/* Lists may be split across repeated options (RFC 3396). */
@@ -132,21 +129,34 @@ static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, si
 			return -EBADMSG;
 		for (size_t i = 0; i < n && m->n_dns < ARRAY_SIZE(m->dns); i += 4)
 			m->dns[m->n_dns++] = get32(p + i);
-		return 0;
+		return 1;
 	case OPT_PRL:
 		for (size_t i = 0; i < n && m->n_prl < ARRAY_SIZE(m->prl); i++)
 			m->prl[m->n_prl++] = p[i];
-		return 0;
+		return 1;
 	case OPT_SEARCH:
 		/* Joined first, decoded at the end: a name may span copies. */
 		if (n > sizeof(m->search_wire) - m->search_wire_len)
 			return -EBADMSG;
 		memcpy(m->search_wire + m->search_wire_len, p, n);
 		m->search_wire_len += n;
-		return 0;
+		return 1;
 	default:
-		break;
+		return 0;
 	}
+}
+
+/* One option: check its size against what its code needs, keep its value.
+ * Codes we do not interpret pass unchecked. */
+static int parse_opt(struct netd_dhcp_msg *m, uint8_t code, const uint8_t *p, size_t n)
+{
+	bool again = netd_dhcp_has(m, code);
+	int r;
+
+	m->seen[code / 8] |= (uint8_t)(1u << (code % 8));
+	r = parse_list_opt(m, code, p, n);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	/* A second copy of a single-valued option is ambiguous: refuse. */
 	switch (code) {
 	case OPT_TYPE:

@@ -66,8 +66,10 @@ static void lease_names(const struct vmnet_record *rec, struct netd_lease *l)
 			continue;
 		strcpy(l->search[l->n_search], rec->search[i]);
 		if (netd_dhcp_names_size(l->domain, l->search, l->n_search + 1) >
-		    NETD_DHCP_NAMES_ROOM)
+		    NETD_DHCP_NAMES_ROOM) {
+			l->search[l->n_search][0] = '\0';
 			break;
+		}
 		l->n_search++;
 	}
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netfilter.h>
@@ -40,6 +41,20 @@ static int open_group(int proto, unsigned group, struct vmnet_err *err)
 	return fd;
 }
 
+/* The link socket also hears the VM namespaces: their link and tc events
+ * (NETLINK_LISTEN_ALL_NSID, Linux 4.2). Without it, faults there wait for
+ * the periodic pass. */
+static void listen_all_nsid(int fd)
+{
+	unsigned tc = RTNLGRP_TC;
+	int one = 1;
+
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &tc, sizeof(tc)) < 0)
+		log_warn("VM namespace events unavailable (%s): faults there wait for the "
+			 "periodic pass", strerror(errno));
+}
+
 int netd_events_open(struct netd_events *ev, struct vmnet_err *err)
 {
 	int r;
@@ -49,6 +64,7 @@ int netd_events_open(struct netd_events *ev, struct vmnet_err *err)
 	if (r < 0)
 		return r;
 	ev->link_fd = r;
+	listen_all_nsid(r);
 	r = open_group(NETLINK_NETFILTER, NFNLGRP_NFTABLES, err);
 	if (r < 0) {
 		netd_events_close(ev);
@@ -132,14 +148,41 @@ static int nft_is_interesting(const struct nlmsghdr *nlh)
 	return 0;
 }
 
+/* A link or tc change in a VM namespace (any other namespace with an id
+ * here: a pass finds out whether it is one of ours). */
+static int foreign_is_interesting(const struct nlmsghdr *nlh)
+{
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK: case RTM_DELLINK: case RTM_NEWQDISC: case RTM_DELQDISC:
+	case RTM_NEWTFILTER: case RTM_DELTFILTER:
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the message came from another namespace: the kernel says so in
+ * a NETLINK_LISTEN_ALL_NSID control message, only for those. */
+static bool from_other_netns(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID)
+			return true;
+	return false;
+}
+
 int netd_events_handle(struct netd_events *ev, int fd)
 {
 	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char cbuf[CMSG_SPACE(sizeof(int))] __attribute__((aligned(sizeof(size_t))));
 	int due = 0;
 
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
 		const struct nlmsghdr *nlh;
+		bool foreign;
 		size_t left;
 
 		if (n < 0) {
@@ -153,9 +196,12 @@ int netd_events_handle(struct netd_events *ev, int fd)
 		if (n == 0)
 			break;
 		left = (size_t)n;
+		foreign = fd == ev->link_fd && from_other_netns(&m);
 		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, left);
 		     nlh = NLMSG_NEXT(nlh, left)) {
-			if (fd == ev->link_fd && (nlh->nlmsg_type == RTM_NEWLINK ||
+			if (foreign)
+				due |= foreign_is_interesting(nlh);
+			else if (fd == ev->link_fd && (nlh->nlmsg_type == RTM_NEWLINK ||
 						  nlh->nlmsg_type == RTM_DELLINK))
 				due |= link_is_interesting(nlh);
 			else if (fd == ev->nft_fd)

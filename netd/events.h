@@ -2,7 +2,13 @@
 /*
  * Kernel notifications that may mean "something of ours changed": link
  * events (RTNLGRP_LINK) and nftables events (NFNLGRP_NFTABLES) of the
- * netns netd runs in. They only schedule a reconcile pass; the pass itself
+ * netns netd runs in, and link and tc events (RTNLGRP_TC) of the VM
+ * namespaces, where the tap, the veth end and the tc redirects live. Those
+ * arrive on the same socket through NETLINK_LISTEN_ALL_NSID (from every
+ * namespace that has an id here, as a veth peer's namespace does): no
+ * socket is opened inside a VM namespace, since one would keep it alive
+ * and so keep its veth pair from dying with it, which is how netd learns
+ * that a VM is gone. They only schedule a reconcile pass; the pass itself
  * looks at the kernel (level-triggered), so a lost event (ENOBUFS) costs at
  * most a pass.
  */
@@ -19,8 +25,8 @@ int netd_events_open(struct netd_events *ev, struct vmnet_err *err);
 void netd_events_close(struct netd_events *ev);
 
 /* Drain @fd (one of the two). Returns 1 if a pass is due (a link that looks
- * like ours, any change of table inet vmnet or of the whole ruleset, or a
- * lost event), 0 if not. */
+ * like ours, any change of table inet vmnet or of the whole ruleset, a link
+ * or tc change in another namespace, or a lost event), 0 if not. */
 int netd_events_handle(struct netd_events *ev, int fd);
 
 #endif

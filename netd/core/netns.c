@@ -261,12 +261,9 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-/* One mountinfo line (proc(5)): "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS
- * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". A netns bind mount is an nsfs
- * mount whose root is "net:[INODE]". */
-static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
+int vmnet_netns_mount_parse(char *line, uint64_t *ret_ino, const char **ret_mountpoint)
 {
-	char *f[6], *save = NULL, *t, *fstype = NULL, path[PATH_MAX];
+	char *f[6], *save = NULL, *t, *fstype = NULL;
 	unsigned long long ino;
 	int n = 0;
 
@@ -278,10 +275,23 @@ static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
 			break;
 		}
 	}
-	if (n < 6 || !fstype || strcmp(fstype, "nsfs") || sscanf(f[3], "net:[%llu]", &ino) != 1)
-		return;
+	if (n < 6 || !fstype || strcmp(fstype, "nsfs") || sscanf(f[3], "net:[%llu]", &ino) != 1 ||
+	    f[4][0] != '/')
+		return 0;
 	unescape(f[4]);
-	if (snprintf(path, sizeof(path), "/proc/%s/root%s", pid, f[4]) < (int)sizeof(path))
+	*ret_ino = ino;
+	*ret_mountpoint = f[4];
+	return 1;
+}
+
+static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
+{
+	char path[PATH_MAX];
+	const char *mp;
+	uint64_t ino;
+
+	if (vmnet_netns_mount_parse(line, &ino, &mp) &&
+	    snprintf(path, sizeof(path), "/proc/%s/root%s", pid, mp) < (int)sizeof(path))
 		add_holder(s, ino, path);
 }
 

@@ -94,8 +94,29 @@ static void proofs(void)
 	close(self_fd);
 }
 
+static void mountinfo(void)
+{
+	char a[] = "778 42 0:4 net:[4026535474] /run/netns/a\\040b\\134c rw shared:48 - nsfs nsfs rw\n";
+	char b[] = "43 42 0:4 net:[7] /x rw master:1 unbindable - nsfs nsfs rw";
+	char c[] = "22 27 0:21 / /proc rw,relatime - proc proc rw";
+	char d[] = "44 42 0:4 mnt:[4026531832] /m rw - nsfs nsfs rw";
+	char e[] = "45 42 0:4 net:[9] /short";
+	const char *mp = NULL;
+	uint64_t ino = 0;
+
+	ok(vmnet_netns_mount_parse(a, &ino, &mp) == 1 && ino == 4026535474ULL &&
+		   !strcmp(mp, "/run/netns/a b\\c"),
+	   "an nsfs netns mount, escapes undone");
+	ok(vmnet_netns_mount_parse(b, &ino, &mp) == 1 && ino == 7 && !strcmp(mp, "/x"),
+	   "optional fields before the separator");
+	ok(vmnet_netns_mount_parse(c, &ino, &mp) == 0, "not nsfs");
+	ok(vmnet_netns_mount_parse(d, &ino, &mp) == 0, "nsfs, but a mount namespace");
+	ok(vmnet_netns_mount_parse(e, &ino, &mp) == 0, "truncated line");
+}
+
 int main(void)
 {
+	mountinfo();
 	record_fields();
 	proofs();
 	return done();

@@ -24,6 +24,7 @@ static void fill(struct vmnet_record *r)
 	vmnet_mac_parse("02:00:00:00:00:01", true, r->guest_mac);
 	vmnet_prefix_parse("10.0.0.2/24", false, false, &r->guest);
 	r->netns_id = (struct vmnet_netns_id){ .dev = 4, .ino = 4026532001ULL };
+	r->host_nsid = 3;
 }
 
 static void record_fields(void)
@@ -35,12 +36,13 @@ static void record_fields(void)
 	fill(&in);
 	v = vmnet_record_to_json(&in);
 	ok(v && vmnet_record_from_json(v, &out, &e) == 0 && out.netns_id.dev == 4 &&
-		   out.netns_id.ino == 4026532001ULL,
-	   "netnsDev/netnsIno survive a round trip");
+		   out.netns_id.ino == 4026532001ULL && out.host_nsid == 3,
+	   "netnsDev/netnsIno/hostNsid survive a round trip");
 	json_object_del(v, "netnsDev");
 	json_object_del(v, "netnsIno");
-	ok(vmnet_record_from_json(v, &out, &e) == 0 && out.netns_id.ino == 0,
-	   "a record of an older vmnet parses, identity unknown");
+	json_object_del(v, "hostNsid");
+	ok(vmnet_record_from_json(v, &out, &e) == 0 && out.netns_id.ino == 0 && out.host_nsid == -1,
+	   "a record of an older vmnet parses, identity and nsid unknown");
 	json_object_set_new(v, "netnsIno", json_integer(-1));
 	memset(&e, 0, sizeof(e));
 	ok(vmnet_record_from_json(v, &out, &e) < 0, "a negative netnsIno is refused");

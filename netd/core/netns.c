@@ -444,11 +444,13 @@ int vmnet_netns_prove(const char *path, const struct vmnet_netns_id *id, const c
 		      struct vmnet_netns_scan **scan, int *ret_fd, bool *ret_incomplete,
 		      struct vmnet_err *err)
 {
-	char boot[40], where[PATH_MAX] = "";
+	static char boot[40]; /* the same for the life of the process */
+	char where[PATH_MAX] = "";
 	int r;
 
 	*ret_incomplete = false;
-	vmnet_boot_id(boot, sizeof(boot));
+	if (!boot[0])
+		vmnet_boot_id(boot, sizeof(boot));
 	if (!boot_id[0] || !boot[0] || strcmp(boot, boot_id)) {
 		vmnet_err_set(err, VMNET_ERR_SYSTEM, 0, "recorded in boot %s, this is boot %s",
 			      boot_id[0] ? boot_id : "(unknown)", boot[0] ? boot : "(unknown)");

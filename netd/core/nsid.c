@@ -15,7 +15,7 @@ static void msg_freep(struct nl_msg **m)
 }
 
 static struct nla_policy nsid_policy[NETNSA_MAX + 1] = {
-	[NETNSA_NSID] = { .type = NLA_S32 },
+	[NETNSA_NSID] = {.type = NLA_S32},
 };
 
 static int parse_nsid(const struct nlmsghdr *nlh, void *arg)
@@ -25,7 +25,8 @@ static int parse_nsid(const struct nlmsghdr *nlh, void *arg)
 	if (nlh->nlmsg_type != RTM_NEWNSID)
 		return 0;
 	if (nlmsg_parse((struct nlmsghdr *)nlh, sizeof(struct rtgenmsg), tb, NETNSA_MAX,
-			nsid_policy) < 0 || !tb[NETNSA_NSID])
+			nsid_policy) < 0 ||
+	    !tb[NETNSA_NSID])
 		return -EBADMSG;
 	*(int *)arg = nla_get_s32(tb[NETNSA_NSID]);
 	return 0;
@@ -36,7 +37,7 @@ static int parse_nsid(const struct nlmsghdr *nlh, void *arg)
 static int nsid_talk(struct vmnet_nl *nl, int type, int attr, int value, int nsid, int *ret)
 {
 	_cleanup_(msg_freep) struct nl_msg *m = nlmsg_alloc_simple(type, 0);
-	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
+	struct rtgenmsg g = {.rtgen_family = AF_UNSPEC};
 
 	if (!m || nlmsg_append(m, &g, sizeof(g), NLMSG_ALIGNTO) < 0 ||
 	    (attr == NETNSA_FD && nla_put_u32(m, NETNSA_FD, (uint32_t)value) < 0) ||

@@ -19,6 +19,7 @@
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/netns.h"
+#include "vmnet/nsid.h"
 #include "vmnet/nft.h"
 #include "vmnet/nl.h"
 #include "vmnet/sysctl.h"
@@ -103,6 +104,17 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	if (env->path && vmnet_record_cni_path_check(env->path) == 0)
 		snprintf(rec->cni_path, sizeof(rec->cni_path), "%s", env->path);
 	vmnet_boot_id(rec->boot_id, sizeof(rec->boot_id));
+}
+
+/* The nsid is extra evidence for netd (proof of death where it cannot see
+ * every process): without one, netd only leaves more alone. */
+static void record_nsid(int nsfd, struct vmnet_record *rec)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+
+	rec->host_nsid = -1;
+	if (vmnet_nl_open(-1, &nl, NULL) < 0 || vmnet_nsid_ensure(nl, nsfd, &rec->host_nsid, NULL) < 0)
+		rec->host_nsid = -1;
 }
 
 static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
@@ -228,6 +240,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	r = vmnet_netns_identity(nsfd, &rec.netns_id);
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "CNI_NETNS: fstat");
+	record_nsid(nsfd, &rec);
 	if (cf->wiring == VMNET_TAP_NETNS && vmnet_netns_is_current(nsfd) == 1)
 		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 				     "CNI_NETNS is the plugin's own network namespace; "

@@ -18,6 +18,7 @@
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
 #include "vmnet/nl.h"
+#include "vmnet/nsid.h"
 #include "vmnet/record.h"
 
 /* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
@@ -171,6 +172,16 @@ static bool veth_alive(const struct vmnet_record *rec)
 	return !strcmp(info.kind, "veth") && !strcmp(info.alias, alias);
 }
 
+/* 1 if the nsid the host gave the namespace at ADD is no longer assigned:
+ * the kernel frees it only when the namespace dies. */
+static bool nsid_freed(const struct vmnet_record *rec)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+
+	return rec->host_nsid >= 0 && vmnet_nl_open(-1, &nl, NULL) == 0 &&
+	       vmnet_nsid_exists(nl, rec->host_nsid, NULL) == 0;
+}
+
 static void unverified(struct item *it, const char *why)
 {
 	it->unverified = true;
@@ -180,7 +191,7 @@ static void unverified(struct item *it, const char *why)
 
 /* Nothing the scan could see holds the namespace. Dead only on facts that
  * cannot be mistaken: a second scan NETNS_DEAD_MS later missing it too,
- * and, where some processes could not be inspected, the veth pair gone. */
+ * and, where some processes could not be inspected, its nsid freed. */
 static void absent(struct item *it, bool incomplete, int64_t now, struct netd_pass *p)
 {
 	if (veth_alive(&it->rec)) {
@@ -195,14 +206,15 @@ static void absent(struct item *it, bool incomplete, int64_t now, struct netd_pa
 		unverified(it, "is held by nothing netd can see (checking again)");
 		return;
 	}
-	if (incomplete && it->rec.wiring != VMNET_TAP_NETNS) {
+	if (incomplete && !nsid_freed(&it->rec)) {
 		unverified(it, "is held by nothing netd can see, but netd cannot inspect every "
-			       "process");
+			       "process and its nsid is still assigned");
 		return;
 	}
 	it->gone = true;
-	snprintf(it->why, sizeof(it->why), "namespace %.200s is gone: held by nothing for %lld ms",
-		 it->rec.netns, (long long)(now - it->absent_since));
+	snprintf(it->why, sizeof(it->why), "namespace %.200s is gone: held by nothing for %lld ms%s",
+		 it->rec.netns, (long long)(now - it->absent_since),
+		 incomplete ? ", its nsid freed" : "");
 }
 
 /* Decide what this pass may do with the attachment's namespace: act in it

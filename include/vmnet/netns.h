@@ -55,6 +55,13 @@ static inline void vmnet_netns_scan_freep(struct vmnet_netns_scan **s)
 	vmnet_netns_scan_free(*s);
 }
 
+/* One line of /proc/<pid>/mountinfo (proc(5): "ID PARENT MAJ:MIN ROOT
+ * MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"), modified in
+ * place. 1 if it is a bind mount of a network namespace (nsfs, root
+ * "net:[INODE]"), with the inode and the unescaped mount point (pointing
+ * into @line), 0 if not. Mount points are any user's choice: outside input. */
+int vmnet_netns_mount_parse(char *line, uint64_t *ret_ino, const char **ret_mountpoint);
+
 /* Identity first, then action: open the namespace recorded as @path with
  * @id during boot @boot_id, through @path or through any holder a scan
  * finds (*@scan is built on first need and reused; the caller frees it).

@@ -79,6 +79,9 @@ struct vmnet_record {
 	struct vmnet_netns_id netns_id;	/* fstat of CNI_NETNS at ADD (ino 0: recorded
 					   by an older vmnet); with boot_id, what
 					   proves the namespace is still the same */
+	int host_nsid;			/* the VM namespace's nsid in the host namespace
+					   at ADD, -1 = none: once unassigned, proof
+					   that the namespace died (nsid.h) */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

@@ -261,12 +261,9 @@ static void unescape(char *s)
 	*o = '\0';
 }
 
-/* One mountinfo line (proc(5)): "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS
- * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS". A netns bind mount is an nsfs
- * mount whose root is "net:[INODE]". */
-static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
+int vmnet_netns_mount_parse(char *line, uint64_t *ret_ino, const char **ret_mountpoint)
 {
-	char *f[6], *save = NULL, *t, *fstype = NULL, path[PATH_MAX];
+	char *f[6], *save = NULL, *t, *fstype = NULL;
 	unsigned long long ino;
 	int n = 0;
 
@@ -278,10 +275,23 @@ static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
 			break;
 		}
 	}
-	if (n < 6 || !fstype || strcmp(fstype, "nsfs") || sscanf(f[3], "net:[%llu]", &ino) != 1)
-		return;
+	if (n < 6 || !fstype || strcmp(fstype, "nsfs") || sscanf(f[3], "net:[%llu]", &ino) != 1 ||
+	    f[4][0] != '/')
+		return 0;
 	unescape(f[4]);
-	if (snprintf(path, sizeof(path), "/proc/%s/root%s", pid, f[4]) < (int)sizeof(path))
+	*ret_ino = ino;
+	*ret_mountpoint = f[4];
+	return 1;
+}
+
+static void mount_line(struct vmnet_netns_scan *s, const char *pid, char *line)
+{
+	char path[PATH_MAX];
+	const char *mp;
+	uint64_t ino;
+
+	if (vmnet_netns_mount_parse(line, &ino, &mp) &&
+	    snprintf(path, sizeof(path), "/proc/%s/root%s", pid, mp) < (int)sizeof(path))
 		add_holder(s, ino, path);
 }
 
@@ -434,11 +444,13 @@ int vmnet_netns_prove(const char *path, const struct vmnet_netns_id *id, const c
 		      struct vmnet_netns_scan **scan, int *ret_fd, bool *ret_incomplete,
 		      struct vmnet_err *err)
 {
-	char boot[40], where[PATH_MAX] = "";
+	static char boot[40]; /* the same for the life of the process */
+	char where[PATH_MAX] = "";
 	int r;
 
 	*ret_incomplete = false;
-	vmnet_boot_id(boot, sizeof(boot));
+	if (!boot[0])
+		vmnet_boot_id(boot, sizeof(boot));
 	if (!boot_id[0] || !boot[0] || strcmp(boot, boot_id)) {
 		vmnet_err_set(err, VMNET_ERR_SYSTEM, 0, "recorded in boot %s, this is boot %s",
 			      boot_id[0] ? boot_id : "(unknown)", boot[0] ? boot : "(unknown)");

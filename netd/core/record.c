@@ -169,6 +169,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "cniPath", json_string(rec->cni_path)));
 	TRY(vmnet_json_set(v, "netnsDev", json_integer((json_int_t)rec->netns_id.dev)));
 	TRY(vmnet_json_set(v, "netnsIno", json_integer((json_int_t)rec->netns_id.ino)));
+	TRY(vmnet_json_set(v, "hostNsid", json_integer(rec->host_nsid)));
 	return steal_ptr(v);
 oom:
 	return NULL;
@@ -232,17 +233,19 @@ int vmnet_record_cni_path_check(const char *s)
 	return 0;
 }
 
-/* Absent in records of older versions: ino 0, "unknown". */
-static int netns_id_from_json(json_t *v, struct vmnet_netns_id *ret, struct vmnet_err *err)
+/* Absent in records of older versions: ino 0 and nsid -1, "unknown". */
+static int netns_id_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
 {
-	int64_t dev = 0, ino = 0;
+	int64_t dev = 0, ino = 0, nsid = -1;
 	int r;
 
 	if ((r = vmnet_json_get_int(v, "record", "netnsDev", 0, INT64_MAX, &dev, err)) < 0 ||
-	    (r = vmnet_json_get_int(v, "record", "netnsIno", 0, INT64_MAX, &ino, err)) < 0)
+	    (r = vmnet_json_get_int(v, "record", "netnsIno", 0, INT64_MAX, &ino, err)) < 0 ||
+	    (r = vmnet_json_get_int(v, "record", "hostNsid", -1, INT32_MAX, &nsid, err)) < 0)
 		return r;
-	ret->dev = (uint64_t)dev;
-	ret->ino = (uint64_t)ino;
+	rec->netns_id.dev = (uint64_t)dev;
+	rec->netns_id.ino = (uint64_t)ino;
+	rec->host_nsid = (int)nsid;
 	return 0;
 }
 
@@ -337,7 +340,7 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	if (vmnet_record_cni_path_check(rec.cni_path) < 0)
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
 				     "record.cniPath: must be absolute directories separated by ':'");
-	r = netns_id_from_json(v, &rec.netns_id, err);
+	r = netns_id_from_json(v, &rec, err);
 	if (r < 0)
 		return r;
 	it = json_object_get(v, "ipamResult");

@@ -115,6 +115,9 @@ if cni_holder ADD cA "$CONF"; then ok "ADD cA from a private mount namespace"; e
 	not_ok "ADD cA from a private mount namespace" "$(cni_report)"; fi
 DEVA=$(host_dev cA)
 t_fail "netd's mount namespace does not see $PNS/vmA" test -e "$PNS/vmA"
+NSID_A=$(jq -r .hostNsid "$(record_path "$NET" cA eth0)")
+t_ok "the record holds the nsid the host gave the namespace" \
+	sh -c "ip -n $HOST_NS netns list-id | grep -q '^nsid $NSID_A '"
 t_eq "the record holds the namespace's inode" "$(jq -r .netnsIno "$(record_path "$NET" cA eth0)")" \
 	"$(in_holder stat -L -c %i "$PNS/vmA")"
 t_ok "two passes 1.3 s apart" two_passes
@@ -209,6 +212,14 @@ t_match "netd status names it" "$T_OUT" "UNVERIFIED: +$NET/cA@eth0 \($PNS/vmA\):
 diag "$T_OUT"
 t_eq "netd status --json: 1 unverified" "$(nc_ status --json | jq -c '[.unverified, .unverified_attachments[0].cid]')" '[1,"cA"]'
 t_eq "cB (path visible) is ok" "$(status_of cB)" ok
+# Its host veth deleted (the peer goes with it): the namespace lives, but
+# this netd can neither prove it (no repair) nor prove it dead (the nsid
+# the host gave it is still assigned): left alone.
+ip -n "$HOST_NS" link del "$DEVA"
+t_ok "cA's host veth deleted; two passes 1.3 s apart" two_passes
+t_fail "not repaired into a namespace netd cannot prove" has_dev "$DEVA"
+t_ok "not torn down either" has_record cA
+t_match "cA's status says why" "$(status_of cA)" "^unverified: .*nsid is still assigned"
 netd_down
 
 # ---------------------------------------------------------------- (c) PID reuse

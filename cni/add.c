@@ -209,6 +209,27 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	return vmnet_result_render(&res, c->conf->version);
 }
 
+/* What ADD refuses before it touches anything: each with the code the
+ * README gives its kind of input. */
+static int input_check(const struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	struct vmnet_result prev;
+
+	if (!cf->ipam_type)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam: missing (vmnet needs an address for every VM)");
+	/* A prevResult ADD cannot read would be dropped from the result. */
+	if (cf->prev_result && vmnet_result_parse(cf->prev_result, &prev, err) < 0)
+		return vmnet_err_wrap(err, "prevResult");
+	if (cf->wiring == VMNET_TAP_NETNS && !strcmp(c->env->ifname, cf->tap_name))
+		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+				     "CNI_IFNAME: \"%s\" is the name of the tap (tapName) in the VM "
+				     "namespace",
+				     c->env->ifname);
+	return 0;
+}
+
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -221,9 +242,9 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	json_auto_t *ipam_json = NULL, *result = NULL;
 	int r;
 
-	if (!cf->ipam_type)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam: missing (vmnet needs an address for every VM)");
+	r = input_check(c, err);
+	if (r < 0)
+		return r;
 	fill_record(c, &rec);
 	r = guest_mac(c, rec.guest_mac, err);
 	if (r < 0)

@@ -146,6 +146,11 @@ static int parse_args_ip(const char *list, struct vmnet_ipam_conf *c, struct vmn
 
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		/* host-local's IP= is a bare address, unlike runtimeConfig.ips. */
+		if (strchr(t, '/'))
+			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+					     "CNI_ARGS IP: %.64s is not an address (no prefix length)",
+					     t);
 		r = add_req(c, "CNI_ARGS IP", t, err);
 		if (r < 0) {
 			if (err && err->code == CNI_ERR_INVALID_CONFIG)

@@ -29,7 +29,6 @@ enum vmnet_cni_code {
 	VMNET_ERR_RANGE_FULL = 101,	/* no address or block left in the range */
 	VMNET_ERR_PORT_CONFLICT = 102,	/* host port already published by another attachment */
 	VMNET_ERR_CONFLICT = 103,	/* a host device name is owned by another attachment */
-	VMNET_ERR_FIREWALL = 104,	/* another table drops what vmnet must forward */
 	VMNET_ERR_CHECK = 110,		/* CHECK found a mismatch (the message names it) */
 };
 

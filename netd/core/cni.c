@@ -232,7 +232,6 @@ static const char *code_msg(int code)
 	case VMNET_ERR_RANGE_FULL: return "no free address left in the range";
 	case VMNET_ERR_PORT_CONFLICT: return "host port already published";
 	case VMNET_ERR_CONFLICT: return "host device name conflict";
-	case VMNET_ERR_FIREWALL: return "another firewall blocks vmnet traffic";
 	case VMNET_ERR_CHECK: return "attachment does not match its record";
 	default: return "system error";
 	}

@@ -79,8 +79,9 @@ int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_e
 		}
 		n = fread(buf + len, 1, cap - len - 1, f);
 		len += n;
+		/* Too much to decode, not an I/O failure. */
 		if (len > VMNET_JSON_MAX_SIZE)
-			return vmnet_err_set(err, CNI_ERR_IO, 0,
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
 					     "input is larger than the %u bytes allowed",
 					     VMNET_JSON_MAX_SIZE);
 		if (n == 0) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,6 +189,66 @@ static int parse_strlist(json_t *o, const char *key, char *base, size_t stride, 
 	return 0;
 }
 
+/* A DNS name as resolv.conf and DHCP carry it: labels of letters, digits,
+ * '-' and '_', dots between, an optional final dot. */
+static bool dns_name_ok(const char *s)
+{
+	size_t label = 0;
+
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (!label)
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)*s) || *s == '-' || *s == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool word_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Every DNS entry is what its field says: resolvers are IP addresses, the
+ * domain and search names are DNS names, options single printable words
+ * ("ndots:2"). They end up in guests' resolv.conf and DHCP replies. */
+static int dns_check(const struct vmnet_result_dns *d, struct vmnet_err *err)
+{
+	unsigned char a[16];
+
+	for (unsigned i = 0; i < d->n_nameservers; i++)
+		if (inet_pton(AF_INET, d->nameservers[i], a) != 1 &&
+		    inet_pton(AF_INET6, d->nameservers[i], a) != 1)
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "dns.nameservers[%u]: \"%.64s\" is not an IP address", i,
+					     d->nameservers[i]);
+	if (d->domain[0] && !dns_name_ok(d->domain))
+		return bad(err, "dns.domain", "is not a DNS name");
+	for (unsigned i = 0; i < d->n_search; i++)
+		if (!dns_name_ok(d->search[i]))
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "dns.search[%u]: \"%.64s\" is not a DNS name", i,
+					     d->search[i]);
+	for (unsigned i = 0; i < d->n_options; i++)
+		if (!word_ok(d->options[i]))
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "dns.options[%u]: not a single printable word", i);
+	return 0;
+}
+
 int vmnet_result_parse(json_t *v, struct vmnet_result *ret, struct vmnet_err *err)
 {
 	struct vmnet_result res;
@@ -218,7 +280,8 @@ int vmnet_result_parse(json_t *v, struct vmnet_result *ret, struct vmnet_err *er
 				       VMNET_RESULT_MAX_DNS, &d->n_search, err)) < 0 ||
 		    (r = parse_strlist(x, "options", &d->options[0][0], sizeof(d->options[0]),
 				       VMNET_RESULT_MAX_DNS, &d->n_options, err)) < 0 ||
-		    (r = copy_str(x, "domain", d->domain, sizeof(d->domain), "dns", err)) < 0)
+		    (r = copy_str(x, "domain", d->domain, sizeof(d->domain), "dns", err)) < 0 ||
+		    (r = dns_check(d, err)) < 0)
 			return r;
 	}
 	*ret = res;

@@ -73,7 +73,7 @@ int main(void)
 	char name[128];
 	int r;
 
-	printf("1..%zu\n", ARRAY_SIZE(bads) + 8);
+	printf("1..%zu\n", ARRAY_SIZE(bads) + 9);
 
 	r = parse(HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}", NULL, &c, &err);
 	ok(r == 0 && c.n_sets == 1 && c.sets[0].r[0].start == 0x0a010001 &&
@@ -94,6 +94,11 @@ int main(void)
 	vmnet_ipam_conf_done(&c);
 
 	snprintf(args.ip, sizeof(args.ip), "10.1.0.7,10.1.0.8/24");
+	r = parse(HEAD "\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", &args, &c, &err);
+	ok(r < 0 && err.code == CNI_ERR_INVALID_ENV,
+	   "CNI_ARGS IP is a bare address (host-local's): a prefix length is code 4");
+	vmnet_ipam_conf_done(&c);
+	snprintf(args.ip, sizeof(args.ip), "10.1.0.7,10.1.0.8");
 	r = parse(HEAD "\"args\":{\"cni\":{\"ips\":[\"10.1.0.9\"]}},\"runtimeConfig\":{\"ips\":[\"10.1.0.10/24\",\"10.1.0.7\"]},"
 		  "\"ipam\":{\"subnet\":\"10.1.0.0/24\"}}", &args, &c, &err);
 	ok(r == 0 && c.n_req == 4 && c.req[0] == 0x0a010007 && c.req[1] == 0x0a010008 &&

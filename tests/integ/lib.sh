@@ -267,6 +267,21 @@ ns_del() {
 	ip netns del "$1"
 }
 
+# ns_del_dead NAME HOSTDEV: delete namespace NAME and wait (up to 30 s)
+# until the kernel has destroyed it, which it does asynchronously and, on a
+# busy machine, seconds later: its veth peer HOSTDEV in HOST_NS dies with it.
+# What netd does about a dead namespace is timed from then.
+ns_del_dead() {
+	local i
+	ns_del "$1"
+	for i in $(seq 600); do
+		ip -n "$HOST_NS" link show dev "$2" >/dev/null 2>&1 || return 0
+		sleep 0.05
+	done
+	echo "namespace $1 still alive 30 s after its deletion (its veth $2 lives)"
+	return 1
+}
+
 # host_ns: the namespace standing in for the machine (HOST_NS).
 host_ns() {
 	ns_add host

@@ -90,7 +90,7 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 	for (unsigned i = 0; i < rec->n_nameservers && i < ARRAY_SIZE(rec->nameservers); i++) {
 		uint32_t a;
 
-		/* DESIGN §4: never hand a loopback resolver to a guest. */
+		/* Never hand a loopback resolver to a guest (doc/how-it-works.md). */
 		if (vmnet_ip4_parse(rec->nameservers[i], &a) == 0 && !loopback(a))
 			l.dns[l.n_dns++] = a;
 	}

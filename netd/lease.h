@@ -2,7 +2,8 @@
 /*
  * What a guest is told about its address, from its record: the same view
  * feeds `netd lease` (JSON and the kernel's ip= argument) and the DHCP
- * answers, so the three ways a guest learns its address agree (DESIGN §4).
+ * answers, so the three ways a guest learns its address agree
+ * (doc/how-it-works.md, "What the guest learns").
  */
 #ifndef NETD_LEASE_H
 #define NETD_LEASE_H

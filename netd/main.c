@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netd: the reconciling daemon beside the vmnet plugin (DESIGN §1), and
- * its own client. `netd [options]` runs the daemon in the foreground;
+ * netd: the reconciling daemon beside the vmnet plugin (doc/how-it-works.md,
+ * "Components"), and its own client. `netd [options]` runs the daemon in the foreground;
  * `netd status|list|lease ID [IFNAME]|reconcile [options]` asks a running one.
  */
 #include <errno.h>

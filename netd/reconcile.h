@@ -10,7 +10,8 @@
  *      older version, or lacks an element of a live record;
  *   3. every live record whose namespace is proven the one its ADD saw
  *      (vmnet_netns_prove) is checked and, on a mismatch, repaired.
- * Only objects named and aliased as ours are ever touched (DESIGN §7).
+ * Only objects named and aliased as ours are ever touched
+ * (doc/how-it-works.md, "Safety and failure").
  */
 #ifndef NETD_RECONCILE_H
 #define NETD_RECONCILE_H

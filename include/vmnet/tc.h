@@ -2,8 +2,9 @@
 /*
  * Joining two devices with tc, the kata / tc-redirect-tap way: an ingress
  * qdisc on the source and a match-everything u32 filter whose mirred
- * action redirects each frame out of the target (DESIGN §3). u32 and
- * mirred are in every kernel; matchall, flower and clsact are not.
+ * action redirects each frame out of the target (doc/how-it-works.md,
+ * "Wiring"). u32 and mirred are in every kernel; matchall, flower and
+ * clsact are not.
  */
 #ifndef VMNET_TC_H
 #define VMNET_TC_H

@@ -116,7 +116,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	read_boot_id(rec->boot_id, sizeof(rec->boot_id));
 }
 
-static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
+int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
 {
 	if (c->conf->has_mac) {
 		memcpy(mac, c->conf->mac, 6);
@@ -188,7 +188,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "ipam: missing (vmnet needs an address for every VM)");
 	fill_record(c, &rec);
-	r = guest_mac(c, rec.guest_mac, err);
+	r = vmnet_call_guest_mac(c, rec.guest_mac, err);
 	if (r < 0)
 		return r;
 

@@ -57,6 +57,34 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->n_ports = rec->n_ports;
 }
 
+/* A bridge belongs to one network: a second one on it would reach the
+ * first one's guests, and the first one's last DEL would take the bridge
+ * from under it. A bridge vmnet created names its network in its alias; on
+ * one it did not create, the ports' aliases name the networks of its VMs. */
+static int check_owner(struct vmnet_nl *nl, const struct vmnet_record *rec,
+		       const struct vmnet_link_info *br, struct vmnet_err *err)
+{
+	const size_t np = strlen(VMNET_ALIAS_PREFIX);
+	char mine[256], ports[260], other[256];
+	int r;
+
+	bridge_alias(rec, mine, sizeof(mine));
+	if (!strcmp(br->alias, mine))
+		return 0;
+	if (!strncmp(br->alias, VMNET_ALIAS_PREFIX, np))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "bridge: %s belongs to network \"%s\"; a bridge serves one "
+				     "network", rec->bridge, br->alias + np);
+	snprintf(ports, sizeof(ports), "%s/", mine);
+	r = vmnet_link_find_port(nl, br->ifindex, VMNET_ALIAS_PREFIX, ports, other, err);
+	if (r <= 0)
+		return r;
+	other[np + strcspn(other + np, "/")] = '\0';
+	return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+			     "bridge: %s carries VMs of network \"%s\"; a bridge serves one network",
+			     rec->bridge, other + np);
+}
+
 /* The bridge with the gateway address, up. Creating it is the only step
  * that is shared between attachments; *created tells the caller whether
  * an undo may remove it. */
@@ -94,16 +122,9 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "bridge: %s exists and is a %s device, not a bridge",
 					     rec->bridge, info.kind[0] ? info.kind : "plain");
-		bridge_alias(rec, alias, sizeof(alias));
-		/* A bridge belongs to one network: a second one on it would reach
-		 * the first one's guests, and the first one's last DEL would
-		 * take the bridge from under it. */
-		if (!strncmp(info.alias, VMNET_ALIAS_PREFIX, strlen(VMNET_ALIAS_PREFIX)) &&
-		    strcmp(info.alias, alias))
-			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "bridge: %s belongs to network \"%s\"; a bridge serves "
-					     "one network", rec->bridge,
-					     info.alias + strlen(VMNET_ALIAS_PREFIX));
+		r = check_owner(nl, rec, &info, err);
+		if (r < 0)
+			return r;
 		idx = info.ifindex;
 		if (!info.up) {
 			ch.up = 1;

@@ -306,38 +306,56 @@ rt_state() { ip -n "$1" -o link show | cut -d: -f2; ls "$W_TMP/ipam/$2" "$W_TMP/
 
 # A bridge belongs to one network (issue 11 item 9): a second network naming
 # it is refused with code 7 and leaves nothing; the first is unaffected, and
-# the failed network's DEL does not take the bridge.
+# the failed network's DEL does not take the bridge. KIND "vmnet": the bridge
+# is the one vmnet created for A; "foreign": made by hand before A's ADD (its
+# ports' aliases say whose VMs it carries), and it stays after A's last DEL.
 suite_bridge_owner() {
-	local w=$1 idx=$2
-	local br=vmbr-o$w t="[$w bridge owner]" confa confb nsa nsb
-	local cida=${P}o$w-a cidb=${P}o$w-b ra gwa=10.92.$idx.1 before
+	local w=$1 idx=$2 kind=$3
+	local k=${kind:0:1}$w
+	local br=vmbr-o$k t="[$w $kind bridge owner]" confa confb nsa nsb
+	local cida=${P}o$k-a cidb=${P}o$k-b ra gwa=10.92.$idx.1 before want
 
-	confa=$(conf_shared "own-a-$w" "$br" "10.92.$idx.0/24" "$gwa" ".tap = \"$w\"")
-	confb=$(conf_shared "own-b-$w" "$br" "10.93.$idx.0/24" "10.93.$idx.1" ".tap = \"$w\"")
-	vm_ns "o$w-a" && nsa=$REPLY
-	vm_ns "o$w-b" && nsb=$REPLY
+	if [ "$kind" = foreign ]; then
+		hlink link add "$br" type bridge && hlink link set "$br" up || bail "bridge $br"
+	fi
+	confa=$(conf_shared "own-a-$k" "$br" "10.92.$idx.0/24" "$gwa" ".tap = \"$w\"")
+	confb=$(conf_shared "own-b-$k" "$br" "10.93.$idx.0/24" "10.93.$idx.1" ".tap = \"$w\"")
+	vm_ns "o$k-a" && nsa=$REPLY
+	vm_ns "o$k-b" && nsb=$REPLY
 	t_cni "$t ADD on network A" "$HOST_NS" ADD "$cida" eth0 "/run/netns/$nsa" "$confa" || return
 	ra=$CNI_OUT
-	t_ok "$t guest stand-in on A" guest_attach "o$w-a" "$ra" "$nsa"
-	t_ok "$t A's guest pings its gateway" guest_ping "o$w-a" "$gwa" 5
-	before=$(ip -n "$HOST_NS" -o link show | cut -d: -f2 | sort; ip -n "$nsb" -o link show |
-		cut -d: -f2; ip -n "$HOST_NS" -o addr show dev "$br" | awk '{print $4}')
-	CNI_DETAILS="$br belongs to network .own-a-$w" t_cni_code \
-		"$t ADD on network B naming A's bridge: 7" 7 \
+	t_ok "$t guest stand-in on A" guest_attach "o$k-a" "$ra" "$nsa"
+	t_ok "$t A's guest pings its gateway" guest_ping "o$k-a" "$gwa" 5
+	before=$(owner_state "$nsb" "$br")
+	want="$br belongs to network .own-a-$k"
+	[ "$kind" = foreign ] && want="$br carries VMs of network .own-a-$k"
+	CNI_DETAILS=$want t_cni_code "$t ADD on network B naming A's bridge: 7" 7 \
 		"$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
 	t_eq "$t ... leaves nothing: host links, B's netns, the bridge's addresses" \
-		"$(ip -n "$HOST_NS" -o link show | cut -d: -f2 | sort; ip -n "$nsb" -o link show |
-			cut -d: -f2; ip -n "$HOST_NS" -o addr show dev "$br" | awk '{print $4}')" "$before"
+		"$(owner_state "$nsb" "$br")" "$before"
 	t_eq "$t ... B's IPAM reservation rolled back" \
-		"$(find "$W_TMP/ipam/own-b-$w" -maxdepth 1 -type f -name '10.*' 2>/dev/null)" ""
-	t_eq "$t ... no record of B" "$(find "$W_TMP/state/own-b-$w" -name '*.json' 2>/dev/null)" ""
+		"$(find "$W_TMP/ipam/own-b-$k" -maxdepth 1 -type f -name '10.*' 2>/dev/null)" ""
+	t_eq "$t ... no record of B" "$(find "$W_TMP/state/own-b-$k" -name '*.json' 2>/dev/null)" ""
 	t_cni "$t DEL of B's refused ADD" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
 	t_ok "$t ... A's bridge is still there" hlink link show dev "$br"
-	t_ok "$t A's guest still pings its gateway" guest_ping "o$w-a" "$gwa" 3
+	t_ok "$t A's guest still pings its gateway" guest_ping "o$k-a" "$gwa" 3
 	t_cni "$t CHECK A" "$HOST_NS" CHECK "$cida" eth0 "/run/netns/$nsa" "$(with_prev "$confa" "$ra")"
-	guest_stop "o$w-a"
+	guest_stop "o$k-a"
 	t_cni "$t DEL A" "$HOST_NS" DEL "$cida" eth0 "/run/netns/$nsa" "$confa"
-	t_fail "$t bridge gone after A's last DEL" hlink link show dev "$br"
+	if [ "$kind" = foreign ]; then
+		t_ok "$t the bridge vmnet did not create stays after A's last DEL" hlink link show dev "$br"
+		t_cni "$t with A gone, B may use it" "$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
+		t_cni "$t DEL B" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
+		hlink link del "$br"
+	else
+		t_fail "$t bridge gone after A's last DEL" hlink link show dev "$br"
+	fi
+}
+# owner_state VMNS BRIDGE: host links, VMNS's links, BRIDGE's addresses.
+owner_state() {
+	hlink -o link show | cut -d: -f2 | sort
+	ip -n "$1" -o link show | cut -d: -f2
+	hlink -o addr show dev "$2" | awk '{print $4}'
 }
 
 idx=1
@@ -348,7 +366,8 @@ for wiring in netns host; do
 	suite_isolation "$wiring" "$idx"
 	suite_multiqueue "$wiring" "$idx"
 	suite_routes "$wiring" "$idx"
-	suite_bridge_owner "$wiring" "$idx"
+	suite_bridge_owner "$wiring" "$idx" vmnet
+	suite_bridge_owner "$wiring" "$((idx + 2))" foreign
 	idx=$((idx + 1))
 done
 

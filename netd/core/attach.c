@@ -523,9 +523,12 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		if (r == 0 && !strcmp(info.alias, alias))
 			keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
 		/* The peer normally died with the host end; not if that was
-		 * already gone and the peer survived a reboot-like cleanup. */
+		 * already gone and the peer survived a reboot-like cleanup. Its
+		 * group (a hash of network, container and ifname) proves it is
+		 * ours: a MAC may come from a replayed prevResult. */
 		r = vmnet_link_get(vm, rec->ifname, &info, NULL);
-		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6))
+		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6) &&
+		    info.group == vm_group(rec))
 			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
 	}
 	r = vmnet_link_get(host, rec->host_if, &info, NULL);

@@ -378,6 +378,12 @@ t_eq "... the pre-existing eth0 is untouched (ifindex, MAC, flags)" \
 t_ok "... its peer x0 is still there" ip -n "$VM3" link show dev x0
 t_fail "... and eth0 has no address" sh -c "ip -n $VM3 -o -4 addr show dev eth0 | grep -q inet"
 
+# The live container's eth0 is another network's: this network's ADD of it
+# is refused, and the DELs that follow (one with the live result replayed as
+# prevResult, naming that eth0's MAC and address) must leave it alone.
+DEL_WANT=0 bad "CNI_IFNAME is another network's attachment in the VM netns" 4 \
+	ADD "$LCID" eth0 "/run/netns/$VML" "$CONF"
+
 # ---------------------------------------------------------------- VERSION
 
 raw '{"cniVersion": "1.0.0"}' CNI_COMMAND=VERSION

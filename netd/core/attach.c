@@ -587,13 +587,55 @@ static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *pe
 	return 0;
 }
 
+/* The VM-netns side of netns wiring: the veth with the guest's MAC, address,
+ * routes and MTU, the tap, the tc redirects both ways. */
+static int check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
+	struct vmnet_link_info peer, tap;
+	int r;
+
+	if (nsfd < 0)
+		return mismatch(err, "the VM network namespace %s is gone", rec->netns);
+	r = vmnet_nl_open(nsfd, &vm, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
+		return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
+	if (memcmp(peer.mac, rec->guest_mac, 6)) {
+		char m[18];
+
+		return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
+				vmnet_mac_fmt(rec->guest_mac, m));
+	}
+	r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
+	r = check_vm_routes(vm, &peer, rec, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
+		return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
+	if (strcmp(tap.kind, "tun"))
+		return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
+	r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
+	r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+	return 0;
+}
+
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	struct vmnet_link_info br, hif, peer, tap;
+	struct vmnet_link_info br, hif;
 	struct vmnet_nft_att att;
 	char alias[256];
 	bool iso;
@@ -652,37 +694,9 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 				iso ? "on, expected off" : "off, expected on");
 vm_side:
 	if (rec->wiring == VMNET_TAP_NETNS) {
-		if (nsfd < 0)
-			return mismatch(err, "the VM network namespace %s is gone", rec->netns);
-		r = vmnet_nl_open(nsfd, &vm, err);
+		r = check_vm(rec, nsfd, err);
 		if (r < 0)
 			return r;
-		if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
-			return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
-		if (memcmp(peer.mac, rec->guest_mac, 6)) {
-			char m[18];
-
-			return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
-					vmnet_mac_fmt(rec->guest_mac, m));
-		}
-		r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
-		r = check_vm_routes(vm, &peer, rec, err);
-		if (r < 0)
-			return r;
-		if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
-			return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
-		if (strcmp(tap.kind, "tun"))
-			return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
-		r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
-		r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
 	} else if (strcmp(hif.kind, "tun")) {
 		return mismatch(err, "host device %s is a %s, not a tap", rec->host_if, hif.kind);
 	}

@@ -117,7 +117,7 @@ static void record_nsid(int nsfd, struct vmnet_record *rec)
 		rec->host_nsid = -1;
 }
 
-static int guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
+int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
 {
 	if (c->conf->has_mac) {
 		memcpy(mac, c->conf->mac, 6);
@@ -246,7 +246,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		return r;
 	fill_record(c, &rec);
-	r = guest_mac(c, rec.guest_mac, err);
+	r = vmnet_call_guest_mac(c, rec.guest_mac, err);
 	if (r < 0)
 		return r;
 

@@ -11,6 +11,7 @@
 #include "plugin.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
+#include "vmnet/inet.h"
 #include "vmnet/json.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
@@ -59,14 +60,37 @@ int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool re
 	return first;
 }
 
+/* What a prevResult says about this attachment: the guest pseudo-interface
+ * (named CNI_IFNAME, sandbox = the container ID; README "Results") gives the
+ * MAC and the address ADD used; without it, the first address. */
+static void from_prev(const struct vmnet_conf *cf, struct vmnet_record *rec)
+{
+	struct vmnet_result prev;
+	int guest = -1;
+
+	if (!cf->prev_result || vmnet_result_parse(cf->prev_result, &prev, NULL) < 0)
+		return;
+	for (unsigned i = 0; i < prev.n_ifaces; i++)
+		if (!strcmp(prev.ifaces[i].name, rec->ifname) &&
+		    !strcmp(prev.ifaces[i].sandbox, rec->cid))
+			guest = (int)i;
+	if (guest >= 0)
+		(void)vmnet_mac_parse(prev.ifaces[guest].mac, true, rec->guest_mac);
+	for (unsigned i = 0; i < prev.n_ips && !rec->guest.addr; i++)
+		if (prev.ips[i].iface == guest || guest < 0)
+			rec->guest = prev.ips[i].addr;
+}
+
 /* No record (a DEL after a failed or foreign ADD, or a repeated DEL): remove
  * whatever carries this attachment's deterministic names, and release the
- * address, so nothing is left in any case. */
+ * address, so nothing is left in any case. Devices are removed only under
+ * our alias (vmnet_detach); elements keyed by the guest address only when no
+ * record of any attachment holds that address: a prevResult replayed after
+ * the address went to another VM must not cut that VM off. */
 static int teardown_unrecorded(struct vmnet_call *c, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
 	struct vmnet_record rec;
-	struct vmnet_result prev;
 	int first = 0, r;
 
 	memset(&rec, 0, sizeof(rec));
@@ -80,19 +104,24 @@ static int teardown_unrecorded(struct vmnet_call *c, struct vmnet_err *err)
 	rec.ip_masq = cf->ip_masq;
 	memcpy(rec.ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
 	rec.n_ports = cf->n_ports;
+	/* The MAC as ADD chose it (a bad CNI_ARGS MAC failed that ADD: then
+	 * the derived one is as good as any). */
+	if (vmnet_call_guest_mac(c, rec.guest_mac, NULL) < 0)
+		vmnet_name_mac(rec.guest_mac, "guest", cf->name, rec.cid, rec.ifname);
 	/* Without a record the guest IP is only known from prevResult; with
 	 * neither there are no elements to remove (ADD writes its record
 	 * before it returns success, and rolls back otherwise). */
-	if (cf->prev_result && vmnet_result_parse(cf->prev_result, &prev, NULL) == 0 && prev.n_ips)
-		rec.guest = prev.ips[0].addr;
+	from_prev(cf, &rec);
+	if (rec.guest.addr && vmnet_record_guest_taken(cf->state_dir, rec.guest.addr) == 1) {
+		log_info("prevResult's address belongs to another attachment: not touching it");
+		memset(&rec.guest, 0, sizeof(rec.guest));
+	}
+	if (!rec.guest.addr)
+		rec.n_ports = 0; /* no elements without an address (vmnet_detach) */
 	for (int w = 0; w < 2; w++) {
 		rec.wiring = w ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
 		vmnet_name_host_if(rec.host_if, w ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH, cf->name,
 				   rec.cid, rec.ifname);
-		if (!rec.guest.addr) {
-			/* detach() would try to delete element 0.0.0.0: skip nft. */
-			rec.n_ports = 0;
-		}
 		r = vmnet_teardown(c, &rec, w == 1, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;

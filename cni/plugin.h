@@ -33,6 +33,11 @@ int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err);
 int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err);
 int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err);
 
+/* The guest MAC ADD gives this call's attachment: runtimeConfig.mac >
+ * args.cni.mac > CNI_ARGS MAC > derived from (network, container ID,
+ * ifname). Code 4 for a bad CNI_ARGS MAC. */
+int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err);
+
 /* Tear down one recorded attachment: nft elements, devices, IPAM address,
  * record. Keeps going after failures and returns the first real one.
  * The caller holds the network lock. */

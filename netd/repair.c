@@ -19,7 +19,6 @@
 static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_link_info hif, tap, peer;
 	char alias[256];
 	int r, br_idx = 0;
@@ -85,22 +84,8 @@ static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *
 	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0 || strcmp(peer.kind, "veth") ||
 	    memcmp(peer.mac, rec->guest_mac, 6))
 		return 0;
-	ch.up = 1;
-	r = vmnet_link_set(vm, peer.ifindex, &ch, err);
-	if (r < 0)
-		return r;
-	r = vmnet_addr_ensure(vm, peer.ifindex, &rec->guest, err);
-	if (r < 0)
-		return r;
-	if (!tap.up) {
-		r = vmnet_link_set(vm, tap.ifindex, &ch, err);
-		if (r < 0)
-			return r;
-	}
-	r = vmnet_tc_redirect(vm, peer.ifindex, tap.ifindex, err);
-	if (r < 0)
-		return r;
-	r = vmnet_tc_redirect(vm, tap.ifindex, peer.ifindex, err);
+	/* The same step as ADD's: address, routes, MTU, tc. */
+	r = vmnet_attach_vm_side(vm, peer.ifindex, tap.ifindex, rec, err);
 	if (r < 0)
 		return r;
 	return 1;

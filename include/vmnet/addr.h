@@ -43,9 +43,15 @@ int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
 		    struct vmnet_err *err);
 
-/* 1 if the main table has a route to exactly @dst through @ifindex, else 0. */
-int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+/* 1 if the main table has a route to exactly @dst through @ifindex with
+ * gateway @gw (0: a route without gateway), else 0. */
+int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
 		    struct vmnet_err *err);
+
+/* vmnet_route_add (scope universe), but that very route already present is
+ * success; -EEXIST when @dst is routed otherwise (another device, gateway). */
+int vmnet_route_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		       uint32_t gw, struct vmnet_err *err);
 
 /* vmnet_addr_add, but an address already present is success: for steps that
  * must hold whether they create the address or find it (shared bridges,

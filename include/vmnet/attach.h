@@ -26,7 +26,8 @@ struct vmnet_attach_state {
  * (@nsfd, borrowed), tc redirects, nftables elements. All or nothing: on
  * failure whatever this call created is removed again. Code 4 when the
  * VM netns already has rec->ifname or rec->tap_name, 103 when a host
- * device of ours belongs to another attachment. */
+ * device of ours belongs to another attachment, 7 when the bridge is one
+ * vmnet created for another network or a route is unusable. */
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
 		 struct vmnet_err *err);
 
@@ -52,6 +53,25 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 			bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err);
 int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 			   const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* The VM-netns side of netns wiring, on devices that exist (@peer_idx: the
+ * veth end named rec->ifname, @tap_idx: the tap), through @vm: both up with
+ * the recorded MTU, the tap under our alias and device group, the guest
+ * address and the IPAM result's routes (vmnet_attach_routes) on the peer,
+ * tc redirects both ways. Idempotent: ADD and netd's repair share it. On
+ * failure the caller removes the devices (what was added goes with them). */
+int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
+			 const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* The routes the VM netns carries for @rec, from its IPAM result (the
+ * plugin config has no routes of its own), into @ret (room for @max): a
+ * route without gateway goes via rec->gateway, as the reference bridge
+ * plugin does; a route to the guest's own prefix is left to the kernel's
+ * connected route. Returns how many; code 7 when a gateway is not another
+ * address of the guest's subnet or there are more than @max. */
+struct vmnet_result_route;
+int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_route *ret,
+			unsigned max, struct vmnet_err *err);
 
 /* The nftables view of @rec (ports point into @rec, @ports is scratch of
  * VMNET_MAX_PORTS entries). */

@@ -24,6 +24,7 @@ struct vmnet_link_info {
 	uint8_t mac[6];
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
+	uint32_t group;	 /* IFLA_GROUP, 0 default */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -89,6 +90,12 @@ int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool ha
 			struct vmnet_err *err);
 int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
 				 struct vmnet_err *err);
+
+/* 1 if a port of bridge @master has an alias starting with @prefix but not
+ * with @except (copied to @ret_alias), 0 if none. One dump of the bridge's
+ * ports: its cost grows with them. */
+int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, const char *except,
+			 char ret_alias[256], struct vmnet_err *err);
 
 /* Delete a device (a veth takes its peer along). 0 if it is already gone. */
 int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err);

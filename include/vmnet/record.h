@@ -111,6 +111,12 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err);
 
+/* 1 if a readable record of any network under @state_dir holds guest
+ * address @addr (host order), 0 if none does. Reads every record: for the
+ * rare DEL without a record, which must prove an address is not another
+ * attachment's before it removes anything keyed by it. */
+int vmnet_record_guest_taken(const char *state_dir, uint32_t addr);
+
 /* The isolation group id of @rec (0 = none): a hash of network and label,
  * so equal labels of different networks never meet. */
 uint32_t vmnet_record_group_id(const struct vmnet_record *rec);

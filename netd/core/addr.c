@@ -206,6 +206,7 @@ int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 struct route_match {
 	int ifindex;
 	const struct vmnet_prefix *dst;
+	uint32_t gw;
 	bool found;
 };
 
@@ -214,7 +215,7 @@ static int match_route(const struct nlmsghdr *h, void *arg)
 	struct route_match *q = arg;
 	const struct rtmsg *rtm = nlmsg_data(h);
 	struct nlattr *tb[RTA_MAX + 1];
-	uint32_t table, be = 0;
+	uint32_t table, be = 0, gw = 0;
 
 	if (h->nlmsg_type != RTM_NEWROUTE ||
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
@@ -230,17 +231,19 @@ static int match_route(const struct nlmsghdr *h, void *arg)
 			return 0;
 		memcpy(&be, nla_data(tb[RTA_DST]), 4);
 	}
-	if (ntohl(be) == q->dst->addr)
+	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
+		memcpy(&gw, nla_data(tb[RTA_GATEWAY]), 4);
+	if (ntohl(be) == q->dst->addr && ntohl(gw) == q->gw)
 		q->found = true;
 	return 0;
 }
 
-int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
 		    struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, NULL, 0, 0, 0);
-	struct route_match q = {.ifindex = ifindex, .dst = dst};
+	struct route_match q = {.ifindex = ifindex, .dst = dst, .gw = gw};
 	int r;
 
 	/* With NETLINK_GET_STRICT_CHK the kernel sends the main table's
@@ -254,6 +257,20 @@ int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 		return vmnet_nl_fail(nl, err, r, "looking for route %s dev %d",
 				     vmnet_prefix_fmt(dst, buf), ifindex);
 	return q.found;
+}
+
+int vmnet_route_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		       uint32_t gw, struct vmnet_err *err)
+{
+	int r = vmnet_route_add(nl, ifindex, dst, gw, false, err);
+
+	/* EEXIST also when the destination is routed through another device
+	 * (IPv4 routes are unique by destination, TOS and metric). */
+	if (r == -EEXIST && vmnet_route_has(nl, ifindex, dst, gw, NULL) == 1) {
+		vmnet_err_clear(err);
+		return 0;
+	}
+	return r;
 }
 
 int vmnet_addr_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,

@@ -14,6 +14,7 @@
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
 #include "vmnet/nl.h"
+#include "vmnet/result.h"
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
 
@@ -56,6 +57,34 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->n_ports = rec->n_ports;
 }
 
+/* A bridge belongs to one network: a second one on it would reach the
+ * first one's guests, and the first one's last DEL would take the bridge
+ * from under it. A bridge vmnet created names its network in its alias; on
+ * one it did not create, the ports' aliases name the networks of its VMs. */
+static int check_owner(struct vmnet_nl *nl, const struct vmnet_record *rec,
+		       const struct vmnet_link_info *br, struct vmnet_err *err)
+{
+	const size_t np = strlen(VMNET_ALIAS_PREFIX);
+	char mine[256], ports[260], other[256];
+	int r;
+
+	bridge_alias(rec, mine, sizeof(mine));
+	if (!strcmp(br->alias, mine))
+		return 0;
+	if (!strncmp(br->alias, VMNET_ALIAS_PREFIX, np))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "bridge: %s belongs to network \"%s\"; a bridge serves one "
+				     "network", rec->bridge, br->alias + np);
+	snprintf(ports, sizeof(ports), "%s/", mine);
+	r = vmnet_link_find_port(nl, br->ifindex, VMNET_ALIAS_PREFIX, ports, other, err);
+	if (r <= 0)
+		return r;
+	other[np + strcspn(other + np, "/")] = '\0';
+	return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+			     "bridge: %s carries VMs of network \"%s\"; a bridge serves one network",
+			     rec->bridge, other + np);
+}
+
 /* The bridge with the gateway address, up. Creating it is the only step
  * that is shared between attachments; *created tells the caller whether
  * an undo may remove it. */
@@ -93,6 +122,9 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "bridge: %s exists and is a %s device, not a bridge",
 					     rec->bridge, info.kind[0] ? info.kind : "plain");
+		r = check_owner(nl, rec, &info, err);
+		if (r < 0)
+			return r;
 		idx = info.ifindex;
 		if (!info.up) {
 			ch.up = 1;
@@ -204,6 +236,84 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 	return r;
 }
 
+int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_route *ret,
+			unsigned max, struct vmnet_err *err)
+{
+	struct vmnet_prefix net = { .addr = rec->guest.addr & vmnet_mask(rec->guest.len),
+				    .len = rec->guest.len };
+	struct vmnet_result res;
+	unsigned n = 0;
+	int r;
+
+	if (!rec->ipam_result)
+		return 0;
+	r = vmnet_result_parse(rec->ipam_result, &res, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "ipam result");
+	for (unsigned i = 0; i < res.n_routes; i++) {
+		struct vmnet_result_route rt = res.routes[i];
+		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
+
+		rt.dst.addr &= vmnet_mask(rt.dst.len);
+		/* The kernel's connected route of the guest address. */
+		if (rt.dst.addr == net.addr && rt.dst.len == net.len)
+			continue;
+		if (!rt.gw)
+			rt.gw = rec->gateway;
+		if (rt.gw == rec->guest.addr || !vmnet_prefix_contains(&net, rt.gw))
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam route %s via %s: the gateway is not another "
+					     "address of the guest's subnet",
+					     vmnet_prefix_fmt(&rt.dst, d), vmnet_ip4_fmt(rt.gw, g));
+		if (n == max)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam returned more than %u routes", max);
+		ret[n++] = rt;
+	}
+	return (int)n;
+}
+
+int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
+			 const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
+	char alias[256];
+	int r, n;
+
+	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
+	if (n < 0)
+		return n;
+	alias_of(rec, alias, sizeof(alias));
+	ch.mtu = rec->mtu;
+	ch.up = 1;
+	ch.alias = alias;
+	ch.group = vm_group(rec);
+	r = vmnet_link_set(vm, tap_idx, &ch, err);
+	if (r < 0)
+		return r;
+	ch.alias = NULL;
+	r = vmnet_link_set(vm, peer_idx, &ch, err);
+	if (r < 0)
+		return r;
+	/* The guest's address and routes on the peer: runtimes that scan the
+	 * netns (kata) build the guest's configuration from them. tc steals
+	 * every frame at ingress, so this namespace's own stack never answers
+	 * for the guest. */
+	r = vmnet_addr_ensure(vm, peer_idx, &rec->guest, err);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < n; i++) {
+		r = vmnet_route_ensure(vm, peer_idx, &routes[i].dst, routes[i].gw, err);
+		if (r < 0)
+			return vmnet_err_wrap(err, "%s in CNI_NETNS", rec->ifname);
+	}
+	r = vmnet_tc_redirect(vm, peer_idx, tap_idx, err);
+	if (r < 0)
+		return r;
+	return vmnet_tc_redirect(vm, tap_idx, peer_idx, err);
+}
+
 /* netns wiring: veth host end on the bridge, peer = the guest's identity in
  * the VM netns, tap beside it, tc mirred both ways between peer and tap. */
 static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
@@ -212,7 +322,6 @@ static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int 
 {
 	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
 				       .owner = rec->owner, .group = rec->group };
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_link_info peer, tap, hinfo;
 	char alias[256];
 	uint8_t host_mac[6];
@@ -242,29 +351,7 @@ static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int 
 	r = vmnet_link_get(vm, rec->ifname, &peer, err);
 	if (r < 0)
 		goto undo_tap;
-	ch = (struct vmnet_link_change)VMNET_LINK_CHANGE_INIT;
-	ch.mtu = rec->mtu;
-	ch.up = 1;
-	ch.alias = alias;
-	ch.group = vm_group(rec);
-	r = vmnet_link_set(vm, tap.ifindex, &ch, err);
-	if (r < 0)
-		goto undo_tap;
-	ch.mtu = 0;
-	ch.alias = NULL;
-	r = vmnet_link_set(vm, peer.ifindex, &ch, err);
-	if (r < 0)
-		goto undo_tap;
-	/* The guest's address on the peer: runtimes that scan the netns (kata)
-	 * find the VM's IP and MAC there. tc steals every frame at ingress, so
-	 * this namespace's own stack never answers for the guest. */
-	r = vmnet_addr_add(vm, peer.ifindex, &rec->guest, err);
-	if (r < 0)
-		goto undo_tap;
-	r = vmnet_tc_redirect(vm, peer.ifindex, tap.ifindex, err);
-	if (r < 0)
-		goto undo_tap;
-	r = vmnet_tc_redirect(vm, tap.ifindex, peer.ifindex, err);
+	r = vmnet_attach_vm_side(vm, peer.ifindex, tap.ifindex, rec, err);
 	if (r < 0)
 		goto undo_tap;
 	if (vmnet_link_get_index(host, host_idx, &hinfo, NULL) == 0)
@@ -323,11 +410,17 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
 	struct vmnet_attach_state st;
 	struct vmnet_nft_att att;
 	int r, br_idx = 0;
 
 	memset(&st, 0, sizeof(st));
+	/* Outside input (the IPAM result's routes) is checked before the
+	 * kernel is touched. */
+	r = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
+	if (r < 0)
+		return r;
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
@@ -430,9 +523,12 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		if (r == 0 && !strcmp(info.alias, alias))
 			keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
 		/* The peer normally died with the host end; not if that was
-		 * already gone and the peer survived a reboot-like cleanup. */
+		 * already gone and the peer survived a reboot-like cleanup. Its
+		 * group (a hash of network, container and ifname) proves it is
+		 * ours: a MAC may come from a replayed prevResult. */
 		r = vmnet_link_get(vm, rec->ifname, &info, NULL);
-		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6))
+		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6) &&
+		    info.group == vm_group(rec))
 			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
 	}
 	r = vmnet_link_get(host, rec->host_if, &info, NULL);
@@ -461,13 +557,85 @@ static int mismatch(struct vmnet_err *err, const char *fmt, ...)
 	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
 }
 
+/* What kata's scan of the VM netns reads besides address and MAC: the
+ * result's routes and the MTU. */
+static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
+			   const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
+	int n, r;
+
+	if (peer->mtu != rec->mtu)
+		return mismatch(err, "%s in %s has MTU %u, not %u", rec->ifname, rec->netns,
+				peer->mtu, rec->mtu);
+	if (!peer->up)
+		return mismatch(err, "%s in %s is down", rec->ifname, rec->netns);
+	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
+
+		r = vmnet_route_has(vm, peer->ifindex, &routes[i].dst, routes[i].gw, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return mismatch(err, "%s in %s lacks the route %s via %s", rec->ifname,
+					rec->netns, vmnet_prefix_fmt(&routes[i].dst, d),
+					vmnet_ip4_fmt(routes[i].gw, g));
+	}
+	return 0;
+}
+
+/* The VM-netns side of netns wiring: the veth with the guest's MAC, address,
+ * routes and MTU, the tap, the tc redirects both ways. */
+static int check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
+	struct vmnet_link_info peer, tap;
+	int r;
+
+	if (nsfd < 0)
+		return mismatch(err, "the VM network namespace %s is gone", rec->netns);
+	r = vmnet_nl_open(nsfd, &vm, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
+		return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
+	if (memcmp(peer.mac, rec->guest_mac, 6)) {
+		char m[18];
+
+		return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
+				vmnet_mac_fmt(rec->guest_mac, m));
+	}
+	r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
+	r = check_vm_routes(vm, &peer, rec, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
+		return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
+	if (strcmp(tap.kind, "tun"))
+		return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
+	r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
+	r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+	return 0;
+}
+
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	struct vmnet_link_info br, hif, peer, tap;
+	struct vmnet_link_info br, hif;
 	struct vmnet_nft_att att;
 	char alias[256];
 	bool iso;
@@ -526,34 +694,9 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 				iso ? "on, expected off" : "off, expected on");
 vm_side:
 	if (rec->wiring == VMNET_TAP_NETNS) {
-		if (nsfd < 0)
-			return mismatch(err, "the VM network namespace %s is gone", rec->netns);
-		r = vmnet_nl_open(nsfd, &vm, err);
+		r = check_vm(rec, nsfd, err);
 		if (r < 0)
 			return r;
-		if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
-			return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
-		if (memcmp(peer.mac, rec->guest_mac, 6)) {
-			char m[18];
-
-			return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
-					vmnet_mac_fmt(rec->guest_mac, m));
-		}
-		r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
-		if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
-			return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
-		if (strcmp(tap.kind, "tun"))
-			return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
-		r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
-		r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
 	} else if (strcmp(hif.kind, "tun")) {
 		return mismatch(err, "host device %s is a %s, not a tap", rec->host_if, hif.kind);
 	}

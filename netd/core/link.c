@@ -47,7 +47,7 @@ static bool name_ok(const char *name)
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = {.type = NLA_STRING},	[IFLA_MTU] = {.type = NLA_U32},
 	[IFLA_MASTER] = {.type = NLA_U32},	[IFLA_IFALIAS] = {.type = NLA_STRING},
-	[IFLA_LINKINFO] = {.type = NLA_NESTED},
+	[IFLA_LINKINFO] = {.type = NLA_NESTED},	[IFLA_GROUP] = {.type = NLA_U32},
 };
 
 static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
@@ -91,6 +91,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		li->master = (int)nla_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
 		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_GROUP])
+		li->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
 	if (tb[IFLA_LINKINFO] &&
@@ -159,6 +161,48 @@ int vmnet_link_get_index(struct vmnet_nl *nl, int ifindex, struct vmnet_link_inf
 		return vmnet_nl_fail(nl, err, r, "getting link %d", ifindex);
 	*ret = out.info;
 	return 0;
+}
+
+struct port_scan {
+	int master;
+	const char *prefix, *except;
+	char *ret_alias;
+	bool found;
+};
+
+static int scan_port(const struct nlmsghdr *h, void *arg)
+{
+	struct port_scan *q = arg;
+	struct link_reply out = {0};
+	size_t np = strlen(q->prefix);
+
+	/* The kernel filters by master since 4.15 (older ones send all). */
+	if (q->found || parse_link(h, &out) < 0 || !out.found || out.info.master != q->master)
+		return 0;
+	if (strncmp(out.info.alias, q->prefix, np) ||
+	    !strncmp(out.info.alias, q->except, strlen(q->except)))
+		return 0;
+	snprintf(q->ret_alias, ALIAS_MAX, "%s", out.info.alias);
+	q->found = true;
+	return 0;
+}
+
+int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, const char *except,
+			 char ret_alias[256], struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_GETLINK, NLM_F_DUMP, AF_UNSPEC, 0);
+	struct port_scan q = {
+		.master = master, .prefix = prefix, .except = except, .ret_alias = ret_alias};
+	int r;
+
+	if (!m || nla_put_u32(m, IFLA_MASTER, (uint32_t)master) < 0 ||
+	    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing ports of link %d",
+				     master);
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), scan_port, &q);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "listing ports of link %d", master);
+	return q.found;
 }
 
 struct echo {

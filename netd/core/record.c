@@ -470,6 +470,13 @@ int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 	return vmnet_record_remove_key(state_dir, rec->network, rec->cid, rec->ifname, err);
 }
 
+static bool is_record_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n >= 6 && !strcmp(name + n - 5, ".json") && strchr(name, '@');
+}
+
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err)
 {
@@ -485,13 +492,60 @@ int vmnet_record_others(const char *state_dir, const char *network, const char *
 	if (!d)
 		return errno == ENOENT ? 0 : vmnet_err_set(err, CNI_ERR_IO, errno, "reading %s", dir);
 	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") ||
-		    !strchr(de->d_name, '@') || !strcmp(de->d_name, mine))
+		if (!is_record_name(de->d_name) || !strcmp(de->d_name, mine))
 			continue;
 		found = 1;
 		break;
+	}
+	closedir(d);
+	return found;
+}
+
+/* 1 if a record file in @dir (a network's directory) holds guest @addr. */
+static int dir_holds_guest(int dfd, const char *dir, uint32_t addr)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while (!found && (de = readdir(d))) {
+		char path[PATH_MAX];
+		struct vmnet_record rec;
+
+		if (!is_record_name(de->d_name) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if (vmnet_record_read_path(path, &rec, NULL) < 0)
+			continue;
+		found = rec.guest.addr == addr;
+		vmnet_record_clear(&rec);
+	}
+	closedir(d);
+	return found;
+}
+
+int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
+{
+	struct dirent *de;
+	DIR *d = opendir(state_dir);
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char dir[PATH_MAX];
+		int dfd;
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(dir, sizeof(dir), "%s/%s", state_dir, de->d_name) >= (int)sizeof(dir))
+			continue;
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			found = dir_holds_guest(dfd, dir, addr);
 	}
 	closedir(d);
 	return found;

@@ -542,3 +542,23 @@ nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
 
 # ms_now: monotonic enough for the bounds the tests assert.
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
+# t_vm_scan TAG VMNS IFNAME ADDR/LEN SUBNET GATEWAY MTU: the VM netns read
+# the way kata's scan reads it (`ip -j addr`, `ip -j route`): IFNAME holds
+# ADDR/LEN, has MTU, carries the default route via GATEWAY, and SUBNET is
+# routed once (the kernel's connected route, no duplicate).
+t_vm_scan() {
+	local t=$1 ns=$2 ifn=$3 a=$4 sub=$5 gw=$6 mtu=$7 addrs routes
+	addrs=$(ip -n "$ns" -j addr show 2>/dev/null)
+	routes=$(ip -n "$ns" -j route show 2>/dev/null)
+	t_eq "$t kata scan: $ifn holds $a" \
+		"$(jq -r --arg d "$ifn" '[.[] | select(.ifname == $d) | .addr_info[] |
+			select(.family == "inet") | "\(.local)/\(.prefixlen)"] | join(",")' <<<"$addrs")" "$a"
+	t_eq "$t kata scan: $ifn has MTU $mtu" \
+		"$(jq -r --arg d "$ifn" '.[] | select(.ifname == $d) | .mtu' <<<"$addrs")" "$mtu"
+	t_eq "$t kata scan: the default route goes via $gw on $ifn" \
+		"$(jq -r '[.[] | select(.dst == "default") | "\(.gateway) \(.dev)"] | join(",")' \
+			<<<"$routes")" "$gw $ifn"
+	t_eq "$t kata scan: $sub is routed once, by the kernel, on $ifn" \
+		"$(jq -r --arg s "$sub" '[.[] | select(.dst == $s) | "\(.protocol) \(.dev)"] |
+			join(",")' <<<"$routes")" "kernel $ifn"
+}

@@ -96,6 +96,61 @@ expect_err() {
 	fi
 }
 
+# A live attachment on another network for the whole run: no DEL of a
+# failed ADD may touch it, not even one whose prevResult names its address
+# (runtimes replay the cached result on every DEL).
+vm_ns live && VML=$REPLY
+LCONF=$(conf_shared live vmbr-live 10.76.0.0/24 10.76.0.1)
+LCID=${P}live
+cni "$HOST_NS" ADD "$LCID" eth0 "/run/netns/$VML" "$LCONF" || bail "ADD of the live attachment"
+LIVE=$CNI_OUT
+LIVE_IP=$(json_get "$LIVE" '.ips[0].address' | cut -d/ -f1)
+
+# live_intact: the live attachment's CHECK passes (devices, address, nft).
+live_intact() {
+	cni "$HOST_NS" CHECK "$LCID" eth0 "/run/netns/$VML" \
+		"$(jq -c --argjson r "$LIVE" '.prevResult = $r' <<<"$LCONF")" >/dev/null
+}
+
+# DEL_WANT: what a DEL of the case's input gets. Unset: the input is as
+# invalid for DEL as for ADD (config, container ID, ifname, CNI_ARGS key,
+# version), so DEL refuses it with the ADD's code; 0: DEL must succeed
+# (what was wrong only matters to ADD: the netns, the ipam section, a MAC);
+# "none": no DEL runs (the container is attached: its DEL is tested below).
+DEL_WANT=
+
+# del_status: "0" for a successful call, else its error code.
+del_status() { if [ "$CNI_RC" -eq 0 ]; then echo 0; else json_get "$CNI_OUT" .code; fi; }
+
+# dels NAME CALL ARGS...: the DELs a runtime sends after a failed ADD, with
+# the ADD's inputs (ARGS as CALL takes them, "@CMD" for the command): twice
+# without prevResult, twice with one (the live attachment's result, naming
+# an address another VM holds). Each exits 0 (or with DEL_WANT); afterwards
+# nothing is left and the live attachment is intact.
+dels() {
+	local name=$1 call=$2 want=$DEL_WANT before a v
+	local -a args
+	shift 2
+	before=$(snap "$VM")
+	for v in "" "" prev prev; do
+		args=()
+		for a in "$@"; do
+			a=${a//@CMD/DEL}
+			# An undecodable config (code 6) cannot carry a prevResult:
+			# jq would repair it (duplicate keys) on the way.
+			if [ "$v" = prev ] && [ "$want" != 6 ] &&
+				jq -e 'type == "object"' <<<"$a" >/dev/null 2>&1; then
+				a=$(jq -c --argjson r "$LIVE" '.prevResult = $r' <<<"$a")
+			fi
+			args+=("$a")
+		done
+		"$call" "${args[@]}" >/dev/null
+		t_eq "$name: DEL ${v:+with prevResult }after it: $want" "$(del_status)" "$want"
+	done
+	t_eq "$name: after the DELs nothing is left" "$(snap "$VM")" "$before"
+	t_ok "$name: ... and the live attachment is intact" live_intact
+}
+
 # bad NAME CODE CMD CID IFNAME NETNS CONF [CNI_ARGS]: via lib.sh's cni.
 bad() {
 	local name=$1 want=$2 before
@@ -105,7 +160,13 @@ bad() {
 	cni "$HOST_NS" "${FILLED[@]}"
 	expect_err "$name" "$want"
 	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
+	if [ "${FILLED[0]}" = ADD ] && [ "$DEL_WANT" != none ]; then
+		FILLED[0]=@CMD
+		DEL_WANT=${DEL_WANT:-$want} dels "$name" cni_host "${FILLED[@]}"
+	fi
+	DEL_WANT=
 }
+cni_host() { cni "$HOST_NS" "$@"; }
 
 # bad_raw NAME CODE CONF ENV...: via raw (for missing variables).
 bad_raw() {
@@ -116,6 +177,13 @@ bad_raw() {
 	raw "${FILLED[@]}"
 	expect_err "$name" "$want"
 	t_eq "$name: nothing left behind" "$(snap "$VM")" "$before"
+	case " ${FILLED[*]} " in
+	*" CNI_COMMAND=ADD "*)
+		FILLED=("${FILLED[@]/#CNI_COMMAND=ADD/CNI_COMMAND=@CMD}")
+		DEL_WANT=${DEL_WANT:-$want} dels "$name" raw "${FILLED[@]}"
+		;;
+	esac
+	DEL_WANT=
 }
 
 EMPTY=$(snap "$VM")
@@ -147,7 +215,7 @@ bad 'tapName with a space' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
 bad 'tapName of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap0123456789abc"')"
 bad 'mtu 67 (below 68)' 7 ADD @CID eth0 "$NSP" "$(conf '.mtu = 67')"
 bad 'mtu 65536 (above 65535)' 7 ADD @CID eth0 "$NSP" "$(conf '.mtu = 65536')"
-bad 'missing ipam' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.ipam)')"
+DEL_WANT=0 bad 'missing ipam' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.ipam)')"
 bad 'missing ipam.type' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.ipam.type)')"
 bad 'ipam type not found in CNI_PATH' 7 ADD @CID eth0 "$NSP" "$(conf '.ipam.type = "no-such-ipam"')"
 bad 'missing name' 7 ADD @CID eth0 "$NSP" "$(conf 'del(.name)')"
@@ -175,9 +243,9 @@ bad "CNI_IFNAME of 16 characters" 4 ADD @CID eth0123456789abc "$NSP" "$CONF"
 bad "CNI_IFNAME with '/'" 4 ADD @CID "et/h0" "$NSP" "$CONF"
 bad "CNI_IFNAME with ':'" 4 ADD @CID "eth0:1" "$NSP" "$CONF"
 bad "CNI_IFNAME with a space" 4 ADD @CID "eth 0" "$NSP" "$CONF"
-bad "missing CNI_NETNS on ADD" 4 ADD @CID eth0 "" "$CONF"
-bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/cni.err" "$CONF"
-bad "CNI_NETNS path that does not exist" 3 ADD @CID eth0 "/run/netns/${P}no-such-ns" "$CONF"
+DEL_WANT=0 bad "missing CNI_NETNS on ADD" 4 ADD @CID eth0 "" "$CONF"
+DEL_WANT=0 bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/cni.err" "$CONF"
+DEL_WANT=0 bad "CNI_NETNS path that does not exist" 3 ADD @CID eth0 "/run/netns/${P}no-such-ns" "$CONF"
 
 # ---------------------------------------------------------------- versions (1)
 
@@ -194,14 +262,59 @@ bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
 bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD @CID eth0 "$NSP" "$CONF" "FOO=bar"
 bad "IPv6 range" 2 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
-bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
+DEL_WANT=0 bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
 bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"
 
+# again_dels NAME CID NETNS CONF RESULT [CNI_ARGS]: after a DEL, the same DEL
+# twice without and twice with prevResult (RESULT, as libcni sends it on
+# every DEL): each exits 0, and nothing comes back.
+again_dels() {
+	local name=$1 cid=$2 ns=$3 conf=$4 res=$5 args=${6:-} before v
+	before=$(snap "$VM" "$VM2")
+	for v in "" "" prev prev; do
+		if [ -n "$v" ]; then
+			cni "$HOST_NS" DEL "$cid" eth0 "$ns" "$(with_prev "$conf" "$res")" "$args"
+		else
+			cni "$HOST_NS" DEL "$cid" eth0 "$ns" "$conf" "$args"
+		fi
+		t_eq "$name: DEL again ${v:+with prevResult }exits 0" "$(del_status)" 0
+	done
+	t_eq "$name: ... and nothing is left (devices, nft, IPAM, records)" "$(snap "$VM" "$VM2")" "$before"
+}
+
 new_cid && c=$C
-t_cni "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" \
-	"$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
-t_cni "... and its DEL succeeds" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"
-t_eq "... and leaves nothing behind (bridge, tap, veth removed)" "$(snap "$VM")" "$EMPTY"
+if t_cni "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" \
+	"$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"; then
+	r=$CNI_OUT
+	t_cni "... and its DEL (with prevResult) succeeds" "$HOST_NS" DEL "$c" eth0 "$NSP" \
+		"$(with_prev "$CONF" "$r")" "IgnoreUnknown=1;FOO=bar"
+	t_eq "... and leaves nothing behind (bridge, tap, veth removed)" "$(snap "$VM")" "$EMPTY"
+	again_dels "IgnoreUnknown=1" "$c" "$NSP" "$CONF" "$r" "IgnoreUnknown=1;FOO=bar"
+fi
+
+# The address of a deleted attachment goes to another VM; the first one's
+# DEL is repeated with its old prevResult: the new owner keeps everything.
+new_cid && c=$C
+new_cid && d=$C
+if t_cni "reuse: ADD of the first VM" "$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF"; then
+	r=$CNI_OUT
+	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
+	t_cni "reuse: DEL of the first VM (with prevResult)" "$HOST_NS" DEL "$c" eth0 "$NSP" \
+		"$(with_prev "$CONF" "$r")"
+	if t_cni "reuse: a second VM gets the same address $ip1" "$HOST_NS" ADD "$d" eth0 \
+		"/run/netns/$VM2" "$CONF" "IP=$ip1"; then
+		r2=$CNI_OUT
+		again_dels "reuse: the first VM's DEL, repeated," "$c" "$NSP" "$CONF" "$r"
+		t_cni "reuse: the second VM is intact (CHECK)" "$HOST_NS" CHECK "$d" eth0 \
+			"/run/netns/$VM2" "$(with_prev "$CONF" "$r2")"
+		t_ok "reuse: ... guests4 still holds $ip1" nft_has_elem guests4 "$ip1"
+		t_ok "reuse: ... masq4 still holds $ip1" nft_has_elem masq4 "$ip1"
+		t_cni "reuse: DEL of the second VM" "$HOST_NS" DEL "$d" eth0 "/run/netns/$VM2" \
+			"$(with_prev "$CONF" "$r2")"
+		again_dels "reuse: the second VM" "$d" "/run/netns/$VM2" "$CONF" "$r2"
+	fi
+	t_eq "reuse: nothing left" "$(snap "$VM" "$VM2")" "$EMPTY2"
+fi
 
 # ---------------------------------------------------------------- exhaustion (101)
 
@@ -225,9 +338,13 @@ if t_cni "/30: first ADD takes the only address" "$HOST_NS" ADD "$c1" eth0 "$NSP
 	t_cni "/30: CHECK of the first VM passes" "$HOST_NS" CHECK "$c1" eth0 "$NSP" "$(with_prev "$TINY" "$r1")"
 	t_cni "/30: DEL of the failed second VM succeeds" "$HOST_NS" DEL "$c2" eth0 "/run/netns/$VM2" "$TINY"
 	t_ok "/30: ...and did not touch the first VM's device" ip -n "$HOST_NS" link show dev "$dev1"
+	again_dels "/30: the failed second VM" "$c2" "/run/netns/$VM2" "$TINY" "$r1"
+	t_ok "/30: ...and did not touch the first VM (CHECK)" cni "$HOST_NS" CHECK "$c1" eth0 \
+		"$NSP" "$(with_prev "$TINY" "$r1")"
 	t_cni "/30: DEL of the first VM" "$HOST_NS" DEL "$c1" eth0 "$NSP" "$TINY"
 	t_eq "/30: nothing left after the DEL (bridge gone, both VM namespaces as at the start)" \
 		"$(snap "$VM" "$VM2")" "$EMPTY2"
+	again_dels "/30: the first VM" "$c1" "$NSP" "$TINY" "$r1"
 fi
 
 # ---------------------------------------------------------------- existing ifname (4)
@@ -237,7 +354,7 @@ if t_cni "ADD for the duplicate-ifname case" "$HOST_NS" ADD "$c" eth0 "$NSP" "$C
 	r=$CNI_OUT
 	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
 	dev=$(json_get "$r" '.interfaces[1].name')
-	bad "second ADD for the same container and ifname" 4 ADD "$c" eth0 "$NSP" "$CONF"
+	DEL_WANT=none bad "second ADD for the same container and ifname" 4 ADD "$c" eth0 "$NSP" "$CONF"
 	t_cni "the first attachment is intact: CHECK passes" "$HOST_NS" CHECK "$c" eth0 "$NSP" "$(with_prev "$CONF" "$r")"
 	t_ok "the first attachment is intact: record, IPAM, guests4, $dev" sh -c \
 		"test -f '$(record_path "$NET" "$c" eth0)' && test -f '$(ipam_path "$NET" "$ip1")' &&
@@ -245,6 +362,7 @@ if t_cni "ADD for the duplicate-ifname case" "$HOST_NS" ADD "$c" eth0 "$NSP" "$C
 	t_ok "... guests4 has $ip1" nft_has_elem guests4 "$ip1"
 	t_cni "DEL of the first attachment" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF"
 	t_eq "nothing left after the DEL" "$(snap "$VM")" "$EMPTY"
+	again_dels "duplicate ifname" "$c" "$NSP" "$CONF" "$r"
 fi
 
 vm_ns vm3 && VM3=$REPLY
@@ -260,6 +378,12 @@ t_eq "... the pre-existing eth0 is untouched (ifindex, MAC, flags)" \
 t_ok "... its peer x0 is still there" ip -n "$VM3" link show dev x0
 t_fail "... and eth0 has no address" sh -c "ip -n $VM3 -o -4 addr show dev eth0 | grep -q inet"
 
+# The live container's eth0 is another network's: this network's ADD of it
+# is refused, and the DELs that follow (one with the live result replayed as
+# prevResult, naming that eth0's MAC and address) must leave it alone.
+DEL_WANT=0 bad "CNI_IFNAME is another network's attachment in the VM netns" 4 \
+	ADD "$LCID" eth0 "/run/netns/$VML" "$CONF"
+
 # ---------------------------------------------------------------- VERSION
 
 raw '{"cniVersion": "1.0.0"}' CNI_COMMAND=VERSION
@@ -271,5 +395,9 @@ t_eq "VERSION lists 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0" \
 t_eq "VERSION does not claim 0.2.0" \
 	"$(jq -r '.supportedVersions | index("0.2.0") // "no"' <<<"$CNI_OUT" 2>/dev/null)" no
 t_eq "after all the cases: host and VM namespace, nft, IPAM and records as at the start" "$(snap "$VM")" "$EMPTY"
+t_ok "the live attachment is intact after all the cases" live_intact
+t_cni "DEL of the live attachment" "$HOST_NS" DEL "$LCID" eth0 "/run/netns/$VML" \
+	"$(with_prev "$LCONF" "$LIVE")"
+t_fail "... its address left guests4" nft_has_elem guests4 "$LIVE_IP"
 
 t_done

@@ -349,6 +349,37 @@ suite_31() {
 	guest_stop "$w-31"
 }
 
+# Routes from IPAM in the VM netns (issue 11 item 5), /30 and /31: without gw
+# they go via the block's gateway (the host side); the kata-style scan sees
+# them with the guest address and the MTU; host wiring leaves the netns empty.
+suite_routes() {
+	local w=$1 idx=$2 bs
+	for bs in 30 31; do
+		local t="[$w routes /$bs]" conf ns r ip gw sub
+		conf=$(conf_iso "rt$bs-$w" "10.99.$idx.0/24" "$w" ".ipam.blockSize = $bs | .mtu = 1400 |
+			.ipam.routes = [{dst: \"0.0.0.0/0\"}, {dst: \"198.51.100.0/24\"}]")
+		vm_ns "$w-rt$bs" && ns=$REPLY
+		t_cni "$t ADD" "$HOST_NS" ADD "$P$w-rt$bs" eth0 "/run/netns/$ns" "$conf" || continue
+		r=$CNI_OUT
+		ip=$(guest_ip "$r") gw=$(json_get "$r" '.ips[0].gateway')
+		if [ "$w" = netns ]; then
+			sub=$(ip -n "$ns" -j route show dev eth0 proto kernel | jq -r '.[0].dst')
+			t_vm_scan "$t" "$ns" eth0 "$ip/$bs" "$sub" "$gw" 1400
+			t_eq "$t 198.51.100.0/24 via the gateway $gw on eth0" \
+				"$(ip -n "$ns" -j route show 198.51.100.0/24 | jq -r '.[] | "\(.gateway) \(.dev)"')" \
+				"$gw eth0"
+			t_ok "$t guest stand-in" iso_attach "$w-rt$bs" "$r" "$ns"
+			t_ok "$t guest pings its gateway" guest_ping "$w-rt$bs" "$gw" 5
+			guest_stop "$w-rt$bs"
+		else
+			t_eq "$t VM netns has no route (host wiring)" "$(ip -n "$ns" -j route show | jq length)" 0
+		fi
+		t_cni "$t CHECK" "$HOST_NS" CHECK "$P$w-rt$bs" eth0 "/run/netns/$ns" "$(with_prev "$conf" "$r")"
+		t_cni "$t DEL" "$HOST_NS" DEL "$P$w-rt$bs" eth0 "/run/netns/$ns" "$conf"
+		t_eq "$t DEL leaves the VM netns empty" "$(ip -n "$ns" -o link show | grep -vc ': lo:')" 0
+	done
+}
+
 # Exhaustion: fill a small subnet's blocks, the next ADD is 101 and leaves
 # nothing behind.
 suite_exhaust() {
@@ -421,6 +452,7 @@ for wiring in netns host; do
 	suite "$wiring" "$idx"
 	suite_nets "$wiring" "$idx"
 	suite_31 "$wiring" "$idx"
+	suite_routes "$wiring" "$idx"
 	suite_exhaust "$wiring" 30 "10.95.$idx.0/28"
 	suite_exhaust "$wiring" 31 "10.96.$idx.0/29"
 	idx=$((idx + 1))

@@ -24,7 +24,7 @@ SOCK=$W_TMP/netd.sock
 NET=netd1
 BR=vmbrnd$$
 BR=${BR:0:15}
-CONF=$(conf_shared "$NET" "$BR" 10.77.0.0/24 10.77.0.1 '.mtu = 1400')
+CONF=$(conf_shared "$NET" "$BR" 10.77.0.0/24 10.77.0.1 '.mtu = 1400 | .ipam.routes = [{dst: "0.0.0.0/0"}]')
 
 
 # heal TAG: wait until guest g1 pings its gateway and its element is back;
@@ -78,6 +78,12 @@ heal "tc redirect in the VM namespace deleted"
 BOUND_MS=$BOUND_SAVE
 t_ok "c1's tap is still the one its VMM holds (repair kept it)" \
 	sh -c "ip -n $VM1 -d link show dev tap0 | grep -q 'tun type tap'"
+# The re-created veth carries address, routes and MTU again (the same step
+# as ADD's), and a route deleted by hand in the VM netns comes back.
+t_vm_scan "c1 after the repair:" "$VM1" eth0 "${G_IP[g1]}/24" 10.77.0.0/24 10.77.0.1 1400
+ip -n "$VM1" route del default
+t_ok "netd reconcile after c1's default route was deleted" nc_ reconcile
+t_vm_scan "c1 after that reconcile:" "$VM1" eth0 "${G_IP[g1]}/24" 10.77.0.0/24 10.77.0.1 1400
 t_cni "CHECK c1 passes after the repairs" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(with_prev "$CONF" "$RES1")"
 
 # ---------------------------------------------------------------- lease
@@ -264,7 +270,8 @@ t_ok "g1 still pings its gateway" guest_ping g1 "${G_GW[g1]}" 3
 # Two more kinds of attachment, so the reboot covers every layout: an
 # isolated network with netns wiring and a shared one with host taps.
 ISO=$(conf_shared netdiso unused 10.78.0.0/24 10.78.0.1 \
-	'.mode = "isolated" | del(.bridge) | del(.ipam.ranges[0][0].gateway) | .mtu = 1400')
+	'.mode = "isolated" | del(.bridge) | del(.ipam.ranges[0][0].gateway) | .mtu = 1400 |
+	 .ipam.routes = [{dst: "0.0.0.0/0"}]')
 BRHW=vmbrhw$$
 BRHW=${BRHW:0:15}
 HW=$(conf_shared netdhw "$BRHW" 10.79.0.0/24 10.79.0.1 '.tap = "host"')
@@ -323,6 +330,10 @@ t_ok "r1 (isolated, netns) works again" guest_attach r1 "$RR1" "$R1NS"
 t_ok "r1 pings its gateway" guest_ping r1 "${G_GW[r1]}" 5
 t_ok "r2 (shared, host tap) works again" guest_attach r2 "$RR2" "$R2NS"
 t_ok "r2 pings its gateway" guest_ping r2 "${G_GW[r2]}" 5
+t_vm_scan "c1 after the reboot:" "$VM1" eth0 "$IP1/24" 10.77.0.0/24 10.77.0.1 1400
+t_vm_scan "r1 after the reboot:" "$R1NS" eth0 "$(json_get "$RR1" '.ips[0].address')" \
+	"$(ip -n "$R1NS" -j route show dev eth0 proto kernel | jq -r '.[0].dst')" \
+	"$(json_get "$RR1" '.ips[0].gateway')" 1400
 t_cni "CHECK c1 after the reboot" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(with_prev "$CONF" "$RES1")"
 t_cni "CHECK r1 after the reboot" "$HOST_NS" CHECK r1 eth0 "/run/netns/$R1NS" "$(with_prev "$ISO" "$RR1")"
 t_cni "CHECK r2 after the reboot" "$HOST_NS" CHECK r2 eth0 "/run/netns/$R2NS" "$(with_prev "$HW" "$RR2")"

@@ -233,6 +233,131 @@ suite_multiqueue() {
 	guest_stop "q$w-1"
 }
 
+# The VM netns carries what the result says (issue 11 item 5): routes from
+# IPAM (one without gw goes via the gateway, one with gw as given, the
+# connected one not duplicated) and the MTU, as kata's scan reads them; CHECK
+# and rollback. Host wiring has no VM-side device: the netns stays empty.
+suite_routes() {
+	local w=$1 idx=$2
+	local net=rt-$w br=vmbr-r$w t="[$w routes]"
+	local sub=10.91.$idx.0/24 gw=10.91.$idx.1 via=10.91.$idx.254
+	local conf ns1 ns2 cid1=${P}r$w-1 cid2=${P}r$w-2 r1 a1 before
+
+	conf=$(conf_shared "$net" "$br" "$sub" "$gw" ".tap = \"$w\" | .mtu = $MTU |
+		.ipam.routes = [{dst: \"0.0.0.0/0\"}, {dst: \"192.0.2.0/24\", gw: \"$via\"},
+				{dst: \"$sub\"}]")
+	vm_ns "r$w-vm1" && ns1=$REPLY
+	vm_ns "r$w-vm2" && ns2=$REPLY
+	t_cni "$t ADD" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
+	r1=$CNI_OUT
+	a1=$(json_get "$r1" '.ips[0].address')
+	t_eq "$t result: routes as IPAM gave them" \
+		"$(jq -c '[.routes[] | [.dst, .gw]]' <<<"$r1")" \
+		"[[\"0.0.0.0/0\",null],[\"192.0.2.0/24\",\"$via\"],[\"$sub\",null]]"
+	if [ "$w" = host ]; then
+		t_eq "$t VM netns has no route at all (host wiring)" \
+			"$(ip -n "$ns1" -j route show | jq length)" 0
+	else
+		t_vm_scan "$t" "$ns1" eth0 "$a1" "$sub" "$gw" "$MTU"
+		t_eq "$t 192.0.2.0/24 via $via on eth0" \
+			"$(ip -n "$ns1" -j route show 192.0.2.0/24 | jq -r '.[] | "\(.gateway) \(.dev)"')" \
+			"$via eth0"
+		t_ok "$t guest stand-in on the tap" guest_attach "r$w-1" "$r1" "$ns1"
+		t_ok "$t guest pings its gateway" guest_ping "r$w-1" "$gw" 5
+		t_cni "$t CHECK" "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		t_ok "$t delete the default route by hand" ip -n "$ns1" route del default
+		CNI_DETAILS="0\.0\.0\.0/0 via $gw" t_cni_code "$t CHECK without the default route: 110" \
+			110 "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		ip -n "$ns1" route add default via "$gw" dev eth0
+		t_ok "$t set eth0's MTU to 1300 by hand" ip -n "$ns1" link set eth0 mtu 1300
+		CNI_DETAILS="MTU 1300" t_cni_code "$t CHECK with another MTU: 110" \
+			110 "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		ip -n "$ns1" link set eth0 mtu "$MTU"
+		guest_stop "r$w-1"
+
+		# Rollback: a VM netns whose default route is taken by another
+		# device refuses ours after veth, tap and address exist.
+		ip -n "$ns2" link add d0 type veth peer name d1 && ip -n "$ns2" link set d0 up &&
+			ip -n "$ns2" link set d1 up && ip -n "$ns2" addr add 198.51.100.2/24 dev d0 &&
+			ip -n "$ns2" route add default via 198.51.100.1 ||
+			bail "d0 with a default route in $ns2"
+		before=$(ip -n "$ns2" -o link show | cut -d: -f2; hlink -o link show | cut -d: -f2
+			ls "$W_TMP/ipam/$net" "$W_TMP/state/$net")
+		CNI_DETAILS="eth0 in CNI_NETNS.*0\.0\.0\.0/0" t_cni_code \
+			"$t ADD into a netns whose default route is taken: refused" 100 \
+			"$HOST_NS" ADD "$cid2" eth0 "/run/netns/$ns2" "$conf"
+		t_eq "$t ... and rolled back (VM netns and host links, IPAM, records)" \
+			"$(ip -n "$ns2" -o link show | cut -d: -f2; hlink -o link show | cut -d: -f2
+			   ls "$W_TMP/ipam/$net" "$W_TMP/state/$net")" "$before"
+		t_cni "$t DEL of the refused ADD" "$HOST_NS" DEL "$cid2" eth0 "/run/netns/$ns2" "$conf"
+	fi
+	t_cni "$t DEL" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	t_eq "$t nothing left in the VM netns after DEL" \
+		"$(ip -n "$ns1" -o link show | grep -vc ': lo:')" 0
+	before=$(rt_state "$ns1" "$net")
+	CNI_DETAILS="gateway is not another address" t_cni_code \
+		"$t ADD with a route via a gateway outside the subnet: 7" 7 \
+		"$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" \
+		"$(jq -c '.ipam.routes = [{dst: "192.0.2.0/24", gw: "198.51.100.1"}]' <<<"$conf")"
+	t_eq "$t ... nothing left (VM netns, IPAM, record)" "$(rt_state "$ns1" "$net")" "$before"
+}
+# rt_state VMNS NET: the VM netns' links, the network's IPAM and record files.
+rt_state() { ip -n "$1" -o link show | cut -d: -f2; ls "$W_TMP/ipam/$2" "$W_TMP/state/$2"; }
+
+# A bridge belongs to one network (issue 11 item 9): a second network naming
+# it is refused with code 7 and leaves nothing; the first is unaffected, and
+# the failed network's DEL does not take the bridge. KIND "vmnet": the bridge
+# is the one vmnet created for A; "foreign": made by hand before A's ADD (its
+# ports' aliases say whose VMs it carries), and it stays after A's last DEL.
+suite_bridge_owner() {
+	local w=$1 idx=$2 kind=$3
+	local k=${kind:0:1}$w
+	local br=vmbr-o$k t="[$w $kind bridge owner]" confa confb nsa nsb
+	local cida=${P}o$k-a cidb=${P}o$k-b ra gwa=10.92.$idx.1 before want
+
+	if [ "$kind" = foreign ]; then
+		hlink link add "$br" type bridge && hlink link set "$br" up || bail "bridge $br"
+	fi
+	confa=$(conf_shared "own-a-$k" "$br" "10.92.$idx.0/24" "$gwa" ".tap = \"$w\"")
+	confb=$(conf_shared "own-b-$k" "$br" "10.93.$idx.0/24" "10.93.$idx.1" ".tap = \"$w\"")
+	vm_ns "o$k-a" && nsa=$REPLY
+	vm_ns "o$k-b" && nsb=$REPLY
+	t_cni "$t ADD on network A" "$HOST_NS" ADD "$cida" eth0 "/run/netns/$nsa" "$confa" || return
+	ra=$CNI_OUT
+	t_ok "$t guest stand-in on A" guest_attach "o$k-a" "$ra" "$nsa"
+	t_ok "$t A's guest pings its gateway" guest_ping "o$k-a" "$gwa" 5
+	before=$(owner_state "$nsb" "$br")
+	want="$br belongs to network .own-a-$k"
+	[ "$kind" = foreign ] && want="$br carries VMs of network .own-a-$k"
+	CNI_DETAILS=$want t_cni_code "$t ADD on network B naming A's bridge: 7" 7 \
+		"$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
+	t_eq "$t ... leaves nothing: host links, B's netns, the bridge's addresses" \
+		"$(owner_state "$nsb" "$br")" "$before"
+	t_eq "$t ... B's IPAM reservation rolled back" \
+		"$(find "$W_TMP/ipam/own-b-$k" -maxdepth 1 -type f -name '10.*' 2>/dev/null)" ""
+	t_eq "$t ... no record of B" "$(find "$W_TMP/state/own-b-$k" -name '*.json' 2>/dev/null)" ""
+	t_cni "$t DEL of B's refused ADD" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
+	t_ok "$t ... A's bridge is still there" hlink link show dev "$br"
+	t_ok "$t A's guest still pings its gateway" guest_ping "o$k-a" "$gwa" 3
+	t_cni "$t CHECK A" "$HOST_NS" CHECK "$cida" eth0 "/run/netns/$nsa" "$(with_prev "$confa" "$ra")"
+	guest_stop "o$k-a"
+	t_cni "$t DEL A" "$HOST_NS" DEL "$cida" eth0 "/run/netns/$nsa" "$confa"
+	if [ "$kind" = foreign ]; then
+		t_ok "$t the bridge vmnet did not create stays after A's last DEL" hlink link show dev "$br"
+		t_cni "$t with A gone, B may use it" "$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
+		t_cni "$t DEL B" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
+		hlink link del "$br"
+	else
+		t_fail "$t bridge gone after A's last DEL" hlink link show dev "$br"
+	fi
+}
+# owner_state VMNS BRIDGE: host links, VMNS's links, BRIDGE's addresses.
+owner_state() {
+	hlink -o link show | cut -d: -f2 | sort
+	ip -n "$1" -o link show | cut -d: -f2
+	hlink -o addr show dev "$2" | awk '{print $4}'
+}
+
 idx=1
 for wiring in netns host; do
 	selected_wiring=${VMNET_WIRING:-netns host}
@@ -240,6 +365,9 @@ for wiring in netns host; do
 	suite_shared "$wiring" "$idx"
 	suite_isolation "$wiring" "$idx"
 	suite_multiqueue "$wiring" "$idx"
+	suite_routes "$wiring" "$idx"
+	suite_bridge_owner "$wiring" "$idx" vmnet
+	suite_bridge_owner "$wiring" "$((idx + 2))" foreign
 	idx=$((idx + 1))
 done
 

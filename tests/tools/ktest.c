@@ -34,7 +34,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 83
+#define PLAN 85
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -340,10 +340,17 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	vmnet_link_set(h, br, &c, NULL);
 	r = vmnet_route_add(h, br, &d, 0x0a580002, false, E(e));
 	diag_err(r, &e);
-	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 1, "route 10.99.0.0/16 via 10.88.0.2");
+	ok(r == 0 && vmnet_route_has(h, br, &d, 0x0a580002, NULL) == 1 &&
+		   vmnet_route_has(h, br, &d, 0, NULL) == 0 &&
+		   vmnet_route_has(h, br, &d, 0x0a580003, NULL) == 0,
+	   "route 10.99.0.0/16 via 10.88.0.2 (and via no other gateway)");
+	r = vmnet_route_ensure(h, br, &d, 0x0a580002, E(e));
+	ok(r == 0, "route_ensure of that route: 0");
+	r = vmnet_route_ensure(h, br, &d, 0x0a580003, E(e));
+	ok(r == -EEXIST, "route_ensure via another gateway: -EEXIST");
 	r = vmnet_route_add(h, br, &d2, 0, true, E(e));
 	diag_err(r, &e);
-	ok(r == 0 && vmnet_route_has(h, br, &d2, NULL) == 1, "link-scope route 10.98.0.0/24");
+	ok(r == 0 && vmnet_route_has(h, br, &d2, 0, NULL) == 1, "link-scope route 10.98.0.0/24");
 	if (have("ip")) {
 		run_in(-1, "ip -4 route show table main proto 214", out, sizeof(out));
 		ok(strstr(out, "10.99.0.0/16 via 10.88.0.2 dev ktbr.0") &&
@@ -354,10 +361,10 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	}
 	r = vmnet_route_add(h, br, &d, 0x0a580002, false, E(e));
 	ok(r == -EEXIST && strstr(e.msg, "10.99.0.0/16"), "route again: -EEXIST (%s)", e.msg);
-	ok(vmnet_route_has(h, 1, &d, NULL) == 0, "route_has on another device: 0");
+	ok(vmnet_route_has(h, 1, &d, 0x0a580002, NULL) == 0, "route_has on another device: 0");
 	r = vmnet_route_del(h, br, &d, E(e));
-	ok(r == 0 && vmnet_route_has(h, br, &d, NULL) == 0 &&
-		   vmnet_route_has(h, br, &d2, NULL) == 1,
+	ok(r == 0 && vmnet_route_has(h, br, &d, 0x0a580002, NULL) == 0 &&
+		   vmnet_route_has(h, br, &d2, 0, NULL) == 1,
 	   "route del removes that one only");
 	ok(vmnet_route_del(h, br, &d, E(e)) == 0 && vmnet_route_del(h, br, &d2, E(e)) == 0 &&
 		   vmnet_route_del(h, br, &d2, E(e)) == 0,

@@ -184,6 +184,7 @@ gone2() {
 T0=$(ms_now)
 for _ in $(seq 150); do gone2 && break; sleep 0.05; done
 diag "c2 cleaned up after $(($(ms_now) - T0)) ms"
+gone2 || diag "$(grep -E 'c2|pass' "$W_TMP/netd.log" | tail -8)"
 t_ok "VM namespace deleted without DEL: device, element, record and address removed" gone2
 t_ok "c1 untouched by that cleanup" guest_ping g1 "${G_GW[g1]}" 2
 

@@ -14,6 +14,7 @@
 #include "dhcp.h"
 #include "server.h"
 #include "vmnet/err.h"
+#include "vmnet/foreign.h"
 #include "vmnet/inet.h"
 #include "vmnet/log.h"
 #include "vmnet/nft.h"
@@ -104,6 +105,50 @@ static json_t *entry_json(const struct netd_entry *e)
 			 (int)r->mtu, "status", e->status, "created", (json_int_t)r->created);
 }
 
+/* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
+ * one string each, or one saying why they could not be read. */
+static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft)
+{
+	_cleanup_free_ const char **names = calloc(2 * d->st.n + 1, sizeof(*names));
+	struct vmnet_fw_ruleset rs = { 0 };
+	struct vmnet_fw_finding f[16];
+	struct vmnet_fw_ours ours = { .names = names };
+	struct vmnet_err e = { 0 };
+	json_t *warn = json_array();
+	size_t n = 0;
+	char w[1024];
+
+	if (!names || !warn)
+		goto fail;
+	if (vmnet_fw_read(nft, &rs, &e) < 0) {
+		snprintf(w, sizeof(w), "other tables' forward chains not checked: %s", e.msg);
+		json_array_append_new(warn, json_string(w));
+		goto out;
+	}
+	for (size_t i = 0; i < d->st.n; i++) {
+		names[ours.n++] = d->st.v[i]->rec.host_if;
+		if (d->st.v[i]->rec.bridge[0])
+			names[ours.n++] = d->st.v[i]->rec.bridge;
+	}
+	vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
+		json_array_append_new(warn, json_string(w));
+	}
+	if (n > ARRAY_SIZE(f) || rs.truncated) {
+		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s", n,
+			 n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
+			 rs.truncated ? "; some rules could not be read" : "");
+		json_array_append_new(warn, json_string(w));
+	}
+out:
+	vmnet_fw_free(&rs);
+	return warn;
+fail:
+	json_decref(warn);
+	return NULL;
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_pass *p = &d->pass;
@@ -111,24 +156,11 @@ static json_t *do_status(struct netd_daemon *d)
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0;
-
-	struct vmnet_nft_foreign drops[8];
-	size_t n_drops = 0;
-	json_t *warn = json_array();
+	json_t *warn = NULL;
 
 	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
-		if (vmnet_nft_foreign_drops(nft, drops, ARRAY_SIZE(drops), &n_drops, NULL) < 0)
-			n_drops = 0;
-	}
-	for (size_t i = 0; warn && i < n_drops && i < ARRAY_SIZE(drops); i++) {
-		char w[1400];
-
-		snprintf(w, sizeof(w),
-			 "table %s %s, chain %s (forward hook, priority %d) drops by default: VM "
-			 "traffic it does not accept itself is dropped, whatever vmnet accepts",
-			 drops[i].family, drops[i].table, drops[i].chain, drops[i].priority);
-		json_array_append_new(warn, json_string(w));
+		warn = fw_warnings(d, nft);
 	}
 	for (size_t i = 0; i < d->st.n; i++) {
 		if (!strncmp(d->st.v[i]->status, "ok", 2))

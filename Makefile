@@ -139,6 +139,7 @@ bench: deps
 DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
             busybox-static iputils-ping socat conntrack jq containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
+            podman containerd crun runc firewalld dbus \
             qemu-system-x86 linux-image-amd64 kmod cpio xz-utils zstd
 deps:
 	@missing=$$(dpkg-query -W -f='$${Package} $${db:Status-Abbrev}\n' $(DEB_PKGS) 2>/dev/null | \

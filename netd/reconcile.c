@@ -12,9 +12,11 @@
 #include "state.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
+#include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
+#include "vmnet/nl.h"
 #include "vmnet/record.h"
 
 /* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
@@ -138,9 +140,25 @@ static int read_records(const char *state_dir, const char *network, struct item 
 	return 0;
 }
 
+/* The veth pair dies with the VM namespace: while its host end is there,
+ * so is the namespace, wherever its path was mounted. */
+static bool veth_alive(const struct vmnet_record *rec)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	struct vmnet_link_info li;
+
+	if (rec->wiring != VMNET_TAP_NETNS || !rec->host_if[0])
+		return false;
+	if (vmnet_nl_open(-1, &nl, NULL) < 0)
+		return true; /* cannot tell: do not tear down */
+	return vmnet_link_get(nl, rec->host_if, &li, NULL) == 0 && !strcmp(li.kind, "veth");
+}
+
 /* Is the VM namespace still there? Only a path that no longer exists, or
  * that is no longer a network namespace (an unmounted bind mount leaves an
- * empty file), counts as gone; other errors leave the attachment alone. */
+ * empty file), counts as gone, and only when no veth into it is left: podman
+ * and containerd mount their netns paths in a mount namespace of their own,
+ * which netd does not see. Other errors leave the attachment alone. */
 static void probe_netns(struct item *it)
 {
 	int r;
@@ -148,7 +166,7 @@ static void probe_netns(struct item *it)
 	if (!it->rec.netns[0])
 		return;
 	r = vmnet_netns_open(it->rec.netns, &it->nsfd, NULL);
-	if (r == -ENOENT || r == -EINVAL)
+	if ((r == -ENOENT || r == -EINVAL) && !veth_alive(&it->rec))
 		it->gone = true;
 	else if (r < 0)
 		it->nsfd = -1;

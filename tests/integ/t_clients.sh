@@ -280,6 +280,21 @@ t_ok "podman removes the container" pm rm -f -t 0 c1
 t_eq "podman called VERSION, then DEL" "$(verbs)" "VERSION ADD VERSION DEL"
 detached podman "$PCID"
 
+# ---------------------------------------------------------------- 1.1.0
+
+# The README's claim: podman 4.3 refuses a 1.1.0 result. It then undoes the
+# ADD with a DEL, so nothing of vmnet's is left behind.
+jq '.cniVersion = "1.1.0" | .name = "vmnet11"' "$H/podman.d/10-$NET.conflist" \
+	>"$H/podman.d/11-vmnet11.conflist"
+: >"$PLUG/verbs.log"
+t_fail "podman 4.3 with a 1.1.0 conflist fails" pm run -d --name c3 --network vmnet11 "$IMG" sleep 600
+t_match "podman: unsupported CNI result version" "$T_OUT" 'unsupported CNI result version'
+t_eq "podman 1.1.0: ADD, then DEL" "$(verbs)" "VERSION VERSION ADD DEL"
+pm rm -f -t 0 c3 >/dev/null 2>&1
+t_eq "podman 1.1.0: no record left" "$(find "$W_TMP/state/vmnet11" -name '*.json' 2>/dev/null)" ""
+t_eq "podman 1.1.0: no address left" "$(ls "$W_TMP/ipam/vmnet11" 2>/dev/null | grep -c '^10\.')" 0
+rm "$H/podman.d/11-vmnet11.conflist"
+
 # ---------------------------------------------------------------- containerd
 
 cat >"$H/containerd.toml" <<EOF
@@ -310,6 +325,20 @@ image_to_ctr() {
 t_ok "containerd 1.6 runs in the host namespace" containerd_start
 t_ok "ctr imports the image podman saved" image_to_ctr
 REF=$(ctr_ images ls -q 2>/dev/null | head -n1)
+
+# containerd 1.6 refuses a 1.1.0 result too, and undoes the ADD.
+mv "$H/net.d/10-$NET.conflist" "$H/10-$NET.conflist"
+jq '.cniVersion = "1.1.0" | .name = "vmnet11"' "$H/10-$NET.conflist" >"$H/net.d/11-vmnet11.conflist"
+: >"$PLUG/verbs.log"
+t_fail "ctr with a 1.1.0 conflist fails" in_h timeout 30 ctr -a "$H/containerd.sock" run --rm --cni "$REF" c4 true
+t_match "ctr: unsupported CNI result version" "$T_OUT" 'unsupported CNI result version'
+t_eq "ctr 1.1.0: ADD, then DEL" "$(verbs)" "ADD DEL"
+ctr_ task kill -s KILL c4 >/dev/null 2>&1
+ctr_ containers rm c4 >/dev/null 2>&1
+t_eq "ctr 1.1.0: no record left" "$(find "$W_TMP/state/vmnet11" -name '*.json' 2>/dev/null)" ""
+t_eq "ctr 1.1.0: no address left" "$(ls "$W_TMP/ipam/vmnet11" 2>/dev/null | grep -c '^10\.')" 0
+rm "$H/net.d/11-vmnet11.conflist"
+mv "$H/10-$NET.conflist" "$H/net.d/"
 : >"$PLUG/verbs.log"
 
 # `ctr run --rm --cni` stays in the foreground until the task ends, then

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Other tables' forward paths (coexistence, DESIGN.md section 5). Every base
+ * Other tables' forward paths (coexistence, README.md "netd"). Every base
  * chain at a hook sees a packet and an accept in one table does not override
  * a drop or reject in another: Docker's FORWARD (policy drop) and firewalld's
  * filter_FORWARD (policy accept, but a final `reject`) stop VM traffic
  * whatever vmnet's table accepts. netd status names each such chain and rule.
  *
- * The check (foreign.c reads, foreign_scan.c walks) reads a ruleset dump (chains and rules of the ip, inet and bridge
- * families, our own tables left out) into rule shapes, then walks each
+ * The check (foreign.c reads, foreign_scan.c walks) reads a ruleset dump (chains and rules of the
+ * ip, inet and bridge families, our own tables left out) into rule shapes, then walks each
  * forward-hook base chain, following jumps and gotos, as a VM packet would:
  *
  * - A rule is skipped when one of its matches is one VM traffic cannot
@@ -38,14 +38,14 @@
 #define VMNET_FW_IFS 4	  /* interface matches kept per rule */
 
 enum vmnet_fw_verdict {
-	VMNET_FW_NONE,	 /* no verdict: the next rule runs */
+	VMNET_FW_NONE, /* no verdict: the next rule runs */
 	VMNET_FW_ACCEPT,
 	VMNET_FW_DROP,
 	VMNET_FW_REJECT,
 	VMNET_FW_JUMP,
 	VMNET_FW_GOTO,
 	VMNET_FW_RETURN,
-	VMNET_FW_OTHER,	 /* a verdict map, queue, an xt target: anything may happen */
+	VMNET_FW_OTHER, /* a verdict map, queue, an xt target: anything may happen */
 };
 
 /* `iifname "x"`, `oifname != "x"`, `iifname "x*"` */
@@ -57,12 +57,12 @@ struct vmnet_fw_if {
 };
 
 struct vmnet_fw_rule {
-	size_t chain;	  /* index into the ruleset's chains */
-	size_t seq;	  /* position in the dump: keeps the chain's order */
+	size_t chain; /* index into the ruleset's chains */
+	size_t seq;   /* position in the dump: keeps the chain's order */
 	uint64_t handle;
-	bool guard;	  /* a match no VM packet satisfies (see above) */
-	bool partial;	  /* matches some VM packets may not satisfy */
-	bool unknown;	  /* expressions vmnet does not interpret */
+	bool guard;   /* a match no VM packet satisfies (see above) */
+	bool partial; /* matches some VM packets may not satisfy */
+	bool unknown; /* expressions vmnet does not interpret */
 	struct vmnet_fw_if ifs[VMNET_FW_IFS];
 	size_t n_ifs;
 	enum vmnet_fw_verdict verdict;
@@ -73,10 +73,10 @@ struct vmnet_fw_chain {
 	uint8_t family; /* NFPROTO_IPV4, NFPROTO_INET, NFPROTO_BRIDGE */
 	char table[VMNET_FW_NAME];
 	char name[VMNET_FW_NAME];
-	bool forward;	  /* a base chain at the forward hook */
+	bool forward; /* a base chain at the forward hook */
 	int priority;
 	bool policy_drop;
-	size_t first, n;  /* its rules, after vmnet_fw_index() */
+	size_t first, n; /* its rules, after vmnet_fw_index() */
 };
 
 struct vmnet_fw_ruleset {
@@ -92,12 +92,12 @@ enum vmnet_fw_what { VMNET_FW_POLICY, VMNET_FW_DROPS, VMNET_FW_REJECTS, VMNET_FW
 struct vmnet_fw_finding {
 	uint8_t family;
 	char table[VMNET_FW_NAME];
-	char base[VMNET_FW_NAME];  /* the forward-hook base chain */
+	char base[VMNET_FW_NAME]; /* the forward-hook base chain */
 	int priority;
 	char chain[VMNET_FW_NAME]; /* where the rule is (base, or a chain jumped to) */
 	uint64_t handle;	   /* 0 for a policy */
 	enum vmnet_fw_what what;
-	bool certain;		   /* false: "may" */
+	bool certain; /* false: "may" */
 };
 
 /* Device names that are vmnet's besides the vmv/vmt/vmbr prefixes

@@ -28,7 +28,6 @@
 #define CT_INVALID 0x01
 #define CT_NEW 0x08
 
-
 enum src { SRC_OTHER, SRC_IIFNAME, SRC_OIFNAME, SRC_NFPROTO, SRC_PROTOCOL, SRC_CTSTATE };
 
 #define N_REGS 24 /* NFT_REG_VERDICT .. NFT_REG32_15 */
@@ -87,13 +86,13 @@ static void ex_bitwise(struct regs *g, const struct nftnl_expr *e)
 {
 	uint32_t m = 0, sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG), len = 0, xl = 0;
 	const uint32_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &len);
-	const uint32_t *xor = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
+	const uint32_t * xor = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
 	uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG);
 	bool is_bool = !nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) ||
 		       nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) == NFT_BITWISE_BOOL;
 
-	if (reg_src(g, sreg, &m) == SRC_CTSTATE && is_bool && mask && len == 4 && xor &&
-	    xl == 4 && !*xor)
+	if (reg_src(g, sreg, &m) == SRC_CTSTATE && is_bool && mask && len == 4 && xor&&xl == 4 &&
+	    !*xor)
 		reg_set(g, dreg, SRC_CTSTATE, *mask);
 	else
 		reg_set(g, dreg, SRC_OTHER, 0);
@@ -200,16 +199,16 @@ static void ex_verdict(struct vmnet_fw_rule *r, const struct nftnl_expr *e)
 }
 
 /* Expressions that neither match nor decide: counters, logs, marks set. */
-static const char *const neutral[] = { "counter", "log", "objref", "notrack", "dup", "connlimit" };
+static const char *const neutral[] = {"counter", "log", "objref", "notrack", "dup", "connlimit"};
 /* Loaders whose value vmnet does not interpret: a comparison on it is partial. */
 static const struct {
 	const char *name;
 	uint16_t dreg;
 } loaders[] = {
-	{ "payload", NFTNL_EXPR_PAYLOAD_DREG }, { "fib", NFTNL_EXPR_FIB_DREG },
-	{ "rt", NFTNL_EXPR_RT_DREG },		{ "exthdr", NFTNL_EXPR_EXTHDR_DREG },
-	{ "socket", NFTNL_EXPR_SOCKET_DREG },	{ "hash", NFTNL_EXPR_HASH_DREG },
-	{ "numgen", NFTNL_EXPR_NG_DREG },
+	{"payload", NFTNL_EXPR_PAYLOAD_DREG}, {"fib", NFTNL_EXPR_FIB_DREG},
+	{"rt", NFTNL_EXPR_RT_DREG},	      {"exthdr", NFTNL_EXPR_EXTHDR_DREG},
+	{"socket", NFTNL_EXPR_SOCKET_DREG},   {"hash", NFTNL_EXPR_HASH_DREG},
+	{"numgen", NFTNL_EXPR_NG_DREG},
 };
 
 static int expr_cb(struct nftnl_expr *e, void *data)
@@ -247,7 +246,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		for (i = 0; i < ARRAY_SIZE(loaders); i++)
 			if (!strcmp(name, loaders[i].name)) {
 				if (nftnl_expr_is_set(e, loaders[i].dreg))
-					reg_set(g, nftnl_expr_get_u32(e, loaders[i].dreg), SRC_OTHER, 0);
+					reg_set(g, nftnl_expr_get_u32(e, loaders[i].dreg),
+						SRC_OTHER, 0);
 				return MNL_CB_OK;
 			}
 		/* xt matches/targets, queue, nat, ...: registers unknown from here on */
@@ -332,7 +332,7 @@ static int add_rule(struct vmnet_fw_ruleset *rs, struct nftnl_rule *nr)
 	uint32_t fam = nftnl_rule_get_u32(nr, NFTNL_RULE_FAMILY);
 	const char *table = nftnl_rule_get_str(nr, NFTNL_RULE_TABLE);
 	const char *chain = nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN);
-	struct regs g = { 0 };
+	struct regs g = {0};
 	struct vmnet_fw_rule *r, *v;
 	ssize_t ci;
 
@@ -428,7 +428,7 @@ static int feed_cb(const struct nlmsghdr *nh, void *data)
 
 int vmnet_fw_read(struct vmnet_nft *n, struct vmnet_fw_ruleset *rs, struct vmnet_err *err)
 {
-	struct feed_ctx f = { .rs = rs };
+	struct feed_ctx f = {.rs = rs};
 	int r;
 
 	r = vmnet_nft_dump(n, NFT_MSG_GETCHAIN, feed_cb, &f, err);

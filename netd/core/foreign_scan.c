@@ -39,8 +39,8 @@ struct scan {
 	size_t visits;
 };
 
-static const char *const our_prefixes[] = { VMNET_PREFIX_VETH, VMNET_PREFIX_TAP,
-					    VMNET_PREFIX_BRIDGE };
+static const char *const our_prefixes[] = {VMNET_PREFIX_VETH, VMNET_PREFIX_TAP,
+					   VMNET_PREFIX_BRIDGE};
 
 /* Could a device named @name (@prefix: any name starting with it) be ours? */
 static bool maybe_ours(const struct vmnet_fw_ours *o, const char *name, bool prefix)
@@ -191,10 +191,10 @@ static enum flow walk(struct scan *sc, size_t ci, const struct path *in, int dep
 void vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
 		   struct vmnet_fw_finding *ret, size_t max, size_t *ret_n)
 {
-	struct scan sc = { .rs = rs, .ours = ours, .out = ret, .max = max };
+	struct scan sc = {.rs = rs, .ours = ours, .out = ret, .max = max};
 
 	for (size_t i = 0; i < rs->n_chains; i++) {
-		struct path p = { .certain = true, .base = i };
+		struct path p = {.certain = true, .base = i};
 
 		if (!rs->chains[i].forward)
 			continue;
@@ -208,10 +208,14 @@ void vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours
 static const char *family_name(uint8_t f)
 {
 	switch (f) {
-	case NFPROTO_IPV4: return "ip";
-	case NFPROTO_INET: return "inet";
-	case NFPROTO_BRIDGE: return "bridge";
-	default: return "?";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	default:
+		return "?";
 	}
 }
 
@@ -220,8 +224,9 @@ void vmnet_fw_finding_fmt(const struct vmnet_fw_finding *f, char *buf, size_t si
 	const char *verb = f->what == VMNET_FW_REJECTS ? "reject" : "drop";
 	int n;
 
-	n = snprintf(buf, size, "table %s %s, chain %s (forward hook, priority %d): ",
-		     family_name(f->family), f->table, f->base, f->priority);
+	n = snprintf(buf, size,
+		     "table %s %s, chain %s (forward hook, priority %d): ", family_name(f->family),
+		     f->table, f->base, f->priority);
 	if (n < 0 || (size_t)n >= size)
 		return;
 	if (f->what == VMNET_FW_POLICY)

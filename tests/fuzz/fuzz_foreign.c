@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NC 8
 #define NR 64
 
-static const char *const ifnames[] = { "lo", "eth0", "vmbr0", "br0", "vm", "docker" };
+static const char *const ifnames[] = {"lo", "eth0", "vmbr0", "br0", "vm", "docker"};
 
 static uint8_t take(const uint8_t **d, size_t *n)
 {
@@ -52,11 +52,11 @@ static void rule_from(struct vmnet_fw_rule *r, size_t nc, const uint8_t **d, siz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const names[] = { "br0" };
-	const struct vmnet_fw_ours ours = { names, 1 };
+	static const char *const names[] = {"br0"};
+	const struct vmnet_fw_ours ours = {names, 1};
 	struct vmnet_fw_chain chains[NC];
 	struct vmnet_fw_rule rules[NR];
-	struct vmnet_fw_ruleset rs = { .chains = chains, .rules = rules };
+	struct vmnet_fw_ruleset rs = {.chains = chains, .rules = rules};
 	struct vmnet_fw_finding f[4];
 	char line[600];
 	size_t n = 0;

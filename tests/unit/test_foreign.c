@@ -22,14 +22,24 @@
 
 enum k {
 	END,
-	IIF, OIF, NIIF, NOIF, IIFP, /* meta iifname/oifname ==, !=, "prefix*" */
-	CTSTATE,		    /* ct state & v != 0 */
-	CTSTATUS,		    /* ct status & v != 0 */
-	NFPROTO,		    /* meta nfproto == v */
-	SADDR,			    /* ip saddr == v */
-	UNKNOWN,		    /* an expression the reader does not interpret */
+	IIF,
+	OIF,
+	NIIF,
+	NOIF,
+	IIFP,	  /* meta iifname/oifname ==, !=, "prefix*" */
+	CTSTATE,  /* ct state & v != 0 */
+	CTSTATUS, /* ct status & v != 0 */
+	NFPROTO,  /* meta nfproto == v */
+	SADDR,	  /* ip saddr == v */
+	UNKNOWN,  /* an expression the reader does not interpret */
 	COUNTER,
-	ACCEPT, DROP, REJECT, JUMP, GOTO, RETURN, VMAP,
+	ACCEPT,
+	DROP,
+	REJECT,
+	JUMP,
+	GOTO,
+	RETURN,
+	VMAP,
 };
 
 struct op {
@@ -38,7 +48,7 @@ struct op {
 	uint32_t v;
 };
 
-#define R(...) ((const struct op[]){ __VA_ARGS__, { END, NULL, 0 } })
+#define R(...) ((const struct op[]){__VA_ARGS__, {END, NULL, 0}})
 #define CT_INVALID 1
 #define CT_ESTREL 6
 #define CT_NEW 8
@@ -141,7 +151,11 @@ static void put_op(struct nftnl_rule *r, const struct op *o)
 	uint32_t a;
 
 	switch (o->k) {
-	case IIF: case OIF: case NIIF: case NOIF: case IIFP:
+	case IIF:
+	case OIF:
+	case NIIF:
+	case NOIF:
+	case IIFP:
 		ifname(r, o);
 		break;
 	case CTSTATE:
@@ -169,11 +183,21 @@ static void put_op(struct nftnl_rule *r, const struct op *o)
 	case COUNTER:
 		ex(r, "counter");
 		break;
-	case ACCEPT: verdict(r, NF_ACCEPT, NULL); break;
-	case DROP: verdict(r, NF_DROP, NULL); break;
-	case RETURN: verdict(r, NFT_RETURN, NULL); break;
-	case JUMP: verdict(r, NFT_JUMP, o->s); break;
-	case GOTO: verdict(r, NFT_GOTO, o->s); break;
+	case ACCEPT:
+		verdict(r, NF_ACCEPT, NULL);
+		break;
+	case DROP:
+		verdict(r, NF_DROP, NULL);
+		break;
+	case RETURN:
+		verdict(r, NFT_RETURN, NULL);
+		break;
+	case JUMP:
+		verdict(r, NFT_JUMP, o->s);
+		break;
+	case GOTO:
+		verdict(r, NFT_GOTO, o->s);
+		break;
 	case REJECT:
 		e = ex(r, "reject");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
@@ -214,8 +238,8 @@ static size_t n_fs;
 
 static void scan(void)
 {
-	static const char *const names[] = { "br-vms" };
-	const struct vmnet_fw_ours ours = { names, 1 };
+	static const char *const names[] = {"br-vms"};
+	const struct vmnet_fw_ours ours = {names, 1};
 
 	vmnet_fw_index(&rs);
 	vmnet_fw_scan(&rs, &ours, fs, 16, &n_fs);
@@ -247,22 +271,25 @@ static void docker(void)
 	chain(F, "filter", "FORWARD", FWD, 0, true);
 	chain(F, "filter", "DOCKER-USER", -1, 0, false);
 	rule(F, "filter", "DOCKER-ISOLATION-STAGE-1", 10,
-	     R({ IIF, "docker0", 0 }, { NOIF, "docker0", 0 }, { COUNTER, NULL, 0 },
-	       { JUMP, "DOCKER-ISOLATION-STAGE-2", 0 }));
-	rule(F, "filter", "DOCKER-ISOLATION-STAGE-1", 11, R({ COUNTER, NULL, 0 }, { RETURN, NULL, 0 }));
+	     R({IIF, "docker0", 0}, {NOIF, "docker0", 0}, {COUNTER, NULL, 0},
+	       {JUMP, "DOCKER-ISOLATION-STAGE-2", 0}));
+	rule(F, "filter", "DOCKER-ISOLATION-STAGE-1", 11, R({COUNTER, NULL, 0}, {RETURN, NULL, 0}));
 	rule(F, "filter", "DOCKER-ISOLATION-STAGE-2", 12,
-	     R({ OIF, "docker0", 0 }, { COUNTER, NULL, 0 }, { DROP, NULL, 0 }));
-	rule(F, "filter", "DOCKER-ISOLATION-STAGE-2", 13, R({ COUNTER, NULL, 0 }, { RETURN, NULL, 0 }));
-	rule(F, "filter", "FORWARD", 20, R({ COUNTER, NULL, 0 }, { JUMP, "DOCKER-USER", 0 }));
-	rule(F, "filter", "FORWARD", 21, R({ COUNTER, NULL, 0 }, { JUMP, "DOCKER-ISOLATION-STAGE-1", 0 }));
+	     R({OIF, "docker0", 0}, {COUNTER, NULL, 0}, {DROP, NULL, 0}));
+	rule(F, "filter", "DOCKER-ISOLATION-STAGE-2", 13, R({COUNTER, NULL, 0}, {RETURN, NULL, 0}));
+	rule(F, "filter", "FORWARD", 20, R({COUNTER, NULL, 0}, {JUMP, "DOCKER-USER", 0}));
+	rule(F, "filter", "FORWARD", 21,
+	     R({COUNTER, NULL, 0}, {JUMP, "DOCKER-ISOLATION-STAGE-1", 0}));
 	rule(F, "filter", "FORWARD", 22,
-	     R({ OIF, "docker0", 0 }, { CTSTATE, NULL, CT_ESTREL }, { COUNTER, NULL, 0 }, { ACCEPT, NULL, 0 }));
-	rule(F, "filter", "FORWARD", 23, R({ OIF, "docker0", 0 }, { COUNTER, NULL, 0 }, { JUMP, "DOCKER", 0 }));
+	     R({OIF, "docker0", 0}, {CTSTATE, NULL, CT_ESTREL}, {COUNTER, NULL, 0},
+	       {ACCEPT, NULL, 0}));
+	rule(F, "filter", "FORWARD", 23,
+	     R({OIF, "docker0", 0}, {COUNTER, NULL, 0}, {JUMP, "DOCKER", 0}));
 	rule(F, "filter", "FORWARD", 24,
-	     R({ IIF, "docker0", 0 }, { NOIF, "docker0", 0 }, { COUNTER, NULL, 0 }, { ACCEPT, NULL, 0 }));
+	     R({IIF, "docker0", 0}, {NOIF, "docker0", 0}, {COUNTER, NULL, 0}, {ACCEPT, NULL, 0}));
 	rule(F, "filter", "FORWARD", 25,
-	     R({ IIF, "docker0", 0 }, { OIF, "docker0", 0 }, { COUNTER, NULL, 0 }, { ACCEPT, NULL, 0 }));
-	rule(F, "filter", "DOCKER-USER", 30, R({ COUNTER, NULL, 0 }, { RETURN, NULL, 0 }));
+	     R({IIF, "docker0", 0}, {OIF, "docker0", 0}, {COUNTER, NULL, 0}, {ACCEPT, NULL, 0}));
+	rule(F, "filter", "DOCKER-USER", 30, R({COUNTER, NULL, 0}, {RETURN, NULL, 0}));
 }
 
 #define I NFPROTO_INET
@@ -275,19 +302,20 @@ static void firewalld(void)
 	chain(I, FWT, "filter_FWD_public", -1, 0, false);
 	chain(I, FWT, "filter_FWD_public_allow", -1, 0, false);
 	chain(I, FWT, "filter_INPUT", NF_INET_LOCAL_IN, 10, false);
-	rule(I, FWT, "filter_FORWARD", 100, R({ CTSTATE, NULL, CT_ESTREL }, { ACCEPT, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD", 101, R({ CTSTATUS, NULL, 0x20 }, { ACCEPT, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD", 102, R({ IIF, "lo", 0 }, { ACCEPT, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD", 103, R({ CTSTATE, NULL, CT_INVALID }, { DROP, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD", 104, R({ NFPROTO, NULL, NFPROTO_IPV6 }, { REJECT, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD", 105, R({ JUMP, "filter_FORWARD_ZONES", 0 }));
-	rule(I, FWT, "filter_FORWARD", 106, R({ REJECT, NULL, 0 }));
-	rule(I, FWT, "filter_FORWARD_ZONES", 110, R({ IIF, "eth0", 0 }, { GOTO, "filter_FWD_public", 0 }));
-	rule(I, FWT, "filter_FORWARD_ZONES", 111, R({ GOTO, "filter_FWD_public", 0 }));
-	rule(I, FWT, "filter_FWD_public", 120, R({ JUMP, "filter_FWD_public_allow", 0 }));
-	rule(I, FWT, "filter_FWD_public", 121, R({ REJECT, NULL, 0 }));
-	rule(I, FWT, "filter_FWD_public_allow", 130, R({ OIF, "eth0", 0 }, { ACCEPT, NULL, 0 }));
-	rule(I, FWT, "filter_INPUT", 140, R({ REJECT, NULL, 0 }));
+	rule(I, FWT, "filter_FORWARD", 100, R({CTSTATE, NULL, CT_ESTREL}, {ACCEPT, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD", 101, R({CTSTATUS, NULL, 0x20}, {ACCEPT, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD", 102, R({IIF, "lo", 0}, {ACCEPT, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD", 103, R({CTSTATE, NULL, CT_INVALID}, {DROP, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD", 104, R({NFPROTO, NULL, NFPROTO_IPV6}, {REJECT, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD", 105, R({JUMP, "filter_FORWARD_ZONES", 0}));
+	rule(I, FWT, "filter_FORWARD", 106, R({REJECT, NULL, 0}));
+	rule(I, FWT, "filter_FORWARD_ZONES", 110,
+	     R({IIF, "eth0", 0}, {GOTO, "filter_FWD_public", 0}));
+	rule(I, FWT, "filter_FORWARD_ZONES", 111, R({GOTO, "filter_FWD_public", 0}));
+	rule(I, FWT, "filter_FWD_public", 120, R({JUMP, "filter_FWD_public_allow", 0}));
+	rule(I, FWT, "filter_FWD_public", 121, R({REJECT, NULL, 0}));
+	rule(I, FWT, "filter_FWD_public_allow", 130, R({OIF, "eth0", 0}, {ACCEPT, NULL, 0}));
+	rule(I, FWT, "filter_INPUT", 140, R({REJECT, NULL, 0}));
 }
 
 static void test_real_shapes(void)
@@ -325,32 +353,34 @@ static void base(uint8_t fam, bool drop)
 static void test_guards(void)
 {
 	base(F, false);
-	rule(F, "t", "fwd", 1, R({ IIF, "eth0", 0 }, { OIF, "eth1", 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 2, R({ CTSTATE, NULL, CT_ESTREL }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 3, R({ IIFP, "docker", 0 }, { OIF, "eth0", 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 4, R({ IIF, "x", 0 }, { JUMP, "sub", 0 }));
+	rule(F, "t", "fwd", 1, R({IIF, "eth0", 0}, {OIF, "eth1", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 2, R({CTSTATE, NULL, CT_ESTREL}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 3, R({IIFP, "docker", 0}, {OIF, "eth0", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 4, R({IIF, "x", 0}, {JUMP, "sub", 0}));
 	chain(F, "t", "sub", -1, 0, false);
-	rule(F, "t", "sub", 5, R({ IIF, "y", 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "sub", 6, R({ NIIF, "x", 0 }, { DROP, NULL, 0 }));
+	rule(F, "t", "sub", 5, R({IIF, "y", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "sub", 6, R({NIIF, "x", 0}, {DROP, NULL, 0}));
 	scan();
-	ok(n_fs == 0, "guards: foreign devices on both sides, ct state without new, "
-		      "contradictions with the jumping rule (%zu findings)", n_fs);
+	ok(n_fs == 0,
+	   "guards: foreign devices on both sides, ct state without new, "
+	   "contradictions with the jumping rule (%zu findings)",
+	   n_fs);
 	reset();
 }
 
 static void test_may(void)
 {
 	base(F, false);
-	rule(F, "t", "fwd", 1, R({ SADDR, NULL, 0x0a000001 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 2, R({ IIF, "vmbr0", 0 }, { REJECT, NULL, 0 }));
-	rule(F, "t", "fwd", 3, R({ OIF, "br-vms", 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 4, R({ IIFP, "vm", 0 }, { OIF, "eth0", 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 5, R({ UNKNOWN, NULL, 0 }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 6, R({ VMAP, NULL, 0 }));
-	rule(F, "t", "fwd", 7, R({ CTSTATE, NULL, CT_NEW }, { DROP, NULL, 0 }));
-	rule(F, "t", "fwd", 8, R({ OIF, "eth0", 0 }, { JUMP, "sub", 0 }));
+	rule(F, "t", "fwd", 1, R({SADDR, NULL, 0x0a000001}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 2, R({IIF, "vmbr0", 0}, {REJECT, NULL, 0}));
+	rule(F, "t", "fwd", 3, R({OIF, "br-vms", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 4, R({IIFP, "vm", 0}, {OIF, "eth0", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 5, R({UNKNOWN, NULL, 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 6, R({VMAP, NULL, 0}));
+	rule(F, "t", "fwd", 7, R({CTSTATE, NULL, CT_NEW}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 8, R({OIF, "eth0", 0}, {JUMP, "sub", 0}));
 	chain(F, "t", "sub", -1, 0, false);
-	rule(F, "t", "sub", 9, R({ DROP, NULL, 0 }));
+	rule(F, "t", "sub", 9, R({DROP, NULL, 0}));
 	scan();
 	ok(n_fs == 8, "may: eight partial drops and rejects (%zu findings)", n_fs);
 	ok(has(VMNET_FW_DROPS, "fwd", 1, false) && has(VMNET_FW_REJECTS, "fwd", 2, false) &&
@@ -366,29 +396,31 @@ static void test_may(void)
 static void test_flow(void)
 {
 	base(F, true);
-	rule(F, "t", "fwd", 1, R({ COUNTER, NULL, 0 }, { ACCEPT, NULL, 0 }));
-	rule(F, "t", "fwd", 2, R({ DROP, NULL, 0 }));
+	rule(F, "t", "fwd", 1, R({COUNTER, NULL, 0}, {ACCEPT, NULL, 0}));
+	rule(F, "t", "fwd", 2, R({DROP, NULL, 0}));
 	chain(F, "t", "in", NF_INET_LOCAL_IN, 0, true);
 	chain(F, "t", "loop", -1, 0, false);
-	rule(F, "t", "loop", 3, R({ JUMP, "loop", 0 }));
+	rule(F, "t", "loop", 3, R({JUMP, "loop", 0}));
 	scan();
-	ok(n_fs == 0, "an unconditional accept ends the walk: no policy, no later drop; input "
-		      "hooks ignored (%zu findings)", n_fs);
+	ok(n_fs == 0,
+	   "an unconditional accept ends the walk: no policy, no later drop; input "
+	   "hooks ignored (%zu findings)",
+	   n_fs);
 	reset();
 
 	base(F, true);
-	rule(F, "t", "fwd", 1, R({ JUMP, "a", 0 }));
+	rule(F, "t", "fwd", 1, R({JUMP, "a", 0}));
 	chain(F, "t", "a", -1, 0, false);
-	rule(F, "t", "a", 2, R({ JUMP, "a", 0 }));
-	rule(F, "t", "a", 3, R({ RETURN, NULL, 0 }));
-	rule(F, "t", "a", 4, R({ DROP, NULL, 0 }));
+	rule(F, "t", "a", 2, R({JUMP, "a", 0}));
+	rule(F, "t", "a", 3, R({RETURN, NULL, 0}));
+	rule(F, "t", "a", 4, R({DROP, NULL, 0}));
 	scan();
 	ok(n_fs == 1 && has(VMNET_FW_POLICY, "fwd", 0, true),
 	   "a jump loop ends; return skips the rest; the policy applies (%zu findings)", n_fs);
 	reset();
 
 	chain(NFPROTO_BRIDGE, "br", "fwd", FWD, -200, false);
-	rule(NFPROTO_BRIDGE, "br", "fwd", 1, R({ REJECT, NULL, 0 }));
+	rule(NFPROTO_BRIDGE, "br", "fwd", 1, R({REJECT, NULL, 0}));
 	chain(NFPROTO_IPV6, "six", "fwd", FWD, 0, true);
 	chain(NFPROTO_INET, "vmnet", "forward", FWD, 0, true);
 	scan();

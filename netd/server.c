@@ -116,6 +116,7 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft)
 	struct vmnet_err e = { 0 };
 	json_t *warn = json_array();
 	size_t n = 0;
+	bool complete;
 	char w[1024];
 
 	if (!names || !warn)
@@ -130,15 +131,16 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft)
 		if (d->st.v[i]->rec.bridge[0])
 			names[ours.n++] = d->st.v[i]->rec.bridge;
 	}
-	vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
+	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
 	}
-	if (n > ARRAY_SIZE(f) || rs.truncated) {
-		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s", n,
-			 n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
-			 rs.truncated ? "; some rules could not be read" : "");
+	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {
+		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s%s",
+			 n, n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
+			 rs.truncated ? "; some rules could not be read" : "",
+			 complete ? "" : "; some jumps were not followed");
 		json_array_append_new(warn, json_string(w));
 	}
 out:

@@ -122,8 +122,10 @@ ssize_t vmnet_fw_chain_find(const struct vmnet_fw_ruleset *rs, uint8_t fam, cons
 void vmnet_fw_index(struct vmnet_fw_ruleset *rs);
 
 /* Walk every forward base chain of @rs; fill up to @max findings, *ret_n is
- * how many there are (may exceed @max). Pure: no kernel, no allocation. */
-void vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
+ * how many there are (may exceed @max). False if a jump was not followed
+ * (deeper than the kernel allows, a chain not read, a pathological graph):
+ * findings may be missing. Pure: no kernel, no allocation. */
+bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
 		   struct vmnet_fw_finding *ret, size_t max, size_t *ret_n);
 
 /* One line for netd status. */

@@ -37,6 +37,7 @@ struct scan {
 	struct vmnet_fw_finding *out;
 	size_t max, n;
 	size_t visits;
+	bool cut; /* a jump not followed: too deep, too many visits, target not read */
 };
 
 static const char *const our_prefixes[] = {VMNET_PREFIX_VETH, VMNET_PREFIX_TAP,
@@ -137,8 +138,10 @@ static enum flow follow(struct scan *sc, const struct vmnet_fw_rule *r, const st
 	const struct vmnet_fw_chain *c = &sc->rs->chains[r->chain];
 	ssize_t t = vmnet_fw_chain_find(sc->rs, c->family, c->table, r->target);
 
-	if (t < 0 || depth >= MAX_DEPTH)
+	if (t < 0 || depth >= MAX_DEPTH) {
+		sc->cut = true;
 		return FALLS;
+	}
 	return walk(sc, (size_t)t, p, depth + 1);
 }
 
@@ -152,7 +155,11 @@ static enum flow walk(struct scan *sc, size_t ci, const struct path *in, int dep
 		bool all = !r->partial && !r->unknown && !r->n_ifs;
 		enum flow f;
 
-		if (++sc->visits > MAX_VISITS || !rule_narrow(sc, &p, r))
+		if (++sc->visits > MAX_VISITS) {
+			sc->cut = true;
+			return FALLS;
+		}
+		if (!rule_narrow(sc, &p, r))
 			continue;
 		p.certain = p.certain && all;
 		switch (r->verdict) {
@@ -188,7 +195,7 @@ static enum flow walk(struct scan *sc, size_t ci, const struct path *in, int dep
 	return FALLS;
 }
 
-void vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
+bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
 		   struct vmnet_fw_finding *ret, size_t max, size_t *ret_n)
 {
 	struct scan sc = {.rs = rs, .ours = ours, .out = ret, .max = max};
@@ -203,6 +210,7 @@ void vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours
 			add_finding(&sc, &p, NULL, VMNET_FW_POLICY, true);
 	}
 	*ret_n = sc.n;
+	return !sc.cut;
 }
 
 static const char *family_name(uint8_t f)

@@ -251,6 +251,13 @@ ip netns exec "$HOST_NS" nft -f "$CL/docker-20.10.nft"
 t_eq "Docker's rules: netd status warns about FORWARD's policy drop" "$(warnings)" \
 	"table ip filter, chain FORWARD (forward hook, priority 0): policy drop: VM traffic its rules do not accept is dropped, whatever vmnet accepts"
 t_fail "Docker's rules: the guest cannot reach the outside (the warning is true)" outside podman
+# The README's way out: accepts for vmnet's bridge in DOCKER-USER.
+ip netns exec "$HOST_NS" iptables -I DOCKER-USER -i "$BR" -j ACCEPT
+ip netns exec "$HOST_NS" iptables -I DOCKER-USER -o "$BR" -j ACCEPT
+t_ok "Docker's rules + DOCKER-USER accepts for the bridge: the guest reaches the outside" \
+	outside podman
+t_match "Docker's rules + DOCKER-USER accepts: netd still names the policy" "$(warnings)" \
+	'chain FORWARD .*: policy drop'
 ip netns exec "$HOST_NS" nft delete table ip filter
 ip netns exec "$HOST_NS" nft delete table ip nat
 t_ok "without Docker's rules: the guest reaches the outside" outside podman
@@ -277,6 +284,13 @@ t_match "firewalld: netd status warns about its zone's final reject" "$(warnings
 t_eq "firewalld: one warning" "$(warnings | wc -l)" 1
 t_fail "firewalld: nothing in the machine's namespace" nft list table inet firewalld
 t_fail "firewalld: the guest cannot reach the outside (the warning is true)" outside podman
+# The README's way out: vmnet's bridge in the trusted zone.
+t_ok "firewalld: the bridge joins the trusted zone" in_h firewall-cmd --zone=trusted --add-interface="$BR"
+t_ok "firewalld + trusted bridge: the guest reaches the outside" outside podman
+# The zone's reject still applies to new connections from outside that are
+# not to a published port, and netd does not tell directions apart.
+t_match "firewalld + trusted bridge: netd still names the zone's reject" "$(warnings)" \
+	'chain filter_FWD_public rejects VM traffic that earlier rules do not accept'
 t_ok "firewalld: vmnet's table is still there" ip netns exec "$HOST_NS" nft list table inet vmnet
 kill_pid "$FWD"
 kill_pid "$DBUS"

@@ -105,9 +105,23 @@ static json_t *entry_json(const struct netd_entry *e)
 			 (int)r->mtu, "status", e->status, "created", (json_int_t)r->created);
 }
 
+static json_t *finding_json(const struct vmnet_fw_finding *f)
+{
+	static const char *const verdict[] = { [VMNET_FW_POLICY] = "policy drop",
+					       [VMNET_FW_DROPS] = "drop",
+					       [VMNET_FW_REJECTS] = "reject",
+					       [VMNET_FW_MAY_ANY] = "unknown" };
+
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:I,s:s,s:b}", "family",
+			 vmnet_fw_family_name(f->family), "table", f->table, "base", f->base,
+			 "priority", f->priority, "chain", f->chain, "handle", (json_int_t)f->handle,
+			 "verdict", verdict[f->what], "certain", f->certain);
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
- * one string each, or one saying why they could not be read. */
-static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft)
+ * one string each, or one saying why they could not be read; *ret_fw gets
+ * the same findings as objects. */
+static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw)
 {
 	_cleanup_free_ const char **names = calloc(2 * d->st.n + 1, sizeof(*names));
 	struct vmnet_fw_ruleset rs = { 0 };
@@ -132,9 +146,11 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft)
 			names[ours.n++] = d->st.v[i]->rec.bridge;
 	}
 	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
+	*ret_fw = json_array();
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
+		json_array_append_new(*ret_fw, finding_json(&f[i]));
 	}
 	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {
 		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s%s",
@@ -158,11 +174,11 @@ static json_t *do_status(struct netd_daemon *d)
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0;
-	json_t *warn = NULL;
+	json_t *warn = NULL, *fw = NULL;
 
 	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
-		warn = fw_warnings(d, nft);
+		warn = fw_warnings(d, nft, &fw);
 	}
 	for (size_t i = 0; i < d->st.n; i++) {
 		if (!strncmp(d->st.v[i]->status, "ok", 2))
@@ -183,7 +199,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -194,7 +210,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      "last_removed", (int)p->removed, "last_errors", (int)p->errors, "repaired",
 		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
-		      "dhcp", dh, "warnings", warn);
+		      "dhcp", dh, "warnings", warn, "firewall", fw);
 	return v;
 }
 

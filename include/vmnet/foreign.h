@@ -128,6 +128,9 @@ void vmnet_fw_index(struct vmnet_fw_ruleset *rs);
 bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours *ours,
 		   struct vmnet_fw_finding *ret, size_t max, size_t *ret_n);
 
+/* "ip", "inet", "bridge" (nft's names), "?" for others. */
+const char *vmnet_fw_family_name(uint8_t family);
+
 /* One line for netd status. */
 void vmnet_fw_finding_fmt(const struct vmnet_fw_finding *f, char *buf, size_t size);
 

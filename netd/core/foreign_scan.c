@@ -213,7 +213,7 @@ bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours
 	return !sc.cut;
 }
 
-static const char *family_name(uint8_t f)
+const char *vmnet_fw_family_name(uint8_t f)
 {
 	switch (f) {
 	case NFPROTO_IPV4:
@@ -232,9 +232,8 @@ void vmnet_fw_finding_fmt(const struct vmnet_fw_finding *f, char *buf, size_t si
 	const char *verb = f->what == VMNET_FW_REJECTS ? "reject" : "drop";
 	int n;
 
-	n = snprintf(buf, size,
-		     "table %s %s, chain %s (forward hook, priority %d): ", family_name(f->family),
-		     f->table, f->base, f->priority);
+	n = snprintf(buf, size, "table %s %s, chain %s (forward hook, priority %d): ",
+		     vmnet_fw_family_name(f->family), f->table, f->base, f->priority);
 	if (n < 0 || (size_t)n >= size)
 		return;
 	if (f->what == VMNET_FW_POLICY)

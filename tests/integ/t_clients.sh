@@ -81,6 +81,11 @@ netd_start() {
 }
 nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
 warnings() { nc_ status --json | jq -r '.warnings[]?'; }
+# The same findings as objects: family table base chain verdict certain, one per line.
+findings() {
+	nc_ status --json |
+		jq -r '.firewall[]? | "\(.family) \(.table) \(.base) \(.chain) \(.verdict) \(.certain)"'
+}
 
 holder_start() {
 	unshare -m --propagation slave "$CL/holder.sh" "$H" "$PLUG" </dev/null \
@@ -250,6 +255,7 @@ t_eq "no warnings on a clean host namespace" "$(warnings)" ""
 ip netns exec "$HOST_NS" nft -f "$CL/docker-20.10.nft"
 t_eq "Docker's rules: netd status warns about FORWARD's policy drop" "$(warnings)" \
 	"table ip filter, chain FORWARD (forward hook, priority 0): policy drop: VM traffic its rules do not accept is dropped, whatever vmnet accepts"
+t_eq "Docker's rules: the finding as JSON" "$(findings)" "ip filter FORWARD FORWARD policy drop true"
 t_fail "Docker's rules: the guest cannot reach the outside (the warning is true)" outside podman
 # The README's way out: accepts for vmnet's bridge in DOCKER-USER.
 ip netns exec "$HOST_NS" iptables -I DOCKER-USER -i "$BR" -j ACCEPT
@@ -282,6 +288,8 @@ t_ok "firewalld made its table" ip netns exec "$HOST_NS" nft list table inet fir
 t_match "firewalld: netd status warns about its zone's final reject" "$(warnings)" \
 	'^table inet firewalld, chain filter_FORWARD \(forward hook, priority 10\): rule handle [0-9]+ in chain filter_FWD_public rejects VM traffic that earlier rules do not accept'
 t_eq "firewalld: one warning" "$(warnings | wc -l)" 1
+t_eq "firewalld: the finding as JSON" "$(findings)" \
+	"inet firewalld filter_FORWARD filter_FWD_public reject true"
 t_fail "firewalld: nothing in the machine's namespace" nft list table inet firewalld
 t_fail "firewalld: the guest cannot reach the outside (the warning is true)" outside podman
 # The README's way out: vmnet's bridge in the trusted zone.

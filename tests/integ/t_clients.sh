@@ -230,7 +230,7 @@ clients_cleanup() {
 trap 'rc=$?; clients_cleanup; (exit $rc); world_exit' EXIT
 
 t_ok "podman runs a container on the vmnet network" \
-	pm run -d --name c1 --network "$NET" "$IMG" sleep 600
+	pm run -d --name c1 --cap-add NET_RAW --network "$NET" "$IMG" sleep 600
 PCID=$(pm inspect --format '{{.Id}}' c1 2>/dev/null)
 PPID_=$(pm inspect --format '{{.State.Pid}}' c1 2>/dev/null)
 # A safety net: ended by PID (container first) if the test stops early.
@@ -246,6 +246,10 @@ t_ok "netd keeps podman's attachment" test -s "$(rec_of "$PCID")"
 t_match "netd: its namespace is not accessible, not gone" \
 	"$(nc_ list --json | jq -r '.attachments[0].status')" '^namespace /run/netns/netns-.* not accessible$'
 t_ok "podman: the guest reaches the outside" outside podman
+# What arrives on the container's eth0 belongs to the VM: the container's own
+# ping goes out, its reply is redirected to the tap.
+t_fail "podman: the container's own ping gets no reply" pm exec c1 ping -c1 -W2 "$GW"
+t_match "podman: the ping went out; no reply reached the container" "$T_OUT" '1 packets transmitted, 0 packets received'
 
 # ---------------------------------------------------------------- other firewalls
 

@@ -103,8 +103,8 @@ static void cmp_ifname(struct vmnet_fw_rule *r, bool oif, bool neg, const char *
 	struct vmnet_fw_if *f;
 	size_t n = strnlen(d, len);
 
-	if (!oif && !neg && n == len - 1 && !strcmp(d, "lo")) {
-		r->guard = true; /* VM traffic never comes in on lo */
+	if (!neg && n < len && !strcmp(d, "lo")) {
+		r->guard = true; /* VM traffic is never forwarded in or out through lo */
 		return;
 	}
 	if (r->n_ifs == VMNET_FW_IFS || n >= IFNAMSIZ) {

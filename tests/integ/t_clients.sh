@@ -256,6 +256,14 @@ t_match "podman: the ping went out; no reply reached the container" "$T_OUT" '1 
 # Each warning netd gives is checked against the traffic: the guest cannot
 # reach the outside while the other firewall is there, and can once it is not.
 t_eq "no warnings on a clean host namespace" "$(warnings)" ""
+# Shapes as nft encodes them: lo, ct state without new, IPv6 only, foreign
+# devices on both sides and a contradiction after a jump are guards; a port
+# and vmnet's own bridge prefix make "may"; the unconditional drop ends the
+# chain (nothing after it, no policy).
+ip netns exec "$HOST_NS" nft -f "$CL/shapes.nft"
+t_eq "rule shapes: the findings" "$(findings | tr '\n' ,)" \
+	"inet shapes shapefwd shapefwd drop false,inet shapes shapefwd shapefwd reject false,inet shapes shapefwd shapefwd drop true,"
+ip netns exec "$HOST_NS" nft delete table inet shapes
 ip netns exec "$HOST_NS" nft -f "$CL/docker-20.10.nft"
 t_eq "Docker's rules: netd status warns about FORWARD's policy drop" "$(warnings)" \
 	"table ip filter, chain FORWARD (forward hook, priority 0): policy drop: VM traffic its rules do not accept is dropped, whatever vmnet accepts"

@@ -362,9 +362,11 @@ static void test_guards(void)
 	chain(F, "t", "sub", -1, 0, false);
 	rule(F, "t", "sub", 5, R({IIF, "y", 0}, {DROP, NULL, 0}));
 	rule(F, "t", "sub", 6, R({NIIF, "x", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 7, R({IIF, "lo", 0}, {DROP, NULL, 0}));
+	rule(F, "t", "fwd", 8, R({OIF, "lo", 0}, {REJECT, NULL, 0}));
 	scan();
 	ok(n_fs == 0,
-	   "guards: foreign devices on both sides, ct state without new, "
+	   "guards: lo, foreign devices on both sides, ct state without new, "
 	   "contradictions with the jumping rule (%zu findings)",
 	   n_fs);
 	reset();

@@ -10,6 +10,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/xt_conntrack.h>
+#include <linux/netfilter/xt_state.h>
 #include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +121,16 @@ static void cmp_ifname(struct vmnet_fw_rule *r, bool oif, bool neg, const char *
 	f->name[n] = 0;
 }
 
+/* A match on the ct states in @states (ct state bits, as xt's): a flow's
+ * first packet is `new`, so one that excludes it is a guard (with
+ * established or related only, the flow never started through this chain). */
+static void ct_states(struct vmnet_fw_rule *r, uint32_t states)
+{
+	if (!(states & CT_NEW))
+		r->guard = true;
+	r->partial = true;
+}
+
 /* What one comparison says about VM traffic (IPv4, first packet `new`). */
 static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 {
@@ -154,10 +166,11 @@ static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 		return;
 	case SRC_CTSTATE:
 		if (mask && !v && len == 4) /* (state & mask) != 0, or == 0 */
-			r->guard = r->guard || (neq ? !(mask & CT_NEW) : !!(mask & CT_NEW));
+			ct_states(r, neq ? mask : ~mask);
 		else if (!mask && eq)
-			r->guard = r->guard || !(v & CT_NEW);
-		r->partial = true;
+			ct_states(r, v);
+		else
+			r->partial = true;
 		return;
 	default:
 		r->partial = true;
@@ -198,6 +211,53 @@ static void ex_verdict(struct vmnet_fw_rule *r, const struct nftnl_expr *e)
 	}
 }
 
+/* iptables-nft keeps some matches as xt blobs: conntrack and state are read
+ * (`-m conntrack --ctstate INVALID`), comments ignored, others unknown. */
+static void ex_xt_match(struct vmnet_fw_rule *r, const struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+	uint32_t len = 0, rev = nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV);
+	const void *info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+
+	if (!name || !info) {
+		r->unknown = true;
+	} else if (!strcmp(name, "conntrack") && rev == 3 &&
+		   len >= sizeof(struct xt_conntrack_mtinfo3)) {
+		const struct xt_conntrack_mtinfo3 *c = info;
+
+		/* -m state is this match with the alias flag (iptables 1.8) */
+		if ((c->match_flags & ~XT_CONNTRACK_STATE_ALIAS) != XT_CONNTRACK_STATE)
+			r->unknown = true;
+		else
+			ct_states(r, c->invert_flags & XT_CONNTRACK_STATE ? ~(uint32_t)c->state_mask
+									  : c->state_mask);
+	} else if (!strcmp(name, "state") && len >= sizeof(struct xt_state_info)) {
+		ct_states(r, ((const struct xt_state_info *)info)->statemask);
+	} else if (strcmp(name, "comment")) {
+		r->unknown = true;
+	}
+}
+
+/* xt targets that let the packet go on to the next rule. */
+static const char *const xt_go_on[] = {"LOG", "NFLOG",	 "MARK",     "CONNMARK",    "TCPMSS",
+				       "CT",  "NOTRACK", "CLASSIFY", "DSCP",	    "TOS",
+				       "TTL", "AUDIT",	 "SECMARK",  "CONNSECMARK", "TRACE"};
+
+static void ex_xt_target(struct vmnet_fw_rule *r, const struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+
+	if (name && !strcmp(name, "REJECT")) {
+		r->verdict = VMNET_FW_REJECT;
+		return;
+	}
+	for (size_t i = 0; name && i < ARRAY_SIZE(xt_go_on); i++)
+		if (!strcmp(name, xt_go_on[i]))
+			return;
+	r->verdict = VMNET_FW_OTHER;
+	r->unknown = true;
+}
+
 /* Expressions that neither match nor decide: counters, logs, marks set. */
 static const char *const neutral[] = {"counter", "log", "objref", "notrack", "dup", "connlimit"};
 /* Loaders whose value vmnet does not interpret: a comparison on it is partial. */
@@ -233,6 +293,10 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		reg_set(g, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG), SRC_OTHER, 0);
 	else if (!strcmp(name, "reject"))
 		g->r->verdict = VMNET_FW_REJECT;
+	else if (!strcmp(name, "match"))
+		ex_xt_match(g->r, e);
+	else if (!strcmp(name, "target"))
+		ex_xt_target(g->r, e);
 	else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 		 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT)
 		g->r->verdict = VMNET_FW_OTHER; /* a verdict map */
@@ -250,9 +314,9 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 						SRC_OTHER, 0);
 				return MNL_CB_OK;
 			}
-		/* xt matches/targets, queue, nat, ...: registers unknown from here on */
+		/* queue, nat, ...: registers unknown from here on */
 		g->r->unknown = true;
-		if (!strcmp(name, "queue") || !strcmp(name, "target"))
+		if (!strcmp(name, "queue"))
 			g->r->verdict = VMNET_FW_OTHER;
 		for (i = 0; i < N_REGS; i++)
 			reg_set(g, (uint32_t)i, SRC_OTHER, 0);

@@ -264,6 +264,19 @@ ip netns exec "$HOST_NS" nft -f "$CL/shapes.nft"
 t_eq "rule shapes: the findings" "$(findings | tr '\n' ,)" \
 	"inet shapes shapefwd shapefwd drop false,inet shapes shapefwd shapefwd reject false,inet shapes shapefwd shapefwd drop true,"
 ip netns exec "$HOST_NS" nft delete table inet shapes
+
+# What iptables-nft writes: xt matches (conntrack, addrtype) and targets
+# (LOG, REJECT) beside native expressions.
+ipt() { ip netns exec "$HOST_NS" iptables "$@"; }
+ipt -A FORWARD -m conntrack --ctstate INVALID -j DROP
+ipt -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j DROP
+ipt -A FORWARD -m state --state INVALID -j DROP
+ipt -A FORWARD -m addrtype --dst-type LOCAL -j DROP
+ipt -A FORWARD -j LOG
+ipt -A FORWARD -j REJECT
+t_eq "iptables-nft shapes: the findings" "$(findings | tr '\n' ,)" \
+	"ip filter FORWARD FORWARD drop false,ip filter FORWARD FORWARD reject true,"
+ip netns exec "$HOST_NS" nft delete table ip filter
 ip netns exec "$HOST_NS" nft -f "$CL/docker-20.10.nft"
 t_eq "Docker's rules: netd status warns about FORWARD's policy drop" "$(warnings)" \
 	"table ip filter, chain FORWARD (forward hook, priority 0): policy drop: VM traffic its rules do not accept is dropped, whatever vmnet accepts"

@@ -12,13 +12,15 @@
  *
  * - A rule is skipped when one of its matches is one VM traffic cannot
  *   satisfy: IPv6 only (VM traffic is IPv4), a ct state that excludes `new`
- *   (a flow's first packet), `iifname "lo"`, an input and an output device
+ *   (a flow's first packet; iptables' xt conntrack and state matches are
+ *   read too), `iifname`/`oifname "lo"`, an input and an output device
  *   that are both not vmnet's (every VM packet has a vmnet device on one
  *   side), or interface matches that contradict the rule that jumped here.
  * - A drop or reject verdict in any other rule is a finding: certain when
  *   the rule and every jump leading to it match all VM traffic, "may"
  *   otherwise (addresses, ports, interfaces, expressions vmnet does not
- *   interpret). Accepts that match only some traffic are not credited.
+ *   interpret). iptables' REJECT target is a reject. Accepts that match
+ *   only some traffic are not credited.
  * - A base chain whose policy is drop is a finding when its walk can reach
  *   the end of the chain.
  */

@@ -14,6 +14,7 @@
 #include "dhcp.h"
 #include "server.h"
 #include "vmnet/err.h"
+#include "vmnet/foreign.h"
 #include "vmnet/inet.h"
 #include "vmnet/log.h"
 #include "vmnet/nft.h"
@@ -101,6 +102,68 @@ static json_t *unverified_json(struct netd_daemon *d, unsigned *ret_n)
 	return a;
 }
 
+static json_t *finding_json(const struct vmnet_fw_finding *f)
+{
+	static const char *const verdict[] = { [VMNET_FW_POLICY] = "policy drop",
+					       [VMNET_FW_DROPS] = "drop",
+					       [VMNET_FW_REJECTS] = "reject",
+					       [VMNET_FW_MAY_ANY] = "unknown" };
+
+	return json_pack("{s:s,s:s,s:s,s:i,s:s,s:I,s:s,s:b}", "family",
+			 vmnet_fw_family_name(f->family), "table", f->table, "base", f->base,
+			 "priority", f->priority, "chain", f->chain, "handle", (json_int_t)f->handle,
+			 "verdict", verdict[f->what], "certain", f->certain);
+}
+
+/* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
+ * one string each, or one saying why they could not be read; *ret_fw gets
+ * the same findings as objects. */
+static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw)
+{
+	_cleanup_free_ const char **names = calloc(2 * d->st.n + 1, sizeof(*names));
+	struct vmnet_fw_ruleset rs = { 0 };
+	struct vmnet_fw_finding f[16];
+	struct vmnet_fw_ours ours = { .names = names };
+	struct vmnet_err e = { 0 };
+	json_t *warn = json_array();
+	size_t n = 0;
+	bool complete;
+	char w[1024];
+
+	if (!names || !warn)
+		goto fail;
+	if (vmnet_fw_read(nft, &rs, &e) < 0) {
+		snprintf(w, sizeof(w), "other tables' forward chains not checked: %s", e.msg);
+		json_array_append_new(warn, json_string(w));
+		goto out;
+	}
+	for (size_t i = 0; i < d->st.n; i++) {
+		names[ours.n++] = d->st.v[i]->rec.host_if;
+		if (d->st.v[i]->rec.bridge[0])
+			names[ours.n++] = d->st.v[i]->rec.bridge;
+	}
+	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
+	*ret_fw = json_array();
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
+		json_array_append_new(warn, json_string(w));
+		json_array_append_new(*ret_fw, finding_json(&f[i]));
+	}
+	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {
+		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s%s",
+			 n, n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
+			 rs.truncated ? "; some rules could not be read" : "",
+			 complete ? "" : "; some jumps were not followed");
+		json_array_append_new(warn, json_string(w));
+	}
+out:
+	vmnet_fw_free(&rs);
+	return warn;
+fail:
+	json_decref(warn);
+	return NULL;
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_pass *p = &d->pass;
@@ -108,24 +171,11 @@ static json_t *do_status(struct netd_daemon *d)
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0, n_unverified;
-
-	struct vmnet_nft_foreign drops[8];
-	size_t n_drops = 0;
-	json_t *warn = json_array();
+	json_t *warn = NULL, *fw = NULL;
 
 	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
-		if (vmnet_nft_foreign_drops(nft, drops, ARRAY_SIZE(drops), &n_drops, NULL) < 0)
-			n_drops = 0;
-	}
-	for (size_t i = 0; warn && i < n_drops && i < ARRAY_SIZE(drops); i++) {
-		char w[1400];
-
-		snprintf(w, sizeof(w),
-			 "table %s %s, chain %s (forward hook, priority %d) drops by default: VM "
-			 "traffic it does not accept itself is dropped, whatever vmnet accepts",
-			 drops[i].family, drops[i].table, drops[i].chain, drops[i].priority);
-		json_array_append_new(warn, json_string(w));
+		warn = fw_warnings(d, nft, &fw);
 	}
 	json_t *unv = unverified_json(d, &n_unverified);
 
@@ -149,7 +199,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -161,7 +211,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
-		      "unverified_attachments", unv);
+		      "unverified_attachments", unv, "firewall", fw);
 	return v;
 }
 

@@ -21,6 +21,9 @@
 struct vmnet_netns_id {
 	uint64_t dev;
 	uint64_t ino;
+	uint64_t cookie;	/* SO_NETNS_COOKIE: never reused within a boot, unlike
+				   the inode, which the kernel hands to the next new
+				   namespace once this one dies. 0 = unknown */
 };
 
 /* Open @path (O_RDONLY|O_CLOEXEC) and check that it is a network namespace.
@@ -39,7 +42,9 @@ void vmnet_netns_leave(int origin_fd);
 /* 1 if @nsfd is the calling thread's netns, 0 if not, negative errno. */
 int vmnet_netns_is_current(int nsfd);
 
-/* The identity of the namespace behind @nsfd (fstat). -errno on failure. */
+/* The identity of the namespace behind @nsfd: fstat, and the namespace's
+ * cookie (read from a socket made inside it, so the calling thread enters
+ * it for that moment). -errno on failure. */
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret);
 
 /* /proc/sys/kernel/random/boot_id without its newline ("" if unreadable). */

@@ -134,19 +134,13 @@ int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32
 /* "tcp", "udp", "sctp"; NULL for anything else. */
 const char *vmnet_nft_proto_name(uint8_t proto);
 
-/* Coexistence (DESIGN §5): an accept in our table does not override a drop
- * in another table. Base chains of other tables at the forward hook whose
- * policy is drop (Docker's FORWARD, a strict firewalld zone) drop whatever
- * of the VMs' forwarded traffic their own rules do not accept. One dump of
- * the chains: for netd's status, not for the ADD path. */
-struct vmnet_nft_foreign {
-	char family[8];		/* ip, ip6, inet, ... */
-	char table[64];
-	char chain[64];
-	int priority;
-};
-/* Fill up to @max entries; *ret_n is how many there are (may exceed @max). */
-int vmnet_nft_foreign_drops(struct vmnet_nft *n, struct vmnet_nft_foreign *ret, size_t max,
-			    size_t *ret_n, struct vmnet_err *err);
+/* Dump every object of @msg_type (NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, ...) of
+ * every table and family in the socket's netns; @cb sees each reply message
+ * and returns 1 to go on (libmnl's MNL_CB_OK). For readers of other tables
+ * (foreign.c); @cb should not stop early, or the rest of the dump stays queued. */
+struct nlmsghdr;
+typedef int (*vmnet_nft_msg_cb)(const struct nlmsghdr *nh, void *data);
+int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, void *data,
+		   struct vmnet_err *err);
 
 #endif

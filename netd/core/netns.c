@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,29 @@ int vmnet_netns_is_current(int nsfd)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71 /* asm-generic/socket.h, Linux 5.14 */
+#endif
+
+/* Any socket knows its namespace's cookie (Linux 5.14); 0 where the
+ * kernel cannot say. */
+static uint64_t cookie_of(int nsfd)
+{
+	_cleanup_close_ int fd = -1;
+	socklen_t len = sizeof(uint64_t);
+	uint64_t c = 0;
+	int origin = -1;
+
+	/* Our own namespace needs no setns (nor CAP_SYS_ADMIN). */
+	if (vmnet_netns_is_current(nsfd) != 1 && vmnet_netns_enter(nsfd, &origin, NULL) < 0)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	vmnet_netns_leave(origin);
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0)
+		return 0;
+	return c;
+}
+
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret)
 {
 	struct stat s;
@@ -86,6 +110,7 @@ int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret)
 		return -errno;
 	ret->dev = (uint64_t)s.st_dev;
 	ret->ino = (uint64_t)s.st_ino;
+	ret->cookie = cookie_of(nsfd);
 	return 0;
 }
 
@@ -113,6 +138,8 @@ void vmnet_boot_id(char *buf, size_t size)
  * gone). stat() first: a path that does not already look like the
  * namespace is never opened (it could be a FIFO or a device); fstat()
  * after the open closes the race with a path replaced in between. */
+/* 1: @path opens as the namespace @id (fd in *ret_fd); 0: it is not that
+ * namespace; -EACCES: it matched but did not open as it. */
 static int open_proven(const char *path, const struct vmnet_netns_id *id, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
@@ -121,7 +148,13 @@ static int open_proven(const char *path, const struct vmnet_netns_id *id, int *r
 	if (stat(path, &s) < 0 || !same_id(&s, id))
 		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &s) < 0 || !same_id(&s, id))
+	if (fd < 0 || fstat(fd, &s) < 0)
+		return -EACCES;
+	if (!same_id(&s, id))
+		return 0;
+	/* The inode alone may be a newer namespace's that got it after the
+	 * recorded one died: the cookie is that namespace's own. */
+	if (cookie_of(fd) != id->cookie)
 		return 0;
 	*ret_fd = steal_fd(fd);
 	return 1;
@@ -432,8 +465,12 @@ static int lookup(struct vmnet_netns_scan *s, const struct vmnet_netns_id *id, i
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->v[i].ino != id->ino)
 			continue;
-		if (open_proven(s->v[i].path, id, ret_fd))
+		switch (open_proven(s->v[i].path, id, ret_fd)) {
+		case 1:
 			return 1;
+		case 0: /* the inode, now another namespace's */
+			continue;
+		}
 		snprintf(where, wsize, "%s", s->v[i].path);
 		r = -EACCES;
 	}
@@ -456,12 +493,13 @@ int vmnet_netns_prove(const char *path, const struct vmnet_netns_id *id, const c
 			      boot_id[0] ? boot_id : "(unknown)", boot[0] ? boot : "(unknown)");
 		return -ESTALE;
 	}
-	if (!id->ino) {
+	if (!id->ino || !id->cookie) {
 		vmnet_err_set(err, VMNET_ERR_SYSTEM, 0,
-			      "recorded without the namespace's identity (by an older vmnet)");
+			      "recorded without the namespace's identity (by an older vmnet, or "
+			      "a kernel without SO_NETNS_COOKIE)");
 		return -ENODATA;
 	}
-	if (path[0] && open_proven(path, id, ret_fd))
+	if (path[0] && open_proven(path, id, ret_fd) == 1)
 		return 1;
 	if (!*scan && (r = scan_new(scan)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "reading /proc");

@@ -2211,72 +2211,17 @@ int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err)
 	return r;
 }
 
-struct drop_scan {
-	struct vmnet_nft_foreign *out;
-	size_t max, n;
-};
-
-static const char *family_name(uint32_t f)
-{
-	switch (f) {
-	case NFPROTO_IPV4: return "ip";
-	case NFPROTO_IPV6: return "ip6";
-	case NFPROTO_INET: return "inet";
-	case NFPROTO_BRIDGE: return "bridge";
-	case NFPROTO_ARP: return "arp";
-	case NFPROTO_NETDEV: return "netdev";
-	default: return "?";
-	}
-}
-
-static int chain_cb(const struct nlmsghdr *nh, void *data)
-{
-	struct drop_scan *s = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	const char *table, *name;
-	uint32_t fam;
-
-	if (!c)
-		return MNL_CB_ERROR;
-	if (nftnl_chain_nlmsg_parse(nh, c) < 0)
-		goto out;
-	/* Only base chains have a hook and a policy. */
-	if (!nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) || !nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY))
-		goto out;
-	fam = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
-	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
-	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	if (!table || !name || !strcmp(table, VMNET_NFT_TABLE) ||
-	    (fam != NFPROTO_IPV4 && fam != NFPROTO_INET) ||
-	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) != NF_INET_FORWARD ||
-	    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) != NF_DROP)
-		goto out;
-	if (s->n < s->max) {
-		struct vmnet_nft_foreign *f = &s->out[s->n];
-
-		snprintf(f->family, sizeof(f->family), "%s", family_name(fam));
-		snprintf(f->table, sizeof(f->table), "%s", table);
-		snprintf(f->chain, sizeof(f->chain), "%s", name);
-		f->priority = (int)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
-	}
-	s->n++;
-out:
-	nftnl_chain_free(c);
-	return MNL_CB_OK;
-}
-
-int vmnet_nft_foreign_drops(struct vmnet_nft *n, struct vmnet_nft_foreign *ret, size_t max,
-			    size_t *ret_n, struct vmnet_err *err)
+int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, void *data,
+		   struct vmnet_err *err)
 {
 	char buf[REQ_BUF];
-	struct drop_scan s = { .out = ret, .max = max };
 	struct nlmsghdr *nh;
 	int r;
 
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP, n->seq++);
-	r = talk_one(n, nh, chain_cb, &s);
+	nh = nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, n->seq++);
+	r = talk_one(n, nh, cb, data);
 	if (r < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: listing chains");
-	*ret_n = s.n;
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: dump (message type %u)",
+				     (unsigned)msg_type);
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -169,6 +171,13 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "cniPath", json_string(rec->cni_path)));
 	TRY(vmnet_json_set(v, "netnsDev", json_integer((json_int_t)rec->netns_id.dev)));
 	TRY(vmnet_json_set(v, "netnsIno", json_integer((json_int_t)rec->netns_id.ino)));
+	/* As a string: a cookie may not fit a JSON integer (int64). */
+	{
+		char c[24];
+
+		snprintf(c, sizeof(c), "%" PRIu64, rec->netns_id.cookie);
+		TRY(vmnet_json_set(v, "netnsCookie", json_string(c)));
+	}
 	TRY(vmnet_json_set(v, "hostNsid", json_integer(rec->host_nsid)));
 	return steal_ptr(v);
 oom:
@@ -245,6 +254,17 @@ static int netns_id_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_
 		return r;
 	rec->netns_id.dev = (uint64_t)dev;
 	rec->netns_id.ino = (uint64_t)ino;
+	rec->netns_id.cookie = 0;
+	if (json_is_string(json_object_get(v, "netnsCookie"))) {
+		const char *c = json_string_value(json_object_get(v, "netnsCookie"));
+		char *end;
+
+		errno = 0;
+		rec->netns_id.cookie = strtoull(c, &end, 10);
+		if (errno || end == c || *end || *c == '-')
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "record.netnsCookie: not a decimal number");
+	}
 	rec->host_nsid = (int)nsid;
 	return 0;
 }

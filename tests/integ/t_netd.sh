@@ -374,6 +374,38 @@ gonep() { ! test -e "$(record_path "$NET" p1 eth0)" && ! test -e "$(ipam_path "$
 for _ in $(seq 150); do gonep && break; sleep 0.05; done
 t_ok "p1's namespace gone: netd released its address with the recorded CNI_PATH's vmnet-ipam" gonep
 diag "$(grep 'p1' "$W_TMP/netd.log" | tail -3)"
+# ---------------------------------------------------------------- hidden netns path
+
+# podman and containerd may mount a netns path in a mount namespace of their
+# own: netd cannot open it. While the veth into the namespace exists, the
+# namespace does (the pair dies with it): netd keeps the attachment, and
+# removes it once the namespace, and so the veth, is gone.
+vm_ns hid
+HID=$REPLY
+ip netns exec "$HID" sleep 600 </dev/null >/dev/null 2>&1 &
+HOLD=$!
+track_pid $HOLD
+t_cni "ADD h1" "$HOST_NS" ADD h1 eth0 "/run/netns/$HID" "$CONF"
+HIP=$(json_get "$CNI_OUT" '.ips[0].address')
+HIP=${HIP%/*}
+HIF=$(jq -r '.hostIf // empty' "$(record_path "$NET" h1 eth0)")
+ns_del "$HID" # the path goes; the namespace lives on in HOLD
+t_ok "h1's path is gone, its namespace is not" test ! -e "/run/netns/$HID" -a -n "$HIF"
+t_ok "a pass" nc_ reconcile
+t_ok "netd keeps h1: its veth $HIF is there" test -e "$(record_path "$NET" h1 eth0)"
+t_match "netd list: h1's namespace is proven through the process that holds it" \
+	"$(nc_ list --json | jq -r '.attachments[] | select(.cid == "h1") | .status')" '^ok'
+kill_pid $HOLD # the namespace dies, and its veth with it
+for _ in $(seq 100); do
+	ip -n "$HOST_NS" link show dev "$HIF" >/dev/null 2>&1 || break
+	sleep 0.05
+done
+t_fail "h1's veth died with its namespace" ip -n "$HOST_NS" link show dev "$HIF"
+# Dead only after two scans a second apart miss it.
+for _ in $(seq 100); do test -e "$(record_path "$NET" h1 eth0)" || break; sleep 0.05; done
+test -e "$(record_path "$NET" h1 eth0)" && diag "$(nc_ list 2>&1 | grep h1)" "$(grep h1 "$W_TMP/netd.log" | tail -5)"
+t_fail "netd removed h1's record" test -e "$(record_path "$NET" h1 eth0)"
+t_fail "and released its address" test -e "$(ipam_path "$NET" "${HIP:-none}")"
 
 # ---------------------------------------------------------------- exit
 

@@ -83,7 +83,10 @@ static void proofs(void)
 		   (uint64_t)s.st_ino == self.ino,
 	   "a path that is gone: proven through a process that holds it");
 	close(fd);
-	other = (struct vmnet_netns_id){.dev = self.dev, .ino = 1};
+	other = (struct vmnet_netns_id){.dev = self.dev, .ino = self.ino, .cookie = self.cookie + 1};
+	ok(self.cookie && prove("/proc/self/ns/net", &other, boot, &fd, &inc) == 0 && fd < 0,
+	   "the inode of another (newer) namespace: its cookie differs, not proven");
+	other = (struct vmnet_netns_id){.dev = self.dev, .ino = 1, .cookie = self.cookie};
 	ok(prove("/proc/self/ns/net", &other, boot, &fd, &inc) == 0 && fd < 0,
 	   "an identity nothing holds: 0, nothing opened");
 	/* A FIFO at the path would block an open(O_RDONLY): it must not be

@@ -407,6 +407,31 @@ test -e "$(record_path "$NET" h1 eth0)" && diag "$(nc_ list 2>&1 | grep h1)" "$(
 t_fail "netd removed h1's record" test -e "$(record_path "$NET" h1 eth0)"
 t_fail "and released its address" test -e "$(ipam_path "$NET" "${HIP:-none}")"
 
+# ---------------------------------------------------------------- inode reuse
+
+# The kernel hands a dead namespace's inode number to the next namespace it
+# creates. netd, stopped meanwhile, must not take that one for the dead
+# VM's: its cookie differs. It tears the attachment down instead, and
+# creates nothing in the newcomer.
+vm_ns ir1
+IR1=$REPLY
+t_cni "ADD i1" "$HOST_NS" ADD i1 eth0 "/run/netns/$IR1" "$CONF"
+I1DEV=$(json_get "$CNI_OUT" '.interfaces[1].name')
+I1INO=$(stat -L -c %i "/run/netns/$IR1")
+kill_pid "$NETD_PID"
+t_ok "the kernel destroys i1's namespace after its deletion" ns_del_dead "$IR1" "$I1DEV"
+VICTIM=
+for v in $(seq 30); do
+	vm_ns "iv$v"
+	if [ "$(stat -L -c %i "/run/netns/$REPLY")" = "$I1INO" ]; then VICTIM=$REPLY; break; fi
+done
+t_ok "a new namespace got i1's inode number" test -n "$VICTIM"
+t_ok "netd restarts" netd_start
+for _ in $(seq 100); do test -e "$(record_path "$NET" i1 eth0)" || break; sleep 0.05; done
+t_eq "nothing was created in the namespace that got i1's inode" \
+	"$(ip -n "${VICTIM:-none}" -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
+t_fail "netd removed i1's record: its namespace is dead" test -e "$(record_path "$NET" i1 eth0)"
+
 # ---------------------------------------------------------------- exit
 
 kill -TERM "$NETD_PID"

@@ -49,7 +49,7 @@ int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)
 	if (r < 0)
 		return r;
 	vmnet_record_dir(dir, sizeof(dir), cf->state_dir, cf->name);
-	d = opendir(dir);
+	d = vmnet_record_opendir(dir);
 	if (!d)
 		goto ipam;
 	while ((de = readdir(d))) {

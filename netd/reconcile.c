@@ -72,7 +72,7 @@ static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 	struct net *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d = opendir(state_dir);
+	DIR *d = vmnet_record_opendir(state_dir);
 
 	if (!d)
 		return -errno;
@@ -83,7 +83,7 @@ static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 		if (de->d_name[0] == '.' || strlen(de->d_name) > 128 ||
 		    vmnet_record_dir(dir, sizeof(dir), state_dir, de->d_name) < 0)
 			continue;
-		nd = opendir(dir);
+		nd = vmnet_record_opendir(dir);
 		if (!nd)
 			continue; /* not a directory (.netd.lock) */
 		closedir(nd);
@@ -116,7 +116,7 @@ static int read_records(const char *state_dir, const char *network, struct item 
 	struct dirent *de;
 	DIR *d;
 
-	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0 || !(d = opendir(dir)))
+	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0 || !(d = vmnet_record_opendir(dir)))
 		return 0;
 	while ((de = readdir(d))) {
 		char path[PATH_MAX + 300];

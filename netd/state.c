@@ -156,7 +156,7 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 
 	st->v = NULL;
 	st->n = st->cap = 0;
-	d = opendir(st->state_dir);
+	d = vmnet_record_opendir(st->state_dir);
 	if (!d) {
 		st->v = old;
 		st->n = st->cap = n_old;
@@ -170,7 +170,7 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 		if (de->d_name[0] == '.' ||
 		    vmnet_record_dir(dir, sizeof(dir), st->state_dir, de->d_name) < 0)
 			continue;
-		nd = opendir(dir);
+		nd = vmnet_record_opendir(dir);
 		if (!nd)
 			continue;
 		watch_net(st, de->d_name);

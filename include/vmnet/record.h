@@ -10,6 +10,7 @@
 #ifndef VMNET_RECORD_H
 #define VMNET_RECORD_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -126,6 +127,10 @@ uint32_t vmnet_record_group_id(const struct vmnet_record *rec);
  * characters; -EINVAL otherwise. Records are read back by netd, which runs
  * programs from there. */
 int vmnet_record_cni_path_check(const char *s);
+
+/* opendir() of the state folder or a network's folder, not through a
+ * symlink (NULL with errno set). */
+DIR *vmnet_record_opendir(const char *path);
 
 /* Release owned JSON; the struct itself is the caller's. */
 void vmnet_record_clear(struct vmnet_record *rec);

@@ -441,13 +441,19 @@ int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vm
 	json_auto_t *v = NULL;
 	size_t len;
 	FILE *f;
-	int r;
+	int fd, r;
 
-	f = fopen(path, "re");
+	/* A symlink planted in the state folder is not followed. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!f) {
-		if (errno == ENOENT)
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		if (e == ENOENT)
 			return -ENOENT;
-		return vmnet_err_set(err, CNI_ERR_IO, errno, "reading record %s", path);
+		return vmnet_err_set(err, CNI_ERR_IO, e, "reading record %s", path);
 	}
 	r = vmnet_json_read_all(f, &buf, &len, err);
 	fclose(f);
@@ -508,7 +514,7 @@ int vmnet_record_others(const char *state_dir, const char *network, const char *
 	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0)
 		return 0;
 	snprintf(mine, sizeof(mine), "%s@%s.json", cid, ifname);
-	d = opendir(dir);
+	d = vmnet_record_opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : vmnet_err_set(err, CNI_ERR_IO, errno, "reading %s", dir);
 	while ((de = readdir(d))) {
@@ -551,7 +557,7 @@ static int dir_holds_guest(int dfd, const char *dir, uint32_t addr)
 int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 {
 	struct dirent *de;
-	DIR *d = opendir(state_dir);
+	DIR *d = vmnet_record_opendir(state_dir);
 	int found = 0;
 
 	if (!d)
@@ -563,10 +569,23 @@ int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 		if (de->d_name[0] == '.' ||
 		    snprintf(dir, sizeof(dir), "%s/%s", state_dir, de->d_name) >= (int)sizeof(dir))
 			continue;
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (dfd >= 0)
 			found = dir_holds_guest(dfd, dir, addr);
 	}
 	closedir(d);
 	return found;
+}
+
+DIR *vmnet_record_opendir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
 }

@@ -135,6 +135,14 @@ track_pid $!
 timed "netd status with a client that does not read its replies" nc_ status
 t_ok "netd is still running" alive "$NETD_PID"
 
+# A record planted as a symlink in the state folder is not read through it.
+jq '.cid = "evil"' "$(record_path "$NET" c1 eth0)" >"$W_TMP/elsewhere.json"
+ln -s "$W_TMP/elsewhere.json" "$W_TMP/state/$NET/evil@eth0.json"
+t_ok "netd reconcile with a planted symlink record" nc_ reconcile
+t_run nc_ list
+t_fail "netd does not follow the symlink: no attachment 'evil'" grep -q evil <<<"$T_OUT"
+rm -f "$W_TMP/state/$NET/evil@eth0.json"
+
 t_cni "DEL c1" "$HOST_NS" DEL c1 eth0 "/run/netns/$VM1" "$CONF"
 t_cni "DEL c0" "$HOST_NS" DEL c0 eth0 "/run/netns/$VM0" "$LCONF"
 t_done

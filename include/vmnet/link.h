@@ -24,6 +24,7 @@ struct vmnet_link_info {
 	uint8_t mac[6];
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
+	uint32_t group;	 /* IFLA_GROUP, 0 = default */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err

@@ -15,8 +15,9 @@
  *   set iso_ifs     ifname                        host ends of isolated links
  *   set spoof4      ifname . ipv4_addr            the one source IP per isolated link
  *   set spoofmac    ifname . ether_addr           the one source MAC per isolated link
- *   map iso_grp     ifname : mark                 isolated link -> its group
- *   set iso_members ifname . mark                 the same pairs, as a set
+ *   map iso_grp     ifname : devgroup             isolated link -> its group
+ *   set iso_members ifname . devgroup             the same pairs, as a set (the
+ *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
  *   counter spoof_drop, iso_drop
  *   bridge vmnet
@@ -37,9 +38,9 @@
 
 #include "err.h"
 
-/* Ruleset version kept in the tables' comment ("vmnet:2"); bump it when the
+/* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 3
+#define VMNET_NFT_VERSION 4
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 

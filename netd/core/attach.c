@@ -180,6 +180,9 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		 * and must leave through the port it came in on. */
 		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
 	}
+	/* The isolation group travels with the device: the forward rule
+	 * matches oifname . iifgroup against iso_members (see nft.c). */
+	ch.group = vmnet_record_group_id(rec);
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
 		return r;
@@ -504,6 +507,9 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 		if (hif.master)
 			return mismatch(err, "host device %s of an isolated VM is a bridge port",
 					rec->host_if);
+		if (vmnet_record_group_id(rec) && hif.group != vmnet_record_group_id(rec))
+			return mismatch(err, "host device %s is in device group %u, expected %u",
+					rec->host_if, hif.group, vmnet_record_group_id(rec));
 		r = vmnet_addr_has(host, hif.ifindex, &gw, err);
 		if (r < 0)
 			return r;

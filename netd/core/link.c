@@ -47,7 +47,7 @@ static bool name_ok(const char *name)
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = {.type = NLA_STRING},	[IFLA_MTU] = {.type = NLA_U32},
 	[IFLA_MASTER] = {.type = NLA_U32},	[IFLA_IFALIAS] = {.type = NLA_STRING},
-	[IFLA_LINKINFO] = {.type = NLA_NESTED},
+	[IFLA_LINKINFO] = {.type = NLA_NESTED},	[IFLA_GROUP] = {.type = NLA_U32},
 };
 
 static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
@@ -93,6 +93,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
+	if (tb[IFLA_GROUP])
+		li->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])

@@ -2,8 +2,9 @@
 /*
  * nftdump: vmnet's two tables as the kernel holds them, read by netlink
  * dumps and printed by libnftnl, without nft's parser or printer: one line
- * per base chain, per set (flags, key and data types and lengths) and per
- * rule (its expressions; handles left out). tests/integ/t_nftsave.sh
+ * per chain, per set (flags, key and data types and lengths), per element
+ * of a named set (key and data in hex) and per rule (its expressions;
+ * handles left out). tests/integ/t_nftsave.sh
  * compares this before and after `nft list ruleset | nft -f`, so a rule nft
  * printed incompletely or read back differently shows as a difference.
  *
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -26,6 +26,15 @@
 #include <libnftnl/set.h>
 
 #include "vmnet/names.h"
+
+#define MAX_SETS 64
+
+/* Named sets seen by set_cb, for the element dumps that follow. */
+static struct {
+	int fam;
+	char name[64];
+} named[MAX_SETS];
+static size_t n_named;
 
 static const char *fam_name(uint32_t f)
 {
@@ -64,6 +73,12 @@ static int set_cb(const struct nlmsghdr *nh, void *data)
 	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), VMNET_NFT_TABLE))
 		goto out;
 	/* Anonymous sets are named by nft's counter: compare their shape only. */
+	if (strncmp(nftnl_set_get_str(s, NFTNL_SET_NAME), "__set", 5) && n_named < MAX_SETS) {
+		named[n_named].fam = (int)nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
+		snprintf(named[n_named].name, sizeof(named[0].name), "%s",
+			 nftnl_set_get_str(s, NFTNL_SET_NAME));
+		n_named++;
+	}
 	printf("set %s %s flags 0x%x key %u/%u data %u/%u\n",
 	       fam_name(nftnl_set_get_u32(s, NFTNL_SET_FAMILY)),
 	       strncmp(nftnl_set_get_str(s, NFTNL_SET_NAME), "__set", 5) ?
@@ -72,6 +87,44 @@ static int set_cb(const struct nlmsghdr *nh, void *data)
 	       nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE),
 	       nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN));
 out:
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static void hex(const char *what, const void *p, uint32_t len)
+{
+	printf(" %s ", what);
+	for (uint32_t i = 0; i < len; i++)
+		printf("%02x", ((const uint8_t *)p)[i]);
+}
+
+static int elem_cb(const struct nlmsghdr *nh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *e;
+
+	(void)data;
+	if (!s || nftnl_set_elems_nlmsg_parse(nh, s) < 0)
+		goto out;
+	it = nftnl_set_elems_iter_create(s);
+	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
+		uint32_t len = 0;
+		const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+
+		printf("elem %s %s", fam_name(nftnl_set_get_u32(s, NFTNL_SET_FAMILY)),
+		       nftnl_set_get_str(s, NFTNL_SET_NAME));
+		hex("key", k, k ? len : 0);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
+			const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
+
+			hex("data", d, len);
+		}
+		printf("\n");
+	}
+out:
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
 }
@@ -102,14 +155,27 @@ out:
 	return MNL_CB_OK;
 }
 
-static int dump(struct mnl_socket *nl, uint16_t type, int fam, mnl_cb_t cb)
+/* A dump request; with @set, of that set's elements. */
+static int dump(struct mnl_socket *nl, uint16_t type, int fam, const char *set, mnl_cb_t cb)
 {
 	static char buf[1 << 16];
-	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
-	struct nlmsghdr *nh = nftnl_nlmsg_build_hdr(buf, type, fam, NLM_F_DUMP, seq);
+	static uint32_t seq;
+	uint32_t portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nh = nftnl_nlmsg_build_hdr(buf, type, fam, NLM_F_DUMP, ++seq);
 	ssize_t n;
 	int r;
 
+	if (set) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+		nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
+		nftnl_set_elems_nlmsg_build_payload(nh, s);
+		nftnl_set_free(s);
+	}
 	if (mnl_socket_sendto(nl, nh, nh->nlmsg_len) < 0)
 		return -errno;
 	do {
@@ -145,9 +211,11 @@ int main(int argc, char **argv)
 	}
 	/* Per family, so the output's order does not depend on the kernel's. */
 	for (size_t i = 0; r == 0 && i < sizeof(fams) / sizeof(fams[0]); i++)
-		r = dump(nl, NFT_MSG_GETCHAIN, fams[i], chain_cb) ?:
-		    dump(nl, NFT_MSG_GETSET, fams[i], set_cb) ?:
-		    dump(nl, NFT_MSG_GETRULE, fams[i], rule_cb);
+		r = dump(nl, NFT_MSG_GETCHAIN, fams[i], NULL, chain_cb) ?:
+		    dump(nl, NFT_MSG_GETSET, fams[i], NULL, set_cb) ?:
+		    dump(nl, NFT_MSG_GETRULE, fams[i], NULL, rule_cb);
+	for (size_t i = 0; r == 0 && i < n_named; i++)
+		r = dump(nl, NFT_MSG_GETSETELEM, named[i].fam, named[i].name, elem_cb);
 	mnl_socket_close(nl);
 	if (r < 0) {
 		fprintf(stderr, "nftdump: %s\n", strerror(-r));

@@ -10,6 +10,8 @@
  *   inet vmnet
  *   set guests4     ipv4_addr                     every guest address
  *   set masq4       ipv4_addr                     guests of ipMasq networks
+ *   set closed4     ipv4_addr                     ... without routedInbound: no
+ *                                                 connection routed from outside
  *   map ports4      inet_proto . inet_service : ipv4_addr . inet_service
  *   map ports4h     ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
  *   set iso_ifs     ifname                        host ends of isolated links
@@ -19,7 +21,7 @@
  *   set iso_members ifname . devgroup             the same pairs, as a set (the
  *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
- *   counter spoof_drop, iso_drop
+ *   counter spoof_drop, iso_drop, inbound_drop
  *   bridge vmnet
  *   set ports       ifname                        bridge ports of shared guests
  *   set port_mac    ifname . ether_addr
@@ -65,6 +67,7 @@ struct vmnet_nft_att {
 	uint32_t guest_ip;   /* host order, required */
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
+	bool routed_inbound; /* ipMasq and still open to connections routed to the guest */
 	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none */
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_nft_port *ports;

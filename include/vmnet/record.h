@@ -66,6 +66,7 @@ struct vmnet_record {
 	json_t *ipam_result;		/* the IPAM plugin's result, owned (may be NULL) */
 	json_t *netconf;		/* the network config used at ADD, owned (may be NULL):
 					   lets DEL/GC/netd call IPAM like the ADD did */
+	bool routed_inbound;		/* ipMasq network open to routed connections */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

@@ -43,6 +43,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->guest_ip = rec->guest.addr;
 	memcpy(a->guest_mac, rec->guest_mac, 6);
 	a->masq = rec->ip_masq;
+	a->routed_inbound = rec->routed_inbound;
 	a->host_access = rec->host_access;
 	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_group_id(rec) : 0;
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;

@@ -81,10 +81,12 @@
 #define S_PORT_MAC "port_mac"
 #define S_PORT_IP4 "port_ip4"
 #define S_GUEST_NET "guest_net"
+#define S_CLOSED4 "closed4"
 #define C_DNAT4 "dnat4"
 #define C_ANTISPOOF "antispoof"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
+#define O_INBOUND "inbound_drop"
 
 /* Our named sets, indexes into sets[]. */
 enum {
@@ -102,6 +104,7 @@ enum {
 	SI_PORT_MAC,
 	SI_PORT_IP4,
 	SI_GUEST_NET,
+	SI_CLOSED4,
 	SI_N
 };
 
@@ -432,6 +435,7 @@ static const struct set_def sets[SI_N] = {
 	[SI_PORT_MAC] = {F_BRIDGE, S_PORT_MAC, 0, IF_MAC, 0, 0},
 	[SI_PORT_IP4] = {F_BRIDGE, S_PORT_IP4, 0, IF_IP4, 0, 0},
 	[SI_GUEST_NET] = {F_INET, S_GUEST_NET, 0, IF_IP4, 0, 0}, /* bridge . guest ip */
+	[SI_CLOSED4] = {F_INET, S_CLOSED4, 0, DT_IPADDR, 4, 0, 0},
 };
 
 static struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
@@ -968,6 +972,28 @@ static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
 	       ex_drop(r, O_ISO);
 }
 
+/*
+ * ip daddr @closed4 iifname . ip saddr != @guest_net counter name inbound_drop drop
+ *
+ * Guests behind NAT (ipMasq without routedInbound) take no connection
+ * routed to their address from outside: a host that routes the guest
+ * subnet via this one would otherwise reach every guest port. Replies and
+ * published ports were accepted above; the host's own traffic does not
+ * pass the forward hook. What is left from a guest is traffic inside its
+ * bridge (bridge netfilter: iifname is the bridge, the source one of its
+ * guests); an isolated guest's was accepted (its group) or dropped above.
+ */
+static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_CLOSED4, 0, false, false) ?:
+	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       ex_drop(r, O_INBOUND);
+}
+
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
 static int rule_in_other(struct nftnl_rule *r, uint32_t unused)
 {
@@ -1200,6 +1226,7 @@ static const struct rule_def rules[] = {
 	{F_INET, "forward", rule_fwd_iso_out},
 	{F_INET, "forward", rule_fwd_iso_in},
 	{F_INET, "forward", rule_fwd_net},
+	{F_INET, "forward", rule_fwd_closed},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
@@ -1242,6 +1269,8 @@ static int put_base(struct batch *b, uint16_t table_flags)
 		ret = put_counter(b, F_INET, O_SPOOF);
 	if (ret >= 0)
 		ret = put_counter(b, F_INET, O_ISO);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_INBOUND);
 	if (ret >= 0)
 		ret = put_counter(b, F_BRIDGE, O_SPOOF);
 	if (ret < 0)
@@ -1327,6 +1356,8 @@ static size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *ski
 	key_ip(E(SI_GUESTS4), a->guest_ip);
 	if (a->masq || !add)
 		key_ip(E(SI_MASQ4), a->guest_ip);
+	if ((a->masq && !a->routed_inbound) || !add)
+		key_ip(E(SI_CLOSED4), a->guest_ip);
 	for (size_t i = 0; i < a->n_ports; i++) {
 		struct key k;
 		unsigned si;
@@ -1977,6 +2008,7 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct elem *e,
 	switch (e->si) {
 	case SI_GUESTS4:
 	case SI_MASQ4:
+	case SI_CLOSED4:
 		snprintf(buf, size, "%s", vmnet_ip4_fmt(a->guest_ip, ip));
 		break;
 	case SI_SPOOF4:

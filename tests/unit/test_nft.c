@@ -35,7 +35,7 @@ static void ok(bool cond, const char *name)
 /* What a batch holds, parsed back. */
 #define MAXM 256
 /* Base rules vmnet installs (both tables), whatever the attachments. */
-#define BASE_RULES 36
+#define BASE_RULES 37
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -289,7 +289,7 @@ static void test_attach_with_table(void)
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
 		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:4"),
 	   "two tables (inet, bridge), both exclusive");
-	ok(count(&p, NFT_MSG_NEWOBJ) == 3, "three named counters");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 4, "four named counters");
 
 	ok(count(&p, NFT_MSG_NEWCHAIN) == 8, "eight chains");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
@@ -349,7 +349,7 @@ static void test_attach_with_table(void)
 
 		for (int i = 0; i < p.n; i++)
 			if (p.m[i].type == NFT_MSG_NEWRULE && !strcmp(p.m[i].chain, "forward") &&
-			    strstr(p.m[i].lookups, "guest_net"))
+			    !strcmp(p.m[i].lookups, "guests4,guests4,guest_net"))
 				net = &p.m[i];
 		ok(net && !strcmp(net->lookups, "guests4,guests4,guest_net"),
 		   "forward: guests of one shared network reach no other network's guests");
@@ -370,7 +370,7 @@ static void test_attach_with_table(void)
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
 							 "immediate");
 		}
-		ok(fwd == 7 && in == 8 && spoof == 4 + 10, "forward 7, input 8, antispoof 4+10 rules");
+		ok(fwd == 8 && in == 8 && spoof == 4 + 10, "forward 8, input 8, antispoof 4+10 rules");
 		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
@@ -419,6 +419,20 @@ static void test_attach_with_table(void)
 	   "guests4 element 10.1.0.5, not exclusive");
 	m = find(&p, NFT_MSG_NEWSETELEM, "masq4", 0);
 	ok(m && m->n_elems == 1 && !memcmp(m->key, k_ip, 4), "masq4 element");
+	m = find(&p, NFT_MSG_NEWSETELEM, "closed4", 0);
+	ok(m && m->n_elems == 1 && !memcmp(m->key, k_ip, 4),
+	   "closed4 element: ipMasq without routedInbound");
+	{
+		const struct msg *closed = NULL;
+
+		for (int i = 0; i < p.n; i++)
+			if (p.m[i].type == NFT_MSG_NEWRULE && !strcmp(p.m[i].chain, "forward") &&
+			    !strcmp(p.m[i].lookups, "closed4,guest_net"))
+				closed = &p.m[i];
+		ok(closed && !strcmp(closed->exprs, "meta,cmp,payload,lookup,meta,payload,lookup,"
+						    "objref,immediate"),
+		   "forward: routed connections to closed guests dropped, counted");
+	}
 	m = find(&p, NFT_MSG_NEWSETELEM, "ports4", 0);
 	ok(m && m->n_elems == 1 && m->key_len == 8 && !memcmp(m->key, k_p4, 8) &&
 		   m->data_len == 8 && !memcmp(m->data, d_p4, 8) && (m->flags & NLM_F_EXCL),
@@ -437,6 +451,14 @@ static void test_attach_elements_only(void)
 	size_t len;
 	int r;
 
+	a.routed_inbound = true;
+	ok(vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL) == 0 && parse(buf, len, &p) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "masq4", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "closed4", 0),
+	   "routedInbound: masq4 but no closed4 element");
+	free(buf);
+	buf = NULL;
+	a.routed_inbound = false;
 	a.masq = false;
 	a.host_if = NULL;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
@@ -478,13 +500,13 @@ static void test_detach(void)
 
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build detach");
-	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 12 && p.n == 14,
-	   "DESTROYSETELEM for guests4, masq4, both ports and every interface key");
+	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 13 && p.n == 15,
+	   "DESTROYSETELEM for guests4, masq4, closed4, both ports and every interface key");
 	m = find(&p, 30, "ports4", 0);
 	ok(m && m->key_len == 8 && m->data_len == 0, "delete by key only");
 	free(buf);
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DEL, 7, &buf, &len, NULL);
-	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 12,
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 13,
 	   "DELSETELEM variant");
 	free(buf);
 }

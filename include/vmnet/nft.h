@@ -21,12 +21,12 @@
  *   set iso_members ifname . devgroup             the same pairs, as a set (the
  *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
- *   counter spoof_drop, iso_drop, inbound_drop
+ *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop
  *   bridge vmnet
  *   set ports       ifname                        bridge ports of shared guests
  *   set port_mac    ifname . ether_addr
  *   set port_ip4    ifname . ipv4_addr
- *   counter spoof_drop
+ *   counter spoof_drop, loopback_drop
  *
  * Names end in "4" so the IPv6 twins (guests6, ports6, ...) slot in beside
  * them; until then IPv6 from guest links is dropped.

@@ -87,6 +87,7 @@
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
 #define O_INBOUND "inbound_drop"
+#define O_LOOPBACK "loopback_drop"
 
 /* Our named sets, indexes into sets[]. */
 enum {
@@ -735,6 +736,27 @@ static int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
 	       ex_verdict(r, NFT_JUMP, C_DNAT4);
 }
 
+/* ip daddr 127.0.0.0/8 (the first byte, as nft compiles a /8) */
+static int ex_daddr_loopback(struct nftnl_rule *r)
+{
+	uint8_t lo = 127;
+
+	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 1, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &lo, 1);
+}
+
+/*
+ * meta nfproto ipv4 ip daddr 127.0.0.0/8 return: published ports on
+ * 127.0.0.1 (and, with localhostPorts, every published port on the
+ * loopback) are for host clients, whose packets are DNAT'd at the output
+ * hook. At prerouting a loopback destination comes from a guest or from a
+ * neighbour, and DNAT there would happen before the kernel's martian check.
+ */
+static int rule_pre_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?: ex_daddr_loopback(r) ?: ex_verdict(r, NFT_RETURN, NULL);
+}
+
 /* The host-address map first, so a specific hostIP wins over a wildcard:
  * dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
 static int rule_dnat4_host(struct nftnl_rule *r, uint32_t unused)
@@ -880,6 +902,17 @@ static int rule_iso_ip(struct nftnl_rule *r, uint32_t unused)
 	       ex_ipv4(r) ?:
 	       ex_if_concat_not_in(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, S_SPOOF4) ?:
 	       ex_drop(r, O_SPOOF);
+}
+
+/* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
+ * loopback_drop drop: with localhostPorts the link has route_localnet, and
+ * the host's loopback services are not the guest's */
+static int rule_iso_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_daddr_loopback(r) ?:
+	       ex_drop(r, O_LOOPBACK);
 }
 
 /* iifname @iso_ifs meta nfproto ipv6 counter name iso_drop drop (no IPv6 yet;
@@ -1095,6 +1128,13 @@ static int ex_meta_ip(struct nftnl_rule *r)
 	return ex_meta(r, NFT_META_PROTOCOL, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &ip, 2);
 }
 
+/* ip daddr 127.0.0.0/8 counter name loopback_drop drop: as rule_iso_loopback,
+ * for the bridge of a shared network */
+static int rule_br_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_meta_ip(r) ?: ex_daddr_loopback(r) ?: ex_drop(r, O_LOOPBACK);
+}
+
 /* ip saddr 0.0.0.0 udp dport 67 accept */
 static int rule_br_dhcp(struct nftnl_rule *r, uint32_t unused)
 {
@@ -1228,6 +1268,7 @@ static const struct rule_def rules[] = {
 	{F_INET, "forward", rule_fwd_net},
 	{F_INET, "forward", rule_fwd_closed},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
+	{F_INET, C_ANTISPOOF, rule_iso_loopback},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
 	{F_INET, C_ANTISPOOF, rule_iso_ip6},
@@ -1242,6 +1283,7 @@ static const struct rule_def rules[] = {
 	{F_BRIDGE, C_ANTISPOOF, rule_br_other},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_types},
+	{F_BRIDGE, C_ANTISPOOF, rule_br_loopback},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip_ok},
@@ -1272,11 +1314,16 @@ static int put_base(struct batch *b, uint16_t table_flags)
 	if (ret >= 0)
 		ret = put_counter(b, F_INET, O_INBOUND);
 	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_LOOPBACK);
+	if (ret >= 0)
 		ret = put_counter(b, F_BRIDGE, O_SPOOF);
 	if (ret < 0)
 		return ret;
 
-	if ((ret = put_l4_set(b, &id)) < 0 ||
+	if ((ret = put_rule(b, F_INET, "prerouting", rule_pre_loopback, 0)) < 0 ||
+	    (ret = put_l4_set(b, &id)) < 0 ||
 	    (ret = put_rule(b, F_INET, "prerouting", rule_to_dnat, id)) < 0 ||
 	    (ret = put_l4_set(b, &id)) < 0 ||
 	    (ret = put_rule(b, F_INET, "output", rule_to_dnat, id)) < 0)

@@ -35,7 +35,7 @@ static void ok(bool cond, const char *name)
 /* What a batch holds, parsed back. */
 #define MAXM 256
 /* Base rules vmnet installs (both tables), whatever the attachments. */
-#define BASE_RULES 37
+#define BASE_RULES 40
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -289,7 +289,7 @@ static void test_attach_with_table(void)
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
 		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:4"),
 	   "two tables (inet, bridge), both exclusive");
-	ok(count(&p, NFT_MSG_NEWOBJ) == 4, "four named counters");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 6, "six named counters");
 
 	ok(count(&p, NFT_MSG_NEWCHAIN) == 8, "eight chains");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
@@ -370,7 +370,7 @@ static void test_attach_with_table(void)
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
 							 "immediate");
 		}
-		ok(fwd == 8 && in == 8 && spoof == 4 + 10, "forward 8, input 8, antispoof 4+10 rules");
+		ok(fwd == 8 && in == 8 && spoof == 5 + 11, "forward 8, input 8, antispoof 5+11 rules");
 		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
@@ -380,6 +380,9 @@ static void test_attach_with_table(void)
 		if (x->type != NFT_MSG_NEWRULE)
 			continue;
 		if (!strcmp(x->chain, "prerouting") && !pre++)
+			ok(!strcmp(x->exprs, "meta,cmp,payload,cmp,immediate"),
+			   "prerouting: loopback destinations return before any DNAT");
+		else if (!strcmp(x->chain, "prerouting") && pre++ == 1)
 			ok(!strcmp(x->exprs, "meta,lookup,fib,cmp,immediate"),
 			   "prerouting: l4proto set, fib local, jump");
 	}

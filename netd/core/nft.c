@@ -49,6 +49,9 @@
 #ifndef NF_BR_PRE_ROUTING
 #define NF_BR_PRE_ROUTING 0
 #endif
+#ifndef NF_BR_FORWARD
+#define NF_BR_FORWARD 2
+#endif
 
 /* nft's datatype ids (src/datatype.h); concatenations shift by TYPE_BITS. */
 #define DT_IPADDR 7
@@ -88,6 +91,7 @@
 #define O_ISO "iso_drop"
 #define O_INBOUND "inbound_drop"
 #define O_LOOPBACK "loopback_drop"
+#define O_DHCP "dhcp_server_drop"
 
 /* Our named sets, indexes into sets[]. */
 enum {
@@ -378,6 +382,7 @@ static const struct chain_def chains[] = {
 	{F_INET, C_ANTISPOOF, "filter", NF_INET_PRE_ROUTING, -300},
 	{F_INET, "input", "filter", NF_INET_LOCAL_IN, 0},
 	{F_BRIDGE, C_ANTISPOOF, "filter", NF_BR_PRE_ROUTING, -200},
+	{F_BRIDGE, "forward", "filter", NF_BR_FORWARD, -200},
 };
 
 static int put_chain(struct batch *b, const struct chain_def *c)
@@ -904,6 +909,50 @@ static int rule_iso_ip(struct nftnl_rule *r, uint32_t unused)
 	       ex_drop(r, O_SPOOF);
 }
 
+/* udp sport 67 counter name dhcp_server_drop drop */
+static int ex_dhcp_server_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
+	       ex_drop(r, O_DHCP);
+}
+
+/* udp dport 67-68 counter name dhcp_server_drop drop */
+static int ex_dhcp_ports_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67), bootpc = htons(68);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
+	       ex_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
+	       ex_drop(r, O_DHCP);
+}
+
+/* iifname @iso_ifs udp sport 67 counter name dhcp_server_drop drop: DHCP
+ * answers come from the host (netd), never from a guest */
+static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?: ex_dhcp_server_drop(r);
+}
+
+/* iifname @iso_ifs oifname @iso_ifs udp dport 67-68 counter name
+ * dhcp_server_drop drop: not even guests of one group talk DHCP to each
+ * other (a client on a raw socket takes an offer from any source port) */
+static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_dhcp_ports_drop(r);
+}
+
 /* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
  * loopback_drop drop: with localhostPorts the link has route_localnet, and
  * the host's loopback services are not the guest's */
@@ -1135,6 +1184,23 @@ static int rule_br_loopback(struct nftnl_rule *r, uint32_t unused)
 	return ex_meta_ip(r) ?: ex_daddr_loopback(r) ?: ex_drop(r, O_LOOPBACK);
 }
 
+/* udp sport 67 counter name dhcp_server_drop drop: no guest answers DHCP */
+static int rule_br_dhcp_server(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_dhcp_server_drop(r);
+}
+
+/* bridge forward: iifname @ports oifname @ports udp dport 67-68 counter
+ * name dhcp_server_drop drop. Frames between two guests' ports: a client's
+ * broadcast reaches no rogue server, a forged offer no client. The host
+ * (netd) still gets the requests (bridge input) and answers (bridge output). */
+static int rule_br_fwd_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_PORTS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_PORTS, false) ?:
+	       ex_dhcp_ports_drop(r);
+}
+
 /* ip saddr 0.0.0.0 udp dport 67 accept */
 static int rule_br_dhcp(struct nftnl_rule *r, uint32_t unused)
 {
@@ -1261,6 +1327,7 @@ static const struct rule_def rules[] = {
 	{F_INET, "postrouting", rule_masq_out},
 	{F_INET, "forward", rule_fwd_est},
 	{F_INET, "forward", rule_fwd_dnat},
+	{F_INET, "forward", rule_fwd_iso_dhcp},
 	{F_INET, "forward", rule_fwd_group},
 	{F_INET, "forward", rule_fwd_iso_iso},
 	{F_INET, "forward", rule_fwd_iso_out},
@@ -1269,6 +1336,7 @@ static const struct rule_def rules[] = {
 	{F_INET, "forward", rule_fwd_closed},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
 	{F_INET, C_ANTISPOOF, rule_iso_loopback},
+	{F_INET, C_ANTISPOOF, rule_iso_dhcp_server},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
 	{F_INET, C_ANTISPOOF, rule_iso_ip6},
@@ -1284,6 +1352,7 @@ static const struct rule_def rules[] = {
 	{F_BRIDGE, C_ANTISPOOF, rule_br_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_types},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_loopback},
+	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp_server},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip_ok},
@@ -1291,6 +1360,7 @@ static const struct rule_def rules[] = {
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_ok},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_rest},
+	{F_BRIDGE, "forward", rule_br_fwd_dhcp},
 };
 
 /* Both tables (NEWTABLE with @table_flags), then chains, sets, counters and
@@ -1317,6 +1387,10 @@ static int put_base(struct batch *b, uint16_t table_flags)
 		ret = put_counter(b, F_INET, O_LOOPBACK);
 	if (ret >= 0)
 		ret = put_counter(b, F_BRIDGE, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_DHCP);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_DHCP);
 	if (ret >= 0)
 		ret = put_counter(b, F_BRIDGE, O_SPOOF);
 	if (ret < 0)

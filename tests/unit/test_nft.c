@@ -35,7 +35,7 @@ static void ok(bool cond, const char *name)
 /* What a batch holds, parsed back. */
 #define MAXM 256
 /* Base rules vmnet installs (both tables), whatever the attachments. */
-#define BASE_RULES 40
+#define BASE_RULES 44
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -289,9 +289,11 @@ static void test_attach_with_table(void)
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
 		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:4"),
 	   "two tables (inet, bridge), both exclusive");
-	ok(count(&p, NFT_MSG_NEWOBJ) == 6, "six named counters");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 8, "eight named counters");
 
-	ok(count(&p, NFT_MSG_NEWCHAIN) == 8, "eight chains");
+	ok(count(&p, NFT_MSG_NEWCHAIN) == 9, "nine chains");
+	m = find(&p, NFT_MSG_NEWCHAIN, "forward", 1);
+	ok(m && m->hook == 2 && m->prio == -200, "bridge forward: between ports");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
 	ok(m && m->hook == NF_INET_PRE_ROUTING && m->prio == -300, "inet antispoof: raw prerouting");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 1);
@@ -356,7 +358,7 @@ static void test_attach_with_table(void)
 	}
 	ok(count(&p, NFT_MSG_NEWRULE) == BASE_RULES, "every base rule once");
 	{
-		int fwd = 0, in = 0, spoof = 0, grp = 0;
+		int fwd = 0, in = 0, spoof = 0, grp = 0, dhcp = 0;
 
 		for (int i = 0; i < p.n; i++) {
 			const struct msg *x = &p.m[i];
@@ -364,13 +366,17 @@ static void test_attach_with_table(void)
 			if (x->type != NFT_MSG_NEWRULE)
 				continue;
 			fwd += !strcmp(x->chain, "forward");
+			dhcp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,cmp,payload,cmp,cmp,"
+						  "objref,immediate");
 			in += !strcmp(x->chain, "input");
 			spoof += !strcmp(x->chain, "antispoof");
 			if (!strcmp(x->lookups, "iso_ifs,iso_ifs,iso_members"))
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
 							 "immediate");
 		}
-		ok(fwd == 8 && in == 8 && spoof == 5 + 11, "forward 8, input 8, antispoof 5+11 rules");
+		ok(fwd == 9 + 1 && in == 8 && spoof == 6 + 12,
+		   "forward 9+1, input 8, antispoof 6+12 rules");
+		ok(dhcp == 2, "udp dport 67-68 dropped between guest ports and isolated links");
 		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);

@@ -519,10 +519,30 @@ guest_up() {
 	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!
-	ip netns exec "${G_NS[$1]}" socat UDP-RECVFROM:80,fork "SYSTEM:echo udp-$1" \
-		</dev/null >/dev/null 2>&1 &
+	# One process answering every datagram (socat's UDP-RECVFROM,fork lost
+	# the first datagrams now and then).
+	ip netns exec "${G_NS[$1]}" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 80))
+while True:
+	d, a = s.recvfrom(2048)
+	s.sendto(sys.argv[1].encode() + b"\n", a)' "udp-$1" </dev/null >/dev/null 2>&1 &
 	track_pid $!
+	wait_listen "${G_NS[$1]}" tcp 80 && wait_listen "${G_NS[$1]}" udp 80 || return 1
 	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null # ARP both ways before the checks
+}
+
+# wait_listen NS PROTO PORT: wait (up to 5 s) until NS has a PROTO socket
+# bound to PORT.
+wait_listen() {
+	local i opt=-Hltn
+	[ "$2" = udp ] && opt=-Hlun
+	for i in $(seq 50); do
+		ip netns exec "$1" ss $opt "sport = :$3" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2/$3 in $1"
+	return 1
 }
 
 # net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.
@@ -544,4 +564,29 @@ nft_packets() {
 t_rose() {
 	if [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && [ "$3" -gt "$2" ]; then ok "$1"; else
 		not_ok "$1" "counter before: '$2', after: '$3' (want a rise)"; fi
+}
+
+# each_mode FUNC: FUNC MODE WIRING K for shared and isolated mode in every
+# wiring of VMNET_WIRING (default "netns host"), K counting from 1.
+each_mode() {
+	local mode w k=1
+	for mode in shared isolated; do
+		for w in netns host; do
+			case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
+			"$1" "$mode" "$w" "$k"
+			k=$((k + 1))
+		done
+	done
+}
+
+# file_has [-x] FILE TEXT: FILE contains TEXT (-x: as a whole line); waits
+# up to a second for it to arrive.
+file_has() {
+	local x= i
+	[ "$1" = -x ] && { x=x; shift; }
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -qF$x -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft python3
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 world_init
 host_ns
@@ -51,15 +51,7 @@ listen() {
 	track_pid $!
 }
 
-# got FILE TEXT: FILE received TEXT (waits a little).
-got() {
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+got() { file_has "$@"; }
 
 declare -A NS CONF
 
@@ -112,12 +104,5 @@ suite() {
 # The host's own DHCP port: guests' requests must still arrive.
 listen "$HOST_NS" 67 "$W_TMP/host.67"
 sleep 0.3
-k=1
-for mode in shared isolated; do
-	for w in netns host; do
-		case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
-		suite "$mode" "$w" "$k"
-		k=$((k + 1))
-	done
-done
+each_mode suite
 t_done

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 world_init
 host_ns
@@ -75,13 +75,6 @@ suite() {
 		"ip netns exec $HOST_NS nft list set inet vmnet closed4 | grep -q '10\.72\.'"
 }
 
-k=1
-for mode in shared isolated; do
-	for w in netns host; do
-		case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
-		suite "$mode" "$w" "$k"
-		k=$((k + 1))
-	done
-done
+each_mode suite
 
 t_done

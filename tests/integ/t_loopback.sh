@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 world_init
 host_ns
@@ -29,7 +29,7 @@ track_pid $!
 ip netns exec "$HOST_NS" socat UDP-RECVFROM:53,bind=127.0.0.1,fork SYSTEM:'echo lo-dns' \
 	</dev/null >/dev/null 2>&1 &
 track_pid $!
-sleep 0.3
+wait_listen "$HOST_NS" tcp $LO_SVC && wait_listen "$HOST_NS" udp 53 || bail "host services did not start"
 t_eq "the host reaches its loopback-only service" "$(net_get "$HOST_NS" tcp 127.0.0.1 $LO_SVC)" lo-svc
 t_eq "the host reaches its loopback resolver" "$(net_get "$HOST_NS" udp 127.0.0.1 53)" lo-dns
 
@@ -77,13 +77,6 @@ suite() {
 }
 
 t_ok "the wan routes 127.0.0.0/8 to the host" loopback_via "$WAN_NS" "$WAN_HOST_IP" eth0
-k=1
-for mode in shared isolated; do
-	for w in netns host; do
-		case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
-		suite "$mode" "$w" "$k"
-		k=$((k + 1))
-	done
-done
+each_mode suite
 
 t_done

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$B/tools/nftdump"
 world_init
 host_ns

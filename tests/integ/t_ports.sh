@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft ss
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 world_init
 host_ns
@@ -252,14 +252,7 @@ suite_check_del() {
 	done
 }
 
-k=1
-for mode in shared isolated; do
-	for wiring in netns host; do
-		case " ${VMNET_WIRING:-netns host} " in *" $wiring "*) ;; *) continue ;; esac
-		combo "$mode" "$wiring" "$k"
-		k=$((k + 1))
-	done
-done
+each_mode combo
 suite_hostip_conflict
 suite_conntrack
 suite_check_del

@@ -21,12 +21,18 @@
  *   set iso_members ifname . devgroup             the same pairs, as a set (the
  *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
- *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop
+ *   set guest_net   ifname . ipv4_addr            bridge . guest of a shared network
+ *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop, dhcp_server_drop
  *   bridge vmnet
  *   set ports       ifname                        bridge ports of shared guests
  *   set port_mac    ifname . ether_addr
  *   set port_ip4    ifname . ipv4_addr
- *   counter spoof_drop, loopback_drop
+ *   counter spoof_drop, loopback_drop, dhcp_server_drop
+ *   (chains antispoof at prerouting, forward between bridge ports)
+ *
+ * `nft list ruleset` (nftables 1.0.6) prints every rule and reads it back
+ * into the same bytecode (tests/integ/t_nftsave.sh): rules are built as nft
+ * compiles them, dependencies included.
  *
  * Names end in "4" so the IPv6 twins (guests6, ports6, ...) slot in beside
  * them; until then IPv6 from guest links is dropped.
@@ -68,7 +74,8 @@ struct vmnet_nft_att {
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
 	bool routed_inbound; /* ipMasq and still open to connections routed to the guest */
-	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none */
+	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none. The
+			     caller puts @host_if into this device group */
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_nft_port *ports;
 	size_t n_ports;

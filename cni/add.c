@@ -91,6 +91,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	rec->multi_queue = cf->multi_queue;
 	rec->host_access = cf->host_access;
 	rec->localhost_ports = cf->localhost_ports;
+	rec->routed_inbound = cf->routed_inbound;
 	rec->owner = cf->owner;
 	rec->group = cf->group;
 	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);

@@ -294,7 +294,8 @@ int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const
 	    (r = vmnet_json_get_bool(c->root, "", "multiQueue", &c->multi_queue, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "hostAccess", &c->host_access, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "localhostPorts", &c->localhost_ports, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "requireNetd", &c->require_netd, err)) < 0)
+	    (r = vmnet_json_get_bool(c->root, "", "requireNetd", &c->require_netd, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "routedInbound", &c->routed_inbound, err)) < 0)
 		return r;
 	b = false;
 	if ((r = vmnet_json_get_bool(c->root, "", "isGateway", &b, err)) < 0)

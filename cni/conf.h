@@ -33,6 +33,7 @@ struct vmnet_conf {
 	bool host_access;
 	bool localhost_ports;
 	bool require_netd;
+	bool routed_inbound;		/* ipMasq network open to routed connections */
 	long owner, group;		/* -1 = unset */
 	char state_dir[PATH_MAX];
 	const char *ipam_type;		/* NULL when the config has no ipam */

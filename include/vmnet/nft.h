@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmnet's nftables engine (DESIGN §5). Two private tables, inet vmnet (NAT,
+ * vmnet's nftables engine (doc/how-it-works.md, "nftables"). Two private tables, inet vmnet (NAT,
  * isolation, anti-spoofing of routed links) and bridge vmnet (anti-spoofing
  * of bridge ports), whose chains, sets and rules are created once, together;
  * each attachment only adds or deletes set/map elements, in one atomic
@@ -10,20 +10,29 @@
  *   inet vmnet
  *   set guests4     ipv4_addr                     every guest address
  *   set masq4       ipv4_addr                     guests of ipMasq networks
+ *   set closed4     ipv4_addr                     ... without routedInbound: no
+ *                                                 connection routed from outside
  *   map ports4      inet_proto . inet_service : ipv4_addr . inet_service
  *   map ports4h     ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
  *   set iso_ifs     ifname                        host ends of isolated links
  *   set spoof4      ifname . ipv4_addr            the one source IP per isolated link
  *   set spoofmac    ifname . ether_addr           the one source MAC per isolated link
- *   map iso_grp     ifname : mark                 isolated link -> its group
- *   set iso_members ifname . mark                 the same pairs, as a set
+ *   map iso_grp     ifname : devgroup             isolated link -> its group
+ *   set iso_members ifname . devgroup             the same pairs, as a set (the
+ *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
- *   counter spoof_drop, iso_drop
+ *   set guest_net   ifname . ipv4_addr            bridge . guest of a shared network
+ *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop, dhcp_server_drop
  *   bridge vmnet
  *   set ports       ifname                        bridge ports of shared guests
  *   set port_mac    ifname . ether_addr
  *   set port_ip4    ifname . ipv4_addr
- *   counter spoof_drop
+ *   counter spoof_drop, loopback_drop, dhcp_server_drop
+ *   (chains antispoof at prerouting, forward between bridge ports)
+ *
+ * `nft list ruleset` (nftables 1.0.6) prints every rule and reads it back
+ * into the same bytecode (tests/integ/t_nftsave.sh): rules are built as nft
+ * compiles them, dependencies included.
  *
  * Names end in "4" so the IPv6 twins (guests6, ports6, ...) slot in beside
  * them; until then IPv6 from guest links is dropped.
@@ -37,9 +46,9 @@
 
 #include "err.h"
 
-/* Ruleset version kept in the tables' comment ("vmnet:2"); bump it when the
+/* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 3
+#define VMNET_NFT_VERSION 4
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -64,7 +73,9 @@ struct vmnet_nft_att {
 	uint32_t guest_ip;   /* host order, required */
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
-	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none */
+	bool routed_inbound; /* ipMasq and still open to connections routed to the guest */
+	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none. The
+			     caller puts @host_if into this device group */
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_nft_port *ports;
 	size_t n_ports;

@@ -83,6 +83,7 @@ struct vmnet_record {
 	int host_nsid;			/* the VM namespace's nsid in the host namespace
 					   at ADD, -1 = none: once unassigned, proof
 					   that the namespace died (nsid.h) */
+	bool routed_inbound;		/* ipMasq network open to routed connections */
 };
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

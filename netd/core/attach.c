@@ -44,6 +44,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->guest_ip = rec->guest.addr;
 	memcpy(a->guest_mac, rec->guest_mac, 6);
 	a->masq = rec->ip_masq;
+	a->routed_inbound = rec->routed_inbound;
 	a->host_access = rec->host_access;
 	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_group_id(rec) : 0;
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
@@ -212,6 +213,9 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		 * and must leave through the port it came in on. */
 		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
 	}
+	/* The isolation group travels with the device: the forward rule
+	 * matches oifname . iifgroup against iso_members (see nft.c). */
+	ch.group = vmnet_record_group_id(rec);
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
 		return r;
@@ -672,6 +676,9 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 		if (hif.master)
 			return mismatch(err, "host device %s of an isolated VM is a bridge port",
 					rec->host_if);
+		if (vmnet_record_group_id(rec) && hif.group != vmnet_record_group_id(rec))
+			return mismatch(err, "host device %s is in device group %u, expected %u",
+					rec->host_if, hif.group, vmnet_record_group_id(rec));
 		r = vmnet_addr_has(host, hif.ifindex, &gw, err);
 		if (r < 0)
 			return r;

@@ -95,6 +95,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		li->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
+	if (tb[IFLA_GROUP])
+		li->group = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])

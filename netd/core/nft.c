@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nftables through libnftnl + libmnl (DESIGN §5). Everything the kernel sees
- * goes out as one NFNL batch per operation with NLM_F_ACK on every message,
+ * nftables through libnftnl + libmnl (doc/how-it-works.md, "nftables").
+ * Everything the kernel sees goes out as one NFNL batch per operation with NLM_F_ACK on every message,
  * so a failure names the message that caused it and the kernel rolls the
  * whole batch back. One batch may address both of our tables (inet and
  * bridge): the family is per message.
@@ -14,6 +14,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -48,13 +49,16 @@
 #ifndef NF_BR_PRE_ROUTING
 #define NF_BR_PRE_ROUTING 0
 #endif
+#ifndef NF_BR_FORWARD
+#define NF_BR_FORWARD 2
+#endif
 
 /* nft's datatype ids (src/datatype.h); concatenations shift by TYPE_BITS. */
 #define DT_IPADDR 7
 #define DT_ETHERADDR 9
 #define DT_INET_PROTO 12
 #define DT_INET_SERVICE 13
-#define DT_MARK 19
+#define DT_DEVGROUP 35
 #define DT_IFNAME 41
 #define DT_BITS 6
 #define DT_CONCAT2(a, b) (((a) << DT_BITS) | (b))
@@ -80,10 +84,14 @@
 #define S_PORT_MAC "port_mac"
 #define S_PORT_IP4 "port_ip4"
 #define S_GUEST_NET "guest_net"
+#define S_CLOSED4 "closed4"
 #define C_DNAT4 "dnat4"
 #define C_ANTISPOOF "antispoof"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
+#define O_INBOUND "inbound_drop"
+#define O_LOOPBACK "loopback_drop"
+#define O_DHCP "dhcp_server_drop"
 
 /* Our named sets, indexes into sets[]. */
 enum {
@@ -101,6 +109,7 @@ enum {
 	SI_PORT_MAC,
 	SI_PORT_IP4,
 	SI_GUEST_NET,
+	SI_CLOSED4,
 	SI_N
 };
 
@@ -265,10 +274,10 @@ static void key_if_ip(struct key *k, const char *ifname, uint32_t ip)
 	key_if(k, ifname, &be, 4);
 }
 
-/* Marks are host-endian in registers (meta mark), so are group ids. */
-static void key_if_mark(struct key *k, const char *ifname, uint32_t mark)
+/* Device groups are host-endian in registers (meta iifgroup). */
+static void key_if_group(struct key *k, const char *ifname, uint32_t group)
 {
-	key_if(k, ifname, &mark, 4);
+	key_if(k, ifname, &group, 4);
 }
 
 static void key_ip(struct key *k, uint32_t ip)
@@ -373,6 +382,7 @@ static const struct chain_def chains[] = {
 	{F_INET, C_ANTISPOOF, "filter", NF_INET_PRE_ROUTING, -300},
 	{F_INET, "input", "filter", NF_INET_LOCAL_IN, 0},
 	{F_BRIDGE, C_ANTISPOOF, "filter", NF_BR_PRE_ROUTING, -200},
+	{F_BRIDGE, "forward", "filter", NF_BR_FORWARD, -200},
 };
 
 static int put_chain(struct batch *b, const struct chain_def *c)
@@ -423,15 +433,15 @@ static const struct set_def sets[SI_N] = {
 	[SI_ISO_IFS] = {F_INET, S_ISO_IFS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_SPOOF4] = {F_INET, S_SPOOF4, 0, IF_IP4, 0, 0},
 	[SI_SPOOFMAC] = {F_INET, S_SPOOFMAC, 0, IF_MAC, 0, 0},
-	[SI_ISO_GRP] = {F_INET, S_ISO_GRP, NFT_SET_MAP, DT_IFNAME, IFNAME_LEN,
-			DT_CONCAT2(DT_MARK, DT_MARK), 8}, /* 0 . group: see rule_fwd_group */
-	[SI_ISO_MEMBERS] = {F_INET, S_ISO_MEMBERS, 0, DT_CONCAT2(DT_IFNAME, DT_MARK),
+	[SI_ISO_GRP] = {F_INET, S_ISO_GRP, NFT_SET_MAP, DT_IFNAME, IFNAME_LEN, DT_DEVGROUP, 4},
+	[SI_ISO_MEMBERS] = {F_INET, S_ISO_MEMBERS, 0, DT_CONCAT2(DT_IFNAME, DT_DEVGROUP),
 			    IFNAME_LEN + 4, 0, 0},
 	[SI_HOST_OPEN] = {F_INET, S_HOST_OPEN, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_PORTS] = {F_BRIDGE, S_PORTS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_PORT_MAC] = {F_BRIDGE, S_PORT_MAC, 0, IF_MAC, 0, 0},
 	[SI_PORT_IP4] = {F_BRIDGE, S_PORT_IP4, 0, IF_IP4, 0, 0},
 	[SI_GUEST_NET] = {F_INET, S_GUEST_NET, 0, IF_IP4, 0, 0}, /* bridge . guest ip */
+	[SI_CLOSED4] = {F_INET, S_CLOSED4, 0, DT_IPADDR, 4, 0, 0},
 };
 
 static struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
@@ -449,13 +459,13 @@ static struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
 }
 
 /* nft prints a key or data by the byte order it records in the set's
- * userdata (1 host, 2 big endian); without it, marks would show swapped. */
+ * userdata (1 host, 2 big endian); without it, groups would show swapped. */
 static int set_byteorder(struct nftnl_set *s, const struct set_def *sd)
 {
 	struct nftnl_udata_buf *u;
 	int ret = 0;
 
-	if (sd->dtype != DT_CONCAT2(DT_MARK, DT_MARK) && sd->ktype != DT_IFNAME)
+	if (sd->ktype != DT_IFNAME)
 		return 0;
 	u = nftnl_udata_buf_alloc(32);
 	if (!u)
@@ -731,6 +741,27 @@ static int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
 	       ex_verdict(r, NFT_JUMP, C_DNAT4);
 }
 
+/* ip daddr 127.0.0.0/8 (the first byte, as nft compiles a /8) */
+static int ex_daddr_loopback(struct nftnl_rule *r)
+{
+	uint8_t lo = 127;
+
+	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 1, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &lo, 1);
+}
+
+/*
+ * meta nfproto ipv4 ip daddr 127.0.0.0/8 return: published ports on
+ * 127.0.0.1 (and, with localhostPorts, every published port on the
+ * loopback) are for host clients, whose packets are DNAT'd at the output
+ * hook. At prerouting a loopback destination comes from a guest or from a
+ * neighbour, and DNAT there would happen before the kernel's martian check.
+ */
+static int rule_pre_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?: ex_daddr_loopback(r) ?: ex_verdict(r, NFT_RETURN, NULL);
+}
+
 /* The host-address map first, so a specific hostIP wins over a wildcard:
  * dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
 static int rule_dnat4_host(struct nftnl_rule *r, uint32_t unused)
@@ -829,25 +860,16 @@ static int ex_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off
 	       ex_lookup(r, set, 0, false, true);
 }
 
-static int rule_comment(struct nftnl_rule *r, const char *text)
-{
-	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
-	int ret = 0;
-
-	if (!u)
-		return -ENOMEM;
-	if (!nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text) ||
-	    nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
-				nftnl_udata_buf_len(u)) < 0)
-		ret = -ENOMEM;
-	nftnl_udata_buf_free(u);
-	return ret;
-}
-
-/* iifname @iso_ifs iifname . ether saddr != @spoofmac counter name spoof_drop drop */
+/* iifname @iso_ifs iifname . ether saddr != @spoofmac counter name spoof_drop drop
+ * (in the inet family, ether saddr comes with meta iiftype ether: without
+ * it nft shows a raw @ll load that it cannot read back) */
 static int rule_iso_mac(struct nftnl_rule *r, uint32_t unused)
 {
+	uint16_t ether = ARPHRD_ETHER;
+
 	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_meta(r, NFT_META_IIFTYPE, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &ether, 2) ?:
 	       ex_if_concat_not_in(r, NFT_PAYLOAD_LL_HEADER, ETH_SADDR, 6, S_SPOOFMAC) ?:
 	       ex_drop(r, O_SPOOF);
 }
@@ -887,6 +909,61 @@ static int rule_iso_ip(struct nftnl_rule *r, uint32_t unused)
 	       ex_drop(r, O_SPOOF);
 }
 
+/* udp sport 67 counter name dhcp_server_drop drop */
+static int ex_dhcp_server_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
+	       ex_drop(r, O_DHCP);
+}
+
+/* udp dport 67-68 counter name dhcp_server_drop drop */
+static int ex_dhcp_ports_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67), bootpc = htons(68);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
+	       ex_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
+	       ex_drop(r, O_DHCP);
+}
+
+/* iifname @iso_ifs udp sport 67 counter name dhcp_server_drop drop: DHCP
+ * answers come from the host (netd), never from a guest */
+static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?: ex_dhcp_server_drop(r);
+}
+
+/* iifname @iso_ifs oifname @iso_ifs udp dport 67-68 counter name
+ * dhcp_server_drop drop: not even guests of one group talk DHCP to each
+ * other (a client on a raw socket takes an offer from any source port) */
+static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_dhcp_ports_drop(r);
+}
+
+/* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
+ * loopback_drop drop: with localhostPorts the link has route_localnet, and
+ * the host's loopback services are not the guest's */
+static int rule_iso_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_daddr_loopback(r) ?:
+	       ex_drop(r, O_LOOPBACK);
+}
+
 /* iifname @iso_ifs meta nfproto ipv6 counter name iso_drop drop (no IPv6 yet;
  * ARP never reaches inet hooks) */
 static int rule_iso_ip6(struct nftnl_rule *r, uint32_t unused)
@@ -907,34 +984,21 @@ static int rule_fwd_dnat(struct nftnl_rule *r, uint32_t unused)
 }
 
 /*
- * iifname @iso_ifs oifname @iso_ifs oifname . (iifname map @iso_grp) @iso_members accept
+ * iifname @iso_ifs oifname @iso_ifs oifname . iifgroup @iso_members accept
  *
- * nft has no syntax for a map result inside a concatenation short of a
- * scratch mark, so at netlink level, never touching the packet mark: the
- * iifname's group is looked up from reg 2 into reg32 03-04 (iso_grp's data
- * is "0 . group", 8 bytes), then oifname is loaded into reg 1 (reg32 00-03,
- * overwriting the 0), and the 20-byte key oifname . group is looked up from
- * reg 1. Registers may not be handed across rules (this kernel refuses a
- * load of a register the rule did not write with ENODATA), hence one rule.
- *
- * Why the 8-byte detour: nft 1.0.x aborts (netlink_parse_concat_expr:
- * consumed > 0) listing ANY table or counter when a lookup key spans a
- * register whose last writer is a map lookup, as its map expression has no
- * length yet. Written this way, the key's second register has no writer of
- * its own that nft tracks, so nft only fails to decode this one lookup:
- * `nft list` shows the rule without it, hence the rule's comment.
+ * The host end of an isolated link carries its isolation group as its
+ * device group (attach.c), so "the incoming link is in the outgoing link's
+ * group" is one lookup of oifname . iifgroup, in a form nft prints and
+ * reads back (a map lookup inside a concatenation is neither).
  */
 static int rule_fwd_group(struct nftnl_rule *r, uint32_t unused)
 {
 	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
 	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_2) ?:
-	       ex_lookup_reg(r, S_ISO_GRP, 0, NFT_REG_2, NFT_REG32_03, false) ?:
 	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
-	       ex_lookup_reg(r, S_ISO_MEMBERS, 0, NFT_REG_1, 0, false) ?:
-	       ex_verdict(r, NF_ACCEPT, NULL) ?:
-	       rule_comment(r, "vmnet: only if oifname . (iifname map @iso_grp)[1] in @iso_members"
-			       " (nft cannot show that lookup)");
+	       ex_meta(r, NFT_META_IIFGROUP, NFT_REG_2) ?:
+	       ex_lookup(r, S_ISO_MEMBERS, 0, false, false) ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* iifname @iso_ifs oifname @iso_ifs counter name iso_drop drop */
@@ -988,6 +1052,28 @@ static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
 	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
 	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
 	       ex_drop(r, O_ISO);
+}
+
+/*
+ * ip daddr @closed4 iifname . ip saddr != @guest_net counter name inbound_drop drop
+ *
+ * Guests behind NAT (ipMasq without routedInbound) take no connection
+ * routed to their address from outside: a host that routes the guest
+ * subnet via this one would otherwise reach every guest port. Replies and
+ * published ports were accepted above; the host's own traffic does not
+ * pass the forward hook. What is left from a guest is traffic inside its
+ * bridge (bridge netfilter: iifname is the bridge, the source one of its
+ * guests); an isolated guest's was accepted (its group) or dropped above.
+ */
+static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_CLOSED4, 0, false, false) ?:
+	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       ex_drop(r, O_INBOUND);
 }
 
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
@@ -1066,16 +1152,65 @@ static int rule_br_mac(struct nftnl_rule *r, uint32_t unused)
 	       ex_drop(r, O_SPOOF);
 }
 
-/* ether type ip ip saddr 0.0.0.0 udp dport 67 accept */
-static int rule_br_dhcp(struct nftnl_rule *r, uint32_t unused)
+/* ether type != ip ether type != arp counter name spoof_drop drop: VLAN
+ * tags (the payload shows the tag even when the kernel moved it into
+ * metadata), IPv6 (not supported yet) and any other ethertype. After this,
+ * meta protocol and ether type agree, so the rules below may use the
+ * dependency nft itself compiles for ip (meta protocol): what nft lists,
+ * it reads back into the same bytecode. */
+static int rule_br_types(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ether_type(r, 0x0800) ?: ex_dhcp_discover(r) ?: ex_verdict(r, NF_ACCEPT, NULL);
+	uint16_t ip = htons(0x0800), arp = htons(0x0806);
+
+	return ex_payload(r, NFT_PAYLOAD_LL_HEADER, ETH_TYPE, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_NEQ, &ip, 2) ?:
+	       ex_payload(r, NFT_PAYLOAD_LL_HEADER, ETH_TYPE, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_NEQ, &arp, 2) ?:
+	       ex_drop(r, O_SPOOF);
 }
 
-/* ether type ip iifname . ip saddr != @port_ip4 counter name spoof_drop drop */
+/* meta protocol ip, as nft compiles the dependency of ip in the bridge family */
+static int ex_meta_ip(struct nftnl_rule *r)
+{
+	uint16_t ip = htons(0x0800);
+
+	return ex_meta(r, NFT_META_PROTOCOL, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &ip, 2);
+}
+
+/* ip daddr 127.0.0.0/8 counter name loopback_drop drop: as rule_iso_loopback,
+ * for the bridge of a shared network */
+static int rule_br_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_meta_ip(r) ?: ex_daddr_loopback(r) ?: ex_drop(r, O_LOOPBACK);
+}
+
+/* udp sport 67 counter name dhcp_server_drop drop: no guest answers DHCP */
+static int rule_br_dhcp_server(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_dhcp_server_drop(r);
+}
+
+/* bridge forward: iifname @ports oifname @ports udp dport 67-68 counter
+ * name dhcp_server_drop drop. Frames between two guests' ports: a client's
+ * broadcast reaches no rogue server, a forged offer no client. The host
+ * (netd) still gets the requests (bridge input) and answers (bridge output). */
+static int rule_br_fwd_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_PORTS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_PORTS, false) ?:
+	       ex_dhcp_ports_drop(r);
+}
+
+/* ip saddr 0.0.0.0 udp dport 67 accept */
+static int rule_br_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_meta_ip(r) ?: ex_dhcp_discover(r) ?: ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* iifname . ip saddr != @port_ip4 counter name spoof_drop drop */
 static int rule_br_ip(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ether_type(r, 0x0800) ?:
+	return ex_meta_ip(r) ?:
 	       ex_if_concat_not_in(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, S_PORT_IP4) ?:
 	       ex_drop(r, O_SPOOF);
 }
@@ -1112,8 +1247,8 @@ static int rule_br_arp_ok(struct nftnl_rule *r, uint32_t unused)
 	return ex_ether_type(r, 0x0806) ?: ex_verdict(r, NF_ACCEPT, NULL);
 }
 
-/* counter name spoof_drop drop: IPv6 (not supported yet), VLAN tags and any
- * other ethertype from a guest port */
+/* counter name spoof_drop drop: nothing else from a guest port (rule_br_types
+ * dropped other ethertypes already) */
 static int rule_br_rest(struct nftnl_rule *r, uint32_t unused)
 {
 	return ex_drop(r, O_SPOOF);
@@ -1192,12 +1327,16 @@ static const struct rule_def rules[] = {
 	{F_INET, "postrouting", rule_masq_out},
 	{F_INET, "forward", rule_fwd_est},
 	{F_INET, "forward", rule_fwd_dnat},
+	{F_INET, "forward", rule_fwd_iso_dhcp},
 	{F_INET, "forward", rule_fwd_group},
 	{F_INET, "forward", rule_fwd_iso_iso},
 	{F_INET, "forward", rule_fwd_iso_out},
 	{F_INET, "forward", rule_fwd_iso_in},
 	{F_INET, "forward", rule_fwd_net},
+	{F_INET, "forward", rule_fwd_closed},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
+	{F_INET, C_ANTISPOOF, rule_iso_loopback},
+	{F_INET, C_ANTISPOOF, rule_iso_dhcp_server},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
 	{F_INET, C_ANTISPOOF, rule_iso_ip6},
@@ -1211,6 +1350,9 @@ static const struct rule_def rules[] = {
 	{F_INET, "input", rule_iso_drop},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_other},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_mac},
+	{F_BRIDGE, C_ANTISPOOF, rule_br_types},
+	{F_BRIDGE, C_ANTISPOOF, rule_br_loopback},
+	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp_server},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip_ok},
@@ -1218,6 +1360,7 @@ static const struct rule_def rules[] = {
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_ok},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_rest},
+	{F_BRIDGE, "forward", rule_br_fwd_dhcp},
 };
 
 /* Both tables (NEWTABLE with @table_flags), then chains, sets, counters and
@@ -1239,11 +1382,22 @@ static int put_base(struct batch *b, uint16_t table_flags)
 	if (ret >= 0)
 		ret = put_counter(b, F_INET, O_ISO);
 	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_INBOUND);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_DHCP);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_DHCP);
+	if (ret >= 0)
 		ret = put_counter(b, F_BRIDGE, O_SPOOF);
 	if (ret < 0)
 		return ret;
 
-	if ((ret = put_l4_set(b, &id)) < 0 ||
+	if ((ret = put_rule(b, F_INET, "prerouting", rule_pre_loopback, 0)) < 0 ||
+	    (ret = put_l4_set(b, &id)) < 0 ||
 	    (ret = put_rule(b, F_INET, "prerouting", rule_to_dnat, id)) < 0 ||
 	    (ret = put_l4_set(b, &id)) < 0 ||
 	    (ret = put_rule(b, F_INET, "output", rule_to_dnat, id)) < 0)
@@ -1323,6 +1477,8 @@ static size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *ski
 	key_ip(E(SI_GUESTS4), a->guest_ip);
 	if (a->masq || !add)
 		key_ip(E(SI_MASQ4), a->guest_ip);
+	if ((a->masq && !a->routed_inbound) || !add)
+		key_ip(E(SI_CLOSED4), a->guest_ip);
 	for (size_t i = 0; i < a->n_ports; i++) {
 		struct key k;
 		unsigned si;
@@ -1348,16 +1504,16 @@ static size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *ski
 			struct key *k = E(SI_ISO_GRP);
 
 			key_if(k, ifn, NULL, 0);
-			memcpy(k->d + 4, &a->group, 4);
-			k->dlen = 8;
-			key_if_mark(E(SI_ISO_MEMBERS), ifn, a->group);
+			memcpy(k->d, &a->group, 4);
+			k->dlen = 4;
+			key_if_group(E(SI_ISO_MEMBERS), ifn, a->group);
 		} else if (!add) {
 			key_if(E(SI_ISO_GRP), ifn, NULL, 0);
 			if (a->group)
-				key_if_mark(E(SI_ISO_MEMBERS), ifn, a->group);
+				key_if_group(E(SI_ISO_MEMBERS), ifn, a->group);
 		}
 		if (!add && old_group && old_group != a->group)
-			key_if_mark(E(SI_ISO_MEMBERS), ifn, old_group);
+			key_if_group(E(SI_ISO_MEMBERS), ifn, old_group);
 		if (a->host_access || !add)
 			key_if(E(SI_HOST_OPEN), ifn, NULL, 0);
 	}
@@ -1973,6 +2129,7 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct elem *e,
 	switch (e->si) {
 	case SI_GUESTS4:
 	case SI_MASQ4:
+	case SI_CLOSED4:
 		snprintf(buf, size, "%s", vmnet_ip4_fmt(a->guest_ip, ip));
 		break;
 	case SI_SPOOF4:
@@ -2042,7 +2199,7 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 		if (!e->k.dlen || port_is_ours(&e->k, &rep))
 			continue;
 		if (!e->is_port) {
-			memcpy(&grp, rep.data + 4, 4);
+			memcpy(&grp, rep.data, 4);
 			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
 					     "nft: %s maps to group %u in %s, expected %u", what,
 					     grp, set, a->group);
@@ -2132,8 +2289,8 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 		r = get_elem(n, SI_ISO_GRP, &k, &rep);
 		if (r < 0 && r != -ENOENT)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up group");
-		if (r > 0 && rep.dlen == 8)
-			memcpy(&old_group, rep.data + 4, 4);
+		if (r > 0 && rep.dlen == 4)
+			memcpy(&old_group, rep.data, 4);
 	}
 	n_el = att_elems(a, false, skip, old_group, el);
 	r = batch_init(&b, n->seq);

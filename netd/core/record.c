@@ -160,6 +160,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "domain", json_string(rec->domain)));
 	TRY(vmnet_json_set(v, "created", json_integer(rec->created)));
 	TRY(vmnet_json_set(v, "bootID", json_string(rec->boot_id)));
+	TRY(vmnet_json_set(v, "routedInbound", json_boolean(rec->routed_inbound)));
 	if (rec->ipam_result)
 		TRY(vmnet_json_set(v, "ipamResult", json_incref(rec->ipam_result)));
 	if (rec->netconf)
@@ -332,6 +333,8 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	if ((r = vmnet_json_get_int(v, "record", "created", 0, INT64_MAX, &x, err)) < 0)
 		return r;
 	rec.created = x;
+	if ((r = vmnet_json_get_bool(v, "record", "routedInbound", &rec.routed_inbound, err)) < 0)
+		return r;
 	a = json_object_get(v, "ports");
 	if (json_is_array(a)) {
 		json_array_foreach(a, i, it) {

@@ -562,3 +562,100 @@ t_vm_scan() {
 		"$(jq -r --arg s "$sub" '[.[] | select(.dst == $s) | "\(.protocol) \(.dev)"] |
 			join(",")' <<<"$routes")" "kernel $ifn"
 }
+
+# ---------------------------------------------------------------- any mode
+
+# conf_net MODE WIRING NAME SUBNET [JQ_EXPR]: a shared (bridge vb-NAME) or
+# isolated network with the portMappings capability.
+conf_net() {
+	local mode=$1 w=$2 name=$3 sub=$4 jqx=${5:-.}
+	conf_shared "$name" "vb-$name" "$sub" "${sub%.0/*}.1" \
+		".tap = \"$w\" | .capabilities = {portMappings: true} |
+		 if \"$mode\" == \"isolated\" then .mode = \"isolated\" | del(.bridge) else . end | $jqx"
+}
+
+# guest_up NAME RESULT VM_NS: guest_attach for a result of either mode and
+# wiring, serving TCP and UDP on port 80 (answers "tcp-NAME" / "udp-NAME").
+guest_up() {
+	local res=$2
+	# guest_attach takes the host tap from interfaces[1]; in isolated host
+	# wiring it is interfaces[0] ([1] is the guest pseudo-interface).
+	if [ "$(json_get "$res" '.interfaces | length')" = 2 ]; then
+		res=$(jq -c '.interfaces = [.interfaces[0], .interfaces[0], .interfaces[1]] |
+			.ips[0].interface = 2' <<<"$res")
+	fi
+	guest_attach "$1" "$res" "$3" || return 1
+	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
+		</dev/null >/dev/null 2>&1 &
+	track_pid $!
+	# One process answering every datagram (socat's UDP-RECVFROM,fork lost
+	# the first datagrams now and then).
+	ip netns exec "${G_NS[$1]}" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 80))
+while True:
+	d, a = s.recvfrom(2048)
+	s.sendto(sys.argv[1].encode() + b"\n", a)' "udp-$1" </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_listen "${G_NS[$1]}" tcp 80 && wait_listen "${G_NS[$1]}" udp 80 || return 1
+	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null # ARP both ways before the checks
+}
+
+# wait_listen NS PROTO PORT: wait (up to 5 s) until NS has a PROTO socket
+# bound to PORT.
+wait_listen() {
+	local i opt=-Hltn
+	[ "$2" = udp ] && opt=-Hlun
+	for i in $(seq 50); do
+		ip netns exec "$1" ss $opt "sport = :$3" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2/$3 in $1"
+	return 1
+}
+
+# net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.
+net_get() {
+	case $2 in
+	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
+	udp) echo q | ip netns exec "$1" timeout 5 socat -t3 -T3 - "UDP:$3:$4" 2>/dev/null ;;
+	esac
+}
+
+# nft_packets FAMILY COUNTER: packets of a named counter in HOST_NS's vmnet
+# table ("" if it does not exist).
+nft_packets() {
+	ip netns exec "$HOST_NS" nft list counter "$1" vmnet "$2" 2>/dev/null |
+		grep -o 'packets [0-9]*' | head -1 | cut -d' ' -f2
+}
+
+# t_rose NAME BEFORE AFTER: passes when AFTER > BEFORE (both numbers).
+t_rose() {
+	if [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && [ "$3" -gt "$2" ]; then ok "$1"; else
+		not_ok "$1" "counter before: '$2', after: '$3' (want a rise)"; fi
+}
+
+# each_mode FUNC: FUNC MODE WIRING K for shared and isolated mode in every
+# wiring of VMNET_WIRING (default "netns host"), K counting from 1.
+each_mode() {
+	local mode w k=1
+	for mode in shared isolated; do
+		for w in netns host; do
+			case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
+			"$1" "$mode" "$w" "$k"
+			k=$((k + 1))
+		done
+	done
+}
+
+# file_has [-x] FILE TEXT: FILE contains TEXT (-x: as a whole line); waits
+# up to a second for it to arrive.
+file_has() {
+	local x= i
+	[ "$1" = -x ] && { x=x; shift; }
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -qF$x -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}

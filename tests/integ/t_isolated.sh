@@ -79,14 +79,7 @@ udp_send() {
 }
 
 # sink_has PAYLOAD: the wan sink received PAYLOAD (waits a little).
-sink_has() {
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		grep -qxF -- "$1" "$W_TMP/sink" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+sink_has() { file_has -x "$W_TMP/sink" "$1"; }
 
 # udp_through NAME PAYLOAD: a datagram from the guest arrives at the sink.
 udp_through() {
@@ -302,6 +295,18 @@ suite() {
 	done
 	t_cni "$t CHECK f (group via runtimeConfig)" "$HOST_NS" CHECK "$P$w-f" eth0 "/run/netns/${NS[f]}" \
 		"$(with_prev "$gconf" "${R[f]}")"
+	# The group rule matches the incoming link's device group: e and f
+	# carry the same non-default one, a CHECK notices a changed one.
+	local grp_e grp_f
+	grp_e=$(ip -n "$HOST_NS" -j -d link show dev "$(iso_dev "${R[e]}")" | jq -r '.[0].group')
+	grp_f=$(ip -n "$HOST_NS" -j -d link show dev "$(iso_dev "${R[f]}")" | jq -r '.[0].group')
+	t_ok "$t e and f share a device group other than the default ($grp_e, $grp_f)" \
+		test "$grp_e" = "$grp_f" -a "$grp_e" != default
+	hlink link set dev "$(iso_dev "${R[f]}")" group 0
+	CNI_DETAILS='device group' t_cni_code "$t CHECK f with its device group changed: 110" 110 \
+		"$HOST_NS" CHECK "$P$w-f" eth0 "/run/netns/${NS[f]}" "$(with_prev "$gconf" "${R[f]}")"
+	t_fail "$t ...and f, out of its group, no longer reaches e" guest_ping "$w-f" "${G_IP[$w-e]}" 1
+	hlink link set dev "$(iso_dev "${R[f]}")" group "$grp_f"
 	t_ok "$t delete a's host device by hand" hlink link del "$(iso_dev "${R[a]}")"
 	CNI_DETAILS=$(iso_dev "${R[a]}") t_cni_code "$t CHECK a without its host device: 110" 110 \
 		"$HOST_NS" CHECK "$P$w-a" eth0 "/run/netns/${NS[a]}" "$(with_prev "$iconf" "${R[a]}")"

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft ss
+need_cmds jq socat nft ss python3
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
 world_init
 host_ns
@@ -27,15 +27,6 @@ hlink() { ip -n "$HOST_NS" "$@"; }
 hnft() { ip netns exec "$HOST_NS" nft "$@"; }
 guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 
-# conf_net MODE WIRING NAME SUBNET [JQ]: a shared or isolated network
-# with the portMappings capability.
-conf_net() {
-	local mode=$1 w=$2 name=$3 sub=$4 jqx=${5:-.}
-	conf_shared "$name" "vb-$name" "$sub" "${sub%.0/*}.1" \
-		".tap = \"$w\" | .capabilities = {portMappings: true} |
-		 if \"$mode\" == \"isolated\" then .mode = \"isolated\" | del(.bridge) else . end | $jqx"
-}
-
 # with_ports CONF JSON_ARRAY: CONF with runtimeConfig.portMappings set.
 with_ports() {
 	jq -c --argjson p "$2" '.runtimeConfig.portMappings = $p' <<<"$1"
@@ -47,33 +38,8 @@ pm() {
 		'{hostPort: $h, containerPort: $c, protocol: $p} + (if $ip != "" then {hostIP: $ip} else {} end)'
 }
 
-# vm_up NAME RESULT VMNS: guest stand-in (any mode/wiring) serving TCP and
-# UDP on port 80, each answering "tcp-NAME" / "udp-NAME".
-vm_up() {
-	local res=$2
-	# lib.sh takes the host tap from interfaces[1]; in isolated host wiring
-	# it is interfaces[0] ([1] is the guest pseudo-interface).
-	if [ "$(json_get "$res" '.interfaces | length')" = 2 ]; then
-		res=$(jq -c '.interfaces = [.interfaces[0], .interfaces[0], .interfaces[1]] |
-			.ips[0].interface = 2' <<<"$res")
-	fi
-	guest_attach "$1" "$res" "$3" || return 1
-	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
-		</dev/null >/dev/null 2>&1 &
-	track_pid $!
-	ip netns exec "${G_NS[$1]}" socat UDP-RECVFROM:80,fork "SYSTEM:echo udp-$1" \
-		</dev/null >/dev/null 2>&1 &
-	track_pid $!
-	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null # ARP both ways before the checks
-}
-
-# get NS PROTO IP PORT: one request, the answer on stdout.
-get() {
-	case $2 in
-	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
-	udp) echo q | ip netns exec "$1" timeout 5 socat -t3 -T3 - "UDP:$3:$4" 2>/dev/null ;;
-	esac
-}
+vm_up() { guest_up "$@"; }
+get() { net_get "$@"; }
 
 # t_get NAME NS PROTO IP PORT WANT: the answer is WANT (a second try for
 # first-packet ARP/neighbour delays).
@@ -286,14 +252,7 @@ suite_check_del() {
 	done
 }
 
-k=1
-for mode in shared isolated; do
-	for wiring in netns host; do
-		case " ${VMNET_WIRING:-netns host} " in *" $wiring "*) ;; *) continue ;; esac
-		combo "$mode" "$wiring" "$k"
-		k=$((k + 1))
-	done
-done
+each_mode combo
 suite_hostip_conflict
 suite_conntrack
 suite_check_del

@@ -8,7 +8,7 @@
  *   nftctl [-N netns-path] bench N REPS   median attach time with N ports present
  *   nftctl [-N netns-path] bench-atts N REPS   ... with N attachments present
  *
- * SPEC: ip=A.B.C.D [masq] [if=NAME mac=XX:XX:XX:XX:XX:XX] [br=BRIDGE] [iso] [group=N]
+ * SPEC: ip=A.B.C.D [masq [routed]] [if=NAME mac=XX:XX:XX:XX:XX:XX] [br=BRIDGE] [iso] [group=N]
  *       [hostaccess] [port=tcp/8080:80[@HOSTIP]]...
  * Failures print "nftctl: error code=C errno=E: message" and exit 1.
  */
@@ -74,6 +74,8 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 				return -EINVAL;
 		} else if (!strcmp(w, "masq")) {
 			s->att.masq = true;
+		} else if (!strcmp(w, "routed")) {
+			s->att.routed_inbound = true;
 		} else if (!strncmp(w, "if=", 3)) {
 			s->att.host_if = w + 3;
 		} else if (!strncmp(w, "br=", 3)) {

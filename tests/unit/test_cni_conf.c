@@ -38,6 +38,8 @@ static const struct {
 	{ "mtu too small", H "\"mtu\":60," IPAM "}", 7, "mtu: 60 is out of range" },
 	{ "mtu too large", H "\"mtu\":70000," IPAM "}", 7, "out of range" },
 	{ "ipMasq not bool", H "\"ipMasq\":\"yes\"," IPAM "}", 7, "ipMasq: must be true or false" },
+	{ "routedInbound not bool", H "\"routedInbound\":1," IPAM "}", 7,
+	  "routedInbound: must be true or false" },
 	{ "owner negative", H "\"owner\":-5," IPAM "}", 7, "owner:" },
 	{ "relative stateDir", H "\"stateDir\":\"var/lib\"," IPAM "}", 7, "stateDir:" },
 	{ "ipam without type", H "\"ipam\":{}}", 7, "ipam.type: missing" },
@@ -96,6 +98,7 @@ int main(void)
 
 	c = parse(H "\"mode\":\"shared\",\"tap\":\"host\",\"bridge\":\"br-x\",\"mtu\":9000,"
 		    "\"ipMasq\":true,\"portIsolation\":true,\"multiQueue\":true,\"owner\":1000,"
+		    "\"routedInbound\":true,"
 		    "\"group\":100,\"args\":{\"cni\":{\"mac\":\"02:00:00:00:00:01\"}},"
 		    "\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:02\",\"vmnetGroup\":\"blue\","
 		    "\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\"},"
@@ -109,6 +112,7 @@ int main(void)
 		   "tap, bridge, mtu");
 		ok(c->ip_masq && c->port_isolation && c->multi_queue && c->owner == 1000 && c->group == 100,
 		   "flags, owner, group");
+		ok(c->routed_inbound, "routedInbound");
 		ok(c->has_mac && c->mac[5] == 2, "runtimeConfig.mac overrides args.cni.mac");
 		ok(!strcmp(c->group_label, "blue"), "vmnetGroup");
 		ok(c->n_ports == 2, "duplicate mapping folded, IPv6 twin skipped (%u)", c->n_ports);

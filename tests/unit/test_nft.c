@@ -34,6 +34,8 @@ static void ok(bool cond, const char *name)
 
 /* What a batch holds, parsed back. */
 #define MAXM 256
+/* Base rules vmnet installs (both tables), whatever the attachments. */
+#define BASE_RULES 44
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -283,13 +285,15 @@ static void test_attach_with_table(void)
 	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
 		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
 	   "NEWTABLE inet vmnet first, exclusive");
-	ok(!strcmp(m->comment, "vmnet:3"), "table comment carries the ruleset version");
+	ok(!strcmp(m->comment, "vmnet:4"), "table comment carries the ruleset version");
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
-		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:3"),
+		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:4"),
 	   "two tables (inet, bridge), both exclusive");
-	ok(count(&p, NFT_MSG_NEWOBJ) == 3, "three named counters");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 8, "eight named counters");
 
-	ok(count(&p, NFT_MSG_NEWCHAIN) == 8, "eight chains");
+	ok(count(&p, NFT_MSG_NEWCHAIN) == 9, "nine chains");
+	m = find(&p, NFT_MSG_NEWCHAIN, "forward", 1);
+	ok(m && m->hook == 2 && m->prio == -200, "bridge forward: between ports");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
 	ok(m && m->hook == NF_INET_PRE_ROUTING && m->prio == -300, "inet antispoof: raw prerouting");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 1);
@@ -332,10 +336,10 @@ static void test_attach_with_table(void)
 	m = find(&p, NFT_MSG_NEWSET, "spoofmac", 0);
 	ok(m && m->ktype == ((41 << 6) | 9) && m->klen == 24, "set spoofmac ifname . ether_addr");
 	m = find(&p, NFT_MSG_NEWSET, "iso_grp", 0);
-	ok(m && m->ktype == 41 && (m->sflags & NFT_SET_MAP) && m->dlen == 8,
-	   "map iso_grp ifname : 0 . mark");
+	ok(m && m->ktype == 41 && (m->sflags & NFT_SET_MAP) && m->dtype == 35 && m->dlen == 4,
+	   "map iso_grp ifname : devgroup");
 	m = find(&p, NFT_MSG_NEWSET, "iso_members", 0);
-	ok(m && m->ktype == ((41 << 6) | 19) && m->klen == 20, "set iso_members ifname . mark");
+	ok(m && m->ktype == ((41 << 6) | 35) && m->klen == 20, "set iso_members ifname . devgroup");
 	ok(find(&p, NFT_MSG_NEWSET, "host_open", 0) && find(&p, NFT_MSG_NEWSET, "ports", 0) &&
 		   find(&p, NFT_MSG_NEWSET, "port_mac", 0) && find(&p, NFT_MSG_NEWSET, "port_ip4", 0),
 	   "sets host_open, ports, port_mac, port_ip4");
@@ -347,14 +351,14 @@ static void test_attach_with_table(void)
 
 		for (int i = 0; i < p.n; i++)
 			if (p.m[i].type == NFT_MSG_NEWRULE && !strcmp(p.m[i].chain, "forward") &&
-			    strstr(p.m[i].lookups, "guest_net"))
+			    !strcmp(p.m[i].lookups, "guests4,guests4,guest_net"))
 				net = &p.m[i];
 		ok(net && !strcmp(net->lookups, "guests4,guests4,guest_net"),
 		   "forward: guests of one shared network reach no other network's guests");
 	}
-	ok(count(&p, NFT_MSG_NEWRULE) == 35, "35 base rules");
+	ok(count(&p, NFT_MSG_NEWRULE) == BASE_RULES, "every base rule once");
 	{
-		int fwd = 0, in = 0, spoof = 0, grp = 0;
+		int fwd = 0, in = 0, spoof = 0, grp = 0, dhcp = 0;
 
 		for (int i = 0; i < p.n; i++) {
 			const struct msg *x = &p.m[i];
@@ -362,14 +366,18 @@ static void test_attach_with_table(void)
 			if (x->type != NFT_MSG_NEWRULE)
 				continue;
 			fwd += !strcmp(x->chain, "forward");
+			dhcp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,cmp,payload,cmp,cmp,"
+						  "objref,immediate");
 			in += !strcmp(x->chain, "input");
 			spoof += !strcmp(x->chain, "antispoof");
-			if (!strcmp(x->lookups, "iso_ifs,iso_ifs,iso_grp,iso_members"))
-				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,lookup,meta,"
-							 "lookup,immediate");
+			if (!strcmp(x->lookups, "iso_ifs,iso_ifs,iso_members"))
+				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
+							 "immediate");
 		}
-		ok(fwd == 7 && in == 8 && spoof == 4 + 9, "forward 7, input 8, antispoof 4+9 rules");
-		ok(grp == 1, "group rule: iso_grp then iso_members in one rule, no mark");
+		ok(fwd == 9 + 1 && in == 8 && spoof == 6 + 12,
+		   "forward 9+1, input 8, antispoof 6+12 rules");
+		ok(dhcp == 2, "udp dport 67-68 dropped between guest ports and isolated links");
+		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
 	for (int i = 0, pre = 0; i < p.n; i++) {
@@ -378,6 +386,9 @@ static void test_attach_with_table(void)
 		if (x->type != NFT_MSG_NEWRULE)
 			continue;
 		if (!strcmp(x->chain, "prerouting") && !pre++)
+			ok(!strcmp(x->exprs, "meta,cmp,payload,cmp,immediate"),
+			   "prerouting: loopback destinations return before any DNAT");
+		else if (!strcmp(x->chain, "prerouting") && pre++ == 1)
 			ok(!strcmp(x->exprs, "meta,lookup,fib,cmp,immediate"),
 			   "prerouting: l4proto set, fib local, jump");
 	}
@@ -417,6 +428,20 @@ static void test_attach_with_table(void)
 	   "guests4 element 10.1.0.5, not exclusive");
 	m = find(&p, NFT_MSG_NEWSETELEM, "masq4", 0);
 	ok(m && m->n_elems == 1 && !memcmp(m->key, k_ip, 4), "masq4 element");
+	m = find(&p, NFT_MSG_NEWSETELEM, "closed4", 0);
+	ok(m && m->n_elems == 1 && !memcmp(m->key, k_ip, 4),
+	   "closed4 element: ipMasq without routedInbound");
+	{
+		const struct msg *closed = NULL;
+
+		for (int i = 0; i < p.n; i++)
+			if (p.m[i].type == NFT_MSG_NEWRULE && !strcmp(p.m[i].chain, "forward") &&
+			    !strcmp(p.m[i].lookups, "closed4,guest_net"))
+				closed = &p.m[i];
+		ok(closed && !strcmp(closed->exprs, "meta,cmp,payload,lookup,meta,payload,lookup,"
+						    "objref,immediate"),
+		   "forward: routed connections to closed guests dropped, counted");
+	}
 	m = find(&p, NFT_MSG_NEWSETELEM, "ports4", 0);
 	ok(m && m->n_elems == 1 && m->key_len == 8 && !memcmp(m->key, k_p4, 8) &&
 		   m->data_len == 8 && !memcmp(m->data, d_p4, 8) && (m->flags & NLM_F_EXCL),
@@ -435,6 +460,14 @@ static void test_attach_elements_only(void)
 	size_t len;
 	int r;
 
+	a.routed_inbound = true;
+	ok(vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL) == 0 && parse(buf, len, &p) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "masq4", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "closed4", 0),
+	   "routedInbound: masq4 but no closed4 element");
+	free(buf);
+	buf = NULL;
+	a.routed_inbound = false;
 	a.masq = false;
 	a.host_if = NULL;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
@@ -476,13 +509,13 @@ static void test_detach(void)
 
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build detach");
-	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 12 && p.n == 14,
-	   "DESTROYSETELEM for guests4, masq4, both ports and every interface key");
+	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 13 && p.n == 15,
+	   "DESTROYSETELEM for guests4, masq4, closed4, both ports and every interface key");
 	m = find(&p, 30, "ports4", 0);
 	ok(m && m->key_len == 8 && m->data_len == 0, "delete by key only");
 	free(buf);
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DEL, 7, &buf, &len, NULL);
-	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 12,
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 13,
 	   "DELSETELEM variant");
 	free(buf);
 }
@@ -511,7 +544,7 @@ static void test_sync_large(void)
 		   p.m[4].type == NFT_MSG_DELTABLE && p.m[5].type == NFT_MSG_NEWTABLE &&
 		   (p.m[5].flags & NLM_F_EXCL),
 	   "sync: NEWTABLE, DELTABLE (inet, bridge), NEWTABLE");
-	ok(count(&p, NFT_MSG_NEWRULE) == 35, "sync: base rules once");
+	ok(count(&p, NFT_MSG_NEWRULE) == BASE_RULES, "sync: base rules once");
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports") == 3 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "port_mac") == 3,
 	   "sync: bridge port elements of all three");
@@ -529,7 +562,7 @@ static void test_isolated(void)
 {
 	static const uint8_t k_spoof4[20] = {'v', 'm', 't', '1', [16] = 10, 0, 2, 2};
 	static const uint8_t k_mac[24] = {'v', 'm', 't', '1', [16] = 2, 0, 0, 0, 0, 6};
-	static const uint8_t d_grp[8] = {0, 0, 0, 0, 7, 0, 0, 0}; /* host-endian mark */
+	static const uint8_t d_grp[4] = {7, 0, 0, 0}; /* host-endian device group */
 	static struct parsed p;
 	struct vmnet_nft_att a = {.host_if = "vmt1",
 				  .isolated = true,
@@ -552,8 +585,8 @@ static void test_isolated(void)
 	m = find(&p, NFT_MSG_NEWSETELEM, "spoofmac", 0);
 	ok(m && m->key_len == 24 && !memcmp(m->key, k_mac, 24), "spoofmac vmt1 . 02:..:06");
 	m = find(&p, NFT_MSG_NEWSETELEM, "iso_grp", 0);
-	ok(m && m->key_len == 16 && m->data_len == 8 && !memcmp(m->data, d_grp, 8),
-	   "iso_grp vmt1 : 0 . 7");
+	ok(m && m->key_len == 16 && m->data_len == 4 && !memcmp(m->data, d_grp, 4),
+	   "iso_grp vmt1 : 7");
 	m = find(&p, NFT_MSG_NEWSETELEM, "iso_members", 0);
 	ok(m && m->key_len == 20 && m->key[16] == 7, "iso_members vmt1 . 7");
 	free(buf);

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Every rule vmnet installs is printed by the distribution's nft and comes
+# back from `nft list ruleset > f; nft flush ruleset; nft -f f` as it was
+# (issue 10). Attachments of both modes in both wirings, with published
+# ports, an isolation group and anti-spoofing, then:
+#   - `nft list ruleset` exits 0 with nothing on stderr;
+#   - nft lists as many rules per chain as the kernel holds (build/tools/
+#     nftdump reads the kernel by netlink, without nft);
+#   - after the round trip the kernel holds the same chains, sets, elements
+#     and rule bytecode;
+#   - packets prove it, before and after: guest -> wan masquerade, published
+#     ports from the wan, isolation groups (same group reaches, other group
+#     and shared guests dropped), spoofed sources dropped;
+#   - DEL still removes every element.
+#
+#   tests/integ/t_nftsave.sh BUILDDIR      (root; TAP on stdout)
+# shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmds jq socat nft ss python3
+need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$B/tools/nftdump"
+world_init
+host_ns
+wan_setup
+
+hnft() { ip netns exec "$HOST_NS" nft "$@"; }
+dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
+guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
+UDP_SINK=9999
+
+# rule_counts: "family chain count" per chain, from nft's JSON listing.
+nft_rule_counts() {
+	hnft -j list ruleset | jq -r '.nftables[] | select(.rule) | .rule | "\(.family) \(.chain)"' |
+		sort | uniq -c | awk '{ print $2, $3, $1 }'
+}
+# ... and from the kernel's (nftdump: "rule FAMILY TABLE CHAIN ...").
+kernel_rule_counts() {
+	dump | awk '$1 == "rule" { print $2, $4 }' | sort | uniq -c | awk '{ print $2, $3, $1 }'
+}
+
+# spoof NAME FAMILY: the guest sends UDP to the wan from an address not its
+# own; the named counter spoof_drop of FAMILY's table must rise.
+spoof() {
+	local n=$1 before after fake
+	fake=${G_IP[$n]%.*}.$(( ${G_IP[$n]##*.} + 100 ))
+	before=$(nft_packets "$2" spoof_drop)
+	in_guest "$n" ip addr add "$fake/32" dev eth0
+	echo spoofed | in_guest "$n" timeout 3 socat -u - "UDP:$WAN_IP:$UDP_SINK,bind=$fake" 2>/dev/null
+	sleep 0.3
+	in_guest "$n" ip addr del "$fake/32" dev eth0
+	after=$(nft_packets "$2" spoof_drop)
+	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
+}
+
+declare -A R NS CONF PORT
+ip netns exec "$WAN_NS" socat -u "UDP-RECV:$UDP_SINK,bind=$WAN_IP" "OPEN:$W_TMP/sink,creat,append" \
+	</dev/null >/dev/null 2>&1 &
+track_pid $!
+
+# Per wiring: shared s1 (publishes a port), s2; isolated i1 (publishes a
+# port), i2 in group red, i3 in group blue.
+attach_all() {
+	local w=$1 k=$2 s i n
+	s=$(conf_net shared "$w" "sv$k" "10.70.$k.0/24")
+	i=$(conf_net isolated "$w" "iv$k" "10.71.$k.0/24")
+	PORT[$w-s1]=$((8100 + k)) PORT[$w-i1]=$((8200 + k))
+	CONF[$w-s1]=$(jq -c --argjson p "${PORT[$w-s1]}" \
+		'.runtimeConfig.portMappings = [{hostPort: $p, containerPort: 80, protocol: "tcp"}]' <<<"$s")
+	CONF[$w-s2]=$s
+	CONF[$w-i1]=$(jq -c --argjson p "${PORT[$w-i1]}" \
+		'.runtimeConfig.portMappings = [{hostPort: $p, containerPort: 80, protocol: "tcp"}] |
+		 .runtimeConfig.vmnetGroup = "red"' <<<"$i")
+	CONF[$w-i2]=$(jq -c '.runtimeConfig.vmnetGroup = "red"' <<<"$i")
+	CONF[$w-i3]=$(jq -c '.runtimeConfig.vmnetGroup = "blue"' <<<"$i")
+	for n in s1 s2 i1 i2 i3; do
+		vm_ns "$w-$n" && NS[$w-$n]=$REPLY
+		t_cni "[$w] ADD $n" "$HOST_NS" ADD "$P$w-$n" eth0 "/run/netns/${NS[$w-$n]}" "${CONF[$w-$n]}" ||
+			return 1
+		R[$w-$n]=$CNI_OUT
+		t_ok "[$w] guest stand-in $n" guest_up "$w-$n" "${R[$w-$n]}" "${NS[$w-$n]}"
+	done
+}
+
+# The behaviour that must survive the round trip.
+prove() {
+	local t="[$1 $2]" w=$2 before
+	t_eq "$t shared s1 -> wan is masqueraded" "$(guest_wan "$w-s1")" "$WAN_HOST_IP"
+	t_eq "$t isolated i1 -> wan is masqueraded" "$(guest_wan "$w-i1")" "$WAN_HOST_IP"
+	t_eq "$t wan -> published port of s1" \
+		"$(net_get "$WAN_NS" tcp "$WAN_HOST_IP" "${PORT[$w-s1]}")" "tcp-$w-s1"
+	t_eq "$t wan -> published port of i1" \
+		"$(net_get "$WAN_NS" tcp "$WAN_HOST_IP" "${PORT[$w-i1]}")" "tcp-$w-i1"
+	t_eq "$t s2 -> s1 on the same bridge" "$(net_get "${G_NS[$w-s2]}" tcp "${G_IP[$w-s1]}" 80)" "tcp-$w-s1"
+	t_eq "$t i2 -> i1, same group (red)" "$(net_get "${G_NS[$w-i2]}" tcp "${G_IP[$w-i1]}" 80)" "tcp-$w-i1"
+	before=$(nft_packets inet iso_drop)
+	t_eq "$t i3 (blue) -> i1 (red): nothing" "$(net_get "${G_NS[$w-i3]}" tcp "${G_IP[$w-i1]}" 80)" ""
+	t_eq "$t s1 (shared) -> i1: nothing" "$(net_get "${G_NS[$w-s1]}" tcp "${G_IP[$w-i1]}" 80)" ""
+	t_rose "$t iso_drop rose" "$before" "$(nft_packets inet iso_drop)"
+	t_ok "$t spoofed source from s1: bridge spoof_drop rose" spoof "$w-s1" bridge
+	t_ok "$t spoofed source from i1: inet spoof_drop rose" spoof "$w-i1" inet
+}
+
+WIRINGS=()
+k=1
+for w in netns host; do
+	case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
+	attach_all "$w" "$k" || bail "attaching in $w wiring failed"
+	WIRINGS+=("$w")
+	k=$((k + 1))
+done
+for w in "${WIRINGS[@]}"; do prove before "$w"; done
+
+hnft list ruleset >"$W_TMP/rules.nft" 2>"$W_TMP/list.err"
+t_eq "nft list ruleset exits 0" "$?" 0
+t_eq "nft list ruleset writes nothing on stderr" "$(cat "$W_TMP/list.err")" ""
+t_match "the isolation group rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
+	'oifname \. iifgroup @iso_members accept'
+t_eq "nft lists as many rules per chain as the kernel holds" "$(nft_rule_counts)" "$(kernel_rule_counts)"
+t_eq "...and every chain of both tables has rules" "$(kernel_rule_counts | wc -l)" \
+	"$(dump | grep -c '^chain')"
+dump >"$W_TMP/before.dump"
+
+hnft flush ruleset
+t_eq "after flush, the kernel holds no vmnet table" "$(dump)" ""
+t_ok "nft -f reads the listing back" hnft -f "$W_TMP/rules.nft"
+dump >"$W_TMP/after.dump"
+t_eq "same rules, in order, with the same bytecode" \
+	"$(grep '^rule' "$W_TMP/after.dump")" "$(grep '^rule' "$W_TMP/before.dump")"
+t_eq "same chains, sets and elements" \
+	"$(grep -v '^rule' "$W_TMP/after.dump" | sort)" "$(grep -v '^rule' "$W_TMP/before.dump" | sort)"
+t_eq "the reloaded tables list identically" "$(hnft list ruleset 2>&1 | grep -v 'packets')" \
+	"$(grep -v 'packets' "$W_TMP/rules.nft")"
+
+for w in "${WIRINGS[@]}"; do prove after "$w"; done
+
+for w in "${WIRINGS[@]}"; do
+	for n in s1 s2 i1 i2 i3; do
+		t_cni "[$w] DEL $n after the round trip" "$HOST_NS" DEL "$P$w-$n" eth0 \
+			"/run/netns/${NS[$w-$n]}" "${CONF[$w-$n]}"
+		guest_stop "$w-$n"
+	done
+done
+t_eq "no element left in any set" "$(dump | grep -c '^elem')" 0
+
+t_done

@@ -309,6 +309,19 @@ wan_setup() {
 	bail "wan servers did not start: $(cat "$W_TMP/wan.err")"
 }
 
+# wait_listen NS tcp|udp PORT: wait (up to 5 s) until a socket in NS listens
+# on PORT, so a probe never races a server that is still starting.
+wait_listen() {
+	local f=-Hltn i
+	[ "$2" = udp ] && f=-Hlun
+	for i in $(seq 50); do
+		ip netns exec "$1" ss "$f" "sport = :$3" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2 port $3 in $1"
+	return 1
+}
+
 # ---------------------------------------------------------------- CNI
 
 # cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]

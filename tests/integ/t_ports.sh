@@ -61,28 +61,32 @@ vm_up() {
 	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!
-	ip netns exec "${G_NS[$1]}" socat UDP-RECVFROM:80,fork "SYSTEM:echo udp-$1" \
+	# The answer comes after the request is read: a shell that exits with
+	# the datagram unread (or before socat wrote it) makes socat's child
+	# fail (ECONNRESET/EPIPE on its socketpair) and drop the answer.
+	ip netns exec "${G_NS[$1]}" socat UDP-RECVFROM:80,fork "SYSTEM:read -r _; echo udp-$1" \
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!
-	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null # ARP both ways before the checks
+	wait_listen "${G_NS[$1]}" tcp 80 && wait_listen "${G_NS[$1]}" udp 80
 }
 
-# get NS PROTO IP PORT: one request, the answer on stdout.
+# get NS PROTO IP PORT: one request, the answer on stdout. UDP: the shell
+# sends one datagram and prints the first line that comes back (on fd 3);
+# socat ends with it (-t0), after 10 s without one (-T10), or on an ICMP error.
+# shellcheck disable=SC2016 # $a is the shell's, not ours
 get() {
 	case $2 in
 	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
-	udp) echo q | ip netns exec "$1" timeout 5 socat -t3 -T3 - "UDP:$3:$4" 2>/dev/null ;;
+	udp) ip netns exec "$1" timeout 12 socat -t0 -T10 "UDP:$3:$4" \
+		'SYSTEM:echo q; read -r a && echo "$a" >&3' 3>&1 </dev/null 2>/dev/null ;;
 	esac
 }
 
-# t_get NAME NS PROTO IP PORT WANT: the answer is WANT (a second try for
-# first-packet ARP/neighbour delays).
+# t_get NAME NS PROTO IP PORT WANT: the answer is WANT.
 t_get() {
-	local name=$1 got
+	local name=$1
 	shift
-	got=$(get "$1" "$2" "$3" "$4")
-	[ "$got" = "$5" ] || got=$(get "$1" "$2" "$3" "$4")
-	t_eq "$name" "$got" "$5"
+	t_eq "$name" "$(get "$1" "$2" "$3" "$4")" "$5"
 }
 
 # t_noget NAME NS PROTO IP PORT: no answer.
@@ -211,8 +215,18 @@ suite_hostip_conflict() {
 
 # ---------------------------------------------------------------- UDP conntrack
 
+# rx_wait FILE: wait (up to 3 s) for the client's stream (a datagram every
+# 0.2 s) to show up in FILE.
+rx_wait() {
+	for _ in $(seq 30); do
+		grep -q ping "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 suite_conntrack() {
-	local t="[udp conntrack]" conf c1 c2 ns1 ns2 r1 r2 ip1 pid i
+	local t="[udp conntrack]" conf c1 c2 ns1 ns2 r1 r2 ip1 pid
 	conf=$(conf_net shared netns ct 10.63.0.0/24)
 	c1=$(with_ports "$conf" "[$(pm udp 8800 90)]")
 	vm_ns ct-1 && ns1=$REPLY
@@ -223,12 +237,13 @@ suite_conntrack() {
 	t_ok "$t guest stand-in vm1" vm_up ct-1 "$r1" "$ns1"
 	ip netns exec "${G_NS[ct-1]}" socat -u UDP-RECV:90 "OPEN:$W_TMP/ct-1.rx,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
+	wait_listen "${G_NS[ct-1]}" udp 90
 	# The client: one datagram every 0.2 s, always from 203.0.113.10:40000.
 	ip netns exec "$WAN_NS" bash -c "while :; do echo ping | socat -u - UDP:$WAN_HOST_IP:8800,sourceport=40000,reuseaddr 2>/dev/null; sleep 0.2; done" \
 		</dev/null >/dev/null 2>&1 &
 	pid=$!
 	track_pid $pid
-	sleep 1.5
+	rx_wait "$W_TMP/ct-1.rx"
 	t_ok "$t vm1 receives the client's datagrams" grep -q ping "$W_TMP/ct-1.rx"
 
 	t_cni "$t DEL vm1" "$HOST_NS" DEL "${P}ct-1" eth0 "/run/netns/$ns1" "$c1"
@@ -244,10 +259,8 @@ suite_conntrack() {
 	t_ok "$t guest stand-in vm2" vm_up ct-2 "$r2" "$ns2"
 	ip netns exec "${G_NS[ct-2]}" socat -u UDP-RECV:90 "OPEN:$W_TMP/ct-2.rx,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
-	for i in $(seq 30); do
-		grep -q ping "$W_TMP/ct-2.rx" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listen "${G_NS[ct-2]}" udp 90
+	rx_wait "$W_TMP/ct-2.rx"
 	t_ok "$t the same client flow (sport 40000) now reaches vm2" grep -q ping "$W_TMP/ct-2.rx"
 	kill_pid "$pid"
 	t_cni "$t DEL vm2" "$HOST_NS" DEL "${P}ct-2" eth0 "/run/netns/$ns2" "$c2"

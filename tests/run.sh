@@ -13,6 +13,11 @@
 #                                 (test_json, asan/test_json, fuzz_config, t_shared)
 #   VMNET_TEST_TIMEOUT=S          time limit per producer (default: unit 120,
 #                                 asan 300, integration 600)
+#   VMNET_REPEAT=N                run each selected producer N times in a row
+#                                 (to catch an intermittent failure); each run
+#                                 is reported as NAME#K and counted on its own,
+#                                 and a "NAME: N runs, N passed, N failed" line
+#                                 follows the last (default 1)
 #   VMNET_FUZZ_RUNS, VMNET_FUZZ_TIME   fuzz smoke bounds (20000 runs, 20 s)
 #
 # A producer fails as a whole (one failure) when it crashes, runs over its time
@@ -62,6 +67,8 @@ B=$2
 [ -d "$B" ] || { echo "run.sh: no build directory $B (run make first)" >&2; exit 2; }
 B=$(cd "$B" && pwd)
 SELF="$ROOT/tests/run.sh"
+REPEAT=${VMNET_REPEAT:-1}
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: VMNET_REPEAT must be a positive number" >&2; exit 2; }
 
 PASSED=0 FAILED=0 SKIPPED=0
 FAILS=()
@@ -92,13 +99,27 @@ fail_producer() {
 	echo "$1: not ok - $2 (harness)"
 }
 
-# run_producer NAME LIMIT CMD... : run one TAP producer, relay its output with
-# a "NAME: " prefix, and count what it reports.
+# run_producer NAME LIMIT CMD... : run one TAP producer VMNET_REPEAT times.
 run_producer() {
+	local name=$1 k bad=0
+	selected "$name" || return 0
+	if [ "$REPEAT" -eq 1 ]; then
+		run_once "$@"
+		return
+	fi
+	shift
+	for ((k = 1; k <= REPEAT; k++)); do
+		run_once "$name#$k" "$@" || bad=$((bad + 1))
+	done
+	echo "$name: $REPEAT runs, $((REPEAT - bad)) passed, $bad failed"
+}
+
+# run_once NAME LIMIT CMD... : run one TAP producer, relay its output with
+# a "NAME: " prefix, and count what it reports; fails if anything failed.
+run_once() {
 	local name=$1 limit=$2 out err relay rc counts plan n_ok n_fail n_skip n_total planskip t0
 	local f0=$FAILED s0=$SKIPPED verdict=PASS l
 	shift 2
-	selected "$name" || return 0
 	out="$WORK/out" err="$WORK/err"
 	t0=$SECONDS
 	: >"$out"
@@ -163,6 +184,7 @@ run_producer() {
 	fi
 	echo "$name: $verdict ($n_ok ok, $((FAILED - f0)) failed, $((SKIPPED - s0)) skipped," \
 		"$((SECONDS - t0))s)"
+	[ "$verdict" != FAIL ]
 }
 
 executables() {

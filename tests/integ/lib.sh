@@ -330,6 +330,19 @@ wan_setup() {
 	bail "wan servers did not start: $(cat "$W_TMP/wan.err")"
 }
 
+# wait_listen NS tcp|udp PORT: wait (up to 5 s) until a socket in NS listens
+# on PORT, so a probe never races a server that is still starting.
+wait_listen() {
+	local f=-Hltn i
+	[ "$2" = udp ] && f=-Hlun
+	for i in $(seq 50); do
+		ip netns exec "$1" ss "$f" "sport = :$3" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on $2 port $3 in $1"
+	return 1
+}
+
 # ---------------------------------------------------------------- CNI
 
 # cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]
@@ -486,14 +499,21 @@ in_guest() {
 	ip netns exec "${G_NS[$n]}" "$@"
 }
 
-# guest_ping NAME DST [TRIES]: one-second pings, retried (ARP and bridge
-# learning take a moment the first time).
+# guest_ping NAME DST: one echo request, answered within 5 s (in a few ms:
+# the first packet waits in the neighbour queue while ARP resolves, and a
+# bridge floods frames for a MAC it has not learnt, so nothing needs a retry).
 guest_ping() {
-	local n=$1 dst=$2 tries=${3:-1} i
-	for ((i = 0; i < tries; i++)); do
-		in_guest "$n" "${PING[@]}" -c1 -W1 "$dst" >/dev/null 2>&1 && return 0
-	done
-	in_guest "$n" "${PING[@]}" -c1 -W1 "$dst" 2>&1
+	local out
+	out=$(in_guest "$1" "${PING[@]}" -c1 -W5 "$2" 2>&1) && return 0
+	echo "$out"
+	return 1
+}
+
+# guest_noping NAME DST: one echo request gets no answer within 2 s.
+guest_noping() {
+	local out
+	out=$(in_guest "$1" "${PING[@]}" -c1 -W2 "$2" 2>&1) || return 0
+	echo "answered: $out"
 	return 1
 }
 
@@ -598,27 +618,19 @@ while True:
 	s.sendto(sys.argv[1].encode() + b"\n", a)' "udp-$1" </dev/null >/dev/null 2>&1 &
 	track_pid $!
 	wait_listen "${G_NS[$1]}" tcp 80 && wait_listen "${G_NS[$1]}" udp 80 || return 1
-	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null # ARP both ways before the checks
-}
-
-# wait_listen NS PROTO PORT: wait (up to 5 s) until NS has a PROTO socket
-# bound to PORT.
-wait_listen() {
-	local i opt=-Hltn
-	[ "$2" = udp ] && opt=-Hlun
-	for i in $(seq 50); do
-		ip netns exec "$1" ss $opt "sport = :$3" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	echo "nothing listens on $2/$3 in $1"
-	return 1
+	guest_ping "$1" "${G_GW[$1]}" >/dev/null # the guest is up: it reaches its gateway
 }
 
 # net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.
 net_get() {
 	case $2 in
 	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
-	udp) echo q | ip netns exec "$1" timeout 5 socat -t3 -T3 - "UDP:$3:$4" 2>/dev/null ;;
+	# UDP: one datagram, and the first line that comes back (on fd 3);
+	# socat ends with it (-t0), after 10 s without one (-T10), or on an
+	# ICMP error.
+	# shellcheck disable=SC2016 # $a is the shell's, not ours
+	udp) ip netns exec "$1" timeout 12 socat -t0 -T10 "UDP:$3:$4" \
+		'SYSTEM:echo q; read -r a && echo "$a" >&3' 3>&1 </dev/null 2>/dev/null ;;
 	esac
 }
 

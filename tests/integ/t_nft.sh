@@ -162,10 +162,7 @@ hn sysctl -qw net.ipv4.conf.vsrv.route_localnet=1
 ip netns exec "$S" socat TCP-LISTEN:80,reuseaddr,fork 'SYSTEM:echo peer=$SOCAT_PEERADDR' \
 	</dev/null >/dev/null 2>&1 &
 track_pid $!
-for _ in $(seq 50); do
-	ip netns exec "$S" ss -Hltn 'sport = :80' | grep -q . && break
-	sleep 0.1
-done
+wait_listen "$S" tcp 80
 # shellcheck disable=SC2086
 t_ok "attach the server guest" ctl attach $A
 
@@ -214,7 +211,7 @@ listen() {
 	[ "$2" = udp ] && a=UDP-RECVFROM
 	ip netns exec "$1" socat -u "$a:$3,reuseaddr,fork" "OPEN:$4,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
-	sleep 0.2
+	wait_listen "$1" "$2" "$3"
 }
 # say NS PROTO DST PORT TEXT [SRC]
 say() {

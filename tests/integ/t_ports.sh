@@ -41,14 +41,11 @@ pm() {
 vm_up() { guest_up "$@"; }
 get() { net_get "$@"; }
 
-# t_get NAME NS PROTO IP PORT WANT: the answer is WANT (a second try for
-# first-packet ARP/neighbour delays).
+# t_get NAME NS PROTO IP PORT WANT: the answer is WANT.
 t_get() {
-	local name=$1 got
+	local name=$1
 	shift
-	got=$(get "$1" "$2" "$3" "$4")
-	[ "$got" = "$5" ] || got=$(get "$1" "$2" "$3" "$4")
-	t_eq "$name" "$got" "$5"
+	t_eq "$name" "$(get "$1" "$2" "$3" "$4")" "$5"
 }
 
 # t_noget NAME NS PROTO IP PORT: no answer.
@@ -177,8 +174,18 @@ suite_hostip_conflict() {
 
 # ---------------------------------------------------------------- UDP conntrack
 
+# rx_wait FILE: wait (up to 3 s) for the client's stream (a datagram every
+# 0.2 s) to show up in FILE.
+rx_wait() {
+	for _ in $(seq 30); do
+		grep -q ping "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 suite_conntrack() {
-	local t="[udp conntrack]" conf c1 c2 ns1 ns2 r1 r2 ip1 pid i
+	local t="[udp conntrack]" conf c1 c2 ns1 ns2 r1 r2 ip1 pid
 	conf=$(conf_net shared netns ct 10.63.0.0/24)
 	c1=$(with_ports "$conf" "[$(pm udp 8800 90)]")
 	vm_ns ct-1 && ns1=$REPLY
@@ -189,12 +196,13 @@ suite_conntrack() {
 	t_ok "$t guest stand-in vm1" vm_up ct-1 "$r1" "$ns1"
 	ip netns exec "${G_NS[ct-1]}" socat -u UDP-RECV:90 "OPEN:$W_TMP/ct-1.rx,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
+	wait_listen "${G_NS[ct-1]}" udp 90
 	# The client: one datagram every 0.2 s, always from 203.0.113.10:40000.
 	ip netns exec "$WAN_NS" bash -c "while :; do echo ping | socat -u - UDP:$WAN_HOST_IP:8800,sourceport=40000,reuseaddr 2>/dev/null; sleep 0.2; done" \
 		</dev/null >/dev/null 2>&1 &
 	pid=$!
 	track_pid $pid
-	sleep 1.5
+	rx_wait "$W_TMP/ct-1.rx"
 	t_ok "$t vm1 receives the client's datagrams" grep -q ping "$W_TMP/ct-1.rx"
 
 	t_cni "$t DEL vm1" "$HOST_NS" DEL "${P}ct-1" eth0 "/run/netns/$ns1" "$c1"
@@ -210,10 +218,8 @@ suite_conntrack() {
 	t_ok "$t guest stand-in vm2" vm_up ct-2 "$r2" "$ns2"
 	ip netns exec "${G_NS[ct-2]}" socat -u UDP-RECV:90 "OPEN:$W_TMP/ct-2.rx,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
-	for i in $(seq 30); do
-		grep -q ping "$W_TMP/ct-2.rx" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_listen "${G_NS[ct-2]}" udp 90
+	rx_wait "$W_TMP/ct-2.rx"
 	t_ok "$t the same client flow (sport 40000) now reaches vm2" grep -q ping "$W_TMP/ct-2.rx"
 	kill_pid "$pid"
 	t_cni "$t DEL vm2" "$HOST_NS" DEL "${P}ct-2" eth0 "/run/netns/$ns2" "$c2"

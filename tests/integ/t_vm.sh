@@ -187,11 +187,13 @@ for v in e f g; do ready "$v" static; done
 
 # Commands run in each guest one after another, guests in parallel: send a
 # phase to every guest, then collect the answers.
-ping_cmd() { echo "retry ${2:-10} ping -c1 -W1 $1"; }
+# One request each, with room for a slow TCG guest: a ping or a connection
+# that fails is a failure, not a reason to try again.
+ping_cmd() { echo "ping -c1 -W5 $1"; }
 noping_cmd() { echo "ping -c2 -W1 $1"; }
 # The wan server answers with the address it saw: the host's, after NAT.
 wan_cmd() {
-	echo "retry 3 sh -c 's=\$(nc -w 3 $WAN_IP $WAN_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = $WAN_HOST_IP ]'"
+	echo "sh -c 's=\$(nc -w 5 $WAN_IP $WAN_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = $WAN_HOST_IP ]'"
 }
 
 declare -A PENDING DESC
@@ -229,7 +231,7 @@ collect() {
 T_CHECKS=$(vm_now)
 # Phase 1: everything that must work (it also proves every peer is up
 # before phase 2 expects silence from it).
-for v in $ALL; do send "$v" gw "pings its gateway ${GW[$v]}" "$(ping_cmd "${GW[$v]}" 20)"; done
+for v in $ALL; do send "$v" gw "pings its gateway ${GW[$v]}" "$(ping_cmd "${GW[$v]}")"; done
 send a peer "pings b (${IP[b]}) across the bridge" "$(ping_cmd "${IP[b]}")"
 send b peer "pings a (${IP[a]}) across the bridge" "$(ping_cmd "${IP[a]}")"
 send e peer "pings g (${IP[g]}), same group" "$(ping_cmd "${IP[g]}")"
@@ -245,11 +247,7 @@ send d nopeer "cannot ping c (${IP[c]}): portIsolation" "$(noping_cmd "${IP[c]}"
 send e nopeer "cannot ping f (${IP[f]}): isolated, no common group" "$(noping_cmd "${IP[f]}")"
 send f nopeer "cannot ping e (${IP[e]}): isolated, no common group" "$(noping_cmd "${IP[e]}")"
 send f nopeer2 "cannot ping g (${IP[g]}): isolated, no common group" "$(noping_cmd "${IP[g]}")"
-got=
-for i in 1 2 3 4 5; do
-	got=$(ip netns exec "$WAN_NS" timeout 5 busybox wget -qO- "http://$WAN_HOST_IP:8080/" 2>&1) && break
-	sleep 0.5
-done
+got=$(ip netns exec "$WAN_NS" timeout 10 busybox wget -qO- "http://$WAN_HOST_IP:8080/" 2>&1)
 t_eq "a wan client gets b's page through the published port $WAN_HOST_IP:8080 -> 80" "$got" "$HELLO"
 collect
 diag "checks took $(vm_since "$T_CHECKS") s"

@@ -122,9 +122,9 @@ for v in $VMS; do
 	for d in $DESTS; do
 		[ "$d" = "$v" ] && continue
 		case $d in
-		gw) cmd="retry 10 ping -c1 -W1 ${GW[$v]}" ;;
+		gw) cmd="ping -c1 -W5 ${GW[$v]}" ;;
 		wan) cmd="s=\$(nc -w 3 $WAN_IP $WAN_PORT </dev/null); echo \"saw \$s\"; [ \"\$s\" = $WAN_HOST_IP ]" ;;
-		*) [ "$(expect "$v" "$d")" = reached ] && cmd="retry 5 ping -c1 -W1 ${IP[$d]}" ||
+		*) [ "$(expect "$v" "$d")" = reached ] && cmd="ping -c1 -W5 ${IP[$d]}" ||
 			cmd="ping -c2 -W1 ${IP[$d]}" ;;
 		esac
 		vm_send "$v" "to-$d" "$cmd"

@@ -6,7 +6,7 @@
  * arrived on. The daemon adds netd_dhcp_fd() to its epoll set (EPOLLIN) and
  * calls netd_dhcp_handle() when it is readable.
  *
- * dhcp_proto.c is the pure half (parse and build, no I/O, fuzzed); dhcp.c
+ * dhcp_parse.c and dhcp_build.c are the pure half (no I/O, fuzzed); dhcp.c
  * owns the socket.
  */
 #ifndef NETD_DHCP_H
@@ -78,7 +78,7 @@ struct netd_dhcp_stats {
 };
 void netd_dhcp_stats(const struct netd_dhcp *d, struct netd_dhcp_stats *ret);
 
-/* ---- dhcp_proto.c: packets, no I/O --------------------------------- */
+/* ---- dhcp_parse.c, dhcp_build.c: packets, no I/O -------------------- */
 
 enum {
 	DHCP_BOOTREQUEST = 1,

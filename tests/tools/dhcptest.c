@@ -22,7 +22,8 @@
 #include <sys/signalfd.h>
 
 #include "../../netd/dhcp.c"
-#include "../../netd/dhcp_proto.c"
+#include "../../netd/dhcp_build.c"
+#include "../../netd/dhcp_parse.c"
 #include "vmnet/log.h"
 
 #define MAX_LEASES 32

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The base ruleset's objects: both tables, their chains, our named sets and
+ * maps (elements go in with put_elems), the named counters, and put_base,
+ * which lays them all down before the rules (nft_rules.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libnftnl/chain.h>
+#include <libnftnl/object.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "vmnet/names.h"
+#include "nft_priv.h"
+
+/* linux/netfilter_bridge.h drags in linux/if.h, which clashes with net/if.h. */
+#ifndef NF_BR_PRE_ROUTING
+#define NF_BR_PRE_ROUTING 0
+#endif
+#ifndef NF_BR_FORWARD
+#define NF_BR_FORWARD 2
+#endif
+
+struct nftnl_table *table_new(int fam, bool with_udata)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char v[32];
+
+	if (!t)
+		return NULL;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, VMNET_NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, fam);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
+	if (with_udata) {
+		/* A comment TLV, so `nft list` shows the version readably. */
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		if (!u)
+			goto fail;
+		snprintf(v, sizeof(v), "vmnet:%d", VMNET_NFT_VERSION);
+		if (!nftnl_udata_put_strz(u, NFTNL_UDATA_TABLE_COMMENT, v) ||
+		    nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
+					 nftnl_udata_buf_len(u)) < 0) {
+			nftnl_udata_buf_free(u);
+			goto fail;
+		}
+		nftnl_udata_buf_free(u);
+	}
+	return t;
+fail:
+	nftnl_table_free(t);
+	return NULL;
+}
+
+int put_table(struct batch *b, int fam, uint16_t type, uint16_t flags, bool with_udata)
+{
+	struct mdesc d = {.kind = M_TABLE, .fam = fam};
+	struct nftnl_table *t = table_new(fam, with_udata);
+	struct nlmsghdr *nh;
+
+	if (!t)
+		return -ENOMEM;
+	nh = msg_start(b, fam, type, flags, &d);
+	if (!nh) {
+		nftnl_table_free(t);
+		return -ENOMEM;
+	}
+	nftnl_table_nlmsg_build_payload(nh, t);
+	msg_done(b, nh);
+	nftnl_table_free(t);
+	return 0;
+}
+
+struct chain_def {
+	int fam;
+	const char *name, *type;
+	int hook; /* -1: regular chain */
+	int prio;
+};
+
+/* The hooks; dnat4 is jumped to by prerouting and output so both share one
+ * pair of lookups (and an ip6 twin becomes dnat6 beside it). antispoof runs
+ * before conntrack (-300 < -200), so spoofed packets never create entries. */
+static const struct chain_def chains[] = {
+	{F_INET, "prerouting", "nat", NF_INET_PRE_ROUTING, -100},
+	{F_INET, "output", "nat", NF_INET_LOCAL_OUT, -100},
+	{F_INET, "postrouting", "nat", NF_INET_POST_ROUTING, 100},
+	{F_INET, "forward", "filter", NF_INET_FORWARD, 0},
+	{F_INET, C_DNAT4, NULL, -1, 0},
+	{F_INET, C_ANTISPOOF, "filter", NF_INET_PRE_ROUTING, -300},
+	{F_INET, "input", "filter", NF_INET_LOCAL_IN, 0},
+	{F_BRIDGE, C_ANTISPOOF, "filter", NF_BR_PRE_ROUTING, -200},
+	{F_BRIDGE, "forward", "filter", NF_BR_FORWARD, -200},
+};
+
+static int put_chain(struct batch *b, const struct chain_def *c)
+{
+	struct mdesc d = {.kind = M_OTHER};
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nlmsghdr *nh;
+
+	if (!ch)
+		return -ENOMEM;
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, VMNET_NFT_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, c->fam);
+	if (c->hook >= 0) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, c->type);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, c->hook);
+		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nh = msg_start(b, c->fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &d);
+	if (!nh) {
+		nftnl_chain_free(ch);
+		return -ENOMEM;
+	}
+	nftnl_chain_nlmsg_build_payload(nh, ch);
+	msg_done(b, nh);
+	nftnl_chain_free(ch);
+	return 0;
+}
+
+#define IF_IP4 DT_CONCAT2(DT_IFNAME, DT_IPADDR), IFNAME_LEN + 4
+#define IF_MAC DT_CONCAT2(DT_IFNAME, DT_ETHERADDR), IFNAME_LEN + ETHER_LEN
+
+const struct set_def nft_sets[SI_N] = {
+	[SI_GUESTS4] = {F_INET, S_GUESTS4, 0, DT_IPADDR, 4, 0, 0},
+	[SI_MASQ4] = {F_INET, S_MASQ4, 0, DT_IPADDR, 4, 0, 0},
+	[SI_PORTS4] = {F_INET, S_PORTS4, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
+		       DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8},
+	[SI_PORTS4H] = {F_INET, S_PORTS4H, NFT_SET_MAP,
+			DT_CONCAT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
+			DT_CONCAT2(DT_IPADDR, DT_INET_SERVICE), 8},
+	[SI_ISO_IFS] = {F_INET, S_ISO_IFS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
+	[SI_SPOOF4] = {F_INET, S_SPOOF4, 0, IF_IP4, 0, 0},
+	[SI_SPOOFMAC] = {F_INET, S_SPOOFMAC, 0, IF_MAC, 0, 0},
+	[SI_ISO_GRP] = {F_INET, S_ISO_GRP, NFT_SET_MAP, DT_IFNAME, IFNAME_LEN, DT_DEVGROUP, 4},
+	[SI_ISO_MEMBERS] = {F_INET, S_ISO_MEMBERS, 0, DT_CONCAT2(DT_IFNAME, DT_DEVGROUP),
+			    IFNAME_LEN + 4, 0, 0},
+	[SI_HOST_OPEN] = {F_INET, S_HOST_OPEN, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
+	[SI_PORTS] = {F_BRIDGE, S_PORTS, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
+	[SI_PORT_MAC] = {F_BRIDGE, S_PORT_MAC, 0, IF_MAC, 0, 0},
+	[SI_PORT_IP4] = {F_BRIDGE, S_PORT_IP4, 0, IF_IP4, 0, 0},
+	[SI_GUEST_NET] = {F_INET, S_GUEST_NET, 0, IF_IP4, 0, 0}, /* bridge . guest ip */
+	[SI_CLOSED4] = {F_INET, S_CLOSED4, 0, DT_IPADDR, 4, 0, 0},
+};
+
+struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return NULL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, VMNET_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, fam);
+	if (id)
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
+/* nft prints a key or data by the byte order it records in the set's
+ * userdata (1 host, 2 big endian); without it, groups would show swapped. */
+static int set_byteorder(struct nftnl_set *s, const struct set_def *sd)
+{
+	struct nftnl_udata_buf *u;
+	int ret = 0;
+
+	if (sd->ktype != DT_IFNAME)
+		return 0;
+	u = nftnl_udata_buf_alloc(32);
+	if (!u)
+		return -ENOMEM;
+	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1) ||
+	    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 1) ||
+	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+			       nftnl_udata_buf_len(u)) < 0)
+		ret = -ENOMEM;
+	nftnl_udata_buf_free(u);
+	return ret;
+}
+
+int put_set(struct batch *b, const struct set_def *sd, uint32_t id)
+{
+	struct mdesc d = {.kind = M_SET, .set = sd->name};
+	struct nftnl_set *s = set_ref(sd->fam, sd->name, id);
+	struct nlmsghdr *nh;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, sd->flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sd->ktype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sd->klen);
+	if (sd->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, sd->dtype);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sd->dlen);
+	}
+	if (sd->flags & NFT_SET_ANONYMOUS)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 3);
+	if (set_byteorder(s, sd) < 0) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nh = msg_start(b, sd->fam, NFT_MSG_NEWSET, NLM_F_CREATE, &d);
+	if (!nh) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_nlmsg_build_payload(nh, s);
+	msg_done(b, nh);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* One NEWSETELEM/DELSETELEM message with @n keys for set @name. */
+int put_elems(struct batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
+	      uint32_t id, const struct key *keys, size_t n, const struct mdesc *d)
+{
+	struct nftnl_set *s = set_ref(fam, name, id);
+	struct nlmsghdr *nh;
+
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!e) {
+			nftnl_set_free(s);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys[i].k, keys[i].klen);
+		if (keys[i].dlen && type == NFT_MSG_NEWSETELEM)
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, keys[i].d, keys[i].dlen);
+		nftnl_set_elem_add(s, e);
+	}
+	nh = msg_start(b, fam, type, flags, d);
+	if (!nh) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_elems_nlmsg_build_payload(nh, s);
+	msg_done(b, nh);
+	nftnl_set_free(s);
+	return 0;
+}
+
+/* A named counter, so tests and admins can read what was dropped. */
+int put_counter(struct batch *b, int fam, const char *name)
+{
+	struct mdesc d = {.kind = M_OTHER};
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nh;
+
+	if (!o)
+		return -ENOMEM;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, VMNET_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, fam);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	/* The kernel wants NFTA_OBJ_DATA; zeroed counts fill it. */
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, 0);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, 0);
+	nh = msg_start(b, fam, NFT_MSG_NEWOBJ, NLM_F_CREATE, &d);
+	if (!nh) {
+		nftnl_obj_free(o);
+		return -ENOMEM;
+	}
+	nftnl_obj_nlmsg_build_payload(nh, o);
+	msg_done(b, nh);
+	nftnl_obj_free(o);
+	return 0;
+}
+
+/* Both tables (NEWTABLE with @table_flags), then chains, sets, counters and
+ * rules. The tables come first so a lost creation race fails on them. */
+int put_base(struct batch *b, uint16_t table_flags)
+{
+	int ret;
+
+	ret = put_table(b, F_INET, NFT_MSG_NEWTABLE, table_flags, true);
+	if (ret >= 0)
+		ret = put_table(b, F_BRIDGE, NFT_MSG_NEWTABLE, table_flags, true);
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(chains); i++)
+		ret = put_chain(b, &chains[i]);
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(nft_sets); i++)
+		ret = put_set(b, &nft_sets[i], ++b->set_id);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_SPOOF);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_ISO);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_INBOUND);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_LOOPBACK);
+	if (ret >= 0)
+		ret = put_counter(b, F_INET, O_DHCP);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_DHCP);
+	if (ret >= 0)
+		ret = put_counter(b, F_BRIDGE, O_SPOOF);
+	if (ret < 0)
+		return ret;
+	return put_rules(b);
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Expressions, as `nft --debug=netlink` compiles them, for the rule
+ * builders (nft_rules_*.c): what nft prints, it reads back into the same
+ * bytecode.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+#include "nft_priv.h"
+
+static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	if (e)
+		nftnl_rule_add_expr(r, e);
+	return e;
+}
+
+int ex_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = ex(r, "meta");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	return 0;
+}
+
+int ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = ex(r, "cmp");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return 0;
+}
+
+int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = ex(r, "payload");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	return 0;
+}
+
+/* lookup of the key starting at @sreg; a map's data goes to @dreg (0: a set). */
+static int ex_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg,
+			 uint32_t dreg, bool inv)
+{
+	struct nftnl_expr *e = ex(r, "lookup");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (id)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	if (dreg)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	if (inv)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	return 0;
+}
+
+int ex_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv)
+{
+	return ex_lookup_reg(r, set, id, NFT_REG_1, map ? NFT_REG_1 : 0, inv);
+}
+
+/* counter name @name */
+int ex_objref(struct nftnl_rule *r, const char *name)
+{
+	struct nftnl_expr *e = ex(r, "objref");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME, name);
+	return 0;
+}
+
+/* meta nfproto ipv4 */
+int ex_ipv4(struct nftnl_rule *r)
+{
+	uint8_t v = NFPROTO_IPV4;
+
+	return ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+/* ct <key> & mask != 0 */
+int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+{
+	uint32_t zero = 0;
+	struct nftnl_expr *e = ex(r, "ct");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	e = ex(r, "bitwise");
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+	return ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+}
+
+/* fib daddr type local */
+int ex_fib_local(struct nftnl_rule *r)
+{
+	uint32_t local = RTN_LOCAL;
+	struct nftnl_expr *e = ex(r, "fib");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	return ex_cmp(r, NFT_CMP_EQ, &local, 4);
+}
+
+int ex_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *e = ex(r, "immediate");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
+	if (chain)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return 0;
+}
+
+/* dnat ip to <addr in reg 1> : <port in reg32_01> */
+int ex_dnat4(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = ex(r, "nat");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	return 0;
+}
+
+int ex_simple(struct nftnl_rule *r, const char *name)
+{
+	return ex(r, name) ? 0 : -ENOMEM;
+}
+
+/* ip daddr 127.0.0.0/8 (the first byte, as nft compiles a /8) */
+int ex_daddr_loopback(struct nftnl_rule *r)
+{
+	uint8_t lo = 127;
+
+	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 1, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &lo, 1);
+}
+
+/* [meta iifname|oifname => reg 1] lookup reg 1 @set [inverted] */
+int ex_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv)
+{
+	return ex_meta(r, meta_key, NFT_REG_1) ?: ex_lookup(r, set, 0, false, inv);
+}
+
+int ex_drop(struct nftnl_rule *r, const char *counter)
+{
+	return ex_objref(r, counter) ?: ex_verdict(r, NF_DROP, NULL);
+}
+
+/* iifname . <@len bytes at @base+@off> != @set: key in reg 1 (16 bytes of
+ * ifname) and reg 2 onwards; the kernel zeroes the padding of a short load. */
+int ex_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			const char *set)
+{
+	return ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, base, off, len, NFT_REG_2) ?:
+	       ex_lookup(r, set, 0, false, true);
+}
+
+/* ip saddr 0.0.0.0 udp dport 67: a DHCP client without an address yet */
+int ex_dhcp_discover(struct nftnl_rule *r)
+{
+	uint32_t any = 0;
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67);
+
+	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &any, 4) ?:
+	       ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2);
+}
+
+/* udp sport 67 counter name dhcp_server_drop drop */
+int ex_dhcp_server_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
+	       ex_drop(r, O_DHCP);
+}
+
+/* udp dport 67-68 counter name dhcp_server_drop drop */
+int ex_dhcp_ports_drop(struct nftnl_rule *r)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t bootps = htons(67), bootpc = htons(68);
+
+	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
+	       ex_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
+	       ex_drop(r, O_DHCP);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rules of the filter chains of inet vmnet: forward (replies, published
+ * ports, isolation groups, closed NAT networks), antispoof (isolated links)
+ * and input (what an isolated guest may reach on the host).
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+
+#include <libnftnl/rule.h>
+
+#include "nft_priv.h"
+
+/* ct state established,related counter accept */
+static int rule_fwd_est(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?:
+	       ex_simple(r, "counter") ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* ct state established,related accept (input: no counter) */
+static int rule_est(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?: ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* ---- isolation and anti-spoofing (inet vmnet) ---- */
+
+/* iifname @iso_ifs iifname . ether saddr != @spoofmac counter name spoof_drop drop
+ * (in the inet family, ether saddr comes with meta iiftype ether: without
+ * it nft shows a raw @ll load that it cannot read back) */
+static int rule_iso_mac(struct nftnl_rule *r, uint32_t unused)
+{
+	uint16_t ether = ARPHRD_ETHER;
+
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_meta(r, NFT_META_IIFTYPE, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &ether, 2) ?:
+	       ex_if_concat_not_in(r, NFT_PAYLOAD_LL_HEADER, ETH_SADDR, 6, S_SPOOFMAC) ?:
+	       ex_drop(r, O_SPOOF);
+}
+
+/* iifname @iso_ifs meta nfproto ipv4 ip saddr 0.0.0.0 udp dport 67 accept:
+ * only DHCP may come from no address (the host answers it; it is not
+ * routed anywhere useful), everything else must pass spoof4. */
+static int rule_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_dhcp_discover(r) ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* iifname @iso_ifs meta nfproto ipv4 iifname . ip saddr != @spoof4 counter name spoof_drop drop */
+static int rule_iso_ip(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_if_concat_not_in(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, S_SPOOF4) ?:
+	       ex_drop(r, O_SPOOF);
+}
+
+/* iifname @iso_ifs udp sport 67 counter name dhcp_server_drop drop: DHCP
+ * answers come from the host (netd), never from a guest */
+static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?: ex_dhcp_server_drop(r);
+}
+
+/* iifname @iso_ifs oifname @iso_ifs udp dport 67-68 counter name
+ * dhcp_server_drop drop: not even guests of one group talk DHCP to each
+ * other (a client on a raw socket takes an offer from any source port) */
+static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_dhcp_ports_drop(r);
+}
+
+/* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
+ * loopback_drop drop: with localhostPorts the link has route_localnet, and
+ * the host's loopback services are not the guest's */
+static int rule_iso_loopback(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_daddr_loopback(r) ?:
+	       ex_drop(r, O_LOOPBACK);
+}
+
+/* iifname @iso_ifs meta nfproto ipv6 counter name iso_drop drop (no IPv6 yet;
+ * ARP never reaches inet hooks) */
+static int rule_iso_ip6(struct nftnl_rule *r, uint32_t unused)
+{
+	uint8_t v = NFPROTO_IPV6;
+
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?:
+	       ex_cmp(r, NFT_CMP_EQ, &v, 1) ?:
+	       ex_drop(r, O_ISO);
+}
+
+/* ct status dnat accept: published ports stay reachable from everywhere,
+ * isolated guests included, like for any outside client. */
+static int rule_fwd_dnat(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?: ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/*
+ * iifname @iso_ifs oifname @iso_ifs oifname . iifgroup @iso_members accept
+ *
+ * The host end of an isolated link carries its isolation group as its
+ * device group (attach.c), so "the incoming link is in the outgoing link's
+ * group" is one lookup of oifname . iifgroup, in a form nft prints and
+ * reads back (a map lookup inside a concatenation is neither).
+ */
+static int rule_fwd_group(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       ex_meta(r, NFT_META_IIFGROUP, NFT_REG_2) ?:
+	       ex_lookup(r, S_ISO_MEMBERS, 0, false, false) ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* iifname @iso_ifs oifname @iso_ifs counter name iso_drop drop */
+static int rule_fwd_iso_iso(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_drop(r, O_ISO);
+}
+
+/* iifname @iso_ifs ip daddr @guests4 counter name iso_drop drop: an isolated
+ * guest reaches other networks' guests only through published ports. */
+static int rule_fwd_iso_out(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_drop(r, O_ISO);
+}
+
+/* oifname @iso_ifs ip saddr @guests4 counter name iso_drop drop: and no
+ * other guest reaches an isolated one directly. */
+static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_drop(r, O_ISO);
+}
+
+/*
+ * ip saddr @guests4 ip daddr @guests4 oifname . ip saddr != @guest_net
+ *	counter name iso_drop drop
+ *
+ * Shared networks are isolated from each other: guest to guest traffic
+ * leaving through a bridge is allowed only from a guest of that bridge's
+ * network. With bridge netfilter, traffic inside one network shows here
+ * with oifname = its bridge (allowed); between two networks it is routed
+ * out of the other bridge (dropped). Published ports were accepted above.
+ */
+static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       ex_drop(r, O_ISO);
+}
+
+/*
+ * ip daddr @closed4 iifname . ip saddr != @guest_net counter name inbound_drop drop
+ *
+ * Guests behind NAT (ipMasq without routedInbound) take no connection
+ * routed to their address from outside: a host that routes the guest
+ * subnet via this one would otherwise reach every guest port. Replies and
+ * published ports were accepted above; the host's own traffic does not
+ * pass the forward hook. What is left from a guest is traffic inside its
+ * bridge (bridge netfilter: iifname is the bridge, the source one of its
+ * guests); an isolated guest's was accepted (its group) or dropped above.
+ */
+static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_ipv4(r) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       ex_lookup(r, S_CLOSED4, 0, false, false) ?:
+	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       ex_drop(r, O_INBOUND);
+}
+
+/* iifname != @iso_ifs accept: the input chain polices isolated links only */
+static int rule_in_other(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, true) ?: ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* iifname @host_open accept */
+static int rule_in_open(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_if_in(r, NFT_META_IIFNAME, S_HOST_OPEN, false) ?:
+	       ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+/* meta l4proto <proto> [th dport <port>] accept */
+static int rule_in_service(struct nftnl_rule *r, uint8_t proto, uint16_t port)
+{
+	uint16_t be = htons(port);
+	int ret = ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &proto, 1);
+
+	if (!ret && port)
+		ret = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+		      ex_cmp(r, NFT_CMP_EQ, &be, 2);
+	return ret ?: ex_verdict(r, NF_ACCEPT, NULL);
+}
+
+static int rule_in_icmp(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_ICMP, 0);
+}
+
+static int rule_in_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_UDP, 67);
+}
+
+static int rule_in_dns_udp(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_UDP, 53);
+}
+
+static int rule_in_dns_tcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_TCP, 53);
+}
+
+/* counter name iso_drop drop (everything else from an isolated link) */
+static int rule_iso_drop(struct nftnl_rule *r, uint32_t unused)
+{
+	return ex_drop(r, O_ISO);
+}
+
+/* In order per chain. */
+const struct rule_def nft_rules_filter[] = {
+	{F_INET, "forward", rule_fwd_est},
+	{F_INET, "forward", rule_fwd_dnat},
+	{F_INET, "forward", rule_fwd_iso_dhcp},
+	{F_INET, "forward", rule_fwd_group},
+	{F_INET, "forward", rule_fwd_iso_iso},
+	{F_INET, "forward", rule_fwd_iso_out},
+	{F_INET, "forward", rule_fwd_iso_in},
+	{F_INET, "forward", rule_fwd_net},
+	{F_INET, "forward", rule_fwd_closed},
+	{F_INET, C_ANTISPOOF, rule_iso_mac},
+	{F_INET, C_ANTISPOOF, rule_iso_loopback},
+	{F_INET, C_ANTISPOOF, rule_iso_dhcp_server},
+	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
+	{F_INET, C_ANTISPOOF, rule_iso_ip},
+	{F_INET, C_ANTISPOOF, rule_iso_ip6},
+	{F_INET, "input", rule_in_other},
+	{F_INET, "input", rule_est},
+	{F_INET, "input", rule_in_open},
+	{F_INET, "input", rule_in_icmp},
+	{F_INET, "input", rule_in_dhcp},
+	{F_INET, "input", rule_in_dns_udp},
+	{F_INET, "input", rule_in_dns_tcp},
+	{F_INET, "input", rule_iso_drop},
+	{0},
+};

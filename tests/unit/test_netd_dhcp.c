@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netd/dhcp_proto.c without root: hand-built client messages are parsed,
+ * netd/dhcp_parse.c and dhcp_build.c without root: hand-built client messages are parsed,
  * answered, and every reply is parsed back (IP and UDP checksums included)
  * to check the options a guest will see. Malformed input is refused.
  */

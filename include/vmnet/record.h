@@ -3,7 +3,8 @@
  * Attachment records: the contract between the plugin and netd. One JSON
  * file per attachment, <stateDir>/<network>/<containerID>@<ifname>.json
  * (a container ID cannot hold '@', so the split is unambiguous), written
- * atomically (temporary file, fsync, rename) with mode 0600 in 0700 dirs.
+ * atomically (temporary file ".<containerID>@<ifname>.json.tmp", rename) with
+ * mode 0600 in 0700 dirs.
  * A per-network lock file, <stateDir>/<network>/.lock, serialises ADD,
  * DEL, GC and netd's reconcile of that network.
  */
@@ -36,8 +37,9 @@ struct vmnet_port {
 };
 
 struct vmnet_record {
-	bool pending;			/* written before the kernel work of an ADD, cleared
-					   when it completes: a pending record whose ADD is
+	bool pending;			/* written before an ADD's IPAM call (no address yet:
+					   guest.addr 0) and again before its kernel work,
+					   cleared when it completes: a pending record whose ADD is
 					   not running (its lock is free) is a crashed ADD */
 	char network[129];
 	char cid[257];
@@ -101,7 +103,8 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 int vmnet_record_read(const char *state_dir, const char *network, const char *cid,
 		      const char *ifname, struct vmnet_record *ret, struct vmnet_err *err);
 int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vmnet_err *err);
-/* 0 when removed or already gone. */
+/* 0 when removed or already gone; a temporary file a killed writer left
+ * goes too. */
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 			struct vmnet_err *err);
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,

@@ -34,6 +34,17 @@ int vmnet_record_path(char *buf, size_t size, const char *state_dir, const char 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Where a record is written before its rename: one fixed name per record
+ * (every writer holds the network's lock), hidden from record listings by
+ * its dot, so a DEL can remove what a writer killed half way left. */
+static int tmp_path(char *buf, size_t size, const char *state_dir, const char *network,
+		    const char *cid, const char *ifname)
+{
+	int n = snprintf(buf, size, "%s/%s/.%s@%s.json.tmp", state_dir, network, cid, ifname);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -391,7 +402,7 @@ void vmnet_record_clear(struct vmnet_record *rec)
 int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 		       struct vmnet_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	char path[PATH_MAX], tmp[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
 	json_auto_t *v = NULL;
@@ -399,13 +410,14 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 	int r;
 
 	r = vmnet_record_path(path, sizeof(path), state_dir, rec->network, rec->cid, rec->ifname);
+	if (r == 0)
+		r = tmp_path(tmp, sizeof(tmp), state_dir, rec->network, rec->cid, rec->ifname);
 	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, -r, "record path");
 	v = vmnet_record_to_json(rec);
 	text = v ? json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	if (!text)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "encoding record");
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "writing record %s", tmp);
@@ -477,6 +489,9 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 {
 	char path[PATH_MAX];
 
+	if (tmp_path(path, sizeof(path), state_dir, network, cid, ifname) == 0 && unlink(path) < 0 &&
+	    errno != ENOENT)
+		return vmnet_err_set(err, CNI_ERR_IO, errno, "removing %s", path);
 	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0)
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)

@@ -103,6 +103,11 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 int vmnet_record_read(const char *state_dir, const char *network, const char *cid,
 		      const char *ifname, struct vmnet_record *ret, struct vmnet_err *err);
 int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vmnet_err *err);
+/* true if @name (a file name in a network's directory) is the temporary
+ * file of a record write that was killed before its rename: whoever holds
+ * the network's lock may remove it (the write it belonged to is over). */
+bool vmnet_record_is_tmp_name(const char *name);
+
 /* 0 when removed or already gone; a temporary file a killed writer left
  * goes too. */
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,

@@ -45,6 +45,13 @@ static int tmp_path(char *buf, size_t size, const char *state_dir, const char *n
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+bool vmnet_record_is_tmp_name(const char *name)
+{
+	size_t n = strlen(name), k = strlen(".json.tmp");
+
+	return name[0] == '.' && n > k + 1 && !strcmp(name + n - k, ".json.tmp");
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];

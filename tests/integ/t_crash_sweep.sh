@@ -3,14 +3,19 @@
 #
 # An ADD killed at any kernel or file operation it performs leaves nothing
 # behind once cleaned up. strace's fault injection sends SIGKILL at the
-# N-th call of each syscall ADD makes (every N, every syscall that talks to
-# the kernel or the disk), in both modes and both wirings; after each kill,
-# DEL (and, in a second sweep, one netd pass without DEL; in a third, GC)
-# must leave no device, bridge, element, record or reservation, in the host
-# or the VM namespace. A DEL killed the same way, then repeated, too.
+# N-th call of each syscall the plugin process makes that talks to the
+# kernel or the disk, in both modes and both wirings; after each kill, DEL
+# (and, in other sweeps, one netd pass without DEL, or GC) must leave no
+# device (temporary vmq… names included), bridge, nftables element (inet and
+# bridge tables), record (or its temporary file) or reservation, in the host
+# or the VM namespace. The IPAM child is killed at each of its own calls the
+# same way (through a wrapper in CNI_PATH); DEL and GC are killed at each of
+# theirs, then repeated. Conntrack is not checked: no packet flows here.
 #
 #   tests/integ/t_crash_sweep.sh BUILDDIR      (root; TAP on stdout)
-#   VMNET_SWEEP_STEP=K: every K-th call only (default 1: every call)
+#   VMNET_SWEEP_STEP=K: every K-th call only. The default, 2, covers every
+#   syscall type (N = 1, 3, 5, ...) in about a minute on a 2-core machine;
+#   VMNET_SWEEP_STEP=1 is the full sweep (about 110 s there, ~620 kills).
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +24,7 @@ need_cmds jq nft strace
 need_bins "$VMNET" "$B/vmnet-ipam" "$NETD"
 world_init
 host_ns
-STEP=${VMNET_SWEEP_STEP:-1}
+STEP=${VMNET_SWEEP_STEP:-2}
 SOCK=$W_TMP/netd.sock
 
 # The calls that change the kernel or the disk (netlink is sendmsg/sendto;
@@ -32,7 +37,7 @@ call() {
 	shift 3
 	# A subshell that waits (no exec), so the kills are not reported.
 	(ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
-		CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$VMNS" CNI_PATH="$B" "$@" "$VMNET" \
+		CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$VMNS" CNI_PATH="${CNIPATH:-$B}" "$@" "$VMNET" \
 		<<<"$conf" >"$W_TMP/out" 2>"$W_TMP/err"
 	exit $?) 2>/dev/null
 }
@@ -41,21 +46,59 @@ call() {
 leftovers() {
 	local net=$1
 	ip -n "$HOST_NS" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-		grep -E '^(vmv|vmt|vmbr)' | sed 's/^/host link /'
+		grep -E '^(vmv|vmt|vmq|vmbr)' | sed 's/^/host link /'
 	ip -n "$VMNS" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
 		grep -vx lo | sed 's/^/vm link /'
-	ip netns exec "$HOST_NS" nft -j list sets inet 2>/dev/null |
-		jq -r '.nftables[].set | select(.table == "vmnet") | select(.elem) | "elements in \(.name)"'
-	find "$W_TMP/state/$net" -name '*.json' -printf 'record %f\n' 2>/dev/null
+	ip netns exec "$HOST_NS" nft -j list sets 2>/dev/null |
+		jq -r '.nftables[].set | select(.table == "vmnet") | select(.elem) |
+			"elements in \(.family) \(.name)"'
+	find "$W_TMP/state/$net" -name '*.json*' -printf 'record %f\n' 2>/dev/null
 	find "$W_TMP/ipam/$net" -maxdepth 1 -name '10.*' -printf 'reservation %f\n' 2>/dev/null
 }
 
-# counts CMD CID CONF: "syscall count" of one successful CMD (then undone).
+# counts CMD CID CONF: "syscall count" of one successful CMD of the plugin
+# process itself (its IPAM child is swept on its own: ipam_sweep).
 counts() {
-	call "$1" "$2" "$3" strace -f -qq -o "$W_TMP/trace" -e trace="$SYSCALLS"
-	awk '{ sub(/^[0-9]+ +/, ""); c = $0; sub(/\(.*/, "", c); if (c ~ /^[a-z_0-9]+$/) n[c]++ }
+	call "$1" "$2" "$3" strace -qq -o "$W_TMP/trace" -e trace="$SYSCALLS"
+	awk '{ c = $0; sub(/\(.*/, "", c); if (c ~ /^[a-z_0-9]+$/) n[c]++ }
 		END { for (c in n) print c, n[c] }' "$W_TMP/trace" | sort
 }
+
+# ipam_sweep CONF NET: the IPAM plugin killed at each of its own calls of
+# an ADD (through a wrapper in CNI_PATH): ADD fails or undoes itself, or
+# leaves what DEL removes.
+ipam_sweep() {
+	local conf=$1 net=$2 sc n i bad= left kills=0
+	mkdir -p "$W_TMP/cni"
+	cat >"$W_TMP/cni/vmnet-ipam" <<-EOF
+		#!/bin/sh
+		[ "\$CNI_COMMAND" = ADD ] && [ -n "\$SWEEP_SC" ] && exec strace -qq -o /dev/null \\
+			-e trace="\$SWEEP_SC" -e inject="\$SWEEP_SC:signal=KILL:when=\$SWEEP_N" "$B/vmnet-ipam"
+		exec "$B/vmnet-ipam"
+	EOF
+	chmod +x "$W_TMP/cni/vmnet-ipam"
+	fresh_vm
+	call ADD probe "$conf" strace -f -qq -ff -o "$W_TMP/itrace" -e trace="$SYSCALLS"
+	call DEL probe "$conf"
+	awk '{ c = $0; sub(/\(.*/, "", c); if (c ~ /^[a-z_0-9]+$/) n[c]++ }
+		END { for (c in n) print c, n[c] }' \
+		"$(grep -l 'execve(".*vmnet-ipam"' "$W_TMP"/itrace.*)" | sort >"$W_TMP/icounts"
+	rm -f "$W_TMP"/itrace.*
+	while read -r sc n; do
+		for ((i = 1; i <= n; i += STEP)); do
+			CNIPATH=$W_TMP/cni call ADD "i$i" "$conf" SWEEP_SC="$sc" SWEEP_N="$i"
+			kills=$((kills + 1))
+			call DEL "i$i" "$conf" || bad+="$sc #$i: DEL failed: $(cat "$W_TMP/out")"$'\n'
+			left=$(leftovers "$net")
+			[ -z "$left" ] || bad+="IPAM killed at $sc #$i, then DEL: $(echo $left)"$'\n'
+		done
+	done <"$W_TMP/icounts"
+	diag "IPAM: $kills kills ($(tr '\n' ' ' <"$W_TMP/icounts"))"
+	t_eq "IPAM killed at every call of ADD, then DEL: nothing left" "$bad" ""
+}
+
+# gc_conf CONF: CONF as a GC request that finds no attachment valid.
+gc_conf() { jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' <<<"$1"; }
 
 # sweep LABEL CONF NET CLEANUP: kill ADD at every call, clean up with
 # CLEANUP (del|netd|gc), expect nothing left.
@@ -74,8 +117,11 @@ sweep() {
 		for ((i = 1; i <= n; i += STEP)); do
 			# The counter is per process (plugin and IPAM child):
 			# an N the plugin does not reach lets it finish.
-			if call ADD "k$i" "$conf" strace -f -qq -o /dev/null -e trace="$sc" \
-				-e inject="$sc:signal=KILL:when=$i"; then
+			# Killed while it printed its result, ADD has finished:
+			# netd keeps it, and the runtime's DEL removes it.
+			if call ADD "k$i" "$conf" strace -qq -o /dev/null -e trace="$sc" \
+				-e inject="$sc:signal=KILL:when=$i" ||
+				jq -e '.state == "ready"' "$(record_path "$net" "k$i" eth0)" >/dev/null 2>&1; then
 				finished=$((finished + 1))
 				call DEL "k$i" "$conf"
 			fi
@@ -83,8 +129,7 @@ sweep() {
 			case $how in
 			del) call DEL "k$i" "$conf" || bad+="$sc #$i: DEL failed: $(cat "$W_TMP/out")"$'\n' ;;
 			netd) nc_ reconcile >/dev/null || bad+="$sc #$i: netd reconcile failed"$'\n' ;;
-			gc) call GC "" "$(jq -c '.cniVersion = "1.1.0" |
-				.["cni.dev/valid-attachments"] = []' <<<"$conf")" ||
+			gc) call GC "" "$(gc_conf "$conf")" ||
 				bad+="$sc #$i: GC failed: $(cat "$W_TMP/out")"$'\n' ;;
 			esac
 			left=$(leftovers "$net")
@@ -93,7 +138,7 @@ sweep() {
 			[ -z "$left" ] || call DEL "k$i" "$conf"
 		done
 	done <"$W_TMP/counts"
-	diag "$label: $kills kills, $finished of them too late to stop ADD ($(tr '\n' ' ' <"$W_TMP/counts"))"
+	diag "$label: $kills kills, $finished of them after ADD's work was done ($(tr '\n' ' ' <"$W_TMP/counts"))"
 	t_eq "$label: ADD killed at every call, then $how: nothing left" "$bad" ""
 }
 
@@ -131,21 +176,31 @@ kill_pid "$NETD_PID"
 # Without DEL or netd: GC with an empty list of valid attachments.
 sweep "[isolated host, GC]" "${CONFS[4]}" sw4 gc
 
-# A DEL killed at every call, then DEL again.
-fresh_vm
-bad=
-counts DEL probe "${CONFS[1]}" >/dev/null
-call ADD probe "${CONFS[1]}"
-counts DEL probe "${CONFS[1]}" >"$W_TMP/dcounts"
-while read -r sc n; do
-	for ((i = 1; i <= n; i += STEP)); do
-		call ADD "d$i" "${CONFS[1]}" || bad+="ADD d$i failed: $(cat "$W_TMP/out")"$'\n'
-		call DEL "d$i" "${CONFS[1]}" strace -f -qq -o /dev/null -e trace="$sc" \
-			-e inject="$sc:signal=KILL:when=$i"
-		call DEL "d$i" "${CONFS[1]}" || bad+="$sc #$i: the repeated DEL failed: $(cat "$W_TMP/out")"$'\n'
-		left=$(leftovers sw1)
-		[ -z "$left" ] || bad+="DEL killed at $sc #$i, then DEL: $(echo $left)"$'\n'
-	done
-done <"$W_TMP/dcounts"
-t_eq "DEL killed at every call, then DEL again: nothing left" "$bad" ""
+# resweep VERB CONF NET: VERB (DEL or GC) killed at every call it makes
+# tearing down an attachment, then VERB again: nothing left.
+resweep() {
+	local verb=$1 conf=$2 net=$3 vconf=$2 sc n i bad= left kills=0
+	[ "$verb" = GC ] && vconf=$(gc_conf "$conf")
+	fresh_vm
+	call ADD probe "$conf"
+	counts "$verb" probe "$vconf" >"$W_TMP/vcounts"
+	while read -r sc n; do
+		for ((i = 1; i <= n; i += STEP)); do
+			call ADD "v$i" "$conf" || bad+="ADD v$i failed: $(cat "$W_TMP/out")"$'\n'
+			call "$verb" "v$i" "$vconf" strace -qq -o /dev/null -e trace="$sc" \
+				-e inject="$sc:signal=KILL:when=$i"
+			kills=$((kills + 1))
+			call "$verb" "v$i" "$vconf" ||
+				bad+="$sc #$i: the repeated $verb failed: $(cat "$W_TMP/out")"$'\n'
+			left=$(leftovers "$net")
+			[ -z "$left" ] || bad+="$verb killed at $sc #$i, then $verb: $(echo $left)"$'\n'
+			[ -z "$left" ] || call DEL "v$i" "$conf"
+		done
+	done <"$W_TMP/vcounts"
+	diag "$verb: $kills kills ($(tr '\n' ' ' <"$W_TMP/vcounts"))"
+	t_eq "$verb killed at every call, then $verb again: nothing left" "$bad" ""
+}
+ipam_sweep "${CONFS[3]}" sw3
+resweep DEL "${CONFS[1]}" sw1
+resweep GC "${CONFS[4]}" sw4
 t_done

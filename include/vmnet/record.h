@@ -119,6 +119,17 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err);
 
+/* The guest address a record that no longer parses (cut short by a crash
+ * or a full disk) still shows in its first bytes: the value of its first
+ * "address" key, if whole and valid, into *ret. -ENOENT when there is none
+ * (an empty file, a cut before it). Evidence, not proof: DEL uses it only
+ * for an address no readable record holds (vmnet_record_guest_taken), and
+ * removes port elements only while they still map to it. _text works on
+ * @len bytes of @buf (fuzzed), _address on the record of (@cid, @ifname). */
+int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *ret);
+int vmnet_record_salvage_address(const char *state_dir, const char *network, const char *cid,
+				 const char *ifname, struct vmnet_prefix *ret);
+
 /* 1 if a readable record of any network under @state_dir holds guest
  * address @addr (host order), 0 if none does. Reads every record: for the
  * rare DEL without a record, which must prove an address is not another

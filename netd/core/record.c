@@ -592,3 +592,56 @@ int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 	closedir(d);
 	return found;
 }
+
+int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *ret)
+{
+	static const char key[] = "\"address\"";
+	const char *p = buf, *end = buf + len, *q;
+	char val[VMNET_PREFIXSTRLEN];
+	struct vmnet_prefix a;
+
+	/* The first "address" key only: the writer puts the record's own
+	 * before the nested objects (ipamResult, netconf) that may hold
+	 * another. A string value cannot fake it: its quotes are escaped, and
+	 * a value is followed by ',' or '}', never by ':' (then: -ENOENT). */
+	p = memmem(buf, len, key, sizeof(key) - 1);
+	if (!p)
+		return -ENOENT;
+	p += sizeof(key) - 1;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+		p++;
+	if (p >= end || *p++ != ':')
+		return -ENOENT;
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
+		p++;
+	if (p >= end || *p++ != '"')
+		return -ENOENT;
+	q = memchr(p, '"', (size_t)(end - p));
+	if (!q || (size_t)(q - p) >= sizeof(val))
+		return -ENOENT;
+	memcpy(val, p, (size_t)(q - p));
+	val[q - p] = '\0';
+	if (vmnet_prefix_parse(val, false, false, &a) < 0 || !a.addr)
+		return -ENOENT;
+	*ret = a;
+	return 0;
+}
+
+int vmnet_record_salvage_address(const char *state_dir, const char *network, const char *cid,
+				 const char *ifname, struct vmnet_prefix *ret)
+{
+	char path[PATH_MAX], buf[4096];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	/* The address is among the first few hundred bytes a writer puts. */
+	n = read(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return -ENOENT;
+	return vmnet_record_salvage_text(buf, (size_t)n, ret);
+}

@@ -305,6 +305,22 @@ static int get_address(struct vmnet_call *c, struct vmnet_record *rec, struct vm
 	return 0;
 }
 
+/* Everything ADD checks and learns before it takes the lock. */
+static int prepare(struct vmnet_call *c, struct vmnet_record *rec, int *ret_nsfd,
+		   struct vmnet_err *err)
+{
+	int r;
+
+	r = input_check(c, err);
+	if (r < 0)
+		return r;
+	fill_record(c, rec);
+	r = vmnet_call_guest_mac(c, rec->guest_mac, err);
+	if (r < 0)
+		return r;
+	return open_netns(c, rec, ret_nsfd, err);
+}
+
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -317,14 +333,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	bool reserved;
 	int r;
 
-	r = input_check(c, err);
-	if (r < 0)
-		return r;
-	fill_record(c, &rec);
-	r = vmnet_call_guest_mac(c, rec.guest_mac, err);
-	if (r < 0)
-		return r;
-	r = open_netns(c, &rec, &nsfd, err);
+	r = prepare(c, &rec, &nsfd, err);
 	if (r < 0)
 		return r;
 	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
@@ -334,11 +343,9 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		return r;
 
-	/* 1. A pending record before anything else: if this process dies from
-	 * here on, DEL, GC and netd (once our lock is free) find what this ADD
-	 * may have created from it: the address by its owner through IPAM DEL
-	 * (netconf), the devices by their names and aliases, the elements by
-	 * the address once it is recorded. */
+	/* 1. A pending record first: if this process dies from here on, DEL,
+	 * GC and netd find what it may have created from it (the address by
+	 * its owner through IPAM DEL, devices by names and aliases). */
 	rec.netconf = json_incref(cf->root);
 	rec.pending = true;
 	r = vmnet_record_write(cf->state_dir, &rec, err);
@@ -384,8 +391,8 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 undo_attach:
 	vmnet_detach(&rec, nsfd, st.bridge_created, NULL);
 undo_ipam:
-	/* The pending record stays while an address may be held that IPAM DEL
-	 * could not release: DEL or netd release it by its owner. */
+	/* While IPAM may hold an address it could not release, the pending
+	 * record stays for DEL or netd. */
 	if (!reserved || vmnet_delegate(c->env->path, cf->ipam_type, "DEL", c->stdin_buf,
 					c->stdin_len, NULL, NULL) == 0)
 		vmnet_record_remove(cf->state_dir, &rec, NULL);

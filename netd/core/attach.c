@@ -467,78 +467,101 @@ int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...)
 	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
 }
 
+/* Shared mode: the bridge, up, with the gateway address. */
+static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
+			struct vmnet_link_info *ret, struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char a[VMNET_PREFIXSTRLEN];
+	int r;
+
+	if (vmnet_link_get(host, rec->bridge, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
+	r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+	if (r <= 0)
+		return r < 0 ? r
+			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
+						     rec->bridge, vmnet_prefix_fmt(&gw, a));
+	return 0;
+}
+
+/* The host device: ours, up, and a port of bridge @br (shared) or the
+ * routed link with the gateway address (isolated). */
+static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
+			 const struct vmnet_link_info *br, struct vmnet_link_info *ret,
+			 struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char alias[256], a[VMNET_PREFIXSTRLEN];
+	const char *name = rec->host_if;
+	bool iso;
+	int r;
+
+	if (vmnet_link_get(host, name, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "host device %s is missing", name);
+	attach_alias(rec, alias, sizeof(alias));
+	if (strcmp(ret->alias, alias))
+		return vmnet_attach_mismatch(err, "host device %s belongs to \"%s\"", name,
+					     ret->alias);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "host device %s is down", name);
+	if (rec->mode == VMNET_MODE_ISOLATED) {
+		if (ret->master)
+			return vmnet_attach_mismatch(
+				err, "host device %s of an isolated VM is a bridge port", name);
+		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+		if (r <= 0)
+			return r < 0 ? r
+				     : vmnet_attach_mismatch(
+					       err, "host device %s lacks the gateway address %s",
+					       name, vmnet_prefix_fmt(&gw, a));
+		return 0;
+	}
+	if (ret->master != br->ifindex)
+		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", name,
+					     rec->bridge);
+	r = vmnet_link_get_port_isolated(host, ret->ifindex, &iso, err);
+	if (r < 0)
+		return r;
+	if (iso != rec->port_isolation)
+		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", name,
+					     iso ? "on, expected off" : "off, expected on");
+	return 0;
+}
+
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	struct vmnet_link_info br, hif;
+	struct vmnet_link_info br = { 0 }, hif;
 	struct vmnet_nft_att att;
-	char alias[256];
-	bool iso;
 	int r;
 
 	if (rec->pending)
-		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid, rec->ifname);
+		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid,
+					     rec->ifname);
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
 	if (rec->mode == VMNET_MODE_SHARED) {
-		if (vmnet_link_get(host, rec->bridge, &br, NULL) < 0)
-			return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
-		if (!br.up)
-			return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
-		r = vmnet_addr_has(host, br.ifindex, &gw, err);
+		r = check_bridge(host, rec, &br, err);
 		if (r < 0)
 			return r;
-		if (r == 0) {
-			char a[VMNET_PREFIXSTRLEN];
-
-			return vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s", rec->bridge,
-					vmnet_prefix_fmt(&gw, a));
-		}
 	}
-	if (vmnet_link_get(host, rec->host_if, &hif, NULL) < 0)
-		return vmnet_attach_mismatch(err, "host device %s is missing", rec->host_if);
-	attach_alias(rec, alias, sizeof(alias));
-	if (strcmp(hif.alias, alias))
-		return vmnet_attach_mismatch(err, "host device %s belongs to \"%s\"", rec->host_if, hif.alias);
-	if (!hif.up)
-		return vmnet_attach_mismatch(err, "host device %s is down", rec->host_if);
-	if (rec->mode == VMNET_MODE_ISOLATED) {
-		if (hif.master)
-			return vmnet_attach_mismatch(err, "host device %s of an isolated VM is a bridge port",
-					rec->host_if);
-		r = vmnet_addr_has(host, hif.ifindex, &gw, err);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			char a[VMNET_PREFIXSTRLEN];
-
-			return vmnet_attach_mismatch(err, "host device %s lacks the gateway address %s",
-					rec->host_if, vmnet_prefix_fmt(&gw, a));
-		}
-		goto vm_side;
-	}
-	if (hif.master != br.ifindex)
-		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", rec->host_if,
-				rec->bridge);
-	r = vmnet_link_get_port_isolated(host, hif.ifindex, &iso, err);
+	r = check_host_if(host, rec, &br, &hif, err);
 	if (r < 0)
 		return r;
-	if (iso != rec->port_isolation)
-		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", rec->host_if,
-				iso ? "on, expected off" : "off, expected on");
-vm_side:
 	if (rec->wiring == VMNET_TAP_NETNS) {
 		r = vmnet_attach_check_vm(rec, nsfd, err);
 		if (r < 0)
 			return r;
 	} else if (strcmp(hif.kind, "tun")) {
-		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if, hif.kind);
+		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if,
+					     hif.kind);
 	}
-
 	vmnet_attach_nft_att(rec, ports, &att);
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r < 0)

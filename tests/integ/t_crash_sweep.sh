@@ -169,12 +169,14 @@ for mode in shared isolated; do
 	done
 done
 
-# Without DEL: netd undoes the dead ADD on its own (shared netns wiring).
+# Without DEL: netd undoes the dead ADD on its own (one pass; both modes
+# and both wirings between the two sweeps).
 t_ok "netd starts" netd_start
 sweep "[shared netns, netd]" "${CONFS[1]}" sw1 netd
+sweep "[isolated host, netd]" "${CONFS[4]}" sw4 netd
 kill_pid "$NETD_PID"
 # Without DEL or netd: GC with an empty list of valid attachments.
-sweep "[isolated host, GC]" "${CONFS[4]}" sw4 gc
+sweep "[shared host, GC]" "${CONFS[2]}" sw2 gc
 
 # resweep VERB CONF NET: VERB (DEL or GC) killed at every call it makes
 # tearing down an attachment, then VERB again: nothing left.
@@ -202,5 +204,5 @@ resweep() {
 }
 ipam_sweep "${CONFS[3]}" sw3
 resweep DEL "${CONFS[1]}" sw1
-resweep GC "${CONFS[4]}" sw4
+resweep GC "${CONFS[2]}" sw2
 t_done

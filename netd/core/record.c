@@ -593,6 +593,13 @@ int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 	return found;
 }
 
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
 int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *ret)
 {
 	static const char key[] = "\"address\"";
@@ -600,20 +607,19 @@ int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *
 	char val[VMNET_PREFIXSTRLEN];
 	struct vmnet_prefix a;
 
-	/* The first "address" key only: the writer puts the record's own
-	 * before the nested objects (ipamResult, netconf) that may hold
-	 * another. A string value cannot fake it: its quotes are escaped, and
-	 * a value is followed by ',' or '}', never by ':' (then: -ENOENT). */
-	p = memmem(buf, len, key, sizeof(key) - 1);
-	if (!p)
-		return -ENOENT;
-	p += sizeof(key) - 1;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
-		p++;
-	if (p >= end || *p++ != ':')
-		return -ENOENT;
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t'))
-		p++;
+	/* The first "address" key: the writer puts the record's own before
+	 * the nested objects (ipamResult, netconf) that may hold another. A
+	 * string value cannot fake it: its quotes are escaped, and a value is
+	 * followed by ',' or '}', never by ':'. */
+	for (;;) {
+		p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1);
+		if (!p)
+			return -ENOENT;
+		p = skip_ws(p + sizeof(key) - 1, end);
+		if (p < end && *p == ':')
+			break;
+	}
+	p = skip_ws(p + 1, end);
 	if (p >= end || *p++ != '"')
 		return -ENOENT;
 	q = memchr(p, '"', (size_t)(end - p));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ADD: address from IPAM, then the devices, then the nftables elements,
- * then the record. Every step that changes the kernel is undone in
- * reverse order when a later one fails, so a failed ADD leaves nothing.
+ * ADD: a pending record, an address from IPAM, then the devices, then the
+ * nftables elements, then the record marked ready. Every step is undone in
+ * reverse order when a later one fails, so a failed ADD leaves nothing; a
+ * killed one leaves only what its pending record lets DEL, GC and netd find.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -231,84 +232,138 @@ static int input_check(const struct vmnet_call *c, struct vmnet_err *err)
 	return 0;
 }
 
+/* CNI_NETNS, opened, with what proves its identity to netd later. */
+static int open_netns(const struct vmnet_call *c, struct vmnet_record *rec, int *ret_nsfd,
+		      struct vmnet_err *err)
+{
+	_cleanup_close_ int nsfd = -1;
+	int r;
+
+	r = vmnet_netns_open(c->env->netns, &nsfd, err);
+	if (r < 0) {
+		if (err)
+			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		return vmnet_err_wrap(err, "CNI_NETNS");
+	}
+	/* What netd proves before it acts on this namespace again. */
+	r = vmnet_netns_identity(nsfd, &rec->netns_id);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "CNI_NETNS: fstat");
+	record_nsid(nsfd, rec);
+	if (c->conf->wiring == VMNET_TAP_NETNS && vmnet_netns_is_current(nsfd) == 1)
+		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+				     "CNI_NETNS is the plugin's own network namespace; "
+				     "\"tap\": \"netns\" needs the VM's namespace");
+	*ret_nsfd = steal_fd(nsfd);
+	return 0;
+}
+
+/* Code 4 when (container, ifname) already has a ready record on this
+ * network. A pending one (read under the lock: its ADD died) is undone
+ * first, as DEL would, so a retried ADD needs no DEL in between. */
+static int clear_attached(struct vmnet_call *c, struct vmnet_err *err)
+{
+	const struct vmnet_cni_env *env = c->env;
+	struct vmnet_record old;
+	int r;
+
+	if (vmnet_record_read(c->conf->state_dir, c->conf->name, env->containerid, env->ifname,
+			      &old, NULL) < 0)
+		return 0;
+	if (old.pending) {
+		log_info("undoing an earlier ADD of %s/%s that did not finish", env->containerid,
+			 env->ifname);
+		r = vmnet_teardown(c, &old, true, err);
+	} else {
+		r = vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
+				  "CNI_IFNAME: %s of container %s is already attached to network "
+				  "%s (DEL it first)",
+				  env->ifname, env->containerid, c->conf->name);
+	}
+	vmnet_record_clear(&old);
+	return r;
+}
+
+/* The IPAM plugin's ADD, its result checked: the guest address into @rec. */
+static int get_address(struct vmnet_call *c, struct vmnet_record *rec, struct vmnet_result *ipam,
+		       json_t **ret_json, struct vmnet_err *err)
+{
+	json_auto_t *res = NULL;
+	int r;
+
+	r = vmnet_delegate(c->env->path, c->conf->ipam_type, "ADD", c->stdin_buf, c->stdin_len,
+			   &res, err);
+	if (r < 0)
+		return r;
+	r = res ? vmnet_result_parse(res, ipam, err)
+		: vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam printed no result");
+	if (r < 0)
+		return vmnet_err_wrap(err, "ipam result");
+	r = pick_address(ipam, rec, err);
+	if (r < 0)
+		return r;
+	*ret_json = steal_ptr(res);
+	return 0;
+}
+
+/* Everything ADD checks and learns before it takes the lock. */
+static int prepare(struct vmnet_call *c, struct vmnet_record *rec, int *ret_nsfd,
+		   struct vmnet_err *err)
+{
+	int r;
+
+	r = input_check(c, err);
+	if (r < 0)
+		return r;
+	fill_record(c, rec);
+	r = vmnet_call_guest_mac(c, rec->guest_mac, err);
+	if (r < 0)
+		return r;
+	return open_netns(c, rec, ret_nsfd, err);
+}
+
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
-	const struct vmnet_cni_env *env = c->env;
 	_cleanup_close_ int nsfd = -1, lock = -1;
 	struct vmnet_attach_state st;
 	struct vmnet_record rec;
 	struct vmnet_result ipam;
 	struct vmnet_result_dns dns;
 	json_auto_t *ipam_json = NULL, *result = NULL;
+	bool reserved;
 	int r;
 
-	r = input_check(c, err);
+	r = prepare(c, &rec, &nsfd, err);
 	if (r < 0)
 		return r;
-	fill_record(c, &rec);
-	r = vmnet_call_guest_mac(c, rec.guest_mac, err);
-	if (r < 0)
-		return r;
-
-	r = vmnet_netns_open(env->netns, &nsfd, err);
-	if (r < 0) {
-		if (err) {
-			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
-		}
-		return vmnet_err_wrap(err, "CNI_NETNS");
-	}
-	/* What netd proves before it acts on this namespace again. */
-	r = vmnet_netns_identity(nsfd, &rec.netns_id);
-	if (r < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "CNI_NETNS: fstat");
-	record_nsid(nsfd, &rec);
-	if (cf->wiring == VMNET_TAP_NETNS && vmnet_netns_is_current(nsfd) == 1)
-		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-				     "CNI_NETNS is the plugin's own network namespace; "
-				     "\"tap\": \"netns\" needs the VM's namespace");
-
 	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
 	if (r < 0)
 		return r;
-	{
-		struct vmnet_record old;
-
-		r = vmnet_record_read(cf->state_dir, cf->name, env->containerid, env->ifname, &old,
-				      NULL);
-		if (r == 0) {
-			vmnet_record_clear(&old);
-			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-					     "CNI_IFNAME: %s of container %s is already attached to "
-					     "network %s (DEL it first)",
-					     env->ifname, env->containerid, cf->name);
-		}
-	}
-
-	/* 1. An address. */
-	r = vmnet_delegate(env->path, cf->ipam_type, "ADD", c->stdin_buf, c->stdin_len, &ipam_json,
-			   err);
+	r = clear_attached(c, err);
 	if (r < 0)
 		return r;
-	r = ipam_json ? vmnet_result_parse(ipam_json, &ipam, err)
-		      : vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam printed no result");
-	if (r < 0) {
-		vmnet_err_wrap(err, "ipam result");
-		goto undo_ipam;
-	}
-	r = pick_address(&ipam, &rec, err);
+
+	/* 1. A pending record first: if this process dies from here on, DEL,
+	 * GC and netd find what it may have created from it (the address by
+	 * its owner through IPAM DEL, devices by names and aliases). */
+	rec.netconf = json_incref(cf->root);
+	rec.pending = true;
+	r = vmnet_record_write(cf->state_dir, &rec, err);
+	if (r < 0)
+		goto out;
+
+	/* 2. An address, recorded before the kernel is touched. */
+	r = get_address(c, &rec, &ipam, &ipam_json, err);
+	/* A plugin that answered with an error undid its own work; one that
+	 * died (no answer) may hold a reservation. */
+	reserved = r == 0 || !err || err->code == VMNET_ERR_SYSTEM;
 	if (r < 0)
 		goto undo_ipam;
 	failpoint("add-after-ipam");
 	effective_dns(c, &ipam, &dns);
 	record_dns(&rec, &dns);
 	rec.ipam_result = json_incref(ipam_json);
-	rec.netconf = json_incref(cf->root);
-
-	/* 2. A pending record before touching the kernel: if this process dies
-	 * from here on, DEL (and netd, once our lock is free) find everything
-	 * this ADD may have created, guest address included. */
-	rec.pending = true;
 	r = vmnet_record_write(cf->state_dir, &rec, err);
 	if (r < 0)
 		goto undo_ipam;
@@ -316,7 +371,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	/* 3. Devices, addresses, tc, nftables (attach.c, shared with netd). */
 	r = vmnet_attach(&rec, nsfd, &st, err);
 	if (r < 0)
-		goto undo_record;
+		goto undo_ipam;
 	failpoint("add-after-attach");
 
 	/* 4. The record, ready: "fully attached". */
@@ -336,11 +391,15 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 
 undo_attach:
 	vmnet_detach(&rec, nsfd, st.bridge_created, NULL);
-undo_record:
-	vmnet_record_remove(cf->state_dir, &rec, NULL);
 undo_ipam:
-	(void)vmnet_delegate(env->path, cf->ipam_type, "DEL", c->stdin_buf, c->stdin_len, NULL,
-			     NULL);
+	/* While IPAM may hold an address it could not release, the pending
+	 * record stays for DEL or netd. */
+	if (!reserved || vmnet_delegate(c->env->path, cf->ipam_type, "DEL", c->stdin_buf,
+					c->stdin_len, NULL, NULL) == 0)
+		vmnet_record_remove(cf->state_dir, &rec, NULL);
+	else
+		log_warn("ipam DEL failed: the pending record stays for DEL or netd");
+out:
 	vmnet_record_clear(&rec);
 	return r;
 }

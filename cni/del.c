@@ -81,13 +81,36 @@ static void from_prev(const struct vmnet_conf *cf, struct vmnet_record *rec)
 			rec->guest = prev.ips[i].addr;
 }
 
-/* No record (a DEL after a failed or foreign ADD, or a repeated DEL): remove
- * whatever carries this attachment's deterministic names, and release the
- * address, so nothing is left in any case. Devices are removed only under
- * our alias (vmnet_detach); elements keyed by the guest address only when no
- * record of any attachment holds that address: a prevResult replayed after
- * the address went to another VM must not cut that VM off. */
-static int teardown_unrecorded(struct vmnet_call *c, struct vmnet_err *err)
+/* The guest address of an attachment without a readable record: from
+ * prevResult, else from what a damaged record (@damaged) still shows. Only
+ * an address no readable record of any attachment holds: a prevResult
+ * replayed after the address went to another VM must not cut that VM off. */
+static void unrecorded_address(const struct vmnet_call *c, struct vmnet_record *rec, bool damaged)
+{
+	const struct vmnet_conf *cf = c->conf;
+
+	from_prev(cf, rec);
+	if (!rec->guest.addr && damaged &&
+	    vmnet_record_salvage_address(cf->state_dir, cf->name, rec->cid, rec->ifname,
+					 &rec->guest) == 0)
+		log_info("the damaged record still names address %s",
+			 vmnet_prefix_fmt(&rec->guest, (char[VMNET_PREFIXSTRLEN]){ 0 }));
+	if (rec->guest.addr && vmnet_record_guest_taken(cf->state_dir, rec->guest.addr) == 1) {
+		log_info("address of %s/%s belongs to another attachment: not touching it",
+			 rec->cid, rec->ifname);
+		memset(&rec->guest, 0, sizeof(rec->guest));
+	}
+}
+
+/* No readable record (a DEL after a failed or foreign ADD, a repeated DEL,
+ * a record a crash left damaged): remove whatever carries this
+ * attachment's deterministic names, and release the address, so nothing is
+ * left in any case. Devices are removed only under our alias or temporary
+ * names (vmnet_detach); elements keyed by the guest address only for an
+ * address unrecorded_address found, ports only while they map to it (with
+ * the ports of this call's runtimeConfig, as the runtime passes them to DEL
+ * as to ADD). */
+static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
 	struct vmnet_record rec;
@@ -108,16 +131,7 @@ static int teardown_unrecorded(struct vmnet_call *c, struct vmnet_err *err)
 	 * the derived one is as good as any). */
 	if (vmnet_call_guest_mac(c, rec.guest_mac, NULL) < 0)
 		vmnet_name_mac(rec.guest_mac, "guest", cf->name, rec.cid, rec.ifname);
-	/* Without a record the guest IP is only known from prevResult; with
-	 * neither there are no elements to remove (ADD writes its record
-	 * before it returns success, and rolls back otherwise). */
-	from_prev(cf, &rec);
-	if (rec.guest.addr && vmnet_record_guest_taken(cf->state_dir, rec.guest.addr) == 1) {
-		log_info("prevResult's address belongs to another attachment: not touching it");
-		memset(&rec.guest, 0, sizeof(rec.guest));
-	}
-	if (!rec.guest.addr)
-		rec.n_ports = 0; /* no elements without an address (vmnet_detach) */
+	unrecorded_address(c, &rec, damaged);
 	for (int w = 0; w < 2; w++) {
 		rec.wiring = w ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
 		vmnet_name_host_if(rec.host_if, w ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH, cf->name,
@@ -142,12 +156,12 @@ int vmnet_cmd_del(struct vmnet_call *c, struct vmnet_err *err)
 	r = vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname, &rec,
 			      err);
 	if (r == -ENOENT)
-		return teardown_unrecorded(c, err);
+		return teardown_unrecorded(c, false, err);
 	if (r < 0) {
 		/* An unreadable record must not block DEL forever. */
 		log_warn("%s, removing by name instead", err->msg);
 		vmnet_err_clear(err);
-		r = teardown_unrecorded(c, err);
+		r = teardown_unrecorded(c, true, err);
 		if (r == 0)
 			r = vmnet_record_remove_key(cf->state_dir, cf->name, c->env->containerid,
 						    c->env->ifname, err);

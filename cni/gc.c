@@ -10,10 +10,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugin.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
+#include "vmnet/record.h"
 
 static bool is_valid(json_t *valid, const char *cid, const char *ifname)
 {
@@ -58,6 +60,9 @@ int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)
 		struct vmnet_err e = { 0 };
 		size_t n = strlen(de->d_name);
 
+		/* A record write killed before its rename (we hold the lock). */
+		if (vmnet_record_is_tmp_name(de->d_name))
+			unlinkat(dirfd(d), de->d_name, 0);
 		if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json"))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))

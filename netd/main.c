@@ -154,7 +154,8 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	/* Records written since the last inotify read count too. */
 	netd_state_handle_events(&d->st);
 	e = netd_state_find_mac(&d->st, mac, dev);
-	if (!e)
+	/* A pending record written before IPAM answered has no address. */
+	if (!e || !e->rec.guest.addr)
 		return -ENOENT;
 	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
 	netd_lease_to_dhcp(&l, ret);

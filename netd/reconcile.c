@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ipam.h"
 #include "reconcile.h"
@@ -123,6 +124,11 @@ static int read_records(const char *state_dir, const char *network, struct item 
 		struct vmnet_err e = { 0 };
 		struct item *it;
 
+		/* Under the lock, a record's temporary file is a killed
+		 * writer's: the record it was to become was never read by
+		 * anyone, and its ADD wrote nothing else before it. */
+		if (vmnet_record_is_tmp_name(de->d_name))
+			unlinkat(dirfd(d), de->d_name, 0);
 		if (!netd_state_is_record_name(de->d_name))
 			continue;
 		if (*n == *cap) {

@@ -58,16 +58,13 @@ static int in_place(const struct vmnet_record *rec, int nsfd, struct vmnet_err *
 		return r;
 	if (rec->wiring == VMNET_TAP_NETNS &&
 	    vmnet_link_get(host, rec->host_if, &hif, NULL) == -ENODEV) {
-		uint8_t host_mac[6];
 		int idx;
 
 		/* A surviving peer of ours would block the new pair. */
 		if (vmnet_link_get(vm, rec->ifname, &peer, NULL) == 0 && !strcmp(peer.kind, "veth") &&
 		    !memcmp(peer.mac, rec->guest_mac, 6))
 			vmnet_link_del_index(vm, peer.ifindex, NULL);
-		vmnet_name_mac(host_mac, "host", rec->network, rec->cid, rec->ifname);
-		r = vmnet_link_add_veth(host, rec->host_if, host_mac, alias, rec->ifname,
-					rec->guest_mac, nsfd, rec->mtu, &idx, err);
+		r = vmnet_attach_veth(host, rec, nsfd, &idx, err);
 		if (r < 0)
 			return r;
 		log_info("re-created %s for %s/%s@%s", rec->host_if, rec->network, rec->cid,

@@ -31,10 +31,13 @@ struct vmnet_attach_state {
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
 		 struct vmnet_err *err);
 
-/* Remove what vmnet_attach created for @rec: nftables elements, the host
- * device (its veth peer goes with it), the tap in the VM netns when @nsfd
- * >= 0, and with @remove_bridge the bridge too if it is ours. Keeps going
- * after failures; "already gone" is success; returns the first error. */
+/* Remove what vmnet_attach created for @rec, or began to create before a
+ * crash: nftables elements (none without a guest address), the host device
+ * under our alias (its veth peer goes with it), the tap and peer in the VM
+ * netns when @nsfd >= 0, devices still under their temporary names
+ * (VMNET_PREFIX_TEMP), and with @remove_bridge the bridge too if it is
+ * ours. Keeps going after failures; "already gone" is success; returns the
+ * first error. */
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		 struct vmnet_err *err);
 
@@ -54,9 +57,19 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 			   const struct vmnet_record *rec, struct vmnet_err *err);
 
+/* The veth pair of netns wiring: host end rec->host_if under our alias (in
+ * @host's namespace), peer rec->ifname with the guest MAC in the namespace
+ * @nsfd, both down. Created under the temporary name (VMNET_PREFIX_TEMP)
+ * and renamed with the alias in one request, so no crash leaves an end
+ * nobody can prove ours. -EEXIST when a name is taken; nothing is left on
+ * failure. */
+int vmnet_attach_veth(struct vmnet_nl *host, const struct vmnet_record *rec, int nsfd,
+		      int *ret_ifindex, struct vmnet_err *err);
+
 /* The VM-netns side of netns wiring, on devices that exist (@peer_idx: the
  * veth end named rec->ifname, @tap_idx: the tap), through @vm: both up with
- * the recorded MTU, the tap under our alias and device group, the guest
+ * the recorded MTU, the tap renamed to rec->tap_name (from its temporary
+ * name, in the same request) under our alias and device group, the guest
  * address and the IPAM result's routes (vmnet_attach_routes) on the peer,
  * tc redirects both ways. Idempotent: ADD and netd's repair share it. On
  * failure the caller removes the devices (what was added goes with them). */

@@ -69,14 +69,18 @@ struct vmnet_link_change {
 	int up;		    /* -1 keep, 0 down, 1 up */
 	const char *alias;  /* NULL keep, "" clears */
 	uint32_t group;	    /* 0 keep, else IFLA_GROUP (see vmnet_link_del_group) */
+	const char *name;   /* NULL keep, else rename (applied before "up") */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
-		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .group = 0           \
+		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .group = 0,          \
+		.name = NULL                                                                       \
 	}
 
-/* Apply @c to @ifindex in one RTM_NEWLINK. -ENODEV if it is gone. */
+/* Apply @c to @ifindex in one RTM_SETLINK: a rename and the alias in one
+ * request land together or not at all for a process killed around it.
+ * -ENODEV if it is gone, -EEXIST if the new name is taken. */
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
 		   struct vmnet_err *err);
 

@@ -19,6 +19,11 @@
 #define VMNET_PREFIX_VETH "vmv"		/* host end of the veth (netns wiring) */
 #define VMNET_PREFIX_TAP "vmt"		/* host tap (host wiring) */
 #define VMNET_PREFIX_BRIDGE "vmbr"	/* default bridge name prefix */
+/* A device vmnet is still creating: "vmq<12 hex>" of (network, container ID,
+ * ifname) for an attachment's tap or veth, of (network, "", "") for a bridge.
+ * It is renamed to its real name together with its alias in one request, so
+ * a crash in between leaves a device whose name alone proves whose it is. */
+#define VMNET_PREFIX_TEMP "vmq"
 #define VMNET_ALIAS_PREFIX "vmnet:"
 #define VMNET_RTPROT 0xd6		/* rtm_protocol of our routes (214, unassigned) */
 #define VMNET_STATE_DIR "/var/lib/vmnet"

@@ -3,7 +3,8 @@
  * Attachment records: the contract between the plugin and netd. One JSON
  * file per attachment, <stateDir>/<network>/<containerID>@<ifname>.json
  * (a container ID cannot hold '@', so the split is unambiguous), written
- * atomically (temporary file, fsync, rename) with mode 0600 in 0700 dirs.
+ * atomically (temporary file ".<containerID>@<ifname>.json.tmp", rename) with
+ * mode 0600 in 0700 dirs.
  * A per-network lock file, <stateDir>/<network>/.lock, serialises ADD,
  * DEL, GC and netd's reconcile of that network.
  */
@@ -37,8 +38,9 @@ struct vmnet_port {
 };
 
 struct vmnet_record {
-	bool pending;			/* written before the kernel work of an ADD, cleared
-					   when it completes: a pending record whose ADD is
+	bool pending;			/* written before an ADD's IPAM call (no address yet:
+					   guest.addr 0) and again before its kernel work,
+					   cleared when it completes: a pending record whose ADD is
 					   not running (its lock is free) is a crashed ADD */
 	char network[129];
 	char cid[257];
@@ -103,7 +105,13 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 int vmnet_record_read(const char *state_dir, const char *network, const char *cid,
 		      const char *ifname, struct vmnet_record *ret, struct vmnet_err *err);
 int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vmnet_err *err);
-/* 0 when removed or already gone. */
+/* true if @name (a file name in a network's directory) is the temporary
+ * file of a record write that was killed before its rename: whoever holds
+ * the network's lock may remove it (the write it belonged to is over). */
+bool vmnet_record_is_tmp_name(const char *name);
+
+/* 0 when removed or already gone; a temporary file a killed writer left
+ * goes too. */
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 			struct vmnet_err *err);
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
@@ -112,6 +120,17 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
  * the first one found, so it does not read the whole directory. */
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err);
+
+/* The guest address a record that no longer parses (cut short by a crash
+ * or a full disk) still shows in its first bytes: the value of its first
+ * "address" key, if whole and valid, into *ret. -ENOENT when there is none
+ * (an empty file, a cut before it). Evidence, not proof: DEL uses it only
+ * for an address no readable record holds (vmnet_record_guest_taken), and
+ * removes port elements only while they still map to it. _text works on
+ * @len bytes of @buf (fuzzed), _address on the record of (@cid, @ifname). */
+int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *ret);
+int vmnet_record_salvage_address(const char *state_dir, const char *network, const char *cid,
+				 const char *ifname, struct vmnet_prefix *ret);
 
 /* 1 if a readable record of any network under @state_dir holds guest
  * address @addr (host order), 0 if none does. Reads every record: for the

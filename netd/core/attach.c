@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * One attachment's kernel side, driven by its record: the bridge, the host
+ * end (bridge port or routed link), host wiring's tap, the nftables
+ * elements; the whole of ADD, DEL and CHECK. The VM-namespace side of netns
+ * wiring is attach_vm.c.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "attach_priv.h"
 #include "vmnet/addr.h"
 #include "vmnet/conntrack.h"
-#include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
 #include "vmnet/log.h"
@@ -18,21 +24,14 @@
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
 
-static void alias_of(const struct vmnet_record *rec, char *buf, size_t size)
-{
-	vmnet_name_alias(buf, size, rec->network, rec->cid, rec->ifname);
-}
-
-/* Device group of the VM-netns devices of @rec (tap and veth peer), so DEL
- * removes both (and the host end with the peer) in one kernel batch. */
-static uint32_t vm_group(const struct vmnet_record *rec)
-{
-	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
-}
-
 static void bridge_alias(const struct vmnet_record *rec, char *buf, size_t size)
 {
 	snprintf(buf, size, VMNET_ALIAS_PREFIX "%s", rec->network);
+}
+
+static void temp_bridge(const struct vmnet_record *rec, char buf[IFNAMSIZ])
+{
+	vmnet_name_host_if(buf, VMNET_PREFIX_TEMP, rec->network, NULL, NULL);
 }
 
 void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port *ports,
@@ -102,12 +101,21 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 
 	r = vmnet_link_get(nl, rec->bridge, &info, NULL);
 	if (r == -ENODEV) {
+		char tmp[IFNAMSIZ];
+
+		/* Born under the network's temporary name, renamed with its
+		 * alias in one request: a crash in between leaves a bridge
+		 * whose name proves it this network's (and the next ADD or
+		 * DEL of the network removes it). */
+		temp_bridge(rec, tmp);
+		vmnet_link_del(nl, tmp, NULL);
 		vmnet_name_mac(mac, "bridge", rec->network, NULL, NULL);
-		r = vmnet_link_add_bridge(nl, rec->bridge, rec->mtu, mac, &idx, err);
+		r = vmnet_link_add_bridge(nl, tmp, rec->mtu, mac, &idx, err);
 		if (r < 0)
 			return r;
 		created = true;
 		bridge_alias(rec, alias, sizeof(alias));
+		ch.name = rec->bridge;
 		ch.alias = alias;
 		ch.up = 1;
 		r = vmnet_link_set(nl, idx, &ch, err);
@@ -159,40 +167,31 @@ undo:
 
 /* A host device named like ours may be a leftover of a crashed ADD of the
  * same attachment (then it goes) or, after a hash collision, another
- * attachment's (then we refuse). */
+ * attachment's (then we refuse). One under our temporary name is always
+ * a crashed ADD's: its name proves it. */
 static int clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec,
 		       struct vmnet_err *err)
 {
 	struct vmnet_link_info info;
-	char alias[256];
+	char alias[256], tmp[IFNAMSIZ];
 	int r;
 
+	attach_temp_name(rec, tmp);
+	r = vmnet_link_del(nl, tmp, err);
+	if (r < 0)
+		return r;
 	r = vmnet_link_get(nl, rec->host_if, &info, NULL);
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
 		return vmnet_link_get(nl, rec->host_if, &info, err);
-	alias_of(rec, alias, sizeof(alias));
+	attach_alias(rec, alias, sizeof(alias));
 	if (strcmp(info.alias, alias))
 		return vmnet_err_set(err, VMNET_ERR_CONFLICT, EEXIST,
 				     "host device %s already exists for \"%s\"", rec->host_if,
 				     info.alias);
 	log_debug("removing stale %s of an earlier attempt", rec->host_if);
 	return vmnet_link_del_index(nl, info.ifindex, err);
-}
-
-static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
-			struct vmnet_err *err)
-{
-	struct vmnet_link_info info;
-	int r = vmnet_link_get(vm, name, &info, NULL);
-
-	if (r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return vmnet_link_get(vm, name, &info, err);
-	return vmnet_err_set(err, CNI_ERR_INVALID_ENV, EEXIST, "%s: %s already exists in CNI_NETNS",
-			     what, name);
 }
 
 int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
@@ -214,7 +213,7 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
 	}
 	/* The isolation group travels with the device: the forward rule
-	 * matches oifname . iifgroup against iso_members (see nft.c). */
+	 * matches oifname . iifgroup against iso_members (nft_rules_filter.c). */
 	ch.group = vmnet_record_group_id(rec);
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
@@ -277,99 +276,6 @@ int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_rout
 	return (int)n;
 }
 
-int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
-			 const struct vmnet_record *rec, struct vmnet_err *err)
-{
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
-	char alias[256];
-	int r, n;
-
-	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
-	if (n < 0)
-		return n;
-	alias_of(rec, alias, sizeof(alias));
-	ch.mtu = rec->mtu;
-	ch.up = 1;
-	ch.alias = alias;
-	ch.group = vm_group(rec);
-	r = vmnet_link_set(vm, tap_idx, &ch, err);
-	if (r < 0)
-		return r;
-	ch.alias = NULL;
-	r = vmnet_link_set(vm, peer_idx, &ch, err);
-	if (r < 0)
-		return r;
-	/* The guest's address and routes on the peer: runtimes that scan the
-	 * netns (kata) build the guest's configuration from them. tc steals
-	 * every frame at ingress, so this namespace's own stack never answers
-	 * for the guest. */
-	r = vmnet_addr_ensure(vm, peer_idx, &rec->guest, err);
-	if (r < 0)
-		return r;
-	for (int i = 0; i < n; i++) {
-		r = vmnet_route_ensure(vm, peer_idx, &routes[i].dst, routes[i].gw, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "%s in CNI_NETNS", rec->ifname);
-	}
-	r = vmnet_tc_redirect(vm, peer_idx, tap_idx, err);
-	if (r < 0)
-		return r;
-	return vmnet_tc_redirect(vm, tap_idx, peer_idx, err);
-}
-
-/* netns wiring: veth host end on the bridge, peer = the guest's identity in
- * the VM netns, tap beside it, tc mirred both ways between peer and tap. */
-static int wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
-		      const struct vmnet_record *rec, struct vmnet_attach_state *st,
-		      struct vmnet_err *err)
-{
-	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
-				       .owner = rec->owner, .group = rec->group };
-	struct vmnet_link_info peer, tap, hinfo;
-	char alias[256];
-	uint8_t host_mac[6];
-	int r, host_idx;
-
-	r = absent_in_vm(vm, rec->ifname, "CNI_IFNAME", err);
-	if (r < 0)
-		return r;
-	r = absent_in_vm(vm, rec->tap_name, "tapName", err);
-	if (r < 0)
-		return r;
-	alias_of(rec, alias, sizeof(alias));
-	vmnet_name_mac(host_mac, "host", rec->network, rec->cid, rec->ifname);
-	r = vmnet_link_add_veth(host, rec->host_if, host_mac, alias, rec->ifname, rec->guest_mac,
-				nsfd, rec->mtu, &host_idx, err);
-	if (r < 0)
-		return r;
-	r = vmnet_attach_host_side(host, host_idx, br_idx, rec, err);
-	if (r < 0)
-		goto undo_veth;
-	r = vmnet_link_add_tap(nsfd, rec->tap_name, &topt, err);
-	if (r < 0)
-		goto undo_veth;
-	r = vmnet_link_get(vm, rec->tap_name, &tap, err);
-	if (r < 0)
-		goto undo_tap;
-	r = vmnet_link_get(vm, rec->ifname, &peer, err);
-	if (r < 0)
-		goto undo_tap;
-	r = vmnet_attach_vm_side(vm, peer.ifindex, tap.ifindex, rec, err);
-	if (r < 0)
-		goto undo_tap;
-	if (vmnet_link_get_index(host, host_idx, &hinfo, NULL) == 0)
-		memcpy(st->host_mac, hinfo.mac, 6);
-	memcpy(st->tap_mac, tap.mac, 6);
-	return 0;
-
-undo_tap:
-	vmnet_link_del(vm, rec->tap_name, NULL);
-undo_veth:
-	vmnet_link_del_index(host, host_idx, NULL);
-	return r;
-}
-
 /* host wiring: the tap itself is the bridge port. */
 static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_record *rec,
 		     struct vmnet_attach_state *st, struct vmnet_err *err)
@@ -378,20 +284,26 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 				       .owner = rec->owner, .group = rec->group };
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_link_info tap;
-	char alias[256];
+	char alias[256], tmp[IFNAMSIZ];
 	uint8_t mac[6];
 	int r;
 
-	r = vmnet_link_add_tap(-1, rec->host_if, &topt, err);
+	/* Opened under the temporary name, then named and aliased in one
+	 * request (see VMNET_PREFIX_TEMP). */
+	attach_temp_name(rec, tmp);
+	r = vmnet_link_add_tap(-1, tmp, &topt, err);
 	if (r < 0)
 		return r;
-	r = vmnet_link_get(host, rec->host_if, &tap, err);
-	if (r < 0)
-		goto undo;
+	r = vmnet_link_get(host, tmp, &tap, err);
+	if (r < 0) {
+		vmnet_link_del(host, tmp, NULL);
+		return r;
+	}
 	/* A fixed host-side MAC different from the guest's: the bridge must
 	 * learn the guest MAC behind this port, not on it. */
 	vmnet_name_mac(mac, "host", rec->network, rec->cid, rec->ifname);
-	alias_of(rec, alias, sizeof(alias));
+	attach_alias(rec, alias, sizeof(alias));
+	ch.name = rec->host_if;
 	ch.mtu = rec->mtu;
 	ch.mac = mac;
 	ch.alias = alias;
@@ -404,7 +316,7 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	memcpy(st->host_mac, mac, 6);
 	return 0;
 undo:
-	vmnet_link_del(host, rec->host_if, NULL);
+	vmnet_link_del_index(host, tap.ifindex, NULL);
 	return r;
 }
 
@@ -445,7 +357,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	if (r < 0)
 		goto undo_bridge;
 	if (rec->wiring == VMNET_TAP_NETNS)
-		r = wire_netns(host, vm, nsfd, br_idx, rec, &st, err);
+		r = vmnet_attach_wire_netns(host, vm, nsfd, br_idx, rec, &st, err);
 	else
 		r = wire_host(host, br_idx, rec, &st, err);
 	if (r < 0)
@@ -482,75 +394,73 @@ undo_bridge:
 	return r;
 }
 
-static void keep_first(int *first, int r)
+/* Delete host device @name when @alias proves it ours (NULL: the name
+ * alone does, as for our temporary names) and it is of @kind (NULL: any). */
+static int del_proven(struct vmnet_nl *nl, const char *name, const char *alias, const char *kind,
+		      struct vmnet_err *err)
 {
-	if (r < 0 && !vmnet_err_is_gone(r) && *first == 0)
-		*first = r;
+	struct vmnet_link_info info;
+
+	if (vmnet_link_get(nl, name, &info, NULL) < 0 || (alias && strcmp(info.alias, alias)) ||
+	    (kind && strcmp(info.kind, kind)))
+		return 0;
+	return vmnet_link_del_index(nl, info.ifindex, err);
+}
+
+/* Firewall first: no packet may be DNAT'd towards a device going away.
+ * Without an address (an ADD that died before IPAM answered) there are no
+ * elements: ADD adds them only after. */
+static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
+	struct vmnet_nft_att att;
+	int r;
+
+	if (!rec->guest.addr)
+		return 0;
+	vmnet_attach_nft_att(rec, ports, &att);
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r == 0)
+		r = vmnet_nft_detach(nft, &att, err);
+	/* Flows DNAT'd to this guest must not outlive it (the address will
+	 * be handed to another VM). */
+	if (rec->n_ports && vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
+		log_debug("flushing conntrack of the guest failed, ignoring");
+	return r;
 }
 
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		 struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
-	struct vmnet_nft_att att;
-	struct vmnet_link_info info;
-	char alias[256];
+	char alias[256], tmp[IFNAMSIZ];
 	int first = 0, r;
 
-	/* Firewall first: no packet may be DNAT'd towards a device going away. */
-	vmnet_attach_nft_att(rec, ports, &att);
-	if (rec->guest.addr || rec->n_ports) {
-		r = vmnet_nft_open(-1, &nft, err);
-		if (r == 0)
-			r = vmnet_nft_detach(nft, &att, err);
-		keep_first(&first, r);
-		/* Flows DNAT'd to this guest must not outlive it (the address will
-		 * be handed to another VM). */
-		if (rec->guest.addr && rec->n_ports &&
-		    vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
-			log_debug("flushing conntrack of the guest failed, ignoring");
-	}
-
+	attach_keep_first(&first, detach_nft(rec, err));
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
-	alias_of(rec, alias, sizeof(alias));
-	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 &&
-	    vmnet_nl_open(nsfd, &vm, NULL) == 0) {
-		/* Tap and veth peer share a device group: one RTM_DELLINK removes
-		 * both, and the host end goes with the peer, in one kernel batch
-		 * (each separate delete waits for an RCU grace period). Only
-		 * when the tap is ours: the group is a hash, the alias proof. */
-		r = vmnet_link_get(vm, rec->tap_name, &info, NULL);
-		if (r == 0 && !strcmp(info.alias, alias))
-			keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
-		/* The peer normally died with the host end; not if that was
-		 * already gone and the peer survived a reboot-like cleanup. Its
-		 * group (a hash of network, container and ifname) proves it is
-		 * ours: a MAC may come from a replayed prevResult. */
-		r = vmnet_link_get(vm, rec->ifname, &info, NULL);
-		if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6) &&
-		    info.group == vm_group(rec))
-			keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
-	}
-	r = vmnet_link_get(host, rec->host_if, &info, NULL);
-	if (r == 0 && !strcmp(info.alias, alias))
-		keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
-	if (remove_bridge && rec->mode == VMNET_MODE_SHARED) {
-		char balias[256];
-
-		bridge_alias(rec, balias, sizeof(balias));
-		r = vmnet_link_get(host, rec->bridge, &info, NULL);
-		if (r == 0 && !strcmp(info.alias, balias))
-			keep_first(&first, vmnet_link_del_index(host, info.ifindex, err));
+	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 && vmnet_nl_open(nsfd, &vm, NULL) == 0)
+		attach_keep_first(&first, vmnet_attach_vm_clear(vm, rec, err));
+	attach_alias(rec, alias, sizeof(alias));
+	attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
+	attach_temp_name(rec, tmp);
+	attach_keep_first(&first, del_proven(host, tmp, NULL, NULL, err));
+	if (rec->mode != VMNET_MODE_SHARED)
+		return first;
+	/* A bridge still under the network's temporary name is a crashed
+	 * ADD's; none of our ports is on it. */
+	temp_bridge(rec, tmp);
+	attach_keep_first(&first, del_proven(host, tmp, NULL, "bridge", err));
+	if (remove_bridge) {
+		bridge_alias(rec, alias, sizeof(alias));
+		attach_keep_first(&first, del_proven(host, rec->bridge, alias, NULL, err));
 	}
 	return first;
 }
 
-static int mismatch(struct vmnet_err *err, const char *fmt, ...) _printf_(2, 3);
-static int mismatch(struct vmnet_err *err, const char *fmt, ...)
+int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
 	va_list ap;
@@ -561,75 +471,72 @@ static int mismatch(struct vmnet_err *err, const char *fmt, ...)
 	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
 }
 
-/* What kata's scan of the VM netns reads besides address and MAC: the
- * result's routes and the MTU. */
-static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
-			   const struct vmnet_record *rec, struct vmnet_err *err)
+/* Shared mode: the bridge, up, with the gateway address. */
+static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
+			struct vmnet_link_info *ret, struct vmnet_err *err)
 {
-	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
-	int n, r;
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char a[VMNET_PREFIXSTRLEN];
+	int r;
 
-	if (peer->mtu != rec->mtu)
-		return mismatch(err, "%s in %s has MTU %u, not %u", rec->ifname, rec->netns,
-				peer->mtu, rec->mtu);
-	if (!peer->up)
-		return mismatch(err, "%s in %s is down", rec->ifname, rec->netns);
-	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
-		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
-
-		r = vmnet_route_has(vm, peer->ifindex, &routes[i].dst, routes[i].gw, err);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return mismatch(err, "%s in %s lacks the route %s via %s", rec->ifname,
-					rec->netns, vmnet_prefix_fmt(&routes[i].dst, d),
-					vmnet_ip4_fmt(routes[i].gw, g));
-	}
+	if (vmnet_link_get(host, rec->bridge, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
+	r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+	if (r <= 0)
+		return r < 0 ? r
+			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
+						     rec->bridge, vmnet_prefix_fmt(&gw, a));
 	return 0;
 }
 
-/* The VM-netns side of netns wiring: the veth with the guest's MAC, address,
- * routes and MTU, the tap, the tc redirects both ways. */
-static int check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+/* The host device: ours, up, and a port of bridge @br (shared) or the
+ * routed link with the gateway address (isolated). */
+static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
+			 const struct vmnet_link_info *br, struct vmnet_link_info *ret,
+			 struct vmnet_err *err)
 {
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
-	struct vmnet_link_info peer, tap;
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char alias[256], a[VMNET_PREFIXSTRLEN];
+	const char *name = rec->host_if;
+	bool iso;
 	int r;
 
-	if (nsfd < 0)
-		return mismatch(err, "the VM network namespace %s is gone", rec->netns);
-	r = vmnet_nl_open(nsfd, &vm, err);
-	if (r < 0)
-		return r;
-	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
-		return mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
-	if (memcmp(peer.mac, rec->guest_mac, 6)) {
-		char m[18];
-
-		return mismatch(err, "%s does not carry the guest MAC %s", rec->ifname,
-				vmnet_mac_fmt(rec->guest_mac, m));
+	if (vmnet_link_get(host, name, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "host device %s is missing", name);
+	attach_alias(rec, alias, sizeof(alias));
+	if (strcmp(ret->alias, alias))
+		return vmnet_attach_mismatch(err, "host device %s belongs to \"%s\"", name,
+					     ret->alias);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "host device %s is down", name);
+	if (rec->mode == VMNET_MODE_ISOLATED) {
+		if (ret->master)
+			return vmnet_attach_mismatch(
+				err, "host device %s of an isolated VM is a bridge port", name);
+		/* The isolation-group rule reads the device group. */
+		if (vmnet_record_group_id(rec) && ret->group != vmnet_record_group_id(rec))
+			return vmnet_attach_mismatch(err,
+						     "host device %s is in device group %u, expected %u",
+						     name, ret->group, vmnet_record_group_id(rec));
+		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+		if (r <= 0)
+			return r < 0 ? r
+				     : vmnet_attach_mismatch(
+					       err, "host device %s lacks the gateway address %s",
+					       name, vmnet_prefix_fmt(&gw, a));
+		return 0;
 	}
-	r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+	if (ret->master != br->ifindex)
+		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", name,
+					     rec->bridge);
+	r = vmnet_link_get_port_isolated(host, ret->ifindex, &iso, err);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return mismatch(err, "%s lacks the guest address in %s", rec->ifname, rec->netns);
-	r = check_vm_routes(vm, &peer, rec, err);
-	if (r < 0)
-		return r;
-	if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
-		return mismatch(err, "tap %s is missing in %s", rec->tap_name, rec->netns);
-	if (strcmp(tap.kind, "tun"))
-		return mismatch(err, "%s in %s is not a tap", rec->tap_name, rec->netns);
-	r = vmnet_tc_redirect_check(vm, peer.ifindex, tap.ifindex, err);
-	if (r < 0)
-		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
-	r = vmnet_tc_redirect_check(vm, tap.ifindex, peer.ifindex, err);
-	if (r < 0)
-		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+	if (iso != rec->port_isolation)
+		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", name,
+					     iso ? "on, expected off" : "off, expected on");
 	return 0;
 }
 
@@ -638,76 +545,32 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	struct vmnet_link_info br, hif;
+	struct vmnet_link_info br = { 0 }, hif;
 	struct vmnet_nft_att att;
-	char alias[256];
-	bool iso;
 	int r;
 
 	if (rec->pending)
-		return mismatch(err, "the ADD of %s/%s did not complete", rec->cid, rec->ifname);
+		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid,
+					     rec->ifname);
 	r = vmnet_nl_open(-1, &host, err);
 	if (r < 0)
 		return r;
 	if (rec->mode == VMNET_MODE_SHARED) {
-		if (vmnet_link_get(host, rec->bridge, &br, NULL) < 0)
-			return mismatch(err, "bridge %s is missing", rec->bridge);
-		if (!br.up)
-			return mismatch(err, "bridge %s is down", rec->bridge);
-		r = vmnet_addr_has(host, br.ifindex, &gw, err);
+		r = check_bridge(host, rec, &br, err);
 		if (r < 0)
 			return r;
-		if (r == 0) {
-			char a[VMNET_PREFIXSTRLEN];
-
-			return mismatch(err, "bridge %s lacks the gateway address %s", rec->bridge,
-					vmnet_prefix_fmt(&gw, a));
-		}
 	}
-	if (vmnet_link_get(host, rec->host_if, &hif, NULL) < 0)
-		return mismatch(err, "host device %s is missing", rec->host_if);
-	alias_of(rec, alias, sizeof(alias));
-	if (strcmp(hif.alias, alias))
-		return mismatch(err, "host device %s belongs to \"%s\"", rec->host_if, hif.alias);
-	if (!hif.up)
-		return mismatch(err, "host device %s is down", rec->host_if);
-	if (rec->mode == VMNET_MODE_ISOLATED) {
-		if (hif.master)
-			return mismatch(err, "host device %s of an isolated VM is a bridge port",
-					rec->host_if);
-		if (vmnet_record_group_id(rec) && hif.group != vmnet_record_group_id(rec))
-			return mismatch(err, "host device %s is in device group %u, expected %u",
-					rec->host_if, hif.group, vmnet_record_group_id(rec));
-		r = vmnet_addr_has(host, hif.ifindex, &gw, err);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			char a[VMNET_PREFIXSTRLEN];
-
-			return mismatch(err, "host device %s lacks the gateway address %s",
-					rec->host_if, vmnet_prefix_fmt(&gw, a));
-		}
-		goto vm_side;
-	}
-	if (hif.master != br.ifindex)
-		return mismatch(err, "host device %s is not a port of bridge %s", rec->host_if,
-				rec->bridge);
-	r = vmnet_link_get_port_isolated(host, hif.ifindex, &iso, err);
+	r = check_host_if(host, rec, &br, &hif, err);
 	if (r < 0)
 		return r;
-	if (iso != rec->port_isolation)
-		return mismatch(err, "bridge port %s: isolation is %s", rec->host_if,
-				iso ? "on, expected off" : "off, expected on");
-vm_side:
 	if (rec->wiring == VMNET_TAP_NETNS) {
-		r = check_vm(rec, nsfd, err);
+		r = vmnet_attach_check_vm(rec, nsfd, err);
 		if (r < 0)
 			return r;
 	} else if (strcmp(hif.kind, "tun")) {
-		return mismatch(err, "host device %s is a %s, not a tap", rec->host_if, hif.kind);
+		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if,
+					     hif.kind);
 	}
-
 	vmnet_attach_nft_att(rec, ports, &att);
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r < 0)

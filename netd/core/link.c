@@ -413,6 +413,9 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	if (c->alias && strlen(c->alias) >= ALIAS_MAX)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
 				     "setting link %d: alias too long", ifindex);
+	if (c->name && !name_ok(c->name))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "renaming link %d: bad name",
+				     ifindex);
 	m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);
 	if (!m)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
@@ -422,7 +425,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 		ifi->ifi_flags = c->up ? IFF_UP : 0;
 	}
 	/* The alias goes without its NUL (as iproute2 does); "" clears it. */
-	if ((c->mtu && nla_put_u32(m, IFLA_MTU, c->mtu) < 0) ||
+	if ((c->name && nla_put_string(m, IFLA_IFNAME, c->name) < 0) ||
+	    (c->mtu && nla_put_u32(m, IFLA_MTU, c->mtu) < 0) ||
 	    (c->mac && nla_put(m, IFLA_ADDRESS, 6, c->mac) < 0) ||
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
 	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||

@@ -34,6 +34,24 @@ int vmnet_record_path(char *buf, size_t size, const char *state_dir, const char 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Where a record is written before its rename: one fixed name per record
+ * (every writer holds the network's lock), hidden from record listings by
+ * its dot, so a DEL can remove what a writer killed half way left. */
+static int tmp_path(char *buf, size_t size, const char *state_dir, const char *network,
+		    const char *cid, const char *ifname)
+{
+	int n = snprintf(buf, size, "%s/%s/.%s@%s.json.tmp", state_dir, network, cid, ifname);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+bool vmnet_record_is_tmp_name(const char *name)
+{
+	size_t n = strlen(name), k = strlen(".json.tmp");
+
+	return name[0] == '.' && n > k + 1 && !strcmp(name + n - k, ".json.tmp");
+}
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -394,7 +412,7 @@ void vmnet_record_clear(struct vmnet_record *rec)
 int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 		       struct vmnet_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16];
+	char path[PATH_MAX], tmp[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
 	json_auto_t *v = NULL;
@@ -402,13 +420,14 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 	int r;
 
 	r = vmnet_record_path(path, sizeof(path), state_dir, rec->network, rec->cid, rec->ifname);
+	if (r == 0)
+		r = tmp_path(tmp, sizeof(tmp), state_dir, rec->network, rec->cid, rec->ifname);
 	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, -r, "record path");
 	v = vmnet_record_to_json(rec);
 	text = v ? json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	if (!text)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "encoding record");
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "writing record %s", tmp);
@@ -486,6 +505,9 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 {
 	char path[PATH_MAX];
 
+	if (tmp_path(path, sizeof(path), state_dir, network, cid, ifname) == 0 && unlink(path) < 0 &&
+	    errno != ENOENT)
+		return vmnet_err_set(err, CNI_ERR_IO, errno, "removing %s", path);
 	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0)
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)
@@ -591,4 +613,63 @@ DIR *vmnet_record_opendir(const char *path)
 	if (!d)
 		close(fd);
 	return d;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+int vmnet_record_salvage_text(const char *buf, size_t len, struct vmnet_prefix *ret)
+{
+	static const char key[] = "\"address\"";
+	const char *p = buf, *end = buf + len, *q;
+	char val[VMNET_PREFIXSTRLEN];
+	struct vmnet_prefix a;
+
+	/* The first "address" key: the writer puts the record's own before
+	 * the nested objects (ipamResult, netconf) that may hold another. A
+	 * string value cannot fake it: its quotes are escaped, and a value is
+	 * followed by ',' or '}', never by ':'. */
+	for (;;) {
+		p = memmem(p, (size_t)(end - p), key, sizeof(key) - 1);
+		if (!p)
+			return -ENOENT;
+		p = skip_ws(p + sizeof(key) - 1, end);
+		if (p < end && *p == ':')
+			break;
+	}
+	p = skip_ws(p + 1, end);
+	if (p >= end || *p++ != '"')
+		return -ENOENT;
+	q = memchr(p, '"', (size_t)(end - p));
+	if (!q || (size_t)(q - p) >= sizeof(val))
+		return -ENOENT;
+	memcpy(val, p, (size_t)(q - p));
+	val[q - p] = '\0';
+	if (vmnet_prefix_parse(val, false, false, &a) < 0 || !a.addr)
+		return -ENOENT;
+	*ret = a;
+	return 0;
+}
+
+int vmnet_record_salvage_address(const char *state_dir, const char *network, const char *cid,
+				 const char *ifname, struct vmnet_prefix *ret)
+{
+	char path[PATH_MAX], buf[4096];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	/* The address is among the first few hundred bytes a writer puts. */
+	n = read(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return -ENOENT;
+	return vmnet_record_salvage_text(buf, (size_t)n, ret);
 }

@@ -3,7 +3,8 @@
  * libFuzzer target: attachment records as netd reads them from the state
  * directory (vmnet_record_from_json). What parses must write back and parse
  * again to the same JSON, and its cniPath must pass the check netd relies on
- * before it runs programs from there.
+ * before it runs programs from there. The same bytes go through the salvage
+ * DEL applies to a record that does not parse.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vmnet_record a, b;
 	json_t *v = vmnet_json_load((const char *)data, size, NULL), *w = NULL, *x = NULL;
 	char *sw = NULL, *sx = NULL;
+	struct vmnet_prefix salvaged;
+
+	/* What DEL reads from a record that does not parse. */
+	if (vmnet_record_salvage_text((const char *)data, size, &salvaged) == 0 && !salvaged.addr)
+		abort();
 
 	if (!v || vmnet_record_from_json(v, &a, NULL) < 0)
 		goto out;

@@ -60,6 +60,19 @@ t_ok "nothing left: $(state "$A")" clean "$A"
 t_ok "the port can be published again" cni "$HOST_NS" ADD cc eth0 "/run/netns/$A" "$CONF"
 t_cni "DEL" "$HOST_NS" DEL cc eth0 "/run/netns/$A" "$CONF"
 
+# 2b. The same crash, then the runtime retries ADD without a DEL between:
+# the retry undoes the unfinished ADD (tap0 in the VM namespace, the host
+# device, the address) and succeeds, in both wirings.
+for tap in netns host; do
+	conf=$(jq -c --arg t "$tap" '.tap = $t' <<<"$CONF")
+	CONF=$conf t_ok "[$tap] ADD dies after the kernel work" crash add-after-attach cr "$A"
+	t_ok "[$tap] the retried ADD succeeds" cni "$HOST_NS" ADD cr eth0 "/run/netns/$A" "$conf"
+	t_eq "[$tap] the retry's record is ready" "$(jq -r .state "$W_TMP/state/$NET/cr@eth0.json")" ready
+	t_eq "[$tap] one address is held" "$(ipam_files)" 1
+	t_cni "[$tap] DEL" "$HOST_NS" DEL cr eth0 "/run/netns/$A" "$conf"
+	t_ok "[$tap] nothing left: $(state "$A")" clean "$A"
+done
+
 # 3. The same crash and nobody calls DEL: netd undoes the ADD.
 t_ok "ADD dies after the kernel work (no DEL follows)" crash add-after-attach cd "$A"
 ip netns exec "$HOST_NS" "$NETD" --state-dir "$W_TMP/state" --socket "$W_TMP/netd.sock" \

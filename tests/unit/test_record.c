@@ -2,7 +2,8 @@
 /*
  * Attachment records (netd/core/record.c) without root: the DNS and the
  * CNI_PATH an ADD records survive the JSON round trip, and a recorded
- * CNI_PATH netd could not trust makes the record unreadable.
+ * CNI_PATH netd could not trust makes the record unreadable; the address a
+ * record cut short still shows (the salvage DEL applies).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,9 +109,51 @@ static void test_cni_path(void)
 	json_decref(v);
 }
 
+/* What DEL reads from a record cut short: the address, wherever the cut
+ * falls after it; nothing before it; never a value that only looks like
+ * the key; an address-less pending record has none. */
+static void test_salvage(void)
+{
+	struct vmnet_record rec;
+	struct vmnet_prefix a;
+	json_t *v;
+	char *text;
+	size_t n, at;
+	bool all = true;
+
+	base(&rec);
+	strcpy(rec.cid, "address");
+	strcpy(rec.network, "\"address\": \"10.9.9.9/24\"");
+	v = vmnet_record_to_json(&rec);
+	text = v ? json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+	if (!text)
+		abort();
+	n = strlen(text);
+	at = (size_t)(strstr(text, "\"10.77.0.5/24\"") - text) + strlen("\"10.77.0.5/24\"");
+	for (size_t cut = at; cut <= n; cut++)
+		all = all && vmnet_record_salvage_text(text, cut, &a) == 0 &&
+		      a.addr == rec.guest.addr && a.len == 24;
+	ok(all, "every cut after the address keeps it");
+	all = true;
+	for (size_t cut = 0; cut < at; cut++)
+		all = all && vmnet_record_salvage_text(text, cut, &a) == -ENOENT;
+	ok(all, "no cut before its end yields an address (a name that looks like one neither)");
+	free(text);
+	json_decref(v);
+	rec.guest.addr = 0;
+	rec.guest.len = 0;
+	v = vmnet_record_to_json(&rec);
+	text = v ? json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+	ok(text && vmnet_record_salvage_text(text, strlen(text), &a) == -ENOENT,
+	   "a pending record written before IPAM has no address to salvage");
+	free(text);
+	json_decref(v);
+}
+
 int main(void)
 {
 	test_dns();
 	test_cni_path();
+	test_salvage();
 	return done();
 }

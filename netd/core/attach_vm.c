@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM-namespace side of "tap": "netns" wiring: a veth pair whose peer
+ * carries the guest's MAC and address into the VM namespace, a tap beside
+ * it, tc redirects both ways. Devices are created under a temporary name
+ * (VMNET_PREFIX_TEMP) and renamed together with their alias and device
+ * group in one request: a process killed at any step leaves only devices
+ * DEL, GC or netd can prove are this attachment's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attach_priv.h"
+#include "vmnet/addr.h"
+#include "vmnet/inet.h"
+#include "vmnet/link.h"
+#include "vmnet/log.h"
+#include "vmnet/nl.h"
+#include "vmnet/result.h"
+#include "vmnet/tc.h"
+
+/* Device group of the VM-netns devices of @rec (tap and veth peer), so DEL
+ * removes both (and the host end with the peer) in one kernel batch. */
+static uint32_t vm_group(const struct vmnet_record *rec)
+{
+	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
+}
+
+int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
+			  struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	char alias[256], tmp[IFNAMSIZ];
+	int first = 0, r;
+
+	attach_alias(rec, alias, sizeof(alias));
+	/* Tap and veth peer share a device group: one RTM_DELLINK removes
+	 * both, and the host end goes with the peer, in one kernel batch
+	 * (each separate delete waits for an RCU grace period). Only when
+	 * the tap is ours: the group is a hash, the alias proof. */
+	r = vmnet_link_get(vm, rec->tap_name, &info, NULL);
+	if (r == 0 && !strcmp(info.alias, alias))
+		attach_keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
+	/* An ADD that died between opening the tap and naming it. */
+	attach_temp_name(rec, tmp);
+	r = vmnet_link_get(vm, tmp, &info, NULL);
+	if (r == 0 && !strcmp(info.kind, "tun"))
+		attach_keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+	/* The peer normally died with the host end; not if that was already
+	 * gone and the peer survived a reboot-like cleanup. Its group (a hash
+	 * of network, container and ifname) proves it is ours: a MAC may come
+	 * from a replayed prevResult. */
+	r = vmnet_link_get(vm, rec->ifname, &info, NULL);
+	if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6) &&
+	    info.group == vm_group(rec))
+		attach_keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+	return first;
+}
+
+static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
+			struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	int r = vmnet_link_get(vm, name, &info, NULL);
+
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return vmnet_link_get(vm, name, &info, err);
+	return vmnet_err_set(err, CNI_ERR_INVALID_ENV, EEXIST, "%s: %s already exists in CNI_NETNS",
+			     what, name);
+}
+
+int vmnet_attach_veth(struct vmnet_nl *host, const struct vmnet_record *rec, int nsfd,
+		      int *ret_ifindex, struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	char alias[256], tmp[IFNAMSIZ];
+	uint8_t mac[6];
+	int r, idx;
+
+	attach_alias(rec, alias, sizeof(alias));
+	attach_temp_name(rec, tmp);
+	vmnet_name_mac(mac, "host", rec->network, rec->cid, rec->ifname);
+	/* IFLA_IFALIAS is ignored at creation (kernel 6.x): the pair is born
+	 * under the temporary name, which alone proves it ours until the
+	 * rename that sets the alias in the same request. */
+	r = vmnet_link_add_veth(host, tmp, mac, NULL, rec->ifname, rec->guest_mac, nsfd, rec->mtu,
+				&idx, err);
+	if (r < 0)
+		return r;
+	ch.name = rec->host_if;
+	ch.alias = alias;
+	r = vmnet_link_set(host, idx, &ch, err);
+	if (r < 0) {
+		vmnet_link_del_index(host, idx, NULL);
+		return vmnet_err_wrap(err, "naming %s %s", tmp, rec->host_if);
+	}
+	*ret_ifindex = idx;
+	return 0;
+}
+
+int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
+			 const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
+	char alias[256];
+	int r, n;
+
+	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
+	if (n < 0)
+		return n;
+	attach_alias(rec, alias, sizeof(alias));
+	ch.mtu = rec->mtu;
+	ch.up = 1;
+	ch.alias = alias;
+	ch.group = vm_group(rec);
+	/* A new tap still has its temporary name: name, alias and group
+	 * arrive in one request (a no-op rename for a repaired one). */
+	ch.name = rec->tap_name;
+	r = vmnet_link_set(vm, tap_idx, &ch, err);
+	if (r < 0)
+		return r;
+	ch.alias = NULL;
+	ch.name = NULL;
+	r = vmnet_link_set(vm, peer_idx, &ch, err);
+	if (r < 0)
+		return r;
+	/* The guest's address and routes on the peer: runtimes that scan the
+	 * netns (kata) build the guest's configuration from them. tc steals
+	 * every frame at ingress, so this namespace's own stack never answers
+	 * for the guest. */
+	r = vmnet_addr_ensure(vm, peer_idx, &rec->guest, err);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < n; i++) {
+		r = vmnet_route_ensure(vm, peer_idx, &routes[i].dst, routes[i].gw, err);
+		if (r < 0)
+			return vmnet_err_wrap(err, "%s in CNI_NETNS", rec->ifname);
+	}
+	r = vmnet_tc_redirect(vm, peer_idx, tap_idx, err);
+	if (r < 0)
+		return r;
+	return vmnet_tc_redirect(vm, tap_idx, peer_idx, err);
+}
+
+/* The tap under its temporary name, with the options of @rec. */
+static int add_tap(struct vmnet_nl *vm, int nsfd, const struct vmnet_record *rec,
+		   struct vmnet_link_info *ret, struct vmnet_err *err)
+{
+	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
+				       .owner = rec->owner, .group = rec->group };
+	char tmp[IFNAMSIZ];
+	int r;
+
+	attach_temp_name(rec, tmp);
+	r = vmnet_link_add_tap(nsfd, tmp, &topt, err);
+	if (r < 0)
+		return r;
+	r = vmnet_link_get(vm, tmp, ret, err);
+	if (r < 0)
+		vmnet_link_del(vm, tmp, NULL);
+	return r;
+}
+
+int vmnet_attach_wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
+			    const struct vmnet_record *rec, struct vmnet_attach_state *st,
+			    struct vmnet_err *err)
+{
+	struct vmnet_link_info peer, tap, hinfo;
+	int r, host_idx;
+
+	/* What a crashed ADD of this same attachment left (no record of it
+	 * is ready, or ADD would not have come this far). */
+	r = vmnet_attach_vm_clear(vm, rec, err);
+	if (r < 0)
+		return r;
+	r = absent_in_vm(vm, rec->ifname, "CNI_IFNAME", err);
+	if (r < 0)
+		return r;
+	r = absent_in_vm(vm, rec->tap_name, "tapName", err);
+	if (r < 0)
+		return r;
+	r = vmnet_attach_veth(host, rec, nsfd, &host_idx, err);
+	if (r < 0)
+		return r;
+	r = vmnet_attach_host_side(host, host_idx, br_idx, rec, err);
+	if (r < 0)
+		goto undo_veth;
+	r = add_tap(vm, nsfd, rec, &tap, err);
+	if (r < 0)
+		goto undo_veth;
+	r = vmnet_link_get(vm, rec->ifname, &peer, err);
+	if (r < 0)
+		goto undo_tap;
+	r = vmnet_attach_vm_side(vm, peer.ifindex, tap.ifindex, rec, err);
+	if (r < 0)
+		goto undo_tap;
+	if (vmnet_link_get_index(host, host_idx, &hinfo, NULL) == 0)
+		memcpy(st->host_mac, hinfo.mac, 6);
+	memcpy(st->tap_mac, tap.mac, 6);
+	return 0;
+
+undo_tap:
+	vmnet_link_del_index(vm, tap.ifindex, NULL);
+undo_veth:
+	vmnet_link_del_index(host, host_idx, NULL);
+	return r;
+}
+
+/* What kata's scan of the VM netns reads besides address and MAC: the
+ * result's routes and the MTU. */
+static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
+			   const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
+	int n, r;
+
+	if (peer->mtu != rec->mtu)
+		return vmnet_attach_mismatch(err, "%s in %s has MTU %u, not %u", rec->ifname,
+					     rec->netns, peer->mtu, rec->mtu);
+	if (!peer->up)
+		return vmnet_attach_mismatch(err, "%s in %s is down", rec->ifname, rec->netns);
+	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
+
+		r = vmnet_route_has(vm, peer->ifindex, &routes[i].dst, routes[i].gw, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return vmnet_attach_mismatch(err, "%s in %s lacks the route %s via %s",
+						     rec->ifname, rec->netns,
+						     vmnet_prefix_fmt(&routes[i].dst, d),
+						     vmnet_ip4_fmt(routes[i].gw, g));
+	}
+	return 0;
+}
+
+/* The tap beside the peer, and the tc redirects between them. */
+static int check_vm_tap(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
+			const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_info tap;
+	int r;
+
+	if (vmnet_link_get(vm, rec->tap_name, &tap, NULL) < 0)
+		return vmnet_attach_mismatch(err, "tap %s is missing in %s", rec->tap_name,
+					     rec->netns);
+	if (strcmp(tap.kind, "tun"))
+		return vmnet_attach_mismatch(err, "%s in %s is not a tap", rec->tap_name,
+					     rec->netns);
+	r = vmnet_tc_redirect_check(vm, peer->ifindex, tap.ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
+	r = vmnet_tc_redirect_check(vm, tap.ifindex, peer->ifindex, err);
+	if (r < 0)
+		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+	return 0;
+}
+
+int vmnet_attach_check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
+	struct vmnet_link_info peer;
+	int r;
+
+	if (nsfd < 0)
+		return vmnet_attach_mismatch(err, "the VM network namespace %s is gone",
+					     rec->netns);
+	r = vmnet_nl_open(nsfd, &vm, err);
+	if (r < 0)
+		return r;
+	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0)
+		return vmnet_attach_mismatch(err, "%s is missing in %s", rec->ifname, rec->netns);
+	if (memcmp(peer.mac, rec->guest_mac, 6)) {
+		char m[18];
+
+		return vmnet_attach_mismatch(err, "%s does not carry the guest MAC %s",
+					     rec->ifname, vmnet_mac_fmt(rec->guest_mac, m));
+	}
+	r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return vmnet_attach_mismatch(err, "%s lacks the guest address in %s", rec->ifname,
+					     rec->netns);
+	r = check_vm_routes(vm, &peer, rec, err);
+	if (r < 0)
+		return r;
+	return check_vm_tap(vm, &peer, rec, err);
+}

@@ -169,13 +169,145 @@ static int add_fd(int ep, int fd)
 	return fd < 0 ? 0 : epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
+/* Every signal read: 1 after a SIGHUP (a pass now), -1 to exit, 0 if none. */
+static int read_signals(int sfd)
+{
+	struct signalfd_siginfo si;
+	int want = 0;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reconciling now");
+			want = 1;
+			continue;
+		}
+		log_info("%s: exiting", strsignal((int)si.ssi_signo));
+		return -1;
+	}
+	return want;
+}
+
+/* One ready fd: 1 if a pass is due, 0 if not, -1 to exit. */
+static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev)
+{
+	int fd = ev->data.fd;
+
+	if (fd == sfd)
+		return read_signals(sfd);
+	if (fd == d->listen_fd)
+		netd_conns_accept(&d->conns, d);
+	else if (fd == d->st.ino_fd)
+		return netd_state_handle_events(&d->st) > 0;
+	else if (fd == d->ev.link_fd || fd == d->ev.nft_fd)
+		return netd_events_handle(&d->ev, fd) > 0;
+	else if (d->dhcp && fd == netd_dhcp_fd(d->dhcp))
+		netd_dhcp_handle(d->dhcp);
+	else
+		netd_conns_handle(&d->conns, d, fd, ev->events);
+	return 0;
+}
+
+static void pass(struct netd_daemon *d)
+{
+	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
+	netd_reconcile(&d->st, d->o->cni_path, &d->pass);
+}
+
+/* The loop, until a signal ends it (0) or epoll fails (1). */
+static int serve(struct netd_daemon *d, int ep, int sfd)
+{
+	int64_t due = 0, next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
+
+	for (;;) {
+		struct epoll_event evs[16];
+		int64_t now = vmnet_mono_ms(), wake = next_periodic;
+		int n, timeout;
+
+		if (due && due < wake)
+			wake = due;
+		if (d->conns.n && netd_conns_next_deadline(&d->conns) < wake)
+			wake = netd_conns_next_deadline(&d->conns);
+		timeout = wake > now ? (int)(wake - now) : 0;
+		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			int r = dispatch(d, sfd, &evs[i]);
+
+			if (r < 0)
+				return 0;
+			/* Debounced, but never postponed past DEBOUNCE_MS after
+			 * the first event: a storm cannot starve the pass. */
+			if (r > 0 && !due)
+				due = vmnet_mono_ms() + DEBOUNCE_MS;
+		}
+		now = vmnet_mono_ms();
+		netd_conns_expire(&d->conns, now);
+		if ((due && now >= due) || now >= next_periodic) {
+			pass(d);
+			due = d->pass.busy || d->pass.recheck ? vmnet_mono_ms() + BUSY_RETRY_MS : 0;
+			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
+		}
+	}
+}
+
+/* State, events, DHCP, signals, the first pass, the socket: 0 or -1. */
+static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
+{
+	const struct netd_opts *o = d->o;
+	struct vmnet_err err = { 0 };
+	sigset_t mask;
+	int sfd, ep;
+
+	if (netd_state_init(&d->st, o->state_dir, &err) < 0 || netd_events_open(&d->ev, &err) < 0) {
+		log_err("%s", err.msg);
+		return -1;
+	}
+	if (o->dhcp) {
+		vmnet_err_clear(&err);
+		if (netd_dhcp_open(dhcp_lookup, d, &d->dhcp, &err) < 0) {
+			snprintf(d->dhcp_error, sizeof(d->dhcp_error), "%.250s", err.msg);
+			log_warn("DHCP disabled: %s", err.msg);
+		}
+	} else {
+		snprintf(d->dhcp_error, sizeof(d->dhcp_error), "(--no-dhcp)");
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	*ret_sfd = sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	*ret_ep = ep = epoll_create1(EPOLL_CLOEXEC);
+	netd_conns_init(&d->conns, ep);
+	if (sfd < 0 || ep < 0) {
+		log_err("signalfd/epoll: %s", strerror(errno));
+		return -1;
+	}
+	/* The first pass runs before the socket opens: whoever connects sees
+	 * a reconciled state (and the plugin's requireNetd a working netd). */
+	pass(d);
+	vmnet_err_clear(&err);
+	if (netd_server_open(o->socket, &d->listen_fd, &err) < 0) {
+		log_err("%s", err.msg);
+		return -1;
+	}
+	if (add_fd(ep, sfd) < 0 || add_fd(ep, d->listen_fd) < 0 || add_fd(ep, d->st.ino_fd) < 0 ||
+	    add_fd(ep, d->ev.link_fd) < 0 || add_fd(ep, d->ev.nft_fd) < 0 ||
+	    (d->dhcp && add_fd(ep, netd_dhcp_fd(d->dhcp)) < 0)) {
+		log_err("epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int run_daemon(struct netd_opts *o)
 {
 	struct netd_daemon d;
-	struct vmnet_err err = { 0 };
 	_cleanup_close_ int lock = -1, ep = -1, sfd = -1;
-	int64_t due = 0, next_periodic;
-	sigset_t mask;
 	int rc = 1;
 
 	memset(&d, 0, sizeof(d));
@@ -187,115 +319,11 @@ static int run_daemon(struct netd_opts *o)
 	lock = take_lock(o->state_dir);
 	if (lock < 0)
 		return 1;
-	if (netd_state_init(&d.st, o->state_dir, &err) < 0) {
-		log_err("%s", err.msg);
-		goto out;
+	if (setup(&d, &sfd, &ep) == 0) {
+		log_info("serving %s on %s, %zu attachments, pass every %u s, DHCP %s",
+			 o->state_dir, o->socket, d.st.n, o->interval_s, d.dhcp ? "on" : "off");
+		rc = serve(&d, ep, sfd);
 	}
-	if (netd_events_open(&d.ev, &err) < 0) {
-		log_err("%s", err.msg);
-		goto out;
-	}
-	d.n_host_dns = netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
-	if (o->dhcp) {
-		vmnet_err_clear(&err);
-		if (netd_dhcp_open(dhcp_lookup, &d, &d.dhcp, &err) < 0) {
-			snprintf(d.dhcp_error, sizeof(d.dhcp_error), "%.250s", err.msg);
-			log_warn("DHCP disabled: %s", err.msg);
-		}
-	} else {
-		snprintf(d.dhcp_error, sizeof(d.dhcp_error), "(--no-dhcp)");
-	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	netd_conns_init(&d.conns, ep);
-	if (sfd < 0 || ep < 0) {
-		log_err("signalfd/epoll: %s", strerror(errno));
-		goto out;
-	}
-	/* The first pass runs before the socket opens: whoever connects sees
-	 * a reconciled state (and the plugin's requireNetd a working netd). */
-	netd_reconcile(&d.st, o->cni_path, &d.pass);
-	vmnet_err_clear(&err);
-	if (netd_server_open(o->socket, &d.listen_fd, &err) < 0) {
-		log_err("%s", err.msg);
-		goto out;
-	}
-	if (add_fd(ep, sfd) < 0 || add_fd(ep, d.listen_fd) < 0 || add_fd(ep, d.st.ino_fd) < 0 ||
-	    add_fd(ep, d.ev.link_fd) < 0 || add_fd(ep, d.ev.nft_fd) < 0 ||
-	    (d.dhcp && add_fd(ep, netd_dhcp_fd(d.dhcp)) < 0)) {
-		log_err("epoll: %s", strerror(errno));
-		goto out;
-	}
-	log_info("serving %s on %s, %zu attachments, pass every %u s, DHCP %s", o->state_dir,
-		 o->socket, d.st.n, o->interval_s, d.dhcp ? "on" : "off");
-	next_periodic = vmnet_mono_ms() + (int64_t)o->interval_s * 1000;
-	for (;;) {
-		struct epoll_event evs[16];
-		int64_t now = vmnet_mono_ms(), wake = next_periodic;
-		int n, timeout;
-
-		if (due && due < wake)
-			wake = due;
-		if (d.conns.n && netd_conns_next_deadline(&d.conns) < wake)
-			wake = netd_conns_next_deadline(&d.conns);
-		timeout = wake > now ? (int)(wake - now) : 0;
-		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);
-		if (n < 0 && errno != EINTR) {
-			log_err("epoll_wait: %s", strerror(errno));
-			goto out;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			bool want = false;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						log_info("SIGHUP: reconciling now");
-						want = true;
-						continue;
-					}
-					log_info("%s: exiting", strsignal((int)si.ssi_signo));
-					rc = 0;
-					goto out;
-				}
-			} else if (fd == d.listen_fd) {
-				netd_conns_accept(&d.conns, &d);
-			} else if (fd == d.st.ino_fd) {
-				want = netd_state_handle_events(&d.st) > 0;
-			} else if (fd == d.ev.link_fd || fd == d.ev.nft_fd) {
-				want = netd_events_handle(&d.ev, fd) > 0;
-			} else if (d.dhcp && fd == netd_dhcp_fd(d.dhcp)) {
-				netd_dhcp_handle(d.dhcp);
-			} else {
-				netd_conns_handle(&d.conns, &d, fd, evs[i].events);
-			}
-			/* Debounced, but never postponed past DEBOUNCE_MS after
-			 * the first event: a storm cannot starve the pass. */
-			if (want && !due)
-				due = vmnet_mono_ms() + DEBOUNCE_MS;
-		}
-		now = vmnet_mono_ms();
-		netd_conns_expire(&d.conns, now);
-		if ((due && now >= due) || now >= next_periodic) {
-			due = 0;
-			d.n_host_dns =
-				netd_resolv_read("/etc/resolv.conf", d.host_dns, NETD_LEASE_MAX_DNS);
-			netd_reconcile(&d.st, o->cni_path, &d.pass);
-			if (d.pass.busy || d.pass.recheck)
-				due = vmnet_mono_ms() + BUSY_RETRY_MS;
-			next_periodic = vmnet_mono_ms() + (int64_t)o->interval_s * 1000;
-		}
-	}
-out:
 	netd_conns_close_all(&d.conns);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);

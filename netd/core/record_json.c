@@ -192,102 +192,121 @@ static int netns_id_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_
 	return 0;
 }
 
+/* The string fields, and what is parsed out of them. */
+static int strings_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
+{
+	char buf[VMNET_PREFIXSTRLEN] = "", mode[16] = "", tap[16] = "", mac[18] = "";
+	char gw[VMNET_ADDRSTRLEN] = "", state[16] = "";
+	int r;
+
+	if ((r = str_field(v, "network", rec->network, sizeof(rec->network), err)) < 0 ||
+	    (r = str_field(v, "containerID", rec->cid, sizeof(rec->cid), err)) < 0 ||
+	    (r = str_field(v, "ifname", rec->ifname, sizeof(rec->ifname), err)) < 0 ||
+	    (r = str_field(v, "mode", mode, sizeof(mode), err)) < 0 ||
+	    (r = str_field(v, "tap", tap, sizeof(tap), err)) < 0 ||
+	    (r = str_field(v, "netns", rec->netns, sizeof(rec->netns), err)) < 0 ||
+	    (r = str_field(v, "hostIf", rec->host_if, sizeof(rec->host_if), err)) < 0 ||
+	    (r = str_field(v, "bridge", rec->bridge, sizeof(rec->bridge), err)) < 0 ||
+	    (r = str_field(v, "tapName", rec->tap_name, sizeof(rec->tap_name), err)) < 0 ||
+	    (r = str_field(v, "guestMac", mac, sizeof(mac), err)) < 0 ||
+	    (r = str_field(v, "address", buf, sizeof(buf), err)) < 0 ||
+	    (r = str_field(v, "gateway", gw, sizeof(gw), err)) < 0 ||
+	    (r = str_field(v, "ipamType", rec->ipam_type, sizeof(rec->ipam_type), err)) < 0 ||
+	    (r = str_field(v, "vmnetGroup", rec->group_label, sizeof(rec->group_label), err)) < 0 ||
+	    (r = str_field(v, "domain", rec->domain, sizeof(rec->domain), err)) < 0 ||
+	    (r = str_field(v, "bootID", rec->boot_id, sizeof(rec->boot_id), err)) < 0 ||
+	    (r = str_field(v, "state", state, sizeof(state), err)) < 0 ||
+	    (r = str_field(v, "cniPath", rec->cni_path, sizeof(rec->cni_path), err)) < 0)
+		return r;
+	rec->pending = !strcmp(state, "pending");
+	if (!rec->network[0] || !rec->cid[0] || !rec->ifname[0] || !rec->host_if[0])
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "record: network, containerID, ifname or hostIf missing");
+	rec->mode = !strcmp(mode, "isolated") ? VMNET_MODE_ISOLATED : VMNET_MODE_SHARED;
+	rec->wiring = !strcmp(tap, "host") ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
+	if (vmnet_mac_parse(mac, true, rec->guest_mac) < 0 ||
+	    vmnet_prefix_parse(buf, false, false, &rec->guest) < 0 ||
+	    vmnet_ip4_parse(gw, &rec->gateway) < 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad guestMac, address or gateway");
+	if (vmnet_record_cni_path_check(rec->cni_path) < 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "record.cniPath: must be absolute directories separated by ':'");
+	return 0;
+}
+
+static int numbers_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
+{
+	int64_t mtu = 0, owner = -1, group = -1, created = 0;
+	int r;
+
+	if ((r = vmnet_json_get_int(v, "record", "mtu", 0, 65535, &mtu, err)) < 0 ||
+	    (r = vmnet_json_get_int(v, "record", "owner", -1, UINT32_MAX, &owner, err)) < 0 ||
+	    (r = vmnet_json_get_int(v, "record", "group", -1, UINT32_MAX, &group, err)) < 0 ||
+	    (r = vmnet_json_get_int(v, "record", "created", 0, INT64_MAX, &created, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "ipMasq", &rec->ip_masq, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "portIsolation", &rec->port_isolation, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "multiQueue", &rec->multi_queue, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "hostAccess", &rec->host_access, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "localhostPorts", &rec->localhost_ports, err)) < 0 ||
+	    (r = vmnet_json_get_bool(v, "record", "routedInbound", &rec->routed_inbound, err)) < 0)
+		return r;
+	rec->mtu = (unsigned)mtu;
+	rec->owner = (long)owner;
+	rec->group = (long)group;
+	rec->created = created;
+	return 0;
+}
+
+/* Published ports; a protocol vmnet does not write is damage, not TCP. */
+static int ports_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
+{
+	json_t *a = json_object_get(v, "ports"), *it;
+	size_t i;
+
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, i, it) {
+		struct vmnet_port *p = &rec->ports[rec->n_ports];
+		const char *proto = json_string_value(json_object_get(it, "protocol"));
+		const char *hip = json_string_value(json_object_get(it, "hostIP"));
+
+		if (rec->n_ports >= VMNET_MAX_PORTS || !proto)
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad ports");
+		if (!strcmp(proto, "tcp"))
+			p->proto = IPPROTO_TCP;
+		else if (!strcmp(proto, "udp"))
+			p->proto = IPPROTO_UDP;
+		else if (!strcmp(proto, "sctp"))
+			p->proto = IPPROTO_SCTP;
+		else
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad port protocol");
+		p->host_port = (uint16_t)json_integer_value(json_object_get(it, "hostPort"));
+		p->guest_port = (uint16_t)json_integer_value(json_object_get(it, "containerPort"));
+		p->host_ip = 0;
+		if (hip && *hip && vmnet_ip4_parse(hip, &p->host_ip) < 0)
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad hostIP");
+		rec->n_ports++;
+	}
+	return 0;
+}
+
 int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err *err)
 {
 	struct vmnet_record rec;
-	char buf[VMNET_PREFIXSTRLEN] = "", mode[16] = "", tap[16] = "", mac[18] = "", gw[VMNET_ADDRSTRLEN] = "";
-	char state[16] = "";
-	int64_t x;
-	json_t *a, *it;
-	size_t i;
+	json_t *it;
 	int r;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.owner = rec.group = -1;
 	if (!json_is_object(v))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: not an object");
-	if ((r = str_field(v, "network", rec.network, sizeof(rec.network), err)) < 0 ||
-	    (r = str_field(v, "containerID", rec.cid, sizeof(rec.cid), err)) < 0 ||
-	    (r = str_field(v, "ifname", rec.ifname, sizeof(rec.ifname), err)) < 0 ||
-	    (r = str_field(v, "mode", mode, sizeof(mode), err)) < 0 ||
-	    (r = str_field(v, "tap", tap, sizeof(tap), err)) < 0 ||
-	    (r = str_field(v, "netns", rec.netns, sizeof(rec.netns), err)) < 0 ||
-	    (r = str_field(v, "hostIf", rec.host_if, sizeof(rec.host_if), err)) < 0 ||
-	    (r = str_field(v, "bridge", rec.bridge, sizeof(rec.bridge), err)) < 0 ||
-	    (r = str_field(v, "tapName", rec.tap_name, sizeof(rec.tap_name), err)) < 0 ||
-	    (r = str_field(v, "guestMac", mac, sizeof(mac), err)) < 0 ||
-	    (r = str_field(v, "address", buf, sizeof(buf), err)) < 0 ||
-	    (r = str_field(v, "gateway", gw, sizeof(gw), err)) < 0 ||
-	    (r = str_field(v, "ipamType", rec.ipam_type, sizeof(rec.ipam_type), err)) < 0 ||
-	    (r = str_field(v, "vmnetGroup", rec.group_label, sizeof(rec.group_label), err)) < 0 ||
-	    (r = str_field(v, "domain", rec.domain, sizeof(rec.domain), err)) < 0 ||
-	    (r = str_field(v, "bootID", rec.boot_id, sizeof(rec.boot_id), err)) < 0 ||
-	    (r = str_field(v, "state", state, sizeof(state), err)) < 0)
+	if ((r = strings_from_json(v, &rec, err)) < 0 || (r = numbers_from_json(v, &rec, err)) < 0 ||
+	    (r = ports_from_json(v, &rec, err)) < 0 || (r = netns_id_from_json(v, &rec, err)) < 0)
 		return r;
-	rec.pending = !strcmp(state, "pending");
-	if (!rec.network[0] || !rec.cid[0] || !rec.ifname[0] || !rec.host_if[0])
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: network, containerID, ifname or hostIf missing");
-	rec.mode = !strcmp(mode, "isolated") ? VMNET_MODE_ISOLATED : VMNET_MODE_SHARED;
-	rec.wiring = !strcmp(tap, "host") ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
-	if (vmnet_mac_parse(mac, true, rec.guest_mac) < 0 ||
-	    vmnet_prefix_parse(buf, false, false, &rec.guest) < 0 ||
-	    vmnet_ip4_parse(gw, &rec.gateway) < 0)
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad guestMac, address or gateway");
-	x = 0;
-	if ((r = vmnet_json_get_int(v, "record", "mtu", 0, 65535, &x, err)) < 0)
-		return r;
-	rec.mtu = (unsigned)x;
-	if ((r = vmnet_json_get_bool(v, "record", "ipMasq", &rec.ip_masq, err)) < 0 ||
-	    (r = vmnet_json_get_bool(v, "record", "portIsolation", &rec.port_isolation, err)) < 0 ||
-	    (r = vmnet_json_get_bool(v, "record", "multiQueue", &rec.multi_queue, err)) < 0 ||
-	    (r = vmnet_json_get_bool(v, "record", "hostAccess", &rec.host_access, err)) < 0 ||
-	    (r = vmnet_json_get_bool(v, "record", "localhostPorts", &rec.localhost_ports, err)) < 0)
-		return r;
-	x = -1;
-	if ((r = vmnet_json_get_int(v, "record", "owner", -1, UINT32_MAX, &x, err)) < 0)
-		return r;
-	rec.owner = (long)x;
-	x = -1;
-	if ((r = vmnet_json_get_int(v, "record", "group", -1, UINT32_MAX, &x, err)) < 0)
-		return r;
-	rec.group = (long)x;
-	x = 0;
-	if ((r = vmnet_json_get_int(v, "record", "created", 0, INT64_MAX, &x, err)) < 0)
-		return r;
-	rec.created = x;
-	if ((r = vmnet_json_get_bool(v, "record", "routedInbound", &rec.routed_inbound, err)) < 0)
-		return r;
-	a = json_object_get(v, "ports");
-	if (json_is_array(a)) {
-		json_array_foreach(a, i, it) {
-			struct vmnet_port *p = &rec.ports[rec.n_ports];
-			const char *proto = json_string_value(json_object_get(it, "protocol"));
-			const char *hip = json_string_value(json_object_get(it, "hostIP"));
-
-			if (rec.n_ports >= VMNET_MAX_PORTS || !proto)
-				return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad ports");
-			p->proto = !strcmp(proto, "udp") ? IPPROTO_UDP :
-				   !strcmp(proto, "sctp") ? IPPROTO_SCTP : IPPROTO_TCP;
-			p->host_port = (uint16_t)json_integer_value(json_object_get(it, "hostPort"));
-			p->guest_port = (uint16_t)json_integer_value(json_object_get(it, "containerPort"));
-			p->host_ip = 0;
-			if (hip && *hip && vmnet_ip4_parse(hip, &p->host_ip) < 0)
-				return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad hostIP");
-			rec.n_ports++;
-		}
-	}
 	rec.n_nameservers = str_list(v, "nameservers", &rec.nameservers[0][0],
 				     sizeof(rec.nameservers[0]), ARRAY_SIZE(rec.nameservers));
 	rec.n_search = str_list(v, "search", &rec.search[0][0], sizeof(rec.search[0]),
 				ARRAY_SIZE(rec.search));
-	if ((r = str_field(v, "cniPath", rec.cni_path, sizeof(rec.cni_path), err)) < 0)
-		return r;
-	if (vmnet_record_cni_path_check(rec.cni_path) < 0)
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
-				     "record.cniPath: must be absolute directories separated by ':'");
-	r = netns_id_from_json(v, &rec, err);
-	if (r < 0)
-		return r;
 	it = json_object_get(v, "ipamResult");
 	rec.ipam_result = it ? json_incref(it) : NULL;
 	it = json_object_get(v, "netconf");

@@ -203,14 +203,125 @@ static int parse_dns(struct vmnet_conf *c, struct vmnet_err *err)
 	return 0;
 }
 
+/* name, type, mode, tap, bridge, tapName. */
+static int parse_names(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	const char *s = NULL;
+	int r;
+
+	r = vmnet_json_get_string(c->root, "", "name", true, &c->name, err);
+	if (r < 0)
+		return r;
+	if (!vmnet_cni_valid_netname(c->name))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "name: \"%.64s\" must start with a letter or digit and hold only "
+				     "letters, digits, '_', '.' and '-' (at most 128)",
+				     c->name);
+	r = vmnet_json_get_string(c->root, "", "type", true, &s, err);
+	if (r < 0)
+		return r;
+	s = "shared";
+	if ((r = vmnet_json_get_string(c->root, "", "mode", false, &s, err)) < 0)
+		return r;
+	if (!strcmp(s, "shared"))
+		c->mode = VMNET_MODE_SHARED;
+	else if (!strcmp(s, "isolated"))
+		c->mode = VMNET_MODE_ISOLATED;
+	else
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "mode: \"%.32s\" is not \"shared\" or \"isolated\"", s);
+	s = "netns";
+	if ((r = vmnet_json_get_string(c->root, "", "tap", false, &s, err)) < 0)
+		return r;
+	if (!strcmp(s, "netns"))
+		c->wiring = VMNET_TAP_NETNS;
+	else if (!strcmp(s, "host"))
+		c->wiring = VMNET_TAP_HOST;
+	else
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "tap: \"%.32s\" is not \"netns\" or \"host\"", s);
+	s = NULL;
+	if ((r = vmnet_json_get_string(c->root, "", "bridge", false, &s, err)) < 0)
+		return r;
+	if (s && (r = copy_name("bridge", s, c->bridge, err)) < 0)
+		return r;
+	/* No bridge named: stable per network and recognisably ours. */
+	if (!s)
+		snprintf(c->bridge, sizeof(c->bridge), VMNET_PREFIX_BRIDGE "%08llx",
+			 (unsigned long long)(vmnet_hash(c->name, NULL, NULL) & 0xffffffffULL));
+	s = "tap0";
+	if ((r = vmnet_json_get_string(c->root, "", "tapName", false, &s, err)) < 0 ||
+	    (r = copy_name("tapName", s, c->tap_name, err)) < 0)
+		return r;
+	return 0;
+}
+
+/* mtu, the booleans, owner, group, stateDir. */
+static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	const char *s = VMNET_STATE_DIR;
+	int64_t mtu = 1500, owner = -1, group = -1;
+	bool is_gateway = false;
+	int r;
+
+	if ((r = vmnet_json_get_int(c->root, "", "mtu", 68, 65535, &mtu, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "ipMasq", &c->ip_masq, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "portIsolation", &c->port_isolation, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "multiQueue", &c->multi_queue, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "hostAccess", &c->host_access, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "localhostPorts", &c->localhost_ports, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "requireNetd", &c->require_netd, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "routedInbound", &c->routed_inbound, err)) < 0 ||
+	    (r = vmnet_json_get_bool(c->root, "", "isGateway", &is_gateway, err)) < 0 ||
+	    (r = vmnet_json_get_int(c->root, "", "owner", 0, UINT32_MAX - 1, &owner, err)) < 0 ||
+	    (r = vmnet_json_get_int(c->root, "", "group", 0, UINT32_MAX - 1, &group, err)) < 0 ||
+	    (r = vmnet_json_get_string(c->root, "", "stateDir", false, &s, err)) < 0)
+		return r;
+	c->mtu = (unsigned)mtu;
+	c->owner = (long)owner;
+	c->group = (long)group;
+	if (s[0] != '/' || strlen(s) >= sizeof(c->state_dir) - 400 || strstr(s, "/../"))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "stateDir: \"%.64s\" must be a short absolute path", s);
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", s);
+	return 0;
+}
+
+/* ipam.type, prevResult, the valid-attachments list. */
+static int parse_refs(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	json_t *ipam = NULL;
+	int r;
+
+	if ((r = vmnet_json_get_object(c->root, "", "ipam", false, &ipam, err)) < 0)
+		return r;
+	if (ipam) {
+		if ((r = vmnet_json_get_string(ipam, "ipam", "type", true, &c->ipam_type, err)) < 0)
+			return r;
+		if (!*c->ipam_type || strchr(c->ipam_type, '/') || !strcmp(c->ipam_type, ".") ||
+		    !strcmp(c->ipam_type, "..") || strlen(c->ipam_type) > 63)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam.type: \"%.64s\" is not a plugin name", c->ipam_type);
+	}
+	c->prev_result = json_object_get(c->root, "prevResult");
+	if (c->prev_result && json_is_null(c->prev_result))
+		c->prev_result = NULL;
+	if (c->prev_result && !json_is_object(c->prev_result))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "prevResult: must be an object");
+	c->valid_attachments = json_object_get(c->root, "cni.dev/valid-attachments");
+	if (!c->valid_attachments)
+		c->valid_attachments = json_object_get(c->root, "cni.dev/attachments");
+	if (c->valid_attachments && !json_is_array(c->valid_attachments))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "cni.dev/valid-attachments: must be an array");
+	return 0;
+}
+
 int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const char **ret_version,
 		     struct vmnet_err *err)
 {
 	_cleanup_(vmnet_conf_freep) struct vmnet_conf *c = NULL;
-	const char *s = NULL, *ver = NULL;
-	json_t *ipam = NULL;
-	int64_t x;
-	bool b;
+	const char *ver = NULL;
 	int r;
 
 	*ret_version = NULL;
@@ -232,115 +343,10 @@ int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const
 		snprintf(copy, sizeof(copy), "%s", ver);
 		*ret_version = copy;
 	}
-	if (r < 0)
+	if (r < 0 || (r = parse_names(c, err)) < 0 || (r = parse_options(c, err)) < 0 ||
+	    (r = parse_refs(c, err)) < 0 || (r = parse_runtime(c, err)) < 0 ||
+	    (r = parse_dns(c, err)) < 0)
 		return r;
-
-	r = vmnet_json_get_string(c->root, "", "name", true, &c->name, err);
-	if (r < 0)
-		return r;
-	if (!vmnet_cni_valid_netname(c->name))
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "name: \"%.64s\" must start with a letter or digit and hold only "
-				     "letters, digits, '_', '.' and '-' (at most 128)",
-				     c->name);
-	r = vmnet_json_get_string(c->root, "", "type", true, &s, err);
-	if (r < 0)
-		return r;
-
-	s = "shared";
-	if ((r = vmnet_json_get_string(c->root, "", "mode", false, &s, err)) < 0)
-		return r;
-	if (!strcmp(s, "shared"))
-		c->mode = VMNET_MODE_SHARED;
-	else if (!strcmp(s, "isolated"))
-		c->mode = VMNET_MODE_ISOLATED;
-	else
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "mode: \"%.32s\" is not \"shared\" or \"isolated\"", s);
-
-	s = "netns";
-	if ((r = vmnet_json_get_string(c->root, "", "tap", false, &s, err)) < 0)
-		return r;
-	if (!strcmp(s, "netns"))
-		c->wiring = VMNET_TAP_NETNS;
-	else if (!strcmp(s, "host"))
-		c->wiring = VMNET_TAP_HOST;
-	else
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "tap: \"%.32s\" is not \"netns\" or \"host\"", s);
-
-	s = NULL;
-	if ((r = vmnet_json_get_string(c->root, "", "bridge", false, &s, err)) < 0)
-		return r;
-	if (s) {
-		if ((r = copy_name("bridge", s, c->bridge, err)) < 0)
-			return r;
-	} else {
-		/* Stable per network and recognisably ours. */
-		snprintf(c->bridge, sizeof(c->bridge), VMNET_PREFIX_BRIDGE "%08llx",
-			 (unsigned long long)(vmnet_hash(c->name, NULL, NULL) & 0xffffffffULL));
-	}
-	s = "tap0";
-	if ((r = vmnet_json_get_string(c->root, "", "tapName", false, &s, err)) < 0 ||
-	    (r = copy_name("tapName", s, c->tap_name, err)) < 0)
-		return r;
-
-	x = 1500;
-	if ((r = vmnet_json_get_int(c->root, "", "mtu", 68, 65535, &x, err)) < 0)
-		return r;
-	c->mtu = (unsigned)x;
-	if ((r = vmnet_json_get_bool(c->root, "", "ipMasq", &c->ip_masq, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "portIsolation", &c->port_isolation, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "multiQueue", &c->multi_queue, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "hostAccess", &c->host_access, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "localhostPorts", &c->localhost_ports, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "requireNetd", &c->require_netd, err)) < 0 ||
-	    (r = vmnet_json_get_bool(c->root, "", "routedInbound", &c->routed_inbound, err)) < 0)
-		return r;
-	b = false;
-	if ((r = vmnet_json_get_bool(c->root, "", "isGateway", &b, err)) < 0)
-		return r;
-	x = -1;
-	if ((r = vmnet_json_get_int(c->root, "", "owner", 0, UINT32_MAX - 1, &x, err)) < 0)
-		return r;
-	c->owner = (long)x;
-	x = -1;
-	if ((r = vmnet_json_get_int(c->root, "", "group", 0, UINT32_MAX - 1, &x, err)) < 0)
-		return r;
-	c->group = (long)x;
-
-	s = VMNET_STATE_DIR;
-	if ((r = vmnet_json_get_string(c->root, "", "stateDir", false, &s, err)) < 0)
-		return r;
-	if (s[0] != '/' || strlen(s) >= sizeof(c->state_dir) - 400 || strstr(s, "/../"))
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "stateDir: \"%.64s\" must be a short absolute path", s);
-	snprintf(c->state_dir, sizeof(c->state_dir), "%s", s);
-
-	if ((r = vmnet_json_get_object(c->root, "", "ipam", false, &ipam, err)) < 0)
-		return r;
-	if (ipam) {
-		if ((r = vmnet_json_get_string(ipam, "ipam", "type", true, &c->ipam_type, err)) < 0)
-			return r;
-		if (!*c->ipam_type || strchr(c->ipam_type, '/') || !strcmp(c->ipam_type, ".") ||
-		    !strcmp(c->ipam_type, "..") || strlen(c->ipam_type) > 63)
-			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "ipam.type: \"%.64s\" is not a plugin name", c->ipam_type);
-	}
-	if ((r = parse_runtime(c, err)) < 0 || (r = parse_dns(c, err)) < 0)
-		return r;
-
-	c->prev_result = json_object_get(c->root, "prevResult");
-	if (c->prev_result && json_is_null(c->prev_result))
-		c->prev_result = NULL;
-	if (c->prev_result && !json_is_object(c->prev_result))
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "prevResult: must be an object");
-	c->valid_attachments = json_object_get(c->root, "cni.dev/valid-attachments");
-	if (!c->valid_attachments)
-		c->valid_attachments = json_object_get(c->root, "cni.dev/attachments");
-	if (c->valid_attachments && !json_is_array(c->valid_attachments))
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "cni.dev/valid-attachments: must be an array");
-
 	*ret = steal_ptr(c);
 	return 0;
 }

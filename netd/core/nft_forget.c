@@ -93,8 +93,8 @@ int forget_build(struct batch *b, const struct elem *el, size_t n_el, uint32_t g
 			}
 			if (!n || (n < ELEMS_PER_MSG && i < n_el))
 				continue;
-			ret = put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0, keys,
-					n, &d);
+			ret = put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0, keys, n,
+					&d);
 			n = 0;
 		}
 	}
@@ -195,8 +195,8 @@ static int dump_all(struct vmnet_nft *n, struct dump *dp)
 
 		if (!s)
 			return -ENOMEM;
-		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam,
-					   NLM_F_DUMP, n->seq++);
+		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_DUMP,
+					   n->seq++);
 		nftnl_set_elems_nlmsg_build_payload(nh, s);
 		nftnl_set_free(s);
 		dp->si = si;

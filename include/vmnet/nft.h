@@ -113,10 +113,11 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * Delete, in one batch, every element of our sets and maps that points at
  * @guest_ip (host order; 0: none) -- guests4, masq4, closed4, guest_net,
  * spoof4, port_ip4 and the ports4/ports4h mappings to it -- or is keyed by
- * host device @host_if (NULL: none). Dumps every set: for what no record
- * names (an ADD's address left behind by a lost record, a DEL whose record
- * a crash emptied), never the common path. The caller proves first that no
- * live attachment holds @guest_ip. Missing tables or elements are success.
+ * host device @host_if (NULL: none). Dumps every set, so its cost grows
+ * with the number of elements: for what no record names (stale elements at
+ * the address an ADD was given, a DEL whose record a crash emptied). The
+ * caller proves first that no live attachment holds @guest_ip. Missing
+ * tables or elements are success.
  */
 int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
 		     struct vmnet_err *err);

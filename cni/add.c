@@ -322,6 +322,26 @@ static int prepare(struct vmnet_call *c, struct vmnet_record *rec, int *ret_nsfd
 	return open_netns(c, rec, ret_nsfd, err);
 }
 
+/* Elements a lost record left behind (a record deleted by hand, one a
+ * crash emptied before its DEL) may still point at the address IPAM just
+ * handed out or carry this attachment's device name: a stale port mapping
+ * would DNAT to the new guest, a stale spoof4 pair let another source pass.
+ * Removed only while no readable record of any network holds the address
+ * (checked before ours names it), so a live attachment is never touched. */
+static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
+			struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	int r;
+
+	if (vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
+		return 0;
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r == 0)
+		r = vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
+	return r;
+}
+
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -361,6 +381,9 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		goto undo_ipam;
 	failpoint("add-after-ipam");
+	r = forget_stale(cf->state_dir, &rec, err);
+	if (r < 0)
+		goto undo_ipam;
 	effective_dns(c, &ipam, &dns);
 	record_dns(&rec, &dns);
 	rec.ipam_result = json_incref(ipam_json);

@@ -16,6 +16,7 @@
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/netns.h"
+#include "vmnet/nft.h"
 
 /* Run IPAM DEL for @rec with the config its ADD used (so a changed config
  * still releases the address it handed out). */
@@ -102,6 +103,26 @@ static void unrecorded_address(const struct vmnet_call *c, struct vmnet_record *
 	}
 }
 
+/* A record a crash emptied names no address: the elements keyed by this
+ * attachment's device @host_if still pair it with the guest's (spoof4,
+ * port_ip4), and so lead to those keyed by the address and to the port
+ * mappings to it. The address counts only while no readable record holds
+ * it; else only the device's own elements go. */
+static int forget_unrecorded(const char *state_dir, const char *host_if, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	uint32_t ip = 0;
+	int r = vmnet_nft_open(-1, &nft, err);
+
+	if (r == 0)
+		r = vmnet_nft_if_guest(nft, host_if, &ip, err);
+	if (r < 0)
+		return r;
+	if (ip && vmnet_record_guest_taken(state_dir, ip) != 0)
+		ip = 0;
+	return vmnet_nft_forget(nft, ip, host_if, err);
+}
+
 /* No readable record (a DEL after a failed or foreign ADD, a repeated DEL,
  * a record a crash left damaged): remove whatever carries this
  * attachment's deterministic names, and release the address, so nothing is
@@ -136,6 +157,11 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 		rec.wiring = w ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
 		vmnet_name_host_if(rec.host_if, w ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH, cf->name,
 				   rec.cid, rec.ifname);
+		if (damaged && !rec.guest.addr) {
+			r = forget_unrecorded(cf->state_dir, rec.host_if, first ? NULL : err);
+			if (r < 0 && !first)
+				first = r;
+		}
 		r = vmnet_teardown(c, &rec, w == 1, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;

@@ -109,6 +109,24 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * success. Only the owner of @a->guest_ip and @a->host_if may call this. */
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
 
+/*
+ * Delete, in one batch, every element of our sets and maps that points at
+ * @guest_ip (host order; 0: none) -- guests4, masq4, closed4, guest_net,
+ * spoof4, port_ip4 and the ports4/ports4h mappings to it -- or is keyed by
+ * host device @host_if (NULL: none). Dumps every set, so its cost grows
+ * with the number of elements: for what no record names (stale elements at
+ * the address an ADD was given, a DEL whose record a crash emptied). The
+ * caller proves first that no live attachment holds @guest_ip. Missing
+ * tables or elements are success.
+ */
+int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
+		     struct vmnet_err *err);
+
+/* The guest address spoof4 or port_ip4 pairs with @host_if into *ret_ip,
+ * 0 if none (dumps every set, as vmnet_nft_forget). */
+int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_ip,
+		       struct vmnet_err *err);
+
 /* 0 if the table (of this version) and every element of @a exist with the
  * right data; else -ENOENT with code VMNET_ERR_CHECK naming the first missing
  * thing. Looks up single keys, never dumps. */
@@ -141,6 +159,10 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
 			   void **ret_buf, size_t *ret_len, struct vmnet_err *err);
 int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq,
 			 void **ret_buf, size_t *ret_len, struct vmnet_err *err);
+/* vmnet_nft_forget's batch if the tables held exactly @atts' elements. */
+int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t guest_ip,
+			   const char *host_if, uint32_t seq, void **ret_buf, size_t *ret_len,
+			   struct vmnet_err *err);
 
 /* "tcp", "udp", "sctp"; NULL for anything else. */
 const char *vmnet_nft_proto_name(uint8_t proto);

@@ -355,8 +355,8 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 /* One DELSETELEM per batch, "missing" ignored: for kernels before 6.3 and
  * for tables someone damaged or an older version (one missing set must not
  * keep the others). */
-static int detach_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el,
-			     struct vmnet_err *err)
+int del_elems_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el,
+			 struct vmnet_err *err)
 {
 	int first = 0;
 
@@ -451,7 +451,7 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 			*err = e;
 		return r;
 	}
-	return detach_one_by_one(n, el, n_el, err);
+	return del_elems_one_by_one(n, el, n_el, err);
 }
 
 int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t n_atts,

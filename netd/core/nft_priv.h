@@ -10,6 +10,7 @@
  *   nft_expr.c         expressions, as nft compiles them
  *   nft_elems.c        one attachment's elements, the batch builders
  *   nft.c              attach, check, detach, sync, delete, version, dump
+ *   nft_forget.c       forgetting an address or device nobody records
  */
 #ifndef VMNET_NFT_PRIV_H
 #define VMNET_NFT_PRIV_H
@@ -245,5 +246,15 @@ int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op
 	    const bool *skip_port, uint32_t old_group, bool excl_ports);
 int build_attach(struct batch *b, const struct vmnet_nft_att *a, bool with_table, uint32_t seq);
 int build_sync(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq);
+
+/* nft.c: one DELSETELEM batch per element, missing ones ignored */
+int del_elems_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el,
+			 struct vmnet_err *err);
+
+/* nft_forget.c: does @e point at @guest_ip (0: none) or is it keyed by
+ * @host_if (NULL: none)? The batch deleting those of @el (*ret_n of them). */
+bool forget_match(const struct elem *e, uint32_t guest_ip, const char *host_if);
+int forget_build(struct batch *b, const struct elem *el, size_t n_el, uint32_t guest_ip,
+		 const char *host_if, uint32_t seq, size_t *ret_n);
 
 #endif

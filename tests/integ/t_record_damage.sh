@@ -7,7 +7,10 @@
 # holds) and removes what points at it and at the attachment's devices,
 # the published port's DNAT included. The next VM given that address then
 # receives none of the old VM's published-port traffic, and the port can be
-# published again. Both wirings.
+# published again. An empty record names no address: DEL learns it from the
+# elements keyed by the attachment's device. And an ADD given an address no
+# record holds first clears what still points at it (a mapping planted by
+# hand stands for one a lost record left), and nothing else. Both wirings.
 #
 #   tests/integ/t_record_damage.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh
@@ -22,10 +25,10 @@ wan_setup
 
 PORT=8095
 
-# get_port: what the outside gets from the host's published PORT.
+# get_port [P]: what the outside gets from the host's published port P (PORT).
 get_port() {
-	ip netns exec "$WAN_NS" timeout 5 socat -T2 - "TCP:$WAN_HOST_IP:$PORT,connect-timeout=2" \
-		</dev/null 2>/dev/null
+	ip netns exec "$WAN_NS" timeout 5 socat -T2 - \
+		"TCP:$WAN_HOST_IP:${1:-$PORT},connect-timeout=2" </dev/null 2>/dev/null
 }
 
 # vm NAME VMNS CONF [CNI_ARGS]: ADD, then a guest answering "tcp-NAME" on 80.
@@ -37,6 +40,12 @@ vm() {
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!
 	guest_ping "$1" "${G_GW[$1]}" 5 >/dev/null
+}
+
+# dev_elems: elements of bridge vmnet's ports (one per attached device).
+dev_elems() {
+	ip netns exec "$HOST_NS" nft -j list set bridge vmnet ports |
+		jq '[.nftables[].set.elem // empty | .[]] | length'
 }
 
 # elems ADDR: elements of inet vmnet and bridge vmnet that name ADDR.
@@ -87,5 +96,47 @@ for tap in netns host; do
 	guest_stop "c$n"
 	t_cni "[$tap] DEL of b" "$HOST_NS" DEL "b$n" eth0 "/run/netns/$Bns" "$base"
 	t_cni "[$tap] DEL of c" "$HOST_NS" DEL "c$n" eth0 "/run/netns/$Cns" "$pub"
+
+	# An empty record (truncated to nothing), DEL without prevResult or
+	# portMappings.
+	vm_ns "e$n"
+	E=$REPLY
+	t_ok "[$tap] VM e publishes tcp/$PORT" vm "e$n" "$E" "$pub"
+	EADDR=$(json_get "$RES" '.ips[0].address' | cut -d/ -f1)
+	t_eq "[$tap] the outside reaches e through tcp/$PORT" "$(get_port)" "tcp-e$n"
+	t_eq "[$tap] e's device is a bridge port of ours" "$(dev_elems)" "1"
+	rec=$(record_path "$net" "e$n" eth0)
+	truncate -s 0 "$rec"
+	guest_stop "e$n"
+	t_cni "[$tap] DEL of e, empty record" "$HOST_NS" DEL "e$n" eth0 "/run/netns/$E" "$base"
+	t_eq "[$tap] no element names $EADDR" "$(elems "$EADDR" | tr '\n' ' ')" "0 0 "
+	t_eq "[$tap] no element names e's device" "$(dev_elems)" "0"
+	t_fail "[$tap] e's DNAT is gone" sh -c \
+		"ip netns exec $HOST_NS nft list map inet vmnet ports4 | grep -q ' $PORT :'"
+	t_fail "[$tap] e's record is gone" test -e "$rec"
+	vm_ns "f$n"
+	Fns=$REPLY
+	t_ok "[$tap] VM f publishes tcp/$PORT again" vm "f$n" "$Fns" "$pub"
+	t_eq "[$tap] the outside reaches f through tcp/$PORT" "$(get_port)" "tcp-f$n"
+	guest_stop "f$n"
+	t_cni "[$tap] DEL of f" "$HOST_NS" DEL "f$n" eth0 "/run/netns/$Fns" "$pub"
+
+	# Stale mappings no record names: one to the address the next ADD
+	# gets, one to another address (it stays: it is not the ADD's).
+	SADDR=10.7$n.0.50
+	OADDR=10.7$n.0.51
+	t_ok "[$tap] stale mappings planted" ip netns exec "$HOST_NS" nft add element inet vmnet \
+		ports4 "{ tcp . 8123 : $SADDR . 80, tcp . 8124 : $OADDR . 80 }"
+	vm_ns "g$n"
+	Gns=$REPLY
+	t_ok "[$tap] VM g gets $SADDR" vm "g$n" "$Gns" "$base" "IP=$SADDR"
+	t_eq "[$tap] the outside gets no answer through the stale tcp/8123" "$(get_port 8123)" ""
+	t_fail "[$tap] ports4 no longer maps tcp/8123" sh -c \
+		"ip netns exec $HOST_NS nft list map inet vmnet ports4 | grep -q ' 8123 :'"
+	t_ok "[$tap] the mapping to $OADDR stays" sh -c \
+		"ip netns exec $HOST_NS nft list map inet vmnet ports4 | grep -q ' 8124 : $OADDR'"
+	ip netns exec "$HOST_NS" nft delete element inet vmnet ports4 "{ tcp . 8124 }"
+	guest_stop "g$n"
+	t_cni "[$tap] DEL of g" "$HOST_NS" DEL "g$n" eth0 "/run/netns/$Gns" "$base"
 done
 t_done

@@ -520,6 +520,76 @@ static void test_detach(void)
 	free(buf);
 }
 
+static int elems_of(const struct parsed *p, uint16_t type)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->n; i++)
+		if (p->m[i].type == type)
+			n += p->m[i].n_elems;
+	return n;
+}
+
+/* Forget, as if the tables held att's and another attachment's elements:
+ * exactly the elements of the address or device asked for go. */
+static void test_forget(void)
+{
+	static const struct vmnet_nft_port other_port = {IPPROTO_TCP, 8081, 0, 80};
+	static const uint8_t k_ip[] = {10, 1, 0, 5};
+	static struct parsed p;
+	static const struct vmnet_nft_att other = {
+		.host_if = "vmvffffffffffff",
+		.guest_ip = 0x0a010006, /* 10.1.0.6 */
+		.guest_mac = {2, 0, 0, 0, 0, 6},
+		.ports = &other_port,
+		.n_ports = 1,
+		.bridge = "vmbr0",
+	};
+	struct vmnet_nft_att atts[2] = {att, other};
+	const struct msg *m;
+	void *buf = NULL;
+	size_t len;
+	int own;
+
+	ok(vmnet_nft_build_attach(&atts[0], false, 1, &buf, &len, NULL) == 0 &&
+		   parse(buf, len, &p),
+	   "forget: att's own elements");
+	own = elems_of(&p, NFT_MSG_NEWSETELEM);
+	free(buf);
+	buf = NULL;
+	ok(vmnet_nft_build_forget(atts, 2, att.guest_ip, att.host_if, 7, &buf, &len, NULL) == 0 &&
+		   parse(buf, len, &p),
+	   "forget: address and device");
+	ok(elems_of(&p, 30) == own && own == 8, "forget: every element of att, no other");
+	m = find(&p, 30, "guests4", 0);
+	ok(m && m->n_elems == 1 && m->key_len == 4 && !memcmp(m->key, k_ip, 4),
+	   "forget: guests4 loses att's address only");
+	ok(elems_in(&p, 30, "ports4") == 1 && elems_in(&p, 30, "ports4h") == 1 &&
+		   !find(&p, 30, "guest_net", 0),
+	   "forget: att's port mappings, not the other's");
+	free(buf);
+	buf = NULL;
+	ok(vmnet_nft_build_forget(atts, 2, 0, att.host_if, 7, &buf, &len, NULL) == 0 &&
+		   parse(buf, len, &p) && elems_of(&p, 30) == 3 &&
+		   elems_in(&p, 30, "ports") == 1 && elems_in(&p, 30, "port_mac") == 1 &&
+		   elems_in(&p, 30, "port_ip4") == 1,
+	   "forget without address: only the device's ports, port_mac, port_ip4");
+	free(buf);
+	buf = NULL;
+	ok(vmnet_nft_build_forget(atts, 2, 0x0a010006, NULL, 7, &buf, &len, NULL) == 0 &&
+		   parse(buf, len, &p) && elems_of(&p, 30) == 4 &&
+		   elems_in(&p, 30, "guests4") == 1 && elems_in(&p, 30, "ports4") == 1 &&
+		   elems_in(&p, 30, "guest_net") == 1 && elems_in(&p, 30, "port_ip4") == 1,
+	   "forget without device: what points at the address (guest_net by address)");
+	free(buf);
+	buf = NULL;
+	ok(vmnet_nft_build_forget(atts, 2, 0x0a010007, "vmv000000000000", 7, &buf, &len,
+				  NULL) == 0 &&
+		   parse(buf, len, &p) && elems_of(&p, 30) == 0,
+	   "forget of an unknown address and device: nothing");
+	free(buf);
+}
+
 static void test_sync_large(void)
 {
 	static struct parsed p;
@@ -650,6 +720,7 @@ int main(int argc, char **argv)
 	test_attach_elements_only();
 	test_shared_bridge();
 	test_detach();
+	test_forget();
 	test_sync_large();
 	test_isolated();
 	test_invalid();

@@ -334,12 +334,16 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	int r;
 
-	if (vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
-		return 0;
+	/* One lookup on the common path, so ADD's cost does not grow with
+	 * the number of VMs: only an address the table still holds (left by
+	 * a lost or damaged record) costs the record scan and the dumps. */
 	r = vmnet_nft_open(-1, &nft, err);
-	if (r == 0)
-		r = vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
-	return r;
+	if (r < 0)
+		return r;
+	if (vmnet_nft_guest_present(nft, rec->guest.addr) != 1 ||
+	    vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
+		return 0;
+	return vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
 }
 
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)

@@ -108,13 +108,13 @@ static void unrecorded_address(const struct vmnet_call *c, struct vmnet_record *
  * port_ip4), and so lead to those keyed by the address and to the port
  * mappings to it. The address counts only while no readable record holds
  * it; else only the device's own elements go. */
-static int forget_unrecorded(const char *state_dir, const char *host_if, struct vmnet_err *err)
+static int forget_unrecorded(const char *state_dir, const char *host_if, uint32_t ip,
+			     struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	uint32_t ip = 0;
 	int r = vmnet_nft_open(-1, &nft, err);
 
-	if (r == 0)
+	if (r == 0 && !ip)
 		r = vmnet_nft_if_guest(nft, host_if, &ip, err);
 	if (r < 0)
 		return r;
@@ -157,8 +157,11 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 		rec.wiring = w ? VMNET_TAP_HOST : VMNET_TAP_NETNS;
 		vmnet_name_host_if(rec.host_if, w ? VMNET_PREFIX_TAP : VMNET_PREFIX_VETH, cf->name,
 				   rec.cid, rec.ifname);
-		if (damaged && !rec.guest.addr) {
-			r = forget_unrecorded(cf->state_dir, rec.host_if, first ? NULL : err);
+		/* A damaged record may have named ports this call does not:
+		 * every element of the address and the device goes. */
+		if (damaged) {
+			r = forget_unrecorded(cf->state_dir, rec.host_if, rec.guest.addr,
+					      first ? NULL : err);
 			if (r < 0 && !first)
 				first = r;
 		}

@@ -119,6 +119,10 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * caller proves first that no live attachment holds @guest_ip. Missing
  * tables or elements are success.
  */
+/* 1 if @guest_ip is in guests4, 0 if not (or no table): one single-key
+ * lookup. Every attachment's elements come and go in one batch, so an
+ * address with no element there has none anywhere. */
+int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip);
 int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
 		     struct vmnet_err *err);
 

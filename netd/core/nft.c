@@ -186,6 +186,15 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct key *k, struc
 	return ret->found ? 1 : 0;
 }
 
+int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip)
+{
+	struct elem_reply rep = { 0 };
+	struct key k;
+
+	key_ip(&k, guest_ip);
+	return get_elem(n, SI_GUESTS4, &k, &rep);
+}
+
 struct table_reply {
 	bool found;
 	int version;

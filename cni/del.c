@@ -33,6 +33,32 @@ static int release_ipam(struct vmnet_call *c, const struct vmnet_record *rec,
 	return vmnet_delegate(c->env->path, type, "DEL", c->stdin_buf, c->stdin_len, NULL, err);
 }
 
+/* The VM namespace to clean inside, or -1. A record's namespace counts only
+ * while it is provably the one the ADD saw (identity and boot): a runtime
+ * that recorded /proc/<pid>/ns/net may call DEL after the PID went to a
+ * process in another namespace. Without a record there is no identity;
+ * what DEL removes in there is then proven device by device. */
+static int open_vm_netns(const struct vmnet_record *rec)
+{
+	char boot[40];
+	int fd = -1;
+
+	if (!rec->netns[0])
+		return -1;
+	if (!rec->netns_id.ino) {
+		if (vmnet_netns_open(rec->netns, &fd, NULL) < 0)
+			return -1; /* gone: its devices went with it */
+		return fd;
+	}
+	vmnet_boot_id(boot, sizeof(boot));
+	if (strcmp(boot, rec->boot_id) || vmnet_netns_open_proven(rec->netns, &rec->netns_id, &fd) != 1) {
+		log_warn("%s is not the namespace the ADD saw (or is gone): nothing is done in it",
+			 rec->netns);
+		return -1;
+	}
+	return fd;
+}
+
 int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool release,
 		   struct vmnet_err *err)
 {
@@ -40,8 +66,7 @@ int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool re
 	_cleanup_close_ int nsfd = -1;
 	int first = 0, r, others;
 
-	if (rec->netns[0] && vmnet_netns_open(rec->netns, &nsfd, NULL) < 0)
-		nsfd = -1; /* gone: its devices went with it */
+	nsfd = open_vm_netns(rec);
 	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
 	r = vmnet_detach(rec, nsfd, others == 0, err);
 	if (r < 0 && !first)

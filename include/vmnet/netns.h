@@ -47,6 +47,11 @@ int vmnet_netns_is_current(int nsfd);
  * it for that moment). -errno on failure. */
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret);
 
+/* Open @path only if it is the namespace @id (device, inode and cookie):
+ * 1 with the fd in *ret_fd, 0 if it is another (or nothing), -EACCES if it
+ * matched but did not open as it. No scan: @path or nothing. */
+int vmnet_netns_open_proven(const char *path, const struct vmnet_netns_id *id, int *ret_fd);
+
 /* /proc/sys/kernel/random/boot_id without its newline ("" if unreadable). */
 void vmnet_boot_id(char *buf, size_t size);
 

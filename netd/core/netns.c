@@ -160,6 +160,11 @@ static int open_proven(const char *path, const struct vmnet_netns_id *id, int *r
 	return 1;
 }
 
+int vmnet_netns_open_proven(const char *path, const struct vmnet_netns_id *id, int *ret_fd)
+{
+	return open_proven(path, id, ret_fd);
+}
+
 /* ---------------------------------------------------------------- scan */
 
 /* The initial PID namespace's inode (PROC_PID_INIT_INO in the kernel's

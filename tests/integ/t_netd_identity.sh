@@ -280,5 +280,42 @@ t_fail "netd never tried to repair cC" grep -q "repairing $NET/cC@eth0" "$W_TMP/
 t_ok "netd says why it removed cC" grep -q "removing $NET/cC@eth0 (namespace /proc/$X/ns/net is gone" \
 	"$W_TMP/netd.log"
 
+# The same reuse, with the runtime's DEL instead of netd (containerd calls
+# DEL with the path it recorded): DEL works on the host side and does
+# nothing in the namespace the path now names.
+cat >"$W_TMP/pidreuse-del.sh" <<'EOS'
+set -u
+unshare -n sleep 1000000 &
+X=$!
+echo "$X" >"$W_TMP/d.pid"
+run() {
+	ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID=cE \
+		CNI_IFNAME=eth0 CNI_PATH="$B" CNI_NETNS="/proc/$X/ns/net" "$VMNET" <<<"$CONF"
+}
+run ADD >"$W_TMP/d.add" 2>&1
+echo $? >"$W_TMP/d.addrc"
+kill -KILL "$X"
+wait "$X" 2>/dev/null
+echo $((X - 1)) >/proc/sys/kernel/ns_last_pid
+ip netns exec "$VICTIM" sleep 1000000 &
+V=$!
+echo "$V" >"$W_TMP/d.victim"
+run DEL >"$W_TMP/d.del" 2>&1
+echo $? >"$W_TMP/d.delrc"
+kill -KILL "$V"
+EOS
+: >"$W_TMP/victim.mon"
+unshare --pid --kill-child --mount-proc bash "$W_TMP/pidreuse-del.sh"
+X=$(cat "$W_TMP/d.pid")
+t_eq "ADD cE with CNI_NETNS=/proc/$X/ns/net" "$(cat "$W_TMP/d.addrc")" 0
+t_eq "the victim got cE's dead process's PID" "$(cat "$W_TMP/d.victim")" "$X"
+t_eq "the runtime's DEL of cE succeeds" "$(cat "$W_TMP/d.delrc")" 0
+t_ok "DEL says the path is no longer the namespace the ADD saw" \
+	grep -q "/proc/$X/ns/net is not the namespace the ADD saw" "$W_TMP/d.del"
+t_fail "cE's record is gone" has_record cE
+t_eq "still nothing in the victim's namespace but lo" \
+	"$(ip -n "$VICTIM" -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
+t_fail "no link event in the victim's namespace" grep -qE '^[0-9]+: ' "$W_TMP/victim.mon"
+
 diag "$(grep -E 'removing|repairing|unverified' "$W_TMP/netd.log" | tail -20)"
 t_done

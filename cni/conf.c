@@ -98,13 +98,7 @@ static int parse_ports(struct vmnet_conf *c, json_t *arr, struct vmnet_err *err)
 		if (!hp || !cp)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "%s: hostPort and containerPort are required", path);
-		if (!strcasecmp(proto, "tcp"))
-			p.proto = IPPROTO_TCP;
-		else if (!strcasecmp(proto, "udp"))
-			p.proto = IPPROTO_UDP;
-		else if (!strcasecmp(proto, "sctp"))
-			p.proto = IPPROTO_SCTP;
-		else
+		if (vmnet_proto_parse(proto, &p.proto) < 0)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "%s.protocol: \"%.16s\" is not tcp, udp or sctp", path, proto);
 		if (hip && *hip) {

@@ -47,4 +47,9 @@ static inline bool vmnet_prefix_contains(const struct vmnet_prefix *p, uint32_t 
 int vmnet_mac_parse(const char *s, bool unicast, uint8_t ret_mac[6]);
 const char *vmnet_mac_fmt(const uint8_t mac[6], char buf[18]);
 
+/* The port protocols vmnet publishes: "tcp", "udp", "sctp" (any case on
+ * input). Name: NULL for another protocol. Parse: -EINVAL for another. */
+const char *vmnet_proto_name(uint8_t proto);
+int vmnet_proto_parse(const char *s, uint8_t *ret);
+
 #endif

@@ -168,8 +168,6 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
 			   const char *host_if, uint32_t seq, void **ret_buf, size_t *ret_len,
 			   struct vmnet_err *err);
 
-/* "tcp", "udp", "sctp"; NULL for anything else. */
-const char *vmnet_nft_proto_name(uint8_t proto);
 
 /* Dump every object of @msg_type (NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, ...) of
  * every table and family in the socket's netns; @cb sees each reply message

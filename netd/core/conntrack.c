@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "vmnet/inet.h"
 #include "vmnet/conntrack.h"
 #include "vmnet/log.h"
 #include "vmnet/netns.h"
@@ -446,14 +447,8 @@ static int flush(int nsfd, const struct want *w, const char *what, struct vmnet_
 
 static const char *proto_name(uint8_t p, char *buf, size_t size)
 {
-	switch (p) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	}
+	if (vmnet_proto_name(p))
+		return vmnet_proto_name(p);
 	snprintf(buf, size, "proto %u", p);
 	return buf;
 }

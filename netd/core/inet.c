@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vmnet/inet.h"
 
@@ -114,4 +115,27 @@ const char *vmnet_mac_fmt(const uint8_t m[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	return buf;
+}
+
+static const struct {
+	uint8_t proto;
+	const char *name;
+} protos[] = { { IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" }, { IPPROTO_SCTP, "sctp" } };
+
+const char *vmnet_proto_name(uint8_t proto)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (protos[i].proto == proto)
+			return protos[i].name;
+	return NULL;
+}
+
+int vmnet_proto_parse(const char *s, uint8_t *ret)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (!strcasecmp(s, protos[i].name)) {
+			*ret = protos[i].proto;
+			return 0;
+		}
+	return -EINVAL;
 }

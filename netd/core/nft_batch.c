@@ -96,24 +96,11 @@ int batch_finish(struct batch *b)
 	return 0;
 }
 
-const char *vmnet_nft_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_SCTP:
-		return "sctp";
-	}
-	return NULL;
-}
-
 /* "tcp/8080" or "tcp/8080 on 192.0.2.1" */
 const char *port_fmt(const struct vmnet_nft_port *p, char *buf, size_t size)
 {
 	char ip[VMNET_ADDRSTRLEN];
-	const char *name = vmnet_nft_proto_name(p->proto);
+	const char *name = vmnet_proto_name(p->proto);
 
 	if (p->host_ip)
 		snprintf(buf, size, "%s/%u on %s", name ? name : "?", p->host_port,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmnet/inet.h"
 #include "vmnet/common.h"
 #include "nft_priv.h"
 
@@ -88,7 +89,7 @@ int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
 	for (size_t i = 0; i < a->n_ports; i++) {
 		const struct vmnet_nft_port *p = &a->ports[i];
 
-		if (!vmnet_nft_proto_name(p->proto) || !p->host_port || !p->guest_port)
+		if (!vmnet_proto_name(p->proto) || !p->host_port || !p->guest_port)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
 					     "nft: invalid port mapping %u:%u (protocol %u)",
 					     p->host_port, p->guest_port, p->proto);

@@ -20,11 +20,6 @@ static const char *mode_str(enum vmnet_mode m)
 	return m == VMNET_MODE_ISOLATED ? "isolated" : "shared";
 }
 
-static const char *proto_str(uint8_t p)
-{
-	return p == IPPROTO_UDP ? "udp" : p == IPPROTO_SCTP ? "sctp" : "tcp";
-}
-
 #define TRY(x)                    \
 	do {                      \
 		if ((x) < 0)      \
@@ -70,7 +65,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 		json_t *o = json_object();
 
 		TRY(vmnet_json_append(a, o));
-		TRY(vmnet_json_set(o, "protocol", json_string(proto_str(p->proto))));
+		TRY(vmnet_json_set(o, "protocol", json_string(vmnet_proto_name(p->proto))));
 		TRY(vmnet_json_set(o, "hostPort", json_integer(p->host_port)));
 		TRY(vmnet_json_set(o, "containerPort", json_integer(p->guest_port)));
 		TRY(vmnet_json_set(o, "hostIP", json_string(p->host_ip ? vmnet_ip4_fmt(p->host_ip, buf) : "")));
@@ -272,13 +267,7 @@ static int ports_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err
 
 		if (rec->n_ports >= VMNET_MAX_PORTS || !proto)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad ports");
-		if (!strcmp(proto, "tcp"))
-			p->proto = IPPROTO_TCP;
-		else if (!strcmp(proto, "udp"))
-			p->proto = IPPROTO_UDP;
-		else if (!strcmp(proto, "sctp"))
-			p->proto = IPPROTO_SCTP;
-		else
+		if (vmnet_proto_parse(proto, &p->proto) < 0)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad port protocol");
 		p->host_port = (uint16_t)json_integer_value(json_object_get(it, "hostPort"));
 		p->guest_port = (uint16_t)json_integer_value(json_object_get(it, "containerPort"));

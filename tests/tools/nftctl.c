@@ -44,13 +44,7 @@ static int parse_port(const char *s, struct vmnet_nft_port *p)
 	memset(p, 0, sizeof(*p));
 	if (sscanf(s, "%7[a-z]/%u:%u@%31s", proto, &hp, &gp, host) < 3 || hp > 65535 || gp > 65535)
 		return -EINVAL;
-	if (!strcmp(proto, "tcp"))
-		p->proto = IPPROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		p->proto = IPPROTO_UDP;
-	else if (!strcmp(proto, "sctp"))
-		p->proto = IPPROTO_SCTP;
-	else
+	if (vmnet_proto_parse(proto, &p->proto) < 0)
 		return -EINVAL;
 	p->host_port = hp;
 	p->guest_port = gp;

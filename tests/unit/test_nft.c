@@ -20,6 +20,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "vmnet/inet.h"
 #include "vmnet/nft.h"
 
 static int n_test, n_fail;
@@ -696,7 +697,7 @@ static void test_invalid(void)
 	vmnet_err_clear(&e);
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, &e);
 	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG, "missing guest address refused");
-	ok(!strcmp(vmnet_nft_proto_name(IPPROTO_SCTP), "sctp") && !vmnet_nft_proto_name(1),
+	ok(!strcmp(vmnet_proto_name(IPPROTO_SCTP), "sctp") && !vmnet_proto_name(1),
 	   "protocol names");
 }
 

@@ -35,7 +35,7 @@ Q = @
 say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-CORE_SRCS := $(sort $(wildcard netd/core/*.c))
+LIB_SRCS  := $(sort $(wildcard lib/*.c))
 CNI_SRCS  := $(sort $(wildcard cni/*.c))
 IPAM_SRCS := $(sort $(wildcard ipam/*.c))
 NETD_SRCS := $(sort $(wildcard netd/*.c))
@@ -44,7 +44,7 @@ TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
-CORE_OBJS := $(call obj,$(CORE_SRCS))
+LIB_OBJS  := $(call obj,$(LIB_SRCS))
 CNI_OBJS  := $(call obj,$(CNI_SRCS))
 IPAM_OBJS := $(call obj,$(IPAM_SRCS))
 NETD_OBJS := $(call obj,$(NETD_SRCS))
@@ -80,7 +80,7 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libvmnet.a: $(CORE_OBJS)
+$(B)/libvmnet.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet.a
@@ -160,7 +160,7 @@ deps:
 
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) -g -O1 \
              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_LIB_SRCS := $(CORE_SRCS) $(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS))
+FUZZ_LIB_SRCS := $(LIB_SRCS) $(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS))
 FUZZ_LIB_OBJS := $(patsubst %.c,$(B)/fuzzobj/%.o,$(FUZZ_LIB_SRCS))
 
 fuzz: $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))

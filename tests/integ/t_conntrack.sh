@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# netd/core/conntrack.c against a real kernel, in throwaway namespaces:
+# lib/conntrack.c against a real kernel, in throwaway namespaces:
 #  - build/tools/cttest's own suite (counts, selectivity, netns fd, errors)
 #    in a namespace of its own;
 #  - the effect that matters: a UDP client keeps sending from one source port

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# the nftables engine (netd/core/nft*.c) against a real kernel, driven by build/tools/nftctl in
+# the nftables engine (lib/nft*.c) against a real kernel, driven by build/tools/nftctl in
 # throwaway namespaces: table creation (also racing), element-only updates,
 # port conflicts, detach, check, sync, real DNAT/masquerade traffic, and
 # isolated links (groups, host ports) and anti-spoofing on routed links and
@@ -31,7 +31,7 @@ n_rules() { hn nft -j list table inet vmnet 2>/dev/null | jq '[.nftables[] | sel
 elems() { hn nft -j list "$1" inet vmnet "$2" 2>/dev/null | jq -c '[.nftables[] | (.set // .map // empty) | .elem // [] | .[]]'; }
 n_elems() { elems "$@" | jq length; }
 
-INET_RULES=31 # base rules of inet vmnet (netd/core/nft_rules*.c)
+INET_RULES=31 # base rules of inet vmnet (lib/nft_rules*.c)
 A="ip=10.1.0.5 masq port=tcp/8080:80 port=udp/5353:53@203.0.113.1"
 B2="ip=10.1.0.6 masq port=tcp/8081:80"
 

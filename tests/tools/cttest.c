@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netd/core/conntrack.c against the real kernel.
+ * lib/conntrack.c against the real kernel.
  *
  *   cttest                          TAP suite; root, in a throwaway netns
  *                                   (tests/integ/t_conntrack.sh runs it)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nftctl: drive the nftables engine (netd/core/nft*.c) from shell tests (tests/integ/t_nft.sh).
+ * nftctl: drive the nftables engine (lib/nft*.c) from shell tests (tests/integ/t_nft.sh).
  *
  *   nftctl [-N netns-path] attach|detach|check SPEC
  *   nftctl [-N netns-path] sync [SPEC [-- SPEC]...]

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Other tables' forward chains (netd/core/foreign.c, foreign_scan.c), no
+ * Other tables' forward chains (lib/foreign.c, foreign_scan.c), no
  * root: rulesets are built as nft builds them (libnftnl expressions, the
  * netlink messages a dump returns), fed to the reader, then walked. The
  * Docker and firewalld shapes are the ones tests/clients/ shape files hold.

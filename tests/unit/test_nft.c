@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Round-trip tests for the nftables engine (netd/core/nft*.c), no root: build each batch, parse it
+ * Round-trip tests for the nftables engine (lib/nft*.c), no root: build each batch, parse it
  * back with libnftnl and check the objects and elements the kernel would see.
  */
 #include <arpa/inet.h>

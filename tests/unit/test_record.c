@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Attachment records (netd/core/record.c) without root: the DNS and the
+ * Attachment records (lib/record.c) without root: the DNS and the
  * CNI_PATH an ADD records survive the JSON round trip, and a recorded
  * CNI_PATH netd could not trust makes the record unreadable; the address a
  * record cut short still shows (the salvage DEL applies).

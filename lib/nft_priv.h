@@ -2,7 +2,7 @@
 /*
  * What the pieces of the nftables engine share (include/vmnet/nft.h is its
  * API): the names in our tables, the batch being built, set keys and an
- * attachment's elements. Only netd/core/nft*.c include this.
+ * attachment's elements. Only lib/nft*.c include this.
  *
  *   nft_batch.c        batch buffer, netfilter socket, sending and acks
  *   nft_defs.c         tables, chains, sets, counters (the base ruleset)

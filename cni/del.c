@@ -12,26 +12,11 @@
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/inet.h"
-#include "vmnet/json.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
-
-/* Run IPAM DEL for @rec with the config its ADD used (so a changed config
- * still releases the address it handed out). */
-static int release_ipam(struct vmnet_call *c, const struct vmnet_record *rec,
-			struct vmnet_err *err)
-{
-	_cleanup_free_ char *buf = NULL;
-	const char *type = rec->ipam_type[0] ? rec->ipam_type : c->conf->ipam_type;
-
-	if (!type)
-		return 0;
-	if (rec->netconf && (buf = vmnet_json_dump(rec->netconf)))
-		return vmnet_delegate(c->env->path, type, "DEL", buf, strlen(buf), NULL, err);
-	return vmnet_delegate(c->env->path, type, "DEL", c->stdin_buf, c->stdin_len, NULL, err);
-}
+#include "vmnet/teardown.h"
 
 /* The VM namespace to clean inside, or -1. A record's namespace counts only
  * while it is provably the one the ADD saw (identity and boot): a runtime
@@ -62,28 +47,11 @@ static int open_vm_netns(const struct vmnet_record *rec)
 int vmnet_teardown(struct vmnet_call *c, const struct vmnet_record *rec, bool release,
 		   struct vmnet_err *err)
 {
-	const char *state_dir = c->conf->state_dir;
-	_cleanup_close_ int nsfd = -1;
-	int first = 0, r, others;
+	const struct vmnet_release how = { .cni_path = c->env->path, .type = c->conf->ipam_type,
+					   .conf = c->stdin_buf, .conf_len = c->stdin_len };
+	_cleanup_close_ int nsfd = open_vm_netns(rec);
 
-	nsfd = open_vm_netns(rec);
-	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
-	r = vmnet_detach(rec, nsfd, others == 0, err);
-	if (r < 0 && !first)
-		first = r;
-	if (release) {
-		r = release_ipam(c, rec, first ? NULL : err);
-		if (r < 0 && !first)
-			first = r;
-	}
-	/* The record goes last: while it exists, a retried DEL or netd can
-	 * finish the job. */
-	if (!first) {
-		r = vmnet_record_remove(state_dir, rec, err);
-		if (r < 0)
-			first = r;
-	}
-	return first;
+	return vmnet_teardown_record(c->conf->state_dir, rec, nsfd, release ? &how : NULL, err);
 }
 
 /* What a prevResult says about this attachment: the guest pseudo-interface

@@ -15,6 +15,7 @@
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/json.h"
+#include "vmnet/record.h"
 
 extern char **environ;
 
@@ -223,4 +224,49 @@ int vmnet_delegate_env(const char *cni_path, const char *type, const char *comma
 	if (ret_result)
 		*ret_result = steal_ptr(res);
 	return 0;
+}
+
+/* IPAM DEL from netd: a clean environment (netd's own is not the
+ * runtime's), and no CNI_NETNS: the namespace is gone or being let go. The
+ * plugin the runtime's ADD used first (the record's CNI_PATH, checked when
+ * the record was read), then netd's own. */
+static int release_own_env(const struct vmnet_record *rec, const char *type,
+			   const char *cni_path, const char *conf, size_t len,
+			   struct vmnet_err *err)
+{
+	char e_cmd[] = "CNI_COMMAND=DEL", e_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *e_cid = NULL, *e_if = NULL, *e_cni = NULL, *path = NULL;
+
+	if (asprintf(&path, "%s%s%s", rec->cni_path, rec->cni_path[0] ? ":" : "", cni_path) < 0 ||
+	    asprintf(&e_cid, "CNI_CONTAINERID=%s", rec->cid) < 0 ||
+	    asprintf(&e_if, "CNI_IFNAME=%s", rec->ifname) < 0 ||
+	    asprintf(&e_cni, "CNI_PATH=%s", path) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "ipam");
+	{
+		char *envp[] = { e_cmd, e_cid, e_if, e_cni, e_path, NULL };
+
+		return vmnet_delegate_env(path, type, "DEL", envp, conf, len, NULL, err);
+	}
+}
+
+int vmnet_delegate_release(const struct vmnet_record *rec, const struct vmnet_release *how,
+			   struct vmnet_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *type = rec->ipam_type[0] ? rec->ipam_type : how->type;
+	const char *conf = how->conf;
+	size_t len = how->conf_len;
+
+	if (!type)
+		return 0;
+	if (rec->netconf && (buf = vmnet_json_dump(rec->netconf))) {
+		conf = buf;
+		len = strlen(buf);
+	}
+	if (!conf)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
+				     "ipam: the record has no network config to release with");
+	if (how->own_env)
+		return release_own_env(rec, type, how->cni_path, conf, len, err);
+	return vmnet_delegate(how->cni_path, type, "DEL", conf, len, NULL, err);
 }

@@ -246,78 +246,129 @@ static bool is_record_name(const char *name)
 	return name[0] != '.' && n >= 6 && !strcmp(name + n - 5, ".json") && strchr(name, '@');
 }
 
+int vmnet_record_walk_networks(const char *state_dir, vmnet_record_walk_fn fn, void *data)
+{
+	struct dirent *de;
+	DIR *d = vmnet_record_opendir(state_dir);
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (!r && (de = readdir(d))) {
+		char dir[PATH_MAX];
+		DIR *nd;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) > 128 ||
+		    vmnet_record_dir(dir, sizeof(dir), state_dir, de->d_name) < 0)
+			continue;
+		nd = vmnet_record_opendir(dir);
+		if (!nd)
+			continue; /* not a directory (.netd.lock) */
+		closedir(nd);
+		r = fn(de->d_name, dir, data);
+	}
+	closedir(d);
+	return r;
+}
+
+struct walk_all {
+	bool clean;
+	vmnet_record_walk_fn fn;
+	void *data;
+};
+
+/* @missing_ok: a folder that cannot be opened (gone meanwhile) has no
+ * records; else it is -errno. */
+static int walk_dir(const char *network, const char *dir, bool clean, bool missing_ok,
+		    vmnet_record_walk_fn fn, void *data)
+{
+	struct dirent *de;
+	int r = 0;
+	DIR *d = vmnet_record_opendir(dir);
+
+	if (!d)
+		return missing_ok ? 0 : -errno;
+	while (!r && (de = readdir(d))) {
+		char path[PATH_MAX + 300];
+
+		if (clean && vmnet_record_is_tmp_name(de->d_name))
+			unlinkat(dirfd(d), de->d_name, 0);
+		if (!is_record_name(de->d_name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		r = fn(network, path, data);
+	}
+	closedir(d);
+	return r;
+}
+
+static int walk_one(const char *network, const char *dir, void *data)
+{
+	const struct walk_all *w = data;
+
+	return walk_dir(network, dir, w->clean, true, w->fn, w->data);
+}
+
+int vmnet_record_walk(const char *state_dir, const char *network, bool clean,
+		      vmnet_record_walk_fn fn, void *data)
+{
+	struct walk_all w = { clean, fn, data };
+	char dir[PATH_MAX];
+
+	if (!network)
+		return vmnet_record_walk_networks(state_dir, walk_one, &w);
+	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0)
+		return -ENAMETOOLONG;
+	return walk_dir(network, dir, clean, false, fn, data);
+}
+
+struct others {
+	char mine[PATH_MAX];
+};
+
+static int other_found(const char *network, const char *path, void *data)
+{
+	const struct others *o = data;
+	const char *name = strrchr(path, '/');
+
+	(void)network;
+	return strcmp(name ? name + 1 : path, o->mine) ? 1 : 0;
+}
+
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err)
 {
-	char dir[PATH_MAX], mine[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int found = 0;
+	struct others o;
+	char dir[PATH_MAX];
+	int r;
 
 	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0)
 		return 0;
-	snprintf(mine, sizeof(mine), "%s@%s.json", cid, ifname);
-	d = vmnet_record_opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : vmnet_err_set(err, CNI_ERR_IO, errno, "reading %s", dir);
-	while ((de = readdir(d))) {
-		if (!is_record_name(de->d_name) || !strcmp(de->d_name, mine))
-			continue;
-		found = 1;
-		break;
-	}
-	closedir(d);
-	return found;
+	snprintf(o.mine, sizeof(o.mine), "%s@%s.json", cid, ifname);
+	/* Stops at the first one found, so it does not read the whole folder. */
+	r = vmnet_record_walk(state_dir, network, false, other_found, &o);
+	if (r < 0 && r != -ENOENT)
+		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", dir);
+	return r > 0 ? 1 : 0;
 }
 
-/* 1 if a record file in @dir (a network's directory) holds guest @addr. */
-static int dir_holds_guest(int dfd, const char *dir, uint32_t addr)
+static int holds_guest(const char *network, const char *path, void *data)
 {
-	DIR *d = fdopendir(dfd);
-	struct dirent *de;
-	int found = 0;
+	const uint32_t *addr = data;
+	struct vmnet_record rec;
+	int found;
 
-	if (!d) {
-		close(dfd);
+	(void)network;
+	if (vmnet_record_read_path(path, &rec, NULL) < 0)
 		return 0;
-	}
-	while (!found && (de = readdir(d))) {
-		char path[PATH_MAX];
-		struct vmnet_record rec;
-
-		if (!is_record_name(de->d_name) ||
-		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if (vmnet_record_read_path(path, &rec, NULL) < 0)
-			continue;
-		found = rec.guest.addr == addr;
-		vmnet_record_clear(&rec);
-	}
-	closedir(d);
+	found = rec.guest.addr == *addr;
+	vmnet_record_clear(&rec);
 	return found;
 }
 
 int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 {
-	struct dirent *de;
-	DIR *d = vmnet_record_opendir(state_dir);
-	int found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		char dir[PATH_MAX];
-		int dfd;
-
-		if (de->d_name[0] == '.' ||
-		    snprintf(dir, sizeof(dir), "%s/%s", state_dir, de->d_name) >= (int)sizeof(dir))
-			continue;
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (dfd >= 0)
-			found = dir_holds_guest(dfd, dir, addr);
-	}
-	closedir(d);
-	return found;
+	return vmnet_record_walk(state_dir, NULL, false, holds_guest, &addr) > 0;
 }
 
 DIR *vmnet_record_opendir(const char *path)

@@ -7,11 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipam.h"
 #include "reconcile.h"
 #include "repair.h"
 #include "state.h"
 #include "vmnet/attach.h"
+#include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
 #include "vmnet/log.h"
@@ -21,6 +21,7 @@
 #include "vmnet/nl.h"
 #include "vmnet/nsid.h"
 #include "vmnet/record.h"
+#include "vmnet/teardown.h"
 
 /* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
  * network is retried by the next pass rather than waited for. */
@@ -60,101 +61,97 @@ static int cmp_net(const void *a, const void *b)
 	return strcmp(((const struct net *)a)->name, ((const struct net *)b)->name);
 }
 
-static void note_error(struct netd_pass *p, const char *what, const struct vmnet_err *e)
+static void note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e)
 {
 	p->errors++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.200s: %.270s", what, e->msg);
 	log_warn("%.200s: %.270s", what, e->msg);
 }
 
-/* Network directories of the state dir, sorted (a fixed lock order). */
-static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
+struct nets {
+	struct net *v;
+	size_t n, cap;
+};
+
+static int add_net(const char *network, const char *dir, void *data)
 {
-	struct net *v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d = vmnet_record_opendir(state_dir);
+	struct nets *l = data;
 
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char dir[PATH_MAX];
-		DIR *nd;
+	(void)dir;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct net *nv = realloc(l->v, cap * sizeof(*nv));
 
-		if (de->d_name[0] == '.' || strlen(de->d_name) > 128 ||
-		    vmnet_record_dir(dir, sizeof(dir), state_dir, de->d_name) < 0)
-			continue;
-		nd = vmnet_record_opendir(dir);
-		if (!nd)
-			continue; /* not a directory (.netd.lock) */
-		closedir(nd);
-		if (n == cap) {
-			struct net *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
-		v[n].lock = -1;
-		n++;
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
 	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_net);
-	*ret = v;
-	*ret_n = n;
+	snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", network);
+	l->v[l->n++].lock = -1;
 	return 0;
 }
 
-static int read_records(const char *state_dir, const char *network, struct item **items,
-			size_t *n, size_t *cap, struct netd_pass *p)
+/* Network directories of the state dir, sorted (a fixed lock order). */
+static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
+	struct nets l = { 0 };
+	int r = vmnet_record_walk_networks(state_dir, add_net, &l);
 
-	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0 || !(d = vmnet_record_opendir(dir)))
-		return 0;
-	while ((de = readdir(d))) {
-		char path[PATH_MAX + 300];
-		struct vmnet_err e = { 0 };
-		struct item *it;
-
-		/* Under the lock, a record's temporary file is a killed
-		 * writer's: the record it was to become was never read by
-		 * anyone, and its ADD wrote nothing else before it. */
-		if (vmnet_record_is_tmp_name(de->d_name))
-			unlinkat(dirfd(d), de->d_name, 0);
-		if (!netd_state_is_record_name(de->d_name))
-			continue;
-		if (*n == *cap) {
-			struct item *nv = realloc(*items, (*cap = *cap ? *cap * 2 : 16) * sizeof(**items));
-
-			if (!nv) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			*items = nv;
-		}
-		it = &(*items)[*n];
-		memset(it, 0, sizeof(*it));
-		it->nsfd = -1;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (vmnet_record_read_path(path, &it->rec, &e) < 0) {
-			/* Never act on a record we cannot read: the plugin's DEL
-			 * knows how to remove it by name. */
-			if (e.msg[0])
-				note_error(p, "unreadable record", &e);
-			continue;
-		}
-		(*n)++;
+	if (r < 0) {
+		free(l.v);
+		return r;
 	}
-	closedir(d);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_net);
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
+}
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+	struct netd_reconcile_stats *p;
+};
+
+static int add_item(const char *network, const char *path, void *data)
+{
+	struct items *l = data;
+	struct vmnet_err e = { 0 };
+	struct item *it;
+
+	(void)network;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct item *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	it = &l->v[l->n];
+	memset(it, 0, sizeof(*it));
+	it->nsfd = -1;
+	if (vmnet_record_read_path(path, &it->rec, &e) < 0) {
+		/* Never act on a record we cannot read: the plugin's DEL
+		 * knows how to remove it by name. */
+		if (e.msg[0])
+			note_error(l->p, "unreadable record", &e);
+		return 0;
+	}
+	l->n++;
+	return 0;
+}
+
+/* The records of @network, under its lock: a record's temporary file is
+ * then a killed writer's (its ADD wrote nothing else before it) and goes. */
+static int read_records(const char *state_dir, const char *network, struct items *l)
+{
+	int r = vmnet_record_walk(state_dir, network, true, add_item, l);
+
+	return r == -ENOMEM ? r : 0;
 }
 
 /* The host end of a netns-wired attachment is a veth: it exists while its
@@ -198,7 +195,7 @@ static void unverified(struct item *it, const char *why)
 /* Nothing the scan could see holds the namespace. Dead only on facts that
  * cannot be mistaken: a second scan NETNS_DEAD_MS later missing it too,
  * and, where some processes could not be inspected, its nsid freed. */
-static void absent(struct item *it, bool incomplete, int64_t now, struct netd_pass *p)
+static void absent(struct item *it, bool incomplete, int64_t now, struct netd_reconcile_stats *p)
 {
 	if (veth_alive(&it->rec)) {
 		it->absent_since = 0;
@@ -226,7 +223,7 @@ static void absent(struct item *it, bool incomplete, int64_t now, struct netd_pa
 /* Decide what this pass may do with the attachment's namespace: act in it
  * (nsfd proven), tear the host side down (gone), or leave it (unverified). */
 static void probe_netns(struct item *it, struct vmnet_netns_scan **scan, int64_t now,
-			struct netd_pass *p)
+			struct netd_reconcile_stats *p)
 {
 	struct vmnet_err e = { 0 };
 	bool incomplete;
@@ -257,28 +254,17 @@ static void probe_netns(struct item *it, struct vmnet_netns_scan **scan, int64_t
 }
 
 static void teardown(struct item *it, const char *state_dir, const char *cni_path,
-		     struct netd_pass *p)
+		     struct netd_reconcile_stats *p)
 {
 	const struct vmnet_record *rec = &it->rec;
+	const struct vmnet_release how = { .cni_path = cni_path, .own_env = true };
 	struct vmnet_err e = { 0 };
 	char what[1024];
-	int others, r, first = 0;
 
 	snprintf(what, sizeof(what), "removing %.128s/%.256s@%s (%.300s)", rec->network, rec->cid,
 		 rec->ifname, rec->pending ? "an ADD that did not finish" : it->why);
 	log_info("%s", what);
-	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
-	r = vmnet_detach(rec, it->nsfd, others == 0, &e);
-	if (r < 0)
-		first = r;
-	r = netd_ipam_release(cni_path, rec, first ? NULL : &e);
-	if (r < 0 && !first)
-		first = r;
-	/* The record goes last, as in DEL: while it exists the next pass
-	 * finishes the job. */
-	if (!first)
-		first = vmnet_record_remove(state_dir, rec, &e);
-	if (first < 0) {
+	if (vmnet_teardown_record(state_dir, rec, it->nsfd, &how, &e) < 0) {
 		note_error(p, what, &e);
 		snprintf(it->status, sizeof(it->status), "teardown failed: %.180s", e.msg);
 		return;
@@ -322,7 +308,7 @@ static bool nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, 
 	return false;
 }
 
-static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_pass *p)
+static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_att *atts = NULL;
@@ -377,7 +363,7 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_pas
  * their elements stay in the table, nothing else is done for them).
  * Returns whether any record is live. */
 static bool settle(struct netd_state *st, struct item *items, size_t n, const char *cni_path,
-		   struct netd_pass *p)
+		   struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
 	int64_t now = now_ms();
@@ -402,7 +388,7 @@ static bool settle(struct netd_state *st, struct item *items, size_t n, const ch
 	return any_live;
 }
 
-static void repair_all(struct item *items, size_t n, struct netd_pass *p)
+static void repair_all(struct item *items, size_t n, struct netd_reconcile_stats *p)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
@@ -432,7 +418,7 @@ static void repair_all(struct item *items, size_t n, struct netd_pass *p)
 
 /* Lock every network and read its records; false if some were skipped. */
 static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets,
-			  struct item **items, size_t *n, size_t *cap, struct netd_pass *p)
+			  struct items *l)
 {
 	bool all_locked = true;
 
@@ -442,19 +428,20 @@ static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets
 		if (vmnet_record_lock(state_dir, nets[i].name, PASS_LOCK_TIMEOUT_MS, &nets[i].lock,
 				      &e) < 0) {
 			all_locked = false;
-			p->busy = true;
+			l->p->busy = true;
 			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
 			continue;
 		}
-		if (read_records(state_dir, nets[i].name, items, n, cap, p) < 0) {
+		if (read_records(state_dir, nets[i].name, l) < 0) {
 			all_locked = false;
-			p->errors++;
+			l->p->errors++;
 		}
 	}
 	return all_locked;
 }
 
-static void finish(struct netd_state *st, struct item *items, size_t n, struct netd_pass *p)
+static void finish(struct netd_state *st, struct item *items, size_t n,
+		   struct netd_reconcile_stats *p)
 {
 	netd_state_load(st, NULL);
 	p->records = 0;
@@ -471,12 +458,28 @@ static void finish(struct netd_state *st, struct item *items, size_t n, struct n
 	free(items);
 }
 
-int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *p)
+/* The pass's totals and its log line. */
+static void count(struct netd_reconcile_stats *p, int64_t t0)
+{
+	p->passes++;
+	p->total_repaired += p->repaired;
+	p->total_removed += p->removed;
+	p->at = (int64_t)time(NULL);
+	p->duration_ms = (unsigned)(now_ms() - t0);
+	if (p->repaired || p->removed || p->synced || p->errors)
+		log_info("pass: %u records, %u repaired, %u removed, table %s, %u errors, %u ms",
+			 p->records, p->repaired, p->removed, p->synced ? "restored" : "ok",
+			 p->errors, p->duration_ms);
+	else
+		log_debug("pass: %u records, all in place, %u ms", p->records, p->duration_ms);
+}
+
+int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reconcile_stats *p)
 {
 	const char *state_dir = st->state_dir;
-	struct item *items = NULL;
+	struct items l = { .p = p };
 	struct net *nets = NULL;
-	size_t n_nets = 0, n = 0, cap = 0;
+	size_t n_nets = 0;
 	int64_t t0 = now_ms();
 	bool all_locked, any_live;
 	int r;
@@ -490,28 +493,18 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass
 		p->errors++;
 		return r;
 	}
-	all_locked = lock_and_read(state_dir, nets, n_nets, &items, &n, &cap, p);
-	any_live = settle(st, items, n, cni_path, p);
+	all_locked = lock_and_read(state_dir, nets, n_nets, &l);
+	any_live = settle(st, l.v, l.n, cni_path, p);
 	/* The table holds every network's elements, so it is rebuilt only
 	 * when every network is locked and its records known. */
 	if (all_locked)
-		sync_nft(items, n, any_live, p);
-	repair_all(items, n, p);
+		sync_nft(l.v, l.n, any_live, p);
+	repair_all(l.v, l.n, p);
 	for (size_t i = 0; i < n_nets; i++)
 		if (nets[i].lock >= 0)
 			close(nets[i].lock);
 	free(nets);
-	finish(st, items, n, p);
-	p->passes++;
-	p->total_repaired += p->repaired;
-	p->total_removed += p->removed;
-	p->at = (int64_t)time(NULL);
-	p->duration_ms = (unsigned)(now_ms() - t0);
-	if (p->repaired || p->removed || p->synced || p->errors)
-		log_info("pass: %u records, %u repaired, %u removed, table %s, %u errors, %u ms",
-			 p->records, p->repaired, p->removed, p->synced ? "restored" : "ok",
-			 p->errors, p->duration_ms);
-	else
-		log_debug("pass: %u records, all in place, %u ms", p->records, p->duration_ms);
+	finish(st, l.v, l.n, p);
+	count(p, t0);
 	return 0;
 }

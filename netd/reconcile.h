@@ -21,7 +21,7 @@
 
 struct netd_state;
 
-struct netd_pass {
+struct netd_reconcile_stats {
 	int64_t at;		/* unix seconds of the last pass, 0 = none yet */
 	unsigned duration_ms;
 	unsigned records;	/* live records seen */
@@ -34,8 +34,9 @@ struct netd_pass {
 };
 
 /* @cni_path: where IPAM plugins are found for releases. Updates @st's cache
- * and statuses and @pass. Returns 0, or a negative errno if the state
+ * and statuses and @stats. Returns 0, or a negative errno if the state
  * directory cannot be read at all. */
-int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_pass *pass);
+int netd_reconcile(struct netd_state *st, const char *cni_path,
+		   struct netd_reconcile_stats *stats);
 
 #endif

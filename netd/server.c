@@ -166,7 +166,7 @@ fail:
 
 static json_t *do_status(struct netd_daemon *d)
 {
-	const struct netd_pass *p = &d->pass;
+	const struct netd_reconcile_stats *p = &d->pass;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	json_t *v, *dh;
 	int ver = 0, exists = -1;

@@ -147,60 +147,61 @@ static struct netd_entry *read_entry(const char *path)
 	return e;
 }
 
+struct load {
+	struct netd_state *st;
+	struct netd_entry **old;
+	size_t n_old;
+};
+
+/* One record file into the cache, with the status the old cache had. */
+static int load_record(const char *network, const char *path, void *data)
+{
+	struct load *l = data;
+	struct netd_entry *e = read_entry(path);
+
+	(void)network;
+	if (!e)
+		return 0;
+	for (size_t i = 0; i < l->n_old; i++)
+		if (l->old[i] && !cmp_entry(&l->old[i], &e)) {
+			memcpy(e->status, l->old[i]->status, sizeof(e->status));
+			e->absent_since = l->old[i]->absent_since;
+			break;
+		}
+	if (push(l->st, e) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_network(const char *network, const char *dir, void *data)
+{
+	struct load *l = data;
+
+	(void)dir;
+	watch_net(l->st, network);
+	/* Out of memory stops this network only. */
+	vmnet_record_walk(l->st->state_dir, network, false, load_record, l);
+	return 0;
+}
+
 int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 {
-	struct netd_entry **old = st->v;
-	size_t n_old = st->n;
-	DIR *d;
-	struct dirent *de;
+	struct load l = { st, st->v, st->n };
+	int r;
 
 	st->v = NULL;
 	st->n = st->cap = 0;
-	d = vmnet_record_opendir(st->state_dir);
-	if (!d) {
-		st->v = old;
-		st->n = st->cap = n_old;
-		return vmnet_err_set(err, CNI_ERR_IO, errno, "reading %s", st->state_dir);
+	r = vmnet_record_walk_networks(st->state_dir, load_network, &l);
+	if (r < 0) {
+		st->v = l.old;
+		st->n = st->cap = l.n_old;
+		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", st->state_dir);
 	}
-	while ((de = readdir(d))) {
-		char dir[PATH_MAX];
-		struct dirent *fe;
-		DIR *nd;
-
-		if (de->d_name[0] == '.' ||
-		    vmnet_record_dir(dir, sizeof(dir), st->state_dir, de->d_name) < 0)
-			continue;
-		nd = vmnet_record_opendir(dir);
-		if (!nd)
-			continue;
-		watch_net(st, de->d_name);
-		while ((fe = readdir(nd))) {
-			char path[PATH_MAX + 300];
-			struct netd_entry *e;
-
-			if (!netd_state_is_record_name(fe->d_name))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, fe->d_name);
-			e = read_entry(path);
-			if (!e)
-				continue;
-			for (size_t i = 0; i < n_old; i++)
-				if (old[i] && !cmp_entry(&old[i], &e)) {
-					memcpy(e->status, old[i]->status, sizeof(e->status));
-					e->absent_since = old[i]->absent_since;
-					break;
-				}
-			if (push(st, e) < 0) {
-				free(e);
-				break;
-			}
-		}
-		closedir(nd);
-	}
-	closedir(d);
-	for (size_t i = 0; i < n_old; i++)
-		free(old[i]);
-	free(old);
+	for (size_t i = 0; i < l.n_old; i++)
+		free(l.old[i]);
+	free(l.old);
 	sort(st);
 	return 0;
 }

@@ -8,10 +8,12 @@
 #ifndef VMNET_DELEGATE_H
 #define VMNET_DELEGATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
 struct vmnet_err;
+struct vmnet_record;
 
 /* How long a delegated plugin may run before it is killed. */
 #define VMNET_DELEGATE_TIMEOUT_MS 60000
@@ -33,5 +35,24 @@ static inline int vmnet_delegate(const char *cni_path, const char *type, const c
 	return vmnet_delegate_env(cni_path, type, command, NULL, stdin_buf, stdin_len, ret_result,
 				  err);
 }
+
+/* How an attachment's address is released (IPAM DEL). */
+struct vmnet_release {
+	const char *cni_path;	/* where the plugin is looked for */
+	const char *type;	/* the plugin when the record names none (NULL: none) */
+	const char *conf;	/* the config when the record holds none (NULL: code 7) */
+	size_t conf_len;
+	bool own_env;		/* netd: a clean environment made from the record (no
+				   CNI_NETNS), the record's CNI_PATH searched before
+				   @cni_path; else ours (the runtime's) with
+				   CNI_COMMAND=DEL */
+};
+
+/* Release the address of @rec the way its ADD got it: IPAM DEL with the
+ * network config that ADD used (rec->netconf), so a changed config still
+ * releases what it handed out. 0 when released or there is no plugin to
+ * ask; else as vmnet_delegate_env. */
+int vmnet_delegate_release(const struct vmnet_record *rec, const struct vmnet_release *how,
+			   struct vmnet_err *err);
 
 #endif

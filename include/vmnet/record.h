@@ -152,6 +152,25 @@ int vmnet_record_cni_path_check(const char *s);
  * symlink (NULL with errno set). */
 DIR *vmnet_record_opendir(const char *path);
 
+/* The walk over the state folder: @fn is called with a network's name and
+ * the path of its folder (vmnet_record_walk_networks) or of one of its
+ * record files, "<cid>@<ifname>.json" (vmnet_record_walk). Returning
+ * non-zero stops the walk, which returns that value; else 0 once every
+ * entry was seen. */
+typedef int (*vmnet_record_walk_fn)(const char *network, const char *path, void *data);
+
+/* Every network folder of @state_dir (the hidden ones and files such as
+ * .netd.lock are not networks). -errno when @state_dir cannot be read. */
+int vmnet_record_walk_networks(const char *state_dir, vmnet_record_walk_fn fn, void *data);
+
+/* Every record file of @network, or of every network when @network is NULL
+ * (a network folder that cannot be read is skipped). With @clean (the
+ * caller holds the network's lock) a temporary file a killed writer left
+ * is removed on the way: the record it was to become was never read by
+ * anyone. -errno when @network's folder cannot be read (-ENOENT: none). */
+int vmnet_record_walk(const char *state_dir, const char *network, bool clean,
+		      vmnet_record_walk_fn fn, void *data);
+
 /* Release owned JSON; the struct itself is the caller's. */
 void vmnet_record_clear(struct vmnet_record *rec);
 

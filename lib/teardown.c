@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdbool.h>
+
+#include "vmnet/attach.h"
+#include "vmnet/delegate.h"
+#include "vmnet/err.h"
+#include "vmnet/record.h"
+#include "vmnet/teardown.h"
+
+int vmnet_teardown_record(const char *state_dir, const struct vmnet_record *rec, int nsfd,
+			  const struct vmnet_release *release, struct vmnet_err *err)
+{
+	int first = 0, r, others;
+
+	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
+	r = vmnet_detach(rec, nsfd, others == 0, err);
+	if (r < 0)
+		first = r;
+	if (release) {
+		r = vmnet_delegate_release(rec, release, first ? NULL : err);
+		if (r < 0 && !first)
+			first = r;
+	}
+	if (!first)
+		first = vmnet_record_remove(state_dir, rec, err);
+	return first;
+}

@@ -47,11 +47,7 @@ int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err)
 			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
 		return vmnet_err_wrap(err, "CNI_NETNS");
 	}
-	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
-	r = vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname, &rec,
-			      err);
+	r = vmnet_call_read_record(c, &lock, &rec, err);
 	if (r == -ENOENT)
 		return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
 				     "no attachment of %s/%s is recorded in network %s",

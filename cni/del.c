@@ -165,6 +165,19 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 	return first;
 }
 
+int vmnet_call_read_record(struct vmnet_call *c, int *ret_lock, struct vmnet_record *ret,
+			   struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	int r;
+
+	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, ret_lock, err);
+	if (r < 0)
+		return r;
+	return vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname,
+				 ret, err);
+}
+
 int vmnet_cmd_del(struct vmnet_call *c, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -172,11 +185,7 @@ int vmnet_cmd_del(struct vmnet_call *c, struct vmnet_err *err)
 	struct vmnet_record rec;
 	int r;
 
-	r = vmnet_record_lock(cf->state_dir, cf->name, VMNET_LOCK_TIMEOUT_MS, &lock, err);
-	if (r < 0)
-		return r;
-	r = vmnet_record_read(cf->state_dir, cf->name, c->env->containerid, c->env->ifname, &rec,
-			      err);
+	r = vmnet_call_read_record(c, &lock, &rec, err);
 	if (r == -ENOENT)
 		return teardown_unrecorded(c, false, err);
 	if (r < 0) {

@@ -38,6 +38,12 @@ int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err);
  * ifname). Code 4 for a bad CNI_ARGS MAC. */
 int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err);
 
+/* Take the network's lock (*ret_lock, closed by the caller to release it)
+ * and read this call's record: -ENOENT, @err untouched, when there is none;
+ * the lock is held on return whenever it was taken. */
+int vmnet_call_read_record(struct vmnet_call *c, int *ret_lock, struct vmnet_record *ret,
+			   struct vmnet_err *err);
+
 /* Tear down one recorded attachment: nft elements, devices, IPAM address,
  * record. Keeps going after failures and returns the first real one.
  * The caller holds the network lock. */

@@ -169,8 +169,8 @@ undo:
  * same attachment (then it goes) or, after a hash collision, another
  * attachment's (then we refuse). One under our temporary name is always
  * a crashed ADD's: its name proves it. */
-static int clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec,
-		       struct vmnet_err *err)
+int vmnet_attach_clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec,
+			     struct vmnet_err *err)
 {
 	struct vmnet_link_info info;
 	char alias[256], tmp[IFNAMSIZ];
@@ -345,7 +345,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 		if (r < 0)
 			return r;
 	}
-	r = clear_stale(host, rec, err);
+	r = vmnet_attach_clear_stale(host, rec, err);
 	if (r < 0)
 		return r;
 	if (rec->mode == VMNET_MODE_SHARED) {

@@ -35,6 +35,49 @@ static inline void attach_keep_first(int *first, int r)
 		*first = r;
 }
 
+/* Steps of vmnet_attach that the in-place repair (attach_repair.c) reuses;
+ * both are idempotent. The bridge of @rec with its gateway address, up (created if
+ * missing, then *ret_created is set); and the host side of the VM's link
+ * @idx: a port of bridge @br_idx (hairpin on, isolation as recorded) in
+ * shared mode, the routed link with the gateway address in isolated mode. */
+int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
+			bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err);
+int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
+			   const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* The veth pair of netns wiring: host end rec->host_if under our alias (in
+ * @host's namespace), peer rec->ifname with the guest MAC in the namespace
+ * @nsfd, both down. Created under the temporary name (VMNET_PREFIX_TEMP)
+ * and renamed with the alias in one request, so no crash leaves an end
+ * nobody can prove ours. -EEXIST when a name is taken; nothing is left on
+ * failure. */
+int vmnet_attach_veth(struct vmnet_nl *host, const struct vmnet_record *rec, int nsfd,
+		      int *ret_ifindex, struct vmnet_err *err);
+
+/* The VM-netns side of netns wiring, on devices that exist (@peer_idx: the
+ * veth end named rec->ifname, @tap_idx: the tap), through @vm: both up with
+ * the recorded MTU, the tap renamed to rec->tap_name (from its temporary
+ * name, in the same request) under our alias and device group, the guest
+ * address and the IPAM result's routes (vmnet_attach_routes) on the peer,
+ * tc redirects both ways. Idempotent: ADD and the repair share it. On
+ * failure the caller removes the devices (what was added goes with them). */
+int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
+			 const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* ADD's first step: a host device of @rec under the temporary name goes,
+ * one under rec->host_if goes if our alias proves it this attachment's (a
+ * crashed ADD's), else code 103. */
+int vmnet_attach_clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec,
+			     struct vmnet_err *err);
+
+/* The in-place repair of netns wiring around the surviving tap @tap_idx:
+ * the veth pair re-created if its host end is gone (what would block it
+ * removed as ADD and DEL would), the host side wired, the VM side
+ * (vmnet_attach_vm_side) redone. 1 when done, 0 when the peer in the VM
+ * netns is not the guest's veth. */
+int vmnet_attach_rewire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
+			      int tap_idx, const struct vmnet_record *rec, struct vmnet_err *err);
+
 /* A CHECK failure (code 110) with a formatted message. */
 int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...) _printf_(2, 3);
 

@@ -27,6 +27,20 @@ static uint32_t vm_group(const struct vmnet_record *rec)
 	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
 }
 
+/* The peer normally died with the host end; not if that was already gone
+ * and the peer survived a reboot-like cleanup. Its group (a hash of
+ * network, container and ifname) proves it is ours: a MAC may come from a
+ * replayed prevResult. */
+static int clear_peer(struct vmnet_nl *vm, const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+
+	if (vmnet_link_get(vm, rec->ifname, &info, NULL) == 0 && !strcmp(info.kind, "veth") &&
+	    !memcmp(info.mac, rec->guest_mac, 6) && info.group == vm_group(rec))
+		return vmnet_link_del_index(vm, info.ifindex, err);
+	return 0;
+}
+
 int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 			  struct vmnet_err *err)
 {
@@ -47,14 +61,7 @@ int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 	r = vmnet_link_get(vm, tmp, &info, NULL);
 	if (r == 0 && !strcmp(info.kind, "tun"))
 		attach_keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
-	/* The peer normally died with the host end; not if that was already
-	 * gone and the peer survived a reboot-like cleanup. Its group (a hash
-	 * of network, container and ifname) proves it is ours: a MAC may come
-	 * from a replayed prevResult. */
-	r = vmnet_link_get(vm, rec->ifname, &info, NULL);
-	if (r == 0 && !strcmp(info.kind, "veth") && !memcmp(info.mac, rec->guest_mac, 6) &&
-	    info.group == vm_group(rec))
-		attach_keep_first(&first, vmnet_link_del_index(vm, info.ifindex, err));
+	attach_keep_first(&first, clear_peer(vm, rec, err));
 	return first;
 }
 
@@ -146,6 +153,25 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	return vmnet_tc_redirect(vm, tap_idx, peer_idx, err);
 }
 
+/* The veth pair with its host end wired (bridge port or routed link);
+ * nothing is left on failure. */
+static int add_veth(struct vmnet_nl *host, int nsfd, int br_idx, const struct vmnet_record *rec,
+		    int *ret_ifindex, struct vmnet_err *err)
+{
+	int r, idx;
+
+	r = vmnet_attach_veth(host, rec, nsfd, &idx, err);
+	if (r < 0)
+		return r;
+	r = vmnet_attach_host_side(host, idx, br_idx, rec, err);
+	if (r < 0) {
+		vmnet_link_del_index(host, idx, NULL);
+		return r;
+	}
+	*ret_ifindex = idx;
+	return 0;
+}
+
 /* The tap under its temporary name, with the options of @rec. */
 static int add_tap(struct vmnet_nl *vm, int nsfd, const struct vmnet_record *rec,
 		   struct vmnet_link_info *ret, struct vmnet_err *err)
@@ -183,12 +209,9 @@ int vmnet_attach_wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd
 	r = absent_in_vm(vm, rec->tap_name, "tapName", err);
 	if (r < 0)
 		return r;
-	r = vmnet_attach_veth(host, rec, nsfd, &host_idx, err);
+	r = add_veth(host, nsfd, br_idx, rec, &host_idx, err);
 	if (r < 0)
 		return r;
-	r = vmnet_attach_host_side(host, host_idx, br_idx, rec, err);
-	if (r < 0)
-		goto undo_veth;
 	r = add_tap(vm, nsfd, rec, &tap, err);
 	if (r < 0)
 		goto undo_veth;
@@ -208,6 +231,39 @@ undo_tap:
 undo_veth:
 	vmnet_link_del_index(host, host_idx, NULL);
 	return r;
+}
+
+int vmnet_attach_rewire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
+			      int tap_idx, const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_info hif, peer;
+	int r, idx;
+
+	r = vmnet_link_get(host, rec->host_if, &hif, NULL);
+	if (r == -ENODEV) {
+		/* What would block the new pair: a host end under the
+		 * temporary name, a surviving peer proven ours. */
+		r = vmnet_attach_clear_stale(host, rec, err);
+		if (r == 0)
+			r = clear_peer(vm, rec, err);
+		if (r == 0)
+			r = add_veth(host, nsfd, br_idx, rec, &idx, err);
+		if (r < 0)
+			return r;
+		log_info("re-created %s for %s/%s@%s", rec->host_if, rec->network, rec->cid,
+			 rec->ifname);
+	} else if (r < 0) {
+		return vmnet_link_get(host, rec->host_if, &hif, err);
+	} else {
+		r = vmnet_attach_host_side(host, hif.ifindex, br_idx, rec, err);
+		if (r < 0)
+			return r;
+	}
+	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0 || strcmp(peer.kind, "veth") ||
+	    memcmp(peer.mac, rec->guest_mac, 6))
+		return 0;
+	r = vmnet_attach_vm_side(vm, peer.ifindex, tap_idx, rec, err);
+	return r < 0 ? r : 1;
 }
 
 /* What kata's scan of the VM netns reads besides address and MAC: the

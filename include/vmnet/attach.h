@@ -46,35 +46,14 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
  * @nsfd < 0 means the VM netns is gone (a mismatch for netns wiring). */
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
 
-/* Steps of vmnet_attach that netd's in-place repair reuses; both are
- * idempotent. The bridge of @rec with its gateway address, up (created if
- * missing, then *ret_created is set); and the host side of the VM's link
- * @idx: a port of bridge @br_idx (hairpin on, isolation as recorded) in
- * shared mode, the routed link with the gateway address in isolated mode. */
-struct vmnet_nl;
-int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int *ret_ifindex,
-			bool *ret_created, uint8_t ret_mac[6], struct vmnet_err *err);
-int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
-			   const struct vmnet_record *rec, struct vmnet_err *err);
-
-/* The veth pair of netns wiring: host end rec->host_if under our alias (in
- * @host's namespace), peer rec->ifname with the guest MAC in the namespace
- * @nsfd, both down. Created under the temporary name (VMNET_PREFIX_TEMP)
- * and renamed with the alias in one request, so no crash leaves an end
- * nobody can prove ours. -EEXIST when a name is taken; nothing is left on
- * failure. */
-int vmnet_attach_veth(struct vmnet_nl *host, const struct vmnet_record *rec, int nsfd,
-		      int *ret_ifindex, struct vmnet_err *err);
-
-/* The VM-netns side of netns wiring, on devices that exist (@peer_idx: the
- * veth end named rec->ifname, @tap_idx: the tap), through @vm: both up with
- * the recorded MTU, the tap renamed to rec->tap_name (from its temporary
- * name, in the same request) under our alias and device group, the guest
- * address and the IPAM result's routes (vmnet_attach_routes) on the peer,
- * tc redirects both ways. Idempotent: ADD and netd's repair share it. On
- * failure the caller removes the devices (what was added goes with them). */
-int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
-			 const struct vmnet_record *rec, struct vmnet_err *err);
+/* Put back in place what is missing of @rec's attachment, with the steps
+ * of vmnet_attach, while keeping the VM's tap: a running VMM holds it open,
+ * and re-creating it would cut the guest off for good. 1 when the
+ * attachment was wired again in place (or had nothing missing), 0 when it
+ * cannot be (the tap is gone or not ours, no VM netns (@nsfd < 0,
+ * borrowed), the veth peer is not the guest's): then only detach + attach
+ * will do. Code 103 when the host device belongs to another attachment. */
+int vmnet_attach_repair(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
 
 /* The routes the VM netns carries for @rec, from its IPAM result (the
  * plugin config has no routes of its own), into @ret (room for @max): a

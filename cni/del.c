@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DEL, and the teardown GC shares with it. Best effort and idempotent:
- * it works from the record (no netns, no prevResult needed), keeps going
- * after failures and treats "already gone" as success.
+ * DEL, and what the plugin's verbs add to the engine's teardown
+ * (vmnet_teardown_record): the namespace DEL may act in, and how IPAM is
+ * asked. Best effort and idempotent: it works from the record (no netns,
+ * no prevResult needed), keeps going after failures and treats "already
+ * gone" as success.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "plugin.h"
-#include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/inet.h"
 #include "vmnet/log.h"

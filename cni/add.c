@@ -241,8 +241,7 @@ static int open_netns(const struct vmnet_call *c, struct vmnet_record *rec, int 
 
 	r = vmnet_netns_open(c->env->netns, &nsfd, err);
 	if (r < 0) {
-		if (err)
-			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		vmnet_err_recode(err, r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV);
 		return vmnet_err_wrap(err, "CNI_NETNS");
 	}
 	/* What netd proves before it acts on this namespace again. */

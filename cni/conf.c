@@ -188,8 +188,7 @@ static int parse_dns(struct vmnet_conf *c, struct vmnet_err *err)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "dns");
 	r = vmnet_result_parse(wrap, &tmp, err);
 	if (r < 0) {
-		if (err)
-			err->code = CNI_ERR_INVALID_CONFIG;
+		vmnet_err_recode(err, CNI_ERR_INVALID_CONFIG);
 		return r;
 	}
 	c->dns = tmp.dns;

@@ -154,7 +154,7 @@ static int parse_args_ip(const char *list, struct vmnet_ipam_conf *c, struct vmn
 		r = add_req(c, "CNI_ARGS IP", t, err);
 		if (r < 0) {
 			if (err && err->code == CNI_ERR_INVALID_CONFIG)
-				err->code = CNI_ERR_INVALID_ENV;
+				vmnet_err_recode(err, CNI_ERR_INVALID_ENV);
 			return r;
 		}
 	}

@@ -395,7 +395,7 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 
 	if ((r = vmnet_json_get_string(root, "", "name", true, &name, err)) < 0)
 		return r;
-	if (!vmnet_cni_valid_netname(name))
+	if (!vmnet_name_valid_netname(name))
 		return invalid(err, "name", "must match [A-Za-z0-9][A-Za-z0-9_.-]* (at most 128 bytes)");
 	strcpy(ret->name, name);
 

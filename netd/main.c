@@ -142,12 +142,11 @@ static int take_lock(const char *state_dir)
 /* DHCP: the lease of the record whose guest MAC is @mac and whose host
  * side the packet arrived on (a shared network's bridge or the VM's port,
  * an isolated VM's host device). */
-static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_dhcp_lease *ret)
+static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_lease *ret)
 {
 	struct netd_daemon *d = ctx;
 	char dev[IF_NAMESIZE];
 	struct netd_entry *e;
-	struct netd_lease l;
 
 	if (!if_indextoname((unsigned)ifindex, dev))
 		return -ENOENT;
@@ -157,8 +156,7 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	/* A pending record written before IPAM answered has no address. */
 	if (!e || !e->rec.guest.addr)
 		return -ENOENT;
-	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
-	netd_lease_to_dhcp(&l, ret);
+	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, ret);
 	return 0;
 }
 

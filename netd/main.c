@@ -333,6 +333,37 @@ static int run_daemon(struct netd_opts *o)
 	return rc;
 }
 
+/* `netd COMMAND [ARGS]`: ask the running daemon; argv[optind] on is ARGS. */
+static int client(const struct netd_opts *o, const char *cmd, int argc, char **argv)
+{
+	struct netd_request req = { .version = NETD_PROTO_VERSION };
+
+	if (netd_cmd_parse(cmd, &req.cmd) < 0) {
+		fprintf(stderr, "netd: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (req.cmd == NETD_CMD_LEASE) {
+		if (optind >= argc || strlen(argv[optind]) >= sizeof(req.cid)) {
+			fprintf(stderr, "netd: lease needs a container ID\n");
+			return 2;
+		}
+		snprintf(req.cid, sizeof(req.cid), "%s", argv[optind++]);
+		if (optind < argc) {
+			if (strlen(argv[optind]) >= sizeof(req.ifname)) {
+				fprintf(stderr, "netd: interface name too long\n");
+				return 2;
+			}
+			snprintf(req.ifname, sizeof(req.ifname), "%s", argv[optind++]);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	return netd_client_run(o, &req);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -352,7 +383,6 @@ int main(int argc, char **argv)
 	struct netd_opts o = { .state_dir = VMNET_STATE_DIR, .socket = VMNET_NETD_SOCK,
 			       .cni_path = DEFAULT_CNI_PATH, .interval_s = 10, .dhcp = true };
 	struct netd_opts cli = { 0 };
-	struct netd_request req = { .version = NETD_PROTO_VERSION };
 	const char *config = NULL, *cmd = NULL;
 	int c, level = VMNET_LOG_INFO, verbose = 0, quiet = 0, no_dhcp = 0, cli_interval = 0;
 	char *end;
@@ -410,28 +440,5 @@ int main(int argc, char **argv)
 		}
 		return run_daemon(&o);
 	}
-	if (netd_cmd_parse(cmd, &req.cmd) < 0) {
-		fprintf(stderr, "netd: unknown command \"%s\"\n", cmd);
-		usage(stderr);
-		return 2;
-	}
-	if (req.cmd == NETD_CMD_LEASE) {
-		if (optind >= argc || strlen(argv[optind]) >= sizeof(req.cid)) {
-			fprintf(stderr, "netd: lease needs a container ID\n");
-			return 2;
-		}
-		snprintf(req.cid, sizeof(req.cid), "%s", argv[optind++]);
-		if (optind < argc) {
-			if (strlen(argv[optind]) >= sizeof(req.ifname)) {
-				fprintf(stderr, "netd: interface name too long\n");
-				return 2;
-			}
-			snprintf(req.ifname, sizeof(req.ifname), "%s", argv[optind++]);
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
-	}
-	return netd_client_run(&o, &req);
+	return client(&o, cmd, argc, argv);
 }

@@ -86,7 +86,7 @@ static int open_store(struct vmnet_plugin_call *pc, struct vmnet_ipam_disk **ret
 }
 
 /* Each verb holds the store's lock until it returns, before anything prints. */
-static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+static int ipam_add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
@@ -102,7 +102,7 @@ static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_e
 	return 0;
 }
 
-static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+static int ipam_del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
@@ -116,7 +116,7 @@ static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_e
 	return 0;
 }
 
-static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+static int ipam_check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
@@ -127,7 +127,7 @@ static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet
 	return vmnet_ipam_check(vmnet_ipam_disk_store(d), &p->conf, &p->owner, err);
 }
 
-static int gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+static int ipam_gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
@@ -141,7 +141,7 @@ static int gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_er
 	return 0;
 }
 
-static int status(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+static int ipam_status(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
@@ -156,11 +156,11 @@ static const struct vmnet_plugin plugin = {
 	.name = "vmnet-ipam",
 	.parse = parse,
 	.verbs = {
-		[VMNET_CNI_ADD] = add,
-		[VMNET_CNI_DEL] = del,
-		[VMNET_CNI_CHECK] = check,
-		[VMNET_CNI_GC] = gc,
-		[VMNET_CNI_STATUS] = status,
+		[VMNET_CNI_ADD] = ipam_add,
+		[VMNET_CNI_DEL] = ipam_del,
+		[VMNET_CNI_CHECK] = ipam_check,
+		[VMNET_CNI_GC] = ipam_gc,
+		[VMNET_CNI_STATUS] = ipam_status,
 	},
 };
 

@@ -151,6 +151,6 @@ json_t *netd_lease_to_json(const struct netd_lease *l)
 		      (int)l->prefix_len, "gateway", gw, "netmask",
 		      vmnet_ip4_fmt(vmnet_mask(l->prefix_len), mask), "dns", dns, "domain",
 		      l->domain, "mtu", (int)l->mtu, "hostname", l->hostname, "ifname", l->ifname,
-		      "lease_secs", NETD_LEASE_SECS, "kernel_arg", karg, "search", search);
+		      "lease_secs", (int)l->lease_secs, "kernel_arg", karg, "search", search);
 	return v;
 }

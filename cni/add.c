@@ -241,8 +241,7 @@ static int open_netns(const struct vmnet_call *c, struct vmnet_record *rec, int 
 
 	r = vmnet_netns_open(c->env->netns, &nsfd, err);
 	if (r < 0) {
-		if (err)
-			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		vmnet_err_recode(err, r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV);
 		return vmnet_err_wrap(err, "CNI_NETNS");
 	}
 	/* What netd proves before it acts on this namespace again. */
@@ -346,6 +345,31 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 	return vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
 }
 
+/* Step 2 of ADD: IPAM's address, stale elements of it forgotten, DNS, all
+ * in the pending record. @reserved tells, even on failure, whether IPAM may
+ * hold an address for this attachment. */
+static int record_address(struct vmnet_call *c, struct vmnet_record *rec,
+			  struct vmnet_result *ipam, json_t **ipam_json,
+			  struct vmnet_result_dns *dns, bool *reserved, struct vmnet_err *err)
+{
+	const struct vmnet_conf *cf = c->conf;
+	int r = get_address(c, rec, ipam, ipam_json, err);
+
+	/* A plugin that answered with an error undid its own work; one that
+	 * died (no answer) may hold a reservation. */
+	*reserved = r == 0 || !err || err->code == VMNET_ERR_SYSTEM;
+	if (r < 0)
+		return r;
+	failpoint("add-after-ipam");
+	r = forget_stale(cf->state_dir, rec, err);
+	if (r < 0)
+		return r;
+	effective_dns(c, ipam, dns);
+	record_dns(rec, dns);
+	rec->ipam_result = json_incref(*ipam_json);
+	return vmnet_record_write(cf->state_dir, rec, err);
+}
+
 int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -378,20 +402,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 		goto out;
 
 	/* 2. An address, recorded before the kernel is touched. */
-	r = get_address(c, &rec, &ipam, &ipam_json, err);
-	/* A plugin that answered with an error undid its own work; one that
-	 * died (no answer) may hold a reservation. */
-	reserved = r == 0 || !err || err->code == VMNET_ERR_SYSTEM;
-	if (r < 0)
-		goto undo_ipam;
-	failpoint("add-after-ipam");
-	r = forget_stale(cf->state_dir, &rec, err);
-	if (r < 0)
-		goto undo_ipam;
-	effective_dns(c, &ipam, &dns);
-	record_dns(&rec, &dns);
-	rec.ipam_result = json_incref(ipam_json);
-	r = vmnet_record_write(cf->state_dir, &rec, err);
+	r = record_address(c, &rec, &ipam, &ipam_json, &dns, &reserved, err);
 	if (r < 0)
 		goto undo_ipam;
 

@@ -43,8 +43,7 @@ int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err)
 				     "config version %s does not allow CHECK", cf->version_str);
 	r = vmnet_netns_open(c->env->netns, &nsfd, err);
 	if (r < 0) {
-		if (err)
-			err->code = r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV;
+		vmnet_err_recode(err, r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : CNI_ERR_INVALID_ENV);
 		return vmnet_err_wrap(err, "CNI_NETNS");
 	}
 	r = vmnet_call_read_record(c, &lock, &rec, err);
@@ -62,7 +61,7 @@ int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err)
 				   NULL, err);
 		if (r < 0) {
 			if (err && err->code != CNI_ERR_INVALID_CONFIG)
-				err->code = VMNET_ERR_CHECK;
+				vmnet_err_recode(err, VMNET_ERR_CHECK);
 			vmnet_err_wrap(err, "address reservation");
 		}
 	}

@@ -9,12 +9,6 @@
 #include "vmnet/json.h"
 #include "vmnet/names.h"
 
-/* Interface names we create: printable, no '/', ':' or space, 1..15 bytes. */
-static bool valid_devname(const char *s)
-{
-	return vmnet_cni_valid_ifname(s);
-}
-
 static int parse_version(struct vmnet_conf *c, const char **ret_version, struct vmnet_err *err)
 {
 	json_t *list = NULL;
@@ -66,7 +60,7 @@ static int parse_version(struct vmnet_conf *c, const char **ret_version, struct 
 
 static int copy_name(const char *key, const char *s, char dst[IFNAMSIZ], struct vmnet_err *err)
 {
-	if (!valid_devname(s))
+	if (!vmnet_name_valid_ifname(s))
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "%s: \"%.64s\" is not a valid interface name (1-15 printable "
 				     "bytes, no '/' or ':')",
@@ -188,8 +182,7 @@ static int parse_dns(struct vmnet_conf *c, struct vmnet_err *err)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "dns");
 	r = vmnet_result_parse(wrap, &tmp, err);
 	if (r < 0) {
-		if (err)
-			err->code = CNI_ERR_INVALID_CONFIG;
+		vmnet_err_recode(err, CNI_ERR_INVALID_CONFIG);
 		return r;
 	}
 	c->dns = tmp.dns;
@@ -206,7 +199,7 @@ static int parse_names(struct vmnet_conf *c, struct vmnet_err *err)
 	r = vmnet_json_get_string(c->root, "", "name", true, &c->name, err);
 	if (r < 0)
 		return r;
-	if (!vmnet_cni_valid_netname(c->name))
+	if (!vmnet_name_valid_netname(c->name))
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "name: \"%.64s\" must start with a letter or digit and hold only "
 				     "letters, digits, '_', '.' and '-' (at most 128)",

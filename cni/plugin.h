@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vmnet plugin's verbs. main.c parses the environment and the config,
- * then calls one of these; each returns >= 0 or a negative errno with @err
- * filled, and prints nothing (main prints the result or the error).
+ * The vmnet plugin's verbs. The engine's skeleton (vmnet/plugin.h) reads
+ * the environment and main.c the config, then one of these runs; each
+ * returns >= 0 or a negative errno with @err filled, and prints nothing
+ * (the skeleton prints the result or the error).
  */
 #ifndef VMNET_CNI_PLUGIN_H
 #define VMNET_CNI_PLUGIN_H

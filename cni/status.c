@@ -41,8 +41,7 @@ int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err)
 				     "config version %s does not allow STATUS", cf->version_str);
 	r = vmnet_record_lock(cf->state_dir, cf->name, 2000, &lock, err);
 	if (r < 0) {
-		if (err)
-			err->code = CNI_ERR_NOT_AVAILABLE;
+		vmnet_err_recode(err, CNI_ERR_NOT_AVAILABLE);
 		return vmnet_err_wrap(err, "state directory %s is not usable", cf->state_dir);
 	}
 	if (cf->require_netd && netd_running() < 0)
@@ -53,7 +52,7 @@ int vmnet_cmd_status(struct vmnet_call *c, struct vmnet_err *err)
 				   NULL, err);
 		if (r < 0) {
 			if (err && err->code != CNI_ERR_LIMITED)
-				err->code = CNI_ERR_NOT_AVAILABLE;
+				vmnet_err_recode(err, CNI_ERR_NOT_AVAILABLE);
 			return vmnet_err_wrap(err, "ipam");
 		}
 	}

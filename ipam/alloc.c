@@ -191,21 +191,13 @@ static int take_requested(struct vmnet_ipam_store *s, struct geom g,
 	return 0;
 }
 
-int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
-		     const struct vmnet_ipam_owner *o, struct vmnet_result *res,
-		     struct vmnet_err *err)
+/* Each requested address names its range set; two for one set is an error. */
+static int requests_by_set(const struct vmnet_ipam_conf *c, uint32_t req[VMNET_IPAM_MAX_SETS],
+			   bool has_req[VMNET_IPAM_MAX_SETS], struct vmnet_err *err)
 {
-	const struct geom g = geom_of(c);
-	uint32_t held[HELD_MAX], req[VMNET_IPAM_MAX_SETS] = { 0 };
-	uint32_t got[VMNET_IPAM_MAX_SETS];
-	bool has_req[VMNET_IPAM_MAX_SETS] = { false }, fresh[VMNET_IPAM_MAX_SETS] = { false };
-	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN], rb[2 * VMNET_ADDRSTRLEN];
-	int n_held, rc = 0;
-	unsigned i;
+	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN];
 
-	memset(res, 0, sizeof(*res));
-	/* Each requested address names its range set; two for one set is an error. */
-	for (i = 0; i < c->n_req; i++) {
+	for (unsigned i = 0; i < c->n_req; i++) {
 		unsigned k;
 
 		for (k = 0; k < c->n_sets; k++)
@@ -222,6 +214,25 @@ int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c
 		has_req[k] = true;
 		req[k] = c->req[i];
 	}
+	return 0;
+}
+
+int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
+		     const struct vmnet_ipam_owner *o, struct vmnet_result *res,
+		     struct vmnet_err *err)
+{
+	const struct geom g = geom_of(c);
+	uint32_t held[HELD_MAX], req[VMNET_IPAM_MAX_SETS] = { 0 };
+	uint32_t got[VMNET_IPAM_MAX_SETS];
+	bool has_req[VMNET_IPAM_MAX_SETS] = { false }, fresh[VMNET_IPAM_MAX_SETS] = { false };
+	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN], rb[2 * VMNET_ADDRSTRLEN];
+	int n_held, rc = 0;
+	unsigned i;
+
+	memset(res, 0, sizeof(*res));
+	rc = requests_by_set(c, req, has_req, err);
+	if (rc < 0)
+		return rc;
 
 	n_held = s->ops->find(s, o, held, HELD_MAX, err);
 	if (n_held < 0)

@@ -154,7 +154,7 @@ static int parse_args_ip(const char *list, struct vmnet_ipam_conf *c, struct vmn
 		r = add_req(c, "CNI_ARGS IP", t, err);
 		if (r < 0) {
 			if (err && err->code == CNI_ERR_INVALID_CONFIG)
-				err->code = CNI_ERR_INVALID_ENV;
+				vmnet_err_recode(err, CNI_ERR_INVALID_ENV);
 			return r;
 		}
 	}
@@ -371,18 +371,12 @@ static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, str
 	return ranges ? 1 : 0;
 }
 
-int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
-			  struct vmnet_ipam_conf *ret, struct vmnet_err *err)
+/* cniVersion and name. */
+static int parse_head(json_t *root, struct vmnet_ipam_conf *ret, struct vmnet_err *err)
 {
 	const char *ver = NULL, *name = NULL;
-	json_t *ipam = NULL, *rc = NULL, *ranges = NULL, *ipr = NULL, *ips = NULL, *a = NULL;
-	json_t *v;
 	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	snprintf(ret->data_dir, sizeof(ret->data_dir), "%s", VMNET_IPAM_DIR);
-	if (!json_is_object(root))
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "config: must be a JSON object");
 	if ((r = vmnet_json_get_string(root, "", "cniVersion", false, &ver, err)) < 0)
 		return r;
 	if (!ver)
@@ -395,9 +389,41 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 
 	if ((r = vmnet_json_get_string(root, "", "name", true, &name, err)) < 0)
 		return r;
-	if (!vmnet_cni_valid_netname(name))
+	if (!vmnet_name_valid_netname(name))
 		return invalid(err, "name", "must match [A-Za-z0-9][A-Za-z0-9_.-]* (at most 128 bytes)");
 	strcpy(ret->name, name);
+	return 0;
+}
+
+/* Blocks carry their own gateway: a range without explicit bounds is the
+ * whole subnet, with no range-wide gateway in the way of the first block. */
+static void whole_subnet_blocks(struct vmnet_ipam_conf *c)
+{
+	for (unsigned i = 0; i < c->n_sets; i++)
+		for (unsigned j = 0; j < c->sets[i].n; j++) {
+			struct vmnet_ipam_range *rg = &c->sets[i].r[j];
+
+			if (rg->explicit_bounds)
+				continue;
+			rg->start = rg->subnet.addr;
+			rg->end = rg->subnet.addr | ~vmnet_mask(rg->subnet.len);
+			rg->gw = 0;
+		}
+}
+
+int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
+			  struct vmnet_ipam_conf *ret, struct vmnet_err *err)
+{
+	json_t *ipam = NULL, *rc = NULL, *ranges = NULL, *ipr = NULL, *ips = NULL, *a = NULL;
+	json_t *v;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->data_dir, sizeof(ret->data_dir), "%s", VMNET_IPAM_DIR);
+	if (!json_is_object(root))
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "config: must be a JSON object");
+	if ((r = parse_head(root, ret, err)) < 0)
+		return r;
 
 	if ((r = vmnet_json_get_object(root, "", "ipam", true, &ipam, err)) < 0)
 		return r;
@@ -419,21 +445,8 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
 		goto fail;
 	}
-	if (ret->block) {
-		/* Blocks carry their own gateway: a range without explicit
-		 * bounds is the whole subnet, with no range-wide gateway in the
-		 * way of the first block. */
-		for (unsigned i = 0; i < ret->n_sets; i++)
-			for (unsigned j = 0; j < ret->sets[i].n; j++) {
-				struct vmnet_ipam_range *rg = &ret->sets[i].r[j];
-
-				if (rg->explicit_bounds)
-					continue;
-				rg->start = rg->subnet.addr;
-				rg->end = rg->subnet.addr | ~vmnet_mask(rg->subnet.len);
-				rg->gw = 0;
-			}
-	}
+	if (ret->block)
+		whole_subnet_blocks(ret);
 	if ((r = check_overlap(ret, err)) < 0)
 		goto fail;
 

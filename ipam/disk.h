@@ -47,7 +47,6 @@ static inline struct vmnet_ipam_disk *D(struct vmnet_ipam_store *s)
 
 /* files.c: every open is relative to a directory fd and never follows a
  * symlink, so nothing planted in the store is written through. */
-int disk_mkdir_p(const char *path, mode_t mode);
 /* Read @name (at most @size - 1 bytes, NUL-terminated): length or -errno. */
 ssize_t disk_read_at(int dfd, const char *name, char *buf, size_t size);
 /* Replace a small file's content in place (see files.c for why not O_TRUNC). */
@@ -60,8 +59,6 @@ char *disk_trim(char *s);
 /* Remove the regular files of @dfd: every one not starting with '.', or
  * only those starting with "map." */
 int disk_clear_dir(int dfd, bool maps_only);
-/* flock(LOCK_EX) waiting at most @timeout_ms: 0, -ETIMEDOUT or -errno. */
-int disk_lock_wait(int fd, int timeout_ms);
 
 /* records.c */
 /* The owner of reservation @ip: 0, -ENOENT when free, -EBADMSG when the

@@ -13,25 +13,6 @@
 #include "vmnet/common.h"
 #include "disk.h"
 
-int disk_mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 ssize_t disk_read_at(int dfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -136,25 +117,4 @@ int disk_clear_dir(int dfd, bool maps_only)
 			unlinkat(dfd, de->d_name, 0);
 	closedir(dir);
 	return 0;
-}
-
-int disk_lock_wait(int fd, int timeout_ms)
-{
-	struct timespec start, now, nap = { 0, 2 * 1000 * 1000 };
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    timeout_ms)
-			return -ETIMEDOUT;
-		nanosleep(&nap, NULL);
-		/* Back off to 20 ms so 16 waiters do not spin. */
-		if (nap.tv_nsec < 20 * 1000 * 1000)
-			nap.tv_nsec += 2 * 1000 * 1000;
-	}
 }

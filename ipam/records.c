@@ -24,7 +24,7 @@ static int parse_record(char *buf, struct vmnet_ipam_owner *ret)
 		ifn = disk_trim(sep + 2);
 	}
 	id = disk_trim(buf);
-	if (!vmnet_cni_valid_containerid(id) || (*ifn && !vmnet_cni_valid_ifname(ifn)))
+	if (!vmnet_name_valid_containerid(id) || (*ifn && !vmnet_name_valid_ifname(ifn)))
 		return -EBADMSG;
 	strcpy(ret->id, id);
 	strcpy(ret->ifname, ifn);
@@ -86,8 +86,8 @@ static int index_header(char *buf, char **save, struct vmnet_ipam_owner *ret)
 {
 	char *id = strtok_r(buf, "\n", save), *ifn = id ? strtok_r(NULL, "\n", save) : NULL;
 
-	if (!id || !ifn || !vmnet_cni_valid_containerid(id) ||
-	    (strcmp(ifn, "-") && !vmnet_cni_valid_ifname(ifn)))
+	if (!id || !ifn || !vmnet_name_valid_containerid(id) ||
+	    (strcmp(ifn, "-") && !vmnet_name_valid_ifname(ifn)))
 		return -EBADMSG;
 	snprintf(ret->id, sizeof(ret->id), "%s", id);
 	snprintf(ret->ifname, sizeof(ret->ifname), "%s", strcmp(ifn, "-") ? ifn : "");

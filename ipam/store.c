@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "vmnet/err.h"
+#include "vmnet/fs.h"
 #include "vmnet/names.h"
 #include "disk.h"
 
@@ -294,7 +295,7 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	d->base.ops = &disk_ops;
 	d->dfd = d->lockfd = d->vfd = d->ofd = -1;
 	d->broken = true;	/* until open completes, close must not stamp */
-	r = disk_mkdir_p(path, 0755);
+	r = vmnet_fs_mkdir_p(path, 0755);
 	if (r >= 0 && (d->dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		r = -errno;
 	/* A dataDir (or network folder) that is a file or a symlink is a
@@ -308,7 +309,7 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	d->lockfd = openat(d->dfd, "lock", O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (d->lockfd < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening %s/lock", path);
-	r = disk_lock_wait(d->lockfd, timeout_ms);
+	r = vmnet_fs_lock_wait(d->lockfd, timeout_ms);
 	if (r == -ETIMEDOUT)
 		return vmnet_err_set(err, CNI_ERR_TRY_AGAIN, ETIMEDOUT,
 				     "%s/lock is held by another process for more than %d ms",

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +6,7 @@
 #include "vmnet/cni.h"
 #include "vmnet/err.h"
 #include "vmnet/json.h"
+#include "vmnet/names.h"
 
 static const char *const versions[] = {
 	[VMNET_CNI_V030] = "0.3.0",
@@ -24,40 +24,6 @@ static const struct {
 	{ "CHECK", VMNET_CNI_CHECK },	  { "VERSION", VMNET_CNI_VERSION },
 	{ "STATUS", VMNET_CNI_STATUS }, { "GC", VMNET_CNI_GC },
 };
-
-static bool name_chars(const char *s, size_t max)
-{
-	size_t n;
-
-	if (!s || !isalnum((unsigned char)s[0]))
-		return false;
-	for (n = 0; s[n]; n++)
-		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
-			return false;
-	return n <= max;
-}
-
-bool vmnet_cni_valid_containerid(const char *s)
-{
-	return name_chars(s, VMNET_CNI_CONTAINERID_MAX);
-}
-
-bool vmnet_cni_valid_netname(const char *s)
-{
-	return name_chars(s, 128);
-}
-
-bool vmnet_cni_valid_ifname(const char *s)
-{
-	size_t n;
-
-	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (n = 0; s[n]; n++)
-		if (s[n] == '/' || s[n] == ':' || !isgraph((unsigned char)s[n]))
-			return false;
-	return n < IFNAMSIZ;
-}
 
 static const char *env(const char *name)
 {
@@ -90,14 +56,14 @@ int vmnet_cni_env_parse(struct vmnet_cni_env *ret, struct vmnet_err *err)
 		e.ifname = env("CNI_IFNAME");
 		if (!e.containerid)
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_CONTAINERID is not set");
-		if (!vmnet_cni_valid_containerid(e.containerid))
+		if (!vmnet_name_valid_containerid(e.containerid))
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 					     "CNI_CONTAINERID: must start with a letter or digit and "
 					     "hold only letters, digits, '_', '.' and '-' (at most %d)",
 					     VMNET_CNI_CONTAINERID_MAX);
 		if (!e.ifname)
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_IFNAME is not set");
-		if (!vmnet_cni_valid_ifname(e.ifname))
+		if (!vmnet_name_valid_ifname(e.ifname))
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 					     "CNI_IFNAME: \"%.64s\" is not a valid interface name "
 					     "(1-15 bytes, no '/', ':' or whitespace)",

@@ -50,6 +50,12 @@ int vmnet_err_wrap(struct vmnet_err *e, const char *fmt, ...)
 	return e->sys > 0 ? -e->sys : -EINVAL;
 }
 
+void vmnet_err_recode(struct vmnet_err *e, int code)
+{
+	if (e)
+		e->code = code;
+}
+
 void vmnet_err_clear(struct vmnet_err *e)
 {
 	if (e)

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include "vmnet/link.h"
+#include "vmnet/names.h"
 #include "vmnet/netns.h"
 #include "vmnet/nl.h"
 
@@ -34,14 +35,6 @@ static struct nl_msg *link_msg(int type, int flags, unsigned char family, int if
 		return NULL;
 	}
 	return m;
-}
-
-static bool name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	return n > 0 && n < IFNAMSIZ && !strchr(name, '/') && strcmp(name, ".") &&
-	       strcmp(name, "..");
 }
 
 static struct nla_policy link_policy[IFLA_MAX + 1] = {
@@ -141,7 +134,7 @@ int vmnet_link_get(struct vmnet_nl *nl, const char *name, struct vmnet_link_info
 	struct link_reply out;
 	int r;
 
-	if (!name_ok(name))
+	if (!vmnet_name_valid_ifname(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "getting link: bad name");
 	r = get_link(nl, name, 0, &out);
 	if (r < 0)
@@ -256,7 +249,7 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 	struct nlattr *li;
 	int r, ifindex;
 
-	if (!name_ok(name))
+	if (!vmnet_name_valid_ifname(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding bridge: bad name");
 	m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, AF_UNSPEC, 0);
 	if (!m || put_common(m, name, mtu, mac) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
@@ -313,7 +306,7 @@ int vmnet_link_add_veth(struct vmnet_nl *nl, const char *name, const uint8_t mac
 	struct link_reply out;
 	int r, ifindex;
 
-	if (!name_ok(name) || !name_ok(peer))
+	if (!vmnet_name_valid_ifname(name) || !vmnet_name_valid_ifname(peer))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding veth: bad name");
 	m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, AF_UNSPEC, 0);
 	if (!m || veth_msg(m, name, mac, peer, peer_mac, peer_nsfd, mtu) < 0)
@@ -391,7 +384,7 @@ int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *
 {
 	int origin = -1, r;
 
-	if (!name_ok(name))
+	if (!vmnet_name_valid_ifname(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding tap: bad name");
 	if (nsfd >= 0) {
 		r = vmnet_netns_enter(nsfd, &origin, err);
@@ -413,7 +406,7 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	if (c->alias && strlen(c->alias) >= ALIAS_MAX)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
 				     "setting link %d: alias too long", ifindex);
-	if (c->name && !name_ok(c->name))
+	if (c->name && !vmnet_name_valid_ifname(c->name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "renaming link %d: bad name",
 				     ifindex);
 	m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);
@@ -500,7 +493,7 @@ static int del_link(struct vmnet_nl *nl, const char *name, int ifindex, struct v
 
 int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err)
 {
-	if (!name_ok(name))
+	if (!vmnet_name_valid_ifname(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "deleting link: bad name");
 	return del_link(nl, name, 0, err);
 }

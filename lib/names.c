@@ -1,8 +1,44 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "vmnet/cni.h"
 #include "vmnet/names.h"
+
+static bool id_chars(const char *s, size_t max)
+{
+	size_t n;
+
+	if (!s || !isalnum((unsigned char)s[0]))
+		return false;
+	for (n = 0; s[n]; n++)
+		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '.' && s[n] != '-')
+			return false;
+	return n <= max;
+}
+
+bool vmnet_name_valid_containerid(const char *s)
+{
+	return id_chars(s, VMNET_CNI_CONTAINERID_MAX);
+}
+
+bool vmnet_name_valid_netname(const char *s)
+{
+	return id_chars(s, VMNET_NETNAME_MAX);
+}
+
+bool vmnet_name_valid_ifname(const char *s)
+{
+	size_t n;
+
+	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (n = 0; s[n]; n++)
+		if (s[n] == '/' || s[n] == ':' || !isgraph((unsigned char)s[n]))
+			return false;
+	return n < IFNAMSIZ;
+}
 
 static uint64_t fnv(uint64_t h, const char *s)
 {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmnet/err.h"
+#include "vmnet/fs.h"
 #include "vmnet/json.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
@@ -51,61 +52,32 @@ bool vmnet_record_is_tmp_name(const char *name)
 	return name[0] == '.' && n > k + 1 && !strcmp(name + n - k, ".json.tmp");
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int vmnet_record_lock(const char *state_dir, const char *network, int timeout_ms, int *ret_fd,
 		      struct vmnet_err *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
-	struct timespec start, now;
 	int r;
 
 	r = vmnet_record_dir(dir, sizeof(dir), state_dir, network);
 	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, -r, "stateDir %s", state_dir);
-	r = mkdir_p(dir, 0700);
+	r = vmnet_fs_mkdir_p(dir, 0700);
 	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, -r, "creating state directory %s", dir);
-	snprintf(path, sizeof(path), "%s/.lock", dir);
+	if (snprintf(path, sizeof(path), "%s/.lock", dir) >= (int)sizeof(path))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, ENAMETOOLONG, "stateDir %s",
+				     state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "opening lock %s", path);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		long waited;
-
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return vmnet_err_set(err, CNI_ERR_IO, errno, "locking %s", path);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (waited >= timeout_ms)
-			return vmnet_err_set(err, CNI_ERR_TRY_AGAIN, EWOULDBLOCK,
-					     "network %s is busy (lock %s held for %d ms)", network,
-					     path, timeout_ms);
-		usleep(waited < 20 ? 200 : 2000);
-	}
+	r = vmnet_fs_lock_wait(fd, timeout_ms);
+	if (r == -ETIMEDOUT)
+		return vmnet_err_set(err, CNI_ERR_TRY_AGAIN, EWOULDBLOCK,
+				     "network %s is busy (lock %s held for %d ms)", network, path,
+				     timeout_ms);
+	if (r < 0)
+		return vmnet_err_set(err, CNI_ERR_IO, -r, "locking %s", path);
 	*ret_fd = steal_fd(fd);
 	return 0;
 }

@@ -322,6 +322,29 @@ static json_t *strlist(const char *base, size_t stride, unsigned n)
 			goto oom;       \
 	} while (0)
 
+/* The "dns" object, always present. */
+static int render_dns(json_t *v, const struct vmnet_result_dns *d)
+{
+	json_t *o = json_object();
+
+	TRY(vmnet_json_set(v, "dns", o));
+	if (d->n_nameservers)
+		TRY(vmnet_json_set(o, "nameservers",
+				   strlist(&d->nameservers[0][0], sizeof(d->nameservers[0]),
+					   d->n_nameservers)));
+	if (d->domain[0])
+		TRY(vmnet_json_set(o, "domain", json_string(d->domain)));
+	if (d->n_search)
+		TRY(vmnet_json_set(o, "search",
+				   strlist(&d->search[0][0], sizeof(d->search[0]), d->n_search)));
+	if (d->n_options)
+		TRY(vmnet_json_set(o, "options",
+				   strlist(&d->options[0][0], sizeof(d->options[0]), d->n_options)));
+	return 0;
+oom:
+	return -ENOMEM;
+}
+
 json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_version version)
 {
 	json_auto_t *v = json_object();
@@ -384,25 +407,7 @@ json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_versi
 				TRY(vmnet_json_set(o, "gw", json_string(vmnet_ip4_fmt(rt->gw, buf))));
 		}
 	}
-	{
-		const struct vmnet_result_dns *d = &res->dns;
-		json_t *o = json_object();
-
-		TRY(vmnet_json_set(v, "dns", o));
-		if (d->n_nameservers)
-			TRY(vmnet_json_set(o, "nameservers",
-					   strlist(&d->nameservers[0][0], sizeof(d->nameservers[0]),
-						   d->n_nameservers)));
-		if (d->domain[0])
-			TRY(vmnet_json_set(o, "domain", json_string(d->domain)));
-		if (d->n_search)
-			TRY(vmnet_json_set(o, "search", strlist(&d->search[0][0], sizeof(d->search[0]),
-							       d->n_search)));
-		if (d->n_options)
-			TRY(vmnet_json_set(o, "options",
-					   strlist(&d->options[0][0], sizeof(d->options[0]),
-						   d->n_options)));
-	}
+	TRY(render_dns(v, &res->dns));
 	return steal_ptr(v);
 oom:
 	return NULL;

@@ -138,7 +138,7 @@ static const char *fmt_ip(uint32_t a, char buf[16])
 static int handle_one(struct netd_dhcp *d, const uint8_t *pkt, size_t len,
 		      const struct sockaddr_ll *from)
 {
-	struct netd_dhcp_lease lease = {0};
+	struct netd_lease lease = {0};
 	struct netd_dhcp_msg req;
 	struct netd_dhcp_ip ip;
 	struct sockaddr_ll to;

@@ -12,6 +12,7 @@
 #ifndef NETD_DHCP_H
 #define NETD_DHCP_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,9 @@
  * within 576 bytes; see netd_dhcp_names_size(). */
 #define NETD_DHCP_NAMES_ROOM 159
 
-struct netd_dhcp_lease {
+/* What a guest is told about its address: one struct serves the DHCP
+ * replies and `netd lease` (lease.h fills it from a record). */
+struct netd_lease {
 	uint8_t mac[6];	    /* the only client MAC that gets this lease */
 	uint32_t ip;	    /* host byte order, like every address here */
 	uint8_t prefix_len; /* subnet mask length, 1..32 */
@@ -47,6 +50,7 @@ struct netd_dhcp_lease {
 	 * names are left out */
 	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE];
 	unsigned n_search;
+	char ifname[IFNAMSIZ]; /* the guest NIC's name (CNI_IFNAME); not sent */
 };
 
 #define NETD_DHCP_DEFAULT_LEASE 86400u
@@ -56,7 +60,7 @@ struct netd_dhcp_lease {
  * interface (the packet is then ignored). Any other negative value is
  * treated like -ENOENT. */
 typedef int (*netd_dhcp_lookup_fn)(void *ctx, const uint8_t mac[6], int ifindex,
-				   struct netd_dhcp_lease *ret);
+				   struct netd_lease *ret);
 
 struct netd_dhcp;
 
@@ -159,10 +163,10 @@ int netd_dhcp_parse_request(const uint8_t *buf, size_t len, struct netd_dhcp_msg
 /* The reply RFC 2131 wants for @req given the client's @lease: DHCPOFFER,
  * DHCPACK or DHCPNAK, or 0 for none (RELEASE, DECLINE, a REQUEST meant for
  * another server, a REQUEST naming no address). */
-int netd_dhcp_decide(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease);
+int netd_dhcp_decide(const struct netd_dhcp_msg *req, const struct netd_lease *lease);
 
 /* True when @lease can be handed out (address, prefix, router set). */
-bool netd_dhcp_lease_valid(const struct netd_dhcp_lease *lease);
+bool netd_dhcp_lease_valid(const struct netd_lease *lease);
 
 /* Build the IPv4/UDP packet (67 -> 68, source = lease->router) of a reply of
  * @type (DHCPOFFER, DHCPACK, DHCPNAK) to @req into @buf. Returns its length,
@@ -171,7 +175,7 @@ bool netd_dhcp_lease_valid(const struct netd_dhcp_lease *lease);
  * bytes (they always do when domain and search stay within
  * NETD_DHCP_NAMES_ROOM). */
 #define NETD_DHCP_REPLY_MAX DHCP_MIN_MAX_SIZE
-int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease,
+int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_lease *lease,
 			  int type, uint8_t *buf, size_t size);
 
 const char *netd_dhcp_type_name(int type);

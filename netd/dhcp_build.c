@@ -24,13 +24,13 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = v & 0xff;
 }
 
-bool netd_dhcp_lease_valid(const struct netd_dhcp_lease *l)
+bool netd_dhcp_lease_valid(const struct netd_lease *l)
 {
 	return l->ip != 0 && l->router != 0 && l->prefix_len >= 1 && l->prefix_len <= 32 &&
 	       l->ip != l->router;
 }
 
-int netd_dhcp_decide(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease)
+int netd_dhcp_decide(const struct netd_dhcp_msg *req, const struct netd_lease *lease)
 {
 	switch (req->type) {
 	case DHCPDISCOVER:
@@ -191,7 +191,7 @@ static bool dns_usable(uint32_t a)
 }
 
 static void put_options(struct owriter *w, const struct netd_dhcp_msg *req,
-			const struct netd_dhcp_lease *l, int type)
+			const struct netd_lease *l, int type)
 {
 	uint32_t mask = l->prefix_len ? 0xffffffffu << (32 - l->prefix_len) : 0;
 	uint32_t secs = l->lease_secs ? l->lease_secs : NETD_DHCP_DEFAULT_LEASE;
@@ -237,7 +237,7 @@ static void put_options(struct owriter *w, const struct netd_dhcp_msg *req,
 		opt_raw(w, OPT_SEARCH, names, len);
 }
 
-int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_dhcp_lease *lease,
+int netd_dhcp_build_reply(const struct netd_dhcp_msg *req, const struct netd_lease *lease,
 			  int type, uint8_t *buf, size_t size)
 {
 	struct owriter w;

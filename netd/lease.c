@@ -101,28 +101,8 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 	lease_names(rec, &l);
 	snprintf(l.hostname, sizeof(l.hostname), "%.12s", rec->cid);
 	snprintf(l.ifname, sizeof(l.ifname), "%s", rec->ifname);
+	l.lease_secs = NETD_LEASE_SECS;
 	*ret = l;
-}
-
-void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret)
-{
-	_Static_assert(sizeof(ret->dns) == sizeof(l->dns) && sizeof(ret->domain) == sizeof(l->domain) &&
-			       sizeof(ret->hostname) == sizeof(l->hostname) &&
-			       sizeof(ret->search) == sizeof(l->search),
-		       "the DHCP lease holds the whole lease");
-	memset(ret, 0, sizeof(*ret));
-	memcpy(ret->mac, l->mac, 6);
-	ret->ip = l->ip;
-	ret->prefix_len = l->prefix_len;
-	ret->router = l->router;
-	memcpy(ret->dns, l->dns, sizeof(ret->dns));
-	ret->n_dns = l->n_dns;
-	memcpy(ret->domain, l->domain, sizeof(ret->domain));
-	ret->mtu = l->mtu;
-	ret->lease_secs = NETD_LEASE_SECS;
-	memcpy(ret->hostname, l->hostname, sizeof(ret->hostname));
-	memcpy(ret->search, l->search, sizeof(ret->search));
-	ret->n_search = l->n_search;
 }
 
 int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size)
@@ -171,6 +151,6 @@ json_t *netd_lease_to_json(const struct netd_lease *l)
 		      (int)l->prefix_len, "gateway", gw, "netmask",
 		      vmnet_ip4_fmt(vmnet_mask(l->prefix_len), mask), "dns", dns, "domain",
 		      l->domain, "mtu", (int)l->mtu, "hostname", l->hostname, "ifname", l->ifname,
-		      "lease_secs", NETD_LEASE_SECS, "kernel_arg", karg, "search", search);
+		      "lease_secs", (int)l->lease_secs, "kernel_arg", karg, "search", search);
 	return v;
 }

@@ -17,24 +17,11 @@
 
 struct vmnet_record;
 
+/* struct netd_lease is declared in dhcp.h, whose replies carry it. */
+
 /* As many resolvers as a record holds. */
 #define NETD_LEASE_MAX_DNS NETD_DHCP_MAX_DNS
 #define NETD_LEASE_SECS 86400
-
-struct netd_lease {
-	uint8_t mac[6];
-	uint32_t ip;		/* host order */
-	uint8_t prefix_len;
-	uint32_t router;	/* 0 = none */
-	uint32_t dns[NETD_LEASE_MAX_DNS];
-	unsigned n_dns;
-	char domain[128];
-	unsigned mtu;
-	char hostname[64];
-	char ifname[IFNAMSIZ];	/* the guest NIC's name (CNI_IFNAME) */
-	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE];
-	unsigned n_search;
-};
 
 /* Non-loopback IPv4 nameservers of a resolv.conf text, at most @max, in
  * order. Returns how many. Pure. */
@@ -48,12 +35,9 @@ unsigned netd_resolv_read(const char *path, uint32_t *ret, unsigned max);
  * bytes; search names in order while domain and search fit
  * NETD_DHCP_NAMES_ROOM (the first that does not ends the list), so a DHCP
  * reply always carries all of it. Hostname: the first 12 characters of the
- * container ID. */
+ * container ID. Lease time: NETD_LEASE_SECS. */
 void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host_dns,
 			    unsigned n_host_dns, struct netd_lease *ret);
-
-/* The DHCP server's view of @l: the same values, nothing dropped. */
-void netd_lease_to_dhcp(const struct netd_lease *l, struct netd_dhcp_lease *ret);
 
 /* "ip=<ip>::<gw>:<mask>:<host>:<if>:off:<dns0>:<dns1>" into @buf;
  * -ENOBUFS if it does not fit. */

@@ -142,12 +142,11 @@ static int take_lock(const char *state_dir)
 /* DHCP: the lease of the record whose guest MAC is @mac and whose host
  * side the packet arrived on (a shared network's bridge or the VM's port,
  * an isolated VM's host device). */
-static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_dhcp_lease *ret)
+static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_lease *ret)
 {
 	struct netd_daemon *d = ctx;
 	char dev[IF_NAMESIZE];
 	struct netd_entry *e;
-	struct netd_lease l;
 
 	if (!if_indextoname((unsigned)ifindex, dev))
 		return -ENOENT;
@@ -157,8 +156,7 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	/* A pending record written before IPAM answered has no address. */
 	if (!e || !e->rec.guest.addr)
 		return -ENOENT;
-	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, &l);
-	netd_lease_to_dhcp(&l, ret);
+	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, ret);
 	return 0;
 }
 
@@ -335,6 +333,37 @@ static int run_daemon(struct netd_opts *o)
 	return rc;
 }
 
+/* `netd COMMAND [ARGS]`: ask the running daemon; argv[optind] on is ARGS. */
+static int client(const struct netd_opts *o, const char *cmd, int argc, char **argv)
+{
+	struct netd_request req = { .version = NETD_PROTO_VERSION };
+
+	if (netd_cmd_parse(cmd, &req.cmd) < 0) {
+		fprintf(stderr, "netd: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (req.cmd == NETD_CMD_LEASE) {
+		if (optind >= argc || strlen(argv[optind]) >= sizeof(req.cid)) {
+			fprintf(stderr, "netd: lease needs a container ID\n");
+			return 2;
+		}
+		snprintf(req.cid, sizeof(req.cid), "%s", argv[optind++]);
+		if (optind < argc) {
+			if (strlen(argv[optind]) >= sizeof(req.ifname)) {
+				fprintf(stderr, "netd: interface name too long\n");
+				return 2;
+			}
+			snprintf(req.ifname, sizeof(req.ifname), "%s", argv[optind++]);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	return netd_client_run(o, &req);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -354,7 +383,6 @@ int main(int argc, char **argv)
 	struct netd_opts o = { .state_dir = VMNET_STATE_DIR, .socket = VMNET_NETD_SOCK,
 			       .cni_path = DEFAULT_CNI_PATH, .interval_s = 10, .dhcp = true };
 	struct netd_opts cli = { 0 };
-	struct netd_request req = { .version = NETD_PROTO_VERSION };
 	const char *config = NULL, *cmd = NULL;
 	int c, level = VMNET_LOG_INFO, verbose = 0, quiet = 0, no_dhcp = 0, cli_interval = 0;
 	char *end;
@@ -412,28 +440,5 @@ int main(int argc, char **argv)
 		}
 		return run_daemon(&o);
 	}
-	if (netd_cmd_parse(cmd, &req.cmd) < 0) {
-		fprintf(stderr, "netd: unknown command \"%s\"\n", cmd);
-		usage(stderr);
-		return 2;
-	}
-	if (req.cmd == NETD_CMD_LEASE) {
-		if (optind >= argc || strlen(argv[optind]) >= sizeof(req.cid)) {
-			fprintf(stderr, "netd: lease needs a container ID\n");
-			return 2;
-		}
-		snprintf(req.cid, sizeof(req.cid), "%s", argv[optind++]);
-		if (optind < argc) {
-			if (strlen(argv[optind]) >= sizeof(req.ifname)) {
-				fprintf(stderr, "netd: interface name too long\n");
-				return 2;
-			}
-			snprintf(req.ifname, sizeof(req.ifname), "%s", argv[optind++]);
-		}
-	}
-	if (optind < argc) {
-		usage(stderr);
-		return 2;
-	}
-	return netd_client_run(&o, &req);
+	return client(&o, cmd, argc, argv);
 }

@@ -5,6 +5,7 @@
 #include "proto.h"
 #include "vmnet/err.h"
 #include "vmnet/json.h"
+#include "vmnet/names.h"
 
 static const char *const cmd_names[] = {
 	[NETD_CMD_STATUS] = "status",
@@ -28,28 +29,6 @@ int netd_cmd_parse(const char *name, enum netd_cmd *ret)
 			return 0;
 		}
 	return -EINVAL;
-}
-
-/* Container IDs as the plugin accepts them: printable, no '/' (it is a
- * file name part), no '@' (the record name separator). */
-static bool cid_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '/' || *s == '@')
-			return false;
-	return true;
-}
-
-static bool ifname_ok(const char *s)
-{
-	if (!*s || strlen(s) >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '/' || *s == ':')
-			return false;
-	return true;
 }
 
 int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *ret,
@@ -106,11 +85,11 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 	if (req.cmd == NETD_CMD_LEASE) {
 		if (!cid)
 			return vmnet_err_set(err, NETD_E_INVALID, 0, "lease needs \"cid\"");
-		if (strlen(cid) >= sizeof(req.cid) || !cid_ok(cid))
+		if (strlen(cid) >= sizeof(req.cid) || !vmnet_name_valid_containerid(cid))
 			return vmnet_err_set(err, NETD_E_INVALID, 0, "invalid \"cid\"");
 		strcpy(req.cid, cid);
 		if (ifname) {
-			if (!ifname_ok(ifname))
+			if (!vmnet_name_valid_ifname(ifname))
 				return vmnet_err_set(err, NETD_E_INVALID, 0,
 						     "invalid \"ifname\"");
 			strcpy(req.ifname, ifname);

@@ -46,6 +46,11 @@ int vmnet_err_set(struct vmnet_err *e, int code, int sys, const char *fmt, ...) 
  * Returns -e->sys, or -EINVAL. */
 int vmnet_err_wrap(struct vmnet_err *e, const char *fmt, ...) _printf_(2, 3);
 
+/* Give an error already raised another code: a caller that knows what the
+ * failure means to its verb (STATUS answers 50 for a lock it cannot take).
+ * The only way a code changes once set; no-op when @e is NULL. */
+void vmnet_err_recode(struct vmnet_err *e, int code);
+
 /* Forget an error (after a fallback succeeded). */
 void vmnet_err_clear(struct vmnet_err *e);
 

@@ -11,6 +11,7 @@
 #ifndef VMNET_NAMES_H
 #define VMNET_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -29,6 +30,17 @@
 #define VMNET_STATE_DIR "/var/lib/vmnet"
 #define VMNET_IPAM_DIR "/var/lib/cni/networks"
 #define VMNET_NETD_SOCK "/run/vmnet/netd.sock"
+
+/* The one rule set for names that come from outside (CNI environment and
+ * configuration, netd requests, records) or go to the kernel. Container IDs
+ * and network names: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 256 and 128
+ * bytes (they become file name parts). Interface names: 1..15 printable
+ * ASCII bytes without '/' or ':', not "." or "..", as the kernel and
+ * libcni's skel accept them. */
+#define VMNET_NETNAME_MAX 128
+bool vmnet_name_valid_containerid(const char *s);
+bool vmnet_name_valid_netname(const char *s);
+bool vmnet_name_valid_ifname(const char *s);
 
 /* 64-bit FNV-1a over the NUL-separated strings; stable across versions. */
 uint64_t vmnet_hash(const char *a, const char *b, const char *c);

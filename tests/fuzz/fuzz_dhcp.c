@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void answer(const uint8_t *buf, size_t len)
 {
-	static const struct netd_dhcp_lease l = {
+	static const struct netd_lease l = {
 		.ip = 0x0a09000a,
 		.prefix_len = 24,
 		.router = 0x0a090001,

@@ -29,14 +29,14 @@
 #define MAX_LEASES 32
 
 struct entry {
-	struct netd_dhcp_lease lease;
+	struct netd_lease lease;
 	int ifindex; /* 0: any */
 };
 
 static struct entry table[MAX_LEASES];
 static unsigned n_table;
 
-static int lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_dhcp_lease *ret)
+static int lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd_lease *ret)
 {
 	for (unsigned i = 0; i < n_table; i++)
 		if (!memcmp(table[i].lease.mac, mac, 6) &&
@@ -59,7 +59,7 @@ static int parse_ip(const char *s, uint32_t *ret)
 
 static int parse_lease(char *spec, struct entry *e)
 {
-	struct netd_dhcp_lease *l = &e->lease;
+	struct netd_lease *l = &e->lease;
 	char *tok, *save = NULL, *slash, *end;
 	unsigned m[6];
 	int first = 1;

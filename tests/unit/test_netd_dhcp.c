@@ -75,9 +75,9 @@ static void req_end(struct rb *r)
 		r->n = 300;
 }
 
-static struct netd_dhcp_lease lease1(void)
+static struct netd_lease lease1(void)
 {
-	struct netd_dhcp_lease l = {
+	struct netd_lease l = {
 		.ip = IP(10, 9, 0, 10),
 		.prefix_len = 24,
 		.router = IP(10, 9, 0, 1),
@@ -125,7 +125,7 @@ static bool udp_csum_ok(const uint8_t *pkt, size_t len)
 
 /* Answer @r with @lease; parse the reply back into @ret. Returns the reply
  * type, 0 for none, -1 if the reply did not parse. */
-static int answer(const struct rb *r, const struct netd_dhcp_lease *l, struct netd_dhcp_msg *ret,
+static int answer(const struct rb *r, const struct netd_lease *l, struct netd_dhcp_msg *ret,
 		  struct netd_dhcp_ip *ip)
 {
 	struct netd_dhcp_msg req;
@@ -172,7 +172,7 @@ static void test_golden_discover(void)
 
 static void test_offer(void)
 {
-	struct netd_dhcp_lease l = lease1();
+	struct netd_lease l = lease1();
 	struct netd_dhcp_msg m;
 	struct netd_dhcp_ip ip;
 	struct rb r;
@@ -209,7 +209,7 @@ static void test_offer(void)
 
 static void test_request(void)
 {
-	struct netd_dhcp_lease l = lease1();
+	struct netd_lease l = lease1();
 	struct netd_dhcp_msg m;
 	struct netd_dhcp_ip ip;
 	struct rb r;
@@ -265,7 +265,7 @@ static void test_request(void)
 
 static void test_inform_release(void)
 {
-	struct netd_dhcp_lease l = lease1();
+	struct netd_lease l = lease1();
 	struct netd_dhcp_msg m;
 	struct netd_dhcp_ip ip;
 	struct rb r;
@@ -288,7 +288,7 @@ static void test_inform_release(void)
 
 static void test_dns_and_limits(void)
 {
-	struct netd_dhcp_lease l = lease1();
+	struct netd_lease l = lease1();
 	struct netd_dhcp_msg req, m;
 	struct netd_dhcp_ip ip;
 	uint8_t out[NETD_DHCP_REPLY_MAX];
@@ -344,7 +344,7 @@ static void test_dns_and_limits(void)
 }
 
 /* Option 119 of a reply we built, as bytes. */
-static size_t reply_opt(const struct netd_dhcp_lease *l, uint8_t code, uint8_t *val)
+static size_t reply_opt(const struct netd_lease *l, uint8_t code, uint8_t *val)
 {
 	struct netd_dhcp_msg req;
 	struct netd_dhcp_ip ip;
@@ -375,7 +375,7 @@ static size_t reply_opt(const struct netd_dhcp_lease *l, uint8_t code, uint8_t *
 static void test_search(void)
 {
 	static const uint8_t want[] = "\7example\3com\0\2vm\4test\0";
-	struct netd_dhcp_lease l = lease1();
+	struct netd_lease l = lease1();
 	struct netd_dhcp_msg m;
 	struct netd_dhcp_ip ip;
 	uint8_t b[300];
@@ -468,7 +468,6 @@ static void test_lease(void)
 	static const uint32_t host[] = {IP(192, 0, 2, 1)};
 	struct vmnet_record rec;
 	struct netd_lease l;
-	struct netd_dhcp_lease dl;
 	struct netd_dhcp_msg m;
 	struct netd_dhcp_ip ip;
 	json_t *v;
@@ -494,10 +493,9 @@ static void test_lease(void)
 	ok(!strcmp(l.domain, "corp.example") && l.n_search == 2 && !strcmp(l.search[0], "a.example") &&
 		   !strcmp(l.search[1], "b.example."),
 	   "lease: domain, and the search names that are host names");
-	netd_lease_to_dhcp(&l, &dl);
 	req_init(&r, DHCPDISCOVER, 60, 0, 0);
 	req_end(&r);
-	ok(answer(&r, &dl, &m, &ip) == DHCPOFFER && m.n_dns == 6 &&
+	ok(answer(&r, &l, &m, &ip) == DHCPOFFER && m.n_dns == 6 &&
 		   !memcmp(m.dns, l.dns, 6 * sizeof(uint32_t)) && !strcmp(m.domain, "corp.example") &&
 		   m.n_search == 2 && !strcmp(m.search[0], "a.example") &&
 		   !strcmp(m.search[1], "b.example") && !strcmp(m.hostname, "0123456789ab"),
@@ -641,7 +639,7 @@ static void test_ip(void)
 	ok(netd_dhcp_parse_ip(pkt, 40, &ip) == -EBADMSG, "IHL below 5");
 }
 
-static int no_lease(void *ctx, const uint8_t mac[6], int ifindex, struct netd_dhcp_lease *ret)
+static int no_lease(void *ctx, const uint8_t mac[6], int ifindex, struct netd_lease *ret)
 {
 	return -ENOENT;
 }

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small file system helpers the state records and the IPAM store share.
+ */
+#ifndef VMNET_FS_H
+#define VMNET_FS_H
+
+#include <sys/types.h>
+
+/* mkdir -p: create @path and its missing parents with @mode. 0, or a
+ * negative errno (-ENAMETOOLONG past PATH_MAX). */
+int vmnet_fs_mkdir_p(const char *path, mode_t mode);
+
+/* Take flock(LOCK_EX) on @fd, waiting at most @timeout_ms: 0, -ETIMEDOUT,
+ * or the negative errno flock() failed with. Polls (a blocking flock
+ * cannot time out without a signal): every 200 us for the first 20 ms, as
+ * locks are mostly held for a few ms, then backing off to 20 ms so many
+ * waiters do not spin. */
+int vmnet_fs_lock_wait(int fd, int timeout_ms);
+
+#endif

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "conn.h"
-#include "events.h"
+#include "vmnet/events.h"
 #include "lease.h"
 #include "reconcile.h"
 #include "state.h"
@@ -28,7 +28,7 @@ struct netd_daemon {
 	const struct netd_opts *o;
 	struct netd_state st;
 	struct netd_reconcile_stats pass;
-	struct netd_events ev;
+	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	char dhcp_error[256];
 	int listen_fd;

@@ -197,7 +197,7 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 	else if (fd == d->st.ino_fd)
 		return netd_state_handle_events(&d->st) > 0;
 	else if (fd == d->ev.link_fd || fd == d->ev.nft_fd)
-		return netd_events_handle(&d->ev, fd) > 0;
+		return vmnet_events_handle(&d->ev, fd) > 0;
 	else if (d->dhcp && fd == netd_dhcp_fd(d->dhcp))
 		netd_dhcp_handle(d->dhcp);
 	else
@@ -259,7 +259,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	sigset_t mask;
 	int sfd, ep;
 
-	if (netd_state_init(&d->st, o->state_dir, &err) < 0 || netd_events_open(&d->ev, &err) < 0) {
+	if (netd_state_init(&d->st, o->state_dir, &err) < 0 || vmnet_events_open(&d->ev, &err) < 0) {
 		log_err("%s", err.msg);
 		return -1;
 	}
@@ -328,7 +328,7 @@ static int run_daemon(struct netd_opts *o)
 		unlink(o->socket);
 	}
 	netd_dhcp_close(d.dhcp);
-	netd_events_close(&d.ev);
+	vmnet_events_close(&d.ev);
 	netd_state_free(&d.st);
 	return rc;
 }

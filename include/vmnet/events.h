@@ -12,21 +12,21 @@
  * looks at the kernel (level-triggered), so a lost event (ENOBUFS) costs at
  * most a pass.
  */
-#ifndef NETD_EVENTS_H
-#define NETD_EVENTS_H
+#ifndef VMNET_EVENTS_H
+#define VMNET_EVENTS_H
 
 struct vmnet_err;
 
-struct netd_events {
+struct vmnet_events {
 	int link_fd, nft_fd;
 };
 
-int netd_events_open(struct netd_events *ev, struct vmnet_err *err);
-void netd_events_close(struct netd_events *ev);
+int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err);
+void vmnet_events_close(struct vmnet_events *ev);
 
 /* Drain @fd (one of the two). Returns 1 if a pass is due (a link that looks
  * like ours, any change of table inet vmnet or of the whole ruleset, a link
  * or tc change in another namespace, or a lost event), 0 if not. */
-int netd_events_handle(struct netd_events *ev, int fd);
+int vmnet_events_handle(struct vmnet_events *ev, int fd);
 
 #endif

@@ -9,7 +9,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include "events.h"
+#include "vmnet/events.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
@@ -55,7 +55,7 @@ static void listen_all_nsid(int fd)
 			 "periodic pass", strerror(errno));
 }
 
-int netd_events_open(struct netd_events *ev, struct vmnet_err *err)
+int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err)
 {
 	int r;
 
@@ -67,14 +67,14 @@ int netd_events_open(struct netd_events *ev, struct vmnet_err *err)
 	listen_all_nsid(r);
 	r = open_group(NETLINK_NETFILTER, NFNLGRP_NFTABLES, err);
 	if (r < 0) {
-		netd_events_close(ev);
+		vmnet_events_close(ev);
 		return r;
 	}
 	ev->nft_fd = r;
 	return 0;
 }
 
-void netd_events_close(struct netd_events *ev)
+void vmnet_events_close(struct vmnet_events *ev)
 {
 	if (ev->link_fd >= 0)
 		close(ev->link_fd);
@@ -170,7 +170,7 @@ static bool from_other_netns(struct msghdr *m)
 	return false;
 }
 
-int netd_events_handle(struct netd_events *ev, int fd)
+int vmnet_events_handle(struct vmnet_events *ev, int fd)
 {
 	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char cbuf[CMSG_SPACE(sizeof(int))] __attribute__((aligned(sizeof(size_t))));

@@ -93,11 +93,11 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	rec->host_access = cf->host_access;
 	rec->localhost_ports = cf->localhost_ports;
 	rec->routed_inbound = cf->routed_inbound;
-	rec->owner = cf->owner;
-	rec->group = cf->group;
+	rec->tap_uid = cf->tap_uid;
+	rec->tap_gid = cf->tap_gid;
 	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);
-	snprintf(rec->group_label, sizeof(rec->group_label), "%s",
-		 cf->group_label[0] ? cf->group_label : c->args.group);
+	snprintf(rec->iso_label, sizeof(rec->iso_label), "%s",
+		 cf->iso_label[0] ? cf->iso_label : c->args.iso_label);
 	memcpy(rec->ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
 	rec->n_ports = cf->n_ports;
 	rec->created = (int64_t)time(NULL);

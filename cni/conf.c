@@ -156,10 +156,10 @@ static int parse_runtime(struct vmnet_conf *c, struct vmnet_err *err)
 		c->has_mac = true;
 	}
 	if (group) {
-		if (!*group || strlen(group) >= sizeof(c->group_label))
+		if (!*group || strlen(group) >= sizeof(c->iso_label))
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "runtimeConfig.vmnetGroup: 1..%zu bytes", sizeof(c->group_label) - 1);
-		snprintf(c->group_label, sizeof(c->group_label), "%s", group);
+					     "runtimeConfig.vmnetGroup: 1..%zu bytes", sizeof(c->iso_label) - 1);
+		snprintf(c->iso_label, sizeof(c->iso_label), "%s", group);
 	}
 	if (ports && (r = parse_ports(c, ports, err)) < 0)
 		return r;
@@ -265,8 +265,8 @@ static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
 	    (r = vmnet_json_get_string(c->root, "", "stateDir", false, &s, err)) < 0)
 		return r;
 	c->mtu = (unsigned)mtu;
-	c->owner = (long)owner;
-	c->group = (long)group;
+	c->tap_uid = (long)owner;
+	c->tap_gid = (long)group;
 	if (s[0] != '/' || strlen(s) >= sizeof(c->state_dir) - 400 || strstr(s, "/../"))
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "stateDir: \"%.64s\" must be a short absolute path", s);

@@ -34,12 +34,12 @@ struct vmnet_conf {
 	bool localhost_ports;
 	bool require_netd;
 	bool routed_inbound;		/* ipMasq network open to routed connections */
-	long owner, group;		/* -1 = unset */
+	long tap_uid, tap_gid;		/* -1 = unset */
 	char state_dir[PATH_MAX];
 	const char *ipam_type;		/* NULL when the config has no ipam */
 	bool has_mac;
 	uint8_t mac[6];			/* runtimeConfig.mac > args.cni.mac */
-	char group_label[64];		/* runtimeConfig.vmnetGroup */
+	char iso_label[64];		/* runtimeConfig.vmnetGroup */
 	struct vmnet_port ports[VMNET_MAX_PORTS];
 	unsigned n_ports;
 	bool has_dns;			/* the config's own "dns" replaces IPAM's */

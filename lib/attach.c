@@ -45,7 +45,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->masq = rec->ip_masq;
 	a->routed_inbound = rec->routed_inbound;
 	a->host_access = rec->host_access;
-	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_group_id(rec) : 0;
+	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_iso_id(rec) : 0;
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
 	for (unsigned i = 0; i < rec->n_ports; i++) {
 		ports[i].proto = rec->ports[i].proto;
@@ -214,7 +214,7 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 	}
 	/* The isolation group travels with the device: the forward rule
 	 * matches oifname . iifgroup against iso_members (nft_rules_filter.c). */
-	ch.group = vmnet_record_group_id(rec);
+	ch.devgroup = vmnet_record_iso_id(rec);
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
 		return r;
@@ -281,7 +281,7 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 		     struct vmnet_attach_state *st, struct vmnet_err *err)
 {
 	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
-				       .owner = rec->owner, .group = rec->group };
+				       .uid = rec->tap_uid, .gid = rec->tap_gid };
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_link_info tap;
 	char alias[256], tmp[IFNAMSIZ];
@@ -516,10 +516,10 @@ static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
 			return vmnet_attach_mismatch(
 				err, "host device %s of an isolated VM is a bridge port", name);
 		/* The isolation-group rule reads the device group. */
-		if (vmnet_record_group_id(rec) && ret->group != vmnet_record_group_id(rec))
+		if (vmnet_record_iso_id(rec) && ret->devgroup != vmnet_record_iso_id(rec))
 			return vmnet_attach_mismatch(err,
 						     "host device %s is in device group %u, expected %u",
-						     name, ret->group, vmnet_record_group_id(rec));
+						     name, ret->devgroup, vmnet_record_iso_id(rec));
 		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
 		if (r <= 0)
 			return r < 0 ? r

@@ -22,7 +22,7 @@
 
 /* Device group of the VM-netns devices of @rec (tap and veth peer), so DEL
  * removes both (and the host end with the peer) in one kernel batch. */
-static uint32_t vm_group(const struct vmnet_record *rec)
+static uint32_t vm_devgroup(const struct vmnet_record *rec)
 {
 	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
 }
@@ -36,7 +36,7 @@ static int clear_peer(struct vmnet_nl *vm, const struct vmnet_record *rec, struc
 	struct vmnet_link_info info;
 
 	if (vmnet_link_get(vm, rec->ifname, &info, NULL) == 0 && !strcmp(info.kind, "veth") &&
-	    !memcmp(info.mac, rec->guest_mac, 6) && info.group == vm_group(rec))
+	    !memcmp(info.mac, rec->guest_mac, 6) && info.devgroup == vm_devgroup(rec))
 		return vmnet_link_del_index(vm, info.ifindex, err);
 	return 0;
 }
@@ -55,7 +55,7 @@ int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 	 * the tap is ours: the group is a hash, the alias proof. */
 	r = vmnet_link_get(vm, rec->tap_name, &info, NULL);
 	if (r == 0 && !strcmp(info.alias, alias))
-		attach_keep_first(&first, vmnet_link_del_group(vm, vm_group(rec), err));
+		attach_keep_first(&first, vmnet_link_del_devgroup(vm, vm_devgroup(rec), err));
 	/* An ADD that died between opening the tap and naming it. */
 	attach_temp_name(rec, tmp);
 	r = vmnet_link_get(vm, tmp, &info, NULL);
@@ -123,7 +123,7 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	ch.mtu = rec->mtu;
 	ch.up = 1;
 	ch.alias = alias;
-	ch.group = vm_group(rec);
+	ch.devgroup = vm_devgroup(rec);
 	/* A new tap still has its temporary name: name, alias and group
 	 * arrive in one request (a no-op rename for a repaired one). */
 	ch.name = rec->tap_name;
@@ -177,7 +177,7 @@ static int add_tap(struct vmnet_nl *vm, int nsfd, const struct vmnet_record *rec
 		   struct vmnet_link_info *ret, struct vmnet_err *err)
 {
 	struct vmnet_tap_opts topt = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
-				       .owner = rec->owner, .group = rec->group };
+				       .uid = rec->tap_uid, .gid = rec->tap_gid };
 	char tmp[IFNAMSIZ];
 	int r;
 

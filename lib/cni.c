@@ -155,7 +155,7 @@ int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet
 			if (r < 0)
 				return r;
 		} else if (KEY("VMNET_GROUP")) {
-			r = copy_val(a.group, sizeof(a.group), "VMNET_GROUP", eq + 1, vlen, err);
+			r = copy_val(a.iso_label, sizeof(a.iso_label), "VMNET_GROUP", eq + 1, vlen, err);
 			if (r < 0)
 				return r;
 		} else if (!unknown) {

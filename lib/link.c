@@ -85,11 +85,11 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
 		memcpy(li->mac, nla_data(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_GROUP])
-		li->group = nla_get_u32(tb[IFLA_GROUP]);
+		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
 	if (tb[IFLA_GROUP])
-		li->group = nla_get_u32(tb[IFLA_GROUP]);
+		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])
@@ -369,9 +369,9 @@ static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct v
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "adding tap %s", name);
 	}
 	/* Until TUNSETPERSIST, closing fd destroys the device: no undo needed. */
-	if (o && o->owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)o->owner) < 0)
+	if (o && o->uid >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)o->uid) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting owner of tap %s", name);
-	if (o && o->group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)o->group) < 0)
+	if (o && o->gid >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)o->gid) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting group of tap %s", name);
 	if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "making tap %s persistent",
@@ -423,7 +423,7 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	    (c->mac && nla_put(m, IFLA_ADDRESS, 6, c->mac) < 0) ||
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
 	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||
-	    (c->group && nla_put_u32(m, IFLA_GROUP, c->group) < 0))
+	    (c->devgroup && nla_put_u32(m, IFLA_GROUP, c->devgroup) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)
@@ -505,7 +505,7 @@ int vmnet_link_del_index(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err
 	return del_link(nl, NULL, ifindex, err);
 }
 
-int vmnet_link_del_group(struct vmnet_nl *nl, uint32_t group, struct vmnet_err *err)
+int vmnet_link_del_devgroup(struct vmnet_nl *nl, uint32_t group, struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_DELLINK, 0, AF_UNSPEC, 0);
 	int r;

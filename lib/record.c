@@ -82,13 +82,13 @@ int vmnet_record_lock(const char *state_dir, const char *network, int timeout_ms
 	return 0;
 }
 
-uint32_t vmnet_record_group_id(const struct vmnet_record *rec)
+uint32_t vmnet_record_iso_id(const struct vmnet_record *rec)
 {
 	uint32_t id;
 
-	if (!rec->group_label[0])
+	if (!rec->iso_label[0])
 		return 0;
-	id = (uint32_t)vmnet_hash(rec->network, rec->group_label, "vmnet-group");
+	id = (uint32_t)vmnet_hash(rec->network, rec->iso_label, "vmnet-group");
 	return id ? id : 1;
 }
 

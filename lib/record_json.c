@@ -54,10 +54,10 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "multiQueue", json_boolean(rec->multi_queue)));
 	TRY(vmnet_json_set(v, "hostAccess", json_boolean(rec->host_access)));
 	TRY(vmnet_json_set(v, "localhostPorts", json_boolean(rec->localhost_ports)));
-	TRY(vmnet_json_set(v, "owner", json_integer(rec->owner)));
-	TRY(vmnet_json_set(v, "group", json_integer(rec->group)));
+	TRY(vmnet_json_set(v, "owner", json_integer(rec->tap_uid)));
+	TRY(vmnet_json_set(v, "group", json_integer(rec->tap_gid)));
 	TRY(vmnet_json_set(v, "ipamType", json_string(rec->ipam_type)));
-	TRY(vmnet_json_set(v, "vmnetGroup", json_string(rec->group_label)));
+	TRY(vmnet_json_set(v, "vmnetGroup", json_string(rec->iso_label)));
 	a = json_array();
 	TRY(vmnet_json_set(v, "ports", a));
 	for (unsigned i = 0; i < rec->n_ports; i++) {
@@ -207,7 +207,7 @@ static int strings_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_e
 	    (r = str_field(v, "address", buf, sizeof(buf), err)) < 0 ||
 	    (r = str_field(v, "gateway", gw, sizeof(gw), err)) < 0 ||
 	    (r = str_field(v, "ipamType", rec->ipam_type, sizeof(rec->ipam_type), err)) < 0 ||
-	    (r = str_field(v, "vmnetGroup", rec->group_label, sizeof(rec->group_label), err)) < 0 ||
+	    (r = str_field(v, "vmnetGroup", rec->iso_label, sizeof(rec->iso_label), err)) < 0 ||
 	    (r = str_field(v, "domain", rec->domain, sizeof(rec->domain), err)) < 0 ||
 	    (r = str_field(v, "bootID", rec->boot_id, sizeof(rec->boot_id), err)) < 0 ||
 	    (r = str_field(v, "state", state, sizeof(state), err)) < 0 ||
@@ -246,8 +246,8 @@ static int numbers_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_e
 	    (r = vmnet_json_get_bool(v, "record", "routedInbound", &rec->routed_inbound, err)) < 0)
 		return r;
 	rec->mtu = (unsigned)mtu;
-	rec->owner = (long)owner;
-	rec->group = (long)group;
+	rec->tap_uid = (long)owner;
+	rec->tap_gid = (long)group;
 	rec->created = created;
 	return 0;
 }
@@ -286,7 +286,7 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	int r;
 
 	memset(&rec, 0, sizeof(rec));
-	rec.owner = rec.group = -1;
+	rec.tap_uid = rec.tap_gid = -1;
 	if (!json_is_object(v))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: not an object");
 	if ((r = strings_from_json(v, &rec, err)) < 0 || (r = numbers_from_json(v, &rec, err)) < 0 ||

@@ -66,7 +66,7 @@ struct vmnet_cni_args {
 	bool ignore_unknown;
 	char ip[64];		/* IP=a.b.c.d[/len], may hold several joined by ',' */
 	char mac[32];		/* MAC=aa:bb:cc:dd:ee:ff */
-	char group[64];		/* VMNET_GROUP=<label> */
+	char iso_label[64];		/* VMNET_GROUP=<label> */
 };
 int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet_err *err);
 

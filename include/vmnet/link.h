@@ -24,7 +24,7 @@ struct vmnet_link_info {
 	uint8_t mac[6];
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
-	uint32_t group;	 /* IFLA_GROUP, 0 default */
+	uint32_t devgroup; /* IFLA_GROUP, 0 default */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -51,8 +51,8 @@ int vmnet_link_add_veth(struct vmnet_nl *nl, const char *name, const uint8_t mac
 struct vmnet_tap_opts {
 	bool multi_queue; /* IFF_MULTI_QUEUE (Firecracker rejects these) */
 	bool vnet_hdr;	  /* IFF_VNET_HDR */
-	long owner;	  /* uid allowed to attach, -1 none */
-	long group;	  /* gid allowed to attach, -1 none */
+	long uid;	  /* uid allowed to attach, -1 none */
+	long gid;	  /* gid allowed to attach, -1 none */
 };
 
 /* Create a persistent tap @name (IFF_TAP|IFF_NO_PI) in the netns @nsfd
@@ -68,13 +68,13 @@ struct vmnet_link_change {
 	int master;	    /* -1 keep, 0 nomaster, > 0 ifindex of the master */
 	int up;		    /* -1 keep, 0 down, 1 up */
 	const char *alias;  /* NULL keep, "" clears */
-	uint32_t group;	    /* 0 keep, else IFLA_GROUP (see vmnet_link_del_group) */
+	uint32_t devgroup; /* 0 keep, else IFLA_GROUP (see vmnet_link_del_devgroup) */
 	const char *name;   /* NULL keep, else rename (applied before "up") */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
-		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .group = 0,          \
+		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .devgroup = 0,       \
 		.name = NULL                                                                       \
 	}
 
@@ -109,6 +109,6 @@ int vmnet_link_del_index(struct vmnet_nl *nl, int ifindex, struct vmnet_err *err
  * RTM_DELLINK: the kernel unregisters them in one batch, so one RCU grace
  * period (~16-20 ms on some hosts) is paid instead of one per device. 0 when
  * no device has the group. */
-int vmnet_link_del_group(struct vmnet_nl *nl, uint32_t group, struct vmnet_err *err);
+int vmnet_link_del_devgroup(struct vmnet_nl *nl, uint32_t devgroup, struct vmnet_err *err);
 
 #endif

@@ -60,9 +60,9 @@ struct vmnet_record {
 	bool multi_queue;
 	bool host_access;
 	bool localhost_ports;		/* published ports answer on 127.0.0.1 */
-	long owner, group;		/* -1 = unset */
+	long tap_uid, tap_gid;		/* -1 = unset */
 	char ipam_type[64];
-	char group_label[64];
+	char iso_label[64];
 	struct vmnet_port ports[VMNET_MAX_PORTS];
 	unsigned n_ports;
 	/* The DNS the ADD result reported (the plugin's "dns" over IPAM's):
@@ -140,7 +140,7 @@ int vmnet_record_guest_taken(const char *state_dir, uint32_t addr);
 
 /* The isolation group id of @rec (0 = none): a hash of network and label,
  * so equal labels of different networks never meet. */
-uint32_t vmnet_record_group_id(const struct vmnet_record *rec);
+uint32_t vmnet_record_iso_id(const struct vmnet_record *rec);
 
 /* 0 if @s can be recorded as a CNI_PATH: shorter than
  * VMNET_RECORD_CNI_PATH_MAX, ':'-separated absolute directories, no control

@@ -236,7 +236,7 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 
 static void test_taps(struct vmnet_nl *h)
 {
-	struct vmnet_tap_opts o = {.vnet_hdr = true, .owner = 1000, .group = 1001};
+	struct vmnet_tap_opts o = {.vnet_hdr = true, .uid = 1000, .gid = 1001};
 	struct vmnet_link_info li;
 	struct vmnet_err e;
 	char buf[64];
@@ -275,7 +275,7 @@ static void test_taps(struct vmnet_nl *h)
 	r = vmnet_link_add_tap(-1, "ktv0", NULL, E(e));
 	ok(r == -EEXIST, "tap over an existing veth name: -EEXIST");
 
-	o = (struct vmnet_tap_opts){.multi_queue = true, .owner = -1, .group = -1};
+	o = (struct vmnet_tap_opts){.multi_queue = true, .uid = -1, .gid = -1};
 	r = vmnet_link_add_tap(-1, "ktmq0", &o, E(e));
 	diag_err(r, &e);
 	fd = tap_open(-1, "ktmq0", IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE);
@@ -409,7 +409,7 @@ static void test_tc(struct vmnet_nl *h, struct vmnet_nl *v, int veth)
 {
 	struct vmnet_prefix host = {.addr = 0x0a4d0001, .len = 24}; /* 10.77.0.1/24 */
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_tap_opts o = {.owner = -1, .group = -1};
+	struct vmnet_tap_opts o = {.uid = -1, .gid = -1};
 	struct vmnet_link_info eth0, tap;
 	struct vmnet_err e;
 	uint8_t frame[2048];
@@ -548,7 +548,7 @@ static void test_sysctl(void)
  * netns) + tap + alias + two redirects + up. */
 static void test_timing(struct vmnet_nl *h, struct vmnet_nl *v)
 {
-	struct vmnet_tap_opts o = {.vnet_hdr = true, .owner = -1, .group = -1};
+	struct vmnet_tap_opts o = {.vnet_hdr = true, .uid = -1, .gid = -1};
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
 	long t_open = 0, t_veth = 0, t_tap = 0, t_tc = 0, t_del = 0, worst = 0;
 	const int rounds = 20;

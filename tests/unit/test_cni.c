@@ -59,7 +59,7 @@ static void test_args(void)
 
 	ok(vmnet_cni_args_parse("IP=10.0.0.5;MAC=02:00:00:00:00:01;VMNET_GROUP=blue", &a, &err) == 0 &&
 		   !strcmp(a.ip, "10.0.0.5") && !strcmp(a.mac, "02:00:00:00:00:01") &&
-		   !strcmp(a.group, "blue"),
+		   !strcmp(a.iso_label, "blue"),
 	   "args: IP, MAC, VMNET_GROUP");
 	memset(&err, 0, sizeof(err));
 	ok(vmnet_cni_args_parse("K8S_POD_NAME=x", &a, &err) < 0 && err.code == 2 &&

@@ -86,7 +86,7 @@ int main(void)
 		ok(!strcmp(c->tap_name, "tap0") && c->mtu == 1500, "defaults: tap0, mtu 1500");
 		ok(!strncmp(c->bridge, "vmbr", 4) && strlen(c->bridge) == 12, "default bridge %s", c->bridge);
 		ok(!strcmp(c->state_dir, "/var/lib/vmnet"), "default stateDir");
-		ok(c->owner == -1 && c->group == -1 && !c->has_mac, "no owner, group or mac");
+		ok(c->tap_uid == -1 && c->tap_gid == -1 && !c->has_mac, "no owner, group or mac");
 		ok(c->version == VMNET_CNI_V100, "version 1.0.0");
 	}
 	vmnet_conf_free(c);
@@ -110,11 +110,11 @@ int main(void)
 	if (c) {
 		ok(c->wiring == VMNET_TAP_HOST && !strcmp(c->bridge, "br-x") && c->mtu == 9000,
 		   "tap, bridge, mtu");
-		ok(c->ip_masq && c->port_isolation && c->multi_queue && c->owner == 1000 && c->group == 100,
+		ok(c->ip_masq && c->port_isolation && c->multi_queue && c->tap_uid == 1000 && c->tap_gid == 100,
 		   "flags, owner, group");
 		ok(c->routed_inbound, "routedInbound");
 		ok(c->has_mac && c->mac[5] == 2, "runtimeConfig.mac overrides args.cni.mac");
-		ok(!strcmp(c->group_label, "blue"), "vmnetGroup");
+		ok(!strcmp(c->iso_label, "blue"), "vmnetGroup");
 		ok(c->n_ports == 2, "duplicate mapping folded, IPv6 twin skipped (%u)", c->n_ports);
 		ok(c->ports[1].proto == 17 && c->ports[1].host_ip == 0xc0000201, "udp on one host IP");
 		ok(c->has_dns && c->dns.n_nameservers == 1, "dns from the config");

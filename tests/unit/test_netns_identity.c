@@ -20,7 +20,7 @@ static void fill(struct vmnet_record *r)
 	strcpy(r->cid, "c");
 	strcpy(r->ifname, "eth0");
 	strcpy(r->host_if, "vmv0");
-	r->owner = r->group = -1;
+	r->tap_uid = r->tap_gid = -1;
 	vmnet_mac_parse("02:00:00:00:00:01", true, r->guest_mac);
 	vmnet_prefix_parse("10.0.0.2/24", false, false, &r->guest);
 	r->netns_id = (struct vmnet_netns_id){.dev = 4, .ino = 4026532001ULL};

@@ -19,7 +19,7 @@ static void base(struct vmnet_record *rec)
 	static const uint8_t mac[6] = {0x02, 0, 0, 0, 0x09, 0x01};
 
 	memset(rec, 0, sizeof(*rec));
-	rec->owner = rec->group = -1;
+	rec->tap_uid = rec->tap_gid = -1;
 	strcpy(rec->network, "n1");
 	strcpy(rec->cid, "c1");
 	strcpy(rec->ifname, "eth0");

@@ -39,7 +39,7 @@ static void put(const char *network, const char *cid, uint32_t addr)
 	int lock = -1;
 
 	memset(&rec, 0, sizeof(rec));
-	rec.owner = rec.group = -1;
+	rec.tap_uid = rec.tap_gid = -1;
 	rec.host_nsid = -1;
 	snprintf(rec.network, sizeof(rec.network), "%s", network);
 	snprintf(rec.cid, sizeof(rec.cid), "%s", cid);

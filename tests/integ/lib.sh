@@ -97,6 +97,14 @@ t_fail() {
 	if [ $rc -ne 0 ]; then ok "$name"; else not_ok "$name" "\$ $*  succeeded, expected a failure" "$out"; fi
 }
 
+# t_status NAME RC [DIAGNOSTIC...]: passes when RC (a status just taken,
+# as in "CMD && CMD; t_status NAME $?") is 0.
+t_status() {
+	local name=$1 rc=$2
+	shift 2
+	if [ "$rc" -eq 0 ]; then ok "$name"; else not_ok "$name" "exit $rc" "$@"; fi
+}
+
 # t_eq NAME GOT WANT
 t_eq() {
 	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "got:  '$2'" "want: '$3'"; fi
@@ -345,22 +353,66 @@ wait_listen() {
 
 # ---------------------------------------------------------------- CNI
 
-# cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]
-# Runs the plugin in HOST_NS. Sets CNI_OUT (stdout), CNI_ERR (stderr), CNI_RC,
-# and returns CNI_RC. NETNS "" leaves CNI_NETNS unset.
+# cni_env HOST_NS CONF ENV...: the plugin in HOST_NS with exactly ENV (plus
+# PATH and CNI_PATH) and CONF on stdin ("<empty>": an empty stdin). Sets
+# CNI_OUT (stdout), CNI_ERR (stderr), CNI_RC, and returns CNI_RC. Each call
+# has its own files, so calls may run in parallel (in the background).
+cni_env() {
+	local hns=$1 conf=$2 o=$W_TMP/cni.$BASHPID
+	shift 2
+	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	if [ "$conf" = "<empty>" ]; then
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			</dev/null >"$o.out" 2>"$o.err"
+	else
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			<<<"$conf" >"$o.out" 2>"$o.err"
+	fi
+	CNI_RC=$?
+	CNI_OUT=$(cat "$o.out")
+	CNI_ERR=$(cat "$o.err")
+	rm -f "$o.out" "$o.err"
+	return $CNI_RC
+}
+
+# cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]: the positional
+# form of plugin (below), for callers that compute every argument. NETNS ""
+# leaves CNI_NETNS unset.
 cni() {
 	local hns=$1 cmd=$2 cid=$3 ifn=$4 netns=$5 conf=$6 args=${7:-}
-	local env=(CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn" CNI_PATH="$B")
-	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	local env=(CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn")
 	[ -n "$netns" ] && env+=(CNI_NETNS="$netns")
 	[ -n "$args" ] && env+=(CNI_ARGS="$args")
 	[ -n "${VMNET_LOG_LEVEL:-}" ] && env+=(VMNET_LOG_LEVEL="$VMNET_LOG_LEVEL")
-	ip netns exec "$hns" env -i PATH="$PATH" "${env[@]}" "$VMNET" \
-		<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni.out")
-	CNI_ERR=$(cat "$W_TMP/cni.err")
-	return $CNI_RC
+	cni_env "$hns" "$conf" "${env[@]}"
+}
+
+# plugin VERB KEY=VALUE...: the plugin called as a runtime calls it, with
+# named arguments, so a case reads as a sentence:
+#   plugin ADD id=c1 ns="$VM" conf="$CONF"
+# Keys: id= (CNI_CONTAINERID, default ""), if= (CNI_IFNAME, default eth0),
+# ns= (a namespace NAME: CNI_NETNS=/run/netns/NAME) or netns= (CNI_NETNS as
+# given; with neither, or with "", CNI_NETNS is unset), conf= (the config on
+# stdin, default $CONF), args= (CNI_ARGS, unset when ""), host= (the
+# namespace the plugin runs in, default $HOST_NS). An unknown key is a bail.
+# Sets CNI_OUT, CNI_ERR, CNI_RC like cni, and returns CNI_RC.
+plugin() {
+	local verb=$1 kv host=${HOST_NS:-} id='' ifn=eth0 netns='' conf=${CONF-} args='' hasconf=${CONF+1}
+	shift
+	for kv in "$@"; do
+		case $kv in
+		id=*) id=${kv#id=} ;;
+		if=*) ifn=${kv#if=} ;;
+		ns=*) netns=${kv#ns=}; [ -n "$netns" ] && netns=/run/netns/$netns ;;
+		netns=*) netns=${kv#netns=} ;;
+		conf=*) conf=${kv#conf=} hasconf=1 ;;
+		args=*) args=${kv#args=} ;;
+		host=*) host=${kv#host=} ;;
+		*) bail "plugin $verb: unknown argument '$kv' (id= if= ns= netns= conf= args= host=)" ;;
+		esac
+	done
+	[ -n "$hasconf" ] || bail "plugin $verb: no conf= and no \$CONF"
+	cni "$host" "$verb" "$id" "$ifn" "$netns" "$conf" "$args"
 }
 
 # The plugin's last output, for diagnostics.
@@ -381,13 +433,18 @@ t_cni() {
 	if cni "$@"; then ok "$name"; else not_ok "$name" "$(cni_report)"; fi
 }
 
-# t_cni_code NAME CODE HOST_NS CMD ...: expects exit 1 and error code CODE.
+# t_plugin NAME VERB KEY=VALUE...: plugin (above) succeeds.
+t_plugin() {
+	local name=$1
+	shift
+	if plugin "$@"; then ok "$name"; else not_ok "$name" "$(cni_report)"; fi
+}
+
+# cni_is_code NAME CODE: the last call failed (exit not 0) with error CODE.
 # With CNI_DETAILS=ERE set, the error's msg or details must also match it
 # (so a failure for some other reason does not pass).
-t_cni_code() {
+cni_is_code() {
 	local name=$1 want=$2 got text
-	shift 2
-	cni "$@"
 	got=$(json_get "$CNI_OUT" .code)
 	text="$(json_get "$CNI_OUT" .msg) $(json_get "$CNI_OUT" .details)"
 	if [ "$CNI_RC" -eq 0 ] || [ "$got" != "$want" ]; then
@@ -398,6 +455,24 @@ t_cni_code() {
 		ok "$name"
 		diag "$text"
 	fi
+}
+
+# t_cni_code NAME CODE HOST_NS CMD ...: cni fails with error code CODE
+# (and CNI_DETAILS, as cni_is_code).
+t_cni_code() {
+	local name=$1 want=$2
+	shift 2
+	cni "$@"
+	cni_is_code "$name" "$want"
+}
+
+# t_plugin_code NAME CODE VERB KEY=VALUE...: plugin fails with error code
+# CODE (and CNI_DETAILS, as cni_is_code).
+t_plugin_code() {
+	local name=$1 want=$2
+	shift 2
+	plugin "$@"
+	cni_is_code "$name" "$want"
 }
 
 # conf_shared NAME BRIDGE SUBNET GATEWAY [JQ_EXPR]: a shared-mode config with

@@ -56,24 +56,8 @@ snap() {
 
 # ---------------------------------------------------------------- calls
 
-# raw CONF ENV...: the plugin in HOST_NS with exactly ENV (plus PATH and
-# CNI_PATH); CONF "<empty>" gives an empty stdin. Sets CNI_OUT/ERR/RC.
-raw() {
-	local conf=$1
-	shift
-	if [ "$conf" = "<empty>" ]; then
-		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
-			</dev/null >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	else
-		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
-			<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	fi
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni.out")
-	# shellcheck disable=SC2034 # read by lib.sh's cni_report
-	CNI_ERR=$(cat "$W_TMP/cni.err")
-	return $CNI_RC
-}
+# raw CONF ENV...: the plugin in HOST_NS with exactly ENV (lib.sh's cni_env).
+raw() { cni_env "$HOST_NS" "$@"; }
 
 # expect_err NAME CODE: the last call failed with error JSON carrying CODE.
 expect_err() {
@@ -244,7 +228,8 @@ bad "CNI_IFNAME with '/'" 4 ADD @CID "et/h0" "$NSP" "$CONF"
 bad "CNI_IFNAME with ':'" 4 ADD @CID "eth0:1" "$NSP" "$CONF"
 bad "CNI_IFNAME with a space" 4 ADD @CID "eth 0" "$NSP" "$CONF"
 DEL_WANT=0 bad "missing CNI_NETNS on ADD" 4 ADD @CID eth0 "" "$CONF"
-DEL_WANT=0 bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/cni.err" "$CONF"
+echo "not a namespace" >"$W_TMP/regular"
+DEL_WANT=0 bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/regular" "$CONF"
 DEL_WANT=0 bad "CNI_NETNS path that does not exist" 3 ADD @CID eth0 "/run/netns/${P}no-such-ns" "$CONF"
 
 # ---------------------------------------------------------------- versions (1)

@@ -225,17 +225,6 @@ storm() {
 	done
 	wait
 }
-# Distinct output files per call: cni() writes $W_TMP/cni.out.
-cni() {
-	local hns=$1 cmd=$2 cid=$3 ifn=$4 netns=$5 conf=$6
-	ip netns exec "$hns" env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
-		CNI_IFNAME="$ifn" CNI_PATH="$B" CNI_NETNS="$netns" "$VMNET" <<<"$conf" \
-		>"$W_TMP/cni-$cid-$cmd.out" 2>&1
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni-$cid-$cmd.out")
-	CNI_ERR=
-	return $CNI_RC
-}
 storm &
 STORM=$!
 sleep 0.3

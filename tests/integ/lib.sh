@@ -163,6 +163,17 @@ need_bins() {
 
 # ---------------------------------------------------------------- world
 
+# guest_world [wan]: how a suite that runs guests begins: root, the programs
+# and binaries guests need, the world and HOST_NS (and WAN_NS with "wan").
+guest_world() {
+	need_root
+	need_cmds jq socat nft ss python3
+	need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
+	world_init
+	host_ns
+	[ "${1:-}" != wan ] || wan_setup
+}
+
 W_NS=()     # namespaces we made, deleted in reverse order
 W_PIDS=()   # processes we started
 W_TMP=
@@ -495,6 +506,11 @@ with_prev() {
 # Paths the plugin keeps per attachment.
 record_path() { echo "$W_TMP/state/$1/$2@$3.json"; } # NET CID IFNAME
 ipam_path() { echo "$W_TMP/ipam/$1/$2"; }            # NET IP
+
+# Commands in HOST_NS; the guest address (no prefix length) of a result.
+hlink() { ip -n "$HOST_NS" "$@"; }
+hnft() { ip netns exec "$HOST_NS" nft "$@"; }
+guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 
 # nft_has_elem SET IP: the set in HOST_NS's inet vmnet contains IP.
 nft_has_elem() {

@@ -94,7 +94,7 @@ add() {
 	local v=$1
 	vm_ns "vm-$v"
 	NS[$v]=$REPLY
-	if cni "$HOST_NS" ADD "${P}vm-$v" eth0 "/run/netns/${NS[$v]}" "$2" "${3:-}"; then
+	if plugin ADD id="${P}vm-$v" ns="${NS[$v]}" conf="$2" args="${3:-}"; then
 		RES[$v]=$CNI_OUT
 		IP[$v]=$(json_get "$CNI_OUT" '.ips[0].address' | cut -d/ -f1)
 		GW[$v]=$(json_get "$CNI_OUT" '.ips[0].gateway')

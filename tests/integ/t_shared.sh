@@ -84,6 +84,17 @@ assert_gone() {
 	t_fail "$t IPAM reservation of $ip gone" test -e "$(ipam_path "$net" "$ip")"
 }
 
+# add_two T CONF: ADD vm1 ($cid1 in $ns1) and vm2 ($cid2 in $ns2); sets the
+# caller's r1, r2, ip1, ip2 (its locals: bash scopes dynamically).
+add_two() {
+	t_plugin "$1 ADD vm1" ADD id="$cid1" ns="$ns1" conf="$2" || return
+	r1=$CNI_OUT
+	t_plugin "$1 ADD vm2" ADD id="$cid2" ns="$ns2" conf="$2" || return
+	r2=$CNI_OUT
+	ip1=$(guest_ip "$r1")
+	ip2=$(guest_ip "$r2")
+}
+
 suite_shared() {
 	local w=$1 idx=$2
 	local net=shared-$w br=vmbr-$w t="[$w]"
@@ -95,12 +106,7 @@ suite_shared() {
 	vm_ns "$w-vm2" && ns2=$REPLY
 	vm_ns "$w-vm3" && ns3=$REPLY
 
-	t_plugin "$t ADD vm1" ADD id="$cid1" ns="$ns1" conf="$conf" || return
-	r1=$CNI_OUT
-	t_plugin "$t ADD vm2" ADD id="$cid2" ns="$ns2" conf="$conf" || return
-	r2=$CNI_OUT
-	ip1=$(guest_ip "$r1")
-	ip2=$(guest_ip "$r2")
+	add_two "$t" "$conf" || return
 	diag "$w: vm1 $ip1 on $(host_dev "$r1"), vm2 $ip2 on $(host_dev "$r2")"
 	t_ok "$t the two VMs got different addresses in $sub" \
 		test -n "$ip1" -a -n "$ip2" -a "$ip1" != "$ip2"
@@ -182,12 +188,7 @@ suite_isolation() {
 	conf=$(conf_shared "$net" "$br" "$sub" "$gw" ".tap = \"$w\" | .portIsolation = true")
 	vm_ns "i$w-vm1" && ns1=$REPLY
 	vm_ns "i$w-vm2" && ns2=$REPLY
-	t_plugin "$t ADD vm1" ADD id="$cid1" ns="$ns1" conf="$conf" || return
-	r1=$CNI_OUT
-	t_plugin "$t ADD vm2" ADD id="$cid2" ns="$ns2" conf="$conf" || return
-	r2=$CNI_OUT
-	ip1=$(guest_ip "$r1")
-	ip2=$(guest_ip "$r2")
+	add_two "$t" "$conf" || return
 	for dev in "$(host_dev "$r1")" "$(host_dev "$r2")"; do
 		t_ok "$t bridge port $dev is isolated" \
 			sh -c "ip netns exec $HOST_NS bridge -d link show dev $dev | grep -q 'isolated on'"

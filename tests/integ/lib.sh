@@ -136,11 +136,14 @@ t_done() {
 	exit 1
 }
 
+# skip_all REASON: the whole suite is skipped (exit 77).
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
 need_root() {
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "1..0 # SKIP needs root"
-		exit 77
-	fi
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
 }
 
 # need_cmds CMD...: every program must be there; a missing one is a failure

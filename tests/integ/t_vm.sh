@@ -35,10 +35,7 @@ T_START=$(vm_now)
 vm_init
 case $? in
 0) ;;
-3)
-	echo "1..0 # SKIP QEMU cannot run: $VM_WHY"
-	exit 77
-	;;
+3) skip_all "QEMU cannot run: $VM_WHY" ;;
 *) bail "$VM_WHY" ;;
 esac
 ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"

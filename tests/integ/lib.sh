@@ -716,13 +716,12 @@ while True:
 }
 
 # net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.
+# UDP: one datagram, and the first line that comes back (on fd 3); socat
+# ends with it (-t0), after 10 s without one (-T10), or on an ICMP error.
 net_get() {
+	# shellcheck disable=SC2016 # $a is the shell's, not ours
 	case $2 in
 	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
-	# UDP: one datagram, and the first line that comes back (on fd 3);
-	# socat ends with it (-t0), after 10 s without one (-T10), or on an
-	# ICMP error.
-	# shellcheck disable=SC2016 # $a is the shell's, not ours
 	udp) ip netns exec "$1" timeout 12 socat -t0 -T10 "UDP:$3:$4" \
 		'SYSTEM:echo q; read -r a && echo "$a" >&3' 3>&1 </dev/null 2>/dev/null ;;
 	esac
@@ -757,7 +756,7 @@ each_mode() {
 # file_has [-x] FILE TEXT: FILE contains TEXT (-x: as a whole line); waits
 # up to a second for it to arrive.
 file_has() {
-	local x= i
+	local x='' i
 	[ "$1" = -x ] && { x=x; shift; }
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		grep -qF$x -- "$2" "$1" 2>/dev/null && return 0

@@ -254,13 +254,13 @@ bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"
 # twice without and twice with prevResult (RESULT, as libcni sends it on
 # every DEL): each exits 0, and nothing comes back.
 again_dels() {
-	local name=$1 cid=$2 ns=$3 conf=$4 res=$5 args=${6:-} before v
+	local name=$1 cid=$2 ns=$3 conf=$4 res=$5 cargs=${6:-} before v
 	before=$(snap "$VM" "$VM2")
 	for v in "" "" prev prev; do
 		if [ -n "$v" ]; then
-			plugin DEL id="$cid" netns="$ns" conf="$(with_prev "$conf" "$res")" args="$args"
+			plugin DEL id="$cid" netns="$ns" conf="$(with_prev "$conf" "$res")" args="$cargs"
 		else
-			plugin DEL id="$cid" netns="$ns" conf="$conf" args="$args"
+			plugin DEL id="$cid" netns="$ns" conf="$conf" args="$cargs"
 		fi
 		t_eq "$name: DEL again ${v:+with prevResult }exits 0" "$(del_status)" 0
 	done

@@ -56,7 +56,7 @@ echo '{"cniVersion":' | ipam ADD c7; [ "$(code)" = 6 ]; t_status "malformed JSON
 for i in $(seq 1 16); do (conf 1.0.0 par 10.20.0.0/24 | env CNI_COMMAND=ADD CNI_CONTAINERID=p$i CNI_NETNS=/x CNI_IFNAME=eth0 \
 	"$PLUGIN" > "$T/par.$i" 2>/dev/null) & done; wait
 [ "$(cat "$T"/par.* | grep -o '"address": "[0-9./]*"' | sort -u | wc -l)" = 16 ] && \
-	[ "$(ls "$T/data/par" | grep -c '^10\.')" = 16 ]; t_status "16 parallel ADDs: 16 distinct addresses" $? "$(out)"
+	[ "$(find "$T/data/par" -maxdepth 1 -name '10.*' | wc -l)" = 16 ]; t_status "16 parallel ADDs: 16 distinct addresses" $? "$(out)"
 
 # exhaustion: /29 has 5 allocatable addresses
 for i in 1 2 3 4 5; do conf 1.0.0 ex 10.30.0.0/29 | ipam ADD e$i; done

@@ -97,6 +97,14 @@ t_fail() {
 	if [ $rc -ne 0 ]; then ok "$name"; else not_ok "$name" "\$ $*  succeeded, expected a failure" "$out"; fi
 }
 
+# t_status NAME RC [DIAGNOSTIC...]: passes when RC (a status just taken,
+# as in "CMD && CMD; t_status NAME $?") is 0.
+t_status() {
+	local name=$1 rc=$2
+	shift 2
+	if [ "$rc" -eq 0 ]; then ok "$name"; else not_ok "$name" "exit $rc" "$@"; fi
+}
+
 # t_eq NAME GOT WANT
 t_eq() {
 	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "got:  '$2'" "want: '$3'"; fi
@@ -128,11 +136,14 @@ t_done() {
 	exit 1
 }
 
+# skip_all REASON: the whole suite is skipped (exit 77).
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
 need_root() {
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "1..0 # SKIP needs root"
-		exit 77
-	fi
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
 }
 
 # need_cmds CMD...: every program must be there; a missing one is a failure
@@ -154,6 +165,17 @@ need_bins() {
 }
 
 # ---------------------------------------------------------------- world
+
+# guest_world [wan]: how a suite that runs guests begins: root, the programs
+# and binaries guests need, the world and HOST_NS (and WAN_NS with "wan").
+guest_world() {
+	need_root
+	need_cmds jq socat nft ss python3
+	need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
+	world_init
+	host_ns
+	[ "${1:-}" != wan ] || wan_setup
+}
 
 W_NS=()     # namespaces we made, deleted in reverse order
 W_PIDS=()   # processes we started
@@ -345,22 +367,66 @@ wait_listen() {
 
 # ---------------------------------------------------------------- CNI
 
-# cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]
-# Runs the plugin in HOST_NS. Sets CNI_OUT (stdout), CNI_ERR (stderr), CNI_RC,
-# and returns CNI_RC. NETNS "" leaves CNI_NETNS unset.
+# cni_env HOST_NS CONF ENV...: the plugin in HOST_NS with exactly ENV (plus
+# PATH and CNI_PATH) and CONF on stdin ("<empty>": an empty stdin). Sets
+# CNI_OUT (stdout), CNI_ERR (stderr), CNI_RC, and returns CNI_RC. Each call
+# has its own files, so calls may run in parallel (in the background).
+cni_env() {
+	local hns=$1 conf=$2 o=$W_TMP/cni.$BASHPID
+	shift 2
+	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	if [ "$conf" = "<empty>" ]; then
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			</dev/null >"$o.out" 2>"$o.err"
+	else
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+			<<<"$conf" >"$o.out" 2>"$o.err"
+	fi
+	CNI_RC=$?
+	CNI_OUT=$(cat "$o.out")
+	CNI_ERR=$(cat "$o.err")
+	rm -f "$o.out" "$o.err"
+	return $CNI_RC
+}
+
+# cni HOST_NS CMD CID IFNAME NETNS CONFIG_JSON [CNI_ARGS]: the positional
+# form of plugin (below), for callers that compute every argument. NETNS ""
+# leaves CNI_NETNS unset.
 cni() {
 	local hns=$1 cmd=$2 cid=$3 ifn=$4 netns=$5 conf=$6 args=${7:-}
-	local env=(CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn" CNI_PATH="$B")
-	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	local env=(CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_IFNAME="$ifn")
 	[ -n "$netns" ] && env+=(CNI_NETNS="$netns")
 	[ -n "$args" ] && env+=(CNI_ARGS="$args")
 	[ -n "${VMNET_LOG_LEVEL:-}" ] && env+=(VMNET_LOG_LEVEL="$VMNET_LOG_LEVEL")
-	ip netns exec "$hns" env -i PATH="$PATH" "${env[@]}" "$VMNET" \
-		<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni.out")
-	CNI_ERR=$(cat "$W_TMP/cni.err")
-	return $CNI_RC
+	cni_env "$hns" "$conf" "${env[@]}"
+}
+
+# plugin VERB KEY=VALUE...: the plugin called as a runtime calls it, with
+# named arguments, so a case reads as a sentence:
+#   plugin ADD id=c1 ns="$VM" conf="$CONF"
+# Keys: id= (CNI_CONTAINERID, default ""), if= (CNI_IFNAME, default eth0),
+# ns= (a namespace NAME: CNI_NETNS=/run/netns/NAME) or netns= (CNI_NETNS as
+# given; with neither, or with "", CNI_NETNS is unset), conf= (the config on
+# stdin, default $CONF), args= (CNI_ARGS, unset when ""), host= (the
+# namespace the plugin runs in, default $HOST_NS). An unknown key is a bail.
+# Sets CNI_OUT, CNI_ERR, CNI_RC like cni, and returns CNI_RC.
+plugin() {
+	local verb=$1 kv host=${HOST_NS:-} id='' ifn=eth0 netns='' conf=${CONF-} args='' hasconf=${CONF+1}
+	shift
+	for kv in "$@"; do
+		case $kv in
+		id=*) id=${kv#id=} ;;
+		if=*) ifn=${kv#if=} ;;
+		ns=*) netns=${kv#ns=}; [ -n "$netns" ] && netns=/run/netns/$netns ;;
+		netns=*) netns=${kv#netns=} ;;
+		conf=*) conf=${kv#conf=} hasconf=1 ;;
+		args=*) args=${kv#args=} ;;
+		host=*) host=${kv#host=} ;;
+		*) bail "plugin $verb: unknown argument '$kv' (id= if= ns= netns= conf= args= host=)" ;;
+		esac
+	done
+	[ -n "$hasconf" ] || bail "plugin $verb: no conf= and no \$CONF"
+	cni "$host" "$verb" "$id" "$ifn" "$netns" "$conf" "$args"
 }
 
 # The plugin's last output, for diagnostics.
@@ -381,13 +447,18 @@ t_cni() {
 	if cni "$@"; then ok "$name"; else not_ok "$name" "$(cni_report)"; fi
 }
 
-# t_cni_code NAME CODE HOST_NS CMD ...: expects exit 1 and error code CODE.
+# t_plugin NAME VERB KEY=VALUE...: plugin (above) succeeds.
+t_plugin() {
+	local name=$1
+	shift
+	if plugin "$@"; then ok "$name"; else not_ok "$name" "$(cni_report)"; fi
+}
+
+# cni_is_code NAME CODE: the last call failed (exit not 0) with error CODE.
 # With CNI_DETAILS=ERE set, the error's msg or details must also match it
 # (so a failure for some other reason does not pass).
-t_cni_code() {
+cni_is_code() {
 	local name=$1 want=$2 got text
-	shift 2
-	cni "$@"
 	got=$(json_get "$CNI_OUT" .code)
 	text="$(json_get "$CNI_OUT" .msg) $(json_get "$CNI_OUT" .details)"
 	if [ "$CNI_RC" -eq 0 ] || [ "$got" != "$want" ]; then
@@ -398,6 +469,24 @@ t_cni_code() {
 		ok "$name"
 		diag "$text"
 	fi
+}
+
+# t_cni_code NAME CODE HOST_NS CMD ...: cni fails with error code CODE
+# (and CNI_DETAILS, as cni_is_code).
+t_cni_code() {
+	local name=$1 want=$2
+	shift 2
+	cni "$@"
+	cni_is_code "$name" "$want"
+}
+
+# t_plugin_code NAME CODE VERB KEY=VALUE...: plugin fails with error code
+# CODE (and CNI_DETAILS, as cni_is_code).
+t_plugin_code() {
+	local name=$1 want=$2
+	shift 2
+	plugin "$@"
+	cni_is_code "$name" "$want"
 }
 
 # conf_shared NAME BRIDGE SUBNET GATEWAY [JQ_EXPR]: a shared-mode config with
@@ -420,6 +509,11 @@ with_prev() {
 # Paths the plugin keeps per attachment.
 record_path() { echo "$W_TMP/state/$1/$2@$3.json"; } # NET CID IFNAME
 ipam_path() { echo "$W_TMP/ipam/$1/$2"; }            # NET IP
+
+# Commands in HOST_NS; the guest address (no prefix length) of a result.
+hlink() { ip -n "$HOST_NS" "$@"; }
+hnft() { ip netns exec "$HOST_NS" nft "$@"; }
+guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 
 # nft_has_elem SET IP: the set in HOST_NS's inet vmnet contains IP.
 nft_has_elem() {
@@ -622,13 +716,12 @@ while True:
 }
 
 # net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.
+# UDP: one datagram, and the first line that comes back (on fd 3); socat
+# ends with it (-t0), after 10 s without one (-T10), or on an ICMP error.
 net_get() {
+	# shellcheck disable=SC2016 # $a is the shell's, not ours
 	case $2 in
 	tcp) ip netns exec "$1" timeout 5 socat -T3 - "TCP:$3:$4,connect-timeout=3" </dev/null 2>/dev/null ;;
-	# UDP: one datagram, and the first line that comes back (on fd 3);
-	# socat ends with it (-t0), after 10 s without one (-T10), or on an
-	# ICMP error.
-	# shellcheck disable=SC2016 # $a is the shell's, not ours
 	udp) ip netns exec "$1" timeout 12 socat -t0 -T10 "UDP:$3:$4" \
 		'SYSTEM:echo q; read -r a && echo "$a" >&3' 3>&1 </dev/null 2>/dev/null ;;
 	esac
@@ -663,7 +756,7 @@ each_mode() {
 # file_has [-x] FILE TEXT: FILE contains TEXT (-x: as a whole line); waits
 # up to a second for it to arrive.
 file_has() {
-	local x= i
+	local x='' i
 	[ "$1" = -x ] && { x=x; shift; }
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		grep -qF$x -- "$2" "$1" 2>/dev/null && return 0

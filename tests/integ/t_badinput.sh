@@ -56,24 +56,8 @@ snap() {
 
 # ---------------------------------------------------------------- calls
 
-# raw CONF ENV...: the plugin in HOST_NS with exactly ENV (plus PATH and
-# CNI_PATH); CONF "<empty>" gives an empty stdin. Sets CNI_OUT/ERR/RC.
-raw() {
-	local conf=$1
-	shift
-	if [ "$conf" = "<empty>" ]; then
-		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
-			</dev/null >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	else
-		ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
-			<<<"$conf" >"$W_TMP/cni.out" 2>"$W_TMP/cni.err"
-	fi
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni.out")
-	# shellcheck disable=SC2034 # read by lib.sh's cni_report
-	CNI_ERR=$(cat "$W_TMP/cni.err")
-	return $CNI_RC
-}
+# raw CONF ENV...: the plugin in HOST_NS with exactly ENV (lib.sh's cni_env).
+raw() { cni_env "$HOST_NS" "$@"; }
 
 # expect_err NAME CODE: the last call failed with error JSON carrying CODE.
 expect_err() {
@@ -102,14 +86,14 @@ expect_err() {
 vm_ns live && VML=$REPLY
 LCONF=$(conf_shared live vmbr-live 10.76.0.0/24 10.76.0.1)
 LCID=${P}live
-cni "$HOST_NS" ADD "$LCID" eth0 "/run/netns/$VML" "$LCONF" || bail "ADD of the live attachment"
+plugin ADD id="$LCID" ns="$VML" conf="$LCONF" || bail "ADD of the live attachment"
 LIVE=$CNI_OUT
 LIVE_IP=$(json_get "$LIVE" '.ips[0].address' | cut -d/ -f1)
 
 # live_intact: the live attachment's CHECK passes (devices, address, nft).
 live_intact() {
-	cni "$HOST_NS" CHECK "$LCID" eth0 "/run/netns/$VML" \
-		"$(jq -c --argjson r "$LIVE" '.prevResult = $r' <<<"$LCONF")" >/dev/null
+	plugin CHECK id="$LCID" \
+		ns="$VML" conf="$(jq -c --argjson r "$LIVE" '.prevResult = $r' <<<"$LCONF")" >/dev/null
 }
 
 # DEL_WANT: what a DEL of the case's input gets. Unset: the input is as
@@ -244,7 +228,8 @@ bad "CNI_IFNAME with '/'" 4 ADD @CID "et/h0" "$NSP" "$CONF"
 bad "CNI_IFNAME with ':'" 4 ADD @CID "eth0:1" "$NSP" "$CONF"
 bad "CNI_IFNAME with a space" 4 ADD @CID "eth 0" "$NSP" "$CONF"
 DEL_WANT=0 bad "missing CNI_NETNS on ADD" 4 ADD @CID eth0 "" "$CONF"
-DEL_WANT=0 bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/cni.err" "$CONF"
+echo "not a namespace" >"$W_TMP/regular"
+DEL_WANT=0 bad "CNI_NETNS is a regular file, not a netns" 4 ADD @CID eth0 "$W_TMP/regular" "$CONF"
 DEL_WANT=0 bad "CNI_NETNS path that does not exist" 3 ADD @CID eth0 "/run/netns/${P}no-such-ns" "$CONF"
 
 # ---------------------------------------------------------------- versions (1)
@@ -269,13 +254,13 @@ bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"
 # twice without and twice with prevResult (RESULT, as libcni sends it on
 # every DEL): each exits 0, and nothing comes back.
 again_dels() {
-	local name=$1 cid=$2 ns=$3 conf=$4 res=$5 args=${6:-} before v
+	local name=$1 cid=$2 ns=$3 conf=$4 res=$5 cargs=${6:-} before v
 	before=$(snap "$VM" "$VM2")
 	for v in "" "" prev prev; do
 		if [ -n "$v" ]; then
-			cni "$HOST_NS" DEL "$cid" eth0 "$ns" "$(with_prev "$conf" "$res")" "$args"
+			plugin DEL id="$cid" netns="$ns" conf="$(with_prev "$conf" "$res")" args="$cargs"
 		else
-			cni "$HOST_NS" DEL "$cid" eth0 "$ns" "$conf" "$args"
+			plugin DEL id="$cid" netns="$ns" conf="$conf" args="$cargs"
 		fi
 		t_eq "$name: DEL again ${v:+with prevResult }exits 0" "$(del_status)" 0
 	done
@@ -283,11 +268,11 @@ again_dels() {
 }
 
 new_cid && c=$C
-if t_cni "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" \
-	"$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF" "IgnoreUnknown=1;FOO=bar"; then
+if t_plugin "unknown CNI_ARGS key WITH IgnoreUnknown=1: ADD succeeds" ADD id="$c" \
+	netns="$NSP" args="IgnoreUnknown=1;FOO=bar"; then
 	r=$CNI_OUT
-	t_cni "... and its DEL (with prevResult) succeeds" "$HOST_NS" DEL "$c" eth0 "$NSP" \
-		"$(with_prev "$CONF" "$r")" "IgnoreUnknown=1;FOO=bar"
+	t_plugin "... and its DEL (with prevResult) succeeds" DEL id="$c" \
+		netns="$NSP" conf="$(with_prev "$CONF" "$r")" args="IgnoreUnknown=1;FOO=bar"
 	t_eq "... and leaves nothing behind (bridge, tap, veth removed)" "$(snap "$VM")" "$EMPTY"
 	again_dels "IgnoreUnknown=1" "$c" "$NSP" "$CONF" "$r" "IgnoreUnknown=1;FOO=bar"
 fi
@@ -296,21 +281,21 @@ fi
 # DEL is repeated with its old prevResult: the new owner keeps everything.
 new_cid && c=$C
 new_cid && d=$C
-if t_cni "reuse: ADD of the first VM" "$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF"; then
+if t_plugin "reuse: ADD of the first VM" ADD id="$c" netns="$NSP"; then
 	r=$CNI_OUT
 	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
-	t_cni "reuse: DEL of the first VM (with prevResult)" "$HOST_NS" DEL "$c" eth0 "$NSP" \
-		"$(with_prev "$CONF" "$r")"
-	if t_cni "reuse: a second VM gets the same address $ip1" "$HOST_NS" ADD "$d" eth0 \
-		"/run/netns/$VM2" "$CONF" "IP=$ip1"; then
+	t_plugin "reuse: DEL of the first VM (with prevResult)" DEL id="$c" \
+		netns="$NSP" conf="$(with_prev "$CONF" "$r")"
+	if t_plugin "reuse: a second VM gets the same address $ip1" ADD id="$d" \
+		ns="$VM2" args="IP=$ip1"; then
 		r2=$CNI_OUT
 		again_dels "reuse: the first VM's DEL, repeated," "$c" "$NSP" "$CONF" "$r"
-		t_cni "reuse: the second VM is intact (CHECK)" "$HOST_NS" CHECK "$d" eth0 \
-			"/run/netns/$VM2" "$(with_prev "$CONF" "$r2")"
+		t_plugin "reuse: the second VM is intact (CHECK)" CHECK id="$d" \
+			ns="$VM2" conf="$(with_prev "$CONF" "$r2")"
 		t_ok "reuse: ... guests4 still holds $ip1" nft_has_elem guests4 "$ip1"
 		t_ok "reuse: ... masq4 still holds $ip1" nft_has_elem masq4 "$ip1"
-		t_cni "reuse: DEL of the second VM" "$HOST_NS" DEL "$d" eth0 "/run/netns/$VM2" \
-			"$(with_prev "$CONF" "$r2")"
+		t_plugin "reuse: DEL of the second VM" DEL id="$d" \
+			ns="$VM2" conf="$(with_prev "$CONF" "$r2")"
 		again_dels "reuse: the second VM" "$d" "/run/netns/$VM2" "$CONF" "$r2"
 	fi
 	t_eq "reuse: nothing left" "$(snap "$VM" "$VM2")" "$EMPTY2"
@@ -321,13 +306,13 @@ fi
 TINY=$(conf_shared tiny vmbr-tiny 10.77.9.0/30 10.77.9.1)
 new_cid && c1=$C
 new_cid && c2=$C
-if t_cni "/30: first ADD takes the only address" "$HOST_NS" ADD "$c1" eth0 "$NSP" "$TINY"; then
+if t_plugin "/30: first ADD takes the only address" ADD id="$c1" netns="$NSP" conf="$TINY"; then
 	r1=$CNI_OUT
 	ip1=$(json_get "$r1" '.ips[0].address' | cut -d/ -f1)
 	dev1=$(json_get "$r1" '.interfaces[1].name')
 	t_eq "/30: the first VM got 10.77.9.2" "$ip1" 10.77.9.2
 	before=$(snap "$VM" "$VM2")
-	cni "$HOST_NS" ADD "$c2" eth0 "/run/netns/$VM2" "$TINY"
+	plugin ADD id="$c2" ns="$VM2" conf="$TINY"
 	expect_err "/30: second ADD, range exhausted" 101
 	t_eq "/30: second ADD leaves nothing of its own" "$(snap "$VM" "$VM2")" "$before"
 	t_ok "/30: first VM's host device $dev1 is still a port of vmbr-tiny" \
@@ -335,13 +320,13 @@ if t_cni "/30: first ADD takes the only address" "$HOST_NS" ADD "$c1" eth0 "$NSP
 	t_ok "/30: first VM's address still in guests4" nft_has_elem guests4 "$ip1"
 	t_ok "/30: first VM's record still there" test -f "$(record_path tiny "$c1" eth0)"
 	t_ok "/30: first VM's IPAM reservation still there" test -f "$(ipam_path tiny "$ip1")"
-	t_cni "/30: CHECK of the first VM passes" "$HOST_NS" CHECK "$c1" eth0 "$NSP" "$(with_prev "$TINY" "$r1")"
-	t_cni "/30: DEL of the failed second VM succeeds" "$HOST_NS" DEL "$c2" eth0 "/run/netns/$VM2" "$TINY"
+	t_plugin "/30: CHECK of the first VM passes" CHECK id="$c1" netns="$NSP" conf="$(with_prev "$TINY" "$r1")"
+	t_plugin "/30: DEL of the failed second VM succeeds" DEL id="$c2" ns="$VM2" conf="$TINY"
 	t_ok "/30: ...and did not touch the first VM's device" ip -n "$HOST_NS" link show dev "$dev1"
 	again_dels "/30: the failed second VM" "$c2" "/run/netns/$VM2" "$TINY" "$r1"
-	t_ok "/30: ...and did not touch the first VM (CHECK)" cni "$HOST_NS" CHECK "$c1" eth0 \
-		"$NSP" "$(with_prev "$TINY" "$r1")"
-	t_cni "/30: DEL of the first VM" "$HOST_NS" DEL "$c1" eth0 "$NSP" "$TINY"
+	t_ok "/30: ...and did not touch the first VM (CHECK)" plugin CHECK id="$c1" \
+		netns="$NSP" conf="$(with_prev "$TINY" "$r1")"
+	t_plugin "/30: DEL of the first VM" DEL id="$c1" netns="$NSP" conf="$TINY"
 	t_eq "/30: nothing left after the DEL (bridge gone, both VM namespaces as at the start)" \
 		"$(snap "$VM" "$VM2")" "$EMPTY2"
 	again_dels "/30: the first VM" "$c1" "$NSP" "$TINY" "$r1"
@@ -350,17 +335,17 @@ fi
 # ---------------------------------------------------------------- existing ifname (4)
 
 new_cid && c=$C
-if t_cni "ADD for the duplicate-ifname case" "$HOST_NS" ADD "$c" eth0 "$NSP" "$CONF"; then
+if t_plugin "ADD for the duplicate-ifname case" ADD id="$c" netns="$NSP"; then
 	r=$CNI_OUT
 	ip1=$(json_get "$r" '.ips[0].address' | cut -d/ -f1)
 	dev=$(json_get "$r" '.interfaces[1].name')
 	DEL_WANT=none bad "second ADD for the same container and ifname" 4 ADD "$c" eth0 "$NSP" "$CONF"
-	t_cni "the first attachment is intact: CHECK passes" "$HOST_NS" CHECK "$c" eth0 "$NSP" "$(with_prev "$CONF" "$r")"
+	t_plugin "the first attachment is intact: CHECK passes" CHECK id="$c" netns="$NSP" conf="$(with_prev "$CONF" "$r")"
 	t_ok "the first attachment is intact: record, IPAM, guests4, $dev" sh -c \
 		"test -f '$(record_path "$NET" "$c" eth0)' && test -f '$(ipam_path "$NET" "$ip1")' &&
 		 ip -n $HOST_NS link show dev $dev >/dev/null"
 	t_ok "... guests4 has $ip1" nft_has_elem guests4 "$ip1"
-	t_cni "DEL of the first attachment" "$HOST_NS" DEL "$c" eth0 "$NSP" "$CONF"
+	t_plugin "DEL of the first attachment" DEL id="$c" netns="$NSP"
 	t_eq "nothing left after the DEL" "$(snap "$VM")" "$EMPTY"
 	again_dels "duplicate ifname" "$c" "$NSP" "$CONF" "$r"
 fi
@@ -370,7 +355,7 @@ ip -n "$VM3" link add eth0 type veth peer name x0 || bail "veth eth0/x0 in $VM3"
 idx_before=$(ip -n "$VM3" -j link show dev eth0 | jq -c '.[0] | [.ifindex, .address, .flags]')
 before=$(snap "$VM3")
 new_cid
-cni "$HOST_NS" ADD "$C" eth0 "/run/netns/$VM3" "$CONF"
+plugin ADD id="$C" ns="$VM3"
 expect_err "CNI_IFNAME already exists in the VM netns" 4
 t_eq "... nothing left behind" "$(snap "$VM3")" "$before"
 t_eq "... the pre-existing eth0 is untouched (ifindex, MAC, flags)" \
@@ -396,8 +381,7 @@ t_eq "VERSION does not claim 0.2.0" \
 	"$(jq -r '.supportedVersions | index("0.2.0") // "no"' <<<"$CNI_OUT" 2>/dev/null)" no
 t_eq "after all the cases: host and VM namespace, nft, IPAM and records as at the start" "$(snap "$VM")" "$EMPTY"
 t_ok "the live attachment is intact after all the cases" live_intact
-t_cni "DEL of the live attachment" "$HOST_NS" DEL "$LCID" eth0 "/run/netns/$VML" \
-	"$(with_prev "$LCONF" "$LIVE")"
+t_plugin "DEL of the live attachment" DEL id="$LCID" ns="$VML" conf="$(with_prev "$LCONF" "$LIVE")"
 t_fail "... its address left guests4" nft_has_elem guests4 "$LIVE_IP"
 
 t_done

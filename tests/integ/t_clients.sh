@@ -79,7 +79,6 @@ netd_start() {
 	cat "$W_TMP/netd.log"
 	return 1
 }
-nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
 warnings() { nc_ status --json | jq -r '.warnings[]?'; }
 # The same findings as objects: family table base chain verdict certain, one per line.
 findings() {

@@ -34,9 +34,9 @@ CONF=$(conf_shared "$NET" "$BR" 10.81.0.0/24 10.81.0.1)
 N=0
 SEEN=" "
 
-# plugin CID NETNS CONF [ENV...]: ADD (unless ENV sets CNI_COMMAND) in
+# call CID NETNS CONF [ENV...]: ADD (unless ENV sets CNI_COMMAND) in
 # HOST_NS; stdout in $W_TMP/out; returns the exit status.
-plugin() {
+call() {
 	local cid=$1 ns=$2 conf=$3
 	shift 3
 	ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND=ADD CNI_CONTAINERID="$cid" \
@@ -44,11 +44,11 @@ plugin() {
 		<<<"$conf" >"$W_TMP/out" 2>"$W_TMP/err"
 }
 
-# t_plugin NAME CID NETNS CONF [ENV...]: the call succeeds.
-t_plugin() {
+# t_call NAME CID NETNS CONF [ENV...]: the call succeeds.
+t_call() {
 	local name=$1
 	shift
-	if plugin "$@"; then ok "$name"; else not_ok "$name" "$(cat "$W_TMP/out")" "$(tail -3 "$W_TMP/err")"; fi
+	if call "$@"; then ok "$name"; else not_ok "$name" "$(cat "$W_TMP/out")" "$(tail -3 "$W_TMP/err")"; fi
 }
 
 # expect CODE NAME [ENV...] -- CONF: with a fresh container ID in the VM
@@ -58,7 +58,7 @@ expect() {
 	shift 2
 	while [ "$1" != -- ]; do env+=("$1"); shift; done
 	N=$((N + 1))
-	plugin "k$N" "${NS:-$VM}" "$2" "${env[@]}"
+	call "k$N" "${NS:-$VM}" "$2" "${env[@]}"
 	rc=$?
 	got=$(jq -r '.code // empty' "$W_TMP/out" 2>/dev/null)
 	SEEN+="$want "
@@ -122,24 +122,24 @@ expect 100 "an MTU the kernel refuses for a tap" -- "$(with '.mtu = 65535')"
 
 # 101: a /30 has one address for a guest.
 C1=$(conf_shared full vmbr-full 10.82.0.0/30 10.82.0.1)
-t_plugin "ADD takes the only address of a /30" full1 "$VM" "$C1"
+t_call "ADD takes the only address of a /30" full1 "$VM" "$C1"
 vm_ns vm2 && VM2=$REPLY
 NS=$VM2 expect 101 "no free address left" -- "$C1"
 
 # 102: a host port published twice.
 PC=$(with '.capabilities = {portMappings: true} |
 	.runtimeConfig = {portMappings: [{hostPort: 8181, containerPort: 80, protocol: "tcp"}]}')
-t_plugin "ADD publishes host port 8181" pub1 "$VM2" "$PC"
+t_call "ADD publishes host port 8181" pub1 "$VM2" "$PC"
 vm_ns vm4 && VM4=$REPLY
 NS=$VM4 expect 102 "the same host port again" -- "$PC"
 
 # 103: the host device name ADD would use is taken by a device not ours.
-t_plugin "ADD c103" c103 "$VM4" "$CONF"
+t_call "ADD c103" c103 "$VM4" "$CONF"
 DEV=$(jq -r '.interfaces[1].name' "$W_TMP/out")
-t_plugin "DEL c103" c103 "$VM4" "$CONF" CNI_COMMAND=DEL
+t_call "DEL c103" c103 "$VM4" "$CONF" CNI_COMMAND=DEL
 ip -n "$HOST_NS" link add "$DEV" type bridge
 N=$((N + 1))
-plugin c103 "$VM4" "$CONF"
+call c103 "$VM4" "$CONF"
 t_eq "a host device name taken by a device not ours: code 103" \
 	"$(jq -r '.code // empty' "$W_TMP/out")" 103
 SEEN+="103 "
@@ -147,10 +147,10 @@ ip -n "$HOST_NS" link del "$DEV"
 
 # 110: CHECK after the tap was removed from the VM namespace.
 vm_ns vm3 && VM3=$REPLY
-t_plugin "ADD c110" c110 "$VM3" "$CONF"
+t_call "ADD c110" c110 "$VM3" "$CONF"
 RES=$(cat "$W_TMP/out")
 ip -n "$VM3" link del tap0
-plugin c110 "$VM3" "$(jq -c --argjson r "$RES" '.prevResult = $r' <<<"$CONF")" CNI_COMMAND=CHECK
+call c110 "$VM3" "$(jq -c --argjson r "$RES" '.prevResult = $r' <<<"$CONF")" CNI_COMMAND=CHECK
 t_eq "CHECK of an attachment whose tap is gone: code 110" "$(jq -r '.code // empty' "$W_TMP/out")" 110
 SEEN+="110 "
 
@@ -161,7 +161,7 @@ extra=
 for c in $SEEN; do [[ " $README_CODES" == *" $c "* ]] || extra+="$c "; done
 t_eq "and no input above gets a code the table does not list" "$extra" ""
 
-plugin pub1 "$VM2" "$PC" CNI_COMMAND=DEL
-plugin c110 "$VM3" "$CONF" CNI_COMMAND=DEL
-plugin full1 "$VM" "$C1" CNI_COMMAND=DEL
+call pub1 "$VM2" "$PC" CNI_COMMAND=DEL
+call c110 "$VM3" "$CONF" CNI_COMMAND=DEL
+call full1 "$VM" "$C1" CNI_COMMAND=DEL
 t_done

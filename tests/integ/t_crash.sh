@@ -46,7 +46,7 @@ vm_ns a
 A=$REPLY
 t_ok "ADD dies after IPAM" crash add-after-ipam ca "$A"
 t_eq "the address is still held" "$(ipam_files)" 1
-t_cni "DEL after the crash" "$HOST_NS" DEL ca eth0 "/run/netns/$A" "$CONF"
+t_plugin "DEL after the crash" DEL id=ca ns="$A"
 t_ok "nothing left: $(state "$A")" clean "$A"
 
 # 2. Dies after the kernel work, before the record is ready: DEL finds it
@@ -54,11 +54,11 @@ t_ok "nothing left: $(state "$A")" clean "$A"
 t_ok "ADD dies after the kernel work" crash add-after-attach cb "$A"
 t_ok "devices, elements, a pending record and the address exist" \
 	sh -c "[ $(our_links) -ge 2 ] && [ $(elements) = 1 ] && [ $(ipam_files) = 1 ] && grep -q '\"pending\"' $W_TMP/state/$NET/cb@eth0.json"
-t_cni_code "CHECK reports the unfinished ADD" 110 "$HOST_NS" CHECK cb eth0 "/run/netns/$A" "$CONF"
-t_cni "DEL after the crash" "$HOST_NS" DEL cb eth0 "/run/netns/$A" "$CONF"
+t_plugin_code "CHECK reports the unfinished ADD" 110 CHECK id=cb ns="$A"
+t_plugin "DEL after the crash" DEL id=cb ns="$A"
 t_ok "nothing left: $(state "$A")" clean "$A"
-t_ok "the port can be published again" cni "$HOST_NS" ADD cc eth0 "/run/netns/$A" "$CONF"
-t_cni "DEL" "$HOST_NS" DEL cc eth0 "/run/netns/$A" "$CONF"
+t_ok "the port can be published again" plugin ADD id=cc ns="$A"
+t_plugin "DEL" DEL id=cc ns="$A"
 
 # 2b. The same crash, then the runtime retries ADD without a DEL between:
 # the retry undoes the unfinished ADD (tap0 in the VM namespace, the host
@@ -66,10 +66,10 @@ t_cni "DEL" "$HOST_NS" DEL cc eth0 "/run/netns/$A" "$CONF"
 for tap in netns host; do
 	conf=$(jq -c --arg t "$tap" '.tap = $t' <<<"$CONF")
 	CONF=$conf t_ok "[$tap] ADD dies after the kernel work" crash add-after-attach cr "$A"
-	t_ok "[$tap] the retried ADD succeeds" cni "$HOST_NS" ADD cr eth0 "/run/netns/$A" "$conf"
+	t_ok "[$tap] the retried ADD succeeds" plugin ADD id=cr ns="$A" conf="$conf"
 	t_eq "[$tap] the retry's record is ready" "$(jq -r .state "$W_TMP/state/$NET/cr@eth0.json")" ready
 	t_eq "[$tap] one address is held" "$(ipam_files)" 1
-	t_cni "[$tap] DEL" "$HOST_NS" DEL cr eth0 "/run/netns/$A" "$conf"
+	t_plugin "[$tap] DEL" DEL id=cr ns="$A" conf="$conf"
 	t_ok "[$tap] nothing left: $(state "$A")" clean "$A"
 done
 

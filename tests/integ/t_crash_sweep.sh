@@ -68,7 +68,7 @@ counts() {
 # an ADD (through a wrapper in CNI_PATH): ADD fails or undoes itself, or
 # leaves what DEL removes.
 ipam_sweep() {
-	local conf=$1 net=$2 sc n i bad= left kills=0
+	local conf=$1 net=$2 sc n i bad='' left kills=0
 	mkdir -p "$W_TMP/cni"
 	cat >"$W_TMP/cni/vmnet-ipam" <<-EOF
 		#!/bin/sh
@@ -103,7 +103,7 @@ gc_conf() { jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' 
 # sweep LABEL CONF NET CLEANUP: kill ADD at every call, clean up with
 # CLEANUP (del|netd|gc), expect nothing left.
 sweep() {
-	local label=$1 conf=$2 net=$3 how=$4 sc n i kills=0 finished=0 bad= left
+	local label=$1 conf=$2 net=$3 how=$4 sc n i kills=0 finished=0 bad='' left
 	fresh_vm
 	counts ADD probe "$conf" >"$W_TMP/counts"
 	call DEL probe "$conf"
@@ -181,7 +181,7 @@ sweep "[shared host, GC]" "${CONFS[2]}" sw2 gc
 # resweep VERB CONF NET: VERB (DEL or GC) killed at every call it makes
 # tearing down an attachment, then VERB again: nothing left.
 resweep() {
-	local verb=$1 conf=$2 net=$3 vconf=$2 sc n i bad= left kills=0
+	local verb=$1 conf=$2 net=$3 vconf=$2 sc n i bad='' left kills=0
 	[ "$verb" = GC ] && vconf=$(gc_conf "$conf")
 	fresh_vm
 	call ADD probe "$conf"

@@ -15,11 +15,7 @@
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
-world_init
-host_ns
+guest_world
 
 # udp_raw NS IFACE DST_MAC SRC_IP DST_IP SPORT DPORT TEXT: one Ethernet/IPv4/
 # UDP frame written on a packet socket, so any source (0.0.0.0, port 67)
@@ -59,7 +55,7 @@ up() {
 	local n=$1
 	CONF[$n]=$2
 	vm_ns "$n" && NS[$n]=$REPLY
-	t_cni "[$n] ADD" "$HOST_NS" ADD "$P$n" eth0 "/run/netns/${NS[$n]}" "$2" "${3:-}" || return 1
+	t_plugin "[$n] ADD" ADD id="$P$n" ns="${NS[$n]}" conf="$2" args="${3:-}" || return 1
 	t_ok "[$n] guest stand-in" guest_up "$n" "$CNI_OUT" "${NS[$n]}"
 }
 

@@ -12,12 +12,7 @@
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
-world_init
-host_ns
-wan_setup
+guest_world wan
 
 declare -A R NS CONF
 
@@ -26,14 +21,14 @@ up() {
 	local n=$3
 	CONF[$n]=$(conf_net "$1" "$2" "$4" "$5" "${6:-.}")
 	vm_ns "$n" && NS[$n]=$REPLY
-	t_cni "[$n] ADD ($1, $2)" "$HOST_NS" ADD "$P$n" eth0 "/run/netns/${NS[$n]}" "${CONF[$n]}" ||
+	t_plugin "[$n] ADD ($1, $2)" ADD id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}" ||
 		return 1
 	R[$n]=$CNI_OUT
 	t_ok "[$n] guest stand-in" guest_up "$n" "${R[$n]}" "${NS[$n]}"
 }
 
 down() {
-	t_cni "[$1] DEL" "$HOST_NS" DEL "$P$1" eth0 "/run/netns/${NS[$1]}" "${CONF[$1]}"
+	t_plugin "[$1] DEL" DEL id="$P$1" ns="${NS[$1]}" conf="${CONF[$1]}"
 	guest_stop "$1"
 }
 

@@ -25,9 +25,6 @@ HOST_SVC=2222 # a host TCP service isolated guests must not reach
 GUEST_SVC=7000
 UDP_SINK=9999 # wan UDP listener: what arrives is appended to $W_TMP/sink
 
-hlink() { ip -n "$HOST_NS" "$@"; }
-hnft() { ip netns exec "$HOST_NS" nft "$@"; }
-guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 guest_pfx() { json_get "$1" '.ips[0].address' | cut -d/ -f2; }
 # The host side of an isolated attachment is interfaces[0] (no bridge).
 iso_dev() { json_get "$1" '.interfaces[0].name'; }
@@ -133,21 +130,21 @@ suite() {
 	done
 
 	# Two isolated VMs (a, b) and two shared VMs (c, d), all at once.
-	t_cni "$t ADD isolated a" "$HOST_NS" ADD "$P$w-a" eth0 "/run/netns/${NS[a]}" "$iconf" || return
+	t_plugin "$t ADD isolated a" ADD id="$P$w-a" ns="${NS[a]}" conf="$iconf" || return
 	R[a]=$CNI_OUT
-	t_cni "$t ADD isolated b" "$HOST_NS" ADD "$P$w-b" eth0 "/run/netns/${NS[b]}" "$iconf" || return
+	t_plugin "$t ADD isolated b" ADD id="$P$w-b" ns="${NS[b]}" conf="$iconf" || return
 	R[b]=$CNI_OUT
-	t_cni "$t ADD shared c" "$HOST_NS" ADD "$P$w-c" eth0 "/run/netns/${NS[c]}" "$sconf" || return
+	t_plugin "$t ADD shared c" ADD id="$P$w-c" ns="${NS[c]}" conf="$sconf" || return
 	R[c]=$CNI_OUT
-	t_cni "$t ADD shared d" "$HOST_NS" ADD "$P$w-d" eth0 "/run/netns/${NS[d]}" "$sconf" || return
+	t_plugin "$t ADD shared d" ADD id="$P$w-d" ns="${NS[d]}" conf="$sconf" || return
 	R[d]=$CNI_OUT
 	# Same group: e by CNI_ARGS, f by runtimeConfig.
-	t_cni "$t ADD isolated e (CNI_ARGS VMNET_GROUP=blue)" "$HOST_NS" ADD "$P$w-e" eth0 \
-		"/run/netns/${NS[e]}" "$iconf" "IgnoreUnknown=1;VMNET_GROUP=blue" || return
+	t_plugin "$t ADD isolated e (CNI_ARGS VMNET_GROUP=blue)" ADD id="$P$w-e" \
+		ns="${NS[e]}" conf="$iconf" args="IgnoreUnknown=1;VMNET_GROUP=blue" || return
 	R[e]=$CNI_OUT
 	gconf=$(jq -c '.runtimeConfig = {vmnetGroup: "blue"}' <<<"$iconf")
-	t_cni "$t ADD isolated f (runtimeConfig vmnetGroup blue)" "$HOST_NS" ADD "$P$w-f" eth0 \
-		"/run/netns/${NS[f]}" "$gconf" || return
+	t_plugin "$t ADD isolated f (runtimeConfig vmnetGroup blue)" ADD id="$P$w-f" \
+		ns="${NS[f]}" conf="$gconf" || return
 	R[f]=$CNI_OUT
 	ip_a=$(guest_ip "${R[a]}") ip_b=$(guest_ip "${R[b]}")
 	ip_c=$(guest_ip "${R[c]}") ip_d=$(guest_ip "${R[d]}")
@@ -230,14 +227,14 @@ suite() {
 	# hostAccess: true opens the host to that network's VMs.
 	hconf=$(conf_iso "ha-$w" "10.93.$idx.0/24" "$w" '.hostAccess = true')
 	vm_ns "$w-h" && NS[h]=$REPLY
-	if t_cni "$t ADD isolated h (hostAccess)" "$HOST_NS" ADD "$P$w-h" eth0 "/run/netns/${NS[h]}" "$hconf"; then
+	if t_plugin "$t ADD isolated h (hostAccess)" ADD id="$P$w-h" ns="${NS[h]}" conf="$hconf"; then
 		R[h]=$CNI_OUT
 		t_ok "$t guest stand-in h" iso_attach "$w-h" "${R[h]}" "${NS[h]}"
 		t_ok "$t h pings its gateway" guest_ping "$w-h" "${G_GW[$w-h]}"
 		t_ok "$t hostAccess: h reaches the host service on its gateway:$HOST_SVC" \
 			tcp_to "$w-h" "${G_GW[$w-h]}" "$HOST_SVC"
 		t_ok "$t hostAccess does not open VM-to-VM: h cannot ping a" guest_noping "$w-h" "$ip_a"
-		t_cni "$t DEL h" "$HOST_NS" DEL "$P$w-h" eth0 "/run/netns/${NS[h]}" "$hconf"
+		t_plugin "$t DEL h" DEL id="$P$w-h" ns="${NS[h]}" conf="$hconf"
 		guest_stop "$w-h"
 	fi
 
@@ -291,10 +288,10 @@ suite() {
 	t_ok "$t isolated a still cannot ping b" guest_noping "$w-a" "$ip_b"
 	t_eq "$t shared d reaches the wan through NAT" "$(guest_wan "$w-d")" "$WAN_HOST_IP"
 	for n in a b; do
-		t_cni "$t CHECK $n" "$HOST_NS" CHECK "$P$w-$n" eth0 "/run/netns/${NS[$n]}" "$(with_prev "$iconf" "${R[$n]}")"
+		t_plugin "$t CHECK $n" CHECK id="$P$w-$n" ns="${NS[$n]}" conf="$(with_prev "$iconf" "${R[$n]}")"
 	done
-	t_cni "$t CHECK f (group via runtimeConfig)" "$HOST_NS" CHECK "$P$w-f" eth0 "/run/netns/${NS[f]}" \
-		"$(with_prev "$gconf" "${R[f]}")"
+	t_plugin "$t CHECK f (group via runtimeConfig)" CHECK id="$P$w-f" \
+		ns="${NS[f]}" conf="$(with_prev "$gconf" "${R[f]}")"
 	# The group rule matches the incoming link's device group: e and f
 	# carry the same non-default one, a CHECK notices a changed one.
 	local grp_e grp_f
@@ -303,17 +300,17 @@ suite() {
 	t_ok "$t e and f share a device group other than the default ($grp_e, $grp_f)" \
 		test "$grp_e" = "$grp_f" -a "$grp_e" != default
 	hlink link set dev "$(iso_dev "${R[f]}")" group 0
-	CNI_DETAILS='device group' t_cni_code "$t CHECK f with its device group changed: 110" 110 \
-		"$HOST_NS" CHECK "$P$w-f" eth0 "/run/netns/${NS[f]}" "$(with_prev "$gconf" "${R[f]}")"
+	CNI_DETAILS='device group' t_plugin_code "$t CHECK f with its device group changed: 110" 110 \
+		CHECK id="$P$w-f" ns="${NS[f]}" conf="$(with_prev "$gconf" "${R[f]}")"
 	t_ok "$t ...and f, out of its group, no longer reaches e" guest_noping "$w-f" "${G_IP[$w-e]}"
 	hlink link set dev "$(iso_dev "${R[f]}")" group "$grp_f"
 	t_ok "$t delete a's host device by hand" hlink link del "$(iso_dev "${R[a]}")"
-	CNI_DETAILS=$(iso_dev "${R[a]}") t_cni_code "$t CHECK a without its host device: 110" 110 \
-		"$HOST_NS" CHECK "$P$w-a" eth0 "/run/netns/${NS[a]}" "$(with_prev "$iconf" "${R[a]}")"
-	t_cni "$t DEL a" "$HOST_NS" DEL "$P$w-a" eth0 "/run/netns/${NS[a]}" "$iconf"
-	t_cni "$t DEL a again" "$HOST_NS" DEL "$P$w-a" eth0 "/run/netns/${NS[a]}" "$iconf"
-	t_cni "$t DEL b" "$HOST_NS" DEL "$P$w-b" eth0 "/run/netns/${NS[b]}" "$iconf"
-	t_cni "$t DEL b again" "$HOST_NS" DEL "$P$w-b" eth0 "/run/netns/${NS[b]}" "$iconf"
+	CNI_DETAILS=$(iso_dev "${R[a]}") t_plugin_code "$t CHECK a without its host device: 110" 110 \
+		CHECK id="$P$w-a" ns="${NS[a]}" conf="$(with_prev "$iconf" "${R[a]}")"
+	t_plugin "$t DEL a" DEL id="$P$w-a" ns="${NS[a]}" conf="$iconf"
+	t_plugin "$t DEL a again" DEL id="$P$w-a" ns="${NS[a]}" conf="$iconf"
+	t_plugin "$t DEL b" DEL id="$P$w-b" ns="${NS[b]}" conf="$iconf"
+	t_plugin "$t DEL b again" DEL id="$P$w-b" ns="${NS[b]}" conf="$iconf"
 	for n in a b; do
 		r=${R[$n]}
 		t_fail "$t $n: host device gone" hlink link show dev "$(iso_dev "$r")"
@@ -322,10 +319,10 @@ suite() {
 		t_fail "$t $n: no IPAM file of its block left" block_left "$inet" "$(guest_ip "$r")" 30
 	done
 	t_ok "$t e and f still reach each other after a and b left" guest_ping "$w-e" "${G_IP[$w-f]}"
-	t_cni "$t DEL e" "$HOST_NS" DEL "$P$w-e" eth0 "/run/netns/${NS[e]}" "$iconf"
-	t_cni "$t DEL f" "$HOST_NS" DEL "$P$w-f" eth0 "/run/netns/${NS[f]}" "$gconf"
-	t_cni "$t DEL c" "$HOST_NS" DEL "$P$w-c" eth0 "/run/netns/${NS[c]}" "$sconf"
-	t_cni "$t DEL d" "$HOST_NS" DEL "$P$w-d" eth0 "/run/netns/${NS[d]}" "$sconf"
+	t_plugin "$t DEL e" DEL id="$P$w-e" ns="${NS[e]}" conf="$iconf"
+	t_plugin "$t DEL f" DEL id="$P$w-f" ns="${NS[f]}" conf="$gconf"
+	t_plugin "$t DEL c" DEL id="$P$w-c" ns="${NS[c]}" conf="$sconf"
+	t_plugin "$t DEL d" DEL id="$P$w-d" ns="${NS[d]}" conf="$sconf"
 	t_ok "$t no vmnet device left" sh -c "! ip -n $HOST_NS -o link show | grep -E ': (vmv|vmt|$br)'"
 	for n in a b c d e f; do guest_stop "$w-$n"; done
 }
@@ -336,7 +333,7 @@ suite_31() {
 	local t="[$w /31]" conf ns r ip gw
 	conf=$(conf_iso "p31-$w" "10.94.$idx.0/24" "$w" '.ipam.blockSize = 31')
 	vm_ns "$w-31" && ns=$REPLY
-	t_cni "$t ADD" "$HOST_NS" ADD "$P$w-31" eth0 "/run/netns/$ns" "$conf" || return
+	t_plugin "$t ADD" ADD id="$P$w-31" ns="$ns" conf="$conf" || return
 	r=$CNI_OUT
 	ip=$(guest_ip "$r") gw=$(json_get "$r" '.ips[0].gateway')
 	t_eq "$t guest address is a /31" "$(guest_pfx "$r")" 31
@@ -347,9 +344,9 @@ suite_31() {
 	t_ok "$t guest stand-in" iso_attach "$w-31" "$r" "$ns"
 	t_ok "$t guest pings its gateway" guest_ping "$w-31" "$gw"
 	t_eq "$t guest reaches the wan through NAT" "$(guest_wan "$w-31")" "$WAN_HOST_IP"
-	t_cni "$t CHECK" "$HOST_NS" CHECK "$P$w-31" eth0 "/run/netns/$ns" "$(with_prev "$conf" "$r")"
-	t_cni "$t DEL" "$HOST_NS" DEL "$P$w-31" eth0 "/run/netns/$ns" "$conf"
-	t_cni "$t DEL again" "$HOST_NS" DEL "$P$w-31" eth0 "/run/netns/$ns" "$conf"
+	t_plugin "$t CHECK" CHECK id="$P$w-31" ns="$ns" conf="$(with_prev "$conf" "$r")"
+	t_plugin "$t DEL" DEL id="$P$w-31" ns="$ns" conf="$conf"
+	t_plugin "$t DEL again" DEL id="$P$w-31" ns="$ns" conf="$conf"
 	t_ok "$t no IPAM file left" sh -c "! ls $W_TMP/ipam/p31-$w 2>/dev/null | grep -q '^10\.'"
 	guest_stop "$w-31"
 }
@@ -364,7 +361,7 @@ suite_routes() {
 		conf=$(conf_iso "rt$bs-$w" "10.99.$idx.0/24" "$w" ".ipam.blockSize = $bs | .mtu = 1400 |
 			.ipam.routes = [{dst: \"0.0.0.0/0\"}, {dst: \"198.51.100.0/24\"}]")
 		vm_ns "$w-rt$bs" && ns=$REPLY
-		t_cni "$t ADD" "$HOST_NS" ADD "$P$w-rt$bs" eth0 "/run/netns/$ns" "$conf" || continue
+		t_plugin "$t ADD" ADD id="$P$w-rt$bs" ns="$ns" conf="$conf" || continue
 		r=$CNI_OUT
 		ip=$(guest_ip "$r") gw=$(json_get "$r" '.ips[0].gateway')
 		if [ "$w" = netns ]; then
@@ -379,8 +376,8 @@ suite_routes() {
 		else
 			t_eq "$t VM netns has no route (host wiring)" "$(ip -n "$ns" -j route show | jq length)" 0
 		fi
-		t_cni "$t CHECK" "$HOST_NS" CHECK "$P$w-rt$bs" eth0 "/run/netns/$ns" "$(with_prev "$conf" "$r")"
-		t_cni "$t DEL" "$HOST_NS" DEL "$P$w-rt$bs" eth0 "/run/netns/$ns" "$conf"
+		t_plugin "$t CHECK" CHECK id="$P$w-rt$bs" ns="$ns" conf="$(with_prev "$conf" "$r")"
+		t_plugin "$t DEL" DEL id="$P$w-rt$bs" ns="$ns" conf="$conf"
 		t_eq "$t DEL leaves the VM netns empty" "$(ip -n "$ns" -o link show | grep -vc ': lo:')" 0
 	done
 }
@@ -393,7 +390,7 @@ suite_exhaust() {
 	conf=$(conf_iso "ex$bs-$w" "$sub" "$w" ".ipam.blockSize = $bs")
 	for i in 1 2 3 4 5 6 7 8; do
 		vm_ns "$w-x$bs-$i" && ns=$REPLY
-		cni "$HOST_NS" ADD "$P$w-x$bs-$i" eth0 "/run/netns/$ns" "$conf" || break
+		plugin ADD id="$P$w-x$bs-$i" ns="$ns" conf="$conf" || break
 		n=$i
 	done
 	diag "$w: $n /$bs block(s) fit in $sub"
@@ -402,20 +399,20 @@ suite_exhaust() {
 	t_eq "$t the ADD after the last block fails with code 101" "$(json_get "$CNI_OUT" .code)" 101
 	snap=$(attachments_now)
 	vm_ns "$w-x$bs-next" && ns=$REPLY
-	CNI_DETAILS=. t_cni_code "$t one more ADD: 101" 101 "$HOST_NS" ADD "$P$w-x$bs-next" eth0 "/run/netns/$ns" "$conf"
+	CNI_DETAILS=. t_plugin_code "$t one more ADD: 101" 101 ADD id="$P$w-x$bs-next" ns="$ns" conf="$conf"
 	t_eq "$t the failed ADD left no device, record or IPAM file" "$(attachments_now)" "$snap"
 	t_fail "$t the failed ADD left nothing in its VM netns" \
 		sh -c "ip -n $ns -o link show | grep -v ': lo:' | grep -q ."
 	t_fail "$t no record for the failed ADD" test -e "$(record_path "ex$bs-$w" "$P$w-x$bs-next" eth0)"
 	for ((i = 1; i <= n; i++)); do
-		cni "$HOST_NS" DEL "$P$w-x$bs-$i" eth0 "/run/netns/$P$w-x$bs-$i" "$conf" ||
+		plugin DEL id="$P$w-x$bs-$i" ns="$P$w-x$bs-$i" conf="$conf" ||
 			not_ok "$t DEL $i" "$(cni_report)"
 	done
 	t_ok "$t after DEL of all, no IPAM file of the network is left" \
 		sh -c "! ls $W_TMP/ipam/ex$bs-$w 2>/dev/null | grep -q '^10\.'"
 	vm_ns "$w-x$bs-again" && ns=$REPLY
-	t_cni "$t after DEL, ADD works again" "$HOST_NS" ADD "$P$w-x$bs-again" eth0 "/run/netns/$ns" "$conf"
-	cni "$HOST_NS" DEL "$P$w-x$bs-again" eth0 "/run/netns/$ns" "$conf"
+	t_plugin "$t after DEL, ADD works again" ADD id="$P$w-x$bs-again" ns="$ns" conf="$conf"
+	plugin DEL id="$P$w-x$bs-again" ns="$ns" conf="$conf"
 }
 
 # Two shared networks on one host: each network's guests reach each other,
@@ -428,9 +425,9 @@ suite_nets() {
 	cb=$(conf_shared "nB-$w" "vmbrB-$w" "10.98.$idx.0/24" "10.98.$idx.1" ".tap = \"$w\"")
 	vm_ns "$w-na" && na=$REPLY
 	vm_ns "$w-nb" && nb=$REPLY
-	t_cni "$t ADD a to network A" "$HOST_NS" ADD "$P$w-na" eth0 "/run/netns/$na" "$ca" || return
+	t_plugin "$t ADD a to network A" ADD id="$P$w-na" ns="$na" conf="$ca" || return
 	ra=$CNI_OUT
-	t_cni "$t ADD b to network B" "$HOST_NS" ADD "$P$w-nb" eth0 "/run/netns/$nb" "$cb" || return
+	t_plugin "$t ADD b to network B" ADD id="$P$w-nb" ns="$nb" conf="$cb" || return
 	rb=$CNI_OUT
 	t_ok "$t guest stand-in a" iso_attach "$w-na" "$ra" "$na"
 	t_ok "$t guest stand-in b" iso_attach "$w-nb" "$rb" "$nb"
@@ -443,11 +440,11 @@ suite_nets() {
 	t_ok "$t b cannot ping a" guest_noping "$w-nb" "$ipa"
 	t_fail "$t a cannot open TCP to b" tcp_to "$w-na" "$ipb" "$GUEST_SVC"
 	ctr_rose "$t iso_drop rose" "$before" "$(counter inet iso_drop)"
-	t_cni "$t CHECK a" "$HOST_NS" CHECK "$P$w-na" eth0 "/run/netns/$na" "$(with_prev "$ca" "$ra")"
+	t_plugin "$t CHECK a" CHECK id="$P$w-na" ns="$na" conf="$(with_prev "$ca" "$ra")"
 	guest_stop "$w-na"
 	guest_stop "$w-nb"
-	t_cni "$t DEL a" "$HOST_NS" DEL "$P$w-na" eth0 "/run/netns/$na" "$ca"
-	t_cni "$t DEL b" "$HOST_NS" DEL "$P$w-nb" eth0 "/run/netns/$nb" "$cb"
+	t_plugin "$t DEL a" DEL id="$P$w-na" ns="$na" conf="$ca"
+	t_plugin "$t DEL b" DEL id="$P$w-nb" ns="$nb" conf="$cb"
 	t_fail "$t no guest_net element left" sh -c "ip netns exec $HOST_NS nft list set inet vmnet guest_net | grep -q '10\.9[78]\.'"
 }
 

@@ -1,19 +1,17 @@
-#!/bin/bash
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
 # Kernel-facing layer (netns, links, addresses, routes, tc, taps, sysctls)
 # against the real kernel, in a throwaway network namespace: nothing it
 # creates can reach the machine's own, and everything dies with the process.
-# Usage: t_kernel.sh [BUILD_DIR]   (default $VMNET_BUILD or build)
-set -eu
+# The TAP comes from tools/ktest (tests/unit/tap.h, with its own plan check).
+#
+#   tests/integ/t_kernel.sh BUILDDIR      (TAP on stdout)
+# shellcheck source=tests/integ/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-B=${1:-${VMNET_BUILD:-build}}
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 77
-fi
-if [ ! -x "$B/tools/ktest" ]; then
-	echo "Bail out! $B/tools/ktest not built (make $B/tools/ktest)"
-	exit 1
-fi
+need_root
+need_bins "$B/tools/ktest"
 # A private mount namespace too, so /sys can be remounted to show the new
 # netns's devices (sysfs follows the netns of its mounter).
 exec unshare -n -m --propagation private -- \

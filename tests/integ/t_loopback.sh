@@ -15,12 +15,7 @@
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
-world_init
-host_ns
-wan_setup
+guest_world wan
 
 LO_SVC=2300
 ip netns exec "$HOST_NS" socat "TCP-LISTEN:$LO_SVC,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'echo lo-svc' \
@@ -51,7 +46,7 @@ suite() {
 			{hostPort: $p_lo, containerPort: 80, protocol: \"tcp\", hostIP: \"127.0.0.1\"},
 			{hostPort: $p_any, containerPort: 80, protocol: \"tcp\"}]")
 	vm_ns "$n" && ns=$REPLY
-	t_cni "$t ADD with localhostPorts" "$HOST_NS" ADD "$P$n" eth0 "/run/netns/$ns" "$conf" || return
+	t_plugin "$t ADD with localhostPorts" ADD id="$P$n" ns="$ns" conf="$conf" || return
 	res=$CNI_OUT
 	t_ok "$t guest stand-in" guest_up "$n" "$res" "$ns"
 	t_ok "$t the guest routes 127.0.0.0/8 to its gateway" loopback_via "${G_NS[$n]}" "${G_GW[$n]}" eth0
@@ -72,7 +67,7 @@ suite() {
 	t_eq "$t a neighbour routing 127.0.0.0/8 here gets no DNAT to the guest" \
 		"$(net_get "$WAN_NS" tcp 127.0.0.1 $p_any)" ""
 	t_eq "$t ... nor the host's loopback-only service" "$(net_get "$WAN_NS" tcp 127.0.0.1 $LO_SVC)" ""
-	t_cni "$t DEL" "$HOST_NS" DEL "$P$n" eth0 "/run/netns/$ns" "$conf"
+	t_plugin "$t DEL" DEL id="$P$n" ns="$ns" conf="$conf"
 	guest_stop "$n"
 }
 

@@ -55,7 +55,7 @@ t_ok "netd starts in the host namespace" netd_start
 
 vm_ns vm1
 VM1=$REPLY
-t_cni "ADD c1" "$HOST_NS" ADD c1 eth0 "/run/netns/$VM1" "$CONF"
+t_plugin "ADD c1" ADD id=c1 ns="$VM1"
 RES1=$CNI_OUT
 t_ok "guest stand-in on c1's tap" guest_attach g1 "$RES1" "$VM1"
 t_ok "g1 pings its gateway" guest_ping g1 "${G_GW[g1]}"
@@ -84,7 +84,7 @@ t_vm_scan "c1 after the repair:" "$VM1" eth0 "${G_IP[g1]}/24" 10.77.0.0/24 10.77
 ip -n "$VM1" route del default
 t_ok "netd reconcile after c1's default route was deleted" nc_ reconcile
 t_vm_scan "c1 after that reconcile:" "$VM1" eth0 "${G_IP[g1]}/24" 10.77.0.0/24 10.77.0.1 1400
-t_cni "CHECK c1 passes after the repairs" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(with_prev "$CONF" "$RES1")"
+t_plugin "CHECK c1 passes after the repairs" CHECK id=c1 ns="$VM1" conf="$(with_prev "$CONF" "$RES1")"
 
 # ---------------------------------------------------------------- lease
 
@@ -131,7 +131,7 @@ DNSCONF=$(conf_shared netddns "$BRDNS" 10.76.0.0/24 10.76.0.1 \
 	".ipam.resolvConf = \"$W_TMP/resolv.ipam\" | .dns = {nameservers: [\"203.0.113.53\", \"198.51.100.53\", \"192.0.2.153\"], domain: \"corp.example\", search: [\"corp.example\", \"svc.corp.example\"]}")
 vm_ns vmd
 VMD=$REPLY
-t_cni "ADD d1 (plugin dns and IPAM dns differ)" "$HOST_NS" ADD d1 eth0 "/run/netns/$VMD" "$DNSCONF"
+t_plugin "ADD d1 (plugin dns and IPAM dns differ)" ADD id=d1 ns="$VMD" conf="$DNSCONF"
 RESD=$CNI_OUT
 WANT_NS=$(json_get "$RESD" '.dns.nameservers | join(" ")')
 WANT_DOM=$(json_get "$RESD" .dns.domain)
@@ -156,7 +156,7 @@ t_match "netd lease --kernel-arg: dns0 and dns1 are the result's first two" "$T_
 # Without the plugin's "dns", IPAM's is the result's and the guest's.
 vm_ns vmd2
 VMD2=$REPLY
-t_cni "ADD d2 (IPAM's dns only)" "$HOST_NS" ADD d2 eth0 "/run/netns/$VMD2" "$(jq -c 'del(.dns)' <<<"$DNSCONF")"
+t_plugin "ADD d2 (IPAM's dns only)" ADD id=d2 ns="$VMD2" conf="$(jq -c 'del(.dns)' <<<"$DNSCONF")"
 RESD2=$CNI_OUT
 t_run nc_ lease d2 --json
 t_eq "netd lease --json of d2: IPAM's nameservers, domain and search, as its result says" \
@@ -165,14 +165,14 @@ t_eq "netd lease --json of d2: IPAM's nameservers, domain and search, as its res
 diag "d2: $(json_get "$RESD2" '.dns | tojson')"
 # Gone again, so later checks of network $NET see only their own devices.
 guest_stop gd
-t_cni "DEL d2" "$HOST_NS" DEL d2 eth0 "/run/netns/$VMD2" "$(jq -c 'del(.dns)' <<<"$DNSCONF")"
-t_cni "DEL d1" "$HOST_NS" DEL d1 eth0 "/run/netns/$VMD" "$DNSCONF"
+t_plugin "DEL d2" DEL id=d2 ns="$VMD2" conf="$(jq -c 'del(.dns)' <<<"$DNSCONF")"
+t_plugin "DEL d1" DEL id=d1 ns="$VMD" conf="$DNSCONF"
 
 # ---------------------------------------------------------------- namespace gone
 
 vm_ns vm2
 VM2=$REPLY
-t_cni "ADD c2" "$HOST_NS" ADD c2 eth0 "/run/netns/$VM2" "$CONF"
+t_plugin "ADD c2" ADD id=c2 ns="$VM2"
 RES2=$CNI_OUT
 IP2=$(json_get "$RES2" '.ips[0].address' | cut -d/ -f1)
 DEV2=$(json_get "$RES2" '.interfaces[1].name')
@@ -217,24 +217,13 @@ for i in $(seq $N); do vm_ns "s$i"; done
 storm() {
 	local i
 	for i in $(seq $N); do
-		cni "$HOST_NS" ADD "s$i" eth0 "/run/netns/${P}s$i" "$CONF" >/dev/null 2>&1 &
+		plugin ADD id="s$i" ns="${P}s$i" >/dev/null 2>&1 &
 	done
 	wait
 	for i in $(seq 1 2 $N); do
-		cni "$HOST_NS" DEL "s$i" eth0 "/run/netns/${P}s$i" "$CONF" >/dev/null 2>&1 &
+		plugin DEL id="s$i" ns="${P}s$i" >/dev/null 2>&1 &
 	done
 	wait
-}
-# Distinct output files per call: cni() writes $W_TMP/cni.out.
-cni() {
-	local hns=$1 cmd=$2 cid=$3 ifn=$4 netns=$5 conf=$6
-	ip netns exec "$hns" env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" \
-		CNI_IFNAME="$ifn" CNI_PATH="$B" CNI_NETNS="$netns" "$VMNET" <<<"$conf" \
-		>"$W_TMP/cni-$cid-$cmd.out" 2>&1
-	CNI_RC=$?
-	CNI_OUT=$(cat "$W_TMP/cni-$cid-$cmd.out")
-	CNI_ERR=
-	return $CNI_RC
 }
 storm &
 STORM=$!
@@ -278,11 +267,11 @@ BRHW=${BRHW:0:15}
 HW=$(conf_shared netdhw "$BRHW" 10.79.0.0/24 10.79.0.1 '.tap = "host"')
 vm_ns r1
 R1NS=$REPLY
-t_cni "ADD r1 (isolated, tap in the VM netns)" "$HOST_NS" ADD r1 eth0 "/run/netns/$R1NS" "$ISO"
+t_plugin "ADD r1 (isolated, tap in the VM netns)" ADD id=r1 ns="$R1NS" conf="$ISO"
 RR1=$CNI_OUT
 vm_ns r2
 R2NS=$REPLY
-t_cni "ADD r2 (shared, host tap)" "$HOST_NS" ADD r2 eth0 "/run/netns/$R2NS" "$HW"
+t_plugin "ADD r2 (shared, host tap)" ADD id=r2 ns="$R2NS" conf="$HW"
 RR2=$CNI_OUT
 
 # A reboot as netd sees it: netd and the VMMs stop, every link and table of
@@ -335,9 +324,9 @@ t_vm_scan "c1 after the reboot:" "$VM1" eth0 "$IP1/24" 10.77.0.0/24 10.77.0.1 14
 t_vm_scan "r1 after the reboot:" "$R1NS" eth0 "$(json_get "$RR1" '.ips[0].address')" \
 	"$(ip -n "$R1NS" -j route show dev eth0 proto kernel | jq -r '.[0].dst')" \
 	"$(json_get "$RR1" '.ips[0].gateway')" 1400
-t_cni "CHECK c1 after the reboot" "$HOST_NS" CHECK c1 eth0 "/run/netns/$VM1" "$(with_prev "$CONF" "$RES1")"
-t_cni "CHECK r1 after the reboot" "$HOST_NS" CHECK r1 eth0 "/run/netns/$R1NS" "$(with_prev "$ISO" "$RR1")"
-t_cni "CHECK r2 after the reboot" "$HOST_NS" CHECK r2 eth0 "/run/netns/$R2NS" "$(with_prev "$HW" "$RR2")"
+t_plugin "CHECK c1 after the reboot" CHECK id=c1 ns="$VM1" conf="$(with_prev "$CONF" "$RES1")"
+t_plugin "CHECK r1 after the reboot" CHECK id=r1 ns="$R1NS" conf="$(with_prev "$ISO" "$RR1")"
+t_plugin "CHECK r2 after the reboot" CHECK id=r2 ns="$R2NS" conf="$(with_prev "$HW" "$RR2")"
 
 # ---------------------------------------------------------------- coexistence
 
@@ -385,7 +374,7 @@ HID=$REPLY
 ip netns exec "$HID" sleep 600 </dev/null >/dev/null 2>&1 &
 HOLD=$!
 track_pid $HOLD
-t_cni "ADD h1" "$HOST_NS" ADD h1 eth0 "/run/netns/$HID" "$CONF"
+t_plugin "ADD h1" ADD id=h1 ns="$HID"
 HIP=$(json_get "$CNI_OUT" '.ips[0].address')
 HIP=${HIP%/*}
 HIF=$(jq -r '.hostIf // empty' "$(record_path "$NET" h1 eth0)")
@@ -418,7 +407,7 @@ t_fail "and released its address" test -e "$(ipam_path "$NET" "${HIP:-none}")"
 # newcomer's inode number itself: that is what reuse looks like to netd.
 vm_ns ir1
 IR1=$REPLY
-t_cni "ADD i1" "$HOST_NS" ADD i1 eth0 "/run/netns/$IR1" "$CONF"
+t_plugin "ADD i1" ADD id=i1 ns="$IR1"
 I1DEV=$(json_get "$CNI_OUT" '.interfaces[1].name')
 kill_pid "$NETD_PID"
 t_ok "the kernel destroys i1's namespace after its deletion" ns_del_dead "$IR1" "$I1DEV"

@@ -30,14 +30,14 @@ DEADLINE_MS=3000 # NETD_CONN_DEADLINE_MS
 vm_ns vm0
 VM0=$REPLY
 LCONF=$(conf_shared netd.lock vmbrlk$$ 10.79.0.0/24 10.79.0.1)
-t_cni "ADD on a network named netd.lock" "$HOST_NS" ADD c0 eth0 "/run/netns/$VM0" "$LCONF"
+t_plugin "ADD on a network named netd.lock" ADD id=c0 ns="$VM0" conf="$LCONF"
 t_ok "netd starts (its lock cannot collide with a network's folder)" netd_start
 t_run nc_ list
 t_match "netd lists the netd.lock network's attachment" "$T_OUT" ' c0 '
 
 vm_ns vm1
 VM1=$REPLY
-t_cni "ADD c1" "$HOST_NS" ADD c1 eth0 "/run/netns/$VM1" "$CONF"
+t_plugin "ADD c1" ADD id=c1 ns="$VM1"
 t_ok "guest stand-in on c1's tap" guest_attach g1 "$CNI_OUT" "$VM1"
 
 # slow_clients SILENT TRICKLE SECONDS: open the connections in HOST_NS, keep
@@ -143,6 +143,6 @@ t_run nc_ list
 t_fail "netd does not follow the symlink: no attachment 'evil'" grep -q evil <<<"$T_OUT"
 rm -f "$W_TMP/state/$NET/evil@eth0.json"
 
-t_cni "DEL c1" "$HOST_NS" DEL c1 eth0 "/run/netns/$VM1" "$CONF"
-t_cni "DEL c0" "$HOST_NS" DEL c0 eth0 "/run/netns/$VM0" "$LCONF"
+t_plugin "DEL c1" DEL id=c1 ns="$VM1"
+t_plugin "DEL c0" DEL id=c0 ns="$VM0" conf="$LCONF"
 t_done

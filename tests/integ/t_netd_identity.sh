@@ -32,7 +32,6 @@ BR=${BR:0:15}
 CONF=$(conf_shared "$NET" "$BR" 10.81.0.0/24 10.81.0.1)
 BOUND_S=8 # repairs take about a second; "gone" needs two scans 1 s apart
 
-nc_() { ip netns exec "$HOST_NS" "$NETD" "$@" --socket "$SOCK"; }
 
 # netd_up [WRAPPER...]: start netd in HOST_NS, through WRAPPER (unshare ...).
 netd_up() {
@@ -133,7 +132,7 @@ t_ok "cA's tap survived the repair" in_vmA ip link show dev tap0
 # A normal VM, with a guest on its tap, for (b).
 vm_ns vmB
 VMB=$REPLY
-t_cni "ADD cB" "$HOST_NS" ADD cB eth0 "/run/netns/$VMB" "$CONF"
+t_plugin "ADD cB" ADD id=cB ns="$VMB"
 RESB=$CNI_OUT
 DEVB=$(host_dev cB)
 t_ok "guest on cB's tap" guest_attach gB "$RESB" "$VMB"
@@ -143,7 +142,7 @@ t_ok "gB pings its gateway" guest_ping gB 10.81.0.1
 
 vm_ns vmD
 VMD=$REPLY
-t_cni "ADD cD" "$HOST_NS" ADD cD eth0 "/run/netns/$VMD" "$CONF"
+t_plugin "ADD cD" ADD id=cD ns="$VMD"
 IPD=$(json_get "$CNI_OUT" '.ips[0].address' | cut -d/ -f1)
 DEVD=$(host_dev cD)
 IDX_D=$(ip -n "$VMD" -o link show | awk '{print $1}' | sort)
@@ -168,7 +167,7 @@ t_ok "netd says why" grep -q "removing $NET/cD@eth0 (namespace .* is gone: recor
 
 vm_ns vmE
 VME=$REPLY
-t_cni "ADD cE" "$HOST_NS" ADD cE eth0 "/run/netns/$VME" "$CONF"
+t_plugin "ADD cE" ADD id=cE ns="$VME"
 RECE=$(record_path "$NET" cE eth0)
 jq 'del(.netnsDev, .netnsIno)' "$RECE" >"$RECE.t" && mv "$RECE.t" "$RECE"
 DEVE=$(host_dev cE)
@@ -180,7 +179,7 @@ t_ok "nor torn down" has_record cE
 t_match "its status says why" "$(status_of cE)" "^unverified: .*older vmnet"
 t_eq "netd status --json lists it as unverified" \
 	"$(nc_ status --json | jq -r '.unverified_attachments[] | select(.cid == "cE") | .netns')" "/run/netns/$VME"
-t_cni "DEL cE" "$HOST_NS" DEL cE eth0 "/run/netns/$VME" "$CONF"
+t_plugin "DEL cE" DEL id=cE ns="$VME"
 
 # ---------------------------------------------------------------- (b) netd with a private /run/netns
 

@@ -146,7 +146,6 @@ t_eq "all 8 attachments present" \
 
 # host --veth-- srv (10.1.0.5, a "guest" running a server on :80), host --veth-- wan
 # (203.0.113.10, lib.sh's echo-the-peer server on :8080). Host is 203.0.113.1.
-WAN_PORT=8080
 wan_setup
 ns_add srv
 S=$REPLY

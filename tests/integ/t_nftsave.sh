@@ -26,9 +26,7 @@ world_init
 host_ns
 wan_setup
 
-hnft() { ip netns exec "$HOST_NS" nft "$@"; }
 dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
-guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 UDP_SINK=9999
 
 # rule_counts: "family chain count" per chain, from nft's JSON listing.
@@ -77,7 +75,7 @@ attach_all() {
 	CONF[$w-i3]=$(jq -c '.runtimeConfig.vmnetGroup = "blue"' <<<"$i")
 	for n in s1 s2 i1 i2 i3; do
 		vm_ns "$w-$n" && NS[$w-$n]=$REPLY
-		t_cni "[$w] ADD $n" "$HOST_NS" ADD "$P$w-$n" eth0 "/run/netns/${NS[$w-$n]}" "${CONF[$w-$n]}" ||
+		t_plugin "[$w] ADD $n" ADD id="$P$w-$n" ns="${NS[$w-$n]}" conf="${CONF[$w-$n]}" ||
 			return 1
 		R[$w-$n]=$CNI_OUT
 		t_ok "[$w] guest stand-in $n" guest_up "$w-$n" "${R[$w-$n]}" "${NS[$w-$n]}"
@@ -138,8 +136,8 @@ for w in "${WIRINGS[@]}"; do prove after "$w"; done
 
 for w in "${WIRINGS[@]}"; do
 	for n in s1 s2 i1 i2 i3; do
-		t_cni "[$w] DEL $n after the round trip" "$HOST_NS" DEL "$P$w-$n" eth0 \
-			"/run/netns/${NS[$w-$n]}" "${CONF[$w-$n]}"
+		t_plugin "[$w] DEL $n after the round trip" DEL id="$P$w-$n" \
+			ns="${NS[$w-$n]}" conf="${CONF[$w-$n]}"
 		guest_stop "$w-$n"
 	done
 done

@@ -21,7 +21,6 @@ N=${PAR_N:-32}
 NH=${PAR_HOST_N:-16}
 NG=${PAR_GUESTS:-$N}
 
-hlink() { ip -n "$HOST_NS" "$@"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 

@@ -13,19 +13,11 @@
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM"
-world_init
-host_ns
-wan_setup
+guest_world wan
 
 HOST2=203.0.113.2 # a second host address, for hostIP
 ip -n "$HOST_NS" addr add "$HOST2/24" dev wan0
 
-hlink() { ip -n "$HOST_NS" "$@"; }
-hnft() { ip netns exec "$HOST_NS" nft "$@"; }
-guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 
 # with_ports CONF JSON_ARRAY: CONF with runtimeConfig.portMappings set.
 with_ports() {
@@ -82,11 +74,11 @@ combo() {
 	vm_ns "$n1" && ns1=$REPLY
 	vm_ns "$n2" && ns2=$REPLY
 	vm_ns "$n3" && ns3=$REPLY
-	t_cni "$t ADD vm1 publishing tcp+udp $p1" "$HOST_NS" ADD "$P$n1" eth0 "/run/netns/$ns1" "$conf1" || return
+	t_plugin "$t ADD vm1 publishing tcp+udp $p1" ADD id="$P$n1" ns="$ns1" conf="$conf1" || return
 	r1=$CNI_OUT
-	t_cni "$t ADD vm2 publishing tcp+udp $p2" "$HOST_NS" ADD "$P$n2" eth0 "/run/netns/$ns2" "$conf2" || return
+	t_plugin "$t ADD vm2 publishing tcp+udp $p2" ADD id="$P$n2" ns="$ns2" conf="$conf2" || return
 	r2=$CNI_OUT
-	t_cni "$t ADD vm3 (localhostPorts off) publishing $p3" "$HOST_NS" ADD "$P$n3" eth0 "/run/netns/$ns3" "$conf3" || return
+	t_plugin "$t ADD vm3 (localhostPorts off) publishing $p3" ADD id="$P$n3" ns="$ns3" conf="$conf3" || return
 	r3=$CNI_OUT
 	t_ok "$t guest stand-in vm1" vm_up "$n1" "$r1" "$ns1"
 	t_ok "$t guest stand-in vm2" vm_up "$n2" "$r2" "$ns2"
@@ -106,10 +98,10 @@ combo() {
 	done
 	t_eq "$t vm1 still reaches the wan (masquerade)" "$(guest_wan "$n1")" "$WAN_HOST_IP"
 
-	t_cni "$t CHECK vm1" "$HOST_NS" CHECK "$P$n1" eth0 "/run/netns/$ns1" "$(with_prev "$conf1" "$r1")"
-	t_cni "$t DEL vm1" "$HOST_NS" DEL "$P$n1" eth0 "/run/netns/$ns1" "$conf1"
-	t_cni "$t DEL vm2" "$HOST_NS" DEL "$P$n2" eth0 "/run/netns/$ns2" "$conf2"
-	t_cni "$t DEL vm3" "$HOST_NS" DEL "$P$n3" eth0 "/run/netns/$ns3" "$conf3"
+	t_plugin "$t CHECK vm1" CHECK id="$P$n1" ns="$ns1" conf="$(with_prev "$conf1" "$r1")"
+	t_plugin "$t DEL vm1" DEL id="$P$n1" ns="$ns1" conf="$conf1"
+	t_plugin "$t DEL vm2" DEL id="$P$n2" ns="$ns2" conf="$conf2"
+	t_plugin "$t DEL vm3" DEL id="$P$n3" ns="$ns3" conf="$conf3"
 	t_fail "$t ports4 no longer has $p1" map_has ports4 "$p1"
 	t_noget "$t after DEL, wan to $WAN_HOST_IP:$p1 gets no answer" "$WAN_NS" tcp "$WAN_HOST_IP" $p1
 	guest_stop "$n1"
@@ -126,9 +118,9 @@ suite_hostip_conflict() {
 	cb=$(with_ports "$conf" "[$(pm tcp 8500 80 "$HOST2")]")
 	vm_ns hc-a && ns_a=$REPLY
 	vm_ns hc-b && ns_b=$REPLY
-	t_cni "$t ADD a: tcp 8500 on $WAN_HOST_IP, tcp 8600 everywhere" "$HOST_NS" ADD "${P}hc-a" eth0 "/run/netns/$ns_a" "$ca" || return
+	t_plugin "$t ADD a: tcp 8500 on $WAN_HOST_IP, tcp 8600 everywhere" ADD id="${P}hc-a" ns="$ns_a" conf="$ca" || return
 	ra=$CNI_OUT
-	t_cni "$t ADD b: tcp 8500 on $HOST2 (another address: no conflict)" "$HOST_NS" ADD "${P}hc-b" eth0 "/run/netns/$ns_b" "$cb"
+	t_plugin "$t ADD b: tcp 8500 on $HOST2 (another address: no conflict)" ADD id="${P}hc-b" ns="$ns_b" conf="$cb"
 	rb=$CNI_OUT
 	t_ok "$t guest stand-in a" vm_up hc-a "$ra" "$ns_a"
 	t_ok "$t guest stand-in b" vm_up hc-b "$rb" "$ns_b"
@@ -136,7 +128,7 @@ suite_hostip_conflict() {
 	t_get "$t wan to $WAN_HOST_IP:8500 reaches a" "$WAN_NS" tcp "$WAN_HOST_IP" 8500 tcp-hc-a
 	t_get "$t wan to $HOST2:8500 reaches b" "$WAN_NS" tcp "$HOST2" 8500 tcp-hc-b
 	t_get "$t wan to $HOST2:8600 (no hostIP) reaches a" "$WAN_NS" tcp "$HOST2" 8600 tcp-hc-a
-	t_cni "$t DEL b" "$HOST_NS" DEL "${P}hc-b" eth0 "/run/netns/$ns_b" "$cb"
+	t_plugin "$t DEL b" DEL id="${P}hc-b" ns="$ns_b" conf="$cb"
 	guest_stop hc-b
 	t_noget "$t a's mapping bound to $WAN_HOST_IP does not answer on $HOST2:8500" "$WAN_NS" tcp "$HOST2" 8500
 	t_get "$t ... but still on $WAN_HOST_IP:8500" "$WAN_NS" tcp "$WAN_HOST_IP" 8500 tcp-hc-a
@@ -145,14 +137,14 @@ suite_hostip_conflict() {
 	snap=$(attachments_now)
 	vm_ns hc-c && ns_c=$REPLY
 	cc=$(with_ports "$conf" "[$(pm udp 8601), $(pm tcp 8600)]")
-	CNI_DETAILS=8600 t_cni_code "$t ADD c asking for tcp 8600 again: 102" 102 \
-		"$HOST_NS" ADD "${P}hc-c" eth0 "/run/netns/$ns_c" "$cc"
+	CNI_DETAILS=8600 t_plugin_code "$t ADD c asking for tcp 8600 again: 102" 102 \
+		ADD id="${P}hc-c" ns="$ns_c" conf="$cc"
 	t_eq "$t the refused ADD left no device, record, IPAM file or map element" "$(attachments_now)" "$snap"
 	t_fail "$t the refused ADD left nothing in its VM netns" \
 		sh -c "ip -n $ns_c -o link show | grep -v ': lo:' | grep -q ."
 	t_fail "$t no udp 8601 element from the refused ADD" map_has ports4 8601
 	t_get "$t a still answers on tcp 8600" "$WAN_NS" tcp "$WAN_HOST_IP" 8600 tcp-hc-a
-	t_cni "$t CHECK a after the refused ADD" "$HOST_NS" CHECK "${P}hc-a" eth0 "/run/netns/$ns_a" "$(with_prev "$ca" "$ra")"
+	t_plugin "$t CHECK a after the refused ADD" CHECK id="${P}hc-a" ns="$ns_a" conf="$(with_prev "$ca" "$ra")"
 
 	# Invalid ports: code 7, nothing left.
 	for spec in 'hostPort 0|{"hostPort":0,"containerPort":80,"protocol":"tcp"}' \
@@ -161,14 +153,14 @@ suite_hostip_conflict() {
 		'protocol icmp|{"hostPort":8701,"containerPort":80,"protocol":"icmp"}'; do
 		name=${spec%%|*} bad=${spec#*|}
 		snap=$(attachments_now)
-		CNI_DETAILS='portMappings' t_cni_code "$t $name: code 7" 7 \
-			"$HOST_NS" ADD "${P}hc-c" eth0 "/run/netns/$ns_c" "$(with_ports "$conf" "[$bad]")"
+		CNI_DETAILS='portMappings' t_plugin_code "$t $name: code 7" 7 ADD id="${P}hc-c" \
+			ns="$ns_c" conf="$(with_ports "$conf" "[$bad]")"
 		t_eq "$t $name: nothing left" "$(attachments_now)" "$snap"
 	done
 	t_fail "$t VM netns of the invalid ADDs still empty" \
 		sh -c "ip -n $ns_c -o link show | grep -v ': lo:' | grep -q ."
 
-	t_cni "$t DEL a" "$HOST_NS" DEL "${P}hc-a" eth0 "/run/netns/$ns_a" "$ca"
+	t_plugin "$t DEL a" DEL id="${P}hc-a" ns="$ns_a" conf="$ca"
 	guest_stop hc-a
 }
 
@@ -190,7 +182,7 @@ suite_conntrack() {
 	c1=$(with_ports "$conf" "[$(pm udp 8800 90)]")
 	vm_ns ct-1 && ns1=$REPLY
 	vm_ns ct-2 && ns2=$REPLY
-	t_cni "$t ADD vm1 publishing udp 8800" "$HOST_NS" ADD "${P}ct-1" eth0 "/run/netns/$ns1" "$c1" || return
+	t_plugin "$t ADD vm1 publishing udp 8800" ADD id="${P}ct-1" ns="$ns1" conf="$c1" || return
 	r1=$CNI_OUT
 	ip1=$(guest_ip "$r1")
 	t_ok "$t guest stand-in vm1" vm_up ct-1 "$r1" "$ns1"
@@ -205,14 +197,14 @@ suite_conntrack() {
 	rx_wait "$W_TMP/ct-1.rx"
 	t_ok "$t vm1 receives the client's datagrams" grep -q ping "$W_TMP/ct-1.rx"
 
-	t_cni "$t DEL vm1" "$HOST_NS" DEL "${P}ct-1" eth0 "/run/netns/$ns1" "$c1"
+	t_plugin "$t DEL vm1" DEL id="${P}ct-1" ns="$ns1" conf="$c1"
 	guest_stop ct-1
 	sleep 1 # the client keeps sending: its conntrack entry stays alive
 	diag "conntrack before the new ADD: $(ip netns exec "$HOST_NS" conntrack -L -p udp --orig-port-src 40000 2>/dev/null)"
 	# vm2 gets another address, so a stale entry would point elsewhere.
 	c2=$(with_ports "$conf" "[$(pm udp 8800 90)]")
-	t_cni "$t ADD vm2 with the same mapping" "$HOST_NS" ADD "${P}ct-2" eth0 "/run/netns/$ns2" "$c2" \
-		"IgnoreUnknown=1;IP=10.63.0.77"
+	t_plugin "$t ADD vm2 with the same mapping" ADD id="${P}ct-2" \
+		ns="$ns2" conf="$c2" args="IgnoreUnknown=1;IP=10.63.0.77"
 	r2=$CNI_OUT
 	t_ok "$t vm2 has another address than vm1 ($ip1)" test "$(guest_ip "$r2")" != "$ip1" -a -n "$(guest_ip "$r2")"
 	t_ok "$t guest stand-in vm2" vm_up ct-2 "$r2" "$ns2"
@@ -222,7 +214,7 @@ suite_conntrack() {
 	rx_wait "$W_TMP/ct-2.rx"
 	t_ok "$t the same client flow (sport 40000) now reaches vm2" grep -q ping "$W_TMP/ct-2.rx"
 	kill_pid "$pid"
-	t_cni "$t DEL vm2" "$HOST_NS" DEL "${P}ct-2" eth0 "/run/netns/$ns2" "$c2"
+	t_plugin "$t DEL vm2" DEL id="${P}ct-2" ns="$ns2" conf="$c2"
 	guest_stop ct-2
 }
 
@@ -236,25 +228,25 @@ suite_check_del() {
 		c2=$(with_ports "$conf" "[$(pm tcp 8090), $(pm tcp 8091 80 "$WAN_HOST_IP")]")
 		vm_ns "cd$w-1" && ns1=$REPLY
 		vm_ns "cd$w-2" && ns2=$REPLY
-		t_cni "$t [$w] ADD vm1 with tcp+udp 8080" "$HOST_NS" ADD "${P}cd$w-1" eth0 "/run/netns/$ns1" "$c1" || continue
+		t_plugin "$t [$w] ADD vm1 with tcp+udp 8080" ADD id="${P}cd$w-1" ns="$ns1" conf="$c1" || continue
 		r1=$CNI_OUT
-		t_cni "$t [$w] CHECK vm1" "$HOST_NS" CHECK "${P}cd$w-1" eth0 "/run/netns/$ns1" "$(with_prev "$c1" "$r1")"
+		t_plugin "$t [$w] CHECK vm1" CHECK id="${P}cd$w-1" ns="$ns1" conf="$(with_prev "$c1" "$r1")"
 		t_ok "$t [$w] delete element ports4 { tcp . 8080 } by hand" \
 			hnft delete element inet vmnet ports4 '{ tcp . 8080 }'
-		CNI_DETAILS='ports4|8080' t_cni_code "$t [$w] CHECK vm1 without its tcp 8080 element: 110" 110 \
-			"$HOST_NS" CHECK "${P}cd$w-1" eth0 "/run/netns/$ns1" "$(with_prev "$c1" "$r1")"
-		t_cni "$t [$w] DEL vm1" "$HOST_NS" DEL "${P}cd$w-1" eth0 "/run/netns/$ns1" "$c1"
+		CNI_DETAILS='ports4|8080' t_plugin_code "$t [$w] CHECK vm1 without its tcp 8080 element: 110" 110 \
+			CHECK id="${P}cd$w-1" ns="$ns1" conf="$(with_prev "$c1" "$r1")"
+		t_plugin "$t [$w] DEL vm1" DEL id="${P}cd$w-1" ns="$ns1" conf="$c1"
 		t_fail "$t [$w] udp 8080 element gone" map_has ports4 8080
 
-		t_cni "$t [$w] ADD vm2 with tcp 8090 and tcp 8091 on $WAN_HOST_IP" "$HOST_NS" ADD "${P}cd$w-2" eth0 "/run/netns/$ns2" "$c2" || continue
+		t_plugin "$t [$w] ADD vm2 with tcp 8090 and tcp 8091 on $WAN_HOST_IP" ADD id="${P}cd$w-2" ns="$ns2" conf="$c2" || continue
 		r2=$CNI_OUT
 		t_ok "$t [$w] ports4 has 8090" map_has ports4 8090
 		t_ok "$t [$w] ports4h has 8091" map_has ports4h 8091
 		t_ok "$t [$w] delete vm2's netns" ns_del "$ns2"
-		t_cni "$t [$w] DEL vm2 with its netns gone" "$HOST_NS" DEL "${P}cd$w-2" eth0 "/run/netns/$ns2" "$c2"
+		t_plugin "$t [$w] DEL vm2 with its netns gone" DEL id="${P}cd$w-2" ns="$ns2" conf="$c2"
 		t_fail "$t [$w] ports4 no longer has 8090" map_has ports4 8090
 		t_fail "$t [$w] ports4h no longer has 8091" map_has ports4h 8091
-		t_cni "$t [$w] DEL vm2 again" "$HOST_NS" DEL "${P}cd$w-2" eth0 "" "$c2"
+		t_plugin "$t [$w] DEL vm2 again" DEL id="${P}cd$w-2" conf="$c2"
 	done
 }
 

@@ -33,7 +33,7 @@ get_port() {
 
 # vm NAME VMNS CONF [CNI_ARGS]: ADD, then a guest answering "tcp-NAME" on 80.
 vm() {
-	cni "$HOST_NS" ADD "$1" eth0 "/run/netns/$2" "$3" "${4:-}" || { cni_report; return 1; }
+	plugin ADD id="$1" ns="$2" conf="$3" args="${4:-}" || { cni_report; return 1; }
 	RES=$CNI_OUT
 	guest_attach "$1" "$RES" "$2" || return 1
 	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
@@ -75,7 +75,7 @@ for tap in netns host; do
 	truncate -s "$(grep -m1 -bo '"gateway"' "$rec" | head -n1 | cut -d: -f1)" "$rec"
 	t_fail "[$tap] the record no longer parses" jq . "$rec"
 	guest_stop "a$n"
-	t_cni "[$tap] DEL of a (no prevResult)" "$HOST_NS" DEL "a$n" eth0 "/run/netns/$A" "$pub"
+	t_plugin "[$tap] DEL of a (no prevResult)" DEL id="a$n" ns="$A" conf="$pub"
 	t_eq "[$tap] no element names $ADDR" "$(elems "$ADDR" | tr '\n' ' ')" "0 0 "
 	t_fail "[$tap] the port's DNAT is gone" sh -c \
 		"ip netns exec $HOST_NS nft list map inet vmnet ports4 | grep -q ' $PORT :'"
@@ -94,8 +94,8 @@ for tap in netns host; do
 	t_eq "[$tap] the outside reaches c through tcp/$PORT" "$(get_port)" "tcp-c$n"
 	guest_stop "b$n"
 	guest_stop "c$n"
-	t_cni "[$tap] DEL of b" "$HOST_NS" DEL "b$n" eth0 "/run/netns/$Bns" "$base"
-	t_cni "[$tap] DEL of c" "$HOST_NS" DEL "c$n" eth0 "/run/netns/$Cns" "$pub"
+	t_plugin "[$tap] DEL of b" DEL id="b$n" ns="$Bns" conf="$base"
+	t_plugin "[$tap] DEL of c" DEL id="c$n" ns="$Cns" conf="$pub"
 
 	# An empty record (truncated to nothing), DEL without prevResult or
 	# portMappings.
@@ -108,7 +108,7 @@ for tap in netns host; do
 	rec=$(record_path "$net" "e$n" eth0)
 	truncate -s 0 "$rec"
 	guest_stop "e$n"
-	t_cni "[$tap] DEL of e, empty record" "$HOST_NS" DEL "e$n" eth0 "/run/netns/$E" "$base"
+	t_plugin "[$tap] DEL of e, empty record" DEL id="e$n" ns="$E" conf="$base"
 	t_eq "[$tap] no element names $EADDR" "$(elems "$EADDR" | tr '\n' ' ')" "0 0 "
 	t_eq "[$tap] no element names e's device" "$(dev_elems)" "0"
 	t_fail "[$tap] e's DNAT is gone" sh -c \
@@ -119,7 +119,7 @@ for tap in netns host; do
 	t_ok "[$tap] VM f publishes tcp/$PORT again" vm "f$n" "$Fns" "$pub"
 	t_eq "[$tap] the outside reaches f through tcp/$PORT" "$(get_port)" "tcp-f$n"
 	guest_stop "f$n"
-	t_cni "[$tap] DEL of f" "$HOST_NS" DEL "f$n" eth0 "/run/netns/$Fns" "$pub"
+	t_plugin "[$tap] DEL of f" DEL id="f$n" ns="$Fns" conf="$pub"
 
 	# Stale elements no record names, as a lost record leaves them (an
 	# attachment's elements come and go in one batch, so its address is
@@ -140,6 +140,6 @@ for tap in netns host; do
 		"ip netns exec $HOST_NS nft list map inet vmnet ports4 | grep -q ' 8124 : $OADDR'"
 	ip netns exec "$HOST_NS" nft delete element inet vmnet ports4 "{ tcp . 8124 }"
 	guest_stop "g$n"
-	t_cni "[$tap] DEL of g" "$HOST_NS" DEL "g$n" eth0 "/run/netns/$Gns" "$base"
+	t_plugin "[$tap] DEL of g" DEL id="g$n" ns="$Gns" conf="$base"
 done
 t_done

@@ -22,9 +22,7 @@ MTU=1400 # not the default, so we see it applied
 
 # The host device of an attachment: interfaces[1] (vmv… veth end or vmt… tap).
 host_dev() { json_get "$1" '.interfaces[1].name'; }
-guest_ip() { json_get "$1" '.ips[0].address' | cut -d/ -f1; }
 
-hlink() { ip -n "$HOST_NS" "$@"; }
 
 # assert_attached TAG NET BRIDGE GATEWAY WIRING RESULT CID VMNS: kernel and
 # disk state of one live attachment.
@@ -86,6 +84,17 @@ assert_gone() {
 	t_fail "$t IPAM reservation of $ip gone" test -e "$(ipam_path "$net" "$ip")"
 }
 
+# add_two T CONF: ADD vm1 ($cid1 in $ns1) and vm2 ($cid2 in $ns2); sets the
+# caller's r1, r2, ip1, ip2 (its locals: bash scopes dynamically).
+add_two() {
+	t_plugin "$1 ADD vm1" ADD id="$cid1" ns="$ns1" conf="$2" || return
+	r1=$CNI_OUT
+	t_plugin "$1 ADD vm2" ADD id="$cid2" ns="$ns2" conf="$2" || return
+	r2=$CNI_OUT
+	ip1=$(guest_ip "$r1")
+	ip2=$(guest_ip "$r2")
+}
+
 suite_shared() {
 	local w=$1 idx=$2
 	local net=shared-$w br=vmbr-$w t="[$w]"
@@ -97,12 +106,7 @@ suite_shared() {
 	vm_ns "$w-vm2" && ns2=$REPLY
 	vm_ns "$w-vm3" && ns3=$REPLY
 
-	t_cni "$t ADD vm1" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
-	r1=$CNI_OUT
-	t_cni "$t ADD vm2" "$HOST_NS" ADD "$cid2" eth0 "/run/netns/$ns2" "$conf" || return
-	r2=$CNI_OUT
-	ip1=$(guest_ip "$r1")
-	ip2=$(guest_ip "$r2")
+	add_two "$t" "$conf" || return
 	diag "$w: vm1 $ip1 on $(host_dev "$r1"), vm2 $ip2 on $(host_dev "$r2")"
 	t_ok "$t the two VMs got different addresses in $sub" \
 		test -n "$ip1" -a -n "$ip2" -a "$ip1" != "$ip2"
@@ -140,35 +144,34 @@ suite_shared() {
 	fi
 
 	# CHECK: clean, then broken by hand in two separate ways.
-	t_cni "$t CHECK vm1" "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
-	t_cni "$t CHECK vm2" "$HOST_NS" CHECK "$cid2" eth0 "/run/netns/$ns2" "$(with_prev "$conf" "$r2")"
-	t_cni "$t ADD vm3" "$HOST_NS" ADD "$cid3" eth0 "/run/netns/$ns3" "$conf"
+	t_plugin "$t CHECK vm1" CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
+	t_plugin "$t CHECK vm2" CHECK id="$cid2" ns="$ns2" conf="$(with_prev "$conf" "$r2")"
+	t_plugin "$t ADD vm3" ADD id="$cid3" ns="$ns3" conf="$conf"
 	r3=$CNI_OUT
-	t_cni "$t CHECK vm3" "$HOST_NS" CHECK "$cid3" eth0 "/run/netns/$ns3" "$(with_prev "$conf" "$r3")"
+	t_plugin "$t CHECK vm3" CHECK id="$cid3" ns="$ns3" conf="$(with_prev "$conf" "$r3")"
 	t_ok "$t delete vm3's host device by hand" hlink link del "$(host_dev "$r3")"
-	CNI_DETAILS=$(host_dev "$r3") t_cni_code "$t CHECK vm3 without its host device: 110" 110 \
-		"$HOST_NS" CHECK "$cid3" eth0 "/run/netns/$ns3" "$(with_prev "$conf" "$r3")"
-	t_cni "$t DEL vm3 without CNI_NETNS after its device was deleted" \
-		"$HOST_NS" DEL "$cid3" eth0 "" "$conf"
+	CNI_DETAILS=$(host_dev "$r3") t_plugin_code "$t CHECK vm3 without its host device: 110" 110 \
+		CHECK id="$cid3" ns="$ns3" conf="$(with_prev "$conf" "$r3")"
+	t_plugin "$t DEL vm3 without CNI_NETNS after its device was deleted" DEL id="$cid3" \
+		conf="$conf"
 	assert_gone "$t vm3:" "$net" "$r3" "$cid3"
 
 	t_ok "$t delete vm1's guests4 element by hand" \
 		ip netns exec "$HOST_NS" nft delete element inet vmnet guests4 "{ $ip1 }"
-	CNI_DETAILS="guests4|${ip1//./\\.}" t_cni_code "$t CHECK vm1 without its nft element: 110" 110 \
-		"$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+	CNI_DETAILS="guests4|${ip1//./\\.}" t_plugin_code "$t CHECK vm1 without its nft element: 110" 110 \
+		CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 
 	# DEL with the guest still attached (the VMM has not exited), twice.
-	t_cni "$t DEL vm1" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	t_plugin "$t DEL vm1" DEL id="$cid1" ns="$ns1" conf="$conf"
 	assert_gone "$t vm1:" "$net" "$r1" "$cid1"
-	t_cni "$t DEL vm1 again" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	t_plugin "$t DEL vm1 again" DEL id="$cid1" ns="$ns1" conf="$conf"
 	t_ok "$t bridge $br stays while vm2 is attached" hlink link show dev "$br"
 	t_ok "$t guest 2 still pings the gateway" guest_ping "$w-2" "$gw"
 
 	# The VM went away and took its netns with it; then DEL.
 	guest_stop "$w-2"
 	t_ok "$t delete vm2's netns" ns_del "$ns2"
-	t_cni "$t DEL vm2 after its netns was deleted" \
-		"$HOST_NS" DEL "$cid2" eth0 "/run/netns/$ns2" "$conf"
+	t_plugin "$t DEL vm2 after its netns was deleted" DEL id="$cid2" ns="$ns2" conf="$conf"
 	assert_gone "$t vm2:" "$net" "$r2" "$cid2"
 	t_fail "$t bridge $br gone after the last DEL" hlink link show dev "$br"
 	t_ok "$t no vmnet device left in the host namespace" \
@@ -185,12 +188,7 @@ suite_isolation() {
 	conf=$(conf_shared "$net" "$br" "$sub" "$gw" ".tap = \"$w\" | .portIsolation = true")
 	vm_ns "i$w-vm1" && ns1=$REPLY
 	vm_ns "i$w-vm2" && ns2=$REPLY
-	t_cni "$t ADD vm1" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
-	r1=$CNI_OUT
-	t_cni "$t ADD vm2" "$HOST_NS" ADD "$cid2" eth0 "/run/netns/$ns2" "$conf" || return
-	r2=$CNI_OUT
-	ip1=$(guest_ip "$r1")
-	ip2=$(guest_ip "$r2")
+	add_two "$t" "$conf" || return
 	for dev in "$(host_dev "$r1")" "$(host_dev "$r2")"; do
 		t_ok "$t bridge port $dev is isolated" \
 			sh -c "ip netns exec $HOST_NS bridge -d link show dev $dev | grep -q 'isolated on'"
@@ -202,8 +200,8 @@ suite_isolation() {
 	t_ok "$t guest 1 cannot ping guest 2" guest_noping "i$w-1" "$ip2"
 	t_ok "$t guest 2 cannot ping guest 1" guest_noping "i$w-2" "$ip1"
 	t_eq "$t guest 1 still reaches the wan" "$(guest_wan "i$w-1")" "$WAN_HOST_IP"
-	t_cni "$t DEL vm1" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
-	t_cni "$t DEL vm2" "$HOST_NS" DEL "$cid2" eth0 "/run/netns/$ns2" "$conf"
+	t_plugin "$t DEL vm1" DEL id="$cid1" ns="$ns1" conf="$conf"
+	t_plugin "$t DEL vm2" DEL id="$cid2" ns="$ns2" conf="$conf"
 	t_fail "$t bridge $br gone after the last DEL" hlink link show dev "$br"
 	guest_stop "i$w-1"
 	guest_stop "i$w-2"
@@ -218,7 +216,7 @@ suite_multiqueue() {
 
 	conf=$(conf_shared "$net" "$br" "$sub" "$gw" ".tap = \"$w\" | .multiQueue = true")
 	vm_ns "q$w-vm1" && ns1=$REPLY
-	t_cni "$t ADD" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
+	t_plugin "$t ADD" ADD id="$cid1" ns="$ns1" conf="$conf" || return
 	r1=$CNI_OUT
 	if [ "$w" = netns ]; then
 		tap=$(json_get "$r1" '.interfaces[3].name') runns=$ns1
@@ -229,7 +227,7 @@ suite_multiqueue() {
 		sh -c "ip -n $runns -d link show dev $tap | grep -q multi_queue"
 	t_ok "$t guest stand-in on the tap" guest_attach "q$w-1" "$r1" "$ns1"
 	t_ok "$t guest pings the gateway" guest_ping "q$w-1" "$gw"
-	t_cni "$t DEL" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	t_plugin "$t DEL" DEL id="$cid1" ns="$ns1" conf="$conf"
 	guest_stop "q$w-1"
 }
 
@@ -248,7 +246,7 @@ suite_routes() {
 				{dst: \"$sub\"}]")
 	vm_ns "r$w-vm1" && ns1=$REPLY
 	vm_ns "r$w-vm2" && ns2=$REPLY
-	t_cni "$t ADD" "$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" "$conf" || return
+	t_plugin "$t ADD" ADD id="$cid1" ns="$ns1" conf="$conf" || return
 	r1=$CNI_OUT
 	a1=$(json_get "$r1" '.ips[0].address')
 	t_eq "$t result: routes as IPAM gave them" \
@@ -264,14 +262,14 @@ suite_routes() {
 			"$via eth0"
 		t_ok "$t guest stand-in on the tap" guest_attach "r$w-1" "$r1" "$ns1"
 		t_ok "$t guest pings its gateway" guest_ping "r$w-1" "$gw"
-		t_cni "$t CHECK" "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		t_plugin "$t CHECK" CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 		t_ok "$t delete the default route by hand" ip -n "$ns1" route del default
-		CNI_DETAILS="0\.0\.0\.0/0 via $gw" t_cni_code "$t CHECK without the default route: 110" \
-			110 "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		CNI_DETAILS="0\.0\.0\.0/0 via $gw" t_plugin_code "$t CHECK without the default route: 110" 110 \
+			CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 		ip -n "$ns1" route add default via "$gw" dev eth0
 		t_ok "$t set eth0's MTU to 1300 by hand" ip -n "$ns1" link set eth0 mtu 1300
-		CNI_DETAILS="MTU 1300" t_cni_code "$t CHECK with another MTU: 110" \
-			110 "$HOST_NS" CHECK "$cid1" eth0 "/run/netns/$ns1" "$(with_prev "$conf" "$r1")"
+		CNI_DETAILS="MTU 1300" t_plugin_code "$t CHECK with another MTU: 110" 110 \
+			CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 		ip -n "$ns1" link set eth0 mtu "$MTU"
 		guest_stop "r$w-1"
 
@@ -283,22 +281,19 @@ suite_routes() {
 			bail "d0 with a default route in $ns2"
 		before=$(ip -n "$ns2" -o link show | cut -d: -f2; hlink -o link show | cut -d: -f2
 			ls "$W_TMP/ipam/$net" "$W_TMP/state/$net")
-		CNI_DETAILS="eth0 in CNI_NETNS.*0\.0\.0\.0/0" t_cni_code \
-			"$t ADD into a netns whose default route is taken: refused" 100 \
-			"$HOST_NS" ADD "$cid2" eth0 "/run/netns/$ns2" "$conf"
+		CNI_DETAILS="eth0 in CNI_NETNS.*0\.0\.0\.0/0" t_plugin_code "$t ADD into a netns whose default route is taken: refused" 100 \
+			ADD id="$cid2" ns="$ns2" conf="$conf"
 		t_eq "$t ... and rolled back (VM netns and host links, IPAM, records)" \
 			"$(ip -n "$ns2" -o link show | cut -d: -f2; hlink -o link show | cut -d: -f2
 			   ls "$W_TMP/ipam/$net" "$W_TMP/state/$net")" "$before"
-		t_cni "$t DEL of the refused ADD" "$HOST_NS" DEL "$cid2" eth0 "/run/netns/$ns2" "$conf"
+		t_plugin "$t DEL of the refused ADD" DEL id="$cid2" ns="$ns2" conf="$conf"
 	fi
-	t_cni "$t DEL" "$HOST_NS" DEL "$cid1" eth0 "/run/netns/$ns1" "$conf"
+	t_plugin "$t DEL" DEL id="$cid1" ns="$ns1" conf="$conf"
 	t_eq "$t nothing left in the VM netns after DEL" \
 		"$(ip -n "$ns1" -o link show | grep -vc ': lo:')" 0
 	before=$(rt_state "$ns1" "$net")
-	CNI_DETAILS="gateway is not another address" t_cni_code \
-		"$t ADD with a route via a gateway outside the subnet: 7" 7 \
-		"$HOST_NS" ADD "$cid1" eth0 "/run/netns/$ns1" \
-		"$(jq -c '.ipam.routes = [{dst: "192.0.2.0/24", gw: "198.51.100.1"}]' <<<"$conf")"
+	CNI_DETAILS="gateway is not another address" t_plugin_code "$t ADD with a route via a gateway outside the subnet: 7" 7 \
+		ADD id="$cid1" ns="$ns1" conf="$(jq -c '.ipam.routes = [{dst: "192.0.2.0/24", gw: "198.51.100.1"}]' <<<"$conf")"
 	t_eq "$t ... nothing left (VM netns, IPAM, record)" "$(rt_state "$ns1" "$net")" "$before"
 }
 # rt_state VMNS NET: the VM netns' links, the network's IPAM and record files.
@@ -322,30 +317,30 @@ suite_bridge_owner() {
 	confb=$(conf_shared "own-b-$k" "$br" "10.93.$idx.0/24" "10.93.$idx.1" ".tap = \"$w\"")
 	vm_ns "o$k-a" && nsa=$REPLY
 	vm_ns "o$k-b" && nsb=$REPLY
-	t_cni "$t ADD on network A" "$HOST_NS" ADD "$cida" eth0 "/run/netns/$nsa" "$confa" || return
+	t_plugin "$t ADD on network A" ADD id="$cida" ns="$nsa" conf="$confa" || return
 	ra=$CNI_OUT
 	t_ok "$t guest stand-in on A" guest_attach "o$k-a" "$ra" "$nsa"
 	t_ok "$t A's guest pings its gateway" guest_ping "o$k-a" "$gwa"
 	before=$(owner_state "$nsb" "$br")
 	want="$br belongs to network .own-a-$k"
 	[ "$kind" = foreign ] && want="$br carries VMs of network .own-a-$k"
-	CNI_DETAILS=$want t_cni_code "$t ADD on network B naming A's bridge: 7" 7 \
-		"$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
+	CNI_DETAILS=$want t_plugin_code "$t ADD on network B naming A's bridge: 7" 7 ADD id="$cidb" \
+		ns="$nsb" conf="$confb"
 	t_eq "$t ... leaves nothing: host links, B's netns, the bridge's addresses" \
 		"$(owner_state "$nsb" "$br")" "$before"
 	t_eq "$t ... B's IPAM reservation rolled back" \
 		"$(find "$W_TMP/ipam/own-b-$k" -maxdepth 1 -type f -name '10.*' 2>/dev/null)" ""
 	t_eq "$t ... no record of B" "$(find "$W_TMP/state/own-b-$k" -name '*.json' 2>/dev/null)" ""
-	t_cni "$t DEL of B's refused ADD" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
+	t_plugin "$t DEL of B's refused ADD" DEL id="$cidb" ns="$nsb" conf="$confb"
 	t_ok "$t ... A's bridge is still there" hlink link show dev "$br"
 	t_ok "$t A's guest still pings its gateway" guest_ping "o$k-a" "$gwa"
-	t_cni "$t CHECK A" "$HOST_NS" CHECK "$cida" eth0 "/run/netns/$nsa" "$(with_prev "$confa" "$ra")"
+	t_plugin "$t CHECK A" CHECK id="$cida" ns="$nsa" conf="$(with_prev "$confa" "$ra")"
 	guest_stop "o$k-a"
-	t_cni "$t DEL A" "$HOST_NS" DEL "$cida" eth0 "/run/netns/$nsa" "$confa"
+	t_plugin "$t DEL A" DEL id="$cida" ns="$nsa" conf="$confa"
 	if [ "$kind" = foreign ]; then
 		t_ok "$t the bridge vmnet did not create stays after A's last DEL" hlink link show dev "$br"
-		t_cni "$t with A gone, B may use it" "$HOST_NS" ADD "$cidb" eth0 "/run/netns/$nsb" "$confb"
-		t_cni "$t DEL B" "$HOST_NS" DEL "$cidb" eth0 "/run/netns/$nsb" "$confb"
+		t_plugin "$t with A gone, B may use it" ADD id="$cidb" ns="$nsb" conf="$confb"
+		t_plugin "$t DEL B" DEL id="$cidb" ns="$nsb" conf="$confb"
 		hlink link del "$br"
 	else
 		t_fail "$t bridge gone after A's last DEL" hlink link show dev "$br"

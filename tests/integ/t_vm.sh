@@ -35,10 +35,7 @@ T_START=$(vm_now)
 vm_init
 case $? in
 0) ;;
-3)
-	echo "1..0 # SKIP QEMU cannot run: $VM_WHY"
-	exit 77
-	;;
+3) skip_all "QEMU cannot run: $VM_WHY" ;;
 *) bail "$VM_WHY" ;;
 esac
 ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"
@@ -94,7 +91,7 @@ add() {
 	local v=$1
 	vm_ns "vm-$v"
 	NS[$v]=$REPLY
-	if cni "$HOST_NS" ADD "${P}vm-$v" eth0 "/run/netns/${NS[$v]}" "$2" "${3:-}"; then
+	if plugin ADD id="${P}vm-$v" ns="${NS[$v]}" conf="$2" args="${3:-}"; then
 		RES[$v]=$CNI_OUT
 		IP[$v]=$(json_get "$CNI_OUT" '.ips[0].address' | cut -d/ -f1)
 		GW[$v]=$(json_get "$CNI_OUT" '.ips[0].gateway')

@@ -12,16 +12,9 @@
 #include "vmnet/err.h"
 #include "vmnet/json.h"
 #include "../../ipam/alloc.h"
+#include "tap.h"
 
-static int n_test, failed;
 static char tmp[] = "/tmp/vmnet-ipam-test.XXXXXX";
-
-static void ok(int cond, const char *name)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
-	if (!cond)
-		failed = 1;
-}
 
 static int conf(const char *net, const char *ipam_body, const char *extra,
 		struct vmnet_ipam_conf *c)
@@ -134,7 +127,7 @@ int main(void)
 
 	if (!mkdtemp(tmp))
 		return 1;
-	printf("1..27\n");
+	plan(27);
 
 	/* /29: .1 gateway, .2-.6 allocatable */
 	conf("n", "\"ranges\":[[{\"subnet\":\"10.1.0.0/29\"}]]", NULL, &c);
@@ -275,5 +268,5 @@ int main(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	system(cmd);
-	return failed;
+	return done();
 }

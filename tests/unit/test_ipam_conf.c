@@ -7,15 +7,7 @@
 #include "vmnet/err.h"
 #include "vmnet/json.h"
 #include "../../ipam/conf.h"
-
-static int n_test, failed;
-
-static void ok(int cond, const char *name)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
-	if (!cond)
-		failed = 1;
-}
+#include "tap.h"
 
 static int parse(const char *text, const struct vmnet_cni_args *args, struct vmnet_ipam_conf *c,
 		 struct vmnet_err *err)
@@ -70,10 +62,9 @@ int main(void)
 	struct vmnet_ipam_conf c;
 	struct vmnet_err err = { 0 };
 	struct vmnet_cni_args args = { 0 };
-	char name[128];
 	int r;
 
-	printf("1..%zu\n", ARRAY_SIZE(bads) + 9);
+	plan(ARRAY_SIZE(bads) + 9);
 
 	r = parse(HEAD "\"ipam\":{\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}]]}}", NULL, &c, &err);
 	ok(r == 0 && c.n_sets == 1 && c.sets[0].r[0].start == 0x0a010001 &&
@@ -149,12 +140,11 @@ int main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(bads); i++) {
 		memset(&err, 0, sizeof(err));
 		r = parse(bads[i].json, NULL, &c, &err);
-		snprintf(name, sizeof(name), "rejects %s (code %d)", bads[i].name, bads[i].code);
-		ok(r < 0 && err.code == bads[i].code && strstr(err.msg, bads[i].msg), name);
-		if (r >= 0 || err.code != bads[i].code || !strstr(err.msg, bads[i].msg))
+		if (!ok(r < 0 && err.code == bads[i].code && strstr(err.msg, bads[i].msg),
+			"rejects %s (code %d)", bads[i].name, bads[i].code))
 			printf("# got code %d: %s\n", err.code, err.msg);
 		if (r >= 0)
 			vmnet_ipam_conf_done(&c);
 	}
-	return failed;
+	return done();
 }

@@ -22,16 +22,7 @@
 
 #include "vmnet/inet.h"
 #include "vmnet/nft.h"
-
-static int n_test, n_fail;
-
-static void ok(bool cond, const char *name)
-{
-	n_test++;
-	if (!cond)
-		n_fail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
-}
+#include "tap.h"
 
 /* What a batch holds, parsed back. */
 #define MAXM 256
@@ -725,6 +716,5 @@ int main(int argc, char **argv)
 	test_sync_large();
 	test_isolated();
 	test_invalid();
-	printf("1..%d\n", n_test);
-	return n_fail ? 1 : 0;
+	return done();
 }

@@ -29,8 +29,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "vmnet/inet.h"
 #include "vmnet/conntrack.h"
+#include "vmnet/inet.h"
 #include "vmnet/log.h"
 #include "vmnet/nfnl.h"
 

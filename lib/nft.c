@@ -151,7 +151,8 @@ static int elem_cb(const struct nlmsghdr *nh, void *data)
 
 /* 1 and the element's data if @k is in set @si, 0 if the key (or set, or
  * table) is missing. */
-static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k, struct elem_reply *ret)
+static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k,
+		    struct elem_reply *ret)
 {
 	char buf[REQ_BUF];
 	struct nftnl_set *s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
@@ -359,7 +360,7 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
  * for tables someone damaged or an older version (one missing set must not
  * keep the others). */
 int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,
-			 struct vmnet_err *err)
+			     struct vmnet_err *err)
 {
 	int first = 0;
 
@@ -371,8 +372,8 @@ int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, siz
 		int r = nft_batch_init(&b, nft_seq(n));
 
 		if (r >= 0)
-			r = nft_put_elems(&b, sd->fam, NFT_MSG_DELSETELEM, 0, sd->name, 0, &el[i].k, 1,
-					  &d);
+			r = nft_put_elems(&b, sd->fam, NFT_MSG_DELSETELEM, 0, sd->name, 0, &el[i].k,
+					  1, &d);
 		r = nft_batch_end(&b, r, err);
 		if (r < 0) {
 			first = first ? first : r;

@@ -60,7 +60,7 @@ int nft_batch_init(struct nft_batch *b, uint32_t seq)
 
 /* Start a message at the end of the batch: room for MSG_ROOM bytes. */
 struct nlmsghdr *nft_msg_start(struct nft_batch *b, int fam, uint16_t type, uint16_t flags,
-			   const struct nft_msg_label *d)
+			       const struct nft_msg_label *d)
 {
 	if (batch_reserve(b, MSG_ROOM) < 0)
 		return NULL;
@@ -184,7 +184,8 @@ void nft_msg_label_fmt(const struct nft_batch *b, size_t idx, char *buf, size_t 
 		snprintf(buf, size, "set %s", d->set);
 		break;
 	case M_PORT:
-		snprintf(buf, size, "port %s in map %s", nft_port_fmt(&d->port, p, sizeof(p)), d->set);
+		snprintf(buf, size, "port %s in map %s", nft_port_fmt(&d->port, p, sizeof(p)),
+			 d->set);
 		break;
 	default:
 		snprintf(buf, size, "message %zu", idx + 1);
@@ -192,8 +193,7 @@ void nft_msg_label_fmt(const struct nft_batch *b, size_t idx, char *buf, size_t 
 	}
 }
 
-int nft_batch_run(struct vmnet_nft *n, const struct nft_batch *b, const char *what,
-		  size_t *ret_idx)
+int nft_batch_run(struct vmnet_nft *n, const struct nft_batch *b, const char *what, size_t *ret_idx)
 {
 	size_t idx = SIZE_MAX;
 	char d[128];

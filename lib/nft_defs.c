@@ -237,7 +237,7 @@ int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id)
 
 /* One NEWSETELEM/DELSETELEM message with @n keys for set @name. */
 int nft_put_elems(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
-	      uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d)
+		  uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d)
 {
 	struct nftnl_set *s = nft_set_ref(fam, name, id);
 	struct nlmsghdr *nh;

@@ -136,7 +136,7 @@ static struct nft_key *new_key(struct nft_elem *out, size_t *n, unsigned si)
  * not ours.
  */
 size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		 uint32_t old_group, struct nft_elem *out)
+		     uint32_t old_group, struct nft_elem *out)
 {
 	const char *ifn = a->host_if && *a->host_if ? a->host_if : NULL;
 	size_t n = 0;
@@ -153,10 +153,7 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 		if (skip_port && skip_port[i])
 			continue;
 		si = nft_key_port(&k, &a->ports[i], a->guest_ip);
-		out[n] = (struct nft_elem){.si = si,
-				       .is_port = true,
-				       .port = a->ports[i],
-				       .k = k};
+		out[n] = (struct nft_elem){.si = si, .is_port = true, .port = a->ports[i], .k = k};
 		n++;
 	}
 	if (a->bridge && *a->bridge && (!a->isolated || !add))
@@ -194,7 +191,7 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 
 /* One message per element: a refused one names its set (or port). */
 int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-	    const bool *skip_port, uint32_t old_group, bool excl_ports)
+		const bool *skip_port, uint32_t old_group, bool excl_ports)
 {
 	uint16_t type = op == VMNET_NFT_OP_ADD	     ? NFT_MSG_NEWSETELEM
 			: op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM
@@ -209,11 +206,11 @@ int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_n
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_set_def *sd = &nft_sets[el[i].si];
 		struct nft_msg_label d = {.kind = el[i].is_port ? M_PORT : M_SET,
-				  .set = sd->name,
-				  .port = el[i].port};
+					  .set = sd->name,
+					  .port = el[i].port};
 		int ret = nft_put_elems(b, sd->fam, type,
-				    flags | (el[i].is_port && excl_ports ? NLM_F_EXCL : 0),
-				    sd->name, 0, &el[i].k, 1, &d);
+					flags | (el[i].is_port && excl_ports ? NLM_F_EXCL : 0),
+					sd->name, 0, &el[i].k, 1, &d);
 
 		if (ret < 0)
 			return ret;
@@ -221,7 +218,8 @@ int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_n
 	return 0;
 }
 
-int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table, uint32_t seq)
+int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table,
+		     uint32_t seq)
 {
 	int ret = nft_batch_init(b, seq);
 
@@ -290,8 +288,8 @@ static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, 
 				keys[n++] = el[i].k;
 			if (!n || (n < ELEMS_PER_MSG && i < n_el))
 				continue;
-			ret = nft_put_elems(b, sd->fam, NFT_MSG_NEWSETELEM, NLM_F_CREATE, sd->name, 0,
-					keys, n, &d);
+			ret = nft_put_elems(b, sd->fam, NFT_MSG_NEWSETELEM, NLM_F_CREATE, sd->name,
+					    0, keys, n, &d);
 			if (ret < 0)
 				return ret;
 			n = 0;
@@ -302,7 +300,8 @@ static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, 
 
 /* Both tables deleted, then afresh: all in one transaction, so packets
  * never see a half-built table. */
-int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq)
+int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
+		   uint32_t seq)
 {
 	int ret = nft_batch_init(b, seq);
 

@@ -63,7 +63,7 @@ int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t
 
 /* lookup of the key starting at @sreg; a map's data goes to @dreg (0: a set). */
 static int expr_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg,
-			 uint32_t dreg, bool inv)
+			   uint32_t dreg, bool inv)
 {
 	struct nftnl_expr *e = expr_append(r, "lookup");
 
@@ -195,7 +195,7 @@ int nft_expr_drop(struct nftnl_rule *r, const char *counter)
 /* iifname . <@len bytes at @base+@off> != @set: key in reg 1 (16 bytes of
  * ifname) and reg 2 onwards; the kernel zeroes the padding of a short load. */
 int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-			const char *set)
+			      const char *set)
 {
 	return nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
 	       nft_expr_payload(r, base, off, len, NFT_REG_2) ?:

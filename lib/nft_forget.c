@@ -71,7 +71,7 @@ bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *h
 /* One DESTROYSETELEM message per set for the elements of @el that match,
  * *ret_n of them; the batch is left open (batch_finish). */
 int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
-		 const char *host_if, uint32_t seq, size_t *ret_n)
+		     const char *host_if, uint32_t seq, size_t *ret_n)
 {
 	_cleanup_free_ struct nft_key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
 	int ret = nft_batch_init(b, seq);
@@ -85,7 +85,8 @@ int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el
 		size_t n = 0;
 
 		for (size_t i = 0; ret >= 0 && i <= n_el; i++) {
-			if (i < n_el && (el[i].si != s || !nft_forget_match(&el[i], guest_ip, host_if)))
+			if (i < n_el &&
+			    (el[i].si != s || !nft_forget_match(&el[i], guest_ip, host_if)))
 				continue;
 			if (i < n_el) {
 				keys[n++] = el[i].k;
@@ -93,8 +94,8 @@ int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el
 			}
 			if (!n || (n < ELEMS_PER_MSG && i < n_el))
 				continue;
-			ret = nft_put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0, keys, n,
-					&d);
+			ret = nft_put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0,
+					    keys, n, &d);
 			n = 0;
 		}
 	}

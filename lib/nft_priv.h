@@ -177,7 +177,7 @@ struct nft_rule_def {
 /* nft_batch.c: building a batch (messages at most MSG_ROOM bytes each) */
 int nft_batch_init(struct nft_batch *b, uint32_t seq);
 struct nlmsghdr *nft_msg_start(struct nft_batch *b, int fam, uint16_t type, uint16_t flags,
-			   const struct nft_msg_label *d);
+			       const struct nft_msg_label *d);
 void nft_msg_done(struct nft_batch *b, struct nlmsghdr *nh);
 int nft_batch_finish(struct nft_batch *b);
 void nft_batch_free(struct nft_batch *b);
@@ -214,13 +214,14 @@ int nft_put_table(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, b
 struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id);
 int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id);
 int nft_put_elems(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
-	      uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d);
+		  uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d);
 int nft_put_counter(struct nft_batch *b, int fam, const char *name);
 int nft_put_base(struct nft_batch *b, uint16_t table_flags);
 int nft_put_tables_delete(struct nft_batch *b);
 
 /* nft_rules.c and the rule lists, each ended by {0} */
-int nft_put_rule(struct nft_batch *b, int fam, const char *chain, nft_rule_fill fill, uint32_t anon_id);
+int nft_put_rule(struct nft_batch *b, int fam, const char *chain, nft_rule_fill fill,
+		 uint32_t anon_id);
 int nft_put_l4_set(struct nft_batch *b, uint32_t *ret_id);
 int nft_put_rules(struct nft_batch *b);
 extern const struct nft_rule_def nft_rules_nat[];
@@ -232,7 +233,8 @@ int nft_rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id);
 /* nft_expr.c: each appends to @r; 0 or -ENOMEM */
 int nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
 int nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
-int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
+int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		     uint32_t dreg);
 int nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv);
 int nft_expr_objref(struct nftnl_rule *r, const char *name);
 int nft_expr_ipv4(struct nftnl_rule *r);
@@ -245,7 +247,7 @@ int nft_expr_daddr_loopback(struct nftnl_rule *r);
 int nft_expr_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv);
 int nft_expr_drop(struct nftnl_rule *r, const char *counter);
 int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-			const char *set);
+			      const char *set);
 int nft_expr_dhcp_discover(struct nftnl_rule *r);
 int nft_expr_dhcp_server_drop(struct nftnl_rule *r);
 int nft_expr_dhcp_ports_drop(struct nftnl_rule *r);
@@ -260,20 +262,22 @@ unsigned nft_key_port(struct nft_key *k, const struct vmnet_port *p, uint32_t gu
  * CNI_ERR_INVALID_CONFIG naming what is wrong. */
 int nft_atts_validate(const struct vmnet_nft_att *atts, size_t n, struct vmnet_err *err);
 size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		 uint32_t old_group, struct nft_elem *out);
+		     uint32_t old_group, struct nft_elem *out);
 int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-	    const bool *skip_port, uint32_t old_group, bool excl_ports);
-int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table, uint32_t seq);
-int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq);
+		const bool *skip_port, uint32_t old_group, bool excl_ports);
+int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table,
+		     uint32_t seq);
+int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
+		   uint32_t seq);
 
 /* nft.c: one DELSETELEM batch per element, missing ones ignored */
 int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,
-			 struct vmnet_err *err);
+			     struct vmnet_err *err);
 
 /* nft_forget.c: does @e point at @guest_ip (0: none) or is it keyed by
  * @host_if (NULL: none)? The batch deleting those of @el (*ret_n of them). */
 bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *host_if);
 int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
-		 const char *host_if, uint32_t seq, size_t *ret_n);
+		     const char *host_if, uint32_t seq, size_t *ret_n);
 
 #endif

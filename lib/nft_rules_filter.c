@@ -207,7 +207,8 @@ static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
 static int rule_in_other(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, true) ?: nft_expr_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, true) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* iifname @host_open accept */

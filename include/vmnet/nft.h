@@ -54,10 +54,10 @@ struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
 /* One published port, as configured, recorded and put into the maps. */
 struct vmnet_port {
-	uint8_t proto;	    /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
+	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	uint16_t host_port;
 	uint16_t guest_port;
-	uint32_t host_ip;   /* host order; 0 = every local address */
+	uint32_t host_ip; /* host order; 0 = every local address */
 };
 
 /*

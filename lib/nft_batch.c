@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The batch buffer and the netfilter socket it goes out on. Everything the
- * kernel sees goes out as one NFNL batch per operation with NLM_F_ACK on
- * every message, so a failure names the message that caused it and the
- * kernel rolls the whole batch back. One batch may address both of our
+ * The batch buffer, and sending it through the nfnetlink transport
+ * (lib/nfnl.c). Everything the kernel sees goes out as one NFNL batch per
+ * operation with NLM_F_ACK on every message, so a failure names the message
+ * that caused it and the kernel rolls the whole batch back. One batch may address both of our
  * tables (inet and bridge): the family is per message.
  */
 #include <errno.h>

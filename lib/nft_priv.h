@@ -4,7 +4,7 @@
  * API): the names in our tables, the batch being built, set keys and an
  * attachment's elements. Only lib/nft*.c include this.
  *
- *   nft_batch.c        batch buffer, netfilter socket, sending and acks
+ *   nft_batch.c        batch buffer; sending it (lib/nfnl.c) and naming refusals
  *   nft_defs.c         tables, chains, sets, counters (the base ruleset)
  *   nft_rules.c        adding the rules; nft_rules_{nat,filter,bridge}.c build them
  *   nft_expr.c         expressions, as nft compiles them

@@ -436,12 +436,10 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 	if (r < 0)
 		return r;
 	r = nft_batch_run(n, &b, "deleting elements", &idx);
-	/* ENOENT: a set or a table is gone (DESTROY ignores only missing
-	 * elements); EINVAL/EOPNOTSUPP: a kernel without DESTROYSETELEM. */
-	if (r < 0 && r != -ENOENT && r != -EINVAL && r != -EOPNOTSUPP)
+	if (r < 0 && !nft_destroy_refused(r))
 		nft_batch_fail(&b, idx, r, "deleting elements", err);
 	nft_batch_free(&b);
-	if (r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP)
+	if (nft_destroy_refused(r))
 		return nft_del_elems_one_by_one(n, el, n_el, err);
 	return r < 0 ? r : 0;
 }

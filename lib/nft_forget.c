@@ -254,10 +254,10 @@ int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if
 		 host_if && *host_if ? host_if : "an unrecorded address");
 	r = nft_batch_run(n, &b, "removing stale elements", &idx);
 	/* A set gone since the dump, or a kernel without DESTROYSETELEM. */
-	if (r < 0 && r != -ENOENT && r != -EINVAL && r != -EOPNOTSUPP)
+	if (r < 0 && !nft_destroy_refused(r))
 		nft_batch_fail(&b, idx, r, "removing stale elements", err);
 	nft_batch_free(&b);
-	if (r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP) {
+	if (nft_destroy_refused(r)) {
 		size_t k = 0;
 
 		for (size_t i = 0; i < dp.n; i++)

@@ -15,6 +15,7 @@
 #ifndef VMNET_NFT_PRIV_H
 #define VMNET_NFT_PRIV_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <stdbool.h>
@@ -269,6 +270,14 @@ int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool wi
 		     uint32_t seq);
 int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
 		   uint32_t seq);
+
+/* A DESTROYSETELEM batch refused for a reason that one DELSETELEM per
+ * element gets past: a set or table gone (ENOENT; DESTROY ignores only
+ * missing elements), a kernel before 6.3 (EINVAL, EOPNOTSUPP). */
+static inline bool nft_destroy_refused(int r)
+{
+	return r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP;
+}
 
 /* nft.c: one DELSETELEM batch per element, missing ones ignored */
 int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,

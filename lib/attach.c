@@ -34,8 +34,7 @@ static void temp_bridge(const struct vmnet_record *rec, char buf[IFNAMSIZ])
 	vmnet_name_host_if(buf, VMNET_PREFIX_TEMP, rec->network, NULL, NULL);
 }
 
-void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port *ports,
-			  struct vmnet_nft_att *a)
+void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_att *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->host_if = rec->host_if;
@@ -47,13 +46,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port 
 	a->host_access = rec->host_access;
 	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_iso_id(rec) : 0;
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
-	for (unsigned i = 0; i < rec->n_ports; i++) {
-		ports[i].proto = rec->ports[i].proto;
-		ports[i].host_port = rec->ports[i].host_port;
-		ports[i].host_ip = rec->ports[i].host_ip;
-		ports[i].guest_port = rec->ports[i].guest_port;
-	}
-	a->ports = ports;
+	a->ports = rec->ports;
 	a->n_ports = rec->n_ports;
 }
 
@@ -325,7 +318,6 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
 	struct vmnet_attach_state st;
 	struct vmnet_nft_att att;
@@ -363,7 +355,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	if (r < 0)
 		goto undo_bridge;
 
-	vmnet_attach_nft_att(rec, ports, &att);
+	vmnet_attach_nft_att(rec, &att);
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r < 0)
 		goto undo_devices;
@@ -413,13 +405,12 @@ static int del_proven(struct vmnet_nl *nl, const char *name, const char *alias, 
 static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_nft_att att;
 	int r;
 
 	if (!rec->guest.addr)
 		return 0;
-	vmnet_attach_nft_att(rec, ports, &att);
+	vmnet_attach_nft_att(rec, &att);
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r == 0)
 		r = vmnet_nft_detach(nft, &att, err);
@@ -544,7 +535,6 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_link_info br = { 0 }, hif;
 	struct vmnet_nft_att att;
 	int r;
@@ -571,7 +561,7 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if,
 					     hif.kind);
 	}
-	vmnet_attach_nft_att(rec, ports, &att);
+	vmnet_attach_nft_att(rec, &att);
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r < 0)
 		return r;

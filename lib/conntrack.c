@@ -23,17 +23,16 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
-#include "vmnet/inet.h"
 #include "vmnet/conntrack.h"
+#include "vmnet/inet.h"
 #include "vmnet/log.h"
-#include "vmnet/netns.h"
+#include "vmnet/nfnl.h"
 
 /* CTA_FILTER_*_FLAGS bits: kernel ABI since 5.10, but only declared in the
  * kernel's net/netfilter/nf_internals.h, not in the uapi headers. */
@@ -45,8 +44,6 @@
 /* Deletes per sendmsg: their acks (36 bytes each with NETLINK_CAP_ACK) fit
  * easily in the default receive buffer. */
 #define DEL_PER_SEND 64
-/* Dump replies come in skbs of up to 32 KiB (NLMSG_GOODSIZE on big pages). */
-#define RECV_BUF 32768
 /* Room for one copied CTA_TUPLE_ORIG payload (IPv4 ~60 bytes, IPv6 ~90). */
 #define TUPLE_MAX 192
 
@@ -78,43 +75,6 @@ struct found {
 	size_t n, cap;
 	size_t seen;
 };
-
-struct ct {
-	struct mnl_socket *nl;
-	uint32_t portid, seq;
-};
-
-static void ct_close(struct ct *c)
-{
-	if (c->nl)
-		mnl_socket_close(c->nl);
-	c->nl = NULL;
-}
-
-static int ct_open(struct ct *c, int nsfd, struct vmnet_err *err)
-{
-	int origin = -1, one = 1, r = 0;
-
-	if (nsfd >= 0) {
-		r = vmnet_netns_enter(nsfd, &origin, err);
-		if (r < 0)
-			return r;
-	}
-	/* The socket stays bound to the netns it was created in. */
-	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!c->nl || mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		r = -errno;
-	vmnet_netns_leave(origin);
-	if (r < 0) {
-		ct_close(c);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "opening netfilter netlink socket");
-	}
-	/* Error acks without a copy of the request. */
-	mnl_socket_setsockopt(c->nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	c->portid = mnl_socket_get_portid(c->nl);
-	c->seq = (uint32_t)time(NULL) << 8;
-	return 0;
-}
 
 static struct nlmsghdr *msg_put(void *buf, uint16_t type, uint16_t flags, uint32_t seq)
 {
@@ -299,44 +259,30 @@ static void put_filter(struct nlmsghdr *nh, const struct want *w)
 	mnl_attr_nest_end(nh, n);
 }
 
-static int dump(struct ct *c, const struct want *w, bool filtered, struct found *f)
+static int dump(struct vmnet_nfnl *s, const struct want *w, bool filtered, struct found *f)
 {
-	_cleanup_free_ char *buf = malloc(RECV_BUF);
-	struct nlmsghdr *nh;
-	uint32_t seq = ++c->seq;
-	ssize_t r;
+	char buf[256]; /* header, nfgenmsg and the filter */
+	struct nlmsghdr *nh = msg_put(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, 0);
 
-	if (!buf)
-		return -ENOMEM;
-	nh = msg_put(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, seq);
 	if (filtered)
 		put_filter(nh, w);
-	if (mnl_socket_sendto(c->nl, nh, nh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		r = mnl_socket_recvfrom(c->nl, buf, RECV_BUF);
-		if (r < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)r, seq, c->portid, dump_cb, f);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-	} while (r > 0);
-	return 0;
+	return vmnet_nfnl_request(s, nh, dump_cb, f);
 }
 
-static int del_batch(struct ct *c, const struct entry *v, size_t n, int *ret_deleted)
+/* One sendmsg of deletes; entries that expired or were deleted meanwhile
+ * (ENOENT) are neither counted nor errors. */
+static int del_batch(struct vmnet_nfnl *s, const struct entry *v, size_t n, int *ret_deleted)
 {
 	_cleanup_free_ char *buf = NULL;
-	char rbuf[8192];
-	int fd = mnl_socket_get_fd(c->nl), first = 0, deleted = 0;
-	size_t i, len = 0, acked = 0;
-	uint32_t seq0 = c->seq + 1;
+	int errs[DEL_PER_SEND], first = 0;
+	uint32_t seq0 = vmnet_nfnl_seq(s);
+	size_t i, len = 0;
 
 	buf = malloc(n * MNL_ALIGN(MNL_NLMSG_HDRLEN + sizeof(struct nfgenmsg) + TUPLE_MAX + 32));
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		struct nlmsghdr *nh = msg_put(buf + len, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, ++c->seq);
+		struct nlmsghdr *nh = msg_put(buf + len, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, seq0 + i);
 
 		mnl_attr_put(nh, CTA_TUPLE_ORIG | NLA_F_NESTED, v[i].tuple_len, v[i].tuple);
 		if (v[i].has_id)
@@ -345,41 +291,13 @@ static int del_batch(struct ct *c, const struct entry *v, size_t n, int *ret_del
 			mnl_attr_put_u16(nh, CTA_ZONE, v[i].zone);
 		len += nh->nlmsg_len;
 	}
-	if (mnl_socket_sendto(c->nl, buf, len) < 0)
-		return -errno;
-
-	/* nfnetlink handles the messages inside sendmsg and acks each one,
-	 * refused or not: the acks are queued by now. */
-	while (acked < n) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		const struct nlmsghdr *nh;
-		ssize_t rl;
-		int l;
-
-		if (poll(&pfd, 1, 5000) <= 0)
-			return first ? first : -ETIMEDOUT;
-		rl = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
-		if (rl < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		l = (int)rl;
-		for (nh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nh, l);
-		     nh = mnl_nlmsg_next(nh, &l)) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nh);
-
-			if (nh->nlmsg_type != NLMSG_ERROR || nh->nlmsg_seq < seq0 ||
-			    nh->nlmsg_seq - seq0 >= n)
-				continue; /* not one of ours */
-			acked++;
-			if (!e->error)
-				deleted++;
-			else if (e->error != -ENOENT && !first)
-				first = e->error; /* ENOENT: expired or deleted meanwhile */
-		}
+	vmnet_nfnl_send(s, buf, len, seq0, n, false, errs, NULL);
+	for (i = 0; i < n; i++) {
+		if (!errs[i])
+			(*ret_deleted)++;
+		else if (errs[i] != -ENOENT && !first)
+			first = errs[i];
 	}
-	*ret_deleted += deleted;
 	return first;
 }
 
@@ -406,37 +324,34 @@ static int flush(int nsfd, const struct want *w, const char *what, struct vmnet_
 {
 	_cleanup_free_ struct entry *v = NULL;
 	struct found f = {.w = w};
-	struct ct c = {0};
+	_cleanup_(vmnet_nfnl_closep) struct vmnet_nfnl *s = NULL;
 	bool filtered = true;
 	int r, first = 0, deleted = 0;
 	size_t i;
 
 	if (table_empty(nsfd))
 		return 0;
-	r = ct_open(&c, nsfd, err);
+	r = vmnet_nfnl_open(nsfd, &s, err);
 	if (r < 0)
 		return vmnet_err_wrap(err, "flushing conntrack for %s", what);
-	r = dump(&c, w, true, &f);
+	r = dump(s, w, true, &f);
 	if (r == -EINVAL || r == -EOPNOTSUPP) {
 		/* Kernel before 5.10 or one that refuses this filter. */
 		filtered = false;
 		f.n = f.seen = 0;
-		r = dump(&c, w, false, &f);
+		r = dump(s, w, false, &f);
 	}
 	v = f.v;
-	if (r < 0) {
-		ct_close(&c);
+	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "dumping conntrack entries for %s",
 				     what);
-	}
 	for (i = 0; i < f.n; i += DEL_PER_SEND) {
 		size_t n = f.n - i < DEL_PER_SEND ? f.n - i : DEL_PER_SEND;
 
-		r = del_batch(&c, v + i, n, &deleted);
+		r = del_batch(s, v + i, n, &deleted);
 		if (r < 0 && !first)
 			first = r;
 	}
-	ct_close(&c);
 	log_debug("conntrack: %s: %zu dumped (%s), %zu matched, %d deleted", what, f.seen,
 		  filtered ? "kernel filter" : "unfiltered", f.n, deleted);
 	if (first)
@@ -469,7 +384,7 @@ int vmnet_conntrack_flush_port(int nsfd, uint8_t proto, uint16_t dport, uint32_t
 	snprintf(what, sizeof(what), "%s/%u%s%s", proto_name(proto, pb, sizeof(pb)), dport,
 		 host_ip ? " at " : "", ipb);
 	if (!proto || !dport)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
 				     "flushing conntrack for %s: no protocol or port", what);
 	return flush(nsfd, &w, what, err);
 }
@@ -482,7 +397,7 @@ int vmnet_conntrack_flush_guest(int nsfd, uint32_t guest_ip, struct vmnet_err *e
 	inet_ntop(AF_INET, &w.ip, ipb, sizeof(ipb));
 	snprintf(what, sizeof(what), "guest %s", ipb);
 	if (!guest_ip)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
 				     "flushing conntrack for guest: no address");
 	return flush(nsfd, &w, what, err);
 }

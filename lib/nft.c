@@ -57,7 +57,7 @@ static int explain_enoent(struct vmnet_nft *n, const char *what, bool retried,
 int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	bool with_table = false, retried = false;
-	int ret = att_validate(a, err);
+	int ret = nft_atts_validate(a, 1, err);
 
 	if (ret < 0)
 		return ret;
@@ -65,35 +65,30 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 	 * tables created exclusively; if another process won that race, its
 	 * tables are complete and we go back to elements-only. */
 	for (int attempt = 0; attempt < 4; attempt++) {
-		struct vmnet_err e = {0};
-		struct batch b;
+		struct nft_batch b;
 		size_t idx;
 
-		ret = build_attach(&b, a, with_table, n->seq);
-		if (ret >= 0)
-			ret = batch_finish(&b);
-		if (ret < 0) {
-			batch_free(&b);
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret, "nft: building batch");
-		}
-		ret = batch_run(n, &b, "adding elements", &idx, &e);
+		ret = nft_batch_end(&b, nft_build_attach(&b, a, with_table, nft_seq(n)), err);
+		if (ret < 0)
+			return ret;
+		ret = nft_batch_run(n, &b, "adding elements", &idx);
 		if (ret >= 0) {
-			batch_free(&b);
+			nft_batch_free(&b);
 			return 0;
 		}
 		if (idx < b.n && b.msgs[idx].kind == M_PORT && ret == -EEXIST) {
 			char p[64];
 
-			port_fmt(&b.msgs[idx].port, p, sizeof(p));
-			batch_free(&b);
+			nft_port_fmt(&b.msgs[idx].port, p, sizeof(p));
+			nft_batch_free(&b);
 			return vmnet_err_set(err, VMNET_ERR_PORT_CONFLICT, EEXIST,
 					     "nft: host port %s is already published", p);
 		}
 		if (!with_table && ret == -ENOENT) {
 			char what[128];
 
-			desc_fmt(&b, idx, what, sizeof(what));
-			batch_free(&b);
+			nft_msg_label_fmt(&b, idx, what, sizeof(what));
+			nft_batch_free(&b);
 			ret = explain_enoent(n, what, retried, err);
 			if (ret < 0)
 				return ret;
@@ -104,12 +99,11 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 			   b.msgs[idx].kind == M_TABLE) {
 			with_table = false;
 		} else {
-			batch_free(&b);
-			if (err && !err->code)
-				*err = e;
+			nft_batch_fail(&b, idx, ret, "adding elements", err);
+			nft_batch_free(&b);
 			return ret;
 		}
-		batch_free(&b);
+		nft_batch_free(&b);
 	}
 	return vmnet_err_set(err, VMNET_ERR_SYSTEM, EAGAIN,
 			     "nft: tables %s keep changing (or one is missing: resync them)",
@@ -157,10 +151,11 @@ static int elem_cb(const struct nlmsghdr *nh, void *data)
 
 /* 1 and the element's data if @k is in set @si, 0 if the key (or set, or
  * table) is missing. */
-static int get_elem(struct vmnet_nft *n, unsigned si, const struct key *k, struct elem_reply *ret)
+static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k,
+		    struct elem_reply *ret)
 {
 	char buf[REQ_BUF];
-	struct nftnl_set *s = set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
+	struct nftnl_set *s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
 	struct nftnl_set_elem *e;
 	struct nlmsghdr *nh;
 	int r;
@@ -174,11 +169,11 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct key *k, struc
 	}
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->k, k->klen);
 	nftnl_set_elem_add(s, e);
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_ACK, n->seq++);
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_ACK, 0);
 	nftnl_set_elems_nlmsg_build_payload(nh, s);
 	nftnl_set_free(s);
 	memset(ret, 0, sizeof(*ret));
-	r = talk_one(n, nh, elem_cb, ret);
+	r = nft_request(n, nh, elem_cb, ret);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -189,9 +184,9 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct key *k, struc
 int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip)
 {
 	struct elem_reply rep = { 0 };
-	struct key k;
+	struct nft_key k;
 
-	key_ip(&k, guest_ip);
+	nft_key_ip(&k, guest_ip);
 	return get_elem(n, SI_GUESTS4, &k, &rep);
 }
 
@@ -236,16 +231,16 @@ int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_
 {
 	char buf[REQ_BUF];
 	struct table_reply rep = {0};
-	struct nftnl_table *t = table_new(F_INET, false);
+	struct nftnl_table *t = nft_table_new(F_INET, false);
 	struct nlmsghdr *nh;
 	int r;
 
 	if (!t)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: looking up table");
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, n->seq++);
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, 0);
 	nftnl_table_nlmsg_build_payload(nh, t);
 	nftnl_table_free(t);
-	r = talk_one(n, nh, table_cb, &rep);
+	r = nft_request(n, nh, table_cb, &rep);
 	if (r == -ENOENT)
 		rep.found = false;
 	else if (r < 0)
@@ -261,13 +256,13 @@ int vmnet_nft_table_exists(struct vmnet_nft *n, struct vmnet_err *err)
 	return vmnet_nft_table_version(n, NULL, err);
 }
 
-static bool port_is_ours(const struct key *k, const struct elem_reply *r)
+static bool port_is_ours(const struct nft_key *k, const struct elem_reply *r)
 {
 	return r->dlen == k->dlen && memcmp(r->data, k->d, k->dlen) == 0;
 }
 
 /* "10.1.0.5", "vmv0 . 10.1.0.5", "vmv0 . 02:00:00:00:00:01", "vmv0 . group 7" */
-static const char *elem_fmt(const struct vmnet_nft_att *a, const struct elem *e, char *buf,
+static const char *elem_fmt(const struct vmnet_nft_att *a, const struct nft_elem *e, char *buf,
 			    size_t size)
 {
 	char ip[VMNET_ADDRSTRLEN];
@@ -301,10 +296,10 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct elem *e,
 int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	char p[64], got[VMNET_ADDRSTRLEN], want[VMNET_ADDRSTRLEN], what[64];
-	_cleanup_free_ struct elem *el = NULL;
+	_cleanup_free_ struct nft_elem *el = NULL;
 	struct elem_reply rep;
 	size_t n_el;
-	int v = 0, r = att_validate(a, err);
+	int v = 0, r = nft_atts_validate(a, 1, err);
 
 	if (r < 0)
 		return r;
@@ -321,15 +316,15 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 	el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
 	if (!el)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: check");
-	n_el = att_elems(a, true, NULL, 0, el);
+	n_el = nft_att_elems(a, true, NULL, 0, el);
 	for (size_t i = 0; i < n_el; i++) {
-		const struct elem *e = &el[i];
+		const struct nft_elem *e = &el[i];
 		const char *set = nft_sets[e->si].name;
 		uint32_t gip, grp;
 		uint16_t gport;
 
 		if (e->is_port)
-			port_fmt(&e->port, p, sizeof(p));
+			nft_port_fmt(&e->port, p, sizeof(p));
 		else
 			elem_fmt(a, e, what, sizeof(what));
 		r = get_elem(n, e->si, &e->k, &rep);
@@ -364,35 +359,30 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 /* One DELSETELEM per batch, "missing" ignored: for kernels before 6.3 and
  * for tables someone damaged or an older version (one missing set must not
  * keep the others). */
-int del_elems_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el,
-			 struct vmnet_err *err)
+int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,
+			     struct vmnet_err *err)
 {
 	int first = 0;
 
 	for (size_t i = 0; i < n_el; i++) {
-		const struct set_def *sd = &nft_sets[el[i].si];
-		struct mdesc d = {.kind = M_SET, .set = sd->name};
-		struct batch b;
-		int r = batch_init(&b, n->seq);
+		const struct nft_set_def *sd = &nft_sets[el[i].si];
+		struct nft_msg_label d = {.kind = M_SET, .set = sd->name};
+		struct nft_batch b;
+		size_t idx;
+		int r = nft_batch_init(&b, nft_seq(n));
 
 		if (r >= 0)
-			r = put_elems(&b, sd->fam, NFT_MSG_DELSETELEM, 0, sd->name, 0, &el[i].k, 1,
-				      &d);
-		if (r >= 0)
-			r = batch_finish(&b);
-		if (r >= 0) {
-			struct vmnet_err e = {0};
-
-			r = batch_run(n, &b, "deleting element", NULL, &e);
-			if (r < 0 && !vmnet_err_is_gone(r) && !first) {
-				first = r;
-				if (err && !err->code)
-					*err = e;
-			}
-		} else if (!first) {
-			first = vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
+			r = nft_put_elems(&b, sd->fam, NFT_MSG_DELSETELEM, 0, sd->name, 0, &el[i].k,
+					  1, &d);
+		r = nft_batch_end(&b, r, err);
+		if (r < 0) {
+			first = first ? first : r;
+			continue;
 		}
-		batch_free(&b);
+		r = nft_batch_run(n, &b, "deleting element", &idx);
+		if (r < 0 && !vmnet_err_is_gone(r) && !first)
+			first = nft_batch_fail(&b, idx, r, "deleting element", err);
+		nft_batch_free(&b);
 	}
 	return first;
 }
@@ -400,12 +390,11 @@ int del_elems_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	_cleanup_free_ bool *skip = NULL;
-	_cleanup_free_ struct elem *el = NULL;
-	struct vmnet_err e = {0};
+	_cleanup_free_ struct nft_elem *el = NULL;
 	uint32_t old_group = 0;
-	struct batch b;
-	size_t n_el;
-	int r = att_validate(a, err);
+	struct nft_batch b;
+	size_t n_el, idx;
+	int r = nft_atts_validate(a, 1, err);
 
 	if (r < 0)
 		return r;
@@ -418,8 +407,8 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 	 * the attachment that really holds it. One lookup per own port. */
 	for (size_t i = 0; i < a->n_ports; i++) {
 		struct elem_reply rep;
-		struct key k;
-		unsigned si = key_port(&k, &a->ports[i], a->guest_ip);
+		struct nft_key k;
+		unsigned si = nft_key_port(&k, &a->ports[i], a->guest_ip);
 
 		r = get_elem(n, si, &k, &rep);
 		if (r < 0 && r != -ENOENT)
@@ -430,89 +419,56 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 	 * may have changed since): one lookup, keyed by our own device. */
 	if (a->host_if && *a->host_if) {
 		struct elem_reply rep;
-		struct key k;
+		struct nft_key k;
 
-		key_if(&k, a->host_if, NULL, 0);
+		nft_key_if(&k, a->host_if, NULL, 0);
 		r = get_elem(n, SI_ISO_GRP, &k, &rep);
 		if (r < 0 && r != -ENOENT)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up group");
 		if (r > 0 && rep.dlen == 4)
 			memcpy(&old_group, rep.data, 4);
 	}
-	n_el = att_elems(a, false, skip, old_group, el);
-	r = batch_init(&b, n->seq);
+	n_el = nft_att_elems(a, false, skip, old_group, el);
+	r = nft_batch_init(&b, nft_seq(n));
 	if (r >= 0)
-		r = put_att(&b, a, VMNET_NFT_OP_DESTROY, skip, old_group, false);
-	if (r >= 0)
-		r = batch_finish(&b);
-	if (r < 0) {
-		batch_free(&b);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
-	}
-	r = batch_run(n, &b, "deleting elements", NULL, &e);
-	batch_free(&b);
-	if (r >= 0)
-		return 0;
-	/* ENOENT: a set or a table is gone (DESTROY ignores only missing
-	 * elements); EINVAL/EOPNOTSUPP: a kernel without DESTROYSETELEM. */
-	if (r != -ENOENT && r != -EINVAL && r != -EOPNOTSUPP) {
-		if (err && !err->code)
-			*err = e;
+		r = nft_put_att(&b, a, VMNET_NFT_OP_DESTROY, skip, old_group, false);
+	r = nft_batch_end(&b, r, err);
+	if (r < 0)
 		return r;
-	}
-	return del_elems_one_by_one(n, el, n_el, err);
+	r = nft_batch_run(n, &b, "deleting elements", &idx);
+	if (r < 0 && !nft_destroy_refused(r))
+		nft_batch_fail(&b, idx, r, "deleting elements", err);
+	nft_batch_free(&b);
+	if (nft_destroy_refused(r))
+		return nft_del_elems_one_by_one(n, el, n_el, err);
+	return r < 0 ? r : 0;
 }
 
 int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t n_atts,
 		   struct vmnet_err *err)
 {
-	struct batch b;
-	int r;
+	struct nft_batch b;
+	int r = nft_atts_validate(atts, n_atts, err);
 
-	for (size_t i = 0; i < n_atts; i++) {
-		r = att_validate(&atts[i], err);
-		if (r < 0)
-			return r;
-	}
-	r = build_sync(&b, atts, n_atts, n->seq);
-	if (r >= 0)
-		r = batch_finish(&b);
-	if (r < 0) {
-		batch_free(&b);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
-	}
-	r = batch_run(n, &b, "replacing tables", NULL, err);
-	batch_free(&b);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	r = nft_batch_end(&b, nft_build_sync(&b, atts, n_atts, nft_seq(n)), err);
+	if (r < 0)
+		return r;
+	return nft_batch_send(n, &b, "replacing tables", err);
 }
 
-/* NEWTABLE then DELTABLE per family: deleting a missing table cannot fail
- * the batch (and keep the other one). */
 int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err)
 {
-	static const int fams[] = {F_INET, F_BRIDGE};
-	struct vmnet_err e = {0};
-	struct batch b;
-	int r = batch_init(&b, n->seq);
+	struct nft_batch b;
+	int r = nft_batch_init(&b, nft_seq(n));
 
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(fams); i++) {
-		r = put_table(&b, fams[i], NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
-		if (r >= 0)
-			r = put_table(&b, fams[i], NFT_MSG_DELTABLE, 0, false);
-	}
 	if (r >= 0)
-		r = batch_finish(&b);
-	if (r < 0) {
-		batch_free(&b);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch");
-	}
-	r = batch_run(n, &b, "deleting tables", NULL, &e);
-	batch_free(&b);
-	if (r >= 0)
-		return 0;
-	if (err && !err->code)
-		*err = e;
-	return r;
+		r = nft_put_tables_delete(&b);
+	r = nft_batch_end(&b, r, err);
+	if (r < 0)
+		return r;
+	return nft_batch_send(n, &b, "deleting tables", err);
 }
 
 int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, void *data,
@@ -522,8 +478,8 @@ int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, 
 	struct nlmsghdr *nh;
 	int r;
 
-	nh = nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, n->seq++);
-	r = talk_one(n, nh, cb, data);
+	nh = nftnl_nlmsg_build_hdr(buf, msg_type, NFPROTO_UNSPEC, NLM_F_DUMP, 0);
+	r = nft_request(n, nh, cb, data);
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: dump (message type %u)",
 				     (unsigned)msg_type);

@@ -28,7 +28,7 @@
 #define NF_BR_FORWARD 2
 #endif
 
-struct nftnl_table *table_new(int fam, bool with_udata)
+struct nftnl_table *nft_table_new(int fam, bool with_udata)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char v[32];
@@ -59,26 +59,41 @@ fail:
 	return NULL;
 }
 
-int put_table(struct batch *b, int fam, uint16_t type, uint16_t flags, bool with_udata)
+int nft_put_table(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, bool with_udata)
 {
-	struct mdesc d = {.kind = M_TABLE, .fam = fam};
-	struct nftnl_table *t = table_new(fam, with_udata);
+	struct nft_msg_label d = {.kind = M_TABLE, .fam = fam};
+	struct nftnl_table *t = nft_table_new(fam, with_udata);
 	struct nlmsghdr *nh;
 
 	if (!t)
 		return -ENOMEM;
-	nh = msg_start(b, fam, type, flags, &d);
+	nh = nft_msg_start(b, fam, type, flags, &d);
 	if (!nh) {
 		nftnl_table_free(t);
 		return -ENOMEM;
 	}
 	nftnl_table_nlmsg_build_payload(nh, t);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	nftnl_table_free(t);
 	return 0;
 }
 
-struct chain_def {
+/* NEWTABLE (so DELTABLE cannot fail the batch and keep the other table),
+ * then DELTABLE, for both our tables. */
+int nft_put_tables_delete(struct nft_batch *b)
+{
+	static const int fams[] = {F_INET, F_BRIDGE};
+	int ret = 0;
+
+	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(fams); i++) {
+		ret = nft_put_table(b, fams[i], NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
+		if (ret >= 0)
+			ret = nft_put_table(b, fams[i], NFT_MSG_DELTABLE, 0, false);
+	}
+	return ret;
+}
+
+struct nft_chain_def {
 	int fam;
 	const char *name, *type;
 	int hook; /* -1: regular chain */
@@ -88,7 +103,7 @@ struct chain_def {
 /* The hooks; dnat4 is jumped to by prerouting and output so both share one
  * pair of lookups (and an ip6 twin becomes dnat6 beside it). antispoof runs
  * before conntrack (-300 < -200), so spoofed packets never create entries. */
-static const struct chain_def chains[] = {
+static const struct nft_chain_def chains[] = {
 	{F_INET, "prerouting", "nat", NF_INET_PRE_ROUTING, -100},
 	{F_INET, "output", "nat", NF_INET_LOCAL_OUT, -100},
 	{F_INET, "postrouting", "nat", NF_INET_POST_ROUTING, 100},
@@ -100,9 +115,9 @@ static const struct chain_def chains[] = {
 	{F_BRIDGE, "forward", "filter", NF_BR_FORWARD, -200},
 };
 
-static int put_chain(struct batch *b, const struct chain_def *c)
+static int put_chain(struct nft_batch *b, const struct nft_chain_def *c)
 {
-	struct mdesc d = {.kind = M_OTHER};
+	struct nft_msg_label d = {.kind = M_OTHER};
 	struct nftnl_chain *ch = nftnl_chain_alloc();
 	struct nlmsghdr *nh;
 
@@ -117,13 +132,13 @@ static int put_chain(struct batch *b, const struct chain_def *c)
 		nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
 		nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nh = msg_start(b, c->fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &d);
+	nh = nft_msg_start(b, c->fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE, &d);
 	if (!nh) {
 		nftnl_chain_free(ch);
 		return -ENOMEM;
 	}
 	nftnl_chain_nlmsg_build_payload(nh, ch);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	nftnl_chain_free(ch);
 	return 0;
 }
@@ -131,7 +146,7 @@ static int put_chain(struct batch *b, const struct chain_def *c)
 #define IF_IP4 DT_CONCAT2(DT_IFNAME, DT_IPADDR), IFNAME_LEN + 4
 #define IF_MAC DT_CONCAT2(DT_IFNAME, DT_ETHERADDR), IFNAME_LEN + ETHER_LEN
 
-const struct set_def nft_sets[SI_N] = {
+const struct nft_set_def nft_sets[SI_N] = {
 	[SI_GUESTS4] = {F_INET, S_GUESTS4, 0, DT_IPADDR, 4, 0, 0},
 	[SI_MASQ4] = {F_INET, S_MASQ4, 0, DT_IPADDR, 4, 0, 0},
 	[SI_PORTS4] = {F_INET, S_PORTS4, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
@@ -153,7 +168,7 @@ const struct set_def nft_sets[SI_N] = {
 	[SI_CLOSED4] = {F_INET, S_CLOSED4, 0, DT_IPADDR, 4, 0, 0},
 };
 
-struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
+struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
@@ -169,7 +184,7 @@ struct nftnl_set *set_ref(int fam, const char *name, uint32_t id)
 
 /* nft prints a key or data by the byte order it records in the set's
  * userdata (1 host, 2 big endian); without it, groups would show swapped. */
-static int set_byteorder(struct nftnl_set *s, const struct set_def *sd)
+static int set_byteorder(struct nftnl_set *s, const struct nft_set_def *sd)
 {
 	struct nftnl_udata_buf *u;
 	int ret = 0;
@@ -188,10 +203,10 @@ static int set_byteorder(struct nftnl_set *s, const struct set_def *sd)
 	return ret;
 }
 
-int put_set(struct batch *b, const struct set_def *sd, uint32_t id)
+int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id)
 {
-	struct mdesc d = {.kind = M_SET, .set = sd->name};
-	struct nftnl_set *s = set_ref(sd->fam, sd->name, id);
+	struct nft_msg_label d = {.kind = M_SET, .set = sd->name};
+	struct nftnl_set *s = nft_set_ref(sd->fam, sd->name, id);
 	struct nlmsghdr *nh;
 
 	if (!s)
@@ -209,22 +224,22 @@ int put_set(struct batch *b, const struct set_def *sd, uint32_t id)
 		nftnl_set_free(s);
 		return -ENOMEM;
 	}
-	nh = msg_start(b, sd->fam, NFT_MSG_NEWSET, NLM_F_CREATE, &d);
+	nh = nft_msg_start(b, sd->fam, NFT_MSG_NEWSET, NLM_F_CREATE, &d);
 	if (!nh) {
 		nftnl_set_free(s);
 		return -ENOMEM;
 	}
 	nftnl_set_nlmsg_build_payload(nh, s);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	nftnl_set_free(s);
 	return 0;
 }
 
 /* One NEWSETELEM/DELSETELEM message with @n keys for set @name. */
-int put_elems(struct batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
-	      uint32_t id, const struct key *keys, size_t n, const struct mdesc *d)
+int nft_put_elems(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
+		  uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d)
 {
-	struct nftnl_set *s = set_ref(fam, name, id);
+	struct nftnl_set *s = nft_set_ref(fam, name, id);
 	struct nlmsghdr *nh;
 
 	if (!s)
@@ -241,21 +256,21 @@ int put_elems(struct batch *b, int fam, uint16_t type, uint16_t flags, const cha
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, keys[i].d, keys[i].dlen);
 		nftnl_set_elem_add(s, e);
 	}
-	nh = msg_start(b, fam, type, flags, d);
+	nh = nft_msg_start(b, fam, type, flags, d);
 	if (!nh) {
 		nftnl_set_free(s);
 		return -ENOMEM;
 	}
 	nftnl_set_elems_nlmsg_build_payload(nh, s);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	nftnl_set_free(s);
 	return 0;
 }
 
 /* A named counter, so tests and admins can read what was dropped. */
-int put_counter(struct batch *b, int fam, const char *name)
+int nft_put_counter(struct nft_batch *b, int fam, const char *name)
 {
-	struct mdesc d = {.kind = M_OTHER};
+	struct nft_msg_label d = {.kind = M_OTHER};
 	struct nftnl_obj *o = nftnl_obj_alloc();
 	struct nlmsghdr *nh;
 
@@ -268,47 +283,47 @@ int put_counter(struct batch *b, int fam, const char *name)
 	/* The kernel wants NFTA_OBJ_DATA; zeroed counts fill it. */
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, 0);
 	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, 0);
-	nh = msg_start(b, fam, NFT_MSG_NEWOBJ, NLM_F_CREATE, &d);
+	nh = nft_msg_start(b, fam, NFT_MSG_NEWOBJ, NLM_F_CREATE, &d);
 	if (!nh) {
 		nftnl_obj_free(o);
 		return -ENOMEM;
 	}
 	nftnl_obj_nlmsg_build_payload(nh, o);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	nftnl_obj_free(o);
 	return 0;
 }
 
 /* Both tables (NEWTABLE with @table_flags), then chains, sets, counters and
  * rules. The tables come first so a lost creation race fails on them. */
-int put_base(struct batch *b, uint16_t table_flags)
+int nft_put_base(struct nft_batch *b, uint16_t table_flags)
 {
 	int ret;
 
-	ret = put_table(b, F_INET, NFT_MSG_NEWTABLE, table_flags, true);
+	ret = nft_put_table(b, F_INET, NFT_MSG_NEWTABLE, table_flags, true);
 	if (ret >= 0)
-		ret = put_table(b, F_BRIDGE, NFT_MSG_NEWTABLE, table_flags, true);
+		ret = nft_put_table(b, F_BRIDGE, NFT_MSG_NEWTABLE, table_flags, true);
 	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(chains); i++)
 		ret = put_chain(b, &chains[i]);
 	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(nft_sets); i++)
-		ret = put_set(b, &nft_sets[i], ++b->set_id);
+		ret = nft_put_set(b, &nft_sets[i], ++b->set_id);
 	if (ret >= 0)
-		ret = put_counter(b, F_INET, O_SPOOF);
+		ret = nft_put_counter(b, F_INET, O_SPOOF);
 	if (ret >= 0)
-		ret = put_counter(b, F_INET, O_ISO);
+		ret = nft_put_counter(b, F_INET, O_ISO);
 	if (ret >= 0)
-		ret = put_counter(b, F_INET, O_INBOUND);
+		ret = nft_put_counter(b, F_INET, O_INBOUND);
 	if (ret >= 0)
-		ret = put_counter(b, F_INET, O_LOOPBACK);
+		ret = nft_put_counter(b, F_INET, O_LOOPBACK);
 	if (ret >= 0)
-		ret = put_counter(b, F_BRIDGE, O_LOOPBACK);
+		ret = nft_put_counter(b, F_BRIDGE, O_LOOPBACK);
 	if (ret >= 0)
-		ret = put_counter(b, F_INET, O_DHCP);
+		ret = nft_put_counter(b, F_INET, O_DHCP);
 	if (ret >= 0)
-		ret = put_counter(b, F_BRIDGE, O_DHCP);
+		ret = nft_put_counter(b, F_BRIDGE, O_DHCP);
 	if (ret >= 0)
-		ret = put_counter(b, F_BRIDGE, O_SPOOF);
+		ret = nft_put_counter(b, F_BRIDGE, O_SPOOF);
 	if (ret < 0)
 		return ret;
-	return put_rules(b);
+	return nft_put_rules(b);
 }

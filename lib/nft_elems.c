@@ -16,7 +16,7 @@
 #include "nft_priv.h"
 
 /* ifname [. 4-byte value | . ether_addr]; @extra may be NULL. */
-void key_if(struct key *k, const char *ifname, const void *extra, uint32_t extra_len)
+void nft_key_if(struct nft_key *k, const char *ifname, const void *extra, uint32_t extra_len)
 {
 	memset(k, 0, sizeof(*k));
 	strncpy((char *)k->k, ifname, IFNAME_LEN - 1);
@@ -27,20 +27,20 @@ void key_if(struct key *k, const char *ifname, const void *extra, uint32_t extra
 	}
 }
 
-void key_if_ip(struct key *k, const char *ifname, uint32_t ip)
+void nft_key_if_ip(struct nft_key *k, const char *ifname, uint32_t ip)
 {
 	uint32_t be = htonl(ip);
 
-	key_if(k, ifname, &be, 4);
+	nft_key_if(k, ifname, &be, 4);
 }
 
 /* Device groups are host-endian in registers (meta iifgroup). */
-void key_if_group(struct key *k, const char *ifname, uint32_t group)
+void nft_key_if_group(struct nft_key *k, const char *ifname, uint32_t group)
 {
-	key_if(k, ifname, &group, 4);
+	nft_key_if(k, ifname, &group, 4);
 }
 
-void key_ip(struct key *k, uint32_t ip)
+void nft_key_ip(struct nft_key *k, uint32_t ip)
 {
 	uint32_t be = htonl(ip);
 
@@ -50,7 +50,7 @@ void key_ip(struct key *k, uint32_t ip)
 }
 
 /* Returns the map's index: SI_PORTS4H with a host address, else SI_PORTS4. */
-unsigned key_port(struct key *k, const struct vmnet_nft_port *p, uint32_t guest_ip)
+unsigned nft_key_port(struct nft_key *k, const struct vmnet_port *p, uint32_t guest_ip)
 {
 	uint32_t be = htonl(p->host_ip);
 	uint16_t hp = htons(p->host_port), gp = htons(p->guest_port);
@@ -80,14 +80,14 @@ static bool mac_zero(const uint8_t mac[6])
 	return !memcmp(mac, zero, 6);
 }
 
-int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
+static int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	if (!a || !a->guest_ip)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: no guest address");
 	if (a->n_ports && !a->ports)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: ports missing");
 	for (size_t i = 0; i < a->n_ports; i++) {
-		const struct vmnet_nft_port *p = &a->ports[i];
+		const struct vmnet_port *p = &a->ports[i];
 
 		if (!vmnet_proto_name(p->proto) || !p->host_port || !p->guest_port)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL,
@@ -109,6 +109,24 @@ int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
 	return 0;
 }
 
+int nft_atts_validate(const struct vmnet_nft_att *atts, size_t n, struct vmnet_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = att_validate(&atts[i], err);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* A new element of set @si at @out[*n]: its key, for the caller to fill. */
+static struct nft_key *new_key(struct nft_elem *out, size_t *n, unsigned si)
+{
+	out[*n] = (struct nft_elem){.si = si};
+	return &out[(*n)++].k;
+}
+
 /*
  * @a's elements into @out (room for ELEMS_FIXED + n_ports), returns how
  * many. ADD: what @a's mode and flags call for. DESTROY/DEL: every key @a
@@ -117,87 +135,82 @@ int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
  * holds for @a->host_if; @skip_port (may be NULL) leaves out ports that are
  * not ours.
  */
-size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		 uint32_t old_group, struct elem *out)
+size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
+		     uint32_t old_group, struct nft_elem *out)
 {
 	const char *ifn = a->host_if && *a->host_if ? a->host_if : NULL;
 	size_t n = 0;
 
-#define E(set) (out[n] = (struct elem){.si = (set)}, &out[n++].k)
-	key_ip(E(SI_GUESTS4), a->guest_ip);
+	nft_key_ip(new_key(out, &n, SI_GUESTS4), a->guest_ip);
 	if (a->masq || !add)
-		key_ip(E(SI_MASQ4), a->guest_ip);
+		nft_key_ip(new_key(out, &n, SI_MASQ4), a->guest_ip);
 	if ((a->masq && !a->routed_inbound) || !add)
-		key_ip(E(SI_CLOSED4), a->guest_ip);
+		nft_key_ip(new_key(out, &n, SI_CLOSED4), a->guest_ip);
 	for (size_t i = 0; i < a->n_ports; i++) {
-		struct key k;
+		struct nft_key k;
 		unsigned si;
 
 		if (skip_port && skip_port[i])
 			continue;
-		si = key_port(&k, &a->ports[i], a->guest_ip);
-		out[n] = (struct elem){.si = si,
-				       .is_port = true,
-				       .port = a->ports[i],
-				       .k = k};
+		si = nft_key_port(&k, &a->ports[i], a->guest_ip);
+		out[n] = (struct nft_elem){.si = si, .is_port = true, .port = a->ports[i], .k = k};
 		n++;
 	}
 	if (a->bridge && *a->bridge && (!a->isolated || !add))
-		key_if_ip(E(SI_GUEST_NET), a->bridge, a->guest_ip);
+		nft_key_if_ip(new_key(out, &n, SI_GUEST_NET), a->bridge, a->guest_ip);
 	if (!ifn)
 		return n;
 	if (a->isolated || !add) {
-		key_if(E(SI_ISO_IFS), ifn, NULL, 0);
-		key_if_ip(E(SI_SPOOF4), ifn, a->guest_ip);
-		key_if(E(SI_SPOOFMAC), ifn, a->guest_mac, 6);
+		nft_key_if(new_key(out, &n, SI_ISO_IFS), ifn, NULL, 0);
+		nft_key_if_ip(new_key(out, &n, SI_SPOOF4), ifn, a->guest_ip);
+		nft_key_if(new_key(out, &n, SI_SPOOFMAC), ifn, a->guest_mac, 6);
 		if (a->isolated && a->group) {
-			struct key *k = E(SI_ISO_GRP);
+			struct nft_key *k = new_key(out, &n, SI_ISO_GRP);
 
-			key_if(k, ifn, NULL, 0);
+			nft_key_if(k, ifn, NULL, 0);
 			memcpy(k->d, &a->group, 4);
 			k->dlen = 4;
-			key_if_group(E(SI_ISO_MEMBERS), ifn, a->group);
+			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->group);
 		} else if (!add) {
-			key_if(E(SI_ISO_GRP), ifn, NULL, 0);
+			nft_key_if(new_key(out, &n, SI_ISO_GRP), ifn, NULL, 0);
 			if (a->group)
-				key_if_group(E(SI_ISO_MEMBERS), ifn, a->group);
+				nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->group);
 		}
 		if (!add && old_group && old_group != a->group)
-			key_if_group(E(SI_ISO_MEMBERS), ifn, old_group);
+			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, old_group);
 		if (a->host_access || !add)
-			key_if(E(SI_HOST_OPEN), ifn, NULL, 0);
+			nft_key_if(new_key(out, &n, SI_HOST_OPEN), ifn, NULL, 0);
 	}
 	if (!a->isolated || !add) {
-		key_if(E(SI_PORTS), ifn, NULL, 0);
-		key_if(E(SI_PORT_MAC), ifn, a->guest_mac, 6);
-		key_if_ip(E(SI_PORT_IP4), ifn, a->guest_ip);
+		nft_key_if(new_key(out, &n, SI_PORTS), ifn, NULL, 0);
+		nft_key_if(new_key(out, &n, SI_PORT_MAC), ifn, a->guest_mac, 6);
+		nft_key_if_ip(new_key(out, &n, SI_PORT_IP4), ifn, a->guest_ip);
 	}
-#undef E
 	return n;
 }
 
 /* One message per element: a refused one names its set (or port). */
-int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-	    const bool *skip_port, uint32_t old_group, bool excl_ports)
+int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
+		const bool *skip_port, uint32_t old_group, bool excl_ports)
 {
 	uint16_t type = op == VMNET_NFT_OP_ADD	     ? NFT_MSG_NEWSETELEM
 			: op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM
 						     : NFT_MSG_DELSETELEM;
 	uint16_t flags = op == VMNET_NFT_OP_ADD ? NLM_F_CREATE : 0;
-	_cleanup_free_ struct elem *el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
+	_cleanup_free_ struct nft_elem *el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
 	size_t n;
 
 	if (!el)
 		return -ENOMEM;
-	n = att_elems(a, op == VMNET_NFT_OP_ADD, skip_port, old_group, el);
+	n = nft_att_elems(a, op == VMNET_NFT_OP_ADD, skip_port, old_group, el);
 	for (size_t i = 0; i < n; i++) {
-		const struct set_def *sd = &nft_sets[el[i].si];
-		struct mdesc d = {.kind = el[i].is_port ? M_PORT : M_SET,
-				  .set = sd->name,
-				  .port = el[i].port};
-		int ret = put_elems(b, sd->fam, type,
-				    flags | (el[i].is_port && excl_ports ? NLM_F_EXCL : 0),
-				    sd->name, 0, &el[i].k, 1, &d);
+		const struct nft_set_def *sd = &nft_sets[el[i].si];
+		struct nft_msg_label d = {.kind = el[i].is_port ? M_PORT : M_SET,
+					  .set = sd->name,
+					  .port = el[i].port};
+		int ret = nft_put_elems(b, sd->fam, type,
+					flags | (el[i].is_port && excl_ports ? NLM_F_EXCL : 0),
+					sd->name, 0, &el[i].k, 1, &d);
 
 		if (ret < 0)
 			return ret;
@@ -205,49 +218,50 @@ int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op
 	return 0;
 }
 
-int build_attach(struct batch *b, const struct vmnet_nft_att *a, bool with_table, uint32_t seq)
+int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table,
+		     uint32_t seq)
 {
-	int ret = batch_init(b, seq);
+	int ret = nft_batch_init(b, seq);
 
 	if (ret >= 0 && with_table)
-		ret = put_base(b, NLM_F_CREATE | NLM_F_EXCL);
+		ret = nft_put_base(b, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret >= 0)
-		ret = put_att(b, a, VMNET_NFT_OP_ADD, NULL, 0, true);
+		ret = nft_put_att(b, a, VMNET_NFT_OP_ADD, NULL, 0, true);
 	return ret;
 }
 
 int vmnet_nft_build_attach(const struct vmnet_nft_att *a, bool with_table, uint32_t seq,
 			   void **ret_buf, size_t *ret_len, struct vmnet_err *err)
 {
-	struct batch b;
-	int ret = att_validate(a, err);
+	struct nft_batch b;
+	int ret = nft_atts_validate(a, 1, err);
 
 	if (ret < 0)
 		return ret;
-	ret = build_attach(&b, a, with_table, seq);
-	return build_out(&b, ret, ret_buf, ret_len, err);
+	ret = nft_build_attach(&b, a, with_table, seq);
+	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
 int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, uint32_t seq,
 			   void **ret_buf, size_t *ret_len, struct vmnet_err *err)
 {
-	struct batch b;
-	int ret = att_validate(a, err);
+	struct nft_batch b;
+	int ret = nft_atts_validate(a, 1, err);
 
 	if (ret < 0)
 		return ret;
-	ret = batch_init(&b, seq);
+	ret = nft_batch_init(&b, seq);
 	if (ret >= 0)
-		ret = put_att(&b, a, op, NULL, 0, false);
-	return build_out(&b, ret, ret_buf, ret_len, err);
+		ret = nft_put_att(&b, a, op, NULL, 0, false);
+	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
 /* Elements of every attachment, chunked per set: sync must scale to
  * thousands of VMs and ports without thousands of messages (and acks). */
-static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts)
+static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts)
 {
-	_cleanup_free_ struct key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
-	_cleanup_free_ struct elem *el = NULL;
+	_cleanup_free_ struct nft_key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
+	_cleanup_free_ struct nft_elem *el = NULL;
 	size_t total = 0, n_el = 0;
 
 	if (!keys)
@@ -258,11 +272,11 @@ static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size
 	if (!el)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_atts; i++)
-		n_el += att_elems(&atts[i], true, NULL, 0, el + n_el);
+		n_el += nft_att_elems(&atts[i], true, NULL, 0, el + n_el);
 
 	for (unsigned s = 0; s < SI_N; s++) {
-		const struct set_def *sd = &nft_sets[s];
-		struct mdesc d = {.kind = M_SET, .set = sd->name};
+		const struct nft_set_def *sd = &nft_sets[s];
+		struct nft_msg_label d = {.kind = M_SET, .set = sd->name};
 		size_t n = 0;
 
 		for (size_t i = 0; i <= n_el; i++) {
@@ -274,8 +288,8 @@ static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size
 				keys[n++] = el[i].k;
 			if (!n || (n < ELEMS_PER_MSG && i < n_el))
 				continue;
-			ret = put_elems(b, sd->fam, NFT_MSG_NEWSETELEM, NLM_F_CREATE, sd->name, 0,
-					keys, n, &d);
+			ret = nft_put_elems(b, sd->fam, NFT_MSG_NEWSETELEM, NLM_F_CREATE, sd->name,
+					    0, keys, n, &d);
 			if (ret < 0)
 				return ret;
 			n = 0;
@@ -284,20 +298,17 @@ static int put_all_elems(struct batch *b, const struct vmnet_nft_att *atts, size
 	return 0;
 }
 
-/* NEWTABLE (so DELTABLE cannot fail), DELTABLE, then the tables afresh: all
- * in one transaction, so packets never see a half-built table. */
-int build_sync(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq)
+/* Both tables deleted, then afresh: all in one transaction, so packets
+ * never see a half-built table. */
+int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
+		   uint32_t seq)
 {
-	static const int fams[] = {F_INET, F_BRIDGE};
-	int ret = batch_init(b, seq);
+	int ret = nft_batch_init(b, seq);
 
-	for (size_t i = 0; ret >= 0 && i < ARRAY_SIZE(fams); i++) {
-		ret = put_table(b, fams[i], NFT_MSG_NEWTABLE, NLM_F_CREATE, false);
-		if (ret >= 0)
-			ret = put_table(b, fams[i], NFT_MSG_DELTABLE, 0, false);
-	}
 	if (ret >= 0)
-		ret = put_base(b, NLM_F_CREATE | NLM_F_EXCL);
+		ret = nft_put_tables_delete(b);
+	if (ret >= 0)
+		ret = nft_put_base(b, NLM_F_CREATE | NLM_F_EXCL);
 	if (ret >= 0)
 		ret = put_all_elems(b, atts, n_atts);
 	return ret;
@@ -306,14 +317,11 @@ int build_sync(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
 int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq,
 			 void **ret_buf, size_t *ret_len, struct vmnet_err *err)
 {
-	struct batch b;
-	int ret;
+	struct nft_batch b;
+	int ret = nft_atts_validate(atts, n_atts, err);
 
-	for (size_t i = 0; i < n_atts; i++) {
-		ret = att_validate(&atts[i], err);
-		if (ret < 0)
-			return ret;
-	}
-	ret = build_sync(&b, atts, n_atts, seq);
-	return build_out(&b, ret, ret_buf, ret_len, err);
+	if (ret < 0)
+		return ret;
+	ret = nft_build_sync(&b, atts, n_atts, seq);
+	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }

@@ -16,7 +16,7 @@
 
 #include "nft_priv.h"
 
-static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
+static struct nftnl_expr *expr_append(struct nftnl_rule *r, const char *name)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc(name);
 
@@ -25,9 +25,9 @@ static struct nftnl_expr *ex(struct nftnl_rule *r, const char *name)
 	return e;
 }
 
-int ex_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+int nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
-	struct nftnl_expr *e = ex(r, "meta");
+	struct nftnl_expr *e = expr_append(r, "meta");
 
 	if (!e)
 		return -ENOMEM;
@@ -36,9 +36,9 @@ int ex_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 	return 0;
 }
 
-int ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+int nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = ex(r, "cmp");
+	struct nftnl_expr *e = expr_append(r, "cmp");
 
 	if (!e)
 		return -ENOMEM;
@@ -48,9 +48,9 @@ int ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 	return 0;
 }
 
-int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
 {
-	struct nftnl_expr *e = ex(r, "payload");
+	struct nftnl_expr *e = expr_append(r, "payload");
 
 	if (!e)
 		return -ENOMEM;
@@ -62,10 +62,10 @@ int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, 
 }
 
 /* lookup of the key starting at @sreg; a map's data goes to @dreg (0: a set). */
-static int ex_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg,
-			 uint32_t dreg, bool inv)
+static int expr_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg,
+			   uint32_t dreg, bool inv)
 {
-	struct nftnl_expr *e = ex(r, "lookup");
+	struct nftnl_expr *e = expr_append(r, "lookup");
 
 	if (!e)
 		return -ENOMEM;
@@ -80,15 +80,15 @@ static int ex_lookup_reg(struct nftnl_rule *r, const char *set, uint32_t id, uin
 	return 0;
 }
 
-int ex_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv)
+int nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv)
 {
-	return ex_lookup_reg(r, set, id, NFT_REG_1, map ? NFT_REG_1 : 0, inv);
+	return expr_lookup_reg(r, set, id, NFT_REG_1, map ? NFT_REG_1 : 0, inv);
 }
 
 /* counter name @name */
-int ex_objref(struct nftnl_rule *r, const char *name)
+int nft_expr_objref(struct nftnl_rule *r, const char *name)
 {
-	struct nftnl_expr *e = ex(r, "objref");
+	struct nftnl_expr *e = expr_append(r, "objref");
 
 	if (!e)
 		return -ENOMEM;
@@ -98,24 +98,24 @@ int ex_objref(struct nftnl_rule *r, const char *name)
 }
 
 /* meta nfproto ipv4 */
-int ex_ipv4(struct nftnl_rule *r)
+int nft_expr_ipv4(struct nftnl_rule *r)
 {
 	uint8_t v = NFPROTO_IPV4;
 
-	return ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &v, 1);
+	return nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: nft_expr_cmp(r, NFT_CMP_EQ, &v, 1);
 }
 
 /* ct <key> & mask != 0 */
-int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+int nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
 	uint32_t zero = 0;
-	struct nftnl_expr *e = ex(r, "ct");
+	struct nftnl_expr *e = expr_append(r, "ct");
 
 	if (!e)
 		return -ENOMEM;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	e = ex(r, "bitwise");
+	e = expr_append(r, "bitwise");
 	if (!e)
 		return -ENOMEM;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -123,26 +123,26 @@ int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
-	return ex_cmp(r, NFT_CMP_NEQ, &zero, 4);
+	return nft_expr_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
 /* fib daddr type local */
-int ex_fib_local(struct nftnl_rule *r)
+int nft_expr_fib_local(struct nftnl_rule *r)
 {
 	uint32_t local = RTN_LOCAL;
-	struct nftnl_expr *e = ex(r, "fib");
+	struct nftnl_expr *e = expr_append(r, "fib");
 
 	if (!e)
 		return -ENOMEM;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	return ex_cmp(r, NFT_CMP_EQ, &local, 4);
+	return nft_expr_cmp(r, NFT_CMP_EQ, &local, 4);
 }
 
-int ex_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+int nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
-	struct nftnl_expr *e = ex(r, "immediate");
+	struct nftnl_expr *e = expr_append(r, "immediate");
 
 	if (!e)
 		return -ENOMEM;
@@ -154,9 +154,9 @@ int ex_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 }
 
 /* dnat ip to <addr in reg 1> : <port in reg32_01> */
-int ex_dnat4(struct nftnl_rule *r)
+int nft_expr_dnat4(struct nftnl_rule *r)
 {
-	struct nftnl_expr *e = ex(r, "nat");
+	struct nftnl_expr *e = expr_append(r, "nat");
 
 	if (!e)
 		return -ENOMEM;
@@ -167,79 +167,79 @@ int ex_dnat4(struct nftnl_rule *r)
 	return 0;
 }
 
-int ex_simple(struct nftnl_rule *r, const char *name)
+int nft_expr_simple(struct nftnl_rule *r, const char *name)
 {
-	return ex(r, name) ? 0 : -ENOMEM;
+	return expr_append(r, name) ? 0 : -ENOMEM;
 }
 
 /* ip daddr 127.0.0.0/8 (the first byte, as nft compiles a /8) */
-int ex_daddr_loopback(struct nftnl_rule *r)
+int nft_expr_daddr_loopback(struct nftnl_rule *r)
 {
 	uint8_t lo = 127;
 
-	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 1, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &lo, 1);
+	return nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 1, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &lo, 1);
 }
 
 /* [meta iifname|oifname => reg 1] lookup reg 1 @set [inverted] */
-int ex_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv)
+int nft_expr_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv)
 {
-	return ex_meta(r, meta_key, NFT_REG_1) ?: ex_lookup(r, set, 0, false, inv);
+	return nft_expr_meta(r, meta_key, NFT_REG_1) ?: nft_expr_lookup(r, set, 0, false, inv);
 }
 
-int ex_drop(struct nftnl_rule *r, const char *counter)
+int nft_expr_drop(struct nftnl_rule *r, const char *counter)
 {
-	return ex_objref(r, counter) ?: ex_verdict(r, NF_DROP, NULL);
+	return nft_expr_objref(r, counter) ?: nft_expr_verdict(r, NF_DROP, NULL);
 }
 
 /* iifname . <@len bytes at @base+@off> != @set: key in reg 1 (16 bytes of
  * ifname) and reg 2 onwards; the kernel zeroes the padding of a short load. */
-int ex_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-			const char *set)
+int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			      const char *set)
 {
-	return ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
-	       ex_payload(r, base, off, len, NFT_REG_2) ?:
-	       ex_lookup(r, set, 0, false, true);
+	return nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       nft_expr_payload(r, base, off, len, NFT_REG_2) ?:
+	       nft_expr_lookup(r, set, 0, false, true);
 }
 
 /* ip saddr 0.0.0.0 udp dport 67: a DHCP client without an address yet */
-int ex_dhcp_discover(struct nftnl_rule *r)
+int nft_expr_dhcp_discover(struct nftnl_rule *r)
 {
 	uint32_t any = 0;
 	uint8_t udp = IPPROTO_UDP;
 	uint16_t bootps = htons(67);
 
-	return ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &any, 4) ?:
-	       ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
-	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2);
+	return nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &any, 4) ?:
+	       nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &bootps, 2);
 }
 
 /* udp sport 67 counter name dhcp_server_drop drop */
-int ex_dhcp_server_drop(struct nftnl_rule *r)
+int nft_expr_dhcp_server_drop(struct nftnl_rule *r)
 {
 	uint8_t udp = IPPROTO_UDP;
 	uint16_t bootps = htons(67);
 
-	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
-	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
-	       ex_drop(r, O_DHCP);
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
+	       nft_expr_drop(r, O_DHCP);
 }
 
 /* udp dport 67-68 counter name dhcp_server_drop drop */
-int ex_dhcp_ports_drop(struct nftnl_rule *r)
+int nft_expr_dhcp_ports_drop(struct nftnl_rule *r)
 {
 	uint8_t udp = IPPROTO_UDP;
 	uint16_t bootps = htons(67), bootpc = htons(68);
 
-	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
-	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
-	       ex_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
-	       ex_drop(r, O_DHCP);
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
+	       nft_expr_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
+	       nft_expr_drop(r, O_DHCP);
 }

@@ -54,38 +54,39 @@ static bool ip_at(const uint8_t *p, uint32_t len, int off, uint32_t ip)
 	return ip && off >= 0 && (uint32_t)off + 4 <= len && !memcmp(p + off, &be, 4);
 }
 
-bool forget_match(const struct elem *e, uint32_t guest_ip, const char *host_if)
+bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *host_if)
 {
 	struct forget_where w = where(e->si);
-	struct key ifk;
+	struct nft_key ifk;
 
 	if (ip_at(e->k.k, e->k.klen, w.key_ip, guest_ip) ||
 	    ip_at(e->k.d, e->k.dlen, w.data_ip, guest_ip))
 		return true;
 	if (!host_if || !*host_if || w.key_if < 0 || e->k.klen < IFNAME_LEN)
 		return false;
-	key_if(&ifk, host_if, NULL, 0);
+	nft_key_if(&ifk, host_if, NULL, 0);
 	return !memcmp(e->k.k, ifk.k, IFNAME_LEN);
 }
 
 /* One DESTROYSETELEM message per set for the elements of @el that match,
  * *ret_n of them; the batch is left open (batch_finish). */
-int forget_build(struct batch *b, const struct elem *el, size_t n_el, uint32_t guest_ip,
-		 const char *host_if, uint32_t seq, size_t *ret_n)
+int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
+		     const char *host_if, uint32_t seq, size_t *ret_n)
 {
-	_cleanup_free_ struct key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
-	int ret = batch_init(b, seq);
+	_cleanup_free_ struct nft_key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
+	int ret = nft_batch_init(b, seq);
 
 	*ret_n = 0;
 	if (!keys)
 		return -ENOMEM;
 	for (unsigned s = 0; ret >= 0 && s < SI_N; s++) {
-		const struct set_def *sd = &nft_sets[s];
-		struct mdesc d = {.kind = M_SET, .set = sd->name};
+		const struct nft_set_def *sd = &nft_sets[s];
+		struct nft_msg_label d = {.kind = M_SET, .set = sd->name};
 		size_t n = 0;
 
 		for (size_t i = 0; ret >= 0 && i <= n_el; i++) {
-			if (i < n_el && (el[i].si != s || !forget_match(&el[i], guest_ip, host_if)))
+			if (i < n_el &&
+			    (el[i].si != s || !nft_forget_match(&el[i], guest_ip, host_if)))
 				continue;
 			if (i < n_el) {
 				keys[n++] = el[i].k;
@@ -93,8 +94,8 @@ int forget_build(struct batch *b, const struct elem *el, size_t n_el, uint32_t g
 			}
 			if (!n || (n < ELEMS_PER_MSG && i < n_el))
 				continue;
-			ret = put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0, keys, n,
-					&d);
+			ret = nft_put_elems(b, sd->fam, NFT_MSG_DESTROYSETELEM, 0, sd->name, 0,
+					    keys, n, &d);
 			n = 0;
 		}
 	}
@@ -105,31 +106,30 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
 			   const char *host_if, uint32_t seq, void **ret_buf, size_t *ret_len,
 			   struct vmnet_err *err)
 {
-	_cleanup_free_ struct elem *el = NULL;
+	_cleanup_free_ struct nft_elem *el = NULL;
 	size_t total = 1, n_el = 0, n_match;
-	struct batch b;
+	struct nft_batch b;
 	int ret;
 
-	for (size_t i = 0; i < n_atts; i++) {
-		ret = att_validate(&atts[i], err);
-		if (ret < 0)
-			return ret;
+	ret = nft_atts_validate(atts, n_atts, err);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n_atts; i++)
 		total += ELEMS_FIXED + atts[i].n_ports;
-	}
 	el = malloc(total * sizeof(*el));
 	if (!el)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: building batch");
 	for (size_t i = 0; i < n_atts; i++)
-		n_el += att_elems(&atts[i], true, NULL, 0, el + n_el);
-	ret = forget_build(&b, el, n_el, guest_ip, host_if, seq, &n_match);
-	return build_out(&b, ret, ret_buf, ret_len, err);
+		n_el += nft_att_elems(&atts[i], true, NULL, 0, el + n_el);
+	ret = nft_forget_build(&b, el, n_el, guest_ip, host_if, seq, &n_match);
+	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
 /* ---- the dump ---- */
 
 struct dump {
 	unsigned si;
-	struct elem *el;
+	struct nft_elem *el;
 	size_t n, cap;
 	int err;
 };
@@ -139,7 +139,7 @@ static int dump_add(struct dump *dp, struct nftnl_set_elem *e)
 	uint32_t klen = 0, dlen = 0;
 	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
-	struct elem *x;
+	struct nft_elem *x;
 
 	if (!k || klen > sizeof(x->k.k) || (d && dlen > sizeof(x->k.d)))
 		return 0; /* not a key of ours: nothing to match */
@@ -189,18 +189,18 @@ static int dump_all(struct vmnet_nft *n, struct dump *dp)
 {
 	for (unsigned si = 0; si < SI_N && !dp->err; si++) {
 		char buf[REQ_BUF];
-		struct nftnl_set *s = set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
+		struct nftnl_set *s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
 		struct nlmsghdr *nh;
 		int r;
 
 		if (!s)
 			return -ENOMEM;
 		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_DUMP,
-					   n->seq++);
+					   0);
 		nftnl_set_elems_nlmsg_build_payload(nh, s);
 		nftnl_set_free(s);
 		dp->si = si;
-		r = talk_one(n, nh, dump_cb, dp);
+		r = nft_request(n, nh, dump_cb, dp);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
@@ -215,11 +215,11 @@ int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_i
 
 	*ret_ip = 0;
 	for (size_t i = 0; r >= 0 && i < dp.n && !*ret_ip; i++) {
-		const struct elem *e = &dp.el[i];
+		const struct nft_elem *e = &dp.el[i];
 		uint32_t be;
 
 		if ((e->si != SI_SPOOF4 && e->si != SI_PORT_IP4) || e->k.klen < IFNAME_LEN + 4 ||
-		    !forget_match(e, 0, host_if))
+		    !nft_forget_match(e, 0, host_if))
 			continue;
 		memcpy(&be, e->k.k + IFNAME_LEN, 4);
 		*ret_ip = ntohl(be);
@@ -233,38 +233,37 @@ int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_i
 int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
 		     struct vmnet_err *err)
 {
-	struct vmnet_err e = {0};
 	struct dump dp = {0};
-	struct batch b;
-	size_t n_match = 0;
+	struct nft_batch b;
+	size_t n_match = 0, idx;
 	int r = dump_all(n, &dp);
 
 	if (r < 0) {
 		free(dp.el);
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: listing elements");
 	}
-	r = forget_build(&b, dp.el, dp.n, guest_ip, host_if, n->seq, &n_match);
+	r = nft_forget_build(&b, dp.el, dp.n, guest_ip, host_if, nft_seq(n), &n_match);
 	if (r >= 0 && n_match)
-		r = batch_finish(&b);
+		r = nft_batch_finish(&b);
 	if (r < 0 || !n_match) {
-		batch_free(&b);
+		nft_batch_free(&b);
 		free(dp.el);
 		return r < 0 ? vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: building batch") : 0;
 	}
 	log_info("removing %zu stale nftables element(s) of %s", n_match,
 		 host_if && *host_if ? host_if : "an unrecorded address");
-	r = batch_run(n, &b, "removing stale elements", NULL, &e);
-	batch_free(&b);
+	r = nft_batch_run(n, &b, "removing stale elements", &idx);
 	/* A set gone since the dump, or a kernel without DESTROYSETELEM. */
-	if (r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP) {
+	if (r < 0 && !nft_destroy_refused(r))
+		nft_batch_fail(&b, idx, r, "removing stale elements", err);
+	nft_batch_free(&b);
+	if (nft_destroy_refused(r)) {
 		size_t k = 0;
 
 		for (size_t i = 0; i < dp.n; i++)
-			if (forget_match(&dp.el[i], guest_ip, host_if))
+			if (nft_forget_match(&dp.el[i], guest_ip, host_if))
 				dp.el[k++] = dp.el[i];
-		r = del_elems_one_by_one(n, dp.el, k, err);
-	} else if (r < 0 && err && !err->code) {
-		*err = e;
+		r = nft_del_elems_one_by_one(n, dp.el, k, err);
 	}
 	free(dp.el);
 	return r < 0 ? r : 0;

@@ -4,7 +4,7 @@
  * API): the names in our tables, the batch being built, set keys and an
  * attachment's elements. Only lib/nft*.c include this.
  *
- *   nft_batch.c        batch buffer, netfilter socket, sending and acks
+ *   nft_batch.c        batch buffer; sending it (lib/nfnl.c) and naming refusals
  *   nft_defs.c         tables, chains, sets, counters (the base ruleset)
  *   nft_rules.c        adding the rules; nft_rules_{nat,filter,bridge}.c build them
  *   nft_expr.c         expressions, as nft compiles them
@@ -15,6 +15,7 @@
 #ifndef VMNET_NFT_PRIV_H
 #define VMNET_NFT_PRIV_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <stdbool.h>
@@ -107,42 +108,41 @@ enum {
 #define MSG_ROOM 65536	  /* every message we build fits (elements are chunked) */
 #define ELEMS_PER_MSG 512 /* ~40 bytes each: well inside MSG_ROOM */
 #define REQ_BUF 8192	  /* one GET request */
-#define RECV_BUF 65536
+
+struct vmnet_nfnl;
 
 struct vmnet_nft {
-	struct mnl_socket *nl;
-	uint32_t portid;
-	uint32_t seq;
+	struct vmnet_nfnl *nl;
 };
 
 /* What each message of a batch was, to name it when the kernel refuses it. */
-enum mkind { M_OTHER, M_TABLE, M_SET, M_PORT };
+enum nft_msg_kind { M_OTHER, M_TABLE, M_SET, M_PORT };
 
-struct mdesc {
-	enum mkind kind;
+struct nft_msg_label {
+	enum nft_msg_kind kind;
 	int fam; /* M_TABLE */
 	const char *set;
-	struct vmnet_nft_port port;
+	struct vmnet_port port;
 };
 
-struct batch {
+struct nft_batch {
 	char *buf;
 	size_t len, cap;
 	uint32_t seq0; /* BATCH_BEGIN; messages are seq0+1 .. seq0+n */
 	uint32_t seq;
-	struct mdesc *msgs;
+	struct nft_msg_label *msgs;
 	size_t n, cap_msgs;
 	uint32_t set_id;
 };
 
 /* A set key (and a map's data): each component of a concatenation takes a
  * 4-byte register. */
-struct key {
+struct nft_key {
 	uint8_t k[IFNAME_LEN + ETHER_LEN], d[8];
 	uint32_t klen, dlen;
 };
 
-struct set_def {
+struct nft_set_def {
 	int fam;
 	const char *name;
 	uint32_t flags, ktype, klen, dtype, dlen;
@@ -157,104 +157,136 @@ struct set_def {
 #define ARP_SPA 14
 
 /* One element of an attachment: which set, its key (and data). */
-struct elem {
+struct nft_elem {
 	unsigned si;  /* index into nft_sets[] */
 	bool is_port; /* a published port: exclusive on ADD, named on conflict */
-	struct vmnet_nft_port port;
-	struct key k;
+	struct vmnet_port port;
+	struct nft_key k;
 };
 
 /* Most elements one attachment has besides its ports. */
 #define ELEMS_FIXED 16
 
-typedef int (*rule_fill)(struct nftnl_rule *, uint32_t);
+typedef int (*nft_rule_fill)(struct nftnl_rule *, uint32_t);
 
-struct rule_def {
+struct nft_rule_def {
 	int fam;
 	const char *chain;
-	rule_fill fill;
+	nft_rule_fill fill;
 };
 
 /* nft_batch.c: building a batch (messages at most MSG_ROOM bytes each) */
-int batch_init(struct batch *b, uint32_t seq);
-struct nlmsghdr *msg_start(struct batch *b, int fam, uint16_t type, uint16_t flags,
-			   const struct mdesc *d);
-void msg_done(struct batch *b, struct nlmsghdr *nh);
-int batch_finish(struct batch *b);
-void batch_free(struct batch *b);
+int nft_batch_init(struct nft_batch *b, uint32_t seq);
+struct nlmsghdr *nft_msg_start(struct nft_batch *b, int fam, uint16_t type, uint16_t flags,
+			       const struct nft_msg_label *d);
+void nft_msg_done(struct nft_batch *b, struct nlmsghdr *nh);
+int nft_batch_finish(struct nft_batch *b);
+void nft_batch_free(struct nft_batch *b);
+/* Finish @b built so far with result @ret; on failure @b is freed and the
+ * error reported. */
+int nft_batch_end(struct nft_batch *b, int ret, struct vmnet_err *err);
 /* Hands the finished batch to *ret_buf (caller frees), or reports @ret. */
-int build_out(struct batch *b, int ret, void **ret_buf, size_t *ret_len, struct vmnet_err *err);
-const char *port_fmt(const struct vmnet_nft_port *p, char *buf, size_t size);
-void desc_fmt(const struct batch *b, size_t idx, char *buf, size_t size);
-/* nft_batch.c: the kernel; *ret_idx names the refused message (may be NULL) */
-int batch_run(struct vmnet_nft *n, struct batch *b, const char *what, size_t *ret_idx,
-	      struct vmnet_err *err);
-int talk_one(struct vmnet_nft *n, struct nlmsghdr *nh, mnl_cb_t cb, void *data);
+int nft_build_out(struct nft_batch *b, int ret, void **ret_buf, size_t *ret_len,
+		  struct vmnet_err *err);
+const char *nft_port_fmt(const struct vmnet_port *p, char *buf, size_t size);
+void nft_msg_label_fmt(const struct nft_batch *b, size_t idx, char *buf, size_t size);
+
+/* nft_batch.c: the kernel, through lib/nfnl.c. The first sequence number a
+ * new batch or request may use. */
+uint32_t nft_seq(const struct vmnet_nft *n);
+/* Send a finished batch: 0, or the kernel's -errno with the refused
+ * message's index in *ret_idx (may be NULL; SIZE_MAX: the whole batch). It
+ * sets no error, so a caller with a fallback has nothing to take back:
+ * nft_batch_fail reports what was refused. */
+int nft_batch_run(struct vmnet_nft *n, const struct nft_batch *b, const char *what,
+		  size_t *ret_idx);
+int nft_batch_fail(const struct nft_batch *b, size_t idx, int ret, const char *what,
+		   struct vmnet_err *err);
+/* nft_batch_run, nft_batch_fail on a refusal, and nft_batch_free. */
+int nft_batch_send(struct vmnet_nft *n, struct nft_batch *b, const char *what,
+		   struct vmnet_err *err);
+/* One GET or dump request (its sequence number is set here). */
+int nft_request(struct vmnet_nft *n, struct nlmsghdr *nh, mnl_cb_t cb, void *data);
 
 /* nft_defs.c */
-extern const struct set_def nft_sets[SI_N];
-struct nftnl_table *table_new(int fam, bool with_udata);
-int put_table(struct batch *b, int fam, uint16_t type, uint16_t flags, bool with_udata);
-struct nftnl_set *set_ref(int fam, const char *name, uint32_t id);
-int put_set(struct batch *b, const struct set_def *sd, uint32_t id);
-int put_elems(struct batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
-	      uint32_t id, const struct key *keys, size_t n, const struct mdesc *d);
-int put_counter(struct batch *b, int fam, const char *name);
-int put_base(struct batch *b, uint16_t table_flags);
+extern const struct nft_set_def nft_sets[SI_N];
+struct nftnl_table *nft_table_new(int fam, bool with_udata);
+int nft_put_table(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, bool with_udata);
+struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id);
+int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id);
+int nft_put_elems(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, const char *name,
+		  uint32_t id, const struct nft_key *keys, size_t n, const struct nft_msg_label *d);
+int nft_put_counter(struct nft_batch *b, int fam, const char *name);
+int nft_put_base(struct nft_batch *b, uint16_t table_flags);
+int nft_put_tables_delete(struct nft_batch *b);
 
 /* nft_rules.c and the rule lists, each ended by {0} */
-int put_rule(struct batch *b, int fam, const char *chain, rule_fill fill, uint32_t anon_id);
-int put_l4_set(struct batch *b, uint32_t *ret_id);
-int put_rules(struct batch *b);
-extern const struct rule_def nft_rules_nat[];
-extern const struct rule_def nft_rules_filter[];
-extern const struct rule_def nft_rules_bridge[];
-int rule_pre_loopback(struct nftnl_rule *r, uint32_t unused);
-int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id);
+int nft_put_rule(struct nft_batch *b, int fam, const char *chain, nft_rule_fill fill,
+		 uint32_t anon_id);
+int nft_put_l4_set(struct nft_batch *b, uint32_t *ret_id);
+int nft_put_rules(struct nft_batch *b);
+extern const struct nft_rule_def nft_rules_nat[];
+extern const struct nft_rule_def nft_rules_filter[];
+extern const struct nft_rule_def nft_rules_bridge[];
+int nft_rule_pre_loopback(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id);
 
 /* nft_expr.c: each appends to @r; 0 or -ENOMEM */
-int ex_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
-int ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
-int ex_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
-int ex_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv);
-int ex_objref(struct nftnl_rule *r, const char *name);
-int ex_ipv4(struct nftnl_rule *r);
-int ex_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask);
-int ex_fib_local(struct nftnl_rule *r);
-int ex_verdict(struct nftnl_rule *r, int verdict, const char *chain);
-int ex_dnat4(struct nftnl_rule *r);
-int ex_simple(struct nftnl_rule *r, const char *name);
-int ex_daddr_loopback(struct nftnl_rule *r);
-int ex_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv);
-int ex_drop(struct nftnl_rule *r, const char *counter);
-int ex_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-			const char *set);
-int ex_dhcp_discover(struct nftnl_rule *r);
-int ex_dhcp_server_drop(struct nftnl_rule *r);
-int ex_dhcp_ports_drop(struct nftnl_rule *r);
+int nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+int nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
+int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+		     uint32_t dreg);
+int nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv);
+int nft_expr_objref(struct nftnl_rule *r, const char *name);
+int nft_expr_ipv4(struct nftnl_rule *r);
+int nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask);
+int nft_expr_fib_local(struct nftnl_rule *r);
+int nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+int nft_expr_dnat4(struct nftnl_rule *r);
+int nft_expr_simple(struct nftnl_rule *r, const char *name);
+int nft_expr_daddr_loopback(struct nftnl_rule *r);
+int nft_expr_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv);
+int nft_expr_drop(struct nftnl_rule *r, const char *counter);
+int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			      const char *set);
+int nft_expr_dhcp_discover(struct nftnl_rule *r);
+int nft_expr_dhcp_server_drop(struct nftnl_rule *r);
+int nft_expr_dhcp_ports_drop(struct nftnl_rule *r);
 
 /* nft_elems.c */
-void key_if(struct key *k, const char *ifname, const void *extra, uint32_t extra_len);
-void key_if_ip(struct key *k, const char *ifname, uint32_t ip);
-void key_if_group(struct key *k, const char *ifname, uint32_t group);
-void key_ip(struct key *k, uint32_t ip);
-unsigned key_port(struct key *k, const struct vmnet_nft_port *p, uint32_t guest_ip);
-int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err);
-size_t att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		 uint32_t old_group, struct elem *out);
-int put_att(struct batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-	    const bool *skip_port, uint32_t old_group, bool excl_ports);
-int build_attach(struct batch *b, const struct vmnet_nft_att *a, bool with_table, uint32_t seq);
-int build_sync(struct batch *b, const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq);
+void nft_key_if(struct nft_key *k, const char *ifname, const void *extra, uint32_t extra_len);
+void nft_key_if_ip(struct nft_key *k, const char *ifname, uint32_t ip);
+void nft_key_if_group(struct nft_key *k, const char *ifname, uint32_t group);
+void nft_key_ip(struct nft_key *k, uint32_t ip);
+unsigned nft_key_port(struct nft_key *k, const struct vmnet_port *p, uint32_t guest_ip);
+/* Each of @atts, as every public call that takes attachments checks them:
+ * CNI_ERR_INVALID_CONFIG naming what is wrong. */
+int nft_atts_validate(const struct vmnet_nft_att *atts, size_t n, struct vmnet_err *err);
+size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
+		     uint32_t old_group, struct nft_elem *out);
+int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
+		const bool *skip_port, uint32_t old_group, bool excl_ports);
+int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table,
+		     uint32_t seq);
+int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,
+		   uint32_t seq);
+
+/* A DESTROYSETELEM batch refused for a reason that one DELSETELEM per
+ * element gets past: a set or table gone (ENOENT; DESTROY ignores only
+ * missing elements), a kernel before 6.3 (EINVAL, EOPNOTSUPP). */
+static inline bool nft_destroy_refused(int r)
+{
+	return r == -ENOENT || r == -EINVAL || r == -EOPNOTSUPP;
+}
 
 /* nft.c: one DELSETELEM batch per element, missing ones ignored */
-int del_elems_one_by_one(struct vmnet_nft *n, const struct elem *el, size_t n_el,
-			 struct vmnet_err *err);
+int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,
+			     struct vmnet_err *err);
 
 /* nft_forget.c: does @e point at @guest_ip (0: none) or is it keyed by
  * @host_if (NULL: none)? The batch deleting those of @el (*ret_n of them). */
-bool forget_match(const struct elem *e, uint32_t guest_ip, const char *host_if);
-int forget_build(struct batch *b, const struct elem *el, size_t n_el, uint32_t guest_ip,
-		 const char *host_if, uint32_t seq, size_t *ret_n);
+bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *host_if);
+int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
+		     const char *host_if, uint32_t seq, size_t *ret_n);
 
 #endif

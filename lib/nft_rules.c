@@ -17,10 +17,10 @@
 #include "vmnet/names.h"
 #include "nft_priv.h"
 
-int put_rule(struct batch *b, int fam, const char *chain,
+int nft_put_rule(struct nft_batch *b, int fam, const char *chain,
 	     int (*fill)(struct nftnl_rule *, uint32_t), uint32_t anon_id)
 {
-	struct mdesc d = {.kind = M_OTHER};
+	struct nft_msg_label d = {.kind = M_OTHER};
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	struct nlmsghdr *nh;
 	int ret;
@@ -34,11 +34,11 @@ int put_rule(struct batch *b, int fam, const char *chain,
 	if (ret < 0)
 		goto out;
 	ret = -ENOMEM;
-	nh = msg_start(b, fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, &d);
+	nh = nft_msg_start(b, fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, &d);
 	if (!nh)
 		goto out;
 	nftnl_rule_nlmsg_build_payload(nh, r);
-	msg_done(b, nh);
+	nft_msg_done(b, nh);
 	ret = 0;
 out:
 	nftnl_rule_free(r);
@@ -46,13 +46,13 @@ out:
 }
 
 /* An anonymous constant set { tcp, udp, sctp } bound to the next rule. */
-int put_l4_set(struct batch *b, uint32_t *ret_id)
+int nft_put_l4_set(struct nft_batch *b, uint32_t *ret_id)
 {
-	static const struct set_def l4 = {
+	static const struct nft_set_def l4 = {
 		F_INET, "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, DT_INET_PROTO, 1, 0, 0};
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
-	struct mdesc d = {.kind = M_OTHER};
-	struct key keys[ARRAY_SIZE(protos)];
+	struct nft_msg_label d = {.kind = M_OTHER};
+	struct nft_key keys[ARRAY_SIZE(protos)];
 	uint32_t id = ++b->set_id;
 	int ret;
 
@@ -61,10 +61,10 @@ int put_l4_set(struct batch *b, uint32_t *ret_id)
 		keys[i].k[0] = protos[i];
 		keys[i].klen = 1;
 	}
-	ret = put_set(b, &l4, id);
+	ret = nft_put_set(b, &l4, id);
 	if (ret < 0)
 		return ret;
-	ret = put_elems(b, F_INET, NFT_MSG_NEWSETELEM, NLM_F_CREATE, l4.name, id, keys,
+	ret = nft_put_elems(b, F_INET, NFT_MSG_NEWSETELEM, NLM_F_CREATE, l4.name, id, keys,
 			ARRAY_SIZE(keys), &d);
 	if (ret < 0)
 		return ret;
@@ -74,22 +74,22 @@ int put_l4_set(struct batch *b, uint32_t *ret_id)
 
 /* The prerouting and output jumps to dnat4 (each needs an anonymous set),
  * then every other rule, in order per chain. */
-int put_rules(struct batch *b)
+int nft_put_rules(struct nft_batch *b)
 {
-	static const struct rule_def *const groups[] = {nft_rules_nat, nft_rules_filter,
+	static const struct nft_rule_def *const groups[] = {nft_rules_nat, nft_rules_filter,
 							nft_rules_bridge};
 	uint32_t id;
 	int ret;
 
-	if ((ret = put_rule(b, F_INET, "prerouting", rule_pre_loopback, 0)) < 0 ||
-	    (ret = put_l4_set(b, &id)) < 0 ||
-	    (ret = put_rule(b, F_INET, "prerouting", rule_to_dnat, id)) < 0 ||
-	    (ret = put_l4_set(b, &id)) < 0 ||
-	    (ret = put_rule(b, F_INET, "output", rule_to_dnat, id)) < 0)
+	if ((ret = nft_put_rule(b, F_INET, "prerouting", nft_rule_pre_loopback, 0)) < 0 ||
+	    (ret = nft_put_l4_set(b, &id)) < 0 ||
+	    (ret = nft_put_rule(b, F_INET, "prerouting", nft_rule_to_dnat, id)) < 0 ||
+	    (ret = nft_put_l4_set(b, &id)) < 0 ||
+	    (ret = nft_put_rule(b, F_INET, "output", nft_rule_to_dnat, id)) < 0)
 		return ret;
 	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
-		for (const struct rule_def *r = groups[g]; r->fill; r++) {
-			ret = put_rule(b, r->fam, r->chain, r->fill, 0);
+		for (const struct nft_rule_def *r = groups[g]; r->fill; r++) {
+			ret = nft_put_rule(b, r->fam, r->chain, r->fill, 0);
 			if (ret < 0)
 				return ret;
 		}

@@ -17,15 +17,15 @@
 /* ct state established,related counter accept */
 static int rule_fwd_est(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?:
-	       ex_simple(r, "counter") ?:
-	       ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?:
+	       nft_expr_simple(r, "counter") ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* ct state established,related accept (input: no counter) */
 static int rule_est(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?: ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_ct_bits(r, NFT_CT_STATE, CT_STATE_EST_REL) ?: nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* ---- isolation and anti-spoofing (inet vmnet) ---- */
@@ -37,11 +37,11 @@ static int rule_iso_mac(struct nftnl_rule *r, uint32_t unused)
 {
 	uint16_t ether = ARPHRD_ETHER;
 
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_meta(r, NFT_META_IIFTYPE, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &ether, 2) ?:
-	       ex_if_concat_not_in(r, NFT_PAYLOAD_LL_HEADER, ETH_SADDR, 6, S_SPOOFMAC) ?:
-	       ex_drop(r, O_SPOOF);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_meta(r, NFT_META_IIFTYPE, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &ether, 2) ?:
+	       nft_expr_if_concat_not_in(r, NFT_PAYLOAD_LL_HEADER, ETH_SADDR, 6, S_SPOOFMAC) ?:
+	       nft_expr_drop(r, O_SPOOF);
 }
 
 /* iifname @iso_ifs meta nfproto ipv4 ip saddr 0.0.0.0 udp dport 67 accept:
@@ -49,26 +49,26 @@ static int rule_iso_mac(struct nftnl_rule *r, uint32_t unused)
  * routed anywhere useful), everything else must pass spoof4. */
 static int rule_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_ipv4(r) ?:
-	       ex_dhcp_discover(r) ?:
-	       ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_dhcp_discover(r) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* iifname @iso_ifs meta nfproto ipv4 iifname . ip saddr != @spoof4 counter name spoof_drop drop */
 static int rule_iso_ip(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_ipv4(r) ?:
-	       ex_if_concat_not_in(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, S_SPOOF4) ?:
-	       ex_drop(r, O_SPOOF);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_if_concat_not_in(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, S_SPOOF4) ?:
+	       nft_expr_drop(r, O_SPOOF);
 }
 
 /* iifname @iso_ifs udp sport 67 counter name dhcp_server_drop drop: DHCP
  * answers come from the host (netd), never from a guest */
 static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?: ex_dhcp_server_drop(r);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?: nft_expr_dhcp_server_drop(r);
 }
 
 /* iifname @iso_ifs oifname @iso_ifs udp dport 67-68 counter name
@@ -76,9 +76,9 @@ static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
  * other (a client on a raw socket takes an offer from any source port) */
 static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       ex_dhcp_ports_drop(r);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_dhcp_ports_drop(r);
 }
 
 /* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
@@ -86,10 +86,10 @@ static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
  * the host's loopback services are not the guest's */
 static int rule_iso_loopback(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_ipv4(r) ?:
-	       ex_daddr_loopback(r) ?:
-	       ex_drop(r, O_LOOPBACK);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_daddr_loopback(r) ?:
+	       nft_expr_drop(r, O_LOOPBACK);
 }
 
 /* iifname @iso_ifs meta nfproto ipv6 counter name iso_drop drop (no IPv6 yet;
@@ -98,17 +98,17 @@ static int rule_iso_ip6(struct nftnl_rule *r, uint32_t unused)
 {
 	uint8_t v = NFPROTO_IPV6;
 
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &v, 1) ?:
-	       ex_drop(r, O_ISO);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &v, 1) ?:
+	       nft_expr_drop(r, O_ISO);
 }
 
 /* ct status dnat accept: published ports stay reachable from everywhere,
  * isolated guests included, like for any outside client. */
 static int rule_fwd_dnat(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?: ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?: nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /*
@@ -121,42 +121,42 @@ static int rule_fwd_dnat(struct nftnl_rule *r, uint32_t unused)
  */
 static int rule_fwd_group(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
-	       ex_meta(r, NFT_META_IIFGROUP, NFT_REG_2) ?:
-	       ex_lookup(r, S_ISO_MEMBERS, 0, false, false) ?:
-	       ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       nft_expr_meta(r, NFT_META_IIFGROUP, NFT_REG_2) ?:
+	       nft_expr_lookup(r, S_ISO_MEMBERS, 0, false, false) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* iifname @iso_ifs oifname @iso_ifs counter name iso_drop drop */
 static int rule_fwd_iso_iso(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       ex_drop(r, O_ISO);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_drop(r, O_ISO);
 }
 
 /* iifname @iso_ifs ip daddr @guests4 counter name iso_drop drop: an isolated
  * guest reaches other networks' guests only through published ports. */
 static int rule_fwd_iso_out(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       ex_drop(r, O_ISO);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       nft_expr_drop(r, O_ISO);
 }
 
 /* oifname @iso_ifs ip saddr @guests4 counter name iso_drop drop: and no
  * other guest reaches an isolated one directly. */
 static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       ex_drop(r, O_ISO);
+	return nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       nft_expr_drop(r, O_ISO);
 }
 
 /*
@@ -171,15 +171,15 @@ static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
  */
 static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       ex_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
-	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
-	       ex_drop(r, O_ISO);
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       nft_expr_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       nft_expr_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       nft_expr_drop(r, O_ISO);
 }
 
 /*
@@ -195,38 +195,39 @@ static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
  */
 static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_CLOSED4, 0, false, false) ?:
-	       ex_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
-	       ex_lookup(r, S_GUEST_NET, 0, false, true) ?:
-	       ex_drop(r, O_INBOUND);
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_CLOSED4, 0, false, false) ?:
+	       nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
+	       nft_expr_lookup(r, S_GUEST_NET, 0, false, true) ?:
+	       nft_expr_drop(r, O_INBOUND);
 }
 
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
 static int rule_in_other(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, true) ?: ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, true) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* iifname @host_open accept */
 static int rule_in_open(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_if_in(r, NFT_META_IIFNAME, S_HOST_OPEN, false) ?:
-	       ex_verdict(r, NF_ACCEPT, NULL);
+	return nft_expr_if_in(r, NFT_META_IIFNAME, S_HOST_OPEN, false) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 /* meta l4proto <proto> [th dport <port>] accept */
 static int rule_in_service(struct nftnl_rule *r, uint8_t proto, uint16_t port)
 {
 	uint16_t be = htons(port);
-	int ret = ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?: ex_cmp(r, NFT_CMP_EQ, &proto, 1);
+	int ret = nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?: nft_expr_cmp(r, NFT_CMP_EQ, &proto, 1);
 
 	if (!ret && port)
-		ret = ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
-		      ex_cmp(r, NFT_CMP_EQ, &be, 2);
-	return ret ?: ex_verdict(r, NF_ACCEPT, NULL);
+		ret = nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+		      nft_expr_cmp(r, NFT_CMP_EQ, &be, 2);
+	return ret ?: nft_expr_verdict(r, NF_ACCEPT, NULL);
 }
 
 static int rule_in_icmp(struct nftnl_rule *r, uint32_t unused)
@@ -252,11 +253,11 @@ static int rule_in_dns_tcp(struct nftnl_rule *r, uint32_t unused)
 /* counter name iso_drop drop (everything else from an isolated link) */
 static int rule_iso_drop(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_drop(r, O_ISO);
+	return nft_expr_drop(r, O_ISO);
 }
 
 /* In order per chain. */
-const struct rule_def nft_rules_filter[] = {
+const struct nft_rule_def nft_rules_filter[] = {
 	{F_INET, "forward", rule_fwd_est},
 	{F_INET, "forward", rule_fwd_dnat},
 	{F_INET, "forward", rule_fwd_iso_dhcp},

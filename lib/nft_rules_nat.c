@@ -13,12 +13,12 @@
 #include "nft_priv.h"
 
 /* meta l4proto { tcp, udp, sctp } fib daddr type local jump dnat4 */
-int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
+int nft_rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
 {
-	return ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       ex_lookup(r, "__set%d", anon_id, false, false) ?:
-	       ex_fib_local(r) ?:
-	       ex_verdict(r, NFT_JUMP, C_DNAT4);
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_lookup(r, "__set%d", anon_id, false, false) ?:
+	       nft_expr_fib_local(r) ?:
+	       nft_expr_verdict(r, NFT_JUMP, C_DNAT4);
 }
 
 /*
@@ -28,41 +28,41 @@ int rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id)
  * hook. At prerouting a loopback destination comes from a guest or from a
  * neighbour, and DNAT there would happen before the kernel's martian check.
  */
-int rule_pre_loopback(struct nftnl_rule *r, uint32_t unused)
+int nft_rule_pre_loopback(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?: ex_daddr_loopback(r) ?: ex_verdict(r, NFT_RETURN, NULL);
+	return nft_expr_ipv4(r) ?: nft_expr_daddr_loopback(r) ?: nft_expr_verdict(r, NFT_RETURN, NULL);
 }
 
 /* The host-address map first, so a specific hostIP wins over a wildcard:
  * dnat ip to ip daddr . meta l4proto . th dport map @ports4h */
 static int rule_dnat4_host(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       ex_meta(r, NFT_META_L4PROTO, NFT_REG32_01) ?:
-	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02) ?:
-	       ex_lookup(r, S_PORTS4H, 0, true, false) ?:
-	       ex_dnat4(r);
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG32_01) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_02) ?:
+	       nft_expr_lookup(r, S_PORTS4H, 0, true, false) ?:
+	       nft_expr_dnat4(r);
 }
 
 /* dnat ip to meta l4proto . th dport map @ports4 */
 static int rule_dnat4_any(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?:
-	       ex_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       ex_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01) ?:
-	       ex_lookup(r, S_PORTS4, 0, true, false) ?:
-	       ex_dnat4(r);
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01) ?:
+	       nft_expr_lookup(r, S_PORTS4, 0, true, false) ?:
+	       nft_expr_dnat4(r);
 }
 
 /* Hairpin (VM -> host:port -> VM): ct status dnat ip saddr @guests4 masquerade */
 static int rule_masq_hairpin(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
-	       ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       ex_simple(r, "masq");
+	return nft_expr_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
+	       nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       nft_expr_simple(r, "masq");
 }
 
 /* Published ports reached from localhost: ip saddr 127.0.0.0/8 ct status dnat masquerade */
@@ -70,27 +70,27 @@ static int rule_masq_local(struct nftnl_rule *r, uint32_t unused)
 {
 	uint8_t lo = 127;
 
-	return ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 1, NFT_REG_1) ?:
-	       ex_cmp(r, NFT_CMP_EQ, &lo, 1) ?:
-	       ex_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
-	       ex_simple(r, "masq");
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 1, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &lo, 1) ?:
+	       nft_expr_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
+	       nft_expr_simple(r, "masq");
 }
 
 /* ip saddr @masq4 ip daddr != @guests4 masquerade: bridged VM-to-VM frames
  * (bridge netfilter) and routed guest-to-guest traffic keep their source. */
 static int rule_masq_out(struct nftnl_rule *r, uint32_t unused)
 {
-	return ex_ipv4(r) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_MASQ4, 0, false, false) ?:
-	       ex_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       ex_lookup(r, S_GUESTS4, 0, false, true) ?:
-	       ex_simple(r, "masq");
+	return nft_expr_ipv4(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_MASQ4, 0, false, false) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, S_GUESTS4, 0, false, true) ?:
+	       nft_expr_simple(r, "masq");
 }
 
 /* In order per chain (nft_rules.c adds them after the jumps to dnat4). */
-const struct rule_def nft_rules_nat[] = {
+const struct nft_rule_def nft_rules_nat[] = {
 	{F_INET, C_DNAT4, rule_dnat4_host},
 	{F_INET, C_DNAT4, rule_dnat4_any},
 	{F_INET, "postrouting", rule_masq_hairpin},

@@ -273,7 +273,6 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
 static bool nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
 			   size_t wsize)
 {
-	struct vmnet_nft_port ports[VMNET_MAX_PORTS];
 	struct vmnet_nft_att att;
 	struct vmnet_err e = { 0 };
 	int ver = 0, r;
@@ -295,7 +294,7 @@ static bool nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, 
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].gone)
 			continue;
-		vmnet_attach_nft_att(&items[i].rec, ports, &att);
+		vmnet_attach_nft_att(&items[i].rec, &att);
 		vmnet_err_clear(&e);
 		if (vmnet_nft_check(nft, &att, &e) < 0) {
 			snprintf(why, wsize, "%.64s/%.64s@%s: %.300s", items[i].rec.network, items[i].rec.cid,
@@ -310,9 +309,8 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_rec
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_att *atts = NULL;
-	struct vmnet_nft_port *ports = NULL;
 	struct vmnet_err e = { 0 };
-	size_t na = 0, np = 0, off = 0;
+	size_t na = 0;
 	char why[600];
 	int r;
 
@@ -326,28 +324,17 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_rec
 	if (!any_live || !nft_needs_sync(nft, items, n, why, sizeof(why)))
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!items[i].gone) {
-			na++;
-			np += items[i].rec.n_ports;
-		}
+		na += !items[i].gone;
 	atts = calloc(na ? na : 1, sizeof(*atts));
-	ports = calloc(np ? np : 1, sizeof(*ports));
-	if (!atts || !ports) {
-		free(atts);
-		free(ports);
+	if (!atts)
 		return -ENOMEM;
-	}
 	na = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].gone)
-			continue;
-		vmnet_attach_nft_att(&items[i].rec, ports + off, &atts[na++]);
-		off += items[i].rec.n_ports;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].gone)
+			vmnet_attach_nft_att(&items[i].rec, &atts[na++]);
 	log_info("restoring inet vmnet with %zu attachments: %s", na, why);
 	r = vmnet_nft_sync(nft, atts, na, &e);
 	free(atts);
-	free(ports);
 	if (r < 0) {
 		note_error(p, "restoring inet vmnet", &e);
 		return r;

@@ -65,11 +65,8 @@ struct vmnet_result_route;
 int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_route *ret,
 			unsigned max, struct vmnet_err *err);
 
-/* The nftables view of @rec (ports point into @rec, @ports is scratch of
- * VMNET_MAX_PORTS entries). */
+/* The nftables view of @rec (its ports point into @rec). */
 struct vmnet_nft_att;
-struct vmnet_nft_port;
-void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_port *ports,
-			  struct vmnet_nft_att *ret);
+void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_att *ret);
 
 #endif

@@ -22,12 +22,14 @@
 /* Delete the entries whose ORIGINAL direction goes to @proto (IPPROTO_TCP,
  * _UDP, _SCTP...) port @dport at @host_ip (host order; 0: any destination
  * address): flows a client started towards a host port that is published
- * now (or no longer). -EINVAL if @proto or @dport is 0. */
+ * now (or no longer). -EINVAL (CNI_ERR_INVALID_CONFIG) if @proto or @dport
+ * is 0. */
 int vmnet_conntrack_flush_port(int nsfd, uint8_t proto, uint16_t dport, uint32_t host_ip,
 			       struct vmnet_err *err);
 
 /* Delete the entries whose REPLY direction comes from @guest_ip (host order):
- * flows DNAT'd (or routed) to a VM that is going away. -EINVAL for 0. */
+ * flows DNAT'd (or routed) to a VM that is going away. -EINVAL
+ * (CNI_ERR_INVALID_CONFIG) for 0. */
 int vmnet_conntrack_flush_guest(int nsfd, uint32_t guest_ip, struct vmnet_err *err);
 
 #endif

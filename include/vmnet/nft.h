@@ -52,11 +52,12 @@
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
-struct vmnet_nft_port {
+/* One published port, as configured, recorded and put into the maps. */
+struct vmnet_port {
 	uint8_t proto; /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_SCTP */
 	uint16_t host_port;
-	uint32_t host_ip; /* host order; 0 = every local address */
 	uint16_t guest_port;
+	uint32_t host_ip; /* host order; 0 = every local address */
 };
 
 /*
@@ -77,7 +78,7 @@ struct vmnet_nft_att {
 	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none. The
 			     caller puts @host_if into this device group */
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
-	const struct vmnet_nft_port *ports;
+	const struct vmnet_port *ports;
 	size_t n_ports;
 	const char *bridge;	/* shared mode: the network's bridge (guests of other
 				   networks are not reached through it); NULL otherwise */

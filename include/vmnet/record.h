@@ -20,6 +20,7 @@
 #include "inet.h"
 #include "result.h"
 #include "netns.h"
+#include "nft.h"
 
 struct vmnet_err;
 
@@ -29,13 +30,6 @@ enum vmnet_wiring { VMNET_TAP_NETNS, VMNET_TAP_HOST };
 #define VMNET_MAX_PORTS 256
 /* Room for a recorded CNI_PATH, NUL included. */
 #define VMNET_RECORD_CNI_PATH_MAX 1024
-
-struct vmnet_port {
-	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
-	uint16_t host_port;
-	uint16_t guest_port;
-	uint32_t host_ip;	/* host order, 0 = every address */
-};
 
 struct vmnet_record {
 	bool pending;			/* written before an ADD's IPAM call (no address yet:

@@ -246,7 +246,7 @@ static void suite(void)
 
 	/* Arguments. */
 	r = vmnet_conntrack_flush_port(-1, 0, 5353, 0, E(e));
-	ok(r == -EINVAL && e.code == VMNET_ERR_SYSTEM && strstr(e.msg, "conntrack"),
+	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG && strstr(e.msg, "conntrack"),
 	   "no protocol: -EINVAL (%s)", e.msg);
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, 0, 0, E(e));
 	ok(r == -EINVAL, "port 0: -EINVAL (%s)", e.msg);

@@ -27,7 +27,7 @@
 
 struct spec {
 	struct vmnet_nft_att att;
-	struct vmnet_nft_port ports[MAX_PORTS];
+	struct vmnet_port ports[MAX_PORTS];
 };
 
 static int fail(const struct vmnet_err *e, int r)
@@ -36,7 +36,7 @@ static int fail(const struct vmnet_err *e, int r)
 	return 1;
 }
 
-static int parse_port(const char *s, struct vmnet_nft_port *p)
+static int parse_port(const char *s, struct vmnet_port *p)
 {
 	char proto[8], host[32] = "";
 	unsigned hp, gp;
@@ -115,7 +115,7 @@ static int cmp_double(const void *a, const void *b)
  * attach/detach pairs of a fresh attachment with two ports. */
 static int bench(struct vmnet_nft *n, int nports, int reps)
 {
-	struct vmnet_nft_port *ports = calloc(nports ? nports : 1, sizeof(*ports));
+	struct vmnet_port *ports = calloc(nports ? nports : 1, sizeof(*ports));
 	struct vmnet_nft_att big = {
 		.guest_ip = 0x0a630001, .masq = true, .ports = ports, .n_ports = nports};
 	double *t = calloc(reps, sizeof(*t));
@@ -125,13 +125,13 @@ static int bench(struct vmnet_nft *n, int nports, int reps)
 	if (!ports || !t)
 		return 1;
 	for (int i = 0; i < nports; i++)
-		ports[i] = (struct vmnet_nft_port){IPPROTO_TCP, 10000 + i, 0, 80};
+		ports[i] = (struct vmnet_port){IPPROTO_TCP, 10000 + i, 80, 0};
 	r = vmnet_nft_sync(n, &big, 1, &e);
 	if (r < 0)
 		return fail(&e, r);
 	for (int i = 0; i < reps; i++) {
-		struct vmnet_nft_port p[2] = {{IPPROTO_TCP, 2000, 0, 80},
-					      {IPPROTO_UDP, 2000, 0x0a000001, 53}};
+		struct vmnet_port p[2] = {{IPPROTO_TCP, 2000, 80, 0},
+					      {IPPROTO_UDP, 2000, 53, 0x0a000001}};
 		struct vmnet_nft_att a = {
 			.guest_ip = 0x0a640000 + i + 1, .masq = true, .ports = p, .n_ports = 2};
 		double t0 = now_us();
@@ -178,7 +178,7 @@ static int bench_atts(struct vmnet_nft *n, int natts, int reps)
 	if (r < 0)
 		return fail(&e, r);
 	for (int i = 0; i < reps; i++) {
-		struct vmnet_nft_port p = {IPPROTO_TCP, 2000, 0, 80};
+		struct vmnet_port p = {IPPROTO_TCP, 2000, 80, 0};
 		struct vmnet_nft_att a = {.host_if = "vmbench",
 					  .isolated = true,
 					  .guest_ip = 0x0a640000 + i + 1,

@@ -232,8 +232,8 @@ static int elems_in(const struct parsed *p, uint16_t type, const char *name)
 	return n;
 }
 
-static const struct vmnet_nft_port ports[] = {
-	{IPPROTO_TCP, 8080, 0, 80}, {IPPROTO_UDP, 5353, 0xc0000201, 53}, /* on 192.0.2.1 */
+static const struct vmnet_port ports[] = {
+	{IPPROTO_TCP, 8080, 80, 0}, {IPPROTO_UDP, 5353, 53, 0xc0000201}, /* on 192.0.2.1 */
 };
 
 static const struct vmnet_nft_att att = {
@@ -526,7 +526,7 @@ static int elems_of(const struct parsed *p, uint16_t type)
  * exactly the elements of the address or device asked for go. */
 static void test_forget(void)
 {
-	static const struct vmnet_nft_port other_port = {IPPROTO_TCP, 8081, 0, 80};
+	static const struct vmnet_port other_port = {IPPROTO_TCP, 8081, 80, 0};
 	static const uint8_t k_ip[] = {10, 1, 0, 5};
 	static struct parsed p;
 	static const struct vmnet_nft_att other = {
@@ -585,7 +585,7 @@ static void test_forget(void)
 static void test_sync_large(void)
 {
 	static struct parsed p;
-	static struct vmnet_nft_port many[5000];
+	static struct vmnet_port many[5000];
 	struct vmnet_nft_att a[3] = {att, att, att};
 	void *buf = NULL;
 	size_t len;
@@ -593,7 +593,7 @@ static void test_sync_large(void)
 
 	for (int i = 0; i < 5000; i++)
 		many[i] =
-			(struct vmnet_nft_port){IPPROTO_TCP, 10000 + i, i % 2 ? 0x0a000001 : 0, 80};
+			(struct vmnet_port){IPPROTO_TCP, 10000 + i, 80, i % 2 ? 0x0a000001 : 0};
 	a[1].guest_ip++;
 	a[1].masq = false;
 	a[2].guest_ip += 2;
@@ -672,7 +672,7 @@ static void test_isolated(void)
 
 static void test_invalid(void)
 {
-	struct vmnet_nft_port bad = {1 /* icmp */, 80, 0, 80};
+	struct vmnet_port bad = {1 /* icmp */, 80, 80, 0};
 	struct vmnet_nft_att a = att;
 	struct vmnet_err e = {0};
 	void *buf = NULL;

@@ -44,7 +44,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_att *
 	a->masq = rec->ip_masq;
 	a->routed_inbound = rec->routed_inbound;
 	a->host_access = rec->host_access;
-	a->group = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_iso_id(rec) : 0;
+	a->iso_id = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_iso_id(rec) : 0;
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
 	a->ports = rec->ports;
 	a->n_ports = rec->n_ports;

@@ -284,7 +284,7 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct nft_elem
 			 m[2], m[3], m[4], m[5]);
 		break;
 	case SI_ISO_MEMBERS:
-		snprintf(buf, size, "%s . group %u", a->host_if, a->group);
+		snprintf(buf, size, "%s . group %u", a->host_if, a->iso_id);
 		break;
 	default:
 		snprintf(buf, size, "%s", a->host_if);
@@ -344,7 +344,7 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 			memcpy(&grp, rep.data, 4);
 			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
 					     "nft: %s maps to group %u in %s, expected %u", what,
-					     grp, set, a->group);
+					     grp, set, a->iso_id);
 		}
 		memcpy(&gip, rep.data, 4);
 		memcpy(&gport, rep.data + 4, 2);
@@ -391,7 +391,7 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 {
 	_cleanup_free_ bool *skip = NULL;
 	_cleanup_free_ struct nft_elem *el = NULL;
-	uint32_t old_group = 0;
+	uint32_t old_iso_id = 0;
 	struct nft_batch b;
 	size_t n_el, idx;
 	int r = nft_atts_validate(a, 1, err);
@@ -426,12 +426,12 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 		if (r < 0 && r != -ENOENT)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up group");
 		if (r > 0 && rep.dlen == 4)
-			memcpy(&old_group, rep.data, 4);
+			memcpy(&old_iso_id, rep.data, 4);
 	}
-	n_el = nft_att_elems(a, false, skip, old_group, el);
+	n_el = nft_att_elems(a, false, skip, old_iso_id, el);
 	r = nft_batch_init(&b, nft_seq(n));
 	if (r >= 0)
-		r = nft_put_att(&b, a, VMNET_NFT_OP_DESTROY, skip, old_group, false);
+		r = nft_put_att(&b, a, VMNET_NFT_OP_DESTROY, skip, old_iso_id, false);
 	r = nft_batch_end(&b, r, err);
 	if (r < 0)
 		return r;

@@ -131,12 +131,12 @@ static struct nft_key *new_key(struct nft_elem *out, size_t *n, unsigned si)
  * @a's elements into @out (room for ELEMS_FIXED + n_ports), returns how
  * many. ADD: what @a's mode and flags call for. DESTROY/DEL: every key @a
  * could own, whatever its flags say, so a changed flag or mode cannot leave
- * a stale element behind; @old_group (0 none) is a group iso_grp still
+ * a stale element behind; @old_iso_id (0 none) is a group iso_grp still
  * holds for @a->host_if; @skip_port (may be NULL) leaves out ports that are
  * not ours.
  */
 size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		     uint32_t old_group, struct nft_elem *out)
+		     uint32_t old_iso_id, struct nft_elem *out)
 {
 	const char *ifn = a->host_if && *a->host_if ? a->host_if : NULL;
 	size_t n = 0;
@@ -164,20 +164,20 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 		nft_key_if(new_key(out, &n, SI_ISO_IFS), ifn, NULL, 0);
 		nft_key_if_ip(new_key(out, &n, SI_SPOOF4), ifn, a->guest_ip);
 		nft_key_if(new_key(out, &n, SI_SPOOFMAC), ifn, a->guest_mac, 6);
-		if (a->isolated && a->group) {
+		if (a->isolated && a->iso_id) {
 			struct nft_key *k = new_key(out, &n, SI_ISO_GRP);
 
 			nft_key_if(k, ifn, NULL, 0);
-			memcpy(k->d, &a->group, 4);
+			memcpy(k->d, &a->iso_id, 4);
 			k->dlen = 4;
-			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->group);
+			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->iso_id);
 		} else if (!add) {
 			nft_key_if(new_key(out, &n, SI_ISO_GRP), ifn, NULL, 0);
-			if (a->group)
-				nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->group);
+			if (a->iso_id)
+				nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, a->iso_id);
 		}
-		if (!add && old_group && old_group != a->group)
-			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, old_group);
+		if (!add && old_iso_id && old_iso_id != a->iso_id)
+			nft_key_if_group(new_key(out, &n, SI_ISO_MEMBERS), ifn, old_iso_id);
 		if (a->host_access || !add)
 			nft_key_if(new_key(out, &n, SI_HOST_OPEN), ifn, NULL, 0);
 	}
@@ -191,7 +191,7 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 
 /* One message per element: a refused one names its set (or port). */
 int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-		const bool *skip_port, uint32_t old_group, bool excl_ports)
+		const bool *skip_port, uint32_t old_iso_id, bool excl_ports)
 {
 	uint16_t type = op == VMNET_NFT_OP_ADD	     ? NFT_MSG_NEWSETELEM
 			: op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM
@@ -202,7 +202,7 @@ int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_n
 
 	if (!el)
 		return -ENOMEM;
-	n = nft_att_elems(a, op == VMNET_NFT_OP_ADD, skip_port, old_group, el);
+	n = nft_att_elems(a, op == VMNET_NFT_OP_ADD, skip_port, old_iso_id, el);
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_set_def *sd = &nft_sets[el[i].si];
 		struct nft_msg_label d = {.kind = el[i].is_port ? M_PORT : M_SET,

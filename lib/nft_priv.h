@@ -263,9 +263,9 @@ unsigned nft_key_port(struct nft_key *k, const struct vmnet_port *p, uint32_t gu
  * CNI_ERR_INVALID_CONFIG naming what is wrong. */
 int nft_atts_validate(const struct vmnet_nft_att *atts, size_t n, struct vmnet_err *err);
 size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
-		     uint32_t old_group, struct nft_elem *out);
+		     uint32_t old_iso_id, struct nft_elem *out);
 int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
-		const bool *skip_port, uint32_t old_group, bool excl_ports);
+		const bool *skip_port, uint32_t old_iso_id, bool excl_ports);
 int nft_build_attach(struct nft_batch *b, const struct vmnet_nft_att *a, bool with_table,
 		     uint32_t seq);
 int nft_build_sync(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts,

@@ -75,8 +75,9 @@ struct vmnet_nft_att {
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
 	bool routed_inbound; /* ipMasq and still open to connections routed to the guest */
-	uint32_t group;	  /* isolated: same non-zero group may talk; 0 none. The
-			     caller puts @host_if into this device group */
+	uint32_t iso_id;  /* isolated: attachments with the same non-zero isolation id
+			     may talk; 0 none. The caller puts @host_if into the
+			     device group of that number */
 	bool host_access; /* isolated: every host port open, not just ICMP/DHCP/DNS */
 	const struct vmnet_port *ports;
 	size_t n_ports;

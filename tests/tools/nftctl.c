@@ -83,7 +83,7 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 		} else if (!strcmp(w, "iso")) {
 			s->att.isolated = true;
 		} else if (!strncmp(w, "group=", 6)) {
-			s->att.group = strtoul(w + 6, NULL, 0);
+			s->att.iso_id = strtoul(w + 6, NULL, 0);
 		} else if (!strcmp(w, "hostaccess")) {
 			s->att.host_access = true;
 		} else if (!strncmp(w, "port=", 5) && s->att.n_ports < MAX_PORTS) {
@@ -172,7 +172,7 @@ static int bench_atts(struct vmnet_nft *n, int natts, int reps)
 						 .guest_ip = 0x0a800000 + i + 1,
 						 .guest_mac = {2, 0, 0, i >> 16, i >> 8, i},
 						 .masq = true,
-						 .group = i % 2 ? 1 + i % 7 : 0};
+						 .iso_id = i % 2 ? 1 + i % 7 : 0};
 	}
 	r = vmnet_nft_sync(n, atts, natts, &e);
 	if (r < 0)
@@ -184,7 +184,7 @@ static int bench_atts(struct vmnet_nft *n, int natts, int reps)
 					  .guest_ip = 0x0a640000 + i + 1,
 					  .guest_mac = {2, 1, 0, 0, 0, 1},
 					  .masq = true,
-					  .group = 3,
+					  .iso_id = 3,
 					  .ports = &p,
 					  .n_ports = 1};
 		double t0 = now_us();

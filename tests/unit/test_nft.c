@@ -630,7 +630,7 @@ static void test_isolated(void)
 				  .isolated = true,
 				  .guest_ip = 0x0a000202,
 				  .guest_mac = {2, 0, 0, 0, 0, 6},
-				  .group = 7,
+				  .iso_id = 7,
 				  .host_access = true};
 	struct vmnet_err e = {0};
 	const struct msg *m;
@@ -653,7 +653,7 @@ static void test_isolated(void)
 	ok(m && m->key_len == 20 && m->key[16] == 7, "iso_members vmt1 . 7");
 	free(buf);
 
-	a.group = 0;
+	a.iso_id = 0;
 	a.host_access = false;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_NEWSETELEM) == 4,

@@ -471,7 +471,7 @@ int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err)
 	return nft_batch_send(n, &b, "deleting tables", err);
 }
 
-int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, void *data,
+int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nfnl_cb cb, void *data,
 		   struct vmnet_err *err)
 {
 	char buf[REQ_BUF];

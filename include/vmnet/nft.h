@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "nfnl.h"
 
 /* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
@@ -175,9 +176,7 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
  * every table and family in the socket's netns; @cb sees each reply message
  * and returns 1 to go on (libmnl's MNL_CB_OK). For readers of other tables
  * (foreign.c); @cb should not stop early, or the rest of the dump stays queued. */
-struct nlmsghdr;
-typedef int (*vmnet_nft_msg_cb)(const struct nlmsghdr *nh, void *data);
-int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nft_msg_cb cb, void *data,
+int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nfnl_cb cb, void *data,
 		   struct vmnet_err *err);
 
 #endif

@@ -235,6 +235,18 @@ track_pid $!
 tc -n "$VICTIM" monitor >"$W_TMP/victim-tc.mon" 2>&1 &
 track_pid $!
 sleep 0.3
+# own_ns: wait until $X is in a namespace of its own (unshare(2) runs
+# after the fork; until then /proc/$X/ns/net is this shell's namespace,
+# which an ADD must never be pointed at).
+own_ns() {
+	for _ in $(seq 500); do
+		[ "$(readlink "/proc/$X/ns/net")" != "$(readlink /proc/self/ns/net)" ] && return 0
+		sleep 0.01
+	done
+	echo "process $X never left this namespace" >&2
+	return 1
+}
+export -f own_ns
 cat >"$W_TMP/pidreuse.sh" <<'EOS'
 set -u
 ip netns exec "$HOST_NS" "$NETD" --state-dir "$W_TMP/state" --socket "$SOCK" --cni-path "$B" \
@@ -244,6 +256,7 @@ for _ in $(seq 100); do ip netns exec "$HOST_NS" "$NETD" status --socket "$SOCK"
 unshare -n sleep 1000000 &
 X=$!
 echo "$X" >"$W_TMP/c.pid"
+own_ns || exit 1
 ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND=ADD CNI_CONTAINERID=cC CNI_IFNAME=eth0 \
 	CNI_PATH="$B" CNI_NETNS="/proc/$X/ns/net" "$VMNET" <<<"$CONF" >"$W_TMP/c.add" 2>&1
 echo $? >"$W_TMP/c.addrc"
@@ -287,6 +300,7 @@ set -u
 unshare -n sleep 1000000 &
 X=$!
 echo "$X" >"$W_TMP/d.pid"
+own_ns || exit 1
 run() {
 	ip netns exec "$HOST_NS" env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID=cE \
 		CNI_IFNAME=eth0 CNI_PATH="$B" CNI_NETNS="/proc/$X/ns/net" "$VMNET" <<<"$CONF"

@@ -9,20 +9,16 @@
 #include "vmnet/names.h"
 
 static const char *const versions[] = {
-	[VMNET_CNI_V030] = "0.3.0",
-	[VMNET_CNI_V031] = "0.3.1",
-	[VMNET_CNI_V040] = "0.4.0",
-	[VMNET_CNI_V100] = "1.0.0",
-	[VMNET_CNI_V110] = "1.1.0",
+	[VMNET_CNI_V030] = "0.3.0", [VMNET_CNI_V031] = "0.3.1", [VMNET_CNI_V040] = "0.4.0",
+	[VMNET_CNI_V100] = "1.0.0", [VMNET_CNI_V110] = "1.1.0",
 };
 
 static const struct {
 	const char *name;
 	enum vmnet_cni_cmd cmd;
 } commands[] = {
-	{ "ADD", VMNET_CNI_ADD },	  { "DEL", VMNET_CNI_DEL },
-	{ "CHECK", VMNET_CNI_CHECK },	  { "VERSION", VMNET_CNI_VERSION },
-	{ "STATUS", VMNET_CNI_STATUS }, { "GC", VMNET_CNI_GC },
+	{"ADD", VMNET_CNI_ADD},		{"DEL", VMNET_CNI_DEL},	      {"CHECK", VMNET_CNI_CHECK},
+	{"VERSION", VMNET_CNI_VERSION}, {"STATUS", VMNET_CNI_STATUS}, {"GC", VMNET_CNI_GC},
 };
 
 static const char *env(const char *name)
@@ -34,7 +30,7 @@ static const char *env(const char *name)
 
 int vmnet_cni_env_parse(struct vmnet_cni_env *ret, struct vmnet_err *err)
 {
-	struct vmnet_cni_env e = { 0 };
+	struct vmnet_cni_env e = {0};
 	size_t i;
 
 	e.command = env("CNI_COMMAND");
@@ -55,12 +51,14 @@ int vmnet_cni_env_parse(struct vmnet_cni_env *ret, struct vmnet_err *err)
 		e.netns = env("CNI_NETNS");
 		e.ifname = env("CNI_IFNAME");
 		if (!e.containerid)
-			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_CONTAINERID is not set");
-		if (!vmnet_name_valid_containerid(e.containerid))
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-					     "CNI_CONTAINERID: must start with a letter or digit and "
-					     "hold only letters, digits, '_', '.' and '-' (at most %d)",
-					     VMNET_CNI_CONTAINERID_MAX);
+					     "CNI_CONTAINERID is not set");
+		if (!vmnet_name_valid_containerid(e.containerid))
+			return vmnet_err_set(
+				err, CNI_ERR_INVALID_ENV, 0,
+				"CNI_CONTAINERID: must start with a letter or digit and "
+				"hold only letters, digits, '_', '.' and '-' (at most %d)",
+				VMNET_CNI_CONTAINERID_MAX);
 		if (!e.ifname)
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_IFNAME is not set");
 		if (!vmnet_name_valid_ifname(e.ifname))
@@ -114,7 +112,7 @@ static int copy_val(char *dst, size_t size, const char *key, const char *v, size
 
 int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet_err *err)
 {
-	struct vmnet_cni_args a = { 0 };
+	struct vmnet_cni_args a = {0};
 	const char *p = s, *unknown = NULL;
 	size_t unknown_len = 0, count = 0;
 	int r;
@@ -133,7 +131,8 @@ int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet
 		eq = memchr(p, '=', len);
 		if (!eq || eq == p)
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-					     "CNI_ARGS: \"%.*s\" is not KEY=VALUE", (int)(len > 64 ? 64 : len), p);
+					     "CNI_ARGS: \"%.*s\" is not KEY=VALUE",
+					     (int)(len > 64 ? 64 : len), p);
 		klen = (size_t)(eq - p);
 		vlen = len - klen - 1;
 #define KEY(k) (klen == strlen(k) && !memcmp(p, k, klen))
@@ -144,8 +143,9 @@ int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet
 				a.ignore_unknown = true;
 			else if (!(vlen == 1 && eq[1] == '0') &&
 				 !(vlen == 5 && !strncasecmp(eq + 1, "false", 5)))
-				return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-						     "CNI_ARGS: IgnoreUnknown must be 1, 0, true or false");
+				return vmnet_err_set(
+					err, CNI_ERR_INVALID_ENV, 0,
+					"CNI_ARGS: IgnoreUnknown must be 1, 0, true or false");
 		} else if (KEY("IP")) {
 			r = copy_val(a.ip, sizeof(a.ip), "IP", eq + 1, vlen, err);
 			if (r < 0)
@@ -155,7 +155,8 @@ int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet
 			if (r < 0)
 				return r;
 		} else if (KEY("VMNET_GROUP")) {
-			r = copy_val(a.iso_label, sizeof(a.iso_label), "VMNET_GROUP", eq + 1, vlen, err);
+			r = copy_val(a.iso_label, sizeof(a.iso_label), "VMNET_GROUP", eq + 1, vlen,
+				     err);
 			if (r < 0)
 				return r;
 		} else if (!unknown) {
@@ -167,9 +168,10 @@ int vmnet_cni_args_parse(const char *s, struct vmnet_cni_args *ret, struct vmnet
 	}
 	/* IgnoreUnknown may come after the unknown key: decide at the end. */
 	if (unknown && !a.ignore_unknown)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "CNI_ARGS: unknown key \"%.*s\" (set IgnoreUnknown=1 to allow)",
-				     (int)(unknown_len > 64 ? 64 : unknown_len), unknown);
+		return vmnet_err_set(
+			err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+			"CNI_ARGS: unknown key \"%.*s\" (set IgnoreUnknown=1 to allow)",
+			(int)(unknown_len > 64 ? 64 : unknown_len), unknown);
 	*ret = a;
 	return 0;
 }
@@ -185,21 +187,36 @@ int vmnet_cni_print(FILE *out, const json_t *v)
 static const char *code_msg(int code)
 {
 	switch (code) {
-	case CNI_ERR_INCOMPATIBLE_VERSION: return "incompatible CNI version";
-	case CNI_ERR_UNSUPPORTED_FIELD: return "unsupported field in network configuration";
-	case CNI_ERR_UNKNOWN_CONTAINER: return "container unknown or does not exist";
-	case CNI_ERR_INVALID_ENV: return "invalid environment variables";
-	case CNI_ERR_IO: return "I/O failure";
-	case CNI_ERR_DECODE: return "failed to decode content";
-	case CNI_ERR_INVALID_CONFIG: return "invalid network configuration";
-	case CNI_ERR_TRY_AGAIN: return "try again later";
-	case CNI_ERR_NOT_AVAILABLE: return "plugin not available";
-	case CNI_ERR_LIMITED: return "plugin not available, existing attachments may be limited";
-	case VMNET_ERR_RANGE_FULL: return "no free address left in the range";
-	case VMNET_ERR_PORT_CONFLICT: return "host port already published";
-	case VMNET_ERR_CONFLICT: return "host device name conflict";
-	case VMNET_ERR_CHECK: return "attachment does not match its record";
-	default: return "system error";
+	case CNI_ERR_INCOMPATIBLE_VERSION:
+		return "incompatible CNI version";
+	case CNI_ERR_UNSUPPORTED_FIELD:
+		return "unsupported field in network configuration";
+	case CNI_ERR_UNKNOWN_CONTAINER:
+		return "container unknown or does not exist";
+	case CNI_ERR_INVALID_ENV:
+		return "invalid environment variables";
+	case CNI_ERR_IO:
+		return "I/O failure";
+	case CNI_ERR_DECODE:
+		return "failed to decode content";
+	case CNI_ERR_INVALID_CONFIG:
+		return "invalid network configuration";
+	case CNI_ERR_TRY_AGAIN:
+		return "try again later";
+	case CNI_ERR_NOT_AVAILABLE:
+		return "plugin not available";
+	case CNI_ERR_LIMITED:
+		return "plugin not available, existing attachments may be limited";
+	case VMNET_ERR_RANGE_FULL:
+		return "no free address left in the range";
+	case VMNET_ERR_PORT_CONFLICT:
+		return "host port already published";
+	case VMNET_ERR_CONFLICT:
+		return "host device name conflict";
+	case VMNET_ERR_CHECK:
+		return "attachment does not match its record";
+	default:
+		return "system error";
 	}
 }
 
@@ -209,10 +226,13 @@ void vmnet_cni_print_error(FILE *out, const char *cni_version, const struct vmne
 	int code = e && e->code ? e->code : VMNET_ERR_SYSTEM;
 
 	if (v) {
-		json_object_set_new(v, "cniVersion", json_string(cni_version ? cni_version : "1.1.0"));
+		json_object_set_new(v, "cniVersion",
+				    json_string(cni_version ? cni_version : "1.1.0"));
 		json_object_set_new(v, "code", json_integer(code));
 		json_object_set_new(v, "msg", json_string(code_msg(code)));
-		json_object_set_new(v, "details", vmnet_json_string_safe(e && e->msg[0] ? e->msg : code_msg(code)));
+		json_object_set_new(
+			v, "details",
+			vmnet_json_string_safe(e && e->msg[0] ? e->msg : code_msg(code)));
 		if (vmnet_cni_print(out, v) == 0)
 			return;
 	}

@@ -230,7 +230,7 @@ int vmnet_record_walk_networks(const char *state_dir, vmnet_record_walk_fn fn, v
 		char dir[PATH_MAX];
 		DIR *nd;
 
-		if (de->d_name[0] == '.' || strlen(de->d_name) > 128 ||
+		if (de->d_name[0] == '.' || strlen(de->d_name) > VMNET_NETNAME_MAX ||
 		    vmnet_record_dir(dir, sizeof(dir), state_dir, de->d_name) < 0)
 			continue;
 		nd = vmnet_record_opendir(dir);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +40,8 @@ static int parse_ifaces(json_t *arr, struct vmnet_result *res, struct vmnet_err 
 		return bad(err, "interfaces", "must be an array");
 	if (json_array_size(arr) > VMNET_RESULT_MAX_IFACES)
 		return bad(err, "interfaces", "too many entries");
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		struct vmnet_result_iface *f = &res->ifaces[i];
 		char path[32];
 		json_t *mtu;
@@ -100,7 +101,8 @@ static int parse_ips(json_t *arr, struct vmnet_result *res, struct vmnet_err *er
 		return bad(err, "ips", "must be an array");
 	if (json_array_size(arr) > VMNET_RESULT_MAX_IPS)
 		return bad(err, "ips", "too many entries");
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		struct vmnet_result_ip *ip = &res->ips[i];
 		struct vmnet_prefix gw;
 		char path[32];
@@ -146,7 +148,8 @@ static int parse_routes(json_t *arr, struct vmnet_result *res, struct vmnet_err 
 		return bad(err, "routes", "must be an array");
 	if (json_array_size(arr) > VMNET_RESULT_MAX_ROUTES)
 		return bad(err, "routes", "too many entries");
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		struct vmnet_result_route *rt = &res->routes[i];
 		struct vmnet_prefix gw;
 		char path[32];
@@ -179,10 +182,13 @@ static int parse_strlist(json_t *o, const char *key, char *base, size_t stride, 
 	if (!arr || json_is_null(arr))
 		return 0;
 	if (!json_is_array(arr) || json_array_size(arr) > max)
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "dns.%s: must be an array of at most %zu strings", key, max);
-	json_array_foreach(arr, i, it) {
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "dns.%s: must be an array of at most %zu strings", key, max);
+	json_array_foreach(arr, i, it)
+	{
 		if (!json_is_string(it) || json_string_length(it) >= stride)
-			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "dns.%s[%zu]: must be a short string", key, i);
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "dns.%s[%zu]: must be a short string", key, i);
 		memcpy(base + i * stride, json_string_value(it), json_string_length(it) + 1);
 		(*n)++;
 	}
@@ -233,8 +239,8 @@ static int dns_check(const struct vmnet_result_dns *d, struct vmnet_err *err)
 		if (inet_pton(AF_INET, d->nameservers[i], a) != 1 &&
 		    inet_pton(AF_INET6, d->nameservers[i], a) != 1)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
-					     "dns.nameservers[%u]: \"%.64s\" is not an IP address", i,
-					     d->nameservers[i]);
+					     "dns.nameservers[%u]: \"%.64s\" is not an IP address",
+					     i, d->nameservers[i]);
 	if (d->domain[0] && !dns_name_ok(d->domain))
 		return bad(err, "dns.domain", "is not a DNS name");
 	for (unsigned i = 0; i < d->n_search; i++)
@@ -316,10 +322,10 @@ static json_t *strlist(const char *base, size_t stride, unsigned n)
 	return a;
 }
 
-#define TRY(x)                          \
-	do {                            \
-		if ((x) < 0)            \
-			goto oom;       \
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		if ((x) < 0)                                                                       \
+			goto oom;                                                                  \
 	} while (0)
 
 /* The "dns" object, always present. */
@@ -338,8 +344,9 @@ static int render_dns(json_t *v, const struct vmnet_result_dns *d)
 		TRY(vmnet_json_set(o, "search",
 				   strlist(&d->search[0][0], sizeof(d->search[0]), d->n_search)));
 	if (d->n_options)
-		TRY(vmnet_json_set(o, "options",
-				   strlist(&d->options[0][0], sizeof(d->options[0]), d->n_options)));
+		TRY(vmnet_json_set(
+			o, "options",
+			strlist(&d->options[0][0], sizeof(d->options[0]), d->n_options)));
 	return 0;
 oom:
 	return -ENOMEM;
@@ -404,7 +411,8 @@ json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_versi
 			TRY(vmnet_json_append(a, o));
 			TRY(vmnet_json_set(o, "dst", json_string(vmnet_prefix_fmt(&rt->dst, buf))));
 			if (rt->gw)
-				TRY(vmnet_json_set(o, "gw", json_string(vmnet_ip4_fmt(rt->gw, buf))));
+				TRY(vmnet_json_set(o, "gw",
+						   json_string(vmnet_ip4_fmt(rt->gw, buf))));
 		}
 	}
 	TRY(render_dns(v, &res->dns));

@@ -27,7 +27,7 @@ struct netd_opts {
 struct netd_daemon {
 	const struct netd_opts *o;
 	struct netd_state st;
-	struct netd_reconcile_stats pass;
+	struct netd_reconcile_stats last_pass;
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	char dhcp_error[256];

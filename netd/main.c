@@ -205,10 +205,10 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 	return 0;
 }
 
-static void pass(struct netd_daemon *d)
+static void run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
-	netd_reconcile(&d->st, d->o->cni_path, &d->pass);
+	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
 }
 
 /* The loop, until a signal ends it (0) or epoll fails (1). */
@@ -244,8 +244,8 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
 		if ((due && now >= due) || now >= next_periodic) {
-			pass(d);
-			due = d->pass.busy || d->pass.recheck ? vmnet_mono_ms() + BUSY_RETRY_MS : 0;
+			run_pass(d);
+			due = d->last_pass.busy || d->last_pass.recheck ? vmnet_mono_ms() + BUSY_RETRY_MS : 0;
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 		}
 	}
@@ -287,7 +287,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	/* The first pass runs before the socket opens: whoever connects sees
 	 * a reconciled state (and the plugin's requireNetd a working netd). */
-	pass(d);
+	run_pass(d);
 	vmnet_err_clear(&err);
 	if (netd_server_open(o->socket, &d->listen_fd, &err) < 0) {
 		log_err("%s", err.msg);

@@ -34,16 +34,16 @@ int netd_cmd_parse(const char *name, enum netd_cmd *ret)
 int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *ret,
 			      struct vmnet_err *err)
 {
-	struct netd_request req = { 0 };
+	struct netd_request req = {0};
 	json_auto_t *v = NULL;
-	struct vmnet_err jerr = { 0 };
+	struct vmnet_err jerr = {0};
 	json_t *ver;
 	const char *cmd = NULL, *cid = NULL, *ifname = NULL, *key;
 	json_t *val;
 
 	if (len > NETD_PROTO_MAX)
-		return vmnet_err_set(err, NETD_E_TOOBIG, 0,
-				     "request larger than %d bytes", NETD_PROTO_MAX);
+		return vmnet_err_set(err, NETD_E_TOOBIG, 0, "request larger than %d bytes",
+				     NETD_PROTO_MAX);
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (!len)
@@ -52,8 +52,7 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 		return vmnet_err_set(err, NETD_E_DECODE, 0, "request contains a NUL byte");
 	v = vmnet_json_load(buf, len, &jerr);
 	if (!v)
-		return vmnet_err_set(err, NETD_E_DECODE, 0, "request is not JSON: %s",
-				     jerr.msg);
+		return vmnet_err_set(err, NETD_E_DECODE, 0, "request is not JSON: %s", jerr.msg);
 	if (!json_is_object(v))
 		return vmnet_err_set(err, NETD_E_DECODE, 0, "request is not a JSON object");
 	ver = json_object_get(v, "version");
@@ -64,15 +63,16 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 				     "unsupported protocol version (this netd speaks %d)",
 				     NETD_PROTO_VERSION);
 	req.version = NETD_PROTO_VERSION;
-	json_object_foreach(v, key, val) {
+	json_object_foreach(v, key, val)
+	{
 		if (!strcmp(key, "version"))
 			continue;
 		if (strcmp(key, "command") && strcmp(key, "cid") && strcmp(key, "ifname"))
 			return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown field \"%.64s\"",
 					     key);
 		if (!json_is_string(val))
-			return vmnet_err_set(err, NETD_E_INVALID, 0,
-					     "\"%s\" must be a string", key);
+			return vmnet_err_set(err, NETD_E_INVALID, 0, "\"%s\" must be a string",
+					     key);
 	}
 	cmd = json_string_value(json_object_get(v, "command"));
 	cid = json_string_value(json_object_get(v, "cid"));
@@ -80,8 +80,7 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 	if (!cmd)
 		return vmnet_err_set(err, NETD_E_INVALID, 0, "request has no \"command\"");
 	if (netd_cmd_parse(cmd, &req.cmd) < 0)
-		return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown command \"%.64s\"",
-				     cmd);
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown command \"%.64s\"", cmd);
 	if (req.cmd == NETD_CMD_LEASE) {
 		if (!cid)
 			return vmnet_err_set(err, NETD_E_INVALID, 0, "lease needs \"cid\"");
@@ -90,13 +89,11 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 		strcpy(req.cid, cid);
 		if (ifname) {
 			if (!vmnet_name_valid_ifname(ifname))
-				return vmnet_err_set(err, NETD_E_INVALID, 0,
-						     "invalid \"ifname\"");
+				return vmnet_err_set(err, NETD_E_INVALID, 0, "invalid \"ifname\"");
 			strcpy(req.ifname, ifname);
 		}
 	} else if (cid || ifname) {
-		return vmnet_err_set(err, NETD_E_INVALID, 0, "%s takes no \"cid\"/\"ifname\"",
-				     cmd);
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "%s takes no \"cid\"/\"ifname\"", cmd);
 	}
 	*ret = req;
 	return 0;
@@ -125,8 +122,9 @@ static char *line(json_t *v)
 
 char *netd_proto_encode_request(const struct netd_request *req)
 {
-	json_auto_t *v = json_pack("{s:i,s:s}", "version", req->version ? req->version : NETD_PROTO_VERSION,
-				   "command", netd_cmd_name(req->cmd) ? netd_cmd_name(req->cmd) : "");
+	json_auto_t *v =
+		json_pack("{s:i,s:s}", "version", req->version ? req->version : NETD_PROTO_VERSION,
+			  "command", netd_cmd_name(req->cmd) ? netd_cmd_name(req->cmd) : "");
 
 	if (!v)
 		return NULL;
@@ -153,14 +151,14 @@ char *netd_proto_encode_reply(json_t *data)
 char *netd_proto_encode_error(int code, const char *message)
 {
 	/* Messages quote the request, which may hold any bytes. */
-	json_auto_t *v = json_pack("{s:i,s:b,s:{s:i,s:o}}", "version", NETD_PROTO_VERSION, "ok", 0,
-				   "error", "code", code, "message", vmnet_json_string_safe(message));
+	json_auto_t *v =
+		json_pack("{s:i,s:b,s:{s:i,s:o}}", "version", NETD_PROTO_VERSION, "ok", 0, "error",
+			  "code", code, "message", vmnet_json_string_safe(message));
 
 	return line(v);
 }
 
-int netd_proto_decode_reply(const char *buf, size_t len, json_t **ret_data,
-			    struct vmnet_err *err)
+int netd_proto_decode_reply(const char *buf, size_t len, json_t **ret_data, struct vmnet_err *err)
 {
 	json_auto_t *v = NULL;
 	json_t *ok, *ver, *e, *data;

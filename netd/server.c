@@ -166,7 +166,7 @@ fail:
 
 static json_t *do_status(struct netd_daemon *d)
 {
-	const struct netd_reconcile_stats *p = &d->pass;
+	const struct netd_reconcile_stats *p = &d->last_pass;
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
@@ -267,12 +267,12 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 			return NULL;
 		break;
 	case NETD_CMD_RECONCILE:
-		netd_reconcile(&d->st, d->o->cni_path, &d->pass);
-		v = json_pack("{s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:s}", "records", (int)d->pass.records,
-			      "repaired", (int)d->pass.repaired, "removed", (int)d->pass.removed,
-			      "table_restored", (int)d->pass.synced, "errors", (int)d->pass.errors,
-			      "busy", d->pass.busy, "ms", (int)d->pass.duration_ms, "last_error",
-			      d->pass.errors ? d->pass.last_error : "");
+		netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
+		v = json_pack("{s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:s}", "records", (int)d->last_pass.records,
+			      "repaired", (int)d->last_pass.repaired, "removed", (int)d->last_pass.removed,
+			      "table_restored", (int)d->last_pass.synced, "errors", (int)d->last_pass.errors,
+			      "busy", d->last_pass.busy, "ms", (int)d->last_pass.duration_ms, "last_error",
+			      d->last_pass.errors ? d->last_pass.last_error : "");
 		break;
 	}
 	if (!v)

@@ -63,7 +63,8 @@ static void watch_net(struct netd_state *st, const char *network)
 	char dir[PATH_MAX];
 	int wd;
 
-	if (st->ino_fd < 0 || strlen(network) > 128 || vmnet_record_dir(dir, sizeof(dir), st->state_dir, network) < 0)
+	if (st->ino_fd < 0 || strlen(network) > VMNET_NETNAME_MAX ||
+	    vmnet_record_dir(dir, sizeof(dir), st->state_dir, network) < 0)
 		return;
 	wd = inotify_add_watch(st->ino_fd, dir,
 			       IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE |
@@ -72,7 +73,7 @@ static void watch_net(struct netd_state *st, const char *network)
 		return;
 	for (size_t i = 0; i < st->n_wd; i++)
 		if (st->wds[i] == wd) {
-			snprintf(st->wd_net[i], sizeof(st->wd_net[i]), "%.128s", network);
+			snprintf(st->wd_net[i], sizeof(st->wd_net[i]), "%s", network);
 			return;
 		}
 	if (st->n_wd == st->cap_wd) {
@@ -90,7 +91,7 @@ static void watch_net(struct netd_state *st, const char *network)
 		st->cap_wd = cap;
 	}
 	st->wds[st->n_wd] = wd;
-	snprintf(st->wd_net[st->n_wd], sizeof(st->wd_net[0]), "%.128s", network);
+	snprintf(st->wd_net[st->n_wd], sizeof(st->wd_net[0]), "%s", network);
 	st->n_wd++;
 }
 
@@ -105,8 +106,8 @@ int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_e
 	st->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (st->ino_fd < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "inotify");
-	st->root_wd = inotify_add_watch(st->ino_fd, state_dir,
-					IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	st->root_wd =
+		inotify_add_watch(st->ino_fd, state_dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
 	if (st->root_wd < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "watching %s", state_dir);
 	return netd_state_load(st, err);
@@ -131,7 +132,7 @@ void netd_state_free(struct netd_state *st)
 static struct netd_entry *read_entry(const char *path)
 {
 	struct netd_entry *e = calloc(1, sizeof(*e));
-	struct vmnet_err err = { 0 };
+	struct vmnet_err err = {0};
 
 	if (!e)
 		return NULL;
@@ -187,7 +188,7 @@ static int load_network(const char *network, const char *dir, void *data)
 
 int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 {
-	struct load l = { st, st->v, st->n };
+	struct load l = {st, st->v, st->n};
 	int r;
 
 	st->v = NULL;
@@ -313,8 +314,8 @@ int netd_state_handle_events(struct netd_state *st)
 	return changed;
 }
 
-struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network,
-				       const char *cid, const char *ifname)
+struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network, const char *cid,
+				       const char *ifname)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		struct vmnet_record *r = &st->v[i]->rec;
@@ -337,8 +338,7 @@ struct netd_entry *netd_state_find(struct netd_state *st, const char *cid, const
 	return NULL;
 }
 
-struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6],
-				       const char *dev)
+struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6], const char *dev)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		struct vmnet_record *r = &st->v[i]->rec;

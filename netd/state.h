@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmnet/names.h"
 #include "vmnet/record.h"
 
 struct vmnet_err;
@@ -29,7 +30,7 @@ struct netd_state {
 	size_t n, cap;
 	int ino_fd;			/* inotify, -1 if not watching */
 	int *wds;			/* watch descriptor -> network dir index */
-	char (*wd_net)[129];
+	char (*wd_net)[VMNET_NETNAME_MAX + 1];
 	size_t n_wd, cap_wd;
 	int root_wd;
 };

@@ -49,8 +49,8 @@ struct vmnet_cni_env {
 /* Read and validate CNI_COMMAND and the variables that command needs, as
  * libcni's skel does: container ID [A-Za-z0-9][A-Za-z0-9_.-]*, ifname 1..15
  * bytes without '/', ':' or whitespace and not "." or "..", CNI_NETNS
- * required except for DEL (the rules: vmnet/names.h). Code 4 naming the variable on failure. Strings
- * point into the environment. */
+ * required except for DEL (the rules: vmnet/names.h). Code 4 naming the
+ * variable on failure. Strings point into the environment. */
 int vmnet_cni_env_parse(struct vmnet_cni_env *env, struct vmnet_err *err);
 
 /* "1.0.0" -> VMNET_CNI_V100; -EINVAL for versions we do not speak. */

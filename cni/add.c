@@ -119,23 +119,6 @@ static void record_nsid(int nsfd, struct vmnet_record *rec)
 		rec->host_nsid = -1;
 }
 
-int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err *err)
-{
-	if (c->conf->has_mac) {
-		memcpy(mac, c->conf->mac, 6);
-		return 0;
-	}
-	if (c->args.mac[0]) {
-		if (vmnet_mac_parse(c->args.mac, true, mac) < 0)
-			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
-					     "CNI_ARGS: MAC=\"%.32s\" is not a unicast MAC address",
-					     c->args.mac);
-		return 0;
-	}
-	vmnet_name_mac(mac, "guest", c->conf->name, c->env->containerid, c->env->ifname);
-	return 0;
-}
-
 static bool dns_empty(const struct vmnet_result_dns *d)
 {
 	return !d->n_nameservers && !d->domain[0] && !d->n_search && !d->n_options;

@@ -702,17 +702,23 @@ guest_up() {
 	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!
-	# One process answering every datagram (socat's UDP-RECVFROM,fork lost
-	# the first datagrams now and then).
-	ip netns exec "${G_NS[$1]}" python3 -c 'import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("", 80))
-while True:
-	d, a = s.recvfrom(2048)
-	s.sendto(sys.argv[1].encode() + b"\n", a)' "udp-$1" </dev/null >/dev/null 2>&1 &
-	track_pid $!
+	udp_answer "${G_NS[$1]}" "" 80 "udp-$1"
 	wait_listen "${G_NS[$1]}" tcp 80 && wait_listen "${G_NS[$1]}" udp 80 || return 1
 	guest_ping "$1" "${G_GW[$1]}" >/dev/null # the guest is up: it reaches its gateway
+}
+
+# udp_answer NS BIND_IP PORT TEXT: one process in NS answering every
+# datagram to BIND_IP:PORT ("" = any) with the line TEXT. (socat's
+# UDP-RECVFROM,fork loses a datagram now and then: its child answers
+# without reading the request.) Wait for it with wait_listen.
+udp_answer() {
+	ip netns exec "$1" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+	d, a = s.recvfrom(2048)
+	s.sendto(sys.argv[3].encode() + b"\n", a)' "$2" "$3" "$4" </dev/null >/dev/null 2>&1 &
+	track_pid $!
 }
 
 # net_get NS PROTO IP PORT: one request from namespace NS, the answer on stdout.

@@ -21,9 +21,7 @@ LO_SVC=2300
 ip netns exec "$HOST_NS" socat "TCP-LISTEN:$LO_SVC,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'echo lo-svc' \
 	</dev/null >/dev/null 2>&1 &
 track_pid $!
-ip netns exec "$HOST_NS" socat UDP-RECVFROM:53,bind=127.0.0.1,fork SYSTEM:'echo lo-dns' \
-	</dev/null >/dev/null 2>&1 &
-track_pid $!
+udp_answer "$HOST_NS" 127.0.0.1 53 lo-dns
 wait_listen "$HOST_NS" tcp $LO_SVC && wait_listen "$HOST_NS" udp 53 || bail "host services did not start"
 t_eq "the host reaches its loopback-only service" "$(net_get "$HOST_NS" tcp 127.0.0.1 $LO_SVC)" lo-svc
 t_eq "the host reaches its loopback resolver" "$(net_get "$HOST_NS" udp 127.0.0.1 53)" lo-dns

@@ -206,9 +206,10 @@ p2p() {
 }
 # listen NS PROTO PORT FILE: log what a TCP/UDP listener receives
 listen() {
-	local a=TCP-LISTEN
-	[ "$2" = udp ] && a=UDP-RECVFROM
-	ip netns exec "$1" socat -u "$a:$3,reuseaddr,fork" "OPEN:$4,creat,append" </dev/null >/dev/null 2>&1 &
+	local a=TCP-LISTEN:$3,reuseaddr,fork
+	# UDP: one process receives every datagram (no fork to lose one)
+	[ "$2" = udp ] && a=UDP-RECV:$3,reuseaddr
+	ip netns exec "$1" socat -u "$a" "OPEN:$4,creat,append" </dev/null >/dev/null 2>&1 &
 	track_pid $!
 	wait_listen "$1" "$2" "$3"
 }

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -83,69 +84,76 @@ void vmnet_events_close(struct vmnet_events *ev)
 	ev->link_fd = ev->nft_fd = -1;
 }
 
+static bool has_prefix(const struct nlattr *a, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return mnl_attr_get_payload_len(a) > n && !strncmp(mnl_attr_get_str(a), prefix, n);
+}
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	bool *hit = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_IFNAME:
+		*hit = has_prefix(a, VMNET_PREFIX_VETH) || has_prefix(a, VMNET_PREFIX_TAP);
+		break;
+	case IFLA_IFALIAS:
+		*hit = has_prefix(a, VMNET_ALIAS_PREFIX);
+		break;
+	case IFLA_LINKINFO: {
+		const struct nlattr *li;
+
+		mnl_attr_for_each_nested(li, a)
+			if (mnl_attr_get_type(li) == IFLA_INFO_KIND && has_prefix(li, "bridge"))
+				*hit = true;
+		break;
+	}
+	}
+	return *hit ? MNL_CB_STOP : MNL_CB_OK;
+}
+
 /* A link we may own: our device prefixes, an alias of ours, or a bridge
  * (bridge names are configurable; a pass is cheap and finds out). */
 static int link_is_interesting(const struct nlmsghdr *nlh)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-	int len = (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
-	const struct rtattr *a;
+	bool hit = false;
 
-	if (len < 0)
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
 		return 0;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		const char *s = RTA_DATA(a);
-		size_t sl = RTA_PAYLOAD(a);
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, &hit);
+	return hit;
+}
 
-		if (a->rta_type == IFLA_IFNAME &&
-		    ((sl > 3 && (!strncmp(s, VMNET_PREFIX_VETH, 3) || !strncmp(s, VMNET_PREFIX_TAP, 3)))))
-			return 1;
-		if (a->rta_type == IFLA_IFALIAS && sl > strlen(VMNET_ALIAS_PREFIX) &&
-		    !strncmp(s, VMNET_ALIAS_PREFIX, strlen(VMNET_ALIAS_PREFIX)))
-			return 1;
-		if (a->rta_type == IFLA_LINKINFO) {
-			const struct rtattr *li = RTA_DATA(a);
-			int ll = (int)RTA_PAYLOAD(a);
-
-			for (; RTA_OK(li, ll); li = RTA_NEXT(li, ll))
-				if (li->rta_type == IFLA_INFO_KIND && RTA_PAYLOAD(li) >= 6 &&
-				    !strncmp(RTA_DATA(li), "bridge", 6))
-					return 1;
-		}
-	}
-	return 0;
+static int table_attr_cb(const struct nlattr *a, void *data)
+{
+	/* Every object message names its table in attribute 1
+	 * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_SET_TABLE, ...). */
+	if (mnl_attr_get_type(a) != 1)
+		return MNL_CB_OK;
+	*(bool *)data = mnl_attr_get_payload_len(a) >= sizeof(VMNET_NFT_TABLE) - 1 &&
+			!strncmp(mnl_attr_get_str(a), VMNET_NFT_TABLE, sizeof(VMNET_NFT_TABLE));
+	return MNL_CB_STOP;
 }
 
 /* Table inet vmnet or anything table-wide (a flush of the ruleset shows
  * as deletions of each table, ours among them). */
 static int nft_is_interesting(const struct nlmsghdr *nlh)
 {
-	const struct nfgenmsg *g = NLMSG_DATA(nlh);
-	int len = (int)nlh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*g));
-	unsigned type = NFNL_MSG_TYPE(nlh->nlmsg_type);
-	const struct nlattr *a;
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	bool hit = false;
 
-	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES || len < 0)
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)))
 		return 0;
-	if (type == NFT_MSG_NEWGEN)
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWGEN)
 		return 0;
 	if (g->nfgen_family != NFPROTO_INET && g->nfgen_family != NFPROTO_BRIDGE &&
 	    g->nfgen_family != NFPROTO_UNSPEC)
 		return 0;
-	a = (const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof(*g)));
-	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
-		/* Every object message names its table in attribute 1
-		 * (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_SET_TABLE, ...). */
-		if ((a->nla_type & NLA_TYPE_MASK) == 1) {
-			const char *s = (const char *)a + NLA_HDRLEN;
-
-			return (size_t)(a->nla_len - NLA_HDRLEN) >= sizeof(VMNET_NFT_TABLE) - 1 &&
-			       !strncmp(s, VMNET_NFT_TABLE, sizeof(VMNET_NFT_TABLE));
-		}
-		len -= NLA_ALIGN(a->nla_len);
-		a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
-	}
-	return 0;
+	mnl_attr_parse(nlh, sizeof(*g), table_attr_cb, &hit);
+	return hit;
 }
 
 /* A link or tc change in a VM namespace (any other namespace with an id

@@ -18,11 +18,15 @@
  *   add HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
  *   del HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
  *   nv  HOSTNS setup|teardown OPTSFILE NETNS
+ *   start HOSTNS BINARY
  *   quit
  * Reply: "ok MICROSECONDS MAXRSS_KB" or "err EXIT_CODE message".
  * NPORTS (default 1) publishes TCP host ports HPORT..HPORT+NPORTS-1, each to
  * CPORT. "@IFNAME@" in CONFLIST is replaced by IFNAME (per-attachment tap
  * names when several attachments share a VM namespace).
+ * "start" execs BINARY as a runtime asks a plugin for its version
+ * (CNI_COMMAND=VERSION, {"cniVersion":"1.0.0"} on stdin): the plugin's own
+ * start, the floor of every call; any BINARY (/bin/true) works.
  *
  * Environment: CNI_PATH (plugin directories), DRIVE_NETAVARK (netavark
  * binary), DRIVE_NV_CONFIG (netavark --config dir), DRIVE_LOG (a file for
@@ -344,6 +348,26 @@ static void nv(char **a)
 	free(text);
 }
 
+/* The plugin's own start: BINARY answering VERSION, timed like a call. */
+static void start(char **a)
+{
+	static const char in[] = "{\"cniVersion\":\"1.0.0\"}";
+	char pathenv[4200], *out = NULL;
+	char *argv[] = { a[1], NULL };
+	char *envp[] = { "CNI_COMMAND=VERSION", pathenv, NULL };
+	double us = 0;
+	long rss = 0;
+	int rc;
+
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH"));
+	rc = run(argv, envp, in, strlen(in), &out, &us, &rss);
+	if (rc)
+		printf("err %d %s exited %d\n", rc, a[1], rc);
+	else
+		printf("ok %.0f %ld\n", us, rss);
+	free(out);
+}
+
 int main(void)
 {
 	char *line = NULL, *a[16];
@@ -374,6 +398,8 @@ int main(void)
 			cni(a[0][0] == 'a', a + 1, na - 1);
 		else if (!strcmp(a[0], "nv") && na == 5)
 			nv(a + 1);
+		else if (!strcmp(a[0], "start") && na == 3)
+			start(a + 1);
 		else
 			reply_err(2, "bad command %s", a[0]);
 	}

@@ -74,7 +74,6 @@ if [ -x "$STATIC_VMNET" ]; then
 	START_BIN[start-static]=$STATIC_VMNET
 	STARTS+=(start-static)
 fi
-[ -x /usr/bin/time ] || { echo "compare.sh: /usr/bin/time missing (make deps: GNU time)" >&2; exit 1; }
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -216,9 +215,12 @@ grow() { # IMPL N
 # ---------------------------------------------------------------- probes
 
 # Max RSS of one plugin call: one more ADD and DEL of the probe per
-# implementation, through a second driver that runs each plugin under GNU
-# time (the wait4() figure of the timing driver would include the driver's own
-# pages, which a forked child inherits in its RSS high-water mark).
+# implementation (and one of each start), through a second driver that
+# follows each plugin and its children with ptrace (DRIVE_RSS) and reads each
+# process's VmHWM as it exits: rss.csv has the largest process (maxrss_kb)
+# and the sum over the call's processes (tree_kb, the call including any
+# child). The wait4() figure of the timing driver would include the driver's
+# own pages, which a forked child inherits in its RSS high-water mark.
 rss_pass() { # N
 	local impl verb st kb
 	{
@@ -233,18 +235,18 @@ rss_pass() { # N
 			done
 		done
 		for impl in "${STARTS[@]}"; do echo "start $START_NS ${START_BIN[$impl]}"; done
-	} | DRIVE_TIME=/usr/bin/time DRIVE_RESULT_DIR='' "$DRIVE" | {
+	} | DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
-				read -r st _ kb
-				[ "$st" = ok ] || kb=
-				echo "$impl,$verb,$1,$kb" >>"$RSS"
+				read -r st _ kb sum
+				[ "$st" = ok ] || kb='' sum=''
+				echo "$impl,$verb,$1,$kb,$sum" >>"$RSS"
 			done
 		done
 		for impl in "${STARTS[@]}"; do
-			read -r st _ kb
-			[ "$st" = ok ] || kb=
-			echo "$impl,start,$1,$kb" >>"$RSS"
+			read -r st _ kb sum
+			[ "$st" = ok ] || kb='' sum=''
+			echo "$impl,start,$1,$kb,$sum" >>"$RSS"
 		done
 	}
 }
@@ -252,7 +254,7 @@ rss_pass() { # N
 RAW=$OUT/compare-raw.csv
 echo "impl,op,n,probe,ms" >"$RAW"
 RSS=$OUT/rss.csv
-echo "impl,op,n,maxrss_kb" >"$RSS"
+echo "impl,op,n,maxrss_kb,tree_kb" >"$RSS"
 
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # MICROSECONDS -> ms
 # start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).

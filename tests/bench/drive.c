@@ -31,20 +31,26 @@
  * Environment: CNI_PATH (plugin directories), DRIVE_NETAVARK (netavark
  * binary), DRIVE_NV_CONFIG (netavark --config dir), DRIVE_LOG (a file for
  * the plugins' stderr; default /dev/null), DRIVE_RESULT_DIR (if set, each
- * ADD result is also written to DIR/CID@IFNAME.json, untimed), DRIVE_TIME
- * (path of GNU time: run every plugin under `time -f %M` and report the
- * plugin's own max RSS; without it the RSS is wait4()'s, which includes the
- * pages of this process at fork, so it is only an upper bound).
+ * ADD result is also written to DIR/CID@IFNAME.json, untimed), DRIVE_RSS
+ * (if set, trace every plugin and its children with ptrace and report, as
+ * "ok MICROSECONDS MAX_KB SUM_KB", the largest VmHWM of one process of the
+ * call and the sum of the VmHWMs of all its processes, each read when the
+ * process exits: the call's memory including any child, an upper bound of
+ * what was resident at once; the time is then not meaningful; without it
+ * the RSS is wait4()'s, which includes the pages of this process at fork,
+ * so it is only an upper bound).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,8 +65,8 @@ struct cached {
 static struct cached *cache;
 static size_t n_cache, cap_cache;
 static const char *log_path = "/dev/null";
-static const char *time_bin; /* DRIVE_TIME: measure max RSS with time(1) */
-static char rss_file[64];
+static int rss_tree; /* DRIVE_RSS: VmHWM of every process of a call */
+static long rss_sum; /* the call's sum of VmHWMs (DRIVE_RSS) */
 
 static json_t **cache_slot(const char *key, int create)
 {
@@ -99,6 +105,63 @@ static int enter_ns(const char *path)
 	return r;
 }
 
+/* VmHWM of PID in KiB; *leader: PID is its thread group's leader. */
+static long hwm_kb(pid_t pid, int *leader)
+{
+	char path[64], line[256];
+	long kb = 0, tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	*leader = 0;
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) != 1)
+			(void)sscanf(line, "VmHWM: %ld", &kb);
+	fclose(f);
+	*leader = tgid == pid;
+	return kb;
+}
+
+/* Follow PID (stopped by PTRACE_TRACEME + SIGSTOP) and every process it
+ * starts until all have exited; each process's VmHWM at its exit goes into
+ * *max_kb (the largest) and *sum_kb. Returns PID's wait status. */
+static int trace_tree(pid_t pid, long *max_kb, long *sum_kb)
+{
+	int st, status = 0, leader;
+	long kb;
+	pid_t w;
+
+	if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st))
+		return st;
+	ptrace(PTRACE_SETOPTIONS, pid, 0,
+	       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+		       PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	while ((w = waitpid(-1, &st, __WALL)) > 0) {
+		int sig = 0;
+
+		if (!WIFSTOPPED(st)) {
+			if (w == pid)
+				status = st;
+			continue;
+		}
+		if (st >> 16 == PTRACE_EVENT_EXIT) {
+			kb = hwm_kb(w, &leader);
+			if (leader) {
+				*sum_kb += kb;
+				if (kb > *max_kb)
+					*max_kb = kb;
+			}
+		} else if (!(st >> 16) && WSTOPSIG(st) != SIGSTOP) {
+			sig = WSTOPSIG(st); /* a real signal: deliver it */
+		}
+		ptrace(PTRACE_CONT, w, 0, sig);
+	}
+	return status;
+}
+
 /* Run ARGV with ENVP, IN (len bytes) on stdin; stdout returned in *out
  * (malloc'd, NUL-terminated). Adds the wall time to *us, keeps the largest
  * max RSS in *rss. Returns the exit status (or 128+signal). */
@@ -123,37 +186,29 @@ static int run(char *const argv[], char *const envp[], const char *in, size_t le
 		dup2(ofd, 1);
 		if (efd >= 0)
 			dup2(efd, 2);
-		if (time_bin) {
-			/* time(1) forks the plugin from its own small process, so
-			 * the figure is the plugin's (floor ~0.5 MB), not ours. */
-			char *wrap[64] = { (char *)time_bin, "-q", "-f", "%M", "-o", (char *)rss_file };
-			int n = 6;
-
-			for (int k = 0; argv[k] && n < 63; k++)
-				wrap[n++] = argv[k];
-			wrap[n] = NULL;
-			execve(time_bin, wrap, envp);
-		}
+		if (rss_tree && (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0 || raise(SIGSTOP)))
+			_exit(127);
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
-	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+	if (pid < 0)
 		return 127;
-	*us += now_us() - t0;
-	if (time_bin) {
-		FILE *f = fopen(rss_file, "r");
-		long kb = 0;
+	if (rss_tree) {
+		/* exec resets VmHWM, so none of our pages count */
+		long max = 0, sum = 0;
 
-		if (f) {
-			if (fscanf(f, "%ld", &kb) != 1)
-				kb = 0;
-			fclose(f);
-		}
-		if (kb > *rss)
-			*rss = kb;
-	} else if (ru.ru_maxrss > *rss) {
-		*rss = ru.ru_maxrss;
+		status = trace_tree(pid, &max, &sum);
+		if (max > *rss)
+			*rss = max;
+		if (sum > rss_sum)
+			rss_sum = sum;
+	} else {
+		if (wait4(pid, &status, 0, &ru) < 0)
+			return 127;
+		if (ru.ru_maxrss > *rss)
+			*rss = ru.ru_maxrss;
 	}
+	*us += now_us() - t0;
 	n = lseek(ofd, 0, SEEK_END);
 	*out = calloc(1, n + 1);
 	if (n > 0 && pread(ofd, *out, n, 0) != n)
@@ -209,6 +264,15 @@ static char *read_subst(const char *path, const char *ifname)
 	*q = 0;
 	free(text);
 	return res;
+}
+
+static void reply_ok(double us, long rss)
+{
+	if (rss_tree)
+		printf("ok %.0f %ld %ld\n", us, rss, rss_sum);
+	else
+		printf("ok %.0f %ld\n", us, rss);
+	rss_sum = 0;
 }
 
 static void reply_err(int rc, const char *fmt, const char *arg)
@@ -312,7 +376,7 @@ static void cni(int add, char **a, int na)
 		json_decref(*slot);
 		*slot = NULL;
 	}
-	printf("ok %.0f %ld\n", us, rss);
+	reply_ok(us, rss);
 done:
 	free(out);
 	json_decref(ports);
@@ -342,7 +406,7 @@ static void nv(char **a)
 			*nl = ' ';
 		printf("err %d netavark %s: %s\n", rc, verb, out ? out : "");
 	} else {
-		printf("ok %.0f %ld\n", us, rss);
+		reply_ok(us, rss);
 	}
 	free(out);
 	free(text);
@@ -364,7 +428,7 @@ static void start(char **a)
 	if (rc)
 		printf("err %d %s exited %d\n", rc, a[1], rc);
 	else
-		printf("ok %.0f %ld\n", us, rss);
+		reply_ok(us, rss);
 	free(out);
 }
 
@@ -375,8 +439,7 @@ int main(void)
 
 	if (getenv("DRIVE_LOG"))
 		log_path = getenv("DRIVE_LOG");
-	time_bin = getenv("DRIVE_TIME");
-	snprintf(rss_file, sizeof(rss_file), "/tmp/drive-rss.%d", (int)getpid());
+	rss_tree = getenv("DRIVE_RSS") && *getenv("DRIVE_RSS");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (getline(&line, &size, stdin) > 0) {
 		int na = 0;
@@ -385,6 +448,7 @@ int main(void)
 			a[na++] = t;
 		if (!na)
 			continue;
+		rss_sum = 0;
 		if (!strcmp(a[0], "quit"))
 			break;
 		if (na < 2 || enter_ns(a[1]) < 0) {
@@ -404,6 +468,5 @@ int main(void)
 			reply_err(2, "bad command %s", a[0]);
 	}
 	free(line);
-	unlink(rss_file);
 	return 0;
 }

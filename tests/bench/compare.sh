@@ -263,6 +263,28 @@ start() {
 }
 
 ROT=("${IMPLS[@]}" "${STARTS[@]}")
+# The kernel bridge's own per-port work: a dummy device enslaved to the
+# shared/netns network's bridge (with `ip`) in the same rotation, and
+# released among the DELs; its growth from N = 1 to 1000 is the bridge's
+# share of the ADD growth.
+BRP=
+if [ -n "${HNS[vmnet-shared-netns]:-}" ]; then
+	BRP=bridge-port
+	ROT+=("$BRP")
+	IP=$(command -v ip)
+fi
+# bridge_port enslave|release: one `ip link set` of the dummy (REPLY_US).
+bridge_port() {
+	local h=/run/netns/${HNS[vmnet-shared-netns]} br=vmbr${SUBNET_OCT[vmnet-shared-netns]}
+	ip -n "${HNS[vmnet-shared-netns]}" link show bprobe >/dev/null 2>&1 ||
+		ip -n "${HNS[vmnet-shared-netns]}" link add bprobe up type dummy ||
+		bail "cannot create the bridge probe"
+	if [ "$1" = enslave ]; then
+		drv exec "$h" "$IP" link set bprobe master "$br" || bail "cannot enslave the bridge probe"
+	else
+		drv exec "$h" "$IP" link set bprobe nomaster || bail "cannot release the bridge probe"
+	fi
+}
 for n in $NS_LIST; do
 	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
 	log "N=$n: $PROBES probes each"
@@ -276,6 +298,10 @@ for n in $NS_LIST; do
 				start "$impl"
 				echo "$impl,start,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 				continue
+			elif [ "$impl" = "$BRP" ]; then
+				bridge_port enslave
+				echo "$impl,enslave,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
+				continue
 			fi
 			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
@@ -285,6 +311,10 @@ for n in $NS_LIST; do
 			if [ -n "${START_BIN[$impl]:-}" ]; then
 				start "$impl"
 				echo "$impl,start,$n,$((PROBES + p)),$(ms "$REPLY_US")" >>"$RAW"
+				continue
+			elif [ "$impl" = "$BRP" ]; then
+				bridge_port release
+				echo "$impl,release,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 				continue
 			fi
 			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||

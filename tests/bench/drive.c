@@ -19,6 +19,7 @@
  *   del HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
  *   nv  HOSTNS setup|teardown OPTSFILE NETNS
  *   start HOSTNS BINARY
+ *   exec HOSTNS PROGRAM [ARG...]
  *   quit
  * Reply: "ok MICROSECONDS MAXRSS_KB" or "err EXIT_CODE message".
  * NPORTS (default 1) publishes TCP host ports HPORT..HPORT+NPORTS-1, each to
@@ -26,7 +27,8 @@
  * names when several attachments share a VM namespace).
  * "start" execs BINARY as a runtime asks a plugin for its version
  * (CNI_COMMAND=VERSION, {"cniVersion":"1.0.0"} on stdin): the plugin's own
- * start, the floor of every call; any BINARY (/bin/true) works.
+ * start, the floor of every call; any BINARY (/bin/true) works. "exec"
+ * times PROGRAM with its arguments (e.g. ip enslaving a device to a bridge).
  *
  * Environment: CNI_PATH (plugin directories), DRIVE_NETAVARK (netavark
  * binary), DRIVE_NV_CONFIG (netavark --config dir), DRIVE_LOG (a file for
@@ -432,6 +434,24 @@ static void start(char **a)
 	free(out);
 }
 
+/* Any program with its arguments, timed like a call (A: NULL-terminated). */
+static void exec_cmd(char **a)
+{
+	char pathenv[4200], *out = NULL;
+	char *envp[] = { pathenv, NULL };
+	double us = 0;
+	long rss = 0;
+	int rc;
+
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH"));
+	rc = run(a + 1, envp, "", 0, &out, &us, &rss);
+	if (rc)
+		printf("err %d %s exited %d\n", rc, a[1], rc);
+	else
+		reply_ok(us, rss);
+	free(out);
+}
+
 int main(void)
 {
 	char *line = NULL, *a[16];
@@ -444,8 +464,9 @@ int main(void)
 	while (getline(&line, &size, stdin) > 0) {
 		int na = 0;
 
-		for (char *t = strtok(line, " \t\n"); t && na < 16; t = strtok(NULL, " \t\n"))
+		for (char *t = strtok(line, " \t\n"); t && na < 15; t = strtok(NULL, " \t\n"))
 			a[na++] = t;
+		a[na] = NULL;
 		if (!na)
 			continue;
 		rss_sum = 0;
@@ -464,6 +485,8 @@ int main(void)
 			nv(a + 1);
 		else if (!strcmp(a[0], "start") && na == 3)
 			start(a + 1);
+		else if (!strcmp(a[0], "exec") && na >= 3)
+			exec_cmd(a + 1);
 		else
 			reply_err(2, "bad command %s", a[0]);
 	}

@@ -257,8 +257,8 @@ RSS=$OUT/rss.csv
 echo "impl,op,n,maxrss_kb,tree_kb" >"$RSS"
 
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # MICROSECONDS -> ms
-# start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).
-start() {
+# probe_start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).
+probe_start() {
 	drv start "$START_NS" "${START_BIN[$1]}" || bail "start of ${START_BIN[$1]} failed"
 }
 
@@ -295,7 +295,7 @@ for n in $NS_LIST; do
 		order=("${ROT[@]:p % ${#ROT[@]}}" "${ROT[@]:0:p % ${#ROT[@]}}")
 		for impl in "${order[@]}"; do
 			if [ -n "${START_BIN[$impl]:-}" ]; then
-				start "$impl"
+				probe_start "$impl"
 				echo "$impl,start,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 				continue
 			elif [ "$impl" = "$BRP" ]; then
@@ -309,7 +309,7 @@ for n in $NS_LIST; do
 		done
 		for impl in "${order[@]}"; do
 			if [ -n "${START_BIN[$impl]:-}" ]; then
-				start "$impl"
+				probe_start "$impl"
 				echo "$impl,start,$n,$((PROBES + p)),$(ms "$REPLY_US")" >>"$RAW"
 				continue
 			elif [ "$impl" = "$BRP" ]; then
@@ -346,7 +346,7 @@ scale_run() {
 			bail "scale run failed at $i: $(tail -5 "$DRIVE_LOG")"
 		echo "$i,add,$(ms "$REPLY_US")" >>"$SCALE_CSV"
 		if [ $((i % 50)) -eq 0 ]; then
-			start start-vmnet
+			probe_start start-vmnet
 			echo "$i,start,$(ms "$REPLY_US")" >>"$SCALE_CSV"
 		fi
 		[ $((i % 1000)) -ne 999 ] || log "scale run: $((i + 1)) attachments (+$((SECONDS - t0)) s)"

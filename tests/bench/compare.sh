@@ -285,6 +285,22 @@ bridge_port() {
 		drv exec "$h" "$IP" link set bprobe nomaster || bail "cannot release the bridge probe"
 	fi
 }
+# extra_probe NAME add|del N P: a start or the bridge probe taking its turn
+# among the ADDs (add) or the DELs (del); returns 1 for an implementation.
+extra_probe() {
+	local what=release probe=$((PROBES + $4))
+	[ "$2" = del ] || what=enslave probe=$4
+	if [ -n "${START_BIN[$1]:-}" ]; then
+		probe_start "$1"
+		echo "$1,start,$3,$probe,$(ms "$REPLY_US")" >>"$RAW"
+	elif [ "$1" = "$BRP" ]; then
+		bridge_port "$what"
+		echo "$1,$what,$3,$4,$(ms "$REPLY_US")" >>"$RAW"
+	else
+		return 1
+	fi
+}
+
 for n in $NS_LIST; do
 	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
 	log "N=$n: $PROBES probes each"
@@ -294,29 +310,13 @@ for n in $NS_LIST; do
 		# among the DELs.
 		order=("${ROT[@]:p % ${#ROT[@]}}" "${ROT[@]:0:p % ${#ROT[@]}}")
 		for impl in "${order[@]}"; do
-			if [ -n "${START_BIN[$impl]:-}" ]; then
-				probe_start "$impl"
-				echo "$impl,start,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
-				continue
-			elif [ "$impl" = "$BRP" ]; then
-				bridge_port enslave
-				echo "$impl,enslave,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
-				continue
-			fi
+			extra_probe "$impl" add "$n" "$p" && continue
 			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
 			echo "$impl,add,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 		done
 		for impl in "${order[@]}"; do
-			if [ -n "${START_BIN[$impl]:-}" ]; then
-				probe_start "$impl"
-				echo "$impl,start,$n,$((PROBES + p)),$(ms "$REPLY_US")" >>"$RAW"
-				continue
-			elif [ "$impl" = "$BRP" ]; then
-				bridge_port release
-				echo "$impl,release,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
-				continue
-			fi
+			extra_probe "$impl" del "$n" "$p" && continue
 			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
 			echo "$impl,del,$n,$p,$(ms "$REPLY_US")" >>"$RAW"

@@ -85,7 +85,8 @@ for impl in vmnet-isolated-netns vmnet-shared-host vmnet-shared-netns; do
 	if [ "$impl" = vmnet-shared-netns ]; then
 		e1=$(med bridge-port enslave "$n1") eN=$(med bridge-port enslave "$nN")
 		sh=$(calc '100 * (b - a)' "$e1" "$eN")
-		[ -z "$sh" ] || [ -z "$g" ] || br="; the bridge's own port work (ip link set master) $e1 → $eN ms: $(calc "$sh / (b - a)" "$a" "$b" | xargs printf '%.0f')% of the growth"
+		[ -z "$sh" ] || [ -z "$g" ] || br="; the bridge's own port work (ip link set master) $e1 → $eN ms$(
+			awk -v s="$sh" -v a="$a" -v b="$b" 'BEGIN { if (b > a) printf ": %.0f%% of the growth", s / (b - a) }')"
 	fi
 	row "ADD growth" "$impl" "$n1→$nN" "$([ -n "$g" ] && printf '%+.1f' "$g")" "<" "$lim" "%" \
 		"$a → $b ms; the floor moved $([ -n "$fg" ] && printf '%+.1f' "$fg")%$br"

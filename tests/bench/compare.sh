@@ -32,7 +32,9 @@
 # BENCH_PROBES=20, BENCH_OUT (default build/bench), BENCH_IMPLS (subset),
 # BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
 # 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
-# static build; default BUILDDIR/static/vmnet, skipped if absent).
+# static build; default BUILDDIR/static/vmnet, skipped if absent),
+# BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
+# under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
 # rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
@@ -324,6 +326,21 @@ for n in $NS_LIST; do
 	done
 	rss_pass "$n"
 done
+
+# Where the time of one call goes (opt-in): wall time per system call, the
+# plugin and its children, at the last N.
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	need_cmds strace
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		for verb in add del; do
+			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1" |
+				DRIVE_WRAP="$(command -v strace) -f -c -w -o $OUT/profile-$impl-$verb.txt" \
+					DRIVE_RESULT_DIR='' "$DRIVE" | grep -q '^ok' || log "profile of $impl $verb failed"
+		done
+	done
+	log "profiles: $OUT/profile-*.txt"
+fi
 
 # ---------------------------------------------------------------- scale run
 #

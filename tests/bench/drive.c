@@ -40,7 +40,8 @@
  * process exits: the call's memory including any child, an upper bound of
  * what was resident at once; the time is then not meaningful; without it
  * the RSS is wait4()'s, which includes the pages of this process at fork,
- * so it is only an upper bound).
+ * so it is only an upper bound), DRIVE_WRAP (a command, split at spaces,
+ * that every plugin runs under: "strace -f -c -w -o FILE" for a profile).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -70,6 +71,8 @@ static size_t n_cache, cap_cache;
 static const char *log_path = "/dev/null";
 static int rss_tree; /* DRIVE_RSS: VmHWM of every process of a call */
 static long rss_sum; /* the call's sum of VmHWMs (DRIVE_RSS) */
+static char *wrap[16]; /* DRIVE_WRAP, split */
+static int n_wrap;
 
 static json_t **cache_slot(const char *key, int create)
 {
@@ -180,6 +183,18 @@ static int run(char *const argv[], char *const envp[], const char *in, size_t le
 	double t0;
 	pid_t pid;
 
+	char *wrapped[64];
+
+	if (n_wrap) {
+		int k = 0;
+
+		for (; k < n_wrap; k++)
+			wrapped[k] = wrap[k];
+		for (int j = 0; argv[j] && k < 63; j++)
+			wrapped[k++] = argv[j];
+		wrapped[k] = NULL;
+		argv = wrapped;
+	}
 	if (ifd < 0 || ofd < 0 || write(ifd, in, len) != (ssize_t)len || lseek(ifd, 0, SEEK_SET)) {
 		if (ifd >= 0)
 			close(ifd);
@@ -488,6 +503,12 @@ int main(void)
 	if (getenv("DRIVE_LOG"))
 		log_path = getenv("DRIVE_LOG");
 	rss_tree = getenv("DRIVE_RSS") && *getenv("DRIVE_RSS");
+	if (getenv("DRIVE_WRAP")) {
+		char *w = strdup(getenv("DRIVE_WRAP"));
+
+		for (char *t = strtok(w, " "); t && n_wrap < 15; t = strtok(NULL, " "))
+			wrap[n_wrap++] = t;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (getline(&line, &size, stdin) > 0) {
 		int na = 0;

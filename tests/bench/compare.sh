@@ -265,7 +265,7 @@ probe_start() {
 }
 
 ROT=("${IMPLS[@]}" "${STARTS[@]}")
-# The kernel bridge's own per-port work: a dummy device enslaved to the
+# The kernel bridge's own per-port work: a veth device enslaved to the
 # shared/netns network's bridge (with `ip`) in the same rotation, and
 # released among the DELs; its growth from N = 1 to 1000 is the bridge's
 # share of the ADD growth.
@@ -278,9 +278,11 @@ fi
 # bridge_port enslave|release: one `ip link set` of the dummy (REPLY_US).
 bridge_port() {
 	local h=/run/netns/${HNS[vmnet-shared-netns]} br=vmbr${SUBNET_OCT[vmnet-shared-netns]}
-	ip -n "${HNS[vmnet-shared-netns]}" link show bprobe >/dev/null 2>&1 ||
-		ip -n "${HNS[vmnet-shared-netns]}" link add bprobe up type dummy ||
-		bail "cannot create the bridge probe"
+	ip -n "${HNS[vmnet-shared-netns]}" link show bprobe >/dev/null 2>&1 || {
+		ip -n "${HNS[vmnet-shared-netns]}" link add bprobe type veth peer name bprobe1 &&
+			ip -n "${HNS[vmnet-shared-netns]}" link set bprobe1 up &&
+			ip -n "${HNS[vmnet-shared-netns]}" link set bprobe up
+	} || bail "cannot create the bridge probe"
 	if [ "$1" = enslave ]; then
 		drv exec "$h" "$IP" link set bprobe master "$br" || bail "cannot enslave the bridge probe"
 	else

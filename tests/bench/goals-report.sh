@@ -92,8 +92,8 @@ for impl in vmnet-isolated-netns vmnet-shared-host vmnet-shared-netns; do
 		"$a → $b ms; the floor moved $([ -n "$fg" ] && printf '%+.1f' "$fg")%$br"
 done
 if [ "$SCALE" -gt 0 ] && [ -s "$OUT/scale.csv" ]; then
-	w=$((SCALE / 10))
-	[ "$w" -le 200 ] || w=200
+	w=$((SCALE / 20))
+	[ "$w" -ge 50 ] || w=50
 	win() { # FIRST LAST OP -> median ms of rows FIRST <= i <= LAST
 		awk -F, -v f="$1" -v l="$2" -v o="$3" 'NR > 1 && $2 == o && $1 >= f && $1 <= l { print $3 }' \
 			"$OUT/scale.csv" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -101,9 +101,11 @@ if [ "$SCALE" -gt 0 ] && [ -s "$OUT/scale.csv" ]; then
 	a=$(win 1 "$w" add) b=$(win $((SCALE - w)) $((SCALE - 1)) add)
 	s1=$(win 0 $((SCALE / 10)) start) s2=$(win $((SCALE - SCALE / 10)) "$SCALE" start)
 	g=$(calc '100 * (b - a) / a' "$a" "$b")
+	tenths=$(for ((k = 0; k < 10; k++)); do
+		printf ' %.1f' "$(win $((k * SCALE / 10)) $(((k + 1) * SCALE / 10 - 1)) add)"; done)
 	row "scale: last ADDs vs first" "vmnet-isolated-host ×$SCALE" "$SCALE" \
 		"$([ -n "$g" ] && printf '%+.1f' "$g")" "<=" 20 "%" \
-		"median of ADDs 1–$w: $a ms, of the last $w: $b ms; start $s1 → $s2 ms"
+		"median of ADDs 1–$w: $(x2 "$a") ms, of the last $w: $(x2 "$b") ms; by tenths:$tenths ms; start $(x2 "$s1") → $(x2 "$s2") ms"
 else
 	row "scale: last ADDs vs first" "vmnet-isolated-host ×10000" 10000 "" "<=" 20 "%" \
 		"not run (BENCH_SCALE=10000; off in quick mode)"

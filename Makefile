@@ -22,6 +22,15 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
+# STATIC=1 links libnl-3, libnl-route-3, libnftnl and jansson statically
+# (Debian ships their .a files; libmnl has none, it stays shared), libc
+# shared: what the dynamic loader costs at every plugin start (issue 15,
+# `make bench` reports both starts). `make STATIC=1 B=build/static`.
+ifeq ($(STATIC),1)
+STATIC_LIBS := -lnl-route-3 -lnl-3 -lnftnl -ljansson
+PKG_LIBS = -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic -lmnl -lpthread -lm
+endif
+
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_LDFLAGS += -fsanitize=address,undefined
@@ -133,6 +142,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) all
+	$(MAKE) B=$(B)/static STATIC=1 $(B)/static/vmnet
 	tests/bench/run.sh $(B)
 
 # Debian packages for building, testing, the demo and the benchmarks. Every

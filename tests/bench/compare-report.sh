@@ -56,7 +56,7 @@ for impl in "${IMPLS[@]}"; do
 done
 
 echo
-echo "Max RSS of one plugin call (KiB, GNU time; for the reference chain the largest of bridge and portmap, each with its children: host-local, iptables; vmnet with vmnet-ipam):"
+echo "Max RSS of one plugin call (KiB, VmHWM of its largest process; for the reference chain the largest of bridge and portmap and of their children host-local, iptables; vmnet or vmnet-ipam):"
 echo
 rss() { awk -F, -v i="$1" -v o="$2" -v n="$3" '$1 == i && $2 == o && $3 == n { print $4 }' "$OUT/rss.csv"; }
 echo "| implementation | ADD, N=${NL[0]} | DEL, N=${NL[0]} | ADD, N=${NL[-1]} | DEL, N=${NL[-1]} |"

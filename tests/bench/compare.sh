@@ -16,6 +16,13 @@
 # wan namespace through a published port into a guest stand-in (fakevm)
 # with 1 and with 5,000 published ports present.
 #
+# The goals of issue 15 are ratios to the plugin's own start: the same vmnet
+# binary answering VERSION (start-vmnet), timed in the same rotation as the
+# ADDs and DELs, with /bin/true (start-true) and the statically linked build
+# (start-static, `make STATIC=1 B=BUILDDIR/static`) beside it; and a scale
+# run of 10,000 isolated host-wired attachments (vmnet-isolated-host), every
+# ADD timed. goals-report.sh judges them: goals.txt, goals.csv.
+#
 # Everything runs in namespaces of its own (tests/integ/lib.sh: cleanup trap,
 # only our own PIDs are ended). Plugins are exec'd by tests/bench/drive.c, a
 # tiny runtime that setns()es into the host namespace once per call (what
@@ -23,10 +30,14 @@
 #
 # Environment: BENCH_QUICK=1 (N = 1, 50, 200; 8 probes), BENCH_N="1 100",
 # BENCH_PROBES=20, BENCH_OUT (default build/bench), BENCH_IMPLS (subset),
-# BENCH_NO_PACKET=1 (skip iperf3).
+# BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
+# 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
+# static build; default BUILDDIR/static/vmnet, skipped if absent),
+# BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
+# under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
-# rss.csv, packet.csv, machine.txt, compare-table.txt (the printed table),
-# add-latency.dat and add-latency.png.
+# rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
+# table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integ/lib.sh
@@ -49,11 +60,22 @@ mkdir -p "$OUT"
 if [ -n "${BENCH_QUICK:-}" ]; then
 	NS_LIST=${BENCH_N:-"1 50 200"}
 	PROBES=${BENCH_PROBES:-8}
+	SCALE=${BENCH_SCALE:-0}
 else
 	NS_LIST=${BENCH_N:-"1 100 500 1000"}
 	PROBES=${BENCH_PROBES:-20}
+	SCALE=${BENCH_SCALE:-10000}
 fi
 read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns ref netavark}"
+# The starts measured in the probes' rotation: the plugin answering VERSION
+# (the floor of the goals), /bin/true, the static build if there is one.
+STATIC_VMNET=${BENCH_STATIC_VMNET:-$B/static/vmnet}
+declare -A START_BIN=([start-vmnet]=$VMNET [start-true]=/bin/true)
+STARTS=(start-vmnet start-true)
+if [ -x "$STATIC_VMNET" ]; then
+	START_BIN[start-static]=$STATIC_VMNET
+	STARTS+=(start-static)
+fi
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -74,7 +96,7 @@ gcc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --lib
 BG_PER_NS=250
 declare -A HNS PNS CONF BGNS_LIST SUBNET_OCT
 declare -A SHORT=([vmnet-shared-netns]=sn [vmnet-shared-host]=sh [vmnet-isolated-netns]=in
-	[ref]=ref [netavark]=nv)
+	[ref]=ref [netavark]=nv [vmnet-isolated-host]=ih)
 oct=40
 for impl in "${IMPLS[@]}"; do
 	[ -n "${SHORT[$impl]:-}" ] || bail "unknown implementation $impl"
@@ -83,6 +105,8 @@ for impl in "${IMPLS[@]}"; do
 	SUBNET_OCT[$impl]=$oct
 	oct=$((oct + 1))
 done
+# The starts run in the first host namespace (no network work in them).
+START_NS=/run/netns/${HNS[${IMPLS[0]}]}
 
 # vmnet conflist: mode, tap wiring, ipam extra (jq)
 vmnet_conf() { # IMPL MODE TAP IPAMEXTRA
@@ -193,27 +217,38 @@ grow() { # IMPL N
 # ---------------------------------------------------------------- probes
 
 # Max RSS of one plugin call: one more ADD and DEL of the probe per
-# implementation, through a second driver that runs each plugin under GNU
-# time (the wait4() figure of the timing driver would include the driver's own
-# pages, which a forked child inherits in its RSS high-water mark).
+# implementation (and one of each start), through a second driver that
+# follows each plugin and its children with ptrace (DRIVE_RSS) and reads each
+# process's VmHWM as it exits: rss.csv has the largest process (maxrss_kb)
+# and the sum over the call's processes (tree_kb, the call including any
+# child). The wait4() figure of the timing driver would include the driver's
+# own pages, which a forked child inherits in its RSS high-water mark.
 rss_pass() { # N
 	local impl verb st kb
-	for impl in "${IMPLS[@]}"; do
-		for verb in add del; do
-			if [ "$impl" = netavark ]; then
-				nv_opts 0 eth0 10000
-				echo "nv /run/netns/${HNS[$impl]} $([ $verb = add ] && echo setup || echo teardown) $REPLY /run/netns/${PNS[$impl]}"
-			else
-				echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
-			fi
-		done
-	done | DRIVE_TIME=/usr/bin/time DRIVE_RESULT_DIR='' "$DRIVE" | {
+	{
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
-				read -r st _ kb
-				[ "$st" = ok ] || kb=
-				echo "$impl,$verb,$1,$kb" >>"$RSS"
+				if [ "$impl" = netavark ]; then
+					nv_opts 0 eth0 10000
+					echo "nv /run/netns/${HNS[$impl]} $([ $verb = add ] && echo setup || echo teardown) $REPLY /run/netns/${PNS[$impl]}"
+				else
+					echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
+				fi
 			done
+		done
+		for impl in "${STARTS[@]}"; do echo "start $START_NS ${START_BIN[$impl]}"; done
+	} | DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+		for impl in "${IMPLS[@]}"; do
+			for verb in add del; do
+				read -r st _ kb sum
+				[ "$st" = ok ] || kb='' sum=''
+				echo "$impl,$verb,$1,$kb,$sum" >>"$RSS"
+			done
+		done
+		for impl in "${STARTS[@]}"; do
+			read -r st _ kb sum
+			[ "$st" = ok ] || kb='' sum=''
+			echo "$impl,start,$1,$kb,$sum" >>"$RSS"
 		done
 	}
 }
@@ -221,27 +256,123 @@ rss_pass() { # N
 RAW=$OUT/compare-raw.csv
 echo "impl,op,n,probe,ms" >"$RAW"
 RSS=$OUT/rss.csv
-echo "impl,op,n,maxrss_kb" >"$RSS"
+echo "impl,op,n,maxrss_kb,tree_kb" >"$RSS"
+
+ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # MICROSECONDS -> ms
+# probe_start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).
+probe_start() {
+	drv start "$START_NS" "${START_BIN[$1]}" || bail "start of ${START_BIN[$1]} failed"
+}
+
+ROT=("${IMPLS[@]}" "${STARTS[@]}")
+# The kernel bridge's own per-port work: a veth device enslaved to the
+# shared/netns network's bridge (with `ip`) in the same rotation, and
+# released among the DELs; its growth from N = 1 to 1000 is the bridge's
+# share of the ADD growth.
+BRP=
+if [ -n "${HNS[vmnet-shared-netns]:-}" ]; then
+	BRP=bridge-port
+	ROT+=("$BRP")
+	IP=$(command -v ip)
+fi
+# bridge_port enslave|release: one `ip link set` of the dummy (REPLY_US).
+bridge_port() {
+	local h=/run/netns/${HNS[vmnet-shared-netns]} br=vmbr${SUBNET_OCT[vmnet-shared-netns]}
+	ip -n "${HNS[vmnet-shared-netns]}" link show bprobe >/dev/null 2>&1 || {
+		ip -n "${HNS[vmnet-shared-netns]}" link add bprobe type veth peer name bprobe1 &&
+			ip -n "${HNS[vmnet-shared-netns]}" link set bprobe1 up &&
+			ip -n "${HNS[vmnet-shared-netns]}" link set bprobe up
+	} || bail "cannot create the bridge probe"
+	if [ "$1" = enslave ]; then
+		drv exec "$h" "$IP" link set bprobe master "$br" || bail "cannot enslave the bridge probe"
+	else
+		drv exec "$h" "$IP" link set bprobe nomaster || bail "cannot release the bridge probe"
+	fi
+}
+# extra_probe NAME add|del N P: a start or the bridge probe taking its turn
+# among the ADDs (add) or the DELs (del); returns 1 for an implementation.
+extra_probe() {
+	local what=release probe=$((PROBES + $4))
+	[ "$2" = del ] || what=enslave probe=$4
+	if [ -n "${START_BIN[$1]:-}" ]; then
+		probe_start "$1"
+		echo "$1,start,$3,$probe,$(ms "$REPLY_US")" >>"$RAW"
+	elif [ "$1" = "$BRP" ]; then
+		bridge_port "$what"
+		echo "$1,$what,$3,$4,$(ms "$REPLY_US")" >>"$RAW"
+	else
+		return 1
+	fi
+}
 
 for n in $NS_LIST; do
 	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
 	log "N=$n: $PROBES probes each"
 	for ((p = 0; p < PROBES; p++)); do
-		# Rotate the starting implementation so none always goes first.
-		order=("${IMPLS[@]:p % ${#IMPLS[@]}}" "${IMPLS[@]:0:p % ${#IMPLS[@]}}")
+		# Rotate the starting implementation so none always goes first; the
+		# starts (the goals' floor) take their turn among the ADDs and again
+		# among the DELs.
+		order=("${ROT[@]:p % ${#ROT[@]}}" "${ROT[@]:0:p % ${#ROT[@]}}")
 		for impl in "${order[@]}"; do
+			extra_probe "$impl" add "$n" "$p" && continue
 			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,add,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}')" >>"$RAW"
+			echo "$impl,add,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 		done
 		for impl in "${order[@]}"; do
+			extra_probe "$impl" del "$n" "$p" && continue
 			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
 				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,del,$n,$p,$(awk -v u="$REPLY_US" 'BEGIN{printf "%.3f", u/1000}')" >>"$RAW"
+			echo "$impl,del,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
 		done
 	done
 	rss_pass "$n"
 done
+
+# Where the time of one call goes (opt-in): wall time per system call, the
+# plugin and its children, at the last N.
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	need_cmds strace
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		for verb in add del; do
+			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1" |
+				DRIVE_WRAP="$(command -v strace) -f -c -w -o $OUT/profile-$impl-$verb.txt" \
+					DRIVE_RESULT_DIR='' "$DRIVE" | grep -q '^ok' || log "profile of $impl $verb failed"
+		done
+	done
+	log "profiles: $OUT/profile-*.txt"
+fi
+
+# ---------------------------------------------------------------- scale run
+#
+# SCALE isolated host-wired attachments in a host namespace of their own,
+# every ADD timed (scale.csv: i,op,ms), with a start of the plugin every
+# 50 ADDs (op start) so a drift of the floor (other load) shows.
+SCALE_CSV=$OUT/scale.csv
+echo "i,op,ms" >"$SCALE_CSV"
+scale_run() {
+	local impl=vmnet-isolated-host i ns t0=$SECONDS
+	ns_add "h-${SHORT[$impl]}"; HNS[$impl]=$REPLY
+	SUBNET_OCT[$impl]=60
+	vmnet_conf "$impl" isolated host '{blockSize: 30}'
+	for ((i = 0; i < SCALE; i++)); do
+		if [ $((i % BG_PER_NS)) -eq 0 ]; then
+			ns_add "b$((i / BG_PER_NS))-${SHORT[$impl]}"
+			ns=$REPLY
+		fi
+		op "$impl" add "sc$i" "eth$((i % BG_PER_NS))" "$ns" $((20000 + i)) 1 ||
+			bail "scale run failed at $i: $(tail -5 "$DRIVE_LOG")"
+		echo "$i,add,$(ms "$REPLY_US")" >>"$SCALE_CSV"
+		if [ $((i % 50)) -eq 0 ]; then
+			probe_start start-vmnet
+			echo "$i,start,$(ms "$REPLY_US")" >>"$SCALE_CSV"
+		fi
+		[ $((i % 1000)) -ne 999 ] || log "scale run: $((i + 1)) attachments (+$((SECONDS - t0)) s)"
+	done
+	log "scale run: $SCALE isolated host-wired attachments in $((SECONDS - t0)) s"
+}
+if [ "$SCALE" -gt 0 ]; then scale_run; fi
 
 # ---------------------------------------------------------------- packet path
 #
@@ -340,4 +471,6 @@ gnuplot -e "datafile='$OUT/add-latency.dat'; outfile='$OUT/add-latency.png'; nco
 	"$HERE/plot.gp" || log "gnuplot failed"
 
 "$HERE/compare-report.sh" "$OUT" "${IMPLS[*]}" "$NS_LIST" | tee "$OUT/compare-table.txt"
+echo
+BENCH_PROBES=$PROBES "$HERE/goals-report.sh" "$OUT" "$NS_LIST" "$SCALE" | tee "$OUT/goals.txt"
 t_done >/dev/null

@@ -13,34 +13,48 @@
  * so the shell driving the benchmark pays no process start per operation.
  * The process enters the given host network namespace with setns() before
  * each operation, like a runtime that lives in the host namespace; only the
- * plugin execs are timed (fork to reap, CLOCK_MONOTONIC).
+ * plugin execs are timed (posix_spawn to reap, CLOCK_MONOTONIC).
  *
  *   add HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
  *   del HOSTNS CONFLIST CID IFNAME NETNS HPORT CPORT [NPORTS]
  *   nv  HOSTNS setup|teardown OPTSFILE NETNS
+ *   start HOSTNS BINARY
+ *   exec HOSTNS PROGRAM [ARG...]
  *   quit
  * Reply: "ok MICROSECONDS MAXRSS_KB" or "err EXIT_CODE message".
  * NPORTS (default 1) publishes TCP host ports HPORT..HPORT+NPORTS-1, each to
  * CPORT. "@IFNAME@" in CONFLIST is replaced by IFNAME (per-attachment tap
  * names when several attachments share a VM namespace).
+ * "start" execs BINARY as a runtime asks a plugin for its version
+ * (CNI_COMMAND=VERSION, {"cniVersion":"1.0.0"} on stdin): the plugin's own
+ * start, the floor of every call; any BINARY (/bin/true) works. "exec"
+ * times PROGRAM with its arguments (e.g. ip enslaving a device to a bridge).
  *
  * Environment: CNI_PATH (plugin directories), DRIVE_NETAVARK (netavark
  * binary), DRIVE_NV_CONFIG (netavark --config dir), DRIVE_LOG (a file for
  * the plugins' stderr; default /dev/null), DRIVE_RESULT_DIR (if set, each
- * ADD result is also written to DIR/CID@IFNAME.json, untimed), DRIVE_TIME
- * (path of GNU time: run every plugin under `time -f %M` and report the
- * plugin's own max RSS; without it the RSS is wait4()'s, which includes the
- * pages of this process at fork, so it is only an upper bound).
+ * ADD result is also written to DIR/CID@IFNAME.json, untimed), DRIVE_RSS
+ * (if set, trace every plugin and its children with ptrace and report, as
+ * "ok MICROSECONDS MAX_KB SUM_KB", the largest VmHWM of one process of the
+ * call and the sum of the VmHWMs of all its processes, each read when the
+ * process exits: the call's memory including any child, an upper bound of
+ * what was resident at once; the time is then not meaningful; without it
+ * the RSS is wait4()'s, which includes the pages of this process at fork,
+ * so it is only an upper bound), DRIVE_WRAP (a command, split at spaces,
+ * that every plugin runs under: "strace -f -c -w -o FILE" for a profile).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <sched.h>
+#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,8 +69,10 @@ struct cached {
 static struct cached *cache;
 static size_t n_cache, cap_cache;
 static const char *log_path = "/dev/null";
-static const char *time_bin; /* DRIVE_TIME: measure max RSS with time(1) */
-static char rss_file[64];
+static int rss_tree; /* DRIVE_RSS: VmHWM of every process of a call */
+static long rss_sum; /* the call's sum of VmHWMs (DRIVE_RSS) */
+static char *wrap[16]; /* DRIVE_WRAP, split */
+static int n_wrap;
 
 static json_t **cache_slot(const char *key, int create)
 {
@@ -95,6 +111,65 @@ static int enter_ns(const char *path)
 	return r;
 }
 
+/* VmHWM of PID in KiB; *leader: PID is its thread group's leader. */
+static long hwm_kb(pid_t pid, int *leader)
+{
+	char path[64], line[256];
+	long kb = 0, tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	*leader = 0;
+	if (!(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %ld", &tgid) != 1)
+			(void)sscanf(line, "VmHWM: %ld", &kb);
+	fclose(f);
+	*leader = tgid == pid;
+	return kb;
+}
+
+/* Follow PID (stopped by PTRACE_TRACEME + SIGSTOP) and every process it
+ * starts until all have exited; each process's VmHWM at its exit goes into
+ * *max_kb (the largest) and *sum_kb. Returns PID's wait status. */
+static int trace_tree(pid_t pid, long *max_kb, long *sum_kb)
+{
+	int st, status = 0, leader;
+	long kb;
+	pid_t w;
+
+	if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st))
+		return st;
+	ptrace(PTRACE_SETOPTIONS, pid, 0,
+	       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+		       PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	while ((w = waitpid(-1, &st, __WALL)) > 0) {
+		int sig = 0;
+
+		if (!WIFSTOPPED(st)) {
+			if (w == pid)
+				status = st;
+			continue;
+		}
+		if (st >> 16 == PTRACE_EVENT_EXIT) {
+			kb = hwm_kb(w, &leader);
+			if (leader) {
+				*sum_kb += kb;
+				if (kb > *max_kb)
+					*max_kb = kb;
+			}
+		} else if (!(st >> 16) && WSTOPSIG(st) != SIGSTOP) {
+			sig = WSTOPSIG(st); /* a real signal: deliver it */
+		}
+		ptrace(PTRACE_CONT, w, 0, sig);
+	}
+	return status;
+}
+
+static int collect(int status, int ifd, int ofd, char **out);
+
 /* Run ARGV with ENVP, IN (len bytes) on stdin; stdout returned in *out
  * (malloc'd, NUL-terminated). Adds the wall time to *us, keeps the largest
  * max RSS in *rss. Returns the exit status (or 128+signal). */
@@ -102,14 +177,52 @@ static int run(char *const argv[], char *const envp[], const char *in, size_t le
 	       double *us, long *rss)
 {
 	int ifd = memfd_create("stdin", MFD_CLOEXEC), ofd = memfd_create("stdout", MFD_CLOEXEC);
+	long max = 0, sum = 0;
 	struct rusage ru;
 	int status = 0;
 	double t0;
 	pid_t pid;
-	off_t n;
 
-	if (ifd < 0 || ofd < 0 || write(ifd, in, len) != (ssize_t)len || lseek(ifd, 0, SEEK_SET))
+	char *wrapped[64];
+
+	if (n_wrap) {
+		int k = 0;
+
+		for (; k < n_wrap; k++)
+			wrapped[k] = wrap[k];
+		for (int j = 0; argv[j] && k < 63; j++)
+			wrapped[k++] = argv[j];
+		wrapped[k] = NULL;
+		argv = wrapped;
+	}
+	if (ifd < 0 || ofd < 0 || write(ifd, in, len) != (ssize_t)len || lseek(ifd, 0, SEEK_SET)) {
+		if (ifd >= 0)
+			close(ifd);
+		if (ofd >= 0)
+			close(ofd);
 		return 127;
+	}
+	if (!rss_tree) {
+		/* posix_spawn (vfork + exec, as Go runtimes start plugins): the
+		 * time does not grow with this process's size as fork's would
+		 * (its page tables grow with the cached results). */
+		posix_spawn_file_actions_t fa;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, ifd, 0);
+		posix_spawn_file_actions_adddup2(&fa, ofd, 1);
+		posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+		t0 = now_us();
+		if (posix_spawn(&pid, argv[0], &fa, NULL, argv, envp))
+			pid = -1;
+		posix_spawn_file_actions_destroy(&fa);
+		if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+			return collect(127 << 8, ifd, ofd, out);
+		*us += now_us() - t0;
+		if (ru.ru_maxrss > *rss)
+			*rss = ru.ru_maxrss;
+		return collect(status, ifd, ofd, out);
+	}
 	t0 = now_us();
 	pid = fork();
 	if (pid == 0) {
@@ -119,38 +232,29 @@ static int run(char *const argv[], char *const envp[], const char *in, size_t le
 		dup2(ofd, 1);
 		if (efd >= 0)
 			dup2(efd, 2);
-		if (time_bin) {
-			/* time(1) forks the plugin from its own small process, so
-			 * the figure is the plugin's (floor ~0.5 MB), not ours. */
-			char *wrap[64] = { (char *)time_bin, "-q", "-f", "%M", "-o", (char *)rss_file };
-			int n = 6;
-
-			for (int k = 0; argv[k] && n < 63; k++)
-				wrap[n++] = argv[k];
-			wrap[n] = NULL;
-			execve(time_bin, wrap, envp);
-		}
+		if (rss_tree && (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0 || raise(SIGSTOP)))
+			_exit(127);
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
-	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
-		return 127;
+	if (pid < 0)
+		return collect(127 << 8, ifd, ofd, out);
+	/* exec resets VmHWM, so none of our pages count */
+	status = trace_tree(pid, &max, &sum);
+	if (max > *rss)
+		*rss = max;
+	if (sum > rss_sum)
+		rss_sum = sum;
 	*us += now_us() - t0;
-	if (time_bin) {
-		FILE *f = fopen(rss_file, "r");
-		long kb = 0;
+	return collect(status, ifd, ofd, out);
+}
 
-		if (f) {
-			if (fscanf(f, "%ld", &kb) != 1)
-				kb = 0;
-			fclose(f);
-		}
-		if (kb > *rss)
-			*rss = kb;
-	} else if (ru.ru_maxrss > *rss) {
-		*rss = ru.ru_maxrss;
-	}
-	n = lseek(ofd, 0, SEEK_END);
+/* The child's stdout into *out; closes IFD and OFD; the exit code (or
+ * 128+signal) from STATUS. */
+static int collect(int status, int ifd, int ofd, char **out)
+{
+	off_t n = lseek(ofd, 0, SEEK_END);
+
 	*out = calloc(1, n + 1);
 	if (n > 0 && pread(ofd, *out, n, 0) != n)
 		n = 0;
@@ -205,6 +309,15 @@ static char *read_subst(const char *path, const char *ifname)
 	*q = 0;
 	free(text);
 	return res;
+}
+
+static void reply_ok(double us, long rss)
+{
+	if (rss_tree)
+		printf("ok %.0f %ld %ld\n", us, rss, rss_sum);
+	else
+		printf("ok %.0f %ld\n", us, rss);
+	rss_sum = 0;
 }
 
 static void reply_err(int rc, const char *fmt, const char *arg)
@@ -308,7 +421,7 @@ static void cni(int add, char **a, int na)
 		json_decref(*slot);
 		*slot = NULL;
 	}
-	printf("ok %.0f %ld\n", us, rss);
+	reply_ok(us, rss);
 done:
 	free(out);
 	json_decref(ports);
@@ -338,10 +451,48 @@ static void nv(char **a)
 			*nl = ' ';
 		printf("err %d netavark %s: %s\n", rc, verb, out ? out : "");
 	} else {
-		printf("ok %.0f %ld\n", us, rss);
+		reply_ok(us, rss);
 	}
 	free(out);
 	free(text);
+}
+
+/* The plugin's own start: BINARY answering VERSION, timed like a call. */
+static void start(char **a)
+{
+	static const char in[] = "{\"cniVersion\":\"1.0.0\"}";
+	char pathenv[4200], *out = NULL;
+	char *argv[] = { a[1], NULL };
+	char *envp[] = { "CNI_COMMAND=VERSION", pathenv, NULL };
+	double us = 0;
+	long rss = 0;
+	int rc;
+
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH"));
+	rc = run(argv, envp, in, strlen(in), &out, &us, &rss);
+	if (rc)
+		printf("err %d %s exited %d\n", rc, a[1], rc);
+	else
+		reply_ok(us, rss);
+	free(out);
+}
+
+/* Any program with its arguments, timed like a call (A: NULL-terminated). */
+static void exec_cmd(char **a)
+{
+	char pathenv[4200], *out = NULL;
+	char *envp[] = { pathenv, NULL };
+	double us = 0;
+	long rss = 0;
+	int rc;
+
+	snprintf(pathenv, sizeof(pathenv), "PATH=%s", getenv("PATH"));
+	rc = run(a + 1, envp, "", 0, &out, &us, &rss);
+	if (rc)
+		printf("err %d %s exited %d\n", rc, a[1], rc);
+	else
+		reply_ok(us, rss);
+	free(out);
 }
 
 int main(void)
@@ -351,16 +502,23 @@ int main(void)
 
 	if (getenv("DRIVE_LOG"))
 		log_path = getenv("DRIVE_LOG");
-	time_bin = getenv("DRIVE_TIME");
-	snprintf(rss_file, sizeof(rss_file), "/tmp/drive-rss.%d", (int)getpid());
+	rss_tree = getenv("DRIVE_RSS") && *getenv("DRIVE_RSS");
+	if (getenv("DRIVE_WRAP")) {
+		char *w = strdup(getenv("DRIVE_WRAP"));
+
+		for (char *t = strtok(w, " "); t && n_wrap < 15; t = strtok(NULL, " "))
+			wrap[n_wrap++] = t;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (getline(&line, &size, stdin) > 0) {
 		int na = 0;
 
-		for (char *t = strtok(line, " \t\n"); t && na < 16; t = strtok(NULL, " \t\n"))
+		for (char *t = strtok(line, " \t\n"); t && na < 15; t = strtok(NULL, " \t\n"))
 			a[na++] = t;
+		a[na] = NULL;
 		if (!na)
 			continue;
+		rss_sum = 0;
 		if (!strcmp(a[0], "quit"))
 			break;
 		if (na < 2 || enter_ns(a[1]) < 0) {
@@ -374,10 +532,13 @@ int main(void)
 			cni(a[0][0] == 'a', a + 1, na - 1);
 		else if (!strcmp(a[0], "nv") && na == 5)
 			nv(a + 1);
+		else if (!strcmp(a[0], "start") && na == 3)
+			start(a + 1);
+		else if (!strcmp(a[0], "exec") && na >= 3)
+			exec_cmd(a + 1);
 		else
 			reply_err(2, "bad command %s", a[0]);
 	}
 	free(line);
-	unlink(rss_file);
 	return 0;
 }

@@ -8,8 +8,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 B=${1:-build}
 rc=0
-# shellcheck disable=SC2043 # more benches will join
-for b in "$here"/ports.sh; do
+# compare.sh: vmnet against the anchors and the goals of issue 15 as ratios
+# (build/bench/goals.txt, goals.csv); ports.sh: the published-port bench.
+for b in "$here"/compare.sh "$here"/ports.sh; do
 	echo "== $(basename "$b")"
 	"$b" "$B" || rc=1
 done

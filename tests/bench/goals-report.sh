@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# tests/bench/goals-report.sh OUTDIR "N LIST" SCALE: the goals of issue 15,
+# judged from one compare.sh run, as ratios to the plugin's own start (the
+# same vmnet binary answering VERSION, timed in the probes' rotation at the
+# same N). Prints a Markdown table and writes OUTDIR/goals.csv.
+#
+# Inputs: OUTDIR/compare.csv (medians), rss.csv, scale.csv; BENCH_PROBES
+# (calls per median) from the environment.
+
+OUT=$1
+read -r -a NL <<<"${2:-1 100 500 1000}"
+SCALE=${3:-0}
+PROBES=${BENCH_PROBES:-0}
+SUM=$OUT/compare.csv
+CSV=$OUT/goals.csv
+n1=${NL[0]}
+nN=${NL[-1]}
+
+med() { # IMPL OP N -> median ms (empty if not measured)
+	awk -F, -v i="$1" -v o="$2" -v n="$3" '$1 == i && $2 == o && $3 == n { print $5 }' "$SUM"
+}
+# calc EXPR with a, b: prints the value (empty if a or b is missing)
+calc() { [ -n "$2" ] && [ -n "$3" ] && awk -v a="$2" -v b="$3" "BEGIN { printf \"%.3f\", $1 }"; }
+# row GOAL SUBJECT N VALUE CMP LIMIT UNIT DETAIL: one line of the table and of goals.csv
+echo "goal,subject,n,value,limit,unit,verdict,detail" >"$CSV"
+NOT_MET=0
+row() {
+	local verdict
+	if [ -z "$4" ]; then
+		verdict="not measured"
+	elif awk -v v="$4" -v l="$6" "BEGIN { exit !(v $5 l) }"; then
+		verdict=met
+	else
+		verdict="NOT MET"
+		NOT_MET=$((NOT_MET + 1))
+	fi
+	printf '| %s | %s | %s | %s | %s %s%s | %s | %s |\n' "$1" "$2" "$3" "${4:-–}${4:+$7}" "$5" "$6" "$7" \
+		"$verdict" "$8"
+	u=${7:-x}; echo "$1,\"$2\",$3,$4,$6,${u// /},$verdict,\"$8\"" >>"$CSV"
+}
+x2() { [ -n "$1" ] && printf '%.2f' "$1"; }
+
+echo "Goals of issue 15 (ratios to the plugin's own start: vmnet answering VERSION, timed in the"
+echo "same rotation as the calls at the same N; medians of $PROBES calls, starts of $((2 * PROBES)))."
+[ "$PROBES" -ge 20 ] || echo "Only $PROBES calls per median (the goals ask for ≥ 20): indicative only."
+[ "$nN" -ge 1000 ] || echo "Largest N is $nN (the goals are set at N = 1000): indicative only."
+echo
+echo "The floor (ms, median):"
+echo
+printf '| start | %s |\n' "$(for n in "${NL[@]}"; do printf 'N=%s | ' "$n"; done | sed 's/ | $//')"
+printf '|---|%s\n' "$(for n in "${NL[@]}"; do printf -- '---|'; done)"
+for s in start-true start-vmnet start-static; do
+	[ -n "$(med "$s" start "$n1")" ] || continue
+	printf '| %s |' "$s"
+	for n in "${NL[@]}"; do printf ' %s |' "$(med "$s" start "$n")"; done
+	echo
+done
+echo
+echo "| goal | subject | N | measured | limit | verdict | detail |"
+echo "|---|---|---|---|---|---|---|"
+for impl in vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns; do
+	for n in "$n1" "$nN"; do
+		f=$(med start-vmnet start "$n") a=$(med "$impl" add "$n")
+		row "ADD / start" "$impl" "$n" "$(x2 "$(calc 'a / b' "$a" "$f")")" "<=" 1.6 "×" "$a / $f ms"
+	done
+done
+for impl in vmnet-shared-host vmnet-shared-netns vmnet-isolated-netns; do
+	lim=5
+	[[ $impl == *-host ]] && lim=2.5
+	for n in "$n1" "$nN"; do
+		f=$(med start-vmnet start "$n") d=$(med "$impl" del "$n")
+		row "DEL / start" "$impl" "$n" "$(x2 "$(calc 'a / b' "$d" "$f")")" "<=" "$lim" "×" "$d / $f ms"
+	done
+done
+f1=$(med start-vmnet start "$n1") fN=$(med start-vmnet start "$nN")
+fg=$(calc '100 * (b - a) / a' "$f1" "$fN")
+for impl in vmnet-isolated-netns vmnet-shared-host vmnet-shared-netns; do
+	lim=15
+	[ "$impl" = vmnet-shared-netns ] && lim=25
+	a=$(med "$impl" add "$n1") b=$(med "$impl" add "$nN")
+	g=$(calc '100 * (b - a) / a' "$a" "$b")
+	br=
+	if [ "$impl" = vmnet-shared-netns ]; then
+		e1=$(med bridge-port enslave "$n1") eN=$(med bridge-port enslave "$nN")
+		sh=$(calc '100 * (b - a)' "$e1" "$eN")
+		[ -z "$sh" ] || [ -z "$g" ] || br="; the bridge's own port work (ip link set master) $e1 → $eN ms$(
+			awk -v s="$sh" -v a="$a" -v b="$b" 'BEGIN { if (b > a) printf ": %.0f%% of the growth", s / (b - a) }')"
+	fi
+	row "ADD growth" "$impl" "$n1→$nN" "$([ -n "$g" ] && printf '%+.1f' "$g")" "<" "$lim" "%" \
+		"$a → $b ms; the floor moved $([ -n "$fg" ] && printf '%+.1f' "$fg")%$br"
+done
+if [ "$SCALE" -gt 0 ] && [ -s "$OUT/scale.csv" ]; then
+	w=$((SCALE / 20))
+	[ "$w" -ge 50 ] || w=50
+	win() { # FIRST LAST OP -> median ms of rows FIRST <= i <= LAST
+		awk -F, -v f="$1" -v l="$2" -v o="$3" 'NR > 1 && $2 == o && $1 >= f && $1 <= l { print $3 }' \
+			"$OUT/scale.csv" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	}
+	a=$(win 1 "$w" add) b=$(win $((SCALE - w)) $((SCALE - 1)) add)
+	s1=$(win 0 $((SCALE / 10)) start) s2=$(win $((SCALE - SCALE / 10)) "$SCALE" start)
+	g=$(calc '100 * (b - a) / a' "$a" "$b")
+	tenths=$(for ((k = 0; k < 10; k++)); do
+		printf ' %.1f' "$(win $((k * SCALE / 10)) $(((k + 1) * SCALE / 10 - 1)) add)"; done)
+	row "scale: last ADDs vs first" "vmnet-isolated-host ×$SCALE" "$SCALE" \
+		"$([ -n "$g" ] && printf '%+.1f' "$g")" "<=" 20 "%" \
+		"median of ADDs 1–$w: $(x2 "$a") ms, of the last $w: $(x2 "$b") ms; by tenths:$tenths ms; start $(x2 "$s1") → $(x2 "$s2") ms"
+else
+	row "scale: last ADDs vs first" "vmnet-isolated-host ×10000" 10000 "" "<=" 20 "%" \
+		"not run (BENCH_SCALE=10000; off in quick mode)"
+fi
+# rss.csv: impl,op,n,maxrss_kb (largest process),tree_kb (sum over the call's processes)
+rmax() { awk -F, -v re="$1" -v f="$2" '$1 ~ re && $f != "" { if ($f + 0 > m) m = $f } END { if (m) print m }' "$OUT/rss.csv"; }
+rss=$(rmax '^vmnet-' 5) one=$(rmax '^vmnet-' 4) rs=$(rmax '^start-vmnet$' 5) rst=$(rmax '^start-static$' 5)
+row "max RSS of one call" "vmnet ADD and DEL, every N" all "$rss" "<=" 2048 " KiB" \
+	"VmHWM summed over the call's processes (vmnet + vmnet-ipam); largest single process $one KiB; VERSION alone: $rs KiB${rst:+, static build $rst KiB}"
+row "calls per median" "every probe" all "$PROBES" ">=" 20 "" ""
+
+# Item 4: the dynamic loader's share of a start.
+t=$(med start-true start "$n1") v=$(med start-vmnet start "$n1") st=$(med start-static start "$n1")
+echo
+if [ -n "$st" ]; then
+	d=$(calc 'a - b' "$v" "$st")
+	echo "Shared libraries (N=$n1): vmnet VERSION $v ms, static build $st ms, /bin/true $t ms:"
+	echo "loading libnl-3, libnl-route-3, libnftnl, jansson costs $d ms per start;"
+	if awk -v d="$d" 'BEGIN { exit !(d >= 0.3) }'; then
+		echo "≥ 0.3 ms: the static build should be the default (make STATIC=1)."
+	else
+		echo "< 0.3 ms: not worth a static default."
+	fi
+	echo "start,static-saves,$n1,$d,0.3,ms,$(awk -v d="$d" 'BEGIN { print (d >= 0.3) ? "static pays" : "static does not pay" }'),\"vmnet $v / static $st / true $t ms\"" >>"$CSV"
+else
+	echo "Shared libraries: no static build measured (make STATIC=1 B=build/static build/static/vmnet)."
+fi
+echo
+echo "$NOT_MET goal(s) not met."

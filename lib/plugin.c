@@ -66,8 +66,13 @@ int vmnet_plugin_call(const struct vmnet_plugin *p, void *data, char *const envp
 	json_t *result = NULL;
 	int r;
 
-	if ((r = vmnet_cni_env_parse(envp, &c.env, err)) < 0 ||
-	    (r = dispatch(p, &c, &result, err)) < 0) {
+	if ((r = vmnet_cni_env_parse(envp, &c.env, err)) < 0)
+		return r;
+	/* The bound vmnet_json_read_all puts on the exec'd plugin's stdin. */
+	if (stdin_len > VMNET_JSON_MAX_SIZE)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "input is larger than the %u bytes allowed",
+				     VMNET_JSON_MAX_SIZE);
+	if ((r = dispatch(p, &c, &result, err)) < 0) {
 		json_decref(result);
 		return r;
 	}

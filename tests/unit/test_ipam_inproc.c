@@ -165,6 +165,24 @@ static void locked(const char *dir, struct answer *a)
 	close(fd);
 }
 
+/* More stdin than a plugin reads (code 6). */
+static void big(const char *dir, struct answer *a)
+{
+	size_t len = VMNET_JSON_MAX_SIZE + 2;
+	char *buf = malloc(len + 1);
+	struct step s = S("big", "ADD", "c9");
+
+	if (!buf)
+		return;
+	memset(buf, ' ', len);
+	buf[0] = '{';
+	buf[len - 1] = '}';
+	buf[len] = '\0';
+	s.raw = buf;
+	call(dir, &s, a);
+	free(buf);
+}
+
 static void rm_rf(const char *dir)
 {
 	char cmd[PATH_MAX + 16];
@@ -179,13 +197,14 @@ static void pass(const char *dir, struct answer *a, char *files, size_t size)
 {
 	run_all(dir, a);
 	locked(dir, &a[ARRAY_SIZE(steps)]);
+	big(dir, &a[ARRAY_SIZE(steps) + 1]);
 	listing(dir, "", files, size);
 	rm_rf(dir);
 }
 
 int main(void)
 {
-	static struct answer in[ARRAY_SIZE(steps) + 1], ex[ARRAY_SIZE(steps) + 1];
+	static struct answer in[ARRAY_SIZE(steps) + 2], ex[ARRAY_SIZE(steps) + 2];
 	static char lin[65536], lex[65536];
 	char self[PATH_MAX], dir[PATH_MAX + 8];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -204,7 +223,9 @@ int main(void)
 
 	ok(!strncmp(ex[0].text, "ok {", 4), "the exec'd plugin ran: %s", ex[0].text);
 	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
-		const char *what = i < ARRAY_SIZE(steps) ? steps[i].what : "the lock held (11)";
+		const char *what = i < ARRAY_SIZE(steps)      ? steps[i].what
+				   : i == ARRAY_SIZE(steps) ? "the lock held (11)"
+							    : "more than 1 MiB of stdin (6)";
 
 		if (!ok(!strcmp(in[i].text, ex[i].text), "%s: the same answer", what))
 			printf("# in-process: %s\n# exec'd:     %s\n", in[i].text, ex[i].text);

@@ -145,7 +145,7 @@ if [ -x "$HL" ]; then
 	t_eq "$((2 * N)) distinct addresses handed out" \
 		"$(cat "$W_TMP"/par/*.out | grep -o '"address": "[0-9./]*"' | sort -u | wc -l)" $((2 * N))
 	t_eq "one reservation file per holder, in host-local's format" \
-		"$(for f in "$W_TMP/ipam/par"/10.*; do head -1 "$f" | tr -d '\r'; echo; done | sort)" \
+		"$(for f in "$W_TMP/ipam/par"/10.*; do head -1 "$f" | tr -d '\r\n'; echo; done | sort)" \
 		"$(for ((i = 1; i <= N; i++)); do echo "h$i"; echo "v$i"; done | sort)"
 	both DEL
 	t_eq "their DELs at once all succeed" "$(failed)" ""

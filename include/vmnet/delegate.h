@@ -22,9 +22,10 @@ struct vmnet_record;
 
 /* Run @type from @cni_path with CNI_COMMAND=@command and @stdin_buf on
  * stdin: in this process when @type is registered (unless our environment
- * sets VMNET_IPAM_EXEC to anything but 0), else exec'd. @envp is the child's whole environment (NULL-terminated "K=V"
- * strings, CNI_COMMAND among them), or NULL for ours with CNI_COMMAND
- * replaced. On success *ret_result (if non-NULL) is its parsed stdout
+ * sets VMNET_IPAM_EXEC to anything but 0), else exec'd; it must be in
+ * @cni_path either way. @envp is the plugin's whole environment
+ * (NULL-terminated "K=V" strings, CNI_COMMAND among them), or NULL for ours
+ * with CNI_COMMAND replaced. On success *ret_result (if non-NULL) is its parsed stdout
  * (NULL when it printed nothing). A failing plugin's error JSON becomes
  * @err with its code and message; a plugin that is not found is code 7. */
 int vmnet_delegate_env(const char *cni_path, const char *type, const char *command,

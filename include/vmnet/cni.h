@@ -49,10 +49,10 @@ struct vmnet_cni_env {
 
 /* Read and validate, from @envp ("K=V" strings, NULL-terminated; NULL for
  * the process's environment), CNI_COMMAND and the variables that command
- * needs, as libcni's skel does: container ID [A-Za-z0-9][A-Za-z0-9_.-]*, ifname 1..15
- * bytes without '/', ':' or whitespace and not "." or "..", CNI_NETNS
- * required except for DEL (the rules: vmnet/names.h). Code 4 naming the
- * variable on failure. Strings point into the environment. */
+ * needs, as libcni's skel does: container ID [A-Za-z0-9][A-Za-z0-9_.-]*,
+ * ifname 1..15 bytes without '/', ':' or whitespace and not "." or "..",
+ * CNI_NETNS required except for DEL (the rules: vmnet/names.h). Code 4
+ * naming the variable on failure. Strings point into @envp. */
 int vmnet_cni_env_parse(char *const envp[], struct vmnet_cni_env *env, struct vmnet_err *err);
 
 /* Variable @name of the environment @env was parsed from; NULL when unset

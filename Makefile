@@ -92,13 +92,18 @@ $(B)/obj/%.o: %.c
 $(B)/libvmnet.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet.a
+# The allocator as a library: vmnet-ipam's main, and vmnet and netd, which
+# run it in-process (vmnet/ipam.h).
+$(B)/libvmnet-ipam.a: $(IPAM_LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/vmnet-ipam: $(IPAM_OBJS) $(B)/libvmnet.a
+$(B)/vmnet-ipam: $(B)/obj/ipam/main.o $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/netd: $(NETD_OBJS) $(B)/libvmnet.a
+$(B)/netd: $(NETD_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # tests/unit/test_cni_*.c link the plugin's logic, test_ipam_*.c the

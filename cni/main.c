@@ -7,7 +7,9 @@
 #include <stdio.h>
 
 #include "plugin.h"
+#include "vmnet/delegate.h"
 #include "vmnet/err.h"
+#include "vmnet/ipam.h"
 #include "vmnet/plugin.h"
 
 static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
@@ -75,7 +77,10 @@ static const struct vmnet_plugin plugin = {
 int main(void)
 {
 	struct vmnet_call call = { 0 };
-	int r = vmnet_plugin_main(&plugin, &call);
+	int r;
+
+	vmnet_delegate_register(&vmnet_ipam_inproc);
+	r = vmnet_plugin_main(&plugin, &call);
 
 	vmnet_conf_free(call.conf);
 	return r;

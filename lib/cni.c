@@ -21,19 +21,30 @@ static const struct {
 	{"VERSION", VMNET_CNI_VERSION}, {"STATUS", VMNET_CNI_STATUS}, {"GC", VMNET_CNI_GC},
 };
 
-static const char *env(const char *name)
+/* getenv() over @envp (the process's environment when NULL); an empty
+ * value counts as unset. */
+static const char *env(char *const envp[], const char *name)
 {
-	const char *v = getenv(name);
+	size_t n = strlen(name);
+	const char *v = envp ? NULL : getenv(name);
 
+	for (; envp && *envp && !v; envp++)
+		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
+			v = *envp + n + 1;
 	return v && *v ? v : NULL;
 }
 
-int vmnet_cni_env_parse(struct vmnet_cni_env *ret, struct vmnet_err *err)
+const char *vmnet_cni_env_get(const struct vmnet_cni_env *e, const char *name)
 {
-	struct vmnet_cni_env e = {0};
+	return env(e->envp, name);
+}
+
+int vmnet_cni_env_parse(char *const envp[], struct vmnet_cni_env *ret, struct vmnet_err *err)
+{
+	struct vmnet_cni_env e = { .envp = envp };
 	size_t i;
 
-	e.command = env("CNI_COMMAND");
+	e.command = env(envp, "CNI_COMMAND");
 	if (!e.command)
 		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_COMMAND is not set");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
@@ -43,13 +54,13 @@ int vmnet_cni_env_parse(struct vmnet_cni_env *ret, struct vmnet_err *err)
 		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 				     "CNI_COMMAND: unknown command \"%.32s\"", e.command);
 	e.cmd = commands[i].cmd;
-	e.path = env("CNI_PATH");
-	e.args = env("CNI_ARGS");
+	e.path = env(envp, "CNI_PATH");
+	e.args = env(envp, "CNI_ARGS");
 
 	if (e.cmd == VMNET_CNI_ADD || e.cmd == VMNET_CNI_DEL || e.cmd == VMNET_CNI_CHECK) {
-		e.containerid = env("CNI_CONTAINERID");
-		e.netns = env("CNI_NETNS");
-		e.ifname = env("CNI_IFNAME");
+		e.containerid = env(envp, "CNI_CONTAINERID");
+		e.netns = env(envp, "CNI_NETNS");
+		e.ifname = env(envp, "CNI_IFNAME");
 		if (!e.containerid)
 			return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0,
 					     "CNI_CONTAINERID is not set");

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmnet/cni.h"
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/json.h"
@@ -153,30 +155,46 @@ static int read_output(int fd, pid_t pid, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int vmnet_delegate_env(const char *cni_path, const char *type, const char *command,
-		       char *const envp[], const char *stdin_buf, size_t stdin_len,
-		       json_t **ret_result, struct vmnet_err *err)
+/* What a plugin printed and how it exited, read as the spec says: its
+ * result, or its error JSON made our error with its code and message. */
+static int reply(const char *type, const char *command, int status, const char *output,
+		 size_t olen, json_t **ret_result, struct vmnet_err *err)
 {
-	char path[PATH_MAX];
-	_cleanup_free_ char *output = NULL, *own = NULL;
-	_cleanup_free_ char **env = NULL;
+	json_auto_t *res = olen ? vmnet_json_load(output, olen, NULL) : NULL;
+
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		json_t *code = res ? json_object_get(res, "code") : NULL;
+		const char *msg = res ? json_string_value(json_object_get(res, "msg")) : NULL;
+		const char *det = res ? json_string_value(json_object_get(res, "details")) : NULL;
+		int c = json_is_integer(code) ? (int)json_integer_value(code) : VMNET_ERR_SYSTEM;
+
+		if (c <= 0 || c > 999)
+			c = VMNET_ERR_SYSTEM;
+		if (msg || det)
+			return vmnet_err_set(err, c, 0, "ipam %s %s: %s%s%s", type, command,
+					     msg ? msg : "", msg && det ? ": " : "", det ? det : "");
+		return vmnet_err_set(err, c, 0, "ipam %s %s failed (status %d): %.200s", type,
+				     command, WIFEXITED(status) ? WEXITSTATUS(status) : -1, output);
+	}
+	if (olen && !res)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam %s %s: output is not JSON", type,
+				     command);
+	if (ret_result)
+		*ret_result = steal_ptr(res);
+	return 0;
+}
+
+static int spawn(const char *path, const char *type, const char *command, char *const envp[],
+		 const char *stdin_buf, size_t stdin_len, json_t **ret_result,
+		 struct vmnet_err *err)
+{
+	_cleanup_free_ char *output = NULL;
 	_cleanup_close_ int in = -1, rd = -1;
 	posix_spawn_file_actions_t fa;
-	json_auto_t *res = NULL;
 	int pipefd[2], r, status;
 	size_t olen = 0;
 	pid_t pid;
 
-	if (find_plugin(cni_path, type, path, sizeof(path)) < 0)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam: plugin \"%.64s\" not found in CNI_PATH \"%.200s\"", type,
-				     cni_path ? cni_path : "");
-	if (!envp) {
-		env = inherit_env(command, &own);
-		if (!env)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "ipam: environment");
-		envp = env;
-	}
 	in = stdin_fd(stdin_buf, stdin_len);
 	if (in < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -in, "ipam: stdin");
@@ -202,28 +220,72 @@ int vmnet_delegate_env(const char *cni_path, const char *type, const char *comma
 	if (r < 0)
 		return vmnet_err_set(err, r == -ETIMEDOUT ? CNI_ERR_TRY_AGAIN : VMNET_ERR_SYSTEM, -r,
 				     "ipam: %s %s", type, command);
-	if (olen)
-		res = vmnet_json_load(output, olen, NULL);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		json_t *code = res ? json_object_get(res, "code") : NULL;
-		const char *msg = res ? json_string_value(json_object_get(res, "msg")) : NULL;
-		const char *det = res ? json_string_value(json_object_get(res, "details")) : NULL;
-		int c = json_is_integer(code) ? (int)json_integer_value(code) : VMNET_ERR_SYSTEM;
+	return reply(type, command, status, output, olen, ret_result, err);
+}
 
-		if (c <= 0 || c > 999)
-			c = VMNET_ERR_SYSTEM;
-		if (msg || det)
-			return vmnet_err_set(err, c, 0, "ipam %s %s: %s%s%s", type, command,
-					     msg ? msg : "", msg && det ? ": " : "", det ? det : "");
-		return vmnet_err_set(err, c, 0, "ipam %s %s failed (status %d): %.200s", type,
-				     command, WIFEXITED(status) ? WEXITSTATUS(status) : -1, output);
+static const struct vmnet_delegate_inproc *inproc;
+
+void vmnet_delegate_register(const struct vmnet_delegate_inproc *ip)
+{
+	inproc = ip;
+}
+
+static bool in_process(const char *type)
+{
+	const char *force = getenv("VMNET_IPAM_EXEC");
+
+	return inproc && !strcmp(type, inproc->type) && !(force && *force && strcmp(force, "0"));
+}
+
+/* The linked plugin, answering as its exec'd twin would: a failure is
+ * printed as the error JSON the skeleton prints on exit 1 and read back by
+ * reply(), so both paths give one code and one message. */
+static int call(const char *type, const char *command, char *const envp[], const char *stdin_buf,
+		size_t stdin_len, json_t **ret_result, struct vmnet_err *err)
+{
+	struct vmnet_err perr = { 0 };
+	_cleanup_free_ char *out = NULL;
+	json_t *res = NULL;
+	size_t olen = 0;
+	FILE *f;
+
+	if (inproc->call(envp, stdin_buf, stdin_len, &res, &perr) >= 0) {
+		if (ret_result)
+			*ret_result = res;
+		else
+			json_decref(res);
+		return 0;
 	}
-	if (olen && !res)
-		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam %s %s: output is not JSON", type,
-				     command);
-	if (ret_result)
-		*ret_result = steal_ptr(res);
-	return 0;
+	if (!(f = open_memstream(&out, &olen)))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "ipam: %s %s", type, command);
+	vmnet_cni_print_error(f, NULL, &perr);
+	if (fclose(f) != 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "ipam: %s %s", type, command);
+	return reply(type, command, W_EXITCODE(1, 0), out, olen, NULL, err);
+}
+
+int vmnet_delegate_env(const char *cni_path, const char *type, const char *command,
+		       char *const envp[], const char *stdin_buf, size_t stdin_len,
+		       json_t **ret_result, struct vmnet_err *err)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *own = NULL;
+	_cleanup_free_ char **env = NULL;
+
+	/* Looked for either way: a missing plugin is the same error. */
+	if (find_plugin(cni_path, type, path, sizeof(path)) < 0)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "ipam: plugin \"%.64s\" not found in CNI_PATH \"%.200s\"", type,
+				     cni_path ? cni_path : "");
+	if (!envp) {
+		env = inherit_env(command, &own);
+		if (!env)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "ipam: environment");
+		envp = env;
+	}
+	if (in_process(type))
+		return call(type, command, envp, stdin_buf, stdin_len, ret_result, err);
+	return spawn(path, type, command, envp, stdin_buf, stdin_len, ret_result, err);
 }
 
 /* IPAM DEL from netd: a clean environment (netd's own is not the

@@ -23,13 +23,28 @@ static int version(const struct vmnet_plugin_call *c, json_t **ret, struct vmnet
 	return 0;
 }
 
+/* Every verb but VERSION: the plugin's parse, then its verb. */
+static int dispatch(const struct vmnet_plugin *p, struct vmnet_plugin_call *c, json_t **ret,
+		    struct vmnet_err *err)
+{
+	int r;
+
+	if (c->env.cmd == VMNET_CNI_VERSION)
+		return version(c, ret, err);
+	if ((r = p->parse(c, err)) < 0)
+		return r;
+	if (!p->verbs[c->env.cmd])
+		return vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_COMMAND: unsupported");
+	return p->verbs[c->env.cmd](c, ret, err);
+}
+
 static int run(const struct vmnet_plugin *p, struct vmnet_plugin_call *c, json_t **ret,
 	       struct vmnet_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	int r;
 
-	if ((r = vmnet_cni_env_parse(&c->env, err)) < 0) {
+	if ((r = vmnet_cni_env_parse(NULL, &c->env, err)) < 0) {
 		if (p->about && !getenv("CNI_COMMAND"))
 			fprintf(stderr, "%s: %s\n", p->name, p->about);
 		return r;
@@ -37,16 +52,32 @@ static int run(const struct vmnet_plugin *p, struct vmnet_plugin_call *c, json_t
 	if ((r = vmnet_json_read_all(stdin, &buf, &c->stdin_len, err)) < 0)
 		return r;
 	c->stdin_buf = buf;
-	if (c->env.cmd == VMNET_CNI_VERSION)
-		r = version(c, ret, err);
-	else if ((r = p->parse(c, err)) >= 0) {
-		if (p->verbs[c->env.cmd])
-			r = p->verbs[c->env.cmd](c, ret, err);
-		else
-			r = vmnet_err_set(err, CNI_ERR_INVALID_ENV, 0, "CNI_COMMAND: unsupported");
-	}
+	r = dispatch(p, c, ret, err);
 	c->stdin_buf = NULL;
 	return r;
+}
+
+int vmnet_plugin_call(const struct vmnet_plugin *p, void *data, char *const envp[],
+		      const char *stdin_buf, size_t stdin_len, json_t **ret_result,
+		      struct vmnet_err *err)
+{
+	struct vmnet_plugin_call c = { .data = data, .stdin_buf = stdin_buf,
+				       .stdin_len = stdin_len };
+	json_t *result = NULL;
+	int r;
+
+	if ((r = vmnet_cni_env_parse(envp, &c.env, err)) < 0)
+		return r;
+	/* The bound vmnet_json_read_all puts on the exec'd plugin's stdin. */
+	if (stdin_len > VMNET_JSON_MAX_SIZE)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "input is larger than the %u bytes allowed",
+				     VMNET_JSON_MAX_SIZE);
+	if ((r = dispatch(p, &c, &result, err)) < 0) {
+		json_decref(result);
+		return r;
+	}
+	*ret_result = result;
+	return 0;
 }
 
 int vmnet_plugin_main(const struct vmnet_plugin *p, void *data)

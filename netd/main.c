@@ -23,7 +23,9 @@
 #include "dhcp.h"
 #include "server.h"
 #include "vmnet/clock.h"
+#include "vmnet/delegate.h"
 #include "vmnet/err.h"
+#include "vmnet/ipam.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
@@ -388,6 +390,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	vmnet_log_init("netd");
+	vmnet_delegate_register(&vmnet_ipam_inproc);
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': cli.state_dir = optarg; break;

@@ -44,14 +44,20 @@ struct vmnet_cni_env {
 	const char *ifname;
 	const char *args;	 /* raw CNI_ARGS, may be NULL */
 	const char *path;	 /* CNI_PATH, may be NULL */
+	char *const *envp;	 /* where these came from; NULL: the process's environment */
 };
 
-/* Read and validate CNI_COMMAND and the variables that command needs, as
- * libcni's skel does: container ID [A-Za-z0-9][A-Za-z0-9_.-]*, ifname 1..15
- * bytes without '/', ':' or whitespace and not "." or "..", CNI_NETNS
- * required except for DEL (the rules: vmnet/names.h). Code 4 naming the
- * variable on failure. Strings point into the environment. */
-int vmnet_cni_env_parse(struct vmnet_cni_env *env, struct vmnet_err *err);
+/* Read and validate, from @envp ("K=V" strings, NULL-terminated; NULL for
+ * the process's environment), CNI_COMMAND and the variables that command
+ * needs, as libcni's skel does: container ID [A-Za-z0-9][A-Za-z0-9_.-]*,
+ * ifname 1..15 bytes without '/', ':' or whitespace and not "." or "..",
+ * CNI_NETNS required except for DEL (the rules: vmnet/names.h). Code 4
+ * naming the variable on failure. Strings point into @envp. */
+int vmnet_cni_env_parse(char *const envp[], struct vmnet_cni_env *env, struct vmnet_err *err);
+
+/* Variable @name of the environment @env was parsed from; NULL when unset
+ * or empty. */
+const char *vmnet_cni_env_get(const struct vmnet_cni_env *env, const char *name);
 
 /* "1.0.0" -> VMNET_CNI_V100; -EINVAL for versions we do not speak. */
 int vmnet_cni_version_parse(const char *s, enum vmnet_cni_version *ret);

@@ -3,7 +3,9 @@
  * CNI delegation: run a plugin (IPAM) found in CNI_PATH with a command, a
  * config on stdin and the CNI environment, and read its result. The plugin
  * delegates as the spec says; netd uses the same code to release the
- * address of an attachment whose namespace vanished.
+ * address of an attachment whose namespace vanished. A plugin linked into
+ * the binary (vmnet-ipam) runs in this process instead of being exec'd,
+ * with the same environment, input, result and error.
  */
 #ifndef VMNET_DELEGATE_H
 #define VMNET_DELEGATE_H
@@ -19,9 +21,11 @@ struct vmnet_record;
 #define VMNET_DELEGATE_TIMEOUT_MS 60000
 
 /* Run @type from @cni_path with CNI_COMMAND=@command and @stdin_buf on
- * stdin. @envp is the child's whole environment (NULL-terminated "K=V"
- * strings, CNI_COMMAND among them), or NULL for ours with CNI_COMMAND
- * replaced. On success *ret_result (if non-NULL) is its parsed stdout
+ * stdin: in this process when @type is registered (unless our environment
+ * sets VMNET_IPAM_EXEC to anything but 0), else exec'd; it must be in
+ * @cni_path either way. @envp is the plugin's whole environment
+ * (NULL-terminated "K=V" strings, CNI_COMMAND among them), or NULL for ours
+ * with CNI_COMMAND replaced. On success *ret_result (if non-NULL) is its parsed stdout
  * (NULL when it printed nothing). A failing plugin's error JSON becomes
  * @err with its code and message; a plugin that is not found is code 7. */
 int vmnet_delegate_env(const char *cni_path, const char *type, const char *command,
@@ -35,6 +39,21 @@ static inline int vmnet_delegate(const char *cni_path, const char *type, const c
 	return vmnet_delegate_env(cni_path, type, command, NULL, stdin_buf, stdin_len, ret_result,
 				  err);
 }
+
+/* A plugin this binary links: @call is run instead of exec'ing @type. It
+ * gets the environment and stdin the exec'd plugin would get, and returns
+ * what that plugin's skeleton would print: a result (NULL for none) or an
+ * error (code and message), which delegation then reads exactly as it
+ * reads the exec'd plugin's output. */
+struct vmnet_delegate_inproc {
+	const char *type;
+	int (*call)(char *const envp[], const char *stdin_buf, size_t stdin_len,
+		    json_t **ret_result, struct vmnet_err *err);
+};
+
+/* Run @ip in-process from now on (one plugin; a later call replaces it).
+ * @ip must outlive its use. The binaries call this first thing in main. */
+void vmnet_delegate_register(const struct vmnet_delegate_inproc *ip);
 
 /* How an attachment's address is released (IPAM DEL). */
 struct vmnet_release {

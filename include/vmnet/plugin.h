@@ -40,4 +40,13 @@ struct vmnet_plugin {
  * on stderr; returns the process exit code. */
 int vmnet_plugin_main(const struct vmnet_plugin *p, void *data);
 
+/* The same invocation inside this process: the environment is @envp
+ * (NULL-terminated "K=V" strings, as the exec'd plugin would get it) and
+ * stdin is @stdin_buf. Nothing is printed: on success *ret_result is what
+ * main would print (NULL for nothing, caller owns); on failure @err holds
+ * what main would print as the error JSON. */
+int vmnet_plugin_call(const struct vmnet_plugin *p, void *data, char *const envp[],
+		      const char *stdin_buf, size_t stdin_len, json_t **ret_result,
+		      struct vmnet_err *err);
+
 #endif

@@ -64,9 +64,10 @@ counts() {
 		END { for (c in n) print c, n[c] }' "$W_TMP/trace" | sort
 }
 
-# ipam_sweep CONF NET: the IPAM plugin killed at each of its own calls of
-# an ADD (through a wrapper in CNI_PATH): ADD fails or undoes itself, or
-# leaves what DEL removes.
+# ipam_sweep CONF NET: the IPAM plugin, exec'd (VMNET_IPAM_EXEC=1; in-process
+# its calls are the plugin's own, swept by sweep), killed at each of its own
+# calls of an ADD (through a wrapper in CNI_PATH): ADD fails or undoes
+# itself, or leaves what DEL removes.
 ipam_sweep() {
 	local conf=$1 net=$2 sc n i bad='' left kills=0
 	mkdir -p "$W_TMP/cni"
@@ -78,7 +79,7 @@ ipam_sweep() {
 	EOF
 	chmod +x "$W_TMP/cni/vmnet-ipam"
 	fresh_vm
-	call ADD probe "$conf" strace -f -qq -ff -o "$W_TMP/itrace" -e trace="$SYSCALLS"
+	call ADD probe "$conf" VMNET_IPAM_EXEC=1 strace -f -qq -ff -o "$W_TMP/itrace" -e trace="$SYSCALLS"
 	call DEL probe "$conf"
 	awk '{ c = $0; sub(/\(.*/, "", c); if (c ~ /^[a-z_0-9]+$/) n[c]++ }
 		END { for (c in n) print c, n[c] }' \
@@ -86,7 +87,7 @@ ipam_sweep() {
 	rm -f "$W_TMP"/itrace.*
 	while read -r sc n; do
 		for ((i = 1; i <= n; i += STEP)); do
-			CNIPATH=$W_TMP/cni call ADD "i$i" "$conf" SWEEP_SC="$sc" SWEEP_N="$i"
+			CNIPATH=$W_TMP/cni call ADD "i$i" "$conf" VMNET_IPAM_EXEC=1 SWEEP_SC="$sc" SWEEP_N="$i"
 			kills=$((kills + 1))
 			call DEL "i$i" "$conf" || bad+="$sc #$i: DEL failed: $(cat "$W_TMP/out")"$'\n'
 			left=$(leftovers "$net")

@@ -30,7 +30,7 @@ static int env_code(const char *cmd, const char *cid, const char *netns, const c
 		setenv("CNI_NETNS", netns, 1);
 	if (ifname)
 		setenv("CNI_IFNAME", ifname, 1);
-	return vmnet_cni_env_parse(&e, &err) < 0 ? err.code : 0;
+	return vmnet_cni_env_parse(NULL, &e, &err) < 0 ? err.code : 0;
 }
 
 static void test_env(void)

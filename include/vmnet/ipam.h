@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmnet-ipam, the allocator as a library (build/libvmnet-ipam.a): the same
+ * verbs, store, lock and on-disk format whether the plugin is exec'd or the
+ * vmnet plugin and netd call it in their own process.
+ */
+#ifndef VMNET_IPAM_H
+#define VMNET_IPAM_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct vmnet_delegate_inproc;
+struct vmnet_err;
+
+/* The vmnet-ipam executable: one CNI invocation from the process's
+ * environment and stdin; prints; returns the exit code. */
+int vmnet_ipam_main(void);
+
+/* One invocation in this process: @envp is the environment the exec'd
+ * plugin would get (CNI_COMMAND among it), @conf its stdin. On success
+ * *ret_result is what it would print (NULL for nothing; caller owns); on
+ * failure @err is the error it would print, code and message. */
+int vmnet_ipam_call(char *const envp[], const char *conf, size_t len, json_t **ret_result,
+		    struct vmnet_err *err);
+
+/* vmnet_ipam_call registered under "vmnet-ipam" for vmnet_delegate_register(). */
+extern const struct vmnet_delegate_inproc vmnet_ipam_inproc;
+
+#endif

@@ -41,6 +41,7 @@ static struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = {.type = NLA_STRING},	[IFLA_MTU] = {.type = NLA_U32},
 	[IFLA_MASTER] = {.type = NLA_U32},	[IFLA_IFALIAS] = {.type = NLA_STRING},
 	[IFLA_LINKINFO] = {.type = NLA_NESTED},	[IFLA_GROUP] = {.type = NLA_U32},
+	[IFLA_CARRIER] = {.type = NLA_U8},
 };
 
 static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
@@ -88,8 +89,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
-	if (tb[IFLA_GROUP])
-		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
+	if (tb[IFLA_CARRIER])
+		li->carrier = nla_get_u8(tb[IFLA_CARRIER]) != 0;
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])
@@ -423,7 +424,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	    (c->mac && nla_put(m, IFLA_ADDRESS, 6, c->mac) < 0) ||
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
 	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||
-	    (c->devgroup && nla_put_u32(m, IFLA_GROUP, c->devgroup) < 0))
+	    ((c->devgroup || c->group_default) &&
+	     nla_put_u32(m, IFLA_GROUP, c->group_default ? 0 : c->devgroup) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)

@@ -25,6 +25,7 @@ struct vmnet_link_info {
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
 	uint32_t devgroup; /* IFLA_GROUP, 0 default */
+	bool carrier;	   /* IFLA_CARRIER: a tap has it while a queue is attached */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -70,12 +71,13 @@ struct vmnet_link_change {
 	const char *alias;  /* NULL keep, "" clears */
 	uint32_t devgroup; /* 0 keep, else IFLA_GROUP (see vmnet_link_del_devgroup) */
 	const char *name;   /* NULL keep, else rename (applied before "up") */
+	bool group_default; /* IFLA_GROUP 0 (the default group), overriding devgroup */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
 		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .devgroup = 0,       \
-		.name = NULL                                                                       \
+		.name = NULL, .group_default = false                                               \
 	}
 
 /* Apply @c to @ifindex in one RTM_SETLINK: a rename and the alias in one

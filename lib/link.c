@@ -48,6 +48,7 @@ static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
 	[IFLA_INFO_KIND] = {.type = NLA_STRING},
 	[IFLA_INFO_SLAVE_KIND] = {.type = NLA_STRING},
 	[IFLA_INFO_SLAVE_DATA] = {.type = NLA_NESTED},
+	[IFLA_INFO_DATA] = {.type = NLA_NESTED},
 };
 
 static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
@@ -59,6 +60,21 @@ struct link_reply {
 	int isolated; /* -1: not a bridge port (or kernel too old to say) */
 	bool found;
 };
+
+/* A tap's attached queues, enabled and disabled (kernel 4.17+ reports
+ * them), -1 if not reported. */
+static int tun_queues(struct nlattr *data)
+{
+	struct nlattr *tt[IFLA_TUN_MAX + 1];
+
+	if (!data || nla_parse_nested(tt, IFLA_TUN_MAX, data, NULL) < 0 ||
+	    !tt[IFLA_TUN_NUM_QUEUES] || nla_len(tt[IFLA_TUN_NUM_QUEUES]) < 4)
+		return -1;
+	return (int)nla_get_u32(tt[IFLA_TUN_NUM_QUEUES]) +
+	       (tt[IFLA_TUN_NUM_DISABLED_QUEUES] && nla_len(tt[IFLA_TUN_NUM_DISABLED_QUEUES]) >= 4
+			? (int)nla_get_u32(tt[IFLA_TUN_NUM_DISABLED_QUEUES])
+			: 0);
+}
 
 /* Parse one RTM_NEWLINK into @arg (struct link_reply). */
 static int parse_link(const struct nlmsghdr *h, void *arg)
@@ -77,6 +93,7 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 	out->isolated = -1;
 	li->ifindex = ifi->ifi_index;
 	li->up = ifi->ifi_flags & IFF_UP;
+	li->tun_queues = -1;
 	if (tb[IFLA_IFNAME])
 		snprintf(li->name, sizeof(li->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU])
@@ -96,6 +113,8 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		if (ti[IFLA_INFO_KIND])
 			snprintf(li->kind, sizeof(li->kind), "%s",
 				 nla_get_string(ti[IFLA_INFO_KIND]));
+		if (!strcmp(li->kind, "tun"))
+			li->tun_queues = tun_queues(ti[IFLA_INFO_DATA]);
 		/* Bridge port flags ride along as slave data of the port. */
 		if (ti[IFLA_INFO_SLAVE_KIND] && ti[IFLA_INFO_SLAVE_DATA] &&
 		    !strcmp(nla_get_string(ti[IFLA_INFO_SLAVE_KIND]), "bridge")) {

@@ -137,8 +137,11 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 	vmnet_name_alias(alias, sizeof(alias), rec->network, rec->cid, rec->ifname);
 	if (strcmp(info.alias, alias))
 		return 0;
-	/* A tap a VMM still holds could be written to by it: it goes. */
-	if (max == 0 || info.carrier || strcmp(info.kind, "tun"))
+	/* A tap a VMM still holds could be written to by it, one with an
+	 * owner or group reopened by them: it goes (only root reaches a
+	 * parked tap). A tap's carrier is on while a queue is attached. */
+	if (max == 0 || info.carrier || info.tun_queues > 0 || strcmp(info.kind, "tun") ||
+	    rec->tap_uid >= 0 || rec->tap_gid >= 0)
 		return vmnet_link_del_index(nl, info.ifindex, err);
 	r = quiesce(nl, rec, info.ifindex, err);
 	if (r < 0 && !vmnet_err_is_gone(r))
@@ -183,7 +186,7 @@ static int find_parked(struct vmnet_nl *nl, const char *kind, unsigned max,
 		slot_name(name, slot);
 		if (vmnet_link_get(nl, name, &info, NULL) < 0)
 			break;
-		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || info.carrier ||
+		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || info.tun_queues > 0 ||
 		    info.up || info.master || strcmp(info.kind, "tun"))
 			continue;
 		*ret = info;
@@ -202,7 +205,7 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 	char kind[96];
 	int r;
 
-	if (max == 0)
+	if (max == 0 || o->uid >= 0 || o->gid >= 0)
 		return 0;
 	tap_kind(kind, sizeof(kind), o);
 	lock = lock_pool();

@@ -29,14 +29,16 @@ unsigned vmnet_park_max(void);
 
 /* DEL of @rec's host-wiring tap: parked if our alias proves it @rec's
  * (else left alone: 0), deleted instead when parking is off, a queue is
- * still attached (a VMM holds it open), or every slot is taken. "Already
- * gone" is success. */
+ * still attached (a VMM holds it open), it has an owner or group (they
+ * could open it again; a parked tap is reachable by root only), or every
+ * slot is taken. "Already gone" is success. */
 int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct vmnet_err *err);
 
-/* ADD: take a parked tap made with the same @o (queues, vnet header,
- * owner, group) and no queue attached, renamed to @name, down, without
- * alias, in the default device group. Claims are serialised by a lock on
- * VMNET_PARK_LOCK. 1 and *ret_ifindex when one was taken, 0 when none. */
+/* ADD: take a parked tap made with the same @o (multi-queue, vnet header;
+ * none for a tap with an owner or group) and no queue attached, renamed to
+ * @name, down, without alias, in the default device group. Claims are
+ * serialised by a lock on VMNET_PARK_LOCK. 1 and *ret_ifindex when one was
+ * taken, 0 when none. */
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);
 

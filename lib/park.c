@@ -149,11 +149,13 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 	r = into_slot(nl, rec, info.ifindex, max, err);
 	if (r < 0)
 		return vmnet_err_is_gone(r) ? 0 : r;
-	if (r == 0) {
+	if (r == 0)
 		log_debug("no free parking slot for %s, deleting it", rec->host_if);
-		return vmnet_link_del_index(nl, info.ifindex, err);
-	}
-	return 0;
+	/* Renamed, the tap can be opened by root only; one a VMM opened
+	 * before that (its queues were read above) is not kept either. */
+	else if (vmnet_link_get_index(nl, info.ifindex, &info, NULL) < 0 || info.tun_queues <= 0)
+		return 0;
+	return vmnet_link_del_index(nl, info.ifindex, err);
 }
 
 static int lock_pool(void)

@@ -166,7 +166,8 @@ static int lock_pool(void)
 	fd = open(VMNET_PARK_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX) < 0) {
+	/* Busy: another ADD is claiming; this one makes a new tap, not wait. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		return -1;
 	}

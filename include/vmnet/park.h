@@ -37,7 +37,8 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 /* ADD: take a parked tap made with the same @o (multi-queue, vnet header;
  * none for a tap with an owner or group) and no queue attached, renamed to
  * @name, down, without alias, in the default device group. Claims are
- * serialised by a lock on VMNET_PARK_LOCK. 1 and *ret_ifindex when one was
+ * serialised by a lock on VMNET_PARK_LOCK (an ADD that finds it
+ * held takes none). 1 and *ret_ifindex when one was
  * taken, 0 when none. */
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);

@@ -120,6 +120,7 @@ IPI1=$(guest_ip "$RI1")
 t_ok "i1's tap has its gateway address" sh -c "ip -n $HOST_NS -4 addr show dev $TI1 | grep -q 'inet $GI1/'"
 t_plugin "DEL i1" DEL id=i1 ns="$VM" conf="$ISO"
 t_eq "parked taps are quiet (the gateway address went)" "$(parked_bad "$HOST_NS")" ""
+t_ok "i1's address is in no nftables set" nft_lacks "$IPI1"
 BEFORE=$(parked_idx | tr '\n' ' ')
 t_plugin "ADD i2 (isolated)" ADD id=i2 ns="$VM" conf="$ISO"
 RI2=$CNI_OUT
@@ -132,7 +133,6 @@ t_eq "i2's tap: only i2's gateway address" \
 t_eq "i2's tap: i2's alias, default group" "$(jq -r '"\(.ifalias) \(.group)"' <<<"$J")" \
 	"vmnet:parkiso/i2/eth0 default"
 t_eq "i2's tap: no tc filter" "$(tc -n "$HOST_NS" filter show dev "$TI2" ingress 2>/dev/null)" ""
-t_ok "i1's address is in no nftables set" nft_lacks "$IPI1"
 t_eq "i2's tap: route_localnet off" \
 	"$(ip netns exec "$HOST_NS" cat "/proc/sys/net/ipv4/conf/$TI2/route_localnet")" 0
 t_plugin "CHECK i2" CHECK id=i2 ns="$VM" conf="$(with_prev "$ISO" "$RI2")"

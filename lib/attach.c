@@ -281,12 +281,12 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	char alias[256], tmp[IFNAMSIZ];
 	uint8_t mac[6];
 	bool reused;
-	int r;
+	int r, idx;
 
 	/* Opened (or a parked tap taken back) under the temporary name, then
 	 * named and aliased in one request (see VMNET_PREFIX_TEMP). */
 	attach_temp_name(rec, tmp);
-	reused = vmnet_park_claim_tap(host, &topt, tmp, &r, NULL) == 1;
+	reused = vmnet_park_claim_tap(host, &topt, tmp, &idx, NULL) == 1;
 	r = reused ? 0 : vmnet_link_add_tap(-1, tmp, &topt, err);
 	if (r < 0)
 		return r;
@@ -307,7 +307,8 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	if (r < 0)
 		goto undo;
 	r = vmnet_attach_host_side(host, tap.ifindex, br_idx, rec, err);
-	/* A parked tap keeps its per-device sysctls; the one ADD may leave. */
+	/* A parked tap keeps its per-device sysctls: route_localnet goes back
+	 * to off unless this attachment wants it (rp_filter is set above). */
 	if (r == 0 && reused && !rec->localhost_ports) {
 		char key[64];
 

@@ -362,7 +362,8 @@ undo_add:
 	return r;
 }
 
-static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
+static int tap_create(const char *name, const struct vmnet_tap_opts *o, bool excl,
+		      struct vmnet_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct ifreq ifr = {0};
@@ -375,7 +376,7 @@ static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct v
 				     "adding tap %s: opening /dev/net/tun", name);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	/* IFF_TUN_EXCL: fail rather than attach if @name exists, atomically. */
-	flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+	flags = IFF_TAP | IFF_NO_PI | (excl ? IFF_TUN_EXCL : 0);
 	if (o && o->vnet_hdr)
 		flags |= IFF_VNET_HDR;
 	if (o && o->multi_queue)
@@ -411,9 +412,16 @@ int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *
 		if (r < 0)
 			return vmnet_err_wrap(err, "adding tap %s", name);
 	}
-	r = tap_create(name, o, err);
+	r = tap_create(name, o, true, err);
 	vmnet_netns_leave(origin);
 	return r;
+}
+
+int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
+{
+	if (!vmnet_name_valid_ifname(name))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "resetting tap: bad name");
+	return tap_create(name, o, false, err);
 }
 
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,

@@ -226,6 +226,11 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 		return 0;
 	if (r < 0)
 		return vmnet_link_set(nl, info.ifindex, &ch, err);
+	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
+	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
+		vmnet_link_del_index(nl, info.ifindex, NULL);
+		return 0;
+	}
 	log_debug("reusing parked %s as %s", info.name, name);
 	*ret_ifindex = info.ifindex;
 	return 1;

@@ -64,6 +64,13 @@ struct vmnet_tap_opts {
 int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *o,
 		       struct vmnet_err *err);
 
+/* Give the existing tap @name (in the calling thread's netns, no queue
+ * attached) the flags, owner and group of @o, as vmnet_link_add_tap would
+ * create it: a VMM's TUNSETIFF leaves its own flags on a persistent tap.
+ * -EEXIST when a queue is attached (single queue), -EINVAL when @o's
+ * multi-queue flag differs from the tap's. */
+int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err);
+
 struct vmnet_link_change {
 	unsigned mtu;	    /* 0 keep */
 	const uint8_t *mac; /* NULL keep */

@@ -61,8 +61,8 @@ struct link_reply {
 	bool found;
 };
 
-/* A tap's attached queues, enabled and disabled (kernel 4.17+ reports
- * them), -1 if not reported. */
+/* A multi-queue tap's attached queues, enabled and disabled, -1 if not
+ * reported (the kernel does for multi-queue taps only). */
 static int tun_queues(struct nlattr *data)
 {
 	struct nlattr *tt[IFLA_TUN_MAX + 1];

@@ -40,6 +40,14 @@ unsigned vmnet_park_max(void)
 	return (unsigned)v;
 }
 
+/* A queue is attached to the tap (a VMM holds it): tun turns the carrier
+ * on with the first queue and off with the last, up or down; multi-queue
+ * taps also report their queues. */
+static bool held(const struct vmnet_link_info *t)
+{
+	return t->carrier || t->tun_queues > 0;
+}
+
 static int64_t boot_s(void)
 {
 	struct timespec ts;
@@ -139,8 +147,8 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 		return 0;
 	/* A tap a VMM still holds could be written to by it, one with an
 	 * owner or group reopened by them: it goes (only root reaches a
-	 * parked tap). A tap's carrier is on while a queue is attached. */
-	if (max == 0 || info.carrier || info.tun_queues > 0 || strcmp(info.kind, "tun") ||
+	 * parked tap). */
+	if (max == 0 || held(&info) || strcmp(info.kind, "tun") ||
 	    rec->tap_uid >= 0 || rec->tap_gid >= 0)
 		return vmnet_link_del_index(nl, info.ifindex, err);
 	r = quiesce(nl, rec, info.ifindex, err);
@@ -153,7 +161,7 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 		log_debug("no free parking slot for %s, deleting it", rec->host_if);
 	/* Renamed, the tap can be opened by root only; one a VMM opened
 	 * before that (its queues were read above) is not kept either. */
-	else if (vmnet_link_get_index(nl, info.ifindex, &info, NULL) < 0 || info.tun_queues <= 0)
+	else if (vmnet_link_get_index(nl, info.ifindex, &info, NULL) < 0 || !held(&info))
 		return 0;
 	return vmnet_link_del_index(nl, info.ifindex, err);
 }
@@ -189,7 +197,7 @@ static int find_parked(struct vmnet_nl *nl, const char *kind, unsigned max,
 		slot_name(name, slot);
 		if (vmnet_link_get(nl, name, &info, NULL) < 0)
 			break;
-		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || info.tun_queues > 0 ||
+		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || held(&info) ||
 		    info.up || info.master || strcmp(info.kind, "tun"))
 			continue;
 		*ret = info;

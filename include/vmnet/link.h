@@ -25,8 +25,8 @@ struct vmnet_link_info {
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
 	uint32_t devgroup; /* IFLA_GROUP, 0 default */
-	bool carrier;	   /* IFLA_CARRIER (0 while down) */
-	int tun_queues;	   /* a tap's attached queues, -1 unknown (kernel < 4.17, not a tap) */
+	bool carrier;	   /* IFLA_CARRIER (a tap: a queue is attached, up or down) */
+	int tun_queues;	   /* a multi-queue tap's attached queues, else -1 */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err

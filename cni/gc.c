@@ -12,6 +12,8 @@
 #include "plugin.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
+#include "vmnet/nl.h"
+#include "vmnet/park.h"
 #include "vmnet/record.h"
 
 static bool is_valid(json_t *valid, const char *cid, const char *ifname)
@@ -58,6 +60,15 @@ static int collect(const char *network, const char *path, void *data)
 	return 0;
 }
 
+/* Parked taps (lib/park.c) belong to no attachment: GC takes them all. */
+static int gc_parked(struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	int r = vmnet_nl_open(-1, &nl, err);
+
+	return r < 0 ? r : vmnet_park_reap(nl, 0, NULL, err);
+}
+
 int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -76,6 +87,9 @@ int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)
 		/* Under the lock: a record write killed before its rename goes. */
 		vmnet_record_walk(cf->state_dir, cf->name, true, collect, &g);
 	}
+	r = gc_parked(g.first ? NULL : err);
+	if (r < 0 && !g.first)
+		g.first = r;
 	if (cf->ipam_type) {
 		r = vmnet_delegate(c->env->path, cf->ipam_type, "GC", c->stdin_buf, c->stdin_len, NULL,
 				   g.first ? NULL : err);

@@ -20,6 +20,7 @@
 #include "vmnet/netns.h"
 #include "vmnet/nft.h"
 #include "vmnet/nl.h"
+#include "vmnet/park.h"
 #include "vmnet/result.h"
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
@@ -279,12 +280,14 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	struct vmnet_link_info tap;
 	char alias[256], tmp[IFNAMSIZ];
 	uint8_t mac[6];
-	int r;
+	bool reused;
+	int r, idx;
 
-	/* Opened under the temporary name, then named and aliased in one
-	 * request (see VMNET_PREFIX_TEMP). */
+	/* Opened (or a parked tap taken back) under the temporary name, then
+	 * named and aliased in one request (see VMNET_PREFIX_TEMP). */
 	attach_temp_name(rec, tmp);
-	r = vmnet_link_add_tap(-1, tmp, &topt, err);
+	reused = vmnet_park_claim_tap(host, &topt, tmp, &idx, NULL) == 1;
+	r = reused ? 0 : vmnet_link_add_tap(-1, tmp, &topt, err);
 	if (r < 0)
 		return r;
 	r = vmnet_link_get(host, tmp, &tap, err);
@@ -304,6 +307,14 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	if (r < 0)
 		goto undo;
 	r = vmnet_attach_host_side(host, tap.ifindex, br_idx, rec, err);
+	/* A parked tap keeps its per-device sysctls: route_localnet goes back
+	 * to off unless this attachment wants it (rp_filter is set above). */
+	if (r == 0 && reused && !rec->localhost_ports) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", rec->host_if);
+		r = vmnet_sysctl_write(key, "0", err);
+	}
 	if (r < 0)
 		goto undo;
 	memcpy(st->host_mac, mac, 6);
@@ -435,7 +446,11 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 && vmnet_nl_open(nsfd, &vm, NULL) == 0)
 		attach_keep_first(&first, vmnet_attach_vm_clear(vm, rec, err));
 	attach_alias(rec, alias, sizeof(alias));
-	attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
+	/* Host wiring's tap is parked, not deleted (lib/park.c). */
+	if (rec->wiring == VMNET_TAP_HOST)
+		attach_keep_first(&first, vmnet_park_tap(host, rec, err));
+	else
+		attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
 	attach_temp_name(rec, tmp);
 	attach_keep_first(&first, del_proven(host, tmp, NULL, NULL, err));
 	if (rec->mode != VMNET_MODE_SHARED)

@@ -41,12 +41,14 @@ static struct nla_policy link_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME] = {.type = NLA_STRING},	[IFLA_MTU] = {.type = NLA_U32},
 	[IFLA_MASTER] = {.type = NLA_U32},	[IFLA_IFALIAS] = {.type = NLA_STRING},
 	[IFLA_LINKINFO] = {.type = NLA_NESTED},	[IFLA_GROUP] = {.type = NLA_U32},
+	[IFLA_CARRIER] = {.type = NLA_U8},
 };
 
 static struct nla_policy info_policy[IFLA_INFO_MAX + 1] = {
 	[IFLA_INFO_KIND] = {.type = NLA_STRING},
 	[IFLA_INFO_SLAVE_KIND] = {.type = NLA_STRING},
 	[IFLA_INFO_SLAVE_DATA] = {.type = NLA_NESTED},
+	[IFLA_INFO_DATA] = {.type = NLA_NESTED},
 };
 
 static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
@@ -58,6 +60,21 @@ struct link_reply {
 	int isolated; /* -1: not a bridge port (or kernel too old to say) */
 	bool found;
 };
+
+/* A multi-queue tap's attached queues, enabled and disabled, -1 if not
+ * reported (the kernel does for multi-queue taps only). */
+static int tun_queues(struct nlattr *data)
+{
+	struct nlattr *tt[IFLA_TUN_MAX + 1];
+
+	if (!data || nla_parse_nested(tt, IFLA_TUN_MAX, data, NULL) < 0 ||
+	    !tt[IFLA_TUN_NUM_QUEUES] || nla_len(tt[IFLA_TUN_NUM_QUEUES]) < 4)
+		return -1;
+	return (int)nla_get_u32(tt[IFLA_TUN_NUM_QUEUES]) +
+	       (tt[IFLA_TUN_NUM_DISABLED_QUEUES] && nla_len(tt[IFLA_TUN_NUM_DISABLED_QUEUES]) >= 4
+			? (int)nla_get_u32(tt[IFLA_TUN_NUM_DISABLED_QUEUES])
+			: 0);
+}
 
 /* Parse one RTM_NEWLINK into @arg (struct link_reply). */
 static int parse_link(const struct nlmsghdr *h, void *arg)
@@ -76,6 +93,7 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 	out->isolated = -1;
 	li->ifindex = ifi->ifi_index;
 	li->up = ifi->ifi_flags & IFF_UP;
+	li->tun_queues = -1;
 	if (tb[IFLA_IFNAME])
 		snprintf(li->name, sizeof(li->name), "%s", nla_get_string(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU])
@@ -88,13 +106,15 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_IFALIAS])
 		snprintf(li->alias, sizeof(li->alias), "%s", nla_get_string(tb[IFLA_IFALIAS]));
-	if (tb[IFLA_GROUP])
-		li->devgroup = nla_get_u32(tb[IFLA_GROUP]);
+	if (tb[IFLA_CARRIER])
+		li->carrier = nla_get_u8(tb[IFLA_CARRIER]) != 0;
 	if (tb[IFLA_LINKINFO] &&
 	    nla_parse_nested(ti, IFLA_INFO_MAX, tb[IFLA_LINKINFO], info_policy) == 0) {
 		if (ti[IFLA_INFO_KIND])
 			snprintf(li->kind, sizeof(li->kind), "%s",
 				 nla_get_string(ti[IFLA_INFO_KIND]));
+		if (!strcmp(li->kind, "tun"))
+			li->tun_queues = tun_queues(ti[IFLA_INFO_DATA]);
 		/* Bridge port flags ride along as slave data of the port. */
 		if (ti[IFLA_INFO_SLAVE_KIND] && ti[IFLA_INFO_SLAVE_DATA] &&
 		    !strcmp(nla_get_string(ti[IFLA_INFO_SLAVE_KIND]), "bridge")) {
@@ -342,7 +362,8 @@ undo_add:
 	return r;
 }
 
-static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
+static int tap_create(const char *name, const struct vmnet_tap_opts *o, bool excl,
+		      struct vmnet_err *err)
 {
 	_cleanup_close_ int fd = -1;
 	struct ifreq ifr = {0};
@@ -355,7 +376,7 @@ static int tap_create(const char *name, const struct vmnet_tap_opts *o, struct v
 				     "adding tap %s: opening /dev/net/tun", name);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	/* IFF_TUN_EXCL: fail rather than attach if @name exists, atomically. */
-	flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+	flags = IFF_TAP | IFF_NO_PI | (excl ? IFF_TUN_EXCL : 0);
 	if (o && o->vnet_hdr)
 		flags |= IFF_VNET_HDR;
 	if (o && o->multi_queue)
@@ -391,9 +412,16 @@ int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *
 		if (r < 0)
 			return vmnet_err_wrap(err, "adding tap %s", name);
 	}
-	r = tap_create(name, o, err);
+	r = tap_create(name, o, true, err);
 	vmnet_netns_leave(origin);
 	return r;
+}
+
+int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
+{
+	if (!vmnet_name_valid_ifname(name))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "resetting tap: bad name");
+	return tap_create(name, o, false, err);
 }
 
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
@@ -423,7 +451,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	    (c->mac && nla_put(m, IFLA_ADDRESS, 6, c->mac) < 0) ||
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
 	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||
-	    (c->devgroup && nla_put_u32(m, IFLA_GROUP, c->devgroup) < 0))
+	    ((c->devgroup || c->group_default) &&
+	     nla_put_u32(m, IFLA_GROUP, c->group_default ? 0 : c->devgroup) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)

@@ -105,6 +105,7 @@ static void print_status(json_t *d)
 	       "%lld table restores in all\n",
 	       "reconcile:", num(rc, "passes"), num(d, "interval_secs"), num(rc, "last_ms"),
 	       num(rc, "repaired"), num(rc, "removed"), num(rc, "table_restores"));
+	printf("%-14s %lld taps waiting for reuse or removal\n", "parked:", num(d, "parked"));
 	if (*str(rc, "last_error"))
 		printf("%-14s %s\n", "last error:", str(rc, "last_error"));
 	if (json_is_true(json_object_get(dh, "enabled")))

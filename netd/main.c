@@ -28,6 +28,8 @@
 #include "vmnet/ipam.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
+#include "vmnet/nl.h"
+#include "vmnet/park.h"
 #include "vmnet/record.h"
 
 #define DEBOUNCE_MS 100
@@ -207,10 +209,23 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 	return 0;
 }
 
+/* Parked taps (lib/park.c) wait VMNET_PARK_AGE_S for an ADD to take them
+ * back, then go: the deletion's cost is paid here, off the plugin's path. */
+static void reap_parked(struct netd_daemon *d)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	struct vmnet_err e = { 0 };
+
+	if (vmnet_nl_open(-1, &nl, &e) < 0 ||
+	    vmnet_park_reap(nl, VMNET_PARK_AGE_S, &d->last_pass.parked, &e) < 0)
+		log_warn("removing parked devices: %s", e.msg);
+}
+
 static void run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
+	reap_parked(d);
 }
 
 /* The loop, until a signal ends it (0) or epoll fails (1). */
@@ -248,6 +263,8 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		if ((due && now >= due) || now >= next_periodic) {
 			run_pass(d);
 			due = d->last_pass.busy || d->last_pass.recheck ? vmnet_mono_ms() + BUSY_RETRY_MS : 0;
+			if (!due && d->last_pass.parked)
+				due = vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 		}
 	}

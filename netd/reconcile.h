@@ -28,6 +28,7 @@ struct netd_reconcile_stats {
 	unsigned synced;	/* passes that re-synced the table */
 	unsigned repaired, removed, errors;	/* in the last pass */
 	unsigned long passes, total_repaired, total_removed, total_synced;
+	unsigned parked;	/* parked taps left after the pass (lib/park.c) */
 	bool busy;		/* a network lock was busy: retry soon */
 	bool recheck;		/* a namespace went unseen: scan again soon */
 	char last_error[480];

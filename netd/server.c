@@ -199,7 +199,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*,s:i}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -211,7 +211,8 @@ static json_t *do_status(struct netd_daemon *d)
 		      (json_int_t)p->total_repaired, "removed", (json_int_t)p->total_removed,
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
-		      "unverified_attachments", unv, "firewall", fw);
+		      "unverified_attachments", unv, "firewall", fw, "parked",
+		      (int)p->parked);
 	return v;
 }
 

@@ -25,6 +25,8 @@ struct vmnet_link_info {
 	bool up;	 /* IFF_UP (administrative state) */
 	char alias[256]; /* IFLA_IFALIAS, "" if none */
 	uint32_t devgroup; /* IFLA_GROUP, 0 default */
+	bool carrier;	   /* IFLA_CARRIER (a tap: a queue is attached, up or down) */
+	int tun_queues;	   /* a multi-queue tap's attached queues, else -1 */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -62,6 +64,13 @@ struct vmnet_tap_opts {
 int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *o,
 		       struct vmnet_err *err);
 
+/* Give the existing tap @name (in the calling thread's netns, no queue
+ * attached) the flags, owner and group of @o, as vmnet_link_add_tap would
+ * create it: a VMM's TUNSETIFF leaves its own flags on a persistent tap.
+ * -EEXIST when a queue is attached (single queue), -EINVAL when @o's
+ * multi-queue flag differs from the tap's. */
+int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err);
+
 struct vmnet_link_change {
 	unsigned mtu;	    /* 0 keep */
 	const uint8_t *mac; /* NULL keep */
@@ -70,12 +79,13 @@ struct vmnet_link_change {
 	const char *alias;  /* NULL keep, "" clears */
 	uint32_t devgroup; /* 0 keep, else IFLA_GROUP (see vmnet_link_del_devgroup) */
 	const char *name;   /* NULL keep, else rename (applied before "up") */
+	bool group_default; /* IFLA_GROUP 0 (the default group), overriding devgroup */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
 		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .devgroup = 0,       \
-		.name = NULL                                                                       \
+		.name = NULL, .group_default = false                                               \
 	}
 
 /* Apply @c to @ifindex in one RTM_SETLINK: a rename and the alias in one

@@ -26,6 +26,14 @@
  * a crash in between leaves a device whose name alone proves whose it is. */
 #define VMNET_PREFIX_TEMP "vmq"
 #define VMNET_ALIAS_PREFIX "vmnet:"
+/* A host tap DEL took out of service for a later ADD to reuse (lib/park.c):
+ * named "vmp<slot>", in device group VMNET_PARK_GROUP, under the alias
+ * "vmnet:-parked/<unix time>/<kind>" (no network name starts with '-', so
+ * no attachment's alias looks like it). */
+#define VMNET_PREFIX_PARKED "vmp"
+#define VMNET_ALIAS_PARKED VMNET_ALIAS_PREFIX "-parked/"
+#define VMNET_PARK_GROUP 0x766d7070u	/* "vmpp" */
+#define VMNET_PARK_LOCK "/run/vmnet/park.lock"
 #define VMNET_RTPROT 0xd6		/* rtm_protocol of our routes (214, unassigned) */
 #define VMNET_STATE_DIR "/var/lib/vmnet"
 #define VMNET_IPAM_DIR "/var/lib/cni/networks"

@@ -185,7 +185,7 @@ P=
 # The machine's own namespace, read only: vmnet links and our nft table.
 machine_state() {
 	ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-		grep -E '^(vmv|vmt|vmbr)' | sed 's/^/link /'
+		grep -E '^(vmv|vmt|vmp|vmbr)' | sed 's/^/link /'
 	nft list tables 2>/dev/null | grep -E '^table (inet|bridge) vmnet$'
 	ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print "netns " $1 }'
 }
@@ -627,6 +627,21 @@ guest_wan_upload() {
 	head -c "$WAN_BULK" /dev/zero |
 		in_guest "$1" timeout 20 socat -T5 - "TCP:$WAN_IP:$((WAN_PORT + 2)),connect-timeout=3" |
 		tr -d ' '
+}
+
+# parked_bad NS [MAX]: what is wrong with the parked taps of NS (lib/park.c):
+# more than MAX (default 32, the plugin's bound), or one that could carry a
+# packet or is not proven parked: up, a bridge port, with an address, not in
+# the parked group, without the parked alias. Empty when all is well.
+parked_bad() {
+	local n
+	n=$(ip -n "$1" -o link show | grep -cE '^[0-9]+: vmp[0-9]+:')
+	[ "$n" -le "${2:-32}" ] || echo "$n parked taps, more than ${2:-32}"
+	ip -n "$1" -j -d addr show | jq -r '.[] | select(.ifname | test("^vmp[0-9]+$")) |
+		select((.flags | index("UP")) or .master or (.addr_info | length > 0) or
+			(.group != "1986883696") or ((.ifalias // "") | startswith("vmnet:-parked/") | not)) |
+		"parked \(.ifname) could carry a packet or is not ours: flags \(.flags) master \(.master)" +
+		" addrs \(.addr_info | length) group \(.group) alias \(.ifalias)"'
 }
 
 # ---------------------------------------------------------------- netd

@@ -37,6 +37,7 @@ crash() {
 
 clean() {
 	[ "$(ipam_files)" = 0 ] && [ "$(our_links)" = 0 ] && [ "$(records)" = 0 ] &&
+		[ -z "$(parked_bad "$HOST_NS")" ] &&
 		[ "$(elements)" = 0 ] && ! ip -n "$1" -o link show | grep -qv ': lo:'
 }
 state() { echo "ipam=$(ipam_files) links=$(our_links) records=$(records) elements=$(elements) vm: $(ip -n "$1" -o link show | grep -v ': lo:' | cut -d: -f2 | tr -d '\n')"; }

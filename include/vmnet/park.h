@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parked devices: DEL takes a host-wiring tap out of service instead of
+ * deleting it (a device deletion costs the kernel an RCU barrier, 16-32 ms),
+ * and a later ADD of the same kind of tap takes it back. A parked tap is
+ * down, no bridge port, without address, in device group VMNET_PARK_GROUP,
+ * in no nftables set (those name the attachment's device), named
+ * "vmp<slot>" with slot < vmnet_park_max(), under the parked alias (see
+ * VMNET_PREFIX_PARKED). The slots bound them: a tap that finds no free slot
+ * is deleted. netd deletes parked taps older than VMNET_PARK_AGE_S, GC all.
+ */
+#ifndef VMNET_PARK_H
+#define VMNET_PARK_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+struct vmnet_nl;
+struct vmnet_record;
+struct vmnet_tap_opts;
+struct vmnet_err;
+
+#define VMNET_PARK_MAX_DEFAULT 32
+#define VMNET_PARK_AGE_S 5
+
+/* The bound on parked taps per host: $VMNET_PARK_MAX (0 turns parking off),
+ * else VMNET_PARK_MAX_DEFAULT. */
+unsigned vmnet_park_max(void);
+
+/* DEL of @rec's host-wiring tap: parked if our alias proves it @rec's
+ * (else left alone: 0), deleted instead when parking is off, a queue is
+ * still attached (a VMM holds it open), it has an owner or group (they
+ * could open it again; a parked tap is reachable by root only), or every
+ * slot is taken. "Already gone" is success. */
+int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* ADD: take a parked tap made with the same @o (multi-queue, vnet header;
+ * none for a tap with an owner or group) and no queue attached, renamed to
+ * @name, down, without alias, in the default device group. Claims are
+ * serialised by a lock on VMNET_PARK_LOCK (an ADD that finds it
+ * held takes none). 1 and *ret_ifindex when one was
+ * taken, 0 when none. */
+int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
+			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);
+
+/* Delete the parked taps parked @min_age_s seconds ago or earlier (0:
+ * all). *ret_left: how many stay parked (may be NULL). Keeps going; returns
+ * the first error. */
+int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
+		    struct vmnet_err *err);
+
+#endif

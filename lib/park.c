@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parking host-wiring taps (include/vmnet/park.h). Parking is two requests
+ * on the tap: down, no master, the parked device group (a device must be
+ * down to be renamed), then the slot name with the parked alias. Which
+ * proves it ours stays in between: until the rename its name and alias
+ * are the attachment's, whose record DEL removes only after this.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmnet/addr.h"
+#include "vmnet/common.h"
+#include "vmnet/err.h"
+#include "vmnet/link.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/park.h"
+#include "vmnet/record.h"
+
+unsigned vmnet_park_max(void)
+{
+	const char *s = getenv("VMNET_PARK_MAX");
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return VMNET_PARK_MAX_DEFAULT;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 4096)
+		return VMNET_PARK_MAX_DEFAULT;
+	return (unsigned)v;
+}
+
+/* A queue is attached to the tap (a VMM holds it): tun turns the carrier
+ * on with the first queue and off with the last, up or down; multi-queue
+ * taps also report their queues. */
+static bool held(const struct vmnet_link_info *t)
+{
+	return t->carrier || t->tun_queues > 0;
+}
+
+static int64_t boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void slot_name(char buf[IFNAMSIZ], unsigned slot)
+{
+	snprintf(buf, IFNAMSIZ, VMNET_PREFIX_PARKED "%u", slot);
+}
+
+/* What a tap is made with, as the alias spells it: only a tap made alike
+ * is handed to another attachment (TUNSETOWNER cannot clear an owner). */
+static void tap_kind(char *buf, size_t size, const struct vmnet_tap_opts *o)
+{
+	snprintf(buf, size, "tap/%d/%d/%ld/%ld", o->multi_queue, o->vnet_hdr, o->uid, o->gid);
+}
+
+/* The park time of a parked alias, -1 if @alias is not one. */
+static int64_t parked_since(const char *alias, const char **ret_kind)
+{
+	const size_t np = strlen(VMNET_ALIAS_PARKED);
+	char *end;
+	long long t;
+
+	if (strncmp(alias, VMNET_ALIAS_PARKED, np))
+		return -1;
+	t = strtoll(alias + np, &end, 10);
+	if (end == alias + np || *end != '/' || t < 0)
+		return -1;
+	if (ret_kind)
+		*ret_kind = end + 1;
+	return t;
+}
+
+/* Out of service: down, not a bridge port, in the parked group, without the
+ * gateway address of isolated mode (down keeps IPv4 addresses and the
+ * next "up" would bring their routes back). */
+static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
+		   struct vmnet_err *err)
+{
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	int r;
+
+	ch.up = 0;
+	ch.master = 0;
+	ch.devgroup = VMNET_PARK_GROUP;
+	r = vmnet_link_set(nl, idx, &ch, err);
+	if (r < 0 || rec->mode != VMNET_MODE_ISOLATED)
+		return r;
+	{
+		struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+
+		return vmnet_addr_del(nl, idx, &gw, err);
+	}
+}
+
+/* Into the first free slot under the parked alias; 0 when all are taken. */
+static int into_slot(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx, unsigned max,
+		     struct vmnet_err *err)
+{
+	struct vmnet_tap_opts o = { .multi_queue = rec->multi_queue, .vnet_hdr = true,
+				    .uid = rec->tap_uid, .gid = rec->tap_gid };
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	char alias[128], kind[96], name[IFNAMSIZ];
+
+	tap_kind(kind, sizeof(kind), &o);
+	snprintf(alias, sizeof(alias), VMNET_ALIAS_PARKED "%" PRId64 "/%s", boot_s(), kind);
+	ch.alias = alias;
+	ch.name = name;
+	for (unsigned slot = 0; slot < max; slot++) {
+		int r;
+
+		slot_name(name, slot);
+		r = vmnet_link_set(nl, idx, &ch, NULL);
+		if (r == 0)
+			return 1;
+		if (r != -EEXIST)
+			return vmnet_link_set(nl, idx, &ch, err);
+	}
+	return 0;
+}
+
+int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	unsigned max = vmnet_park_max();
+	char alias[256];
+	int r;
+
+	if (vmnet_link_get(nl, rec->host_if, &info, NULL) < 0)
+		return 0;
+	vmnet_name_alias(alias, sizeof(alias), rec->network, rec->cid, rec->ifname);
+	if (strcmp(info.alias, alias))
+		return 0;
+	/* A tap a VMM still holds could be written to by it, one with an
+	 * owner or group reopened by them: it goes (only root reaches a
+	 * parked tap). */
+	if (max == 0 || held(&info) || strcmp(info.kind, "tun") ||
+	    rec->tap_uid >= 0 || rec->tap_gid >= 0)
+		return vmnet_link_del_index(nl, info.ifindex, err);
+	r = quiesce(nl, rec, info.ifindex, err);
+	if (r < 0 && !vmnet_err_is_gone(r))
+		return r;
+	r = into_slot(nl, rec, info.ifindex, max, err);
+	if (r < 0)
+		return vmnet_err_is_gone(r) ? 0 : r;
+	if (r == 0)
+		log_debug("no free parking slot for %s, deleting it", rec->host_if);
+	/* Renamed, the tap can be opened by root only; one a VMM opened
+	 * before that (its queues were read above) is not kept either. */
+	else if (vmnet_link_get_index(nl, info.ifindex, &info, NULL) < 0 || !held(&info))
+		return 0;
+	return vmnet_link_del_index(nl, info.ifindex, err);
+}
+
+static int lock_pool(void)
+{
+	int fd;
+
+	(void)mkdir("/run/vmnet", 0755);
+	fd = open(VMNET_PARK_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	/* Busy: another ADD is claiming; this one makes a new tap, not wait. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The topmost parked tap of kind @kind with no queue attached, among the
+ * slots up to the first free one (parking fills the lowest free slot). */
+static int find_parked(struct vmnet_nl *nl, const char *kind, unsigned max,
+		       struct vmnet_link_info *ret)
+{
+	struct vmnet_link_info info;
+	char name[IFNAMSIZ];
+	bool found = false;
+
+	for (unsigned slot = 0; slot < max; slot++) {
+		const char *k;
+
+		slot_name(name, slot);
+		if (vmnet_link_get(nl, name, &info, NULL) < 0)
+			break;
+		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || held(&info) ||
+		    info.up || info.master || strcmp(info.kind, "tun"))
+			continue;
+		*ret = info;
+		found = true;
+	}
+	return found;
+}
+
+int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
+			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err)
+{
+	_cleanup_close_ int lock = -1;
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info info;
+	unsigned max = vmnet_park_max();
+	char kind[96];
+	int r;
+
+	if (max == 0 || o->uid >= 0 || o->gid >= 0)
+		return 0;
+	tap_kind(kind, sizeof(kind), o);
+	lock = lock_pool();
+	if (lock < 0)
+		return 0;
+	if (!find_parked(nl, kind, max, &info))
+		return 0;
+	/* The rename is the claim: under the lock no other ADD takes this
+	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. */
+	ch.name = name;
+	ch.alias = "";
+	ch.group_default = true;
+	r = vmnet_link_set(nl, info.ifindex, &ch, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return vmnet_link_set(nl, info.ifindex, &ch, err);
+	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
+	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
+		vmnet_link_del_index(nl, info.ifindex, NULL);
+		return 0;
+	}
+	log_debug("reusing parked %s as %s", info.name, name);
+	*ret_ifindex = info.ifindex;
+	return 1;
+}
+
+int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
+		    struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	char name[IFNAMSIZ];
+	unsigned left = 0, max = vmnet_park_max();
+	int64_t now = boot_s();
+	int first = 0;
+
+	/* Past the bound too while there are any: it may have been lowered. */
+	for (unsigned slot = 0; slot < 4096; slot++) {
+		int64_t t;
+
+		slot_name(name, slot);
+		if (vmnet_link_get(nl, name, &info, NULL) < 0) {
+			if (slot >= max)
+				break;
+			continue;
+		}
+		t = parked_since(info.alias, NULL);
+		if (t < 0)
+			continue; /* not ours: rule 4 */
+		if (min_age_s && now - t < (int64_t)min_age_s) {
+			left++;
+			continue;
+		}
+		/* By name: a tap claimed meanwhile is no longer called so. */
+		int r = vmnet_link_del(nl, name, first ? NULL : err);
+
+		if (r < 0 && !first)
+			first = r;
+	}
+	if (ret_left)
+		*ret_left = left;
+	return first;
+}

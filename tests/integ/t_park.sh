@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Parked taps (issue 15, decision 2; lib/park.c): DEL of host wiring takes
+# the tap out of service instead of deleting it. A parked tap is down, no
+# bridge port, without address, in no nftables set, named vmp<slot> under
+# the parked alias; a VMM that opens it again reaches nothing, and an ADD
+# does not take it back while it is held. A later ADD takes a parked tap
+# back and leaves nothing of its previous life on it (address, MAC, alias,
+# master, group, tc filters, nft elements), and it carries the new guest's
+# traffic. The same container ID and ifname can be added right after DEL.
+# Bounds: VMNET_PARK_MAX parked taps at most (the excess is deleted by the
+# plugin), netd deletes those older than a few seconds, GC deletes all;
+# netd status counts them. netns wiring still deletes its devices.
+#
+#   tests/integ/t_park.sh BUILDDIR      (root; TAP on stdout)
+# shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmds jq nft tc
+need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
+world_init
+host_ns
+vm_ns vm && VM=$REPLY
+SOCK=$W_TMP/netd.sock
+
+SH=$(conf_shared parksh "vmbrpk$$" 10.77.0.0/24 10.77.0.1 '.tap = "host"')
+ISO=$(conf_shared parkiso unused 10.78.0.0/24 10.78.0.1 \
+	'.mode = "isolated" | del(.bridge) | .tap = "host" | del(.ipam.ranges[0][0].gateway)')
+NS_CONF=$(conf_shared parkns "vmbrpn$$" 10.79.0.0/24 10.79.0.1)
+
+parked() { hlink -o link show | awk -F': ' '$2 ~ /^vmp[0-9]+$/ { print $2 }'; }
+n_parked() { parked | wc -l; }
+ifindex() { hlink -j link show dev "$1" 2>/dev/null | jq -r '.[0].ifindex // empty'; }
+parked_idx() { hlink -j link show | jq -r '.[] | select(.ifname | test("^vmp[0-9]+$")) | .ifindex'; }
+link_j() { hlink -j -d addr show dev "$1" | jq -c '.[0]'; }
+gc_conf() { jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' <<<"$1"; }
+# max_call VERB CID CONF: the plugin with VMNET_PARK_MAX=2.
+max_call() {
+	cni_env "$HOST_NS" "$3" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_IFNAME=eth0 \
+		CNI_NETNS="/run/netns/$VM" VMNET_PARK_MAX=2
+}
+# nft_lacks TEXT: the nft ruleset (sets and elements) does not mention TEXT.
+nft_lacks() { ! hnft list ruleset 2>/dev/null | grep -qF -- "$1"; }
+
+# --- DEL parks
+t_plugin "ADD a1 (shared, host wiring)" ADD id=a1 ns="$VM" conf="$SH"
+R1=$CNI_OUT
+TAP1=$(json_get "$R1" '.interfaces[1].name')
+IDX1=$(ifindex "$TAP1")
+MAC1=$(json_get "$R1" '.interfaces[1].mac')
+IP1=$(guest_ip "$R1")
+t_ok "a guest on a1's tap" guest_attach a1 "$R1" "$VM"
+t_ok "it reaches its gateway" guest_ping a1 10.77.0.1
+guest_stop a1
+t_plugin "DEL a1" DEL id=a1 ns="$VM" conf="$SH"
+t_eq "a1's tap is no longer called $TAP1" "$(ifindex "$TAP1")" ""
+t_eq "one parked tap, a1's own device" "$(parked_idx)" "$IDX1"
+P1=$(parked)
+t_eq "the parked tap is quiet and ours (down, no master, no address, group, alias)" \
+	"$(parked_bad "$HOST_NS")" ""
+t_ok "the parked tap is in no nftables set or rule" nft_lacks "$P1"
+t_ok "a1's address is in no nftables set" nft_lacks "$IP1"
+t_ok "a1's old name is in no nftables set" nft_lacks "$TAP1"
+t_ok "no route leads to the parked tap" sh -c "! ip -n $HOST_NS route get $IP1 | grep -q vmp"
+
+# --- a VMM that opens the parked tap again reaches nothing; ADD leaves it
+ns_add g-ghost && GHOST=$REPLY
+OUT=$(ip netns exec "$HOST_NS" "$FAKEVM" -d -p "$W_TMP/ghost.pid" -m "$(json_get "$R1" '.interfaces[.ips[0].interface].mac')" \
+	"$P1" "/run/netns/$GHOST" eth0 2>>"$W_TMP/ghost.err")
+t_eq "a VMM opens the parked tap again" "$OUT" ready
+GHOST_PID=$(cat "$W_TMP/ghost.pid" 2>/dev/null)
+[ -n "$GHOST_PID" ] && track_pid "$GHOST_PID"
+ip -n "$GHOST" addr add "$IP1/24" dev eth0
+ip -n "$GHOST" route add default via 10.77.0.1 dev eth0
+t_ok "from the parked tap, the gateway does not answer" \
+	sh -c "! ip netns exec $GHOST ping -c1 -W2 10.77.0.1 >/dev/null 2>&1"
+t_eq "the held parked tap is still parked and quiet" "$(parked_bad "$HOST_NS")" ""
+t_plugin "ADD a2 while the parked tap is held by a VMM" ADD id=a2 ns="$VM" conf="$SH"
+TAP2=$(json_get "$CNI_OUT" '.interfaces[1].name')
+t_ok "a2 did not take the held tap" sh -c "[ '$(ifindex "$TAP2")' != '$IDX1' ]"
+[ -n "$GHOST_PID" ] && kill_pid "$GHOST_PID"
+t_plugin "DEL a2" DEL id=a2 ns="$VM" conf="$SH"
+t_eq "two parked taps" "$(n_parked)" 2
+
+# --- ADD takes a parked tap back, with nothing of its previous life
+BEFORE=$(parked_idx | tr '\n' ' ')
+t_plugin "ADD a3 (shared)" ADD id=a3 ns="$VM" conf="$SH"
+R3=$CNI_OUT
+TAP3=$(json_get "$R3" '.interfaces[1].name')
+IDX3=$(ifindex "$TAP3")
+t_ok "a3's tap is a parked one taken back" sh -c "echo ' $BEFORE' | grep -q ' $IDX3 '"
+t_eq "one parked tap left" "$(n_parked)" 1
+J=$(link_j "$TAP3")
+t_eq "a3's tap: a3's alias" "$(jq -r .ifalias <<<"$J")" "vmnet:parksh/a3/eth0"
+t_eq "a3's tap: a3's MAC" "$(jq -r .address <<<"$J")" "$(json_get "$R3" '.interfaces[1].mac')"
+t_ok "a3's tap: not a1's MAC" sh -c "[ '$(jq -r .address <<<"$J")' != '$MAC1' ]"
+t_eq "a3's tap: a port of the bridge, up" "$(jq -r '"\(.master) \(.flags | index("UP") != null)"' <<<"$J")" \
+	"vmbrpk$$ true"
+t_eq "a3's tap: default group, no IPv4 address" \
+	"$(jq -r '"\(.group) \([.addr_info[] | select(.family == "inet")] | length)"' <<<"$J")" "default 0"
+t_plugin "CHECK a3" CHECK id=a3 ns="$VM" conf="$(with_prev "$SH" "$R3")"
+t_ok "a guest on the reused tap" guest_attach a3 "$R3" "$VM"
+t_ok "it reaches its gateway" guest_ping a3 10.77.0.1
+guest_stop a3
+
+# --- the same container ID and ifname right after DEL
+t_plugin "DEL a3" DEL id=a3 ns="$VM" conf="$SH"
+t_plugin "ADD a3 again right after its DEL" ADD id=a3 ns="$VM" conf="$SH"
+t_plugin "CHECK the new a3" CHECK id=a3 ns="$VM" conf="$(with_prev "$SH" "$CNI_OUT")"
+t_plugin "DEL a3 again" DEL id=a3 ns="$VM" conf="$SH"
+
+# --- isolated mode: the gateway address and group do not survive parking
+t_plugin "ADD i1 (isolated, host wiring)" ADD id=i1 ns="$VM" conf="$ISO" args="IgnoreUnknown=1;VMNET_GROUP=g1"
+RI1=$CNI_OUT
+TI1=$(json_get "$RI1" '.interfaces[0].name')
+GI1=$(json_get "$RI1" '.ips[0].gateway')
+IPI1=$(guest_ip "$RI1")
+t_ok "i1's tap has its gateway address" sh -c "ip -n $HOST_NS -4 addr show dev $TI1 | grep -q 'inet $GI1/'"
+t_plugin "DEL i1" DEL id=i1 ns="$VM" conf="$ISO"
+t_eq "parked taps are quiet (the gateway address went)" "$(parked_bad "$HOST_NS")" ""
+t_ok "i1's address is in no nftables set" nft_lacks "$IPI1"
+BEFORE=$(parked_idx | tr '\n' ' ')
+t_plugin "ADD i2 (isolated)" ADD id=i2 ns="$VM" conf="$ISO"
+RI2=$CNI_OUT
+TI2=$(json_get "$RI2" '.interfaces[0].name')
+GI2=$(json_get "$RI2" '.ips[0].gateway')
+t_ok "i2's tap is a parked one taken back" sh -c "echo ' $BEFORE' | grep -q ' $(ifindex "$TI2") '"
+J=$(link_j "$TI2")
+t_eq "i2's tap: only i2's gateway address" \
+	"$(jq -r '[.addr_info[] | select(.family == "inet") | .local] | join(" ")' <<<"$J")" "$GI2"
+t_eq "i2's tap: i2's alias, default group" "$(jq -r '"\(.ifalias) \(.group)"' <<<"$J")" \
+	"vmnet:parkiso/i2/eth0 default"
+t_eq "i2's tap: no tc filter" "$(tc -n "$HOST_NS" filter show dev "$TI2" ingress 2>/dev/null)" ""
+t_eq "i2's tap: route_localnet off" \
+	"$(ip netns exec "$HOST_NS" cat "/proc/sys/net/ipv4/conf/$TI2/route_localnet")" 0
+t_plugin "CHECK i2" CHECK id=i2 ns="$VM" conf="$(with_prev "$ISO" "$RI2")"
+t_plugin "DEL i2" DEL id=i2 ns="$VM" conf="$ISO"
+
+# --- GC removes them all
+t_ok "some taps are parked" sh -c "[ $(n_parked) -ge 1 ]"
+t_plugin "GC with no valid attachment" GC conf="$(gc_conf "$SH")"
+t_eq "GC left no parked tap" "$(n_parked)" 0
+
+# --- the bound: the plugin deletes what finds no slot
+for c in b1 b2 b3 b4; do max_call ADD $c "$SH" || diag "ADD $c: $CNI_OUT"; done
+for c in b1 b2 b3 b4; do max_call DEL $c "$SH" || diag "DEL $c: $CNI_OUT"; done
+t_eq "VMNET_PARK_MAX=2: 4 DELs leave 2 parked taps" "$(n_parked)" 2
+t_eq "... and no tap of b1..b4 under its own name" \
+	"$(hlink -o link show | grep -c ': vmt')" 0
+t_eq "the parked taps are quiet" "$(parked_bad "$HOST_NS" 2)" ""
+
+# --- netd shows them and deletes them after a few seconds
+t_ok "netd starts" netd_start
+has_parked_count() { nc_ status --json | jq -e '.parked | type == "number"' >/dev/null; }
+t_ok "netd status has a parked count" has_parked_count
+gone=''
+for _ in $(seq 200); do
+	[ "$(n_parked)" = 0 ] && gone=1 && break
+	sleep 0.1
+done
+t_eq "netd deleted the parked taps within 20 s" "$gone" 1
+nc_ status | grep parked: | while read -r l; do diag "$l"; done
+kill_pid "$NETD_PID"
+
+# --- netns wiring deletes its devices as before
+t_plugin "ADD n1 (netns wiring)" ADD id=n1 ns="$VM" conf="$NS_CONF"
+t_plugin "DEL n1" DEL id=n1 ns="$VM" conf="$NS_CONF"
+t_eq "netns wiring: the veth is deleted, nothing parked" \
+	"$(hlink -o link show | grep -c ': vmv')$(n_parked)" 00
+
+t_done

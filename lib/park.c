@@ -229,11 +229,13 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 	ch.name = name;
 	ch.alias = "";
 	ch.group_default = true;
-	r = vmnet_link_set(nl, info.ifindex, &ch, NULL);
-	if (r == -ENODEV)
+	r = vmnet_link_set(nl, info.ifindex, &ch, err);
+	if (r == -ENODEV) {
+		vmnet_err_clear(err);
 		return 0;
+	}
 	if (r < 0)
-		return vmnet_link_set(nl, info.ifindex, &ch, err);
+		return r;
 	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
 	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
 		vmnet_link_del_index(nl, info.ifindex, NULL);

@@ -7,10 +7,14 @@
  * the entry is gone. IPv4 only for now.
  *
  * Both calls work in the calling thread's netns, or in @nsfd (>= 0, borrowed)
- * which the thread enters only to open the socket. They return the number of
- * entries deleted (>= 0): entries that vanish on their own meanwhile are not
- * errors and not counted. A failed delete does not stop the others; the first
- * failure is reported at the end.
+ * which the thread enters only to open the socket. They return >= 0 on
+ * success: 0 when the kernel deleted the entries itself (one filtered
+ * flush, kernels >= 6.8 or so: it reports no count), else the number of
+ * entries deleted one by one after a dump (older kernels, protocols other
+ * than TCP and UDP by port, or VMNET_CONNTRACK_DUMP=1 in the environment).
+ * Entries that vanish on their own meanwhile are not errors and not counted.
+ * A failed delete does not stop the others; the first failure is reported
+ * at the end.
  */
 #ifndef VMNET_CONNTRACK_H
 #define VMNET_CONNTRACK_H

@@ -43,6 +43,16 @@ static void diag_err(int r, const struct vmnet_err *e)
 
 #define E(var) (vmnet_err_clear(&var), &var)
 
+/* VMNET_CONNTRACK_DUMP=1: lib/conntrack.c dumps and deletes one by one and
+ * counts; else a kernel with filtered flush deletes them itself and the
+ * count is 0 (the table, read with conntrack -L, is the proof either way). */
+static bool dump_mode;
+
+static bool count_is(int r, int n)
+{
+	return dump_mode ? r == n : (r == 0 || r == n);
+}
+
 static uint32_t ip4(const char *s)
 {
 	struct in_addr a;
@@ -179,7 +189,7 @@ static void suite(void)
 	/* Port at one address. */
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, 5353, ip4("127.0.0.2"), E(e));
 	diag_err(r, &e);
-	ok(r == 1, "flush udp/5353 at 127.0.0.2 deletes 1 (got %d)", r);
+	ok(count_is(r, 1), "flush udp/5353 at 127.0.0.2 deletes 1 (got %d)", r);
 	ok(ct_count("-p udp --dport 5353") == 3 &&
 		   ct_count("-p udp --dport 5353 -d 127.0.0.2") == 0,
 	   "only the entry to 127.0.0.2 is gone");
@@ -187,30 +197,30 @@ static void suite(void)
 	/* Port at any address. */
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, 5353, 0, E(e));
 	diag_err(r, &e);
-	ok(r == 3, "flush udp/5353 deletes 3 (got %d)", r);
+	ok(count_is(r, 3), "flush udp/5353 deletes 3 (got %d)", r);
 	ok(ct_count("-p udp --dport 5353") == 0, "no udp/5353 entry left");
 	ok(ct_count("-p udp --dport 5354") == 1, "udp/5354 entry stays");
 	ok(ct_count("-p tcp --dport 5353") == 1, "tcp/5353 entry stays");
 	ok(ct_count("--reply-src 127.0.0.3") == 2, "DNAT'd entries stay");
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, 5353, 0, E(e));
 	diag_err(r, &e);
-	ok(r == 0, "second flush deletes nothing (got %d)", r);
+	ok(count_is(r, 0), "second flush deletes nothing (got %d)", r);
 
 	/* By guest (reply source). */
 	r = vmnet_conntrack_flush_guest(-1, ip4("127.0.0.3"), E(e));
 	diag_err(r, &e);
-	ok(r == 2, "flush guest 127.0.0.3 deletes 2 (got %d)", r);
+	ok(count_is(r, 2), "flush guest 127.0.0.3 deletes 2 (got %d)", r);
 	ok(ct_count("--reply-src 127.0.0.3") == 0, "no entry towards 127.0.0.3 left");
 	ok(ct_count("-p udp --dport 5354") == 1 && ct_count("-p tcp --dport 5353") == 1,
 	   "other entries stay");
 	r = vmnet_conntrack_flush_guest(-1, ip4("127.0.0.3"), E(e));
 	diag_err(r, &e);
-	ok(r == 0, "second guest flush deletes nothing (got %d)", r);
+	ok(count_is(r, 0), "second guest flush deletes nothing (got %d)", r);
 
 	/* tcp by port. */
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_TCP, 5353, 0, E(e));
 	diag_err(r, &e);
-	ok(r == 1 && ct_count("-p tcp --dport 5353") == 0,
+	ok(count_is(r, 1) && ct_count("-p tcp --dport 5353") == 0,
 	   "flush tcp/5353 deletes the tcp entry (got %d)", r);
 	for (int i = 0; i < 3; i++)
 		if (tcp[i] >= 0)
@@ -221,7 +231,7 @@ static void suite(void)
 	   "300 udp/5356 flows, 300 entries");
 	r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, 5356, 0, E(e));
 	diag_err(r, &e);
-	ok(r == 300, "flush udp/5356 deletes 300 (got %d)", r);
+	ok(count_is(r, 300), "flush udp/5356 deletes 300 (got %d)", r);
 	ok(ct_count("-p udp --dport 5356") == 0, "none left");
 
 	/* In another netns, by fd: the thread comes back. */
@@ -234,7 +244,7 @@ static void suite(void)
 	fresh = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	r = vmnet_conntrack_flush_port(self, IPPROTO_UDP, 5355, 0, E(e));
 	diag_err(r, &e);
-	ok(r == 2, "flush udp/5355 through a netns fd deletes 2 (got %d)", r);
+	ok(count_is(r, 2), "flush udp/5355 through a netns fd deletes 2 (got %d)", r);
 	ok(vmnet_netns_is_current(fresh) == 1, "the thread is back in its own netns");
 	if (setns(self, CLONE_NEWNET) < 0) {
 		printf("Bail out! cannot return: %s\n", strerror(errno));
@@ -288,6 +298,7 @@ int main(int argc, char **argv)
 		return cli(argc, argv);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	dump_mode = getenv("VMNET_CONNTRACK_DUMP") && strcmp(getenv("VMNET_CONNTRACK_DUMP"), "0");
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root\n");
 		return 77;

@@ -9,6 +9,7 @@
 #include "plugin.h"
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
+#include "vmnet/handoff.h"
 #include "vmnet/ipam.h"
 #include "vmnet/plugin.h"
 
@@ -41,9 +42,16 @@ static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_e
 	return vmnet_cmd_add(pc->data, ret_result, err);
 }
 
+/* DEL and GC delete nft elements: the netfilter sockets go to netd at the
+ * end instead of making this call wait (include/vmnet/handoff.h). */
 static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	return vmnet_cmd_del(pc->data, err);
+	int r;
+
+	vmnet_handoff_enable();
+	r = vmnet_cmd_del(pc->data, err);
+	vmnet_handoff_release();
+	return r;
 }
 
 static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
@@ -53,7 +61,12 @@ static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet
 
 static int gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	return vmnet_cmd_gc(pc->data, err);
+	int r;
+
+	vmnet_handoff_enable();
+	r = vmnet_cmd_gc(pc->data, err);
+	vmnet_handoff_release();
+	return r;
 }
 
 static int status(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)

@@ -7,26 +7,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "plugin.h"
 #include "vmnet/err.h"
+#include "vmnet/handoff.h"
 #include "vmnet/names.h"
 
 static int netd_running(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = getenv("VMNET_NETD_SOCKET");
-	_cleanup_close_ int fd = -1;
+	int fd = vmnet_netd_connect(false);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path && *path ? path : VMNET_NETD_SOCK);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
+		return fd;
+	close(fd);
 	return 0;
 }
 

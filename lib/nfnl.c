@@ -5,15 +5,18 @@
  * nftables and conntrack alike.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 
+#include "vmnet/handoff.h"
 #include "vmnet/netns.h"
 #include "vmnet/nfnl.h"
 
@@ -32,6 +35,14 @@ struct vmnet_nfnl {
 struct vmnet_nfnl *vmnet_nfnl_close(struct vmnet_nfnl *s)
 {
 	if (s) {
+		/* A copy kept for netd: closing this one then does not
+		 * release the socket (include/vmnet/handoff.h). */
+		if (s->nl && vmnet_handoff_enabled()) {
+			int fd = fcntl(mnl_socket_get_fd(s->nl), F_DUPFD_CLOEXEC, 3);
+
+			if (fd >= 0 && !vmnet_handoff_keep(fd))
+				close(fd);
+		}
 		if (s->nl)
 			mnl_socket_close(s->nl);
 		free(s);

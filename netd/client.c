@@ -234,6 +234,9 @@ int netd_client_run(const struct netd_opts *o, const struct netd_request *req)
 		else
 			print_lease(data);
 		break;
+	case NETD_CMD_RELEASE:
+		printf("%lld descriptors released since netd started\n", num(data, "released"));
+		break;
 	case NETD_CMD_RECONCILE:
 		printf("%lld records: %lld repaired, %lld removed, table %s, %lld errors (%lld ms)%s%s\n",
 		       num(data, "records"), num(data, "repaired"), num(data, "removed"),

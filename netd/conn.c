@@ -17,6 +17,8 @@
 /* Bytes read and thrown away after a refused request before closing: the
  * client gets its error reply instead of ECONNRESET, within a bound. */
 #define DRAIN_MAX (16 * NETD_PROTO_MAX)
+/* Descriptors taken from one read (a plugin sends at most VMNET_HANDOFF_MAX). */
+#define NETD_PASSED_MAX 16
 
 struct netd_conn {
 	int fd;
@@ -116,8 +118,42 @@ static int flush(struct netd_conn *k)
 	return 1;
 }
 
+/* Descriptors a client sent along (SCM_RIGHTS): netd only closes them. The
+ * close may wait for nf_tables' destroy work (an RCU grace period); that is
+ * why the client handed them over. Truncated ones the kernel drops itself. */
+static void close_passed(struct netd_conns *c, struct msghdr *m)
+{
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+		size_t n;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
+			close(fd);
+			c->released++;
+		}
+	}
+}
+
+static ssize_t recv_some(struct netd_conns *c, int fd, char *dst, size_t room)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * NETD_PASSED_MAX)];
+	struct iovec iov = { .iov_base = dst, .iov_len = room };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n >= 0 && m.msg_controllen)
+		close_passed(c, &m);
+	return n;
+}
+
 /* Read what is there; sets k->eof. Negative when the client is gone. */
-static int fill(struct netd_conn *k)
+static int fill(struct netd_conns *c, struct netd_conn *k)
 {
 	char scratch[4096];
 
@@ -128,7 +164,7 @@ static int fill(struct netd_conn *k)
 
 		if (!room)
 			return 0;
-		n = recv(k->fd, dst, room, MSG_DONTWAIT);
+		n = recv_some(c, k->fd, dst, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -190,7 +226,7 @@ static int step(struct netd_conns *c, struct netd_daemon *d, struct netd_conn *k
 	int r;
 
 	for (;;) {
-		r = k->out ? 0 : fill(k);
+		r = k->out ? 0 : fill(c, k);
 		if (r < 0)
 			return r;
 		r = flush(k);

@@ -27,6 +27,7 @@ struct netd_conns {
 	struct netd_conn *v[NETD_CONN_MAX];
 	size_t n;
 	unsigned long accepted, expired, evicted;
+	unsigned long released;		/* descriptors clients handed over, closed */
 };
 
 void netd_conns_init(struct netd_conns *c, int ep);

@@ -28,6 +28,7 @@ struct netd_daemon {
 	const struct netd_opts *o;
 	struct netd_state st;
 	struct netd_reconcile_stats last_pass;
+	int64_t last_pass_end;		/* monotonic ms the last pass ended */
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	char dhcp_error[256];

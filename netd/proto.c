@@ -12,6 +12,7 @@ static const char *const cmd_names[] = {
 	[NETD_CMD_LIST] = "list",
 	[NETD_CMD_LEASE] = "lease",
 	[NETD_CMD_RECONCILE] = "reconcile",
+	[NETD_CMD_RELEASE] = "release",
 };
 
 const char *netd_cmd_name(enum netd_cmd cmd)

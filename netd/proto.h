@@ -5,6 +5,10 @@
  *
  *   request  {"version":1,"command":"status"|"list"|"reconcile"}
  *            {"version":1,"command":"lease","cid":"<id>"[,"ifname":"eth0"]}
+ *            {"version":1,"command":"release"}   with descriptors (SCM_RIGHTS)
+ *            for netd to close: a plugin's netfilter sockets, whose close
+ *            would make it wait (include/vmnet/handoff.h). Descriptors
+ *            that come with any request are closed.
  *   reply    {"version":1,"ok":true,"data":{...}}
  *            {"version":1,"ok":false,"error":{"code":N,"message":"..."}}
  *
@@ -23,7 +27,13 @@ struct vmnet_err;
 #define NETD_PROTO_VERSION 1
 #define NETD_PROTO_MAX (64 * 1024)
 
-enum netd_cmd { NETD_CMD_STATUS, NETD_CMD_LIST, NETD_CMD_LEASE, NETD_CMD_RECONCILE };
+enum netd_cmd {
+	NETD_CMD_STATUS,
+	NETD_CMD_LIST,
+	NETD_CMD_LEASE,
+	NETD_CMD_RECONCILE,
+	NETD_CMD_RELEASE,
+};
 
 /* Error codes of a reply (the CNI codes where one fits). */
 enum netd_proto_err {

@@ -36,6 +36,7 @@ struct item {
 	bool gone;		/* tear down the host side (never inside the namespace
 				   unless nsfd is set) */
 	bool unverified;	/* the namespace could not be proven: leave it alone */
+	bool broken;		/* the kernel does not match the record: repair */
 	int64_t absent_since;	/* monotonic ms of the first scan that missed it */
 	char why[300];		/* why gone */
 	char status[200];
@@ -143,11 +144,13 @@ static int add_item(const char *network, const char *path, void *data)
 	return 0;
 }
 
-/* The records of @network, under its lock: a record's temporary file is
- * then a killed writer's (its ADD wrote nothing else before it) and goes. */
-static int read_records(const char *state_dir, const char *network, struct items *l)
+/* The records of @network. @locked (its lock held): a record's temporary
+ * file is then a killed writer's (its ADD wrote nothing else before it)
+ * and goes. */
+static int read_records(const char *state_dir, const char *network, bool locked,
+			struct items *l)
 {
-	int r = vmnet_record_walk(state_dir, network, true, add_item, l);
+	int r = vmnet_record_walk(state_dir, network, locked, add_item, l);
 
 	return r == -ENOMEM ? r : 0;
 }
@@ -344,10 +347,11 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_rec
 	return 0;
 }
 
-/* Gone records are torn down; the rest stay live (unverified ones too:
- * their elements stay in the table, nothing else is done for them).
- * Returns whether any record is live. */
-static bool settle(struct netd_state *st, struct item *items, size_t n, const char *cni_path,
+/* What each attachment needs, without acting: gone (tear the host side
+ * down), broken (repair), unverified (leave alone) or nothing. Identity
+ * first: only a proven namespace (or none at all) is checked. Returns
+ * whether any record is live. */
+static bool assess(struct netd_state *st, struct item *items, size_t n,
 		   struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
@@ -358,6 +362,7 @@ static bool settle(struct netd_state *st, struct item *items, size_t n, const ch
 		struct item *it = &items[i];
 		struct netd_entry *e = netd_state_find_key(st, it->rec.network, it->rec.cid,
 							   it->rec.ifname);
+		struct vmnet_err ce = { 0 };
 
 		it->absent_since = e ? e->absent_since : 0;
 		probe_netns(it, &scan, now, p);
@@ -366,37 +371,43 @@ static bool settle(struct netd_state *st, struct item *items, size_t n, const ch
 		if (it->rec.pending)
 			it->gone = true;
 		if (it->gone)
-			teardown(it, st->state_dir, cni_path, p);
-		else
-			any_live = true;
+			continue;
+		any_live = true;
+		if (it->unverified || (it->rec.netns[0] && it->nsfd < 0))
+			continue;
+		if (vmnet_attach_check(&it->rec, it->nsfd, &ce) == 0) {
+			snprintf(it->status, sizeof(it->status), "ok");
+			continue;
+		}
+		it->broken = true;
+		snprintf(it->why, sizeof(it->why), "%.290s", ce.msg);
 	}
 	return any_live;
 }
 
-static void repair_all(struct item *items, size_t n, struct netd_reconcile_stats *p)
+/* What assess decided: tear down what is gone (@gone), or repair what is
+ * broken (the table is restored in between). */
+static void act(struct item *items, size_t n, bool gone, const char *state_dir,
+		const char *cni_path, struct netd_reconcile_stats *p)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
-		struct vmnet_err e = { 0 }, re = { 0 };
+		struct vmnet_err re = { 0 };
 		char what[512];
 
-		/* Identity first, then action: only a proven namespace (or
-		 * none at all) is checked or repaired. */
-		if (it->gone || it->unverified || (it->rec.netns[0] && it->nsfd < 0))
+		if (gone && it->gone)
+			teardown(it, state_dir, cni_path, p);
+		if (gone || !it->broken)
 			continue;
-		if (vmnet_attach_check(&it->rec, it->nsfd, &e) == 0) {
-			snprintf(it->status, sizeof(it->status), "ok");
-			continue;
-		}
 		snprintf(what, sizeof(what), "repairing %s/%s@%s", it->rec.network, it->rec.cid,
 			 it->rec.ifname);
-		log_info("%s: %s", what, e.msg);
+		log_info("%s: %s", what, it->why);
 		if (netd_repair(&it->rec, it->nsfd, &re) < 0) {
 			note_error(p, what, &re);
 			snprintf(it->status, sizeof(it->status), "broken: %.180s", re.msg);
 		} else {
 			p->repaired++;
-			snprintf(it->status, sizeof(it->status), "ok (repaired: %.160s)", e.msg);
+			snprintf(it->status, sizeof(it->status), "ok (repaired: %.160s)", it->why);
 		}
 	}
 }
@@ -417,7 +428,7 @@ static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets
 			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
 			continue;
 		}
-		if (read_records(state_dir, nets[i].name, l) < 0) {
+		if (read_records(state_dir, nets[i].name, true, l) < 0) {
 			all_locked = false;
 			l->p->errors++;
 		}
@@ -459,6 +470,82 @@ static void count(struct netd_reconcile_stats *p, int64_t t0)
 		log_debug("pass: %u records, all in place, %u ms", p->records, p->duration_ms);
 }
 
+/* The pending record of an ADD still running is no leftover: its network's
+ * lock is taken. */
+static bool adding(const char *state_dir, const struct vmnet_record *rec)
+{
+	int fd = -1;
+
+	if (vmnet_record_lock(state_dir, rec->network, 0, &fd, NULL) < 0)
+		return true;
+	close(fd);
+	return false;
+}
+
+/* A look without any lock (the plugin's ADD and DEL never wait for it):
+ * read every record and check the kernel. True when something needs the
+ * locked pass: an attachment gone or broken, a leftover pending record, or
+ * the table to restore. Concurrent calls can make a look see what is no
+ * longer so; the locked pass decides again on what it reads under lock. */
+static bool look(struct netd_state *st, struct net *nets, size_t n_nets, struct items *l)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct netd_reconcile_stats *p = l->p;
+	bool any_live, need = false;
+	char why[600];
+
+	for (size_t i = 0; i < n_nets; i++)
+		if (read_records(st->state_dir, nets[i].name, false, l) < 0)
+			return true;
+	any_live = assess(st, l->v, l->n, p);
+	for (size_t i = 0; i < l->n && !need; i++) {
+		const struct item *it = &l->v[i];
+
+		if (it->gone && it->rec.pending && adding(st->state_dir, &it->rec))
+			p->busy = true;
+		else
+			need = it->gone || it->broken;
+	}
+	if (!need && any_live && vmnet_nft_open(-1, &nft, NULL) == 0)
+		need = nft_needs_sync(nft, l->v, l->n, why, sizeof(why));
+	return need;
+}
+
+/* Close what assess opened and forget the items, statuses unset. */
+static void drop(struct items *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].nsfd >= 0)
+			close(l->v[i].nsfd);
+		vmnet_record_clear(&l->v[i].rec);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Every network locked (those that stay busy are skipped), records read
+ * under the locks, decided again and acted on. */
+static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
+			const char *cni_path, struct items *l)
+{
+	struct netd_reconcile_stats *p = l->p;
+	bool all_locked, any_live;
+
+	p->busy = p->recheck = false;
+	all_locked = lock_and_read(st->state_dir, nets, n_nets, l);
+	any_live = assess(st, l->v, l->n, p);
+	act(l->v, l->n, true, st->state_dir, cni_path, p);
+	/* The table holds every network's elements, so it is rebuilt only
+	 * when every network is locked and its records known. */
+	if (all_locked)
+		sync_nft(l->v, l->n, any_live, p);
+	act(l->v, l->n, false, st->state_dir, cni_path, p);
+	for (size_t i = 0; i < n_nets; i++)
+		if (nets[i].lock >= 0)
+			close(nets[i].lock);
+}
+
 int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reconcile_stats *p)
 {
 	const char *state_dir = st->state_dir;
@@ -466,7 +553,6 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 	struct net *nets = NULL;
 	size_t n_nets = 0;
 	int64_t t0 = now_ms();
-	bool all_locked, any_live;
 	int r;
 
 	p->repaired = p->removed = p->errors = p->synced = 0;
@@ -478,16 +564,11 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 		p->errors++;
 		return r;
 	}
-	all_locked = lock_and_read(state_dir, nets, n_nets, &l);
-	any_live = settle(st, l.v, l.n, cni_path, p);
-	/* The table holds every network's elements, so it is rebuilt only
-	 * when every network is locked and its records known. */
-	if (all_locked)
-		sync_nft(l.v, l.n, any_live, p);
-	repair_all(l.v, l.n, p);
-	for (size_t i = 0; i < n_nets; i++)
-		if (nets[i].lock >= 0)
-			close(nets[i].lock);
+	if (look(st, nets, n_nets, &l)) {
+		drop(&l);
+		locked_pass(st, nets, n_nets, cni_path, &l);
+		p->locked++;
+	}
 	free(nets);
 	finish(st, l.v, l.n, p);
 	count(p, t0);

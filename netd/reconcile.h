@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One level-triggered reconcile pass: make the kernel match the records.
- * Under every network's lock (the plugin's ADD/DEL/GC wait meanwhile):
+ * First a look without any lock (the plugin's ADD/DEL/GC never wait for
+ * it): every record read, its namespace proven, the kernel checked. Only
+ * when that finds something to do, a locked pass decides again on the
+ * records read under every network's lock (ADD/DEL/GC wait meanwhile):
  *   1. a record whose VM namespace is proven gone is torn down like DEL
  *      (devices, elements, IPAM address, record; the bridge with the last
  *      one); one whose namespace cannot be proven either way is left alone
@@ -28,6 +31,8 @@ struct netd_reconcile_stats {
 	unsigned synced;	/* passes that re-synced the table */
 	unsigned repaired, removed, errors;	/* in the last pass */
 	unsigned long passes, total_repaired, total_removed, total_synced;
+	unsigned long locked;	/* passes that took the network locks: a look
+				   without them found something to do */
 	unsigned parked;	/* parked taps left after the pass (lib/park.c) */
 	bool busy;		/* a network lock was busy: retry soon */
 	bool recheck;		/* a namespace went unseen: scan again soon */

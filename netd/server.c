@@ -213,6 +213,11 @@ static json_t *do_status(struct netd_daemon *d)
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
 		      "unverified_attachments", unv, "firewall", fw, "parked",
 		      (int)p->parked);
+	if (v) {
+		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
+		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
+				    json_integer((json_int_t)p->locked));
+	}
 	return v;
 }
 
@@ -266,6 +271,10 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 		v = do_lease(d, req, err);
 		if (!v && err && err->code)
 			return NULL;
+		break;
+	case NETD_CMD_RELEASE:
+		/* The descriptors were closed as they were read (conn.c). */
+		v = json_pack("{s:I}", "released", (json_int_t)d->conns.released);
 		break;
 	case NETD_CMD_RECONCILE:
 		netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);

@@ -34,7 +34,11 @@
 # 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
 # static build; default BUILDDIR/static/vmnet, skipped if absent),
 # BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
-# under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt).
+# under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt;
+# BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
+# BENCH_PROFILE=perf: `perf trace`, far less overhead than strace),
+# BENCH_NETD=0 (no netd in the host namespaces: DEL then closes its
+# netfilter sockets itself and parked taps wait for the next call).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
 # rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
@@ -152,6 +156,30 @@ for impl in "${IMPLS[@]}"; do
 	*) bail "unknown implementation $impl" ;;
 	esac
 done
+
+# netd in every vmnet host namespace, as on a real host (BENCH_NETD=0: none):
+# DEL hands it the netfilter sockets whose close would wait for nf_tables'
+# destroy work, and it reaps parked taps. drive points each plugin at the
+# netd of the host namespace it runs in (DRIVE_NETD_DIR).
+BENCH_NETD=${BENCH_NETD:-1}
+bench_netd() { # IMPL: netd in HNS[IMPL] on that implementation's state
+	local impl=$1 h=${HNS[$1]} i
+	mkdir -p "$W_TMP/$impl/state" "$W_TMP/netd"
+	ip netns exec "$h" "$NETD" --state-dir "$W_TMP/$impl/state" --socket "$W_TMP/netd/$h.sock" \
+		--cni-path "$B" --interval 60 </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
+	track_pid $!
+	for i in $(seq 100); do
+		ip netns exec "$h" "$NETD" status --socket "$W_TMP/netd/$h.sock" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	bail "netd did not start in $h: $(tail -5 "$W_TMP/netd-$impl.log")"
+}
+if [ "$BENCH_NETD" != 0 ]; then
+	export DRIVE_NETD_DIR=$W_TMP/netd
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] && bench_netd "$impl"
+	done
+fi
 
 # ---------------------------------------------------------------- driver
 
@@ -336,8 +364,11 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
 	for impl in "${IMPLS[@]}"; do
 		[[ $impl == vmnet-* ]] || continue
 		for verb in add del; do
+			st="-f -c -w"
+			[ "$BENCH_PROFILE" = trace ] && st="-f -tt -T"
+			if [ "$BENCH_PROFILE" = perf ]; then wrap="$(command -v perf) trace -o"; else wrap="$(command -v strace) $st -o"; fi
 			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1" |
-				DRIVE_WRAP="$(command -v strace) -f -c -w -o $OUT/profile-$impl-$verb.txt" \
+				DRIVE_WRAP="$wrap $OUT/profile-$impl-$verb.txt" \
 					DRIVE_RESULT_DIR='' "$DRIVE" | grep -q '^ok' || log "profile of $impl $verb failed"
 		done
 	done
@@ -356,6 +387,7 @@ scale_run() {
 	ns_add "h-${SHORT[$impl]}"; HNS[$impl]=$REPLY
 	SUBNET_OCT[$impl]=60
 	vmnet_conf "$impl" isolated host '{blockSize: 30}'
+	[ "$BENCH_NETD" = 0 ] || bench_netd "$impl"
 	for ((i = 0; i < SCALE; i++)); do
 		if [ $((i % BG_PER_NS)) -eq 0 ]; then
 			ns_add "b$((i / BG_PER_NS))-${SHORT[$impl]}"
@@ -373,6 +405,18 @@ scale_run() {
 	log "scale run: $SCALE isolated host-wired attachments in $((SECONDS - t0)) s"
 }
 if [ "$SCALE" -gt 0 ]; then scale_run; fi
+
+# netd's passes during the run: how many, how long the last took (a pass
+# holds the networks' locks, which ADD and DEL wait for).
+if [ "$BENCH_NETD" != 0 ]; then
+	echo "impl,passes,last_ms,records" >"$OUT/netd.csv"
+	for impl in "${!HNS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		st=$(ip netns exec "${HNS[$impl]}" "$NETD" status --json --socket "$W_TMP/netd/${HNS[$impl]}.sock" 2>/dev/null) || continue
+		jq -r --arg i "$impl" '[$i, .reconcile.passes, .reconcile.last_ms, .attachments] | @csv' <<<"$st" >>"$OUT/netd.csv"
+	done
+	log "netd passes: $(tr '\n' ' ' <"$OUT/netd.csv")"
+fi
 
 # ---------------------------------------------------------------- packet path
 #

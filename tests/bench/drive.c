@@ -41,7 +41,10 @@
  * what was resident at once; the time is then not meaningful; without it
  * the RSS is wait4()'s, which includes the pages of this process at fork,
  * so it is only an upper bound), DRIVE_WRAP (a command, split at spaces,
- * that every plugin runs under: "strace -f -c -w -o FILE" for a profile).
+ * that every plugin runs under: "strace -f -c -w -o FILE" for a profile),
+ * DRIVE_NETD_DIR (if set, each CNI plugin gets
+ * VMNET_NETD_SOCKET=DIR/<name of the host netns>.sock: the netd of the host
+ * namespace it runs in).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -327,6 +330,9 @@ static void reply_err(int rc, const char *fmt, const char *arg)
 	printf("\n");
 }
 
+/* The host namespace the current command runs in (its /run/netns path). */
+static const char *cur_hostns = "";
+
 static void cni(int add, char **a, int na)
 {
 	const char *conflist = a[1], *cid = a[2], *ifname = a[3], *netns = a[4];
@@ -357,8 +363,9 @@ static void cni(int add, char **a, int na)
 		json_t *p = json_deep_copy(json_array_get(plugins, add ? k : np - 1 - k));
 		json_t *caps = json_object_get(p, "capabilities"), *prev;
 		const char *type = json_string_value(json_object_get(p, "type"));
-		char *path = type ? find_plugin(type) : NULL, *conf, env[6][1100];
-		char *envp[8], *argv[2];
+		char *path = type ? find_plugin(type) : NULL, *conf, env[7][1100];
+		char *envp[9], *argv[2];
+		const char *nd = getenv("DRIVE_NETD_DIR"), *hb = strrchr(cur_hostns, '/');
 		int rc;
 
 		if (!path) {
@@ -382,10 +389,14 @@ static void cni(int add, char **a, int na)
 		snprintf(env[3], sizeof(env[3]), "CNI_IFNAME=%s", ifname);
 		snprintf(env[4], sizeof(env[4]), "CNI_PATH=%s", getenv("CNI_PATH"));
 		snprintf(env[5], sizeof(env[5]), "PATH=%s", getenv("PATH"));
-		for (int e = 0; e < 6; e++)
+		snprintf(env[6], sizeof(env[6]), "VMNET_NETD_SOCKET=%s/%s.sock", nd ? nd : "",
+			 hb ? hb + 1 : cur_hostns);
+		for (int e = 0; e < 7; e++)
 			envp[e] = env[e];
-		envp[6] = "CNI_ARGS=IgnoreUnknown=1";
-		envp[7] = NULL;
+		envp[7] = "CNI_ARGS=IgnoreUnknown=1";
+		envp[8] = NULL;
+		if (!nd)
+			envp[6] = envp[7], envp[7] = NULL;
 		argv[0] = path;
 		argv[1] = NULL;
 		free(out);
@@ -527,6 +538,7 @@ int main(void)
 		}
 		/* a[1] is consumed: shift so the handlers see their own arguments
 		 * at a[1]... */
+		cur_hostns = a[1];
 		a[1] = a[0];
 		if ((!strcmp(a[0], "add") || !strcmp(a[0], "del")) && na >= 8)
 			cni(a[0][0] == 'a', a + 1, na - 1);

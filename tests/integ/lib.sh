@@ -375,11 +375,13 @@ cni_env() {
 	local hns=$1 conf=$2 o=$W_TMP/cni.$BASHPID
 	shift 2
 	[ -n "$hns" ] || bail "cni: no host namespace (the plugin never runs in the machine's)"
+	# The test's netd (or none), never the machine's: DEL hands it sockets.
+	local nd=VMNET_NETD_SOCKET=${SOCK:-$W_TMP/no-netd.sock}
 	if [ "$conf" = "<empty>" ]; then
-		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$nd" "$@" "$VMNET" \
 			</dev/null >"$o.out" 2>"$o.err"
 	else
-		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$@" "$VMNET" \
+		ip netns exec "$hns" env -i PATH="$PATH" CNI_PATH="$B" "$nd" "$@" "$VMNET" \
 			<<<"$conf" >"$o.out" 2>"$o.err"
 	fi
 	CNI_RC=$?

@@ -422,6 +422,54 @@ t_eq "nothing was created in the namespace that got i1's inode" \
 	"$(ip -n "${VICTIM:-none}" -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
 t_fail "netd removed i1's record: its namespace is dead" test -e "$(record_path "$NET" i1 eth0)"
 
+# ---------------------------------------------------------------- lock-free look
+
+# A pass first looks without any lock; only when it finds something to do
+# does it take the networks' locks (which ADD and DEL wait for).
+locked() { nc_ status --json | jq -r .reconcile.locked_passes; }
+L0=$(locked)
+t_ok "netd reconcile (nothing to do)" nc_ reconcile
+t_ok "netd reconcile again" nc_ reconcile
+t_eq "  neither took a lock" "$(locked)" "$L0"
+exec {HOLD}>"$W_TMP/state/$NET/.lock" && flock "$HOLD"
+t_run timeout 1 ip netns exec "$HOST_NS" "$NETD" reconcile --socket "$SOCK"
+t_match "  a pass sees every record at once while an ADD would hold the network's lock" \
+	"$T_OUT" "^[1-9][0-9]* records: 0 repaired, 0 removed"
+exec {HOLD}>&-
+ip netns exec "$HOST_NS" nft flush ruleset
+t_ok "after nft flush ruleset, netd reconcile" nc_ reconcile
+t_ok "  took the locks to restore the table" test "$(locked)" -gt "$L0"
+t_ok "  and the table is back" ip netns exec "$HOST_NS" nft list table inet vmnet
+
+# ---------------------------------------------------------------- hand-off
+
+# DEL's netfilter sockets go to netd (their close waits for nf_tables'
+# destroy work, an RCU grace period): netd closes them and counts them, and
+# keeps no descriptor of them.
+nfd() { ls "/proc/$NETD_PID/fd" | wc -l; }
+REL0=$(nc_ status --json | jq -r .released_descriptors)
+FD0=$(nfd)
+for i in 1 2 3; do
+	vm_ns ho$i
+	t_plugin "ADD ho$i" ADD id=ho$i ns="$REPLY" conf="$(jq '.runtimeConfig.portMappings = [{hostPort: (8300 + '$i'), containerPort: 80, protocol: "tcp"}]' <<<"$CONF")"
+	HO_NS[$i]=$REPLY
+done
+for i in 1 2 3; do
+	VMNET_LOG_LEVEL=debug t_plugin "DEL ho$i" DEL id=ho$i ns="${HO_NS[$i]}"
+	t_match "  DEL ho$i handed its netfilter sockets to netd" "$CNI_ERR" "descriptor\(s\) handed to netd"
+done
+REL1=$(nc_ status --json | jq -r .released_descriptors)
+t_ok "netd closed what the DELs handed over ($REL0 -> $REL1)" test "$REL1" -ge $((REL0 + 3))
+t_eq "netd holds no more descriptors than before" "$(nfd)" "$FD0"
+t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
+# Without netd the DEL closes them itself.
+kill_pid "$NETD_PID"
+vm_ns ho4
+t_plugin "ADD ho4 (netd stopped)" ADD id=ho4 ns="$REPLY"
+VMNET_LOG_LEVEL=debug t_plugin "DEL ho4 without netd" DEL id=ho4 ns="$REPLY"
+t_match "  it closed its sockets itself" "$CNI_ERR" "closed here \(netd did not take them\)"
+t_ok "netd restarts" netd_start
+
 # ---------------------------------------------------------------- exit
 
 kill -TERM "$NETD_PID"

@@ -358,6 +358,7 @@ wan_setup() {
 # Debian's radvd) in NS, advertising on IFNAME with the configuration
 # "interface IFNAME { BODY };" ($W_TMP/radvd-NAME.conf, log radvd-NAME.log).
 # NS is made a router (all.forwarding=1): only ever one of our namespaces.
+# RADVD_PID is its PID.
 radvd_start() {
 	local ns=$1 ifn=$2 n=$3 conf=$W_TMP/radvd-$3.conf pid i
 	printf 'interface %s {\n%s\n};\n' "$ifn" "$4" >"$conf"
@@ -365,6 +366,7 @@ radvd_start() {
 	ip netns exec "$ns" radvd -n -C "$conf" -p "$W_TMP/radvd-$n.pid" -m stderr -d 1 \
 		</dev/null >"$W_TMP/radvd-$n.log" 2>&1 &
 	pid=$!
+	RADVD_PID=$pid
 	track_pid $pid
 	# radvd reads its configuration and opens its socket at once.
 	for i in 1 2 3 4 5; do

@@ -11,6 +11,7 @@
 #      fixture on the guest's tap: radvd (M flag, prefix without SLAAC, MTU,
 #      RDNSS, DNSSL) and dnsmasq's DHCPv6 server handing out one address.
 #      The guest keeps its IPv4 (a static ip=) as before: dual stack.
+#      Then an IPv6-only guest (vm.ip6=ra) takes its address by SLAAC.
 #   2. lib.sh's wan6_setup (an upstream router sending RAs onto the host
 #      namespace's uplink) works, and shows the pitfall vmnet must avoid:
 #      with accept_ra=1 a host that turns IPv6 forwarding on loses its
@@ -57,6 +58,8 @@ MTU6=1400
 ROUTER4=10.96.0.1
 GUEST4=10.96.0.2
 MAC=52:54:00:06:00:42
+SLAAC6=${PFX}5054:ff:fe06:42 # EUI-64 of MAC
+SLAAC_MTU=1360
 TAP=tap6
 
 ns_add r6
@@ -142,10 +145,39 @@ duid=00:03:00:01:$MAC
 t_ok "dnsmasq leased $GUEST6 to the guest's DUID $duid" grep -qi " $GUEST6 .*$duid" "$W_TMP/dnsmasq.leases"
 vm_kill g6
 
+# ---------------------------------------------------------------- RA only
+
+# An IPv6-only guest (no ip=) configured by RAs alone: SLAAC on a prefix
+# with the A flag, no M flag, another MTU.
+kill_pid "$RADVD_PID"
+radvd_start "$R" "$TAP" slaac "	AdvSendAdvert on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval 10;
+	AdvLinkMTU $SLAAC_MTU;
+	prefix ${PFX}/64 { AdvOnLink on; AdvAutonomous on; };" || bail "radvd (SLAAC)"
+vm_start g6ra "$R" "$TAP" "$MAC" "" "vm.ip6=ra"
+if vm_wait_ready g6ra 120; then
+	ok "an IPv6-only guest (vm.ip6=ra) boots to network-ready ($(vm_since "${VM_T0[g6ra]}") s)"
+	diag "g6ra: ${VM_READY[g6ra]}"
+	t_eq "without ip= the guest has no IPv4" "$(vm_field g6ra via) $(vm_field g6ra ip)" "none none"
+	t_eq "its only global address is the SLAAC one of its MAC (EUI-64)" \
+		"$(vm_field g6ra via6) $(vm_field g6ra ip6)" "ra $SLAAC6/64"
+	t_eq "its default route goes via $RLL, its IPv6 MTU is the RA's" \
+		"$(vm_field g6ra gw6) $(vm_field g6ra mtu6)" "$RLL $SLAAC_MTU"
+	vm_send g6ra ping6 "ping -6 -c1 -W5 $ROUTER6"
+	if vm_result g6ra ping6 30; then ok "the SLAAC guest pings $ROUTER6"; else
+		not_ok "the SLAAC guest pings $ROUTER6" "guest: $VM_RES" "$VM_OUT"; fi
+	t_ok "the router reaches the guest's SLAAC address" ip netns exec "$R" ping -6 -c1 -W5 "$SLAAC6"
+else
+	not_ok "an IPv6-only guest (vm.ip6=ra) boots to network-ready" "$(vm_console g6ra 25)" \
+		"radvd: $(tail -n 5 "$W_TMP/radvd-slaac.log")"
+fi
+vm_kill g6ra
+
 # ---------------------------------------------------------------- the uplink
 
 host_ns
-wan6_setup
+wan6_setup uplink6 2001:db8:6::
 hsys() { ip netns exec "$HOST_NS" sysctl -qw "$@"; }
 # wait_def6 WANT TIMEOUT: until HOST_NS's default route on the uplink is
 # via WANT ("" = none); 1 on timeout.

@@ -51,8 +51,9 @@ KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
 [ -d "/lib/modules/$KVER" ] || die "no /lib/modules/$KVER"
 [ -x "$BB" ] || die "$BB missing: apt-get install busybox-static"
-[ -x "$DHCPCD" ] && [ -r "$DHCPCD_HOOKS" ] ||
+if [ ! -x "$DHCPCD" ] || [ ! -r "$DHCPCD_HOOKS" ]; then
 	die "$DHCPCD or $DHCPCD_HOOKS missing: apt-get install dhcpcd-base (the guest's DHCPv6 client)"
+fi
 command -v ldd >/dev/null || die "ldd missing: apt-get install libc-bin"
 # shellcheck source=tests/need.sh
 . "$HERE/../need.sh"

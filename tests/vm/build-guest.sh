@@ -57,7 +57,7 @@ fi
 command -v ldd >/dev/null || die "ldd missing: apt-get install libc-bin"
 # shellcheck source=tests/need.sh
 . "$HERE/../need.sh"
-miss=$(need_missing cpio gzip xz modprobe)
+miss=$(need_missing cpio gzip xz modprobe dhcpcd)
 [ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 
 mkdir -p "$OUT"

@@ -159,6 +159,8 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
             podman containerd crun runc firewalld dbus coreutils \
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
+# IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
+DEB_PKGS += dhcpcd-base radvd dnsmasq-base
 print-deps:
 	@echo $(DEB_PKGS)
 deps:

@@ -352,6 +352,80 @@ wan_setup() {
 	bail "wan servers did not start: $(cat "$W_TMP/wan.err")"
 }
 
+# ---------------------------------------------------------------- IPv6 RAs
+
+# radvd_start NS IFNAME NAME BODY: radvd (the router advertisement daemon,
+# Debian's radvd) in NS, advertising on IFNAME with the configuration
+# "interface IFNAME { BODY };" ($W_TMP/radvd-NAME.conf, log radvd-NAME.log).
+# NS is made a router (all.forwarding=1): only ever one of our namespaces.
+# RADVD_PID is its PID.
+radvd_start() {
+	local ns=$1 ifn=$2 n=$3 conf=$W_TMP/radvd-$3.conf pid i
+	printf 'interface %s {\n%s\n};\n' "$ifn" "$4" >"$conf"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+	ip netns exec "$ns" radvd -n -C "$conf" -p "$W_TMP/radvd-$n.pid" -m stderr -d 1 \
+		</dev/null >"$W_TMP/radvd-$n.log" 2>&1 &
+	pid=$!
+	RADVD_PID=$pid
+	track_pid $pid
+	# radvd reads its configuration and opens its socket at once.
+	for i in 1 2 3 4 5; do
+		sleep 0.1
+		alive $pid || break
+	done
+	alive $pid && return 0
+	echo "radvd in $ns did not start: $(tail -n 3 "$W_TMP/radvd-$n.log")"
+	return 1
+}
+
+# ra_in NS: router advertisements NS has received (Icmp6InRouterAdvertisements).
+ra_in() {
+	ip netns exec "$1" awk '$1 == "Icmp6InRouterAdvertisements" { print $2 }' /proc/net/snmp6
+}
+
+# link_local NS IFNAME: IFNAME's IPv6 link-local address, once it has one
+# (waits up to 5 s).
+link_local() {
+	local i a
+	for i in $(seq 50); do
+		a=$(ip -n "$1" -6 -o addr show dev "$2" scope link 2>/dev/null | awk '{ print $4; exit }')
+		[ -n "$a" ] && { echo "${a%/*}"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# wan6_setup [IFNAME [PREFIX]]: namespace WAN6_NS standing in for an
+# upstream IPv6 router on HOST_NS's uplink IFNAME (default uplink6, a veth):
+# radvd there advertises a default route (lifetime 60 s) and PREFIX/64
+# (default 2001:db8:6::, SLAAC) every 3-4 s; the router holds PREFIX::1.
+# WAN6_IF is the uplink, WAN6_LL the router's link-local address (the
+# gateway HOST_NS learns). HOST_NS's own sysctls (accept_ra, forwarding) are
+# the caller's to set. Used to check that a host keeps its RA-learned
+# default route when IPv6 forwarding is turned on (accept_ra=2).
+wan6_setup() {
+	local ifn=${1:-uplink6} pfx=${2:-2001:db8:6::}
+	ns_add wan6
+	WAN6_NS=$REPLY
+	WAN6_IF=$ifn
+	ip -n "$HOST_NS" link add "$ifn" type veth peer name eth0 netns "$WAN6_NS" || bail "veth to wan6"
+	ip netns exec "$WAN6_NS" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+	ip -n "$WAN6_NS" addr add "${pfx}1/64" dev eth0 nodad
+	ip -n "$WAN6_NS" link set eth0 up
+	ip -n "$HOST_NS" link set "$ifn" up
+	WAN6_LL=$(link_local "$WAN6_NS" eth0) || bail "wan6 has no link-local address"
+	radvd_start "$WAN6_NS" eth0 wan6 "	AdvSendAdvert on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval 4;
+	AdvDefaultLifetime 60;
+	prefix ${pfx}/64 { AdvOnLink on; AdvAutonomous on; };" || bail "radvd on wan6"
+}
+
+# default6 NS IFNAME: the gateway of NS's IPv6 default route on IFNAME ("" if none).
+default6() {
+	ip -n "$1" -6 route show default dev "$2" 2>/dev/null | awk '$2 == "via" { print $3; exit }'
+}
+
 # wait_listen NS tcp|udp PORT: wait (up to 5 s) until a socket in NS listens
 # on PORT, so a probe never races a server that is still starting.
 wait_listen() {

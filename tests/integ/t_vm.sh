@@ -27,7 +27,7 @@
 . "$LIB_ROOT/tests/vm/vmlib.sh"
 
 need_root
-need_cmds jq socat nft ss nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe
+need_cmds jq socat nft ss nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe dhcpcd
 need_bins "$VMNET" "$B/vmnet-ipam"
 world_init
 

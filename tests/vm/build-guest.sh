@@ -8,14 +8,19 @@
 #                             PVH entry point, which skips the xz decompressor
 #                             that costs ~2 s per boot under TCG.
 #   OUTDIR/initramfs.cpio.gz  busybox-static, the virtio modules of that kernel
-#                             (in modprobe's dependency order) and tests/vm/guest/
+#                             (in modprobe's dependency order), tests/vm/guest/
+#                             and Debian's dhcpcd (dhcpcd-base: the guest's
+#                             DHCPv6 client) with the shared libraries and the
+#                             loader it is linked against, its hook runner and
+#                             the privilege-separation user and chroot it needs
 #   OUTDIR/stamp              what the two were built from; a rebuild happens
 #                             only when it changes
 #
 #   tests/vm/build-guest.sh OUTDIR        (prints the kernel version)
 #   KVER=6.1.0-56-amd64 tests/vm/build-guest.sh OUTDIR
 #
-# Needs linux-image-amd64, busybox-static, kmod, cpio, gzip, xz-utils (make deps).
+# Needs linux-image-amd64, busybox-static, dhcpcd-base, kmod, cpio, gzip,
+# xz-utils (make deps).
 # (The linux-image-*-dbg package also carries a vmlinux, but it is a ~850 MB
 # download for a file we can take out of the 70 MB package we already have.)
 set -euo pipefail
@@ -23,6 +28,8 @@ set -euo pipefail
 OUT=${1:?usage: build-guest.sh OUTDIR}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BB=/bin/busybox
+DHCPCD=/usr/sbin/dhcpcd
+DHCPCD_HOOKS=/usr/lib/dhcpcd/dhcpcd-run-hooks
 # virtio_pci for -M pc, virtio_mmio for -M microvm; deps come from modprobe.
 MODS="virtio_pci virtio_mmio virtio_net"
 
@@ -44,9 +51,13 @@ KERNEL=/boot/vmlinuz-$KVER
 [ -r "$KERNEL" ] || die "cannot read $KERNEL"
 [ -d "/lib/modules/$KVER" ] || die "no /lib/modules/$KVER"
 [ -x "$BB" ] || die "$BB missing: apt-get install busybox-static"
+if [ ! -x "$DHCPCD" ] || [ ! -r "$DHCPCD_HOOKS" ]; then
+	die "$DHCPCD or $DHCPCD_HOOKS missing: apt-get install dhcpcd-base (the guest's DHCPv6 client)"
+fi
+command -v ldd >/dev/null || die "ldd missing: apt-get install libc-bin"
 # shellcheck source=tests/need.sh
 . "$HERE/../need.sh"
-miss=$(need_missing cpio gzip xz modprobe)
+miss=$(need_missing cpio gzip xz modprobe dhcpcd)
 [ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 
 mkdir -p "$OUT"
@@ -56,6 +67,7 @@ exec 9>"$OUT/.lock"
 flock -w 300 9 || die "timed out waiting for $OUT/.lock"
 
 stamp="kver=$KVER kernel=$(stat -c '%s.%Y' "$KERNEL") busybox=$(stat -c '%s.%Y' "$BB")
+dhcpcd=$(stat -c '%s.%Y' "$DHCPCD")
 recipe=$(cat "${BASH_SOURCE[0]}" "$HERE"/guest/* | sha256sum | cut -c1-16)"
 if [ -r "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ] &&
 	[ -s "$OUT/vmlinux" ] && [ -s "$OUT/initramfs.cpio.gz" ]; then
@@ -79,6 +91,28 @@ install -m 0755 "$HERE/guest/retry" "$R/bin/retry"
 echo "hello from a vmnet guest" >"$R/www/index.html"
 echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
 echo "root:x:0:" >"$R/etc/group"
+
+# dhcpcd as Debian ships it: the binary, every library ldd names and the
+# loader (same paths, so the binary's interpreter and search path hold),
+# dhcpcd-run-hooks with only our hook (no resolvconf, hostname or NTP hooks:
+# the IPv4 side of the guest keeps its resolv.conf), its state and run
+# directories, and the unprivileged user it chroots to (privilege separation,
+# Debian's PRIVSEP_USER dhcpcd, chroot /usr/lib/dhcpcd).
+install -D -m 0755 "$DHCPCD" "$R$DHCPCD"
+libs=$(ldd "$DHCPCD" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+[ -n "$libs" ] || die "ldd $DHCPCD named no libraries"
+for l in $libs; do
+	[ -r "$l" ] || die "$DHCPCD needs $l, which is missing"
+	mkdir -p "$R$(dirname "$l")"
+	cp -L "$l" "$R$l"
+done
+install -D -m 0755 "$DHCPCD_HOOKS" "$R$DHCPCD_HOOKS"
+install -D -m 0644 "$HERE/guest/dhcpcd-hook" "$R/usr/lib/dhcpcd/dhcpcd-hooks/90-vmnet"
+install -m 0644 "$HERE/guest/dhcpcd.conf" "$R/etc/dhcpcd.conf"
+mkdir -p "$R/var/lib/dhcpcd" "$R/run/dhcpcd" "$R/usr/bin" "$R/usr/sbin"
+echo "dhcpcd:x:101:65534:DHCP Client Daemon:/usr/lib/dhcpcd:/bin/false" >>"$R/etc/passwd"
+echo "nogroup:x:65534:" >>"$R/etc/group"
+printf 'passwd: files\ngroup: files\n' >"$R/etc/nsswitch.conf"
 
 # Modules in load order, each once; "builtin X" lines (built into the
 # kernel) need nothing.

@@ -23,7 +23,7 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
-miss=$(need_missing jq socat nft nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe)
+miss=$(need_missing jq socat nft nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe dhcpcd)
 [ -z "$miss" ] || die "not installed: $(echo $miss) (make deps)"
 for f in "$VMNET" "$B/vmnet-ipam"; do
 	[ -x "$f" ] || die "$f missing (make)"

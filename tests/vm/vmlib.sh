@@ -10,6 +10,7 @@
 #   vm_send NAME CHECK 'ping -c1 -W1 10.1.0.1'
 #   vm_result NAME CHECK 20    # 0 if the command succeeded in the guest
 #   vm_kill NAME
+#   vm_start ... "ip=dhcp vm.ip6=dhcp"   # IPv6 too: vm_field NAME ip6|gw6|mtu6
 #
 # Each guest is the Debian kernel (uncompressed vmlinux) with the busybox
 # initramfs of build-guest.sh. Its serial console is a pair of FIFOs: the
@@ -152,8 +153,12 @@ vm_ip_arg() {
 # vm_start NAME NETNS TAP MAC DEVICE_PROPS KERNEL_ARGS: boot a guest in the
 # background; QEMU runs in NETNS and opens the existing TAP (vnet_hdr=on, as
 # vmnet creates it). DEVICE_PROPS are appended to the NIC (",host_mtu=1400").
+# Guests run without IPv6 (ipv6.disable=1) unless KERNEL_ARGS has vm.ip6=
+# (see tests/vm/guest/init: RAs + DHCPv6 by dhcpcd).
 vm_start() {
 	local name=$1 ns=$2 tap=$3 mac=$4 props=$5 kargs=$6 base=$VM_RUN/$1 fd nic machine
+	local vkargs=$VM_KARGS
+	[[ " $kargs " != *" vm.ip6="* ]] || vkargs=${vkargs/ ipv6.disable=1/}
 	case ${VMNET_VM_MACHINE:-pc} in
 	microvm) machine=microvm nic=virtio-net-device ;;
 	*) machine=pc nic=virtio-net-pci ;;
@@ -174,7 +179,7 @@ vm_start() {
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev "pipe,id=con,path=$base" -serial chardev:con \
 		-kernel "$VM_CACHE/vmlinux" -initrd "$VM_CACHE/initramfs.cpio.gz" \
-		-append "$VM_KARGS vm.name=$name $kargs" \
+		-append "$vkargs vm.name=$name $kargs" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vnet_hdr=on" \
 		-device "$nic,netdev=n0,mac=$mac$props" \
 		</dev/null >"$base.qemu" 2>&1 &

@@ -31,7 +31,7 @@ code() { json_get "$(cat "$T/out")" .code; }
 out() { cat "$T/out" "$T/err"; }
 # ips: the result's addresses and gateways, one "address gateway" a line
 ips() { jq -r '.ips[] | "\(.address) \(.gateway // "-")"' "$T/out" 2>/dev/null | tr '\n' ' '; }
-plan 33
+plan 35
 
 # ---------------------------------------------------------------- results and files
 conf 1.0.0 v6 '[[{"subnet":"fd88::/64"}]]' | ipam ADD c1

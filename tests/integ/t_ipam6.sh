@@ -25,13 +25,13 @@ conf() {
 DS='[[{"subnet":"10.50.0.0/24"}],[{"subnet":"fd50::/64"}]]'
 ipam() {
 	env CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS=/proc/self/ns/net CNI_IFNAME=eth0 \
-		CNI_PATH=/nonexistent "${3:-$PLUGIN}" >"$T/out" 2>"$T/err"
+		CNI_PATH=/nonexistent ${CNI_ARGS:+CNI_ARGS=$CNI_ARGS} "${3:-$PLUGIN}" >"$T/out" 2>"$T/err"
 }
 code() { json_get "$(cat "$T/out")" .code; }
 out() { cat "$T/out" "$T/err"; }
 # ips: the result's addresses and gateways, one "address gateway" a line
 ips() { jq -r '.ips[] | "\(.address) \(.gateway // "-")"' "$T/out" 2>/dev/null | tr '\n' ' '; }
-plan 35
+plan 37
 
 # ---------------------------------------------------------------- results and files
 conf 1.0.0 v6 '[[{"subnet":"fd88::/64"}]]' | ipam ADD c1
@@ -58,6 +58,12 @@ conf 1.0.0 ds "$DS" | ipam ADD d2; conf 1.0.0 ds "$DS" | ipam ADD d3
 conf 1.1.0 ds "$DS" '"cni.dev/valid-attachments":[{"containerID":"d3","ifname":"eth0"}],' | ipam GC ""
 [ ! -e "$T/data/ds/fd50::3" ] && [ ! -e "$T/data/ds/10.50.0.3" ] && [ -e "$T/data/ds/fd50::4" ]
 t_status "GC frees the IPv6 and IPv4 records of attachments not valid" $? "$(ls "$T/data/ds")"
+
+CNI_ARGS="IP=10.50.0.77,fd50::77" ipam ADD r1 < <(conf 1.0.0 ds "$DS")
+t_eq "CNI_ARGS IP= with an IPv4 and an IPv6 address" "$(ips)" "10.50.0.77/24 10.50.0.1 fd50::77/64 fd50::1 "
+CNI_ARGS="IP=fd50::77" ipam ADD r2 < <(conf 1.0.0 ds "$DS"); [ "$(code)" = 7 ] && grep -q 'already allocated to r1/eth0' "$T/out"
+t_status "a requested IPv6 address already taken: code 7 naming the holder" $? "$(out)"
+conf 1.0.0 ds "$DS" | ipam DEL r1
 
 # ---------------------------------------------------------------- bad input: the IPv4 code
 # bad NAME IPV4-RANGES IPV6-RANGES WANT-CODE [ipam extra]: both codes are WANT.

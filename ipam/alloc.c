@@ -9,107 +9,130 @@
 #define HELD_MAX 64
 
 struct geom {
-	unsigned step;	/* addresses per allocation: 1, 2 (/31) or 4 (/30) */
-	unsigned len;	/* prefix length in the result, 0 = the subnet's */
+	vmnet_ipam_ip step;	/* addresses per allocation: 1, or a block's */
+	unsigned recs;		/* reservation files per allocation */
+	unsigned len;		/* prefix length in the result, 0 = the subnet's */
 };
 
-static struct geom geom_of(const struct vmnet_ipam_conf *c)
+/* A block of IPv4 (/30, /31) or IPv6 (blockSize6) gets a reservation file
+ * for each of its first four addresses at most: all of a /30, /31, /126 or
+ * /127, and the network, gateway, guest and next address of a larger IPv6
+ * block. Its base being taken is what marks a block taken. */
+static struct geom geom_of(const struct vmnet_ipam_conf *c, const struct vmnet_ipam_rangeset *set)
 {
-	if (c->block == 30)
-		return (struct geom){ 4, 30 };
-	if (c->block == 31)
-		return (struct geom){ 2, 31 };
-	return (struct geom){ 1, 0 };
+	unsigned len = vmnet_ipam_rangeset_is6(set) ? c->block6 : c->block;
+	vmnet_ipam_ip step;
+
+	if (!len)
+		return (struct geom){ 1, 1, 0 };
+	step = vmnet_ipam_block_size(set->r[0].subnet.addr, len);
+	return (struct geom){ step, step < 4 ? (unsigned)step : 4, len };
 }
 
-/* The address handed to the guest and its gateway, for block base @b. A /30
- * is network, host side, guest, broadcast; a /31 (RFC 3021) is host, guest. */
-static uint32_t guest_of(struct geom g, uint32_t b)
+/* The address handed to the guest and its gateway, for block base @b. A
+ * block of four or more is network, host side, guest, ...; a /31 (RFC 3021)
+ * or /127 (RFC 6164) is host, guest. */
+static vmnet_ipam_ip guest_of(struct geom g, vmnet_ipam_ip b)
 {
-	return g.step == 4 ? b + 2 : g.step == 2 ? b + 1 : b;
+	return g.step >= 4 ? b + 2 : g.step == 2 ? b + 1 : b;
 }
 
-static uint32_t gw_of(struct geom g, const struct vmnet_ipam_range *r, uint32_t b)
+static vmnet_ipam_ip gw_of(struct geom g, const struct vmnet_ipam_range *r, vmnet_ipam_ip b)
 {
-	return g.step == 4 ? b + 1 : g.step == 2 ? b : r->gw;
+	return g.step >= 4 ? b + 1 : g.step == 2 ? b : r->gw;
 }
 
-static uint32_t base_of(struct geom g, uint32_t a)
+static vmnet_ipam_ip base_of(struct geom g, vmnet_ipam_ip a)
 {
 	return a & ~(g.step - 1);
 }
 
-/* A block must lie inside the range and never contain the range's gateway. */
-static bool block_ok(struct geom g, const struct vmnet_ipam_range *r, uint32_t b)
+/* A block must lie inside the range and never contain the range's gateway.
+ * @b is aligned, so b + step - 1 cannot wrap. */
+static bool block_ok(struct geom g, const struct vmnet_ipam_range *r, vmnet_ipam_ip b)
 {
-	uint64_t last = (uint64_t)b + g.step - 1;
+	vmnet_ipam_ip last = b + g.step - 1;
 
 	return b >= r->start && last <= r->end && !(r->gw >= b && r->gw <= last);
 }
 
-static void release_block(struct vmnet_ipam_store *s, struct geom g, uint32_t b,
+/* The first aligned block at or after @from, within [@from, @hi]: false
+ * when there is none (also when the arithmetic would wrap). */
+static bool align_in(struct geom g, vmnet_ipam_ip from, vmnet_ipam_ip hi, vmnet_ipam_ip *ret)
+{
+	vmnet_ipam_ip lo = base_of(g, from);
+
+	if (lo < from) {
+		if (lo > VMNET_IPAM_IP_MAX - g.step)
+			return false;
+		lo += g.step;
+	}
+	if (lo > hi || hi - lo < g.step - 1)
+		return false;
+	*ret = lo;
+	return true;
+}
+
+static void release_block(struct vmnet_ipam_store *s, vmnet_ipam_ip b,
 			  const struct vmnet_ipam_owner *o, unsigned n)
 {
 	for (unsigned k = 0; k < n; k++)
 		s->ops->release(s, b + k, o, NULL);
 }
 
-/* Reserve every address of block @b: -EEXIST, with nothing kept, if any is
- * taken. Every address gets a host-local record so no other tool hands one
- * of them out. */
-static int reserve_block(struct vmnet_ipam_store *s, struct geom g, uint32_t b,
+/* Reserve the block's records: -EEXIST, with nothing kept, if any is
+ * taken. Every one gets a host-local record so no other tool hands one of
+ * them out. */
+static int reserve_block(struct vmnet_ipam_store *s, struct geom g, vmnet_ipam_ip b,
 			 const struct vmnet_ipam_owner *o, struct vmnet_err *err)
 {
-	for (unsigned k = 0; k < g.step; k++) {
+	for (unsigned k = 0; k < g.recs; k++) {
 		int r = s->ops->reserve(s, b + k, o, err);
 
 		if (r < 0) {
-			release_block(s, g, b, o, k);
+			release_block(s, b, o, k);
 			return r;
 		}
 	}
 	return 0;
 }
 
-/* First free block of @r at or after @from (inclusive) and before @to. */
+/* First free block of @r at or after @from (inclusive) and up to @to. */
 static int pick_in(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ipam_range *r,
-		   uint64_t from, uint64_t to, const struct vmnet_ipam_owner *o, uint32_t *ret,
-		   struct vmnet_err *err)
+		   vmnet_ipam_ip from, vmnet_ipam_ip to, const struct vmnet_ipam_owner *o,
+		   vmnet_ipam_ip *ret, struct vmnet_err *err)
 {
-	uint64_t lo = from < r->start ? r->start : from;
-	uint64_t hi = to > r->end ? r->end : to;
+	vmnet_ipam_ip hi = to > r->end ? r->end : to, lo, b;
 
-	lo = (lo + g.step - 1) & ~(uint64_t)(g.step - 1);
-	while (lo + g.step - 1 <= hi) {
-		uint32_t b;
-		int rc = s->ops->next_free(s, &r->subnet, (uint32_t)lo, (uint32_t)hi, g.step, &b, err);
+	if (!align_in(g, from < r->start ? r->start : from, hi, &lo))
+		return -ENOSPC;
+	for (;;) {
+		int rc = s->ops->next_free(s, &r->subnet, lo, hi, g.step, &b, err);
 
-		if (rc == -ENOSPC)
-			return rc;
 		if (rc < 0)
 			return rc;
-		lo = (uint64_t)b + g.step;
-		if (!block_ok(g, r, b))
-			continue;
-		rc = reserve_block(s, g, b, o, err);
-		if (rc == -EEXIST)
-			continue;	/* taken behind the map's back: now marked */
-		if (rc < 0)
-			return rc;
-		*ret = b;
-		return 0;
+		if (block_ok(g, r, b)) {
+			rc = reserve_block(s, g, b, o, err);
+			if (rc == 0) {
+				*ret = b;
+				return 0;
+			}
+			/* -EEXIST: taken behind the store's back, now known */
+			if (rc != -EEXIST)
+				return rc;
+		}
+		if (b == VMNET_IPAM_IP_MAX - g.step + 1 || !align_in(g, b + g.step, hi, &lo))
+			return -ENOSPC;
 	}
-	return -ENOSPC;
 }
 
 /* Round robin as host-local: start after the set's last reserved address,
  * go through the other ranges, then wrap to the start of the first. */
 static int pick(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ipam_rangeset *set,
-		unsigned idx, const struct vmnet_ipam_owner *o, uint32_t *ret_b, unsigned *ret_j,
-		struct vmnet_err *err)
+		unsigned idx, const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ret_b,
+		unsigned *ret_j, struct vmnet_err *err)
 {
-	uint32_t last;
-	uint64_t from = 0;
+	vmnet_ipam_ip last, from = 0;
 	unsigned j0 = 0;
 	int rc;
 
@@ -118,7 +141,7 @@ static int pick(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ip
 
 		if (j >= 0) {
 			j0 = (unsigned)j;
-			from = (uint64_t)base_of(g, last) + g.step;
+			from = base_of(g, last) + g.step;
 		}
 	}
 	for (int pass = 0; pass < 2; pass++) {
@@ -127,11 +150,11 @@ static int pick(struct vmnet_ipam_store *s, struct geom g, const struct vmnet_ip
 			const struct vmnet_ipam_range *r = &set->r[j];
 
 			if (k == 0)
-				rc = pick_in(s, g, r, from, UINT32_MAX, o, ret_b, err);
+				rc = pick_in(s, g, r, from, VMNET_IPAM_IP_MAX, o, ret_b, err);
 			else if (k == set->n)
 				rc = from ? pick_in(s, g, r, 0, from - 1, o, ret_b, err) : -ENOSPC;
 			else
-				rc = pick_in(s, g, r, 0, UINT32_MAX, o, ret_b, err);
+				rc = pick_in(s, g, r, 0, VMNET_IPAM_IP_MAX, o, ret_b, err);
 			if (rc == 0) {
 				*ret_j = j;
 				return 0;
@@ -155,18 +178,18 @@ static const char *owner_str(const struct vmnet_ipam_owner *o, char *buf, size_t
 }
 
 static int take_requested(struct vmnet_ipam_store *s, struct geom g,
-			  const struct vmnet_ipam_rangeset *set, uint32_t req,
-			  const struct vmnet_ipam_owner *o, uint32_t *ret_b, unsigned *ret_j,
+			  const struct vmnet_ipam_rangeset *set, vmnet_ipam_ip req,
+			  const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ret_b, unsigned *ret_j,
 			  struct vmnet_err *err)
 {
 	char a[VMNET_ADDRSTRLEN], ob[300];
 	int j = vmnet_ipam_rangeset_find(set, req);
 	const struct vmnet_ipam_range *r = &set->r[j];
-	uint32_t b = base_of(g, req);
+	vmnet_ipam_ip b = base_of(g, req);
 	struct vmnet_ipam_owner cur;
 	int rc;
 
-	vmnet_ip4_fmt(req, a);
+	vmnet_ipam_ip_fmt(req, a);
 	if (req == r->gw)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "requested address %s is the gateway", a);
@@ -176,7 +199,7 @@ static int take_requested(struct vmnet_ipam_store *s, struct geom g,
 				     a, g.len);
 	rc = reserve_block(s, g, b, o, err);
 	if (rc == -EEXIST) {
-		for (unsigned k = 0; k < g.step; k++)
+		for (unsigned k = 0; k < g.recs; k++)
 			if (s->ops->owner(s, b + k, &cur, NULL) == 0)
 				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 						     "requested address %s is already allocated to %s",
@@ -192,7 +215,7 @@ static int take_requested(struct vmnet_ipam_store *s, struct geom g,
 }
 
 /* Each requested address names its range set; two for one set is an error. */
-static int requests_by_set(const struct vmnet_ipam_conf *c, uint32_t req[VMNET_IPAM_MAX_SETS],
+static int requests_by_set(const struct vmnet_ipam_conf *c, vmnet_ipam_ip req[VMNET_IPAM_MAX_SETS],
 			   bool has_req[VMNET_IPAM_MAX_SETS], struct vmnet_err *err)
 {
 	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN];
@@ -206,26 +229,79 @@ static int requests_by_set(const struct vmnet_ipam_conf *c, uint32_t req[VMNET_I
 		if (k == c->n_sets)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "requested address %s is not in any configured range",
-					     vmnet_ip4_fmt(c->req[i], a));
+					     vmnet_ipam_ip_fmt(c->req[i], a));
 		if (has_req[k])
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "requested addresses %s and %s are in the same range set",
-					     vmnet_ip4_fmt(req[k], a), vmnet_ip4_fmt(c->req[i], b2));
+					     vmnet_ipam_ip_fmt(req[k], a), vmnet_ipam_ip_fmt(c->req[i], b2));
 		has_req[k] = true;
 		req[k] = c->req[i];
 	}
 	return 0;
 }
 
+/* Set @i's entry of @res for block (or address) @b of range @r. */
+static void fill_ip(struct vmnet_ipam_result *res, unsigned i, struct geom g,
+		    const struct vmnet_ipam_range *r, vmnet_ipam_ip b)
+{
+	res->ips[i].addr.addr = guest_of(g, b);
+	res->ips[i].addr.len = (uint8_t)(g.len ? g.len : r->subnet.len);
+	res->ips[i].gateway = gw_of(g, r, b);
+}
+
+/* What @o already holds in set @i (held[h]): a repeated ADD gets it again
+ * (host-local refuses instead); a different request is a conflict. */
+static int reuse(const struct vmnet_ipam_conf *c, unsigned i, struct geom g, vmnet_ipam_ip held,
+		 const vmnet_ipam_ip *req, const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ret_b,
+		 struct vmnet_err *err)
+{
+	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN], ob[300];
+
+	*ret_b = base_of(g, held);
+	if (req && guest_of(g, *ret_b) != *req)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "%s already holds %s in range set %u, not %s",
+				     owner_str(o, ob, sizeof(ob)),
+				     vmnet_ipam_ip_fmt(guest_of(g, *ret_b), a), i,
+				     vmnet_ipam_ip_fmt(*req, b2));
+	return vmnet_ipam_rangeset_find(&c->sets[i], held);
+}
+
+/* A fresh block (or address) of set @i: requested, or picked. */
+static int take(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c, unsigned i,
+		struct geom g, const vmnet_ipam_ip *req, const struct vmnet_ipam_owner *o,
+		vmnet_ipam_ip *ret_b, struct vmnet_err *err)
+{
+	const struct vmnet_ipam_rangeset *set = &c->sets[i];
+	char rb[2 * VMNET_ADDRSTRLEN];
+	unsigned j = 0;
+	int rc;
+
+	if (req)
+		rc = take_requested(s, g, set, *req, o, ret_b, &j, err);
+	else
+		rc = pick(s, g, set, i, o, ret_b, &j, err);
+	if (rc == -ENOSPC)
+		return vmnet_err_set(err, VMNET_ERR_RANGE_FULL, 0,
+				     "no free %s left in range set %u (%s)",
+				     g.step > 1 ? "block" : "address", i,
+				     vmnet_ipam_range_fmt(&set->r[0], rb));
+	if (rc < 0)
+		return rc;
+	if ((rc = s->ops->last_set(s, i, guest_of(g, *ret_b), err)) < 0) {
+		release_block(s, *ret_b, o, g.recs);
+		return rc;
+	}
+	return (int)j;
+}
+
 int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
-		     const struct vmnet_ipam_owner *o, struct vmnet_result *res,
+		     const struct vmnet_ipam_owner *o, struct vmnet_ipam_result *res,
 		     struct vmnet_err *err)
 {
-	const struct geom g = geom_of(c);
-	uint32_t held[HELD_MAX], req[VMNET_IPAM_MAX_SETS] = { 0 };
-	uint32_t got[VMNET_IPAM_MAX_SETS];
+	vmnet_ipam_ip held[HELD_MAX], req[VMNET_IPAM_MAX_SETS] = { 0 };
+	vmnet_ipam_ip got[VMNET_IPAM_MAX_SETS];
 	bool has_req[VMNET_IPAM_MAX_SETS] = { false }, fresh[VMNET_IPAM_MAX_SETS] = { false };
-	char a[VMNET_ADDRSTRLEN], b2[VMNET_ADDRSTRLEN], rb[2 * VMNET_ADDRSTRLEN];
 	int n_held, rc = 0;
 	unsigned i;
 
@@ -239,54 +315,21 @@ int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c
 		return n_held;
 
 	for (i = 0; i < c->n_sets; i++) {
-		const struct vmnet_ipam_rangeset *set = &c->sets[i];
-		const struct vmnet_ipam_range *r;
-		unsigned j = 0;
+		const struct geom g = geom_of(c, &c->sets[i]);
 		int h;
 
 		for (h = 0; h < n_held; h++)
-			if (vmnet_ipam_rangeset_find(set, held[h]) >= 0)
+			if (vmnet_ipam_rangeset_find(&c->sets[i], held[h]) >= 0)
 				break;
 		if (h < n_held) {
-			/* A repeated ADD gets what it already has (host-local
-			 * refuses instead); a different request is a conflict. */
-			got[i] = base_of(g, held[h]);
-			j = (unsigned)vmnet_ipam_rangeset_find(set, held[h]);
-			if (has_req[i] && guest_of(g, got[i]) != req[i]) {
-				char ob[300];
-
-				rc = vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-						   "%s already holds %s in range set %u, not %s",
-						   owner_str(o, ob, sizeof(ob)),
-						   vmnet_ip4_fmt(guest_of(g, got[i]), a), i,
-						   vmnet_ip4_fmt(req[i], b2));
-				goto undo;
-			}
-		} else if (has_req[i]) {
-			if ((rc = take_requested(s, g, set, req[i], o, &got[i], &j, err)) < 0)
-				goto undo;
-			fresh[i] = true;
+			rc = reuse(c, i, g, held[h], has_req[i] ? &req[i] : NULL, o, &got[i], err);
 		} else {
-			rc = pick(s, g, set, i, o, &got[i], &j, err);
-			if (rc == -ENOSPC) {
-				rc = vmnet_err_set(err, VMNET_ERR_RANGE_FULL, 0,
-						   "no free %s left in range set %u (%s)",
-						   g.step > 1 ? "block" : "address", i,
-						   vmnet_ipam_range_fmt(&set->r[0], rb));
-				goto undo;
-			}
-			if (rc < 0)
-				goto undo;
-			fresh[i] = true;
+			rc = take(s, c, i, g, has_req[i] ? &req[i] : NULL, o, &got[i], err);
+			fresh[i] = rc >= 0;
 		}
-		if (fresh[i] && (rc = s->ops->last_set(s, i, guest_of(g, got[i]), err)) < 0) {
+		if (rc < 0)
 			goto undo;
-		}
-		r = &set->r[j];
-		res->ips[i].addr.addr = guest_of(g, got[i]);
-		res->ips[i].addr.len = (uint8_t)(g.len ? g.len : r->subnet.len);
-		res->ips[i].gateway = gw_of(g, r, got[i]);
-		res->ips[i].iface = -1;
+		fill_ip(res, i, g, &c->sets[i].r[rc], got[i]);
 	}
 	res->n_ips = c->n_sets;
 	memcpy(res->routes, c->routes, sizeof(c->routes));
@@ -294,17 +337,17 @@ int vmnet_ipam_alloc(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c
 	res->dns = c->dns;
 	return 0;
 undo:
-	/* Set i failed; every fresh allocation up to it goes. */
-	for (unsigned k = 0; k <= i && k < c->n_sets; k++)
+	/* Set i failed; every fresh allocation before it goes. */
+	for (unsigned k = 0; k < i; k++)
 		if (fresh[k])
-			release_block(s, g, got[k], o, g.step);
+			release_block(s, got[k], o, geom_of(c, &c->sets[k]).recs);
 	return rc;
 }
 
 static int release_owner(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o,
 			 struct vmnet_err *err)
 {
-	uint32_t held[HELD_MAX];
+	vmnet_ipam_ip held[HELD_MAX];
 	int n = s->ops->find(s, o, held, HELD_MAX, err), rc;
 
 	for (int i = 0; i < n; i++)
@@ -333,7 +376,7 @@ int vmnet_ipam_release(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner
 int vmnet_ipam_check(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
 		     const struct vmnet_ipam_owner *o, struct vmnet_err *err)
 {
-	uint32_t held[HELD_MAX];
+	vmnet_ipam_ip held[HELD_MAX];
 	char ob[300], a[VMNET_ADDRSTRLEN];
 	int n = s->ops->find(s, o, held, HELD_MAX, err);
 
@@ -354,7 +397,7 @@ int vmnet_ipam_check(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c
 		    (cur.ifname[0] && strcmp(cur.ifname, o->ifname)))
 			return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
 					     "the record of %s no longer names %s",
-					     vmnet_ip4_fmt(held[h], a), owner_str(o, ob, sizeof(ob)));
+					     vmnet_ipam_ip_fmt(held[h], a), owner_str(o, ob, sizeof(ob)));
 	}
 	return 0;
 }
@@ -402,14 +445,13 @@ static bool set_has_free(struct vmnet_ipam_store *s, struct geom g,
 {
 	for (unsigned j = 0; j < set->n; j++) {
 		const struct vmnet_ipam_range *r = &set->r[j];
-		uint64_t lo = ((uint64_t)r->start + g.step - 1) & ~(uint64_t)(g.step - 1);
-		uint32_t b;
+		vmnet_ipam_ip lo, b;
+		bool more = align_in(g, r->start, r->end, &lo);
 
-		while (lo + g.step - 1 <= r->end &&
-		       s->ops->next_free(s, &r->subnet, (uint32_t)lo, r->end, g.step, &b, err) == 0) {
+		while (more && s->ops->next_free(s, &r->subnet, lo, r->end, g.step, &b, err) == 0) {
 			if (block_ok(g, r, b))
 				return true;
-			lo = (uint64_t)b + g.step;
+			more = b != VMNET_IPAM_IP_MAX - g.step + 1 && align_in(g, b + g.step, r->end, &lo);
 		}
 	}
 	return false;
@@ -418,10 +460,11 @@ static bool set_has_free(struct vmnet_ipam_store *s, struct geom g,
 int vmnet_ipam_status(struct vmnet_ipam_store *s, const struct vmnet_ipam_conf *c,
 		      struct vmnet_err *err)
 {
-	const struct geom g = geom_of(c);
 	char rb[2 * VMNET_ADDRSTRLEN];
 
 	for (unsigned i = 0; i < c->n_sets; i++) {
+		const struct geom g = geom_of(c, &c->sets[i]);
+
 		if (set_has_free(s, g, &c->sets[i], err))
 			continue;
 		for (unsigned j = 0; j < c->sets[i].n; j++)

@@ -100,13 +100,9 @@ static int check_overlap(const struct vmnet_ipam_conf *c, struct vmnet_err *err)
 static int add_req(struct vmnet_ipam_conf *c, const char *path, const char *s,
 		   struct vmnet_err *err)
 {
-	struct vmnet_prefix p;
-	int r = vmnet_prefix_parse(s, false, true, &p);
+	struct vmnet_ipam_prefix p;
 
-	if (r == -EAFNOSUPPORT)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "%s: IPv6 is not supported yet", path);
-	if (r < 0)
+	if (vmnet_ipam_prefix_parse(s, true, &p) < 0)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s: %s is not an IP address",
 				     path, s);
 	for (unsigned i = 0; i < c->n_req; i++)
@@ -169,7 +165,7 @@ static int parse_routes(json_t *arr, struct vmnet_ipam_conf *c, struct vmnet_err
 	int r;
 
 	json_array_foreach(arr, i, v) {
-		struct vmnet_result_route *rt;
+		struct vmnet_ipam_route *rt;
 		const char *dst = NULL, *gw = NULL;
 
 		snprintf(p, sizeof(p), "ipam.routes[%zu]", i);
@@ -183,21 +179,14 @@ static int parse_routes(json_t *arr, struct vmnet_ipam_conf *c, struct vmnet_err
 		if ((r = vmnet_json_get_string(v, p, "dst", true, &dst, err)) < 0 ||
 		    (r = vmnet_json_get_string(v, p, "gw", false, &gw, err)) < 0)
 			return r;
-		r = vmnet_prefix_parse(dst, false, false, &rt->dst);
-		if (r == -EAFNOSUPPORT)
-			return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-					     "%s.dst: IPv6 is not supported yet", p);
-		if (r < 0)
+		if (vmnet_ipam_prefix_parse(dst, false, &rt->dst) < 0)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s.dst: not a CIDR", p);
 		rt->gw = 0;
-		if (gw) {
-			r = vmnet_ip4_parse(gw, &rt->gw);
-			if (r == -EAFNOSUPPORT)
-				return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-						     "%s.gw: IPv6 is not supported yet", p);
-			if (r < 0)
-				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s.gw: not an IP address", p);
-		}
+		if (gw && vmnet_ipam_ip_parse(gw, &rt->gw) < 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "%s.gw: not an IP address", p);
+		if (gw && vmnet_ipam_ip_is4(rt->gw) != vmnet_ipam_ip_is4(rt->dst.addr))
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "%s.gw: %s is not of the family of dst", p, gw);
 		c->n_routes++;
 	}
 	return 0;
@@ -318,11 +307,69 @@ void vmnet_ipam_conf_done(struct vmnet_ipam_conf *c)
 	c->n_valid = 0;
 }
 
+/* blockSize (IPv4: 30 or 31) and blockSize6 (IPv6: a prefix length up to
+ * 127; whether it fits the subnets is checked with the ranges). vmnet's
+ * isolated networks give each VM its own segment: /30 and /64 blocks
+ * unless the config says otherwise; blocks for IPv4 mean /64 blocks for
+ * IPv6 unless blockSize6 says otherwise. */
+static int parse_blocks(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c,
+			struct vmnet_err *err)
+{
+	const char *mode = json_string_value(json_object_get(root, "mode"));
+	int64_t block = 0, block6 = 0;
+	int r;
+
+	if ((r = vmnet_json_get_int(ipam, "ipam", "blockSize", 0, 32, &block, err)) < 0 ||
+	    (r = vmnet_json_get_int(ipam, "ipam", "blockSize6", 0, 128, &block6, err)) < 0)
+		return r;
+	if (block != 0 && block != 30 && block != 31)
+		return invalid(err, "ipam.blockSize", "must be 30 or 31");
+	if (block6 == 128)
+		return invalid(err, "ipam.blockSize6", "must be at most 127 (a block holds two addresses)");
+	if (block == 0 && !json_object_get(ipam, "blockSize") && mode && !strcmp(mode, "isolated"))
+		block = 30;
+	if (block6 == 0 && !json_object_get(ipam, "blockSize6") && block)
+		block6 = 64;
+	c->block = (unsigned)block;
+	c->block6 = (unsigned)block6;
+	return 0;
+}
+
+/* Each range set is of one family; at most one is IPv6 (the result has
+ * one IPv6 address); IPv6 blocks fit the IPv6 subnets. */
+static int check_families(const struct vmnet_ipam_conf *c, struct vmnet_err *err)
+{
+	char b[VMNET_PREFIXSTRLEN];
+	int v6 = -1;
+
+	for (unsigned i = 0; i < c->n_sets; i++) {
+		const struct vmnet_ipam_rangeset *set = &c->sets[i];
+
+		for (unsigned j = 1; j < set->n; j++)
+			if (vmnet_ipam_ip_is4(set->r[j].subnet.addr) !=
+			    vmnet_ipam_ip_is4(set->r[0].subnet.addr))
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "ipam.ranges: range set %u mixes IPv4 and IPv6", i);
+		if (!vmnet_ipam_rangeset_is6(set))
+			continue;
+		if (v6 >= 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "ipam.ranges: range sets %d and %u are both IPv6", v6, i);
+		v6 = (int)i;
+		for (unsigned j = 0; c->block6 && j < set->n; j++)
+			if (set->r[j].subnet.len > c->block6)
+				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+						     "ipam.blockSize6: a /%u block does not fit in %s",
+						     c->block6,
+						     vmnet_ipam_prefix_fmt(&set->r[j].subnet, b));
+	}
+	return 0;
+}
+
 static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
 {
 	const char *subnet = NULL, *dir = NULL, *resolv = NULL;
 	json_t *ranges = NULL, *routes = NULL;
-	int64_t block = 0;
 	int r;
 
 	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0)
@@ -343,20 +390,10 @@ static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, str
 	if ((r = vmnet_json_get_array(ipam, "ipam", "ranges", false, &ranges, err)) < 0 ||
 	    (r = vmnet_json_get_array(ipam, "ipam", "routes", false, &routes, err)) < 0 ||
 	    (r = vmnet_json_get_string(ipam, "ipam", "dataDir", false, &dir, err)) < 0 ||
-	    (r = vmnet_json_get_string(ipam, "ipam", "resolvConf", false, &resolv, err)) < 0 ||
-	    (r = vmnet_json_get_int(ipam, "ipam", "blockSize", 0, 32, &block, err)) < 0)
+	    (r = vmnet_json_get_string(ipam, "ipam", "resolvConf", false, &resolv, err)) < 0)
 		return r;
-	if (block != 0 && block != 30 && block != 31)
-		return invalid(err, "ipam.blockSize", "must be 30 or 31");
-	if (block == 0 && !json_object_get(ipam, "blockSize")) {
-		/* vmnet's isolated networks give each VM its own segment: /30
-		 * blocks unless the config says otherwise. */
-		const char *mode = json_string_value(json_object_get(root, "mode"));
-
-		if (mode && !strcmp(mode, "isolated"))
-			block = 30;
-	}
-	c->block = (unsigned)block;
+	if ((r = parse_blocks(root, ipam, c, err)) < 0)
+		return r;
 	if (dir) {
 		if (dir[0] != '/' || strlen(dir) >= sizeof(c->data_dir) - 200)
 			return invalid(err, "ipam.dataDir", "must be an absolute path");
@@ -403,10 +440,11 @@ static void whole_subnet_blocks(struct vmnet_ipam_conf *c)
 		for (unsigned j = 0; j < c->sets[i].n; j++) {
 			struct vmnet_ipam_range *rg = &c->sets[i].r[j];
 
-			if (rg->explicit_bounds)
+			if (rg->explicit_bounds ||
+			    !(vmnet_ipam_rangeset_is6(&c->sets[i]) ? c->block6 : c->block))
 				continue;
 			rg->start = rg->subnet.addr;
-			rg->end = rg->subnet.addr | ~vmnet_mask(rg->subnet.len);
+			rg->end = vmnet_ipam_prefix_last(&rg->subnet);
 			rg->gw = 0;
 		}
 }
@@ -445,8 +483,9 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
 		goto fail;
 	}
-	if (ret->block)
-		whole_subnet_blocks(ret);
+	if ((r = check_families(ret, err)) < 0)
+		goto fail;
+	whole_subnet_blocks(ret);
 	if ((r = check_overlap(ret, err)) < 0)
 		goto fail;
 

@@ -2,7 +2,8 @@
 /*
  * vmnet-ipam configuration: host-local's keys (ranges, the deprecated
  * single-range form, routes, dataDir, resolvConf), runtimeConfig ipRanges
- * and ips, args.cni.ips, CNI_ARGS IP=, our blockSize, and the GC list.
+ * and ips, args.cni.ips, CNI_ARGS IP=, our blockSize and blockSize6, and the
+ * GC list. Every address may be IPv4 or IPv6 (see addr.h).
  */
 #ifndef VMNET_IPAM_CONF_H
 #define VMNET_IPAM_CONF_H
@@ -26,17 +27,23 @@ struct vmnet_ipam_owner {
 	char ifname[IFNAMSIZ];
 };
 
+struct vmnet_ipam_route {
+	struct vmnet_ipam_prefix dst;
+	vmnet_ipam_ip gw;	/* 0 = none */
+};
+
 struct vmnet_ipam_conf {
 	char cni_version[16];
 	enum vmnet_cni_version version;
 	char name[129];
 	char data_dir[PATH_MAX];
-	unsigned block;		/* 0: single addresses; 30 or 31: per-VM blocks */
+	unsigned block;		/* IPv4: 0 single addresses; 30 or 31: per-VM blocks */
+	unsigned block6;	/* IPv6: 0 single addresses; else the blocks' prefix length */
 	struct vmnet_ipam_rangeset sets[VMNET_IPAM_MAX_SETS];
 	unsigned n_sets;
-	uint32_t req[VMNET_IPAM_MAX_REQ];	/* requested addresses, in order */
+	vmnet_ipam_ip req[VMNET_IPAM_MAX_REQ];	/* requested addresses, in order */
 	unsigned n_req;
-	struct vmnet_result_route routes[VMNET_RESULT_MAX_ROUTES];
+	struct vmnet_ipam_route routes[VMNET_RESULT_MAX_ROUTES];
 	unsigned n_routes;
 	struct vmnet_result_dns dns;
 	bool has_valid;		/* a GC list was given (even empty) */
@@ -47,7 +54,8 @@ struct vmnet_ipam_conf {
 /* Parse the full network config @root (borrowed) plus the parsed CNI_ARGS
  * (@args may be NULL) into @ret, which the caller releases with
  * vmnet_ipam_conf_done(). Codes: 1 cniVersion, 7 invalid (JSON path in the
- * message), 2 IPv6. */
+ * message; also a range set mixing families, two IPv6 range sets, a
+ * blockSize6 larger than an IPv6 subnet), 2 an IPv4 subnet above /8. */
 int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 			  struct vmnet_ipam_conf *ret, struct vmnet_err *err);
 void vmnet_ipam_conf_done(struct vmnet_ipam_conf *c);

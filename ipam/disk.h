@@ -23,7 +23,7 @@ struct vmnet_err;
 #define INDEX_MAX 4096	/* an owner holds at most 8 sets x 4 addresses */
 
 struct map {
-	struct vmnet_prefix sub;
+	struct vmnet_ipam_prefix sub;	/* IPv4 only */
 	uint64_t *bits;
 	size_t size;
 };
@@ -61,15 +61,18 @@ char *disk_trim(char *s);
 int disk_clear_dir(int dfd, bool maps_only);
 
 /* records.c */
+/* The address a directory entry's name stands for, if it is a record name:
+ * an address in its canonical text (host-local writes nothing else). */
+bool disk_record_name(const char *name, vmnet_ipam_ip *ret);
 /* The owner of reservation @ip: 0, -ENOENT when free, -EBADMSG when the
  * file names no owner (empty, garbage, not a regular file). */
-int disk_record_read(struct vmnet_ipam_disk *d, uint32_t ip, struct vmnet_ipam_owner *ret);
+int disk_record_read(struct vmnet_ipam_disk *d, vmnet_ipam_ip ip, struct vmnet_ipam_owner *ret);
 /* Addresses the owner index holds for @o (at most @max): the count, or
  * -EBADMSG when the index file is damaged. */
-int disk_index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t *ips,
+int disk_index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ips,
 		    unsigned max);
-int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip);
-int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip);
+int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, vmnet_ipam_ip ip);
+int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, vmnet_ipam_ip ip);
 /* The owner named by index file @name, if the file is undamaged. */
 int disk_index_owner(struct vmnet_ipam_disk *d, const char *name, struct vmnet_ipam_owner *ret);
 /* Remove the reservation files that name no owner; returns how many. */
@@ -78,9 +81,9 @@ int disk_sweep(struct vmnet_ipam_disk *d);
 int disk_rebuild(struct vmnet_ipam_disk *d, struct vmnet_err *err);
 
 /* freemap.c */
-void disk_maps_mark(struct vmnet_ipam_disk *d, uint32_t ip, bool taken);
+void disk_maps_mark(struct vmnet_ipam_disk *d, vmnet_ipam_ip ip, bool taken);
 int disk_map_fill(struct vmnet_ipam_disk *d, struct map *m);
-int disk_map_get(struct vmnet_ipam_disk *d, const struct vmnet_prefix *sub, struct map **ret,
+int disk_map_get(struct vmnet_ipam_disk *d, const struct vmnet_ipam_prefix *sub, struct map **ret,
 		 struct vmnet_err *err);
 
 #endif

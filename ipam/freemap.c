@@ -12,27 +12,27 @@
 #include "vmnet/err.h"
 #include "disk.h"
 
-static size_t map_bytes(const struct vmnet_prefix *sub)
+static size_t map_bytes(const struct vmnet_ipam_prefix *sub)
 {
 	size_t n = ((size_t)1 << (32 - sub->len)) / 8;
 
 	return n < 8 ? 8 : n;
 }
 
-static void map_set(struct map *m, uint32_t ip, bool taken)
+static void map_set(struct map *m, vmnet_ipam_ip ip, bool taken)
 {
 	uint32_t off;
 
-	if (!vmnet_prefix_contains(&m->sub, ip))
+	if (!vmnet_ipam_prefix_contains(&m->sub, ip))
 		return;
-	off = ip - m->sub.addr;
+	off = (uint32_t)(ip - m->sub.addr);
 	if (taken)
 		m->bits[off / 64] |= (uint64_t)1 << (off % 64);
 	else
 		m->bits[off / 64] &= ~((uint64_t)1 << (off % 64));
 }
 
-void disk_maps_mark(struct vmnet_ipam_disk *d, uint32_t ip, bool taken)
+void disk_maps_mark(struct vmnet_ipam_disk *d, vmnet_ipam_ip ip, bool taken)
 {
 	for (unsigned i = 0; i < d->n_maps; i++)
 		map_set(&d->maps[i], ip, taken);
@@ -54,16 +54,16 @@ int disk_map_fill(struct vmnet_ipam_disk *d, struct map *m)
 	}
 	memset(m->bits, 0, m->size);
 	while ((de = readdir(dir))) {
-		uint32_t a;
+		vmnet_ipam_ip a;
 
-		if (vmnet_ip4_parse(de->d_name, &a) == 0)
+		if (disk_record_name(de->d_name, &a))
 			map_set(m, a, true);
 	}
 	closedir(dir);
 	return 0;
 }
 
-int disk_map_get(struct vmnet_ipam_disk *d, const struct vmnet_prefix *sub, struct map **ret,
+int disk_map_get(struct vmnet_ipam_disk *d, const struct vmnet_ipam_prefix *sub, struct map **ret,
 		   struct vmnet_err *err)
 {
 	char name[64], abuf[VMNET_ADDRSTRLEN];
@@ -83,7 +83,7 @@ int disk_map_get(struct vmnet_ipam_disk *d, const struct vmnet_prefix *sub, stru
 	m = &d->maps[d->n_maps];
 	m->sub = *sub;
 	m->size = map_bytes(sub);
-	snprintf(name, sizeof(name), "map.%s_%u", vmnet_ip4_fmt(sub->addr, abuf), sub->len);
+	snprintf(name, sizeof(name), "map.%s_%u", vmnet_ipam_ip_fmt(sub->addr, abuf), sub->len);
 	fd = openat(d->vfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "opening free-map %s", name);

@@ -93,13 +93,13 @@ static int ipam_add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vm
 {
 	_cleanup_(vmnet_ipam_disk_closep) struct vmnet_ipam_disk *d = NULL;
 	struct ipam *p = pc->data;
-	struct vmnet_result res;
+	struct vmnet_ipam_result res;
 	int r;
 
 	if ((r = open_store(pc, &d, err)) < 0 ||
 	    (r = vmnet_ipam_alloc(vmnet_ipam_disk_store(d), &p->conf, &p->owner, &res, err)) < 0)
 		return r;
-	*ret_result = vmnet_result_render(&res, p->conf.version);
+	*ret_result = vmnet_ipam_result_render(&res, p->conf.version);
 	if (!*ret_result)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "rendering the result");
 	return 0;

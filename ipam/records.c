@@ -31,10 +31,18 @@ static int parse_record(char *buf, struct vmnet_ipam_owner *ret)
 	return 0;
 }
 
-int disk_record_read(struct vmnet_ipam_disk *d, uint32_t ip, struct vmnet_ipam_owner *ret)
+bool disk_record_name(const char *name, vmnet_ipam_ip *ret)
+{
+	char canon[VMNET_ADDRSTRLEN];
+
+	return vmnet_ipam_ip_parse(name, ret) == 0 &&
+	       !strcmp(vmnet_ipam_ip_fmt(*ret, canon), name);
+}
+
+int disk_record_read(struct vmnet_ipam_disk *d, vmnet_ipam_ip ip, struct vmnet_ipam_owner *ret)
 {
 	char name[VMNET_ADDRSTRLEN], buf[RECORD_MAX];
-	ssize_t n = disk_read_at(d->dfd, vmnet_ip4_fmt(ip, name), buf, sizeof(buf));
+	ssize_t n = disk_read_at(d->dfd, vmnet_ipam_ip_fmt(ip, name), buf, sizeof(buf));
 
 	/* A symlink (O_NOFOLLOW) or a directory planted as a reservation
 	 * names no owner either. */
@@ -61,9 +69,9 @@ int disk_sweep(struct vmnet_ipam_disk *d)
 	}
 	while ((de = readdir(dir))) {
 		struct vmnet_ipam_owner o;
-		uint32_t a;
+		vmnet_ipam_ip a;
 
-		if (vmnet_ip4_parse(de->d_name, &a) < 0 || disk_record_read(d, a, &o) != -EBADMSG)
+		if (!disk_record_name(de->d_name, &a) || disk_record_read(d, a, &o) != -EBADMSG)
 			continue;
 		if (unlinkat(d->dfd, de->d_name, 0) == 0) {
 			disk_maps_mark(d, a, false);
@@ -110,7 +118,7 @@ int disk_index_owner(struct vmnet_ipam_disk *d, const char *name, struct vmnet_i
  * name, a line that is no address) is damaged: -EBADMSG, and the caller
  * rebuilds the index from the reservation files. */
 int disk_index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o,
-		    uint32_t *ips, unsigned max)
+		    vmnet_ipam_ip *ips, unsigned max)
 {
 	char name[17], hname[17], buf[INDEX_MAX], *save = NULL, *line;
 	struct vmnet_ipam_owner h;
@@ -133,9 +141,9 @@ int disk_index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o,
 	if (strcmp(h.id, o->id) || strcmp(h.ifname, o->ifname))
 		return 0;
 	while ((line = strtok_r(NULL, "\n", &save))) {
-		uint32_t a;
+		vmnet_ipam_ip a;
 
-		if (vmnet_ip4_parse(line, &a) < 0)
+		if (vmnet_ipam_ip_parse(line, &a) < 0)
 			return -EBADMSG;
 		if (cnt < max)
 			ips[cnt++] = a;
@@ -143,14 +151,14 @@ int disk_index_read(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o,
 	return (int)cnt;
 }
 
-int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip)
+int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, vmnet_ipam_ip ip)
 {
 	char name[17], line[VMNET_ADDRSTRLEN + 1], abuf[VMNET_ADDRSTRLEN];
 	_cleanup_close_ int fd = -1;
 	int len;
 
 	index_name(o, name);
-	len = snprintf(line, sizeof(line), "%s\n", vmnet_ip4_fmt(ip, abuf));
+	len = snprintf(line, sizeof(line), "%s\n", vmnet_ipam_ip_fmt(ip, abuf));
 	fd = openat(d->ofd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		char hdr[RECORD_MAX];
@@ -171,9 +179,9 @@ int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, 
 	return 0;
 }
 
-int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, uint32_t ip)
+int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, vmnet_ipam_ip ip)
 {
-	uint32_t ips[64];
+	vmnet_ipam_ip ips[64];
 	char name[17], buf[INDEX_MAX], abuf[VMNET_ADDRSTRLEN];
 	int n = disk_index_read(d, o, ips, ARRAY_SIZE(ips)), len, keep = 0;
 
@@ -185,7 +193,7 @@ int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *
 		if (ips[i] == ip)
 			continue;
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s\n",
-				vmnet_ip4_fmt(ips[i], abuf));
+				vmnet_ipam_ip_fmt(ips[i], abuf));
 		keep++;
 	}
 	if (!keep) {
@@ -216,9 +224,9 @@ int disk_rebuild(struct vmnet_ipam_disk *d, struct vmnet_err *err)
 	}
 	while ((de = readdir(dir))) {
 		struct vmnet_ipam_owner o;
-		uint32_t a;
+		vmnet_ipam_ip a;
 
-		if (vmnet_ip4_parse(de->d_name, &a) < 0 || disk_record_read(d, a, &o) < 0)
+		if (!disk_record_name(de->d_name, &a) || disk_record_read(d, a, &o) < 0)
 			continue;
 		if ((r = disk_index_add(d, &o, a)) < 0) {
 			closedir(dir);

@@ -25,14 +25,14 @@ static void close_fd(int *fd)
 
 /* ---- ops ---- */
 
-static int d_reserve(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet_ipam_owner *o,
+static int d_reserve(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct vmnet_ipam_owner *o,
 		     struct vmnet_err *err)
 {
 	struct vmnet_ipam_disk *d = D(s);
 	char name[VMNET_ADDRSTRLEN], buf[RECORD_MAX];
 	int len, r;
 
-	vmnet_ip4_fmt(ip, name);
+	vmnet_ipam_ip_fmt(ip, name);
 	len = snprintf(buf, sizeof(buf), "%s\r\n%s", o->id, o->ifname);
 	r = disk_create_whole(d->dfd, name, buf, (size_t)len, 0600);
 	if (r == -EEXIST) {
@@ -48,7 +48,7 @@ static int d_reserve(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 	return 0;
 }
 
-static int d_release(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet_ipam_owner *o,
+static int d_release(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct vmnet_ipam_owner *o,
 		     struct vmnet_err *err)
 {
 	struct vmnet_ipam_disk *d = D(s);
@@ -56,7 +56,7 @@ static int d_release(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 	char name[VMNET_ADDRSTRLEN];
 	int r = disk_record_read(d, ip, &cur);
 
-	vmnet_ip4_fmt(ip, name);
+	vmnet_ipam_ip_fmt(ip, name);
 	/* A reservation that names no owner (a crash mid-write, damage) is
 	 * freed by the owner the index says holds it. */
 	if (r == -EBADMSG ||
@@ -72,7 +72,7 @@ static int d_release(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet
 	return 0;
 }
 
-static int d_owner(struct vmnet_ipam_store *s, uint32_t ip, struct vmnet_ipam_owner *ret,
+static int d_owner(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, struct vmnet_ipam_owner *ret,
 		   struct vmnet_err *err)
 {
 	int r = disk_record_read(D(s), ip, ret);
@@ -88,7 +88,7 @@ static int d_owner(struct vmnet_ipam_store *s, uint32_t ip, struct vmnet_ipam_ow
 	return r;
 }
 
-static int d_find(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o, uint32_t *ips,
+static int d_find(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ips,
 		  unsigned max, struct vmnet_err *err)
 {
 	int r = disk_index_read(D(s), o, ips, max);
@@ -119,20 +119,46 @@ static int d_sweep(struct vmnet_ipam_store *s, struct vmnet_err *err)
 	return r;
 }
 
-static int d_next_free(struct vmnet_ipam_store *s, const struct vmnet_prefix *sub, uint32_t from,
-		       uint32_t hi, unsigned step, uint32_t *ret, struct vmnet_err *err)
+/* IPv6: no free-map; probe forward, one fstatat per block whose base is
+ * reserved, so the cost is bounded by the reservations, not the subnet. */
+static int next_free6(struct vmnet_ipam_disk *d, vmnet_ipam_ip from, vmnet_ipam_ip hi,
+		      vmnet_ipam_ip step, vmnet_ipam_ip *ret, struct vmnet_err *err)
 {
+	char name[VMNET_ADDRSTRLEN];
+	struct stat st;
+
+	for (vmnet_ipam_ip b = from; b <= hi && hi - b >= step - 1; b += step) {
+		if (fstatat(d->dfd, vmnet_ipam_ip_fmt(b, name), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "reading %s", name);
+			*ret = b;
+			return 0;
+		}
+		if (b > VMNET_IPAM_IP_MAX - step)
+			break;
+	}
+	return -ENOSPC;
+}
+
+static int d_next_free(struct vmnet_ipam_store *s, const struct vmnet_ipam_prefix *sub,
+		       vmnet_ipam_ip from, vmnet_ipam_ip hi, vmnet_ipam_ip vstep, vmnet_ipam_ip *ret,
+		       struct vmnet_err *err)
+{
+	const unsigned step = (unsigned)vstep;
 	const uint64_t smask = ((uint64_t)1 << step) - 1;
 	struct map *m;
 	uint64_t off, end;
 	int r;
 
+	if (from > hi || !vmnet_ipam_prefix_contains(sub, from) ||
+	    !vmnet_ipam_prefix_contains(sub, hi))
+		return -ENOSPC;
+	if (!vmnet_ipam_ip_is4(sub->addr))
+		return next_free6(D(s), from, hi, vstep, ret, err);
 	if ((r = disk_map_get(D(s), sub, &m, err)) < 0)
 		return r;
-	if (from > hi || !vmnet_prefix_contains(sub, from) || !vmnet_prefix_contains(sub, hi))
-		return -ENOSPC;
 	end = (uint64_t)(hi - sub->addr);
-	for (off = from - sub->addr; off + step - 1 <= end;) {
+	for (off = (uint64_t)(from - sub->addr); off + step - 1 <= end;) {
 		uint64_t w = m->bits[off / 64];
 
 		/* Whole words of taken addresses cost one compare: this is
@@ -142,7 +168,7 @@ static int d_next_free(struct vmnet_ipam_store *s, const struct vmnet_prefix *su
 			continue;
 		}
 		if (((w >> (off % 64)) & smask) == 0) {
-			*ret = sub->addr + (uint32_t)off;
+			*ret = sub->addr + off;
 			return 0;
 		}
 		off += step;
@@ -150,12 +176,14 @@ static int d_next_free(struct vmnet_ipam_store *s, const struct vmnet_prefix *su
 	return -ENOSPC;
 }
 
-static int d_refresh(struct vmnet_ipam_store *s, const struct vmnet_prefix *sub,
+static int d_refresh(struct vmnet_ipam_store *s, const struct vmnet_ipam_prefix *sub,
 		     struct vmnet_err *err)
 {
 	struct map *m;
 	int r;
 
+	if (!vmnet_ipam_ip_is4(sub->addr))
+		return 0;	/* nothing cached */
 	if ((r = disk_map_get(D(s), sub, &m, err)) < 0)
 		return r;
 	if ((r = disk_map_fill(D(s), m)) < 0)
@@ -163,7 +191,7 @@ static int d_refresh(struct vmnet_ipam_store *s, const struct vmnet_prefix *sub,
 	return 0;
 }
 
-static int d_last_get(struct vmnet_ipam_store *s, unsigned set, uint32_t *ret)
+static int d_last_get(struct vmnet_ipam_store *s, unsigned set, vmnet_ipam_ip *ret)
 {
 	char name[32], buf[64];
 	ssize_t n;
@@ -172,10 +200,10 @@ static int d_last_get(struct vmnet_ipam_store *s, unsigned set, uint32_t *ret)
 	n = disk_read_at(D(s)->dfd, name, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	return vmnet_ip4_parse(disk_trim(buf), ret) < 0 ? -ENOENT : 0;
+	return vmnet_ipam_ip_parse(disk_trim(buf), ret) < 0 ? -ENOENT : 0;
 }
 
-static int d_last_set(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
+static int d_last_set(struct vmnet_ipam_store *s, unsigned set, vmnet_ipam_ip ip,
 		      struct vmnet_err *err)
 {
 	char name[32], buf[VMNET_ADDRSTRLEN];
@@ -183,7 +211,7 @@ static int d_last_set(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
 	int r;
 
 	snprintf(name, sizeof(name), "last_reserved_ip.%u", set);
-	vmnet_ip4_fmt(ip, buf);
+	vmnet_ipam_ip_fmt(ip, buf);
 	len = strlen(buf);
 	r = disk_put_small(D(s)->dfd, name, buf, len, 0644, true);
 	/* A symlink planted in its place is not ours to write through:

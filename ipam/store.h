@@ -8,11 +8,15 @@
  * host-local never reads as a record), two derived indexes keep ADD and DEL
  * independent of the number of allocations:
  *   o/<16 hex>       owner index: "<id>\n<ifname>\n<ip>\n..." per attachment
- *   map.<net>_<len>  one bit per address of a subnet, mmap'ed: set = taken
+ *   map.<net>_<len>  one bit per address of an IPv4 subnet, mmap'ed: set = taken
  *   stamp            the directory's mtime/ctime/size after our last change
  * Any change we did not make (host-local, a crash) changes the directory's
  * timestamps; the next operation sees the stamp differ and rebuilds both
  * indexes with one scan. The O_EXCL create stays the final arbiter.
+ * IPv6 records are named by the address's canonical text (fd88::2), as
+ * host-local names them. IPv6 subnets get no free-map (a /64 has 2^64
+ * addresses): the next free address is found by probing forward from
+ * last_reserved_ip, one stat per reservation in the way.
  */
 #ifndef VMNET_IPAM_STORE_H
 #define VMNET_IPAM_STORE_H
@@ -27,28 +31,28 @@ struct vmnet_ipam_store;
 
 struct vmnet_ipam_store_ops {
 	/* Record @ip for @o: 0, or -EEXIST (no error set) when anyone holds it. */
-	int (*reserve)(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet_ipam_owner *o,
+	int (*reserve)(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct vmnet_ipam_owner *o,
 		       struct vmnet_err *err);
 	/* Drop @ip if @o still holds it; absent is success. */
-	int (*release)(struct vmnet_ipam_store *s, uint32_t ip, const struct vmnet_ipam_owner *o,
+	int (*release)(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct vmnet_ipam_owner *o,
 		       struct vmnet_err *err);
 	/* Holder of @ip, or -ENOENT when free. */
-	int (*owner)(struct vmnet_ipam_store *s, uint32_t ip, struct vmnet_ipam_owner *ret,
+	int (*owner)(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, struct vmnet_ipam_owner *ret,
 		     struct vmnet_err *err);
 	/* Up to @max addresses held by exactly @o; returns the count. */
-	int (*find)(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o, uint32_t *ips,
+	int (*find)(struct vmnet_ipam_store *s, const struct vmnet_ipam_owner *o, vmnet_ipam_ip *ips,
 		    unsigned max, struct vmnet_err *err);
 	/* Lowest @step-aligned block in [@from, @hi] of @subnet that the store
 	 * believes free (a hint; reserve decides), or -ENOSPC. */
-	int (*next_free)(struct vmnet_ipam_store *s, const struct vmnet_prefix *subnet,
-			 uint32_t from, uint32_t hi, unsigned step, uint32_t *ret,
+	int (*next_free)(struct vmnet_ipam_store *s, const struct vmnet_ipam_prefix *subnet,
+			 vmnet_ipam_ip from, vmnet_ipam_ip hi, vmnet_ipam_ip step, vmnet_ipam_ip *ret,
 			 struct vmnet_err *err);
 	/* Forget cached knowledge about @subnet (after next_free found nothing). */
-	int (*refresh)(struct vmnet_ipam_store *s, const struct vmnet_prefix *subnet,
+	int (*refresh)(struct vmnet_ipam_store *s, const struct vmnet_ipam_prefix *subnet,
 		       struct vmnet_err *err);
 	/* Round-robin cursor of range set @set: -ENOENT when none. */
-	int (*last_get)(struct vmnet_ipam_store *s, unsigned set, uint32_t *ret);
-	int (*last_set)(struct vmnet_ipam_store *s, unsigned set, uint32_t ip,
+	int (*last_get)(struct vmnet_ipam_store *s, unsigned set, vmnet_ipam_ip *ret);
+	int (*last_set)(struct vmnet_ipam_store *s, unsigned set, vmnet_ipam_ip ip,
 			struct vmnet_err *err);
 	/* Call @cb for each owner holding an address (GC). */
 	int (*owners)(struct vmnet_ipam_store *s,

@@ -14,6 +14,8 @@
 #include "../../ipam/alloc.h"
 #include "tap.h"
 
+#define V4(x) vmnet_ipam_ip_from4(x)
+
 static char tmp[] = "/tmp/vmnet-ipam-test.XXXXXX";
 
 static int conf(const char *net, const char *ipam_body, const char *extra,
@@ -39,11 +41,11 @@ enum op { ADD, DEL, GC, STATUS, CHECK };
 
 /* One plugin invocation: open (lock, maybe rebuild), run, close. */
 static int run(enum op op, const struct vmnet_ipam_conf *c, const char *id, const char *ifname,
-	       struct vmnet_result *res, struct vmnet_err *err)
+	       struct vmnet_ipam_result *res, struct vmnet_err *err)
 {
 	struct vmnet_ipam_disk *d;
 	struct vmnet_ipam_owner o = { 0 };
-	struct vmnet_result dummy;
+	struct vmnet_ipam_result dummy;
 	int r;
 
 	memset(err, 0, sizeof(*err));
@@ -64,9 +66,9 @@ static int run(enum op op, const struct vmnet_ipam_conf *c, const char *id, cons
 	return r;
 }
 
-static uint32_t add_ip(const struct vmnet_ipam_conf *c, const char *id)
+static vmnet_ipam_ip add_ip(const struct vmnet_ipam_conf *c, const char *id)
 {
-	struct vmnet_result res;
+	struct vmnet_ipam_result res;
 	struct vmnet_err err;
 
 	if (run(ADD, c, id, "eth0", &res, &err) < 0) {
@@ -119,10 +121,10 @@ static double bench(const struct vmnet_ipam_conf *c, int n)
 int main(void)
 {
 	struct vmnet_ipam_conf c, c2, cb;
-	struct vmnet_result res;
+	struct vmnet_ipam_result res;
 	struct vmnet_err err;
 	char cmd[600];
-	uint32_t a, b;
+	vmnet_ipam_ip a, b;
 	int r;
 
 	if (!mkdtemp(tmp))
@@ -133,15 +135,15 @@ int main(void)
 	conf("n", "\"ranges\":[[{\"subnet\":\"10.1.0.0/29\"}]]", NULL, &c);
 	a = add_ip(&c, "c1");
 	b = add_ip(&c, "c2");
-	ok(a == 0x0a010002 && b == 0x0a010003, "first addresses skip the gateway, in order");
+	ok(a == V4(0x0a010002) && b == V4(0x0a010003), "first addresses skip the gateway, in order");
 	ok(add_ip(&c, "c1") == a && exists("n", "10.1.0.2") && !exists("n", "10.1.0.4"),
 	   "repeated ADD of the same attachment returns its address");
 	run(DEL, &c, "c1", "eth0", NULL, &err);
-	ok(!exists("n", "10.1.0.2") && add_ip(&c, "c3") == 0x0a010004,
+	ok(!exists("n", "10.1.0.2") && add_ip(&c, "c3") == V4(0x0a010004),
 	   "round robin: a released address is not reused next");
 	add_ip(&c, "c4");
 	add_ip(&c, "c5");
-	ok(add_ip(&c, "c6") == 0x0a010002, "round robin wraps to the start of the range");
+	ok(add_ip(&c, "c6") == V4(0x0a010002), "round robin wraps to the start of the range");
 	r = run(ADD, &c, "c7", "eth0", NULL, &err);
 	ok(r < 0 && err.code == VMNET_ERR_RANGE_FULL && strstr(err.msg, "no free address"),
 	   "exhaustion is code 101");
@@ -158,7 +160,7 @@ int main(void)
 	conf("n", "\"ranges\":[[{\"subnet\":\"10.1.0.0/29\"}]]",
 	     "\"runtimeConfig\":{\"ips\":[\"10.1.0.4/29\"]},", &c2);
 	r = run(ADD, &c2, "r1", "eth0", &res, &err);
-	ok(r == 0 && res.ips[0].addr.addr == 0x0a010004, "requested free address is granted");
+	ok(r == 0 && res.ips[0].addr.addr == V4(0x0a010004), "requested free address is granted");
 	r = run(ADD, &c2, "r2", "eth0", &res, &err);
 	ok(r < 0 && err.code == CNI_ERR_INVALID_CONFIG && strstr(err.msg, "already allocated to r1/eth0"),
 	   "requested taken address: code 7 naming the holder");
@@ -182,7 +184,7 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "printf 'other\\r\\neth0' > %s/n/10.1.0.2", tmp);
 	system(cmd);
 	a = add_ip(&c, "c8");
-	ok(a == 0x0a010006, "a foreign record is seen as taken");
+	ok(a == V4(0x0a010006), "a foreign record is seen as taken");
 	r = run(DEL, &c, "other", "eth0", NULL, &err);
 	if (r != 1)
 		printf("# del other: %d %s\n", r, err.msg);
@@ -219,8 +221,8 @@ int main(void)
 	/* per-VM blocks */
 	conf("b", "\"blockSize\":30,\"ranges\":[[{\"subnet\":\"10.3.0.0/28\"}]]", NULL, &cb);
 	r = run(ADD, &cb, "v1", "eth0", &res, &err);
-	ok(r == 0 && res.ips[0].addr.addr == 0x0a030002 && res.ips[0].addr.len == 30 &&
-	   res.ips[0].gateway == 0x0a030001 && exists("b", "10.3.0.0") && exists("b", "10.3.0.3"),
+	ok(r == 0 && res.ips[0].addr.addr == V4(0x0a030002) && res.ips[0].addr.len == 30 &&
+	   res.ips[0].gateway == V4(0x0a030001) && exists("b", "10.3.0.0") && exists("b", "10.3.0.3"),
 	   "/30 block: guest .2/30, gateway .1, all four addresses recorded");
 	/* Without explicit bounds the whole subnet is blocks: .4, .8, .12 follow. */
 	add_ip(&cb, "v2");
@@ -235,14 +237,14 @@ int main(void)
 	conf("bx", "\"blockSize\":30,\"ranges\":[[{\"subnet\":\"10.5.0.0/28\",\"gateway\":\"10.5.0.1\"}]]",
 	     NULL, &cb);
 	r = run(ADD, &cb, "v1", "eth0", &res, &err);
-	ok(r == 0 && res.ips[0].addr.addr == 0x0a050006 && res.ips[0].gateway == 0x0a050005,
+	ok(r == 0 && res.ips[0].addr.addr == V4(0x0a050006) && res.ips[0].gateway == V4(0x0a050005),
 	   "an explicit range gateway keeps its block out: first block .4/30");
 	vmnet_ipam_conf_done(&cb);
 	conf("b31", "\"blockSize\":31,\"ranges\":[[{\"subnet\":\"10.4.0.0/24\"}]]",
 	     "\"runtimeConfig\":{\"ips\":[\"10.4.0.9\"]},", &cb);
 	r = run(ADD, &cb, "w1", "eth0", &res, &err);
-	ok(r == 0 && res.ips[0].addr.addr == 0x0a040009 && res.ips[0].addr.len == 31 &&
-	   res.ips[0].gateway == 0x0a040008, "/31 block requested by its guest address");
+	ok(r == 0 && res.ips[0].addr.addr == V4(0x0a040009) && res.ips[0].addr.len == 31 &&
+	   res.ips[0].gateway == V4(0x0a040008), "/31 block requested by its guest address");
 	vmnet_ipam_conf_done(&cb);
 
 	/* O(1): ADD+DEL with 1 vs 4000 existing allocations in a /16 */

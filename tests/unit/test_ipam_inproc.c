@@ -111,6 +111,8 @@ static void listing(const char *dir, const char *rel, char *buf, size_t size)
 		free(ents);
 }
 
+/* Two range sets through the one "subnet" slot of the config. */
+#define DS "10.8.0.0/29\"}],[{\"subnet\":\"fd99::/126"
 #define S(w, c, id, ...) { .what = w, .cmd = c, .cid = id, __VA_ARGS__ }
 static const struct step steps[] = {
 	S("ADD 1.0.0", "ADD", "c1"),
@@ -136,9 +138,33 @@ static const struct step steps[] = {
 	S("DEL again", "DEL", "c1"),
 	S("GC of what is not valid", "GC", "", .version = "1.1.0",
 	  .extra = "\"cni.dev/valid-attachments\":[{\"containerID\":\"c2\",\"ifname\":\"eth0\"}],"),
+	/* dual stack: IPv4 and IPv6 range sets, a /126 that fills up */
+	S("dual stack ADD 1.0.0", "ADD", "d1", .subnet = DS),
+	S("dual stack ADD 0.3.1 (version 6)", "ADD", "d2", .version = "0.3.1", .subnet = DS),
+	S("dual stack ADD, the IPv6 range full (101)", "ADD", "d3", .subnet = DS),
+	S("dual stack CHECK", "CHECK", "d1", .version = "0.4.0", .subnet = DS),
+	S("dual stack DEL", "DEL", "d1", .subnet = DS),
+	S("dual stack ADD after the DEL", "ADD", "d3", .subnet = DS),
+	S("dual stack STATUS of a full range (50)", "STATUS", "", .version = "1.1.0", .subnet = DS),
+	S("dual stack GC", "GC", "", .version = "1.1.0", .subnet = DS,
+	  .extra = "\"cni.dev/valid-attachments\":[{\"containerID\":\"d3\",\"ifname\":\"eth0\"}],"),
+	S("an IPv6 /129 (7)", "ADD", "d4", .subnet = "fd99::/129"),
+	S("isolated: a /64 block in a /126 (7)", "ADD", "d4", .subnet = DS,
+	  .extra = "\"mode\":\"isolated\","),
+	S("IPv6-only isolated network, /64 blocks", "ADD", "d5", .subnet = "fd98::/60",
+	  .extra = "\"mode\":\"isolated\","),
 	S("VERSION", "VERSION", ""),
 	S("an unknown command (4)", "NOPE", "c1"),
 };
+
+static size_t ds_add(void)
+{
+	size_t i = 0;
+
+	while (i < ARRAY_SIZE(steps) - 1 && strcmp(steps[i].what, "dual stack ADD 1.0.0"))
+		i++;
+	return i;
+}
 
 static void run_all(const char *dir, struct answer *a)
 {
@@ -232,6 +258,9 @@ int main(void)
 		else
 			printf("# %s\n", in[i].text);
 	}
+	ok(strstr(ex[ds_add()].text, "\"address\":\"fd99::2/126\",\"gateway\":\"fd99::1\"") &&
+	   strstr(ex[ds_add()].text, "\"address\":\"10.8.0.2/29\""),
+	   "dual stack ADD: 10.8.0.2/29 and fd99::2/126 via fd99::1");
 	if (!ok(lin[0] && !strcmp(lin, lex), "both stores hold the same files, modes and bytes"))
 		printf("# in-process:\n%s# exec'd:\n%s", lin, lex);
 	{

@@ -268,7 +268,7 @@ static int clear_attached(struct vmnet_call *c, struct vmnet_err *err)
 
 /* The IPAM plugin's ADD, its result checked: the guest address into @rec. */
 static int get_address(struct vmnet_call *c, struct vmnet_record *rec, struct vmnet_result *ipam,
-		       json_t **ret_json, struct vmnet_err *err)
+		       json_t **ret_json, bool *answered, struct vmnet_err *err)
 {
 	json_auto_t *res = NULL;
 	int r;
@@ -277,6 +277,8 @@ static int get_address(struct vmnet_call *c, struct vmnet_record *rec, struct vm
 			   &res, err);
 	if (r < 0)
 		return r;
+	/* IPAM succeeded: whatever we refuse in its result, it holds it. */
+	*answered = true;
 	r = res ? vmnet_result_parse(res, ipam, err)
 		: vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam printed no result");
 	if (r < 0)
@@ -336,11 +338,13 @@ static int record_address(struct vmnet_call *c, struct vmnet_record *rec,
 			  struct vmnet_result_dns *dns, bool *reserved, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
-	int r = get_address(c, rec, ipam, ipam_json, err);
+	bool answered = false;
+	int r = get_address(c, rec, ipam, ipam_json, &answered, err);
 
 	/* A plugin that answered with an error undid its own work; one that
-	 * died (no answer) may hold a reservation. */
-	*reserved = r == 0 || !err || err->code == VMNET_ERR_SYSTEM;
+	 * died (no answer) may hold a reservation; one that succeeded with a
+	 * result we refuse (IPv6 for now) holds one. */
+	*reserved = r == 0 || answered || !err || err->code == VMNET_ERR_SYSTEM;
 	if (r < 0)
 		return r;
 	failpoint("add-after-ipam");

@@ -245,7 +245,7 @@ bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
 # ---------------------------------------------------------------- CNI_ARGS (2, 4)
 
 bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD @CID eth0 "$NSP" "$CONF" "FOO=bar"
-bad "IPv6 range" 2 ADD @CID eth0 "$NSP" \
+DEL_WANT=0 bad "IPv6 range" 2 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
 DEL_WANT=0 bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
 bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"

@@ -13,6 +13,7 @@
 #include "attach_priv.h"
 #include "vmnet/addr.h"
 #include "vmnet/conntrack.h"
+#include "vmnet/handoff.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
 #include "vmnet/log.h"
@@ -432,11 +433,25 @@ static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 	return r;
 }
 
+/* The VM-namespace devices: handed to netd once they carry nothing
+ * (*handed), else removed here. */
+static int detach_vm(struct vmnet_nl *host, struct vmnet_nl *vm, const struct vmnet_record *rec,
+		     int nsfd, bool *handed, struct vmnet_err *err)
+{
+	if (vmnet_handoff_netd() && vmnet_attach_vm_quiesce(host, vm, rec, NULL) == 0 &&
+	    vmnet_handoff_doom(rec, nsfd)) {
+		*handed = true;
+		return 0;
+	}
+	return vmnet_attach_vm_clear(vm, rec, err);
+}
+
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		 struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL, *vm = NULL;
 	char alias[256], tmp[IFNAMSIZ];
+	bool handed = false;
 	int first = 0, r;
 
 	attach_keep_first(&first, detach_nft(rec, err));
@@ -444,12 +459,13 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 	if (r < 0)
 		return r;
 	if (rec->wiring == VMNET_TAP_NETNS && nsfd >= 0 && vmnet_nl_open(nsfd, &vm, NULL) == 0)
-		attach_keep_first(&first, vmnet_attach_vm_clear(vm, rec, err));
+		attach_keep_first(&first, detach_vm(host, vm, rec, nsfd, &handed, err));
 	attach_alias(rec, alias, sizeof(alias));
-	/* Host wiring's tap is parked, not deleted (lib/park.c). */
+	/* Host wiring's tap is parked, not deleted (lib/park.c); netns
+	 * wiring's host end went with its peer, or goes with it in netd. */
 	if (rec->wiring == VMNET_TAP_HOST)
 		attach_keep_first(&first, vmnet_park_tap(host, rec, err));
-	else
+	else if (!handed)
 		attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
 	attach_temp_name(rec, tmp);
 	attach_keep_first(&first, del_proven(host, tmp, NULL, NULL, err));

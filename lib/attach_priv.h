@@ -93,6 +93,14 @@ int vmnet_attach_wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd
 int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 			  struct vmnet_err *err);
 
+/* Make @rec's netns-wired devices carry nothing without deleting them
+ * (their deletion waits for RCU grace periods; netd does it later,
+ * include/vmnet/handoff.h): the host end down and off the bridge, the tap
+ * and the veth peer down, the guest address off the peer. Each only when
+ * its alias (peer: device group) proves it ours. */
+int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
+			    const struct vmnet_record *rec, struct vmnet_err *err);
+
 /* CHECK of the VM-namespace side (@nsfd < 0: the namespace is gone). */
 int vmnet_attach_check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
 

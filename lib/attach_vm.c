@@ -65,6 +65,58 @@ int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 	return first;
 }
 
+int vmnet_attach_vm_remove(int nsfd, const char *network, const char *cid, const char *ifname,
+			   const char *tap_name, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
+	struct vmnet_record rec = { .wiring = VMNET_TAP_NETNS };
+	int r;
+
+	if (snprintf(rec.network, sizeof(rec.network), "%s", network) >= (int)sizeof(rec.network) ||
+	    snprintf(rec.cid, sizeof(rec.cid), "%s", cid) >= (int)sizeof(rec.cid) ||
+	    snprintf(rec.ifname, sizeof(rec.ifname), "%s", ifname) >= (int)sizeof(rec.ifname) ||
+	    snprintf(rec.tap_name, sizeof(rec.tap_name), "%s", tap_name) >= (int)sizeof(rec.tap_name))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, ENAMETOOLONG, "name too long");
+	r = vmnet_nl_open(nsfd, &vm, err);
+	if (r < 0)
+		return r;
+	return vmnet_attach_vm_clear(vm, &rec, err);
+}
+
+/* Down (and nomaster) @name in @nl if @alias (NULL: @devgroup) proves it ours. */
+static int quiet_dev(struct vmnet_nl *nl, const char *name, const char *alias, uint32_t devgroup,
+		     bool nomaster, struct vmnet_link_info *ret, struct vmnet_err *err)
+{
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	int r = vmnet_link_get(nl, name, ret, NULL);
+
+	if (r < 0 || (alias ? strcmp(ret->alias, alias) : ret->devgroup != devgroup))
+		return 0;
+	c.up = 0;
+	if (nomaster)
+		c.master = 0;
+	r = vmnet_link_set(nl, ret->ifindex, &c, err);
+	return vmnet_err_is_gone(r) ? 0 : r;
+}
+
+int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
+			    const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	struct vmnet_link_info info;
+	char alias[256];
+	int first = 0;
+
+	attach_alias(rec, alias, sizeof(alias));
+	attach_keep_first(&first, quiet_dev(host, rec->host_if, alias, 0, true, &info, err));
+	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &info, err));
+	info.ifindex = 0;
+	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &info,
+					    err));
+	if (info.ifindex > 0 && rec->guest.addr)
+		attach_keep_first(&first, vmnet_addr_del(vm, info.ifindex, &rec->guest, err));
+	return first;
+}
+
 static int absent_in_vm(struct vmnet_nl *vm, const char *name, const char *what,
 			struct vmnet_err *err)
 {

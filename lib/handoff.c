@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hand-off of slow-to-close descriptors to netd (include/vmnet/handoff.h).
+ * Hand-off of slow-to-close descriptors and slow-to-delete devices to netd
+ * (include/vmnet/handoff.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +13,27 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmnet/attach.h"
 #include "vmnet/common.h"
 #include "vmnet/handoff.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
+#include "vmnet/record.h"
 
-/* netd's request (netd/proto.h); the descriptors ride on its bytes. */
-#define RELEASE_REQUEST "{\"version\":1,\"command\":\"release\"}\n"
+struct doomed {
+	char network[129], cid[257], ifname[IFNAMSIZ], tap[IFNAMSIZ];
+	int fd; /* index into kept.fd: the VM namespace */
+};
 
 static struct {
 	bool enabled;
+	int sock; /* connected to netd (vmnet_handoff_netd), else -1 */
+	bool tried;
 	int n;
 	int fd[VMNET_HANDOFF_MAX];
-} kept;
+	int n_doomed;
+	struct doomed doomed[VMNET_HANDOFF_MAX];
+} kept = { .sock = -1 };
 
 void vmnet_handoff_enable(void)
 {
@@ -64,16 +74,75 @@ int vmnet_netd_connect(bool nonblock)
 	return fd;
 }
 
+bool vmnet_handoff_netd(void)
+{
+	if (!kept.enabled)
+		return false;
+	if (!kept.tried) {
+		kept.tried = true;
+		kept.sock = vmnet_netd_connect(true);
+	}
+	return kept.sock >= 0;
+}
+
+bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd)
+{
+	struct doomed *d = &kept.doomed[kept.n_doomed];
+	int fd;
+
+	if (!vmnet_handoff_netd() || kept.n_doomed == VMNET_HANDOFF_MAX ||
+	    kept.n == VMNET_HANDOFF_MAX)
+		return false;
+	fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return false;
+	snprintf(d->network, sizeof(d->network), "%s", rec->network);
+	snprintf(d->cid, sizeof(d->cid), "%s", rec->cid);
+	snprintf(d->ifname, sizeof(d->ifname), "%s", rec->ifname);
+	snprintf(d->tap, sizeof(d->tap), "%s", rec->tap_name);
+	d->fd = kept.n;
+	kept.fd[kept.n++] = fd;
+	kept.n_doomed++;
+	return true;
+}
+
+/* netd's "release" request (netd/proto.h): the doomed devices, each with
+ * the index of its namespace among the descriptors. */
+static char *release_request(void)
+{
+	json_auto_t *v = json_pack("{s:i,s:s}", "version", 1, "command", "release");
+	json_t *arr = json_array();
+	char *s, *line = NULL;
+
+	if (!v || !arr)
+		return json_decref(arr), NULL;
+	for (int i = 0; i < kept.n_doomed; i++) {
+		const struct doomed *d = &kept.doomed[i];
+
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i}", "network", d->network,
+						     "cid", d->cid, "ifname", d->ifname, "tap",
+						     d->tap, "fd", d->fd));
+	}
+	json_object_set_new(v, "doomed", arr);
+	s = json_dumps(v, JSON_COMPACT);
+	if (s && asprintf(&line, "%s\n", s) < 0)
+		line = NULL;
+	free(s);
+	return line;
+}
+
 /* One sendmsg: the request with every kept descriptor. */
 static int send_kept(int sock)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * VMNET_HANDOFF_MAX)] = { 0 };
-	struct iovec iov = { .iov_base = (void *)RELEASE_REQUEST,
-			     .iov_len = sizeof(RELEASE_REQUEST) - 1 };
+	_cleanup_free_ char *req = release_request();
+	struct iovec iov = { .iov_base = req, .iov_len = req ? strlen(req) : 0 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)kept.n) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 
+	if (!req)
+		return -ENOMEM;
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)kept.n);
@@ -85,19 +154,29 @@ static int send_kept(int sock)
 
 int vmnet_handoff_release(void)
 {
-	int sock, handed = 0;
+	int handed = 0;
 
-	if (!kept.n)
-		return 0;
-	sock = vmnet_netd_connect(true);
-	if (sock >= 0 && send_kept(sock) == 0)
+	if (kept.n && vmnet_handoff_netd() && send_kept(kept.sock) == 0)
 		handed = kept.n;
-	if (sock >= 0)
-		close(sock);
-	log_debug("%d descriptor(s) %s", kept.n,
-		  handed ? "handed to netd" : "closed here (netd did not take them)");
+	if (kept.n)
+		log_debug("%d descriptor(s) %s", kept.n,
+			  handed ? "handed to netd" : "closed here (netd did not take them)");
+	/* What netd did not take is removed here, as without hand-off. */
+	for (int i = 0; i < kept.n_doomed && !handed; i++) {
+		const struct doomed *d = &kept.doomed[i];
+		struct vmnet_err e = { 0 };
+
+		if (vmnet_attach_vm_remove(kept.fd[d->fd], d->network, d->cid, d->ifname, d->tap,
+					   &e) < 0)
+			log_warn("removing the devices of %s/%s@%s: %s", d->network, d->cid,
+				 d->ifname, e.msg);
+	}
 	for (int i = 0; i < kept.n; i++)
 		close(kept.fd[i]);
-	kept.n = 0;
+	if (kept.sock >= 0)
+		close(kept.sock);
+	kept.sock = -1;
+	kept.tried = false;
+	kept.n = kept.n_doomed = 0;
 	return handed;
 }

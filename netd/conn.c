@@ -34,7 +34,21 @@ struct netd_conn {
 	bool eof;		/* the client has shut down its side */
 	bool closing;		/* close once the reply is out */
 	bool draining;		/* reply sent, our side shut: discard input */
+	int fds[NETD_PASSED_MAX];	/* descriptors that came with the input */
+	size_t n_fds;
 };
+
+/* Close the descriptors no handler took (conn.c's only use of them is to
+ * give them to the request they came with). */
+static void drop_fds(struct netd_conns *c, struct netd_conn *k)
+{
+	for (size_t i = 0; i < k->n_fds; i++) {
+		if (k->fds[i] >= 0)
+			close(k->fds[i]);
+		c->released++;
+	}
+	k->n_fds = 0;
+}
 
 void netd_conns_init(struct netd_conns *c, int ep)
 {
@@ -48,6 +62,7 @@ static void conn_free(struct netd_conns *c, size_t i)
 
 	epoll_ctl(c->ep, EPOLL_CTL_DEL, k->fd, NULL);
 	close(k->fd);
+	drop_fds(c, k);
 	free(k->in);
 	free(k->out);
 	free(k);
@@ -80,9 +95,13 @@ static void answer(struct netd_daemon *d, struct netd_conn *k, const char *buf, 
 	if (netd_proto_decode_request(buf, len, &req, &err) < 0) {
 		log_debug("bad request: %s", err.msg);
 		queue_error(k, err.code, err.msg);
+		drop_fds(&d->conns, k);
 		return;
 	}
+	req.fds = k->fds;
+	req.n_fds = k->n_fds;
 	data = netd_server_dispatch(d, &req, &err);
+	drop_fds(&d->conns, k);
 	if (!data) {
 		queue_error(k, err.code ? err.code : NETD_E_INTERNAL, err.msg);
 		return;
@@ -118,10 +137,12 @@ static int flush(struct netd_conn *k)
 	return 1;
 }
 
-/* Descriptors a client sent along (SCM_RIGHTS): netd only closes them. The
- * close may wait for nf_tables' destroy work (an RCU grace period); that is
- * why the client handed them over. Truncated ones the kernel drops itself. */
-static void close_passed(struct netd_conns *c, struct msghdr *m)
+/* Descriptors a client sent along (SCM_RIGHTS) wait for the request they
+ * came with (a "release": netfilter sockets whose close would make the
+ * client wait for nf_tables' destroy work, VM namespaces of doomed
+ * devices), then whatever it did not take is closed. Beyond room (and
+ * truncated) ones are closed at once. */
+static void keep_passed(struct netd_conns *c, struct netd_conn *k, struct msghdr *m)
 {
 	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
 		size_t n;
@@ -133,22 +154,26 @@ static void close_passed(struct netd_conns *c, struct msghdr *m)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
+			if (k->n_fds < NETD_PASSED_MAX) {
+				k->fds[k->n_fds++] = fd;
+				continue;
+			}
 			close(fd);
 			c->released++;
 		}
 	}
 }
 
-static ssize_t recv_some(struct netd_conns *c, int fd, char *dst, size_t room)
+static ssize_t recv_some(struct netd_conns *c, struct netd_conn *k, char *dst, size_t room)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * NETD_PASSED_MAX)];
 	struct iovec iov = { .iov_base = dst, .iov_len = room };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
-	ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	ssize_t n = recvmsg(k->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
 	if (n >= 0 && m.msg_controllen)
-		close_passed(c, &m);
+		keep_passed(c, k, &m);
 	return n;
 }
 
@@ -164,7 +189,7 @@ static int fill(struct netd_conns *c, struct netd_conn *k)
 
 		if (!room)
 			return 0;
-		n = recv_some(c, k->fd, dst, room);
+		n = recv_some(c, k, dst, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

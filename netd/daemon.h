@@ -29,6 +29,7 @@ struct netd_daemon {
 	struct netd_state st;
 	struct netd_reconcile_stats last_pass;
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
+	unsigned long doomed_removed;	/* devices DELs handed over, deleted */
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	char dhcp_error[256];

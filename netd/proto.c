@@ -32,6 +32,46 @@ int netd_cmd_parse(const char *name, enum netd_cmd *ret)
 	return -EINVAL;
 }
 
+static int doomed_name(json_t *o, const char *key, char *buf, size_t size,
+		       bool (*valid)(const char *), struct vmnet_err *err)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s || strlen(s) >= size || !valid(s))
+		return vmnet_err_set(err, NETD_E_INVALID, 0, "doomed: invalid \"%s\"", key);
+	strcpy(buf, s);
+	return 0;
+}
+
+static int parse_doomed(json_t *arr, struct netd_request *req, struct vmnet_err *err)
+{
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(arr) || json_array_size(arr) > NETD_DOOMED_MAX)
+		return vmnet_err_set(err, NETD_E_INVALID, 0,
+				     "\"doomed\" must be an array of at most %d", NETD_DOOMED_MAX);
+	json_array_foreach(arr, i, o) {
+		struct netd_doomed *d = &req->doomed[i];
+		json_t *fd = json_object_get(o, "fd");
+
+		if (!json_is_object(o) || json_object_size(o) != 5 || !json_is_integer(fd) ||
+		    json_integer_value(fd) < 0 || json_integer_value(fd) >= 64)
+			return vmnet_err_set(err, NETD_E_INVALID, 0, "doomed: bad entry");
+		d->fd = (int)json_integer_value(fd);
+		if (doomed_name(o, "network", d->network, sizeof(d->network),
+				vmnet_name_valid_netname, err) < 0 ||
+		    doomed_name(o, "cid", d->cid, sizeof(d->cid), vmnet_name_valid_containerid,
+				err) < 0 ||
+		    doomed_name(o, "ifname", d->ifname, sizeof(d->ifname), vmnet_name_valid_ifname,
+				err) < 0 ||
+		    doomed_name(o, "tap", d->tap, sizeof(d->tap), vmnet_name_valid_ifname, err) < 0)
+			return -EINVAL;
+		req->n_doomed++;
+	}
+	return 0;
+}
+
 int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *ret,
 			      struct vmnet_err *err)
 {
@@ -68,6 +108,8 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 	{
 		if (!strcmp(key, "version"))
 			continue;
+		if (!strcmp(key, "doomed"))
+			continue;
 		if (strcmp(key, "command") && strcmp(key, "cid") && strcmp(key, "ifname"))
 			return vmnet_err_set(err, NETD_E_INVALID, 0, "unknown field \"%.64s\"",
 					     key);
@@ -96,6 +138,10 @@ int netd_proto_decode_request(const char *buf, size_t len, struct netd_request *
 	} else if (cid || ifname) {
 		return vmnet_err_set(err, NETD_E_INVALID, 0, "%s takes no \"cid\"/\"ifname\"", cmd);
 	}
+	if (json_object_get(v, "doomed") &&
+	    (req.cmd != NETD_CMD_RELEASE || parse_doomed(json_object_get(v, "doomed"), &req, err) < 0))
+		return err && err->code ? -EINVAL
+			: vmnet_err_set(err, NETD_E_INVALID, 0, "only release takes \"doomed\"");
 	*ret = req;
 	return 0;
 }
@@ -129,6 +175,21 @@ char *netd_proto_encode_request(const struct netd_request *req)
 
 	if (!v)
 		return NULL;
+	if (req->n_doomed) {
+		json_t *arr = json_array();
+
+		if (vmnet_json_set(v, "doomed", arr) < 0)
+			return NULL;
+		for (unsigned i = 0; i < req->n_doomed; i++) {
+			const struct netd_doomed *d = &req->doomed[i];
+
+			if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i}", "network",
+								 d->network, "cid", d->cid, "ifname",
+								 d->ifname, "tap", d->tap, "fd",
+								 d->fd)) < 0)
+				return NULL;
+		}
+	}
 	if (req->cmd == NETD_CMD_LEASE) {
 		if (vmnet_json_set(v, "cid", json_string(req->cid)) < 0)
 			return NULL;

@@ -5,7 +5,8 @@
  *
  *   request  {"version":1,"command":"status"|"list"|"reconcile"}
  *            {"version":1,"command":"lease","cid":"<id>"[,"ifname":"eth0"]}
- *            {"version":1,"command":"release"}   with descriptors (SCM_RIGHTS)
+ *            {"version":1,"command":"release"[,"doomed":[{"network":N,"cid":C,
+ *             "ifname":I,"tap":T,"fd":K},...]]}   with descriptors (SCM_RIGHTS)
  *            for netd to close: a plugin's netfilter sockets, whose close
  *            would make it wait (include/vmnet/handoff.h). Descriptors
  *            that come with any request are closed.
@@ -47,11 +48,29 @@ enum netd_proto_err {
 	NETD_E_INTERNAL = 100,	/* netd failed (message says why) */
 };
 
+/* release: the VM-namespace devices of a netns-wired attachment a DEL made
+ * carry nothing (lib/handoff.c), for netd to delete in the namespace that
+ * came as descriptor @fd of the request. */
+struct netd_doomed {
+	char network[129];
+	char cid[257];
+	char ifname[IFNAMSIZ];
+	char tap[IFNAMSIZ];
+	int fd;			/* index among the request's descriptors */
+};
+
+#define NETD_DOOMED_MAX 8
+
 struct netd_request {
 	int version;
 	enum netd_cmd cmd;
 	char cid[257];		/* lease only */
 	char ifname[IFNAMSIZ];	/* lease only, "" = the container's only/first one */
+	struct netd_doomed doomed[NETD_DOOMED_MAX];	/* release only */
+	unsigned n_doomed;
+	int *fds;		/* descriptors that came with it (not encoded): a
+				   handler takes one by setting it to -1 */
+	size_t n_fds;
 };
 
 /* "status", "list", ...; NULL for an unknown value. */

@@ -494,9 +494,18 @@ static bool look(struct netd_state *st, struct net *nets, size_t n_nets, struct 
 	bool any_live, need = false;
 	char why[600];
 
-	for (size_t i = 0; i < n_nets; i++)
-		if (read_records(st->state_dir, nets[i].name, false, l) < 0)
+	for (size_t i = 0; i < n_nets; i++) {
+		/* A free lock is taken just for the read: a killed ADD's
+		 * temporary record file then goes on the way. */
+		int lock = -1, r;
+
+		vmnet_record_lock(st->state_dir, nets[i].name, 0, &lock, NULL);
+		r = read_records(st->state_dir, nets[i].name, lock >= 0, l);
+		if (lock >= 0)
+			close(lock);
+		if (r < 0)
 			return true;
+	}
 	any_live = assess(st, l->v, l->n, p);
 	for (size_t i = 0; i < l->n && !need; i++) {
 		const struct item *it = &l->v[i];

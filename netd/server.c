@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "dhcp.h"
 #include "server.h"
+#include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/foreign.h"
 #include "vmnet/inet.h"
@@ -215,6 +216,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      (int)p->parked);
 	if (v) {
 		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
+		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed_removed));
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
 				    json_integer((json_int_t)p->locked));
 	}
@@ -255,6 +257,37 @@ static json_t *do_lease(struct netd_daemon *d, const struct netd_request *req,
 	return v;
 }
 
+/* A DEL's leftovers (lib/handoff.c): its descriptors are closed by conn.c
+ * after this; the devices it made carry nothing are deleted here, in the
+ * namespace it proved and passed along, each proven ours by its alias or
+ * device group. The DEL did not wait for the RCU grace periods this costs. */
+static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
+{
+	unsigned removed = 0;
+
+	for (unsigned i = 0; i < req->n_doomed; i++) {
+		const struct netd_doomed *x = &req->doomed[i];
+		struct vmnet_err e = { 0 };
+
+		if ((size_t)x->fd >= req->n_fds || req->fds[x->fd] < 0) {
+			log_warn("release: no namespace for %s/%s@%s", x->network, x->cid, x->ifname);
+			continue;
+		}
+		if (vmnet_attach_vm_remove(req->fds[x->fd], x->network, x->cid, x->ifname, x->tap,
+					   &e) < 0) {
+			log_warn("removing the devices of %s/%s@%s: %s", x->network, x->cid, x->ifname,
+				 e.msg);
+			continue;
+		}
+		log_debug("removed the devices of %s/%s@%s a DEL handed over", x->network, x->cid,
+			  x->ifname);
+		removed++;
+	}
+	d->doomed_removed += removed;
+	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.released, "removed",
+			 (int)removed);
+}
+
 json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *req,
 			     struct vmnet_err *err)
 {
@@ -273,8 +306,7 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 			return NULL;
 		break;
 	case NETD_CMD_RELEASE:
-		/* The descriptors were closed as they were read (conn.c). */
-		v = json_pack("{s:I}", "released", (json_int_t)d->conns.released);
+		v = do_release(d, req);
 		break;
 	case NETD_CMD_RECONCILE:
 		netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);

@@ -31,13 +31,22 @@ struct vmnet_attach_state {
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
 		 struct vmnet_err *err);
 
+/* Remove the VM-namespace devices of attachment @network/@cid/@ifname
+ * (tap @tap_name, veth peer, and with it the host end) in the namespace
+ * @nsfd, each only when its alias or device group proves it ours: what a
+ * DEL handed netd (include/vmnet/handoff.h) or could not. */
+int vmnet_attach_vm_remove(int nsfd, const char *network, const char *cid, const char *ifname,
+			   const char *tap_name, struct vmnet_err *err);
+
 /* Remove what vmnet_attach created for @rec, or began to create before a
  * crash: nftables elements (none without a guest address), the host device
  * under our alias (its veth peer goes with it), the tap and peer in the VM
  * netns when @nsfd >= 0, devices still under their temporary names
  * (VMNET_PREFIX_TEMP), and with @remove_bridge the bridge too if it is
  * ours. Keeps going after failures; "already gone" is success; returns the
- * first error. */
+ * first error. In a plugin call with hand-off (include/vmnet/handoff.h)
+ * and netd answering, netns-wired devices are only made to carry nothing
+ * and handed to netd, which deletes them. */
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		 struct vmnet_err *err);
 

@@ -10,6 +10,15 @@
  * with a "release" request): the references travel with the message, so
  * this process closes its copies without waiting, and netd closes them.
  * Without netd (not running, not answering at once) they are closed here.
+ *
+ * The same way a DEL of a netns-wired attachment hands netd its devices:
+ * deleting them waits for RCU grace periods (rcu_barrier, 20-40 ms), so the
+ * DEL only makes them carry nothing (vmnet_attach_vm_quiesce: host end down
+ * and off the bridge, tap and peer down, the guest address gone) and passes
+ * netd the VM namespace's descriptor, which it proved, with the names; netd
+ * deletes them there, proving each by its alias or device group. An ADD of
+ * the same attachment before that removes them itself; the runtime deleting
+ * the namespace has the kernel remove them.
  */
 #ifndef VMNET_HANDOFF_H
 #define VMNET_HANDOFF_H
@@ -28,9 +37,21 @@ bool vmnet_handoff_enabled(void);
  * room; false: not kept, the caller still owns it. */
 bool vmnet_handoff_keep(int fd);
 
-/* End of the call: hand the kept descriptors to netd (its socket: $VMNET_NETD_SOCKET
- * or VMNET_NETD_SOCK), then close them here either way. Returns how many
- * netd took (0 without netd). */
+struct vmnet_record;
+
+/* True when hand-off is enabled and netd's socket accepted a connection
+ * (tried once per call; the connection is used by vmnet_handoff_release). */
+bool vmnet_handoff_netd(void);
+
+/* Hand netd @rec's VM-namespace devices in the namespace @nsfd (borrowed;
+ * a copy is kept): true if taken for the end of the call (netd answers and
+ * there is room); false: the caller removes them itself. */
+bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd);
+
+/* End of the call: hand the kept descriptors and doomed devices to netd
+ * (its socket: $VMNET_NETD_SOCKET or VMNET_NETD_SOCK) in one request, then
+ * close them here either way; doomed devices netd did not take are removed
+ * here. Returns how many descriptors netd took (0 without netd). */
 int vmnet_handoff_release(void);
 
 /* A connected, blocking AF_UNIX stream socket to netd's control socket

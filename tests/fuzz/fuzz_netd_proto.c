@@ -24,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* What decodes must survive its own round trip. */
 		if (l && (netd_proto_decode_request(l, strlen(l), &again, NULL) < 0 ||
 			  again.cmd != req.cmd || strcmp(again.cid, req.cid) ||
-			  strcmp(again.ifname, req.ifname)))
+			  strcmp(again.ifname, req.ifname) || again.n_doomed != req.n_doomed ||
+			  (req.n_doomed && memcmp(again.doomed, req.doomed,
+						  req.n_doomed * sizeof(req.doomed[0])))))
 			abort();
 		free(l);
 	} else {

@@ -460,7 +460,24 @@ for i in 1 2 3; do
 done
 REL1=$(nc_ status --json | jq -r .released_descriptors)
 t_ok "netd closed what the DELs handed over ($REL0 -> $REL1)" test "$REL1" -ge $((REL0 + 3))
+# netns wiring: the DEL left its devices down and off the bridge for netd,
+# which deleted them in the namespace the DEL passed it.
+gone_in() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+for i in 1 2 3; do
+	t_ok "  ho$i's tap is gone from its namespace" gone_in "${HO_NS[$i]}" tap0
+	t_ok "  and its veth peer" gone_in "${HO_NS[$i]}" eth0
+done
+t_ok "  no host end of theirs is left" sh -c "! ip -n $HOST_NS -o link show | grep -q 'vmnet:$NET/ho[123]/'"
+t_ok "  netd counts them" test "$(nc_ status --json | jq -r .handed_devices_removed)" -ge 3
 t_eq "netd holds no more descriptors than before" "$(nfd)" "$FD0"
+# Right after a DEL the same attachment can be added again, whatever netd
+# has done by then.
+for k in 1 2 3 4 5; do
+	t_plugin "ADD ho1 again ($k)" ADD id=ho1 ns="${HO_NS[1]}"
+	t_plugin "DEL ho1 ($k)" DEL id=ho1 ns="${HO_NS[1]}"
+done
+sleep 0.3
+t_ok "  and nothing of ho1 is left" gone_in "${HO_NS[1]}" tap0
 t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
 # Without netd the DEL closes them itself.
 kill_pid "$NETD_PID"
@@ -468,6 +485,7 @@ vm_ns ho4
 t_plugin "ADD ho4 (netd stopped)" ADD id=ho4 ns="$REPLY"
 VMNET_LOG_LEVEL=debug t_plugin "DEL ho4 without netd" DEL id=ho4 ns="$REPLY"
 t_match "  it closed its sockets itself" "$CNI_ERR" "closed here \(netd did not take them\)"
+t_ok "  and deleted its devices before returning" gone_in "$REPLY" tap0
 t_ok "netd restarts" netd_start
 
 # ---------------------------------------------------------------- exit

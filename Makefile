@@ -158,7 +158,8 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             busybox-static iputils-ping iputils-arping socat conntrack jq python3 \
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
             podman containerd crun runc firewalld dbus coreutils \
-            qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
+            qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace \
+            ndisc6 dhcpcd-base mount
 print-deps:
 	@echo $(DEB_PKGS)
 deps:

@@ -38,10 +38,10 @@ int netd_dhcp6_parse_ip(const uint8_t *pkt, size_t len, struct netd_dhcp6_ip *re
 	return 0;
 }
 
-typedef int (*opt_fn)(void *ctx, uint16_t code, const uint8_t *p, size_t len);
+typedef int (*d6_opt_fn)(void *ctx, uint16_t code, const uint8_t *p, size_t len);
 
 /* Options from @buf to @buf + @len, each within it. */
-static int walk(const uint8_t *buf, size_t len, opt_fn fn, void *ctx)
+static int walk(const uint8_t *buf, size_t len, d6_opt_fn fn, void *ctx)
 {
 	size_t off = 0;
 

@@ -12,9 +12,9 @@
 
 /* Options from @off on: each at least 8 bytes, of non-zero length, within
  * the message. @fn (may be NULL) sees each; a negative return stops. */
-typedef int (*opt_fn)(void *ctx, uint8_t type, const uint8_t *p, size_t len);
+typedef int (*nd_opt_fn)(void *ctx, uint8_t type, const uint8_t *p, size_t len);
 
-static int walk_opts(const uint8_t *buf, size_t len, size_t off, opt_fn fn, void *ctx)
+static int walk_opts(const uint8_t *buf, size_t len, size_t off, nd_opt_fn fn, void *ctx)
 {
 	while (off < len) {
 		size_t olen;

@@ -71,7 +71,7 @@ static void opt_iaaddr(struct ow *w, const struct in6_addr *a, uint32_t pref, ui
 
 void netd_dhcp6_duid(const struct netd_link6 *l, uint8_t ret[10])
 {
-	wr16(ret, 3); /* DUID-LL */
+	wr16(ret, 3);	  /* DUID-LL */
 	wr16(ret + 2, 1); /* Ethernet */
 	memcpy(ret + 4, l->mac, 6);
 }
@@ -134,7 +134,7 @@ static void put_ia(struct ow *w, const struct netd_dhcp6_ia *ia, const struct ne
 static void put_dns(struct ow *w, const struct netd_link6 *l)
 {
 	uint8_t names[NETD_DHCP6_REPLY_MAX];
-	size_t n = 0, room;
+	size_t n, room;
 	uint8_t *p;
 
 	if (l->n_dns && (p = opt(w, D6_OPT_DNS, 16 * (size_t)l->n_dns)))
@@ -145,14 +145,7 @@ static void put_dns(struct ow *w, const struct netd_link6 *l)
 	room = w->size - w->n - 4;
 	if (room > sizeof(names))
 		room = sizeof(names);
-	for (unsigned i = 0; i < l->n_search; i++) {
-		int r = netd_dhcp_name_encode(l->search[i], names + n, room - n);
-
-		if (r == -ENOBUFS)
-			break;
-		if (r > 0)
-			n += (size_t)r;
-	}
+	n = netd_link6_names(l, names, room);
 	if (n && (p = opt(w, D6_OPT_DOMAINS, n)))
 		memcpy(p, names, n);
 }
@@ -268,11 +261,11 @@ int netd_dhcp6_answer(const struct netd_dhcp6_msg *req, const struct netd_link6 
 const char *netd_dhcp6_type_name(int type)
 {
 	static const char *const names[] = {
-		[DHCP6_SOLICIT] = "SOLICIT",	  [DHCP6_ADVERTISE] = "ADVERTISE",
-		[DHCP6_REQUEST] = "REQUEST",	  [DHCP6_CONFIRM] = "CONFIRM",
-		[DHCP6_RENEW] = "RENEW",	  [DHCP6_REBIND] = "REBIND",
-		[DHCP6_REPLY] = "REPLY",	  [DHCP6_RELEASE] = "RELEASE",
-		[DHCP6_DECLINE] = "DECLINE",	  [DHCP6_INFO_REQUEST] = "INFORMATION-REQUEST",
+		[DHCP6_SOLICIT] = "SOLICIT", [DHCP6_ADVERTISE] = "ADVERTISE",
+		[DHCP6_REQUEST] = "REQUEST", [DHCP6_CONFIRM] = "CONFIRM",
+		[DHCP6_RENEW] = "RENEW",     [DHCP6_REBIND] = "REBIND",
+		[DHCP6_REPLY] = "REPLY",     [DHCP6_RELEASE] = "RELEASE",
+		[DHCP6_DECLINE] = "DECLINE", [DHCP6_INFO_REQUEST] = "INFORMATION-REQUEST",
 	};
 
 	if (type > 0 && (size_t)type < sizeof(names) / sizeof(names[0]) && names[type])

@@ -232,7 +232,8 @@ static int grow(void **arr, unsigned *cap, unsigned n, size_t elem)
 /* A new ifindex: its socket, its group, its first RA now. */
 static int iface_add(struct netd_guest6 *g, int ifindex, struct vmnet_err *err)
 {
-	struct g6_iface f = {.ifindex = ifindex, .udp_fd = -1,
+	struct g6_iface f = {.ifindex = ifindex,
+			     .udp_fd = -1,
 			     .initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS,
 			     .last_mcast = INT64_MIN / 2};
 	int r;
@@ -279,8 +280,7 @@ static bool same_ra(const struct netd_link6 *a, const struct netd_link6 *b)
 	return !memcmp(&x, &y, sizeof(x));
 }
 
-int netd_guest6_link_add(struct netd_guest6 *g, const struct netd_link6 *l,
-			 struct vmnet_err *err)
+int netd_guest6_link_add(struct netd_guest6 *g, const struct netd_link6 *l, struct vmnet_err *err)
 {
 	int i = guest_index(g, l->ifindex, l->guest_mac), r;
 	struct g6_iface *f;

@@ -45,8 +45,7 @@ int netd_guest6_handle(struct netd_guest6 *g);
  * ifindex opens its sockets and sends an RA at once. -EINVAL if @l is not
  * valid (link6.h), other negative errno if a socket cannot be set up (the
  * guest is then not served). */
-int netd_guest6_link_add(struct netd_guest6 *g, const struct netd_link6 *l,
-			 struct vmnet_err *err);
+int netd_guest6_link_add(struct netd_guest6 *g, const struct netd_link6 *l, struct vmnet_err *err);
 /* Stop serving (ifindex, guest MAC); the last guest of an ifindex sends a
  * final RA with router lifetime 0 and closes that link's socket. -ENOENT
  * if it was not served. */

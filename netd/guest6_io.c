@@ -108,11 +108,11 @@ int g6_udp_open(int ifindex, int *ret, struct vmnet_err *err)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting up the DHCPv6 socket of %s",
-				     dev);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
-				     "binding UDP port 547 on %s", dev);
+				     "setting up the DHCPv6 socket of %s", dev);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "binding UDP port 547 on %s",
+				     dev);
 	if (g6_membership(fd, ifindex, "ff02::1:2", true) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "joining ff02::1:2 on %s", dev);
 	*ret = steal_fd(fd);
@@ -140,8 +140,12 @@ int g6_send_ra(struct netd_guest6 *g, const struct netd_link6 *l, uint16_t lifet
 	} ctl = {0};
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)l->ifindex};
 	struct iovec iov = {.iov_base = buf};
-	struct msghdr mh = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
-			    .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.b,
+			    .msg_controllen = sizeof(ctl.b)};
 	struct in6_pktinfo *pi;
 	int n = netd_ra_build(l, lifetime, buf, sizeof(buf));
 
@@ -202,8 +206,11 @@ int g6_read_rs(struct netd_guest6 *g)
 		uint8_t buf[RX_BUF], cbuf[256];
 		struct sockaddr_in6 from;
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-				    .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
 				    .msg_controllen = sizeof(cbuf)};
 		int ifindex = 0, hops = -1;
 		ssize_t n = recvmsg(g->icmp_fd, &mh, MSG_DONTWAIT);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-link IPv6 description's checks and defaults (link6.h). */
+#include <errno.h>
 #include <string.h>
 
 #include "link6.h"
@@ -46,4 +47,19 @@ unsigned netd_link6_ra_interval(const struct netd_link6 *l)
 
 	/* RFC 4861 6.2.1: MaxRtrAdvInterval is 4..1800 seconds. */
 	return i < 4 ? 4 : i > 1800 ? 1800 : i;
+}
+
+size_t netd_link6_names(const struct netd_link6 *l, uint8_t *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < l->n_search && i < NETD_DHCP_MAX_SEARCH; i++) {
+		int r = netd_dhcp_name_encode(l->search[i], buf + n, size - n);
+
+		if (r == -ENOBUFS)
+			break;
+		if (r > 0)
+			n += (size_t)r;
+	}
+	return n;
 }

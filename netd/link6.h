@@ -15,6 +15,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dhcp.h"
@@ -29,16 +30,16 @@ struct netd_prefix6 {
 };
 
 struct netd_link6 {
-	int ifindex;		/* the host side: bridge, or the VM's own link */
-	uint8_t mac[6];		/* that link's MAC (source link-layer option, DUID) */
-	uint8_t guest_mac[6];	/* DHCPv6 answers only this MAC */
-	struct in6_addr addr;	/* the guest's address; :: for none (no DHCPv6) */
-	uint8_t prefix_len;	/* its on-link prefix length */
+	int ifindex;	      /* the host side: bridge, or the VM's own link */
+	uint8_t mac[6];	      /* that link's MAC (source link-layer option, DUID) */
+	uint8_t guest_mac[6]; /* DHCPv6 answers only this MAC */
+	struct in6_addr addr; /* the guest's address; :: for none (no DHCPv6) */
+	uint8_t prefix_len;   /* its on-link prefix length */
 	struct netd_prefix6 prefixes[NETD_LINK6_MAX_PREFIXES]; /* advertised, on-link */
 	unsigned n_prefixes;
-	bool managed;		/* M flag: DHCPv6 assigns @addr (stateful) */
-	uint16_t router_lifetime; /* seconds; 0: not a default router */
-	uint32_t mtu;		/* MTU option; 0 for none, else 1280.. */
+	bool managed;				 /* M flag: DHCPv6 assigns @addr (stateful) */
+	uint16_t router_lifetime;		 /* seconds; 0: not a default router */
+	uint32_t mtu;				 /* MTU option; 0 for none, else 1280.. */
 	struct in6_addr dns[NETD_LINK6_MAX_DNS]; /* RDNSS, option 23 */
 	unsigned n_dns;
 	char search[NETD_DHCP_MAX_SEARCH][NETD_DHCP_NAME_SIZE]; /* DNSSL, option 24 */
@@ -61,5 +62,11 @@ bool netd_link6_valid(const struct netd_link6 *l);
 uint32_t netd_link6_valid_secs(const struct netd_link6 *l);
 uint32_t netd_link6_preferred_secs(const struct netd_link6 *l);
 unsigned netd_link6_ra_interval(const struct netd_link6 *l);
+
+/* The search names of @l in DNS wire form (DNSSL, DHCPv6 option 24) into
+ * @buf, in order, as many as fit @size: the first that does not fit ends
+ * the list, so the order a guest searches in is kept; invalid names are
+ * skipped. Returns the bytes written. */
+size_t netd_link6_names(const struct netd_link6 *l, uint8_t *buf, size_t size);
 
 #endif

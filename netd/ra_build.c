@@ -67,25 +67,16 @@ static void opt_rdnss(struct rw *w, const struct netd_link6 *l, uint32_t lifetim
 	}
 }
 
-/* DNSSL: as many names, in order, as fit NETD_RA_MAX (the first that does
- * not ends the list, so the order a guest searches in is kept). */
+/* DNSSL: as many names as fit NETD_RA_MAX (netd_link6_names()). */
 static void opt_dnssl(struct rw *w, const struct netd_link6 *l, uint32_t lifetime)
 {
 	uint8_t names[NETD_RA_MAX];
-	size_t n = 0, room, total;
+	size_t n, total;
 	uint8_t *p;
 
 	if (w->full || w->n + 16 > NETD_RA_MAX)
 		return;
-	room = NETD_RA_MAX - w->n - 8;
-	for (unsigned i = 0; i < l->n_search; i++) {
-		int r = netd_dhcp_name_encode(l->search[i], names + n, room - n);
-
-		if (r == -ENOBUFS)
-			break;
-		if (r > 0)
-			n += (size_t)r;
-	}
+	n = netd_link6_names(l, names, NETD_RA_MAX - w->n - 8);
 	if (!n)
 		return;
 	total = 8 + (n + 7) / 8 * 8;

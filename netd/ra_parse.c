@@ -60,8 +60,7 @@ int netd_rs_parse(const uint8_t *buf, size_t len, int hop_limit, const struct in
 	return 0;
 }
 
-int netd_names6_decode(const uint8_t *w, size_t len, char (*ret)[NETD_DHCP_NAME_SIZE],
-		       unsigned max)
+int netd_names6_decode(const uint8_t *w, size_t len, char (*ret)[NETD_DHCP_NAME_SIZE], unsigned max)
 {
 	size_t pos = 0;
 	unsigned n = 0;

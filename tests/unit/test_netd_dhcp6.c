@@ -128,21 +128,22 @@ static void test_solicit(void)
 	ok(answer(&m, &l, &r) > 0 && r.type == DHCP6_ADVERTISE && r.xid == 0x123456,
 	   "Solicit -> Advertise, same transaction id");
 	ok(r.serverid_len == 10 && !memcmp(r.serverid, duid, 10) && duid[1] == 3 &&
-	       !memcmp(duid + 4, l.mac, 6),
+		   !memcmp(duid + 4, l.mac, 6),
 	   "server DUID-LL of the link MAC");
 	ok(r.clientid_len == sizeof(client_duid) && !memcmp(r.clientid, client_duid, 10),
 	   "client DUID echoed");
 	ok(r.preference == 255, "preference 255");
 	ok(r.n_ia_na == 1 && r.ia_na[0].iaid == 7 && r.ia_na[0].n_addrs == 1 &&
-	       !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16),
+		   !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16),
 	   "IA_NA 7 holds fd88::10");
 	ok(r.ia_na[0].preferred[0] == NETD_LINK6_PREFERRED_SECS &&
-	       r.ia_na[0].valid[0] == NETD_LINK6_VALID_SECS &&
-	       r.ia_na[0].t1 == NETD_LINK6_PREFERRED_SECS / 2 &&
-	       r.ia_na[0].t2 == NETD_LINK6_PREFERRED_SECS * 4 / 5,
+		   r.ia_na[0].valid[0] == NETD_LINK6_VALID_SECS &&
+		   r.ia_na[0].t1 == NETD_LINK6_PREFERRED_SECS / 2 &&
+		   r.ia_na[0].t2 == NETD_LINK6_PREFERRED_SECS * 4 / 5,
 	   "lifetimes and T1/T2 (0.5, 0.8 of preferred)");
 	ok(r.n_dns == 2 && !memcmp(&r.dns[1], &l.dns[1], 16), "option 23: both servers");
-	ok(r.n_search == 2 && !strcmp(r.search[0], "vm.test") && !strcmp(r.search[1], "example.com"),
+	ok(r.n_search == 2 && !strcmp(r.search[0], "vm.test") &&
+		   !strcmp(r.search[1], "example.com"),
 	   "option 24: vm.test, example.com");
 	ok(r.status == NETD_DHCP6_NO_STATUS, "no top-level status");
 
@@ -154,7 +155,7 @@ static void test_solicit(void)
 	ia_na(&m, 7, NULL);
 	ia_na(&m, 8, NULL);
 	ok(answer(&m, &l, &r) > 0 && r.n_ia_na == 2 && r.ia_na[1].iaid == 8 &&
-	       r.ia_na[1].n_addrs == 0 && r.ia_na[1].status == DHCP6_NO_ADDRS_AVAIL,
+		   r.ia_na[1].n_addrs == 0 && r.ia_na[1].status == DHCP6_NO_ADDRS_AVAIL,
 	   "a second IA_NA gets NoAddrsAvail");
 	msg(&m, DHCP6_SOLICIT, true);
 	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NO_ADDRS_AVAIL && r.n_ia_na == 0,
@@ -164,7 +165,7 @@ static void test_solicit(void)
 	l.managed = false;
 	l.addr = a6("::");
 	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NO_ADDRS_AVAIL &&
-	       r.ia_na[0].status == DHCP6_NO_ADDRS_AVAIL,
+		   r.ia_na[0].status == DHCP6_NO_ADDRS_AVAIL,
 	   "a link without a DHCPv6 address: NoAddrsAvail");
 	l = link_fixture();
 	msg(&m, DHCP6_SOLICIT, false);
@@ -185,7 +186,7 @@ static void test_request_renew(void)
 	serverid(&m, &l);
 	ia_na(&m, 7, "fd88::10");
 	ok(answer(&m, &l, &r) > 0 && r.type == DHCP6_REPLY && r.n_ia_na == 1 &&
-	       !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16) && r.ia_na[0].valid[0] > 0,
+		   !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16) && r.ia_na[0].valid[0] > 0,
 	   "Request -> Reply with the address");
 	msg(&m, DHCP6_REQUEST, true);
 	ia_na(&m, 7, NULL);
@@ -201,14 +202,14 @@ static void test_request_renew(void)
 	serverid(&m, &l);
 	ia_na(&m, 7, "fd88::99");
 	ok(answer(&m, &l, &r) > 0 && r.type == DHCP6_REPLY && r.ia_na[0].n_addrs == 2 &&
-	       !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16) && r.ia_na[0].valid[0] > 0 &&
-	       r.ia_na[0].valid[1] == 0 && r.ia_na[0].preferred[1] == 0,
+		   !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16) && r.ia_na[0].valid[0] > 0 &&
+		   r.ia_na[0].valid[1] == 0 && r.ia_na[0].preferred[1] == 0,
 	   "Renew of another address: ours, and that one with lifetimes 0");
 	msg(&m, DHCP6_REBIND, true);
 	ia_na(&m, 7, "fd88::10");
 	ia_na(&m, 9, "fd88::11");
 	ok(answer(&m, &l, &r) > 0 && r.type == DHCP6_REPLY && r.ia_na[0].n_addrs == 1 &&
-	       r.ia_na[1].status == DHCP6_NO_BINDING,
+		   r.ia_na[1].status == DHCP6_NO_BINDING,
 	   "Rebind -> Reply; a second IA gets NoBinding");
 	msg(&m, DHCP6_REBIND, true);
 	serverid(&m, &l);
@@ -227,7 +228,8 @@ static void test_other_types(void)
 	   "Confirm of fd88::10: Success");
 	msg(&m, DHCP6_CONFIRM, true);
 	ia_na(&m, 7, "2001:db8::10");
-	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NOT_ON_LINK, "Confirm of 2001:db8::10: NotOnLink");
+	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NOT_ON_LINK,
+	   "Confirm of 2001:db8::10: NotOnLink");
 	msg(&m, DHCP6_CONFIRM, true);
 	ia_na(&m, 7, NULL);
 	ok(answer(&m, &l, &r) == 0, "Confirm without addresses: no answer");
@@ -247,7 +249,7 @@ static void test_other_types(void)
 
 	msg(&m, DHCP6_INFO_REQUEST, false);
 	ok(answer(&m, &l, &r) > 0 && r.type == DHCP6_REPLY && r.n_ia_na == 0 && r.n_dns == 2 &&
-	       r.n_search == 2 && r.clientid_len == 0,
+		   r.n_search == 2 && r.clientid_len == 0,
 	   "Information-request -> DNS and domains, no address");
 	msg(&m, DHCP6_INFO_REQUEST, true);
 	ia_na(&m, 7, NULL);
@@ -316,7 +318,7 @@ static void test_ip(void)
 	p[45] = 12;
 	p[48] = DHCP6_SOLICIT;
 	ok(netd_dhcp6_parse_ip(p, 60, &ip) == 0 && ip.sport == 546 && ip.dport == 547 &&
-	       ip.off == 48 && ip.len == 4 && !memcmp(&ip.src, &src, 16),
+		   ip.off == 48 && ip.len == 4 && !memcmp(&ip.src, &src, 16),
 	   "IPv6/UDP headers parse (trailing padding allowed)");
 	p[45] = 13;
 	ok(netd_dhcp6_parse_ip(p, 60, &ip) == -EBADMSG, "UDP length past the payload refused");
@@ -357,9 +359,10 @@ static void test_long_names(void)
 	for (uint32_t i = 0; i < NETD_DHCP6_MAX_IA; i++)
 		ia_na(&m, i, "fd88::10");
 	n = answer(&m, &l, &r);
-	ok(n > 0 && n <= NETD_DHCP6_REPLY_MAX && r.n_ia_na == NETD_DHCP6_MAX_IA &&
-	       r.n_search > 0 && r.n_search < NETD_DHCP_MAX_SEARCH,
-	   "8 long domains cut to fit %d bytes (%d, %u names)", NETD_DHCP6_REPLY_MAX, n, r.n_search);
+	ok(n > 0 && n <= NETD_DHCP6_REPLY_MAX && r.n_ia_na == NETD_DHCP6_MAX_IA && r.n_search > 0 &&
+		   r.n_search < NETD_DHCP_MAX_SEARCH,
+	   "8 long domains cut to fit %d bytes (%d, %u names)", NETD_DHCP6_REPLY_MAX, n,
+	   r.n_search);
 }
 
 int main(void)

@@ -54,25 +54,28 @@ static void test_ra_contents(void)
 	int n = netd_ra_build(&l, l.router_lifetime, buf, sizeof(buf));
 
 	ok(n > 0 && netd_ra_parse(buf, (size_t)n, &ra) == 0, "RA builds (%d bytes) and parses", n);
-	ok(buf[0] == 134 && buf[1] == 0 && ra.hop_limit == 64, "type 134, code 0, cur hop limit 64");
+	ok(buf[0] == 134 && buf[1] == 0 && ra.hop_limit == 64,
+	   "type 134, code 0, cur hop limit 64");
 	ok(ra.flags == 0xc0, "stateful: M and O set (flags %#x)", ra.flags);
 	ok(ra.router_lifetime == 1800, "router lifetime 1800");
 	ok(ra.has_slla && !memcmp(ra.slla, l.mac, 6), "source link-layer option is the link MAC");
 	ok(ra.mtu == 1400, "MTU option 1400");
 	ok(ra.n_prefixes == 1 && ra.prefixes[0].len == 64 &&
-	       !memcmp(&ra.prefixes[0].prefix, &l.prefixes[0].prefix, 16),
+		   !memcmp(&ra.prefixes[0].prefix, &l.prefixes[0].prefix, 16),
 	   "prefix fd88::/64");
 	ok(!ra.prefixes[0].autonomous && buf[16 + 8 + 8 + 3] == 0x80,
 	   "prefix on-link, not autonomous (A=0 for DHCPv6 addresses)");
 	ok(ra.prefix_valid[0] == NETD_LINK6_VALID_SECS &&
-	       ra.prefix_preferred[0] == NETD_LINK6_PREFERRED_SECS,
+		   ra.prefix_preferred[0] == NETD_LINK6_PREFERRED_SECS,
 	   "prefix lifetimes are the defaults");
-	ok(ra.n_dns == 2 && !memcmp(&ra.dns[0], &l.dns[0], 16) && !memcmp(&ra.dns[1], &l.dns[2], 16),
+	ok(ra.n_dns == 2 && !memcmp(&ra.dns[0], &l.dns[0], 16) &&
+		   !memcmp(&ra.dns[1], &l.dns[2], 16),
 	   "RDNSS carries fd88::1 and 2001:db8::53, not ::1");
-	ok(ra.rdnss_lifetime == 3 * NETD_LINK6_RA_INTERVAL && ra.dnssl_lifetime == ra.rdnss_lifetime,
+	ok(ra.rdnss_lifetime == 3 * NETD_LINK6_RA_INTERVAL &&
+		   ra.dnssl_lifetime == ra.rdnss_lifetime,
 	   "RDNSS and DNSSL lifetimes 3 * MaxRtrAdvInterval (RFC 8106 5.1)");
 	ok(ra.n_search == 2 && !strcmp(ra.search[0], "vm.test") &&
-	       !strcmp(ra.search[1], "example.com"),
+		   !strcmp(ra.search[1], "example.com"),
 	   "DNSSL carries vm.test, example.com in order");
 	ok(n % 8 == 0, "every option is a multiple of 8 bytes");
 
@@ -94,13 +97,13 @@ static void test_ra_variants(void)
 	l.mtu = 0;
 	n = netd_ra_build(&l, 600, buf, sizeof(buf));
 	ok(n > 0 && netd_ra_parse(buf, (size_t)n, &ra) == 0 && ra.flags == 0x40 &&
-	       ra.prefixes[0].autonomous && ra.mtu == 0,
+		   ra.prefixes[0].autonomous && ra.mtu == 0,
 	   "SLAAC link: O only, A=1, no MTU option");
 	l.n_dns = 0;
 	l.n_search = 0;
 	n = netd_ra_build(&l, 600, buf, sizeof(buf));
 	ok(n > 0 && netd_ra_parse(buf, (size_t)n, &ra) == 0 && ra.flags == 0 && ra.n_dns == 0 &&
-	       ra.n_search == 0,
+		   ra.n_search == 0,
 	   "no DNS: neither O nor RDNSS nor DNSSL");
 
 	l = link_fixture();
@@ -113,7 +116,7 @@ static void test_ra_variants(void)
 	l.n_search = NETD_DHCP_MAX_SEARCH;
 	n = netd_ra_build(&l, 600, buf, sizeof(buf));
 	ok(n > 0 && n <= NETD_RA_MAX && netd_ra_parse(buf, (size_t)n, &ra) == 0 &&
-	       ra.n_search > 0 && ra.n_search < NETD_DHCP_MAX_SEARCH && ra.search[0][0] == 'a',
+		   ra.n_search > 0 && ra.n_search < NETD_DHCP_MAX_SEARCH && ra.search[0][0] == 'a',
 	   "long DNSSL cut to fit %d bytes (%d, %u names)", NETD_RA_MAX, n, ra.n_search);
 
 	l = link_fixture();
@@ -140,7 +143,7 @@ static void test_rs(void)
 
 	ok(netd_rs_parse(rs, 8, 255, &any, &r) == 0 && !r.has_slla, "bare RS from :: accepted");
 	ok(netd_rs_parse(rs, 16, 255, &src, &r) == 0 && r.has_slla && r.slla[0] == 2 &&
-	       r.slla[5] == 2,
+		   r.slla[5] == 2,
 	   "RS with source link-layer option accepted");
 	ok(netd_rs_parse(rs, 16, 254, &src, &r) == -EBADMSG, "hop limit 254 refused");
 	ok(netd_rs_parse(rs, 16, 255, &any, &r) == -EBADMSG,
@@ -167,11 +170,12 @@ static void test_names(void)
 	static const uint8_t noroot[] = {1, 'x'};
 
 	ok(netd_names6_decode(good, sizeof(good), out, 4) == 2 && !strcmp(out[0], "vm.test") &&
-	       !strcmp(out[1], "x"),
+		   !strcmp(out[1], "x"),
 	   "two names and padding decode");
 	ok(netd_names6_decode(pad, sizeof(pad), out, 4) == -EBADMSG, "non-zero padding refused");
 	ok(netd_names6_decode(over, sizeof(over), out, 4) == -EBADMSG, "label overrun refused");
-	ok(netd_names6_decode(noroot, sizeof(noroot), out, 4) == -EBADMSG, "name without root refused");
+	ok(netd_names6_decode(noroot, sizeof(noroot), out, 4) == -EBADMSG,
+	   "name without root refused");
 }
 
 static void test_service_inert(void)
@@ -186,7 +190,8 @@ static void test_service_inert(void)
 	l.mtu = 1;
 	ok(netd_guest6_link_add(g, &l, &err) == -EINVAL && netd_guest6_count(g) == 0,
 	   "an invalid link is refused: %s", err.msg);
-	ok(netd_guest6_link_del(g, 5, l.guest_mac) == -ENOENT, "deleting an unknown guest: -ENOENT");
+	ok(netd_guest6_link_del(g, 5, l.guest_mac) == -ENOENT,
+	   "deleting an unknown guest: -ENOENT");
 	ok(netd_guest6_close(g) == NULL && netd_guest6_close(NULL) == NULL, "close is NULL-safe");
 }
 

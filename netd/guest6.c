@@ -235,7 +235,8 @@ static int iface_add(struct netd_guest6 *g, int ifindex, struct vmnet_err *err)
 	struct g6_iface f = {.ifindex = ifindex,
 			     .udp_fd = -1,
 			     .initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS,
-			     .last_mcast = INT64_MIN / 2};
+			     .last_mcast = INT64_MIN / 2,
+			     .last_ucast = INT64_MIN / 2};
 	int r;
 
 	if (grow((void **)&g->ifs, &g->cap_ifs, g->n_ifs, sizeof(*g->ifs)) < 0)

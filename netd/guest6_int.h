@@ -17,6 +17,7 @@ struct g6_iface {
 	unsigned initial_left; /* fast initial RAs still to send */
 	int64_t next_ra;       /* monotonic ms */
 	int64_t last_mcast;    /* last multicast RA, monotonic ms */
+	int64_t last_ucast;    /* last RA answering a solicitation */
 };
 
 struct netd_guest6 {

@@ -19,6 +19,7 @@
 #include "dhcp6.h"
 #include "guest6_int.h"
 #include "ra.h"
+#include "vmnet/clock.h"
 #include "vmnet/log.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -28,6 +29,8 @@
 /* Bound the work of one call, as dhcp.c does: epoll calls us again. */
 #define HANDLE_BUDGET 256
 #define RX_BUF 2048
+/* Hosts solicit at most every 4 s (RFC 4861 RTR_SOLICITATION_INTERVAL). */
+#define RS_UNICAST_GAP_MS 500
 
 int g6_icmp_open(int *ret, struct vmnet_err *err)
 {
@@ -172,14 +175,16 @@ int g6_send_ra(struct netd_guest6 *g, const struct netd_link6 *l, uint16_t lifet
 	return 0;
 }
 
-/* One solicitation: answered to its source when it has one (RFC 4861
- * 6.2.6 allows it, and it spares the other guests of a bridge), else by
- * the next multicast RA the rate limit allows. */
+/* One solicitation: answered to its link-local source at once (RFC 4861
+ * 6.2.6 allows it, and it spares the other guests of a bridge), at most
+ * every RS_UNICAST_GAP_MS per link so a flood of solicitations is not a
+ * flood of answers; else by the next multicast RA the rate limit allows. */
 static int answer_rs(struct netd_guest6 *g, const uint8_t *buf, size_t n, int ifindex, int hops,
 		     const struct sockaddr_in6 *from)
 {
 	const struct netd_link6 *l = g6_first_link(g, ifindex);
 	struct g6_iface *f = g6_iface_find(g, ifindex);
+	int64_t now = vmnet_mono_ms();
 	struct netd_rs rs;
 
 	if (!l || !f) {
@@ -191,10 +196,11 @@ static int answer_rs(struct netd_guest6 *g, const uint8_t *buf, size_t n, int if
 		log_debug("ra: malformed solicitation on ifindex %d ignored", ifindex);
 		return 0;
 	}
-	if (IN6_IS_ADDR_UNSPECIFIED(&from->sin6_addr)) {
+	if (!IN6_IS_ADDR_LINKLOCAL(&from->sin6_addr) || now - f->last_ucast < RS_UNICAST_GAP_MS) {
 		g6_ra_soon(g, f);
 		return 0;
 	}
+	f->last_ucast = now;
 	return g6_send_ra(g, l, l->router_lifetime, &from->sin6_addr) == 0;
 }
 

@@ -57,7 +57,7 @@ track_pid $!
 for _ in $(seq 50); do grep -q ready "$W_TMP/g6.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$W_TMP/g6.out" || bail "guest6test did not start: $(cat "$W_TMP/g6.err")"
 
-stat_of() { grep -o "$1=[0-9]*" "$W_TMP/stats" | cut -d= -f2; }
+stat_of() { grep -oE "(^| )$1=[0-9]+" "$W_TMP/stats" | cut -d= -f2; }
 
 # ---------------------------------------------------------------- helpers
 
@@ -167,6 +167,20 @@ PY
 sleep 0.3
 t_eq "an RS with hop limit 64 and one with a zero-length option are ignored" \
 	"$(($(stat_of malformed) - mal0))" 2
+
+rs0=$(stat_of rs) ra0=$(stat_of ra)
+ip netns exec "$G1" python3 - <<'PY'
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+for _ in range(50):
+    s.sendto(bytes([133, 0, 0, 0, 0, 0, 0, 0]), ("ff02::2", 0, 0, socket.if_nametoindex("eth0")))
+PY
+sleep 0.5
+t_eq "a burst of 50 solicitations is seen" "$(($(stat_of rs) - rs0))" 50
+# One answer at once, then at most one every RS_UNICAST_GAP_MS and a
+# multicast one every 3 s: a handful, whatever the machine's load.
+t_match "and answered by a few RAs, not 50" "$(($(stat_of ra) - ra0))" '^[1-9]$'
 
 # ---------------------------------------------------------------- stop
 

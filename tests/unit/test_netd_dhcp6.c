@@ -57,7 +57,8 @@ static void put(struct mb *m, uint16_t code, const void *p, size_t len)
 	m->b[m->n++] = (uint8_t)code;
 	m->b[m->n++] = (uint8_t)(len >> 8);
 	m->b[m->n++] = (uint8_t)len;
-	memcpy(m->b + m->n, p, len);
+	if (len)
+		memcpy(m->b + m->n, p, len);
 	m->n += len;
 }
 

@@ -268,17 +268,27 @@ static void iface_del(struct netd_guest6 *g, struct g6_iface *f, const struct ne
 	close_shared(g);
 }
 
-/* What the RA of a link says, to see whether an update changes it. */
+/* Whether two descriptions of a link say the same in an RA (field by
+ * field: padding and bytes past a name's end do not count). */
 static bool same_ra(const struct netd_link6 *a, const struct netd_link6 *b)
 {
-	struct netd_link6 x = *a, y = *b;
-
-	memset(&x.guest_mac, 0, 6);
-	memset(&y.guest_mac, 0, 6);
-	memset(&x.addr, 0, sizeof(x.addr));
-	memset(&y.addr, 0, sizeof(y.addr));
-	x.prefix_len = y.prefix_len = 0;
-	return !memcmp(&x, &y, sizeof(x));
+	if (memcmp(a->mac, b->mac, 6) || a->managed != b->managed ||
+	    a->router_lifetime != b->router_lifetime || a->mtu != b->mtu ||
+	    a->n_prefixes != b->n_prefixes || a->n_dns != b->n_dns || a->n_search != b->n_search ||
+	    netd_link6_valid_secs(a) != netd_link6_valid_secs(b) ||
+	    netd_link6_preferred_secs(a) != netd_link6_preferred_secs(b) ||
+	    netd_link6_ra_interval(a) != netd_link6_ra_interval(b) ||
+	    memcmp(a->dns, b->dns, a->n_dns * sizeof(a->dns[0])))
+		return false;
+	for (unsigned i = 0; i < a->n_prefixes; i++)
+		if (memcmp(&a->prefixes[i].prefix, &b->prefixes[i].prefix, 16) ||
+		    a->prefixes[i].len != b->prefixes[i].len ||
+		    a->prefixes[i].autonomous != b->prefixes[i].autonomous)
+			return false;
+	for (unsigned i = 0; i < a->n_search; i++)
+		if (strcmp(a->search[i], b->search[i]))
+			return false;
+	return true;
 }
 
 int netd_guest6_link_add(struct netd_guest6 *g, const struct netd_link6 *l, struct vmnet_err *err)

@@ -50,7 +50,7 @@ done
 
 ip netns exec "$HOST_NS" "$G6TEST" -v --stats "$W_TMP/stats" \
 	--link dev=p1,guest=$MAC1,addr=fd88:1::10/64,prefix=fd88:1::/64,mtu=1400,dns=fd88:1::1,dns=2001:db8::53,search=vm.test,search=example.com \
-	--link dev=br0,guest=$MAC2,addr=fd88:2::20/64,prefix=fd88:2::/64,mtu=1450,dns=fd88:2::1,search=shared.test \
+	--link dev=br0,guest=$MAC2,addr=fd88:2::20/64,prefix=fd88:2::/64,mtu=1450,dns=fd88:2::1,search=shared.test,preferred=4,valid=30 \
 	--link dev=p4,prefix=fd88:4::/64/slaac,mtu=1380,dns=fd88:4::1,lifetime=600 \
 	>"$W_TMP/g6.out" 2>"$W_TMP/g6.err" &
 track_pid $!
@@ -65,6 +65,7 @@ cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
 #!/bin/sh
 # dhcpcd calls this for each event (its environment is cleaned): record
 # what a guest would configure.
+echo "\$reason" >>"$W_TMP/reasons"
 case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
 	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface.\$new_dhcp6_ia_na1_iaid" ;;
 esac
@@ -73,14 +74,18 @@ SCRIPT
 chmod +x "$W_TMP/dhcpcd.sh"
 printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
 
-# dhcpcd_in NS TIMEOUT: one dhcpcd run (DHCPv6 only, then exit) in NS, its
-# state and run directories on a private tmpfs so nothing of the machine's
-# is read or written. Its log is in $W_TMP/dhcpcd.log.
+# dhcpcd_in NS TIMEOUT [stay]: one dhcpcd run (DHCPv6 only) in NS, until
+# bound (or TIMEOUT), or with "stay" for TIMEOUT seconds, its state in $W_TMP/db.NS (kept between runs, as on a
+# guest's disk) and its run directory on a private tmpfs, so nothing of the
+# machine's is read or written. Its log is in $W_TMP/dhcpcd.log.
 dhcpcd_in() {
-	rm -f "$W_TMP"/lease.*
-	ip netns exec "$1" unshare -m --propagation private sh -c \
-		"mount -t tmpfs t /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
-		 exec timeout $(($2 + 5)) dhcpcd -6 -1 -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' -t $2 eth0" \
+	local ns=$1 t=$2 run="timeout $(($2 + 5)) dhcpcd -6 -1 -t $2"
+	[ "${3:-}" = stay ] && run="timeout $t dhcpcd -6 -t 0"
+	rm -f "$W_TMP"/lease.* "$W_TMP/reasons"
+	mkdir -p "$W_TMP/db.$ns"
+	ip netns exec "$ns" unshare -m --propagation private sh -c \
+		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
+		 exec $run -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
 		>"$W_TMP/dhcpcd.log" 2>&1
 }
 lease_of() { cat "$W_TMP"/lease.eth0.* 2>/dev/null; }
@@ -121,6 +126,12 @@ t_match "guest1: default route via the link-local router, MTU 1400" \
 t_match "guest1: lifetimes from the server (renew at 0.5, rebind at 0.8)" "$(cat "$W_TMP/dhcpcd.log")" \
 	'renew in 7200, rebind in 11520, expire in 86400'
 
+dhcpcd_in "$G1" 20
+t_match "guest1: booting again, its stored lease is confirmed (Confirm answered)" \
+	"$(tr '\n' ' ' <"$W_TMP/reasons")" 'REBOOT6'
+t_eq "guest1: and it keeps fd88:1::10" "$(lease_of)" \
+	"addr=fd88:1::10 dns=fd88:1::1 2001:db8::53 search=vm.test example.com"
+
 # ---------------------------------------------------------------- bridge: the recorded MAC only
 
 t_ok "guest2 (bridge): rdisc6 gets an answer" rdisc6_in "$G2"
@@ -130,6 +141,9 @@ t_match "guest2: prefix fd88:2::/64, MTU 1450, DNSSL shared.test" \
 if dhcpcd_in "$G2" 20; then ok "guest2: dhcpcd takes a DHCPv6 lease"; else
 	not_ok "guest2: dhcpcd takes a DHCPv6 lease" "$(tail -20 "$W_TMP/dhcpcd.log")"; fi
 t_eq "guest2: the lease is fd88:2::20" "$(lease_of)" "addr=fd88:2::20 dns=fd88:2::1 search=shared.test"
+dhcpcd_in "$G2" 8 stay
+t_match "guest2: dhcpcd renews its short lease (T1 2 s) and is answered" \
+	"$(tr '\n' ' ' <"$W_TMP/reasons")" 'RENEW6'
 unk0=$(stat_of unknown)
 dhcpcd_in "$G3" 6
 t_eq "guest3 (unknown MAC on the bridge): no lease" "$(lease_of)$(ip -n "$G3" -6 -o addr show dev eth0 scope global)" ""

@@ -102,11 +102,12 @@ static bool on_link(const struct netd_link6 *l, const struct in6_addr *a)
 	return false;
 }
 
-/* One IA_NA of the answer. The first IA gets the address (its other
- * addresses, in a Renew or Rebind, lifetimes 0 so the guest drops them);
- * others get @refusal. */
+/* One IA_NA of the answer. The first IA gets the address; in a Request,
+ * Renew or Rebind (@drop) the other addresses the client names get
+ * lifetimes 0 so it stops using them (RFC 8415 18.3.2, 18.3.4, 18.3.5).
+ * Other IAs get @refusal. */
 static void put_ia(struct ow *w, const struct netd_dhcp6_ia *ia, const struct netd_link6 *l,
-		   bool first, uint16_t refusal)
+		   bool first, bool drop, uint16_t refusal)
 {
 	uint32_t pref = netd_link6_preferred_secs(l), valid = netd_link6_valid_secs(l);
 	uint8_t *p;
@@ -124,7 +125,7 @@ static void put_ia(struct ow *w, const struct netd_dhcp6_ia *ia, const struct ne
 	wr32(p + 4, pref / 2);
 	wr32(p + 8, (uint32_t)((uint64_t)pref * 4 / 5));
 	opt_iaaddr(w, &l->addr, pref, valid);
-	for (unsigned i = 0; i < ia->n_addrs; i++)
+	for (unsigned i = 0; drop && i < ia->n_addrs; i++)
 		if (memcmp(&ia->addrs[i], &l->addr, 16))
 			opt_iaaddr(w, &ia->addrs[i], 0, 0);
 	opt_end(w, start);
@@ -222,7 +223,7 @@ static bool put_body(struct ow *w, const struct netd_dhcp6_msg *req, const struc
 	if (!req->n_ia_na || !has_addr(l))
 		opt_status(w, DHCP6_NO_ADDRS_AVAIL, "no addresses");
 	for (unsigned i = 0; i < req->n_ia_na; i++)
-		put_ia(w, &req->ia_na[i], l, i == 0,
+		put_ia(w, &req->ia_na[i], l, i == 0, req->type != DHCP6_SOLICIT,
 		       renew ? DHCP6_NO_BINDING : DHCP6_NO_ADDRS_AVAIL);
 	put_dns(w, l);
 	return true;

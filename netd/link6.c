@@ -17,7 +17,8 @@ bool netd_link6_valid(const struct netd_link6 *l)
 	if (l->ifindex <= 0 || !mac_unicast(l->mac) || l->n_prefixes > NETD_LINK6_MAX_PREFIXES ||
 	    l->n_dns > NETD_LINK6_MAX_DNS || l->n_search > NETD_DHCP_MAX_SEARCH)
 		return false;
-	if (l->mtu && (l->mtu < 1280 || l->mtu > 65535))
+	/* RFC 4861 6.2.1: AdvDefaultLifetime is at most 9000 seconds. */
+	if ((l->mtu && (l->mtu < 1280 || l->mtu > 65535)) || l->router_lifetime > 9000)
 		return false;
 	for (unsigned i = 0; i < l->n_prefixes; i++)
 		if (l->prefixes[i].len < 1 || l->prefixes[i].len > 128)

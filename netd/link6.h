@@ -54,8 +54,8 @@ struct netd_link6 {
 #define NETD_LINK6_RA_INTERVAL 600u
 
 /* True when @l can be served: an ifindex, a unicast link MAC, prefixes of
- * lengths 1..128, an MTU of 0 or 1280.., and when @addr is set a guest MAC
- * and a prefix length. */
+ * lengths 1..128, an MTU of 0 or 1280.., a router lifetime <= 9000, and
+ * when @addr is set a guest MAC and a prefix length. */
 bool netd_link6_valid(const struct netd_link6 *l);
 
 /* The lifetimes and interval in effect (defaults for 0, preferred <= valid). */

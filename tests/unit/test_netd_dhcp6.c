@@ -159,6 +159,11 @@ static void test_solicit(void)
 		   r.ia_na[1].n_addrs == 0 && r.ia_na[1].status == DHCP6_NO_ADDRS_AVAIL,
 	   "a second IA_NA gets NoAddrsAvail");
 	msg(&m, DHCP6_SOLICIT, true);
+	ia_na(&m, 7, "fd88::99");
+	ok(answer(&m, &l, &r) > 0 && r.n_ia_na == 1 && r.ia_na[0].n_addrs == 1 &&
+	       !memcmp(&r.ia_na[0].addrs[0], &l.addr, 16),
+	   "Solicit hinting another address: Advertise offers ours only");
+	msg(&m, DHCP6_SOLICIT, true);
 	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NO_ADDRS_AVAIL && r.n_ia_na == 0,
 	   "Solicit without IA_NA: NoAddrsAvail");
 	msg(&m, DHCP6_SOLICIT, true);

@@ -131,6 +131,9 @@ static void test_ra_variants(void)
 	l.guest_mac[5] = 0;
 	ok(!netd_link6_valid(&l), "DHCPv6 address without a guest MAC is not valid");
 	l = link_fixture();
+	l.router_lifetime = 9001;
+	ok(!netd_link6_valid(&l), "a router lifetime over 9000 s is not valid");
+	l = link_fixture();
 	l.prefixes[0].len = 129;
 	ok(!netd_link6_valid(&l), "a /129 prefix is not valid");
 }

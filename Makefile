@@ -158,8 +158,7 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             busybox-static iputils-ping iputils-arping socat conntrack jq python3 \
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
             podman containerd crun runc firewalld dbus coreutils \
-            qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace \
-            ndisc6 dhcpcd-base mount
+            qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
 print-deps:
 	@echo $(DEB_PKGS)
 deps:
@@ -173,6 +172,10 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi
+
+# netd's RA and DHCPv6 against real clients (t_netd6): rdisc6, dhcpcd, and mount for
+# dhcpcd's private state directory.
+DEB_PKGS += ndisc6 dhcpcd-base mount
 
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) -g -O1 \
              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

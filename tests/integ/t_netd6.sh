@@ -7,7 +7,7 @@
 # dhcpcd takes a DHCPv6 lease, the guests' own kernels take SLAAC and the
 # final RA. Links: a point-to-point veth (isolated style), a bridge with a
 # known and an unknown guest (shared style), a SLAAC-only veth.
-# Usage: t_guest6.sh [BUILD_DIR]
+# Usage: t_netd6.sh [BUILD_DIR]
 
 . "$(dirname "$0")/lib.sh"
 

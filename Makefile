@@ -175,6 +175,10 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi
 
+# netd's RA and DHCPv6 against real clients (t_netd6): rdisc6, dhcpcd, and mount for
+# dhcpcd's private state directory.
+DEB_PKGS += ndisc6 dhcpcd-base mount
+
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) -g -O1 \
              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_SRCS := $(LIB_SRCS) $(filter-out %/main.c,$(CNI_SRCS) $(IPAM_SRCS) $(NETD_SRCS))

@@ -13,6 +13,7 @@
 #include "state.h"
 
 struct netd_dhcp;
+struct netd_guest6;
 
 struct netd_opts {
 	const char *state_dir;
@@ -32,6 +33,7 @@ struct netd_daemon {
 	unsigned long doomed_removed;	/* devices DELs handed over, deleted */
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
+	struct netd_guest6 *guest6;	/* RA and DHCPv6; serves no link yet */
 	char dhcp_error[256];
 	int listen_fd;
 	struct netd_conns conns;	/* clients of listen_fd */

@@ -21,6 +21,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "dhcp.h"
+#include "guest6.h"
 #include "server.h"
 #include "vmnet/clock.h"
 #include "vmnet/delegate.h"
@@ -204,6 +205,8 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 		return vmnet_events_handle(&d->ev, fd) > 0;
 	else if (d->dhcp && fd == netd_dhcp_fd(d->dhcp))
 		netd_dhcp_handle(d->dhcp);
+	else if (d->guest6 && fd == netd_guest6_fd(d->guest6))
+		netd_guest6_handle(d->guest6);
 	else
 		netd_conns_handle(&d->conns, d, fd, ev->events);
 	return 0;
@@ -300,6 +303,10 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 			snprintf(d->dhcp_error, sizeof(d->dhcp_error), "%.250s", err.msg);
 			log_warn("DHCP disabled: %s", err.msg);
 		}
+		/* Inert until a link is added (netd_guest6_link_add). */
+		vmnet_err_clear(&err);
+		if (netd_guest6_open(&d->guest6, &err) < 0)
+			log_warn("RA and DHCPv6 disabled: %s", err.msg);
 	} else {
 		snprintf(d->dhcp_error, sizeof(d->dhcp_error), "(--no-dhcp)");
 	}
@@ -326,7 +333,8 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	if (add_fd(ep, sfd) < 0 || add_fd(ep, d->listen_fd) < 0 || add_fd(ep, d->st.ino_fd) < 0 ||
 	    add_fd(ep, d->ev.link_fd) < 0 || add_fd(ep, d->ev.nft_fd) < 0 ||
-	    (d->dhcp && add_fd(ep, netd_dhcp_fd(d->dhcp)) < 0)) {
+	    (d->dhcp && add_fd(ep, netd_dhcp_fd(d->dhcp)) < 0) ||
+	    (d->guest6 && add_fd(ep, netd_guest6_fd(d->guest6)) < 0)) {
 		log_err("epoll: %s", strerror(errno));
 		return -1;
 	}
@@ -359,6 +367,7 @@ static int run_daemon(struct netd_opts *o)
 		unlink(o->socket);
 	}
 	netd_dhcp_close(d.dhcp);
+	netd_guest6_close(d.guest6);
 	vmnet_events_close(&d.ev);
 	netd_state_free(&d.st);
 	return rc;

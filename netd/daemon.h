@@ -13,6 +13,7 @@
 #include "state.h"
 
 struct netd_dhcp;
+struct netd_fwd;
 
 struct netd_opts {
 	const char *state_dir;
@@ -30,6 +31,8 @@ struct netd_daemon {
 	struct netd_reconcile_stats last_pass;
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
+	struct netd_fwd *fwd;		/* firewalld (firewalld.h), never NULL once set up */
+	bool fwd_retry;			/* a firewalld sync failed: again soon */
 	char dhcp_error[256];
 	int listen_fd;
 	struct netd_conns conns;	/* clients of listen_fd */

@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "dhcp.h"
+#include "firewalld.h"
 #include "server.h"
 #include "vmnet/err.h"
 #include "vmnet/foreign.h"
@@ -164,6 +165,17 @@ fail:
 	return NULL;
 }
 
+/* firewalld: is it there, and how many of vmnet's devices are in its zone. */
+static json_t *fwd_json(const struct netd_daemon *d)
+{
+	struct netd_fwd_status s;
+
+	netd_fwd_get_status(d->fwd, &s);
+	return json_pack("{s:b,s:b,s:s,s:s,s:i,s:i,s:s}", "bus", s.bus, "running", s.running,
+			 "zone", NETD_FWD_ZONE, "policy", NETD_FWD_POLICY, "devices", (int)s.bound,
+			 "wanted", (int)s.want, "error", s.error);
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_reconcile_stats *p = &d->last_pass;
@@ -199,7 +211,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*,s:i}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*,s:i,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -212,7 +224,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
 		      "unverified_attachments", unv, "firewall", fw, "parked",
-		      (int)p->parked);
+		      (int)p->parked, "firewalld", fwd_json(d));
 	return v;
 }
 

@@ -116,6 +116,33 @@ static json_t *finding_json(const struct vmnet_fw_finding *f)
 			 "verdict", verdict[f->what], "certain", f->certain);
 }
 
+/* Is @f about traffic firewalld's zone for vmnet no longer lets it meet?
+ * Once firewalld has every vmnet device in NETD_FWD_ZONE (target ACCEPT),
+ * what guests send ends in that zone's chain with an accept; another zone's
+ * chains (and the base chain's final reject behind them) then only see new
+ * connections from outside to a guest, after firewalld's own accepts of
+ * replies and published (DNAT'd) ports: vmnet's table drops those itself
+ * (inbound_drop), unless a network is open to routed connections. A zone's
+ * own rules for vmnet and policies stay findings. */
+static bool fwd_covers(const struct netd_daemon *d, const struct vmnet_fw_finding *f)
+{
+	static const char zone_chain[] = "filter_FWD_" NETD_FWD_ZONE;
+	struct netd_fwd_status s;
+
+	if (strcmp(vmnet_fw_family_name(f->family), "inet") || strcmp(f->table, "firewalld") ||
+	    (strcmp(f->chain, "filter_FORWARD") && strncmp(f->chain, "filter_FWD_", 11)) ||
+	    !strncmp(f->chain, zone_chain, sizeof(zone_chain) - 1) ||
+	    !strncmp(f->chain, "filter_FWD_policy_", 18))
+		return false;
+	netd_fwd_get_status(d->fwd, &s);
+	if (!s.running || !s.want || s.bound != s.want)
+		return false;
+	for (size_t i = 0; i < d->st.n; i++)
+		if (d->st.v[i]->rec.routed_inbound)
+			return false;
+	return true;
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
@@ -146,6 +173,8 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
 	*ret_fw = json_array();
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		if (fwd_covers(d, &f[i]))
+			continue;
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
 		json_array_append_new(*ret_fw, finding_json(&f[i]));

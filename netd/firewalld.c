@@ -24,7 +24,7 @@
 #include <systemd/sd-bus.h>
 
 #include "firewalld.h"
-#include "state.h"
+#include "vmnet/clock.h"
 #include "vmnet/common.h"
 #include "vmnet/log.h"
 
@@ -33,6 +33,7 @@
 #define FWD_CONFIG_PATH FWD_PATH "/config"
 #define CALL_USEC (5 * 1000 * 1000ULL)	  /* firewalld answers while it starts */
 #define RELOAD_USEC (20 * 1000 * 1000ULL) /* a reload rebuilds every table */
+#define RECONNECT_MS 5000		  /* without a bus, how often a pass tries again */
 
 struct netd_fwd {
 	sd_bus *bus;
@@ -43,6 +44,7 @@ struct netd_fwd {
 	char (*bound)[IFNAMSIZ]; /* sorted: what firewalld has bound for us */
 	size_t n_bound, cap;
 	size_t want;
+	int64_t tried;		/* monotonic ms of the last connection attempt */
 	char error[256];
 };
 
@@ -320,8 +322,10 @@ static int unbind_gone(struct netd_fwd *f, const char *const *want, size_t n)
 		const char *b = f->bound[i];
 		bool stays = bsearch(&b, want, n, sizeof(*want), cmp_ptr);
 
-		if (!stays && bind_one(f, b, false) < 0)
-			stays = true, retry = 1;
+		if (!stays && bind_one(f, b, false) < 0) {
+			stays = true;
+			retry = 1;
+		}
 		if (!stays)
 			continue;
 		if (keep != i)
@@ -419,28 +423,46 @@ static void drop_bus(struct netd_fwd *f)
 	f->n_bound = 0;
 }
 
-int netd_fwd_open(struct netd_fwd **ret)
+/* Connect and watch; without a bus, say so once (@quiet: not at all). */
+static int connect_bus(struct netd_fwd *f, bool quiet)
 {
-	struct netd_fwd *f = calloc(1, sizeof(*f));
 	int r;
 
-	if (!f)
-		return -ENOMEM;
+	f->tried = vmnet_mono_ms();
 	r = sd_bus_open_system(&f->bus);
 	if (r >= 0)
 		r = watch(f);
 	if (r < 0) {
 		snprintf(f->error, sizeof(f->error), "no system bus: %s", strerror(-r));
-		log_info("firewalld: %s; not managing firewalld zones", f->error);
+		if (!quiet)
+			log_info("firewalld: %s; not managing firewalld zones", f->error);
 		drop_bus(f);
-	} else {
-		f->running = name_has_owner(f);
-		f->changed = true;
-		log_info("firewalld: system bus connected, firewalld %s",
-			 f->running ? "running" : "not running");
+		return r;
 	}
+	f->running = name_has_owner(f);
+	f->changed = true;
+	f->error[0] = '\0';
+	log_info("firewalld: system bus connected, firewalld %s",
+		 f->running ? "running" : "not running");
+	return 0;
+}
+
+int netd_fwd_open(struct netd_fwd **ret)
+{
+	struct netd_fwd *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	connect_bus(f, false);
 	*ret = f;
 	return 0;
+}
+
+int netd_fwd_reconnect(struct netd_fwd *f)
+{
+	if (!f || f->bus || vmnet_mono_ms() - f->tried < RECONNECT_MS)
+		return 0;
+	return connect_bus(f, true) == 0;
 }
 
 void netd_fwd_close(struct netd_fwd *f)
@@ -467,10 +489,11 @@ int netd_fwd_handle(struct netd_fwd *f)
 		;
 	if (r < 0) {
 		/* The bus went (dbus-daemon stopped): netd goes on without. */
-		log_info("firewalld: system bus lost (%s); not managing firewalld zones",
-			 strerror(-r));
+		log_info("firewalld: system bus lost (%s); trying again every %d s",
+			 strerror(-r), RECONNECT_MS / 1000);
 		snprintf(f->error, sizeof(f->error), "system bus lost: %s", strerror(-r));
 		drop_bus(f);
+		f->tried = vmnet_mono_ms();
 		return 0;
 	}
 	r = f->changed;

@@ -33,6 +33,10 @@ struct netd_fwd_status {
 int netd_fwd_open(struct netd_fwd **ret);
 void netd_fwd_close(struct netd_fwd *f);
 
+/* Without a bus (none at start, or it went away), try again if the last
+ * try is a few seconds old: 1 if now connected (a new fd to poll), else 0. */
+int netd_fwd_reconnect(struct netd_fwd *f);
+
 /* The bus fd to poll for input, -1 if none. */
 int netd_fwd_fd(const struct netd_fwd *f);
 

@@ -231,6 +231,9 @@ static void fwd_sync(struct netd_daemon *d)
 	_cleanup_free_ const char **devs = calloc(d->st.n + 1, sizeof(*devs));
 	size_t i;
 
+	/* A bus that came (back) after netd started: its fd joins the loop. */
+	if (netd_fwd_reconnect(d->fwd) > 0 && add_fd(d->conns.ep, netd_fwd_fd(d->fwd)) < 0)
+		log_warn("firewalld: epoll: %s", strerror(errno));
 	if (!devs) {
 		d->fwd_retry = true;
 		return;

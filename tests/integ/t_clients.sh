@@ -310,6 +310,8 @@ firewalld_start() {
 	cat "$W_TMP/dbus.log" "$W_TMP/firewalld.out" "$W_TMP/firewalld.log" 2>/dev/null | tail -20
 	return 1
 }
+# The private system bus in the holder's /run: for firewalld, firewall-cmd and netd.
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/proc/$HOLDER/root/run/dbus/system_bus_socket
 t_ok "firewalld 1.3 runs in the host namespace" firewalld_start
 t_ok "firewalld made its table" ip netns exec "$HOST_NS" nft list table inet firewalld
 t_match "firewalld: netd status warns about its zone's final reject" "$(warnings)" \
@@ -320,12 +322,12 @@ t_eq "firewalld: the finding as JSON" "$(findings)" \
 t_fail "firewalld: nothing in the machine's namespace" nft list table inet firewalld
 t_fail "firewalld: the guest cannot reach the outside (the warning is true)" outside podman
 # netd on firewalld's (private) system bus puts the bridge into its zone
-# "vmnet": netd restarted with the bus address (its state is on disk).
+# "vmnet": netd restarted with the bus address above (its state is on disk).
 netd_on_bus() {
 	local pid
 	pid=$(nc_ status --json | jq -r .pid)
 	[ -n "$pid" ] && kill_pid "$pid"
-	DBUS_SYSTEM_BUS_ADDRESS=unix:path=/proc/$HOLDER/root/run/dbus/system_bus_socket netd_start
+	netd_start
 }
 fw_zone_is() { # ZONE: the bridge is in ZONE within 3 s
 	local i

@@ -84,13 +84,13 @@ firewalld_start() {
 t_ok "a private mount namespace for dbus and firewalld" holder_start
 t_ok "it is not the machine's mount namespace" \
 	test "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+# The private bus, for firewalld, firewall-cmd and netd (never the machine's).
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/proc/$HOLDER/root/run/dbus/system_bus_socket
 t_ok "dbus-daemon --system runs there" dbus_start
 t_ok "firewalld 1.3 runs in the host namespace" firewalld_start
 t_eq "its default zone is public" "$(fwcmd --get-default-zone 2>&1)" public
 t_fail "nothing of firewalld in the machine's namespace" nft list table inet firewalld
 
-# netd talks to the private bus only.
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/proc/$HOLDER/root/run/dbus/system_bus_socket
 t_ok "netd starts, on the private system bus" netd_start --no-dhcp
 t_ok "netd found firewalld" file_has "$W_TMP/netd.log" "firewalld: system bus connected, firewalld running"
 
@@ -194,6 +194,25 @@ t_ok "firewalld starts again" firewalld_start
 t_ok "after the restart netd binds the devices again within 2 s" bound_within 2000
 works "after a restart"
 t_eq "the zone vmnet survived the restart (permanent)" "$(fwcmd --get-zone-of-interface=vb-fws 2>&1)" vmnet
+
+# The bus itself restarts: netd goes on without it, and connects again on a
+# pass (SIGHUP here; the periodic one otherwise) once its last try is 5 s old.
+kill_pid "$FWD"
+kill_pid "$DBUS"
+t_ok "netd saw the bus go" file_has "$W_TMP/netd.log" "system bus lost"
+t_match "netd status: firewalld not managed" "$(nc_ status)" 'firewalld: +not managed: system bus lost'
+t_ok "dbus-daemon starts again" dbus_start
+t_ok "firewalld starts again on it" firewalld_start
+rebound() {
+	local i
+	for i in $(seq 15); do
+		kill -HUP "$NETD_PID"
+		bound_within 1000 >/dev/null && return 0
+	done
+	bound_within 0
+}
+t_ok "netd connects again and binds the devices" rebound
+works "after a bus restart"
 
 # ---------------------------------------------------------------- DEL
 

@@ -33,6 +33,7 @@
 #define FWD_CONFIG_PATH FWD_PATH "/config"
 #define CALL_USEC (5 * 1000 * 1000ULL)	  /* firewalld answers while it starts */
 #define RELOAD_USEC (20 * 1000 * 1000ULL) /* a reload rebuilds every table */
+#define MAX_CALLS 32			  /* bindings per sync; the rest soon after */
 #define RECONNECT_MS 5000		  /* without a bus, how often a pass tries again */
 
 struct netd_fwd {
@@ -46,6 +47,7 @@ struct netd_fwd {
 	size_t want;
 	int64_t tried;		/* monotonic ms of the last connection attempt */
 	char error[256];
+	char warned[256];	/* the last error logged: a retry does not repeat it */
 };
 
 /* ---- calls ---- */
@@ -192,6 +194,7 @@ static int reload(struct netd_fwd *f)
 }
 
 static int bound_add(struct netd_fwd *f, const char *dev);
+static void bound_sort(struct netd_fwd *f);
 
 /* The devices firewalld already has in the zone (bound by netd's last run). */
 static int load_bound(struct netd_fwd *f)
@@ -211,6 +214,7 @@ static int load_bound(struct netd_fwd *f)
 		set_error(f, "getInterfaces", &e, r);
 	for (char **p = ifs; r >= 0 && p && *p; p++)
 		r = bound_add(f, *p);
+	bound_sort(f);
 	strv_free(ifs);
 	sd_bus_error_free(&e);
 	sd_bus_message_unref(m);
@@ -257,14 +261,15 @@ static int cmp_ptr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static bool bound_has(const struct netd_fwd *f, const char *dev)
+static bool bound_has(const struct netd_fwd *f, size_t n, const char *dev)
 {
-	return f->n_bound && bsearch(dev, f->bound, f->n_bound, IFNAMSIZ, cmp_name);
+	return n && bsearch(dev, f->bound, n, IFNAMSIZ, cmp_name);
 }
 
+/* Append (callers add only names not bound yet); bound_sort() after. */
 static int bound_add(struct netd_fwd *f, const char *dev)
 {
-	if (strlen(dev) >= IFNAMSIZ || bound_has(f, dev))
+	if (strlen(dev) >= IFNAMSIZ)
 		return 0;
 	if (f->n_bound == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 16;
@@ -276,8 +281,13 @@ static int bound_add(struct netd_fwd *f, const char *dev)
 		f->cap = cap;
 	}
 	snprintf(f->bound[f->n_bound++], IFNAMSIZ, "%s", dev);
-	qsort(f->bound, f->n_bound, IFNAMSIZ, cmp_name);
 	return 0;
+}
+
+static void bound_sort(struct netd_fwd *f)
+{
+	if (f->n_bound)
+		qsort(f->bound, f->n_bound, IFNAMSIZ, cmp_name);
 }
 
 /* changeZoneOfInterface (@bind) or removeInterface; firewalld's "already
@@ -303,7 +313,9 @@ static int bind_one(struct netd_fwd *f, const char *dev, bool bind)
 
 		snprintf(what, sizeof(what), "%s %s", bind ? "binding" : "unbinding", dev);
 		set_error(f, what, &e, r);
-		log_warn("firewalld: %s", f->error);
+		if (strcmp(f->warned, f->error))
+			log_warn("firewalld: %s", f->error);
+		snprintf(f->warned, sizeof(f->warned), "%s", f->error);
 	} else {
 		log_debug("firewalld: %s %s zone %s", dev, bind ? "in" : "out of", NETD_FWD_ZONE);
 	}
@@ -338,7 +350,7 @@ static int unbind_gone(struct netd_fwd *f, const char *const *want, size_t n)
 
 static int sync_sorted(struct netd_fwd *f, const char **want, size_t n)
 {
-	size_t i, u = 0;
+	size_t i, u = 0, calls = 0, n_sorted = f->n_bound;
 	int retry = 0;
 
 	qsort(want, n, sizeof(*want), cmp_ptr);
@@ -346,12 +358,19 @@ static int sync_sorted(struct netd_fwd *f, const char **want, size_t n)
 		if (want[i][0] && (!u || strcmp(want[u - 1], want[i])))
 			want[u++] = want[i];
 	f->want = u;
-	for (i = 0; i < u; i++) {
-		if (bound_has(f, want[i]))
+	/* bound_has() searches the sorted part, n_sorted: what is added here is
+	 * not looked up again (@want has each name once). */
+	for (i = 0; i < u && calls < MAX_CALLS; i++) {
+		if (bound_has(f, n_sorted, want[i]))
 			continue;
+		calls++;
 		if (bind_one(f, want[i], true) < 0 || bound_add(f, want[i]) < 0)
 			retry = 1;
 	}
+	bound_sort(f);
+	/* The rest next time: firewalld takes milliseconds per binding and
+	 * netd's loop waits for each. */
+	retry |= i < u;
 	return unbind_gone(f, want, u) | retry;
 }
 

@@ -39,15 +39,15 @@
 struct netd_fwd {
 	sd_bus *bus;
 	sd_bus_slot *owner_slot, *reload_slot;
-	bool running;		/* FWD_NAME has an owner */
-	bool ready;		/* zone and policy checked for this firewalld */
-	bool changed;		/* a signal since the last sync */
+	bool running;		 /* FWD_NAME has an owner */
+	bool ready;		 /* zone and policy checked for this firewalld */
+	bool changed;		 /* a signal since the last sync */
 	char (*bound)[IFNAMSIZ]; /* sorted: what firewalld has bound for us */
 	size_t n_bound, cap;
 	size_t want;
-	int64_t tried;		/* monotonic ms of the last connection attempt */
+	int64_t tried; /* monotonic ms of the last connection attempt */
 	char error[256];
-	char warned[256];	/* the last error logged: a retry does not repeat it */
+	char warned[256]; /* the last error logged: a retry does not repeat it */
 };
 
 /* ---- calls ---- */
@@ -114,8 +114,8 @@ static void strv_free(char **v)
 }
 
 /* Does the list @member of @path/@iface name @name? 1, 0 or -errno. */
-static int names_have(struct netd_fwd *f, const char *path, const char *iface,
-		      const char *member, const char *name)
+static int names_have(struct netd_fwd *f, const char *path, const char *iface, const char *member,
+		      const char *name)
 {
 	char **v = NULL;
 	int r = get_names(f, path, iface, member, &v);
@@ -168,7 +168,8 @@ static int ensure_permanent(struct netd_fwd *f, bool policy)
 	if (r >= 0)
 		r = call(f, m, CALL_USEC, &e, NULL);
 	if (r < 0)
-		set_error(f, policy ? "adding policy " NETD_FWD_POLICY : "adding zone " NETD_FWD_ZONE,
+		set_error(f,
+			  policy ? "adding policy " NETD_FWD_POLICY : "adding zone " NETD_FWD_ZONE,
 			  &e, r);
 	else
 		log_info("firewalld: added %s %s to its permanent configuration",
@@ -294,8 +295,8 @@ static void bound_sort(struct netd_fwd *f)
  * so" answers count as done. */
 static int bind_one(struct netd_fwd *f, const char *dev, bool bind)
 {
-	static const char *const done[] = { "ZONE_ALREADY_SET", "UNKNOWN_INTERFACE",
-					    "ZONE_CONFLICT" };
+	static const char *const done[] = {"ZONE_ALREADY_SET", "UNKNOWN_INTERFACE",
+					   "ZONE_CONFLICT"};
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *m = NULL;
 	int r = new_call(f, &m, FWD_PATH, FWD_NAME ".zone",
@@ -383,7 +384,7 @@ static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *unused)
 
 	if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || strcmp(name, FWD_NAME))
 		return 0;
-	f->running = new && new[0];
+	f->running = new &&new[0];
 	f->ready = false;
 	f->n_bound = 0;
 	f->changed = true;
@@ -508,8 +509,8 @@ int netd_fwd_handle(struct netd_fwd *f)
 		;
 	if (r < 0) {
 		/* The bus went (dbus-daemon stopped): netd goes on without. */
-		log_info("firewalld: system bus lost (%s); trying again every %d s",
-			 strerror(-r), RECONNECT_MS / 1000);
+		log_info("firewalld: system bus lost (%s); trying again every %d s", strerror(-r),
+			 RECONNECT_MS / 1000);
 		snprintf(f->error, sizeof(f->error), "system bus lost: %s", strerror(-r));
 		drop_bus(f);
 		f->tried = vmnet_mono_ms();

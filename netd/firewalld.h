@@ -19,11 +19,11 @@
 struct netd_fwd;
 
 struct netd_fwd_status {
-	bool bus;	  /* connected to a system bus */
-	bool running;	  /* firewalld owns its bus name */
-	size_t bound;	  /* devices netd bound to NETD_FWD_ZONE and firewalld has */
-	size_t want;	  /* devices that should be bound */
-	char error[256];  /* the last failure, "" if none */
+	bool bus;	 /* connected to a system bus */
+	bool running;	 /* firewalld owns its bus name */
+	size_t bound;	 /* devices netd bound to NETD_FWD_ZONE and firewalld has */
+	size_t want;	 /* devices that should be bound */
+	char error[256]; /* the last failure, "" if none */
 };
 
 /* Connect to the system bus (DBUS_SYSTEM_BUS_ADDRESS, else the standard

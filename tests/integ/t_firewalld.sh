@@ -5,13 +5,15 @@
 # host-side devices (the bridge of a shared network, the per-VM link of an
 # isolated one) into firewalld's zone "vmnet" and adds policy
 # "vmnet-to-host", through firewalld's D-Bus API. Checked with real packets:
-# guests reach each other, the outside (wan) and the host's DHCP/DNS ports,
-# and the wan reaches their published ports, with firewalld's default zone,
-# with the default zone's target DROP, after `firewall-cmd --reload` and after
-# firewalld is restarted; what else comes from the wan does not reach a
-# guest. `firewall-cmd --get-active-zones` shows the devices in the zone;
-# after the last DEL the bindings are gone (the zone and policy stay). netd
-# without a system bus works as before and says so once.
+# guests reach each other, the outside (wan), their gateway (ICMP) and the
+# host's DNS port but no other host port, and the wan reaches their published
+# ports but not an unpublished one, with firewalld's default zone, with the
+# default zone's target DROP, after `firewall-cmd --reload`, after firewalld
+# is restarted and after the bus itself is. `firewall-cmd --get-active-zones`
+# shows the devices in the zone; after the last DEL the bindings are gone
+# (the zone and policy stay). netd status warns about firewalld only for a
+# network open to routed connections. netd without a system bus works as
+# before and says so once.
 #
 # dbus-daemon --system and firewalld run in a private mount namespace
 # (tests/clients/holder.sh: /run, /var/lib, /etc/firewalld overlaid) and in
@@ -229,6 +231,20 @@ t_ok "after the last DEL zone vmnet has no device" bound_within 2000
 t_eq "netd status: 0 devices" "$(nc_ status --json | jq -c '.firewalld | [.running, .devices]')" '[true,0]'
 t_match "the zone and policy stay (README says how to remove them)" \
 	"$(fwcmd --permanent --get-zones) $(fwcmd --permanent --get-policies)" 'vmnet.*vmnet-to-host'
+
+# A network open to routed connections from outside: firewalld's public
+# zone (its target DROP by now) still meets those, and netd says so
+# although the bridge is bound.
+CONF_R=$(conf_net shared netns fwr 10.67.3.0/24 '.routedInbound = true')
+vm_ns vm-r && NS_R=$REPLY
+t_plugin "ADD r on a routedInbound network" ADD id="${P}r" ns="$NS_R" conf="$CONF_R"
+DEVS=vb-fwr
+t_ok "its bridge is bound" bound_within 3000
+t_match "netd status: public's reject meets connections routed to it" \
+	"$(nc_ status --json | jq -r '.warnings[]?')" 'chain filter_FWD_public drops VM traffic'
+t_plugin "DEL r" DEL id="${P}r" ns="$NS_R" conf="$CONF_R"
+DEVS=
+t_ok "its binding goes" bound_within 2000
 
 # ---------------------------------------------------------------- no bus
 

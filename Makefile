@@ -12,6 +12,8 @@ CC         ?= cc
 CLANG      ?= clang
 
 PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson
+# netd alone talks to firewalld over D-Bus (sd-bus): the plugins never link it.
+NETD_PKGS := libsystemd
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wmissing-declarations -Wold-style-definition -Wformat=2 -Wpointer-arith \
@@ -19,6 +21,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS  ?= -O2 -g
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+NETD_LIBS  = $(shell $(PKG_CONFIG) --libs $(NETD_PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
@@ -104,7 +107,7 @@ $(B)/vmnet-ipam: $(B)/obj/ipam/main.o $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/netd: $(NETD_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
 
 # tests/unit/test_cni_*.c link the plugin's logic, test_ipam_*.c the
 # allocator's, test_netd_*.c the daemon's; every test links the core.
@@ -116,7 +119,7 @@ $(B)/tests/test_ipam_%: $(B)/obj/tests/unit/test_ipam_%.o $(IPAM_LIB_OBJS) $(B)/
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(B)/tests/test_netd_%: $(B)/obj/tests/unit/test_netd_%.o $(NETD_LIB_OBJS) $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -157,7 +160,7 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
             busybox-static iputils-ping iputils-arping socat conntrack jq python3 \
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
-            podman containerd crun runc firewalld dbus coreutils \
+            podman containerd crun runc firewalld dbus libsystemd-dev coreutils \
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
 # IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
 DEB_PKGS += dhcpcd-base radvd dnsmasq-base
@@ -177,7 +180,7 @@ deps:
 
 # netd's RA and DHCPv6 against real clients (t_netd6): rdisc6, dhcpcd, and mount for
 # dhcpcd's private state directory.
-DEB_PKGS += ndisc6 dhcpcd-base mount
+DEB_PKGS += ndisc6 mount
 
 FUZZ_FLAGS = -std=gnu11 -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) -g -O1 \
              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -192,7 +195,7 @@ $(B)/fuzzobj/%.o: %.c
 
 $(B)/fuzz/%: $(B)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(call say,FUZZ,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+	$(call say,FUZZ,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(CNI_BINDIR) $(DESTDIR)$(SBINDIR)

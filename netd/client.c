@@ -87,6 +87,18 @@ static long long num(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static void print_firewalld(json_t *f)
+{
+	if (!json_is_true(json_object_get(f, "bus")))
+		printf("%-14s not managed: %s\n", "firewalld:", str(f, "error"));
+	else if (!json_is_true(json_object_get(f, "running")))
+		printf("%-14s not running\n", "firewalld:");
+	else
+		printf("%-14s running, zone %s applied to %lld of %lld devices%s%s\n", "firewalld:",
+		       str(f, "zone"), num(f, "devices"), num(f, "wanted"),
+		       *str(f, "error") ? "; " : "", str(f, "error"));
+}
+
 static void print_status(json_t *d)
 {
 	json_t *nft = json_object_get(d, "nftables"), *rc = json_object_get(d, "reconcile");
@@ -115,6 +127,7 @@ static void print_status(json_t *d)
 		       num(dh, "ignored_unknown"), num(dh, "ignored_malformed"));
 	else
 		printf("%-14s off %s\n", "dhcp:", str(dh, "error"));
+	print_firewalld(json_object_get(d, "firewalld"));
 	{
 		json_t *w = json_object_get(d, "warnings"), *it;
 		size_t i;

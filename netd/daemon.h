@@ -14,6 +14,7 @@
 
 struct netd_dhcp;
 struct netd_guest6;
+struct netd_fwd;
 
 struct netd_opts {
 	const char *state_dir;
@@ -34,6 +35,8 @@ struct netd_daemon {
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	struct netd_guest6 *guest6;	/* RA and DHCPv6; serves no link yet */
+	struct netd_fwd *fwd;		/* firewalld (firewalld.h), never NULL once set up */
+	bool fwd_retry;			/* a firewalld sync failed: again soon */
 	char dhcp_error[256];
 	int listen_fd;
 	struct netd_conns conns;	/* clients of listen_fd */

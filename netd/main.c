@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "dhcp.h"
 #include "guest6.h"
+#include "firewalld.h"
 #include "server.h"
 #include "vmnet/clock.h"
 #include "vmnet/delegate.h"
@@ -203,6 +204,8 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 		return netd_state_handle_events(&d->st) > 0;
 	else if (fd == d->ev.link_fd || fd == d->ev.nft_fd)
 		return vmnet_events_handle(&d->ev, fd) > 0;
+	else if (fd >= 0 && fd == netd_fwd_fd(d->fwd))
+		return netd_fwd_handle(d->fwd);
 	else if (d->dhcp && fd == netd_dhcp_fd(d->dhcp))
 		netd_dhcp_handle(d->dhcp);
 	else if (d->guest6 && fd == netd_guest6_fd(d->guest6))
@@ -224,10 +227,33 @@ static void reap_parked(struct netd_daemon *d)
 		log_warn("removing parked devices: %s", e.msg);
 }
 
+/* vmnet's host-side devices into firewalld's zone: the bridge of each
+ * shared attachment, the host device of each isolated one. */
+static void fwd_sync(struct netd_daemon *d)
+{
+	_cleanup_free_ const char **devs = calloc(d->st.n + 1, sizeof(*devs));
+	size_t i;
+
+	/* A bus that came (back) after netd started: its fd joins the loop. */
+	if (netd_fwd_reconnect(d->fwd) > 0 && add_fd(d->conns.ep, netd_fwd_fd(d->fwd)) < 0)
+		log_warn("firewalld: epoll: %s", strerror(errno));
+	if (!devs) {
+		d->fwd_retry = true;
+		return;
+	}
+	for (i = 0; i < d->st.n; i++) {
+		const struct vmnet_record *r = &d->st.v[i]->rec;
+
+		devs[i] = r->mode == VMNET_MODE_SHARED ? r->bridge : r->host_if;
+	}
+	d->fwd_retry = netd_fwd_sync(d->fwd, devs, d->st.n) > 0;
+}
+
 static void run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
+	fwd_sync(d);
 	reap_parked(d);
 }
 
@@ -277,7 +303,8 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		if ((due && now >= due) || now >= next_periodic) {
 			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
-			due = d->last_pass.busy || d->last_pass.recheck ? vmnet_mono_ms() + BUSY_RETRY_MS : 0;
+			due = d->last_pass.busy || d->last_pass.recheck || d->fwd_retry ?
+				      vmnet_mono_ms() + BUSY_RETRY_MS : 0;
 			if (!due && d->last_pass.parked)
 				due = vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
@@ -310,6 +337,10 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	} else {
 		snprintf(d->dhcp_error, sizeof(d->dhcp_error), "(--no-dhcp)");
 	}
+	if (netd_fwd_open(&d->fwd) < 0) {
+		log_err("firewalld: %s", strerror(ENOMEM));
+		return -1;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -333,7 +364,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	if (add_fd(ep, sfd) < 0 || add_fd(ep, d->listen_fd) < 0 || add_fd(ep, d->st.ino_fd) < 0 ||
 	    add_fd(ep, d->ev.link_fd) < 0 || add_fd(ep, d->ev.nft_fd) < 0 ||
-	    (d->dhcp && add_fd(ep, netd_dhcp_fd(d->dhcp)) < 0) ||
+	    add_fd(ep, netd_fwd_fd(d->fwd)) < 0 || (d->dhcp && add_fd(ep, netd_dhcp_fd(d->dhcp)) < 0) ||
 	    (d->guest6 && add_fd(ep, netd_guest6_fd(d->guest6)) < 0)) {
 		log_err("epoll: %s", strerror(errno));
 		return -1;
@@ -368,6 +399,7 @@ static int run_daemon(struct netd_opts *o)
 	}
 	netd_dhcp_close(d.dhcp);
 	netd_guest6_close(d.guest6);
+	netd_fwd_close(d.fwd);
 	vmnet_events_close(&d.ev);
 	netd_state_free(&d.st);
 	return rc;

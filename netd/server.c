@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "dhcp.h"
+#include "firewalld.h"
 #include "server.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
@@ -116,6 +117,33 @@ static json_t *finding_json(const struct vmnet_fw_finding *f)
 			 "verdict", verdict[f->what], "certain", f->certain);
 }
 
+/* Is @f about traffic firewalld's zone for vmnet no longer lets it meet?
+ * Once firewalld has every vmnet device in NETD_FWD_ZONE (target ACCEPT),
+ * what guests send ends in that zone's chain with an accept; another zone's
+ * chains (and the base chain's final reject behind them) then only see new
+ * connections from outside to a guest, after firewalld's own accepts of
+ * replies and published (DNAT'd) ports: vmnet's table drops those itself
+ * (inbound_drop), unless a network is open to routed connections. A zone's
+ * own rules for vmnet and policies stay findings. */
+static bool fwd_covers(const struct netd_daemon *d, const struct vmnet_fw_finding *f)
+{
+	static const char zone_chain[] = "filter_FWD_" NETD_FWD_ZONE;
+	struct netd_fwd_status s;
+
+	if (strcmp(vmnet_fw_family_name(f->family), "inet") || strcmp(f->table, "firewalld") ||
+	    (strcmp(f->chain, "filter_FORWARD") && strncmp(f->chain, "filter_FWD_", 11)) ||
+	    !strncmp(f->chain, zone_chain, sizeof(zone_chain) - 1) ||
+	    !strncmp(f->chain, "filter_FWD_policy_", 18))
+		return false;
+	netd_fwd_get_status(d->fwd, &s);
+	if (!s.running || !s.want || s.bound != s.want)
+		return false;
+	for (size_t i = 0; i < d->st.n; i++)
+		if (d->st.v[i]->rec.routed_inbound)
+			return false;
+	return true;
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
@@ -146,6 +174,8 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
 	*ret_fw = json_array();
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		if (fwd_covers(d, &f[i]))
+			continue;
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
 		json_array_append_new(*ret_fw, finding_json(&f[i]));
@@ -163,6 +193,17 @@ out:
 fail:
 	json_decref(warn);
 	return NULL;
+}
+
+/* firewalld: is it there, and how many of vmnet's devices are in its zone. */
+static json_t *fwd_json(const struct netd_daemon *d)
+{
+	struct netd_fwd_status s;
+
+	netd_fwd_get_status(d->fwd, &s);
+	return json_pack("{s:b,s:b,s:s,s:s,s:i,s:i,s:s}", "bus", s.bus, "running", s.running,
+			 "zone", NETD_FWD_ZONE, "policy", NETD_FWD_POLICY, "devices", (int)s.bound,
+			 "wanted", (int)s.want, "error", s.error);
 }
 
 static json_t *do_status(struct netd_daemon *d)
@@ -200,7 +241,7 @@ static json_t *do_status(struct netd_daemon *d)
 		dh = json_pack("{s:b,s:s}", "enabled", 0, "error", d->dhcp_error);
 	}
 	v = json_pack("{s:i,s:i,s:s,s:s,s:I,s:i,s:i,s:i,s:i,s:{s:b,s:i,s:i},s:{s:I,s:I,s:i,s:i,s:i,"
-		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*,s:i}",
+		      "s:i,s:I,s:I,s:I,s:s},s:o*,s:o*,s:i,s:o*,s:o*,s:i,s:o*}",
 		      "protocol", NETD_PROTO_VERSION, "pid", (int)getpid(), "state_dir",
 		      d->o->state_dir, "socket", d->o->socket, "uptime_secs",
 		      (json_int_t)(time(NULL) - d->started), "interval_secs", (int)d->o->interval_s,
@@ -213,7 +254,7 @@ static json_t *do_status(struct netd_daemon *d)
 		      "table_restores", (json_int_t)p->total_synced, "last_error", p->last_error,
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
 		      "unverified_attachments", unv, "firewall", fw, "parked",
-		      (int)p->parked);
+		      (int)p->parked, "firewalld", fwd_json(d));
 	if (v) {
 		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
 		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed_removed));

@@ -23,6 +23,9 @@ B=${1:-${VMNET_BUILD:-$LIB_ROOT/build}}
 if [ -d "$B" ]; then B=$(cd "$B" && pwd); else case $B in /*) ;; *) B=$LIB_ROOT/$B ;; esac; fi
 VMNET=$B/vmnet
 FAKEVM=$B/tools/fakevm
+# netd talks to firewalld on the system bus: never the machine's. A suite
+# that runs a private bus (t_firewalld, t_clients) points this at it.
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/vmnet-tests-have-no-system-bus
 
 if command -v ping >/dev/null 2>&1; then PING=(ping); else PING=(busybox ping); fi
 

@@ -142,15 +142,22 @@ undo_qdisc:
 	return r;
 }
 
+struct qdisc_want {
+	int ifindex;
+	char kind[16];	/* of its ingress qdisc, "" if none */
+};
+
 static int parse_kind(const struct nlmsghdr *h, void *arg)
 {
-	char *kind = arg;
+	struct qdisc_want *w = arg;
+	const struct tcmsg *t = nlmsg_data(h);
 	struct nlattr *tb[TCA_MAX + 1];
 
-	if (h->nlmsg_type == RTM_NEWQDISC &&
+	if (h->nlmsg_type == RTM_NEWQDISC && h->nlmsg_len >= NLMSG_LENGTH(sizeof(*t)) &&
+	    t->tcm_ifindex == w->ifindex && t->tcm_parent == TC_H_INGRESS &&
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(struct tcmsg), tb, TCA_MAX, NULL) == 0 &&
 	    tb[TCA_KIND])
-		snprintf(kind, 16, "%.*s", nla_len(tb[TCA_KIND]),
+		snprintf(w->kind, sizeof(w->kind), "%.*s", nla_len(tb[TCA_KIND]),
 			 (const char *)nla_data(tb[TCA_KIND]));
 	return 0;
 }
@@ -220,19 +227,21 @@ int vmnet_tc_redirect_check(struct vmnet_nl *nl, int from_ifindex, int to_ifinde
 {
 	_cleanup_msg_ struct nl_msg *qm = NULL, *fm = NULL;
 	struct redirect_match q = {.to = to_ifindex};
-	char kind[16] = "";
+	struct qdisc_want w = {.ifindex = from_ifindex};
 	int r;
 
-	/* The kernel answers a qdisc get through rtnetlink_send(), which
-	 * reaches the asker only with NLM_F_ECHO (6.x); without it, just an ACK. */
-	qm = tc_msg(RTM_GETQDISC, NLM_F_ECHO, from_ifindex, 0, TC_H_INGRESS, 0);
+	/* A dump, not a get: the kernel answers a qdisc get through
+	 * rtnetlink_send(), which also multicasts it to every RTNLGRP_TC
+	 * listener as an RTM_NEWQDISC "change", and netd listens: each of its
+	 * checks would schedule its next pass. A dump reaches only the asker. */
+	qm = tc_msg(RTM_GETQDISC, NLM_F_DUMP, from_ifindex, 0, 0, 0);
 	if (!qm)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "checking redirect");
-	r = vmnet_nl_talk(nl, nlmsg_hdr(qm), parse_kind, kind);
+	r = vmnet_nl_talk(nl, nlmsg_hdr(qm), parse_kind, &w);
 	if (r < 0 && r != -ENOENT && r != -EINVAL)
 		return vmnet_nl_fail(nl, err, r, "checking ingress qdisc of link %d", from_ifindex);
 	/* A device whose ingress qdisc was deleted shows the noop qdisc. */
-	if (r < 0 || strcmp(kind, "ingress"))
+	if (r < 0 || strcmp(w.kind, "ingress"))
 		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT, "no ingress qdisc on ifindex %d",
 				     from_ifindex);
 

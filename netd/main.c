@@ -266,9 +266,23 @@ static int64_t event_due(const struct netd_daemon *d)
 }
 
 /* The loop, until a signal ends it (0) or epoll fails (1). */
+/* When the pass just made wants the next one: soon when a lock was busy, a
+ * namespace must be looked for again or firewalld failed; when the parked
+ * taps age out; else only on events or the interval (0). */
+static int64_t after_pass_due(const struct netd_daemon *d)
+{
+	if (d->last_pass.busy || d->last_pass.recheck || d->fwd_retry)
+		return vmnet_mono_ms() + BUSY_RETRY_MS;
+	if (d->last_pass.parked)
+		return vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
+	return 0;
+}
+
 static int serve(struct netd_daemon *d, int ep, int sfd)
 {
-	int64_t due = 0, next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
+	/* The first pass (in setup) may want the next one soon too. */
+	int64_t due = after_pass_due(d);
+	int64_t next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 
 	for (;;) {
 		struct epoll_event evs[16];
@@ -303,10 +317,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		if ((due && now >= due) || now >= next_periodic) {
 			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
-			due = d->last_pass.busy || d->last_pass.recheck || d->fwd_retry ?
-				      vmnet_mono_ms() + BUSY_RETRY_MS : 0;
-			if (!due && d->last_pass.parked)
-				due = vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
+			due = after_pass_due(d);
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 		}
 	}

@@ -422,6 +422,18 @@ t_eq "nothing was created in the namespace that got i1's inode" \
 	"$(ip -n "${VICTIM:-none}" -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
 t_fail "netd removed i1's record: its namespace is dead" test -e "$(record_path "$NET" i1 eth0)"
 
+# ---------------------------------------------------------------- idle
+
+# With nothing changing, netd does nothing between its periodic passes: its
+# own checks must not look like changes (a qdisc get is multicast to every
+# RTNLGRP_TC listener; the check dumps instead).
+passes() { nc_ status --json | jq -r .reconcile.passes; }
+nc_ reconcile >/dev/null
+sleep 0.5
+P0=$(passes)
+sleep 2
+t_eq "netd is idle: no pass in 2 s without a change" "$(passes)" "$P0"
+
 # ---------------------------------------------------------------- lock-free look
 
 # A pass first looks without any lock; only when it finds something to do

@@ -8,7 +8,9 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 
 #include "vmnet/link.h"
 #include "vmnet/names.h"
@@ -218,6 +220,66 @@ int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, co
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "listing ports of link %d", master);
 	return q.found;
+}
+
+struct link_walk {
+	const char *kind;
+	bool nomaster;
+	vmnet_link_cb cb;
+	void *arg;
+};
+
+static int walk_link(const struct nlmsghdr *h, void *arg)
+{
+	struct link_walk *w = arg;
+	struct link_reply out = {0};
+	int r = parse_link(h, &out);
+
+	/* Kernels without the filters send more: filter here too. */
+	if (r < 0 || !out.found || (w->kind && strcmp(out.info.kind, w->kind)) ||
+	    (w->nomaster && out.info.master))
+		return r < 0 ? r : 0;
+	return w->cb(&out.info, w->arg);
+}
+
+/* The "no master" dump filter (IFLA_MASTER -1) is Linux 5.17's: an older
+ * kernel takes -1 for an ifindex and sends nothing. */
+static bool nomaster_filter(void)
+{
+	static int known = -1;
+	struct utsname u;
+	unsigned a = 0, b = 0;
+
+	if (known < 0)
+		known = uname(&u) == 0 && sscanf(u.release, "%u.%u", &a, &b) == 2 &&
+			(a > 5 || (a == 5 && b >= 17));
+	return known;
+}
+
+int vmnet_link_walk(struct vmnet_nl *nl, const char *kind, bool nomaster, vmnet_link_cb cb,
+		    void *arg, struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_GETLINK, NLM_F_DUMP, AF_UNSPEC, 0);
+	struct link_walk w = {.kind = kind, .nomaster = nomaster, .cb = cb, .arg = arg};
+	struct nlattr *li;
+	int r;
+
+	if (!m || nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		goto nomem;
+	if (nomaster && nomaster_filter() && nla_put_u32(m, IFLA_MASTER, (uint32_t)-1) < 0)
+		goto nomem;
+	if (kind) {
+		li = nla_nest_start(m, IFLA_LINKINFO);
+		if (!li || nla_put_string(m, IFLA_INFO_KIND, kind) < 0)
+			goto nomem;
+		nla_nest_end(m, li);
+	}
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), walk_link, &w);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "listing links");
+	return 0;
+nomem:
+	return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing links");
 }
 
 struct echo {

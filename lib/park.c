@@ -26,18 +26,26 @@
 #include "vmnet/park.h"
 #include "vmnet/record.h"
 
+/* The configuration's bound, -1 when it gives none. */
+static int conf_max = -1;
+
+void vmnet_park_set_max(int max)
+{
+	conf_max = max > VMNET_PARK_SLOTS ? VMNET_PARK_SLOTS : max;
+}
+
 unsigned vmnet_park_max(void)
 {
 	const char *s = getenv("VMNET_PARK_MAX");
 	char *end;
 	unsigned long v;
 
-	if (!s || !*s)
-		return VMNET_PARK_MAX_DEFAULT;
-	v = strtoul(s, &end, 10);
-	if (*end || v > 4096)
-		return VMNET_PARK_MAX_DEFAULT;
-	return (unsigned)v;
+	if (s && *s) {
+		v = strtoul(s, &end, 10);
+		if (!*end && v <= VMNET_PARK_SLOTS)
+			return (unsigned)v;
+	}
+	return conf_max >= 0 ? (unsigned)conf_max : VMNET_PARK_MAX_DEFAULT;
 }
 
 /* A queue is attached to the tap (a VMM holds it): tun turns the carrier
@@ -85,6 +93,74 @@ static int64_t parked_since(const char *alias, const char **ret_kind)
 	return t;
 }
 
+/* The slot of a parking name ("vmp<slot>", as slot_name writes it), -1
+ * if @name is not one. */
+static int slot_of(const char *name)
+{
+	const size_t np = strlen(VMNET_PREFIX_PARKED);
+	const char *d = name + np;
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, VMNET_PREFIX_PARKED, np) || *d < '0' || *d > '9' ||
+	    (d[0] == '0' && d[1]))
+		return -1;
+	v = strtoul(d, &end, 10);
+	return *end || v >= VMNET_PARK_SLOTS ? -1 : (int)v;
+}
+
+/* What one dump of the taps without master says about the slots. */
+struct pool {
+	uint8_t taken[VMNET_PARK_SLOTS / 8]; /* a tap is called vmp<slot> */
+	uint8_t mark[VMNET_PARK_SLOTS / 8];  /* reap: old enough to go */
+	const char *kind;		     /* claim: the kind wanted */
+	struct vmnet_link_info found;	     /* claim: the topmost one */
+	bool have;
+	int64_t now;
+	unsigned min_age_s, left;	     /* reap */
+};
+
+static bool bit(const uint8_t *m, unsigned i)
+{
+	return m[i / 8] & (1u << (i % 8));
+}
+
+static void set_bit(uint8_t *m, unsigned i)
+{
+	m[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static int pool_tap(const struct vmnet_link_info *li, void *arg)
+{
+	struct pool *p = arg;
+	const char *k;
+	int slot = slot_of(li->name);
+	int64_t t;
+
+	if (slot < 0)
+		return 0;
+	set_bit(p->taken, (unsigned)slot);
+	t = parked_since(li->alias, &k);
+	if (t < 0)
+		return 0; /* not ours: rule 4 */
+	if (p->min_age_s && p->now - t < (int64_t)p->min_age_s)
+		p->left++;
+	else
+		set_bit(p->mark, (unsigned)slot);
+	if (p->kind && !strcmp(k, p->kind) && !held(li) && !li->up &&
+	    li->devgroup == VMNET_PARK_GROUP && (!p->have || slot > slot_of(p->found.name))) {
+		p->found = *li;
+		p->have = true;
+	}
+	return 0;
+}
+
+/* One dump of the taps without a master: parked ones are among them. */
+static int pool_scan(struct vmnet_nl *nl, struct pool *p, struct vmnet_err *err)
+{
+	return vmnet_link_walk(nl, "tun", true, pool_tap, p, err);
+}
+
 /* Out of service: down, not a bridge port, in the parked group, without the
  * gateway address of isolated mode (down keeps IPv4 addresses and the
  * next "up" would bring their routes back). */
@@ -107,7 +183,8 @@ static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
 	}
 }
 
-/* Into the first free slot under the parked alias; 0 when all are taken. */
+/* Into the first free slot under the parked alias; 0 when all are taken.
+ * The rename is atomic: a slot another DEL takes meanwhile is -EEXIST. */
 static int into_slot(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx, unsigned max,
 		     struct vmnet_err *err)
 {
@@ -115,14 +192,19 @@ static int into_slot(struct vmnet_nl *nl, const struct vmnet_record *rec, int id
 				    .uid = rec->tap_uid, .gid = rec->tap_gid };
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	char alias[128], kind[96], name[IFNAMSIZ];
+	struct pool p = { 0 };
+	int r;
 
+	r = pool_scan(nl, &p, err);
+	if (r < 0)
+		return r;
 	tap_kind(kind, sizeof(kind), &o);
 	snprintf(alias, sizeof(alias), VMNET_ALIAS_PARKED "%" PRId64 "/%s", boot_s(), kind);
 	ch.alias = alias;
 	ch.name = name;
 	for (unsigned slot = 0; slot < max; slot++) {
-		int r;
-
+		if (bit(p.taken, slot))
+			continue;
 		slot_name(name, slot);
 		r = vmnet_link_set(nl, idx, &ch, NULL);
 		if (r == 0)
@@ -182,54 +264,34 @@ static int lock_pool(void)
 	return fd;
 }
 
-/* The topmost parked tap of kind @kind with no queue attached, among the
- * slots up to the first free one (parking fills the lowest free slot). */
-static int find_parked(struct vmnet_nl *nl, const char *kind, unsigned max,
-		       struct vmnet_link_info *ret)
-{
-	struct vmnet_link_info info;
-	char name[IFNAMSIZ];
-	bool found = false;
-
-	for (unsigned slot = 0; slot < max; slot++) {
-		const char *k;
-
-		slot_name(name, slot);
-		if (vmnet_link_get(nl, name, &info, NULL) < 0)
-			break;
-		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || held(&info) ||
-		    info.up || info.master || strcmp(info.kind, "tun"))
-			continue;
-		*ret = info;
-		found = true;
-	}
-	return found;
-}
-
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_close_ int lock = -1;
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_link_info info;
-	unsigned max = vmnet_park_max();
+	struct vmnet_link_info *info;
+	struct pool p = { 0 };
 	char kind[96];
 	int r;
 
-	if (max == 0 || o->uid >= 0 || o->gid >= 0)
+	if (vmnet_park_max() == 0 || o->uid >= 0 || o->gid >= 0)
 		return 0;
 	tap_kind(kind, sizeof(kind), o);
 	lock = lock_pool();
 	if (lock < 0)
 		return 0;
-	if (!find_parked(nl, kind, max, &info))
+	/* The topmost one of its kind (parking fills the lowest free slot),
+	 * whatever the bound: it may have been lowered. */
+	p.kind = kind;
+	if (pool_scan(nl, &p, NULL) < 0 || !p.have)
 		return 0;
+	info = &p.found;
 	/* The rename is the claim: under the lock no other ADD takes this
 	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. */
 	ch.name = name;
 	ch.alias = "";
 	ch.group_default = true;
-	r = vmnet_link_set(nl, info.ifindex, &ch, err);
+	r = vmnet_link_set(nl, info->ifindex, &ch, err);
 	if (r == -ENODEV) {
 		vmnet_err_clear(err);
 		return 0;
@@ -238,47 +300,37 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 		return r;
 	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
 	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
-		vmnet_link_del_index(nl, info.ifindex, NULL);
+		vmnet_link_del_index(nl, info->ifindex, NULL);
 		return 0;
 	}
-	log_debug("reusing parked %s as %s", info.name, name);
-	*ret_ifindex = info.ifindex;
+	log_debug("reusing parked %s as %s", info->name, name);
+	*ret_ifindex = info->ifindex;
 	return 1;
 }
 
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 		    struct vmnet_err *err)
 {
-	struct vmnet_link_info info;
+	struct pool p = { .now = boot_s(), .min_age_s = min_age_s };
 	char name[IFNAMSIZ];
-	unsigned left = 0, max = vmnet_park_max();
-	int64_t now = boot_s();
 	int first = 0;
 
-	/* Past the bound too while there are any: it may have been lowered. */
-	for (unsigned slot = 0; slot < 4096; slot++) {
-		int64_t t;
+	/* All slots, past the bound too: it may have been lowered. */
+	first = pool_scan(nl, &p, err);
+	if (first < 0)
+		return first;
+	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
+		int r;
 
-		slot_name(name, slot);
-		if (vmnet_link_get(nl, name, &info, NULL) < 0) {
-			if (slot >= max)
-				break;
+		if (!bit(p.mark, slot))
 			continue;
-		}
-		t = parked_since(info.alias, NULL);
-		if (t < 0)
-			continue; /* not ours: rule 4 */
-		if (min_age_s && now - t < (int64_t)min_age_s) {
-			left++;
-			continue;
-		}
 		/* By name: a tap claimed meanwhile is no longer called so. */
-		int r = vmnet_link_del(nl, name, first ? NULL : err);
-
+		slot_name(name, slot);
+		r = vmnet_link_del(nl, name, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;
 	}
 	if (ret_left)
-		*ret_left = left;
+		*ret_left = p.left;
 	return first;
 }

@@ -8,6 +8,7 @@
  * "vmp<slot>" with slot < vmnet_park_max(), under the parked alias (see
  * VMNET_PREFIX_PARKED). The slots bound them: a tap that finds no free slot
  * is deleted. netd deletes parked taps older than VMNET_PARK_AGE_S, GC all.
+ * Each call finds the parked taps in one dump of the taps without master.
  */
 #ifndef VMNET_PARK_H
 #define VMNET_PARK_H
@@ -21,11 +22,16 @@ struct vmnet_tap_opts;
 struct vmnet_err;
 
 #define VMNET_PARK_MAX_DEFAULT 32
+#define VMNET_PARK_SLOTS 4096 /* the largest bound */
 #define VMNET_PARK_AGE_S 5
 
-/* The bound on parked taps per host: $VMNET_PARK_MAX (0 turns parking off),
- * else VMNET_PARK_MAX_DEFAULT. */
+/* The bound on parked taps per host for this process's calls (0: parking
+ * off): $VMNET_PARK_MAX when it is a number up to VMNET_PARK_SLOTS (an
+ * override), else what vmnet_park_set_max() was given (the network
+ * configuration's "parkMax"), else VMNET_PARK_MAX_DEFAULT. */
 unsigned vmnet_park_max(void);
+/* The configuration's bound for the calls that follow; -1: it gives none. */
+void vmnet_park_set_max(int max);
 
 /* DEL of @rec's host-wiring tap: parked if our alias proves it @rec's
  * (else left alone: 0), deleted instead when parking is off, a queue is

@@ -158,7 +158,7 @@ static int pool_tap(const struct vmnet_link_info *li, void *arg)
 /* One dump of the taps without a master: parked ones are among them. */
 static int pool_scan(struct vmnet_nl *nl, struct pool *p, struct vmnet_err *err)
 {
-	return vmnet_link_walk(nl, "tun", true, pool_tap, p, err);
+	return vmnet_link_walk(nl, "tun", -1, pool_tap, p, err);
 }
 
 /* Out of service: down, not a bridge port, in the parked group, without the

@@ -109,15 +109,17 @@ static int slot_of(const char *name)
 	return *end || v >= VMNET_PARK_SLOTS ? -1 : (int)v;
 }
 
+/* Up to this many parked taps kept by one reap are moved down per pass. */
+#define COMPACT_MAX 64
+
 /* What one dump of the taps without master says about the slots. */
 struct pool {
 	uint8_t taken[VMNET_PARK_SLOTS / 8]; /* a tap is called vmp<slot> */
-	uint8_t mark[VMNET_PARK_SLOTS / 8];  /* reap: old enough to go */
-	const char *kind;		     /* claim: the kind wanted */
-	struct vmnet_link_info found;	     /* claim: the topmost one */
-	bool have;
+	uint8_t old[VMNET_PARK_SLOTS / 8];   /* parked long enough ago to go */
+	struct { unsigned slot; int ifindex; } young[COMPACT_MAX]; /* the others */
+	unsigned n_young, left;
 	int64_t now;
-	unsigned min_age_s, left;	     /* reap */
+	unsigned min_age_s;
 };
 
 static bool bit(const uint8_t *m, unsigned i)
@@ -125,40 +127,40 @@ static bool bit(const uint8_t *m, unsigned i)
 	return m[i / 8] & (1u << (i % 8));
 }
 
-static void set_bit(uint8_t *m, unsigned i)
+static void set_bit(uint8_t *m, unsigned i, bool on)
 {
-	m[i / 8] |= (uint8_t)(1u << (i % 8));
+	if (on)
+		m[i / 8] |= (uint8_t)(1u << (i % 8));
+	else
+		m[i / 8] &= (uint8_t)~(1u << (i % 8));
 }
 
 static int pool_tap(const struct vmnet_link_info *li, void *arg)
 {
 	struct pool *p = arg;
-	const char *k;
 	int slot = slot_of(li->name);
 	int64_t t;
 
 	if (slot < 0)
 		return 0;
-	set_bit(p->taken, (unsigned)slot);
-	t = parked_since(li->alias, &k);
+	set_bit(p->taken, (unsigned)slot, true);
+	t = parked_since(li->alias, NULL);
 	if (t < 0)
 		return 0; /* not ours: rule 4 */
-	if (p->min_age_s && p->now - t < (int64_t)p->min_age_s)
-		p->left++;
-	else
-		set_bit(p->mark, (unsigned)slot);
-	if (p->kind && !strcmp(k, p->kind) && !held(li) && !li->up &&
-	    li->devgroup == VMNET_PARK_GROUP && (!p->have || slot > slot_of(p->found.name))) {
-		p->found = *li;
-		p->have = true;
+	if (!p->min_age_s || p->now - t >= (int64_t)p->min_age_s) {
+		set_bit(p->old, (unsigned)slot, true);
+		return 0;
+	}
+	p->left++;
+	if (p->n_young < COMPACT_MAX) { /* by slot */
+		unsigned i = p->n_young++;
+
+		for (; i > 0 && p->young[i - 1].slot > (unsigned)slot; i--)
+			p->young[i] = p->young[i - 1];
+		p->young[i].slot = (unsigned)slot;
+		p->young[i].ifindex = li->ifindex;
 	}
 	return 0;
-}
-
-/* One dump of the taps without a master: parked ones are among them. */
-static int pool_scan(struct vmnet_nl *nl, struct pool *p, struct vmnet_err *err)
-{
-	return vmnet_link_walk(nl, "tun", -1, pool_tap, p, err);
 }
 
 /* Out of service: down, not a bridge port, in the parked group, without the
@@ -192,19 +194,14 @@ static int into_slot(struct vmnet_nl *nl, const struct vmnet_record *rec, int id
 				    .uid = rec->tap_uid, .gid = rec->tap_gid };
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
 	char alias[128], kind[96], name[IFNAMSIZ];
-	struct pool p = { 0 };
-	int r;
 
-	r = pool_scan(nl, &p, err);
-	if (r < 0)
-		return r;
 	tap_kind(kind, sizeof(kind), &o);
 	snprintf(alias, sizeof(alias), VMNET_ALIAS_PARKED "%" PRId64 "/%s", boot_s(), kind);
 	ch.alias = alias;
 	ch.name = name;
 	for (unsigned slot = 0; slot < max; slot++) {
-		if (bit(p.taken, slot))
-			continue;
+		int r;
+
 		slot_name(name, slot);
 		r = vmnet_link_set(nl, idx, &ch, NULL);
 		if (r == 0)
@@ -264,13 +261,38 @@ static int lock_pool(void)
 	return fd;
 }
 
+/* The topmost parked tap of kind @kind with no queue attached, among the
+ * slots up to the first free one: parking fills the lowest free slot, an
+ * ADD takes the topmost, and a reap moves the ones it keeps down. One
+ * look-up per parked tap, whatever else the host has: a dump of the taps
+ * without master would cost one message per isolated attachment's tap. */
+static int find_parked(struct vmnet_nl *nl, const char *kind, struct vmnet_link_info *ret)
+{
+	struct vmnet_link_info info;
+	char name[IFNAMSIZ];
+	bool found = false;
+
+	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
+		const char *k;
+
+		slot_name(name, slot);
+		if (vmnet_link_get(nl, name, &info, NULL) < 0)
+			break;
+		if (parked_since(info.alias, &k) < 0 || strcmp(k, kind) || held(&info) ||
+		    info.up || info.master || strcmp(info.kind, "tun"))
+			continue;
+		*ret = info;
+		found = true;
+	}
+	return found;
+}
+
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_close_ int lock = -1;
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_link_info *info;
-	struct pool p = { 0 };
+	struct vmnet_link_info found, *info = &found;
 	char kind[96];
 	int r;
 
@@ -280,12 +302,9 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 	lock = lock_pool();
 	if (lock < 0)
 		return 0;
-	/* The topmost one of its kind (parking fills the lowest free slot),
-	 * whatever the bound: it may have been lowered. */
-	p.kind = kind;
-	if (pool_scan(nl, &p, NULL) < 0 || !p.have)
+	/* Past the bound too: it may have been lowered. */
+	if (!find_parked(nl, kind, &found))
 		return 0;
-	info = &p.found;
 	/* The rename is the claim: under the lock no other ADD takes this
 	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. */
 	ch.name = name;
@@ -308,28 +327,62 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 	return 1;
 }
 
+/* Move the parked taps a reap kept into the lowest free slots, so that
+ * ADD's look-ups, which stop at the first free slot, find them. Under the
+ * claim lock (by ifindex: no ADD renames them meanwhile); a DEL parking
+ * into the same slot makes the rename -EEXIST, skipped. */
+static void compact(struct vmnet_nl *nl, struct pool *p)
+{
+	_cleanup_close_ int lock = -1;
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	char name[IFNAMSIZ];
+	unsigned to = 0;
+
+	for (unsigned i = p->n_young; i-- > 0;) {
+		unsigned from = p->young[i].slot;
+
+		while (to < from && bit(p->taken, to))
+			to++;
+		if (to >= from)
+			continue;
+		if (lock < 0 && (lock = lock_pool()) < 0)
+			return;
+		slot_name(name, to);
+		ch.name = name;
+		if (vmnet_link_set(nl, p->young[i].ifindex, &ch, NULL) == 0) {
+			set_bit(p->taken, to, true);
+			set_bit(p->taken, from, false);
+		}
+		to++;
+	}
+}
+
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 		    struct vmnet_err *err)
 {
 	struct pool p = { .now = boot_s(), .min_age_s = min_age_s };
 	char name[IFNAMSIZ];
-	int first = 0;
+	int first;
 
-	/* All slots, past the bound too: it may have been lowered. */
-	first = pool_scan(nl, &p, err);
+	/* One dump finds them in every slot, past the bound too (it may have
+	 * been lowered). */
+	first = vmnet_link_walk(nl, "tun", -1, pool_tap, &p, err);
 	if (first < 0)
 		return first;
 	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
 		int r;
 
-		if (!bit(p.mark, slot))
+		if (!bit(p.old, slot))
 			continue;
 		/* By name: a tap claimed meanwhile is no longer called so. */
 		slot_name(name, slot);
 		r = vmnet_link_del(nl, name, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;
+		else if (r >= 0)
+			set_bit(p.taken, slot, false);
 	}
+	compact(nl, &p);
 	if (ret_left)
 		*ret_left = p.left;
 	return first;

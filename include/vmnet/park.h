@@ -8,7 +8,9 @@
  * "vmp<slot>" with slot < vmnet_park_max(), under the parked alias (see
  * VMNET_PREFIX_PARKED). The slots bound them: a tap that finds no free slot
  * is deleted. netd deletes parked taps older than VMNET_PARK_AGE_S, GC all.
- * Each call finds the parked taps in one dump of the taps without master.
+ * ADD and DEL look slots up by name from vmp0 (one look-up per parked tap,
+ * whatever else the host has); a reap finds them in every slot with one
+ * dump and moves those it keeps into the lowest free slots.
  */
 #ifndef VMNET_PARK_H
 #define VMNET_PARK_H
@@ -50,8 +52,9 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);
 
 /* Delete the parked taps parked @min_age_s seconds ago or earlier (0:
- * all). *ret_left: how many stay parked (may be NULL). Keeps going; returns
- * the first error. */
+ * all), in any slot, and move the others down into free slots (when no ADD
+ * holds the claim lock). *ret_left: how many stay parked (may be NULL).
+ * Keeps going; returns the first error. */
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 		    struct vmnet_err *err);
 

@@ -11,8 +11,8 @@
 # traffic. The same container ID and ifname can be added right after DEL.
 # Bounds: the config's parkMax parked taps at most (the excess is deleted by
 # the plugin; 0: none parked or taken), VMNET_PARK_MAX overrides it; a
-# parked tap in any slot is found (one dump, not a look-up per slot); netd
-# deletes those older than a few seconds, GC deletes all;
+# parked tap in a high slot is moved down by netd's pass (one link dump)
+# and taken; netd deletes those older than a few seconds, GC deletes all;
 # netd status counts them. netns wiring still deletes its devices.
 #
 #   tests/integ/t_park.sh BUILDDIR      (root; TAP on stdout)
@@ -148,12 +148,21 @@ t_ok "some taps are parked" sh -c "[ $(n_parked) -ge 1 ]"
 t_plugin "GC with no valid attachment" GC conf="$(gc_conf "$SH")"
 t_eq "GC left no parked tap" "$(n_parked)" 0
 
-# --- a parked tap in a high slot, the lower ones empty, is found and taken
+# --- a parked tap in a high slot, the lower ones empty: netd's pass (one
+# link dump) moves the taps it keeps down, where ADD's look-ups find them
 t_plugin "ADD h1" ADD id=h1 ns="$VM" conf="$SH"
 t_plugin "DEL h1" DEL id=h1 ns="$VM" conf="$SH"
 P=$(parked)
 t_ok "h1's tap moved to slot 20" hlink link set dev "$P" name vmp20
 IDXH=$(ifindex vmp20)
+t_ok "netd starts" netd_start
+moved=''
+for _ in $(seq 30); do
+	[ "$(ifindex vmp0)" = "$IDXH" ] && moved=1 && break
+	sleep 0.1
+done
+kill_pid "$NETD_PID"
+t_eq "netd's pass moved it to slot 0 (young: kept)" "$moved" 1
 t_plugin "ADD h2" ADD id=h2 ns="$VM" conf="$SH"
 t_eq "h2 took the tap of slot 20" "$(ifindex "$(json_get "$CNI_OUT" '.interfaces[1].name')")" "$IDXH"
 t_eq "... so none is parked" "$(n_parked)" 0

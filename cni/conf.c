@@ -8,6 +8,7 @@
 #include "vmnet/err.h"
 #include "vmnet/json.h"
 #include "vmnet/names.h"
+#include "vmnet/park.h"
 
 static int parse_version(struct vmnet_conf *c, const char **ret_version, struct vmnet_err *err)
 {
@@ -243,11 +244,11 @@ static int parse_names(struct vmnet_conf *c, struct vmnet_err *err)
 	return 0;
 }
 
-/* mtu, the booleans, owner, group, stateDir. */
+/* mtu, the booleans, owner, group, parkMax, stateDir. */
 static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
 {
 	const char *s = VMNET_STATE_DIR;
-	int64_t mtu = 1500, owner = -1, group = -1;
+	int64_t mtu = 1500, owner = -1, group = -1, park = -1;
 	bool is_gateway = false;
 	int r;
 
@@ -262,11 +263,13 @@ static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
 	    (r = vmnet_json_get_bool(c->root, "", "isGateway", &is_gateway, err)) < 0 ||
 	    (r = vmnet_json_get_int(c->root, "", "owner", 0, UINT32_MAX - 1, &owner, err)) < 0 ||
 	    (r = vmnet_json_get_int(c->root, "", "group", 0, UINT32_MAX - 1, &group, err)) < 0 ||
+	    (r = vmnet_json_get_int(c->root, "", "parkMax", 0, VMNET_PARK_SLOTS, &park, err)) < 0 ||
 	    (r = vmnet_json_get_string(c->root, "", "stateDir", false, &s, err)) < 0)
 		return r;
 	c->mtu = (unsigned)mtu;
 	c->tap_uid = (long)owner;
 	c->tap_gid = (long)group;
+	c->park_max = (int)park;
 	if (s[0] != '/' || strlen(s) >= sizeof(c->state_dir) - 400 || strstr(s, "/../"))
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "stateDir: \"%.64s\" must be a short absolute path", s);

@@ -11,6 +11,7 @@
 #include "vmnet/err.h"
 #include "vmnet/handoff.h"
 #include "vmnet/ipam.h"
+#include "vmnet/park.h"
 #include "vmnet/plugin.h"
 
 static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
@@ -26,6 +27,7 @@ static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
 		snprintf(pc->version, sizeof(pc->version), "%s", ver);
 	if (r < 0)
 		return r;
+	vmnet_park_set_max(call->conf->park_max);
 	if (pc->env.cmd == VMNET_CNI_ADD || pc->env.cmd == VMNET_CNI_DEL ||
 	    pc->env.cmd == VMNET_CNI_CHECK) {
 		if ((r = vmnet_cni_args_parse(pc->env.args, &call->args, err)) < 0)

@@ -9,6 +9,7 @@
 #include <netlink/msg.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 
 #include "vmnet/link.h"
 #include "vmnet/names.h"
@@ -178,26 +179,82 @@ int vmnet_link_get_index(struct vmnet_nl *nl, int ifindex, struct vmnet_link_inf
 	return 0;
 }
 
-struct port_scan {
+struct link_walk {
+	const char *kind;
 	int master;
+	vmnet_link_cb cb;
+	void *arg;
+};
+
+static int walk_link(const struct nlmsghdr *h, void *arg)
+{
+	struct link_walk *w = arg;
+	struct link_reply out = {0};
+	int r = parse_link(h, &out);
+
+	/* Kernels without the filters send more: filter here too. */
+	if (r < 0 || !out.found || (w->kind && strcmp(out.info.kind, w->kind)) ||
+	    (w->master > 0 && out.info.master != w->master) || (w->master < 0 && out.info.master))
+		return r < 0 ? r : 0;
+	return w->cb(&out.info, w->arg);
+}
+
+/* IFLA_MASTER -1 ("no master") is Linux 5.17's; older kernels send nothing. */
+static bool nomaster_filter(void)
+{
+	static int known = -1;
+	struct utsname u;
+	char *end;
+
+	if (known < 0) {
+		unsigned long a = uname(&u) == 0 ? strtoul(u.release, &end, 10) : 0;
+
+		known = a > 5 || (a == 5 && *end == '.' && strtoul(end + 1, NULL, 10) >= 17);
+	}
+	return known;
+}
+
+int vmnet_link_walk(struct vmnet_nl *nl, const char *kind, int master, vmnet_link_cb cb,
+		    void *arg, struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_GETLINK, NLM_F_DUMP, AF_UNSPEC, 0);
+	struct link_walk w = {.kind = kind, .master = master, .cb = cb, .arg = arg};
+	struct nlattr *li;
+	int r;
+
+	if (!m || nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+		goto nomem;
+	if ((master > 0 || (master < 0 && nomaster_filter())) &&
+	    nla_put_u32(m, IFLA_MASTER, (uint32_t)master) < 0)
+		goto nomem;
+	if (kind) {
+		li = nla_nest_start(m, IFLA_LINKINFO);
+		if (!li || nla_put_string(m, IFLA_INFO_KIND, kind) < 0)
+			goto nomem;
+		nla_nest_end(m, li);
+	}
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), walk_link, &w);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "listing links");
+	return 0;
+nomem:
+	return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing links");
+}
+
+struct port_scan {
 	const char *prefix, *except;
 	char *ret_alias;
 	bool found;
 };
 
-static int scan_port(const struct nlmsghdr *h, void *arg)
+static int scan_port(const struct vmnet_link_info *li, void *arg)
 {
 	struct port_scan *q = arg;
-	struct link_reply out = {0};
-	size_t np = strlen(q->prefix);
 
-	/* The kernel filters by master since 4.15 (older ones send all). */
-	if (q->found || parse_link(h, &out) < 0 || !out.found || out.info.master != q->master)
+	if (q->found || strncmp(li->alias, q->prefix, strlen(q->prefix)) ||
+	    !strncmp(li->alias, q->except, strlen(q->except)))
 		return 0;
-	if (strncmp(out.info.alias, q->prefix, np) ||
-	    !strncmp(out.info.alias, q->except, strlen(q->except)))
-		return 0;
-	snprintf(q->ret_alias, ALIAS_MAX, "%s", out.info.alias);
+	snprintf(q->ret_alias, ALIAS_MAX, "%s", li->alias);
 	q->found = true;
 	return 0;
 }
@@ -205,16 +262,9 @@ static int scan_port(const struct nlmsghdr *h, void *arg)
 int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, const char *except,
 			 char ret_alias[256], struct vmnet_err *err)
 {
-	_cleanup_msg_ struct nl_msg *m = link_msg(RTM_GETLINK, NLM_F_DUMP, AF_UNSPEC, 0);
-	struct port_scan q = {
-		.master = master, .prefix = prefix, .except = except, .ret_alias = ret_alias};
-	int r;
+	struct port_scan q = {.prefix = prefix, .except = except, .ret_alias = ret_alias};
+	int r = vmnet_link_walk(nl, NULL, master, scan_port, &q, NULL);
 
-	if (!m || nla_put_u32(m, IFLA_MASTER, (uint32_t)master) < 0 ||
-	    nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing ports of link %d",
-				     master);
-	r = vmnet_nl_talk(nl, nlmsg_hdr(m), scan_port, &q);
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "listing ports of link %d", master);
 	return q.found;

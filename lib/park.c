@@ -26,18 +26,26 @@
 #include "vmnet/park.h"
 #include "vmnet/record.h"
 
+/* The configuration's bound, -1 when it gives none. */
+static int conf_max = -1;
+
+void vmnet_park_set_max(int max)
+{
+	conf_max = max > VMNET_PARK_SLOTS ? VMNET_PARK_SLOTS : max;
+}
+
 unsigned vmnet_park_max(void)
 {
 	const char *s = getenv("VMNET_PARK_MAX");
 	char *end;
 	unsigned long v;
 
-	if (!s || !*s)
-		return VMNET_PARK_MAX_DEFAULT;
-	v = strtoul(s, &end, 10);
-	if (*end || v > 4096)
-		return VMNET_PARK_MAX_DEFAULT;
-	return (unsigned)v;
+	if (s && *s) {
+		v = strtoul(s, &end, 10);
+		if (!*end && v <= VMNET_PARK_SLOTS)
+			return (unsigned)v;
+	}
+	return conf_max >= 0 ? (unsigned)conf_max : VMNET_PARK_MAX_DEFAULT;
 }
 
 /* A queue is attached to the tap (a VMM holds it): tun turns the carrier
@@ -85,6 +93,76 @@ static int64_t parked_since(const char *alias, const char **ret_kind)
 	return t;
 }
 
+/* The slot of a parking name ("vmp<slot>", as slot_name writes it), -1
+ * if @name is not one. */
+static int slot_of(const char *name)
+{
+	const size_t np = strlen(VMNET_PREFIX_PARKED);
+	const char *d = name + np;
+	char *end;
+	unsigned long v;
+
+	if (strncmp(name, VMNET_PREFIX_PARKED, np) || *d < '0' || *d > '9' ||
+	    (d[0] == '0' && d[1]))
+		return -1;
+	v = strtoul(d, &end, 10);
+	return *end || v >= VMNET_PARK_SLOTS ? -1 : (int)v;
+}
+
+/* Up to this many parked taps kept by one reap are moved down per pass. */
+#define COMPACT_MAX 64
+
+/* What one dump of the taps without master says about the slots. */
+struct pool {
+	uint8_t taken[VMNET_PARK_SLOTS / 8]; /* a tap is called vmp<slot> */
+	uint8_t old[VMNET_PARK_SLOTS / 8];   /* parked long enough ago to go */
+	struct { unsigned slot; int ifindex; } young[COMPACT_MAX]; /* the others */
+	unsigned n_young, left;
+	int64_t now;
+	unsigned min_age_s;
+};
+
+static bool bit(const uint8_t *m, unsigned i)
+{
+	return m[i / 8] & (1u << (i % 8));
+}
+
+static void set_bit(uint8_t *m, unsigned i, bool on)
+{
+	if (on)
+		m[i / 8] |= (uint8_t)(1u << (i % 8));
+	else
+		m[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+static int pool_tap(const struct vmnet_link_info *li, void *arg)
+{
+	struct pool *p = arg;
+	int slot = slot_of(li->name);
+	int64_t t;
+
+	if (slot < 0)
+		return 0;
+	set_bit(p->taken, (unsigned)slot, true);
+	t = parked_since(li->alias, NULL);
+	if (t < 0)
+		return 0; /* not ours: rule 4 */
+	if (!p->min_age_s || p->now - t >= (int64_t)p->min_age_s) {
+		set_bit(p->old, (unsigned)slot, true);
+		return 0;
+	}
+	p->left++;
+	if (p->n_young < COMPACT_MAX) { /* by slot */
+		unsigned i = p->n_young++;
+
+		for (; i > 0 && p->young[i - 1].slot > (unsigned)slot; i--)
+			p->young[i] = p->young[i - 1];
+		p->young[i].slot = (unsigned)slot;
+		p->young[i].ifindex = li->ifindex;
+	}
+	return 0;
+}
+
 /* Out of service: down, not a bridge port, in the parked group, without the
  * gateway address of isolated mode (down keeps IPv4 addresses and the
  * next "up" would bring their routes back). */
@@ -107,7 +185,8 @@ static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
 	}
 }
 
-/* Into the first free slot under the parked alias; 0 when all are taken. */
+/* Into the first free slot under the parked alias; 0 when all are taken.
+ * The rename is atomic: a slot another DEL takes meanwhile is -EEXIST. */
 static int into_slot(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx, unsigned max,
 		     struct vmnet_err *err)
 {
@@ -183,15 +262,17 @@ static int lock_pool(void)
 }
 
 /* The topmost parked tap of kind @kind with no queue attached, among the
- * slots up to the first free one (parking fills the lowest free slot). */
-static int find_parked(struct vmnet_nl *nl, const char *kind, unsigned max,
-		       struct vmnet_link_info *ret)
+ * slots up to the first free one: parking fills the lowest free slot, an
+ * ADD takes the topmost, and a reap moves the ones it keeps down. One
+ * look-up per parked tap, whatever else the host has: a dump of the taps
+ * without master would cost one message per isolated attachment's tap. */
+static int find_parked(struct vmnet_nl *nl, const char *kind, struct vmnet_link_info *ret)
 {
 	struct vmnet_link_info info;
 	char name[IFNAMSIZ];
 	bool found = false;
 
-	for (unsigned slot = 0; slot < max; slot++) {
+	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
 		const char *k;
 
 		slot_name(name, slot);
@@ -211,25 +292,25 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 {
 	_cleanup_close_ int lock = -1;
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_link_info info;
-	unsigned max = vmnet_park_max();
+	struct vmnet_link_info found, *info = &found;
 	char kind[96];
 	int r;
 
-	if (max == 0 || o->uid >= 0 || o->gid >= 0)
+	if (vmnet_park_max() == 0 || o->uid >= 0 || o->gid >= 0)
 		return 0;
 	tap_kind(kind, sizeof(kind), o);
 	lock = lock_pool();
 	if (lock < 0)
 		return 0;
-	if (!find_parked(nl, kind, max, &info))
+	/* Past the bound too: it may have been lowered. */
+	if (!find_parked(nl, kind, &found))
 		return 0;
 	/* The rename is the claim: under the lock no other ADD takes this
 	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. */
 	ch.name = name;
 	ch.alias = "";
 	ch.group_default = true;
-	r = vmnet_link_set(nl, info.ifindex, &ch, err);
+	r = vmnet_link_set(nl, info->ifindex, &ch, err);
 	if (r == -ENODEV) {
 		vmnet_err_clear(err);
 		return 0;
@@ -238,47 +319,71 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 		return r;
 	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
 	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
-		vmnet_link_del_index(nl, info.ifindex, NULL);
+		vmnet_link_del_index(nl, info->ifindex, NULL);
 		return 0;
 	}
-	log_debug("reusing parked %s as %s", info.name, name);
-	*ret_ifindex = info.ifindex;
+	log_debug("reusing parked %s as %s", info->name, name);
+	*ret_ifindex = info->ifindex;
 	return 1;
+}
+
+/* Move the parked taps a reap kept into the lowest free slots, so that
+ * ADD's look-ups, which stop at the first free slot, find them. Under the
+ * claim lock (by ifindex: no ADD renames them meanwhile); a DEL parking
+ * into the same slot makes the rename -EEXIST, skipped. */
+static void compact(struct vmnet_nl *nl, struct pool *p)
+{
+	_cleanup_close_ int lock = -1;
+	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	char name[IFNAMSIZ];
+	unsigned to = 0;
+
+	for (unsigned i = p->n_young; i-- > 0;) {
+		unsigned from = p->young[i].slot;
+
+		while (to < from && bit(p->taken, to))
+			to++;
+		if (to >= from)
+			continue;
+		if (lock < 0 && (lock = lock_pool()) < 0)
+			return;
+		slot_name(name, to);
+		ch.name = name;
+		if (vmnet_link_set(nl, p->young[i].ifindex, &ch, NULL) == 0) {
+			set_bit(p->taken, to, true);
+			set_bit(p->taken, from, false);
+		}
+		to++;
+	}
 }
 
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 		    struct vmnet_err *err)
 {
-	struct vmnet_link_info info;
+	struct pool p = { .now = boot_s(), .min_age_s = min_age_s };
 	char name[IFNAMSIZ];
-	unsigned left = 0, max = vmnet_park_max();
-	int64_t now = boot_s();
-	int first = 0;
+	int first;
 
-	/* Past the bound too while there are any: it may have been lowered. */
-	for (unsigned slot = 0; slot < 4096; slot++) {
-		int64_t t;
+	/* One dump finds them in every slot, past the bound too (it may have
+	 * been lowered). */
+	first = vmnet_link_walk(nl, "tun", -1, pool_tap, &p, err);
+	if (first < 0)
+		return first;
+	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
+		int r;
 
-		slot_name(name, slot);
-		if (vmnet_link_get(nl, name, &info, NULL) < 0) {
-			if (slot >= max)
-				break;
+		if (!bit(p.old, slot))
 			continue;
-		}
-		t = parked_since(info.alias, NULL);
-		if (t < 0)
-			continue; /* not ours: rule 4 */
-		if (min_age_s && now - t < (int64_t)min_age_s) {
-			left++;
-			continue;
-		}
 		/* By name: a tap claimed meanwhile is no longer called so. */
-		int r = vmnet_link_del(nl, name, first ? NULL : err);
-
+		slot_name(name, slot);
+		r = vmnet_link_del(nl, name, first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;
+		else if (r >= 0)
+			set_bit(p.taken, slot, false);
 	}
+	compact(nl, &p);
 	if (ret_left)
-		*ret_left = left;
+		*ret_left = p.left;
 	return first;
 }

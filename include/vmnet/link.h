@@ -2,7 +2,7 @@
 /*
  * Network devices: get one by name or index, create bridges, veth pairs and
  * persistent taps, change them, delete them. Every call is one netlink
- * request on @nl (no dumps of the link table).
+ * request on @nl; only vmnet_link_walk and vmnet_link_find_port dump.
  */
 #ifndef VMNET_LINK_H
 #define VMNET_LINK_H
@@ -110,6 +110,16 @@ int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
  * ports: its cost grows with them. */
 int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, const char *except,
 			 char ret_alias[256], struct vmnet_err *err);
+
+/* Each device of @nl's netns of kind @kind (NULL: any) with master @master
+ * (0: any, -1: none, else that ifindex's ports) to @cb, from one RTM_GETLINK
+ * dump the kernel filters (by kind and master since 4.15, "no master" since
+ * 5.17; older ones send more, filtered here). @cb returns 0 to go on, or a
+ * negative errno: the walk fails with it (the rest of the dump is drained,
+ * not passed on). Its cost grows with the devices that pass the filter. */
+typedef int (*vmnet_link_cb)(const struct vmnet_link_info *li, void *arg);
+int vmnet_link_walk(struct vmnet_nl *nl, const char *kind, int master, vmnet_link_cb cb,
+		    void *arg, struct vmnet_err *err);
 
 /* Delete a device (a veth takes its peer along). 0 if it is already gone. */
 int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err);

@@ -8,6 +8,9 @@
  * "vmp<slot>" with slot < vmnet_park_max(), under the parked alias (see
  * VMNET_PREFIX_PARKED). The slots bound them: a tap that finds no free slot
  * is deleted. netd deletes parked taps older than VMNET_PARK_AGE_S, GC all.
+ * ADD and DEL look slots up by name from vmp0 (one look-up per parked tap,
+ * whatever else the host has); a reap finds them in every slot with one
+ * dump and moves those it keeps into the lowest free slots.
  */
 #ifndef VMNET_PARK_H
 #define VMNET_PARK_H
@@ -21,11 +24,16 @@ struct vmnet_tap_opts;
 struct vmnet_err;
 
 #define VMNET_PARK_MAX_DEFAULT 32
+#define VMNET_PARK_SLOTS 4096 /* the largest bound */
 #define VMNET_PARK_AGE_S 5
 
-/* The bound on parked taps per host: $VMNET_PARK_MAX (0 turns parking off),
- * else VMNET_PARK_MAX_DEFAULT. */
+/* The bound on parked taps per host for this process's calls (0: parking
+ * off): $VMNET_PARK_MAX when it is a number up to VMNET_PARK_SLOTS (an
+ * override), else what vmnet_park_set_max() was given (the network
+ * configuration's "parkMax"), else VMNET_PARK_MAX_DEFAULT. */
 unsigned vmnet_park_max(void);
+/* The configuration's bound for the calls that follow; -1: it gives none. */
+void vmnet_park_set_max(int max);
 
 /* DEL of @rec's host-wiring tap: parked if our alias proves it @rec's
  * (else left alone: 0), deleted instead when parking is off, a queue is
@@ -44,8 +52,9 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);
 
 /* Delete the parked taps parked @min_age_s seconds ago or earlier (0:
- * all). *ret_left: how many stay parked (may be NULL). Keeps going; returns
- * the first error. */
+ * all), in any slot, and move the others down into free slots (when no ADD
+ * holds the claim lock). *ret_left: how many stay parked (may be NULL).
+ * Keeps going; returns the first error. */
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 		    struct vmnet_err *err);
 

@@ -9,8 +9,10 @@
 # back and leaves nothing of its previous life on it (address, MAC, alias,
 # master, group, tc filters, nft elements), and it carries the new guest's
 # traffic. The same container ID and ifname can be added right after DEL.
-# Bounds: VMNET_PARK_MAX parked taps at most (the excess is deleted by the
-# plugin), netd deletes those older than a few seconds, GC deletes all;
+# Bounds: the config's parkMax parked taps at most (the excess is deleted by
+# the plugin; 0: none parked or taken), VMNET_PARK_MAX overrides it; a
+# parked tap in a high slot is moved down by netd's pass (one link dump)
+# and taken; netd deletes those older than a few seconds, GC deletes all;
 # netd status counts them. netns wiring still deletes its devices.
 #
 #   tests/integ/t_park.sh BUILDDIR      (root; TAP on stdout)
@@ -36,6 +38,9 @@ ifindex() { hlink -j link show dev "$1" 2>/dev/null | jq -r '.[0].ifindex // emp
 parked_idx() { hlink -j link show | jq -r '.[] | select(.ifname | test("^vmp[0-9]+$")) | .ifindex'; }
 link_j() { hlink -j -d addr show dev "$1" | jq -c '.[0]'; }
 gc_conf() { jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' <<<"$1"; }
+SH1=$(jq -c '.parkMax = 1' <<<"$SH")
+SH0=$(jq -c '.parkMax = 0' <<<"$SH")
+vmt_count() { hlink -o link show | grep -c ': vmt'; }
 # max_call VERB CID CONF: the plugin with VMNET_PARK_MAX=2.
 max_call() {
 	cni_env "$HOST_NS" "$3" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_IFNAME=eth0 \
@@ -143,10 +148,50 @@ t_ok "some taps are parked" sh -c "[ $(n_parked) -ge 1 ]"
 t_plugin "GC with no valid attachment" GC conf="$(gc_conf "$SH")"
 t_eq "GC left no parked tap" "$(n_parked)" 0
 
-# --- the bound: the plugin deletes what finds no slot
-for c in b1 b2 b3 b4; do max_call ADD $c "$SH" || diag "ADD $c: $CNI_OUT"; done
-for c in b1 b2 b3 b4; do max_call DEL $c "$SH" || diag "DEL $c: $CNI_OUT"; done
-t_eq "VMNET_PARK_MAX=2: 4 DELs leave 2 parked taps" "$(n_parked)" 2
+# --- a parked tap in a high slot, the lower ones empty: netd's pass (one
+# link dump) moves the taps it keeps down, where ADD's look-ups find them
+t_plugin "ADD h1" ADD id=h1 ns="$VM" conf="$SH"
+t_plugin "DEL h1" DEL id=h1 ns="$VM" conf="$SH"
+P=$(parked)
+t_ok "h1's tap moved to slot 20" hlink link set dev "$P" name vmp20
+IDXH=$(ifindex vmp20)
+t_ok "netd starts" netd_start
+moved=''
+for _ in $(seq 30); do
+	[ "$(ifindex vmp0)" = "$IDXH" ] && moved=1 && break
+	sleep 0.1
+done
+kill_pid "$NETD_PID"
+t_eq "netd's pass moved it to slot 0 (young: kept)" "$moved" 1
+t_plugin "ADD h2" ADD id=h2 ns="$VM" conf="$SH"
+t_eq "h2 took the tap of slot 20" "$(ifindex "$(json_get "$CNI_OUT" '.interfaces[1].name')")" "$IDXH"
+t_eq "... so none is parked" "$(n_parked)" 0
+t_plugin "DEL h2" DEL id=h2 ns="$VM" conf="$SH"
+t_eq "h2's DEL parks in the lowest slot" "$(parked)" vmp0
+t_plugin "GC" GC conf="$(gc_conf "$SH")"
+
+# --- the config's bound: parkMax
+for c in k1 k2 k3; do t_plugin "ADD $c (parkMax 1)" ADD id=$c ns="$VM" conf="$SH1"; done
+for c in k1 k2 k3; do t_plugin "DEL $c (parkMax 1)" DEL id=$c ns="$VM" conf="$SH1"; done
+t_eq "parkMax 1: 3 DELs leave 1 parked tap" "$(n_parked)" 1
+t_eq "... and no tap of k1..k3 under its own name" "$(vmt_count)" 0
+P=$(parked_idx)
+t_plugin "ADD z1 (parkMax 0)" ADD id=z1 ns="$VM" conf="$SH0"
+t_ok "parkMax 0: ADD takes no parked tap" sh -c "[ '$(ifindex "$(json_get "$CNI_OUT" '.interfaces[1].name')")' != '$P' ]"
+t_plugin "DEL z1 (parkMax 0)" DEL id=z1 ns="$VM" conf="$SH0"
+t_eq "parkMax 0: DEL parks nothing and deletes the tap" "$(parked_idx) $(vmt_count)" "$P 0"
+for v in -1 4097 '"2"' 1.5 true; do
+	t_plugin_code "parkMax $v is refused (invalid config)" 7 ADD id=bad ns="$VM" \
+		conf="$(jq -c ".parkMax = $v" <<<"$SH")"
+done
+t_eq "... and left nothing" "$(vmt_count) $(parked_idx)" "0 $P"
+t_plugin "GC" GC conf="$(gc_conf "$SH")"
+
+# --- the bound: the plugin deletes what finds no slot; VMNET_PARK_MAX
+# overrides the config's parkMax
+for c in b1 b2 b3 b4; do max_call ADD $c "$SH1" || diag "ADD $c: $CNI_OUT"; done
+for c in b1 b2 b3 b4; do max_call DEL $c "$SH1" || diag "DEL $c: $CNI_OUT"; done
+t_eq "VMNET_PARK_MAX=2 (parkMax 1): 4 DELs leave 2 parked taps" "$(n_parked)" 2
 t_eq "... and no tap of b1..b4 under its own name" \
 	"$(hlink -o link show | grep -c ': vmt')" 0
 t_eq "the parked taps are quiet" "$(parked_bad "$HOST_NS" 2)" ""

@@ -41,6 +41,9 @@ static const struct {
 	{ "routedInbound not bool", H "\"routedInbound\":1," IPAM "}", 7,
 	  "routedInbound: must be true or false" },
 	{ "owner negative", H "\"owner\":-5," IPAM "}", 7, "owner:" },
+	{ "parkMax negative", H "\"parkMax\":-1," IPAM "}", 7, "parkMax: -1 is out of range" },
+	{ "parkMax too large", H "\"parkMax\":4097," IPAM "}", 7, "parkMax: 4097 is out of range" },
+	{ "parkMax as string", H "\"parkMax\":\"2\"," IPAM "}", 7, "parkMax: must be an integer" },
 	{ "relative stateDir", H "\"stateDir\":\"var/lib\"," IPAM "}", 7, "stateDir:" },
 	{ "ipam without type", H "\"ipam\":{}}", 7, "ipam.type: missing" },
 	{ "ipam type path", H "\"ipam\":{\"type\":\"../x\"}}", 7, "ipam.type:" },
@@ -87,6 +90,7 @@ int main(void)
 		ok(!strncmp(c->bridge, "vmbr", 4) && strlen(c->bridge) == 12, "default bridge %s", c->bridge);
 		ok(!strcmp(c->state_dir, "/var/lib/vmnet"), "default stateDir");
 		ok(c->tap_uid == -1 && c->tap_gid == -1 && !c->has_mac, "no owner, group or mac");
+		ok(c->park_max == -1, "no parkMax");
 		ok(c->version == VMNET_CNI_V100, "version 1.0.0");
 	}
 	vmnet_conf_free(c);
@@ -98,7 +102,7 @@ int main(void)
 
 	c = parse(H "\"mode\":\"shared\",\"tap\":\"host\",\"bridge\":\"br-x\",\"mtu\":9000,"
 		    "\"ipMasq\":true,\"portIsolation\":true,\"multiQueue\":true,\"owner\":1000,"
-		    "\"routedInbound\":true,"
+		    "\"routedInbound\":true,\"parkMax\":0,"
 		    "\"group\":100,\"args\":{\"cni\":{\"mac\":\"02:00:00:00:00:01\"}},"
 		    "\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:02\",\"vmnetGroup\":\"blue\","
 		    "\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\"},"
@@ -113,6 +117,7 @@ int main(void)
 		ok(c->ip_masq && c->port_isolation && c->multi_queue && c->tap_uid == 1000 && c->tap_gid == 100,
 		   "flags, owner, group");
 		ok(c->routed_inbound, "routedInbound");
+		ok(c->park_max == 0, "parkMax 0");
 		ok(c->has_mac && c->mac[5] == 2, "runtimeConfig.mac overrides args.cni.mac");
 		ok(!strcmp(c->iso_label, "blue"), "vmnetGroup");
 		ok(c->n_ports == 2, "duplicate mapping folded, IPv6 twin skipped (%u)", c->n_ports);

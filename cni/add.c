@@ -376,6 +376,11 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	r = clear_attached(c, err);
 	if (r < 0)
 		return r;
+	/* Ports another manager (Docker) already publishes: refused before
+	 * anything is reserved. Our own table's are refused by its batch. */
+	r = vmnet_docker_ports_check(cf->ports, cf->n_ports, err);
+	if (r < 0)
+		return r;
 
 	/* 1. A pending record first: if this process dies from here on, DEL,
 	 * GC and netd find what it may have created from it (the address by

@@ -22,6 +22,7 @@
 #include <libnftnl/udata.h>
 
 #include "vmnet/docker.h"
+#include "vmnet/foreign.h"
 #include "vmnet/fs.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
@@ -388,6 +389,34 @@ int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err)
 		changed = 1;
 	}
 	return changed;
+}
+
+/* ---- port conflicts with other DNAT owners (foreign.c reads them) */
+
+int vmnet_docker_ports_check(const struct vmnet_port *ports, size_t n, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_fw_ruleset rs = {0};
+	char owner[VMNET_FW_NAME * 2 + 64], p[64];
+	ssize_t ri = -1;
+	size_t i;
+	int r;
+
+	if (!n)
+		return 0;
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r == 0)
+		r = vmnet_fw_read(nft, &rs, err);
+	for (i = 0; r == 0 && i < n && ri < 0; i++)
+		ri = vmnet_fw_dnat_owner(&rs, ports[i].proto, ports[i].host_port, ports[i].host_ip);
+	if (ri >= 0) {
+		vmnet_fw_owner_fmt(&rs, (size_t)ri, owner, sizeof(owner));
+		r = vmnet_err_set(err, VMNET_ERR_PORT_CONFLICT, EEXIST,
+				  "host port %s is already published by %s",
+				  nft_port_fmt(&ports[i - 1], p, sizeof(p)), owner);
+	}
+	vmnet_fw_free(&rs);
+	return r;
 }
 
 /* ---- the plugin's side */

@@ -115,10 +115,45 @@ static json_t *finding_json(const struct vmnet_fw_finding *f)
 			 "verdict", verdict[f->what], "certain", f->certain);
 }
 
+/* Ports of live attachments that another DNAT owner published afterwards
+ * (an ADD refuses those published before): one warning and one object each. */
+static void port_conflicts(struct netd_daemon *d, const struct vmnet_fw_ruleset *rs, json_t *warn,
+			   json_t *conflicts)
+{
+	char owner[2 * VMNET_FW_NAME + 64], w[1024];
+
+	for (size_t i = 0; i < d->st.n; i++) {
+		const struct vmnet_record *rec = &d->st.v[i]->rec;
+
+		for (unsigned k = 0; k < rec->n_ports; k++) {
+			const struct vmnet_port *pt = &rec->ports[k];
+			const char *proto = vmnet_proto_name(pt->proto);
+			ssize_t ri = vmnet_fw_dnat_owner(rs, pt->proto, pt->host_port, pt->host_ip);
+
+			if (ri < 0)
+				continue;
+			vmnet_fw_owner_fmt(rs, (size_t)ri, owner, sizeof(owner));
+			snprintf(w, sizeof(w),
+				 "port conflict: host port %s/%u of %.64s/%.64s@%s is also published "
+				 "by %s; which one a connection reaches depends on the order of the "
+				 "two nat chains",
+				 proto ? proto : "?", pt->host_port, rec->network, rec->cid,
+				 rec->ifname, owner);
+			json_array_append_new(warn, json_string(w));
+			json_array_append_new(conflicts,
+					      json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "network",
+							rec->network, "cid", rec->cid, "ifname",
+							rec->ifname, "protocol", proto ? proto : "?",
+							"host_port", (int)pt->host_port, "owner", owner));
+		}
+	}
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
-static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw)
+static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw,
+			   json_t *conflicts)
 {
 	_cleanup_free_ const char **names = calloc(2 * d->st.n + 1, sizeof(*names));
 	struct vmnet_fw_ruleset rs = { 0 };
@@ -149,6 +184,7 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 		json_array_append_new(warn, json_string(w));
 		json_array_append_new(*ret_fw, finding_json(&f[i]));
 	}
+	port_conflicts(d, &rs, warn, conflicts);
 	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {
 		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s%s",
 			 n, n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
@@ -171,11 +207,11 @@ static json_t *do_status(struct netd_daemon *d)
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0, n_unverified;
-	json_t *warn = NULL, *fw = NULL;
+	json_t *warn = NULL, *fw = NULL, *conflicts = json_array();
 
-	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
+	if (vmnet_nft_open(-1, &nft, NULL) == 0 && conflicts) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
-		warn = fw_warnings(d, nft, &fw);
+		warn = fw_warnings(d, nft, &fw, conflicts);
 	}
 	json_t *unv = unverified_json(d, &n_unverified);
 
@@ -213,6 +249,10 @@ static json_t *do_status(struct netd_daemon *d)
 		      "dhcp", dh, "warnings", warn, "unverified", (int)n_unverified,
 		      "unverified_attachments", unv, "firewall", fw, "parked",
 		      (int)p->parked);
+	if (v && conflicts)
+		json_object_set_new(v, "port_conflicts", conflicts);
+	else
+		json_decref(conflicts);
 	return v;
 }
 

@@ -73,6 +73,14 @@ int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err);
 int vmnet_docker_attach(const struct vmnet_record *rec, struct vmnet_err *err);
 int vmnet_docker_release(struct vmnet_err *err);
 
+/* Port conflicts across managers: refuse @ports that another DNAT owner
+ * of the current netns's ruleset (Docker's chain DOCKER, any table's dnat
+ * rule; include/vmnet/foreign.h reads them) already publishes: -EEXIST with
+ * VMNET_ERR_PORT_CONFLICT naming the port and the owner. 0 with no ports
+ * (no dump then). */
+struct vmnet_port;
+int vmnet_docker_ports_check(const struct vmnet_port *ports, size_t n, struct vmnet_err *err);
+
 /* The batch vmnet_docker_ensure sends to family @fam (NFPROTO_IPV4 or
  * NFPROTO_IPV6) when the chain has none of vmnet's rules: for round-trip
  * tests that need no root. The caller frees *ret_buf. */

@@ -147,8 +147,8 @@ const char *vmnet_fw_family_name(uint8_t family);
 ssize_t vmnet_fw_dnat_owner(const struct vmnet_fw_ruleset *rs, uint8_t proto, uint16_t port,
 			    uint32_t host_ip);
 
-/* "docker (table ip nat, chain DOCKER, rule handle 7)": who owns rule @ri;
- * Docker is named for its chain DOCKER of table ip nat. */
+/* Who owns rule @ri: "table inet x, chain y, rule handle 7", or for
+ * Docker's chain DOCKER of table ip nat "docker (table ip nat, ...)". */
 void vmnet_fw_owner_fmt(const struct vmnet_fw_ruleset *rs, size_t ri, char *buf, size_t size);
 
 /* One line for netd status. */

@@ -364,6 +364,18 @@ int vmnet_docker_ensure(struct vmnet_nft *n, const struct vmnet_docker_dev *devs
 	return changed;
 }
 
+int vmnet_docker_covers(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs)
+{
+	struct chain_read c;
+
+	if (chain_read(n, NFPROTO_IPV4, &c) <= 0)
+		return 0;
+	for (size_t i = 0; i < n_devs; i++)
+		if (devs[i].name[0] && (!have(&c, &devs[i], false) || !have(&c, &devs[i], true)))
+			return 0;
+	return 1;
+}
+
 int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err)
 {
 	struct chain_read c;

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "dhcp.h"
 #include "server.h"
+#include "vmnet/docker.h"
 #include "vmnet/err.h"
 #include "vmnet/foreign.h"
 #include "vmnet/inet.h"
@@ -149,6 +150,24 @@ static void port_conflicts(struct netd_daemon *d, const struct vmnet_fw_ruleset 
 	}
 }
 
+/* Docker's FORWARD policy, when vmnet's accepts in DOCKER-USER (which
+ * FORWARD jumps to first) cover every attachment's device: not a finding. */
+static bool docker_covered(struct netd_daemon *d, struct vmnet_nft *nft,
+			   const struct vmnet_fw_finding *f)
+{
+	_cleanup_free_ struct vmnet_docker_dev *devs = NULL;
+
+	if (f->what != VMNET_FW_POLICY || strcmp(vmnet_fw_family_name(f->family), "ip") ||
+	    strcmp(f->table, VMNET_DOCKER_TABLE) || strcmp(f->base, "FORWARD") || !d->st.n)
+		return false;
+	devs = calloc(d->st.n, sizeof(*devs));
+	if (!devs)
+		return false;
+	for (size_t i = 0; i < d->st.n; i++)
+		vmnet_docker_dev_of(&d->st.v[i]->rec, &devs[i]);
+	return vmnet_docker_covers(nft, devs, d->st.n) == 1;
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
@@ -180,6 +199,8 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
 	*ret_fw = json_array();
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		if (docker_covered(d, nft, &f[i]))
+			continue;
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
 		json_array_append_new(*ret_fw, finding_json(&f[i]));

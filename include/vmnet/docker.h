@@ -63,6 +63,12 @@ void vmnet_docker_dev_of(const struct vmnet_record *rec, struct vmnet_docker_dev
 int vmnet_docker_ensure(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs,
 			struct vmnet_err *err);
 
+/* 1 if table ip filter's DOCKER-USER holds vmnet's accepts, both ways, for
+ * every one of @devs: Docker's FORWARD jumps there first, so its policy drop
+ * no longer applies to their traffic (netd status then leaves it out). 0 if
+ * not, or if there is no such chain. */
+int vmnet_docker_covers(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs);
+
 /* Delete every rule commented "vmnet" in the DOCKER-USER chains; 0 if there
  * were none (or no chain), 1 if some were deleted. */
 int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err);

@@ -30,7 +30,7 @@
 . "$(dirname "$0")/lib.sh"
 
 guest_world wan
-need_cmds dockerd docker docker-proxy containerd runc iptables-nft nsenter unshare busybox
+need_cmds dockerd docker-proxy containerd runc iptables-nft nsenter unshare busybox
 NETD=$B/netd
 need_bins "$NETD"
 
@@ -40,8 +40,9 @@ SOCK=$W_TMP/netd.sock
 BR=vmbrdk$$
 BR=${BR:0:15}
 IMG=vmnet-busybox
-# The Debian client (20.10, as dockerd): another docker on PATH may be newer.
-DOCKER=$(command -v /usr/bin/docker || command -v docker)
+# The client docker.io ships beside dockerd (another docker on PATH may be
+# newer, and from no package).
+DOCKER=/usr/bin/docker
 mkdir -p "$H/net.d"
 
 # ---------------------------------------------------------------- Docker

@@ -60,6 +60,19 @@ void vmnet_docker_dev_of(const struct vmnet_record *rec, struct vmnet_docker_dev
 	ret->prefix = true;
 }
 
+/* A rule of family @fam's DOCKER-USER, to fill, delete or dump by. */
+static struct nftnl_rule *docker_rule(int fam)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r) {
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)fam);
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_DOCKER_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, VMNET_DOCKER_CHAIN);
+	}
+	return r;
+}
+
 /* ---- building: as iptables-nft 1.8 encodes `-i|-o NAME[+] -m comment --comment vmnet -j ACCEPT` */
 
 static int rule_comment(struct nftnl_rule *r)
@@ -78,13 +91,10 @@ static int rule_comment(struct nftnl_rule *r)
 }
 
 /* A wildcard compares the prefix only; an exact name includes its NUL. */
-static int rule_fill(struct nftnl_rule *r, int fam, const struct vmnet_docker_dev *d, bool oif)
+static int rule_fill(struct nftnl_rule *r, const struct vmnet_docker_dev *d, bool oif)
 {
 	size_t len = strlen(d->name) + (d->prefix ? 0 : 1);
 
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)fam);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_DOCKER_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, VMNET_DOCKER_CHAIN);
 	return nft_expr_meta(r, oif ? NFT_META_OIFNAME : NFT_META_IIFNAME, NFT_REG_1) ?:
 	       nft_expr_cmp(r, NFT_CMP_EQ, d->name, (uint32_t)len) ?:
 	       nft_expr_simple(r, "counter") ?:
@@ -97,13 +107,13 @@ static int rule_fill(struct nftnl_rule *r, int fam, const struct vmnet_docker_de
 static int put_accept(struct nft_batch *b, int fam, const struct vmnet_docker_dev *d, bool oif)
 {
 	struct nft_msg_label lbl = {.kind = M_OTHER};
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = docker_rule(fam);
 	struct nlmsghdr *nh;
 	int ret;
 
 	if (!r)
 		return -ENOMEM;
-	ret = rule_fill(r, fam, d, oif);
+	ret = rule_fill(r, d, oif);
 	if (ret == 0) {
 		nh = nft_msg_start(b, fam, NFT_MSG_NEWRULE, NLM_F_CREATE, &lbl);
 		if (nh) {
@@ -120,14 +130,11 @@ static int put_accept(struct nft_batch *b, int fam, const struct vmnet_docker_de
 static int put_delete(struct nft_batch *b, int fam, uint64_t handle)
 {
 	struct nft_msg_label lbl = {.kind = M_OTHER};
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_rule *r = docker_rule(fam);
 	struct nlmsghdr *nh;
 
 	if (!r)
 		return -ENOMEM;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)fam);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_DOCKER_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, VMNET_DOCKER_CHAIN);
 	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
 	nh = nft_msg_start(b, fam, NFT_MSG_DELRULE, 0, &lbl);
 	if (nh) {
@@ -268,38 +275,40 @@ static int chain_rule_cb(const struct nlmsghdr *nh, void *data)
 	return MNL_CB_OK;
 }
 
+/* GETCHAIN of family @fam's DOCKER-USER, or (@rules) a dump of its rules
+ * into @c: the kernel filters a rule dump by table and chain. */
+static int request(struct vmnet_nft *n, int fam, bool rules, struct chain_read *c)
+{
+	char buf[REQ_BUF];
+	struct nftnl_chain *ch = rules ? NULL : nftnl_chain_alloc();
+	struct nftnl_rule *r = rules ? docker_rule(fam) : NULL;
+	struct nlmsghdr *nh;
+
+	if (!ch && !r)
+		return -ENOMEM;
+	nh = nftnl_nlmsg_build_hdr(buf, rules ? NFT_MSG_GETRULE : NFT_MSG_GETCHAIN, (uint16_t)fam,
+				   rules ? NLM_F_DUMP : NLM_F_ACK, 0);
+	if (ch) {
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, VMNET_DOCKER_TABLE);
+		nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, VMNET_DOCKER_CHAIN);
+		nftnl_chain_nlmsg_build_payload(nh, ch);
+		nftnl_chain_free(ch);
+	} else {
+		nftnl_rule_nlmsg_build_payload(nh, r);
+		nftnl_rule_free(r);
+	}
+	return nft_request(n, nh, rules ? chain_rule_cb : NULL, c);
+}
+
 /* 1 and @c filled if family @fam's DOCKER-USER exists, 0 if not. */
 static int chain_read(struct vmnet_nft *n, int fam, struct chain_read *c)
 {
-	char buf[REQ_BUF];
-	struct nftnl_chain *ch = nftnl_chain_alloc();
-	struct nftnl_rule *r;
-	struct nlmsghdr *nh;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	if (!ch)
-		return -ENOMEM;
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, VMNET_DOCKER_TABLE);
-	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, VMNET_DOCKER_CHAIN);
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, (uint16_t)fam, NLM_F_ACK, 0);
-	nftnl_chain_nlmsg_build_payload(nh, ch);
-	nftnl_chain_free(ch);
-	ret = nft_request(n, nh, NULL, NULL);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret < 0)
-		return ret;
-	/* A dump filtered by table and chain: only DOCKER-USER's rules. */
-	r = nftnl_rule_alloc();
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VMNET_DOCKER_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, VMNET_DOCKER_CHAIN);
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)fam, NLM_F_DUMP, 0);
-	nftnl_rule_nlmsg_build_payload(nh, r);
-	nftnl_rule_free(r);
-	ret = nft_request(n, nh, chain_rule_cb, c);
+	ret = request(n, fam, false, c);
+	if (ret == 0)
+		ret = request(n, fam, true, c);
 	if (ret == -ENOENT)
 		return 0;
 	return ret < 0 ? ret : 1;
@@ -330,13 +339,15 @@ static int send_or_gone(struct vmnet_nft *n, struct nft_batch *b, int fam, const
 	return ret;
 }
 
-int vmnet_docker_ensure(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs,
-			struct vmnet_err *err)
+/* In each family's DOCKER-USER: add @devs' missing accepts, or (@remove)
+ * delete every rule of vmnet's. 1 if something changed, 0 if not. */
+static int edit(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs,
+		bool remove, struct vmnet_err *err)
 {
 	struct chain_read c;
 	struct nft_batch b;
 	int changed = 0, ret;
-	size_t add;
+	size_t msgs;
 
 	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
 		ret = chain_read(n, families[f], &c);
@@ -346,22 +357,37 @@ int vmnet_docker_ensure(struct vmnet_nft *n, const struct vmnet_docker_dev *devs
 					     fam_name(families[f]));
 		if (ret == 0)
 			continue;
+		msgs = 0;
 		ret = nft_batch_init(&b, nft_seq(n));
-		if (ret == 0)
-			ret = put_missing(&b, families[f], devs, n_devs, &c, &add);
+		for (size_t i = 0; remove && ret == 0 && i < c.n; i++, msgs++)
+			ret = put_delete(&b, families[f], c.v[i].handle);
+		if (!remove && ret == 0)
+			ret = put_missing(&b, families[f], devs, n_devs, &c, &msgs);
 		ret = nft_batch_end(&b, ret, err);
 		if (ret < 0)
 			return ret;
-		if (!add) {
+		if (!msgs) {
 			nft_batch_free(&b);
 			continue;
 		}
-		ret = send_or_gone(n, &b, families[f], "adding vmnet's accepts", err);
+		ret = send_or_gone(n, &b, families[f],
+				   remove ? "removing vmnet's accepts" : "adding vmnet's accepts", err);
 		if (ret < 0)
 			return ret;
 		changed = 1;
 	}
 	return changed;
+}
+
+int vmnet_docker_ensure(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs,
+			struct vmnet_err *err)
+{
+	return edit(n, devs, n_devs, false, err);
+}
+
+int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err)
+{
+	return edit(n, NULL, 0, true, err);
 }
 
 int vmnet_docker_covers(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t n_devs)
@@ -374,33 +400,6 @@ int vmnet_docker_covers(struct vmnet_nft *n, const struct vmnet_docker_dev *devs
 		if (devs[i].name[0] && (!have(&c, &devs[i], false) || !have(&c, &devs[i], true)))
 			return 0;
 	return 1;
-}
-
-int vmnet_docker_remove(struct vmnet_nft *n, struct vmnet_err *err)
-{
-	struct chain_read c;
-	struct nft_batch b;
-	int changed = 0, ret;
-
-	for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
-		ret = chain_read(n, families[f], &c);
-		if (ret < 0)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -ret,
-					     "nft: reading table %s filter chain DOCKER-USER",
-					     fam_name(families[f]));
-		if (ret == 0 || !c.n)
-			continue;
-		ret = nft_batch_init(&b, nft_seq(n));
-		for (size_t i = 0; ret == 0 && i < c.n; i++)
-			ret = put_delete(&b, families[f], c.v[i].handle);
-		ret = nft_batch_end(&b, ret, err);
-		if (ret == 0)
-			ret = send_or_gone(n, &b, families[f], "removing vmnet's accepts", err);
-		if (ret < 0)
-			return ret;
-		changed = 1;
-	}
-	return changed;
 }
 
 /* ---- port conflicts with other DNAT owners (foreign.c reads them) */

@@ -24,7 +24,6 @@
 #include "vmnet/docker.h"
 #include "vmnet/foreign.h"
 #include "vmnet/fs.h"
-#include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
 #include "nft_priv.h"

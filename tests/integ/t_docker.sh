@@ -201,9 +201,13 @@ t_ok "dockerd recreated DOCKER-USER" ipt -S DOCKER-USER
 t_ok "vmnet's rules are back within a second" back_within_1s
 t_eq "exactly vmnet's rules, then Docker's RETURN" \
 	"$(ipt -S DOCKER-USER | tail -n +2 | awk '{ print ($NF == "RETURN") }' | tr -d '\n')" "0000001"
+handles() { hnft -a list chain ip filter DOCKER-USER | awk '/comment "vmnet"/ { print $NF }' | sort; }
+H_BEFORE=$(handles)
 kill_pid "$DOCKERD"
 t_ok "a plain dockerd restart" dockerd_start
 t_ok "vmnet's rules are there within a second" back_within_1s
+if [ "$(handles)" = "$H_BEFORE" ]; then diag "dockerd's restart kept vmnet's rules"; else
+	diag "dockerd's restart replaced vmnet's rules; netd put them back"; fi
 paths_work "[after dockerd restarts]"
 
 # `nft list` of Docker's table with vmnet's rules loads again and reads back the same.

@@ -143,6 +143,11 @@ static void ct_states(struct vmnet_fw_rule *r, uint32_t states)
 	r->partial = true;
 }
 
+static uint16_t be16(const uint8_t *d)
+{
+	return (uint16_t)(d[0] << 8 | d[1]);
+}
+
 /* What a DNAT rule matches: protocol, destination port and address (an
  * inequality or another size leaves it unknown). They narrow VM traffic too. */
 static void ex_cmp_dnat(struct vmnet_fw_rule *r, enum src s, bool eq, const uint8_t *d,
@@ -154,9 +159,25 @@ static void ex_cmp_dnat(struct vmnet_fw_rule *r, enum src s, bool eq, const uint
 	if (s == SRC_L4PROTO && len == 1)
 		r->l4proto = d[0];
 	else if (s == SRC_DPORT && len == 2)
-		r->dport = (uint16_t)(d[0] << 8 | d[1]);
+		r->dport = r->dport_hi = be16(d);
 	else if (s == SRC_DADDR && len == 4)
 		r->daddr = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+/* A destination port range as iptables-nft writes it (--dport a:b). */
+static void ex_range(struct regs *g, const struct nftnl_expr *e)
+{
+	uint32_t m = 0, l1 = 0, l2 = 0;
+	const uint8_t *lo = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
+	const uint8_t *hi = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
+
+	g->r->partial = true;
+	if (reg_src(g, nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_SREG), &m) == SRC_DPORT &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_EQ && lo && hi && l1 == 2 &&
+	    l2 == 2) {
+		g->r->dport = be16(lo);
+		g->r->dport_hi = be16(hi);
+	}
 }
 
 /* payload loads vmnet reads: ip protocol, ip daddr, th dport. */
@@ -188,6 +209,8 @@ static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 	enum src s = reg_src(g, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG), &mask);
 	bool eq = op == NFT_CMP_EQ, neq = op == NFT_CMP_NEQ;
 
+	if (d && len == 2 && s == SRC_DPORT && (op == NFT_CMP_GTE || op == NFT_CMP_LTE))
+		*(op == NFT_CMP_GTE ? &r->dport : &r->dport_hi) = be16(d); /* nft's `th dport a-b` */
 	if (!d || !len || (!eq && !neq)) {
 		r->partial = true;
 		return;
@@ -356,7 +379,9 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 		 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT)
 		g->r->verdict = VMNET_FW_OTHER; /* a verdict map */
-	else if (!strcmp(name, "lookup") || !strcmp(name, "range") || !strcmp(name, "limit") ||
+	else if (!strcmp(name, "range"))
+		ex_range(g, e);
+	else if (!strcmp(name, "lookup") || !strcmp(name, "limit") ||
 		 !strcmp(name, "quota"))
 		g->r->partial = true; /* lookup's map dreg, if any, is only data */
 	else {

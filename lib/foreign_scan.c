@@ -219,7 +219,8 @@ ssize_t vmnet_fw_dnat_owner(const struct vmnet_fw_ruleset *rs, uint8_t proto, ui
 	for (size_t i = 0; i < rs->n_rules; i++) {
 		const struct vmnet_fw_rule *r = &rs->rules[i];
 
-		if (r->dnat && r->dport == port && (!r->l4proto || r->l4proto == proto) &&
+		if (r->dnat && r->dport && r->dport <= port && port <= r->dport_hi &&
+		    (!r->l4proto || r->l4proto == proto) &&
 		    (!r->daddr || !host_ip || r->daddr == host_ip))
 			return (ssize_t)i;
 	}

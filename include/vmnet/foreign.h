@@ -73,7 +73,7 @@ struct vmnet_fw_rule {
 	 * matches, for port conflicts: 0 where it does not say. Host order. */
 	bool dnat;
 	uint8_t l4proto;
-	uint16_t dport;
+	uint16_t dport, dport_hi; /* a port or a range (-m tcp --dport a:b) */
 	uint32_t daddr;
 };
 
@@ -142,8 +142,8 @@ const char *vmnet_fw_family_name(uint8_t family);
 /* The first DNAT rule of @rs that takes @proto/@port (on host address
  * @host_ip, host order; 0: every address) as vmnet would publish it: a rule
  * naming that destination port, whose protocol and address (if it names
- * them) match. Its index in rs->rules, or -1. Rules with port ranges or
- * matches vmnet does not read are not counted. Pure. */
+ * them) match. Its index in rs->rules, or -1. Rules with matches vmnet
+ * does not read are not counted. Pure. */
 ssize_t vmnet_fw_dnat_owner(const struct vmnet_fw_ruleset *rs, uint8_t proto, uint16_t port,
 			    uint32_t host_ip);
 

@@ -43,6 +43,8 @@ enum k {
 	L4PROTO, /* meta l4proto == v */
 	DPORT,	 /* th dport == v */
 	DADDR,	 /* ip daddr == v */
+	PRANGE,	 /* --dport a:b as iptables-nft writes it (range eq); v = a << 16 | b */
+	PCMPS,	 /* th dport a-b as nft writes it (cmp >=, cmp <=) */
 	XTDNAT,	 /* iptables-nft's -j DNAT (an xt target) */
 	NATDNAT, /* nft's dnat */
 };
@@ -163,15 +165,29 @@ static void dnat_match(struct nftnl_rule *r, const struct op *o)
 		return;
 	}
 	e = ex(r, "payload");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, o->k == DPORT ? NFT_PAYLOAD_TRANSPORT_HEADER
-								   : NFT_PAYLOAD_NETWORK_HEADER);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, o->k == DPORT ? 2 : 16);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, o->k == DPORT ? 2 : 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, o->k == DADDR ? NFT_PAYLOAD_NETWORK_HEADER
+								   : NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, o->k == DADDR ? 16 : 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, o->k == DADDR ? 4 : 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	if (o->k == DPORT)
+	if (o->k == PRANGE || o->k == PCMPS) {
+		uint16_t lo = htons((uint16_t)(o->v >> 16)), hi = htons((uint16_t)o->v);
+
+		if (o->k == PCMPS) {
+			cmp(r, NFT_CMP_GTE, &lo, 2);
+			cmp(r, NFT_CMP_LTE, &hi, 2);
+			return;
+		}
+		e = ex(r, "range");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
+	} else if (o->k == DPORT) {
 		cmp(r, NFT_CMP_EQ, &port, 2);
-	else
+	} else {
 		cmp(r, NFT_CMP_EQ, &a, 4);
+	}
 }
 
 static void put_op(struct nftnl_rule *r, const struct op *o)
@@ -243,6 +259,8 @@ static void put_op(struct nftnl_rule *r, const struct op *o)
 	case L4PROTO:
 	case DPORT:
 	case DADDR:
+	case PRANGE:
+	case PCMPS:
 		dnat_match(r, o);
 		break;
 	case XTDNAT:
@@ -518,6 +536,10 @@ static void test_dnat(void)
 	     R({DADDR, NULL, 0xc0000201}, {L4PROTO, NULL, IPPROTO_UDP}, {DPORT, NULL, 5353},
 	       {NATDNAT, NULL, 0}));
 	rule(I, "mine", "pre", 51, R({DPORT, NULL, 9000}, {COUNTER, NULL, 0})); /* no dnat */
+	rule(F, "nat", "DOCKER", 42,
+	     R({L4PROTO, NULL, IPPROTO_TCP}, {PRANGE, NULL, 7000u << 16 | 7010}, {XTDNAT, NULL, 0}));
+	rule(I, "mine", "pre", 52,
+	     R({L4PROTO, NULL, IPPROTO_UDP}, {PCMPS, NULL, 6000u << 16 | 6002}, {NATDNAT, NULL, 0}));
 	vmnet_fw_index(&rs);
 	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 8080, 0);
 	ok(i >= 0 && rs.rules[i].handle == 41, "Docker's DNAT owns tcp/8080");
@@ -539,6 +561,12 @@ static void test_dnat(void)
 	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5353, 0xc0000202) < 0,
 	   "... not on another address");
 	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 9000, 0) < 0, "a port match without DNAT owns nothing");
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7005, 0);
+	ok(i >= 0 && rs.rules[i].handle == 42, "iptables-nft's --dport 7000:7010 owns tcp/7005");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7011, 0) < 0, "... not tcp/7011");
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 6002, 0);
+	ok(i >= 0 && rs.rules[i].handle == 52, "nft's udp dport 6000-6002 owns udp/6002");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5999, 0) < 0, "... not udp/5999");
 	reset();
 }
 

@@ -210,7 +210,8 @@ static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 	bool eq = op == NFT_CMP_EQ, neq = op == NFT_CMP_NEQ;
 
 	if (d && len == 2 && s == SRC_DPORT && (op == NFT_CMP_GTE || op == NFT_CMP_LTE))
-		*(op == NFT_CMP_GTE ? &r->dport : &r->dport_hi) = be16(d); /* nft's `th dport a-b` */
+		*(op == NFT_CMP_GTE ? &r->dport : &r->dport_hi) =
+			be16(d); /* nft's `th dport a-b` */
 	if (!d || !len || (!eq && !neq)) {
 		r->partial = true;
 		return;
@@ -342,10 +343,9 @@ static const struct {
 	const char *name;
 	uint16_t dreg;
 } loaders[] = {
-	{"fib", NFTNL_EXPR_FIB_DREG},
-	{"rt", NFTNL_EXPR_RT_DREG},	      {"exthdr", NFTNL_EXPR_EXTHDR_DREG},
-	{"socket", NFTNL_EXPR_SOCKET_DREG},   {"hash", NFTNL_EXPR_HASH_DREG},
-	{"numgen", NFTNL_EXPR_NG_DREG},
+	{"fib", NFTNL_EXPR_FIB_DREG},	    {"rt", NFTNL_EXPR_RT_DREG},
+	{"exthdr", NFTNL_EXPR_EXTHDR_DREG}, {"socket", NFTNL_EXPR_SOCKET_DREG},
+	{"hash", NFTNL_EXPR_HASH_DREG},	    {"numgen", NFTNL_EXPR_NG_DREG},
 };
 
 static int expr_cb(struct nftnl_expr *e, void *data)
@@ -381,8 +381,7 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		g->r->verdict = VMNET_FW_OTHER; /* a verdict map */
 	else if (!strcmp(name, "range"))
 		ex_range(g, e);
-	else if (!strcmp(name, "lookup") || !strcmp(name, "limit") ||
-		 !strcmp(name, "quota"))
+	else if (!strcmp(name, "lookup") || !strcmp(name, "limit") || !strcmp(name, "quota"))
 		g->r->partial = true; /* lookup's map dreg, if any, is only data */
 	else {
 		for (i = 0; i < ARRAY_SIZE(neutral); i++)

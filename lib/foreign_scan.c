@@ -231,12 +231,12 @@ void vmnet_fw_owner_fmt(const struct vmnet_fw_ruleset *rs, size_t ri, char *buf,
 {
 	const struct vmnet_fw_rule *r = &rs->rules[ri];
 	const struct vmnet_fw_chain *c = &rs->chains[r->chain];
-	bool docker = c->family == NFPROTO_IPV4 && !strcmp(c->table, "nat") &&
-		      !strcmp(c->name, "DOCKER");
+	bool docker =
+		c->family == NFPROTO_IPV4 && !strcmp(c->table, "nat") && !strcmp(c->name, "DOCKER");
 
 	snprintf(buf, size, "%stable %s %s, chain %s, rule handle %llu%s", docker ? "docker (" : "",
-		 vmnet_fw_family_name(c->family), c->table, c->name,
-		 (unsigned long long)r->handle, docker ? ")" : "");
+		 vmnet_fw_family_name(c->family), c->table, c->name, (unsigned long long)r->handle,
+		 docker ? ")" : "");
 }
 
 const char *vmnet_fw_family_name(uint8_t f)

@@ -3,9 +3,9 @@
  * vmnet's accepts in Docker's DOCKER-USER chains (include/vmnet/docker.h
  * says which and why), through the one batch path of nft_batch.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -21,14 +21,14 @@
 #include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 
+#include "nft_priv.h"
 #include "vmnet/docker.h"
 #include "vmnet/foreign.h"
 #include "vmnet/fs.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
-#include "nft_priv.h"
 
-#define MAX_OURS 64	  /* vmnet rules read per chain: more are not expected */
+#define MAX_OURS 64 /* vmnet rules read per chain: more are not expected */
 #define LOCK_TIMEOUT_MS 5000
 
 /* The tables Docker creates DOCKER-USER in (ip6 once vmnet speaks IPv6). */
@@ -72,7 +72,8 @@ static struct nftnl_rule *docker_rule(int fam)
 	return r;
 }
 
-/* ---- building: as iptables-nft 1.8 encodes `-i|-o NAME[+] -m comment --comment vmnet -j ACCEPT` */
+/* ---- building: as iptables-nft 1.8 encodes `-i|-o NAME[+] -m comment --comment vmnet -j ACCEPT`
+ */
 
 static int rule_comment(struct nftnl_rule *r)
 {
@@ -370,7 +371,8 @@ static int edit(struct vmnet_nft *n, const struct vmnet_docker_dev *devs, size_t
 			continue;
 		}
 		ret = send_or_gone(n, &b, families[f],
-				   remove ? "removing vmnet's accepts" : "adding vmnet's accepts", err);
+				   remove ? "removing vmnet's accepts" : "adding vmnet's accepts",
+				   err);
 		if (ret < 0)
 			return ret;
 		changed = 1;

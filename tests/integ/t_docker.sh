@@ -18,7 +18,9 @@
 #   loads again with `nft -f` and reads back the same;
 # - the plugin adds them without netd; netd puts them back within a second
 #   after they are flushed, after Docker's table is deleted and dockerd
-#   recreates it, and after a dockerd restart;
+#   recreates it, and after a dockerd restart; the same in ip6 filter's
+#   DOCKER-USER; isolated guests of one group still reach each other and
+#   guests of no group do not (vmnet's own isolation holds);
 # - a Docker container publishing 8080 makes a later vmnet ADD of 8080 fail
 #   with 102 naming docker; a port Docker publishes after vmnet did is
 #   listed by netd status;
@@ -30,7 +32,7 @@
 . "$(dirname "$0")/lib.sh"
 
 guest_world wan
-need_cmds dockerd docker-proxy containerd runc iptables-nft nsenter unshare busybox
+need_cmds dockerd docker-proxy containerd runc iptables-nft ip6tables-nft nsenter unshare busybox
 NETD=$B/netd
 need_bins "$NETD"
 
@@ -127,9 +129,15 @@ CONF[b]=$CONF_S
 CONF[c]=$(with_ports "$CONF_I" "[$(pm tcp 8082)]")
 CONF[d]=$(with_ports "$CONF_J" "[$(pm tcp 8083)]")
 
-for g in a b c d; do
+# c2 and c3 share an isolation group on c's network; c is in none.
+CONF[c2]=$CONF_I
+CONF[c3]=$CONF_I
+declare -A ARGS=([c2]="IgnoreUnknown=1;VMNET_GROUP=blue" [c3]="IgnoreUnknown=1;VMNET_GROUP=blue")
+GUESTS="a b c d c2 c3"
+for g in $GUESTS; do
 	vm_ns "dk-$g" && VMNS[$g]=$REPLY
-	t_plugin "ADD $g (no netd running)" ADD id="${P}dk-$g" ns="${VMNS[$g]}" conf="${CONF[$g]}"
+	t_plugin "ADD $g (no netd running)" ADD id="${P}dk-$g" ns="${VMNS[$g]}" \
+		conf="${CONF[$g]}" args="${ARGS[$g]:-}"
 	RES[$g]=$CNI_OUT
 	t_ok "guest stand-in $g" guest_up "$g" "${RES[$g]}" "${VMNS[$g]}"
 done
@@ -152,6 +160,8 @@ wan_ok() { [ "$(guest_wan "$1" 2>/dev/null)" = "$WAN_HOST_IP" ]; }
 paths_work() {
 	local t=$1
 	t_ok "$t a reaches b across the bridge" guest_ping a "${G_IP[b]}"
+	t_ok "$t isolated c2 reaches c3 (one group)" guest_ping c2 "${G_IP[c3]}"
+	t_fail "$t isolated c does not reach c2 (vmnet's isolation still holds)" guest_ping c "${G_IP[c2]}"
 	for g in a c d; do
 		t_eq "$t $g reaches the wan" "$(guest_wan "$g")" "$WAN_HOST_IP"
 	done
@@ -190,6 +200,21 @@ paths_work "[netd's accepts]"
 ipt -F DOCKER-USER
 ipt -A DOCKER-USER -j RETURN
 t_ok "DOCKER-USER flushed and rebuilt: back within a second" back_within_1s
+
+# ip6 filter: one more table (Docker makes its DOCKER-USER with --ip6tables).
+ours6() { ip netns exec "$HOST_NS" ip6tables-nft -S DOCKER-USER 2>/dev/null | grep -- '--comment vmnet' | sort; }
+back6_within_1s() {
+	local i
+	for i in $(seq 20); do
+		[ "$(ours6)" = "$(want_ours)" ] && return 0
+		sleep 0.05
+	done
+	ip netns exec "$HOST_NS" ip6tables-nft -S DOCKER-USER
+	return 1
+}
+t_eq "no DOCKER-USER in ip6 filter: nothing of vmnet's there" "$(ours6)" ""
+ip netns exec "$HOST_NS" ip6tables-nft -N DOCKER-USER
+t_ok "ip6 filter's DOCKER-USER created: vmnet's rules there within a second" back6_within_1s
 
 # Docker's table gone (a firewall reload) and rebuilt by a dockerd restart.
 kill_pid "$DOCKERD"
@@ -250,12 +275,13 @@ t_eq "the conflict is gone with Docker's container" "$(nc_ status --json | jq '.
 
 # ---------------------------------------------------------------- the last DEL
 
-for g in a b c d; do
+for g in $GUESTS; do
 	guest_stop "$g"
-	t_plugin "DEL $g" DEL id="${P}dk-$g" ns="${VMNS[$g]}" conf="${CONF[$g]}"
-	[ "$g" = c ] && t_eq "vmnet's rules stay while guests are left" "$(ours)" "$(want_ours)"
+	t_plugin "DEL $g" DEL id="${P}dk-$g" ns="${VMNS[$g]}" conf="${CONF[$g]}" args="${ARGS[$g]:-}"
+	[ "$g" = c2 ] && t_eq "vmnet's rules stay while guests are left" "$(ours)" "$(want_ours)"
 done
 t_eq "after the last DEL vmnet's rules are gone" "$(ours)" ""
+t_eq "... from ip6 filter's DOCKER-USER too" "$(ours6)" ""
 t_eq "... Docker's own are untouched" "$(ipt -S DOCKER-USER)" "-N DOCKER-USER
 -A DOCKER-USER -j RETURN"
 t_ok "netd runs a pass" nc_ reconcile

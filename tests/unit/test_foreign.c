@@ -165,8 +165,9 @@ static void dnat_match(struct nftnl_rule *r, const struct op *o)
 		return;
 	}
 	e = ex(r, "payload");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, o->k == DADDR ? NFT_PAYLOAD_NETWORK_HEADER
-								   : NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+			   o->k == DADDR ? NFT_PAYLOAD_NETWORK_HEADER
+					 : NFT_PAYLOAD_TRANSPORT_HEADER);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, o->k == DADDR ? 16 : 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, o->k == DADDR ? 4 : 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
@@ -537,9 +538,11 @@ static void test_dnat(void)
 	       {NATDNAT, NULL, 0}));
 	rule(I, "mine", "pre", 51, R({DPORT, NULL, 9000}, {COUNTER, NULL, 0})); /* no dnat */
 	rule(F, "nat", "DOCKER", 42,
-	     R({L4PROTO, NULL, IPPROTO_TCP}, {PRANGE, NULL, 7000u << 16 | 7010}, {XTDNAT, NULL, 0}));
+	     R({L4PROTO, NULL, IPPROTO_TCP}, {PRANGE, NULL, 7000u << 16 | 7010},
+	       {XTDNAT, NULL, 0}));
 	rule(I, "mine", "pre", 52,
-	     R({L4PROTO, NULL, IPPROTO_UDP}, {PCMPS, NULL, 6000u << 16 | 6002}, {NATDNAT, NULL, 0}));
+	     R({L4PROTO, NULL, IPPROTO_UDP}, {PCMPS, NULL, 6000u << 16 | 6002},
+	       {NATDNAT, NULL, 0}));
 	vmnet_fw_index(&rs);
 	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 8080, 0);
 	ok(i >= 0 && rs.rules[i].handle == 41, "Docker's DNAT owns tcp/8080");
@@ -560,7 +563,8 @@ static void test_dnat(void)
 	}
 	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5353, 0xc0000202) < 0,
 	   "... not on another address");
-	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 9000, 0) < 0, "a port match without DNAT owns nothing");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 9000, 0) < 0,
+	   "a port match without DNAT owns nothing");
 	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7005, 0);
 	ok(i >= 0 && rs.rules[i].handle == 42, "iptables-nft's --dport 7000:7010 owns tcp/7005");
 	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7011, 0) < 0, "... not tcp/7011");

@@ -449,6 +449,17 @@ static int lock_take(void)
 	return fd;
 }
 
+/* Whether any family has DOCKER-USER (with @ours: and a rule of vmnet's). */
+static bool docker_here_ours(struct vmnet_nft *n, bool ours)
+{
+	struct chain_read c;
+
+	for (size_t f = 0; f < ARRAY_SIZE(families); f++)
+		if (chain_read(n, families[f], &c) > 0 && (!ours || c.n))
+			return true;
+	return false;
+}
+
 int vmnet_docker_attach(const struct vmnet_record *rec, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
@@ -459,6 +470,9 @@ int vmnet_docker_attach(const struct vmnet_record *rec, struct vmnet_err *err)
 	r = vmnet_nft_open(-1, &n, err);
 	if (r < 0)
 		return r;
+	/* Without Docker (the common case): two lookups, no lock. */
+	if (!docker_here_ours(n, false))
+		return 0;
 	lock = lock_take();
 	if (lock < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -lock, "locking %s", VMNET_DOCKER_LOCK);
@@ -509,18 +523,13 @@ static int any_guest(struct vmnet_nft *n)
 int vmnet_docker_release(struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
-	struct chain_read c;
-	bool ours = false;
 	int lock, r;
 
 	r = vmnet_nft_open(-1, &n, err);
 	if (r < 0)
 		return r;
 	/* The common case (no Docker, or no rule of ours) costs two lookups. */
-	for (size_t f = 0; f < ARRAY_SIZE(families); f++)
-		if (chain_read(n, families[f], &c) > 0 && c.n)
-			ours = true;
-	if (!ours)
+	if (!docker_here_ours(n, true))
 		return 0;
 	lock = lock_take();
 	if (lock < 0)

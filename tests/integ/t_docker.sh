@@ -184,14 +184,14 @@ t_eq "without them the wan cannot reach c's port" "$(net_get "$WAN_NS" tcp "$WAN
 
 # ---------------------------------------------------------------- netd restores them
 
-# back_within_1s NAME: vmnet's six rules are there within a second.
+# back_within_1s [ours6]: vmnet's six rules are there (in ip6 filter) within a second.
 back_within_1s() {
-	local i
+	local i get=${1:-ours}
 	for i in $(seq 20); do
-		[ "$(ours)" = "$(want_ours)" ] && return 0
+		[ "$($get)" = "$(want_ours)" ] && return 0
 		sleep 0.05
 	done
-	echo "after 1 s: $(ipt -S DOCKER-USER)"
+	echo "after 1 s: $($get)"
 	return 1
 }
 t_ok "netd starts" netd_start
@@ -203,18 +203,9 @@ t_ok "DOCKER-USER flushed and rebuilt: back within a second" back_within_1s
 
 # ip6 filter: one more table (Docker makes its DOCKER-USER with --ip6tables).
 ours6() { ip netns exec "$HOST_NS" ip6tables-nft -S DOCKER-USER 2>/dev/null | grep -- '--comment vmnet' | sort; }
-back6_within_1s() {
-	local i
-	for i in $(seq 20); do
-		[ "$(ours6)" = "$(want_ours)" ] && return 0
-		sleep 0.05
-	done
-	ip netns exec "$HOST_NS" ip6tables-nft -S DOCKER-USER
-	return 1
-}
 t_eq "no DOCKER-USER in ip6 filter: nothing of vmnet's there" "$(ours6)" ""
 ip netns exec "$HOST_NS" ip6tables-nft -N DOCKER-USER
-t_ok "ip6 filter's DOCKER-USER created: vmnet's rules there within a second" back6_within_1s
+t_ok "ip6 filter's DOCKER-USER created: vmnet's rules there within a second" back_within_1s ours6
 
 # Docker's table gone (a firewall reload) and rebuilt by a dockerd restart.
 kill_pid "$DOCKERD"

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "daemon.h"
+#include "docker_user.h"
 #include "dhcp.h"
 #include "server.h"
 #include "vmnet/clock.h"
@@ -226,6 +227,7 @@ static void run_pass(struct netd_daemon *d)
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
 	reap_parked(d);
+	netd_docker_sync(d);
 }
 
 /* The loop, until a signal ends it (0) or epoll fails (1). */

@@ -10,7 +10,6 @@
 #include "state.h"
 #include "vmnet/attach.h"
 #include "vmnet/delegate.h"
-#include "vmnet/docker.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
 #include "vmnet/log.h"
@@ -345,31 +344,6 @@ static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_rec
 	return 0;
 }
 
-/* vmnet's accepts in Docker's DOCKER-USER (include/vmnet/docker.h) for
- * every live record's device: Docker rebuilding its chains (a dockerd
- * restart, its table flushed) takes them away, and its chain events
- * schedule this pass (lib/events.c). Only adds: the plugin's last DEL
- * removes them. */
-static void docker_sync(struct item *items, size_t n, struct netd_reconcile_stats *p)
-{
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	_cleanup_free_ struct vmnet_docker_dev *devs = calloc(n ? n : 1, sizeof(*devs));
-	struct vmnet_err e = { 0 };
-	size_t nd = 0;
-	int r;
-
-	if (!devs || vmnet_nft_open(-1, &nft, &e) < 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (!items[i].gone)
-			vmnet_docker_dev_of(&items[i].rec, &devs[nd++]);
-	r = vmnet_docker_ensure(nft, devs, nd, &e);
-	if (r < 0)
-		note_error(p, "Docker's DOCKER-USER", &e);
-	else if (r > 0)
-		log_info("added vmnet's accepts to Docker's DOCKER-USER");
-}
-
 /* Gone records are torn down; the rest stay live (unverified ones too:
  * their elements stay in the table, nothing else is done for them).
  * Returns whether any record is live. */
@@ -510,8 +484,6 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 	 * when every network is locked and its records known. */
 	if (all_locked)
 		sync_nft(l.v, l.n, any_live, p);
-	if (any_live)
-		docker_sync(l.v, l.n, p);
 	repair_all(l.v, l.n, p);
 	for (size_t i = 0; i < n_nets; i++)
 		if (nets[i].lock >= 0)

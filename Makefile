@@ -170,7 +170,7 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             libjansson-dev clang libclang-rt-14-dev iproute2 nftables util-linux procps \
             busybox-static iputils-ping iputils-arping socat conntrack jq python3 \
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
-            podman containerd crun runc firewalld dbus libsystemd-dev coreutils \
+            podman containerd crun runc firewalld dbus libsystemd-dev coreutils docker.io \
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
 # IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
 DEB_PKGS += dhcpcd-base radvd dnsmasq-base

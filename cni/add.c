@@ -26,6 +26,7 @@
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
 #include "vmnet/attach.h"
+#include "vmnet/docker.h"
 
 /* Crash tests: VMNET_FAILPOINT=<name> makes ADD die at that point, as a
  * SIGKILL or a power cut would, so tests can check that DEL and netd
@@ -366,6 +367,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	struct vmnet_result ipam;
 	struct vmnet_result_dns dns;
 	json_auto_t *ipam_json = NULL, *result = NULL;
+	struct vmnet_err de = { 0 };
 	bool reserved;
 	int r;
 
@@ -376,6 +378,11 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		return r;
 	r = clear_attached(c, err);
+	if (r < 0)
+		return r;
+	/* Ports another manager (Docker) already publishes: refused before
+	 * anything is reserved. Our own table's are refused by its batch. */
+	r = vmnet_docker_ports_check(cf->ports, cf->n_ports, err);
 	if (r < 0)
 		return r;
 
@@ -398,6 +405,12 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	if (r < 0)
 		goto undo_ipam;
 	failpoint("add-after-attach");
+	/* Docker's FORWARD policy would drop the guest's routed traffic: its
+	 * accepts in DOCKER-USER, if Docker is there. Not fatal: netd adds them
+	 * on its next pass, and the message says why the guest is cut off. */
+	vmnet_err_clear(&de);
+	if (vmnet_docker_attach(&rec, &de) < 0)
+		log_warn("%s", de.msg);
 
 	/* 4. The record, ready: "fully attached". */
 	rec.pending = false;

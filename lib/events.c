@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "vmnet/docker.h"
 #include "vmnet/events.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
@@ -137,6 +138,44 @@ static int table_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_STOP;
 }
 
+struct docker_hit {
+	bool table; /* table filter */
+	bool chain; /* chain DOCKER-USER */
+	uint16_t chain_attr;
+};
+
+static int docker_attr_cb(const struct nlattr *a, void *data)
+{
+	struct docker_hit *h = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t == 1)
+		h->table = !strcmp(mnl_attr_get_str(a), VMNET_DOCKER_TABLE);
+	else if (t == h->chain_attr)
+		h->chain = !strcmp(mnl_attr_get_str(a), VMNET_DOCKER_CHAIN);
+	return MNL_CB_OK;
+}
+
+/* Docker (re)creating DOCKER-USER, or rules leaving it (a flush): netd
+ * puts vmnet's accepts back (include/vmnet/docker.h). */
+static int docker_is_interesting(const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct docker_hit h = { 0 };
+	uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+
+	if (g->nfgen_family != NFPROTO_IPV4 && g->nfgen_family != NFPROTO_IPV6)
+		return 0;
+	if (type == NFT_MSG_NEWCHAIN)
+		h.chain_attr = NFTA_CHAIN_NAME;
+	else if (type == NFT_MSG_DELRULE)
+		h.chain_attr = NFTA_RULE_CHAIN;
+	else
+		return 0;
+	mnl_attr_parse(nlh, sizeof(*g), docker_attr_cb, &h);
+	return h.table && h.chain;
+}
+
 /* Table inet vmnet or anything table-wide (a flush of the ruleset shows
  * as deletions of each table, ours among them). */
 static int nft_is_interesting(const struct nlmsghdr *nlh)
@@ -149,6 +188,8 @@ static int nft_is_interesting(const struct nlmsghdr *nlh)
 		return 0;
 	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWGEN)
 		return 0;
+	if (docker_is_interesting(nlh))
+		return 1;
 	if (g->nfgen_family != NFPROTO_INET && g->nfgen_family != NFPROTO_BRIDGE &&
 	    g->nfgen_family != NFPROTO_UNSPEC)
 		return 0;

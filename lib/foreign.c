@@ -30,7 +30,17 @@
 #define CT_INVALID 0x01
 #define CT_NEW 0x08
 
-enum src { SRC_OTHER, SRC_IIFNAME, SRC_OIFNAME, SRC_NFPROTO, SRC_PROTOCOL, SRC_CTSTATE };
+enum src {
+	SRC_OTHER,
+	SRC_IIFNAME,
+	SRC_OIFNAME,
+	SRC_NFPROTO,
+	SRC_PROTOCOL,
+	SRC_CTSTATE,
+	SRC_L4PROTO, /* meta l4proto, ip protocol */
+	SRC_DPORT,   /* th dport: 2 bytes at transport header + 2 */
+	SRC_DADDR,   /* ip daddr */
+};
 
 #define N_REGS 24 /* NFT_REG_VERDICT .. NFT_REG32_15 */
 
@@ -71,6 +81,8 @@ static void ex_meta(struct regs *g, const struct nftnl_expr *e)
 		s = SRC_NFPROTO;
 	else if (key == NFT_META_PROTOCOL)
 		s = SRC_PROTOCOL;
+	else if (key == NFT_META_L4PROTO)
+		s = SRC_L4PROTO;
 	reg_set(g, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG), s, 0);
 }
 
@@ -131,6 +143,62 @@ static void ct_states(struct vmnet_fw_rule *r, uint32_t states)
 	r->partial = true;
 }
 
+static uint16_t be16(const uint8_t *d)
+{
+	return (uint16_t)(d[0] << 8 | d[1]);
+}
+
+/* What a DNAT rule matches: protocol, destination port and address (an
+ * inequality or another size leaves it unknown). They narrow VM traffic too. */
+static void ex_cmp_dnat(struct vmnet_fw_rule *r, enum src s, bool eq, const uint8_t *d,
+			uint32_t len)
+{
+	r->partial = true;
+	if (!eq)
+		return;
+	if (s == SRC_L4PROTO && len == 1)
+		r->l4proto = d[0];
+	else if (s == SRC_DPORT && len == 2)
+		r->dport = r->dport_hi = be16(d);
+	else if (s == SRC_DADDR && len == 4)
+		r->daddr = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+/* A destination port range as iptables-nft writes it (--dport a:b). */
+static void ex_range(struct regs *g, const struct nftnl_expr *e)
+{
+	uint32_t m = 0, l1 = 0, l2 = 0;
+	const uint8_t *lo = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
+	const uint8_t *hi = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
+
+	g->r->partial = true;
+	if (reg_src(g, nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_SREG), &m) == SRC_DPORT &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_EQ && lo && hi && l1 == 2 &&
+	    l2 == 2) {
+		g->r->dport = be16(lo);
+		g->r->dport_hi = be16(hi);
+	}
+}
+
+/* payload loads vmnet reads: ip protocol, ip daddr, th dport. */
+static void ex_payload(struct regs *g, const struct nftnl_expr *e)
+{
+	uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+	uint32_t off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+	uint32_t len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+	enum src s = SRC_OTHER;
+
+	if (!nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG))
+		return; /* payload set: a statement */
+	if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 9 && len == 1)
+		s = SRC_L4PROTO;
+	else if (base == NFT_PAYLOAD_NETWORK_HEADER && off == 16 && len == 4)
+		s = SRC_DADDR;
+	else if (base == NFT_PAYLOAD_TRANSPORT_HEADER && off == 2 && len == 2)
+		s = SRC_DPORT;
+	reg_set(g, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG), s, 0);
+}
+
 /* What one comparison says about VM traffic (IPv4, first packet `new`). */
 static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 {
@@ -141,6 +209,9 @@ static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 	enum src s = reg_src(g, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG), &mask);
 	bool eq = op == NFT_CMP_EQ, neq = op == NFT_CMP_NEQ;
 
+	if (d && len == 2 && s == SRC_DPORT && (op == NFT_CMP_GTE || op == NFT_CMP_LTE))
+		*(op == NFT_CMP_GTE ? &r->dport : &r->dport_hi) =
+			be16(d); /* nft's `th dport a-b` */
 	if (!d || !len || (!eq && !neq)) {
 		r->partial = true;
 		return;
@@ -163,6 +234,11 @@ static void ex_cmp(struct regs *g, const struct nftnl_expr *e)
 		else if (!(eq && (uint16_t)v == htons(ETH_P_IP)) &&
 			 !(neq && (uint16_t)v == htons(ETH_P_IPV6)))
 			r->partial = true;
+		return;
+	case SRC_L4PROTO:
+	case SRC_DPORT:
+	case SRC_DADDR:
+		ex_cmp_dnat(r, s, eq, d, len);
 		return;
 	case SRC_CTSTATE:
 		if (mask && !v && len == 4) /* (state & mask) != 0, or == 0 */
@@ -251,6 +327,8 @@ static void ex_xt_target(struct vmnet_fw_rule *r, const struct nftnl_expr *e)
 		r->verdict = VMNET_FW_REJECT;
 		return;
 	}
+	if (name && !strcmp(name, "DNAT"))
+		r->dnat = true;
 	for (size_t i = 0; name && i < ARRAY_SIZE(xt_go_on); i++)
 		if (!strcmp(name, xt_go_on[i]))
 			return;
@@ -265,10 +343,9 @@ static const struct {
 	const char *name;
 	uint16_t dreg;
 } loaders[] = {
-	{"payload", NFTNL_EXPR_PAYLOAD_DREG}, {"fib", NFTNL_EXPR_FIB_DREG},
-	{"rt", NFTNL_EXPR_RT_DREG},	      {"exthdr", NFTNL_EXPR_EXTHDR_DREG},
-	{"socket", NFTNL_EXPR_SOCKET_DREG},   {"hash", NFTNL_EXPR_HASH_DREG},
-	{"numgen", NFTNL_EXPR_NG_DREG},
+	{"fib", NFTNL_EXPR_FIB_DREG},	    {"rt", NFTNL_EXPR_RT_DREG},
+	{"exthdr", NFTNL_EXPR_EXTHDR_DREG}, {"socket", NFTNL_EXPR_SOCKET_DREG},
+	{"hash", NFTNL_EXPR_HASH_DREG},	    {"numgen", NFTNL_EXPR_NG_DREG},
 };
 
 static int expr_cb(struct nftnl_expr *e, void *data)
@@ -287,6 +364,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		ex_bitwise(g, e);
 	else if (!strcmp(name, "cmp"))
 		ex_cmp(g, e);
+	else if (!strcmp(name, "payload"))
+		ex_payload(g, e);
 	else if (!strcmp(name, "immediate") && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT))
 		ex_verdict(g->r, e);
 	else if (!strcmp(name, "immediate"))
@@ -300,8 +379,9 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
 		 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT)
 		g->r->verdict = VMNET_FW_OTHER; /* a verdict map */
-	else if (!strcmp(name, "lookup") || !strcmp(name, "range") || !strcmp(name, "limit") ||
-		 !strcmp(name, "quota"))
+	else if (!strcmp(name, "range"))
+		ex_range(g, e);
+	else if (!strcmp(name, "lookup") || !strcmp(name, "limit") || !strcmp(name, "quota"))
 		g->r->partial = true; /* lookup's map dreg, if any, is only data */
 	else {
 		for (i = 0; i < ARRAY_SIZE(neutral); i++)
@@ -316,6 +396,9 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			}
 		/* queue, nat, ...: registers unknown from here on */
 		g->r->unknown = true;
+		if (!strcmp(name, "nat") &&
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE) == NFT_NAT_DNAT)
+			g->r->dnat = true;
 		if (!strcmp(name, "queue"))
 			g->r->verdict = VMNET_FW_OTHER;
 		for (i = 0; i < N_REGS; i++)

@@ -213,6 +213,32 @@ bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours
 	return !sc.cut;
 }
 
+ssize_t vmnet_fw_dnat_owner(const struct vmnet_fw_ruleset *rs, uint8_t proto, uint16_t port,
+			    uint32_t host_ip)
+{
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const struct vmnet_fw_rule *r = &rs->rules[i];
+
+		if (r->dnat && r->dport && r->dport <= port && port <= r->dport_hi &&
+		    (!r->l4proto || r->l4proto == proto) &&
+		    (!r->daddr || !host_ip || r->daddr == host_ip))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+void vmnet_fw_owner_fmt(const struct vmnet_fw_ruleset *rs, size_t ri, char *buf, size_t size)
+{
+	const struct vmnet_fw_rule *r = &rs->rules[ri];
+	const struct vmnet_fw_chain *c = &rs->chains[r->chain];
+	bool docker =
+		c->family == NFPROTO_IPV4 && !strcmp(c->table, "nat") && !strcmp(c->name, "DOCKER");
+
+	snprintf(buf, size, "%stable %s %s, chain %s, rule handle %llu%s", docker ? "docker (" : "",
+		 vmnet_fw_family_name(c->family), c->table, c->name, (unsigned long long)r->handle,
+		 docker ? ")" : "");
+}
+
 const char *vmnet_fw_family_name(uint8_t f)
 {
 	switch (f) {

@@ -20,6 +20,7 @@
 
 #include "client.h"
 #include "daemon.h"
+#include "docker_user.h"
 #include "dhcp.h"
 #include "guest6.h"
 #include "firewalld.h"
@@ -255,6 +256,7 @@ static void run_pass(struct netd_daemon *d)
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
 	fwd_sync(d);
 	reap_parked(d);
+	netd_docker_sync(d);
 }
 
 static int64_t event_due(const struct netd_daemon *d)

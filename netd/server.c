@@ -15,6 +15,7 @@
 #include "firewalld.h"
 #include "server.h"
 #include "vmnet/attach.h"
+#include "vmnet/docker.h"
 #include "vmnet/err.h"
 #include "vmnet/foreign.h"
 #include "vmnet/inet.h"
@@ -144,10 +145,63 @@ static bool fwd_covers(const struct netd_daemon *d, const struct vmnet_fw_findin
 	return true;
 }
 
+/* Ports of live attachments that another DNAT owner published afterwards
+ * (an ADD refuses those published before): one warning and one object each. */
+static void port_conflicts(struct netd_daemon *d, const struct vmnet_fw_ruleset *rs, json_t *warn,
+			   json_t *conflicts)
+{
+	char owner[2 * VMNET_FW_NAME + 64], w[1024];
+
+	for (size_t i = 0; i < d->st.n; i++) {
+		const struct vmnet_record *rec = &d->st.v[i]->rec;
+
+		for (unsigned k = 0; k < rec->n_ports; k++) {
+			const struct vmnet_port *pt = &rec->ports[k];
+			const char *proto = vmnet_proto_name(pt->proto);
+			ssize_t ri = vmnet_fw_dnat_owner(rs, pt->proto, pt->host_port, pt->host_ip);
+
+			if (ri < 0)
+				continue;
+			vmnet_fw_owner_fmt(rs, (size_t)ri, owner, sizeof(owner));
+			snprintf(w, sizeof(w),
+				 "port conflict: host port %s/%u of %.64s/%.64s@%s is also published "
+				 "by %s; which one a connection reaches depends on the order of the "
+				 "two nat chains",
+				 proto ? proto : "?", pt->host_port, rec->network, rec->cid,
+				 rec->ifname, owner);
+			json_array_append_new(warn, json_string(w));
+			json_array_append_new(conflicts,
+					      json_pack("{s:s,s:s,s:s,s:s,s:i,s:s}", "network",
+							rec->network, "cid", rec->cid, "ifname",
+							rec->ifname, "protocol", proto ? proto : "?",
+							"host_port", (int)pt->host_port, "owner", owner));
+		}
+	}
+}
+
+/* Docker's FORWARD policy, when vmnet's accepts in DOCKER-USER (which
+ * FORWARD jumps to first) cover every attachment's device: not a finding. */
+static bool docker_covered(struct netd_daemon *d, struct vmnet_nft *nft,
+			   const struct vmnet_fw_finding *f)
+{
+	_cleanup_free_ struct vmnet_docker_dev *devs = NULL;
+
+	if (f->what != VMNET_FW_POLICY || strcmp(vmnet_fw_family_name(f->family), "ip") ||
+	    strcmp(f->table, VMNET_DOCKER_TABLE) || strcmp(f->base, "FORWARD") || !d->st.n)
+		return false;
+	devs = calloc(d->st.n, sizeof(*devs));
+	if (!devs)
+		return false;
+	for (size_t i = 0; i < d->st.n; i++)
+		vmnet_docker_dev_of(&d->st.v[i]->rec, &devs[i]);
+	return vmnet_docker_covers(nft, devs, d->st.n) == 1;
+}
+
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
-static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw)
+static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw,
+			   json_t *conflicts)
 {
 	_cleanup_free_ const char **names = calloc(2 * d->st.n + 1, sizeof(*names));
 	struct vmnet_fw_ruleset rs = { 0 };
@@ -174,12 +228,13 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	complete = vmnet_fw_scan(&rs, &ours, f, ARRAY_SIZE(f), &n);
 	*ret_fw = json_array();
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
-		if (fwd_covers(d, &f[i]))
+		if (docker_covered(d, nft, &f[i]) || fwd_covers(d, &f[i]))
 			continue;
 		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
 		json_array_append_new(*ret_fw, finding_json(&f[i]));
 	}
+	port_conflicts(d, &rs, warn, conflicts);
 	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {
 		snprintf(w, sizeof(w), "%zu findings in other tables' forward chains, %zu shown%s%s",
 			 n, n < ARRAY_SIZE(f) ? n : ARRAY_SIZE(f),
@@ -213,11 +268,11 @@ static json_t *do_status(struct netd_daemon *d)
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0, n_unverified;
-	json_t *warn = NULL, *fw = NULL;
+	json_t *warn = NULL, *fw = NULL, *conflicts = json_array();
 
-	if (vmnet_nft_open(-1, &nft, NULL) == 0) {
+	if (vmnet_nft_open(-1, &nft, NULL) == 0 && conflicts) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
-		warn = fw_warnings(d, nft, &fw);
+		warn = fw_warnings(d, nft, &fw, conflicts);
 	}
 	json_t *unv = unverified_json(d, &n_unverified);
 
@@ -261,6 +316,10 @@ static json_t *do_status(struct netd_daemon *d)
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
 				    json_integer((json_int_t)p->locked));
 	}
+	if (v && conflicts)
+		json_object_set_new(v, "port_conflicts", conflicts);
+	else
+		json_decref(conflicts);
 	return v;
 }
 

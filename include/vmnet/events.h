@@ -25,7 +25,8 @@ int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err);
 void vmnet_events_close(struct vmnet_events *ev);
 
 /* Drain @fd (one of the two). Returns 1 if a pass is due (a link that looks
- * like ours, any change of table inet vmnet or of the whole ruleset, a link
+ * like ours, any change of table inet vmnet or of the whole ruleset, Docker
+ * creating its DOCKER-USER chain or rules leaving it, a link
  * or tc change in another namespace, or a lost event), 0 if not. */
 int vmnet_events_handle(struct vmnet_events *ev, int fd);
 

@@ -69,6 +69,12 @@ struct vmnet_fw_rule {
 	size_t n_ifs;
 	enum vmnet_fw_verdict verdict;
 	char target[VMNET_FW_NAME]; /* JUMP, GOTO */
+	/* A DNAT rule (nft's `dnat`, iptables' DNAT target) and what it
+	 * matches, for port conflicts: 0 where it does not say. Host order. */
+	bool dnat;
+	uint8_t l4proto;
+	uint16_t dport, dport_hi; /* a port or a range (-m tcp --dport a:b) */
+	uint32_t daddr;
 };
 
 struct vmnet_fw_chain {
@@ -132,6 +138,18 @@ bool vmnet_fw_scan(const struct vmnet_fw_ruleset *rs, const struct vmnet_fw_ours
 
 /* "ip", "inet", "bridge" (nft's names), "?" for others. */
 const char *vmnet_fw_family_name(uint8_t family);
+
+/* The first DNAT rule of @rs that takes @proto/@port (on host address
+ * @host_ip, host order; 0: every address) as vmnet would publish it: a rule
+ * naming that destination port, whose protocol and address (if it names
+ * them) match. Its index in rs->rules, or -1. Rules with matches vmnet
+ * does not read are not counted. Pure. */
+ssize_t vmnet_fw_dnat_owner(const struct vmnet_fw_ruleset *rs, uint8_t proto, uint16_t port,
+			    uint32_t host_ip);
+
+/* Who owns rule @ri: "table inet x, chain y, rule handle 7", or for
+ * Docker's chain DOCKER of table ip nat "docker (table ip nat, ...)". */
+void vmnet_fw_owner_fmt(const struct vmnet_fw_ruleset *rs, size_t ri, char *buf, size_t size);
 
 /* One line for netd status. */
 void vmnet_fw_finding_fmt(const struct vmnet_fw_finding *f, char *buf, size_t size);

@@ -40,6 +40,13 @@ enum k {
 	GOTO,
 	RETURN,
 	VMAP,
+	L4PROTO, /* meta l4proto == v */
+	DPORT,	 /* th dport == v */
+	DADDR,	 /* ip daddr == v */
+	PRANGE,	 /* --dport a:b as iptables-nft writes it (range eq); v = a << 16 | b */
+	PCMPS,	 /* th dport a-b as nft writes it (cmp >=, cmp <=) */
+	XTDNAT,	 /* iptables-nft's -j DNAT (an xt target) */
+	NATDNAT, /* nft's dnat */
 };
 
 struct op {
@@ -144,6 +151,46 @@ static void verdict(struct nftnl_rule *r, int v, const char *target)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, target);
 }
 
+/* What a DNAT rule matches, as iptables-nft and nft encode it. */
+static void dnat_match(struct nftnl_rule *r, const struct op *o)
+{
+	struct nftnl_expr *e;
+	uint8_t b = (uint8_t)o->v;
+	uint16_t port = htons((uint16_t)o->v);
+	uint32_t a = htonl(o->v);
+
+	if (o->k == L4PROTO) {
+		load_meta(r, NFT_META_L4PROTO);
+		cmp(r, NFT_CMP_EQ, &b, 1);
+		return;
+	}
+	e = ex(r, "payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
+			   o->k == DADDR ? NFT_PAYLOAD_NETWORK_HEADER
+					 : NFT_PAYLOAD_TRANSPORT_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, o->k == DADDR ? 16 : 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, o->k == DADDR ? 4 : 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	if (o->k == PRANGE || o->k == PCMPS) {
+		uint16_t lo = htons((uint16_t)(o->v >> 16)), hi = htons((uint16_t)o->v);
+
+		if (o->k == PCMPS) {
+			cmp(r, NFT_CMP_GTE, &lo, 2);
+			cmp(r, NFT_CMP_LTE, &hi, 2);
+			return;
+		}
+		e = ex(r, "range");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
+		nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
+	} else if (o->k == DPORT) {
+		cmp(r, NFT_CMP_EQ, &port, 2);
+	} else {
+		cmp(r, NFT_CMP_EQ, &a, 4);
+	}
+}
+
 static void put_op(struct nftnl_rule *r, const struct op *o)
 {
 	struct nftnl_expr *e;
@@ -209,6 +256,29 @@ static void put_op(struct nftnl_rule *r, const struct op *o)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__map0");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+		break;
+	case L4PROTO:
+	case DPORT:
+	case DADDR:
+	case PRANGE:
+	case PCMPS:
+		dnat_match(r, o);
+		break;
+	case XTDNAT:
+		e = ex(r, "target");
+		nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "DNAT");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 2);
+		/* libnftnl 1.2 keeps (and frees) the info pointer it is given */
+		nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, calloc(1, 40), 40);
+		break;
+	case NATDNAT:
+		e = ex(r, "immediate");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &(uint32_t){htonl(0x0a000002)}, 4);
+		e = ex(r, "nat");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
 		break;
 	case END:
 		break;
@@ -450,6 +520,60 @@ static void test_fmt(void)
 	reset();
 }
 
+/* Port conflicts: Docker's DNAT (iptables-nft) and an nft dnat rule bound
+ * to one address, found by protocol, port and address. */
+static void test_dnat(void)
+{
+	char buf[256];
+	ssize_t i;
+
+	chain(F, "nat", "DOCKER", -1, 0, false);
+	chain(I, "mine", "pre", NF_INET_PRE_ROUTING, -100, false);
+	rule(F, "nat", "DOCKER", 40, R({IIF, "docker0", 0}, {COUNTER, NULL, 0}, {RETURN, NULL, 0}));
+	rule(F, "nat", "DOCKER", 41,
+	     R({NIIF, "docker0", 0}, {L4PROTO, NULL, IPPROTO_TCP}, {DPORT, NULL, 8080},
+	       {COUNTER, NULL, 0}, {XTDNAT, NULL, 0}));
+	rule(I, "mine", "pre", 50,
+	     R({DADDR, NULL, 0xc0000201}, {L4PROTO, NULL, IPPROTO_UDP}, {DPORT, NULL, 5353},
+	       {NATDNAT, NULL, 0}));
+	rule(I, "mine", "pre", 51, R({DPORT, NULL, 9000}, {COUNTER, NULL, 0})); /* no dnat */
+	rule(F, "nat", "DOCKER", 42,
+	     R({L4PROTO, NULL, IPPROTO_TCP}, {PRANGE, NULL, 7000u << 16 | 7010},
+	       {XTDNAT, NULL, 0}));
+	rule(I, "mine", "pre", 52,
+	     R({L4PROTO, NULL, IPPROTO_UDP}, {PCMPS, NULL, 6000u << 16 | 6002},
+	       {NATDNAT, NULL, 0}));
+	vmnet_fw_index(&rs);
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 8080, 0);
+	ok(i >= 0 && rs.rules[i].handle == 41, "Docker's DNAT owns tcp/8080");
+	if (i >= 0) {
+		vmnet_fw_owner_fmt(&rs, (size_t)i, buf, sizeof(buf));
+		ok(!strcmp(buf, "docker (table ip nat, chain DOCKER, rule handle 41)"), "owner: %s",
+		   buf);
+	}
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 8080, 0) < 0, "... not udp/8080");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 8081, 0) < 0, "... not tcp/8081");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 8080, 0xc0000201) >= 0,
+	   "... and tcp/8080 on any one address");
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5353, 0);
+	ok(i >= 0 && rs.rules[i].handle == 50, "nft's dnat on 192.0.2.1 owns udp/5353");
+	if (i >= 0) {
+		vmnet_fw_owner_fmt(&rs, (size_t)i, buf, sizeof(buf));
+		ok(!strcmp(buf, "table inet mine, chain pre, rule handle 50"), "owner: %s", buf);
+	}
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5353, 0xc0000202) < 0,
+	   "... not on another address");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 9000, 0) < 0,
+	   "a port match without DNAT owns nothing");
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7005, 0);
+	ok(i >= 0 && rs.rules[i].handle == 42, "iptables-nft's --dport 7000:7010 owns tcp/7005");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_TCP, 7011, 0) < 0, "... not tcp/7011");
+	i = vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 6002, 0);
+	ok(i >= 0 && rs.rules[i].handle == 52, "nft's udp dport 6000-6002 owns udp/6002");
+	ok(vmnet_fw_dnat_owner(&rs, IPPROTO_UDP, 5999, 0) < 0, "... not udp/5999");
+	reset();
+}
+
 int main(void)
 {
 	test_real_shapes();
@@ -457,5 +581,6 @@ int main(void)
 	test_may();
 	test_flow();
 	test_fmt();
+	test_dnat();
 	return done();
 }

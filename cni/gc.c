@@ -11,6 +11,7 @@
 
 #include "plugin.h"
 #include "vmnet/err.h"
+#include "vmnet/handoff.h"
 #include "vmnet/log.h"
 #include "vmnet/nl.h"
 #include "vmnet/park.h"
@@ -66,7 +67,11 @@ static int gc_parked(struct vmnet_err *err)
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
 	int r = vmnet_nl_open(-1, &nl, err);
 
-	return r < 0 ? r : vmnet_park_reap(nl, 0, NULL, err);
+	if (r < 0 || (r = vmnet_park_reap(nl, 0, NULL, err)) < 0)
+		return r;
+	/* And host ends a DEL handed to a netd that died before deleting
+	 * them (a live DEL's are at most a moment old). */
+	return vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, NULL, err);
 }
 
 int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)

@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "attach_priv.h"
 #include "vmnet/addr.h"
 #include "vmnet/inet.h"
 #include "vmnet/link.h"
 #include "vmnet/log.h"
+#include "vmnet/names.h"
 #include "vmnet/nl.h"
 #include "vmnet/result.h"
 #include "vmnet/tc.h"
@@ -99,6 +101,29 @@ static int quiet_dev(struct vmnet_nl *nl, const char *name, const char *alias, u
 	return vmnet_err_is_gone(r) ? 0 : r;
 }
 
+/* The host end, down and off the bridge, under the doomed name and alias
+ * (include/vmnet/names.h): no attachment's name or alias any more, and a
+ * crash before netd deletes it leaves what netd and GC recognise. */
+static int doom_host_end(struct vmnet_nl *host, const struct vmnet_record *rec, const char *alias,
+			 struct vmnet_err *err)
+{
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_info info = { 0 };
+	struct timespec ts;
+	char name[IFNAMSIZ], doomed[64];
+	int r = quiet_dev(host, rec->host_if, alias, 0, true, &info, err);
+
+	if (r < 0 || strcmp(info.alias, alias))
+		return r;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	snprintf(doomed, sizeof(doomed), VMNET_ALIAS_DOOMED "%lld", (long long)ts.tv_sec);
+	vmnet_name_host_if(name, VMNET_PREFIX_DOOMED, rec->network, rec->cid, rec->ifname);
+	c.name = name;
+	c.alias = doomed;
+	r = vmnet_link_set(host, info.ifindex, &c, err);
+	return vmnet_err_is_gone(r) ? 0 : r;
+}
+
 int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 			    const struct vmnet_record *rec, struct vmnet_err *err)
 {
@@ -107,7 +132,7 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 	int first = 0;
 
 	attach_alias(rec, alias, sizeof(alias));
-	attach_keep_first(&first, quiet_dev(host, rec->host_if, alias, 0, true, &info, err));
+	attach_keep_first(&first, doom_host_end(host, rec, alias, err));
 	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &info, err));
 	info.ifindex = 0;
 	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &info,

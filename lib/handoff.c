@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmnet/attach.h"
 #include "vmnet/common.h"
+#include "vmnet/err.h"
 #include "vmnet/handoff.h"
+#include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
@@ -179,4 +182,58 @@ int vmnet_handoff_release(void)
 	kept.tried = false;
 	kept.n = kept.n_doomed = 0;
 	return handed;
+}
+
+#define REAP_MAX 256
+
+struct reap {
+	int64_t now;
+	unsigned min_age_s, left;
+	size_t n;
+	int idx[REAP_MAX];	/* deleted after the dump: not on its socket meanwhile */
+};
+
+static int reap_one(const struct vmnet_link_info *li, void *arg)
+{
+	struct reap *p = arg;
+	size_t n = strlen(VMNET_ALIAS_DOOMED);
+	char *end;
+	long long since;
+
+	if (strncmp(li->name, VMNET_PREFIX_DOOMED, strlen(VMNET_PREFIX_DOOMED)) ||
+	    strncmp(li->alias, VMNET_ALIAS_DOOMED, n))
+		return 0;
+	since = strtoll(li->alias + n, &end, 10);
+	if (*end || end == li->alias + n)
+		return 0;
+	if (p->now - since < (int64_t)p->min_age_s || p->n == REAP_MAX)
+		p->left++;
+	else
+		p->idx[p->n++] = li->ifindex;
+	return 0;
+}
+
+int vmnet_handoff_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
+		       struct vmnet_err *err)
+{
+	struct reap p = { .min_age_s = min_age_s };
+	struct timespec ts;
+	int r, first = 0;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	p.now = (int64_t)ts.tv_sec;
+	r = vmnet_link_walk(nl, "veth", -1, reap_one, &p, err);
+	if (ret_left)
+		*ret_left = p.left;
+	if (r < 0)
+		return r;
+	/* Each with its peer (and so the VM side's veth). */
+	for (size_t i = 0; i < p.n; i++) {
+		r = vmnet_link_del_index(nl, p.idx[i], NULL);
+		if (r < 0 && !vmnet_err_is_gone(r) && !first)
+			first = r;
+	}
+	if (first)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -first, "deleting a doomed device");
+	return 0;
 }

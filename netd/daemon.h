@@ -45,4 +45,8 @@ struct netd_daemon {
 	unsigned n_host_dns;
 };
 
+/* One reconcile pass (reconcile.c), then what netd deletes off the
+ * plugins' path: parked taps that aged out, doomed host ends left behind. */
+void netd_run_pass(struct netd_daemon *d);
+
 #endif

@@ -26,6 +26,7 @@
 #include "firewalld.h"
 #include "server.h"
 #include "vmnet/clock.h"
+#include "vmnet/handoff.h"
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/ipam.h"
@@ -226,6 +227,9 @@ static void reap_parked(struct netd_daemon *d)
 	if (vmnet_nl_open(-1, &nl, &e) < 0 ||
 	    vmnet_park_reap(nl, VMNET_PARK_AGE_S, &d->last_pass.parked, &e) < 0)
 		log_warn("removing parked devices: %s", e.msg);
+	/* Host ends a DEL handed over that netd did not get to delete. */
+	if (nl && vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, &d->last_pass.doomed, &e) < 0)
+		log_warn("removing doomed devices: %s", e.msg);
 }
 
 /* vmnet's host-side devices into firewalld's zone: the bridge of each
@@ -250,7 +254,7 @@ static void fwd_sync(struct netd_daemon *d)
 	d->fwd_retry = netd_fwd_sync(d->fwd, devs, d->st.n) > 0;
 }
 
-static void run_pass(struct netd_daemon *d)
+void netd_run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
@@ -275,6 +279,8 @@ static int64_t after_pass_due(const struct netd_daemon *d)
 {
 	if (d->last_pass.busy || d->last_pass.recheck || d->fwd_retry)
 		return vmnet_mono_ms() + BUSY_RETRY_MS;
+	if (d->last_pass.doomed)
+		return vmnet_mono_ms() + VMNET_DOOMED_AGE_S * 1000 + 100;
 	if (d->last_pass.parked)
 		return vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
 	return 0;
@@ -317,7 +323,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
 		if ((due && now >= due) || now >= next_periodic) {
-			run_pass(d);
+			netd_run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
 			due = after_pass_due(d);
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
@@ -369,7 +375,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	/* The first pass runs before the socket opens: whoever connects sees
 	 * a reconciled state (and the plugin's requireNetd a working netd). */
-	run_pass(d);
+	netd_run_pass(d);
 	vmnet_err_clear(&err);
 	if (netd_server_open(o->socket, &d->listen_fd, &err) < 0) {
 		log_err("%s", err.msg);

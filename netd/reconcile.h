@@ -34,6 +34,7 @@ struct netd_reconcile_stats {
 	unsigned long locked;	/* passes that took the network locks: a look
 				   without them found something to do */
 	unsigned parked;	/* parked taps left after the pass (lib/park.c) */
+	unsigned doomed;	/* doomed host ends left, too young (handoff.h) */
 	bool busy;		/* a network lock was busy: retry soon */
 	bool recheck;		/* a namespace went unseen: scan again soon */
 	char last_error[480];

@@ -25,6 +25,10 @@
 
 #include <stdbool.h>
 
+/* How old a doomed host end must be before netd's pass deletes it: the
+ * release request of its DEL normally comes first. */
+#define VMNET_DOOMED_AGE_S 2
+
 /* At most this many descriptors are kept; more are closed at once. */
 #define VMNET_HANDOFF_MAX 8
 
@@ -53,6 +57,16 @@ bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd);
  * close them here either way; doomed devices netd did not take are removed
  * here. Returns how many descriptors netd took (0 without netd). */
 int vmnet_handoff_release(void);
+
+struct vmnet_nl;
+struct vmnet_err;
+
+/* Delete the doomed host ends (VMNET_PREFIX_DOOMED, VMNET_ALIAS_DOOMED) at
+ * least @min_age_s seconds old in @nl's netns, each with its veth peer:
+ * what a DEL left when netd did not delete it (netd killed in between).
+ * *ret_left (may be NULL): younger ones kept. One link dump. */
+int vmnet_handoff_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
+		       struct vmnet_err *err);
 
 /* A connected, blocking AF_UNIX stream socket to netd's control socket
  * ($VMNET_NETD_SOCKET or VMNET_NETD_SOCK), or -errno. @nonblock: the

@@ -33,6 +33,13 @@
 #define VMNET_PREFIX_PARKED "vmp"
 #define VMNET_ALIAS_PARKED VMNET_ALIAS_PREFIX "-parked/"
 #define VMNET_PARK_GROUP 0x766d7070u	/* "vmpp" */
+/* The host end of a netns-wired attachment a DEL handed to netd
+ * (include/vmnet/handoff.h): down, off the bridge, named "vmd<hash>" under
+ * the alias "vmnet:-doomed/<CLOCK_BOOTTIME seconds>". netd deletes it with
+ * the devices in the VM namespace; one left behind by a crash is deleted
+ * by netd's passes and by GC once a few seconds old. */
+#define VMNET_PREFIX_DOOMED "vmd"
+#define VMNET_ALIAS_DOOMED VMNET_ALIAS_PREFIX "-doomed/"
 #define VMNET_PARK_LOCK "/run/vmnet/park.lock"
 #define VMNET_RTPROT 0xd6		/* rtm_protocol of our routes (214, unassigned) */
 #define VMNET_STATE_DIR "/var/lib/vmnet"

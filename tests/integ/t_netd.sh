@@ -491,6 +491,21 @@ done
 sleep 0.3
 t_ok "  and nothing of ho1 is left" gone_in "${HO_NS[1]}" tap0
 t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
+# A host end a DEL doomed but netd never deleted (netd killed in between):
+# netd's pass deletes it once VMNET_DOOMED_AGE_S (2 s) old, with its peer.
+BOOT_S=$(cut -d. -f1 /proc/uptime)
+ip -n "$HOST_NS" link add vmdtestold type veth peer name vmdtestoldp &&
+	ip -n "$HOST_NS" link set vmdtestold alias "vmnet:-doomed/$((BOOT_S - 10))"
+ip -n "$HOST_NS" link add vmdtestnew type veth peer name vmdtestnewp &&
+	ip -n "$HOST_NS" link set vmdtestnew alias "vmnet:-doomed/$((BOOT_S + 60))"
+ip -n "$HOST_NS" link add vmdnotours type veth peer name vmdnotoursp
+t_ok "netd reconcile with doomed host ends about" nc_ reconcile
+t_fail "  the old one is deleted" ip -n "$HOST_NS" link show dev vmdtestold
+t_fail "  with its peer" ip -n "$HOST_NS" link show dev vmdtestoldp
+t_ok "  a young one stays (its DEL's request comes first)" ip -n "$HOST_NS" link show dev vmdtestnew
+t_ok "  a vmd device without the doomed alias is not ours" ip -n "$HOST_NS" link show dev vmdnotours
+ip -n "$HOST_NS" link del vmdtestnew
+ip -n "$HOST_NS" link del vmdnotours
 # Without netd the DEL closes them itself.
 kill_pid "$NETD_PID"
 vm_ns ho4

@@ -159,8 +159,9 @@ static int spare_open(const char *spare)
 		close(fd);
 	else if (errno != ENOENT && errno != ELOOP)
 		return -errno;
-	/* None yet, a reader holds it, or something planted: a fresh one. */
-	if (unlink(spare) < 0 && errno != ENOENT)
+	/* None yet, a reader holds it, or something planted (a symlink or an
+	 * empty folder once swapped out of a record's name): a fresh one. */
+	if (unlink(spare) < 0 && errno != ENOENT && (errno != EISDIR || rmdir(spare) < 0))
 		return -errno;
 	fd = open(spare, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -181,7 +182,8 @@ static int write_all(int fd, const char *text, size_t len)
 			return n < 0 ? -errno : -EIO;
 		off += (size_t)n;
 	}
-	/* Shrink after the write, not O_TRUNC before it: see disk_put_small. */
+	/* Shrink after the write, not O_TRUNC before it (on ext4 that forces
+	 * the data out: see disk_put_small in ipam/files.c). */
 	return ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
 }
 

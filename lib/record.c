@@ -101,15 +101,16 @@ void vmnet_record_clear(struct vmnet_record *rec)
 }
 
 /*
- * State writes that do not allocate (issue 15): an ADD writes its record
- * three times (pending before IPAM, pending with the address before the
- * kernel work, final). Each write used to be a new temporary file renamed
- * over the record: a new inode each, and the record it replaced freed. On
- * ext4 without a journal (as here) every allocation then skips each inode
- * freed in the last seconds (find_inode_bit -> recently_deleted), so a busy
- * network made each ADD slower than the one before.
+ * State writes that do not allocate: an ADD writes its record three times
+ * (pending before IPAM, pending with the address before the kernel work,
+ * final). A new temporary file per write, renamed over the record, would
+ * allocate an inode each time and free the one it replaced; on ext4 without
+ * a journal every allocation skips (and looks up) each inode freed in the
+ * last seconds (find_inode_bit -> recently_deleted), so ADDs in a busy
+ * network would each be slower than the one before (tests/bench/README.md,
+ * "State writes").
  *
- * Now each network keeps one spare inode, "<stateDir>/<network>/.spare". A
+ * So each network keeps one spare inode, "<stateDir>/<network>/.spare". A
  * write fills the spare in place and swaps it with the record in one
  * renameat2(RENAME_EXCHANGE): the record's name now holds the new version,
  * ".spare" the previous one, which the next write fills again. Over a whole
@@ -313,20 +314,28 @@ int vmnet_record_read(const char *state_dir, const char *network, const char *ci
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
 			    const char *ifname, struct vmnet_err *err)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], spare[PATH_MAX];
+	bool others;
 
 	if (tmp_path(path, sizeof(path), state_dir, network, cid, ifname) == 0 && unlink(path) < 0 &&
 	    errno != ENOENT)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "removing %s", path);
-	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0)
+	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0 ||
+	    spare_path(spare, sizeof(spare), state_dir, network) < 0)
+		return 0;
+	/* While other records remain, a network without a spare (an ADD's
+	 * first write took it) keeps this record's inode as its spare: an ADD
+	 * rolled back leaves the folder as it found it, and frees nothing. The
+	 * last record takes the spare with it, so a network with no
+	 * attachment leaves only its lock. */
+	others = vmnet_record_others(state_dir, network, cid, ifname, NULL) != 0;
+	if (others && (renameat2(AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0 ||
+		       errno == ENOENT))
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "removing record %s", path);
-	/* The last record of the network takes the spare with it, so a
-	 * network with no attachment leaves only its lock. */
-	if (!vmnet_record_others(state_dir, network, cid, ifname, NULL) &&
-	    spare_path(path, sizeof(path), state_dir, network) == 0)
-		unlink(path);
+	if (!others)
+		unlink(spare);
 	return 0;
 }
 

@@ -106,7 +106,7 @@ int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vm
 bool vmnet_record_is_tmp_name(const char *name);
 
 /* 0 when removed or already gone; a temporary file a killed writer left
- * goes too. */
+ * goes too, and the network's spare with its last record. */
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 			struct vmnet_err *err);
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,

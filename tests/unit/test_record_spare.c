@@ -178,6 +178,14 @@ int main(void)
 	race();
 
 	ok(put("b", 1) == 0 && put("b", 2) == 0, "a second record, written twice (its first write took the spare)");
+	{
+		ino_t sp = ino_of("n1/.spare");
+
+		ok(sp && put("c", 1) == 0 && ino_of("n1/.spare") == 0 &&
+			   vmnet_record_remove_key(state, "n1", "c", "eth0", NULL) == 0 &&
+			   ino_of("n1/.spare") == sp && got("c") == -1,
+		   "an ADD rolled back after its first write: the spare it took is back, same inode");
+	}
 	ok(vmnet_record_remove_key(state, "n1", "a", "eth0", NULL) == 0 &&
 		   vmnet_record_remove_key(state, "n1", "r", "eth0", NULL) == 0 &&
 		   ino_of("n1/.spare") != 0,

@@ -51,8 +51,9 @@ traced() {
 for w in netns host; do
 	t="[$w]"
 	net=sw-$w
-	CONF=$(conf_shared "$net" "vmbrw$w" 10.97.$([ $w = netns ] && echo 1 || echo 2).0/24 \
-		10.97.$([ $w = netns ] && echo 1 || echo 2).1 ".tap = \"$w\"")
+	k=2
+	[ $w = netns ] && k=1
+	CONF=$(conf_shared "$net" "vmbrw$w" "10.97.$k.0/24" "10.97.$k.1" ".tap = \"$w\"")
 	vm_ns a$w
 	vma=$REPLY
 	vm_ns b$w

@@ -91,11 +91,9 @@ static ino_t ino_of(const char *rel)
 	return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
-static int cleanup(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void)st, (void)flag, (void)ftw;
 	remove(path);
 	return 0;
 }
@@ -194,6 +192,6 @@ int main(void)
 		   ino_of("n1/.spare") == 0 && ino_of("n1/.lock") != 0,
 	   "the last record takes the spare with it");
 	ok(vmnet_record_others(state, "n1", "-", "eth0", NULL) == 0, "no record left");
-	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);
+	nftw(state, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	return done();
 }

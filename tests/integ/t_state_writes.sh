@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq strace find
+need_cmds jq strace
 need_bins "$VMNET" "$B/vmnet-ipam"
 world_init
 host_ns

@@ -3,8 +3,9 @@
  * Attachment records: the contract between the plugin and netd. One JSON
  * file per attachment, <stateDir>/<network>/<containerID>@<ifname>.json
  * (a container ID cannot hold '@', so the split is unambiguous), written
- * atomically (temporary file ".<containerID>@<ifname>.json.tmp", rename) with
- * mode 0600 in 0700 dirs.
+ * atomically (the network's spare file ".spare" is filled, then swapped
+ * with the record by renameat2(RENAME_EXCHANGE): see lib/record.c) with
+ * mode 0600 in 0700 dirs. Read only through vmnet_record_read*().
  * A per-network lock file, <stateDir>/<network>/.lock, serialises ADD,
  * DEL, GC and netd's reconcile of that network.
  */
@@ -105,7 +106,7 @@ int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vm
 bool vmnet_record_is_tmp_name(const char *name);
 
 /* 0 when removed or already gone; a temporary file a killed writer left
- * goes too. */
+ * goes too, and the network's spare with its last record. */
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 			struct vmnet_err *err);
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,

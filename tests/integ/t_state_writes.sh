@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# State writes that do not grow with N (issue 15, decision 3): one ADD, traced
+# with strace, allocates exactly the inodes that stay (the record, the IPAM
+# reservation in host-local's format, the IPAM owner index entry) and frees
+# none: no unlink, no rename over an existing file, every O_TMPFILE linked.
+# On ext4 without a journal each inode freed in the last seconds is skipped
+# (and looked up) by every later allocation, so freed temporary files made
+# each ADD of a busy network slower than the one before. DEL creates no inode.
+# Both wirings, a network that already has an attachment (the usual case).
+#
+#   tests/integ/t_state_writes.sh BUILDDIR      (root; TAP on stdout)
+# shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmds jq strace
+need_bins "$VMNET" "$B/vmnet-ipam"
+world_init
+host_ns
+
+REAL=$VMNET
+TRACE=$W_TMP/trace
+# The plugin under strace (file system calls only), as the runtime starts it.
+cat >"$W_TMP/vmnet-traced" <<EOF
+#!/bin/sh
+exec strace -f -qq -o "$TRACE" -e trace=%file,unlink,unlinkat,rename,renameat,renameat2,linkat,link,openat "$REAL"
+EOF
+chmod +x "$W_TMP/vmnet-traced"
+
+# inodes: every inode under the state and IPAM folders, "INODE PATH" sorted.
+inodes() { find "$W_TMP/state" "$W_TMP/ipam" -printf '%i %p\n' 2>/dev/null | sed "s|$W_TMP/||" | sort; }
+# new_inodes BEFORE AFTER: the paths of inodes in AFTER that BEFORE did not have.
+new_inodes() {
+	join -v2 <(cut -d' ' -f1 <<<"$1" | sort -u) <(sort <<<"$2") | cut -d' ' -f2- | sort
+}
+# succeeded REGEX: the traced calls matching REGEX that did not fail.
+succeeded() { grep -E "$1" "$TRACE" | grep -v ' = -1 ' || true; }
+
+traced() {
+	local verb=$1
+	shift
+	VMNET=$W_TMP/vmnet-traced
+	plugin "$verb" "$@"
+	local rc=$?
+	VMNET=$REAL
+	return $rc
+}
+
+for w in netns host; do
+	t="[$w]"
+	net=sw-$w
+	k=2
+	[ $w = netns ] && k=1
+	CONF=$(conf_shared "$net" "vmbrw$w" "10.97.$k.0/24" "10.97.$k.1" ".tap = \"$w\"")
+	vm_ns a$w
+	vma=$REPLY
+	vm_ns b$w
+	vmb=$REPLY
+	t_plugin "$t ADD of a first attachment" ADD id=a$w ns="$vma"
+
+	before=$(inodes)
+	traced ADD id=b$w ns="$vmb"
+	t_status "$t ADD under strace" $? "$(cni_report)"
+	after=$(inodes)
+	ip=$(guest_ip "$CNI_OUT")
+	added=$(new_inodes "$before" "$after")
+	t_eq "$t ADD freed no inode: no unlink" "$(succeeded 'unlink(at)?\(')" ""
+	t_eq "$t ... no rename that can replace a file (only RENAME_EXCHANGE / RENAME_NOREPLACE)" \
+		"$(succeeded '(^|[ (])rename(at)?\(|renameat2\(.*, 0\)')" ""
+	t_eq "$t ... every O_TMPFILE got its name" "$(succeeded 'O_TMPFILE' | wc -l)" \
+		"$(succeeded 'linkat\(.*/proc/self/fd/' | wc -l)"
+	# The record's own inode may be the network's spare now (it was
+	# swapped in): one inode in the network's state folder either way.
+	t_eq "$t ADD allocated three inodes, all kept: record, reservation, owner index" \
+		"$(sed -e 's|/[0-9a-f]\{16\}$|/OWNER|' -e "s%^state/$net/\(\.spare\|b$w@eth0\.json\)\$%state/$net/RECORD%" <<<"$added")" \
+		"$(printf '%s\n' "ipam/$net/$ip" "ipam/$net/.vmnet/o/OWNER" "state/$net/RECORD" | sort)"
+	t_eq "$t ... the record's contents are whole and final" \
+		"$(jq -r '.pending // false' "$(record_path "$net" "b$w" eth0)")" false
+	t_eq "$t ... the reservation is host-local's" "$(tr '\r\n' '|~' <"$(ipam_path "$net" "$ip")")" "b$w|~eth0"
+
+	before=$(inodes)
+	traced DEL id=b$w ns="$vmb"
+	t_status "$t DEL under strace" $? "$(cni_report)"
+	t_eq "$t DEL created no inode" \
+		"$(new_inodes "$before" "$(inodes)"; succeeded 'O_TMPFILE|O_EXCL')" ""
+	t_plugin "$t DEL of the first attachment" DEL id=a$w ns="$vma"
+	t_eq "$t the network's folder holds only its lock" "$(ls -A "$W_TMP/state/$net")" .lock
+done
+
+t_done

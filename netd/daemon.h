@@ -32,6 +32,9 @@ struct netd_daemon {
 	struct netd_reconcile_stats last_pass;
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
 	unsigned long doomed_removed;	/* devices DELs handed over, deleted */
+	/* A whole pass (main.c): reconcile (reconcile.c), then firewalld,
+	 * parked taps and doomed host ends, Docker's chain; "reconcile" runs it. */
+	void (*run_pass)(struct netd_daemon *d);
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
 	struct netd_guest6 *guest6;	/* RA and DHCPv6; serves no link yet */
@@ -44,9 +47,5 @@ struct netd_daemon {
 	uint32_t host_dns[NETD_LEASE_MAX_DNS];
 	unsigned n_host_dns;
 };
-
-/* One reconcile pass (reconcile.c), then what netd deletes off the
- * plugins' path: parked taps that aged out, doomed host ends left behind. */
-void netd_run_pass(struct netd_daemon *d);
 
 #endif

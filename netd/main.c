@@ -254,7 +254,7 @@ static void fwd_sync(struct netd_daemon *d)
 	d->fwd_retry = netd_fwd_sync(d->fwd, devs, d->st.n) > 0;
 }
 
-void netd_run_pass(struct netd_daemon *d)
+static void run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
@@ -323,7 +323,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
 		if ((due && now >= due) || now >= next_periodic) {
-			netd_run_pass(d);
+			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
 			due = after_pass_due(d);
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
@@ -375,7 +375,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	/* The first pass runs before the socket opens: whoever connects sees
 	 * a reconciled state (and the plugin's requireNetd a working netd). */
-	netd_run_pass(d);
+	run_pass(d);
 	vmnet_err_clear(&err);
 	if (netd_server_open(o->socket, &d->listen_fd, &err) < 0) {
 		log_err("%s", err.msg);
@@ -403,6 +403,7 @@ static int run_daemon(struct netd_opts *o)
 	d.ev.link_fd = d.ev.nft_fd = -1;
 	d.st.ino_fd = -1;
 	d.started = (int64_t)time(NULL);
+	d.run_pass = run_pass;
 	lock = take_lock(o->state_dir);
 	if (lock < 0)
 		return 1;

@@ -409,7 +409,10 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 		v = do_release(d, req);
 		break;
 	case NETD_CMD_RECONCILE:
-		netd_run_pass(d);
+		if (d->run_pass)
+			d->run_pass(d);
+		else
+			netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
 		v = json_pack("{s:i,s:i,s:i,s:i,s:i,s:b,s:i,s:s}", "records", (int)d->last_pass.records,
 			      "repaired", (int)d->last_pass.repaired, "removed", (int)d->last_pass.removed,
 			      "table_restored", (int)d->last_pass.synced, "errors", (int)d->last_pass.errors,

@@ -288,8 +288,11 @@ static int64_t after_pass_due(const struct netd_daemon *d)
 
 static int serve(struct netd_daemon *d, int ep, int sfd)
 {
-	/* The first pass (in setup) may want the next one soon too. */
-	int64_t due = after_pass_due(d);
+	/* Two reasons for a pass besides the interval: events (due_ev) and
+	 * what the last pass asked for (due_pass, e.g. parked taps aging
+	 * out): an event must not wait for a later timer. The first pass (in
+	 * setup) may want the next one soon too. */
+	int64_t due_ev = 0, due_pass = after_pass_due(d);
 	int64_t next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 
 	for (;;) {
@@ -297,8 +300,10 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		int64_t now = vmnet_mono_ms(), wake = next_periodic;
 		int n, timeout;
 
-		if (due && due < wake)
-			wake = due;
+		if (due_ev && due_ev < wake)
+			wake = due_ev;
+		if (due_pass && due_pass < wake)
+			wake = due_pass;
 		if (d->conns.n && netd_conns_next_deadline(&d->conns) < wake)
 			wake = netd_conns_next_deadline(&d->conns);
 		timeout = wake > now ? (int)(wake - now) : 0;
@@ -317,15 +322,17 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			 * can it keep netd busy: a pass that took P ms waits
 			 * 2P after the last one (at most a third of a CPU; a
 			 * pass over 1,000 attachments takes ~0.5 s). */
-			if (r > 0 && !due)
-				due = event_due(d);
+			if (r > 0 && !due_ev)
+				due_ev = event_due(d);
 		}
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
-		if ((due && now >= due) || now >= next_periodic) {
+		if ((due_ev && now >= due_ev) || (due_pass && now >= due_pass) ||
+		    now >= next_periodic) {
 			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
-			due = after_pass_due(d);
+			due_ev = 0;
+			due_pass = after_pass_due(d);
 			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
 		}
 	}

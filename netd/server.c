@@ -200,6 +200,53 @@ static bool docker_covered(struct netd_daemon *d, struct vmnet_nft *nft,
 /* Other tables' chains that drop or reject VM traffic (include/vmnet/foreign.h):
  * one string each, or one saying why they could not be read; *ret_fw gets
  * the same findings as objects. */
+/* What to add for @f: accepts of vmnet's devices (bridges by name, host
+ * links by prefix) at the top of the base chain, in and out, as nft
+ * commands. */
+static json_t *fix_for(const struct netd_daemon *d, const struct vmnet_fw_finding *f)
+{
+	struct vmnet_docker_dev devs[8];
+	size_t n = 0;
+	json_t *fix = json_array();
+	char cmd[512];
+
+	for (size_t i = 0; i < d->st.n && n < ARRAY_SIZE(devs); i++) {
+		struct vmnet_docker_dev dv;
+		size_t k;
+
+		vmnet_docker_dev_of(&d->st.v[i]->rec, &dv);
+		for (k = 0; k < n && strcmp(devs[k].name, dv.name); k++)
+			;
+		if (k == n)
+			devs[n++] = dv;
+	}
+	for (size_t k = 0; fix && k < n; k++)
+		for (int out = 0; out < 2; out++) {
+			snprintf(cmd, sizeof(cmd), "nft insert rule %s %s %s %s \"%s%s\" accept",
+				 vmnet_fw_family_name(f->family), f->table, f->base,
+				 out ? "oifname" : "iifname", devs[k].name, devs[k].prefix ? "*" : "");
+			json_array_append_new(fix, json_string(cmd));
+		}
+	return fix;
+}
+
+/* The finding, and what to add, as one warning line. */
+static void warn_line(const struct vmnet_fw_finding *f, json_t *fix, char *w, size_t size)
+{
+	size_t len;
+
+	vmnet_fw_finding_fmt(f, w, size);
+	len = strlen(w);
+	if (!json_array_size(fix) || len + 40 >= size)
+		return;
+	snprintf(w + len, size - len, "; to let vmnet's traffic through, add: %s",
+		 json_string_value(json_array_get(fix, 0)));
+	for (size_t i = 1; i < json_array_size(fix); i++) {
+		len = strlen(w);
+		snprintf(w + len, size - len, "; %s", json_string_value(json_array_get(fix, i)));
+	}
+}
+
 static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t **ret_fw,
 			   json_t *conflicts)
 {
@@ -211,7 +258,7 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	json_t *warn = json_array();
 	size_t n = 0;
 	bool complete;
-	char w[1024];
+	char w[2048];
 
 	if (!names || !warn)
 		goto fail;
@@ -230,9 +277,14 @@ static json_t *fw_warnings(struct netd_daemon *d, struct vmnet_nft *nft, json_t 
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(f); i++) {
 		if (docker_covered(d, nft, &f[i]) || fwd_covers(d, &f[i]))
 			continue;
-		vmnet_fw_finding_fmt(&f[i], w, sizeof(w));
+		json_t *fix = fix_for(d, &f[i]), *fj = finding_json(&f[i]);
+
+		warn_line(&f[i], fix, w, sizeof(w));
 		json_array_append_new(warn, json_string(w));
-		json_array_append_new(*ret_fw, finding_json(&f[i]));
+		if (fj && fix)
+			json_object_set(fj, "fix", fix);
+		json_decref(fix);
+		json_array_append_new(*ret_fw, fj);
 	}
 	port_conflicts(d, &rs, warn, conflicts);
 	if (n > ARRAY_SIZE(f) || rs.truncated || !complete) {

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "reconcile.h"
+#include "reconcile_priv.h"
 #include "repair.h"
 #include "state.h"
 #include "vmnet/attach.h"
+#include "vmnet/common.h"
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
@@ -30,17 +33,6 @@
  * the bind mount that keeps its namespace (ip netns add, a runtime). */
 #define NETNS_DEAD_MS 1000
 
-struct item {
-	struct vmnet_record rec;
-	int nsfd;		/* proven to be the record's namespace; -1: none */
-	bool gone;		/* tear down the host side (never inside the namespace
-				   unless nsfd is set) */
-	bool unverified;	/* the namespace could not be proven: leave it alone */
-	bool broken;		/* the kernel does not match the record: repair */
-	int64_t absent_since;	/* monotonic ms of the first scan that missed it */
-	char why[300];		/* why gone */
-	char status[200];
-};
 
 struct net {
 	char name[129];
@@ -60,7 +52,7 @@ static int cmp_net(const void *a, const void *b)
 	return strcmp(((const struct net *)a)->name, ((const struct net *)b)->name);
 }
 
-static void note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e)
+void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e)
 {
 	p->errors++;
 	snprintf(p->last_error, sizeof(p->last_error), "%.200s: %.270s", what, e->msg);
@@ -137,7 +129,7 @@ static int add_item(const char *network, const char *path, void *data)
 		/* Never act on a record we cannot read: the plugin's DEL
 		 * knows how to remove it by name. */
 		if (e.msg[0])
-			note_error(l->p, "unreadable record", &e);
+			netd_note_error(l->p, "unreadable record", &e);
 		return 0;
 	}
 	l->n++;
@@ -266,85 +258,11 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
 		 rec->ifname, rec->pending ? "an ADD that did not finish" : it->why);
 	log_info("%s", what);
 	if (vmnet_teardown_record(state_dir, rec, it->nsfd, &how, &e) < 0) {
-		note_error(p, what, &e);
+		netd_note_error(p, what, &e);
 		snprintf(it->status, sizeof(it->status), "teardown failed: %.180s", e.msg);
 		return;
 	}
 	p->removed++;
-}
-
-static bool nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
-			   size_t wsize)
-{
-	struct vmnet_nft_att att;
-	struct vmnet_err e = { 0 };
-	int ver = 0, r;
-
-	r = vmnet_nft_table_version(nft, &ver, &e);
-	if (r < 0) {
-		snprintf(why, wsize, "reading the table: %s", e.msg);
-		return true;
-	}
-	if (r == 0) {
-		snprintf(why, wsize, "table inet vmnet is missing");
-		return true;
-	}
-	if (ver != VMNET_NFT_VERSION) {
-		snprintf(why, wsize, "table inet vmnet has version %d, not %d", ver,
-			 VMNET_NFT_VERSION);
-		return true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].gone)
-			continue;
-		vmnet_attach_nft_att(&items[i].rec, &att);
-		vmnet_err_clear(&e);
-		if (vmnet_nft_check(nft, &att, &e) < 0) {
-			snprintf(why, wsize, "%.64s/%.64s@%s: %.300s", items[i].rec.network, items[i].rec.cid,
-				 items[i].rec.ifname, e.msg);
-			return true;
-		}
-	}
-	return false;
-}
-
-static int sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p)
-{
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_nft_att *atts = NULL;
-	struct vmnet_err e = { 0 };
-	size_t na = 0;
-	char why[600];
-	int r;
-
-	r = vmnet_nft_open(-1, &nft, &e);
-	if (r < 0) {
-		note_error(p, "nftables", &e);
-		return r;
-	}
-	/* With no attachment at all there is nothing to restore: an absent
-	 * table is then the plugin's business, not ours. */
-	if (!any_live || !nft_needs_sync(nft, items, n, why, sizeof(why)))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		na += !items[i].gone;
-	atts = calloc(na ? na : 1, sizeof(*atts));
-	if (!atts)
-		return -ENOMEM;
-	na = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!items[i].gone)
-			vmnet_attach_nft_att(&items[i].rec, &atts[na++]);
-	log_info("restoring inet vmnet with %zu attachments: %s", na, why);
-	r = vmnet_nft_sync(nft, atts, na, &e);
-	free(atts);
-	if (r < 0) {
-		note_error(p, "restoring inet vmnet", &e);
-		return r;
-	}
-	p->synced++;
-	p->total_synced++;
-	return 0;
 }
 
 /* What each attachment needs, without acting: gone (tear the host side
@@ -403,7 +321,7 @@ static void act(struct item *items, size_t n, bool gone, const char *state_dir,
 			 it->rec.ifname);
 		log_info("%s: %s", what, it->why);
 		if (netd_repair(&it->rec, it->nsfd, &re) < 0) {
-			note_error(p, what, &re);
+			netd_note_error(p, what, &re);
 			snprintf(it->status, sizeof(it->status), "broken: %.180s", re.msg);
 		} else {
 			p->repaired++;
@@ -487,7 +405,9 @@ static bool adding(const char *state_dir, const struct vmnet_record *rec)
  * locked pass: an attachment gone or broken, a leftover pending record, or
  * the table to restore. Concurrent calls can make a look see what is no
  * longer so; the locked pass decides again on what it reads under lock. */
-static bool look(struct netd_state *st, struct net *nets, size_t n_nets, struct items *l)
+enum look { LOOK_NOTHING, LOOK_ITEMS, LOOK_ALL };
+
+static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, struct items *l)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct netd_reconcile_stats *p = l->p;
@@ -504,20 +424,53 @@ static bool look(struct netd_state *st, struct net *nets, size_t n_nets, struct 
 		if (lock >= 0)
 			close(lock);
 		if (r < 0)
-			return true;
+			return LOOK_ALL;
 	}
 	any_live = assess(st, l->v, l->n, p);
-	for (size_t i = 0; i < l->n && !need; i++) {
-		const struct item *it = &l->v[i];
+	if (any_live && vmnet_nft_open(-1, &nft, NULL) == 0 &&
+	    netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+		return LOOK_ALL;
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
 
 		if (it->gone && it->rec.pending && adding(st->state_dir, &it->rec))
 			p->busy = true;
-		else
-			need = it->gone || it->broken;
+		else if (it->gone || it->broken)
+			need = it->flagged = true;
 	}
-	if (!need && any_live && vmnet_nft_open(-1, &nft, NULL) == 0)
-		need = nft_needs_sync(nft, l->v, l->n, why, sizeof(why));
-	return need;
+	return need ? LOOK_ITEMS : LOOK_NOTHING;
+}
+
+/* Decide again, under its network's lock, on the record of one item the
+ * look flagged, and act: the plugin's ADD and DEL of that network wait only
+ * for this one attachment's repair or teardown, not for a whole pass. */
+static void settle_one(struct netd_state *st, const char *cni_path, struct item *it,
+		       struct netd_reconcile_stats *p)
+{
+	_cleanup_close_ int lock = -1;
+	struct item fresh = { .nsfd = -1 };
+	struct vmnet_err e = { 0 };
+	char path[PATH_MAX];
+
+	if (vmnet_record_lock(st->state_dir, it->rec.network, PASS_LOCK_TIMEOUT_MS, &lock, &e) < 0) {
+		p->busy = true;
+		return;
+	}
+	if (vmnet_record_path(path, sizeof(path), st->state_dir, it->rec.network, it->rec.cid,
+			      it->rec.ifname) < 0 ||
+	    vmnet_record_read_path(path, &fresh.rec, &e) < 0) {
+		it->gone = true; /* its DEL came first: no status to keep */
+		return;
+	}
+	assess(st, &fresh, 1, p);
+	act(&fresh, 1, true, st->state_dir, cni_path, p);
+	act(&fresh, 1, false, st->state_dir, cni_path, p);
+	it->gone = fresh.gone;
+	it->absent_since = fresh.absent_since;
+	memcpy(it->status, fresh.status, sizeof(it->status));
+	if (fresh.nsfd >= 0)
+		close(fresh.nsfd);
+	vmnet_record_clear(&fresh.rec);
 }
 
 /* Close what assess opened and forget the items, statuses unset. */
@@ -548,7 +501,7 @@ static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
 	/* The table holds every network's elements, so it is rebuilt only
 	 * when every network is locked and its records known. */
 	if (all_locked)
-		sync_nft(l->v, l->n, any_live, p);
+		netd_sync_nft(l->v, l->n, any_live, p);
 	act(l->v, l->n, false, st->state_dir, cni_path, p);
 	for (size_t i = 0; i < n_nets; i++)
 		if (nets[i].lock >= 0)
@@ -573,10 +526,20 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 		p->errors++;
 		return r;
 	}
-	if (look(st, nets, n_nets, &l)) {
+	switch (look(st, nets, n_nets, &l)) {
+	case LOOK_NOTHING:
+		break;
+	case LOOK_ITEMS:
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].flagged)
+				settle_one(st, cni_path, &l.v[i], p);
+		p->locked++;
+		break;
+	case LOOK_ALL:
 		drop(&l);
 		locked_pass(st, nets, n_nets, cni_path, &l);
 		p->locked++;
+		break;
 	}
 	free(nets);
 	finish(st, l.v, l.n, p);

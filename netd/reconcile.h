@@ -2,9 +2,11 @@
 /*
  * One level-triggered reconcile pass: make the kernel match the records.
  * First a look without any lock (the plugin's ADD/DEL/GC never wait for
- * it): every record read, its namespace proven, the kernel checked. Only
- * when that finds something to do, a locked pass decides again on the
- * records read under every network's lock (ADD/DEL/GC wait meanwhile):
+ * it): every record read, its namespace proven, the kernel checked. What
+ * it finds gone or broken is decided again and acted on one attachment at
+ * a time under its network's lock (ADD/DEL of that network wait for that
+ * one only); only when table inet vmnet needs restoring does a pass decide
+ * again on every record under every network's lock:
  *   1. a record whose VM namespace is proven gone is torn down like DEL
  *      (devices, elements, IPAM address, record; the bridge with the last
  *      one); one whose namespace cannot be proven either way is left alone

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reconcile's nftables part: is table inet vmnet whole, and restoring it in
+ * one atomic batch from the records when it is not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reconcile_priv.h"
+#include "vmnet/attach.h"
+#include "vmnet/err.h"
+#include "vmnet/log.h"
+#include "vmnet/nft.h"
+
+bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
+			   size_t wsize)
+{
+	struct vmnet_nft_att att;
+	struct vmnet_err e = { 0 };
+	int ver = 0, r;
+
+	r = vmnet_nft_table_version(nft, &ver, &e);
+	if (r < 0) {
+		snprintf(why, wsize, "reading the table: %s", e.msg);
+		return true;
+	}
+	if (r == 0) {
+		snprintf(why, wsize, "table inet vmnet is missing");
+		return true;
+	}
+	if (ver != VMNET_NFT_VERSION) {
+		snprintf(why, wsize, "table inet vmnet has version %d, not %d", ver,
+			 VMNET_NFT_VERSION);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].gone)
+			continue;
+		vmnet_attach_nft_att(&items[i].rec, &att);
+		vmnet_err_clear(&e);
+		if (vmnet_nft_check(nft, &att, &e) < 0) {
+			snprintf(why, wsize, "%.64s/%.64s@%s: %.300s", items[i].rec.network, items[i].rec.cid,
+				 items[i].rec.ifname, e.msg);
+			return true;
+		}
+	}
+	return false;
+}
+
+int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft_att *atts = NULL;
+	struct vmnet_err e = { 0 };
+	size_t na = 0;
+	char why[600];
+	int r;
+
+	r = vmnet_nft_open(-1, &nft, &e);
+	if (r < 0) {
+		netd_note_error(p, "nftables", &e);
+		return r;
+	}
+	/* With no attachment at all there is nothing to restore: an absent
+	 * table is then the plugin's business, not ours. */
+	if (!any_live || !netd_nft_needs_sync(nft, items, n, why, sizeof(why)))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		na += !items[i].gone;
+	atts = calloc(na ? na : 1, sizeof(*atts));
+	if (!atts)
+		return -ENOMEM;
+	na = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!items[i].gone)
+			vmnet_attach_nft_att(&items[i].rec, &atts[na++]);
+	log_info("restoring inet vmnet with %zu attachments: %s", na, why);
+	r = vmnet_nft_sync(nft, atts, na, &e);
+	free(atts);
+	if (r < 0) {
+		netd_note_error(p, "restoring inet vmnet", &e);
+		return r;
+	}
+	p->synced++;
+	p->total_synced++;
+	return 0;
+}
+

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What reconcile.c and reconcile_nft.c share: the pass's view of one record.
+ */
+#ifndef NETD_RECONCILE_PRIV_H
+#define NETD_RECONCILE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reconcile.h"
+#include "vmnet/record.h"
+
+struct vmnet_nft;
+
+struct item {
+	struct vmnet_record rec;
+	int nsfd;		/* proven to be the record's namespace; -1: none */
+	bool gone;		/* tear down the host side (never inside the namespace
+				   unless nsfd is set) */
+	bool unverified;	/* the namespace could not be proven: leave it alone */
+	bool broken;		/* the kernel does not match the record: repair */
+	bool flagged;		/* the look found it gone or broken: decide under lock */
+	int64_t absent_since;	/* monotonic ms of the first scan that missed it */
+	char why[300];		/* why gone */
+	char status[200];
+};
+
+void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);
+
+/* Does table inet vmnet need a re-sync (missing, another version, or
+ * lacking an element of a live item)? @why says why. */
+bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
+			 size_t wsize);
+
+/* Re-sync it from the live items when it needs one (and some are live). */
+int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p);
+
+#endif

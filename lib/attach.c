@@ -433,16 +433,16 @@ static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 	return r;
 }
 
-/* The VM-namespace devices: handed to netd once they carry nothing
- * (*handed), else removed here. */
+/* The VM-namespace devices: handed to netd under a doomed identity once
+ * they carry nothing (*handed), else removed here. */
 static int detach_vm(struct vmnet_nl *host, struct vmnet_nl *vm, const struct vmnet_record *rec,
 		     int nsfd, bool *handed, struct vmnet_err *err)
 {
-	if (vmnet_handoff_netd() && vmnet_attach_vm_quiesce(host, vm, rec, NULL) == 0 &&
-	    vmnet_handoff_doom(rec, nsfd)) {
-		*handed = true;
-		return 0;
-	}
+	char tap[IFNAMSIZ];
+
+	if (vmnet_handoff_netd() && vmnet_attach_vm_quiesce(host, vm, rec, tap, NULL) == 0 &&
+	    tap[0] && vmnet_handoff_doom(rec, nsfd, tap))
+		return *handed = true, 0;
 	return vmnet_attach_vm_clear(vm, rec, err);
 }
 

@@ -95,11 +95,15 @@ int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 
 /* Make @rec's netns-wired devices carry nothing without deleting them
  * (their deletion waits for RCU grace periods; netd does it later,
- * include/vmnet/handoff.h): the host end down and off the bridge, the tap
- * and the veth peer down, the guest address off the peer. Each only when
- * its alias (peer: device group) proves it ours. */
+ * include/vmnet/handoff.h): the host end down and off the bridge under the
+ * doomed name and alias; the tap and the veth peer down, the guest address
+ * off the peer, both renamed to a doomed identity of their own (tap
+ * "vmdt<x>", peer "vmdp<x>", one device group; *@doomed_tap its name, ""
+ * when the tap was not there to rename). Each only when its alias (peer:
+ * device group) proves it ours. */
 int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
-			    const struct vmnet_record *rec, struct vmnet_err *err);
+			    const struct vmnet_record *rec, char doomed_tap[IFNAMSIZ],
+			    struct vmnet_err *err);
 
 /* CHECK of the VM-namespace side (@nsfd < 0: the namespace is gone). */
 int vmnet_attach_check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -67,22 +68,44 @@ int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 	return first;
 }
 
-int vmnet_attach_vm_remove(int nsfd, const char *network, const char *cid, const char *ifname,
-			   const char *tap_name, struct vmnet_err *err)
+/* The doomed identity of a VM side (tap "vmdt<x>", peer "vmdp<x>", both
+ * in device group 0x40000000 | x, alias VMNET_ALIAS_DOOMED...): one no ADD
+ * gives, so deleting by it never takes a later ADD's devices. */
+#define DOOMED_GROUP_BIT 0x40000000u
+
+static bool doomed_name(const char *name, char kind, uint32_t *ret_group)
+{
+	char *end;
+	unsigned long x;
+
+	if (strncmp(name, VMNET_PREFIX_DOOMED, 3) || name[3] != kind || strlen(name) != 12)
+		return false;
+	x = strtoul(name + 4, &end, 16);
+	if (*end || x > 0x3fffffffUL)
+		return false;
+	*ret_group = (uint32_t)x | DOOMED_GROUP_BIT;
+	return true;
+}
+
+int vmnet_attach_doomed_remove(int nsfd, const char *tap, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *vm = NULL;
-	struct vmnet_record rec = { .wiring = VMNET_TAP_NETNS };
+	struct vmnet_link_info info;
+	char peer[IFNAMSIZ];
+	uint32_t group;
 	int r;
 
-	if (snprintf(rec.network, sizeof(rec.network), "%s", network) >= (int)sizeof(rec.network) ||
-	    snprintf(rec.cid, sizeof(rec.cid), "%s", cid) >= (int)sizeof(rec.cid) ||
-	    snprintf(rec.ifname, sizeof(rec.ifname), "%s", ifname) >= (int)sizeof(rec.ifname) ||
-	    snprintf(rec.tap_name, sizeof(rec.tap_name), "%s", tap_name) >= (int)sizeof(rec.tap_name))
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, ENAMETOOLONG, "name too long");
+	if (!doomed_name(tap, 't', &group))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "not a doomed tap: %s", tap);
+	snprintf(peer, sizeof(peer), "%.3sp%s", tap, tap + 4);
 	r = vmnet_nl_open(nsfd, &vm, err);
 	if (r < 0)
 		return r;
-	return vmnet_attach_vm_clear(vm, &rec, err);
+	if ((vmnet_link_get(vm, tap, &info, NULL) < 0 && vmnet_link_get(vm, peer, &info, NULL) < 0) ||
+	    strncmp(info.alias, VMNET_ALIAS_DOOMED, strlen(VMNET_ALIAS_DOOMED)) ||
+	    info.devgroup != group)
+		return 0; /* gone already (the namespace died), or not ours */
+	return vmnet_link_del_devgroup(vm, group, err);
 }
 
 /* Down (and nomaster) @name in @nl if @alias (NULL: @devgroup) proves it ours. */
@@ -124,21 +147,54 @@ static int doom_host_end(struct vmnet_nl *host, const struct vmnet_record *rec, 
 	return vmnet_err_is_gone(r) ? 0 : r;
 }
 
-int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
-			    const struct vmnet_record *rec, struct vmnet_err *err)
+/* @idx's new name, alias and group in one request (it is down). */
+static int rename_doomed(struct vmnet_nl *vm, int idx, const char *name, const char *alias,
+			 uint32_t group, struct vmnet_err *err)
 {
-	struct vmnet_link_info info;
-	char alias[256];
+	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
+	int r;
+
+	c.name = name;
+	c.alias = alias;
+	c.devgroup = group;
+	r = vmnet_link_set(vm, idx, &c, err);
+	return vmnet_err_is_gone(r) ? 0 : r;
+}
+
+int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
+			    const struct vmnet_record *rec, char doomed_tap[IFNAMSIZ],
+			    struct vmnet_err *err)
+{
+	struct vmnet_link_info tap = { 0 }, peer = { 0 };
+	char alias[256], doomed[64], name[IFNAMSIZ];
+	struct timespec ts;
+	uint32_t x;
 	int first = 0;
 
+	doomed_tap[0] = '\0';
 	attach_alias(rec, alias, sizeof(alias));
 	attach_keep_first(&first, doom_host_end(host, rec, alias, err));
-	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &info, err));
-	info.ifindex = 0;
-	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &info,
+	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &tap, err));
+	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &peer,
 					    err));
-	if (info.ifindex > 0 && rec->guest.addr)
-		attach_keep_first(&first, vmnet_addr_del(vm, info.ifindex, &rec->guest, err));
+	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && rec->guest.addr)
+		attach_keep_first(&first, vmnet_addr_del(vm, peer.ifindex, &rec->guest, err));
+	if (first < 0 || strcmp(tap.alias, alias))
+		return first;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	x = ((uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) ^ (uint32_t)ts.tv_nsec) &
+	    0x3fffffffu;
+	snprintf(doomed, sizeof(doomed), VMNET_ALIAS_DOOMED "%lld", (long long)ts.tv_sec);
+	snprintf(name, sizeof(name), VMNET_PREFIX_DOOMED "t%08x", x);
+	attach_keep_first(&first, rename_doomed(vm, tap.ifindex, name, doomed,
+						x | DOOMED_GROUP_BIT, err));
+	if (first == 0)
+		snprintf(doomed_tap, IFNAMSIZ, "%s", name);
+	if (first == 0 && peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec)) {
+		snprintf(name, sizeof(name), VMNET_PREFIX_DOOMED "p%08x", x);
+		attach_keep_first(&first, rename_doomed(vm, peer.ifindex, name, doomed,
+							x | DOOMED_GROUP_BIT, err));
+	}
 	return first;
 }
 

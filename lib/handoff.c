@@ -88,7 +88,7 @@ bool vmnet_handoff_netd(void)
 	return kept.sock >= 0;
 }
 
-bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd)
+bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd, const char *tap)
 {
 	struct doomed *d = &kept.doomed[kept.n_doomed];
 	int fd;
@@ -102,7 +102,7 @@ bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd)
 	snprintf(d->network, sizeof(d->network), "%s", rec->network);
 	snprintf(d->cid, sizeof(d->cid), "%s", rec->cid);
 	snprintf(d->ifname, sizeof(d->ifname), "%s", rec->ifname);
-	snprintf(d->tap, sizeof(d->tap), "%s", rec->tap_name);
+	snprintf(d->tap, sizeof(d->tap), "%s", tap);
 	d->fd = kept.n;
 	kept.fd[kept.n++] = fd;
 	kept.n_doomed++;
@@ -169,8 +169,7 @@ int vmnet_handoff_release(void)
 		const struct doomed *d = &kept.doomed[i];
 		struct vmnet_err e = { 0 };
 
-		if (vmnet_attach_vm_remove(kept.fd[d->fd], d->network, d->cid, d->ifname, d->tap,
-					   &e) < 0)
+		if (vmnet_attach_doomed_remove(kept.fd[d->fd], d->tap, &e) < 0)
 			log_warn("removing the devices of %s/%s@%s: %s", d->network, d->cid,
 				 d->ifname, e.msg);
 	}

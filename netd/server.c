@@ -425,8 +425,7 @@ static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
 			log_warn("release: no namespace for %s/%s@%s", x->network, x->cid, x->ifname);
 			continue;
 		}
-		if (vmnet_attach_vm_remove(req->fds[x->fd], x->network, x->cid, x->ifname, x->tap,
-					   &e) < 0) {
+		if (vmnet_attach_doomed_remove(req->fds[x->fd], x->tap, &e) < 0) {
 			log_warn("removing the devices of %s/%s@%s: %s", x->network, x->cid, x->ifname,
 				 e.msg);
 			continue;

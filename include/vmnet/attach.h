@@ -31,12 +31,12 @@ struct vmnet_attach_state {
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
 		 struct vmnet_err *err);
 
-/* Remove the VM-namespace devices of attachment @network/@cid/@ifname
- * (tap @tap_name, veth peer, and with it the host end) in the namespace
- * @nsfd, each only when its alias or device group proves it ours: what a
- * DEL handed netd (include/vmnet/handoff.h) or could not. */
-int vmnet_attach_vm_remove(int nsfd, const char *network, const char *cid, const char *ifname,
-			   const char *tap_name, struct vmnet_err *err);
+/* Remove, in the namespace @nsfd, the VM side a DEL doomed (tap @tap,
+ * "vmdt<x>", and its peer "vmdp<x>", in one batch by their device group),
+ * only when one of them still carries the doomed alias and that group;
+ * already gone is success. For netd, and for the DEL that netd did not
+ * relieve (include/vmnet/handoff.h). */
+int vmnet_attach_doomed_remove(int nsfd, const char *tap, struct vmnet_err *err);
 
 /* Remove what vmnet_attach created for @rec, or began to create before a
  * crash: nftables elements (none without a guest address), the host device

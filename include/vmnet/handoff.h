@@ -47,10 +47,11 @@ struct vmnet_record;
  * (tried once per call; the connection is used by vmnet_handoff_release). */
 bool vmnet_handoff_netd(void);
 
-/* Hand netd @rec's VM-namespace devices in the namespace @nsfd (borrowed;
- * a copy is kept): true if taken for the end of the call (netd answers and
- * there is room); false: the caller removes them itself. */
-bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd);
+/* Hand netd @rec's VM-namespace devices, doomed as @tap (vmnet_attach_vm_quiesce),
+ * in the namespace @nsfd (borrowed; a copy is kept): true if taken for the
+ * end of the call (netd answers and there is room); false: the caller
+ * removes them itself. */
+bool vmnet_handoff_doom(const struct vmnet_record *rec, int nsfd, const char *tap);
 
 /* End of the call: hand the kept descriptors and doomed devices to netd
  * (its socket: $VMNET_NETD_SOCKET or VMNET_NETD_SOCK) in one request, then

@@ -510,9 +510,18 @@ for i in 1 2 3; do
 done
 REL1=$(nc_ status --json | jq -r .released_descriptors)
 t_ok "netd closed what the DELs handed over ($REL0 -> $REL1)" test "$REL1" -ge $((REL0 + 3))
-# netns wiring: the DEL left its devices down and off the bridge for netd,
-# which deleted them in the namespace the DEL passed it.
-gone_in() { ! ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+# netns wiring: the DEL left its devices down, off the bridge and under a
+# doomed identity of their own for netd, which deleted them in the namespace
+# the DEL passed it (within a second).
+gone_in() { # NS NAME: NAME and every doomed device gone from NS within a second
+	local i
+	for i in $(seq 50); do
+		! ip -n "$1" link show dev "$2" >/dev/null 2>&1 &&
+			! ip -n "$1" -o link show | grep -q 'vmd[tp]' && return 0
+		sleep 0.02
+	done
+	return 1
+}
 for i in 1 2 3; do
 	t_ok "  ho$i's tap is gone from its namespace" gone_in "${HO_NS[$i]}" tap0
 	t_ok "  and its veth peer" gone_in "${HO_NS[$i]}" eth0

@@ -864,3 +864,36 @@ file_has() {
 	done
 	return 1
 }
+
+# ---------------------------------------------------------------- client holder
+
+# holder_start DIR PLUGDIR: a private mount namespace for real clients
+# (podman, containerd, dockerd, dbus + firewalld), held open by
+# tests/clients/holder.sh with DIR for their files and PLUGDIR as the CNI
+# plugin folder; waits for DIR/ready. HOLDER is its PID (tracked).
+holder_start() {
+	unshare -m --propagation slave "$LIB_ROOT/tests/clients/holder.sh" "$1" "$2" </dev/null \
+		>"$W_TMP/holder.log" 2>&1 &
+	HOLDER=$!
+	track_pid "$HOLDER"
+	local i
+	for i in $(seq 100); do
+		[ -e "$1/ready" ] && return 0
+		alive "$HOLDER" || break
+		sleep 0.05
+	done
+	cat "$W_TMP/holder.log"
+	return 1
+}
+# in_h CMD...: CMD in the holder's mount namespace and the test's host netns.
+in_h() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@"; }
+# bg_h LOG CMD...: the same, in the background, appending to LOG; nsenter
+# execs CMD, so the PID (tracked, and in REPLY) is CMD's.
+bg_h() {
+	local log=$1
+	shift
+	nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@" \
+		</dev/null >>"$log" 2>&1 &
+	REPLY=$!
+	track_pid "$REPLY"
+}

@@ -89,35 +89,9 @@ findings() {
 		jq -r '.firewall[]? | "\(.family) \(.table) \(.base) \(.chain) \(.verdict) \(.certain)"'
 }
 
-holder_start() {
-	unshare -m --propagation slave "$CL/holder.sh" "$H" "$PLUG" </dev/null \
-		>"$W_TMP/holder.log" 2>&1 &
-	HOLDER=$!
-	track_pid "$HOLDER"
-	local i
-	for i in $(seq 100); do
-		[ -e "$H/ready" ] && return 0
-		alive "$HOLDER" || break
-		sleep 0.05
-	done
-	cat "$W_TMP/holder.log"
-	return 1
-}
-# in_h CMD...: CMD in the holder's mount namespace and the test's host netns.
-in_h() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@"; }
-# bg_h LOG CMD...: the same, in the background; nsenter execs CMD, so the PID
-# (tracked, and in REPLY) is CMD's.
-bg_h() {
-	local log=$1
-	shift
-	nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@" \
-		</dev/null >"$log" 2>&1 &
-	REPLY=$!
-	track_pid "$REPLY"
-}
 
 t_ok "netd starts in the host namespace" netd_start
-t_ok "the clients' private mount namespace is ready" holder_start
+t_ok "the clients' private mount namespace is ready" holder_start "$H" "$PLUG"
 t_ok "it is not the machine's mount namespace" \
 	test "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
 

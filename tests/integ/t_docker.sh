@@ -49,22 +49,6 @@ mkdir -p "$H/net.d"
 
 # ---------------------------------------------------------------- Docker
 
-holder_start() {
-	unshare -m --propagation slave "$CL/holder.sh" "$H" "$B" </dev/null \
-		>"$W_TMP/holder.log" 2>&1 &
-	HOLDER=$!
-	track_pid "$HOLDER"
-	local i
-	for i in $(seq 100); do
-		[ -e "$H/ready" ] && return 0
-		alive "$HOLDER" || break
-		sleep 0.05
-	done
-	cat "$W_TMP/holder.log"
-	return 1
-}
-# in_h CMD...: CMD in the holder's mount namespace and the test's host netns.
-in_h() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@"; }
 dk() { in_h "$DOCKER" -H "unix://$H/docker.sock" "$@"; }
 ipt() { ip netns exec "$HOST_NS" iptables-nft "$@"; }
 
@@ -106,7 +90,7 @@ image_build() {
 	tar -C "$r" -cf "$H/rootfs.tar" . && dk import "$H/rootfs.tar" "$IMG" >/dev/null
 }
 
-t_ok "the private mount namespace is ready" holder_start
+t_ok "the private mount namespace is ready" holder_start "$H" "$B"
 t_ok "dockerd 20.10 runs in the test's host namespace" dockerd_start
 t_ok "it is not the machine's mount namespace" \
 	test "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"

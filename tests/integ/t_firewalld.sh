@@ -33,29 +33,6 @@ H=$W_TMP/h
 SOCK=$W_TMP/netd.sock
 mkdir -p "$H" "$W_TMP/noplugins"
 
-holder_start() {
-	unshare -m --propagation slave "$CL/holder.sh" "$H" "$W_TMP/noplugins" </dev/null \
-		>"$W_TMP/holder.log" 2>&1 &
-	HOLDER=$!
-	track_pid "$HOLDER"
-	local i
-	for i in $(seq 100); do
-		[ -e "$H/ready" ] && return 0
-		alive "$HOLDER" || break
-		sleep 0.05
-	done
-	cat "$W_TMP/holder.log"
-	return 1
-}
-in_h() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@"; }
-bg_h() {
-	local log=$1
-	shift
-	nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$HOST_NS" -- "$@" \
-		</dev/null >>"$log" 2>&1 &
-	REPLY=$!
-	track_pid "$REPLY"
-}
 fwcmd() { in_h firewall-cmd "$@"; }
 
 dbus_start() {
@@ -83,7 +60,7 @@ firewalld_start() {
 	return 1
 }
 
-t_ok "a private mount namespace for dbus and firewalld" holder_start
+t_ok "a private mount namespace for dbus and firewalld" holder_start "$H" "$W_TMP/noplugins"
 t_ok "it is not the machine's mount namespace" \
 	test "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
 # The private bus, for firewalld, firewall-cmd and netd (never the machine's).

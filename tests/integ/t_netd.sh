@@ -229,6 +229,10 @@ storm &
 STORM=$!
 sleep 0.3
 kill -KILL "$NETD_PID"
+# Killed in the middle of deleting devices a DEL handed it, netd exits only
+# once the kernel finishes that (uninterruptibly): its lock goes with it,
+# and a supervisor restarts it after the exit, as here.
+wait "$NETD_PID" 2>/dev/null
 wait "$STORM"
 t_ok "netd restarts after SIGKILL" netd_start
 t_ok "netd reconcile" nc_ reconcile

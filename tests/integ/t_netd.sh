@@ -532,7 +532,7 @@ for i in 1 2 3; do
 done
 t_ok "  no host end of theirs is left" sh -c "! ip -n $HOST_NS -o link show | grep -q 'vmnet:$NET/ho[123]/'"
 t_ok "  netd counts them" test "$(nc_ status --json | jq -r .handed_devices_removed)" -ge 3
-t_eq "netd holds no more descriptors than before" "$(nfd)" "$FD0"
+t_ok "netd holds no more descriptors than before" test "$(nfd)" -le "$FD0"
 # Right after a DEL the same attachment can be added again, whatever netd
 # has done by then.
 for k in 1 2 3 4 5; do

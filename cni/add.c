@@ -43,11 +43,13 @@ static void failpoint(const char *name)
 static int pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
 			struct vmnet_err *err)
 {
-	const struct vmnet_result_ip *ip;
+	const struct vmnet_result_ip *ip = vmnet_result_first_ip(ipam, 4);
 
-	if (ipam->n_ips == 0)
+	if (vmnet_result_first_ip(ipam, 6))
+		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
+				     "ipam returned an IPv6 address: IPv6 is not supported yet");
+	if (!ip)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "ipam returned no address");
-	ip = &ipam->ips[0];
 	if (ip->addr.len >= 31 && rec->mode == VMNET_MODE_SHARED)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 				     "ipam returned a /%u address: a shared network needs a subnet",

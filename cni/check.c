@@ -25,7 +25,8 @@ static int check_prev(const struct vmnet_conf *cf, const struct vmnet_record *re
 	if (r < 0)
 		return vmnet_err_wrap(err, "prevResult");
 	for (unsigned i = 0; i < prev.n_ips; i++)
-		if (prev.ips[i].addr.addr == rec->guest.addr && prev.ips[i].addr.len == rec->guest.len)
+		if (prev.ips[i].family == 4 && prev.ips[i].addr.addr == rec->guest.addr &&
+		    prev.ips[i].addr.len == rec->guest.len)
 			return 0;
 	return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
 			     "prevResult does not hold the recorded guest address");

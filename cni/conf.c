@@ -96,21 +96,18 @@ static int parse_ports(struct vmnet_conf *c, json_t *arr, struct vmnet_err *err)
 		if (vmnet_proto_parse(proto, &p.proto) < 0)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "%s.protocol: \"%.16s\" is not tcp, udp or sctp", path, proto);
-		if (hip && *hip) {
-			r = vmnet_ip4_parse(hip, &p.host_ip);
-			if (r == -EAFNOSUPPORT)
-				continue; /* runtimes send a "::" twin of each mapping; IPv4 only for now */
-			if (r < 0)
-				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-						     "%s.hostIP: \"%.64s\" is not an address", path, hip);
-		}
+		if (vmnet_port_host_parse(hip, &p) < 0)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "%s.hostIP: \"%.64s\" is not an address", path, hip);
+		if (p.family == 6)
+			continue; /* runtimes send a "::" twin of each mapping; IPv4 only for now */
 		p.host_port = (uint16_t)hp;
 		p.guest_port = (uint16_t)cp;
 		/* The same mapping twice is one mapping; a clash inside one request is an error. */
 		for (unsigned j = 0; j < c->n_ports; j++) {
 			struct vmnet_port *q = &c->ports[j];
 
-			if (q->proto == p.proto && q->host_port == p.host_port && q->host_ip == p.host_ip) {
+			if (vmnet_port_same_host(q, &p)) {
 				if (q->guest_port == p.guest_port)
 					goto next;
 				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,

@@ -34,7 +34,7 @@ static void from_prev(const struct vmnet_conf *cf, struct vmnet_record *rec)
 	if (guest >= 0)
 		(void)vmnet_mac_parse(prev.ifaces[guest].mac, true, rec->guest_mac);
 	for (unsigned i = 0; i < prev.n_ips && !rec->guest.addr; i++)
-		if (prev.ips[i].iface == guest || guest < 0)
+		if (prev.ips[i].family == 4 && (prev.ips[i].iface == guest || guest < 0))
 			rec->guest = prev.ips[i].addr;
 }
 

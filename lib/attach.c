@@ -252,6 +252,8 @@ int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_rout
 		struct vmnet_result_route rt = res.routes[i];
 		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
 
+		if (rt.family != 4)
+			continue;
 		rt.dst.addr &= vmnet_mask(rt.dst.len);
 		/* The kernel's connected route of the guest address. */
 		if (rt.dst.addr == net.addr && rt.dst.len == net.len)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * (include/vmnet/foreign.h says what the shapes mean; foreign_scan.c walks
  * them).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>

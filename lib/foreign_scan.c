@@ -4,6 +4,7 @@
  * (include/vmnet/foreign.h says what counts as a finding). Pure: no kernel,
  * no allocation, so unit tests feed it hand-written shapes.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <linux/netfilter.h>
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,7 @@
  * (nft_defs.c, nft_rules*.c) and an attachment's elements (nft_elems.c), or
  * single-key lookups; ADD retries when it races another first ADD.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -4,6 +4,7 @@
  * maps (elements go in with put_elems), the named counters, and put_base,
  * which lays them all down before the rules (nft_rules.c).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -3,6 +3,7 @@
  * vmnet's accepts in Docker's DOCKER-USER chains (include/vmnet/docker.h
  * says which and why), through the one batch path of nft_batch.c.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

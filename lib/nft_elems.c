@@ -4,6 +4,7 @@
  * ADD lays them down and DEL takes them away, and the batches built from
  * them (vmnet_nft_build_*, exposed for round-trip tests).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>

@@ -4,6 +4,7 @@
  * builders (nft_rules_*.c): what nft prints, it reads back into the same
  * bytecode.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -7,6 +7,7 @@
  * holds (a stale DNAT must not reach the new guest) and a DEL whose record
  * is gone to a crash (nothing else names its elements).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter/nf_tables.h>

@@ -4,6 +4,7 @@
  * fill functions of nft_rules_nat.c, nft_rules_filter.c and
  * nft_rules_bridge.c.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>

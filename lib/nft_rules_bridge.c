@@ -3,6 +3,7 @@
  * Rules of bridge vmnet: anti-spoofing on the bridge ports of shared
  * guests, and no DHCP between two guests' ports.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>

@@ -4,6 +4,7 @@
  * ports, isolation groups, closed NAT networks), antispoof (isolated links)
  * and input (what an isolated guest may reach on the host).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>

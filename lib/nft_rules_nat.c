@@ -3,6 +3,7 @@
  * Rules of the nat chains of inet vmnet: published ports (prerouting and
  * output jump to dnat4) and masquerading at postrouting.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>

@@ -48,6 +48,10 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "guestMac", json_string(vmnet_mac_fmt(rec->guest_mac, mac))));
 	TRY(vmnet_json_set(v, "address", json_string(vmnet_prefix_fmt(&rec->guest, buf))));
 	TRY(vmnet_json_set(v, "gateway", json_string(vmnet_ip4_fmt(rec->gateway, buf))));
+	if (vmnet_record_has6(rec)) {
+		TRY(vmnet_json_set(v, "address6", json_string(vmnet_prefix6_fmt(&rec->guest6, buf))));
+		TRY(vmnet_json_set(v, "gateway6", json_string(vmnet_ip6_fmt(&rec->gateway6, buf))));
+	}
 	TRY(vmnet_json_set(v, "mtu", json_integer(rec->mtu)));
 	TRY(vmnet_json_set(v, "ipMasq", json_boolean(rec->ip_masq)));
 	TRY(vmnet_json_set(v, "portIsolation", json_boolean(rec->port_isolation)));
@@ -68,7 +72,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 		TRY(vmnet_json_set(o, "protocol", json_string(vmnet_proto_name(p->proto))));
 		TRY(vmnet_json_set(o, "hostPort", json_integer(p->host_port)));
 		TRY(vmnet_json_set(o, "containerPort", json_integer(p->guest_port)));
-		TRY(vmnet_json_set(o, "hostIP", json_string(p->host_ip ? vmnet_ip4_fmt(p->host_ip, buf) : "")));
+		TRY(vmnet_json_set(o, "hostIP", json_string(vmnet_port_host_fmt(p, buf))));
 	}
 	a = json_array();
 	TRY(vmnet_json_set(v, "nameservers", a));
@@ -229,6 +233,23 @@ static int strings_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_e
 	return 0;
 }
 
+/* The IPv6 address and gateway, both or neither. */
+static int v6_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
+{
+	char a[VMNET_PREFIXSTRLEN] = "", gw[VMNET_ADDRSTRLEN] = "";
+	int r;
+
+	if ((r = str_field(v, "address6", a, sizeof(a), err)) < 0 ||
+	    (r = str_field(v, "gateway6", gw, sizeof(gw), err)) < 0)
+		return r;
+	if (!a[0] && !gw[0])
+		return 0;
+	if (vmnet_prefix6_parse(a, false, false, &rec->guest6) < 0 || rec->guest6.len == 0 ||
+	    vmnet_ip6_parse(gw, &rec->gateway6) < 0)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad address6 or gateway6");
+	return 0;
+}
+
 static int numbers_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err *err)
 {
 	int64_t mtu = 0, owner = -1, group = -1, created = 0;
@@ -271,8 +292,7 @@ static int ports_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad port protocol");
 		p->host_port = (uint16_t)json_integer_value(json_object_get(it, "hostPort"));
 		p->guest_port = (uint16_t)json_integer_value(json_object_get(it, "containerPort"));
-		p->host_ip = 0;
-		if (hip && *hip && vmnet_ip4_parse(hip, &p->host_ip) < 0)
+		if (vmnet_port_host_parse(hip, p) < 0)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad hostIP");
 		rec->n_ports++;
 	}
@@ -289,7 +309,8 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	rec.tap_uid = rec.tap_gid = -1;
 	if (!json_is_object(v))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: not an object");
-	if ((r = strings_from_json(v, &rec, err)) < 0 || (r = numbers_from_json(v, &rec, err)) < 0 ||
+	if ((r = strings_from_json(v, &rec, err)) < 0 || (r = v6_from_json(v, &rec, err)) < 0 ||
+	    (r = numbers_from_json(v, &rec, err)) < 0 ||
 	    (r = ports_from_json(v, &rec, err)) < 0 || (r = netns_id_from_json(v, &rec, err)) < 0)
 		return r;
 	rec.n_nameservers = str_list(v, "nameservers", &rec.nameservers[0][0],

@@ -69,26 +69,57 @@ static int parse_ifaces(json_t *arr, struct vmnet_result *res, struct vmnet_err 
 	return 0;
 }
 
+/* An address (@prefix: address/length) of either family at @o.@key into
+ * *ret4 or *ret6; *family 0 when absent, else 4 or 6. */
 static int parse_addr_field(json_t *o, const char *key, bool prefix, const char *path,
-			    struct vmnet_prefix *ret, bool *present, struct vmnet_err *err)
+			    struct vmnet_prefix *ret4, struct vmnet_prefix6 *ret6, int *family,
+			    struct vmnet_err *err)
 {
 	json_t *v = json_object_get(o, key);
-	int r;
+	const char *s;
 
-	*present = false;
+	*family = 0;
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s.%s: must be a string", path, key);
-	r = vmnet_prefix_parse(json_string_value(v), false, !prefix, ret);
-	if (r == -EAFNOSUPPORT)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "%s.%s: IPv6 is not supported yet", path, key);
-	if (r < 0)
+	s = json_string_value(v);
+	if (vmnet_prefix_parse(s, false, !prefix, ret4) == 0)
+		*family = 4;
+	else if (vmnet_prefix6_parse(s, false, !prefix, ret6) == 0)
+		*family = 6;
+	else
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s.%s: \"%.64s\" is not %s", path,
-				     key, json_string_value(v),
-				     prefix ? "an address/prefix" : "an address");
-	*present = true;
+				     key, s, prefix ? "an address/prefix" : "an address");
+	return 0;
+}
+
+/* @key of entry @path: the address and its gateway (@gw_key), same family. */
+static int parse_pair(json_t *it, const char *path, const char *key, const char *gw_key,
+		      struct vmnet_prefix *a4, struct vmnet_prefix6 *a6, uint32_t *gw4,
+		      struct in6_addr *gw6, uint8_t *ret_family, struct vmnet_err *err)
+{
+	struct vmnet_prefix g4;
+	struct vmnet_prefix6 g6;
+	int fam, gfam, r;
+
+	r = parse_addr_field(it, key, true, path, a4, a6, &fam, err);
+	if (r < 0)
+		return r;
+	if (!fam)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "%s: %s is missing", path, key);
+	r = parse_addr_field(it, gw_key, false, path, &g4, &g6, &gfam, err);
+	if (r < 0)
+		return r;
+	if (gfam && gfam != fam)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+				     "%s.%s: an IPv%d gateway for an IPv%d %s", path, gw_key, gfam,
+				     fam, key);
+	if (gfam == 4)
+		*gw4 = g4.addr;
+	if (gfam == 6)
+		*gw6 = g6.addr;
+	*ret_family = (uint8_t)fam;
 	return 0;
 }
 
@@ -104,28 +135,23 @@ static int parse_ips(json_t *arr, struct vmnet_result *res, struct vmnet_err *er
 	json_array_foreach(arr, i, it)
 	{
 		struct vmnet_result_ip *ip = &res->ips[i];
-		struct vmnet_prefix gw;
 		char path[32];
-		bool has;
 		json_t *v;
 		int r;
 
 		snprintf(path, sizeof(path), "ips[%zu]", i);
 		if (!json_is_object(it))
 			return bad(err, path, "must be an object");
+		r = parse_pair(it, path, "address", "gateway", &ip->addr, &ip->addr6, &ip->gateway,
+			       &ip->gateway6, &ip->family, err);
+		if (r < 0)
+			return r;
 		v = json_object_get(it, "version");
-		if (v && json_is_string(v) && !strcmp(json_string_value(v), "6"))
-			return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-					     "%s: IPv6 is not supported yet", path);
-		r = parse_addr_field(it, "address", true, path, &ip->addr, &has, err);
-		if (r < 0)
-			return r;
-		if (!has)
-			return bad(err, path, "address is missing");
-		r = parse_addr_field(it, "gateway", false, path, &gw, &has, err);
-		if (r < 0)
-			return r;
-		ip->gateway = has ? gw.addr : 0;
+		if (v && json_is_string(v) &&
+		    strcmp(json_string_value(v), ip->family == 4 ? "4" : "6"))
+			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
+					     "%s: version \"%.8s\" but an IPv%u address", path,
+					     json_string_value(v), ip->family);
 		ip->iface = -1;
 		v = json_object_get(it, "interface");
 		if (v && !json_is_null(v)) {
@@ -151,23 +177,16 @@ static int parse_routes(json_t *arr, struct vmnet_result *res, struct vmnet_err 
 	json_array_foreach(arr, i, it)
 	{
 		struct vmnet_result_route *rt = &res->routes[i];
-		struct vmnet_prefix gw;
 		char path[32];
-		bool has;
 		int r;
 
 		snprintf(path, sizeof(path), "routes[%zu]", i);
 		if (!json_is_object(it))
 			return bad(err, path, "must be an object");
-		r = parse_addr_field(it, "dst", true, path, &rt->dst, &has, err);
+		r = parse_pair(it, path, "dst", "gw", &rt->dst, &rt->dst6, &rt->gw, &rt->gw6,
+			       &rt->family, err);
 		if (r < 0)
 			return r;
-		if (!has)
-			return bad(err, path, "dst is missing");
-		r = parse_addr_field(it, "gw", false, path, &gw, &has, err);
-		if (r < 0)
-			return r;
-		rt->gw = has ? gw.addr : 0;
 		res->n_routes++;
 	}
 	return 0;
@@ -352,10 +371,52 @@ oom:
 	return -ENOMEM;
 }
 
+static int render_ip(json_t *o, const struct vmnet_result_ip *ip, enum vmnet_cni_version version)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	bool six = ip->family == 6;
+
+	if (version < VMNET_CNI_V100)
+		TRY(vmnet_json_set(o, "version", json_string(six ? "6" : "4")));
+	TRY(vmnet_json_set(o, "address",
+			   json_string(six ? vmnet_prefix6_fmt(&ip->addr6, buf)
+					   : vmnet_prefix_fmt(&ip->addr, buf))));
+	if (six && !vmnet_ip6_is_zero(&ip->gateway6))
+		TRY(vmnet_json_set(o, "gateway", json_string(vmnet_ip6_fmt(&ip->gateway6, buf))));
+	if (!six && ip->gateway)
+		TRY(vmnet_json_set(o, "gateway", json_string(vmnet_ip4_fmt(ip->gateway, buf))));
+	return 0;
+oom:
+	return -ENOMEM;
+}
+
+static int render_route(json_t *o, const struct vmnet_result_route *rt)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	bool six = rt->family == 6;
+
+	TRY(vmnet_json_set(o, "dst", json_string(six ? vmnet_prefix6_fmt(&rt->dst6, buf)
+						     : vmnet_prefix_fmt(&rt->dst, buf))));
+	if (six && !vmnet_ip6_is_zero(&rt->gw6))
+		TRY(vmnet_json_set(o, "gw", json_string(vmnet_ip6_fmt(&rt->gw6, buf))));
+	if (!six && rt->gw)
+		TRY(vmnet_json_set(o, "gw", json_string(vmnet_ip4_fmt(rt->gw, buf))));
+	return 0;
+oom:
+	return -ENOMEM;
+}
+
+const struct vmnet_result_ip *vmnet_result_first_ip(const struct vmnet_result *res, int family)
+{
+	for (unsigned i = 0; i < res->n_ips; i++)
+		if (res->ips[i].family == family)
+			return &res->ips[i];
+	return NULL;
+}
+
 json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_version version)
 {
 	json_auto_t *v = json_object();
-	char buf[VMNET_PREFIXSTRLEN];
 
 	if (!v)
 		return NULL;
@@ -389,13 +450,7 @@ json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_versi
 			json_t *o = json_object();
 
 			TRY(vmnet_json_append(a, o));
-			if (version < VMNET_CNI_V100)
-				TRY(vmnet_json_set(o, "version", json_string("4")));
-			TRY(vmnet_json_set(o, "address",
-					   json_string(vmnet_prefix_fmt(&ip->addr, buf))));
-			if (ip->gateway)
-				TRY(vmnet_json_set(o, "gateway",
-						   json_string(vmnet_ip4_fmt(ip->gateway, buf))));
+			TRY(render_ip(o, ip, version));
 			if (ip->iface >= 0)
 				TRY(vmnet_json_set(o, "interface", json_integer(ip->iface)));
 		}
@@ -409,10 +464,7 @@ json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_versi
 			json_t *o = json_object();
 
 			TRY(vmnet_json_append(a, o));
-			TRY(vmnet_json_set(o, "dst", json_string(vmnet_prefix_fmt(&rt->dst, buf))));
-			if (rt->gw)
-				TRY(vmnet_json_set(o, "gw",
-						   json_string(vmnet_ip4_fmt(rt->gw, buf))));
+			TRY(render_route(o, rt));
 		}
 	}
 	TRY(render_dns(v, &res->dns));

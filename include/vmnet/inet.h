@@ -42,6 +42,39 @@ static inline bool vmnet_prefix_contains(const struct vmnet_prefix *p, uint32_t 
 	return (a & vmnet_mask(p->len)) == (p->addr & vmnet_mask(p->len));
 }
 
+/* IPv6 (lib/inet6.c): the address in network order as the kernel and
+ * nftables take it, with its prefix length. len 0 in a record or result
+ * means "no IPv6 address" (no guest or route is ever ::/0 of its own). */
+struct vmnet_prefix6 {
+	struct in6_addr addr;
+	uint8_t len;	/* 0..128 */
+};
+
+/* Parse an IPv6 address; -EINVAL for anything else, including IPv4 text
+ * and IPv4-mapped addresses (::ffff:a.b.c.d), which never name a guest. */
+int vmnet_ip6_parse(const char *s, struct in6_addr *ret);
+/* "addr/len" as vmnet_prefix_parse (strict: host bits zero; bare: /128). */
+int vmnet_prefix6_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix6 *ret);
+const char *vmnet_ip6_fmt(const struct in6_addr *a, char *buf);
+const char *vmnet_prefix6_fmt(const struct vmnet_prefix6 *p, char *buf);
+bool vmnet_prefix6_contains(const struct vmnet_prefix6 *p, const struct in6_addr *a);
+/* @p with its host bits cleared. */
+struct vmnet_prefix6 vmnet_prefix6_net(const struct vmnet_prefix6 *p);
+
+static inline bool vmnet_ip6_is_zero(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_UNSPECIFIED(a);
+}
+
+static inline bool vmnet_ip6_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return IN6_ARE_ADDR_EQUAL(a, b);
+}
+
+/* 4 or 6 for text that parses as an address or prefix of that family
+ * (bare or with "/len"), 0 for anything else. */
+int vmnet_ip_text_family(const char *s);
+
 /* MAC addresses: "aa:bb:cc:dd:ee:ff" (case-insensitive). Rejects multicast
  * and all-zero addresses when @unicast is set. */
 int vmnet_mac_parse(const char *s, bool unicast, uint8_t ret_mac[6]);

@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "inet.h"
 #include "nfnl.h"
 
 /* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
@@ -59,7 +60,19 @@ struct vmnet_port {
 	uint16_t host_port;
 	uint16_t guest_port;
 	uint32_t host_ip; /* host order; 0 = every local address */
+	struct in6_addr host_ip6; /* :: = every local IPv6 address */
+	uint8_t family;	  /* 0: both families the guest has; 4 or 6: only that
+			     one (a hostIP of that family) */
 };
+
+/* A mapping's hostIP (lib/port.c): "" is family 0 with no address, an
+ * address of either family (0.0.0.0 and :: included) sets that family
+ * only. -EINVAL for anything else. _fmt gives "" for family 0 into a
+ * VMNET_ADDRSTRLEN buffer. _same_host: the same protocol, host port and
+ * host address (so one cannot be published twice). */
+int vmnet_port_host_parse(const char *s, struct vmnet_port *p);
+const char *vmnet_port_host_fmt(const struct vmnet_port *p, char *buf);
+bool vmnet_port_same_host(const struct vmnet_port *a, const struct vmnet_port *b);
 
 /*
  * What one attachment puts into the tables. With @host_if (the device the

@@ -81,7 +81,16 @@ struct vmnet_record {
 					   at ADD, -1 = none: once unassigned, proof
 					   that the namespace died (nsid.h) */
 	bool routed_inbound;		/* ipMasq network open to routed connections */
+	struct vmnet_prefix6 guest6;	/* the guest's IPv6 address and prefix length;
+					   len 0: no IPv6 (IPv4-only attachment) */
+	struct in6_addr gateway6;	/* the host side's IPv6 address, with guest6 */
 };
+
+/* true if @rec's guest has an IPv6 address. */
+static inline bool vmnet_record_has6(const struct vmnet_record *rec)
+{
+	return rec->guest6.len != 0;
+}
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */
 int vmnet_record_dir(char *buf, size_t size, const char *state_dir, const char *network);

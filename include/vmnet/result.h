@@ -29,15 +29,23 @@ struct vmnet_result_iface {
 	char socket_path[108];
 };
 
+/* An entry is of one family: @family 4 uses addr/gateway (dst/gw), 6 uses
+ * addr6/gateway6 (dst6/gw6). */
 struct vmnet_result_ip {
-	struct vmnet_prefix addr; /* address with its prefix length */
-	uint32_t gateway;	  /* 0 = none */
-	int iface;		  /* index into ifaces, -1 = none */
+	uint8_t family;		   /* 4 or 6 */
+	struct vmnet_prefix addr;  /* address with its prefix length */
+	uint32_t gateway;	   /* 0 = none */
+	struct vmnet_prefix6 addr6;
+	struct in6_addr gateway6;  /* :: = none */
+	int iface;		   /* index into ifaces, -1 = none */
 };
 
 struct vmnet_result_route {
+	uint8_t family; /* 4 or 6 */
 	struct vmnet_prefix dst;
 	uint32_t gw; /* 0 = none */
+	struct vmnet_prefix6 dst6;
+	struct in6_addr gw6; /* :: = none */
 };
 
 struct vmnet_result_dns {
@@ -60,13 +68,17 @@ struct vmnet_result {
 	struct vmnet_result_dns dns;
 };
 
-/* Parse a result object of any version 0.3.0..1.1.0 (IPv4 entries only;
- * IPv6 entries give -EAFNOSUPPORT with code 2). Code 6 for malformed input
- * (with the JSON path), code 7 for values out of range. */
+/* Parse a result object of any version 0.3.0..1.1.0, entries of either
+ * family (a gateway of another family than its address is malformed).
+ * Code 6 for malformed input (with the JSON path), code 7 for values out
+ * of range. */
 int vmnet_result_parse(json_t *v, struct vmnet_result *ret, struct vmnet_err *err);
 
 /* Render for @version. New reference, NULL on OOM. */
 json_t *vmnet_result_render(const struct vmnet_result *res, enum vmnet_cni_version version);
+
+/* The first entry of family @family (4 or 6), NULL if none. */
+const struct vmnet_result_ip *vmnet_result_first_ip(const struct vmnet_result *res, int family);
 
 /* Append an interface; returns its index or -ENOSPC. */
 int vmnet_result_add_iface(struct vmnet_result *res, const char *name, const char *mac,

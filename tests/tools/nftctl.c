@@ -125,13 +125,15 @@ static int bench(struct vmnet_nft *n, int nports, int reps)
 	if (!ports || !t)
 		return 1;
 	for (int i = 0; i < nports; i++)
-		ports[i] = (struct vmnet_port){IPPROTO_TCP, 10000 + i, 80, 0};
+		ports[i] = (struct vmnet_port){.proto = IPPROTO_TCP, .host_port = 10000 + i, .guest_port = 80};
 	r = vmnet_nft_sync(n, &big, 1, &e);
 	if (r < 0)
 		return fail(&e, r);
 	for (int i = 0; i < reps; i++) {
-		struct vmnet_port p[2] = {{IPPROTO_TCP, 2000, 80, 0},
-					      {IPPROTO_UDP, 2000, 53, 0x0a000001}};
+		struct vmnet_port p[2] = {
+			{.proto = IPPROTO_TCP, .host_port = 2000, .guest_port = 80},
+			{.proto = IPPROTO_UDP, .host_port = 2000, .guest_port = 53,
+			 .host_ip = 0x0a000001, .family = 4}};
 		struct vmnet_nft_att a = {
 			.guest_ip = 0x0a640000 + i + 1, .masq = true, .ports = p, .n_ports = 2};
 		double t0 = now_us();
@@ -178,7 +180,7 @@ static int bench_atts(struct vmnet_nft *n, int natts, int reps)
 	if (r < 0)
 		return fail(&e, r);
 	for (int i = 0; i < reps; i++) {
-		struct vmnet_port p = {IPPROTO_TCP, 2000, 80, 0};
+		struct vmnet_port p = {.proto = IPPROTO_TCP, .host_port = 2000, .guest_port = 80};
 		struct vmnet_nft_att a = {.host_if = "vmbench",
 					  .isolated = true,
 					  .guest_ip = 0x0a640000 + i + 1,

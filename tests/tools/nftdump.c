@@ -10,6 +10,7 @@
  *
  *   nftdump [-N netns-path]
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>

@@ -125,11 +125,48 @@ static void test_result(void)
 		ok(vmnet_result_parse(j, &back, &err) < 0 && err.code == 6, "result: address without prefix is 6");
 	}
 	{
-		const char *v6 = "{\"ips\":[{\"version\":\"6\",\"address\":\"2001:db8::1/64\"}]}";
+		const char *v6 = "{\"ips\":[{\"version\":\"6\",\"address\":\"2001:db8::5/64\","
+				 "\"gateway\":\"2001:db8::1\"},{\"address\":\"10.1.0.5/24\"}],"
+				 "\"routes\":[{\"dst\":\"::/0\"},{\"dst\":\"0.0.0.0/0\"}]}";
 		json_auto_t *j = vmnet_json_load(v6, strlen(v6), NULL);
+		json_auto_t *out = NULL;
+		char buf[VMNET_PREFIXSTRLEN];
+		json_t *ip;
 
 		memset(&err, 0, sizeof(err));
-		ok(vmnet_result_parse(j, &back, &err) < 0 && err.code == 2, "result: IPv6 is 2 for now");
+		ok(vmnet_result_parse(j, &back, &err) == 0 && back.n_ips == 2 &&
+			   back.ips[0].family == 6 && back.ips[1].family == 4 &&
+			   !strcmp(vmnet_prefix6_fmt(&back.ips[0].addr6, buf), "2001:db8::5/64") &&
+			   !strcmp(vmnet_ip6_fmt(&back.ips[0].gateway6, buf), "2001:db8::1") &&
+			   back.routes[0].family == 6 && back.routes[0].dst6.len == 0 &&
+			   back.routes[1].family == 4,
+		   "result: a dual-stack result parses, each entry in its family (%s)", err.msg);
+		ok(vmnet_result_first_ip(&back, 4) == &back.ips[1] &&
+			   vmnet_result_first_ip(&back, 6) == &back.ips[0],
+		   "result: the first entry of each family");
+		out = vmnet_result_render(&back, VMNET_CNI_V040);
+		ip = out ? json_array_get(json_object_get(out, "ips"), 0) : NULL;
+		ok(ip && !strcmp(json_string_value(json_object_get(ip, "version")), "6") &&
+			   !strcmp(json_string_value(json_object_get(ip, "address")), "2001:db8::5/64") &&
+			   !strcmp(json_string_value(json_object_get(ip, "gateway")), "2001:db8::1"),
+		   "result: an IPv6 entry renders with version 6 in 0.4.0");
+	}
+	{
+		static const char *const bad6[] = {
+			"{\"ips\":[{\"address\":\"2001:db8::5/129\"}]}",
+			"{\"ips\":[{\"address\":\"2001:db8::5/64\",\"gateway\":\"10.0.0.1\"}]}",
+			"{\"ips\":[{\"version\":\"4\",\"address\":\"2001:db8::5/64\"}]}",
+			"{\"ips\":[{\"address\":\"::ffff:10.0.0.5/120\"}]}",
+			"{\"routes\":[{\"dst\":\"::/0\",\"gw\":\"10.0.0.1\"}]}",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad6); i++) {
+			json_auto_t *j = vmnet_json_load(bad6[i], strlen(bad6[i]), NULL);
+
+			memset(&err, 0, sizeof(err));
+			ok(vmnet_result_parse(j, &back, &err) < 0 && err.code == 6,
+			   "result: malformed IPv6 entry %zu is 6 (%s)", i, err.msg);
+		}
 	}
 	{
 		const char *bi = "{\"interfaces\":[],\"ips\":[{\"address\":\"10.1.0.5/24\",\"interface\":3}]}";

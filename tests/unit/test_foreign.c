@@ -5,6 +5,7 @@
  * netlink messages a dump returns), fed to the reader, then walked. The
  * Docker and firewalld shapes are the ones tests/clients/ shape files hold.
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>

@@ -6,6 +6,7 @@
  * `-i|-o NAME[+] -m comment --comment vmnet -j ACCEPT` (t_docker.sh checks
  * that iptables-nft -S prints them so).
  */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmnet/inet.h"
+
+int vmnet_ip6_parse(const char *s, struct in6_addr *ret)
+{
+	struct in6_addr a;
+
+	if (!s || !strchr(s, ':') || inet_pton(AF_INET6, s, &a) != 1 || IN6_IS_ADDR_V4MAPPED(&a))
+		return -EINVAL;
+	*ret = a;
+	return 0;
+}
+
+static bool host_bits_zero(const struct in6_addr *a, unsigned len)
+{
+	for (unsigned bit = len; bit < 128; bit++)
+		if (a->s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+int vmnet_prefix6_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix6 *ret)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	const char *slash;
+	unsigned long len = 128;
+	struct in6_addr a;
+	char *end;
+	size_t n;
+
+	if (!s)
+		return -EINVAL;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (vmnet_ip6_parse(buf, &a) < 0)
+		return -EINVAL;
+	if (!slash) {
+		if (!allow_bare)
+			return -EINVAL;
+	} else {
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > 128)
+			return -EINVAL;
+	}
+	if (strict && !host_bits_zero(&a, (unsigned)len))
+		return -EINVAL;
+	ret->addr = a;
+	ret->len = (uint8_t)len;
+	return 0;
+}
+
+const char *vmnet_ip6_fmt(const struct in6_addr *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, VMNET_ADDRSTRLEN);
+}
+
+const char *vmnet_prefix6_fmt(const struct vmnet_prefix6 *p, char *buf)
+{
+	char a[VMNET_ADDRSTRLEN];
+
+	snprintf(buf, VMNET_PREFIXSTRLEN, "%s/%u", vmnet_ip6_fmt(&p->addr, a), p->len);
+	return buf;
+}
+
+struct vmnet_prefix6 vmnet_prefix6_net(const struct vmnet_prefix6 *p)
+{
+	struct vmnet_prefix6 n = *p;
+
+	for (unsigned bit = p->len; bit < 128; bit++)
+		n.addr.s6_addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	return n;
+}
+
+bool vmnet_prefix6_contains(const struct vmnet_prefix6 *p, const struct in6_addr *a)
+{
+	struct vmnet_prefix6 x = { .addr = *a, .len = p->len }, nx, np;
+
+	nx = vmnet_prefix6_net(&x);
+	np = vmnet_prefix6_net(p);
+	return vmnet_ip6_eq(&nx.addr, &np.addr);
+}
+
+int vmnet_ip_text_family(const char *s)
+{
+	struct vmnet_prefix p4;
+	struct vmnet_prefix6 p6;
+
+	if (vmnet_prefix_parse(s, false, true, &p4) == 0)
+		return 4;
+	if (vmnet_prefix6_parse(s, false, true, &p6) == 0)
+		return 6;
+	return 0;
+}

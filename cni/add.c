@@ -39,37 +39,6 @@ static void failpoint(const char *name)
 		_exit(99);
 }
 
-/* The first IPv4 address IPAM gave us, with its gateway. */
-static int pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
-			struct vmnet_err *err)
-{
-	const struct vmnet_result_ip *ip = vmnet_result_first_ip(ipam, 4);
-
-	if (vmnet_result_first_ip(ipam, 6))
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "ipam returned an IPv6 address: IPv6 is not supported yet");
-	if (!ip)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "ipam returned no address");
-	if (ip->addr.len >= 31 && rec->mode == VMNET_MODE_SHARED)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam returned a /%u address: a shared network needs a subnet",
-				     ip->addr.len);
-	if (ip->addr.len < 30 && rec->mode == VMNET_MODE_ISOLATED)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam returned a /%u address: an isolated network needs a /30 or "
-				     "/31 block per VM (vmnet-ipam \"blockSize\")",
-				     ip->addr.len);
-	if (!ip->gateway)
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam returned no gateway: vmnet puts it on the host side");
-	if (ip->gateway == ip->addr.addr || !vmnet_prefix_contains(&ip->addr, ip->gateway))
-		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-				     "ipam gateway is not a different address of the guest's subnet");
-	rec->guest = ip->addr;
-	rec->gateway = ip->gateway;
-	return 0;
-}
-
 static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 {
 	const struct vmnet_conf *cf = c->conf;
@@ -91,6 +60,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 		 cf->wiring == VMNET_TAP_NETNS ? cf->tap_name : rec->host_if);
 	rec->mtu = cf->mtu;
 	rec->ip_masq = cf->ip_masq;
+	rec->ip_masq6 = cf->ip_masq6;
 	rec->port_isolation = cf->port_isolation;
 	rec->multi_queue = cf->multi_queue;
 	rec->host_access = cf->host_access;
@@ -173,7 +143,7 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	memset(&res, 0, sizeof(res));
 	if (c->conf->prev_result && vmnet_result_parse(c->conf->prev_result, &res, NULL) < 0)
 		memset(&res, 0, sizeof(res));
-	if (res.n_ifaces + 5 > VMNET_RESULT_MAX_IFACES || res.n_ips + 1 > VMNET_RESULT_MAX_IPS)
+	if (res.n_ifaces + 5 > VMNET_RESULT_MAX_IFACES || res.n_ips + 2 > VMNET_RESULT_MAX_IPS)
 		memset(&res, 0, sizeof(res));
 	if (rec->mode == VMNET_MODE_SHARED)
 		vmnet_result_add_iface(&res, rec->bridge, vmnet_mac_fmt(st->bridge_mac, mac), NULL,
@@ -187,10 +157,14 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	}
 	guest = vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),
 				       rec->cid, rec->mtu);
-	res.ips[res.n_ips].addr = rec->guest;
-	res.ips[res.n_ips].gateway = rec->gateway;
-	res.ips[res.n_ips].iface = guest;
+	res.ips[res.n_ips] = (struct vmnet_result_ip){
+		.family = 4, .addr = rec->guest, .gateway = rec->gateway, .iface = guest
+	};
 	res.n_ips++;
+	if (vmnet_record_has6(rec))
+		res.ips[res.n_ips++] = (struct vmnet_result_ip){
+			.family = 6, .addr6 = rec->guest6, .gateway6 = rec->gateway6, .iface = guest
+		};
 	for (unsigned i = 0; i < ipam->n_routes && res.n_routes < VMNET_RESULT_MAX_ROUTES; i++)
 		res.routes[res.n_routes++] = ipam->routes[i];
 	res.dns = *dns;
@@ -286,7 +260,7 @@ static int get_address(struct vmnet_call *c, struct vmnet_record *rec, struct vm
 		: vmnet_err_set(err, CNI_ERR_DECODE, 0, "ipam printed no result");
 	if (r < 0)
 		return vmnet_err_wrap(err, "ipam result");
-	r = pick_address(ipam, rec, err);
+	r = vmnet_pick_address(ipam, rec, err);
 	if (r < 0)
 		return r;
 	*ret_json = steal_ptr(res);

@@ -13,6 +13,23 @@
 #include "vmnet/err.h"
 #include "vmnet/netns.h"
 
+/* true if @prev holds @rec's guest address of @family, prefix length included. */
+static bool prev_has(const struct vmnet_result *prev, int family, const struct vmnet_record *rec)
+{
+	for (unsigned i = 0; i < prev->n_ips; i++) {
+		const struct vmnet_result_ip *ip = &prev->ips[i];
+
+		if (ip->family != family)
+			continue;
+		if (family == 4 && ip->addr.addr == rec->guest.addr && ip->addr.len == rec->guest.len)
+			return true;
+		if (family == 6 && vmnet_ip6_eq(&ip->addr6.addr, &rec->guest6.addr) &&
+		    ip->addr6.len == rec->guest6.len)
+			return true;
+	}
+	return false;
+}
+
 static int check_prev(const struct vmnet_conf *cf, const struct vmnet_record *rec,
 		      struct vmnet_err *err)
 {
@@ -24,12 +41,13 @@ static int check_prev(const struct vmnet_conf *cf, const struct vmnet_record *re
 	r = vmnet_result_parse(cf->prev_result, &prev, err);
 	if (r < 0)
 		return vmnet_err_wrap(err, "prevResult");
-	for (unsigned i = 0; i < prev.n_ips; i++)
-		if (prev.ips[i].family == 4 && prev.ips[i].addr.addr == rec->guest.addr &&
-		    prev.ips[i].addr.len == rec->guest.len)
-			return 0;
-	return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
-			     "prevResult does not hold the recorded guest address");
+	if (!prev_has(&prev, 4, rec))
+		return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+				     "prevResult does not hold the recorded guest address");
+	if (vmnet_record_has6(rec) && !prev_has(&prev, 6, rec))
+		return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
+				     "prevResult does not hold the recorded guest IPv6 address");
+	return 0;
 }
 
 int vmnet_cmd_check(struct vmnet_call *c, struct vmnet_err *err)

@@ -241,6 +241,13 @@ static int parse_names(struct vmnet_conf *c, struct vmnet_err *err)
 	return 0;
 }
 
+/* ipMasq6, which defaults to ipMasq (read first). */
+static int get_masq6(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	c->ip_masq6 = c->ip_masq;
+	return vmnet_json_get_bool(c->root, "", "ipMasq6", &c->ip_masq6, err);
+}
+
 /* mtu, the booleans, owner, group, parkMax, stateDir. */
 static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
 {
@@ -251,6 +258,7 @@ static int parse_options(struct vmnet_conf *c, struct vmnet_err *err)
 
 	if ((r = vmnet_json_get_int(c->root, "", "mtu", 68, 65535, &mtu, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "ipMasq", &c->ip_masq, err)) < 0 ||
+	    (r = get_masq6(c, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "portIsolation", &c->port_isolation, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "multiQueue", &c->multi_queue, err)) < 0 ||
 	    (r = vmnet_json_get_bool(c->root, "", "hostAccess", &c->host_access, err)) < 0 ||

@@ -28,6 +28,7 @@ struct vmnet_conf {
 	char tap_name[IFNAMSIZ];
 	unsigned mtu;
 	bool ip_masq;
+	bool ip_masq6;			/* NAT66 for IPv6 guests (default: ipMasq) */
 	bool port_isolation;
 	bool multi_queue;
 	bool host_access;

@@ -54,6 +54,7 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	}
 	TRY(vmnet_json_set(v, "mtu", json_integer(rec->mtu)));
 	TRY(vmnet_json_set(v, "ipMasq", json_boolean(rec->ip_masq)));
+	TRY(vmnet_json_set(v, "ipMasq6", json_boolean(rec->ip_masq6)));
 	TRY(vmnet_json_set(v, "portIsolation", json_boolean(rec->port_isolation)));
 	TRY(vmnet_json_set(v, "multiQueue", json_boolean(rec->multi_queue)));
 	TRY(vmnet_json_set(v, "hostAccess", json_boolean(rec->host_access)));
@@ -265,6 +266,9 @@ static int numbers_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_e
 	    (r = vmnet_json_get_bool(v, "record", "hostAccess", &rec->host_access, err)) < 0 ||
 	    (r = vmnet_json_get_bool(v, "record", "localhostPorts", &rec->localhost_ports, err)) < 0 ||
 	    (r = vmnet_json_get_bool(v, "record", "routedInbound", &rec->routed_inbound, err)) < 0)
+		return r;
+	rec->ip_masq6 = rec->ip_masq;
+	if ((r = vmnet_json_get_bool(v, "record", "ipMasq6", &rec->ip_masq6, err)) < 0)
 		return r;
 	rec->mtu = (unsigned)mtu;
 	rec->tap_uid = (long)owner;

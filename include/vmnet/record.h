@@ -51,6 +51,8 @@ struct vmnet_record {
 	uint32_t gateway;
 	unsigned mtu;
 	bool ip_masq;
+	bool ip_masq6;			/* IPv6 masquerade (NAT66); "ipMasq6" in the
+					   record, ipMasq when absent */
 	bool port_isolation;
 	bool multi_queue;
 	bool host_access;

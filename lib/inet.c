@@ -23,38 +23,50 @@ int vmnet_ip4_parse(const char *s, uint32_t *ret_addr)
 	return -EINVAL;
 }
 
-int vmnet_prefix_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix *ret)
+int vmnet_prefix_split(const char *s, char *addr, size_t size, unsigned max, bool allow_bare,
+		       unsigned *ret_len)
 {
-	char buf[VMNET_PREFIXSTRLEN];
 	const char *slash;
+	unsigned long len = max;
 	char *end;
-	unsigned long len = 32;
-	uint32_t addr;
 	size_t n;
-	int r;
 
 	if (!s)
 		return -EINVAL;
 	slash = strchr(s, '/');
 	n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0 || n >= size)
 		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	r = vmnet_ip4_parse(buf, &addr);
-	if (r < 0)
-		return r;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
 	if (!slash) {
 		if (!allow_bare)
 			return -EINVAL;
 	} else {
-		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 2)
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > (max >= 100 ? 3u : 2u))
 			return -EINVAL;
 		errno = 0;
 		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end || len > 32)
+		if (errno || *end || len > max)
 			return -EINVAL;
 	}
+	*ret_len = (unsigned)len;
+	return 0;
+}
+
+int vmnet_prefix_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix *ret)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	unsigned len;
+	uint32_t addr;
+	int r;
+
+	r = vmnet_prefix_split(s, buf, sizeof(buf), 32, allow_bare, &len);
+	if (r < 0)
+		return r;
+	r = vmnet_ip4_parse(buf, &addr);
+	if (r < 0)
+		return r;
 	if (strict && (addr & ~vmnet_mask((uint8_t)len)))
 		return -EINVAL;
 	ret->addr = addr;

@@ -27,34 +27,13 @@ static bool host_bits_zero(const struct in6_addr *a, unsigned len)
 int vmnet_prefix6_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix6 *ret)
 {
 	char buf[VMNET_PREFIXSTRLEN];
-	const char *slash;
-	unsigned long len = 128;
 	struct in6_addr a;
-	char *end;
-	size_t n;
+	unsigned len;
 
-	if (!s)
+	if (vmnet_prefix_split(s, buf, sizeof(buf), 128, allow_bare, &len) < 0 ||
+	    vmnet_ip6_parse(buf, &a) < 0)
 		return -EINVAL;
-	slash = strchr(s, '/');
-	n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (vmnet_ip6_parse(buf, &a) < 0)
-		return -EINVAL;
-	if (!slash) {
-		if (!allow_bare)
-			return -EINVAL;
-	} else {
-		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
-			return -EINVAL;
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end || len > 128)
-			return -EINVAL;
-	}
-	if (strict && !host_bits_zero(&a, (unsigned)len))
+	if (strict && !host_bits_zero(&a, len))
 		return -EINVAL;
 	ret->addr = a;
 	ret->len = (uint8_t)len;

@@ -28,6 +28,11 @@ int vmnet_ip4_parse(const char *s, uint32_t *ret_addr);
  * address is accepted only if @allow_bare, and then gets /32. */
 int vmnet_prefix_parse(const char *s, bool strict, bool allow_bare, struct vmnet_prefix *ret);
 
+/* "addr/len" or a bare "addr" (if @allow_bare; then len = @max) split into
+ * @addr (@size bytes) and *ret_len <= @max; -EINVAL if it does not split. */
+int vmnet_prefix_split(const char *s, char *addr, size_t size, unsigned max, bool allow_bare,
+		       unsigned *ret_len);
+
 /* Format into a caller buffer of VMNET_ADDRSTRLEN / VMNET_PREFIXSTRLEN. */
 const char *vmnet_ip4_fmt(uint32_t addr, char *buf);
 const char *vmnet_prefix_fmt(const struct vmnet_prefix *p, char *buf);

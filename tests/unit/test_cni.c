@@ -74,6 +74,35 @@ static void test_args(void)
 	ok(vmnet_cni_args_parse(NULL, &a, &err) == 0 && !a.ip[0], "args: absent");
 }
 
+static void test_inet6(void)
+{
+	struct vmnet_prefix6 p, q;
+	struct in6_addr a;
+	char buf[VMNET_PREFIXSTRLEN];
+
+	ok(vmnet_prefix6_parse("fd88::5/64", false, false, &p) == 0 && p.len == 64 &&
+		   !strcmp(vmnet_prefix6_fmt(&p, buf), "fd88::5/64"),
+	   "inet6: address/prefix parses and formats back");
+	ok(vmnet_prefix6_parse("fd88::5/64", true, false, &q) < 0, "inet6: strict wants host bits 0");
+	ok(vmnet_prefix6_parse("fd88::/129", false, false, &q) < 0 &&
+		   vmnet_prefix6_parse("fd88::/0064", false, false, &q) < 0 &&
+		   vmnet_prefix6_parse("fd88::/", false, false, &q) < 0 &&
+		   vmnet_prefix6_parse("fd88::", false, false, &q) < 0,
+	   "inet6: /129, 4 digits, empty or missing length refused");
+	ok(vmnet_prefix6_parse("fd88::5", false, true, &q) == 0 && q.len == 128,
+	   "inet6: a bare address is /128 where allowed");
+	ok(vmnet_ip6_parse("::ffff:10.0.0.1", &a) < 0 && vmnet_ip6_parse("10.0.0.1", &a) < 0,
+	   "inet6: IPv4 and IPv4-mapped text are not IPv6 addresses");
+	ok(vmnet_ip6_parse("fd88::ffff:1", &a) == 0 && vmnet_prefix6_contains(&p, &a) &&
+		   vmnet_ip6_parse("fd89::1", &a) == 0 && !vmnet_prefix6_contains(&p, &a),
+	   "inet6: contains");
+	q = vmnet_prefix6_net(&p);
+	ok(!strcmp(vmnet_prefix6_fmt(&q, buf), "fd88::/64"), "inet6: the network of a prefix");
+	ok(vmnet_ip_text_family("10.0.0.0/8") == 4 && vmnet_ip_text_family("fd00::1") == 6 &&
+		   vmnet_ip_text_family("x") == 0,
+	   "inet6: family of address text");
+}
+
 static void test_result(void)
 {
 	static const char *vers[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
@@ -216,6 +245,7 @@ int main(void)
 {
 	test_env();
 	test_args();
+	test_inet6();
 	test_result();
 	test_error_json();
 	test_names();

@@ -150,9 +150,56 @@ static void test_salvage(void)
 	json_decref(v);
 }
 
+/* IPv6: address6/gateway6 and ipMasq6 survive; a record without them (an
+ * older vmnet's, an IPv4-only one) reads as no IPv6 with ipMasq6 = ipMasq;
+ * ports keep the family of their hostIP. */
+static void test_ipv6(void)
+{
+	struct vmnet_record rec, got;
+	struct vmnet_err err = {0};
+	char buf[VMNET_PREFIXSTRLEN];
+
+	base(&rec);
+	vmnet_prefix6_parse("fd77::5/64", false, false, &rec.guest6);
+	vmnet_ip6_parse("fd77::1", &rec.gateway6);
+	rec.ip_masq = true;
+	rec.ip_masq6 = false;
+	rec.n_ports = 3;
+	rec.ports[0] = (struct vmnet_port){.proto = IPPROTO_TCP, .host_port = 80, .guest_port = 8};
+	rec.ports[1] = rec.ports[0];
+	vmnet_port_host_parse("::", &rec.ports[1]);
+	rec.ports[2] = rec.ports[0];
+	vmnet_port_host_parse("0.0.0.0", &rec.ports[2]);
+	ok(round_trip(&rec, &got, &err) == 0 && vmnet_record_has6(&got) &&
+		   !strcmp(vmnet_prefix6_fmt(&got.guest6, buf), "fd77::5/64") &&
+		   vmnet_ip6_eq(&got.gateway6, &rec.gateway6) && got.ip_masq && !got.ip_masq6,
+	   "address6, gateway6 and ipMasq6 survive the round trip (%s)", err.msg);
+	ok(got.n_ports == 3 && got.ports[0].family == 0 && got.ports[1].family == 6 &&
+		   got.ports[2].family == 4 && !vmnet_port_same_host(&got.ports[1], &got.ports[2]),
+	   "ports keep the family of their hostIP (none, ::, 0.0.0.0)");
+	base(&rec);
+	rec.ip_masq = true;
+	rec.ip_masq6 = true;
+	ok(round_trip(&rec, &got, &err) == 0 && !vmnet_record_has6(&got) && got.ip_masq6,
+	   "an IPv4-only record has no IPv6 address");
+	{
+		json_t *v = vmnet_record_to_json(&rec);
+
+		json_object_del(v, "ipMasq6");
+		rec.ip_masq = false;
+		ok(vmnet_record_from_json(v, &got, &err) == 0 && got.ip_masq6 == got.ip_masq,
+		   "a record without ipMasq6 (an older vmnet's) takes ipMasq");
+		json_object_set_new(v, "address6", json_string("fd77::5/64"));
+		ok(vmnet_record_from_json(v, &got, &err) < 0 && err.code == CNI_ERR_DECODE,
+		   "address6 without gateway6 is damage");
+		json_decref(v);
+	}
+}
+
 int main(void)
 {
 	test_dns();
+	test_ipv6();
 	test_cni_path();
 	test_salvage();
 	return done();

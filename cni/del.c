@@ -33,9 +33,18 @@ static void from_prev(const struct vmnet_conf *cf, struct vmnet_record *rec)
 			guest = (int)i;
 	if (guest >= 0)
 		(void)vmnet_mac_parse(prev.ifaces[guest].mac, true, rec->guest_mac);
-	for (unsigned i = 0; i < prev.n_ips && !rec->guest.addr; i++)
-		if (prev.ips[i].family == 4 && (prev.ips[i].iface == guest || guest < 0))
-			rec->guest = prev.ips[i].addr;
+	for (unsigned i = 0; i < prev.n_ips; i++) {
+		const struct vmnet_result_ip *ip = &prev.ips[i];
+
+		if (ip->iface != guest && guest >= 0)
+			continue;
+		if (ip->family == 4 && !rec->guest.addr)
+			rec->guest = ip->addr;
+		if (ip->family == 6 && !vmnet_record_has6(rec)) {
+			rec->guest6 = ip->addr6;
+			rec->gateway6 = ip->gateway6;
+		}
+	}
 }
 
 /* The guest address of an attachment without a readable record: from
@@ -56,6 +65,12 @@ static void unrecorded_address(const struct vmnet_call *c, struct vmnet_record *
 		log_info("address of %s/%s belongs to another attachment: not touching it",
 			 rec->cid, rec->ifname);
 		memset(&rec->guest, 0, sizeof(rec->guest));
+	}
+	if (vmnet_record_has6(rec) &&
+	    vmnet_record_guest6_taken(cf->state_dir, &rec->guest6.addr) == 1) {
+		log_info("IPv6 address of %s/%s belongs to another attachment: not touching it",
+			 rec->cid, rec->ifname);
+		memset(&rec->guest6, 0, sizeof(rec->guest6));
 	}
 }
 
@@ -102,6 +117,7 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 	snprintf(rec.tap_name, sizeof(rec.tap_name), "%s", cf->tap_name);
 	rec.mode = cf->mode;
 	rec.ip_masq = cf->ip_masq;
+	rec.ip_masq6 = cf->ip_masq6;
 	memcpy(rec.ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
 	rec.n_ports = cf->n_ports;
 	/* The MAC as ADD chose it (a bad CNI_ARGS MAC failed that ADD: then

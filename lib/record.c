@@ -458,23 +458,41 @@ int vmnet_record_others(const char *state_dir, const char *network, const char *
 	return r > 0 ? 1 : 0;
 }
 
+/* The address looked for: IPv4 (addr6 NULL) or IPv6. */
+struct guest_key {
+	uint32_t addr;
+	const struct in6_addr *addr6;
+};
+
 static int holds_guest(const char *network, const char *path, void *data)
 {
-	const uint32_t *addr = data;
+	const struct guest_key *k = data;
 	struct vmnet_record rec;
 	int found;
 
 	(void)network;
 	if (vmnet_record_read_path(path, &rec, NULL) < 0)
 		return 0;
-	found = rec.guest.addr == *addr;
+	if (k->addr6)
+		found = vmnet_record_has6(&rec) && vmnet_ip6_eq(&rec.guest6.addr, k->addr6);
+	else
+		found = rec.guest.addr == k->addr;
 	vmnet_record_clear(&rec);
 	return found;
 }
 
 int vmnet_record_guest_taken(const char *state_dir, uint32_t addr)
 {
-	return vmnet_record_walk(state_dir, NULL, false, holds_guest, &addr) > 0;
+	struct guest_key k = { .addr = addr };
+
+	return vmnet_record_walk(state_dir, NULL, false, holds_guest, &k) > 0;
+}
+
+int vmnet_record_guest6_taken(const char *state_dir, const struct in6_addr *addr)
+{
+	struct guest_key k = { .addr6 = addr };
+
+	return vmnet_record_walk(state_dir, NULL, false, holds_guest, &k) > 0;
 }
 
 DIR *vmnet_record_opendir(const char *path)

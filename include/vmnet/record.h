@@ -143,6 +143,8 @@ int vmnet_record_salvage_address(const char *state_dir, const char *network, con
  * rare DEL without a record, which must prove an address is not another
  * attachment's before it removes anything keyed by it. */
 int vmnet_record_guest_taken(const char *state_dir, uint32_t addr);
+/* The same for a guest's IPv6 address. */
+int vmnet_record_guest6_taken(const char *state_dir, const struct in6_addr *addr);
 
 /* The isolation group id of @rec (0 = none): a hash of network and label,
  * so equal labels of different networks never meet. */

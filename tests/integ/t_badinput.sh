@@ -193,6 +193,18 @@ bad 'bad CIDR in ipam subnet (10.77.0.0/33, from vmnet-ipam)' 7 ADD @CID eth0 "$
 	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0.0/33"')"
 bad 'bad CIDR in ipam subnet (not an address)' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges[0][0].subnet = "10.77.0/24x"')"
+# IPv6 beside the IPv4 range (dual stack): vmnet-ipam's refusals reach the runtime unchanged.
+dual() { conf ".ipam.ranges += [[$1]]"; }
+bad 'IPv6 subnet /129 (dual stack)' 7 ADD @CID eth0 "$NSP" "$(dual '{subnet: "fd77::/129"}')"
+bad 'IPv6 subnet that is not an address (dual stack)' 7 ADD @CID eth0 "$NSP" "$(dual '{subnet: "fd77::g/64"}')"
+bad 'IPv6 subnet with host bits (dual stack)' 7 ADD @CID eth0 "$NSP" "$(dual '{subnet: "fd77::5/64"}')"
+bad 'IPv6 gateway outside its subnet (dual stack)' 7 ADD @CID eth0 "$NSP" \
+	"$(dual '{subnet: "fd77::/64", gateway: "fd78::1"}')"
+bad 'IPv4-mapped IPv6 subnet (dual stack)' 7 ADD @CID eth0 "$NSP" "$(dual '{subnet: "::ffff:10.0.0.0/120"}')"
+bad 'blockSize6 longer than 127' 7 ADD @CID eth0 "$NSP" \
+	"$(conf '.ipam.ranges += [[{subnet: "fd77::/64"}]] | .ipam.blockSize6 = 128')"
+bad 'blockSize6 shorter than its subnet' 7 ADD @CID eth0 "$NSP" \
+	"$(conf '.ipam.ranges += [[{subnet: "fd77::/64"}]] | .ipam.blockSize6 = 56')"
 bad 'bridge name of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
 bad 'bridge name with "/"' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
 bad 'tapName with a space' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
@@ -245,7 +257,7 @@ bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
 # ---------------------------------------------------------------- CNI_ARGS (2, 4)
 
 bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD @CID eth0 "$NSP" "$CONF" "FOO=bar"
-DEL_WANT=0 bad "IPv6 range" 2 ADD @CID eth0 "$NSP" \
+DEL_WANT=0 bad "IPv6-only range" 2 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
 DEL_WANT=0 bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
 bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"

@@ -10,16 +10,17 @@
 # devices vmnet made; IPv6 forwarding on while the host namespace keeps the
 # default route it learned from router advertisements on its uplink
 # (accept_ra 1 -> 2 first); CHECK finding a missing IPv6 address (code
-# 110), netd putting it back; DEL and a crashed ADD's DEL leaving no IPv6
-# address or route behind. No packets: vmnet's IPv6 filtering is another
-# piece of work.
+# 110), netd putting it back; DEL flushing the conntrack entries of the
+# guest's IPv6 address; DEL and a crashed ADD's DEL leaving no IPv6 address
+# or route behind. No packets between guests: vmnet's IPv6 filtering is
+# another piece of work.
 #
 #   tests/integ/t_attach6.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq nft radvd sysctl
+need_cmds jq nft radvd sysctl socat conntrack
 NETD=$B/netd
 need_bins "$VMNET" "$B/vmnet-ipam" "$NETD"
 world_init
@@ -53,6 +54,8 @@ conf6() {
 	jqx=".ipam.ranges += [[{subnet: \"$sub6\"}]] |
 		.ipam.routes = [{dst: \"0.0.0.0/0\"}, {dst: \"::/0\"}, {dst: \"2001:db8:9$k::/48\"}]"
 	[ "$mode/$w" = isolated/host ] && jqx+=' | .ipam.blockSize6 = 126'
+	# A published port: DEL flushes the guest's conntrack entries then.
+	jqx+=" | .runtimeConfig.portMappings = [{hostPort: 5050$k, containerPort: 53, protocol: \"udp\"}]"
 	conf_net "$mode" "$w" "$name" "10.7$k.0.0/24" "$jqx"
 }
 
@@ -80,6 +83,11 @@ v6_left() {
 		ip -n "$HOST_NS" -6 -o addr show
 		ip -n "$HOST_NS" -6 route show table all
 	} 2>/dev/null | grep -E "fd7$1:|2001:db8:9$1:" || true
+}
+
+# ct6 ADDR: conntrack entries in HOST_NS whose reply comes from ADDR.
+ct6() {
+	ip netns exec "$HOST_NS" conntrack -L -f ipv6 --reply-src "$1" 2>/dev/null | grep -c .
 }
 
 # netd_repair: one reconcile pass of a netd started for it, then stopped.
@@ -152,7 +160,13 @@ one() {
 		t_addr6 "$t: the gateway $gw6/$pfx is back, not tentative" "$HOST_NS" "$dev" "$gw6/$pfx"
 	fi
 
+	# A flow towards the guest's IPv6 address (conntrack tracks what the
+	# host sends; nobody answers).
+	ip netns exec "$HOST_NS" socat -u - "UDP6:[${ip6%/*}]:53" <<<x 2>/dev/null
+	t_eq "$t: a conntrack entry with the guest's ${ip6%/*} as reply source" \
+		"$(ct6 "${ip6%/*}")" 1
 	t_plugin "$t: DEL" DEL id="$cid" ns="$vm" conf="$conf"
+	t_eq "$t: DEL flushed the conntrack entries of ${ip6%/*}" "$(ct6 "${ip6%/*}")" 0
 	t_eq "$t: after DEL the host namespace has no IPv6 address or route of the network" "$(v6_left "$k")" ""
 	t_eq "$t: ... and its uplink still has its default route" "$(default6 "$HOST_NS" "$WAN6_IF")" "$WAN6_LL"
 	if [ "$w" = netns ]; then

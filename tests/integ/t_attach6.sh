@@ -156,6 +156,14 @@ one() {
 	t_plugin "$t: CHECK passes after netd's repair" CHECK id="$cid" ns="$vm" conf="$(with_prev "$conf" "$res")"
 	if [ "$w" = netns ]; then
 		t_addr6 "$t: the guest's $ip6 is back, not tentative" "$vm" eth0 "$ip6"
+		# An IPv6 route of the result taken away in the VM netns.
+		ip -n "$vm" -6 route del "2001:db8:9$k::/48"
+		CNI_DETAILS="lacks the route 2001:db8:9$k::/48 via $gw6" t_plugin_code \
+			"$t: CHECK after the IPv6 route was removed: code 110" 110 \
+			CHECK id="$cid" ns="$vm" conf="$(with_prev "$conf" "$res")"
+		t_ok "$t: netd reconciles" netd_repair
+		t_plugin "$t: CHECK passes after netd put the route back" CHECK id="$cid" ns="$vm" \
+			conf="$(with_prev "$conf" "$res")"
 	else
 		t_addr6 "$t: the gateway $gw6/$pfx is back, not tentative" "$HOST_NS" "$dev" "$gw6/$pfx"
 	fi
@@ -174,13 +182,25 @@ one() {
 			"$(ip -n "$vm" -6 -o addr show scope global 2>/dev/null)" ""
 	fi
 
-	# An ADD that dies after the kernel work: its DEL leaves nothing.
-	ip netns exec "$HOST_NS" env -i PATH="$PATH" VMNET_FAILPOINT=add-after-attach CNI_COMMAND=ADD \
-		CNI_CONTAINERID="x$cid" CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$vm" CNI_PATH="$B" \
-		VMNET_NETD_SOCKET="$W_TMP/no-netd.sock" "$VMNET" <<<"$conf" >"$W_TMP/crash.out" 2>&1
-	t_eq "$t: an ADD killed after its kernel work (failpoint add-after-attach)" "$?" 99
-	t_plugin "$t: DEL of the crashed ADD" DEL id="x$cid" ns="$vm" conf="$conf"
-	t_eq "$t: after it, no IPv6 address or route of the network" "$(v6_left "$k")" ""
+	# An ADD that dies (before its kernel work, after it): its DEL leaves
+	# nothing.
+	for fp in add-after-ipam add-after-attach; do
+		ip netns exec "$HOST_NS" env -i PATH="$PATH" VMNET_FAILPOINT=$fp CNI_COMMAND=ADD \
+			CNI_CONTAINERID="x$cid" CNI_IFNAME=eth0 CNI_NETNS="/run/netns/$vm" CNI_PATH="$B" \
+			VMNET_NETD_SOCKET="$W_TMP/no-netd.sock" "$VMNET" <<<"$conf" >"$W_TMP/crash.out" 2>&1
+		t_eq "$t: an ADD killed at failpoint $fp" "$?" 99
+		t_plugin "$t: DEL of the crashed ADD" DEL id="x$cid" ns="$vm" conf="$conf"
+		t_eq "$t: after it, no IPv6 address or route of the network" "$(v6_left "$k")" ""
+		t_eq "$t: ... nor in the VM netns" \
+			"$(ip -n "$vm" -6 -o addr show scope global 2>/dev/null)" ""
+	done
+
+	# GC with no valid attachment takes an attachment down the same way.
+	t_plugin "$t: ADD g$cid" ADD id="g$cid" ns="$vm" conf="$conf"
+	t_ok "$t: ... with its IPv6 gateway in place" test -n "$(v6_left "$k")"
+	t_plugin "$t: GC with no valid attachment" GC \
+		conf="$(jq -c '.cniVersion = "1.1.0" | .["cni.dev/valid-attachments"] = []' <<<"$conf")"
+	t_eq "$t: after GC, no IPv6 address or route of the network" "$(v6_left "$k")" ""
 	t_eq "$t: ... nor in the VM netns" "$(ip -n "$vm" -6 -o addr show scope global 2>/dev/null)" ""
 }
 

@@ -2,11 +2,11 @@
 /*
  * One attachment's kernel side, driven by its record: the bridge, the host
  * end (bridge port or routed link), host wiring's tap, the nftables
- * elements; the whole of ADD, DEL and CHECK. The VM-namespace side of netns
- * wiring is attach_vm.c.
+ * elements; the whole of ADD and DEL. The VM-namespace side of netns
+ * wiring is attach_vm.c, CHECK attach_check.c, the IPAM result's routes
+ * attach_routes.c, the IPv6 steps of the host side attach6.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -458,9 +458,9 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 	if (rec->wiring == VMNET_TAP_HOST) {
 		attach_keep_first(&first, vmnet_attach6_unwire_tap(host, rec, err));
 		attach_keep_first(&first, vmnet_park_tap(host, rec, err));
-	}
-	else if (!handed)
+	} else if (!handed) {
 		attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
+	}
 	attach_temp_name(rec, tmp);
 	attach_keep_first(&first, del_proven(host, tmp, NULL, NULL, err));
 	if (rec->mode != VMNET_MODE_SHARED)

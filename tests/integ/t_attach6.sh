@@ -7,7 +7,7 @@
 # address on the VM netns's veth, all without DAD (never tentative, right
 # after ADD returns); the IPAM result's IPv6 routes in the VM netns; the
 # host's route to the guest; accept_ra=0 and accept_dad=0 on the host
-# devices vmnet made; IPv6 forwarding on while the host namespace keeps the
+# devices vmnet made (a user's bridge keeps its own); IPv6 forwarding on while the host namespace keeps the
 # default route it learned from router advertisements on its uplink
 # (accept_ra 1 -> 2 first); CHECK finding a missing IPv6 address (code
 # 110), netd putting it back; DEL flushing the conntrack entries of the
@@ -205,5 +205,23 @@ one() {
 }
 
 each_mode one
+
+# ---------------------------------------------------------------- a user's bridge
+
+# A bridge vmnet did not make may be the host's own uplink: it gets the IPv6
+# gateway address, but its sysctls are left alone (forwarding is on by now,
+# so nothing turns its accept_ra=1 into 2 either).
+UB=ub6-$$
+UB=${UB:0:15}
+ip -n "$HOST_NS" link add "$UB" type bridge && ip -n "$HOST_NS" link set "$UB" up
+ip netns exec "$HOST_NS" sysctl -qw "net.ipv6.conf.$UB.accept_ra=1" "net.ipv6.conf.$UB.accept_dad=1"
+conf=$(conf_shared n6u "$UB" 10.79.0.0/24 10.79.0.1 '.ipam.ranges += [[{subnet: "fd79::/64"}]]')
+vm_ns vmu
+t_plugin "a user's bridge: dual-stack ADD" ADD id=cu ns="$REPLY" conf="$conf"
+t_addr6 "a user's bridge: it has the IPv6 gateway, not tentative" "$HOST_NS" "$UB" \
+	"$(jq -r '[.ips[] | select(.address | contains(":"))][0].gateway' <<<"$CNI_OUT")/64"
+t_eq "a user's bridge: its accept_ra and accept_dad are as they were" \
+	"$(hsysctl "net.ipv6.conf.$UB.accept_ra") $(hsysctl "net.ipv6.conf.$UB.accept_dad")" "1 1"
+t_plugin "a user's bridge: DEL" DEL id=cu ns="$REPLY" conf="$conf"
 
 t_done

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Addresses and routes of both families. Each kernel conversation exists
+ * once, on a family-tagged struct ipx; the IPv4 and IPv6 entry points only
+ * convert their arguments.
+ */
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vmnet/addr.h"
@@ -17,10 +23,71 @@ static void msg_freep(struct nl_msg **m)
 }
 #define _cleanup_msg_ _cleanup_(msg_freep)
 
-static struct nl_msg *addr_msg(int type, int flags, int ifindex, uint8_t len)
+/* An address (or prefix) of either family, in network order as the kernel
+ * takes it. */
+struct ipx {
+	int af;		/* AF_INET or AF_INET6 */
+	uint8_t len;
+	union {
+		uint32_t be4;
+		struct in6_addr a6;
+	} u;
+};
+
+static int ipx_size(const struct ipx *x)
 {
-	struct ifaddrmsg ifa = {
-		.ifa_family = AF_INET, .ifa_prefixlen = len, .ifa_index = (uint32_t)ifindex};
+	return x->af == AF_INET6 ? 16 : 4;
+}
+
+static struct ipx from4(uint32_t host_order, uint8_t len)
+{
+	struct ipx x = { .af = AF_INET, .len = len };
+
+	x.u.be4 = htonl(host_order);
+	return x;
+}
+
+static struct ipx from6(const struct in6_addr *a, uint8_t len)
+{
+	struct ipx x = { .af = AF_INET6, .len = len };
+
+	x.u.a6 = *a;
+	return x;
+}
+
+static bool ipx_is_zero(const struct ipx *x)
+{
+	return x->af == AF_INET6 ? vmnet_ip6_is_zero(&x->u.a6) : x->u.be4 == 0;
+}
+
+static bool ipx_eq_bytes(const struct ipx *x, const struct nlattr *a)
+{
+	return a && nla_len(a) == ipx_size(x) && !memcmp(nla_data(a), &x->u, (size_t)ipx_size(x));
+}
+
+/* "addr/len" (@with_len) or "addr" into @buf of VMNET_PREFIXSTRLEN. */
+static const char *ipx_fmt(const struct ipx *x, bool with_len, char *buf)
+{
+	char a[VMNET_ADDRSTRLEN];
+
+	inet_ntop(x->af, &x->u, a, sizeof(a));
+	if (with_len)
+		snprintf(buf, VMNET_PREFIXSTRLEN, "%s/%u", a, x->len);
+	else
+		snprintf(buf, VMNET_PREFIXSTRLEN, "%s", a);
+	return buf;
+}
+
+static int put_ipx(struct nl_msg *m, int type, const struct ipx *x)
+{
+	return nla_put(m, type, ipx_size(x), &x->u);
+}
+
+static struct nl_msg *addr_msg(int type, int flags, int af, int ifindex, uint8_t len,
+			       uint8_t ifa_flags)
+{
+	struct ifaddrmsg ifa = { .ifa_family = (uint8_t)af, .ifa_prefixlen = len,
+				 .ifa_flags = ifa_flags, .ifa_index = (uint32_t)ifindex };
 	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
 
 	if (m && nlmsg_append(m, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
@@ -30,62 +97,47 @@ static struct nl_msg *addr_msg(int type, int flags, int ifindex, uint8_t len)
 	return m;
 }
 
-static int put_ip(struct nl_msg *m, int type, uint32_t host_order)
-{
-	uint32_t be = htonl(host_order);
-
-	return nla_put(m, type, sizeof(be), &be);
-}
-
-static int add(struct vmnet_nl *nl, int ifindex, uint32_t local, const struct vmnet_prefix *a,
+/* IPv6 addresses go in without duplicate address detection (IFA_F_NODAD):
+ * IPAM made them unique, and DAD would keep them tentative (unusable) for a
+ * second or more after ADD returns. */
+static int add(struct vmnet_nl *nl, int ifindex, const struct ipx *local, const struct ipx *a,
 	       struct vmnet_err *err)
 {
-	char buf[VMNET_PREFIXSTRLEN], lbuf[VMNET_ADDRSTRLEN];
+	char buf[VMNET_PREFIXSTRLEN], lbuf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
+	bool peer = memcmp(&local->u, &a->u, (size_t)ipx_size(a)) != 0;
 	int r;
 
-	vmnet_prefix_fmt(a, buf);
-	if (a->len > 32)
+	ipx_fmt(a, true, buf);
+	if (a->len > ipx_size(a) * 8)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding address %s", buf);
-	m = addr_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a->len);
-	if (!m || put_ip(m, IFA_LOCAL, local) < 0 || put_ip(m, IFA_ADDRESS, a->addr) < 0)
+	m = addr_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, a->af, ifindex, a->len,
+		     a->af == AF_INET6 ? IFA_F_NODAD : 0);
+	if (!m || put_ipx(m, IFA_LOCAL, local) < 0 || put_ipx(m, IFA_ADDRESS, a) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding address %s", buf);
 	/* `ip addr add ... brd +`: guests on a bridge may broadcast. */
-	if (local == a->addr && a->len < 31 &&
-	    put_ip(m, IFA_BROADCAST, a->addr | ~vmnet_mask(a->len)) < 0)
+	if (a->af == AF_INET && !peer && a->len < 31 &&
+	    nla_put_u32(m, IFA_BROADCAST, a->u.be4 | htonl(~vmnet_mask(a->len))) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding address %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0) {
-		if (local != a->addr)
+		if (peer)
 			return vmnet_nl_fail(nl, err, r, "adding address %s peer %s to link %d",
-					     vmnet_ip4_fmt(local, lbuf), buf, ifindex);
+					     ipx_fmt(local, false, lbuf), buf, ifindex);
 		return vmnet_nl_fail(nl, err, r, "adding address %s to link %d", buf, ifindex);
 	}
 	return 0;
 }
 
-int vmnet_addr_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
-		   struct vmnet_err *err)
-{
-	return add(nl, ifindex, a->addr, a, err);
-}
-
-int vmnet_addr_add_peer(struct vmnet_nl *nl, int ifindex, uint32_t local,
-			const struct vmnet_prefix *peer, struct vmnet_err *err)
-{
-	return add(nl, ifindex, local, peer, err);
-}
-
-int vmnet_addr_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
-		   struct vmnet_err *err)
+static int del(struct vmnet_nl *nl, int ifindex, const struct ipx *a, struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	int r;
 
-	vmnet_prefix_fmt(a, buf);
-	m = addr_msg(RTM_DELADDR, 0, ifindex, a->len);
-	if (!m || put_ip(m, IFA_LOCAL, a->addr) < 0)
+	ipx_fmt(a, true, buf);
+	m = addr_msg(RTM_DELADDR, 0, a->af, ifindex, a->len, 0);
+	if (!m || put_ipx(m, IFA_LOCAL, a) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "deleting address %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0 && !vmnet_err_is_gone(r))
@@ -95,7 +147,7 @@ int vmnet_addr_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *
 
 struct addr_match {
 	int ifindex;
-	const struct vmnet_prefix *a;
+	const struct ipx *a;
 	bool found;
 };
 
@@ -104,27 +156,25 @@ static int match_addr(const struct nlmsghdr *h, void *arg)
 	struct addr_match *q = arg;
 	const struct ifaddrmsg *ifa = nlmsg_data(h);
 	struct nlattr *tb[IFA_MAX + 1];
-	uint32_t be;
 
 	if (h->nlmsg_type != RTM_NEWADDR ||
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
 		return 0;
 	/* Checked here too: kernels before 5.1 ignore the index filter. */
-	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != q->ifindex ||
-	    ifa->ifa_prefixlen != q->a->len || !tb[IFA_LOCAL] || nla_len(tb[IFA_LOCAL]) != 4)
+	if (ifa->ifa_family != q->a->af || (int)ifa->ifa_index != q->ifindex ||
+	    ifa->ifa_prefixlen != q->a->len)
 		return 0;
-	memcpy(&be, nla_data(tb[IFA_LOCAL]), 4);
-	if (ntohl(be) == q->a->addr)
+	/* IPv4 always reports IFA_LOCAL; IPv6 only for a peer address. */
+	if (ipx_eq_bytes(q->a, tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS]))
 		q->found = true;
 	return 0;
 }
 
-int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
-		   struct vmnet_err *err)
+static int has(struct vmnet_nl *nl, int ifindex, const struct ipx *a, struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
-	_cleanup_msg_ struct nl_msg *m = addr_msg(RTM_GETADDR, NLM_F_DUMP, ifindex, 0);
-	struct addr_match q = {.ifindex = ifindex, .a = a};
+	_cleanup_msg_ struct nl_msg *m = addr_msg(RTM_GETADDR, NLM_F_DUMP, a->af, ifindex, 0, 0);
+	struct addr_match q = { .ifindex = ifindex, .a = a };
 	int r;
 
 	if (!m)
@@ -134,15 +184,26 @@ int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *
 		return 0;
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "looking for address %s on link %d",
-				     vmnet_prefix_fmt(a, buf), ifindex);
+				     ipx_fmt(a, true, buf), ifindex);
 	return q.found;
 }
 
-static struct nl_msg *route_msg(int type, int flags, const struct vmnet_prefix *dst,
+static int ensure(struct vmnet_nl *nl, int ifindex, const struct ipx *a, struct vmnet_err *err)
+{
+	int r = add(nl, ifindex, a, a, err);
+
+	if (r == -EEXIST) {
+		vmnet_err_clear(err);
+		return 0;
+	}
+	return r;
+}
+
+static struct nl_msg *route_msg(int type, int flags, int af, const struct ipx *dst,
 				unsigned char protocol, unsigned char scope, unsigned char rtype)
 {
 	struct rtmsg rtm = {
-		.rtm_family = AF_INET,
+		.rtm_family = (unsigned char)af,
 		.rtm_dst_len = dst ? dst->len : 0,
 		.rtm_table = RT_TABLE_MAIN,
 		.rtm_protocol = protocol,
@@ -158,43 +219,44 @@ static struct nl_msg *route_msg(int type, int flags, const struct vmnet_prefix *
 	return m;
 }
 
-int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
-		    bool link_scope, struct vmnet_err *err)
+/* @gw NULL or zero: no gateway. */
+static int route_add(struct vmnet_nl *nl, int ifindex, const struct ipx *dst, const struct ipx *gw,
+		     bool link_scope, struct vmnet_err *err)
 {
-	char buf[VMNET_PREFIXSTRLEN], gbuf[VMNET_ADDRSTRLEN];
+	char buf[VMNET_PREFIXSTRLEN], gbuf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
+	bool via = gw && !ipx_is_zero(gw);
 	int r;
 
-	vmnet_prefix_fmt(dst, buf);
-	if (dst->len > 32)
+	ipx_fmt(dst, true, buf);
+	if (dst->len > ipx_size(dst) * 8)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding route %s", buf);
-	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst, VMNET_RTPROT,
+	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, dst->af, dst, VMNET_RTPROT,
 		      link_scope ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, RTN_UNICAST);
-	if (!m || (dst->len && put_ip(m, RTA_DST, dst->addr) < 0) ||
-	    nla_put_u32(m, RTA_OIF, (uint32_t)ifindex) < 0 ||
-	    (gw && put_ip(m, RTA_GATEWAY, gw) < 0))
+	if (!m || (dst->len && put_ipx(m, RTA_DST, dst) < 0) ||
+	    nla_put_u32(m, RTA_OIF, (uint32_t)ifindex) < 0 || (via && put_ipx(m, RTA_GATEWAY, gw) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding route %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0) {
-		if (gw)
+		if (via)
 			return vmnet_nl_fail(nl, err, r, "adding route %s via %s dev %d", buf,
-					     vmnet_ip4_fmt(gw, gbuf), ifindex);
+					     ipx_fmt(gw, false, gbuf), ifindex);
 		return vmnet_nl_fail(nl, err, r, "adding route %s dev %d", buf, ifindex);
 	}
 	return 0;
 }
 
-int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
-		    struct vmnet_err *err)
+static int route_del(struct vmnet_nl *nl, int ifindex, const struct ipx *dst,
+		     struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	int r;
 
-	vmnet_prefix_fmt(dst, buf);
+	ipx_fmt(dst, true, buf);
 	/* Scope NOWHERE, protocol and type 0: match whatever the route has. */
-	m = route_msg(RTM_DELROUTE, 0, dst, 0, RT_SCOPE_NOWHERE, 0);
-	if (!m || (dst->len && put_ip(m, RTA_DST, dst->addr) < 0) ||
+	m = route_msg(RTM_DELROUTE, 0, dst->af, dst, 0, RT_SCOPE_NOWHERE, 0);
+	if (!m || (dst->len && put_ipx(m, RTA_DST, dst) < 0) ||
 	    nla_put_u32(m, RTA_OIF, (uint32_t)ifindex) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "deleting route %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
@@ -205,45 +267,45 @@ int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 
 struct route_match {
 	int ifindex;
-	const struct vmnet_prefix *dst;
-	uint32_t gw;
+	const struct ipx *dst, *gw; /* gw zero: a route without gateway */
 	bool found;
 };
+
+/* @a (absent: all zero) holds the bytes of @want (zero: any zero). */
+static bool attr_is(const struct nlattr *a, const struct ipx *want)
+{
+	if (!a)
+		return ipx_is_zero(want);
+	return ipx_eq_bytes(want, a);
+}
 
 static int match_route(const struct nlmsghdr *h, void *arg)
 {
 	struct route_match *q = arg;
 	const struct rtmsg *rtm = nlmsg_data(h);
 	struct nlattr *tb[RTA_MAX + 1];
-	uint32_t table, be = 0, gw = 0;
+	uint32_t table;
 
 	if (h->nlmsg_type != RTM_NEWROUTE ||
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return 0;
 	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) == 4 ? nla_get_u32(tb[RTA_TABLE])
 							     : rtm->rtm_table;
-	if (rtm->rtm_family != AF_INET || table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
-	    rtm->rtm_dst_len != q->dst->len || !tb[RTA_OIF] || nla_len(tb[RTA_OIF]) != 4 ||
-	    (int)nla_get_u32(tb[RTA_OIF]) != q->ifindex)
+	if (rtm->rtm_family != q->dst->af || table != RT_TABLE_MAIN ||
+	    rtm->rtm_type != RTN_UNICAST || rtm->rtm_dst_len != q->dst->len || !tb[RTA_OIF] ||
+	    nla_len(tb[RTA_OIF]) != 4 || (int)nla_get_u32(tb[RTA_OIF]) != q->ifindex)
 		return 0;
-	if (tb[RTA_DST]) {
-		if (nla_len(tb[RTA_DST]) != 4)
-			return 0;
-		memcpy(&be, nla_data(tb[RTA_DST]), 4);
-	}
-	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
-		memcpy(&gw, nla_data(tb[RTA_GATEWAY]), 4);
-	if (ntohl(be) == q->dst->addr && ntohl(gw) == q->gw)
+	if (attr_is(tb[RTA_DST], q->dst) && attr_is(tb[RTA_GATEWAY], q->gw))
 		q->found = true;
 	return 0;
 }
 
-int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
-		    struct vmnet_err *err)
+static int route_has(struct vmnet_nl *nl, int ifindex, const struct ipx *dst, const struct ipx *gw,
+		     struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
-	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, NULL, 0, 0, 0);
-	struct route_match q = {.ifindex = ifindex, .dst = dst, .gw = gw};
+	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, dst->af, NULL, 0, 0, 0);
+	struct route_match q = { .ifindex = ifindex, .dst = dst, .gw = gw };
 	int r;
 
 	/* With NETLINK_GET_STRICT_CHK the kernel sends the main table's
@@ -255,32 +317,154 @@ int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix 
 		return 0;
 	if (r < 0)
 		return vmnet_nl_fail(nl, err, r, "looking for route %s dev %d",
-				     vmnet_prefix_fmt(dst, buf), ifindex);
+				     ipx_fmt(dst, true, buf), ifindex);
 	return q.found;
 }
 
-int vmnet_route_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
-		       uint32_t gw, struct vmnet_err *err)
+static int route_ensure(struct vmnet_nl *nl, int ifindex, const struct ipx *dst,
+			const struct ipx *gw, struct vmnet_err *err)
 {
-	int r = vmnet_route_add(nl, ifindex, dst, gw, false, err);
+	int r = route_add(nl, ifindex, dst, gw, false, err);
 
 	/* EEXIST also when the destination is routed through another device
-	 * (IPv4 routes are unique by destination, TOS and metric). */
-	if (r == -EEXIST && vmnet_route_has(nl, ifindex, dst, gw, NULL) == 1) {
+	 * or gateway (routes are unique by destination and metric; IPv4 also
+	 * TOS), and NLM_F_EXCL refuses an IPv6 multipath sibling. */
+	if (r == -EEXIST && route_has(nl, ifindex, dst, gw, NULL) == 1) {
 		vmnet_err_clear(err);
 		return 0;
 	}
 	return r;
+}
+
+/* ------------------------------------------------------------ IPv4 */
+
+#define A4(p) from4((p)->addr, (p)->len)
+
+int vmnet_addr_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err)
+{
+	struct ipx x = A4(a);
+
+	return add(nl, ifindex, &x, &x, err);
+}
+
+int vmnet_addr_add_peer(struct vmnet_nl *nl, int ifindex, uint32_t local,
+			const struct vmnet_prefix *peer, struct vmnet_err *err)
+{
+	struct ipx l = from4(local, peer->len), p = A4(peer);
+
+	return add(nl, ifindex, &l, &p, err);
+}
+
+int vmnet_addr_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err)
+{
+	struct ipx x = A4(a);
+
+	return del(nl, ifindex, &x, err);
+}
+
+int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
+		   struct vmnet_err *err)
+{
+	struct ipx x = A4(a);
+
+	return has(nl, ifindex, &x, err);
 }
 
 int vmnet_addr_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
 		      struct vmnet_err *err)
 {
-	int r = vmnet_addr_add(nl, ifindex, a, err);
+	struct ipx x = A4(a);
 
-	if (r == -EEXIST) {
-		vmnet_err_clear(err);
-		return 0;
-	}
-	return r;
+	return ensure(nl, ifindex, &x, err);
+}
+
+int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
+		    bool link_scope, struct vmnet_err *err)
+{
+	struct ipx d = A4(dst), g = from4(gw, 32);
+
+	return route_add(nl, ifindex, &d, &g, link_scope, err);
+}
+
+int vmnet_route_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		    struct vmnet_err *err)
+{
+	struct ipx d = A4(dst);
+
+	return route_del(nl, ifindex, &d, err);
+}
+
+int vmnet_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,
+		    struct vmnet_err *err)
+{
+	struct ipx d = A4(dst), g = from4(gw, 32);
+
+	return route_has(nl, ifindex, &d, &g, err);
+}
+
+int vmnet_route_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst,
+		       uint32_t gw, struct vmnet_err *err)
+{
+	struct ipx d = A4(dst), g = from4(gw, 32);
+
+	return route_ensure(nl, ifindex, &d, &g, err);
+}
+
+/* ------------------------------------------------------------ IPv6 */
+
+#define A6(p) from6(&(p)->addr, (p)->len)
+/* A NULL gateway is "none", as :: is. */
+static struct ipx gw6(const struct in6_addr *gw)
+{
+	return gw ? from6(gw, 128) : from6(&in6addr_any, 128);
+}
+
+int vmnet_addr6_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		       struct vmnet_err *err)
+{
+	struct ipx x = A6(a);
+
+	return ensure(nl, ifindex, &x, err);
+}
+
+int vmnet_addr6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		    struct vmnet_err *err)
+{
+	struct ipx x = A6(a);
+
+	return del(nl, ifindex, &x, err);
+}
+
+int vmnet_addr6_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		    struct vmnet_err *err)
+{
+	struct ipx x = A6(a);
+
+	return has(nl, ifindex, &x, err);
+}
+
+int vmnet_route6_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+			const struct in6_addr *gw, struct vmnet_err *err)
+{
+	struct ipx d = A6(dst), g = gw6(gw);
+
+	return route_ensure(nl, ifindex, &d, &g, err);
+}
+
+int vmnet_route6_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+		     const struct in6_addr *gw, struct vmnet_err *err)
+{
+	struct ipx d = A6(dst), g = gw6(gw);
+
+	return route_has(nl, ifindex, &d, &g, err);
+}
+
+int vmnet_route6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+		     struct vmnet_err *err)
+{
+	struct ipx d = A6(dst);
+
+	return route_del(nl, ifindex, &d, err);
 }

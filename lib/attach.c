@@ -2,11 +2,11 @@
 /*
  * One attachment's kernel side, driven by its record: the bridge, the host
  * end (bridge port or routed link), host wiring's tap, the nftables
- * elements; the whole of ADD, DEL and CHECK. The VM-namespace side of netns
- * wiring is attach_vm.c.
+ * elements; the whole of ADD and DEL. The VM-namespace side of netns
+ * wiring is attach_vm.c, CHECK attach_check.c, the IPAM result's routes
+ * attach_routes.c, the IPv6 steps of the host side attach6.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,6 +140,12 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 	r = vmnet_addr_ensure(nl, idx, &gw, err);
 	if (r < 0)
 		goto undo;
+	/* A bridge of the user's may be the host's uplink: its sysctls stay. */
+	bridge_alias(rec, alias, sizeof(alias));
+	r = vmnet_attach6_dev(nl, idx, strcmp(info.alias, alias) ? NULL : rec->bridge, rec, true,
+			      err);
+	if (r < 0)
+		goto undo;
 	if (rec->localhost_ports) {
 		char key[64];
 
@@ -205,7 +211,10 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		/* Hairpin: with bridge netfilter, a VM's connection to its own
 		 * published port is DNAT'd back to itself inside the bridge
 		 * and must leave through the port it came in on. */
-		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
+		r = vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
+		if (r < 0)
+			return r;
+		return vmnet_attach6_dev(host, idx, rec->host_if, rec, false, err);
 	}
 	/* The isolation group travels with the device: the forward rule
 	 * matches oifname . iifgroup against iso_members (nft_rules_filter.c). */
@@ -222,6 +231,9 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		if (r < 0)
 			return r;
 	}
+	r = vmnet_attach6_dev(host, idx, rec->host_if, rec, true, err);
+	if (r < 0)
+		return r;
 	/* Strict reverse-path filtering: a guest can only source its own block. */
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", rec->host_if);
 	r = vmnet_sysctl_write(key, "1", err);
@@ -232,45 +244,6 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		r = vmnet_sysctl_write(key, "1", err);
 	}
 	return r;
-}
-
-int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_route *ret,
-			unsigned max, struct vmnet_err *err)
-{
-	struct vmnet_prefix net = { .addr = rec->guest.addr & vmnet_mask(rec->guest.len),
-				    .len = rec->guest.len };
-	struct vmnet_result res;
-	unsigned n = 0;
-	int r;
-
-	if (!rec->ipam_result)
-		return 0;
-	r = vmnet_result_parse(rec->ipam_result, &res, err);
-	if (r < 0)
-		return vmnet_err_wrap(err, "ipam result");
-	for (unsigned i = 0; i < res.n_routes; i++) {
-		struct vmnet_result_route rt = res.routes[i];
-		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
-
-		if (rt.family != 4)
-			continue;
-		rt.dst.addr &= vmnet_mask(rt.dst.len);
-		/* The kernel's connected route of the guest address. */
-		if (rt.dst.addr == net.addr && rt.dst.len == net.len)
-			continue;
-		if (!rt.gw)
-			rt.gw = rec->gateway;
-		if (rt.gw == rec->guest.addr || !vmnet_prefix_contains(&net, rt.gw))
-			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "ipam route %s via %s: the gateway is not another "
-					     "address of the guest's subnet",
-					     vmnet_prefix_fmt(&rt.dst, d), vmnet_ip4_fmt(rt.gw, g));
-		if (n == max)
-			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "ipam returned more than %u routes", max);
-		ret[n++] = rt;
-	}
-	return (int)n;
 }
 
 /* host wiring: the tap itself is the bridge port. */
@@ -327,6 +300,28 @@ undo:
 	return r;
 }
 
+/* A UDP client that talked to a host port before keeps hitting its old
+ * conntrack entry (and the old destination) until it is gone: each family
+ * the port is published on. */
+static void flush_udp_ports(const struct vmnet_record *rec)
+{
+	for (unsigned i = 0; i < rec->n_ports; i++) {
+		const struct vmnet_port *p = &rec->ports[i];
+		int r = 0;
+
+		if (p->proto != IPPROTO_UDP)
+			continue;
+		if (p->family != 6)
+			r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, p->host_port, p->host_ip,
+						       NULL);
+		if (r >= 0 && p->family != 4 && vmnet_record_has6(rec))
+			r = vmnet_conntrack_flush_port6(-1, IPPROTO_UDP, p->host_port,
+							&p->host_ip6, NULL);
+		if (r < 0)
+			log_warn("flushing conntrack of udp/%u failed, ignoring", p->host_port);
+	}
+}
+
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
 		 struct vmnet_err *err)
 {
@@ -360,6 +355,8 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 			return r;
 	}
 	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
+	if (r == 0)
+		r = vmnet_attach6_forward(rec, err);
 	if (r < 0)
 		goto undo_bridge;
 	if (rec->wiring == VMNET_TAP_NETNS)
@@ -376,17 +373,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 	r = vmnet_nft_attach(nft, &att, err);
 	if (r < 0)
 		goto undo_devices;
-	/* A UDP client that talked to this host port before keeps hitting its
-	 * old conntrack entry (and the old destination) until it is gone. */
-	for (unsigned i = 0; i < rec->n_ports; i++) {
-		if (rec->ports[i].proto != IPPROTO_UDP)
-			continue;
-		r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, rec->ports[i].host_port,
-					       rec->ports[i].host_ip, NULL);
-		if (r < 0)
-			log_warn("flushing conntrack of udp/%u failed, ignoring",
-				 rec->ports[i].host_port);
-	}
+	flush_udp_ports(rec);
 	*ret_state = st;
 	return 0;
 
@@ -432,6 +419,9 @@ static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 	 * be handed to another VM). */
 	if (rec->n_ports && vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
 		log_debug("flushing conntrack of the guest failed, ignoring");
+	if (rec->n_ports && vmnet_record_has6(rec) &&
+	    vmnet_conntrack_flush_guest6(-1, &rec->guest6.addr, NULL) < 0)
+		log_debug("flushing conntrack of the guest's IPv6 address failed, ignoring");
 	return r;
 }
 
@@ -465,10 +455,12 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 	attach_alias(rec, alias, sizeof(alias));
 	/* Host wiring's tap is parked, not deleted (lib/park.c); netns
 	 * wiring's host end went with its peer, or goes with it in netd. */
-	if (rec->wiring == VMNET_TAP_HOST)
+	if (rec->wiring == VMNET_TAP_HOST) {
+		attach_keep_first(&first, vmnet_attach6_unwire_tap(host, rec, err));
 		attach_keep_first(&first, vmnet_park_tap(host, rec, err));
-	else if (!handed)
+	} else if (!handed) {
 		attach_keep_first(&first, del_proven(host, rec->host_if, alias, NULL, err));
+	}
 	attach_temp_name(rec, tmp);
 	attach_keep_first(&first, del_proven(host, tmp, NULL, NULL, err));
 	if (rec->mode != VMNET_MODE_SHARED)
@@ -482,121 +474,4 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		attach_keep_first(&first, del_proven(host, rec->bridge, alias, NULL, err));
 	}
 	return first;
-}
-
-int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...)
-{
-	char msg[sizeof(err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
-}
-
-/* Shared mode: the bridge, up, with the gateway address. */
-static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
-			struct vmnet_link_info *ret, struct vmnet_err *err)
-{
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	char a[VMNET_PREFIXSTRLEN];
-	int r;
-
-	if (vmnet_link_get(host, rec->bridge, ret, NULL) < 0)
-		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
-	if (!ret->up)
-		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
-	r = vmnet_addr_has(host, ret->ifindex, &gw, err);
-	if (r <= 0)
-		return r < 0 ? r
-			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
-						     rec->bridge, vmnet_prefix_fmt(&gw, a));
-	return 0;
-}
-
-/* The host device: ours, up, and a port of bridge @br (shared) or the
- * routed link with the gateway address (isolated). */
-static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
-			 const struct vmnet_link_info *br, struct vmnet_link_info *ret,
-			 struct vmnet_err *err)
-{
-	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-	char alias[256], a[VMNET_PREFIXSTRLEN];
-	const char *name = rec->host_if;
-	bool iso;
-	int r;
-
-	if (vmnet_link_get(host, name, ret, NULL) < 0)
-		return vmnet_attach_mismatch(err, "host device %s is missing", name);
-	attach_alias(rec, alias, sizeof(alias));
-	if (strcmp(ret->alias, alias))
-		return vmnet_attach_mismatch(err, "host device %s belongs to \"%s\"", name,
-					     ret->alias);
-	if (!ret->up)
-		return vmnet_attach_mismatch(err, "host device %s is down", name);
-	if (rec->mode == VMNET_MODE_ISOLATED) {
-		if (ret->master)
-			return vmnet_attach_mismatch(
-				err, "host device %s of an isolated VM is a bridge port", name);
-		/* The isolation-group rule reads the device group. */
-		if (vmnet_record_iso_id(rec) && ret->devgroup != vmnet_record_iso_id(rec))
-			return vmnet_attach_mismatch(err,
-						     "host device %s is in device group %u, expected %u",
-						     name, ret->devgroup, vmnet_record_iso_id(rec));
-		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
-		if (r <= 0)
-			return r < 0 ? r
-				     : vmnet_attach_mismatch(
-					       err, "host device %s lacks the gateway address %s",
-					       name, vmnet_prefix_fmt(&gw, a));
-		return 0;
-	}
-	if (ret->master != br->ifindex)
-		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", name,
-					     rec->bridge);
-	r = vmnet_link_get_port_isolated(host, ret->ifindex, &iso, err);
-	if (r < 0)
-		return r;
-	if (iso != rec->port_isolation)
-		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", name,
-					     iso ? "on, expected off" : "off, expected on");
-	return 0;
-}
-
-int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
-{
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
-	struct vmnet_link_info br = { 0 }, hif;
-	struct vmnet_nft_att att;
-	int r;
-
-	if (rec->pending)
-		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid,
-					     rec->ifname);
-	r = vmnet_nl_open(-1, &host, err);
-	if (r < 0)
-		return r;
-	if (rec->mode == VMNET_MODE_SHARED) {
-		r = check_bridge(host, rec, &br, err);
-		if (r < 0)
-			return r;
-	}
-	r = check_host_if(host, rec, &br, &hif, err);
-	if (r < 0)
-		return r;
-	if (rec->wiring == VMNET_TAP_NETNS) {
-		r = vmnet_attach_check_vm(rec, nsfd, err);
-		if (r < 0)
-			return r;
-	} else if (strcmp(hif.kind, "tun")) {
-		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if,
-					     hif.kind);
-	}
-	vmnet_attach_nft_att(rec, &att);
-	r = vmnet_nft_open(-1, &nft, err);
-	if (r < 0)
-		return r;
-	return vmnet_nft_check(nft, &att, err);
 }

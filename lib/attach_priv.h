@@ -7,11 +7,13 @@
 #define VMNET_ATTACH_PRIV_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
+#include "vmnet/inet.h"
 #include "vmnet/names.h"
 
 struct vmnet_nl;
@@ -77,6 +79,37 @@ int vmnet_attach_clear_stale(struct vmnet_nl *nl, const struct vmnet_record *rec
  * netns is not the guest's veth. */
 int vmnet_attach_rewire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd, int br_idx,
 			      int tap_idx, const struct vmnet_record *rec, struct vmnet_err *err);
+
+/* One route of vmnet_attach_routes, of either family, on @ifindex: as
+ * vmnet_route_ensure / vmnet_route_has; _fmt gives "dst via gw". */
+struct vmnet_result_route;
+#define VMNET_ROUTESTRLEN (VMNET_PREFIXSTRLEN + VMNET_ADDRSTRLEN + 8)
+int vmnet_attach_route_ensure(struct vmnet_nl *nl, int ifindex,
+			      const struct vmnet_result_route *rt, struct vmnet_err *err);
+int vmnet_attach_route_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_result_route *rt,
+			   struct vmnet_err *err);
+const char *vmnet_attach_route_fmt(const struct vmnet_result_route *rt,
+				   char buf[VMNET_ROUTESTRLEN]);
+
+/* IPv6 of an attachment with an address of that family (attach6.c); each
+ * is a no-op without one. The host-side device @name (@idx) vmnet made:
+ * a router, so no router advertisements taken and no DAD (accept_ra=0,
+ * accept_dad=0; @name NULL: a device vmnet did not make, whose sysctls are
+ * not ours to change), and with @gateway the IPv6 gateway address
+ * (gateway6/guest6.len, without DAD): on the bridge in shared mode, on the
+ * routed link in isolated mode, where its connected route is the route
+ * to the guest's block. */
+int vmnet_attach6_dev(struct vmnet_nl *nl, int idx, const char *name,
+		      const struct vmnet_record *rec, bool gateway, struct vmnet_err *err);
+/* CHECK: @name (@idx) carries the IPv6 gateway address (code 110 if not). */
+int vmnet_attach6_check_gw(struct vmnet_nl *nl, int idx, const char *name,
+			   const struct vmnet_record *rec, struct vmnet_err *err);
+/* IPv6 forwarding in the host namespace (vmnet_sysctl_forward6). */
+int vmnet_attach6_forward(const struct vmnet_record *rec, struct vmnet_err *err);
+/* The gateway address off host wiring's isolated tap @rec->host_if before
+ * it is parked (a parked tap must carry nothing of this attachment). */
+int vmnet_attach6_unwire_tap(struct vmnet_nl *host, const struct vmnet_record *rec,
+			     struct vmnet_err *err);
 
 /* A CHECK failure (code 110) with a formatted message. */
 int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...) _printf_(2, 3);

@@ -179,6 +179,8 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 					    err));
 	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && rec->guest.addr)
 		attach_keep_first(&first, vmnet_addr_del(vm, peer.ifindex, &rec->guest, err));
+	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && vmnet_record_has6(rec))
+		attach_keep_first(&first, vmnet_addr6_del(vm, peer.ifindex, &rec->guest6, err));
 	if (first < 0 || strcmp(tap.alias, alias))
 		return first;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -273,10 +275,12 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	 * every frame at ingress, so this namespace's own stack never answers
 	 * for the guest. */
 	r = vmnet_addr_ensure(vm, peer_idx, &rec->guest, err);
+	if (r == 0 && vmnet_record_has6(rec))
+		r = vmnet_addr6_ensure(vm, peer_idx, &rec->guest6, err);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < n; i++) {
-		r = vmnet_route_ensure(vm, peer_idx, &routes[i].dst, routes[i].gw, err);
+		r = vmnet_attach_route_ensure(vm, peer_idx, &routes[i], err);
 		if (r < 0)
 			return vmnet_err_wrap(err, "%s in CNI_NETNS", rec->ifname);
 	}
@@ -416,16 +420,15 @@ static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *pe
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
+		char rt[VMNET_ROUTESTRLEN];
 
-		r = vmnet_route_has(vm, peer->ifindex, &routes[i].dst, routes[i].gw, err);
+		r = vmnet_attach_route_has(vm, peer->ifindex, &routes[i], err);
 		if (r < 0)
 			return r;
 		if (r == 0)
-			return vmnet_attach_mismatch(err, "%s in %s lacks the route %s via %s",
+			return vmnet_attach_mismatch(err, "%s in %s lacks the route %s",
 						     rec->ifname, rec->netns,
-						     vmnet_prefix_fmt(&routes[i].dst, d),
-						     vmnet_ip4_fmt(routes[i].gw, g));
+						     vmnet_attach_route_fmt(&routes[i], rt));
 	}
 	return 0;
 }
@@ -478,6 +481,16 @@ int vmnet_attach_check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet
 	if (r == 0)
 		return vmnet_attach_mismatch(err, "%s lacks the guest address in %s", rec->ifname,
 					     rec->netns);
+	r = vmnet_record_has6(rec) ? vmnet_addr6_has(vm, peer.ifindex, &rec->guest6, err) : 1;
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		char a[VMNET_PREFIXSTRLEN];
+
+		return vmnet_attach_mismatch(err, "%s lacks the guest's IPv6 address %s in %s",
+					     rec->ifname, vmnet_prefix6_fmt(&rec->guest6, a),
+					     rec->netns);
+	}
 	r = check_vm_routes(vm, &peer, rec, err);
 	if (r < 0)
 		return r;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -103,4 +104,40 @@ int vmnet_sysctl_write(const char *key, const char *value, struct vmnet_err *err
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EIO,
 				     "writing sysctl %s=%s: short write", key, value);
 	return 0;
+}
+
+/* LXD's way: an interface taking router advertisements with accept_ra=1
+ * stops when forwarding goes on, and the kernel purges its RA-learned
+ * default route at that moment, except where accept_ra is 2. "default" is
+ * among the entries, so interfaces created later take 2 as well. */
+int vmnet_sysctl_forward6(struct vmnet_err *err)
+{
+	char key[128], cur[16];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	r = vmnet_sysctl_read("net/ipv6/conf/all/forwarding", cur, sizeof(cur), err);
+	if (r < 0 || !strcmp(cur, "1"))
+		return r;
+	d = opendir("/proc/sys/net/ipv6/conf");
+	if (!d)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listing net/ipv6/conf");
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", e->d_name) >=
+			    (int)sizeof(key))
+			continue;
+		/* An interface that went away meanwhile is no error. */
+		if (vmnet_sysctl_read(key, cur, sizeof(cur), NULL) < 0 || strcmp(cur, "1"))
+			continue;
+		r = vmnet_sysctl_write(key, "2", NULL);
+		if (r < 0 && r != -ENOENT)
+			break;
+		r = 0;
+	}
+	closedir(d);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "writing sysctl %s=2", key);
+	return vmnet_sysctl_write("net/ipv6/conf/all/forwarding", "1", err);
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * IPv4 addresses and routes on one device, through the netns socket @nl.
- * Prefixes are struct vmnet_prefix (host byte order). Routes go to the main
- * table with rtm_protocol VMNET_RTPROT, which is how GC recognises ours.
+ * Addresses and routes on one device, through the netns socket @nl: IPv4
+ * (struct vmnet_prefix, host byte order) and IPv6 (struct vmnet_prefix6,
+ * the vmnet_addr6_ / vmnet_route6_ calls, same contracts). Routes go to
+ * the main table with rtm_protocol VMNET_RTPROT, which is how GC
+ * recognises ours. IPv6 addresses are added without duplicate address
+ * detection (IFA_F_NODAD): usable at once, never tentative.
  */
 #ifndef VMNET_ADDR_H
 #define VMNET_ADDR_H
@@ -58,5 +61,21 @@ int vmnet_route_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_pref
  * netd's repairs). */
 int vmnet_addr_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
 		      struct vmnet_err *err);
+
+/* IPv6: as vmnet_addr_ensure, _del, _has. */
+int vmnet_addr6_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		       struct vmnet_err *err);
+int vmnet_addr6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		    struct vmnet_err *err);
+int vmnet_addr6_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *a,
+		    struct vmnet_err *err);
+
+/* IPv6: as vmnet_route_ensure, _has, _del; @gw NULL or :: is no gateway. */
+int vmnet_route6_ensure(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+			const struct in6_addr *gw, struct vmnet_err *err);
+int vmnet_route6_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+		     const struct in6_addr *gw, struct vmnet_err *err);
+int vmnet_route6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
+		     struct vmnet_err *err);
 
 #endif

@@ -23,7 +23,9 @@ struct vmnet_attach_state {
 
 /* Create everything @rec describes: bridge (if missing) with the gateway
  * address, forwarding on, the VM's devices in the host and VM netns
- * (@nsfd, borrowed), tc redirects, nftables elements. All or nothing: on
+ * (@nsfd, borrowed), tc redirects, nftables elements. With an IPv6 guest
+ * (vmnet_record_has6) its IPv6 addresses too, without DAD, and IPv6
+ * forwarding (vmnet_sysctl_forward6). All or nothing: on
  * failure whatever this call created is removed again. Code 4 when the
  * VM netns already has rec->ifname or rec->tap_name, 103 when a host
  * device of ours belongs to another attachment, 7 when the bridge is one
@@ -50,7 +52,8 @@ int vmnet_attach_doomed_remove(int nsfd, const char *tap, struct vmnet_err *err)
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
 		 struct vmnet_err *err);
 
-/* Compare the kernel with @rec. 0 when everything is in place, else
+/* Compare the kernel with @rec (IPv6 addresses and routes included). 0
+ * when everything is in place, else
  * -ENOENT/-EINVAL with code 110 and a message naming the first mismatch.
  * @nsfd < 0 means the VM netns is gone (a mismatch for netns wiring). */
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
@@ -67,9 +70,10 @@ int vmnet_attach_repair(const struct vmnet_record *rec, int nsfd, struct vmnet_e
 /* The routes the VM netns carries for @rec, from its IPAM result (the
  * plugin config has no routes of its own), into @ret (room for @max): a
  * route without gateway goes via rec->gateway, as the reference bridge
- * plugin does; a route to the guest's own prefix is left to the kernel's
- * connected route. Returns how many; code 7 when a gateway is not another
- * address of the guest's subnet or there are more than @max. */
+ * plugin does (rec->gateway6 for an IPv6 one; IPv6 routes only for a
+ * guest with IPv6); a route to the guest's own prefix is left to the
+ * kernel's connected route. Returns how many; code 7 when a gateway is not
+ * another address of the guest's subnet or there are more than @max. */
 struct vmnet_result_route;
 int vmnet_attach_routes(const struct vmnet_record *rec, struct vmnet_result_route *ret,
 			unsigned max, struct vmnet_err *err);

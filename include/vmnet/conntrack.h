@@ -4,7 +4,7 @@
  * libnetfilter_conntrack). A UDP client that kept sending to a host port
  * keeps its old entry, and with it the old DNAT target (or none), for as long
  * as it keeps sending: publishing the port anew changes nothing for it until
- * the entry is gone. IPv4 only for now.
+ * the entry is gone. Both families: the _6 calls take IPv6 addresses.
  *
  * Both calls work in the calling thread's netns, or in @nsfd (>= 0, borrowed)
  * which the thread enters only to open the socket. They return >= 0 on
@@ -19,6 +19,7 @@
 #ifndef VMNET_CONNTRACK_H
 #define VMNET_CONNTRACK_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -35,5 +36,11 @@ int vmnet_conntrack_flush_port(int nsfd, uint8_t proto, uint16_t dport, uint32_t
  * flows DNAT'd (or routed) to a VM that is going away. -EINVAL
  * (CNI_ERR_INVALID_CONFIG) for 0. */
 int vmnet_conntrack_flush_guest(int nsfd, uint32_t guest_ip, struct vmnet_err *err);
+
+/* IPv6: as vmnet_conntrack_flush_port (@host_ip NULL or ::: any) and
+ * vmnet_conntrack_flush_guest (-EINVAL for ::). */
+int vmnet_conntrack_flush_port6(int nsfd, uint8_t proto, uint16_t dport,
+				const struct in6_addr *host_ip, struct vmnet_err *err);
+int vmnet_conntrack_flush_guest6(int nsfd, const struct in6_addr *guest_ip, struct vmnet_err *err);
 
 #endif

@@ -23,4 +23,10 @@ int vmnet_sysctl_write(const char *key, const char *value, struct vmnet_err *err
  * not fit. */
 int vmnet_sysctl_read(const char *key, char *buf, size_t size, struct vmnet_err *err);
 
+/* IPv6 forwarding on in the calling thread's netns (all/forwarding=1),
+ * but first every interface there (and "default") with accept_ra=1 gets
+ * accept_ra=2, so a host configured by router advertisements keeps its
+ * default route. Nothing is done when forwarding is on already. */
+int vmnet_sysctl_forward6(struct vmnet_err *err);
+
 #endif

@@ -41,7 +41,9 @@ for mode in filter dump; do
 		# This kernel (6.18) flushes by filter: no dump at all.
 		t_match "the kernel flushed udp/5353 by its filter" "$T_OUT" \
 			"udp/5353: flushed by the kernel's filter"
-		t_eq "  and nothing was dumped" "$(grep -c dumped <<<"$T_OUT")" 0
+		# (IPv6 addresses are always matched after a dump: lib/conntrack.c
+		# says why.)
+		t_eq "  and nothing was dumped (IPv4)" "$(grep dumped <<<"$T_OUT" | grep -vc '(IPv6)')" 0
 	else
 		# The kernel (>= 5.10) filters the dump: it returns only the matching
 		# entries although others exist (the 5354, tcp and DNAT'd ones).

@@ -6,6 +6,7 @@
  *                                   (tests/integ/t_conntrack.sh runs it)
  *   cttest flush-port PROTO PORT [IP]   call the API once, print the count
  *   cttest flush-guest IP               (used by t_conntrack.sh's traffic test)
+ *   cttest flush-port6 PROTONUM PORT [IP6], flush-guest6 IP6   the same for IPv6
  *
  * The suite makes its entries with loopback traffic in its own netns: lo up,
  * an nft table (loaded with the nft binary) that turns conntrack on and
@@ -33,7 +34,7 @@
 #include "vmnet/netns.h"
 #include "../unit/tap.h"
 
-#define PLAN 27
+#define PLAN 35
 
 static void diag_err(int r, const struct vmnet_err *e)
 {
@@ -62,14 +63,14 @@ static uint32_t ip4(const char *s)
 	return ntohl(a.s_addr);
 }
 
-/* `conntrack -L ARGS` lines: the independent view of the table. */
-static int ct_count(const char *args)
+/* `conntrack -L -f FAMILY ARGS` lines: the independent view of the table. */
+static int ct_count_f(const char *family, const char *args)
 {
 	char cmd[256], line[512];
 	FILE *p;
 	int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "conntrack -L -f ipv4 %s 2>/dev/null", args);
+	snprintf(cmd, sizeof(cmd), "conntrack -L -f %s %s 2>/dev/null", family, args);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -78,6 +79,30 @@ static int ct_count(const char *args)
 	if (pclose(p) != 0 && n == 0)
 		return 0; /* conntrack exits 1 when nothing matched on some versions */
 	return n;
+}
+
+static int ct_count(const char *args)
+{
+	return ct_count_f("ipv4", args);
+}
+
+/* @n IPv6 datagrams to [@dst]:@port, each from its own socket. */
+static bool udp6_many(const char *dst, uint16_t port, int n)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+
+	if (inet_pton(AF_INET6, dst, &sa.sin6_addr) != 1)
+		return false;
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ssize_t r = fd < 0 ? -1 : sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+
+		if (fd >= 0)
+			close(fd);
+		if (r != 1)
+			return false;
+	}
+	return true;
 }
 
 /* One datagram from source port @sport: one new entry. */
@@ -159,6 +184,9 @@ static const char FIXTURE[] =
 	"  chain pre { type filter hook prerouting priority 0; ct state new counter; }\n"
 	"  chain out { type nat hook output priority -100; udp dport 6000 dnat to 127.0.0.3:7000; "
 	"}\n"
+	"}\n"
+	"table ip6 cttest6 {\n"
+	"  chain pre { type filter hook prerouting priority 0; ct state new counter; }\n"
 	"}\n";
 
 static bool load_fixture(void)
@@ -264,6 +292,42 @@ static void suite(void)
 	ok(r == -EINVAL, "guest 0.0.0.0: -EINVAL (%s)", e.msg);
 }
 
+/* IPv6 on ::1 (the kernel never gets an IPv6 address in a filter: it
+ * compares them inverted, lib/conntrack.c). */
+static void suite6(void)
+{
+	struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT, other;
+	struct vmnet_err e;
+	int r;
+
+	inet_pton(AF_INET6, "fd00::99", &other);
+	ok(udp6_many("::1", 5360, 2) && udp_many("127.0.0.1", 5360, 1) && udp6_many("::1", 5361, 2),
+	   "IPv6 traffic: udp/5360 x2 and udp/5361 x2 to ::1, udp/5360 to 127.0.0.1");
+	ok(ct_count_f("ipv6", "-p udp --dport 5360") == 2 &&
+		   ct_count_f("ipv6", "-p udp --dport 5361") == 2,
+	   "2 + 2 IPv6 entries");
+	r = vmnet_conntrack_flush_port6(-1, IPPROTO_UDP, 5360, NULL, E(e));
+	diag_err(r, &e);
+	ok(count_is(r, 2) && ct_count_f("ipv6", "-p udp --dport 5360") == 0,
+	   "flush6 udp/5360 deletes the 2 IPv6 entries (got %d)", r);
+	ok(ct_count("-p udp --dport 5360") == 1 && ct_count_f("ipv6", "-p udp --dport 5361") == 2,
+	   "the IPv4 udp/5360 entry and udp/5361 stay");
+	r = vmnet_conntrack_flush_port6(-1, IPPROTO_UDP, 5361, &other, E(e));
+	diag_err(r, &e);
+	ok(r >= 0 && ct_count_f("ipv6", "-p udp --dport 5361") == 2,
+	   "flush6 udp/5361 at fd00::99 deletes nothing of ::1's");
+	r = vmnet_conntrack_flush_guest6(-1, &other, E(e));
+	diag_err(r, &e);
+	ok(r >= 0 && ct_count_f("ipv6", "--reply-src ::1") == 2,
+	   "flush guest fd00::99 leaves ::1's entries");
+	r = vmnet_conntrack_flush_guest6(-1, &lo6, E(e));
+	diag_err(r, &e);
+	ok(count_is(r, 2) && ct_count_f("ipv6", "--reply-src ::1") == 0,
+	   "flush guest ::1 deletes its 2 entries (got %d)", r);
+	r = vmnet_conntrack_flush_guest6(-1, &in6addr_any, E(e));
+	ok(r == -EINVAL, "guest ::: -EINVAL (%s)", e.msg);
+}
+
 static int cli(int argc, char **argv)
 {
 	struct vmnet_err e = {0};
@@ -279,8 +343,22 @@ static int cli(int argc, char **argv)
 					       argc > 4 ? ip4(argv[4]) : 0, &e);
 	} else if (argc == 3 && !strcmp(argv[1], "flush-guest")) {
 		r = vmnet_conntrack_flush_guest(-1, ip4(argv[2]), &e);
+	} else if (argc == 3 && !strcmp(argv[1], "flush-guest6")) {
+		struct in6_addr a;
+
+		if (inet_pton(AF_INET6, argv[2], &a) != 1)
+			return 2;
+		r = vmnet_conntrack_flush_guest6(-1, &a, &e);
+	} else if (argc >= 4 && !strcmp(argv[1], "flush-port6")) {
+		struct in6_addr a = IN6ADDR_ANY_INIT;
+
+		if (argc > 4 && inet_pton(AF_INET6, argv[4], &a) != 1)
+			return 2;
+		r = vmnet_conntrack_flush_port6(-1, (uint8_t)atoi(argv[2]), (uint16_t)atoi(argv[3]),
+						&a, &e);
 	} else {
-		fprintf(stderr, "usage: cttest [flush-port PROTO PORT [IP] | flush-guest IP]\n");
+		fprintf(stderr, "usage: cttest [flush-port PROTO PORT [IP] | flush-guest IP |\n"
+				"               flush-port6 PROTONUM PORT [IP6] | flush-guest6 IP6]\n");
 		return 2;
 	}
 	if (r < 0) {
@@ -318,5 +396,6 @@ int main(int argc, char **argv)
 	}
 	printf("1..%d\n", PLAN);
 	suite();
+	suite6();
 	return tap_failed ? 1 : 0;
 }

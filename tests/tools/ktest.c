@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "vmnet/addr.h"
+#include "vmnet/inet.h"
 #include "vmnet/link.h"
 #include "vmnet/netns.h"
 #include "vmnet/nl.h"
@@ -34,7 +35,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 85
+#define PLAN 97
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -371,6 +372,47 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	   "route del again: 0");
 }
 
+/* IPv6 through the same calls: an address without DAD (never tentative),
+ * routes via a gateway. @br is up. */
+static void test_addrs6(struct vmnet_nl *h, int br)
+{
+	struct vmnet_prefix6 a, a56, d;
+	struct in6_addr gw, gw2;
+	struct vmnet_err e;
+	char out[8192];
+	int r;
+
+	vmnet_prefix6_parse("fd90::1/64", false, false, &a);
+	vmnet_prefix6_parse("fd90::1/56", false, false, &a56);
+	vmnet_prefix6_parse("2001:db8:5::/48", true, false, &d);
+	vmnet_ip6_parse("fd90::2", &gw);
+	vmnet_ip6_parse("fd90::3", &gw2);
+	r = vmnet_addr6_ensure(h, br, &a, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_addr6_has(h, br, &a, NULL) == 1 && vmnet_addr6_has(h, br, &a56, NULL) == 0,
+	   "IPv6 address fd90::1/64 (and not /56)");
+	run_in(-1, "ip -6 addr show dev ktbr.0", out, sizeof(out));
+	ok(!have("ip") || (strstr(out, "fd90::1/64") && strstr(out, "nodad") &&
+			   !strstr(out, "tentative")),
+	   "added without DAD, not tentative");
+	ok(vmnet_addr6_ensure(h, br, &a, E(e)) == 0, "IPv6 address ensured again: 0");
+	r = vmnet_route6_ensure(h, br, &d, &gw, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_route6_has(h, br, &d, &gw, NULL) == 1 &&
+		   vmnet_route6_has(h, br, &d, NULL, NULL) == 0 &&
+		   vmnet_route6_has(h, br, &d, &gw2, NULL) == 0,
+	   "route 2001:db8:5::/48 via fd90::2 (and via no other gateway)");
+	ok(vmnet_route6_ensure(h, br, &d, &gw, E(e)) == 0, "route6_ensure of that route: 0");
+	ok(vmnet_route6_ensure(h, br, &d, &gw2, E(e)) == -EEXIST,
+	   "route6_ensure via another gateway: -EEXIST");
+	ok(vmnet_route6_del(h, br, &d, E(e)) == 0 && vmnet_route6_has(h, br, &d, &gw, NULL) == 0 &&
+		   vmnet_route6_del(h, br, &d, E(e)) == 0,
+	   "route6 del, and again: 0");
+	ok(vmnet_addr6_del(h, br, &a, E(e)) == 0 && vmnet_addr6_has(h, br, &a, NULL) == 0 &&
+		   vmnet_addr6_del(h, br, &a, E(e)) == 0,
+	   "IPv6 address del, and again: 0");
+}
+
 /* Wait for a frame on @fd accepted by @want; false after ~2 s. */
 static bool tap_wait(int fd, bool (*want)(const uint8_t *, ssize_t, void *), void *arg,
 		     uint8_t *buf, size_t size)
@@ -544,6 +586,38 @@ static void test_sysctl(void)
 	ok(r == -ENOBUFS, "short buffer: -ENOBUFS");
 }
 
+static bool sysctl_is(const char *key, const char *want)
+{
+	char buf[32] = "";
+
+	return vmnet_sysctl_read(key, buf, sizeof(buf), NULL) == 0 && !strcmp(buf, want);
+}
+
+/* IPv6 forwarding the LXD way: accept_ra 1 becomes 2 first (ktbr.0 and
+ * "default"), 0 stays 0 (lo); nothing changes once forwarding is on. */
+static void test_forward6(void)
+{
+	struct vmnet_err e;
+	int r;
+
+	ok(vmnet_sysctl_write("net/ipv6/conf/all/forwarding", "0", E(e)) == 0 &&
+		   vmnet_sysctl_write("net/ipv6/conf/ktbr.0/accept_ra", "1", E(e)) == 0 &&
+		   vmnet_sysctl_write("net/ipv6/conf/default/accept_ra", "1", E(e)) == 0 &&
+		   vmnet_sysctl_write("net/ipv6/conf/lo/accept_ra", "0", E(e)) == 0,
+	   "forwarding off, accept_ra 1 on ktbr.0 and default, 0 on lo");
+	r = vmnet_sysctl_forward6(E(e));
+	diag_err(r, &e);
+	ok(r == 0 && sysctl_is("net/ipv6/conf/all/forwarding", "1"), "forward6: forwarding on");
+	ok(sysctl_is("net/ipv6/conf/ktbr.0/accept_ra", "2") &&
+		   sysctl_is("net/ipv6/conf/default/accept_ra", "2") &&
+		   sysctl_is("net/ipv6/conf/lo/accept_ra", "0"),
+	   "forward6: accept_ra 1 became 2, 0 stayed 0");
+	vmnet_sysctl_write("net/ipv6/conf/ktbr.0/accept_ra", "1", NULL);
+	ok(vmnet_sysctl_forward6(E(e)) == 0 && sysctl_is("net/ipv6/conf/ktbr.0/accept_ra", "1"),
+	   "forward6 with forwarding already on: nothing changed");
+	vmnet_sysctl_write("net/ipv6/conf/all/forwarding", "0", NULL);
+}
+
 /* Time what a netns-wiring ADD does in the kernel: veth (peer into the VM
  * netns) + tap + alias + two redirects + up. */
 static void test_timing(struct vmnet_nl *h, struct vmnet_nl *v)
@@ -680,8 +754,10 @@ int main(void)
 	test_links(h, v, &br, &veth);
 	test_taps(h);
 	test_addrs(h, br);
+	test_addrs6(h, br);
 	test_tc(h, v, veth);
 	test_sysctl();
+	test_forward6();
 	test_timing(h, v);
 	test_delete(h, v, br);
 

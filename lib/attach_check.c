@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CHECK of one attachment's host side and nftables elements against its
+ * record (the VM-namespace side is attach_vm.c's): the first mismatch is
+ * code 110.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "attach_priv.h"
+#include "vmnet/addr.h"
+#include "vmnet/err.h"
+#include "vmnet/link.h"
+#include "vmnet/nft.h"
+#include "vmnet/nl.h"
+
+int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
+}
+
+/* Shared mode: the bridge, up, with the gateway address. */
+static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
+			struct vmnet_link_info *ret, struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char a[VMNET_PREFIXSTRLEN];
+	int r;
+
+	if (vmnet_link_get(host, rec->bridge, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
+	r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+	if (r <= 0)
+		return r < 0 ? r
+			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
+						     rec->bridge, vmnet_prefix_fmt(&gw, a));
+	return vmnet_attach6_check_gw(host, ret->ifindex, rec->bridge, rec, err);
+}
+
+/* The host device: ours, up, and a port of bridge @br (shared) or the
+ * routed link with the gateway address (isolated). */
+static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
+			 const struct vmnet_link_info *br, struct vmnet_link_info *ret,
+			 struct vmnet_err *err)
+{
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	char alias[256], a[VMNET_PREFIXSTRLEN];
+	const char *name = rec->host_if;
+	bool iso;
+	int r;
+
+	if (vmnet_link_get(host, name, ret, NULL) < 0)
+		return vmnet_attach_mismatch(err, "host device %s is missing", name);
+	attach_alias(rec, alias, sizeof(alias));
+	if (strcmp(ret->alias, alias))
+		return vmnet_attach_mismatch(err, "host device %s belongs to \"%s\"", name,
+					     ret->alias);
+	if (!ret->up)
+		return vmnet_attach_mismatch(err, "host device %s is down", name);
+	if (rec->mode == VMNET_MODE_ISOLATED) {
+		if (ret->master)
+			return vmnet_attach_mismatch(
+				err, "host device %s of an isolated VM is a bridge port", name);
+		/* The isolation-group rule reads the device group. */
+		if (vmnet_record_iso_id(rec) && ret->devgroup != vmnet_record_iso_id(rec))
+			return vmnet_attach_mismatch(err,
+						     "host device %s is in device group %u, expected %u",
+						     name, ret->devgroup, vmnet_record_iso_id(rec));
+		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+		if (r <= 0)
+			return r < 0 ? r
+				     : vmnet_attach_mismatch(
+					       err, "host device %s lacks the gateway address %s",
+					       name, vmnet_prefix_fmt(&gw, a));
+		return vmnet_attach6_check_gw(host, ret->ifindex, name, rec, err);
+	}
+	if (ret->master != br->ifindex)
+		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", name,
+					     rec->bridge);
+	r = vmnet_link_get_port_isolated(host, ret->ifindex, &iso, err);
+	if (r < 0)
+		return r;
+	if (iso != rec->port_isolation)
+		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", name,
+					     iso ? "on, expected off" : "off, expected on");
+	return 0;
+}
+
+int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_link_info br = { 0 }, hif;
+	struct vmnet_nft_att att;
+	int r;
+
+	if (rec->pending)
+		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid,
+					     rec->ifname);
+	r = vmnet_nl_open(-1, &host, err);
+	if (r < 0)
+		return r;
+	if (rec->mode == VMNET_MODE_SHARED) {
+		r = check_bridge(host, rec, &br, err);
+		if (r < 0)
+			return r;
+	}
+	r = check_host_if(host, rec, &br, &hif, err);
+	if (r < 0)
+		return r;
+	if (rec->wiring == VMNET_TAP_NETNS) {
+		r = vmnet_attach_check_vm(rec, nsfd, err);
+		if (r < 0)
+			return r;
+	} else if (strcmp(hif.kind, "tun")) {
+		return vmnet_attach_mismatch(err, "host device %s is a %s, not a tap", rec->host_if,
+					     hif.kind);
+	}
+	vmnet_attach_nft_att(rec, &att);
+	r = vmnet_nft_open(-1, &nft, err);
+	if (r < 0)
+		return r;
+	return vmnet_nft_check(nft, &att, err);
+}

@@ -8,7 +8,8 @@
 # For N = 1, 100, 500, 1000 attachments already present (each with one
 # published TCP port) it times ADD and DEL of one more attachment, probe by
 # probe alternating between the implementations:
-#   vmnet shared/netns, vmnet shared/host, vmnet isolated/netns,
+#   vmnet shared/netns, vmnet shared/netns dual-stack (IPv4 + IPv6),
+#   vmnet shared/host, vmnet isolated/netns,
 #   ref (bridge → portmap, prevResult chaining, runtimeConfig.portMappings;
 #        DEL in reverse with prevResult, as libcni does),
 #   netavark (setup/teardown with one port mapping).
@@ -70,7 +71,7 @@ else
 	PROBES=${BENCH_PROBES:-20}
 	SCALE=${BENCH_SCALE:-10000}
 fi
-read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-host vmnet-isolated-netns ref netavark}"
+read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-dual vmnet-shared-host vmnet-isolated-netns ref netavark}"
 # The starts measured in the probes' rotation: the plugin answering VERSION
 # (the floor of the goals), /bin/true, the static build if there is one.
 STATIC_VMNET=${BENCH_STATIC_VMNET:-$B/static/vmnet}
@@ -99,7 +100,7 @@ gcc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --lib
 # hold up to BG_PER_NS attachments each, with ifnames eth0, eth1, ...
 BG_PER_NS=250
 declare -A HNS PNS CONF BGNS_LIST SUBNET_OCT
-declare -A SHORT=([vmnet-shared-netns]=sn [vmnet-shared-host]=sh [vmnet-isolated-netns]=in
+declare -A SHORT=([vmnet-shared-netns]=sn [vmnet-shared-dual]=sd [vmnet-shared-host]=sh [vmnet-isolated-netns]=in
 	[ref]=ref [netavark]=nv [vmnet-isolated-host]=ih)
 oct=40
 for impl in "${IMPLS[@]}"; do
@@ -149,6 +150,10 @@ nv_opts() { # INDEX IFNAME HOSTPORT -> file name in REPLY
 for impl in "${IMPLS[@]}"; do
 	case $impl in
 	vmnet-shared-netns) vmnet_conf "$impl" shared netns '{}' ;;
+	vmnet-shared-dual) # vmnet-shared-netns with an IPv6 range beside the IPv4 one
+		o=${SUBNET_OCT[$impl]}
+		vmnet_conf "$impl" shared netns \
+			"{ranges: [[{subnet: \"10.$o.0.0/16\", gateway: \"10.$o.0.1\"}], [{subnet: \"fd$o::/64\"}]]}" ;;
 	vmnet-shared-host) vmnet_conf "$impl" shared host '{}' ;;
 	vmnet-isolated-netns) vmnet_conf "$impl" isolated netns '{blockSize: 30}' ;;
 	ref) ref_conf ;;

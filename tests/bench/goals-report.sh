@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# tests/bench/goals-report.sh OUTDIR "N LIST" SCALE: the goals of issue 15,
+# tests/bench/goals-report.sh OUTDIR "N LIST" SCALE: the goals of issue 15
+# (and issue 14's dual-stack ADD ≤ 1.3× the IPv4-only one),
 # judged from one compare.sh run, as ratios to the plugin's own start (the
 # same vmnet binary answering VERSION, timed in the probes' rotation at the
 # same N). Prints a Markdown table and writes OUTDIR/goals.csv.
@@ -73,6 +74,12 @@ for impl in vmnet-shared-host vmnet-shared-netns vmnet-isolated-netns; do
 		f=$(med start-vmnet start "$n") d=$(med "$impl" del "$n")
 		row "DEL / start" "$impl" "$n" "$(x2 "$(calc 'a / b' "$d" "$f")")" "<=" "$lim" "×" "$d / $f ms"
 	done
+done
+# Issue 14: a dual-stack ADD costs at most 1.3× the same IPv4-only ADD.
+for n in "$n1" "$nN"; do
+	a=$(med vmnet-shared-netns add "$n") d=$(med vmnet-shared-dual add "$n")
+	row "dual-stack ADD / IPv4 ADD" "vmnet-shared-dual" "$n" "$(x2 "$(calc 'a / b' "$d" "$a")")" "<=" 1.3 "×" \
+		"$d / $a ms (shared, netns wiring)"
 done
 f1=$(med start-vmnet start "$n1") fN=$(med start-vmnet start "$nN")
 fg=$(calc '100 * (b - a) / a' "$f1" "$fN")

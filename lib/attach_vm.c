@@ -254,6 +254,17 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	n = vmnet_attach_routes(rec, routes, ARRAY_SIZE(routes), err);
 	if (n < 0)
 		return n;
+	/* No IPv6 link-local address of this namespace's own: the peer has the
+	 * guest's MAC, so its link-local would be the guest's, and its DAD
+	 * probe, hairpinned by the bridge into the tap, would make the guest
+	 * give up its own. Set while the devices are still down. */
+	ch.no_ll = true;
+	r = vmnet_link_set(vm, tap_idx, &ch, err);
+	if (r == 0)
+		r = vmnet_link_set(vm, peer_idx, &ch, err);
+	if (r < 0)
+		return r;
+	ch.no_ll = false;
 	attach_alias(rec, alias, sizeof(alias));
 	ch.mtu = rec->mtu;
 	ch.up = 1;

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
-#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <netlink/attr.h>
@@ -412,66 +411,18 @@ undo_add:
 	return r;
 }
 
-static int tap_create(const char *name, const struct vmnet_tap_opts *o, bool excl,
-		      struct vmnet_err *err)
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE none } }: `ip link set
+ * addrgenmode none`. */
+static int put_no_ll(struct nl_msg *m)
 {
-	_cleanup_close_ int fd = -1;
-	struct ifreq ifr = {0};
-	unsigned flags;
+	struct nlattr *af, *in6;
 
-	/* The tun fd belongs to the netns it is opened in. */
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno,
-				     "adding tap %s: opening /dev/net/tun", name);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	/* IFF_TUN_EXCL: fail rather than attach if @name exists, atomically. */
-	flags = IFF_TAP | IFF_NO_PI | (excl ? IFF_TUN_EXCL : 0);
-	if (o && o->vnet_hdr)
-		flags |= IFF_VNET_HDR;
-	if (o && o->multi_queue)
-		flags |= IFF_MULTI_QUEUE;
-	/* ifr_flags is a short and IFF_TUN_EXCL its sign bit; the kernel
-	 * tests it through the same short. */
-	ifr.ifr_flags = (short)(unsigned short)flags;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		if (errno == EBUSY || errno == EEXIST)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, EEXIST, "adding tap %s", name);
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "adding tap %s", name);
-	}
-	/* Until TUNSETPERSIST, closing fd destroys the device: no undo needed. */
-	if (o && o->uid >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)o->uid) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting owner of tap %s", name);
-	if (o && o->gid >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)o->gid) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "setting group of tap %s", name);
-	if (ioctl(fd, TUNSETPERSIST, 1UL) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "making tap %s persistent",
-				     name);
+	if (!(af = nla_nest_start(m, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(m, AF_INET6)) ||
+	    nla_put_u8(m, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+		return -ENOMEM;
+	nla_nest_end(m, in6);
+	nla_nest_end(m, af);
 	return 0;
-}
-
-int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *o,
-		       struct vmnet_err *err)
-{
-	int origin = -1, r;
-
-	if (!vmnet_name_valid_ifname(name))
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding tap: bad name");
-	if (nsfd >= 0) {
-		r = vmnet_netns_enter(nsfd, &origin, err);
-		if (r < 0)
-			return vmnet_err_wrap(err, "adding tap %s", name);
-	}
-	r = tap_create(name, o, true, err);
-	vmnet_netns_leave(origin);
-	return r;
-}
-
-int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err)
-{
-	if (!vmnet_name_valid_ifname(name))
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "resetting tap: bad name");
-	return tap_create(name, o, false, err);
 }
 
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
@@ -502,7 +453,8 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	    (c->master >= 0 && nla_put_u32(m, IFLA_MASTER, (uint32_t)c->master) < 0) ||
 	    (c->alias && nla_put(m, IFLA_IFALIAS, (int)strlen(c->alias), c->alias) < 0) ||
 	    ((c->devgroup || c->group_default) &&
-	     nla_put_u32(m, IFLA_GROUP, c->group_default ? 0 : c->devgroup) < 0))
+	     nla_put_u32(m, IFLA_GROUP, c->group_default ? 0 : c->devgroup) < 0) ||
+	    (c->no_ll && put_no_ll(m) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0)

@@ -80,12 +80,14 @@ struct vmnet_link_change {
 	uint32_t devgroup; /* 0 keep, else IFLA_GROUP (see vmnet_link_del_devgroup) */
 	const char *name;   /* NULL keep, else rename (applied before "up") */
 	bool group_default; /* IFLA_GROUP 0 (the default group), overriding devgroup */
+	bool no_ll;	    /* IPv6 addrgenmode none: no link-local address of its own
+			       (set it while the device is down) */
 };
 
 #define VMNET_LINK_CHANGE_INIT                                                                     \
 	{                                                                                          \
 		.mtu = 0, .mac = NULL, .master = -1, .up = -1, .alias = NULL, .devgroup = 0,       \
-		.name = NULL, .group_default = false                                               \
+		.name = NULL, .group_default = false, .no_ll = false                               \
 	}
 
 /* Apply @c to @ifindex in one RTM_SETLINK: a rename and the alias in one

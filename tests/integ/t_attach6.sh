@@ -127,6 +127,10 @@ one() {
 	fi
 	if [ "$w" = netns ]; then
 		t_addr6 "$t: eth0 in the VM netns has the guest's $ip6, not tentative" "$vm" eth0 "$ip6"
+		# eth0 has the guest's MAC: a link-local of its own would be the
+		# guest's, and its DAD probe would reach the guest through the tap.
+		t_eq "$t: eth0 and the tap in the VM netns have no link-local address" \
+			"$(ip -n "$vm" -6 -o addr show scope link 2>/dev/null)" ""
 		t_eq "$t: VM netns IPv6 routes: default and 2001:db8:9$k::/48 via $gw6" \
 			"$(ip -n "$vm" -6 route show default dev eth0 | awk '{ print $3 }') $(ip -n "$vm" -6 route show 2001:db8:9"$k"::/48 | awk '{ print $3 }')" \
 			"$gw6 $gw6"

@@ -128,6 +128,20 @@ wait_default6() {
 	return 1
 }
 
+# ra_route GUEST: the guest's kernel takes its default route from an RA
+# netd sends (answering rdisc6's solicitation). dhcpcd, run before, handles
+# RAs itself and leaves accept_ra 0 and routes of its own behind: undone
+# first.
+ra_route() {
+	in_guest "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+	in_guest "$1" ip -6 route flush default
+	rdisc6_in "$1" >/dev/null
+	wait_default6 "$1" && [[ "$(gdefault6 "$1")" == *"proto ra"* ]] || {
+		echo "default route: '$(gdefault6 "$1")'"
+		return 1
+	}
+}
+
 # ra_checks TAG GUEST PREFIX MTU: the RA GUEST gets, field by field.
 ra_checks() {
 	local t=$1 g=$2 pfx=$3 mtu=$4
@@ -191,10 +205,10 @@ t_eq "netd status --json: RA/DHCPv6 on, 2 guests" "$(stat6 enabled) $(stat6 gues
 ra_checks "shared a1" s1 fd55::/64 1400
 BR_LL=$(ip -n "$HOST_NS" -6 -o addr show dev "$BR" scope link | awk '{print $4}' | cut -d/ -f1)
 t_match "shared a1: the RA comes from the bridge's link-local address $BR_LL" "$T_OUT" "from $BR_LL"
+t_ok "shared a1: the guest's kernel takes its default route from the RAs" wait_default6 s1
+t_match "shared a1: default via the bridge's link-local address (proto ra), MTU 1400" \
+	"$(gdefault6 s1) $(in_guest s1 ip -o link show eth0)" "default via $BR_LL dev eth0 proto ra .* mtu 1400"
 dhcp_checks "shared a1" s1 "$A1"
-t_ok "shared a1: the guest's kernel took a default route from the RAs" wait_default6 s1
-t_match "shared a1: default via the bridge's link-local address, MTU 1400" \
-	"$(gdefault6 s1) $(in_guest s1 ip -o link show eth0)" "default via $BR_LL dev eth0 .* mtu 1400"
 dhcp_checks "shared a2 (the same bridge)" s2 "$A2"
 t_match "the counters: solicitations, RAs and DHCPv6 answers" \
 	"$(nc_ status --json | jq -r '.ipv6 | "\(.rs_rx > 0) \(.ra_tx > 0) \(.dhcp6_tx >= 4)"')" "true true true"
@@ -243,8 +257,8 @@ iso() {
 	in_guest "$g" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
 	t_ok "isolated $w: netd serves it" served "i$w"
 	ra_checks "isolated $w" "$g" "${a%::*}::/64" 1450
-	dhcp_checks "isolated $w" "$g" "$a"
 	t_ok "isolated $w: a default route from the RAs" wait_default6 "$g"
+	dhcp_checks "isolated $w" "$g" "$a"
 }
 n=56
 for w in ${VMNET_WIRING:-netns host}; do
@@ -254,9 +268,12 @@ done
 
 # ---------------------------------------------------------------- stop
 
+GUESTS="s1"
+for w in ${VMNET_WIRING:-netns host}; do GUESTS+=" i$w"; done
+for g in $GUESTS; do t_ok "$g: a default route from netd's RA (proto ra)" ra_route "$g"; done
 kill -TERM "$NETD_PID"
-t_ok "stopping netd sends the final RA: a1 drops its default route" wait_default6 s1 absent
-for w in ${VMNET_WIRING:-netns host}; do
-	t_ok "and so does the isolated $w guest" wait_default6 "i$w" absent
+for g in $GUESTS; do
+	t_ok "stopping netd sends the final RA (router lifetime 0): $g drops its default route" \
+		wait_default6 "$g" absent
 done
 t_done

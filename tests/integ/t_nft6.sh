@@ -90,7 +90,10 @@ up6() {
 	a=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
 	g=$(jq -r '.ips[] | select(.address | contains(":")) | .gateway' <<<"$res")
 	dev=$(json_get "$res" '.interfaces[0].name')
-	[ -n "$a" ] && [ -n "$g" ] || { echo "no IPv6 address in $res"; return 1; }
+	if [ -z "$a" ] || [ -z "$g" ]; then
+		echo "no IPv6 address in $res"
+		return 1
+	fi
 	G6[$n]=${a%/*} GW6[$n]=$g
 	ip -n "$HOST_NS" -6 addr show dev "$dev" | grep -qF " $g/" ||
 		ip -n "$HOST_NS" -6 addr replace "$g/${a#*/}" dev "$dev" nodad || return 1
@@ -152,8 +155,11 @@ sent_dropped() {
 	in_guest "$1" python3 "$W_TMP/send6.py" "$4" eth0 ${5:+"$5"} || return 1
 	sleep 0.3
 	after=$(nft_packets "$2" "$3")
-	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ] ||
-		{ echo "$3: $before -> $after"; return 1; }
+	if [[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]; then
+		return 0
+	fi
+	echo "$3: $before -> $after"
+	return 1
 }
 
 # The behaviour that must survive the round trip.

@@ -94,23 +94,24 @@ lease_of() { cat "$W_TMP/lease.eth0" 2>/dev/null; }
 # reflected by the bridge port (hairpin), would fail the guest's. That is
 # the wiring's to fix (addr_gen_mode none in the VM namespace), not netd's.
 ll_ready() {
-	local i
-	if in_guest "$1" ip -6 -o addr show dev eth0 scope link | grep -q dadfailed; then
-		in_guest "$1" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-		in_guest "$1" ip link set eth0 down
-		in_guest "$1" ip link set eth0 up
-	fi
+	local i a
+	in_guest "$1" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
 	for i in $(seq 100); do
-		in_guest "$1" ip -6 -o addr show dev eth0 scope link | grep -v tentative | grep -q fe80 &&
+		a=$(in_guest "$1" ip -6 -o addr show dev eth0 scope link)
+		if [[ $a == *dadfailed* ]]; then
+			in_guest "$1" ip link set eth0 down
+			in_guest "$1" ip link set eth0 up
+		elif [[ $a == *fe80* && $a != *tentative* ]]; then
 			return 0
+		fi
 		sleep 0.1
 	done
-	in_guest "$1" ip -6 -o addr show dev eth0
+	echo "$a"
 	return 1
 }
 # rdisc6_in GUEST: solicitations until one is answered; the RA as rdisc6
 # prints it in T_OUT.
-rdisc6_in() { ll_ready "$1" >/dev/null && in_guest "$1" timeout 20 rdisc6 -1 -r 5 -w 2000 eth0; }
+rdisc6_in() { ll_ready "$1" && in_guest "$1" timeout 20 rdisc6 -1 -r 5 -w 2000 eth0; }
 # field NAME: the first word of rdisc6's line "NAME : VALUE" in T_OUT.
 field() { sed -nE "s/^ *$1 *: *//p" <<<"$T_OUT" | head -1 | awk '{print $1}'; }
 rdnss() { grep 'Recursive DNS server' <<<"$T_OUT" | awk '{print $NF}' | xargs; }
@@ -184,7 +185,6 @@ A1=$(addr6 "$RES1") A2=$(addr6 "$RES2")
 t_match "the results carry IPv6 addresses in fd55::/64 ($A1, $A2)" "$A1 $A2" '^fd55::[0-9a-f]+ fd55::[0-9a-f]+$'
 t_ok "guest stand-in on a1's tap" guest_attach s1 "$RES1" "$VM1"
 t_ok "guest stand-in on a2's tap" guest_attach s2 "$RES2" "$VM2"
-for g in s1 s2; do in_guest "$g" sysctl -qw net.ipv6.conf.eth0.accept_dad=0; done
 t_ok "netd serves a1 over IPv6" served a1
 t_ok "netd serves a2 over IPv6" served a2
 
@@ -254,7 +254,6 @@ iso() {
 	pfx=$(json_get "$res" '[.ips[] | select(.address | contains(":"))][0].address')
 	t_match "isolated $w: a /64 block of fd$n::/60 ($pfx)" "$pfx" "^fd$n:(0:0:[0-9a-f]+:)?:[0-9a-f]+/64\$"
 	t_ok "isolated $w: guest stand-in" guest_up "$g" "$res" "$REPLY"
-	in_guest "$g" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
 	t_ok "isolated $w: netd serves it" served "i$w"
 	ra_checks "isolated $w" "$g" "${a%::*}::/64" 1450
 	t_ok "isolated $w: a default route from the RAs" wait_default6 "$g"

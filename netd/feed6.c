@@ -172,7 +172,7 @@ static void stop(struct netd_guest6 *g, const struct served *s)
 		return;
 	if (g)
 		netd_guest6_link_del(g, s->l.ifindex, s->l.guest_mac);
-	log_info("IPv6: no longer serving %s/%s@%s on ifindex %d", s->network, s->cid, s->ifname,
+	log_debug("IPv6: no longer serving %s/%s@%s on ifindex %d", s->network, s->cid, s->ifname,
 		 s->l.ifindex);
 }
 
@@ -208,7 +208,7 @@ static void start(struct netd_guest6 *g, const struct vmnet_record *rec, const s
 		return;
 	}
 	out->on = true;
-	log_info("IPv6: serving %s/%s@%s (%s) on ifindex %d", rec->network, rec->cid, rec->ifname,
+	log_debug("IPv6: serving %s/%s@%s (%s) on ifindex %d", rec->network, rec->cid, rec->ifname,
 		 a, l->ifindex);
 }
 

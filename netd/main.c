@@ -54,7 +54,7 @@ static void usage(FILE *f)
 		"  --interval SECS   periodic reconcile pass (default 10)\n"
 		"  --config FILE     KEY=VALUE defaults: STATE_DIR SOCKET CNI_PATH INTERVAL\n"
 		"                    LOG_LEVEL DHCP (command-line options win)\n"
-		"  --no-dhcp         answer neither DHCP nor, for IPv6, RS and DHCPv6\n"
+		"  --no-dhcp         no DHCP, and no RA or DHCPv6 for IPv6 guests\n"
 		"  -v, --verbose     more logs (info is the default; -v debug); -q warnings only\n"
 		"  --json            clients: machine-readable output\n"
 		"  --kernel-arg      lease: print only the ip= kernel argument (IPv4 only: a\n"

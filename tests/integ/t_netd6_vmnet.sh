@@ -99,6 +99,7 @@ ll_ready() {
 	for i in $(seq 100); do
 		a=$(in_guest "$1" ip -6 -o addr show dev eth0 scope link)
 		if [[ $a == *dadfailed* ]]; then
+			echo "$1" >>"$W_TMP/dadfailed"
 			in_guest "$1" ip link set eth0 down
 			in_guest "$1" ip link set eth0 up
 		elif [[ $a == *fe80* && $a != *tentative* ]]; then
@@ -276,4 +277,6 @@ for g in $GUESTS; do
 	t_ok "stopping netd sends the final RA (router lifetime 0): $g drops its default route" \
 		wait_default6 "$g" absent
 done
+[ -s "$W_TMP/dadfailed" ] &&
+	diag "link-local addresses that failed DAD (restarted without): $(sort -u "$W_TMP/dadfailed" | xargs)"
 t_done

@@ -101,7 +101,7 @@ int netd_feed6_link(const struct vmnet_record *rec, int ifindex, const uint8_t m
 		add_name(&l, rec->domain);
 	if (!netd_link6_valid(&l))
 		return -EINVAL;
-	*ret = l;
+	memcpy(ret, &l, sizeof(l)); /* padding too: see above */
 	return 0;
 }
 
@@ -186,7 +186,7 @@ static void start(struct netd_guest6 *g, const struct vmnet_record *rec, const s
 	int64_t now = vmnet_mono_ms();
 
 	if (old && !old->on && now < old->retry_at && !memcmp(&old->l, l, sizeof(*l))) {
-		*out = *old;
+		memcpy(out, old, sizeof(*out));
 		return;
 	}
 	if (old)
@@ -195,7 +195,7 @@ static void start(struct netd_guest6 *g, const struct vmnet_record *rec, const s
 	snprintf(out->network, sizeof(out->network), "%s", rec->network);
 	snprintf(out->cid, sizeof(out->cid), "%s", rec->cid);
 	snprintf(out->ifname, sizeof(out->ifname), "%s", rec->ifname);
-	out->l = *l;
+	memcpy(&out->l, l, sizeof(*l));
 	vmnet_prefix6_fmt(&rec->guest6, a);
 	if (netd_guest6_link_add(g, l, &e) < 0) {
 		out->retry_at = now + RETRY_MS;
@@ -228,11 +228,11 @@ static bool feed_one(struct netd_feed6 *f, struct netd_guest6 *g, struct dev_cac
 	}
 	if (old && old->on && old->l.ifindex == l.ifindex &&
 	    !memcmp(old->l.guest_mac, l.guest_mac, 6)) {
-		*out = *old;
+		memcpy(out, old, sizeof(*out));
 		/* Unchanged: nothing to do. Changed: an update in place, which
 		 * opens nothing (netd_guest6_link_add of a known guest). */
 		if (memcmp(&old->l, &l, sizeof(l)) && netd_guest6_link_add(g, &l, &e) == 0)
-			out->l = l;
+			memcpy(&out->l, &l, sizeof(l));
 		return true;
 	}
 	start(g, rec, old, &l, out);

@@ -70,6 +70,42 @@ static int copy_name(const char *key, const char *s, char dst[IFNAMSIZ], struct 
 	return 0;
 }
 
+/* A mapping without hostIP (family 0) covers the wildcard of each family
+ * ("0.0.0.0", "::"): runtimes send those as twins of it. */
+static bool covers(const struct vmnet_port *all, const struct vmnet_port *w)
+{
+	return !all->family && w->family && all->proto == w->proto &&
+	       all->host_port == w->host_port && !w->host_ip && vmnet_ip6_is_zero(&w->host_ip6);
+}
+
+/* The same mapping twice (or a family's wildcard twin of one without
+ * hostIP) is one mapping; a clash inside one request is an error. */
+static int add_port(struct vmnet_conf *c, const struct vmnet_port *p, const char *path,
+		    const char *proto, struct vmnet_err *err)
+{
+	unsigned k = 0;
+
+	for (unsigned j = 0; j < c->n_ports; j++) {
+		const struct vmnet_port *q = &c->ports[j];
+		bool same = vmnet_port_same_host(q, p) || covers(q, p);
+
+		if ((same || covers(p, q)) && q->guest_port != p->guest_port)
+			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+					     "%s: host port %s/%u is mapped twice", path, proto,
+					     p->host_port);
+		if (same)
+			return 0;
+		if (!covers(p, q)) /* a twin @p covers goes */
+			c->ports[k++] = *q;
+	}
+	c->n_ports = k;
+	if (c->n_ports >= VMNET_MAX_PORTS)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "runtimeConfig.portMappings: more than %d", VMNET_MAX_PORTS);
+	c->ports[c->n_ports++] = *p;
+	return 0;
+}
+
 static int parse_ports(struct vmnet_conf *c, json_t *arr, struct vmnet_err *err)
 {
 	size_t i;
@@ -99,27 +135,10 @@ static int parse_ports(struct vmnet_conf *c, json_t *arr, struct vmnet_err *err)
 		if (vmnet_port_host_parse(hip, &p) < 0)
 			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
 					     "%s.hostIP: \"%.64s\" is not an address", path, hip);
-		if (p.family == 6)
-			continue; /* runtimes send a "::" twin of each mapping; IPv4 only for now */
 		p.host_port = (uint16_t)hp;
 		p.guest_port = (uint16_t)cp;
-		/* The same mapping twice is one mapping; a clash inside one request is an error. */
-		for (unsigned j = 0; j < c->n_ports; j++) {
-			struct vmnet_port *q = &c->ports[j];
-
-			if (vmnet_port_same_host(q, &p)) {
-				if (q->guest_port == p.guest_port)
-					goto next;
-				return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-						     "%s: host port %s/%u is mapped twice", path, proto,
-						     p.host_port);
-			}
-		}
-		if (c->n_ports >= VMNET_MAX_PORTS)
-			return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
-					     "runtimeConfig.portMappings: more than %d", VMNET_MAX_PORTS);
-		c->ports[c->n_ports++] = p;
-next:;
+		if ((r = add_port(c, &p, path, proto, err)) < 0)
+			return r;
 	}
 	return 0;
 }

@@ -44,6 +44,8 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_att *
 	a->guest_ip = rec->guest.addr;
 	memcpy(a->guest_mac, rec->guest_mac, 6);
 	a->masq = rec->ip_masq;
+	a->guest_ip6 = vmnet_record_has6(rec) ? rec->guest6.addr : in6addr_any;
+	a->masq6 = vmnet_record_has6(rec) && rec->ip_masq6;
 	a->routed_inbound = rec->routed_inbound;
 	a->host_access = rec->host_access;
 	a->iso_id = rec->mode == VMNET_MODE_ISOLATED ? vmnet_record_iso_id(rec) : 0;

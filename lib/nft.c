@@ -115,7 +115,7 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 
 struct elem_reply {
 	bool found;
-	uint8_t data[16];
+	uint8_t data[sizeof(((struct nft_key *)0)->d)];
 	uint32_t dlen;
 };
 
@@ -275,9 +275,26 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct nft_elem
 	case SI_CLOSED4:
 		snprintf(buf, size, "%s", vmnet_ip4_fmt(a->guest_ip, ip));
 		break;
+	case SI_GUESTS6:
+	case SI_MASQ6:
+	case SI_CLOSED6:
+		snprintf(buf, size, "%s", vmnet_ip6_fmt(&a->guest_ip6, ip));
+		break;
 	case SI_SPOOF4:
 	case SI_PORT_IP4:
 		snprintf(buf, size, "%s . %s", a->host_if, vmnet_ip4_fmt(a->guest_ip, ip));
+		break;
+	case SI_SPOOF6:
+	case SI_ND6:
+	case SI_PORT_IP6:
+	case SI_PORT_ND6:
+		snprintf(buf, size, "%s . %s", a->host_if, vmnet_ip6_fmt(&a->guest_ip6, ip));
+		break;
+	case SI_GUEST_NET:
+		snprintf(buf, size, "%s . %s", a->bridge, vmnet_ip4_fmt(a->guest_ip, ip));
+		break;
+	case SI_GUEST_NET6:
+		snprintf(buf, size, "%s . %s", a->bridge, vmnet_ip6_fmt(&a->guest_ip6, ip));
 		break;
 	case SI_SPOOFMAC:
 	case SI_PORT_MAC:
@@ -294,9 +311,32 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct nft_elem
 	return buf;
 }
 
+/* What a port's map element points at (@rep) and what it should (@a):
+ * addresses into @got and @want, the guest port it has into *ret_port. */
+static void port_data_fmt(const struct vmnet_nft_att *a, const struct nft_elem *e,
+			  const struct elem_reply *rep, char *got, char *want, uint16_t *ret_port)
+{
+	bool v6 = e->si == SI_PORTS6 || e->si == SI_PORTS6H;
+	struct in6_addr ip6;
+	uint32_t ip;
+	uint16_t port;
+
+	if (v6) {
+		memcpy(&ip6, rep->data, 16);
+		vmnet_ip6_fmt(&ip6, got);
+		vmnet_ip6_fmt(&a->guest_ip6, want);
+	} else {
+		memcpy(&ip, rep->data, 4);
+		vmnet_ip4_fmt(ntohl(ip), got);
+		vmnet_ip4_fmt(a->guest_ip, want);
+	}
+	memcpy(&port, rep->data + (v6 ? 16 : 4), 2);
+	*ret_port = ntohs(port);
+}
+
 int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
-	char p[64], got[VMNET_ADDRSTRLEN], want[VMNET_ADDRSTRLEN], what[64];
+	char p[96], got[VMNET_ADDRSTRLEN], want[VMNET_ADDRSTRLEN], what[96];
 	_cleanup_free_ struct nft_elem *el = NULL;
 	struct elem_reply rep;
 	size_t n_el;
@@ -314,14 +354,14 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
 				     "nft: table inet %s has ruleset version %d, expected %d",
 				     VMNET_NFT_TABLE, v, VMNET_NFT_VERSION);
-	el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
+	el = malloc(ELEMS_MAX(a) * sizeof(*el));
 	if (!el)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: check");
 	n_el = nft_att_elems(a, true, NULL, 0, el);
 	for (size_t i = 0; i < n_el; i++) {
 		const struct nft_elem *e = &el[i];
 		const char *set = nft_sets[e->si].name;
-		uint32_t gip, grp;
+		uint32_t grp;
 		uint16_t gport;
 
 		if (e->is_port)
@@ -347,12 +387,10 @@ int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct v
 					     "nft: %s maps to group %u in %s, expected %u", what,
 					     grp, set, a->iso_id);
 		}
-		memcpy(&gip, rep.data, 4);
-		memcpy(&gport, rep.data + 4, 2);
+		port_data_fmt(a, e, &rep, got, want, &gport);
 		return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
-				     "nft: port %s maps to %s:%u, expected %s:%u", p,
-				     vmnet_ip4_fmt(ntohl(gip), got), ntohs(gport),
-				     vmnet_ip4_fmt(a->guest_ip, want), e->port.guest_port);
+				     "nft: port %s maps to %s:%u, expected %s:%u", p, got, gport, want,
+				     e->port.guest_port);
 	}
 	return 0;
 }
@@ -388,6 +426,32 @@ int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, siz
 	return first;
 }
 
+/* A port key is deleted only while it still maps to this guest: after a
+ * refused ADD (port conflict) the CNI DEL must not free the port of the
+ * attachment that really holds it. One lookup per own key; @skip holds
+ * two per port (IPv4, IPv6). */
+static int own_ports(struct vmnet_nft *n, const struct vmnet_nft_att *a, bool *skip,
+		     struct vmnet_err *err)
+{
+	for (size_t i = 0; i < 2 * a->n_ports; i++) {
+		const struct vmnet_port *p = &a->ports[i / 2];
+		struct elem_reply rep;
+		struct nft_key k;
+		unsigned si;
+		int r;
+
+		skip[i] = true;
+		if (!(nft_port_fams(a, p) & (1u << (i % 2))))
+			continue;
+		si = i % 2 ? nft_key_port6(&k, p, &a->guest_ip6) : nft_key_port(&k, p, a->guest_ip);
+		r = get_elem(n, si, &k, &rep);
+		if (r < 0 && r != -ENOENT)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port");
+		skip[i] = r <= 0 || !port_is_ours(&k, &rep);
+	}
+	return 0;
+}
+
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
 	_cleanup_free_ bool *skip = NULL;
@@ -399,23 +463,13 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 
 	if (r < 0)
 		return r;
-	skip = calloc(a->n_ports + 1, sizeof(*skip));
-	el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
+	skip = calloc(2 * a->n_ports + 1, sizeof(*skip));
+	el = malloc(ELEMS_MAX(a) * sizeof(*el));
 	if (!skip || !el)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: detach");
-	/* A port key is deleted only while it still maps to this guest: after
-	 * a refused ADD (port conflict) the CNI DEL must not free the port of
-	 * the attachment that really holds it. One lookup per own port. */
-	for (size_t i = 0; i < a->n_ports; i++) {
-		struct elem_reply rep;
-		struct nft_key k;
-		unsigned si = nft_key_port(&k, &a->ports[i], a->guest_ip);
-
-		r = get_elem(n, si, &k, &rep);
-		if (r < 0 && r != -ENOENT)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: looking up port");
-		skip[i] = r <= 0 || !port_is_ours(&k, &rep);
-	}
+	r = own_ports(n, a, skip, err);
+	if (r < 0)
+		return r;
 	/* The group iso_members really holds for our interface (the record's
 	 * may have changed since): one lookup, keyed by our own device. */
 	if (a->host_if && *a->host_if) {

@@ -99,7 +99,10 @@ const char *nft_port_fmt(const struct vmnet_port *p, char *buf, size_t size)
 	char ip[VMNET_ADDRSTRLEN];
 	const char *name = vmnet_proto_name(p->proto);
 
-	if (p->host_ip)
+	if (p->family == 6) /* a key of an IPv6 map */
+		snprintf(buf, size, "%s/%u on %s", name ? name : "?", p->host_port,
+			 vmnet_ip6_fmt(&p->host_ip6, ip));
+	else if (p->host_ip)
 		snprintf(buf, size, "%s/%u on %s", name ? name : "?", p->host_port,
 			 vmnet_ip4_fmt(p->host_ip, ip));
 	else

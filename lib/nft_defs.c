@@ -18,6 +18,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+#include "vmnet/common.h"
 #include "vmnet/names.h"
 #include "nft_priv.h"
 
@@ -102,7 +103,7 @@ struct nft_chain_def {
 };
 
 /* The hooks; dnat4 is jumped to by prerouting and output so both share one
- * pair of lookups (and an ip6 twin becomes dnat6 beside it). antispoof runs
+ * pair of lookups (it hands IPv6 on to dnat6). antispoof runs
  * before conntrack (-300 < -200), so spoofed packets never create entries. */
 static const struct nft_chain_def chains[] = {
 	{F_INET, "prerouting", "nat", NF_INET_PRE_ROUTING, -100},
@@ -110,6 +111,7 @@ static const struct nft_chain_def chains[] = {
 	{F_INET, "postrouting", "nat", NF_INET_POST_ROUTING, 100},
 	{F_INET, "forward", "filter", NF_INET_FORWARD, 0},
 	{F_INET, C_DNAT4, NULL, -1, 0},
+	{F_INET, C_DNAT6, NULL, -1, 0},
 	{F_INET, C_ANTISPOOF, "filter", NF_INET_PRE_ROUTING, -300},
 	{F_INET, "input", "filter", NF_INET_LOCAL_IN, 0},
 	{F_BRIDGE, C_ANTISPOOF, "filter", NF_BR_PRE_ROUTING, -200},
@@ -146,6 +148,11 @@ static int put_chain(struct nft_batch *b, const struct nft_chain_def *c)
 
 #define IF_IP4 DT_CONCAT2(DT_IFNAME, DT_IPADDR), IFNAME_LEN + 4
 #define IF_MAC DT_CONCAT2(DT_IFNAME, DT_ETHERADDR), IFNAME_LEN + ETHER_LEN
+#define IF_IP6 DT_CONCAT2(DT_IFNAME, DT_IP6ADDR), IFNAME_LEN + 16
+/* typeof iifname . @th,64,128: a raw payload is an integer */
+#define IF_ND DT_CONCAT2(DT_IFNAME, DT_INTEGER), IFNAME_LEN + 16
+#define IP6 DT_IP6ADDR, 16
+#define PORT6 DT_CONCAT2(DT_IP6ADDR, DT_INET_SERVICE), 20
 
 const struct nft_set_def nft_sets[SI_N] = {
 	[SI_GUESTS4] = {F_INET, S_GUESTS4, 0, DT_IPADDR, 4, 0, 0},
@@ -167,6 +174,20 @@ const struct nft_set_def nft_sets[SI_N] = {
 	[SI_PORT_IP4] = {F_BRIDGE, S_PORT_IP4, 0, IF_IP4, 0, 0},
 	[SI_GUEST_NET] = {F_INET, S_GUEST_NET, 0, IF_IP4, 0, 0}, /* bridge . guest ip */
 	[SI_CLOSED4] = {F_INET, S_CLOSED4, 0, DT_IPADDR, 4, 0, 0},
+	[SI_GUESTS6] = {F_INET, S_GUESTS6, 0, IP6, 0, 0},
+	[SI_MASQ6] = {F_INET, S_MASQ6, 0, IP6, 0, 0},
+	[SI_CLOSED6] = {F_INET, S_CLOSED6, 0, IP6, 0, 0},
+	[SI_PORTS6] = {F_INET, S_PORTS6, NFT_SET_MAP, DT_CONCAT2(DT_INET_PROTO, DT_INET_SERVICE), 8,
+		       PORT6},
+	[SI_PORTS6H] = {F_INET, S_PORTS6H, NFT_SET_MAP,
+			DT_CONCAT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24, PORT6},
+	[SI_SPOOF6] = {F_INET, S_SPOOF6, 0, IF_IP6, 0, 0},
+	[SI_ND6] = {F_INET, S_ND6, 0, IF_ND, 0, 0, true},
+	[SI_ISO_IFS6] = {F_INET, S_ISO_IFS6, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
+	[SI_GUEST_NET6] = {F_INET, S_GUEST_NET6, 0, IF_IP6, 0, 0},
+	[SI_PORTS_V6] = {F_BRIDGE, S_PORTS_V6, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
+	[SI_PORT_IP6] = {F_BRIDGE, S_PORT_IP6, 0, IF_IP6, 0, 0},
+	[SI_PORT_ND6] = {F_BRIDGE, S_PORT_ND6, 0, IF_ND, 0, 0, true},
 };
 
 struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
@@ -183,22 +204,75 @@ struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
 	return s;
 }
 
+/* nft's ids of expressions and typeof attributes (src/expression.h,
+ * src/payload.c, src/meta.c of nftables 1.0.6) */
+#define EXPR_PAYLOAD 7
+#define EXPR_META 9
+#define EXPR_CONCAT 13
+
+/* One typeof component: its expression id, then its attributes. */
+static bool put_typeof(struct nftnl_udata_buf *u, uint8_t idx, uint32_t expr,
+		       const uint32_t *attrs, size_t n)
+{
+	struct nftnl_udata *outer = nftnl_udata_nest_start(u, idx), *data;
+
+	if (!outer || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR, expr))
+		return false;
+	data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA);
+	if (!data)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!nftnl_udata_put_u32(u, i, attrs[i]))
+			return false;
+	nftnl_udata_nest_end(u, data);
+	nftnl_udata_nest_end(u, outer);
+	return true;
+}
+
+/* The userdata nft writes for "typeof iifname . @th,64,128", so it lists
+ * the set that way (and reads the listing back into the same set). */
+static bool put_nd_typeof(struct nftnl_udata_buf *u)
+{
+	static const uint32_t meta[] = {NFT_META_IIFNAME};
+	/* protocol description, type, base, offset and length in bits */
+	static const uint32_t raw[] = {0, 0, NFT_PAYLOAD_TRANSPORT_HEADER, ND_TARGET * 8, 128};
+	struct nftnl_udata *key, *data;
+
+	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 0))
+		return false;
+	key = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_KEY_TYPEOF);
+	if (!key || !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR, EXPR_CONCAT))
+		return false;
+	data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA);
+	if (!data || !put_typeof(u, 0, EXPR_META, meta, ARRAY_SIZE(meta)) ||
+	    !put_typeof(u, 1, EXPR_PAYLOAD, raw, ARRAY_SIZE(raw)))
+		return false;
+	nftnl_udata_nest_end(u, data);
+	nftnl_udata_nest_end(u, key);
+	return true;
+}
+
 /* nft prints a key or data by the byte order it records in the set's
- * userdata (1 host, 2 big endian); without it, groups would show swapped. */
+ * userdata (1 host, 2 big endian); without it, groups would show swapped.
+ * A typeof set records its expressions instead. */
 static int set_byteorder(struct nftnl_set *s, const struct nft_set_def *sd)
 {
 	struct nftnl_udata_buf *u;
+	bool ok;
 	int ret = 0;
 
-	if (sd->ktype != DT_IFNAME)
+	if (sd->ktype != DT_IFNAME && !sd->nd)
 		return 0;
-	u = nftnl_udata_buf_alloc(32);
+	u = nftnl_udata_buf_alloc(128);
 	if (!u)
 		return -ENOMEM;
-	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1) ||
-	    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 1) ||
-	    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
-			       nftnl_udata_buf_len(u)) < 0)
+	if (sd->nd)
+		ok = put_nd_typeof(u);
+	else
+		ok = nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1) &&
+		     nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 1);
+	if (!ok || nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+				      nftnl_udata_buf_len(u)) < 0)
 		ret = -ENOMEM;
 	nftnl_udata_buf_free(u);
 	return ret;
@@ -324,6 +398,11 @@ int nft_put_base(struct nft_batch *b, uint16_t table_flags)
 		ret = nft_put_counter(b, F_BRIDGE, O_DHCP);
 	if (ret >= 0)
 		ret = nft_put_counter(b, F_BRIDGE, O_SPOOF);
+	for (int f = 0; ret >= 0 && f < 2; f++) {
+		ret = nft_put_counter(b, f ? F_BRIDGE : F_INET, O_DHCP6);
+		if (ret >= 0)
+			ret = nft_put_counter(b, f ? F_BRIDGE : F_INET, O_RA);
+	}
 	if (ret < 0)
 		return ret;
 	return nft_put_rules(b);

@@ -24,7 +24,7 @@ void nft_key_if(struct nft_key *k, const char *ifname, const void *extra, uint32
 	k->klen = IFNAME_LEN;
 	if (extra) {
 		memcpy(k->k + IFNAME_LEN, extra, extra_len);
-		k->klen += extra_len <= 4 ? 4 : ETHER_LEN;
+		k->klen += (extra_len + 3) & ~3u; /* whole registers */
 	}
 }
 
@@ -48,6 +48,50 @@ void nft_key_ip(struct nft_key *k, uint32_t ip)
 	memset(k, 0, sizeof(*k));
 	memcpy(k->k, &be, 4);
 	k->klen = 4;
+}
+
+void nft_key_ip6(struct nft_key *k, const struct in6_addr *ip)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->k, ip, 16);
+	k->klen = 16;
+}
+
+bool nft_att_has6(const struct vmnet_nft_att *a)
+{
+	return !vmnet_ip6_is_zero(&a->guest_ip6);
+}
+
+unsigned nft_port_fams(const struct vmnet_nft_att *a, const struct vmnet_port *p)
+{
+	static const struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
+	unsigned f = p->family == 6 ? 0 : 1;
+
+	/* an IPv4 host address is IPv4's whatever the family says */
+	if (p->family != 4 && !p->host_ip && nft_att_has6(a) && !vmnet_ip6_eq(&p->host_ip6, &lo))
+		f |= 2;
+	return f;
+}
+
+/* Returns the map's index: SI_PORTS6H with a host address, else SI_PORTS6. */
+unsigned nft_key_port6(struct nft_key *k, const struct vmnet_port *p, const struct in6_addr *guest)
+{
+	bool host = !vmnet_ip6_is_zero(&p->host_ip6);
+	uint16_t hp = htons(p->host_port), gp = htons(p->guest_port);
+	uint8_t *o = k->k;
+
+	memset(k, 0, sizeof(*k));
+	if (host) {
+		memcpy(o, &p->host_ip6, 16);
+		o += 16;
+	}
+	o[0] = p->proto;
+	memcpy(o + 4, &hp, 2);
+	k->klen = host ? 24 : 8;
+	memcpy(k->d, guest, 16);
+	memcpy(k->d + 16, &gp, 2);
+	k->dlen = 20;
+	return host ? SI_PORTS6H : SI_PORTS6;
 }
 
 /* Returns the map's index: SI_PORTS4H with a host address, else SI_PORTS4. */
@@ -128,8 +172,74 @@ static struct nft_key *new_key(struct nft_elem *out, size_t *n, unsigned si)
 	return &out[(*n)++].k;
 }
 
+/* The port mappings' keys: two slots per port in @skip_port (IPv4, IPv6). */
+static size_t port_elems(const struct vmnet_nft_att *a, const bool *skip_port,
+			 struct nft_elem *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_ports; i++) {
+		const struct vmnet_port *p = &a->ports[i];
+		unsigned fams = nft_port_fams(a, p);
+
+		for (unsigned f = 0; f < 2; f++) {
+			struct nft_elem *e = &out[n];
+
+			if (!(fams & (1u << f)) || (skip_port && skip_port[2 * i + f]))
+				continue;
+			*e = (struct nft_elem){.is_port = true, .port = *p};
+			if (f) {
+				e->port.family = 6;
+				e->si = nft_key_port6(&e->k, p, &a->guest_ip6);
+			} else {
+				e->si = nft_key_port(&e->k, p, a->guest_ip);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The IPv6 twins of the address-keyed elements, and of those keyed by the
+ * host device (whose presence tells the rules the guest has IPv6): ADD as
+ * for IPv4; DESTROY/DEL every one the device could own, and those of the
+ * address if @a has one. */
+static size_t elems6(const struct vmnet_nft_att *a, bool add, struct nft_elem *out)
+{
+	const char *ifn = a->host_if && *a->host_if ? a->host_if : NULL;
+	bool has6 = nft_att_has6(a);
+	size_t n = 0;
+
+	if (has6) {
+		nft_key_ip6(new_key(out, &n, SI_GUESTS6), &a->guest_ip6);
+		if (a->masq6 || !add)
+			nft_key_ip6(new_key(out, &n, SI_MASQ6), &a->guest_ip6);
+		if ((a->masq6 && !a->routed_inbound) || !add)
+			nft_key_ip6(new_key(out, &n, SI_CLOSED6), &a->guest_ip6);
+		if (a->bridge && *a->bridge && (!a->isolated || !add))
+			nft_key_if(new_key(out, &n, SI_GUEST_NET6), a->bridge, &a->guest_ip6, 16);
+	}
+	if (!ifn || (!has6 && add))
+		return n;
+	if (a->isolated || !add) {
+		nft_key_if(new_key(out, &n, SI_ISO_IFS6), ifn, NULL, 0);
+		if (has6) {
+			nft_key_if(new_key(out, &n, SI_SPOOF6), ifn, &a->guest_ip6, 16);
+			nft_key_if(new_key(out, &n, SI_ND6), ifn, &a->guest_ip6, 16);
+		}
+	}
+	if (!a->isolated || !add) {
+		nft_key_if(new_key(out, &n, SI_PORTS_V6), ifn, NULL, 0);
+		if (has6) {
+			nft_key_if(new_key(out, &n, SI_PORT_IP6), ifn, &a->guest_ip6, 16);
+			nft_key_if(new_key(out, &n, SI_PORT_ND6), ifn, &a->guest_ip6, 16);
+		}
+	}
+	return n;
+}
+
 /*
- * @a's elements into @out (room for ELEMS_FIXED + n_ports), returns how
+ * @a's elements into @out (room for ELEMS_MAX(a)), returns how
  * many. ADD: what @a's mode and flags call for. DESTROY/DEL: every key @a
  * could own, whatever its flags say, so a changed flag or mode cannot leave
  * a stale element behind; @old_iso_id (0 none) is a group iso_grp still
@@ -147,18 +257,10 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 		nft_key_ip(new_key(out, &n, SI_MASQ4), a->guest_ip);
 	if ((a->masq && !a->routed_inbound) || !add)
 		nft_key_ip(new_key(out, &n, SI_CLOSED4), a->guest_ip);
-	for (size_t i = 0; i < a->n_ports; i++) {
-		struct nft_key k;
-		unsigned si;
-
-		if (skip_port && skip_port[i])
-			continue;
-		si = nft_key_port(&k, &a->ports[i], a->guest_ip);
-		out[n] = (struct nft_elem){.si = si, .is_port = true, .port = a->ports[i], .k = k};
-		n++;
-	}
+	n += port_elems(a, skip_port, out + n);
 	if (a->bridge && *a->bridge && (!a->isolated || !add))
 		nft_key_if_ip(new_key(out, &n, SI_GUEST_NET), a->bridge, a->guest_ip);
+	n += elems6(a, add, out + n);
 	if (!ifn)
 		return n;
 	if (a->isolated || !add) {
@@ -198,7 +300,7 @@ int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_n
 			: op == VMNET_NFT_OP_DESTROY ? NFT_MSG_DESTROYSETELEM
 						     : NFT_MSG_DELSETELEM;
 	uint16_t flags = op == VMNET_NFT_OP_ADD ? NLM_F_CREATE : 0;
-	_cleanup_free_ struct nft_elem *el = malloc((ELEMS_FIXED + a->n_ports) * sizeof(*el));
+	_cleanup_free_ struct nft_elem *el = malloc(ELEMS_MAX(a) * sizeof(*el));
 	size_t n;
 
 	if (!el)
@@ -268,7 +370,7 @@ static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, 
 	if (!keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_atts; i++)
-		total += ELEMS_FIXED + atts[i].n_ports;
+		total += ELEMS_MAX(&atts[i]);
 	el = malloc((total ? total : 1) * sizeof(*el));
 	if (!el)
 		return -ENOMEM;

@@ -106,6 +106,35 @@ int nft_expr_ipv4(struct nftnl_rule *r)
 	return nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: nft_expr_cmp(r, NFT_CMP_EQ, &v, 1);
 }
 
+/* meta nfproto ipv6 */
+int nft_expr_ipv6(struct nftnl_rule *r)
+{
+	uint8_t v = NFPROTO_IPV6;
+
+	return nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?: nft_expr_cmp(r, NFT_CMP_EQ, &v, 1);
+}
+
+/* icmpv6 type @type, after the caller's network-layer dependency (inet:
+ * meta nfproto ipv6; bridge: ether type ip6) */
+int nft_expr_icmp6_type(struct nftnl_rule *r, uint8_t type)
+{
+	uint8_t icmp6 = IPPROTO_ICMPV6;
+
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &icmp6, 1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &type, 1);
+}
+
+/* The 8 bytes at @base+@off are (@op NFT_CMP_EQ) or are not fe80::/64, as
+ * nft compiles "ip6 saddr fe80::/64" (and "@th,64,64 0xfe80000000000000") */
+int nft_expr_ll6(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t op)
+{
+	static const uint8_t ll[8] = {0xfe, 0x80};
+
+	return nft_expr_payload(r, base, off, 8, NFT_REG_1) ?: nft_expr_cmp(r, op, ll, 8);
+}
+
 /* ct <key> & mask != 0 */
 int nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
@@ -154,6 +183,20 @@ int nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	return 0;
 }
 
+/* dnat ip6 to <addr in reg 1> : <port in @port_reg> */
+int nft_expr_dnat6(struct nftnl_rule *r, uint32_t port_reg)
+{
+	struct nftnl_expr *e = expr_append(r, "nat");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV6);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
+	return 0;
+}
+
 /* dnat ip to <addr in reg 1> : <port in reg32_01> */
 int nft_expr_dnat4(struct nftnl_rule *r)
 {
@@ -195,12 +238,18 @@ int nft_expr_drop(struct nftnl_rule *r, const char *counter)
 
 /* iifname . <@len bytes at @base+@off> != @set: key in reg 1 (16 bytes of
  * ifname) and reg 2 onwards; the kernel zeroes the padding of a short load. */
-int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
-			      const char *set)
+int nft_expr_if_concat_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			  const char *set, bool inv)
 {
 	return nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
 	       nft_expr_payload(r, base, off, len, NFT_REG_2) ?:
-	       nft_expr_lookup(r, set, 0, false, true);
+	       nft_expr_lookup(r, set, 0, false, inv);
+}
+
+int nft_expr_if_concat_not_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			      const char *set)
+{
+	return nft_expr_if_concat_in(r, base, off, len, set, true);
 }
 
 /* ip saddr 0.0.0.0 udp dport 67: a DHCP client without an address yet */
@@ -218,29 +267,41 @@ int nft_expr_dhcp_discover(struct nftnl_rule *r)
 	       nft_expr_cmp(r, NFT_CMP_EQ, &bootps, 2);
 }
 
-/* udp sport 67 counter name dhcp_server_drop drop */
-int nft_expr_dhcp_server_drop(struct nftnl_rule *r)
+/* udp sport|dport (@off 0|2) @port counter name @counter drop */
+int nft_expr_udp_port_drop(struct nftnl_rule *r, uint32_t off, uint16_t port, const char *counter)
 {
 	uint8_t udp = IPPROTO_UDP;
-	uint16_t bootps = htons(67);
+	uint16_t be = htons(port);
 
 	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
 	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_EQ, &bootps, 2) ?:
-	       nft_expr_drop(r, O_DHCP);
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &be, 2) ?:
+	       nft_expr_drop(r, counter);
+}
+
+/* udp dport @lo-@hi counter name @counter drop */
+int nft_expr_udp_range_drop(struct nftnl_rule *r, uint16_t lo, uint16_t hi, const char *counter)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t a = htons(lo), b = htons(hi);
+
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
+	       nft_expr_cmp(r, NFT_CMP_GTE, &a, 2) ?:
+	       nft_expr_cmp(r, NFT_CMP_LTE, &b, 2) ?:
+	       nft_expr_drop(r, counter);
+}
+
+/* udp sport 67 counter name dhcp_server_drop drop */
+int nft_expr_dhcp_server_drop(struct nftnl_rule *r)
+{
+	return nft_expr_udp_port_drop(r, 0, 67, O_DHCP);
 }
 
 /* udp dport 67-68 counter name dhcp_server_drop drop */
 int nft_expr_dhcp_ports_drop(struct nftnl_rule *r)
 {
-	uint8_t udp = IPPROTO_UDP;
-	uint16_t bootps = htons(67), bootpc = htons(68);
-
-	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_EQ, &udp, 1) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_GTE, &bootps, 2) ?:
-	       nft_expr_cmp(r, NFT_CMP_LTE, &bootpc, 2) ?:
-	       nft_expr_drop(r, O_DHCP);
+	return nft_expr_udp_range_drop(r, 67, 68, O_DHCP);
 }

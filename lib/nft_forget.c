@@ -18,14 +18,16 @@
 #include <libnftnl/set.h>
 
 #include "vmnet/common.h"
+#include "vmnet/inet.h"
 #include "vmnet/log.h"
 #include "nft_priv.h"
 
-/* Where a set's key (or a map's data) holds a guest address or a host
- * device: offsets, -1 none. guest_net's interface is a bridge, never a
- * host device; ports4h's key address is a host address. */
+/* Where a set's key (or a map's data) holds a guest address (of IPv6 with
+ * @v6) or a host device: offsets, -1 none. guest_net's interface is a
+ * bridge, never a host device; ports4h's key address is a host address. */
 struct forget_where {
 	int key_ip, key_if, data_ip;
+	bool v6;
 };
 
 static struct forget_where where(unsigned si)
@@ -34,45 +36,66 @@ static struct forget_where where(unsigned si)
 	case SI_GUESTS4:
 	case SI_MASQ4:
 	case SI_CLOSED4:
-		return (struct forget_where){0, -1, -1};
+		return (struct forget_where){0, -1, -1, false};
+	case SI_GUESTS6:
+	case SI_MASQ6:
+	case SI_CLOSED6:
+		return (struct forget_where){0, -1, -1, true};
 	case SI_PORTS4:
 	case SI_PORTS4H:
-		return (struct forget_where){-1, -1, 0};
+		return (struct forget_where){-1, -1, 0, false};
+	case SI_PORTS6:
+	case SI_PORTS6H:
+		return (struct forget_where){-1, -1, 0, true};
 	case SI_GUEST_NET:
-		return (struct forget_where){IFNAME_LEN, -1, -1};
+		return (struct forget_where){IFNAME_LEN, -1, -1, false};
+	case SI_GUEST_NET6:
+		return (struct forget_where){IFNAME_LEN, -1, -1, true};
 	case SI_SPOOF4:
 	case SI_PORT_IP4:
-		return (struct forget_where){IFNAME_LEN, 0, -1};
+		return (struct forget_where){IFNAME_LEN, 0, -1, false};
+	case SI_SPOOF6:
+	case SI_ND6:
+	case SI_PORT_IP6:
+	case SI_PORT_ND6:
+		return (struct forget_where){IFNAME_LEN, 0, -1, true};
 	default: /* keyed by ifname [. mac | . group] */
-		return (struct forget_where){-1, 0, -1};
+		return (struct forget_where){-1, 0, -1, false};
 	}
 }
 
-static bool ip_at(const uint8_t *p, uint32_t len, int off, uint32_t ip)
+/* Is the address of @w's family at @off of @p (@len bytes)? */
+static bool ip_at(const uint8_t *p, uint32_t len, int off, const struct forget_where *w,
+		  const struct nft_forget_what *f)
 {
-	uint32_t be = htonl(ip);
+	uint32_t be = htonl(f->ip);
+	uint32_t alen = w->v6 ? 16 : 4;
+	const void *want = w->v6 ? (const void *)f->ip6 : &be;
 
-	return ip && off >= 0 && (uint32_t)off + 4 <= len && !memcmp(p + off, &be, 4);
+	if (off < 0 || (uint32_t)off + alen > len)
+		return false;
+	if (w->v6 ? !f->ip6 || vmnet_ip6_is_zero(f->ip6) : !f->ip)
+		return false;
+	return !memcmp(p + off, want, alen);
 }
 
-bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *host_if)
+bool nft_forget_match(const struct nft_elem *e, const struct nft_forget_what *f)
 {
 	struct forget_where w = where(e->si);
 	struct nft_key ifk;
 
-	if (ip_at(e->k.k, e->k.klen, w.key_ip, guest_ip) ||
-	    ip_at(e->k.d, e->k.dlen, w.data_ip, guest_ip))
+	if (ip_at(e->k.k, e->k.klen, w.key_ip, &w, f) || ip_at(e->k.d, e->k.dlen, w.data_ip, &w, f))
 		return true;
-	if (!host_if || !*host_if || w.key_if < 0 || e->k.klen < IFNAME_LEN)
+	if (!f->host_if || !*f->host_if || w.key_if < 0 || e->k.klen < IFNAME_LEN)
 		return false;
-	nft_key_if(&ifk, host_if, NULL, 0);
+	nft_key_if(&ifk, f->host_if, NULL, 0);
 	return !memcmp(e->k.k, ifk.k, IFNAME_LEN);
 }
 
 /* One DESTROYSETELEM message per set for the elements of @el that match,
  * *ret_n of them; the batch is left open (batch_finish). */
-int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
-		     const char *host_if, uint32_t seq, size_t *ret_n)
+int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el,
+		     const struct nft_forget_what *w, uint32_t seq, size_t *ret_n)
 {
 	_cleanup_free_ struct nft_key *keys = malloc(ELEMS_PER_MSG * sizeof(*keys));
 	int ret = nft_batch_init(b, seq);
@@ -87,7 +110,7 @@ int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el
 
 		for (size_t i = 0; ret >= 0 && i <= n_el; i++) {
 			if (i < n_el &&
-			    (el[i].si != s || !nft_forget_match(&el[i], guest_ip, host_if)))
+			    (el[i].si != s || !nft_forget_match(&el[i], w)))
 				continue;
 			if (i < n_el) {
 				keys[n++] = el[i].k;
@@ -104,9 +127,10 @@ int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el
 }
 
 int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t guest_ip,
-			   const char *host_if, uint32_t seq, void **ret_buf, size_t *ret_len,
-			   struct vmnet_err *err)
+			   const struct in6_addr *guest_ip6, const char *host_if, uint32_t seq,
+			   void **ret_buf, size_t *ret_len, struct vmnet_err *err)
 {
+	struct nft_forget_what w = {guest_ip, guest_ip6, host_if};
 	_cleanup_free_ struct nft_elem *el = NULL;
 	size_t total = 1, n_el = 0, n_match;
 	struct nft_batch b;
@@ -116,13 +140,13 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n_atts; i++)
-		total += ELEMS_FIXED + atts[i].n_ports;
+		total += ELEMS_MAX(&atts[i]);
 	el = malloc(total * sizeof(*el));
 	if (!el)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: building batch");
 	for (size_t i = 0; i < n_atts; i++)
 		n_el += nft_att_elems(&atts[i], true, NULL, 0, el + n_el);
-	ret = nft_forget_build(&b, el, n_el, guest_ip, host_if, seq, &n_match);
+	ret = nft_forget_build(&b, el, n_el, &w, seq, &n_match);
 	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
@@ -208,22 +232,27 @@ static int dump_all(struct vmnet_nft *n, struct dump *dp)
 	return dp->err;
 }
 
-int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_ip,
-		       struct vmnet_err *err)
+/* The guest address of family @v6 that spoof4|6 or port_ip4|6 pairs with
+ * @host_if into @ret (4 or 16 bytes, zeroed first). */
+static int if_guest(struct vmnet_nft *n, const char *host_if, bool v6, void *ret,
+		    struct vmnet_err *err)
 {
+	struct nft_forget_what f = {.host_if = host_if};
+	uint32_t alen = v6 ? 16 : 4;
 	struct dump dp = {0};
 	int r = dump_all(n, &dp);
+	bool found = false;
 
-	*ret_ip = 0;
-	for (size_t i = 0; r >= 0 && i < dp.n && !*ret_ip; i++) {
+	memset(ret, 0, alen);
+	for (size_t i = 0; r >= 0 && i < dp.n && !found; i++) {
 		const struct nft_elem *e = &dp.el[i];
-		uint32_t be;
+		bool ours = v6 ? e->si == SI_SPOOF6 || e->si == SI_PORT_IP6
+			       : e->si == SI_SPOOF4 || e->si == SI_PORT_IP4;
 
-		if ((e->si != SI_SPOOF4 && e->si != SI_PORT_IP4) || e->k.klen < IFNAME_LEN + 4 ||
-		    !nft_forget_match(e, 0, host_if))
+		if (!ours || e->k.klen < IFNAME_LEN + alen || !nft_forget_match(e, &f))
 			continue;
-		memcpy(&be, e->k.k + IFNAME_LEN, 4);
-		*ret_ip = ntohl(be);
+		memcpy(ret, e->k.k + IFNAME_LEN, alen);
+		found = true;
 	}
 	free(dp.el);
 	if (r < 0)
@@ -231,9 +260,26 @@ int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_i
 	return 0;
 }
 
-int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
-		     struct vmnet_err *err)
+int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_ip,
+		       struct vmnet_err *err)
 {
+	uint32_t be;
+	int r = if_guest(n, host_if, false, &be, err);
+
+	*ret_ip = r < 0 ? 0 : ntohl(be);
+	return r;
+}
+
+int vmnet_nft_if_guest6(struct vmnet_nft *n, const char *host_if, struct in6_addr *ret_ip6,
+			struct vmnet_err *err)
+{
+	return if_guest(n, host_if, true, ret_ip6, err);
+}
+
+int vmnet_nft_forget6(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6,
+		      const char *host_if, struct vmnet_err *err)
+{
+	struct nft_forget_what w = {guest_ip, guest_ip6, host_if};
 	struct dump dp = {0};
 	struct nft_batch b;
 	size_t n_match = 0, idx;
@@ -243,7 +289,7 @@ int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if
 		free(dp.el);
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: listing elements");
 	}
-	r = nft_forget_build(&b, dp.el, dp.n, guest_ip, host_if, nft_seq(n), &n_match);
+	r = nft_forget_build(&b, dp.el, dp.n, &w, nft_seq(n), &n_match);
 	if (r >= 0 && n_match)
 		r = nft_batch_finish(&b);
 	if (r < 0 || !n_match) {
@@ -262,10 +308,16 @@ int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if
 		size_t k = 0;
 
 		for (size_t i = 0; i < dp.n; i++)
-			if (nft_forget_match(&dp.el[i], guest_ip, host_if))
+			if (nft_forget_match(&dp.el[i], &w))
 				dp.el[k++] = dp.el[i];
 		r = nft_del_elems_one_by_one(n, dp.el, k, err);
 	}
 	free(dp.el);
 	return r < 0 ? r : 0;
+}
+
+int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
+		     struct vmnet_err *err)
+{
+	return vmnet_nft_forget6(n, guest_ip, NULL, host_if, err);
 }

@@ -40,7 +40,9 @@ struct nftnl_table;
 #endif
 
 /* nft's datatype ids (src/datatype.h); concatenations shift by TYPE_BITS. */
+#define DT_INTEGER 4
 #define DT_IPADDR 7
+#define DT_IP6ADDR 8
 #define DT_ETHERADDR 9
 #define DT_INET_PROTO 12
 #define DT_INET_SERVICE 13
@@ -71,13 +73,28 @@ struct nftnl_table;
 #define S_PORT_IP4 "port_ip4"
 #define S_GUEST_NET "guest_net"
 #define S_CLOSED4 "closed4"
+#define S_GUESTS6 "guests6"
+#define S_MASQ6 "masq6"
+#define S_CLOSED6 "closed6"
+#define S_PORTS6 "ports6"
+#define S_PORTS6H "ports6h"
+#define S_SPOOF6 "spoof6"
+#define S_ND6 "nd6"
+#define S_ISO_IFS6 "iso_ifs6"
+#define S_GUEST_NET6 "guest_net6"
+#define S_PORTS_V6 "ports_v6"
+#define S_PORT_IP6 "port_ip6"
+#define S_PORT_ND6 "port_nd6"
 #define C_DNAT4 "dnat4"
+#define C_DNAT6 "dnat6"
 #define C_ANTISPOOF "antispoof"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
 #define O_INBOUND "inbound_drop"
 #define O_LOOPBACK "loopback_drop"
 #define O_DHCP "dhcp_server_drop"
+#define O_DHCP6 "dhcp6_server_drop"
+#define O_RA "ra_drop"
 
 /* Our named sets, indexes into nft_sets[]. */
 enum {
@@ -96,6 +113,18 @@ enum {
 	SI_PORT_IP4,
 	SI_GUEST_NET,
 	SI_CLOSED4,
+	SI_GUESTS6,
+	SI_MASQ6,
+	SI_CLOSED6,
+	SI_PORTS6,
+	SI_PORTS6H,
+	SI_SPOOF6,
+	SI_ND6,
+	SI_ISO_IFS6,
+	SI_GUEST_NET6,
+	SI_PORTS_V6,
+	SI_PORT_IP6,
+	SI_PORT_ND6,
 	SI_N
 };
 
@@ -135,10 +164,11 @@ struct nft_batch {
 	uint32_t set_id;
 };
 
-/* A set key (and a map's data): each component of a concatenation takes a
- * 4-byte register. */
+/* A set key (and a map's data): each component of a concatenation takes
+ * whole 4-byte registers. The longest key is ifname . ipv6_addr, the
+ * longest data ipv6_addr . inet_service. */
 struct nft_key {
-	uint8_t k[IFNAME_LEN + ETHER_LEN], d[8];
+	uint8_t k[IFNAME_LEN + 16], d[20];
 	uint32_t klen, dlen;
 };
 
@@ -146,6 +176,7 @@ struct nft_set_def {
 	int fam;
 	const char *name;
 	uint32_t flags, ktype, klen, dtype, dlen;
+	bool nd; /* typeof iifname . @th,64,128 (an ND target by link) */
 };
 
 /* Offsets in the IPv4 header, the Ethernet header and an ARP packet. */
@@ -155,17 +186,27 @@ struct nft_set_def {
 #define ETH_TYPE 12
 #define ARP_SHA 8
 #define ARP_SPA 14
+/* ... the IPv6 header, and the target of a neighbour solicitation or advertisement */
+#define IP6_SADDR 8
+#define IP6_DADDR 24
+#define ND_TARGET 8
+#define ICMP6_NS 135
+#define ICMP6_NA 136
+#define ICMP6_RA 134
+#define ICMP6_REDIRECT 137
 
 /* One element of an attachment: which set, its key (and data). */
 struct nft_elem {
 	unsigned si;  /* index into nft_sets[] */
 	bool is_port; /* a published port: exclusive on ADD, named on conflict */
-	struct vmnet_port port;
+	struct vmnet_port port; /* family 6 for a key of an IPv6 map */
 	struct nft_key k;
 };
 
-/* Most elements one attachment has besides its ports. */
-#define ELEMS_FIXED 16
+/* Most elements one attachment has besides its ports, and in all: a port
+ * has a key in the maps of each family. */
+#define ELEMS_FIXED 32
+#define ELEMS_MAX(a) (ELEMS_FIXED + 2 * (a)->n_ports)
 
 typedef int (*nft_rule_fill)(struct nftnl_rule *, uint32_t);
 
@@ -230,6 +271,27 @@ extern const struct nft_rule_def nft_rules_filter[];
 extern const struct nft_rule_def nft_rules_bridge[];
 int nft_rule_pre_loopback(struct nftnl_rule *r, uint32_t unused);
 int nft_rule_to_dnat(struct nftnl_rule *r, uint32_t anon_id);
+/* nft_rules6.c: the IPv6 policy of guest links, for the lists of
+ * nft_rules_filter.c and nft_rules_bridge.c */
+int nft_rule_iso_dhcp6_server(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_ra(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_redirect(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_no6(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_na(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_dad_ll(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_dad(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_ll(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_iso_ip6(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_dhcp6_server(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_ra(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_redirect(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_no6(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_na(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_dad_ll(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_dad(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_ll(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_ip6(struct nftnl_rule *r, uint32_t unused);
+int nft_rule_br_ip6_ok(struct nftnl_rule *r, uint32_t unused);
 
 /* nft_expr.c: each appends to @r; 0 or -ENOMEM */
 int nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
@@ -239,10 +301,18 @@ int nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t
 int nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool map, bool inv);
 int nft_expr_objref(struct nftnl_rule *r, const char *name);
 int nft_expr_ipv4(struct nftnl_rule *r);
+int nft_expr_ipv6(struct nftnl_rule *r);
+int nft_expr_icmp6_type(struct nftnl_rule *r, uint8_t type);
+int nft_expr_ll6(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t op);
+int nft_expr_if_concat_in(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
+			  const char *set, bool inv);
+int nft_expr_udp_port_drop(struct nftnl_rule *r, uint32_t off, uint16_t port, const char *counter);
+int nft_expr_udp_range_drop(struct nftnl_rule *r, uint16_t lo, uint16_t hi, const char *counter);
 int nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask);
 int nft_expr_fib_local(struct nftnl_rule *r);
 int nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
 int nft_expr_dnat4(struct nftnl_rule *r);
+int nft_expr_dnat6(struct nftnl_rule *r, uint32_t port_reg);
 int nft_expr_simple(struct nftnl_rule *r, const char *name);
 int nft_expr_daddr_loopback(struct nftnl_rule *r);
 int nft_expr_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv);
@@ -258,10 +328,16 @@ void nft_key_if(struct nft_key *k, const char *ifname, const void *extra, uint32
 void nft_key_if_ip(struct nft_key *k, const char *ifname, uint32_t ip);
 void nft_key_if_group(struct nft_key *k, const char *ifname, uint32_t group);
 void nft_key_ip(struct nft_key *k, uint32_t ip);
+void nft_key_ip6(struct nft_key *k, const struct in6_addr *ip);
 unsigned nft_key_port(struct nft_key *k, const struct vmnet_port *p, uint32_t guest_ip);
+unsigned nft_key_port6(struct nft_key *k, const struct vmnet_port *p, const struct in6_addr *guest);
+/* Which maps port @p of @a goes to: bit 0 IPv4, bit 1 IPv6. */
+unsigned nft_port_fams(const struct vmnet_nft_att *a, const struct vmnet_port *p);
+bool nft_att_has6(const struct vmnet_nft_att *a);
 /* Each of @atts, as every public call that takes attachments checks them:
  * CNI_ERR_INVALID_CONFIG naming what is wrong. */
 int nft_atts_validate(const struct vmnet_nft_att *atts, size_t n, struct vmnet_err *err);
+/* @skip_port: two per port, its IPv4 and its IPv6 key. */
 size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_port,
 		     uint32_t old_iso_id, struct nft_elem *out);
 int nft_put_att(struct nft_batch *b, const struct vmnet_nft_att *a, enum vmnet_nft_op op,
@@ -283,10 +359,16 @@ static inline bool nft_destroy_refused(int r)
 int nft_del_elems_one_by_one(struct vmnet_nft *n, const struct nft_elem *el, size_t n_el,
 			     struct vmnet_err *err);
 
-/* nft_forget.c: does @e point at @guest_ip (0: none) or is it keyed by
- * @host_if (NULL: none)? The batch deleting those of @el (*ret_n of them). */
-bool nft_forget_match(const struct nft_elem *e, uint32_t guest_ip, const char *host_if);
-int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el, uint32_t guest_ip,
-		     const char *host_if, uint32_t seq, size_t *ret_n);
+/* nft_forget.c: does @e point at @guest_ip (0: none) or @guest_ip6 (NULL:
+ * none) or is it keyed by @host_if (NULL: none)? The batch deleting those
+ * of @el (*ret_n of them). */
+struct nft_forget_what {
+	uint32_t ip;
+	const struct in6_addr *ip6;
+	const char *host_if;
+};
+bool nft_forget_match(const struct nft_elem *e, const struct nft_forget_what *w);
+int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el,
+		     const struct nft_forget_what *w, uint32_t seq, size_t *ret_n);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <libnftnl/rule.h>
 
+#include "vmnet/common.h"
 #include "nft_priv.h"
 
 /* ether type <@type>: read from the frame, so a VLAN tag the driver moved
@@ -36,21 +37,24 @@ static int rule_br_mac(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_drop(r, O_SPOOF);
 }
 
-/* ether type != ip ether type != arp counter name spoof_drop drop: VLAN
- * tags (the payload shows the tag even when the kernel moved it into
- * metadata), IPv6 (not supported yet) and any other ethertype. After this,
- * meta protocol and ether type agree, so the rules below may use the
- * dependency nft itself compiles for ip (meta protocol): what nft lists,
- * it reads back into the same bytecode. */
+/* ether type != ip ether type != arp ether type != ip6 counter name
+ * spoof_drop drop: VLAN tags (the payload shows the tag even when the
+ * kernel moved it into metadata) and any other ethertype. After this, meta
+ * protocol and ether type agree, so the rules below may use the dependency
+ * nft itself compiles for ip and ip6 (meta protocol): what nft lists, it
+ * reads back into the same bytecode. */
 static int rule_br_types(struct nftnl_rule *r, uint32_t unused)
 {
-	uint16_t ip = htons(0x0800), arp = htons(0x0806);
+	static const uint16_t types[] = {0x0800, 0x0806, 0x86dd};
+	int ret = 0;
 
-	return nft_expr_payload(r, NFT_PAYLOAD_LL_HEADER, ETH_TYPE, 2, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_NEQ, &ip, 2) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_LL_HEADER, ETH_TYPE, 2, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_NEQ, &arp, 2) ?:
-	       nft_expr_drop(r, O_SPOOF);
+	for (size_t i = 0; !ret && i < ARRAY_SIZE(types); i++) {
+		uint16_t be = htons(types[i]);
+
+		ret = nft_expr_payload(r, NFT_PAYLOAD_LL_HEADER, ETH_TYPE, 2, NFT_REG_1) ?:
+		      nft_expr_cmp(r, NFT_CMP_NEQ, &be, 2);
+	}
+	return ret ?: nft_expr_drop(r, O_SPOOF);
 }
 
 /* meta protocol ip, as nft compiles the dependency of ip in the bridge family */
@@ -78,11 +82,22 @@ static int rule_br_dhcp_server(struct nftnl_rule *r, uint32_t unused)
  * name dhcp_server_drop drop. Frames between two guests' ports: a client's
  * broadcast reaches no rogue server, a forged offer no client. The host
  * (netd) still gets the requests (bridge input) and answers (bridge output). */
-static int rule_br_fwd_dhcp(struct nftnl_rule *r, uint32_t unused)
+static int br_fwd_dhcp(struct nftnl_rule *r, uint16_t lo, const char *counter)
 {
 	return nft_expr_if_in(r, NFT_META_IIFNAME, S_PORTS, false) ?:
 	       nft_expr_if_in(r, NFT_META_OIFNAME, S_PORTS, false) ?:
-	       nft_expr_dhcp_ports_drop(r);
+	       nft_expr_udp_range_drop(r, lo, lo + 1, counter);
+}
+
+static int rule_br_fwd_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return br_fwd_dhcp(r, 67, O_DHCP);
+}
+
+/* ... and DHCPv6: udp dport 546-547 counter name dhcp6_server_drop drop */
+static int rule_br_fwd_dhcp6(struct nftnl_rule *r, uint32_t unused)
+{
+	return br_fwd_dhcp(r, 546, O_DHCP6);
 }
 
 /* ip saddr 0.0.0.0 udp dport 67 accept */
@@ -138,20 +153,31 @@ static int rule_br_rest(struct nftnl_rule *r, uint32_t unused)
 	return nft_expr_drop(r, O_SPOOF);
 }
 
-/* In order per chain. */
+/* In order per chain; IPv6's from nft_rules6.c. */
 const struct nft_rule_def nft_rules_bridge[] = {
 	{F_BRIDGE, C_ANTISPOOF, rule_br_other},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_types},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_loopback},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp_server},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_dhcp6_server},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_dhcp},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_ip_ok},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_ra},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_redirect},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_no6},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_na},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_dad_ll},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_dad},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_ll},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_ip6},
+	{F_BRIDGE, C_ANTISPOOF, nft_rule_br_ip6_ok},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_ip},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_mac},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_arp_ok},
 	{F_BRIDGE, C_ANTISPOOF, rule_br_rest},
 	{F_BRIDGE, "forward", rule_br_fwd_dhcp},
+	{F_BRIDGE, "forward", rule_br_fwd_dhcp6},
 	{0},
 };

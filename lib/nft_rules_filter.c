@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Rules of the filter chains of inet vmnet: forward (replies, published
- * ports, isolation groups, closed NAT networks), antispoof (isolated links)
- * and input (what an isolated guest may reach on the host).
+ * ports, isolation groups, closed NAT networks; both families), antispoof
+ * (isolated links; IPv6's from nft_rules6.c) and input (what an isolated
+ * guest may reach on the host).
  */
 #include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
@@ -74,12 +75,23 @@ static int rule_iso_dhcp_server(struct nftnl_rule *r, uint32_t unused)
 
 /* iifname @iso_ifs oifname @iso_ifs udp dport 67-68 counter name
  * dhcp_server_drop drop: not even guests of one group talk DHCP to each
- * other (a client on a raw socket takes an offer from any source port) */
-static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+ * other (a client on a raw socket takes an offer from any source port);
+ * nor DHCPv6 (udp dport 546-547, dhcp6_server_drop) */
+static int fwd_iso_dhcp(struct nftnl_rule *r, uint16_t lo, const char *counter)
 {
 	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
 	       nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       nft_expr_dhcp_ports_drop(r);
+	       nft_expr_udp_range_drop(r, lo, lo + 1, counter);
+}
+
+static int rule_fwd_iso_dhcp(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_iso_dhcp(r, 67, O_DHCP);
+}
+
+static int rule_fwd_iso_dhcp6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_iso_dhcp(r, 546, O_DHCP6);
 }
 
 /* iifname @iso_ifs meta nfproto ipv4 ip daddr 127.0.0.0/8 counter name
@@ -91,18 +103,6 @@ static int rule_iso_loopback(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_ipv4(r) ?:
 	       nft_expr_daddr_loopback(r) ?:
 	       nft_expr_drop(r, O_LOOPBACK);
-}
-
-/* iifname @iso_ifs meta nfproto ipv6 counter name iso_drop drop (no IPv6 yet;
- * ARP never reaches inet hooks) */
-static int rule_iso_ip6(struct nftnl_rule *r, uint32_t unused)
-{
-	uint8_t v = NFPROTO_IPV6;
-
-	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1) ?:
-	       nft_expr_cmp(r, NFT_CMP_EQ, &v, 1) ?:
-	       nft_expr_drop(r, O_ISO);
 }
 
 /* ct status dnat accept: published ports stay reachable from everywhere,
@@ -138,26 +138,57 @@ static int rule_fwd_iso_iso(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_drop(r, O_ISO);
 }
 
+/* The address family of a rule that has an IPv4 and an IPv6 twin. */
+struct fam {
+	int (*dep)(struct nftnl_rule *r); /* meta nfproto ipv4|ipv6 */
+	uint32_t saddr, daddr, len;
+	const char *guests, *guest_net, *closed;
+};
+
+static const struct fam v4 = {nft_expr_ipv4, IP4_SADDR, IP4_DADDR, 4,
+			      S_GUESTS4, S_GUEST_NET, S_CLOSED4};
+static const struct fam v6 = {nft_expr_ipv6, IP6_SADDR, IP6_DADDR, 16,
+			      S_GUESTS6, S_GUEST_NET6, S_CLOSED6};
+
+/* <ip|ip6> <s|d>addr @set */
+static int addr_in(struct nftnl_rule *r, const struct fam *f, bool src, const char *set, bool inv)
+{
+	return nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, src ? f->saddr : f->daddr, f->len,
+				NFT_REG_1) ?:
+	       nft_expr_lookup(r, set, 0, false, inv);
+}
+
+/* iifname|oifname @iso_ifs ip saddr|daddr @guests4 counter name iso_drop drop */
+static int fwd_iso_guests(struct nftnl_rule *r, const struct fam *f, bool out)
+{
+	return nft_expr_if_in(r, out ? NFT_META_IIFNAME : NFT_META_OIFNAME, S_ISO_IFS, false) ?:
+	       f->dep(r) ?:
+	       addr_in(r, f, !out, f->guests, false) ?:
+	       nft_expr_drop(r, O_ISO);
+}
+
 /* iifname @iso_ifs ip daddr @guests4 counter name iso_drop drop: an isolated
  * guest reaches other networks' guests only through published ports. */
 static int rule_fwd_iso_out(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_if_in(r, NFT_META_IIFNAME, S_ISO_IFS, false) ?:
-	       nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       nft_expr_drop(r, O_ISO);
+	return fwd_iso_guests(r, &v4, true);
+}
+
+static int rule_fwd_iso_out6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_iso_guests(r, &v6, true);
 }
 
 /* oifname @iso_ifs ip saddr @guests4 counter name iso_drop drop: and no
  * other guest reaches an isolated one directly. */
 static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_if_in(r, NFT_META_OIFNAME, S_ISO_IFS, false) ?:
-	       nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       nft_expr_drop(r, O_ISO);
+	return fwd_iso_guests(r, &v4, false);
+}
+
+static int rule_fwd_iso_in6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_iso_guests(r, &v6, false);
 }
 
 /*
@@ -170,17 +201,25 @@ static int rule_fwd_iso_in(struct nftnl_rule *r, uint32_t unused)
  * with oifname = its bridge (allowed); between two networks it is routed
  * out of the other bridge (dropped). Published ports were accepted above.
  */
+static int fwd_net(struct nftnl_rule *r, const struct fam *f)
+{
+	return f->dep(r) ?:
+	       addr_in(r, f, true, f->guests, false) ?:
+	       addr_in(r, f, false, f->guests, false) ?:
+	       nft_expr_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr, f->len, NFT_REG_2) ?:
+	       nft_expr_lookup(r, f->guest_net, 0, false, true) ?:
+	       nft_expr_drop(r, O_ISO);
+}
+
 static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
-	       nft_expr_meta(r, NFT_META_OIFNAME, NFT_REG_1) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
-	       nft_expr_lookup(r, S_GUEST_NET, 0, false, true) ?:
-	       nft_expr_drop(r, O_ISO);
+	return fwd_net(r, &v4);
+}
+
+static int rule_fwd_net6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_net(r, &v6);
 }
 
 /*
@@ -193,16 +232,26 @@ static int rule_fwd_net(struct nftnl_rule *r, uint32_t unused)
  * pass the forward hook. What is left from a guest is traffic inside its
  * bridge (bridge netfilter: iifname is the bridge, the source one of its
  * guests); an isolated guest's was accepted (its group) or dropped above.
+ * The same for IPv6 with ipMasq6 (closed6, guest_net6).
  */
+static int fwd_closed(struct nftnl_rule *r, const struct fam *f)
+{
+	return f->dep(r) ?:
+	       addr_in(r, f, false, f->closed, false) ?:
+	       nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr, f->len, NFT_REG_2) ?:
+	       nft_expr_lookup(r, f->guest_net, 0, false, true) ?:
+	       nft_expr_drop(r, O_INBOUND);
+}
+
 static int rule_fwd_closed(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_CLOSED4, 0, false, false) ?:
-	       nft_expr_meta(r, NFT_META_IIFNAME, NFT_REG_1) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_2) ?:
-	       nft_expr_lookup(r, S_GUEST_NET, 0, false, true) ?:
-	       nft_expr_drop(r, O_INBOUND);
+	return fwd_closed(r, &v4);
+}
+
+static int rule_fwd_closed6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_closed(r, &v6);
 }
 
 /* iifname != @iso_ifs accept: the input chain polices isolated links only */
@@ -241,6 +290,17 @@ static int rule_in_dhcp(struct nftnl_rule *r, uint32_t unused)
 	return rule_in_service(r, IPPROTO_UDP, 67);
 }
 
+/* ICMPv6 (neighbour discovery, router solicitations, echo) and DHCPv6 */
+static int rule_in_icmp6(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_ICMPV6, 0);
+}
+
+static int rule_in_dhcp6(struct nftnl_rule *r, uint32_t unused)
+{
+	return rule_in_service(r, IPPROTO_UDP, 547);
+}
+
 static int rule_in_dns_udp(struct nftnl_rule *r, uint32_t unused)
 {
 	return rule_in_service(r, IPPROTO_UDP, 53);
@@ -262,23 +322,38 @@ const struct nft_rule_def nft_rules_filter[] = {
 	{F_INET, "forward", rule_fwd_est},
 	{F_INET, "forward", rule_fwd_dnat},
 	{F_INET, "forward", rule_fwd_iso_dhcp},
+	{F_INET, "forward", rule_fwd_iso_dhcp6},
 	{F_INET, "forward", rule_fwd_group},
 	{F_INET, "forward", rule_fwd_iso_iso},
 	{F_INET, "forward", rule_fwd_iso_out},
+	{F_INET, "forward", rule_fwd_iso_out6},
 	{F_INET, "forward", rule_fwd_iso_in},
+	{F_INET, "forward", rule_fwd_iso_in6},
 	{F_INET, "forward", rule_fwd_net},
+	{F_INET, "forward", rule_fwd_net6},
 	{F_INET, "forward", rule_fwd_closed},
+	{F_INET, "forward", rule_fwd_closed6},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},
 	{F_INET, C_ANTISPOOF, rule_iso_loopback},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp_server},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_dhcp6_server},
 	{F_INET, C_ANTISPOOF, rule_iso_dhcp},
 	{F_INET, C_ANTISPOOF, rule_iso_ip},
-	{F_INET, C_ANTISPOOF, rule_iso_ip6},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_ra},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_redirect},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_no6},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_na},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_dad_ll},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_dad},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_ll},
+	{F_INET, C_ANTISPOOF, nft_rule_iso_ip6},
 	{F_INET, "input", rule_in_other},
 	{F_INET, "input", rule_est},
 	{F_INET, "input", rule_in_open},
 	{F_INET, "input", rule_in_icmp},
+	{F_INET, "input", rule_in_icmp6},
 	{F_INET, "input", rule_in_dhcp},
+	{F_INET, "input", rule_in_dhcp6},
 	{F_INET, "input", rule_in_dns_udp},
 	{F_INET, "input", rule_in_dns_tcp},
 	{F_INET, "input", rule_iso_drop},

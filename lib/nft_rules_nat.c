@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Rules of the nat chains of inet vmnet: published ports (prerouting and
- * output jump to dnat4) and masquerading at postrouting.
+ * output jump to dnat4, which hands IPv6 to dnat6) and masquerading (NAT44
+ * and NAT66) at postrouting. Published ports on the loopback are IPv4's
+ * only: IPv6 has no route_localnet.
  */
 #include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <arpa/inet.h>
@@ -56,14 +58,53 @@ static int rule_dnat4_any(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_dnat4(r);
 }
 
+/* meta nfproto ipv6 goto dnat6 (IPv4 goes on here) */
+static int rule_dnat_to6(struct nftnl_rule *r, uint32_t unused)
+{
+	return nft_expr_ipv6(r) ?: nft_expr_verdict(r, NFT_GOTO, C_DNAT6);
+}
+
+/* dnat ip6 to ip6 daddr . meta l4proto . th dport map @ports6h (with the
+ * dependency nft compiles for ip6 daddr: meta nfproto ipv6); the address
+ * takes 16 bytes, so the protocol starts at reg 2 and the port lands there */
+static int rule_dnat6_host(struct nftnl_rule *r, uint32_t unused)
+{
+	return nft_expr_ipv6(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP6_DADDR, 16, NFT_REG_1) ?:
+	       nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_2) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_05) ?:
+	       nft_expr_lookup(r, S_PORTS6H, 0, true, false) ?:
+	       nft_expr_dnat6(r, NFT_REG_2);
+}
+
+/* dnat ip6 to meta l4proto . th dport map @ports6 (dnat4 sent only IPv6) */
+static int rule_dnat6_any(struct nftnl_rule *r, uint32_t unused)
+{
+	return nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01) ?:
+	       nft_expr_lookup(r, S_PORTS6, 0, true, false) ?:
+	       nft_expr_dnat6(r, NFT_REG_2);
+}
+
 /* Hairpin (VM -> host:port -> VM): ct status dnat ip saddr @guests4 masquerade */
-static int rule_masq_hairpin(struct nftnl_rule *r, uint32_t unused)
+static int masq_hairpin(struct nftnl_rule *r, bool v6)
 {
 	return nft_expr_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
-	       nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, false) ?:
+	       (v6 ? nft_expr_ipv6(r) : nft_expr_ipv4(r)) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_SADDR : IP4_SADDR,
+				v6 ? 16 : 4, NFT_REG_1) ?:
+	       nft_expr_lookup(r, v6 ? S_GUESTS6 : S_GUESTS4, 0, false, false) ?:
 	       nft_expr_simple(r, "masq");
+}
+
+static int rule_masq_hairpin(struct nftnl_rule *r, uint32_t unused)
+{
+	return masq_hairpin(r, false);
+}
+
+static int rule_masq_hairpin6(struct nftnl_rule *r, uint32_t unused)
+{
+	return masq_hairpin(r, true);
 }
 
 /* Published ports reached from localhost: ip saddr 127.0.0.0/8 ct status dnat masquerade */
@@ -79,23 +120,43 @@ static int rule_masq_local(struct nftnl_rule *r, uint32_t unused)
 }
 
 /* ip saddr @masq4 ip daddr != @guests4 masquerade: bridged VM-to-VM frames
- * (bridge netfilter) and routed guest-to-guest traffic keep their source. */
+ * (bridge netfilter) and routed guest-to-guest traffic keep their source.
+ * NAT66 the same: ip6 saddr @masq6 ip6 daddr != @guests6 masquerade */
+static int masq_out(struct nftnl_rule *r, bool v6)
+{
+	uint32_t len = v6 ? 16 : 4;
+
+	return (v6 ? nft_expr_ipv6(r) : nft_expr_ipv4(r)) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_SADDR : IP4_SADDR, len,
+				NFT_REG_1) ?:
+	       nft_expr_lookup(r, v6 ? S_MASQ6 : S_MASQ4, 0, false, false) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_DADDR : IP4_DADDR, len,
+				NFT_REG_1) ?:
+	       nft_expr_lookup(r, v6 ? S_GUESTS6 : S_GUESTS4, 0, false, true) ?:
+	       nft_expr_simple(r, "masq");
+}
+
 static int rule_masq_out(struct nftnl_rule *r, uint32_t unused)
 {
-	return nft_expr_ipv4(r) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_SADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_MASQ4, 0, false, false) ?:
-	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, IP4_DADDR, 4, NFT_REG_1) ?:
-	       nft_expr_lookup(r, S_GUESTS4, 0, false, true) ?:
-	       nft_expr_simple(r, "masq");
+	return masq_out(r, false);
+}
+
+static int rule_masq_out6(struct nftnl_rule *r, uint32_t unused)
+{
+	return masq_out(r, true);
 }
 
 /* In order per chain (nft_rules.c adds them after the jumps to dnat4). */
 const struct nft_rule_def nft_rules_nat[] = {
+	{F_INET, C_DNAT4, rule_dnat_to6},
 	{F_INET, C_DNAT4, rule_dnat4_host},
 	{F_INET, C_DNAT4, rule_dnat4_any},
+	{F_INET, C_DNAT6, rule_dnat6_host},
+	{F_INET, C_DNAT6, rule_dnat6_any},
 	{F_INET, "postrouting", rule_masq_hairpin},
+	{F_INET, "postrouting", rule_masq_hairpin6},
 	{F_INET, "postrouting", rule_masq_local},
 	{F_INET, "postrouting", rule_masq_out},
+	{F_INET, "postrouting", rule_masq_out6},
 	{0},
 };

@@ -99,6 +99,19 @@ static void print_firewalld(json_t *f)
 		       *str(f, "error") ? "; " : "", str(f, "error"));
 }
 
+static void print_ipv6(json_t *v)
+{
+	if (!json_is_true(json_object_get(v, "enabled"))) {
+		printf("%-14s off\n", "ra/dhcpv6:");
+		return;
+	}
+	printf("%-14s on: %lld guests served; %lld solicitations, %lld RAs sent; DHCPv6 %lld "
+	       "received, %lld answered; %lld unknown, %lld malformed, %lld send errors\n",
+	       "ra/dhcpv6:", num(v, "guests"), num(v, "rs_rx"), num(v, "ra_tx"), num(v, "dhcp6_rx"),
+	       num(v, "dhcp6_tx"), num(v, "ignored_unknown"), num(v, "ignored_malformed"),
+	       num(v, "send_errors"));
+}
+
 static void print_status(json_t *d)
 {
 	json_t *nft = json_object_get(d, "nftables"), *rc = json_object_get(d, "reconcile");
@@ -127,6 +140,7 @@ static void print_status(json_t *d)
 		       num(dh, "ignored_unknown"), num(dh, "ignored_malformed"));
 	else
 		printf("%-14s off %s\n", "dhcp:", str(dh, "error"));
+	print_ipv6(json_object_get(d, "ipv6"));
 	print_firewalld(json_object_get(d, "firewalld"));
 	{
 		json_t *w = json_object_get(d, "warnings"), *it;
@@ -143,10 +157,10 @@ static void print_status(json_t *d)
 
 static void print_list(json_t *d)
 {
-	static const char *const cols[] = { "network", "cid", "ifname", "mode", "host_if",
-					    "guest", "mac", "status" };
+	static const char *const cols[] = { "network", "cid",  "ifname", "mode", "host_if",
+					    "guest",   "guest6", "mac", "status" };
 	static const char *const heads[] = { "NETWORK", "CONTAINER", "IFNAME", "MODE", "HOST-IF",
-					     "GUEST", "MAC", "STATUS" };
+					     "GUEST",   "GUEST6",    "MAC", "STATUS" };
 	json_t *arr = json_object_get(d, "attachments"), *e;
 	int w[ARRAY_SIZE(cols)];
 	size_t i;
@@ -197,6 +211,19 @@ static void print_lease(json_t *d)
 		printf(" %s", json_string_value(x));
 	printf("\n%-10s %s\n", "domain:", str(d, "domain"));
 	printf("%-10s %s\n", "kernel:", str(d, "kernel_arg"));
+	if (!*str(d, "ip6"))
+		return;
+	printf("%-10s %s/%lld (%s)\n", "address6:", str(d, "ip6"), num(d, "prefix_len6"),
+	       json_is_true(json_object_get(d, "ipv6_served")) ? "served by RA and DHCPv6"
+							     : "not served now");
+	printf("%-10s %s\n", "gateway6:", str(d, "gateway6"));
+	printf("%-10s", "dns6:");
+	json_array_foreach(json_object_get(d, "dns6"), i, x)
+		printf(" %s", json_string_value(x));
+	printf("\n%-10s", "search6:");
+	json_array_foreach(json_object_get(d, "search6"), i, x)
+		printf(" %s", json_string_value(x));
+	printf("\n");
 }
 
 int netd_client_run(const struct netd_opts *o, const struct netd_request *req)

@@ -14,6 +14,7 @@
 
 struct netd_dhcp;
 struct netd_guest6;
+struct netd_feed6;
 struct netd_fwd;
 
 struct netd_opts {
@@ -37,7 +38,8 @@ struct netd_daemon {
 	void (*run_pass)(struct netd_daemon *d);
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;
-	struct netd_guest6 *guest6;	/* RA and DHCPv6; serves no link yet */
+	struct netd_guest6 *guest6;	/* RA and DHCPv6 (NULL: off) */
+	struct netd_feed6 *feed6;	/* the records' guests into guest6 (feed6.h) */
 	struct netd_fwd *fwd;		/* firewalld (firewalld.h), never NULL once set up */
 	bool fwd_retry;			/* a firewalld sync failed: again soon */
 	char dhcp_error[256];

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "docker_user.h"
 #include "dhcp.h"
+#include "feed6.h"
 #include "guest6.h"
 #include "firewalld.h"
 #include "server.h"
@@ -53,10 +54,11 @@ static void usage(FILE *f)
 		"  --interval SECS   periodic reconcile pass (default 10)\n"
 		"  --config FILE     KEY=VALUE defaults: STATE_DIR SOCKET CNI_PATH INTERVAL\n"
 		"                    LOG_LEVEL DHCP (command-line options win)\n"
-		"  --no-dhcp         do not answer DHCP\n"
+		"  --no-dhcp         no DHCP, and no RA or DHCPv6 for IPv6 guests\n"
 		"  -v, --verbose     more logs (info is the default; -v debug); -q warnings only\n"
 		"  --json            clients: machine-readable output\n"
-		"  --kernel-arg      lease: print only the ip= kernel argument\n");
+		"  --kernel-arg      lease: print only the ip= kernel argument (IPv4 only: a\n"
+		"                    guest learns IPv6 by RA and DHCPv6)\n");
 }
 
 /* KEY=VALUE lines; '#' comments. Values are kept for the process's life. */
@@ -258,6 +260,7 @@ static void run_pass(struct netd_daemon *d)
 {
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
+	netd_feed6_sync(d->feed6, d->guest6, &d->st);
 	fwd_sync(d);
 	reap_parked(d);
 	netd_docker_sync(d);
@@ -358,8 +361,10 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 		}
 		/* Inert until a link is added (netd_guest6_link_add). */
 		vmnet_err_clear(&err);
-		if (netd_guest6_open(&d->guest6, &err) < 0)
-			log_warn("RA and DHCPv6 disabled: %s", err.msg);
+		if (netd_guest6_open(&d->guest6, &err) < 0 || netd_feed6_open(&d->feed6) < 0) {
+			log_warn("RA and DHCPv6 disabled: %s", err.msg[0] ? err.msg : strerror(ENOMEM));
+			d->guest6 = netd_guest6_close(d->guest6);
+		}
 	} else {
 		snprintf(d->dhcp_error, sizeof(d->dhcp_error), "(--no-dhcp)");
 	}
@@ -425,6 +430,7 @@ static int run_daemon(struct netd_opts *o)
 		unlink(o->socket);
 	}
 	netd_dhcp_close(d.dhcp);
+	netd_feed6_close(d.feed6, d.guest6);
 	netd_guest6_close(d.guest6);
 	netd_fwd_close(d.fwd);
 	vmnet_events_close(&d.ev);

@@ -14,6 +14,7 @@
 #include "dhcp.h"
 #include "firewalld.h"
 #include "server.h"
+#include "view6.h"
 #include "vmnet/attach.h"
 #include "vmnet/docker.h"
 #include "vmnet/err.h"
@@ -365,6 +366,7 @@ static json_t *do_status(struct netd_daemon *d)
 	if (v) {
 		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
 		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed_removed));
+		json_object_set_new(v, "ipv6", netd_view6_status(d));
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
 				    json_integer((json_int_t)p->locked));
 	}
@@ -381,11 +383,15 @@ static json_t *do_list(struct netd_daemon *d)
 
 	if (!arr)
 		return NULL;
-	for (size_t i = 0; i < d->st.n; i++)
-		if (json_array_append_new(arr, entry_json(d->st.v[i])) < 0) {
+	for (size_t i = 0; i < d->st.n; i++) {
+		json_t *o = entry_json(d->st.v[i]);
+
+		netd_view6_entry(d, &d->st.v[i]->rec, o);
+		if (json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			return NULL;
 		}
+	}
 	return json_pack("{s:o}", "attachments", arr);
 }
 
@@ -405,6 +411,7 @@ static json_t *do_lease(struct netd_daemon *d, const struct netd_request *req,
 	if (v) {
 		json_object_set_new(v, "network", json_string(e->rec.network));
 		json_object_set_new(v, "cid", json_string(e->rec.cid));
+		netd_view6_lease(d, &e->rec, v);
 	}
 	return v;
 }

@@ -22,20 +22,41 @@
  *                                                 link's device group is its group)
  *   set host_open   ifname                        isolated links with hostAccess
  *   set guest_net   ifname . ipv4_addr            bridge . guest of a shared network
- *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop, dhcp_server_drop
+ *   IPv6 twins, filled for guests with an IPv6 address:
+ *   set guests6, masq6, closed6   ipv6_addr
+ *   map ports6      inet_proto . inet_service : ipv6_addr . inet_service
+ *   map ports6h     ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service
+ *   set spoof6      ifname . ipv6_addr            the one global source per isolated link
+ *   set nd6         typeof iifname . @th,64,128   the same pairs, for ND targets (nft
+ *                                                 1.0.6 has no icmpv6 taddr)
+ *   set iso_ifs6    ifname                        isolated links whose guest has IPv6
+ *   set guest_net6  ifname . ipv6_addr            bridge . guest of a shared network
+ *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop,
+ *           dhcp_server_drop (UDP from port 67), dhcp6_server_drop (from 547),
+ *           ra_drop (ICMPv6 router advertisements and redirects)
+ *   (chains: nat prerouting/output jump to dnat4, which hands IPv6 to dnat6)
  *   bridge vmnet
  *   set ports       ifname                        bridge ports of shared guests
  *   set port_mac    ifname . ether_addr
  *   set port_ip4    ifname . ipv4_addr
- *   counter spoof_drop, loopback_drop, dhcp_server_drop
+ *   set ports_v6    ifname                        ... whose guest has IPv6
+ *   set port_ip6    ifname . ipv6_addr
+ *   set port_nd6    typeof iifname . @th,64,128   as nd6
+ *   counter spoof_drop, loopback_drop, dhcp_server_drop, dhcp6_server_drop, ra_drop
  *   (chains antispoof at prerouting, forward between bridge ports)
+ *
+ * IPv6 from a guest: its own address, a link-local source (fe80::/64; the
+ * MAC is checked already), and from :: only a neighbour solicitation for
+ * DAD of its own or a link-local target. Neighbour advertisements may name
+ * only those targets too; router advertisements, redirects and DHCPv6 server
+ * messages are dropped. A guest without IPv6 sends none. Published ports
+ * on ::1 are left out: IPv6 has no route_localnet, so the kernel never
+ * routes ::1 to a guest.
  *
  * `nft list ruleset` (nftables 1.0.6) prints every rule and reads it back
  * into the same bytecode (tests/integ/t_nftsave.sh): rules are built as nft
  * compiles them, dependencies included.
  *
- * Names end in "4" so the IPv6 twins (guests6, ports6, ...) slot in beside
- * them; until then IPv6 from guest links is dropped.
  */
 #ifndef VMNET_NFT_H
 #define VMNET_NFT_H
@@ -50,7 +71,7 @@
 
 /* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 4
+#define VMNET_NFT_VERSION 5
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -80,14 +101,19 @@ bool vmnet_port_same_host(const struct vmnet_port *a, const struct vmnet_port *b
  * policed by interface: isolated ones get iso_ifs/spoof4/spoofmac (and
  * iso_grp/iso_members, host_open), shared ones ports/port_mac/port_ip4 in
  * bridge vmnet; both then need @guest_mac. Without @host_if (shared only)
- * there is no anti-spoofing, only NAT.
+ * there is no anti-spoofing, only NAT. With @guest_ip6, the IPv6 twins
+ * too; a port of family 0 goes into the maps of both families, one of
+ * family 4 or 6 only into that family's (and none of family 6 without
+ * @guest_ip6, nor on ::1).
  */
 struct vmnet_nft_att {
 	const char *host_if; /* host-side device; required when isolated */
 	bool isolated;	     /* routed point-to-point link, no bridge */
 	uint32_t guest_ip;   /* host order, required */
+	struct in6_addr guest_ip6; /* :: = the guest has no IPv6 */
 	uint8_t guest_mac[6];
 	bool masq;	  /* the network has ipMasq */
+	bool masq6;	  /* ... and ipMasq6 (NAT66) */
 	bool routed_inbound; /* ipMasq and still open to connections routed to the guest */
 	uint32_t iso_id;  /* isolated: attachments with the same non-zero isolation id
 			     may talk; 0 none. The caller puts @host_if into the
@@ -128,8 +154,9 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 /*
  * Delete, in one batch, every element of our sets and maps that points at
  * @guest_ip (host order; 0: none) -- guests4, masq4, closed4, guest_net,
- * spoof4, port_ip4 and the ports4/ports4h mappings to it -- or is keyed by
- * host device @host_if (NULL: none). Dumps every set, so its cost grows
+ * spoof4, port_ip4 and the ports4/ports4h mappings to it -- or, with
+ * vmnet_nft_forget6, at @guest_ip6 (NULL or ::: none) in the IPv6 twins, or
+ * is keyed by host device @host_if (NULL: none). Dumps every set, so its cost grows
  * with the number of elements: for what no record names (stale elements at
  * the address an ADD was given, a DEL whose record a crash emptied). The
  * caller proves first that no live attachment holds @guest_ip. Missing
@@ -141,11 +168,16 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
 int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip);
 int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
 		     struct vmnet_err *err);
+int vmnet_nft_forget6(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6,
+		      const char *host_if, struct vmnet_err *err);
 
 /* The guest address spoof4 or port_ip4 pairs with @host_if into *ret_ip,
  * 0 if none (dumps every set, as vmnet_nft_forget). */
 int vmnet_nft_if_guest(struct vmnet_nft *n, const char *host_if, uint32_t *ret_ip,
 		       struct vmnet_err *err);
+/* The same for IPv6 (spoof6, port_ip6): *ret_ip6 :: if none. */
+int vmnet_nft_if_guest6(struct vmnet_nft *n, const char *host_if, struct in6_addr *ret_ip6,
+			struct vmnet_err *err);
 
 /* 0 if the table (of this version) and every element of @a exist with the
  * right data; else -ENOENT with code VMNET_ERR_CHECK naming the first missing
@@ -179,10 +211,10 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
 			   void **ret_buf, size_t *ret_len, struct vmnet_err *err);
 int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq,
 			 void **ret_buf, size_t *ret_len, struct vmnet_err *err);
-/* vmnet_nft_forget's batch if the tables held exactly @atts' elements. */
+/* vmnet_nft_forget6's batch if the tables held exactly @atts' elements. */
 int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t guest_ip,
-			   const char *host_if, uint32_t seq, void **ret_buf, size_t *ret_len,
-			   struct vmnet_err *err);
+			   const struct in6_addr *guest_ip6, const char *host_if, uint32_t seq,
+			   void **ret_buf, size_t *ret_len, struct vmnet_err *err);
 
 
 /* Dump every object of @msg_type (NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, ...) of

@@ -3,8 +3,9 @@
 #
 # Every rule vmnet installs is printed by the distribution's nft and comes
 # back from `nft list ruleset > f; nft flush ruleset; nft -f f` as it was
-# (issue 10). Attachments of both modes in both wirings, with published
-# ports, an isolation group and anti-spoofing, then:
+# (issue 10). Dual-stack attachments of both modes in both wirings, with
+# published ports, an isolation group and anti-spoofing (IPv6's packets:
+# t_nft6.sh), then:
 #   - `nft list ruleset` exits 0 with nothing on stderr;
 #   - nft lists as many rules per chain as the kernel holds (build/tools/
 #     nftdump reads the kernel by netlink, without nft);
@@ -62,8 +63,11 @@ track_pid $!
 # port), i2 in group red, i3 in group blue.
 attach_all() {
 	local w=$1 k=$2 s i n
-	s=$(conf_net shared "$w" "sv$k" "10.70.$k.0/24")
-	i=$(conf_net isolated "$w" "iv$k" "10.71.$k.0/24")
+	# Dual stack, so the IPv6 sets and maps hold elements too.
+	s=$(conf_net shared "$w" "sv$k" "10.70.$k.0/24" \
+		".ipam.ranges = [[{subnet: \"10.70.$k.0/24\"}], [{subnet: \"fd70:$k::/64\"}]]")
+	i=$(conf_net isolated "$w" "iv$k" "10.71.$k.0/24" \
+		".ipam.ranges = [[{subnet: \"10.71.$k.0/24\"}], [{subnet: \"fd71:$k::/56\"}]]")
 	PORT[$w-s1]=$((8100 + k)) PORT[$w-i1]=$((8200 + k))
 	CONF[$w-s1]=$(jq -c --argjson p "${PORT[$w-s1]}" \
 		'.runtimeConfig.portMappings = [{hostPort: $p, containerPort: 80, protocol: "tcp"}]' <<<"$s")
@@ -116,6 +120,10 @@ t_eq "nft list ruleset exits 0" "$?" 0
 t_eq "nft list ruleset writes nothing on stderr" "$(cat "$W_TMP/list.err")" ""
 t_match "the isolation group rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
 	'oifname \. iifgroup @iso_members accept'
+t_match "the IPv6 ND target rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
+	'icmpv6 type nd-neighbor-advert @th,64,64 != 0xfe80000000000000 iifname \. @th,64,128 != @nd6'
+t_match "IPv6 port mappings are listed" "$(cat "$W_TMP/rules.nft")" \
+	'tcp \. [0-9]+ : fd70:[0-9]+::[0-9a-f]+ \. 80'
 t_eq "nft lists as many rules per chain as the kernel holds" "$(nft_rule_counts)" "$(kernel_rule_counts)"
 t_eq "...and every chain of both tables has rules" "$(kernel_rule_counts | wc -l)" \
 	"$(dump | grep -c '^chain')"

@@ -8,8 +8,9 @@
  *   nftctl [-N netns-path] bench N REPS   median attach time with N ports present
  *   nftctl [-N netns-path] bench-atts N REPS   ... with N attachments present
  *
- * SPEC: ip=A.B.C.D [masq [routed]] [if=NAME mac=XX:XX:XX:XX:XX:XX] [br=BRIDGE] [iso] [group=N]
- *       [hostaccess] [port=tcp/8080:80[@HOSTIP]]...
+ * SPEC: ip=A.B.C.D [ip6=X::Y] [masq] [masq6] [routed] [if=NAME mac=XX:XX:XX:XX:XX:XX]
+ *       [br=BRIDGE] [iso] [group=N] [hostaccess] [port=tcp/8080:80[@HOSTIP|@4|@6]]...
+ *       (@4, @6: the wildcard of one family; HOSTIP of either family)
  * Failures print "nftctl: error code=C errno=E: message" and exit 1.
  */
 #include <errno.h>
@@ -48,9 +49,11 @@ static int parse_port(const char *s, struct vmnet_port *p)
 		return -EINVAL;
 	p->host_port = hp;
 	p->guest_port = gp;
-	if (*host && vmnet_ip4_parse(host, &p->host_ip) < 0)
-		return -EINVAL;
-	return 0;
+	if (!strcmp(host, "4") || !strcmp(host, "6")) {
+		p->family = *host - '0';
+		return 0;
+	}
+	return vmnet_port_host_parse(host, p);
 }
 
 /* Parse words until "--" or the end; returns how many were used. */
@@ -66,8 +69,13 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 		if (!strncmp(w, "ip=", 3)) {
 			if (vmnet_ip4_parse(w + 3, &s->att.guest_ip) < 0)
 				return -EINVAL;
+		} else if (!strncmp(w, "ip6=", 4)) {
+			if (vmnet_ip6_parse(w + 4, &s->att.guest_ip6) < 0)
+				return -EINVAL;
 		} else if (!strcmp(w, "masq")) {
 			s->att.masq = true;
+		} else if (!strcmp(w, "masq6")) {
+			s->att.masq6 = true;
 		} else if (!strcmp(w, "routed")) {
 			s->att.routed_inbound = true;
 		} else if (!strncmp(w, "if=", 3)) {

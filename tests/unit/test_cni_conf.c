@@ -120,10 +120,29 @@ int main(void)
 		ok(c->park_max == 0, "parkMax 0");
 		ok(c->has_mac && c->mac[5] == 2, "runtimeConfig.mac overrides args.cni.mac");
 		ok(!strcmp(c->iso_label, "blue"), "vmnetGroup");
-		ok(c->n_ports == 2, "duplicate mapping folded, IPv6 twin skipped (%u)", c->n_ports);
+		ok(c->n_ports == 3, "duplicate mapping folded, IPv6 hostIP kept (%u)", c->n_ports);
 		ok(c->ports[1].proto == 17 && c->ports[1].host_ip == 0xc0000201, "udp on one host IP");
+		ok(c->n_ports == 3 && c->ports[2].family == 6, "udp on :: is IPv6 only");
 		ok(c->has_dns && c->dns.n_nameservers == 1, "dns from the config");
 	}
+	vmnet_conf_free(c);
+
+	/* Runtimes send "0.0.0.0" and "::" twins of a mapping without hostIP. */
+	c = parse(H "\"runtimeConfig\":{\"portMappings\":["
+		    "{\"hostPort\":80,\"containerPort\":8,\"hostIP\":\"0.0.0.0\"},"
+		    "{\"hostPort\":80,\"containerPort\":8,\"hostIP\":\"::\"},"
+		    "{\"hostPort\":80,\"containerPort\":8},"
+		    "{\"hostPort\":80,\"containerPort\":8,\"hostIP\":\"::\"}]}," IPAM "}",
+		  &err, &ver);
+	ok(c && c->n_ports == 1 && c->ports[0].family == 0,
+	   "wildcard twins fold into the mapping without hostIP (%s)", err.msg);
+	vmnet_conf_free(c);
+	c = parse(H "\"runtimeConfig\":{\"portMappings\":["
+		    "{\"hostPort\":80,\"containerPort\":8},"
+		    "{\"hostPort\":80,\"containerPort\":9,\"hostIP\":\"::\"}]}," IPAM "}",
+		  &err, &ver);
+	ok(!c && strstr(err.msg, "mapped twice"), "a twin to another guest port clashes (%s)",
+	   err.msg);
 	vmnet_conf_free(c);
 	return done();
 }

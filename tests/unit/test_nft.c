@@ -27,7 +27,7 @@
 /* What a batch holds, parsed back. */
 #define MAXM 256
 /* Base rules vmnet installs (both tables), whatever the attachments. */
-#define BASE_RULES 44
+#define BASE_RULES 75
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -39,7 +39,7 @@ struct msg {
 	char lookups[128]; /* rule: looked-up set names */
 	char comment[64];  /* table comment */
 	int n_elems;
-	uint8_t key[24], data[16]; /* first element */
+	uint8_t key[32], data[20]; /* first element */
 	uint32_t key_len, data_len;
 };
 
@@ -233,7 +233,9 @@ static int elems_in(const struct parsed *p, uint16_t type, const char *name)
 }
 
 static const struct vmnet_port ports[] = {
-	{IPPROTO_TCP, 8080, 80, 0}, {IPPROTO_UDP, 5353, 53, 0xc0000201}, /* on 192.0.2.1 */
+	{.proto = IPPROTO_TCP, .host_port = 8080, .guest_port = 80},
+	{.proto = IPPROTO_UDP, .host_port = 5353, .guest_port = 53, .host_ip = 0xc0000201,
+	 .family = 4}, /* on 192.0.2.1 */
 };
 
 static const struct vmnet_nft_att att = {
@@ -277,13 +279,13 @@ static void test_attach_with_table(void)
 	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
 		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
 	   "NEWTABLE inet vmnet first, exclusive");
-	ok(!strcmp(m->comment, "vmnet:4"), "table comment carries the ruleset version");
+	ok(!strcmp(m->comment, "vmnet:5"), "table comment carries the ruleset version");
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
-		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:4"),
+		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:5"),
 	   "two tables (inet, bridge), both exclusive");
-	ok(count(&p, NFT_MSG_NEWOBJ) == 8, "eight named counters");
+	ok(count(&p, NFT_MSG_NEWOBJ) == 12, "twelve named counters");
 
-	ok(count(&p, NFT_MSG_NEWCHAIN) == 9, "nine chains");
+	ok(count(&p, NFT_MSG_NEWCHAIN) == 10, "ten chains");
 	m = find(&p, NFT_MSG_NEWCHAIN, "forward", 1);
 	ok(m && m->hook == 2 && m->prio == -200, "bridge forward: between ports");
 	m = find(&p, NFT_MSG_NEWCHAIN, "antispoof", 0);
@@ -366,9 +368,9 @@ static void test_attach_with_table(void)
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
 							 "immediate");
 		}
-		ok(fwd == 9 + 1 && in == 8 && spoof == 6 + 12,
-		   "forward 9+1, input 8, antispoof 6+12 rules");
-		ok(dhcp == 2, "udp dport 67-68 dropped between guest ports and isolated links");
+		ok(fwd == 14 + 2 && in == 10 && spoof == 14 + 22,
+		   "forward 14+2, input 10, antispoof 14+22 rules");
+		ok(dhcp == 4, "udp dport 67-68 and 546-547 dropped between guest ports and isolated links");
 		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
 	m = find(&p, NFT_MSG_NEWRULE, "", 0);
@@ -385,19 +387,34 @@ static void test_attach_with_table(void)
 			   "prerouting: l4proto set, fib local, jump");
 	}
 	{
-		const struct msg *r1 = NULL, *r2 = NULL, *post[3] = {0};
-		int np = 0;
+		const struct msg *d4[3] = {0}, *d6[2] = {0}, *post[5] = {0}, *r1, *r2;
+		int np = 0, n4 = 0, n6 = 0;
 
 		for (int i = 0; i < p.n; i++) {
 			const struct msg *x = &p.m[i];
 
 			if (x->type != NFT_MSG_NEWRULE)
 				continue;
-			if (!strcmp(x->chain, "dnat4"))
-				*(r1 ? &r2 : &r1) = x;
-			if (!strcmp(x->chain, "postrouting") && np < 3)
+			if (!strcmp(x->chain, "dnat4") && n4 < 3)
+				d4[n4++] = x;
+			if (!strcmp(x->chain, "dnat6") && n6 < 2)
+				d6[n6++] = x;
+			if (!strcmp(x->chain, "postrouting") && np < 5)
 				post[np++] = x;
 		}
+		r1 = d4[1];
+		r2 = d4[2];
+		ok(n4 == 3 && !strcmp(d4[0]->exprs, "meta,cmp,immediate"), "dnat4 rule 1: IPv6 to dnat6");
+		ok(n6 == 2 && !strcmp(d6[0]->lookups, "ports6h") &&
+			   !strcmp(d6[0]->exprs, "meta,cmp,payload,meta,payload,lookup,nat") &&
+			   !strcmp(d6[1]->lookups, "ports6") &&
+			   !strcmp(d6[1]->exprs, "meta,payload,lookup,nat"),
+		   "dnat6: host-address map, then wildcard map");
+		ok(np == 5 && !strcmp(post[1]->lookups, "guests6") && !strcmp(post[4]->lookups, "masq6,guests6"),
+		   "postrouting: hairpin and NAT66 twins");
+		post[1] = post[2];
+		post[2] = post[3];
+		np = 3;
 		ok(r1 && !strcmp(r1->lookups, "ports4h") &&
 			   !strcmp(r1->exprs, "meta,cmp,payload,meta,payload,lookup,nat"),
 		   "dnat4 rule 1: host-address map first");
@@ -501,13 +518,14 @@ static void test_detach(void)
 
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build detach");
-	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 13 && p.n == 15,
-	   "DESTROYSETELEM for guests4, masq4, closed4, both ports and every interface key");
+	ok(count(&p, 30 /* NFT_MSG_DESTROYSETELEM */) == 15 && p.n == 17,
+	   "DESTROYSETELEM for guests4, masq4, closed4, both ports and every interface key "
+	   "(iso_ifs6 and ports_v6 too)");
 	m = find(&p, 30, "ports4", 0);
 	ok(m && m->key_len == 8 && m->data_len == 0, "delete by key only");
 	free(buf);
 	r = vmnet_nft_build_detach(&att, VMNET_NFT_OP_DEL, 7, &buf, &len, NULL);
-	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 13,
+	ok(r == 0 && parse(buf, len, &p) && count(&p, NFT_MSG_DELSETELEM) == 15,
 	   "DELSETELEM variant");
 	free(buf);
 }
@@ -526,7 +544,8 @@ static int elems_of(const struct parsed *p, uint16_t type)
  * exactly the elements of the address or device asked for go. */
 static void test_forget(void)
 {
-	static const struct vmnet_port other_port = {IPPROTO_TCP, 8081, 80, 0};
+	static const struct vmnet_port other_port = {.proto = IPPROTO_TCP, .host_port = 8081,
+						      .guest_port = 80};
 	static const uint8_t k_ip[] = {10, 1, 0, 5};
 	static struct parsed p;
 	static const struct vmnet_nft_att other = {
@@ -549,7 +568,7 @@ static void test_forget(void)
 	own = elems_of(&p, NFT_MSG_NEWSETELEM);
 	free(buf);
 	buf = NULL;
-	ok(vmnet_nft_build_forget(atts, 2, att.guest_ip, att.host_if, 7, &buf, &len, NULL) == 0 &&
+	ok(vmnet_nft_build_forget(atts, 2, att.guest_ip, NULL, att.host_if, 7, &buf, &len, NULL) == 0 &&
 		   parse(buf, len, &p),
 	   "forget: address and device");
 	ok(elems_of(&p, 30) == own && own == 8, "forget: every element of att, no other");
@@ -561,21 +580,21 @@ static void test_forget(void)
 	   "forget: att's port mappings, not the other's");
 	free(buf);
 	buf = NULL;
-	ok(vmnet_nft_build_forget(atts, 2, 0, att.host_if, 7, &buf, &len, NULL) == 0 &&
+	ok(vmnet_nft_build_forget(atts, 2, 0, NULL, att.host_if, 7, &buf, &len, NULL) == 0 &&
 		   parse(buf, len, &p) && elems_of(&p, 30) == 3 &&
 		   elems_in(&p, 30, "ports") == 1 && elems_in(&p, 30, "port_mac") == 1 &&
 		   elems_in(&p, 30, "port_ip4") == 1,
 	   "forget without address: only the device's ports, port_mac, port_ip4");
 	free(buf);
 	buf = NULL;
-	ok(vmnet_nft_build_forget(atts, 2, 0x0a010006, NULL, 7, &buf, &len, NULL) == 0 &&
+	ok(vmnet_nft_build_forget(atts, 2, 0x0a010006, NULL, NULL, 7, &buf, &len, NULL) == 0 &&
 		   parse(buf, len, &p) && elems_of(&p, 30) == 4 &&
 		   elems_in(&p, 30, "guests4") == 1 && elems_in(&p, 30, "ports4") == 1 &&
 		   elems_in(&p, 30, "guest_net") == 1 && elems_in(&p, 30, "port_ip4") == 1,
 	   "forget without device: what points at the address (guest_net by address)");
 	free(buf);
 	buf = NULL;
-	ok(vmnet_nft_build_forget(atts, 2, 0x0a010007, "vmv000000000000", 7, &buf, &len,
+	ok(vmnet_nft_build_forget(atts, 2, 0x0a010007, NULL, "vmv000000000000", 7, &buf, &len,
 				  NULL) == 0 &&
 		   parse(buf, len, &p) && elems_of(&p, 30) == 0,
 	   "forget of an unknown address and device: nothing");
@@ -593,7 +612,9 @@ static void test_sync_large(void)
 
 	for (int i = 0; i < 5000; i++)
 		many[i] =
-			(struct vmnet_port){IPPROTO_TCP, 10000 + i, 80, i % 2 ? 0x0a000001 : 0};
+			(struct vmnet_port){.proto = IPPROTO_TCP, .host_port = 10000 + i,
+					    .guest_port = 80, .host_ip = i % 2 ? 0x0a000001 : 0,
+					    .family = i % 2 ? 4 : 0};
 	a[1].guest_ip++;
 	a[1].masq = false;
 	a[2].guest_ip += 2;
@@ -616,7 +637,7 @@ static void test_sync_large(void)
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports4") == 2 + 2500 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports4h") == 2 + 2500,
 	   "sync: every port element present");
-	ok(p.n < 110, "sync: elements chunked into few messages");
+	ok(p.n < 170, "sync: elements chunked into few messages (%d)", p.n);
 	free(buf);
 }
 
@@ -672,7 +693,7 @@ static void test_isolated(void)
 
 static void test_invalid(void)
 {
-	struct vmnet_port bad = {1 /* icmp */, 80, 80, 0};
+	struct vmnet_port bad = {.proto = 1 /* icmp */, .host_port = 80, .guest_port = 80};
 	struct vmnet_nft_att a = att;
 	struct vmnet_err e = {0};
 	void *buf = NULL;
@@ -690,6 +711,100 @@ static void test_invalid(void)
 	ok(r == -EINVAL && e.code == CNI_ERR_INVALID_CONFIG, "missing guest address refused");
 	ok(!strcmp(vmnet_proto_name(IPPROTO_SCTP), "sctp") && !vmnet_proto_name(1),
 	   "protocol names");
+}
+
+/* A dual-stack guest: the IPv6 twins, ports into both maps by family. */
+static void test_dual_stack(void)
+{
+	static const struct vmnet_port ports6[] = {
+		{IPPROTO_TCP, 8080, 80, 0, IN6ADDR_ANY_INIT, 0},     /* both */
+		{IPPROTO_TCP, 8081, 81, 0xc0000201, IN6ADDR_ANY_INIT, 4}, /* IPv4 only */
+		{IPPROTO_UDP, 5353, 53, 0, {{{0xfd, 0, [15] = 1}}}, 6},  /* IPv6 on fd00::1 */
+		{IPPROTO_TCP, 8082, 82, 0, IN6ADDR_LOOPBACK_INIT, 6}, /* ::1: left out */
+	};
+	static const uint8_t g6[16] = {0xfd, 0x66, [15] = 5};
+	static const uint8_t k_p6[8] = {IPPROTO_TCP, 0, 0, 0, 0x1f, 0x90};
+	static const uint8_t d_p6[20] = {0xfd, 0x66, [15] = 5, [16] = 0, 80};
+	static const uint8_t k_p6h[24] = {0xfd, [15] = 1, [16] = IPPROTO_UDP, [20] = 0x14, 0xe9};
+	static struct parsed p;
+	struct vmnet_nft_att a = att;
+	const struct msg *m;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	memcpy(&a.guest_ip6, g6, 16);
+	a.masq6 = true;
+	a.ports = ports6;
+	a.n_ports = 4;
+	a.bridge = "vmbr0";
+	r = vmnet_nft_build_attach(&a, true, 1, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p), "build dual-stack attach");
+	m = find(&p, NFT_MSG_NEWSET, "guests6", 0);
+	ok(m && m->ktype == 8 && m->klen == 16, "set guests6 ipv6_addr");
+	m = find(&p, NFT_MSG_NEWSET, "ports6h", 0);
+	ok(m && m->ktype == ((((8 << 6) | 12) << 6) | 13) && m->klen == 24 &&
+		   m->dtype == ((8 << 6) | 13) && m->dlen == 20,
+	   "map ports6h ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service");
+	m = find(&p, NFT_MSG_NEWSET, "nd6", 0);
+	ok(m && m->ktype == ((41 << 6) | 4) && m->klen == 32, "set nd6 ifname . integer (typeof)");
+	m = find(&p, NFT_MSG_NEWSET, "port_nd6", 0);
+	ok(m && m->klen == 32, "set port_nd6 in bridge vmnet");
+	m = find(&p, NFT_MSG_NEWSETELEM, "guests6", 0);
+	ok(m && m->key_len == 16 && !memcmp(m->key, g6, 16), "guests6 fd66::5");
+	ok(find(&p, NFT_MSG_NEWSETELEM, "masq6", 0) && find(&p, NFT_MSG_NEWSETELEM, "closed6", 0),
+	   "masq6 and closed6");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports4") == 1 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports4h") == 1 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports6") == 1 &&
+		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports6h") == 1,
+	   "family 0 into both, family 4 and 6 into theirs, ::1 nowhere");
+	m = find(&p, NFT_MSG_NEWSETELEM, "ports6", 0);
+	ok(m && m->key_len == 8 && !memcmp(m->key, k_p6, 8) && m->data_len == 20 &&
+		   !memcmp(m->data, d_p6, 20) && (m->flags & NLM_F_EXCL),
+	   "ports6 tcp . 8080 : fd66::5 . 80, exclusive");
+	m = find(&p, NFT_MSG_NEWSETELEM, "ports6h", 0);
+	ok(m && m->key_len == 24 && !memcmp(m->key, k_p6h, 24), "ports6h fd00::1 . udp . 5353");
+	m = find(&p, NFT_MSG_NEWSETELEM, "port_ip6", 0);
+	ok(m && m->key_len == 32 && !memcmp(m->key + 16, g6, 16) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "port_nd6", 0) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "ports_v6", 0) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "guest_net6", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "spoof6", 0),
+	   "shared: port_ip6, port_nd6, ports_v6, guest_net6; no spoof6");
+	free(buf);
+
+	a.isolated = true;
+	a.masq6 = false;
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p) && find(&p, NFT_MSG_NEWSETELEM, "spoof6", 0) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "nd6", 0) &&
+		   find(&p, NFT_MSG_NEWSETELEM, "iso_ifs6", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "port_ip6", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "masq6", 0) &&
+		   !find(&p, NFT_MSG_NEWSETELEM, "closed6", 0),
+	   "isolated, ipMasq6 false: spoof6, nd6, iso_ifs6; no masq6, closed6");
+	free(buf);
+
+	r = vmnet_nft_build_detach(&a, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
+	ok(r == 0 && parse(buf, len, &p) && find(&p, 30, "masq6", 0) && find(&p, 30, "closed6", 0) &&
+		   find(&p, 30, "port_nd6", 0) && find(&p, 30, "spoof6", 0) &&
+		   elems_in(&p, 30, "ports6") == 1 && elems_in(&p, 30, "ports6h") == 1,
+	   "detach: every IPv6 key the attachment could own");
+	free(buf);
+	{
+		struct vmnet_nft_att atts[2] = {a, att};
+		struct in6_addr ip6;
+
+		memcpy(&ip6, g6, 16);
+		r = vmnet_nft_build_forget(atts, 2, 0, &ip6, NULL, 7, &buf, &len, NULL);
+		ok(r == 0 && parse(buf, len, &p) && elems_in(&p, 30, "guests6") == 1 &&
+			   elems_in(&p, 30, "ports6") == 1 && elems_in(&p, 30, "ports6h") == 1 &&
+			   elems_in(&p, 30, "spoof6") == 1 && elems_in(&p, 30, "nd6") == 1 &&
+			   !find(&p, 30, "guests4", 0) && !find(&p, 30, "iso_ifs6", 0),
+		   "forget by IPv6 address: its IPv6 elements, nothing else");
+		free(buf);
+	}
 }
 
 int main(int argc, char **argv)
@@ -715,6 +830,7 @@ int main(int argc, char **argv)
 	test_forget();
 	test_sync_large();
 	test_isolated();
+	test_dual_stack();
 	test_invalid();
 	return done();
 }

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# netd serves the IPv6 guests vmnet records (netd/feed6.c): dual-stack
+# attachments made by the plugin's ADD (vmnet-ipam with an IPv4 and an
+# IPv6 range), netd running in the test's host namespace, guests behind
+# the taps (fakevm). From the guest side, rdisc6 (ndisc6) reads the RA
+# (prefix on-link, not autonomous; M; router lifetime; MTU; RDNSS and
+# DNSSL from the attachment's DNS) and dhcpcd takes exactly the recorded
+# address, in shared mode (two guests on one bridge, each its own) and in
+# isolated mode (a /64 block per VM, both wirings). netd list/lease/status
+# show it; a DEL stops the service of that guest only; a bridge re-created
+# by repair (a new ifindex) is served again; stopping netd sends the final
+# RA (router lifetime 0) that takes the guests' default routes away.
+#
+#   tests/integ/t_netd6_vmnet.sh BUILDDIR      (root; TAP on stdout)
+# shellcheck source=tests/integ/lib.sh disable=SC2317
+. "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmds jq rdisc6 dhcpcd unshare mount sysctl
+NETD=$B/netd
+need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
+world_init
+host_ns
+
+SOCK=$W_TMP/netd.sock
+BR=vmbr6n$$
+BR=${BR:0:15}
+DNS_JQ='.dns = {nameservers: ["10.55.0.1", "fd55::53", "::1", "2001:db8::53"],
+	domain: "corp.example", search: ["svc.corp.example"]}'
+CONF=$(conf_shared net6 "$BR" 10.55.0.0/24 10.55.0.1 \
+	".mtu = 1400 | .ipam.ranges = [[{subnet: \"10.55.0.0/24\", gateway: \"10.55.0.1\"}],
+	 [{subnet: \"fd55::/64\"}]] | $DNS_JQ")
+# conf_iso WIRING N: an isolated dual-stack network, 10.N.0.0/24 and
+# fdN::/60, a /64 block per VM.
+conf_iso() {
+	conf_net isolated "$1" "n6$1" "10.$2.0.0/24" \
+		".mtu = 1450 | .ipam.ranges = [[{subnet: \"10.$2.0.0/24\"}], [{subnet: \"fd$2::/60\"}]] |
+		 del(.capabilities) | $DNS_JQ"
+}
+
+# ---------------------------------------------------------------- helpers
+
+# addr6 RESULT: the result's IPv6 address (no prefix length).
+addr6() { json_get "$1" '[.ips[] | select(.address | contains(":"))][0].address' | cut -d/ -f1; }
+# att JQ_FILTER_ON_ONE_ATTACHMENT CID: from netd list --json.
+att() { nc_ list --json | jq -r --arg c "$2" ".attachments[] | select(.cid == \$c) | $1"; }
+# served CID: netd serves CID's guest over IPv6 (waits up to 5 s).
+served() {
+	local i
+	for i in $(seq 50); do
+		[ "$(att .ipv6_served "$1")" = true ] && return 0
+		sleep 0.1
+	done
+	echo "not served: $(nc_ list --json | jq -c --arg c "$1" '.attachments[] | select(.cid == $c)')"
+	tail -5 "$W_TMP/netd.log"
+	return 1
+}
+stat6() { nc_ status --json | jq -r ".ipv6.$1"; }
+
+cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
+#!/bin/sh
+# dhcpcd calls this for each event (its environment is cleaned): record
+# what a guest would configure.
+case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
+	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface" ;;
+esac
+exit 0
+SCRIPT
+chmod +x "$W_TMP/dhcpcd.sh"
+printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
+
+# dhcpcd_in GUEST: one dhcpcd run (DHCPv6 only) in the guest's namespace
+# until bound (20 s at most), its state and run directories private to the
+# test, so nothing of the machine's is read or written. The lease as its
+# script saw it is in $W_TMP/lease.eth0, its log in $W_TMP/dhcpcd.log.
+dhcpcd_in() {
+	local ns=${G_NS[$1]}
+	rm -f "$W_TMP/lease.eth0"
+	mkdir -p "$W_TMP/db.$ns"
+	ip netns exec "$ns" unshare -m --propagation private sh -c \
+		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
+		 exec timeout 25 dhcpcd -6 -1 -t 20 -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
+		>"$W_TMP/dhcpcd.log" 2>&1
+}
+lease_of() { cat "$W_TMP/lease.eth0" 2>/dev/null; }
+
+# ll_ready GUEST: the guest's link-local address is usable (a guest
+# solicits from it and DHCPv6 starts from it; waits up to 10 s). The guest
+# stand-in does no duplicate address detection, as t_netd6's guests: in
+# netns wiring the VM namespace's eth0 carries the guest's MAC, so the
+# kernel gives it the guest's link-local address too, and its DAD probe,
+# reflected by the bridge port (hairpin), would fail the guest's. That is
+# the wiring's to fix (addr_gen_mode none in the VM namespace), not netd's.
+ll_ready() {
+	local i a
+	in_guest "$1" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+	for i in $(seq 100); do
+		a=$(in_guest "$1" ip -6 -o addr show dev eth0 scope link)
+		if [[ $a == *dadfailed* ]]; then
+			echo "$1" >>"$W_TMP/dadfailed"
+			in_guest "$1" ip link set eth0 down
+			in_guest "$1" ip link set eth0 up
+		elif [[ $a == *fe80* && $a != *tentative* ]]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "$a"
+	return 1
+}
+# rdisc6_in GUEST: solicitations until one is answered; the RA as rdisc6
+# prints it in T_OUT.
+rdisc6_in() { ll_ready "$1" && in_guest "$1" timeout 20 rdisc6 -1 -r 5 -w 2000 eth0; }
+# field NAME: the first word of rdisc6's line "NAME : VALUE" in T_OUT.
+field() { sed -nE "s/^ *$1 *: *//p" <<<"$T_OUT" | head -1 | awk '{print $1}'; }
+rdnss() { grep 'Recursive DNS server' <<<"$T_OUT" | awk '{print $NF}' | xargs; }
+dnssl() { grep 'DNS search list  ' <<<"$T_OUT" | cut -d: -f2 | xargs; }
+# default6 of a guest: its IPv6 default route ("" for none).
+gdefault6() { in_guest "$1" ip -6 route show default; }
+# wait_default6 GUEST [absent]: its RA-learned default route appears (or goes).
+wait_default6() {
+	local i
+	for i in $(seq 100); do
+		if [ "${2:-}" = absent ]; then [ -z "$(gdefault6 "$1")" ] && return 0
+		else [ -n "$(gdefault6 "$1")" ] && return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ra_route GUEST: the guest's kernel takes its default route from an RA
+# netd sends (answering rdisc6's solicitation). dhcpcd, run before, handles
+# RAs itself and leaves accept_ra 0 and routes of its own behind: undone
+# first.
+ra_route() {
+	in_guest "$1" sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+	in_guest "$1" ip -6 route flush default
+	rdisc6_in "$1" >/dev/null
+	if wait_default6 "$1" && [[ "$(gdefault6 "$1")" == *"proto ra"* ]]; then return 0; fi
+	echo "default route: '$(gdefault6 "$1")'"
+	return 1
+}
+
+# ra_checks TAG GUEST PREFIX MTU: the RA GUEST gets, field by field.
+ra_checks() {
+	local t=$1 g=$2 pfx=$3 mtu=$4
+	t_ok "$t: rdisc6 in the guest gets an RA" rdisc6_in "$g"
+	t_eq "$t: M set (the address by DHCPv6), O set (DNS too)" \
+		"$(field 'Stateful address conf\.') $(field 'Stateful other conf\.')" "Yes Yes"
+	t_eq "$t: prefix $pfx on-link, not autonomous" \
+		"$(field Prefix) $(field On-link) $(field 'Autonomous address conf\.')" "$pfx Yes No"
+	t_eq "$t: router lifetime 1800, MTU $mtu" "$(field 'Router lifetime') $(field MTU)" "1800 $mtu"
+	t_eq "$t: RDNSS: the attachment's IPv6 nameservers (no IPv4, no loopback)" "$(rdnss)" \
+		"fd55::53 2001:db8::53"
+	t_eq "$t: DNSSL: its search names, then its domain" "$(dnssl)" "svc.corp.example corp.example"
+}
+
+# dhcp_checks TAG GUEST ADDR: dhcpcd in GUEST gets exactly ADDR, and the
+# guest has it, and no address of its own making.
+dhcp_checks() {
+	local t=$1 g=$2 a=$3
+	ll_ready "$g" >/dev/null
+	if dhcpcd_in "$g"; then ok "$t: dhcpcd takes a DHCPv6 lease"; else
+		not_ok "$t: dhcpcd takes a DHCPv6 lease" "$(tail -20 "$W_TMP/dhcpcd.log")"; fi
+	t_eq "$t: the lease is the recorded $a, with the IPv6 DNS and the names" "$(lease_of)" \
+		"addr=$a dns=fd55::53 2001:db8::53 search=svc.corp.example corp.example"
+	t_eq "$t: the guest's global addresses: exactly $a (no SLAAC)" \
+		"$(in_guest "$g" ip -6 -o addr show dev eth0 scope global | awk '{print $4}' | xargs)" "$a/128"
+}
+
+# ---------------------------------------------------------------- shared
+
+t_ok "netd starts" netd_start
+vm_ns vm1
+VM1=$REPLY
+vm_ns vm2
+VM2=$REPLY
+t_plugin "shared: ADD a1 (dual stack)" ADD id=a1 ns="$VM1"
+RES1=$CNI_OUT
+t_plugin "shared: ADD a2 (dual stack)" ADD id=a2 ns="$VM2"
+RES2=$CNI_OUT
+A1=$(addr6 "$RES1") A2=$(addr6 "$RES2")
+t_match "the results carry IPv6 addresses in fd55::/64 ($A1, $A2)" "$A1 $A2" '^fd55::[0-9a-f]+ fd55::[0-9a-f]+$'
+t_ok "guest stand-in on a1's tap" guest_attach s1 "$RES1" "$VM1"
+t_ok "guest stand-in on a2's tap" guest_attach s2 "$RES2" "$VM2"
+t_ok "netd serves a1 over IPv6" served a1
+t_ok "netd serves a2 over IPv6" served a2
+
+t_eq "netd list --json: a1's guest6 and gateway6" "$(att '"\(.guest6) \(.gateway6)"' a1)" \
+	"$A1/64 $(json_get "$RES1" '[.ips[] | select(.address | contains(":"))][0].gateway')"
+t_run nc_ list
+t_match "netd list shows a1's IPv6 address" "$T_OUT" " a1 .* $A1/64 "
+t_run nc_ lease a1 --json
+t_eq "netd lease --json: ip6, dns6, search6 as the guest is told" \
+	"$(jq -r '"\(.ip6)/\(.prefix_len6) \(.dns6 | join(",")) \(.search6 | join(","))"' <<<"$T_OUT")" \
+	"$A1/64 fd55::53,2001:db8::53 svc.corp.example,corp.example"
+t_run nc_ lease a1
+t_match "netd lease: address6 and that it is served" "$T_OUT" "address6: +$A1/64 \(served by RA and DHCPv6\)"
+t_run nc_ lease a1 --kernel-arg
+t_match "netd lease --kernel-arg stays IPv4" "$T_OUT" '^ip=10\.55\.0\.[0-9]+::10\.55\.0\.1:255\.255\.255\.0:'
+t_eq "netd status --json: RA/DHCPv6 on, 2 guests" "$(stat6 enabled) $(stat6 guests)" "true 2"
+
+ra_checks "shared a1" s1 fd55::/64 1400
+BR_LL=$(ip -n "$HOST_NS" -6 -o addr show dev "$BR" scope link | awk '{print $4}' | cut -d/ -f1)
+t_match "shared a1: the RA comes from the bridge's link-local address $BR_LL" "$T_OUT" "from $BR_LL"
+t_ok "shared a1: the guest's kernel takes its default route from the RAs" wait_default6 s1
+t_match "shared a1: default via the bridge's link-local address (proto ra), MTU 1400" \
+	"$(gdefault6 s1) $(in_guest s1 ip -o link show eth0)" "default via $BR_LL dev eth0 proto ra .* mtu 1400"
+dhcp_checks "shared a1" s1 "$A1"
+dhcp_checks "shared a2 (the same bridge)" s2 "$A2"
+t_match "the counters: solicitations, RAs and DHCPv6 answers" \
+	"$(nc_ status --json | jq -r '.ipv6 | "\(.rs_rx > 0) \(.ra_tx > 0) \(.dhcp6_tx >= 4)"')" "true true true"
+t_eq "no message of a known guest is counted as unknown" \
+	"$(stat6 ignored_unknown)" 0
+t_run nc_ status
+t_match "netd status names RA/DHCPv6 and its guests" "$T_OUT" 'ra/dhcpv6: +on: 2 guests served'
+
+# A device re-created by repair is another ifindex: served there again.
+IDX0=$(ip -n "$HOST_NS" -o link show dev "$BR" | cut -d: -f1)
+ip -n "$HOST_NS" link del "$BR"
+for _ in $(seq 100); do
+	ip -n "$HOST_NS" link show dev "$BR" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+t_ok "the bridge is re-created by netd's repair" ip -n "$HOST_NS" link show dev "$BR"
+IDX1=$(ip -n "$HOST_NS" -o link show dev "$BR" | cut -d: -f1)
+t_ok "a1 is served again (ifindex $IDX0 -> $IDX1)" served a1
+ra_checks "after the repair, a1" s1 fd55::/64 1400
+
+guest_stop s2
+t_plugin "shared: DEL a2" DEL id=a2 ns="$VM2"
+for _ in $(seq 30); do [ "$(stat6 guests)" = 1 ] && break; sleep 0.1; done
+t_eq "after a2's DEL netd serves one guest" "$(stat6 guests)" 1
+t_ok "a1 keeps its default route: a DEL on the bridge is no final RA for the others" \
+	sh -c "sleep 1; [ -n \"\$(ip netns exec ${G_NS[s1]} ip -6 route show default)\" ]"
+t_ok "and a1 still gets RAs" rdisc6_in s1
+
+# An IPv4-only attachment is none of the service's business.
+V4CONF=$(conf_shared net4 vmbr4$$ 10.57.0.0/24 10.57.0.1)
+vm_ns vm4
+t_plugin "ADD an IPv4-only attachment" ADD id=v4 ns="$REPLY" conf="$V4CONF"
+sleep 0.5
+t_eq "netd list: no guest6, not served" "$(att '"[\(.guest6)] \(.ipv6_served)"' v4)" "[] false"
+
+# ---------------------------------------------------------------- isolated
+
+iso() {
+	local w=$1 n=$2 conf res a g=i$1 pfx
+	conf=$(conf_iso "$w" "$n")
+	vm_ns "vi$w"
+	t_plugin "isolated $w: ADD (dual stack)" ADD id="i$w" ns="$REPLY" conf="$conf"
+	res=$CNI_OUT
+	a=$(addr6 "$res")
+	pfx=$(json_get "$res" '[.ips[] | select(.address | contains(":"))][0].address')
+	t_match "isolated $w: a /64 block of fd$n::/60 ($pfx)" "$pfx" "^fd$n:(0:0:[0-9a-f]+:)?:[0-9a-f]+/64\$"
+	t_ok "isolated $w: guest stand-in" guest_up "$g" "$res" "$REPLY"
+	t_ok "isolated $w: netd serves it" served "i$w"
+	ra_checks "isolated $w" "$g" "${a%::*}::/64" 1450
+	t_ok "isolated $w: a default route from the RAs" wait_default6 "$g"
+	dhcp_checks "isolated $w" "$g" "$a"
+}
+n=56
+for w in ${VMNET_WIRING:-netns host}; do
+	iso "$w" "$n"
+	n=$((n + 2))
+done
+
+# ---------------------------------------------------------------- stop
+
+GUESTS="s1"
+for w in ${VMNET_WIRING:-netns host}; do GUESTS+=" i$w"; done
+for g in $GUESTS; do t_ok "$g: a default route from netd's RA (proto ra)" ra_route "$g"; done
+kill -TERM "$NETD_PID"
+for g in $GUESTS; do
+	t_ok "stopping netd sends the final RA (router lifetime 0): $g drops its default route" \
+		wait_default6 "$g" absent
+done
+[ -s "$W_TMP/dadfailed" ] &&
+	diag "link-local addresses that failed DAD (restarted without): $(sort -u "$W_TMP/dadfailed" | xargs)"
+t_done

@@ -49,7 +49,7 @@ int vmnet_call_read_record(struct vmnet_call *c, int *ret_lock, struct vmnet_rec
  * netd) once all of it exists; until then an IPv6 address from IPAM is
  * refused with code 2. */
 #ifndef VMNET_IPV6
-#define VMNET_IPV6 0
+#define VMNET_IPV6 1
 #endif
 
 /* The guest's address of each family from IPAM's result into @rec (pick.c):

@@ -7,6 +7,7 @@
 #include "vmnet/json.h"
 #include "vmnet/names.h"
 #include "conf.h"
+#include "subnetfile.h"
 
 #define RESOLV_MAX (64 * 1024)
 
@@ -368,12 +369,15 @@ static int check_families(const struct vmnet_ipam_conf *c, struct vmnet_err *err
 
 static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
 {
-	const char *subnet = NULL, *dir = NULL, *resolv = NULL;
+	const char *subnet = NULL, *dir = NULL, *resolv = NULL, *file = NULL;
 	json_t *ranges = NULL, *routes = NULL;
 	int r;
 
-	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0)
+	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0 ||
+	    (r = vmnet_json_get_string(ipam, "ipam", "subnetFile", false, &file, err)) < 0)
 		return r;
+	if (file && (subnet || json_object_get(ipam, "ranges")))
+		return invalid(err, "ipam.subnetFile", "cannot be combined with subnet or ranges");
 	if (subnet) {
 		const char *start = NULL, *end = NULL, *gw = NULL;
 
@@ -404,8 +408,9 @@ static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, str
 	if (resolv && (r = read_resolv(resolv, &c->dns, err)) < 0)
 		return r;
 	/* Returned so parse_sets() below runs after runtimeConfig.ipRanges,
-	 * keeping host-local's order: single range, ipRanges, ranges. */
-	return ranges ? 1 : 0;
+	 * keeping host-local's order: single range, ipRanges, ranges (or the
+	 * subnet file, which stands for them). */
+	return ranges ? 1 : file ? 2 : 0;
 }
 
 /* cniVersion and name. */
@@ -479,6 +484,11 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 		goto fail;
 	if (ranges && (r = parse_sets(ranges, "ipam.ranges", ret, err)) < 0)
 		goto fail;
+	if (!ranges && (v = json_object_get(ipam, "subnetFile")) &&
+	    (r = vmnet_ipam_subnetfile_read(json_string_value(v), ret, err)) < 0) {
+		ret->subnet_file_pending = err && err->code == CNI_ERR_TRY_AGAIN;
+		goto fail;
+	}
 	if (ret->n_sets == 0) {
 		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
 		goto fail;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmnet/err.h"
+#include "vmnet/ipam.h"
 #include "vmnet/json.h"
 #include "vmnet/names.h"
 #include "conf.h"
@@ -524,4 +526,29 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 fail:
 	vmnet_ipam_conf_done(ret);
 	return r;
+}
+
+int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
+			struct vmnet_err *err)
+{
+	struct vmnet_ipam_conf *c = malloc(sizeof(*c));
+	size_t n = 0;
+	int r;
+
+	if (!c)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "reading the ranges");
+	r = vmnet_ipam_conf_parse(netconf, NULL, c, err);
+	for (unsigned i = 0; r == 0 && i < c->n_sets; i++)
+		for (unsigned j = 0; j < c->sets[i].n && n < max; j++) {
+			const struct vmnet_ipam_prefix *p = &c->sets[i].r[j].subnet;
+
+			if (!vmnet_ipam_ip_is4(p->addr))
+				continue;
+			ret[n].addr = vmnet_ipam_ip_to4(p->addr);
+			ret[n++].len = p->len;
+		}
+	if (r == 0)
+		vmnet_ipam_conf_done(c);
+	free(c);
+	return r < 0 ? r : (int)n;
 }

@@ -174,6 +174,8 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
 # IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
 DEB_PKGS += dhcpcd-base radvd dnsmasq-base
+# Several hosts (t_cluster): the BGP daemons of contrib/routing/
+DEB_PKGS += bird2 frr
 print-deps:
 	@echo $(DEB_PKGS)
 # Installing packages never starts their services (docker.io, containerd,

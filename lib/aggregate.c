@@ -32,8 +32,16 @@ static bool in(const struct vmnet_prefix *v, size_t n, const struct vmnet_prefix
 	return false;
 }
 
-int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_prefix *want, size_t n,
-			 bool prune, struct vmnet_err *err)
+static bool kept(const struct vmnet_aggregate_want *w, const struct vmnet_prefix *p)
+{
+	for (size_t i = 0; i < w->n_keep; i++)
+		if (vmnet_prefix_contains(p, w->keep[i]))
+			return true;
+	return in(w->blocks, w->n_blocks, p);
+}
+
+int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_aggregate_want *w, bool prune,
+			 struct vmnet_err *err)
 {
 	struct have *h = calloc(1, sizeof(*h));
 	int r, first = 0, changed = 0;
@@ -45,11 +53,11 @@ int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_prefix *want, s
 		free(h);
 		return r;
 	}
-	/* Each wanted one once: @want may repeat a block. */
-	for (size_t i = 0; i < n; i++) {
-		if (in(h->v, h->n, &want[i]) || in(want, i, &want[i]))
+	/* Each wanted one once: blocks may repeat. */
+	for (size_t i = 0; i < w->n_blocks; i++) {
+		if (in(h->v, h->n, &w->blocks[i]) || in(w->blocks, i, &w->blocks[i]))
 			continue;
-		r = vmnet_route_blackhole_add(nl, &want[i], VMNET_RTPROT_AGGREGATE,
+		r = vmnet_route_blackhole_add(nl, &w->blocks[i], VMNET_RTPROT_AGGREGATE,
 					      first ? NULL : err);
 		if (r < 0 && !first)
 			first = r;
@@ -57,7 +65,7 @@ int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_prefix *want, s
 			changed++;
 	}
 	for (size_t i = 0; prune && i < h->n; i++) {
-		if (in(want, n, &h->v[i]))
+		if (kept(w, &h->v[i]))
 			continue;
 		r = vmnet_route_blackhole_del(nl, &h->v[i], VMNET_RTPROT_AGGREGATE,
 					      first ? NULL : err);

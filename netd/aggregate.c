@@ -27,17 +27,26 @@ static bool wants(const struct item *it)
 	       json_is_true(json_object_get(rec->netconf, "aggregateRoute"));
 }
 
-/* The block of each wanted item into @want; the items of a network are
- * read together, so its config is parsed once per run of them. */
-static size_t collect(const struct item *items, size_t n, struct vmnet_prefix *want,
-		      struct netd_reconcile_stats *p)
+struct want {
+	struct vmnet_prefix blocks[WANT_MAX];
+	uint32_t keep[WANT_MAX];
+	struct vmnet_aggregate_want w;
+};
+
+/* The block of each wanted item into @out, or, for a guest in no block the
+ * network's config names now (its subnet file changed), its address: the
+ * old block's route stays while such guests live. The items of a network
+ * are read together, so its config is parsed once per run of them. */
+static void collect(const struct item *items, size_t n, struct want *out,
+		    struct netd_reconcile_stats *p)
 {
 	struct vmnet_prefix subs[SUBNETS_MAX];
+	struct vmnet_aggregate_want *w = &out->w;
 	const char *net = NULL;
-	size_t n_want = 0;
-	int n_subs = 0;
+	int n_subs = 0, j;
 
-	for (size_t i = 0; i < n && n_want < WANT_MAX; i++) {
+	*w = (struct vmnet_aggregate_want){ .blocks = out->blocks, .keep = out->keep };
+	for (size_t i = 0; i < n && w->n_blocks < WANT_MAX && w->n_keep < WANT_MAX; i++) {
 		const struct vmnet_record *rec = &items[i].rec;
 
 		if (!wants(&items[i]))
@@ -52,35 +61,36 @@ static size_t collect(const struct item *items, size_t n, struct vmnet_prefix *w
 				n_subs = 0;
 			}
 		}
-		for (int j = 0; j < n_subs; j++)
-			if (vmnet_prefix_contains(&subs[j], rec->guest.addr)) {
-				want[n_want++] = subs[j];
-				break;
-			}
+		for (j = 0; j < n_subs && !vmnet_prefix_contains(&subs[j], rec->guest.addr); j++)
+			;
+		if (j < n_subs)
+			out->blocks[w->n_blocks++] = subs[j];
+		else
+			out->keep[w->n_keep++] = rec->guest.addr;
 	}
-	return n_want;
 }
 
 void netd_aggregate_sync(const struct item *items, size_t n, struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
-	struct vmnet_prefix want[WANT_MAX];
+	static struct want want;
 	struct vmnet_err e = { 0 };
-	size_t n_want = collect(items, n, want, p);
 	int r;
 
-	if (!n_want && !maybe_ours)
+	collect(items, n, &want, p);
+	if (!want.w.n_blocks && !want.w.n_keep && !maybe_ours)
 		return;
 	if (vmnet_nl_open(-1, &nl, &e) < 0) {
 		netd_note_error(p, "aggregate routes", &e);
 		return;
 	}
-	r = vmnet_aggregate_sync(nl, want, n_want, !p->busy, &e);
+	r = vmnet_aggregate_sync(nl, &want.w, !p->busy, &e);
 	if (r < 0) {
 		netd_note_error(p, "aggregate routes", &e);
 		return;
 	}
 	if (r > 0)
-		log_info("aggregate routes: %d added or removed, %zu wanted", r, n_want);
-	maybe_ours = n_want > 0 || p->busy;
+		log_info("aggregate routes: %d added or removed, %zu blocks wanted", r,
+			 want.w.n_blocks);
+	maybe_ours = want.w.n_blocks || want.w.n_keep || p->busy;
 }

@@ -13,17 +13,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "inet.h"
 
 struct vmnet_nl;
 
-/* Make the aggregates in @nl's namespace exactly @want (@n prefixes,
- * duplicates allowed): add the missing ones and, with @prune, delete those
- * of ours that are not wanted. Returns how many routes it added or
- * deleted; on failure a negative errno and @err, after doing what it could. */
-int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_prefix *want, size_t n,
-			 bool prune, struct vmnet_err *err);
+/* What the node's aggregates should be: the blocks wanted (duplicates
+ * allowed), and guest addresses whose aggregate stays if it exists (guests
+ * of a block the configuration no longer names). */
+struct vmnet_aggregate_want {
+	const struct vmnet_prefix *blocks;
+	size_t n_blocks;
+	const uint32_t *keep;
+	size_t n_keep;
+};
+
+/* Make the aggregates in @nl's namespace match @w: add the missing blocks
+ * and, with @prune, delete those of ours that are neither wanted nor hold a
+ * kept address. Returns how many routes it added or deleted; on failure a
+ * negative errno and @err, after doing what it could. */
+int vmnet_aggregate_sync(struct vmnet_nl *nl, const struct vmnet_aggregate_want *w, bool prune,
+			 struct vmnet_err *err);
 
 #endif

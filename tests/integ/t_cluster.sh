@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq socat nft ss python3 bird birdc
+need_cmds jq socat nft ss python3 bird birdc vtysh
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
 world_init
 
@@ -121,6 +121,15 @@ aggregate() {
 peer_addr() {
 	in_guest "$1" timeout 5 socat -T3 - "TCP:${G_IP[$2]}:81,connect-timeout=3" </dev/null 2>&1
 }
+
+# contrib/routing/frr.conf, filled in as bird.conf is, is a valid FRR config.
+frr_conf() {
+	sed -e "/^!/!s|@ROUTER_ID@|$(node_ip 1)|" -e "/^!/!s|@LOCAL_AS@|$AS|g" \
+		-e "/^!/!s|@CLUSTER@|10.100.0.0/15|g" -e "/^!/!s|@PEER@|$(node_ip 2)|" \
+		"$LIB_ROOT/contrib/routing/frr.conf" >"$W_TMP/frr.conf"
+	vtysh --dryrun -f "$W_TMP/frr.conf"
+}
+t_ok "contrib/routing/frr.conf passes vtysh --dryrun" frr_conf
 
 # --------------------------------------------------------------- nodes
 for k in 1 2 3; do

@@ -150,6 +150,11 @@ static void verbs(void)
 	ok(r == 0 && res && strstr(json_dumps(res, 0), "10.100.3.2/24"),
 	   "ADD once it is written: an address of the file's prefix");
 	json_decref(res);
+	r = call("CHECK", ipam, &res, &err);
+	ok(r == 0, "CHECK while the file names its prefix");
+	put("10.100.4.0/24\n");
+	r = call("CHECK", ipam, &res, &err);
+	ok(r < 0 && err.code == 110, "CHECK after the file changed: code 110 (%s)", err.msg);
 	unlink(file);
 	r = call("DEL", ipam, &res, &err);
 	snprintf(path, sizeof(path), "%s/store/n1/10.100.3.2", dir);

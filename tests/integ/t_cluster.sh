@@ -3,15 +3,17 @@
 #
 # Several hosts (issue 17): three "node" namespaces on one underlay (a
 # bridge in its own namespace), each with its own vmnet state, IPAM store,
-# node subnet files (ipam.subnetFile), netd and a real BIRD 2 configured from
-# contrib/routing/bird.conf, iBGP full mesh between the nodes. On every node
+# node subnet files (ipam.subnetFile), netd and a real routing daemon: BIRD 2
+# on nodes 1 and 2 (contrib/routing/bird.conf), FRR's zebra and bgpd on node
+# 3 (contrib/routing/frr.conf), iBGP full mesh between the nodes. On every node
 # a shared network (ipMasq false, the bridge's connected route announced by
 # BIRD's direct protocol) and an isolated one (aggregateRoute: netd's
 # blackhole route of protocol 215, learnt by BIRD's kernel protocol). Guests
 # on different nodes reach each other with their own addresses; one node
 # stopped (its BIRD and its uplink) leaves the other two working; back, it
 # is reachable again once BGP has converged. Everything runs inside the
-# test's namespaces; BIRD's sockets and pid files are in the test's tmp dir.
+# test's namespaces; the daemons' sockets and pid files are in the test's
+# tmp dir.
 #
 #   tests/integ/t_cluster.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
@@ -19,6 +21,8 @@
 
 need_root
 need_cmds jq socat nft ss python3 bird birdc vtysh
+FRR_LIB=/usr/lib/frr # zebra and bgpd (package frr), not on PATH
+need_bins "$FRR_LIB/zebra" "$FRR_LIB/bgpd"
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
 world_init
 
@@ -90,7 +94,13 @@ established() {
 	local k=$1 j
 	shift
 	for j in "$@"; do
-		birdc_ "$k" show protocols "node$j" 2>/dev/null | grep -q "Established" || return 1
+		if [ "$k" = 3 ]; then
+			[ "$(vtysh_ 3 -c "show bgp ipv4 unicast summary json" 2>/dev/null |
+				jq -r --arg p "$(node_ip "$j")" '.peers[$p].state // empty')" = Established ] ||
+				return 1
+		else
+			birdc_ "$k" show protocols "node$j" 2>/dev/null | grep -q "Established" || return 1
+		fi
 	done
 }
 
@@ -105,9 +115,10 @@ wait_for() {
 	"$@"
 }
 
-# has_route K PREFIX VIA: node K routes PREFIX via VIA (a BGP-learnt route).
+# has_route K PREFIX VIA: node K routes PREFIX via VIA (a BGP-learnt route:
+# BIRD installs them as proto bird, FRR's zebra as proto bgp).
 has_route() {
-	ip -n "${NODE[$1]}" route show "$2" | grep -q "via $3 .*proto bird"
+	ip -n "${NODE[$1]}" route show "$2" | grep -qE "via $3 .*proto (bird|bgp)"
 }
 no_route() { ! ip -n "${NODE[$1]}" route show "$2" | grep -q .; }
 
@@ -122,16 +133,57 @@ peer_addr() {
 	in_guest "$1" timeout 5 socat -T3 - "TCP:${G_IP[$2]}:81,connect-timeout=3" </dev/null 2>&1
 }
 
-# contrib/routing/frr.conf, filled in as bird.conf is, is a valid FRR config.
+# frr_conf K: contrib/routing/frr.conf for node K, its @PEER@ line once per
+# other node; in node K's frr/ folder (FRR's daemons run as user frr).
 frr_conf() {
-	sed -e "/^!/!s|@ROUTER_ID@|$(node_ip 1)|" -e "/^!/!s|@LOCAL_AS@|$AS|g" \
-		-e "/^!/!s|@CLUSTER@|10.100.0.0/15|g" -e "/^!/!s|@PEER@|$(node_ip 2)|" \
-		"$LIB_ROOT/contrib/routing/frr.conf" >"$W_TMP/frr.conf"
-	vtysh --dryrun -f "$W_TMP/frr.conf"
+	local k=$1 j peers=
+	for j in 1 2 3; do
+		[ "$j" = "$k" ] || peers+=" neighbor $(node_ip "$j") peer-group VMNET\\n"
+	done
+	mkdir -p "$(nd "$k")/frr"
+	sed -e "/^!/!s|@ROUTER_ID@|$(node_ip "$k")|" -e "/^!/!s|@LOCAL_AS@|$AS|g" \
+		-e "/^!/!s|@CLUSTER@|10.100.0.0/15|g" -e "s|^ neighbor @PEER@ peer-group VMNET\$|$peers|" \
+		"$LIB_ROOT/contrib/routing/frr.conf" >"$(nd "$k")/frr/frr.conf"
+	chown -R frr:frr "$(nd "$k")/frr"
+	vtysh --dryrun -f "$(nd "$k")/frr/frr.conf"
 }
-t_ok "contrib/routing/frr.conf passes vtysh --dryrun" frr_conf
+
+vtysh_() { ip netns exec "${NODE[$1]}" vtysh --vty_socket "$(nd "$1")/frr" "${@:2}"; }
+
+# frr_start K: zebra, then bgpd, in node K's namespace; FRR_PIDS[K].
+declare -A FRR_PIDS
+frr_start() {
+	local k=$1 d i
+	d=$(nd "$k")/frr
+	for i in zebra bgpd; do
+		ip netns exec "${NODE[$k]}" "$FRR_LIB/$i" -f "$d/frr.conf" -i "$d/$i.pid" \
+			-z "$d/zserv.api" --vty_socket "$d" -u frr -g frr -P 0 --log stdout \
+			</dev/null >>"$(nd "$k")/$i.log" 2>&1 &
+		track_pid $!
+		FRR_PIDS[$k]+=" $!"
+		for _ in $(seq 100); do
+			vtysh_ "$k" -d "$i" -c "show version" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+	done
+	vtysh_ "$k" -c "show bgp summary" >/dev/null 2>&1 && return 0
+	echo "FRR on node $k did not start: $(tail -n 5 "$(nd "$k")"/*.log)"
+	return 1
+}
+
+# frr_stop K: close node K's sessions (a Cease to every peer, as an operator
+# drains a node: bgpd killed outright leaves them to graceful restart, and
+# its peers keep its routes as stale for the restart time), then stop FRR.
+frr_stop() {
+	local p
+	vtysh_ "$1" -c "configure terminal" -c "router bgp $AS" -c "neighbor VMNET shutdown" \
+		>/dev/null 2>&1
+	for p in ${FRR_PIDS[$1]}; do kill_pid "$p"; done
+	FRR_PIDS[$1]=
+}
 
 # --------------------------------------------------------------- nodes
+chmod 711 "$W_TMP" # FRR's daemons (user frr) reach node 3's frr/ folder
 for k in 1 2 3; do
 	ns_add "n$k"
 	NODE[$k]=$REPLY
@@ -163,8 +215,13 @@ t_eq "nothing of the refused ADDs is left in node 1's store" \
 for k in 1 2 3; do
 	printf '# written by the cluster tooling\n10.100.%s.0/24\n' "$k" >"$(nd "$k")/shared-subnet"
 	printf '10.101.%s.0/24\n' "$k" >"$(nd "$k")/isolated-subnet"
-	bird_conf "$k"
-	t_ok "bird on node $k started with contrib/routing/bird.conf" bird_start "$k"
+	if [ "$k" = 3 ]; then
+		t_ok "contrib/routing/frr.conf for node 3 passes vtysh --dryrun" frr_conf 3
+		t_ok "FRR (zebra, bgpd) on node 3 started with it" frr_start 3
+	else
+		bird_conf "$k"
+		t_ok "bird on node $k started with contrib/routing/bird.conf" bird_start "$k"
+	fi
 	ip netns exec "${NODE[$k]}" "$NETD" --state-dir "$(nd "$k")/state" \
 		--socket "$(nd "$k")/netd.sock" --cni-path "$B" --interval 2 --no-dhcp \
 		</dev/null >>"$(nd "$k")/netd.log" 2>&1 &
@@ -226,7 +283,9 @@ for pair in "s1 s2" "s2 s3" "s3 s1" "i1 i2" "i2 i3" "i3 i1"; do
 done
 
 # --------------------------------------------------------------- node 3 down
-kill_pid "${BIRD_PID[3]}"
+# Its BGP daemon stops (bgpd closes its sessions, zebra takes its routes out)
+# and its uplink goes down.
+frr_stop 3
 ip -n "${NODE[3]}" link set up0 down
 gone3() { no_route 1 10.100.3.0/24 && no_route 1 10.101.3.0/24 && no_route 2 10.101.3.0/24; }
 t_ok "node 3 down: nodes 1 and 2 withdrew its routes" wait_for 20 gone3
@@ -237,7 +296,7 @@ t_ok "node 3 down: s1 no longer reaches s3" guest_noping s1 "${G_IP[s3]:-0.0.0.0
 
 # --------------------------------------------------------------- node 3 back
 ip -n "${NODE[3]}" link set up0 up
-t_ok "node 3's bird started again" bird_start 3
+t_ok "node 3's FRR started again" frr_start 3
 t_ok "node 3 back: the mesh is Established again" wait_for 60 mesh
 t_ok "node 3 back: every node routes every block again" wait_for 30 all_routes
 t_ok "node 3 back: s1 pings s3" guest_ping s1 "${G_IP[s3]:-0.0.0.0}"

@@ -303,6 +303,22 @@ t_ok "node 3 back: s1 pings s3" guest_ping s1 "${G_IP[s3]:-0.0.0.0}"
 t_ok "node 3 back: i3 pings i2" guest_ping i3 "${G_IP[i2]:-0.0.0.0}"
 t_eq "node 3 back: s2 sees s3's own address" "$(peer_addr s3 s2)" "${G_IP[s3]:-x}"
 
+# --------------------------------------------------------------- node 2 crashes
+# No Cease this time, not even a TCP reset: its uplink is cut, then its BIRD
+# killed. The others notice when their hold timer (9 s) expires.
+ip -n "${NODE[2]}" link set up0 down
+kill -KILL "${BIRD_PID[2]}"
+wait "${BIRD_PID[2]}" 2>/dev/null
+t0=$(ms_now)
+gone2() { no_route 1 10.101.2.0/24 && no_route 3 10.101.2.0/24 && no_route 3 10.100.2.0/24; }
+t_ok "node 2 crashed: nodes 1 (BIRD) and 3 (FRR) drop its routes" wait_for 60 gone2
+diag "after $(($(ms_now) - t0)) ms"
+ip -n "${NODE[2]}" link set up0 up
+t_ok "node 2's bird started again" bird_start 2
+t_ok "node 2 back: the mesh is Established again" wait_for 60 mesh
+t_ok "node 2 back: every node routes every block again" wait_for 30 all_routes
+t_ok "node 2 back: i1 pings i2" guest_ping i1 "${G_IP[i2]:-0.0.0.0}"
+
 # --------------------------------------------------------------- the file changes
 # Node 1 gets another isolated block: new attachments come from it, the one
 # already there keeps its address and is released by its DEL.

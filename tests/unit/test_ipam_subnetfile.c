@@ -136,7 +136,7 @@ static int call(const char *cmd, const char *ipam, json_t **res, struct vmnet_er
 
 static void verbs(void)
 {
-	char ipam[400], path[400];
+	char ipam[400], path[400], *out;
 	struct vmnet_err err;
 	json_t *res;
 	int r;
@@ -147,8 +147,10 @@ static void verbs(void)
 	ok(r < 0 && err.code == 11, "ADD without the file: code 11 (%d %s)", err.code, err.msg);
 	put("10.100.3.0/24\n");
 	r = call("ADD", ipam, &res, &err);
-	ok(r == 0 && res && strstr(json_dumps(res, 0), "10.100.3.2/24"),
+	out = res ? json_dumps(res, 0) : NULL;
+	ok(r == 0 && out && strstr(out, "10.100.3.2/24"),
 	   "ADD once it is written: an address of the file's prefix");
+	free(out);
 	json_decref(res);
 	r = call("CHECK", ipam, &res, &err);
 	ok(r == 0, "CHECK while the file names its prefix");

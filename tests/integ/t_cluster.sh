@@ -260,6 +260,23 @@ for k in 1 2 3; do
 		"^blackhole 10\\.101\\.$k\\.0/24 proto 215 *\$"
 done
 
+# Level-triggered: an aggregate deleted by hand is back at netd's next pass;
+# another owner's blackhole route is never netd's business.
+ip -n "${NODE[1]}" route add blackhole 10.102.0.0/24 proto static
+ip -n "${NODE[1]}" route del blackhole 10.101.1.0/24 proto 215
+t_ok "node 1: an aggregate deleted by hand is back" wait_for 10 aggregate 1 10.101.1.0/24
+# Two more of node 1's netd passes, each of which would have deleted it.
+passes1() {
+	ip netns exec "${NODE[1]}" "$NETD" status --json --socket "$(nd 1)/netd.sock" 2>/dev/null |
+		jq -r '.reconcile.passes // 0'
+}
+n0=$(passes1)
+more_passes() { [ "$(passes1)" -ge $((n0 + 2)) ]; }
+t_ok "node 1: netd made two more passes" wait_for 10 more_passes
+t_match "node 1: another owner's blackhole route is left alone" \
+	"$(ip -n "${NODE[1]}" route show 10.102.0.0/24)" "^blackhole 10\\.102\\.0\\.0/24 proto static"
+ip -n "${NODE[1]}" route del blackhole 10.102.0.0/24 proto static
+
 # --------------------------------------------------------------- BGP
 mesh() { established 1 2 3 && established 2 1 3 && established 3 1 2; }
 t_ok "iBGP full mesh: every session Established" wait_for 60 mesh

@@ -120,14 +120,16 @@ $(B)/netd: $(NETD_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
 
 # tests/unit/test_cni_*.c link the plugin's logic, test_ipam_*.c the
-# allocator's, test_netd_*.c the daemon's; every test links the core.
+# allocator's, test_netd_*.c the daemon's (with the allocator, as netd);
+# every test links the core.
 $(B)/tests/test_cni_%: $(B)/obj/tests/unit/test_cni_%.o $(CNI_LIB_OBJS) $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(B)/tests/test_ipam_%: $(B)/obj/tests/unit/test_ipam_%.o $(IPAM_LIB_OBJS) $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/tests/test_netd_%: $(B)/obj/tests/unit/test_netd_%.o $(NETD_LIB_OBJS) $(B)/libvmnet.a
+$(B)/tests/test_netd_%: $(B)/obj/tests/unit/test_netd_%.o $(NETD_LIB_OBJS) $(B)/libvmnet-ipam.a \
+                         $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libvmnet.a
@@ -174,6 +176,8 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
 # IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
 DEB_PKGS += dhcpcd-base radvd dnsmasq-base
+# Several hosts (t_cluster): the BGP daemons of contrib/routing/
+DEB_PKGS += bird2 frr
 print-deps:
 	@echo $(DEB_PKGS)
 # Installing packages never starts their services (docker.io, containerd,

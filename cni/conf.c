@@ -331,6 +331,27 @@ static int parse_refs(struct vmnet_conf *c, struct vmnet_err *err)
 	return 0;
 }
 
+/* aggregateRoute: netd keeps a blackhole route for the block of an isolated
+ * network (netd/aggregate.c), the block being a range of host-local's keys. */
+static int parse_aggregate(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	bool on = false;
+	int r = vmnet_json_get_bool(c->root, "", "aggregateRoute", &on, err);
+
+	if (r < 0 || !on)
+		return r;
+	if (c->mode != VMNET_MODE_ISOLATED)
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "aggregateRoute: only for mode \"isolated\" (a shared network's "
+				     "bridge route is its aggregate)");
+	if (!c->ipam_type ||
+	    (strcmp(c->ipam_type, "vmnet-ipam") && strcmp(c->ipam_type, "host-local")))
+		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0,
+				     "aggregateRoute: needs ipam type vmnet-ipam or host-local "
+				     "(their ranges are the block)");
+	return 0;
+}
+
 int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const char **ret_version,
 		     struct vmnet_err *err)
 {
@@ -358,7 +379,8 @@ int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const
 		*ret_version = copy;
 	}
 	if (r < 0 || (r = parse_names(c, err)) < 0 || (r = parse_options(c, err)) < 0 ||
-	    (r = parse_refs(c, err)) < 0 || (r = parse_runtime(c, err)) < 0 ||
+	    (r = parse_refs(c, err)) < 0 || (r = parse_aggregate(c, err)) < 0 ||
+	    (r = parse_runtime(c, err)) < 0 ||
 	    (r = parse_dns(c, err)) < 0)
 		return r;
 	*ret = steal_ptr(c);

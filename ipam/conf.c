@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmnet/err.h"
+#include "vmnet/ipam.h"
 #include "vmnet/json.h"
 #include "vmnet/names.h"
 #include "conf.h"
+#include "subnetfile.h"
 
 #define RESOLV_MAX (64 * 1024)
 
@@ -368,12 +371,15 @@ static int check_families(const struct vmnet_ipam_conf *c, struct vmnet_err *err
 
 static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, struct vmnet_err *err)
 {
-	const char *subnet = NULL, *dir = NULL, *resolv = NULL;
+	const char *subnet = NULL, *dir = NULL, *resolv = NULL, *file = NULL;
 	json_t *ranges = NULL, *routes = NULL;
 	int r;
 
-	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0)
+	if ((r = vmnet_json_get_string(ipam, "ipam", "subnet", false, &subnet, err)) < 0 ||
+	    (r = vmnet_json_get_string(ipam, "ipam", "subnetFile", false, &file, err)) < 0)
 		return r;
+	if (file && (subnet || json_object_get(ipam, "ranges")))
+		return invalid(err, "ipam.subnetFile", "cannot be combined with subnet or ranges");
 	if (subnet) {
 		const char *start = NULL, *end = NULL, *gw = NULL;
 
@@ -404,8 +410,9 @@ static int parse_ipam(json_t *root, json_t *ipam, struct vmnet_ipam_conf *c, str
 	if (resolv && (r = read_resolv(resolv, &c->dns, err)) < 0)
 		return r;
 	/* Returned so parse_sets() below runs after runtimeConfig.ipRanges,
-	 * keeping host-local's order: single range, ipRanges, ranges. */
-	return ranges ? 1 : 0;
+	 * keeping host-local's order: single range, ipRanges, ranges (or the
+	 * subnet file, which stands for them). */
+	return ranges ? 1 : file ? 2 : 0;
 }
 
 /* cniVersion and name. */
@@ -479,6 +486,11 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 		goto fail;
 	if (ranges && (r = parse_sets(ranges, "ipam.ranges", ret, err)) < 0)
 		goto fail;
+	if (!ranges && (v = json_object_get(ipam, "subnetFile")) &&
+	    (r = vmnet_ipam_subnetfile_read(json_string_value(v), ret, err)) < 0) {
+		ret->subnet_file_pending = err && err->code == CNI_ERR_TRY_AGAIN;
+		goto fail;
+	}
 	if (ret->n_sets == 0) {
 		r = invalid(err, "ipam.ranges", "missing (no IP ranges specified)");
 		goto fail;
@@ -514,4 +526,29 @@ int vmnet_ipam_conf_parse(json_t *root, const struct vmnet_cni_args *args,
 fail:
 	vmnet_ipam_conf_done(ret);
 	return r;
+}
+
+int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
+			struct vmnet_err *err)
+{
+	struct vmnet_ipam_conf *c = malloc(sizeof(*c));
+	size_t n = 0;
+	int r;
+
+	if (!c)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "reading the ranges");
+	r = vmnet_ipam_conf_parse(netconf, NULL, c, err);
+	for (unsigned i = 0; r == 0 && i < c->n_sets; i++)
+		for (unsigned j = 0; j < c->sets[i].n && n < max; j++) {
+			const struct vmnet_ipam_prefix *p = &c->sets[i].r[j].subnet;
+
+			if (!vmnet_ipam_ip_is4(p->addr))
+				continue;
+			ret[n].addr = vmnet_ipam_ip_to4(p->addr);
+			ret[n++].len = p->len;
+		}
+	if (r == 0)
+		vmnet_ipam_conf_done(c);
+	free(c);
+	return r < 0 ? r : (int)n;
 }

@@ -46,6 +46,8 @@ struct vmnet_ipam_conf {
 	struct vmnet_ipam_route routes[VMNET_RESULT_MAX_ROUTES];
 	unsigned n_routes;
 	struct vmnet_result_dns dns;
+	bool subnet_file_pending;	/* the parse failed with code 11: ipam.subnetFile
+					   is not written yet (name and dataDir are set) */
 	bool has_valid;		/* a GC list was given (even empty) */
 	struct vmnet_ipam_owner *valid;	/* malloc'd, n_valid entries */
 	size_t n_valid;

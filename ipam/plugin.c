@@ -65,9 +65,19 @@ static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
 	v = json_object_get(p->root, "cniVersion");
 	if (json_is_string(v))
 		snprintf(pc->version, sizeof(pc->version), "%s", json_string_value(v));
-	if ((r = vmnet_cni_args_parse(pc->env.args, &args, err)) < 0 ||
-	    (r = vmnet_ipam_conf_parse(p->root, &args, &p->conf, err)) < 0 ||
-	    (r = need_version(pc, &p->conf, err)) < 0)
+	if ((r = vmnet_cni_args_parse(pc->env.args, &args, err)) < 0)
+		return r;
+	r = vmnet_ipam_conf_parse(p->root, &args, &p->conf, err);
+	/* A subnet file not written yet: DEL releases by owner and needs no
+	 * ranges (the network's name and dataDir are parsed); STATUS says the
+	 * plugin cannot serve an ADD. */
+	if (r < 0 && p->conf.subnet_file_pending && pc->env.cmd == VMNET_CNI_DEL) {
+		vmnet_err_clear(err);
+		r = 0;
+	} else if (r < 0 && p->conf.subnet_file_pending && pc->env.cmd == VMNET_CNI_STATUS) {
+		vmnet_err_recode(err, CNI_ERR_NOT_AVAILABLE);
+	}
+	if (r < 0 || (r = need_version(pc, &p->conf, err)) < 0)
 		return r;
 	if (pc->env.containerid)
 		snprintf(p->owner.id, sizeof(p->owner.id), "%s", pc->env.containerid);

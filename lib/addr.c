@@ -468,3 +468,90 @@ int vmnet_route6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix
 
 	return route_del(nl, ifindex, &d, err);
 }
+
+int vmnet_route_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	_cleanup_msg_ struct nl_msg *m = NULL;
+	struct ipx d = A4(dst);
+	int r;
+
+	vmnet_prefix_fmt(dst, buf);
+	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, AF_INET, &d, protocol,
+		      RT_SCOPE_UNIVERSE, RTN_BLACKHOLE);
+	if (!m || dst->len > 32 || (dst->len && put_ipx(m, RTA_DST, &d) < 0))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, m ? EINVAL : ENOMEM,
+				     "adding blackhole route %s", buf);
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "adding blackhole route %s", buf);
+	return 0;
+}
+
+int vmnet_route_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err)
+{
+	char buf[VMNET_PREFIXSTRLEN];
+	_cleanup_msg_ struct nl_msg *m = NULL;
+	struct ipx d = A4(dst);
+	int r;
+
+	vmnet_prefix_fmt(dst, buf);
+	/* Type and protocol given: the kernel deletes only a route that has
+	 * both, never another owner's route to the same prefix. */
+	m = route_msg(RTM_DELROUTE, 0, AF_INET, &d, protocol, RT_SCOPE_NOWHERE, RTN_BLACKHOLE);
+	if (!m || (dst->len && put_ipx(m, RTA_DST, &d) < 0))
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "deleting route %s", buf);
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
+	if (r < 0 && !vmnet_err_is_gone(r))
+		return vmnet_nl_fail(nl, err, r, "deleting blackhole route %s", buf);
+	return 0;
+}
+
+struct blackhole_walk {
+	unsigned char protocol;
+	int (*fn)(const struct vmnet_prefix *dst, void *arg);
+	void *arg;
+};
+
+static int each_blackhole(const struct nlmsghdr *h, void *arg)
+{
+	struct blackhole_walk *w = arg;
+	const struct rtmsg *rtm = nlmsg_data(h);
+	struct nlattr *tb[RTA_MAX + 1];
+	struct vmnet_prefix dst = { .len = rtm->rtm_dst_len };
+	uint32_t table, be = 0;
+
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
+		return 0;
+	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) == 4 ? nla_get_u32(tb[RTA_TABLE])
+							     : rtm->rtm_table;
+	/* Filtered here too: kernels without strict checking dump them all. */
+	if (rtm->rtm_family != AF_INET || table != RT_TABLE_MAIN ||
+	    rtm->rtm_type != RTN_BLACKHOLE || rtm->rtm_protocol != w->protocol ||
+	    rtm->rtm_dst_len > 32 || (tb[RTA_DST] && nla_len(tb[RTA_DST]) != 4))
+		return 0;
+	if (tb[RTA_DST])
+		memcpy(&be, nla_data(tb[RTA_DST]), 4);
+	dst.addr = ntohl(be);
+	return w->fn(&dst, w->arg);
+}
+
+int vmnet_route_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
+			       int (*fn)(const struct vmnet_prefix *dst, void *arg), void *arg,
+			       struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, AF_INET, NULL, protocol,
+						   0, RTN_BLACKHOLE);
+	struct blackhole_walk w = {.protocol = protocol, .fn = fn, .arg = arg};
+	int r;
+
+	if (!m)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing routes");
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), each_blackhole, &w);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "listing blackhole routes");
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "reconcile.h"
 #include "reconcile_priv.h"
 #include "repair.h"
@@ -542,6 +543,7 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 		break;
 	}
 	free(nets);
+	netd_aggregate_sync(l.v, l.n, p);
 	finish(st, l.v, l.n, p);
 	count(p, t0);
 	return 0;

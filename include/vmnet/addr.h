@@ -78,4 +78,22 @@ int vmnet_route6_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix
 int vmnet_route6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix6 *dst,
 		     struct vmnet_err *err);
 
+/* A blackhole route to @dst in the main table, no device, rtm_protocol
+ * @protocol: more specific routes win; what they do not cover is dropped
+ * here instead of following the default route. -EEXIST if a route to @dst
+ * (of any type) is present. */
+int vmnet_route_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err);
+
+/* Remove the blackhole route to @dst of @protocol (only that one). 0 if
+ * gone. */
+int vmnet_route_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err);
+
+/* Call @fn with each main-table blackhole route of @protocol; @fn returns
+ * 0 to go on. */
+int vmnet_route_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
+			       int (*fn)(const struct vmnet_prefix *dst, void *arg), void *arg,
+			       struct vmnet_err *err);
+
 #endif

@@ -24,6 +24,14 @@ int vmnet_ipam_main(void);
 int vmnet_ipam_call(char *const envp[], const char *conf, size_t len, json_t **ret_result,
 		    struct vmnet_err *err);
 
+/* The IPv4 subnets of the ranges a network config @netconf (borrowed; the
+ * whole config an ADD passed on) gives vmnet-ipam (and host-local, whose
+ * keys they are), its subnetFile read now, into @ret (at most @max).
+ * Returns how many, or a negative errno and @err (the plugin's codes). */
+struct vmnet_prefix;
+int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
+			struct vmnet_err *err);
+
 /* vmnet_ipam_call registered under "vmnet-ipam" for vmnet_delegate_register(). */
 extern const struct vmnet_delegate_inproc vmnet_ipam_inproc;
 

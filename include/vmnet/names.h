@@ -42,6 +42,10 @@
 #define VMNET_ALIAS_DOOMED VMNET_ALIAS_PREFIX "-doomed/"
 #define VMNET_PARK_LOCK "/run/vmnet/park.lock"
 #define VMNET_RTPROT 0xd6		/* rtm_protocol of our routes (214, unassigned) */
+/* rtm_protocol of an isolated network's aggregate: a blackhole route for the
+ * node's whole block (lib/aggregate.c), which routing daemons pick by this
+ * number to announce (215, unassigned; "vmnet-agg" in contrib/routing/). */
+#define VMNET_RTPROT_AGGREGATE 0xd7
 #define VMNET_STATE_DIR "/var/lib/vmnet"
 #define VMNET_IPAM_DIR "/var/lib/cni/networks"
 #define VMNET_NETD_SOCK "/run/vmnet/netd.sock"

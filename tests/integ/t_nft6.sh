@@ -6,6 +6,7 @@
 # guest stand-ins (fakevm) with their IPv6 address, a wan reached over IPv6.
 #   - NAT66: a guest's connection to the wan arrives from the host's wan
 #     address; with ipMasq6 false it arrives from the guest's own address;
+#     a connection routed to a NAT network's guest is dropped (closed6);
 #   - published ports over IPv6 from the wan, from the host itself and
 #     hairpin (a guest to its own published port); a hostIP of one family
 #     publishes only on that family;
@@ -37,7 +38,9 @@ WAN6_PORT=8090
 ip -n "$HOST_NS" -6 addr add "$WAN6_HOST/64" dev wan0 nodad
 ip -n "$WAN_NS" -6 addr add "$WAN6/64" dev eth0 nodad
 ip netns exec "$HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
-# The wan routes the unmasqueraded network (ipMasq6 false) back to the host.
+# The wan routes both shared networks' prefixes to the host: the NAT one
+# stays closed (closed6), the one with ipMasq6 false is reached and answers.
+ip -n "$WAN_NS" -6 route add fd66::/64 via "$WAN6_HOST"
 ip -n "$WAN_NS" -6 route add fd67::/64 via "$WAN6_HOST"
 # shellcheck disable=SC2016
 ip netns exec "$WAN_NS" socat "TCP6-LISTEN:$WAN6_PORT,bind=[$WAN6],reuseaddr,fork" \
@@ -169,6 +172,12 @@ prove() {
 		"$WAN6_HOST"
 	t_eq "$t rc (ipMasq6 false) -> wan keeps its own address" "$(wan_saw rc)" "${G6[rc]}"
 	t_eq "$t ia (isolated) -> wan over IPv6 is masqueraded" "$(wan_saw ia)" "$WAN6_HOST"
+	before=$(nft_packets inet inbound_drop)
+	t_eq "$t wan -> sa's address, routed: nothing (NAT network, closed6)" \
+		"$(get6 "$WAN_NS" "${G6[sa]}" 80)" ""
+	t_rose "$t inbound_drop rose" "$before" "$(nft_packets inet inbound_drop)"
+	t_eq "$t wan -> rc's address, routed (ipMasq6 false): answers" \
+		"$(get6 "$WAN_NS" "${G6[rc]}" 80)" "tcp6-rc"
 	t_eq "$t wan -> [$WAN6_HOST]:8080 reaches sa" "$(get6 "$WAN_NS" "$WAN6_HOST" 8080)" "tcp6-sa"
 	t_eq "$t wan -> $WAN_HOST_IP:8080 reaches sa (both families)" \
 		"$(net_get "$WAN_NS" tcp "$WAN_HOST_IP" 8080)" "tcp-sa"

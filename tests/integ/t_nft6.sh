@@ -114,7 +114,7 @@ up6() {
 # WIRING-sa ..., networks s6K, r6K, i6K), then DEL of them all.
 scenario() {
 	w=$1 k=$2
-	sa=$w-sa sb=$w-sb rc=$w-rc ia=$w-ia ib=$w-ib ic=$w-ic
+	sa=$w-sa sb=$w-sb rc=$w-rc ia=$w-ia ib=$w-ib ic=$w-ic sd=$w-sd id=$w-id
 	S=$(conf_net shared "$w" "s6$k" "10.66.$k.0/24" \
 		".ipam.ranges = [[{subnet: \"10.66.$k.0/24\"}], [{subnet: \"fd66:$k::/64\"}]]")
 	CONF[$sa]=$(jq -c '.runtimeConfig.portMappings = [{hostPort: 8080, containerPort: 80, protocol: "tcp"}]' <<<"$S")
@@ -126,8 +126,11 @@ scenario() {
 	I=$(conf_net isolated "$w" "i6$k" "10.68.$k.0/24" \
 		".ipam.ranges = [[{subnet: \"10.68.$k.0/24\"}], [{subnet: \"fd68:$k::/56\"}]]")
 	CONF[$ia]=$(jq -c '.runtimeConfig.vmnetGroup = "red"' <<<"$I")
-	CONF[$ib]=$(jq -c '.runtimeConfig.vmnetGroup = "red"' <<<"$I")
+	CONF[$ib]=$(jq -c '.runtimeConfig.vmnetGroup = "red" | .hostAccess = true' <<<"$I")
 	CONF[$ic]=$(jq -c '.runtimeConfig.vmnetGroup = "blue"' <<<"$I")
+	# IPv4-only guests of both modes: they send no IPv6 at all.
+	CONF[$sd]=$(conf_net shared "$w" "s4$k" "10.69.$k.0/24")
+	CONF[$id]=$(conf_net isolated "$w" "i4$k" "10.70.$k.0/24")
 	GUESTS="$sa $sb $rc $ia $ib $ic"
 
 	for n in $GUESTS; do
@@ -138,6 +141,14 @@ scenario() {
 		t_ok "guest stand-in $n" guest_up "$n" "${R[$n]}" "${NS[$n]}"
 		t_ok "$n's IPv6 half" up6 "$n" "${R[$n]}"
 	done
+	for n in $sd $id; do
+		vm_ns "$n" && NS[$n]=$REPLY
+		t_plugin "ADD $n (IPv4 only)" ADD id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}" ||
+			bail "ADD $n failed"
+		R[$n]=$CNI_OUT
+		t_ok "guest stand-in $n" guest_up "$n" "${R[$n]}" "${NS[$n]}"
+	done
+	GUESTS="$GUESTS $sd $id"
 	t_ok "guests6 holds sa's address" nft_has_elem guests6 "${G6[$sa]}"
 	t_ok "masq6 holds sa's (ipMasq6 follows ipMasq)" nft_has_elem masq6 "${G6[$sa]}"
 	t_ok "...not rc's (ipMasq6 false)" sh -c "! ip netns exec $HOST_NS nft list set inet vmnet masq6 | grep -qF '${G6[$rc]}'"
@@ -155,6 +166,19 @@ scenario() {
 		in_guest "$n" ip -6 addr del "$fake/128" dev eth0
 		after=$(nft_packets "$2" spoof_drop)
 		[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
+	}
+
+	# no6 NAME FAMILY: a guest without IPv6 pings its host device's
+	# link-local address from its own: no answer, FAMILY's spoof_drop rises.
+	no6() {
+		local before after ll
+		ll=$(link_local "$HOST_NS" "$(json_get "${R[$1]}" '.interfaces[0].name')") || return 1
+		before=$(nft_packets "$2" spoof_drop)
+		guest_noping "$1" "$ll%eth0" || return 1
+		after=$(nft_packets "$2" spoof_drop)
+		[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ] && return 0
+		echo "spoof_drop: $before -> $after"
+		return 1
 	}
 
 	# sent_dropped NAME FAMILY COUNTER KIND [ARG]: send6.py KIND from the guest;
@@ -207,6 +231,12 @@ scenario() {
 		t_eq "$t ia -> a host service over IPv6: nothing (no hostAccess)" \
 			"$(get6 "${G_NS[$ia]}" "${GW6[$ia]}" 7070)" ""
 		t_eq "$t sa (shared) -> the same host service answers" "$(get6 "${G_NS[$sa]}" "${GW6[$sa]}" 7070)" "host"
+	t_eq "$t ib (hostAccess) -> the same host service answers" \
+		"$(get6 "${G_NS[$ib]}" "${GW6[$ib]}" 7070)" "host"
+	t_ok "$t sa pings the bridge's link-local address (a link-local source)" \
+		guest_ping "$sa" "$(link_local "$HOST_NS" "$(json_get "${R[$sa]}" '.interfaces[0].name')")%eth0"
+	t_ok "$t sd (IPv4 only) sends no IPv6: bridge spoof_drop rose" no6 "$sd" bridge
+	t_ok "$t id (IPv4 only) sends no IPv6: inet spoof_drop rose" no6 "$id" inet
 		t_ok "$t spoofed IPv6 source from sa: bridge spoof_drop rose" spoof_src "$sa" bridge
 		t_ok "$t spoofed IPv6 source from ia: inet spoof_drop rose" spoof_src "$ia" inet
 	}

@@ -209,6 +209,7 @@ struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
 #define EXPR_PAYLOAD 7
 #define EXPR_META 9
 #define EXPR_CONCAT 13
+#define PROTO_BASE_TRANSPORT_HDR 3 /* nft's own numbering, not NFT_PAYLOAD_* */
 
 /* One typeof component: its expression id, then its attributes. */
 static bool put_typeof(struct nftnl_udata_buf *u, uint8_t idx, uint32_t expr,
@@ -235,7 +236,7 @@ static bool put_nd_typeof(struct nftnl_udata_buf *u)
 {
 	static const uint32_t meta[] = {NFT_META_IIFNAME};
 	/* protocol description, type, base, offset and length in bits */
-	static const uint32_t raw[] = {0, 0, NFT_PAYLOAD_TRANSPORT_HEADER, ND_TARGET * 8, 128};
+	static const uint32_t raw[] = {0, 0, PROTO_BASE_TRANSPORT_HDR, ND_TARGET * 8, 128};
 	struct nftnl_udata *key, *data;
 
 	if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 0))

@@ -6,7 +6,8 @@
  * guest sends IPv6 only if it has an address (iso_ifs6, ports_v6), from
  * that address (spoof6, port_ip6) or a link-local one (its MAC was checked
  * already), and from :: only DAD's neighbour solicitation for a target of
- * its own; its advertisements name only such targets (nd6, port_nd6); no
+ * its own; its advertisements name only such targets (nd6, port_nd6; the
+ * target of a solicitation from an address is whom it asks); no
  * router advertisement, redirect or DHCPv6 server message. The rules are
  * as nft 1.0.6 compiles what it lists, dependencies included: it has no
  * "icmpv6 taddr", so targets are "@th,64,128".

@@ -73,6 +73,40 @@ t_ok "DEL of the refused attachment" ctl detach ip=10.1.0.7 masq port=tcp/9000:8
 t_match "...left the port of its holder alone" "$(hn nft list map inet vmnet ports4)" \
 	"tcp . 8080 : 10.1.0.5 . 80"
 
+# ---------------------------------------------------------------- IPv6 twins
+
+D6="ip=10.1.0.8 ip6=fd01::8 masq masq6 port=tcp/8090:80 port=tcp/8091:81@6 port=udp/5354:53@fd00::1 port=tcp/8092:82@4 port=tcp/8093:83@::1"
+# shellcheck disable=SC2086
+t_ok "a dual-stack attachment" ctl attach $D6
+t_eq "guests6, masq6, closed6" "$(elems set guests6) $(elems set masq6) $(elems set closed6)" \
+	'["fd01::8"] ["fd01::8"] ["fd01::8"]'
+t_match "a port without host address is in ports6" "$(hn nft list map inet vmnet ports6)" \
+	"tcp . 8090 : fd01::8 . 80"
+t_match "...one of IPv6 only too" "$(hn nft list map inet vmnet ports6)" "tcp . 8091 : fd01::8 . 81"
+t_match "an IPv6 host address goes into ports6h" "$(hn nft list map inet vmnet ports6h)" \
+	"fd00::1 . udp . 5354 : fd01::8 . 53"
+t_eq "IPv4-only and ::1 ports are in no IPv6 map" \
+	"$(hn nft list ruleset | grep -cE 'tcp \. (8092|8093) : fd01')" 0
+t_match "...the IPv4-only one in ports4" "$(hn nft list map inet vmnet ports4)" "tcp . 8092 : 10.1.0.8 . 82"
+t_run ctl attach ip=10.1.0.9 ip6=fd01::9 port=tcp/8091:80
+t_match "IPv6 port conflict: code 102 naming tcp/8091 on ::" "$T_OUT" "code=102 .*tcp/8091 on ::"
+t_eq "nothing of the refused attachment left" "$(elems set guests6)" '["fd01::8"]'
+t_ok "the same port over IPv4 is free" ctl attach ip=10.1.0.9 port=tcp/8091:80
+t_ok "...detach it" ctl detach ip=10.1.0.9 port=tcp/8091:80
+# shellcheck disable=SC2086
+t_ok "check the dual-stack attachment" ctl check $D6
+hn nft delete element inet vmnet ports6 '{ tcp . 8090 }'
+hn nft add element inet vmnet ports6 '{ tcp . 8090 : fd01::9 . 80 }'
+# shellcheck disable=SC2086
+t_run ctl check $D6
+t_match "check names a wrong IPv6 mapping" "$T_OUT" \
+	"code=110 .*port tcp/8090 on :: maps to fd01::9:80, expected fd01::8:80"
+# shellcheck disable=SC2086
+t_ok "detach the dual-stack attachment" ctl detach $D6
+t_eq "its IPv6 elements went (the foreign mapping stays)" \
+	"$(n_elems set guests6) $(n_elems set masq6) $(n_elems map ports6) $(n_elems map ports6h)" "0 0 1 0"
+hn nft delete element inet vmnet ports6 '{ tcp . 8090 }'
+
 # ---------------------------------------------------------------- detach, check
 
 # shellcheck disable=SC2086

@@ -122,6 +122,8 @@ t_match "the isolation group rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
 	'oifname \. iifgroup @iso_members accept'
 t_match "the IPv6 ND target rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
 	'icmpv6 type nd-neighbor-advert @th,64,64 != 0xfe80000000000000 iifname \. @th,64,128 != @nd6'
+t_match "the ND target sets are listed as declared" "$(cat "$W_TMP/rules.nft")" \
+	'set port_nd6 \{[[:space:]]+typeof iifname \. @th,64,128'
 t_match "IPv6 port mappings are listed" "$(cat "$W_TMP/rules.nft")" \
 	'tcp \. [0-9]+ : fd70:[0-9]+::[0-9a-f]+ \. 80'
 t_eq "nft lists as many rules per chain as the kernel holds" "$(nft_rule_counts)" "$(kernel_rule_counts)"

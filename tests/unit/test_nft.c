@@ -41,6 +41,8 @@ struct msg {
 	int n_elems;
 	uint8_t key[32], data[20]; /* first element */
 	uint32_t key_len, data_len;
+	uint8_t udata[128]; /* set userdata */
+	uint32_t udata_len;
 };
 
 struct parsed {
@@ -137,6 +139,13 @@ static void parse_one(const struct nlmsghdr *nh, struct msg *m)
 			m->dtype = nftnl_set_get_u32(x, NFTNL_SET_DATA_TYPE);
 			m->dlen = nftnl_set_get_u32(x, NFTNL_SET_DATA_LEN);
 			m->sflags = nftnl_set_get_u32(x, NFTNL_SET_FLAGS);
+			if (nftnl_set_is_set(x, NFTNL_SET_USERDATA)) {
+				const void *u = nftnl_set_get_data(x, NFTNL_SET_USERDATA,
+								   &m->udata_len);
+
+				if (m->udata_len <= sizeof(m->udata))
+					memcpy(m->udata, u, m->udata_len);
+			}
 		}
 		nftnl_set_free(x);
 		break;
@@ -723,6 +732,15 @@ static void test_dual_stack(void)
 		{IPPROTO_TCP, 8082, 82, 0, IN6ADDR_LOOPBACK_INIT, 6}, /* ::1: left out */
 	};
 	static const uint8_t g6[16] = {0xfd, 0x66, [15] = 5};
+	/* `nft --debug=mnl add set inet t s '{ typeof iifname . @th,64,128; }'`
+	 * (nftables 1.0.6, little-endian host) */
+	static const uint8_t nd_typeof[] = {
+		0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x03, 0x40, 0x00, 0x04, 0x0d, 0x00,
+		0x00, 0x00, 0x01, 0x38, 0x00, 0x0e, 0x00, 0x04, 0x09, 0x00, 0x00, 0x00,
+		0x01, 0x06, 0x00, 0x04, 0x06, 0x00, 0x00, 0x00, 0x01, 0x26, 0x00, 0x04,
+		0x07, 0x00, 0x00, 0x00, 0x01, 0x1e, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
+		0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02, 0x04, 0x03, 0x00, 0x00, 0x00,
+		0x03, 0x04, 0x40, 0x00, 0x00, 0x00, 0x04, 0x04, 0x80, 0x00, 0x00, 0x00};
 	static const uint8_t k_p6[8] = {IPPROTO_TCP, 0, 0, 0, 0x1f, 0x90};
 	static const uint8_t d_p6[20] = {0xfd, 0x66, [15] = 5, [16] = 0, 80};
 	static const uint8_t k_p6h[24] = {0xfd, [15] = 1, [16] = IPPROTO_UDP, [20] = 0x14, 0xe9};
@@ -748,6 +766,8 @@ static void test_dual_stack(void)
 	   "map ports6h ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service");
 	m = find(&p, NFT_MSG_NEWSET, "nd6", 0);
 	ok(m && m->ktype == ((41 << 6) | 4) && m->klen == 32, "set nd6 ifname . integer (typeof)");
+	ok(m && m->udata_len == sizeof(nd_typeof) && !memcmp(m->udata, nd_typeof, sizeof(nd_typeof)),
+	   "nd6's userdata is what nft 1.0.6 writes for typeof iifname . @th,64,128");
 	m = find(&p, NFT_MSG_NEWSET, "port_nd6", 0);
 	ok(m && m->klen == 32, "set port_nd6 in bridge vmnet");
 	m = find(&p, NFT_MSG_NEWSETELEM, "guests6", 0);

@@ -304,6 +304,11 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 	if (vmnet_nft_guest_present(nft, rec->guest.addr) != 1 ||
 	    vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
 		return 0;
+	/* Stale elements at the new IPv6 address go too, unless a record
+	 * holds it (looked for only when the IPv4 lookup shows a lost record,
+	 * so the common ADD stays one lookup). */
+	if (vmnet_record_has6(rec) && vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) == 0)
+		return vmnet_nft_forget6(nft, rec->guest.addr, &rec->guest6.addr, rec->host_if, err);
 	return vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
 }
 

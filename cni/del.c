@@ -76,22 +76,26 @@ static void unrecorded_address(const struct vmnet_call *c, struct vmnet_record *
 
 /* A record a crash emptied names no address: the elements keyed by this
  * attachment's device @host_if still pair it with the guest's (spoof4,
- * port_ip4), and so lead to those keyed by the address and to the port
+ * port_ip4 and their IPv6 twins), and so lead to those keyed by the address and to the port
  * mappings to it. The address counts only while no readable record holds
  * it; else only the device's own elements go. */
 static int forget_unrecorded(const char *state_dir, const char *host_if, uint32_t ip,
-			     struct vmnet_err *err)
+			     struct in6_addr ip6, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	int r = vmnet_nft_open(-1, &nft, err);
 
 	if (r == 0 && !ip)
 		r = vmnet_nft_if_guest(nft, host_if, &ip, err);
+	if (r == 0 && vmnet_ip6_is_zero(&ip6))
+		r = vmnet_nft_if_guest6(nft, host_if, &ip6, err);
 	if (r < 0)
 		return r;
 	if (ip && vmnet_record_guest_taken(state_dir, ip) != 0)
 		ip = 0;
-	return vmnet_nft_forget(nft, ip, host_if, err);
+	if (!vmnet_ip6_is_zero(&ip6) && vmnet_record_guest6_taken(state_dir, &ip6) != 0)
+		memset(&ip6, 0, sizeof(ip6));
+	return vmnet_nft_forget6(nft, ip, &ip6, host_if, err);
 }
 
 /* No readable record (a DEL after a failed or foreign ADD, a repeated DEL,
@@ -133,7 +137,7 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 		 * every element of the address and the device goes. */
 		if (damaged) {
 			r = forget_unrecorded(cf->state_dir, rec.host_if, rec.guest.addr,
-					      first ? NULL : err);
+					      rec.guest6.addr, first ? NULL : err);
 			if (r < 0 && !first)
 				first = r;
 		}

@@ -228,4 +228,33 @@ t_eq "a user's bridge: its accept_ra and accept_dad are as they were" \
 	"$(hsysctl "net.ipv6.conf.$UB.accept_ra") $(hsysctl "net.ipv6.conf.$UB.accept_dad")" "1 1"
 t_plugin "a user's bridge: DEL" DEL id=cu ns="$REPLY" conf="$conf"
 
+# ---------------------------------------------------------------- a lost record
+
+# The record gone (deleted by hand): DEL takes the IPv6 address from
+# prevResult, as it does the IPv4 one, and removes what is keyed by it. A
+# record a crash cut short: DEL without prevResult finds the address through
+# the device's own elements (spoof6 / port_ip6).
+for how in lost damaged; do
+	conf=$(conf_shared "n6$how" "vb6$how" 10.78.0.0/24 10.78.0.1 '.ipam.ranges += [[{subnet: "fd78::/64"}]]')
+	[ "$how" = damaged ] && conf=$(jq -c '.mode = "isolated" | del(.bridge) | .ipam.blockSize = 30' <<<"$conf")
+	vm_ns "vm$how"
+	ns=$REPLY
+	t_plugin "$how record: dual-stack ADD" ADD id="c$how" ns="$ns" conf="$conf"
+	ip6=$(jq -r '[.ips[] | select(.address | contains(":"))][0].address' <<<"$CNI_OUT")
+	ip6=${ip6%/*}
+	t_ok "$how record: ${ip6} is in guests6" nft_has_elem guests6 "$ip6"
+	rp=$(record_path "n6$how" "c$how" eth0)
+	if [ "$how" = lost ]; then rm -f "$rp"; else head -c 40 "$rp" >"$rp.cut" && mv "$rp.cut" "$rp"; fi
+	if [ "$how" = lost ]; then
+		t_plugin "$how record: DEL with prevResult" DEL id="c$how" ns="$ns" conf="$(with_prev "$conf" "$CNI_OUT")"
+	else
+		t_plugin "$how record: DEL without prevResult" DEL id="c$how" ns="$ns" conf="$conf"
+	fi
+	if nft_has_elem guests6 "$ip6"; then
+		not_ok "$how record: nothing of ${ip6} is left in inet vmnet" "$(hnft list table inet vmnet | grep -F "$ip6")"
+	else
+		ok "$how record: nothing of ${ip6} is left in guests6"
+	fi
+done
+
 t_done

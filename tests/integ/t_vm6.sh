@@ -166,8 +166,9 @@ is_up() { [[ " $UP " == *" $1 "* ]]; }
 
 for v in $ALL; do
 	is_up "$v" || continue
+	# DHCPv6 leases are /128s; the prefix is on-link by the RA.
 	t_eq "$v took the result's IPv6 address by DHCPv6 from netd" \
-		"$(vm_field "$v" via6) $(vm_field "$v" ip6)" "dhcp6 ${IP6[$v]}"
+		"$(vm_field "$v" via6) $(vm_field "$v" ip6 | cut -d/ -f1)" "dhcp6 ${IP6[$v]%/*}"
 	t_eq "$v's IPv6 default route is the router's link-local address (netd's RA)" \
 		"$(vm_field "$v" gw6)" "$(link_local "$HOST_NS" "${LINK[$v]}")"
 	t_eq "$v's IPv6 MTU is the network's (the RA's MTU option)" "$(vm_field "$v" mtu6)" "$MTU"
@@ -177,8 +178,25 @@ done
 
 ping_cmd() { echo "ping -c1 -W5 $1"; }
 noping_cmd() { echo "ping -c2 -W1 $1"; }
+# expand6 ADDR: ADDR written out in full, as socat's SOCAT_PEERADDR has it.
+expand6() {
+	local a=$1 p out='' i n
+	local -a h=() t=() parts
+	if [[ $a == *::* ]]; then
+		[ -n "${a%%::*}" ] && IFS=: read -ra h <<<"${a%%::*}"
+		[ -n "${a##*::}" ] && IFS=: read -ra t <<<"${a##*::}"
+		n=$((8 - ${#h[@]} - ${#t[@]}))
+		parts=("${h[@]}")
+		for ((i = 0; i < n; i++)); do parts+=(0); done
+		parts+=("${t[@]}")
+	else
+		IFS=: read -ra parts <<<"$a"
+	fi
+	for p in "${parts[@]}"; do out+=$(printf '%04x:' $((16#$p))); done
+	echo "${out%:}"
+}
 wan6_cmd() {
-	echo "sh -c 's=\$(nc -w 5 $WAN6_IP $WAN6_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = $HOST6 ]'"
+	echo "sh -c 's=\$(nc -w 5 $WAN6_IP $WAN6_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = [$(expand6 "$HOST6")] ]'"
 }
 declare -A PENDING DESC
 send() { # VM CHECK DESCRIPTION COMMAND

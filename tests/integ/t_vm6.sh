@@ -250,6 +250,20 @@ got=$(ip netns exec "$HOST_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:808
 t_eq "a client on the host gets b's page through [$HOST6]:8080" "$got" "$HELLO"
 collect
 
+# netd puts vmnet's IPv6 rules back after the administrator's `nft flush
+# ruleset` (nftables.service's own reload does that): within a few seconds
+# the IPv6 paths work again.
+hnft flush ruleset
+for i in $(seq 50); do
+	nft_has_elem guests6 "$(a6 a)" && break
+	sleep 0.1
+done
+t_ok "after nft flush ruleset, netd restores the IPv6 sets (a's $(a6 a) in guests6)" nft_has_elem guests6 "$(a6 a)"
+send a peer6b "pings b over IPv6 again after the restore" "$(ping_cmd "$(a6 b)")"
+send e wan6b "reaches the IPv6 wan server masqueraded again after the restore" "$(wan6_cmd)"
+send f nopeer6b "cannot ping e over IPv6 after the restore either" "$(noping_cmd "$(a6 e)")"
+collect
+
 for v in $ALL; do vm_kill "$v"; done
 for v in $ALL; do
 	plugin DEL id="${P}vm-$v" ns="${NS[$v]}" conf="$(case $v in a) echo "$conf_s" ;; b) echo "$conf_b" ;;

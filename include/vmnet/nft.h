@@ -65,13 +65,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "err.h"
 #include "inet.h"
 #include "nfnl.h"
 
-/* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
+/* Ruleset version kept in the tables' comment ("vmnet:6"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 5
+#define VMNET_NFT_VERSION 6
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -123,6 +124,9 @@ struct vmnet_nft_att {
 	size_t n_ports;
 	const char *bridge;	/* shared mode: the network's bridge (guests of other
 				   networks are not reached through it); NULL otherwise */
+	const struct vmnet_cluster *cluster; /* the network's clusterCIDRs; NULL or
+				   empty: none (then closed only with masq and
+				   without routed_inbound, as before) */
 };
 
 /* Open a socket in the netns @nsfd (-1: the current one); the calling

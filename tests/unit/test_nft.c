@@ -491,6 +491,23 @@ static void test_attach_elements_only(void)
 	buf = NULL;
 	a.routed_inbound = false;
 	a.masq = false;
+	{
+		static const uint8_t k[] = {10, 1, 0, 5, 10, 100, 0, 0};
+		struct vmnet_cluster cl = {.n4 = 1, .v4 = {{0x0a640000, 16}}};
+		const struct msg *m;
+
+		a.cluster = &cl;
+		ok(vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL) == 0 && parse(buf, len, &p) &&
+			   find(&p, NFT_MSG_NEWSETELEM, "closed4", 0) &&
+			   !find(&p, NFT_MSG_NEWSETELEM, "masq4", 0),
+		   "clusterCIDRs without ipMasq: closed4, no masq4");
+		m = find(&p, NFT_MSG_NEWSETELEM, "cluster4", 0);
+		ok(m && m->key_len == 8 && !memcmp(m->key, k, 8) && !find(&p, NFT_MSG_NEWSETELEM, "cluster6", 0),
+		   "cluster4 10.1.0.5 . 10.100.0.0/16 (no IPv6 guest: no cluster6)");
+		free(buf);
+		buf = NULL;
+		a.cluster = NULL;
+	}
 	a.host_if = NULL;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build attach, elements only");

@@ -31,6 +31,9 @@
  *                                                 1.0.6 has no icmpv6 taddr)
  *   set iso_ifs6    ifname                        isolated links whose guest has IPv6
  *   set guest_net6  ifname . ipv6_addr            bridge . guest of a shared network
+ *   set cluster4    ipv4_addr . ipv4_addr, interval  guest . a prefix of its network's
+ *                                                 clusterCIDRs (a range: Linux >= 5.6)
+ *   set cluster6    ipv6_addr . ipv6_addr, interval  the same for IPv6
  *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop,
  *           dhcp_server_drop (UDP from port 67), dhcp6_server_drop (from 547),
  *           ra_drop (ICMPv6 router advertisements and redirects)
@@ -44,6 +47,16 @@
  *   set port_nd6    typeof iifname . @th,64,128   as nd6
  *   counter spoof_drop, loopback_drop, dhcp_server_drop, dhcp6_server_drop, ra_drop
  *   (chains antispoof at prerouting, forward between bridge ports)
+ *
+ * clusterCIDRs: keyed by guest, so each network keeps its own prefixes and
+ * an attachment's elements stay its own (ADD and DEL touch one element per
+ * prefix, no rule). Postrouting accepts "ip saddr . ip daddr @cluster4"
+ * before masquerading (no NAT to the cluster); forward accepts "ip daddr .
+ * ip saddr @cluster4" after the isolation rules (this node's guests inside
+ * the prefixes are judged by network and group first) and before the
+ * closed rules; such a network's guests are in closed4/closed6 even
+ * without masq (unless routed_inbound), so the rest of the outside reaches
+ * them only through published ports.
  *
  * IPv6 from a guest: its own address, a link-local source (fe80::/64; the
  * MAC is checked already), and from :: only a neighbour solicitation for

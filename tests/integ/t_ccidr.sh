@@ -16,7 +16,8 @@
 #     group (isolated) though their addresses lie inside the cluster;
 #   - a network without clusterCIDRs and without ipMasq stays open to
 #     routed connections (routedInbound's meaning is unchanged);
-#   - DEL leaves no element in cluster4 or cluster6.
+#   - CHECK finds a missing cluster element; DEL leaves no element in
+#     cluster4 or cluster6.
 #
 #   tests/integ/t_ccidr.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
@@ -149,6 +150,11 @@ suite() {
 		"ip netns exec $HOST_NS nft list set inet vmnet cluster6 | grep -qF '${G6[$m]} . fd00:100::/48'"
 	t_ok "$t CHECK passes with cluster elements" plugin CHECK id="$P$m" ns="${NS[$m]}" \
 		conf="$(with_prev "${CONF[$m]}" "${R[$m]}")"
+	hnft delete element inet vmnet cluster6 "{ ${G6[$m]} . fd00:100::/48 }"
+	CNI_DETAILS="${G6[$m]} . the range from fd00:100:: missing from set cluster6" \
+		t_plugin_code "$t CHECK names a missing cluster6 element" 110 CHECK id="$P$m" \
+		ns="${NS[$m]}" conf="$(with_prev "${CONF[$m]}" "${R[$m]}")"
+	hnft add element inet vmnet cluster6 "{ ${G6[$m]} . fd00:100::/48 }"
 
 	t_eq "$t ipMasq guest -> cluster: its own address" "$(saw "$m" "$CL4")" "${G_IP[$m]}"
 	t_eq "$t ipMasq guest -> outside: masqueraded" "$(saw "$m" "$WAN_IP")" "$WAN_HOST_IP"

@@ -17,7 +17,7 @@
 #   - a network without clusterCIDRs and without ipMasq stays open to
 #     routed connections (routedInbound's meaning is unchanged);
 #   - CHECK finds a missing cluster element; DEL leaves no element in
-#     cluster4 or cluster6.
+#     cluster4 or cluster6; netd restores a deleted table with them.
 #
 #   tests/integ/t_ccidr.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
@@ -193,5 +193,29 @@ suite() {
 }
 
 each_mode suite
+
+# netd restores a deleted table from the records, cluster elements included.
+SOCK=$W_TMP/netd.sock
+t_ok "netd starts" netd_start --no-dhcp
+MODE=shared W=netns
+if up n "$(net cn 10.100.50.0/24 fd00:100:0:5000::/64 ".clusterCIDRs = $CLUSTER")"; then
+	hnft delete table inet vmnet
+	restored() {
+		local i
+		for i in $(seq 100); do
+			nft_has_elem guests4 "${G_IP[n]}" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	t_ok "netd restored the table" restored
+	t_ok "...with n's cluster4 element" sh -c \
+		"ip netns exec $HOST_NS nft list set inet vmnet cluster4 | grep -qF '${G_IP[n]} . 10.100.0.0/16'"
+	t_eq "cluster -> n connects again" "$(from "$CL4" "${G_IP[n]}")" "tcp-n"
+	t_eq "cluster (IPv6) -> n connects again" "$(from "$CL6" "${G6[n]}")" "tcp6-n"
+	t_eq "n -> cluster: its own address again" "$(saw n "$CL4")" "${G_IP[n]}"
+	t_eq "outside -> n: nothing again" "$(from "$WAN_IP" "${G_IP[n]}")" ""
+	t_plugin "[n] DEL" DEL id="${P}n" ns="${NS[n]}" conf="${CONF[n]}"
+fi
 
 t_done

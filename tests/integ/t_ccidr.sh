@@ -99,7 +99,10 @@ up6() {
 	a=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
 	g=$(jq -r '.ips[] | select(.address | contains(":")) | .gateway' <<<"$res")
 	dev=$(json_get "$res" '.interfaces[0].name')
-	[ -n "$a" ] && [ -n "$g" ] || { echo "no IPv6 address in $res"; return 1; }
+	if [ -z "$a" ] || [ -z "$g" ]; then
+		echo "no IPv6 address in $res"
+		return 1
+	fi
 	G6[$n]=${a%/*}
 	ip -n "$HOST_NS" -6 addr show dev "$dev" | grep -qF " $g/" ||
 		ip -n "$HOST_NS" -6 addr replace "$g/${a#*/}" dev "$dev" nodad || return 1

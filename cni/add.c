@@ -66,6 +66,7 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	rec->host_access = cf->host_access;
 	rec->localhost_ports = cf->localhost_ports;
 	rec->routed_inbound = cf->routed_inbound;
+	rec->cluster = cf->cluster;
 	rec->tap_uid = cf->tap_uid;
 	rec->tap_gid = cf->tap_gid;
 	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);

@@ -352,6 +352,14 @@ static int parse_aggregate(struct vmnet_conf *c, struct vmnet_err *err)
 	return 0;
 }
 
+/* clusterCIDRs (include/vmnet/cluster.h). */
+static int parse_cluster(struct vmnet_conf *c, struct vmnet_err *err)
+{
+	json_t *arr = json_object_get(c->root, "clusterCIDRs");
+
+	return vmnet_cluster_parse(json_is_null(arr) ? NULL : arr, "clusterCIDRs", &c->cluster, err);
+}
+
 int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const char **ret_version,
 		     struct vmnet_err *err)
 {
@@ -380,6 +388,7 @@ int vmnet_conf_parse(const char *buf, size_t len, struct vmnet_conf **ret, const
 	}
 	if (r < 0 || (r = parse_names(c, err)) < 0 || (r = parse_options(c, err)) < 0 ||
 	    (r = parse_refs(c, err)) < 0 || (r = parse_aggregate(c, err)) < 0 ||
+	    (r = parse_cluster(c, err)) < 0 ||
 	    (r = parse_runtime(c, err)) < 0 ||
 	    (r = parse_dns(c, err)) < 0)
 		return r;

@@ -35,6 +35,7 @@ struct vmnet_conf {
 	bool localhost_ports;
 	bool require_netd;
 	bool routed_inbound;		/* ipMasq network open to routed connections */
+	struct vmnet_cluster cluster;	/* clusterCIDRs */
 	long tap_uid, tap_gid;		/* -1 = unset */
 	int park_max;			/* parkMax, -1 = unset (include/vmnet/park.h) */
 	char state_dir[PATH_MAX];

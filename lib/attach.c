@@ -52,6 +52,7 @@ void vmnet_attach_nft_att(const struct vmnet_record *rec, struct vmnet_nft_att *
 	a->bridge = rec->mode == VMNET_MODE_SHARED && rec->bridge[0] ? rec->bridge : NULL;
 	a->ports = rec->ports;
 	a->n_ports = rec->n_ports;
+	a->cluster = vmnet_cluster_any(&rec->cluster) ? &rec->cluster : NULL;
 }
 
 /* A bridge belongs to one network: a second one on it would reach the

@@ -304,6 +304,14 @@ static const char *elem_fmt(const struct vmnet_nft_att *a, const struct nft_elem
 	case SI_ISO_MEMBERS:
 		snprintf(buf, size, "%s . group %u", a->host_if, a->iso_id);
 		break;
+	case SI_CLUSTER4:
+	case SI_CLUSTER6: /* guest . the prefix's first address */
+		inet_ntop(e->si == SI_CLUSTER4 ? AF_INET : AF_INET6, e->k.k, ip, sizeof(ip));
+		snprintf(buf, size, "%s . ", ip);
+		inet_ntop(e->si == SI_CLUSTER4 ? AF_INET : AF_INET6, e->k.k + e->k.klen / 2, ip,
+			  sizeof(ip));
+		snprintf(buf + strlen(buf), size - strlen(buf), "the range from %s", ip);
+		break;
 	default:
 		snprintf(buf, size, "%s", a->host_if);
 		break;

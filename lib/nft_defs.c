@@ -188,6 +188,11 @@ const struct nft_set_def nft_sets[SI_N] = {
 	[SI_PORTS_V6] = {F_BRIDGE, S_PORTS_V6, 0, DT_IFNAME, IFNAME_LEN, 0, 0},
 	[SI_PORT_IP6] = {F_BRIDGE, S_PORT_IP6, 0, IF_IP6, 0, 0},
 	[SI_PORT_ND6] = {F_BRIDGE, S_PORT_ND6, 0, IF_ND, 0, 0, true},
+	/* guest . cluster prefix (nft_cluster.c) */
+	[SI_CLUSTER4] = {F_INET, S_CLUSTER4, NFT_SET_INTERVAL | NFT_SET_CONCAT,
+			 DT_CONCAT2(DT_IPADDR, DT_IPADDR), 8, 0, 0, .range_field = 4},
+	[SI_CLUSTER6] = {F_INET, S_CLUSTER6, NFT_SET_INTERVAL | NFT_SET_CONCAT,
+			 DT_CONCAT2(DT_IP6ADDR, DT_IP6ADDR), 32, 0, 0, .range_field = 16},
 };
 
 struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
@@ -296,6 +301,13 @@ int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id)
 	}
 	if (sd->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 3);
+	if (sd->range_field) {
+		/* the kernel picks its set type for ranges of concatenations
+		 * (pipapo) by the fields' lengths, as nft sends them */
+		uint8_t fields[2] = {sd->range_field, sd->range_field};
+
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	}
 	if (set_byteorder(s, sd) < 0) {
 		nftnl_set_free(s);
 		return -ENOMEM;
@@ -328,6 +340,9 @@ int nft_put_elems(struct nft_batch *b, int fam, uint16_t type, uint16_t flags, c
 			return -ENOMEM;
 		}
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, keys[i].k, keys[i].klen);
+		if (keys[i].kendlen)
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, keys[i].kend,
+					   keys[i].kendlen);
 		if (keys[i].dlen && type == NFT_MSG_NEWSETELEM)
 			nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, keys[i].d, keys[i].dlen);
 		nftnl_set_elem_add(s, e);

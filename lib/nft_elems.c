@@ -214,7 +214,7 @@ static size_t elems6(const struct vmnet_nft_att *a, bool add, struct nft_elem *o
 		nft_key_ip6(new_key(out, &n, SI_GUESTS6), &a->guest_ip6);
 		if (a->masq6 || !add)
 			nft_key_ip6(new_key(out, &n, SI_MASQ6), &a->guest_ip6);
-		if ((a->masq6 && !a->routed_inbound) || !add)
+		if (((a->masq6 || vmnet_cluster_any(a->cluster)) && !a->routed_inbound) || !add)
 			nft_key_ip6(new_key(out, &n, SI_CLOSED6), &a->guest_ip6);
 		if (a->bridge && *a->bridge && (!a->isolated || !add))
 			nft_key_if(new_key(out, &n, SI_GUEST_NET6), a->bridge, &a->guest_ip6, 16);
@@ -255,12 +255,14 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 	nft_key_ip(new_key(out, &n, SI_GUESTS4), a->guest_ip);
 	if (a->masq || !add)
 		nft_key_ip(new_key(out, &n, SI_MASQ4), a->guest_ip);
-	if ((a->masq && !a->routed_inbound) || !add)
+	/* a network naming clusterCIDRs is closed to the rest even without NAT */
+	if (((a->masq || vmnet_cluster_any(a->cluster)) && !a->routed_inbound) || !add)
 		nft_key_ip(new_key(out, &n, SI_CLOSED4), a->guest_ip);
 	n += port_elems(a, skip_port, out + n);
 	if (a->bridge && *a->bridge && (!a->isolated || !add))
 		nft_key_if_ip(new_key(out, &n, SI_GUEST_NET), a->bridge, a->guest_ip);
 	n += elems6(a, add, out + n);
+	n += nft_cluster_elems(a, out + n);
 	if (!ifn)
 		return n;
 	if (a->isolated || !add) {

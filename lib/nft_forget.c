@@ -36,10 +36,12 @@ static struct forget_where where(unsigned si)
 	case SI_GUESTS4:
 	case SI_MASQ4:
 	case SI_CLOSED4:
+	case SI_CLUSTER4:
 		return (struct forget_where){0, -1, -1, false};
 	case SI_GUESTS6:
 	case SI_MASQ6:
 	case SI_CLOSED6:
+	case SI_CLUSTER6: /* guest . prefix */
 		return (struct forget_where){0, -1, -1, true};
 	case SI_PORTS4:
 	case SI_PORTS4H:
@@ -161,12 +163,14 @@ struct dump {
 
 static int dump_add(struct dump *dp, struct nftnl_set_elem *e)
 {
-	uint32_t klen = 0, dlen = 0;
+	uint32_t klen = 0, dlen = 0, elen = 0;
 	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
+	const void *end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen);
 	struct nft_elem *x;
 
-	if (!k || klen > sizeof(x->k.k) || (d && dlen > sizeof(x->k.d)))
+	if (!k || klen > sizeof(x->k.k) || (d && dlen > sizeof(x->k.d)) ||
+	    (end && elen > sizeof(x->k.kend)))
 		return 0; /* not a key of ours: nothing to match */
 	if (dp->n == dp->cap) {
 		size_t cap = dp->cap ? 2 * dp->cap : 64;
@@ -185,6 +189,10 @@ static int dump_add(struct dump *dp, struct nftnl_set_elem *e)
 	if (d) {
 		memcpy(x->k.d, d, dlen);
 		x->k.dlen = dlen;
+	}
+	if (end) { /* a range of cluster4|6: deleted by both ends */
+		memcpy(x->k.kend, end, elen);
+		x->k.kendlen = elen;
 	}
 	return 0;
 }

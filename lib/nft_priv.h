@@ -85,6 +85,8 @@ struct nftnl_table;
 #define S_PORTS_V6 "ports_v6"
 #define S_PORT_IP6 "port_ip6"
 #define S_PORT_ND6 "port_nd6"
+#define S_CLUSTER4 "cluster4"
+#define S_CLUSTER6 "cluster6"
 #define C_DNAT4 "dnat4"
 #define C_DNAT6 "dnat6"
 #define C_ANTISPOOF "antispoof"
@@ -125,6 +127,8 @@ enum {
 	SI_PORTS_V6,
 	SI_PORT_IP6,
 	SI_PORT_ND6,
+	SI_CLUSTER4,
+	SI_CLUSTER6,
 	SI_N
 };
 
@@ -165,11 +169,12 @@ struct nft_batch {
 };
 
 /* A set key (and a map's data): each component of a concatenation takes
- * whole 4-byte registers. The longest key is ifname . ipv6_addr, the
- * longest data ipv6_addr . inet_service. */
+ * whole 4-byte registers. The longest key is ifname . ipv6_addr (or
+ * ipv6_addr . ipv6_addr), the longest data ipv6_addr . inet_service. An
+ * element of an interval set has its last key too (kendlen 0: none). */
 struct nft_key {
-	uint8_t k[IFNAME_LEN + 16], d[20];
-	uint32_t klen, dlen;
+	uint8_t k[IFNAME_LEN + 16], d[20], kend[32];
+	uint32_t klen, dlen, kendlen;
 };
 
 struct nft_set_def {
@@ -177,6 +182,8 @@ struct nft_set_def {
 	const char *name;
 	uint32_t flags, ktype, klen, dtype, dlen;
 	bool nd; /* typeof iifname . @th,64,128 (an ND target by link) */
+	uint8_t range_field; /* a two-field concatenation with intervals: each
+				field's length; 0 for other sets */
 };
 
 /* Offsets in the IPv4 header, the Ethernet header and an ARP packet. */
@@ -206,7 +213,13 @@ struct nft_elem {
 /* Most elements one attachment has besides its ports, and in all: a port
  * has a key in the maps of each family. */
 #define ELEMS_FIXED 32
-#define ELEMS_MAX(a) (ELEMS_FIXED + 2 * (a)->n_ports)
+#define ELEMS_MAX(a) (ELEMS_FIXED + 2 * (a)->n_ports + nft_cluster_n(a))
+
+/* nft_cluster.c: how many elements @a has in cluster4 and cluster6 (one
+ * per prefix of its clusterCIDRs of a family the guest has), and those
+ * elements into @out: guest . prefix, as ranges; returns how many. */
+size_t nft_cluster_n(const struct vmnet_nft_att *a);
+size_t nft_cluster_elems(const struct vmnet_nft_att *a, struct nft_elem *out);
 
 typedef int (*nft_rule_fill)(struct nftnl_rule *, uint32_t);
 

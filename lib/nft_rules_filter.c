@@ -142,13 +142,14 @@ static int rule_fwd_iso_iso(struct nftnl_rule *r, uint32_t unused)
 struct fam {
 	int (*dep)(struct nftnl_rule *r); /* meta nfproto ipv4|ipv6 */
 	uint32_t saddr, daddr, len;
-	const char *guests, *guest_net, *closed;
+	const char *guests, *guest_net, *closed, *cluster;
+	uint32_t reg2; /* the register after the address in reg 1 */
 };
 
 static const struct fam v4 = {nft_expr_ipv4, IP4_SADDR, IP4_DADDR, 4,
-			      S_GUESTS4, S_GUEST_NET, S_CLOSED4};
+			      S_GUESTS4, S_GUEST_NET, S_CLOSED4, S_CLUSTER4, NFT_REG32_01};
 static const struct fam v6 = {nft_expr_ipv6, IP6_SADDR, IP6_DADDR, 16,
-			      S_GUESTS6, S_GUEST_NET6, S_CLOSED6};
+			      S_GUESTS6, S_GUEST_NET6, S_CLOSED6, S_CLUSTER6, NFT_REG_2};
 
 /* <ip|ip6> <s|d>addr @set */
 static int addr_in(struct nftnl_rule *r, const struct fam *f, bool src, const char *set, bool inv)
@@ -223,10 +224,39 @@ static int rule_fwd_net6(struct nftnl_rule *r, uint32_t unused)
 }
 
 /*
+ * ip daddr . ip saddr @cluster4 accept
+ *
+ * A guest of a network with clusterCIDRs takes connections from its
+ * cluster's prefixes (the other nodes' guests, with their own addresses).
+ * After the isolation rules: this node's own guests fall inside the
+ * cluster's prefixes too, and were judged above by their groups and
+ * networks. The same for IPv6 (cluster6).
+ */
+static int fwd_cluster(struct nftnl_rule *r, const struct fam *f)
+{
+	return f->dep(r) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr, f->len, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr, f->len, f->reg2) ?:
+	       nft_expr_lookup(r, f->cluster, 0, false, false) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
+}
+
+static int rule_fwd_cluster(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_cluster(r, &v4);
+}
+
+static int rule_fwd_cluster6(struct nftnl_rule *r, uint32_t unused)
+{
+	return fwd_cluster(r, &v6);
+}
+
+/*
  * ip daddr @closed4 iifname . ip saddr != @guest_net counter name inbound_drop drop
  *
- * Guests behind NAT (ipMasq without routedInbound) take no connection
- * routed to their address from outside: a host that routes the guest
+ * Guests behind NAT (ipMasq without routedInbound), and every guest of a
+ * network with clusterCIDRs (without routedInbound), take no connection
+ * routed to their address from outside (the cluster's were accepted above): a host that routes the guest
  * subnet via this one would otherwise reach every guest port. Replies and
  * published ports were accepted above; the host's own traffic does not
  * pass the forward hook. What is left from a guest is traffic inside its
@@ -331,6 +361,8 @@ const struct nft_rule_def nft_rules_filter[] = {
 	{F_INET, "forward", rule_fwd_iso_in6},
 	{F_INET, "forward", rule_fwd_net},
 	{F_INET, "forward", rule_fwd_net6},
+	{F_INET, "forward", rule_fwd_cluster},
+	{F_INET, "forward", rule_fwd_cluster6},
 	{F_INET, "forward", rule_fwd_closed},
 	{F_INET, "forward", rule_fwd_closed6},
 	{F_INET, C_ANTISPOOF, rule_iso_mac},

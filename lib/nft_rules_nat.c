@@ -119,6 +119,29 @@ static int rule_masq_local(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_simple(r, "masq");
 }
 
+/* ip saddr . ip daddr @cluster4 accept (ip6 ... @cluster6): a guest's
+ * traffic to its network's clusterCIDRs keeps its source address */
+static int nat_cluster(struct nftnl_rule *r, bool v6)
+{
+	return (v6 ? nft_expr_ipv6(r) : nft_expr_ipv4(r)) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_SADDR : IP4_SADDR,
+				v6 ? 16 : 4, NFT_REG_1) ?:
+	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_DADDR : IP4_DADDR,
+				v6 ? 16 : 4, v6 ? NFT_REG_2 : NFT_REG32_01) ?:
+	       nft_expr_lookup(r, v6 ? S_CLUSTER6 : S_CLUSTER4, 0, false, false) ?:
+	       nft_expr_verdict(r, NF_ACCEPT, NULL);
+}
+
+static int rule_nat_cluster(struct nftnl_rule *r, uint32_t unused)
+{
+	return nat_cluster(r, false);
+}
+
+static int rule_nat_cluster6(struct nftnl_rule *r, uint32_t unused)
+{
+	return nat_cluster(r, true);
+}
+
 /* ip saddr @masq4 ip daddr != @guests4 masquerade: bridged VM-to-VM frames
  * (bridge netfilter) and routed guest-to-guest traffic keep their source.
  * NAT66 the same: ip6 saddr @masq6 ip6 daddr != @guests6 masquerade */
@@ -156,6 +179,8 @@ const struct nft_rule_def nft_rules_nat[] = {
 	{F_INET, "postrouting", rule_masq_hairpin},
 	{F_INET, "postrouting", rule_masq_hairpin6},
 	{F_INET, "postrouting", rule_masq_local},
+	{F_INET, "postrouting", rule_nat_cluster},
+	{F_INET, "postrouting", rule_nat_cluster6},
 	{F_INET, "postrouting", rule_masq_out},
 	{F_INET, "postrouting", rule_masq_out6},
 	{0},

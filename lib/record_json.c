@@ -58,6 +58,8 @@ json_t *vmnet_record_to_json(const struct vmnet_record *rec)
 	TRY(vmnet_json_set(v, "portIsolation", json_boolean(rec->port_isolation)));
 	TRY(vmnet_json_set(v, "multiQueue", json_boolean(rec->multi_queue)));
 	TRY(vmnet_json_set(v, "hostAccess", json_boolean(rec->host_access)));
+	if (vmnet_cluster_any(&rec->cluster))
+		TRY(vmnet_json_set(v, "clusterCIDRs", vmnet_cluster_to_json(&rec->cluster)));
 	TRY(vmnet_json_set(v, "localhostPorts", json_boolean(rec->localhost_ports)));
 	TRY(vmnet_json_set(v, "owner", json_integer(rec->tap_uid)));
 	TRY(vmnet_json_set(v, "group", json_integer(rec->tap_gid)));
@@ -317,6 +319,11 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	    (r = numbers_from_json(v, &rec, err)) < 0 ||
 	    (r = ports_from_json(v, &rec, err)) < 0 || (r = netns_id_from_json(v, &rec, err)) < 0)
 		return r;
+	if (vmnet_cluster_parse(json_object_get(v, "clusterCIDRs"), "record: clusterCIDRs",
+				&rec.cluster, err) < 0) {
+		vmnet_err_recode(err, CNI_ERR_DECODE);
+		return -EINVAL;
+	}
 	rec.n_nameservers = str_list(v, "nameservers", &rec.nameservers[0][0],
 				     sizeof(rec.nameservers[0]), ARRAY_SIZE(rec.nameservers));
 	rec.n_search = str_list(v, "search", &rec.search[0][0], sizeof(rec.search[0]),

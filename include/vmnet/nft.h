@@ -31,6 +31,9 @@
  *                                                 1.0.6 has no icmpv6 taddr)
  *   set iso_ifs6    ifname                        isolated links whose guest has IPv6
  *   set guest_net6  ifname . ipv6_addr            bridge . guest of a shared network
+ *   set cluster4    ipv4_addr . ipv4_addr, interval  guest . a prefix of its network's
+ *                                                 clusterCIDRs (a range: Linux >= 5.6)
+ *   set cluster6    ipv6_addr . ipv6_addr, interval  the same for IPv6
  *   counter spoof_drop, iso_drop, inbound_drop, loopback_drop,
  *           dhcp_server_drop (UDP from port 67), dhcp6_server_drop (from 547),
  *           ra_drop (ICMPv6 router advertisements and redirects)
@@ -44,6 +47,16 @@
  *   set port_nd6    typeof iifname . @th,64,128   as nd6
  *   counter spoof_drop, loopback_drop, dhcp_server_drop, dhcp6_server_drop, ra_drop
  *   (chains antispoof at prerouting, forward between bridge ports)
+ *
+ * clusterCIDRs: keyed by guest, so each network keeps its own prefixes and
+ * an attachment's elements stay its own (ADD and DEL touch one element per
+ * prefix, no rule). Postrouting accepts "ip saddr . ip daddr @cluster4"
+ * before masquerading (no NAT to the cluster); forward accepts "ip daddr .
+ * ip saddr @cluster4" after the isolation rules (this node's guests inside
+ * the prefixes are judged by network and group first) and before the
+ * closed rules; such a network's guests are in closed4/closed6 even
+ * without masq (unless routed_inbound), so the rest of the outside reaches
+ * them only through published ports.
  *
  * IPv6 from a guest: its own address, a link-local source (fe80::/64; the
  * MAC is checked already), and from :: only a neighbour solicitation for
@@ -65,13 +78,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster.h"
 #include "err.h"
 #include "inet.h"
 #include "nfnl.h"
 
-/* Ruleset version kept in the tables' comment ("vmnet:4"); bump it when the
+/* Ruleset version kept in the tables' comment ("vmnet:6"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 5
+#define VMNET_NFT_VERSION 6
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -123,6 +137,9 @@ struct vmnet_nft_att {
 	size_t n_ports;
 	const char *bridge;	/* shared mode: the network's bridge (guests of other
 				   networks are not reached through it); NULL otherwise */
+	const struct vmnet_cluster *cluster; /* the network's clusterCIDRs; NULL or
+				   empty: none (then closed only with masq and
+				   without routed_inbound, as before) */
 };
 
 /* Open a socket in the netns @nsfd (-1: the current one); the calling

@@ -86,6 +86,7 @@ struct vmnet_record {
 	struct vmnet_prefix6 guest6;	/* the guest's IPv6 address and prefix length;
 					   len 0: no IPv6 (IPv4-only attachment) */
 	struct in6_addr gateway6;	/* the host side's IPv6 address, with guest6 */
+	struct vmnet_cluster cluster;	/* clusterCIDRs ("clusterCIDRs", absent: none) */
 };
 
 /* true if @rec's guest has an IPv6 address. */

@@ -205,6 +205,17 @@ bad 'blockSize6 longer than 127' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges += [[{subnet: "fd77::/64"}]] | .ipam.blockSize6 = 128')"
 bad 'blockSize6 shorter than its subnet' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.ipam.ranges += [[{subnet: "fd77::/64"}]] | .ipam.blockSize6 = 56')"
+bad 'clusterCIDRs not an array' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = "10.100.0.0/16"')"
+bad 'clusterCIDRs entry not a string' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = [16]')"
+bad 'clusterCIDRs entry not a prefix' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = ["cluster"]')"
+bad 'clusterCIDRs bare address' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = ["10.100.0.1"]')"
+bad 'clusterCIDRs with host bits' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = ["10.100.0.1/16"]')"
+bad 'clusterCIDRs IPv6 with host bits' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = ["fd00:100::1/48"]')"
+bad 'clusterCIDRs /33' 7 ADD @CID eth0 "$NSP" "$(conf '.clusterCIDRs = ["10.100.0.0/33"]')"
+bad 'clusterCIDRs overlapping' 7 ADD @CID eth0 "$NSP" \
+	"$(conf '.clusterCIDRs = ["10.100.0.0/16", "10.100.7.0/24"]')"
+bad 'clusterCIDRs of 17 IPv4 prefixes' 7 ADD @CID eth0 "$NSP" \
+	"$(conf '.clusterCIDRs = [range(17) | "10.\(.).0.0/16"]')"
 bad 'bridge name of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
 bad 'bridge name with "/"' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
 bad 'tapName with a space' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap 0"')"

@@ -6,10 +6,13 @@
 # node subnet files (ipam.subnetFile), netd and a real routing daemon: BIRD 2
 # on nodes 1 and 2 (contrib/routing/bird.conf), FRR's zebra and bgpd on node
 # 3 (contrib/routing/frr.conf), iBGP full mesh between the nodes. On every node
-# a shared network (ipMasq false, the bridge's connected route announced by
-# BIRD's direct protocol) and an isolated one (aggregateRoute: netd's
-# blackhole route of protocol 215, learnt by BIRD's kernel protocol). Guests
-# on different nodes reach each other with their own addresses; one node
+# a shared network (ipMasq true, the bridge's connected route announced by
+# BIRD's direct protocol) and an isolated one (ipMasq false, aggregateRoute:
+# netd's blackhole route of protocol 215, learnt by BIRD's kernel protocol),
+# both naming the cluster's prefix in clusterCIDRs. Guests on different nodes
+# reach each other with their own addresses (no masquerade on the ipMasq
+# network either); an underlay host outside clusterCIDRs that routes the
+# cluster via a node cannot open connections to its guests; one node
 # stopped (its BIRD and its uplink) leaves the other two working; back, it
 # is reachable again once BGP has converged. Everything runs inside the
 # test's namespaces; the daemons' sockets and pid files are in the test's
@@ -51,7 +54,8 @@ conf_node() {
 	d=$(nd "$1")
 	jq -cn --arg mode "$2" --arg d "$d" '{
 		cniVersion: "1.0.0", name: (if $mode == "shared" then "cs" else "ci" end),
-		type: "vmnet", mode: $mode, tap: "netns", ipMasq: false, stateDir: ($d + "/state"),
+		type: "vmnet", mode: $mode, tap: "netns", ipMasq: ($mode == "shared"),
+		clusterCIDRs: ["10.100.0.0/15"], stateDir: ($d + "/state"),
 		ipam: {type: "vmnet-ipam", dataDir: ($d + "/ipam"), subnetFile: ($d + "/" + $mode + "-subnet")}
 	} | if $mode == "shared" then .bridge = "vmbrcs" else .aggregateRoute = true end'
 }
@@ -298,6 +302,28 @@ for pair in "s1 s2" "s2 s3" "s3 s1" "i1 i2" "i2 i3" "i3 i1"; do
 	t_ok "$1 pings $2 on another node" guest_ping "$1" "${G_IP[$2]:-0.0.0.0}"
 	t_eq "$2 sees $1's own address (no masquerade)" "$(peer_addr "$1" "$2")" "${G_IP[$1]:-x}"
 done
+
+# --------------------------------------------------------------- outside the cluster
+# An underlay host whose address is not in clusterCIDRs routes the cluster's
+# prefix via node 1: the guests there are closed to it (inbound_drop), while
+# they reach it themselves.
+ns_add uh
+UH=$REPLY
+ip -n "$UL" link add p9 type veth peer name up0 netns "$UH" || bail "underlay host"
+ip -n "$UL" link set p9 master br0 up
+ip -n "$UH" addr add 192.0.2.50/24 dev up0
+ip -n "$UH" link set up0 up
+ip -n "$UH" route add 10.100.0.0/15 via "$(node_ip 1)"
+n1_drops() {
+	ip netns exec "${NODE[1]}" nft list counter inet vmnet inbound_drop 2>/dev/null |
+		grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
+before=$(n1_drops)
+t_eq "an underlay host outside clusterCIDRs cannot open a connection to s1 (ipMasq)" \
+	"$(net_get "$UH" tcp "${G_IP[s1]:-0.0.0.0}" 81)" ""
+t_eq "...nor to i1 (no ipMasq)" "$(net_get "$UH" tcp "${G_IP[i1]:-0.0.0.0}" 81)" ""
+t_rose "node 1's inbound_drop rose" "$before" "$(n1_drops)"
+t_ok "i1 still reaches the underlay host itself" guest_ping i1 192.0.2.50
 
 # --------------------------------------------------------------- node 3 down
 # Its BGP daemon stops (bgpd closes its sessions, zebra takes its routes out)

@@ -4,8 +4,9 @@
 # Every rule vmnet installs is printed by the distribution's nft and comes
 # back from `nft list ruleset > f; nft flush ruleset; nft -f f` as it was
 # (issue 10). Dual-stack attachments of both modes in both wirings, with
-# published ports, an isolation group and anti-spoofing (IPv6's packets:
-# t_nft6.sh), then:
+# published ports, an isolation group, anti-spoofing (IPv6's packets:
+# t_nft6.sh) and clusterCIDRs (ranges of guest . prefix; packets: t_ccidr.sh),
+# then:
 #   - `nft list ruleset` exits 0 with nothing on stderr;
 #   - nft lists as many rules per chain as the kernel holds (build/tools/
 #     nftdump reads the kernel by netlink, without nft);
@@ -63,11 +64,14 @@ track_pid $!
 # port), i2 in group red, i3 in group blue.
 attach_all() {
 	local w=$1 k=$2 s i n
-	# Dual stack, so the IPv6 sets and maps hold elements too.
+	# Dual stack, so the IPv6 sets and maps hold elements too; clusterCIDRs
+	# of both families, so cluster4 and cluster6 do.
 	s=$(conf_net shared "$w" "sv$k" "10.70.$k.0/24" \
-		".ipam.ranges = [[{subnet: \"10.70.$k.0/24\"}], [{subnet: \"fd70:$k::/64\"}]]")
+		".ipam.ranges = [[{subnet: \"10.70.$k.0/24\"}], [{subnet: \"fd70:$k::/64\"}]] |
+		 .clusterCIDRs = [\"10.100.0.0/16\", \"192.0.2.0/25\", \"fd00:100::/48\"]")
 	i=$(conf_net isolated "$w" "iv$k" "10.71.$k.0/24" \
-		".ipam.ranges = [[{subnet: \"10.71.$k.0/24\"}], [{subnet: \"fd71:$k::/56\"}]]")
+		".ipam.ranges = [[{subnet: \"10.71.$k.0/24\"}], [{subnet: \"fd71:$k::/56\"}]] |
+		 .clusterCIDRs = [\"fd00:100::/48\"]")
 	PORT[$w-s1]=$((8100 + k)) PORT[$w-i1]=$((8200 + k))
 	CONF[$w-s1]=$(jq -c --argjson p "${PORT[$w-s1]}" \
 		'.runtimeConfig.portMappings = [{hostPort: $p, containerPort: 80, protocol: "tcp"}]' <<<"$s")
@@ -126,6 +130,11 @@ t_match "the ND target sets are listed as declared" "$(cat "$W_TMP/rules.nft")" 
 	'set port_nd6 \{[[:space:]]+typeof iifname \. @th,64,128'
 t_match "IPv6 port mappings are listed" "$(cat "$W_TMP/rules.nft")" \
 	'tcp \. [0-9]+ : fd70:[0-9]+::[0-9a-f]+ \. 80'
+t_match "cluster ranges are listed (guest . prefix)" "$(cat "$W_TMP/rules.nft")" \
+	'10\.70\.[0-9]+\.[0-9]+ \. 192\.0\.2\.0/25'
+t_match "...of IPv6 too" "$(cat "$W_TMP/rules.nft")" 'fd71:[0-9a-f:]+ \. fd00:100::/48'
+t_match "the cluster rules are listed whole" "$(cat "$W_TMP/rules.nft")" \
+	'ip6 daddr \. ip6 saddr @cluster6 accept'
 t_eq "nft lists as many rules per chain as the kernel holds" "$(nft_rule_counts)" "$(kernel_rule_counts)"
 t_eq "...and every chain of both tables has rules" "$(kernel_rule_counts | wc -l)" \
 	"$(dump | grep -c '^chain')"

@@ -9,6 +9,7 @@
  *   nftctl [-N netns-path] bench-atts N REPS   ... with N attachments present
  *
  * SPEC: ip=A.B.C.D [ip6=X::Y] [masq] [masq6] [routed] [if=NAME mac=XX:XX:XX:XX:XX:XX]
+ *       [cluster=PREFIX]... (clusterCIDRs, either family)
  *       [br=BRIDGE] [iso] [group=N] [hostaccess] [port=tcp/8080:80[@HOSTIP|@4|@6]]...
  *       (@4, @6: the wildcard of one family; HOSTIP of either family)
  * Failures print "nftctl: error code=C errno=E: message" and exit 1.
@@ -29,6 +30,7 @@
 struct spec {
 	struct vmnet_nft_att att;
 	struct vmnet_port ports[MAX_PORTS];
+	struct vmnet_cluster cluster;
 };
 
 static int fail(const struct vmnet_err *e, int r)
@@ -92,6 +94,15 @@ static int parse_spec(int argc, char **argv, struct spec *s)
 			s->att.isolated = true;
 		} else if (!strncmp(w, "group=", 6)) {
 			s->att.iso_id = strtoul(w + 6, NULL, 0);
+		} else if (!strncmp(w, "cluster=", 8)) {
+			struct vmnet_cluster *c = &s->cluster;
+
+			s->att.cluster = c;
+			if (c->n4 < VMNET_MAX_CLUSTER && vmnet_prefix_parse(w + 8, true, false, &c->v4[c->n4]) == 0)
+				c->n4++;
+			else if (c->n6 >= VMNET_MAX_CLUSTER ||
+				 vmnet_prefix6_parse(w + 8, true, false, &c->v6[c->n6++]) < 0)
+				return -EINVAL;
 		} else if (!strcmp(w, "hostaccess")) {
 			s->att.host_access = true;
 		} else if (!strncmp(w, "port=", 5) && s->att.n_ports < MAX_PORTS) {

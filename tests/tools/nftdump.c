@@ -116,6 +116,11 @@ static int elem_cb(const struct nlmsghdr *nh, void *data)
 		printf("elem %s %s", fam_name(nftnl_set_get_u32(s, NFTNL_SET_FAMILY)),
 		       nftnl_set_get_str(s, NFTNL_SET_NAME));
 		hex("key", k, k ? len : 0);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) { /* a range */
+			const void *end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len);
+
+			hex("end", end, len);
+		}
 		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_DATA)) {
 			const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
 

@@ -103,6 +103,7 @@ int main(void)
 	c = parse(H "\"mode\":\"shared\",\"tap\":\"host\",\"bridge\":\"br-x\",\"mtu\":9000,"
 		    "\"ipMasq\":true,\"portIsolation\":true,\"multiQueue\":true,\"owner\":1000,"
 		    "\"routedInbound\":true,\"parkMax\":0,"
+		    "\"clusterCIDRs\":[\"10.100.0.0/16\",\"fd00:100::/48\",\"10.200.0.0/24\"],"
 		    "\"group\":100,\"args\":{\"cni\":{\"mac\":\"02:00:00:00:00:01\"}},"
 		    "\"runtimeConfig\":{\"mac\":\"02:00:00:00:00:02\",\"vmnetGroup\":\"blue\","
 		    "\"portMappings\":[{\"hostPort\":8080,\"containerPort\":80,\"protocol\":\"tcp\"},"
@@ -117,6 +118,9 @@ int main(void)
 		ok(c->ip_masq && c->port_isolation && c->multi_queue && c->tap_uid == 1000 && c->tap_gid == 100,
 		   "flags, owner, group");
 		ok(c->routed_inbound, "routedInbound");
+		ok(c->cluster.n4 == 2 && c->cluster.n6 == 1 && c->cluster.v4[1].addr == 0x0ac80000 &&
+			   c->cluster.v4[1].len == 24 && c->cluster.v6[0].len == 48,
+		   "clusterCIDRs of both families");
 		ok(c->park_max == 0, "parkMax 0");
 		ok(c->has_mac && c->mac[5] == 2, "runtimeConfig.mac overrides args.cni.mac");
 		ok(!strcmp(c->iso_label, "blue"), "vmnetGroup");

@@ -27,7 +27,7 @@
 /* What a batch holds, parsed back. */
 #define MAXM 256
 /* Base rules vmnet installs (both tables), whatever the attachments. */
-#define BASE_RULES 75
+#define BASE_RULES 79
 struct msg {
 	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
 	uint16_t flags;
@@ -288,9 +288,9 @@ static void test_attach_with_table(void)
 	ok(m->type == NFT_MSG_NEWTABLE && !strcmp(m->name, "vmnet") &&
 		   (m->flags & (NLM_F_CREATE | NLM_F_EXCL)) == (NLM_F_CREATE | NLM_F_EXCL),
 	   "NEWTABLE inet vmnet first, exclusive");
-	ok(!strcmp(m->comment, "vmnet:5"), "table comment carries the ruleset version");
+	ok(!strcmp(m->comment, "vmnet:6"), "table comment carries the ruleset version");
 	ok(count(&p, NFT_MSG_NEWTABLE) == 2 && p.m[2].type == NFT_MSG_NEWTABLE &&
-		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:5"),
+		   (p.m[2].flags & NLM_F_EXCL) && !strcmp(p.m[2].comment, "vmnet:6"),
 	   "two tables (inet, bridge), both exclusive");
 	ok(count(&p, NFT_MSG_NEWOBJ) == 12, "twelve named counters");
 
@@ -377,8 +377,8 @@ static void test_attach_with_table(void)
 				grp += !strcmp(x->exprs, "meta,lookup,meta,lookup,meta,meta,lookup,"
 							 "immediate");
 		}
-		ok(fwd == 14 + 2 && in == 10 && spoof == 14 + 22,
-		   "forward 14+2, input 10, antispoof 14+22 rules");
+		ok(fwd == 14 + 4 && in == 10 && spoof == 14 + 22,
+		   "forward 14+4, input 10, antispoof 14+22 rules");
 		ok(dhcp == 4, "udp dport 67-68 and 546-547 dropped between guest ports and isolated links");
 		ok(grp == 1, "group rule: oifname . iifgroup in iso_members, no map, no mark");
 	}
@@ -396,7 +396,7 @@ static void test_attach_with_table(void)
 			   "prerouting: l4proto set, fib local, jump");
 	}
 	{
-		const struct msg *d4[3] = {0}, *d6[2] = {0}, *post[5] = {0}, *r1, *r2;
+		const struct msg *d4[3] = {0}, *d6[2] = {0}, *post[7] = {0}, *r1, *r2;
 		int np = 0, n4 = 0, n6 = 0;
 
 		for (int i = 0; i < p.n; i++) {
@@ -408,7 +408,7 @@ static void test_attach_with_table(void)
 				d4[n4++] = x;
 			if (!strcmp(x->chain, "dnat6") && n6 < 2)
 				d6[n6++] = x;
-			if (!strcmp(x->chain, "postrouting") && np < 5)
+			if (!strcmp(x->chain, "postrouting") && np < 7)
 				post[np++] = x;
 		}
 		r1 = d4[1];
@@ -419,10 +419,14 @@ static void test_attach_with_table(void)
 			   !strcmp(d6[1]->lookups, "ports6") &&
 			   !strcmp(d6[1]->exprs, "meta,payload,lookup,nat"),
 		   "dnat6: host-address map, then wildcard map");
-		ok(np == 5 && !strcmp(post[1]->lookups, "guests6") && !strcmp(post[4]->lookups, "masq6,guests6"),
+		ok(np == 7 && !strcmp(post[1]->lookups, "guests6") && !strcmp(post[6]->lookups, "masq6,guests6"),
 		   "postrouting: hairpin and NAT66 twins");
+		ok(np == 7 && !strcmp(post[3]->lookups, "cluster4") &&
+			   !strcmp(post[3]->exprs, "meta,cmp,payload,payload,lookup,immediate") &&
+			   !strcmp(post[4]->lookups, "cluster6"),
+		   "postrouting: traffic to the cluster keeps its source, before masquerading");
 		post[1] = post[2];
-		post[2] = post[3];
+		post[2] = post[5];
 		np = 3;
 		ok(r1 && !strcmp(r1->lookups, "ports4h") &&
 			   !strcmp(r1->exprs, "meta,cmp,payload,meta,payload,lookup,nat"),
@@ -487,6 +491,23 @@ static void test_attach_elements_only(void)
 	buf = NULL;
 	a.routed_inbound = false;
 	a.masq = false;
+	{
+		static const uint8_t k[] = {10, 1, 0, 5, 10, 100, 0, 0};
+		struct vmnet_cluster cl = {.n4 = 1, .v4 = {{0x0a640000, 16}}};
+		const struct msg *m;
+
+		a.cluster = &cl;
+		ok(vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL) == 0 && parse(buf, len, &p) &&
+			   find(&p, NFT_MSG_NEWSETELEM, "closed4", 0) &&
+			   !find(&p, NFT_MSG_NEWSETELEM, "masq4", 0),
+		   "clusterCIDRs without ipMasq: closed4, no masq4");
+		m = find(&p, NFT_MSG_NEWSETELEM, "cluster4", 0);
+		ok(m && m->key_len == 8 && !memcmp(m->key, k, 8) && !find(&p, NFT_MSG_NEWSETELEM, "cluster6", 0),
+		   "cluster4 10.1.0.5 . 10.100.0.0/16 (no IPv6 guest: no cluster6)");
+		free(buf);
+		buf = NULL;
+		a.cluster = NULL;
+	}
 	a.host_if = NULL;
 	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
 	ok(r == 0 && parse(buf, len, &p), "build attach, elements only");

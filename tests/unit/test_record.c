@@ -194,6 +194,24 @@ static void test_ipv6(void)
 		   "address6 without gateway6 is damage");
 		json_decref(v);
 	}
+	base(&rec);
+	ok(round_trip(&rec, &got, &err) == 0 && !vmnet_cluster_any(&got.cluster),
+	   "a record without clusterCIDRs names none");
+	vmnet_prefix_parse("10.100.0.0/16", true, false, &rec.cluster.v4[0]);
+	vmnet_prefix6_parse("fd00:100::/48", true, false, &rec.cluster.v6[0]);
+	rec.cluster.n4 = rec.cluster.n6 = 1;
+	ok(round_trip(&rec, &got, &err) == 0 && got.cluster.n4 == 1 && got.cluster.n6 == 1 &&
+		   got.cluster.v4[0].addr == 0x0a640000 && got.cluster.v4[0].len == 16 &&
+		   !strcmp(vmnet_prefix6_fmt(&got.cluster.v6[0], buf), "fd00:100::/48"),
+	   "clusterCIDRs survive the round trip (%s)", err.msg);
+	{
+		json_t *v = vmnet_record_to_json(&rec);
+
+		json_object_set_new(v, "clusterCIDRs", json_pack("[s]", "10.100.0.1/16"));
+		ok(vmnet_record_from_json(v, &got, &err) < 0 && err.code == CNI_ERR_DECODE,
+		   "clusterCIDRs with host bits are damage");
+		json_decref(v);
+	}
 }
 
 int main(void)

@@ -112,6 +112,7 @@ for i in $(seq "$PROBES"); do
 	# An empty isolated block: no aggregate on node 2, no route on node 1.
 	wait_for 60 no_route 1 10.101.2.0/24 >/dev/null || die "node 1 still routes 10.101.2.0/24"
 	reach 2 isolated "i$i" || die "isolated guest i$i never reached"
+	[[ ${G_IP[i$i]} == 10.101.2.* ]] || die "i$i is not in node 2's isolated block: ${G_IP[i$i]}"
 	echo "reach_isolated_ms,$i,$REACH_MS" >>"$CSV"
 	unguest 2 "i$i" isolated
 	log "ADD to reachable, probe $i: shared $rs ms, isolated $REACH_MS ms"
@@ -124,7 +125,7 @@ median() {
 }
 same=$(median tput_same_mbps) cross=$(median tput_cross_mbps)
 rs=$(median reach_shared_ms) ri=$(median reach_isolated_ms)
-ratio=$(awk -v a="$cross" -v b="$same" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+ratio=$(awk -v a="$cross" -v b="$same" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 {
 	echo "median,tput_same_mbps,$same"
 	echo "median,tput_cross_mbps,$cross"

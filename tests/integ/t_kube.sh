@@ -90,6 +90,7 @@ t_match "the IPv6 default route goes via the gateway on eth0" "$(ip -n "$POD" -6
 t_match "tap0 is a tap" "$(ip -n "$POD" -d link show tap0)" "tun type tap"
 t_match "eth0's ingress is redirected to tap0 by tc" \
 	"$(ip netns exec "$POD" tc filter show dev eth0 ingress)" "mirred.*tap0"
+t_match "and tap0's to eth0" "$(ip netns exec "$POD" tc filter show dev tap0 ingress)" "mirred.*eth0"
 reserved() { find "$W_TMP/ipam/vmnet" -maxdepth 1 \( -name '10.*' -o -name 'fd00*' \) | wc -l; }
 t_eq "vmnet-ipam holds the pod's two addresses" "$(reserved)" 2
 t_plugin "CHECK of the pod" CHECK id=pod1 ns="$POD" conf="$(with_prev "$CONF" "$RES")"

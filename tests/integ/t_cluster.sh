@@ -153,6 +153,15 @@ t_ok "node 1: netd made two more passes" wait_for 10 more_passes
 t_match "node 1: another owner's blackhole route is left alone" \
 	"$(ip -n "${NODE[1]}" route show 10.102.0.0/24)" "^blackhole 10\\.102\\.0\\.0/24 proto static"
 ip -n "${NODE[1]}" route del blackhole 10.102.0.0/24 proto static
+# The same for IPv6.
+ip -n "${NODE[1]}" -6 route add blackhole fd00:102::/64 proto static
+ip -n "${NODE[1]}" -6 route del blackhole fd00:101:1::/64 proto 215
+t_ok "node 1: an IPv6 aggregate deleted by hand is back" wait_for 10 aggregate 1 fd00:101:1::/64
+n0=$(passes1)
+t_ok "node 1: netd made two more passes" wait_for 10 more_passes
+t_match "node 1: another owner's IPv6 blackhole route is left alone" \
+	"$(ip -n "${NODE[1]}" -6 route show fd00:102::/64)" "^blackhole fd00:102::/64 (dev lo )?proto static"
+ip -n "${NODE[1]}" -6 route del blackhole fd00:102::/64 proto static
 
 # --------------------------------------------------------------- BGP
 t_ok "iBGP full mesh: every session Established" wait_for 60 mesh
@@ -249,6 +258,16 @@ t_ok "node 1: netd keeps the new block's aggregate" wait_for 10 aggregate 1 10.1
 t_ok "node 1: and the old block's, while its guest lives" aggregate 1 10.101.1.0/24
 t_ok "node 1: i1 in the old block still reaches i2" guest_ping i1 "${G_IP[i2]:-0.0.0.0}"
 t_ok "node 2 learns node 1's new block" wait_for 30 has_route 2 10.101.11.0/24 "$(node_ip 1)"
+# IPv6: the file's IPv6 line changes too.
+printf '10.101.11.0/24\nfd00:101:11::/64\n' >"$(nd 1)/isolated-subnet"
+vm_ns v-y1
+t_plugin "node 1: ADD after its IPv6 subnet changed" ADD id=y1 ns="$REPLY" \
+	conf="$(conf_node 1 isolated)" host="${NODE[1]}"
+t_match "node 1: the new guest's IPv6 address is in the new block" \
+	"$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$CNI_OUT")" '^fd00:101:11::'
+t_ok "node 1: netd keeps the new IPv6 block's aggregate" wait_for 10 aggregate 1 fd00:101:11::/64
+t_ok "node 1: and the old IPv6 block's, while its guest lives" aggregate 1 fd00:101:1::/64
+t_ok "node 2 learns node 1's new IPv6 block" wait_for 30 has_route 2 fd00:101:11::/64 ""
 
 # --------------------------------------------------------------- last DEL
 for k in 1 2 3; do
@@ -261,8 +280,11 @@ for k in 1 2 3; do
 	done
 done
 node_plugin 1 DEL id=x1 conf="$(conf_node 1 isolated)" || not_ok "DEL x1" "$(cni_report)"
+node_plugin 1 DEL id=y1 conf="$(conf_node 1 isolated)" || not_ok "DEL y1" "$(cni_report)"
 t_eq "node 1: the old block's guest was released from the store" \
 	"$(find "$(nd 1)/ipam/ci" -maxdepth 1 -name '10.101.*' | wc -l)" 0
+t_eq "node 1: and so were the IPv6 addresses" \
+	"$(find "$(nd 1)/ipam/ci" -maxdepth 1 -name 'fd00:101:*' | wc -l)" 0
 no_aggregates() {
 	local k
 	for k in 1 2 3; do

@@ -42,9 +42,9 @@ for k in 1 2 3; do
 	cluster_node "$k" || die "node $k"
 	cluster_subnets "$k"
 	if [ "$k" = 3 ]; then
-		frr_conf 3 >/dev/null && frr_start 3 || die "FRR on node 3"
+		{ frr_conf 3 >/dev/null && frr_start 3; } || die "FRR on node 3"
 	else
-		bird_conf "$k" && bird_start "$k" || die "BIRD on node $k"
+		{ bird_conf "$k" && bird_start "$k"; } || die "BIRD on node $k"
 	fi
 	cluster_netd "$k"
 done
@@ -81,11 +81,10 @@ mbps() {
 		jq '.end.sum_received.bits_per_second / 1e6 | floor'
 }
 for r in $(seq "$RUNS"); do
-	for pair in "same b" "cross c"; do
-		set -- $pair
-		v=$(mbps "$2")
-		echo "tput_${1}_mbps,$r,${v:-0}" >>"$CSV"
-		log "throughput $1 node, run $r: ${v:-?} Mbit/s"
+	for where in same cross; do
+		if [ "$where" = same ]; then v=$(mbps b); else v=$(mbps c); fi
+		echo "tput_${where}_mbps,$r,${v:-0}" >>"$CSV"
+		log "throughput $where node, run $r: ${v:-?} Mbit/s"
 	done
 done
 

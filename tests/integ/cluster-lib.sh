@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: its variables are for the caller
 # SPDX-License-Identifier: MIT
 #
 # The cluster topology of issue 17, sourced after lib.sh by
@@ -93,7 +94,7 @@ conf_node() {
 # bird_conf K: contrib/routing/bird.conf for node K, peers the other two
 # (an IPv4 and an IPv6 session each).
 bird_conf() {
-	local k=$1 j peers=
+	local k=$1 j peers=''
 	for j in 1 2 3; do
 		[ "$j" = "$k" ] && continue
 		peers+="protocol bgp node$j from vmnet_node { neighbor $(node_ip "$j") as $AS; }\\n"
@@ -129,7 +130,7 @@ bird_start() {
 # lines once per other node; in node K's frr/ folder (FRR's daemons run as
 # user frr).
 frr_conf() {
-	local k=$1 j peers= peers6=
+	local k=$1 j peers='' peers6=''
 	for j in 1 2 3; do
 		[ "$j" = "$k" ] && continue
 		peers+=" neighbor $(node_ip "$j") peer-group VMNET\\n"

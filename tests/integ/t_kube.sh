@@ -12,7 +12,7 @@
 # MAC, addresses and default routes, joined by tc to the tap).
 #
 #   tests/integ/t_kube.sh BUILDDIR      (root; TAP on stdout)
-# shellcheck source=tests/integ/lib.sh
+# shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
 need_root

@@ -528,8 +528,9 @@ fail:
 	return r;
 }
 
-int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
-			struct vmnet_err *err)
+/* The subnets of @netconf's ranges of one family (@v6) into @ret4 or @ret6. */
+static int subnets(json_t *netconf, bool v6, struct vmnet_prefix *ret4,
+		   struct vmnet_prefix6 *ret6, size_t max, struct vmnet_err *err)
 {
 	struct vmnet_ipam_conf *c = malloc(sizeof(*c));
 	size_t n = 0;
@@ -542,13 +543,30 @@ int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
 		for (unsigned j = 0; j < c->sets[i].n && n < max; j++) {
 			const struct vmnet_ipam_prefix *p = &c->sets[i].r[j].subnet;
 
-			if (!vmnet_ipam_ip_is4(p->addr))
+			if (vmnet_ipam_ip_is4(p->addr) == v6)
 				continue;
-			ret[n].addr = vmnet_ipam_ip_to4(p->addr);
-			ret[n++].len = p->len;
+			if (v6) {
+				vmnet_ipam_ip_to_in6(p->addr, &ret6[n].addr);
+				ret6[n++].len = p->len;
+			} else {
+				ret4[n].addr = vmnet_ipam_ip_to4(p->addr);
+				ret4[n++].len = p->len;
+			}
 		}
 	if (r == 0)
 		vmnet_ipam_conf_done(c);
 	free(c);
 	return r < 0 ? r : (int)n;
+}
+
+int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
+			struct vmnet_err *err)
+{
+	return subnets(netconf, false, ret, NULL, max, err);
+}
+
+int vmnet_ipam_subnets6(json_t *netconf, struct vmnet_prefix6 *ret, size_t max,
+			struct vmnet_err *err)
+{
+	return subnets(netconf, true, NULL, ret, max, err);
 }

@@ -469,18 +469,17 @@ int vmnet_route6_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix
 	return route_del(nl, ifindex, &d, err);
 }
 
-int vmnet_route_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
-			      unsigned char protocol, struct vmnet_err *err)
+static int blackhole_add(struct vmnet_nl *nl, struct ipx d, unsigned char protocol,
+			 struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
-	struct ipx d = A4(dst);
 	int r;
 
-	vmnet_prefix_fmt(dst, buf);
-	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, AF_INET, &d, protocol,
+	ipx_fmt(&d, true, buf);
+	m = route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, d.af, &d, protocol,
 		      RT_SCOPE_UNIVERSE, RTN_BLACKHOLE);
-	if (!m || dst->len > 32 || (dst->len && put_ipx(m, RTA_DST, &d) < 0))
+	if (!m || d.len > ipx_size(&d) * 8 || (d.len && put_ipx(m, RTA_DST, &d) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, m ? EINVAL : ENOMEM,
 				     "adding blackhole route %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
@@ -489,19 +488,18 @@ int vmnet_route_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix *ds
 	return 0;
 }
 
-int vmnet_route_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
-			      unsigned char protocol, struct vmnet_err *err)
+static int blackhole_del(struct vmnet_nl *nl, struct ipx d, unsigned char protocol,
+			 struct vmnet_err *err)
 {
 	char buf[VMNET_PREFIXSTRLEN];
 	_cleanup_msg_ struct nl_msg *m = NULL;
-	struct ipx d = A4(dst);
 	int r;
 
-	vmnet_prefix_fmt(dst, buf);
+	ipx_fmt(&d, true, buf);
 	/* Type and protocol given: the kernel deletes only a route that has
 	 * both, never another owner's route to the same prefix. */
-	m = route_msg(RTM_DELROUTE, 0, AF_INET, &d, protocol, RT_SCOPE_NOWHERE, RTN_BLACKHOLE);
-	if (!m || (dst->len && put_ipx(m, RTA_DST, &d) < 0))
+	m = route_msg(RTM_DELROUTE, 0, d.af, &d, protocol, RT_SCOPE_NOWHERE, RTN_BLACKHOLE);
+	if (!m || (d.len && put_ipx(m, RTA_DST, &d) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "deleting route %s", buf);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
 	if (r < 0 && !vmnet_err_is_gone(r))
@@ -510,8 +508,10 @@ int vmnet_route_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix *ds
 }
 
 struct blackhole_walk {
+	int af;
 	unsigned char protocol;
-	int (*fn)(const struct vmnet_prefix *dst, void *arg);
+	int (*fn4)(const struct vmnet_prefix *dst, void *arg);
+	int (*fn6)(const struct vmnet_prefix6 *dst, void *arg);
 	void *arg;
 };
 
@@ -520,8 +520,8 @@ static int each_blackhole(const struct nlmsghdr *h, void *arg)
 	struct blackhole_walk *w = arg;
 	const struct rtmsg *rtm = nlmsg_data(h);
 	struct nlattr *tb[RTA_MAX + 1];
-	struct vmnet_prefix dst = { .len = rtm->rtm_dst_len };
-	uint32_t table, be = 0;
+	struct ipx d = { .af = w->af, .len = rtm->rtm_dst_len };
+	uint32_t table;
 
 	if (h->nlmsg_type != RTM_NEWROUTE ||
 	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
@@ -529,29 +529,70 @@ static int each_blackhole(const struct nlmsghdr *h, void *arg)
 	table = tb[RTA_TABLE] && nla_len(tb[RTA_TABLE]) == 4 ? nla_get_u32(tb[RTA_TABLE])
 							     : rtm->rtm_table;
 	/* Filtered here too: kernels without strict checking dump them all. */
-	if (rtm->rtm_family != AF_INET || table != RT_TABLE_MAIN ||
+	if (rtm->rtm_family != w->af || table != RT_TABLE_MAIN ||
 	    rtm->rtm_type != RTN_BLACKHOLE || rtm->rtm_protocol != w->protocol ||
-	    rtm->rtm_dst_len > 32 || (tb[RTA_DST] && nla_len(tb[RTA_DST]) != 4))
+	    d.len > ipx_size(&d) * 8 || (tb[RTA_DST] && nla_len(tb[RTA_DST]) != ipx_size(&d)))
 		return 0;
 	if (tb[RTA_DST])
-		memcpy(&be, nla_data(tb[RTA_DST]), 4);
-	dst.addr = ntohl(be);
-	return w->fn(&dst, w->arg);
+		memcpy(&d.u, nla_data(tb[RTA_DST]), (size_t)ipx_size(&d));
+	if (d.af == AF_INET6) {
+		struct vmnet_prefix6 p6 = { .addr = d.u.a6, .len = d.len };
+
+		return w->fn6(&p6, w->arg);
+	}
+	return w->fn4(&(struct vmnet_prefix){ .addr = ntohl(d.u.be4), .len = d.len }, w->arg);
+}
+
+static int blackhole_list(struct vmnet_nl *nl, struct blackhole_walk *w, struct vmnet_err *err)
+{
+	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, w->af, NULL,
+						   w->protocol, 0, RTN_BLACKHOLE);
+	int r;
+
+	if (!m)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing routes");
+	r = vmnet_nl_talk(nl, nlmsg_hdr(m), each_blackhole, w);
+	if (r < 0)
+		return vmnet_nl_fail(nl, err, r, "listing blackhole routes");
+	return 0;
+}
+
+int vmnet_route_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err)
+{
+	return blackhole_add(nl, A4(dst), protocol, err);
+}
+
+int vmnet_route_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix *dst,
+			      unsigned char protocol, struct vmnet_err *err)
+{
+	return blackhole_del(nl, A4(dst), protocol, err);
 }
 
 int vmnet_route_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
 			       int (*fn)(const struct vmnet_prefix *dst, void *arg), void *arg,
 			       struct vmnet_err *err)
 {
-	_cleanup_msg_ struct nl_msg *m = route_msg(RTM_GETROUTE, NLM_F_DUMP, AF_INET, NULL, protocol,
-						   0, RTN_BLACKHOLE);
-	struct blackhole_walk w = {.protocol = protocol, .fn = fn, .arg = arg};
-	int r;
+	return blackhole_list(nl, &(struct blackhole_walk){ .af = AF_INET, .protocol = protocol,
+							    .fn4 = fn, .arg = arg }, err);
+}
 
-	if (!m)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "listing routes");
-	r = vmnet_nl_talk(nl, nlmsg_hdr(m), each_blackhole, &w);
-	if (r < 0)
-		return vmnet_nl_fail(nl, err, r, "listing blackhole routes");
-	return 0;
+int vmnet_route6_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix6 *dst,
+			       unsigned char protocol, struct vmnet_err *err)
+{
+	return blackhole_add(nl, A6(dst), protocol, err);
+}
+
+int vmnet_route6_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix6 *dst,
+			       unsigned char protocol, struct vmnet_err *err)
+{
+	return blackhole_del(nl, A6(dst), protocol, err);
+}
+
+int vmnet_route6_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
+				int (*fn)(const struct vmnet_prefix6 *dst, void *arg), void *arg,
+				struct vmnet_err *err)
+{
+	return blackhole_list(nl, &(struct blackhole_walk){ .af = AF_INET6, .protocol = protocol,
+							    .fn6 = fn, .arg = arg }, err);
 }

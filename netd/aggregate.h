@@ -2,8 +2,8 @@
 /*
  * netd keeps the aggregate routes (include/vmnet/aggregate.h) of isolated
  * networks with "aggregateRoute": one per block that holds a live
- * attachment's address, the block being the IPv4 range of the network's
- * IPAM config (its subnetFile read at each pass). A block's route comes
+ * attachment's address, the block being the IPv4 or IPv6 range of the
+ * network's IPAM config (its subnetFile read at each pass). A block's route comes
  * with its first attachment and goes with its last, at the pass after.
  */
 #ifndef NETD_AGGREGATE_H

@@ -96,4 +96,13 @@ int vmnet_route_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
 			       int (*fn)(const struct vmnet_prefix *dst, void *arg), void *arg,
 			       struct vmnet_err *err);
 
+/* IPv6: as vmnet_route_blackhole_add, _del, _list. */
+int vmnet_route6_blackhole_add(struct vmnet_nl *nl, const struct vmnet_prefix6 *dst,
+			       unsigned char protocol, struct vmnet_err *err);
+int vmnet_route6_blackhole_del(struct vmnet_nl *nl, const struct vmnet_prefix6 *dst,
+			       unsigned char protocol, struct vmnet_err *err);
+int vmnet_route6_blackhole_list(struct vmnet_nl *nl, unsigned char protocol,
+				int (*fn)(const struct vmnet_prefix6 *dst, void *arg), void *arg,
+				struct vmnet_err *err);
+
 #endif

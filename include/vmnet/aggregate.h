@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The aggregate route of an isolated network (conflist "aggregateRoute"):
- * one blackhole route for the node's whole IPv4 block, rtm_protocol
+ * one blackhole route for each of the node's whole blocks (an IPv4 one, an
+ * IPv6 one for dual-stack networks), rtm_protocol
  * VMNET_RTPROT_AGGREGATE, in the main table, as Calico installs one per IPAM
- * block. A routing daemon announces that one route instead of a /30 or /31
- * per VM; on the node the VMs' connected routes are more specific and win,
+ * block. A routing daemon announces that one route instead of a /30, /31 or
+ * /64 per VM; on the node the VMs' connected routes are more specific and win,
  * and traffic to an address of the block no VM holds is dropped here
  * instead of following the default route back out.
  */
@@ -28,6 +29,11 @@ struct vmnet_aggregate_want {
 	size_t n_blocks;
 	const uint32_t *keep;
 	size_t n_keep;
+	/* The same for IPv6. */
+	const struct vmnet_prefix6 *blocks6;
+	size_t n_blocks6;
+	const struct in6_addr *keep6;
+	size_t n_keep6;
 };
 
 /* Make the aggregates in @nl's namespace match @w: add the missing blocks

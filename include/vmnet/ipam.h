@@ -31,6 +31,10 @@ int vmnet_ipam_call(char *const envp[], const char *conf, size_t len, json_t **r
 struct vmnet_prefix;
 int vmnet_ipam_subnets4(json_t *netconf, struct vmnet_prefix *ret, size_t max,
 			struct vmnet_err *err);
+/* The same for the IPv6 ranges. */
+struct vmnet_prefix6;
+int vmnet_ipam_subnets6(json_t *netconf, struct vmnet_prefix6 *ret, size_t max,
+			struct vmnet_err *err);
 
 /* vmnet_ipam_call registered under "vmnet-ipam" for vmnet_delegate_register(). */
 extern const struct vmnet_delegate_inproc vmnet_ipam_inproc;

@@ -344,6 +344,9 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
 
 	p->repaired = p->removed = p->errors = p->synced = 0;
 	p->busy = p->recheck = false;
+	for (size_t i = 0; i < t->n && i < 8 && !full; i++)
+		log_debug("incremental pass: %s/%s@%s%s", t->v[i].k.network, t->v[i].k.cid,
+			  t->v[i].k.ifname, t->v[i].sentinel ? " (for its bridge)" : "");
 	if (!full && read_targets(st, t, &l) < 0)
 		full = true;
 	t->n = 0;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "state.h"
+#include "vmnet/clock.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
 
@@ -230,8 +231,12 @@ int netd_state_fd(const struct netd_state *st)
 
 static void remove_at(struct netd_state *st, size_t i)
 {
-	if (st->v[i]->rec.host_nsid >= 0)
-		st->gone_nsid[st->n_gone_nsid++ % NETD_GONE_NSIDS] = st->v[i]->rec.host_nsid;
+	if (st->v[i]->rec.host_nsid >= 0) {
+		unsigned k = st->n_gone_nsid++ % NETD_GONE_NSIDS;
+
+		st->gone_nsid[k] = st->v[i]->rec.host_nsid;
+		st->gone_at[k] = vmnet_mono_ms();
+	}
 	entry_free(st->v[i]);
 	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
 	st->n--;
@@ -268,8 +273,10 @@ bool netd_state_nsid_gone(const struct netd_state *st, int nsid)
 {
 	unsigned n = st->n_gone_nsid < NETD_GONE_NSIDS ? st->n_gone_nsid : NETD_GONE_NSIDS;
 
+	int64_t now = vmnet_mono_ms();
+
 	for (unsigned i = 0; i < n; i++)
-		if (st->gone_nsid[i] == nsid)
+		if (st->gone_nsid[i] == nsid && now - st->gone_at[i] < NETD_GONE_NSID_MS)
 			return true;
 	return false;
 }

@@ -32,6 +32,7 @@ struct netd_key {
 };
 
 #define NETD_GONE_NSIDS 256
+#define NETD_GONE_NSID_MS 10000
 
 struct netd_state {
 	char *state_dir;
@@ -48,9 +49,12 @@ struct netd_state {
 	struct netd_key *changed;
 	size_t n_changed, cap_changed;
 	bool changed_all;
-	/* The nsids of the last records removed (a ring): events from their
-	 * namespaces (a DEL's devices going) concern no attachment. */
+	/* The nsids of the last records removed (a ring), and when: events
+	 * from their namespaces (a DEL's devices going) concern no attachment
+	 * for NETD_GONE_NSID_MS (the kernel gives a dead namespace's id to
+	 * the next one that needs one). */
 	int gone_nsid[NETD_GONE_NSIDS];
+	int64_t gone_at[NETD_GONE_NSIDS];
 	unsigned n_gone_nsid;
 };
 

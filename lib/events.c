@@ -69,6 +69,8 @@ int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err)
 	ev->all = false;
 	/* Without room for names every event asks for a full pass. */
 	ev->v = calloc(VMNET_EVENTS_MAX, sizeof(*ev->v));
+	ev->ifs = calloc(VMNET_EVENTS_IFS, sizeof(*ev->ifs));
+	ev->n_ifs = 0;
 	r = open_group(NETLINK_ROUTE, RTNLGRP_LINK, err);
 	if (r < 0) {
 		vmnet_events_close(ev);
@@ -93,7 +95,9 @@ void vmnet_events_close(struct vmnet_events *ev)
 		close(ev->nft_fd);
 	ev->link_fd = ev->nft_fd = -1;
 	free(ev->v);
+	free(ev->ifs);
 	ev->v = NULL;
+	ev->ifs = NULL;
 	ev->n = 0;
 }
 
@@ -101,6 +105,19 @@ void vmnet_events_reset(struct vmnet_events *ev)
 {
 	ev->n = 0;
 	ev->all = false;
+}
+
+/* The event just filled in (the last) is dropped if it repeats one kept:
+ * a device coming up says so several times. */
+static void unique(struct vmnet_events *ev)
+{
+	const struct vmnet_event *e = &ev->v[ev->n - 1];
+
+	for (size_t i = 0; i + 1 < ev->n; i++)
+		if (!memcmp(&ev->v[i], e, sizeof(*e))) {
+			ev->n--;
+			return;
+		}
 }
 
 /* A slot for one more event, or NULL: then only a full pass will do. */
@@ -185,6 +202,7 @@ static int link_event(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 	snprintf(e->name, sizeof(e->name), "%s", l.name);
 	if (l.alias)
 		snprintf(e->alias, sizeof(e->alias), "%s", l.alias);
+	unique(ev);
 	return 1;
 }
 
@@ -278,6 +296,8 @@ static int elem_event(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 			}
 			if (!e->key_len)
 				ev->all = true;
+			else
+				unique(ev);
 		}
 	}
 	if (!n)
@@ -319,21 +339,72 @@ static int nft_event(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 	return 1;
 }
 
+/* The slot of the link @ifindex of namespace @nsid in the ring, or NULL. */
+static struct vmnet_event_if *if_find(struct vmnet_events *ev, int nsid, int ifindex)
+{
+	size_t n = ev->n_ifs < VMNET_EVENTS_IFS ? ev->n_ifs : VMNET_EVENTS_IFS;
+
+	for (size_t i = 0; ev->ifs && i < n; i++)
+		if (ev->ifs[i].nsid == nsid && ev->ifs[i].ifindex == ifindex)
+			return &ev->ifs[i];
+	return NULL;
+}
+
+/* A link of namespace @nsid: its name learned (or forgotten), returned. */
+static const char *if_learn(struct vmnet_events *ev, const struct nlmsghdr *nlh, int nsid)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct link_seen l = { 0 };
+	struct vmnet_event_if *x;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return NULL;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &l);
+	if (!l.name || strlen(l.name) >= sizeof(x->name))
+		return NULL;
+	x = if_find(ev, nsid, ifi->ifi_index);
+	if (!x && ev->ifs && nlh->nlmsg_type == RTM_NEWLINK)
+		x = &ev->ifs[ev->n_ifs++ % VMNET_EVENTS_IFS];
+	if (x && nlh->nlmsg_type == RTM_DELLINK)
+		x->nsid = x->ifindex = -1;
+	else if (x)
+		*x = (struct vmnet_event_if){ .nsid = nsid, .ifindex = ifi->ifi_index };
+	if (x && x->nsid >= 0)
+		snprintf(x->name, sizeof(x->name), "%s", l.name);
+	return l.name;
+}
+
 /* A link or tc change in a VM namespace (any other namespace with an id
- * here: netd finds out whether it is one of ours by its id). */
+ * here: netd finds out whether it is one of ours by its id), with the
+ * device's name when known: netd narrows it to that attachment. */
 static int foreign_event(struct vmnet_events *ev, const struct nlmsghdr *nlh, int nsid)
 {
+	const char *name = NULL;
 	struct vmnet_event *e;
 
 	switch (nlh->nlmsg_type) {
-	case RTM_NEWLINK: case RTM_DELLINK: case RTM_NEWQDISC: case RTM_DELQDISC:
-	case RTM_NEWTFILTER: case RTM_DELTFILTER:
-		e = push(ev, VMNET_EV_NETNS);
-		if (e)
-			e->nsid = nsid;
-		return 1;
+	case RTM_NEWLINK: case RTM_DELLINK:
+		name = if_learn(ev, nlh, nsid);
+		break;
+	case RTM_NEWQDISC: case RTM_DELQDISC: case RTM_NEWTFILTER: case RTM_DELTFILTER:
+		if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg))) {
+			const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
+			const struct vmnet_event_if *x = if_find(ev, nsid, tc->tcm_ifindex);
+
+			name = x ? x->name : NULL;
+		}
+		break;
+	default:
+		return 0;
 	}
-	return 0;
+	e = push(ev, VMNET_EV_NETNS);
+	if (!e)
+		return 1;
+	e->nsid = nsid;
+	if (name)
+		snprintf(e->name, sizeof(e->name), "%s", name);
+	unique(ev);
+	return 1;
 }
 
 /* The id of the namespace the message came from, -1 for ours: the kernel

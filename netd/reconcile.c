@@ -489,8 +489,7 @@ void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *i
 	vmnet_record_clear(&fresh.rec);
 }
 
-/* Close what assess opened and forget the items, statuses unset. */
-static void drop(struct items *l)
+void netd_items_drop(struct items *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i].nsfd >= 0)
@@ -569,7 +568,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 		p->locked++;
 		break;
 	case LOOK_ALL:
-		drop(&l);
+		netd_items_drop(&l);
 		locked_pass(st, nets, n_nets, cni_path, &l);
 		p->locked++;
 		break;

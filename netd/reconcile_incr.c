@@ -57,14 +57,19 @@ static void add_key(struct netd_targets *t, const struct netd_key *k, bool senti
 	t->v[t->n++].sentinel = sentinel;
 }
 
+static void key_of(const struct vmnet_record *rec, struct netd_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->network, sizeof(k->network), "%s", rec->network);
+	snprintf(k->cid, sizeof(k->cid), "%s", rec->cid);
+	snprintf(k->ifname, sizeof(k->ifname), "%s", rec->ifname);
+}
+
 void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel)
 {
 	struct netd_key k;
 
-	memset(&k, 0, sizeof(k));
-	snprintf(k.network, sizeof(k.network), "%s", rec->network);
-	snprintf(k.cid, sizeof(k.cid), "%s", rec->cid);
-	snprintf(k.ifname, sizeof(k.ifname), "%s", rec->ifname);
+	key_of(rec, &k);
 	add_key(t, &k, sentinel);
 }
 
@@ -122,20 +127,43 @@ static void by_link(struct netd_targets *t, const struct netd_state *st,
 	}
 }
 
-/* A VM namespace's link or tc change: the attachments in it (the nsid the
- * host gave it at ADD). One of an attachment removed lately (its DEL's
- * devices going) concerns none; an unknown namespace wants a full pass. */
-static void by_netns(struct netd_targets *t, const struct netd_state *st, int nsid)
+/* Not an attachment's device: one vmnet is still creating (renamed once
+ * done, which is an event of its own), or one parked or doomed. */
+static bool passing(const char *name)
 {
-	bool hit = false;
+	return !strncmp(name, VMNET_PREFIX_TEMP, strlen(VMNET_PREFIX_TEMP)) ||
+	       !strncmp(name, VMNET_PREFIX_DOOMED, strlen(VMNET_PREFIX_DOOMED)) ||
+	       !strncmp(name, VMNET_PREFIX_PARKED, strlen(VMNET_PREFIX_PARKED));
+}
 
-	for (size_t i = 0; i < st->n; i++)
-		if (st->v[i]->rec.host_nsid == nsid) {
-			netd_targets_add_rec(t, &st->v[i]->rec, false);
-			hit = true;
+/* A VM namespace's link or tc change: the attachment whose device in it
+ * (veth end or tap) has that name, else every attachment in it (the nsid
+ * the host gave it at ADD). One of an attachment removed lately (its DEL's
+ * devices going) concerns none; an unknown namespace wants a full pass. */
+static void by_netns(struct netd_targets *t, const struct netd_state *st,
+		     const struct vmnet_event *e)
+{
+	bool in_ns = false, named = false;
+
+	if (e->name[0] && passing(e->name))
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vmnet_record *r = &st->v[i]->rec;
+
+		if (r->host_nsid != e->nsid)
+			continue;
+		in_ns = true;
+		if (e->name[0] && (!strcmp(r->ifname, e->name) || !strcmp(r->tap_name, e->name))) {
+			netd_targets_add_rec(t, r, false);
+			named = true;
 		}
-	if (!hit && !netd_state_nsid_gone(st, nsid)) {
-		log_debug("an event of the namespace with id %d, not an attachment's: full pass", nsid);
+	}
+	for (size_t i = 0; in_ns && !named && i < st->n; i++)
+		if (st->v[i]->rec.host_nsid == e->nsid)
+			netd_targets_add_rec(t, &st->v[i]->rec, false);
+	if (!in_ns && !netd_state_nsid_gone(st, e->nsid)) {
+		log_debug("an event of the namespace with id %d, not an attachment's: full pass",
+			  e->nsid);
 		t->all = true;
 	}
 }
@@ -183,7 +211,7 @@ void netd_targets_add_events(struct netd_targets *t, const struct netd_state *st
 			by_link(t, st, &ev->v[i]);
 			break;
 		case VMNET_EV_NETNS:
-			by_netns(t, st, ev->v[i].nsid);
+			by_netns(t, st, &ev->v[i]);
 			break;
 		case VMNET_EV_ELEM:
 			by_elem(t, st, &ev->v[i]);
@@ -278,10 +306,7 @@ static void finish_some(struct netd_state *st, struct items *l, struct netd_targ
 		struct item *it = &l->v[i];
 		struct netd_key k;
 
-		memset(&k, 0, sizeof(k));
-		snprintf(k.network, sizeof(k.network), "%s", it->rec.network);
-		snprintf(k.cid, sizeof(k.cid), "%s", it->rec.cid);
-		snprintf(k.ifname, sizeof(k.ifname), "%s", it->rec.ifname);
+		key_of(&it->rec, &k);
 		netd_state_refresh(st, &k);
 		if (!it->gone)
 			netd_state_set_status(st, &it->rec, it->status, it->absent_since);
@@ -290,18 +315,6 @@ static void finish_some(struct netd_state *st, struct items *l, struct netd_targ
 		if (it->nsfd >= 0)
 			close(it->nsfd);
 		vmnet_record_clear(&it->rec);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-static void drop_items(struct items *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].nsfd >= 0)
-			close(l->v[i].nsfd);
-		vmnet_record_clear(&l->v[i].rec);
 	}
 	free(l->v);
 	l->v = NULL;
@@ -356,7 +369,7 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
 		full = needs_full(&l);
 	}
 	if (full) {
-		drop_items(&l);
+		netd_items_drop(&l);
 		return netd_reconcile_full(st, cni_path, p, t);
 	}
 	settle(st, cni_path, &l);

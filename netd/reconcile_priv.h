@@ -53,6 +53,8 @@ bool netd_assess(struct netd_state *st, struct item *items, size_t n,
  * and act. */
 void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *it,
 		     struct netd_reconcile_stats *p);
+/* Close what netd_assess opened and forget the items, statuses unset. */
+void netd_items_drop(struct items *l);
 void netd_count(struct netd_reconcile_stats *p, int64_t t0, bool full, unsigned checked);
 /* A full pass; @next (may be NULL) gets what to look at again. */
 int netd_reconcile_full(struct netd_state *st, const char *cni_path,

@@ -23,12 +23,14 @@
 
 struct vmnet_err;
 
-#define VMNET_EVENTS_MAX 256	/* kept between two takes; more sets all */
+#define VMNET_EVENTS_MAX 1024	/* distinct events kept between two takes; more sets all */
+#define VMNET_EVENTS_IFS 4096	/* links of other namespaces known by index */
 #define VMNET_EVENT_BYTES 64	/* of an element's key and of its data */
 
 enum vmnet_event_kind {
 	VMNET_EV_LINK,		/* a link of this namespace: name, alias, bridge, del */
-	VMNET_EV_NETNS,		/* a link or tc change in the namespace with id nsid */
+	VMNET_EV_NETNS,		/* a link or tc change in the namespace with id nsid, of
+				   the device name ("" if not known) */
 	VMNET_EV_ELEM,		/* an element left a set of vmnet's: key and data */
 };
 
@@ -43,8 +45,16 @@ struct vmnet_event {
 	uint8_t key_len, data_len;
 };
 
+/* A link of another namespace: what names a tc event's device there. */
+struct vmnet_event_if {
+	int nsid, ifindex;
+	char name[16];
+};
+
 struct vmnet_events {
 	int link_fd, nft_fd;
+	struct vmnet_event_if *ifs;	/* VMNET_EVENTS_IFS, a ring */
+	size_t n_ifs;
 	bool all;		/* only a full pass answers what came */
 	struct vmnet_event *v;	/* VMNET_EVENTS_MAX, what came since the last take */
 	size_t n;

@@ -411,14 +411,49 @@ scale_run() {
 }
 if [ "$SCALE" -gt 0 ]; then scale_run; fi
 
-# netd's passes during the run: how many, how long the last took (a pass
-# holds the networks' locks, which ADD and DEL wait for).
+# netd's passes during the run: how many of each kind (full: every record;
+# incremental: what events named), how long the last of each took.
+# Then the cost of one pass at the N each netd holds now (the largest):
+# three full passes (`netd reconcile`) and five incremental ones (a record
+# rewritten: the event names one attachment), netd-pass.csv.
+nd_() { ip netns exec "${HNS[$1]}" "$NETD" "${@:2}" --socket "$W_TMP/netd/${HNS[$1]}.sock"; }
+netd_pass_cost() { # IMPL
+	local impl=$1 st n k i0 rec
+	n=$(nd_ "$impl" status --json | jq -r .attachments) || return 0
+	for k in 1 2 3; do
+		nd_ "$impl" reconcile >/dev/null || continue
+		st=$(nd_ "$impl" status --json)
+		jq -r --arg i "$impl" --arg n "$n" --arg k "$k" \
+			'[$i, $n, "full", $k, .reconcile.last_full_us, .reconcile.last_full_checked] | join(",")' \
+			<<<"$st" >>"$NETD_PASS"
+	done
+	rec=$(find "$W_TMP/$impl/state" -mindepth 2 -maxdepth 2 -name '*@*.json' -print -quit)
+	[ -n "$rec" ] || return 0
+	for k in 1 2 3 4 5; do
+		i0=$(nd_ "$impl" status --json | jq -r .reconcile.incremental_passes)
+		cp "$rec" "$rec.bench" && mv "$rec.bench" "$rec"
+		for _ in $(seq 200); do
+			st=$(nd_ "$impl" status --json)
+			[ "$(jq -r .reconcile.incremental_passes <<<"$st")" -gt "$i0" ] && break
+			sleep 0.05
+		done
+		jq -r --arg i "$impl" --arg n "$n" --arg k "$k" \
+			'[$i, $n, "incremental", $k, .reconcile.last_incremental_us, .reconcile.last_incremental_checked] | join(",")' \
+			<<<"$st" >>"$NETD_PASS"
+	done
+}
 if [ "$BENCH_NETD" != 0 ]; then
-	echo "impl,passes,last_ms,records" >"$OUT/netd.csv"
+	echo "impl,passes,last_ms,records,full_passes,incremental_passes,last_full_us,last_full_checked,last_incremental_us,last_incremental_checked" >"$OUT/netd.csv"
+	NETD_PASS=$OUT/netd-pass.csv
+	echo "impl,n,kind,run,us,checked" >"$NETD_PASS"
 	for impl in "${!HNS[@]}"; do
 		[[ $impl == vmnet-* ]] || continue
-		st=$(ip netns exec "${HNS[$impl]}" "$NETD" status --json --socket "$W_TMP/netd/${HNS[$impl]}.sock" 2>/dev/null) || continue
-		jq -r --arg i "$impl" '[$i, .reconcile.passes, .reconcile.last_ms, .attachments] | @csv' <<<"$st" >>"$OUT/netd.csv"
+		st=$(nd_ "$impl" status --json 2>/dev/null) || continue
+		jq -r --arg i "$impl" '[$i, .reconcile.passes, .reconcile.last_ms, .attachments,
+			.reconcile.full_passes, .reconcile.incremental_passes, .reconcile.last_full_us,
+			.reconcile.last_full_checked, .reconcile.last_incremental_us,
+			.reconcile.last_incremental_checked] | @csv' <<<"$st" >>"$OUT/netd.csv"
+		netd_pass_cost "$impl"
 	done
 	log "netd passes: $(tr '\n' ' ' <"$OUT/netd.csv")"
 fi
@@ -520,6 +555,7 @@ gnuplot -e "datafile='$OUT/add-latency.dat'; outfile='$OUT/add-latency.png'; nco
 	"$HERE/plot.gp" || log "gnuplot failed"
 
 "$HERE/compare-report.sh" "$OUT" "${IMPLS[*]}" "$NS_LIST" | tee "$OUT/compare-table.txt"
+[ "$BENCH_NETD" = 0 ] || "$HERE/netd-report.sh" "$OUT" | tee "$OUT/netd-table.txt"
 echo
 BENCH_PROBES=$PROBES "$HERE/goals-report.sh" "$OUT" "$NS_LIST" "$SCALE" | tee "$OUT/goals.txt"
 t_done >/dev/null

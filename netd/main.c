@@ -265,6 +265,10 @@ static void fwd_sync(struct netd_daemon *d)
  * events and record changes since the last pass name. */
 static void run_pass(struct netd_daemon *d)
 {
+	struct netd_reconcile_stats *p = &d->last_pass;
+	int64_t t0 = netd_now_us(), t1;
+	unsigned us;
+
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
 	/* Records written since the last inotify read count too. */
 	netd_state_handle_events(&d->st);
@@ -272,11 +276,18 @@ static void run_pass(struct netd_daemon *d)
 	vmnet_events_reset(&d->ev);
 	netd_targets_add_changes(&d->targets, &d->st);
 	netd_state_forget_changes(&d->st);
-	netd_reconcile_targets(&d->st, d->o->cni_path, &d->targets, &d->last_pass);
+	netd_reconcile_targets(&d->st, d->o->cni_path, &d->targets, p);
+	t1 = netd_now_us();
 	netd_feed6_sync(d->feed6, d->guest6, &d->st);
 	fwd_sync(d);
 	reap_parked(d);
 	netd_docker_sync(d);
+	/* The whole pass is what a pass costs. */
+	us = (unsigned)(netd_now_us() - t0);
+	log_debug("pass: reconcile %lld us, the rest %lld us", (long long)(t1 - t0),
+		  (long long)(netd_now_us() - t1));
+	*(p->last_full ? &p->last_full_us : &p->last_incr_us) = us;
+	p->duration_ms = us / 1000;
 }
 
 /* A pass that took P ms waits 2P after the last one, P of its own kind: an

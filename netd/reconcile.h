@@ -66,6 +66,9 @@ struct netd_targets {
 	size_t n, cap;
 };
 
+/* CLOCK_MONOTONIC in microseconds: what pass durations are measured in. */
+int64_t netd_now_us(void);
+
 /* Add one attachment (out of memory: @t->all). */
 void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel);
 /* What @ev's events name, mapped to the attachments of @st's cache: a link

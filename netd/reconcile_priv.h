@@ -35,7 +35,6 @@ struct items {
 	struct netd_reconcile_stats *p;
 };
 
-int64_t netd_now_us(void);
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);
 
 /* Does table inet vmnet need a re-sync (missing, another version, or

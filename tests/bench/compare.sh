@@ -39,7 +39,9 @@
 # BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
 # BENCH_PROFILE=perf: `perf trace`, far less overhead than strace),
 # BENCH_NETD=0 (no netd in the host namespaces: DEL then closes its
-# netfilter sockets itself and parked taps wait for the next call).
+# netfilter sockets itself and parked taps wait for the next call),
+# BENCH_NETD_ARGS (more options for those netd, e.g. -v; their logs are
+# kept as netd-IMPL.log).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
 # rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
@@ -171,7 +173,7 @@ bench_netd() { # IMPL: netd in HNS[IMPL] on that implementation's state
 	local impl=$1 h=${HNS[$1]} i
 	mkdir -p "$W_TMP/$impl/state" "$W_TMP/netd"
 	ip netns exec "$h" "$NETD" --state-dir "$W_TMP/$impl/state" --socket "$W_TMP/netd/$h.sock" \
-		--cni-path "$B" --interval 60 </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
+		--cni-path "$B" --interval 60 ${BENCH_NETD_ARGS:-} </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
 	track_pid $!
 	for i in $(seq 100); do
 		ip netns exec "$h" "$NETD" status --socket "$W_TMP/netd/$h.sock" >/dev/null 2>&1 && return 0
@@ -454,6 +456,7 @@ if [ "$BENCH_NETD" != 0 ]; then
 			.reconcile.last_full_checked, .reconcile.last_incremental_us,
 			.reconcile.last_incremental_checked] | @csv' <<<"$st" >>"$OUT/netd.csv"
 		netd_pass_cost "$impl"
+		cp "$W_TMP/netd-$impl.log" "$OUT/netd-$impl.log" 2>/dev/null
 	done
 	log "netd passes: $(tr '\n' ' ' <"$OUT/netd.csv")"
 fi

@@ -70,6 +70,7 @@ int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err)
 	/* Without room for names every event asks for a full pass. */
 	ev->v = calloc(VMNET_EVENTS_MAX, sizeof(*ev->v));
 	ev->ifs = calloc(VMNET_EVENTS_IFS, sizeof(*ev->ifs));
+	ev->ports = calloc(VMNET_EVENTS_PORTS, sizeof(*ev->ports));
 	ev->n_ifs = 0;
 	r = open_group(NETLINK_ROUTE, RTNLGRP_LINK, err);
 	if (r < 0) {
@@ -96,8 +97,10 @@ void vmnet_events_close(struct vmnet_events *ev)
 	ev->link_fd = ev->nft_fd = -1;
 	free(ev->v);
 	free(ev->ifs);
+	free(ev->ports);
 	ev->v = NULL;
 	ev->ifs = NULL;
+	ev->ports = NULL;
 	ev->n = 0;
 }
 
@@ -180,12 +183,39 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 
 /* A link we may own: our device prefixes, an alias of ours, or a bridge
  * (bridge names are configurable): 1, and what names it into @ev. */
+/* A bridge port's notification (AF_BRIDGE) that repeats the last one about
+ * that port byte for byte says nothing new: the bridge sends one for each
+ * of its ports on changes of its own (as ports come and go). */
+static bool port_repeats(struct vmnet_events *ev, const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const uint8_t *b = (const uint8_t *)ifi;
+	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN;
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	struct vmnet_event_port *s;
+
+	if (ifi->ifi_family != AF_BRIDGE || !ev->ports || ifi->ifi_index <= 0)
+		return false;
+	s = &ev->ports[(unsigned)ifi->ifi_index % VMNET_EVENTS_PORTS];
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		s->ifindex = 0;
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	if (s->ifindex == ifi->ifi_index && s->hash == h)
+		return true;
+	s->ifindex = ifi->ifi_index;
+	s->hash = h;
+	return false;
+}
+
 static int link_event(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 {
 	struct link_seen l = { 0 };
 	struct vmnet_event *e;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) || port_repeats(ev, nlh))
 		return 0;
 	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr_cb, &l);
 	if (!l.ours && !l.bridge)

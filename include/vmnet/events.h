@@ -51,8 +51,17 @@ struct vmnet_event_if {
 	char name[16];
 };
 
+#define VMNET_EVENTS_PORTS 4096	/* bridge ports whose last notification is kept */
+
+/* The last notification about a bridge port (a hash of it). */
+struct vmnet_event_port {
+	int ifindex;
+	uint64_t hash;
+};
+
 struct vmnet_events {
 	int link_fd, nft_fd;
+	struct vmnet_event_port *ports;	/* VMNET_EVENTS_PORTS, by ifindex */
 	struct vmnet_event_if *ifs;	/* VMNET_EVENTS_IFS, a ring */
 	size_t n_ifs;
 	bool all;		/* only a full pass answers what came */

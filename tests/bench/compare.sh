@@ -417,8 +417,20 @@ if [ "$SCALE" -gt 0 ]; then scale_run; fi
 # incremental: what events named), how long the last of each took.
 # Then the cost of one pass at the N each netd holds now (the largest):
 # three full passes (`netd reconcile`) and five incremental ones (a record
-# rewritten: the event names one attachment), netd-pass.csv.
+# rewritten once netd is quiet: the event names one attachment),
+# netd-pass.csv.
 nd_() { ip netns exec "${HNS[$1]}" "$NETD" "${@:2}" --socket "$W_TMP/netd/${HNS[$1]}.sock"; }
+netd_quiet() { # IMPL: until no pass has run for a second (30 s at most):
+	# what the kernel still reports about earlier work settles first
+	local p0 p1 i
+	p0=$(nd_ "$1" status --json | jq -r .reconcile.passes)
+	for i in $(seq 30); do
+		sleep 1
+		p1=$(nd_ "$1" status --json | jq -r .reconcile.passes)
+		[ "$p1" = "$p0" ] && return 0
+		p0=$p1
+	done
+}
 netd_pass_cost() { # IMPL
 	local impl=$1 st n k i0 rec
 	n=$(nd_ "$impl" status --json | jq -r .attachments) || return 0
@@ -432,11 +444,12 @@ netd_pass_cost() { # IMPL
 	rec=$(find "$W_TMP/$impl/state" -mindepth 2 -maxdepth 2 -name '*@*.json' -print -quit)
 	[ -n "$rec" ] || return 0
 	for k in 1 2 3 4 5; do
+		netd_quiet "$impl"
 		i0=$(nd_ "$impl" status --json | jq -r .reconcile.incremental_passes)
 		cp "$rec" "$rec.bench" && mv "$rec.bench" "$rec"
 		for _ in $(seq 200); do
 			st=$(nd_ "$impl" status --json)
-			[ "$(jq -r .reconcile.incremental_passes <<<"$st")" -gt "$i0" ] && break
+			[ "$(jq -r '.reconcile | select(.incremental_passes > '"$i0"' and .last_incremental_checked > 0) | 1' <<<"$st")" = 1 ] && break
 			sleep 0.05
 		done
 		jq -r --arg i "$impl" --arg n "$n" --arg k "$k" \

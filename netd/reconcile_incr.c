@@ -264,7 +264,8 @@ static bool needs_full(struct items *l)
 	char why[600];
 
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i].sentinel && (l->v[i].broken || l->v[i].gone)) {
+		/* (A pending record is an ADD's: not the bridge's fault.) */
+		if (l->v[i].sentinel && (l->v[i].broken || (l->v[i].gone && !l->v[i].rec.pending))) {
 			log_debug("%s/%s@%s stands for its bridge and needs work: full pass",
 				  l->v[i].rec.network, l->v[i].rec.cid, l->v[i].rec.ifname);
 			return true;

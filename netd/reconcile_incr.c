@@ -255,9 +255,48 @@ static int read_targets(const struct netd_state *st, const struct netd_targets *
 	return 0;
 }
 
+static bool table_whole(struct vmnet_nft *nft)
+{
+	int ver = 0;
+
+	return vmnet_nft_table_version(nft, &ver, NULL) > 0 && ver == VMNET_NFT_VERSION;
+}
+
+/* An element missing while the attachment's ADD or DEL runs (a DEL takes
+ * the elements before the record) is no damage: once each item's network
+ * lock is free, its record is read again, or the item is gone. False if
+ * none is left. */
+static bool after_calls(const struct netd_state *st, struct items *l)
+{
+	bool left = false;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
+		struct vmnet_record fresh;
+		char path[4096];
+		int fd = -1;
+
+		if (it->gone)
+			continue;
+		vmnet_record_lock(st->state_dir, it->rec.network, 2000, &fd, NULL);
+		if (fd >= 0)
+			close(fd);
+		if (vmnet_record_path(path, sizeof(path), st->state_dir, it->rec.network,
+				      it->rec.cid, it->rec.ifname) < 0 ||
+		    vmnet_record_read_path(path, &fresh, NULL) < 0) {
+			it->gone = true;
+			continue;
+		}
+		vmnet_record_clear(&it->rec);
+		it->rec = fresh;
+		left = true;
+	}
+	return left;
+}
+
 /* The table whole for these items, and no sentinel broken: else a full
  * pass decides (and restores the table under every network's lock). */
-static bool needs_full(struct items *l)
+static bool needs_full(const struct netd_state *st, struct items *l)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	bool any_live = false;
@@ -273,6 +312,10 @@ static bool needs_full(struct items *l)
 		any_live |= !l->v[i].gone;
 	}
 	if (!any_live || vmnet_nft_open(-1, &nft, NULL) < 0)
+		return false;
+	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+		return false;
+	if (table_whole(nft) && !after_calls(st, l))
 		return false;
 	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
 		return false;
@@ -367,7 +410,7 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
 	t->all = false;
 	if (!full) {
 		netd_assess(st, l.v, l.n, p);
-		full = needs_full(&l);
+		full = needs_full(st, &l);
 	}
 	if (full) {
 		netd_items_drop(&l);

@@ -17,6 +17,9 @@
  *      (vmnet_netns_prove) is checked and, on a mismatch, repaired.
  * Only objects named and aliased as ours are ever touched
  * (doc/how-it-works.md, "Safety and failure").
+ * That is a full pass. An incremental one (reconcile_incr.c) does the same
+ * for the attachments events named only, and falls back to a full one for
+ * what it cannot narrow down.
  */
 #ifndef NETD_RECONCILE_H
 #define NETD_RECONCILE_H

@@ -10,6 +10,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -183,16 +184,47 @@ static int link_attr_cb(const struct nlattr *a, void *data)
 
 /* A link we may own: our device prefixes, an alias of ours, or a bridge
  * (bridge names are configurable): 1, and what names it into @ev. */
-/* A bridge port's notification (AF_BRIDGE) that repeats the last one about
- * that port byte for byte says nothing new: the bridge sends one for each
- * of its ports on changes of its own (as ports come and go). */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* What a bridge port's notification says of the port, less the bridge's
+ * spanning tree view of it (IFLA_BRPORT_ROOT_ID .. IFLA_BRPORT_PAD: ids,
+ * timers), which changes for every port when the bridge's id does. */
+static uint64_t port_hash(const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	uint64_t h = fnv(14695981039346656037ULL, &ifi->ifi_flags, sizeof(ifi->ifi_flags));
+	const struct nlattr *a, *x;
+
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		if ((mnl_attr_get_type(a) & NLA_TYPE_MASK) != IFLA_PROTINFO) {
+			h = fnv(h, a, a->nla_len);
+			continue;
+		}
+		mnl_attr_for_each_nested(x, a) {
+			uint16_t t = mnl_attr_get_type(x);
+
+			if (t < IFLA_BRPORT_ROOT_ID || t > IFLA_BRPORT_PAD)
+				h = fnv(h, x, x->nla_len);
+		}
+	}
+	return h;
+}
+
+/* A bridge port's notification (AF_BRIDGE) that says of the port what the
+ * last one said is no event: the bridge sends one for each of its ports on
+ * changes of its own (its id, as ports come and go). */
 static bool port_repeats(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const uint8_t *b = (const uint8_t *)ifi;
-	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN;
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
 	struct vmnet_event_port *s;
+	uint64_t h;
 
 	if (ifi->ifi_family != AF_BRIDGE || !ev->ports || ifi->ifi_index <= 0)
 		return false;
@@ -201,8 +233,7 @@ static bool port_repeats(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 		s->ifindex = 0;
 		return false;
 	}
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
+	h = port_hash(nlh);
 	if (s->ifindex == ifi->ifi_index && s->hash == h)
 		return true;
 	s->ifindex = ifi->ifi_index;

@@ -364,6 +364,8 @@ static void finish(struct netd_state *st, struct item *items, size_t n,
 			p->records++;
 			netd_state_set_status(st, &items[i].rec, items[i].status,
 					      items[i].absent_since);
+		} else if (items[i].rec.host_nsid >= 0) {
+			netd_state_nsid_note_gone(st, items[i].rec.host_nsid);
 		}
 		if (items[i].nsfd >= 0)
 			close(items[i].nsfd);

@@ -229,14 +229,18 @@ int netd_state_fd(const struct netd_state *st)
 	return st->ino_fd;
 }
 
+void netd_state_nsid_note_gone(struct netd_state *st, int nsid)
+{
+	unsigned k = st->n_gone_nsid++ % NETD_GONE_NSIDS;
+
+	st->gone_nsid[k] = nsid;
+	st->gone_at[k] = vmnet_mono_ms();
+}
+
 static void remove_at(struct netd_state *st, size_t i)
 {
-	if (st->v[i]->rec.host_nsid >= 0) {
-		unsigned k = st->n_gone_nsid++ % NETD_GONE_NSIDS;
-
-		st->gone_nsid[k] = st->v[i]->rec.host_nsid;
-		st->gone_at[k] = vmnet_mono_ms();
-	}
+	if (st->v[i]->rec.host_nsid >= 0)
+		netd_state_nsid_note_gone(st, st->v[i]->rec.host_nsid);
 	entry_free(st->v[i]);
 	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
 	st->n--;

@@ -72,6 +72,8 @@ int netd_state_handle_events(struct netd_state *st);
 void netd_state_forget_changes(struct netd_state *st);
 /* Did a record removed lately have the namespace with id @nsid? */
 bool netd_state_nsid_gone(const struct netd_state *st, int nsid);
+/* A record of the namespace with id @nsid was removed (by a pass). */
+void netd_state_nsid_note_gone(struct netd_state *st, int nsid);
 
 /* Re-read the record of @k into the cache, or forget it if it is gone;
  * not noted as a change. */

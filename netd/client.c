@@ -130,6 +130,12 @@ static void print_status(json_t *d)
 	       "%lld table restores in all\n",
 	       "reconcile:", num(rc, "passes"), num(d, "interval_secs"), num(rc, "last_ms"),
 	       num(rc, "repaired"), num(rc, "removed"), num(rc, "table_restores"));
+	printf("%-14s %lld full (last %lld us, %lld checked), %lld incremental (last %lld us, "
+	       "%lld checked); the last was %s, %lld checked\n",
+	       "passes:", num(rc, "full_passes"), num(rc, "last_full_us"),
+	       num(rc, "last_full_checked"), num(rc, "incremental_passes"),
+	       num(rc, "last_incremental_us"), num(rc, "last_incremental_checked"),
+	       str(rc, "last_kind"), num(rc, "last_checked"));
 	printf("%-14s %lld taps waiting for reuse or removal\n", "parked:", num(d, "parked"));
 	if (*str(rc, "last_error"))
 		printf("%-14s %s\n", "last error:", str(rc, "last_error"));

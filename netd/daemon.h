@@ -31,10 +31,12 @@ struct netd_daemon {
 	const struct netd_opts *o;
 	struct netd_state st;
 	struct netd_reconcile_stats last_pass;
+	struct netd_targets targets;	/* what the next pass looks at (reconcile.h) */
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
 	unsigned long doomed_removed;	/* devices DELs handed over, deleted */
-	/* A whole pass (main.c): reconcile (reconcile.c), then firewalld,
-	 * parked taps and doomed host ends, Docker's chain; "reconcile" runs it. */
+	/* A whole pass (main.c): reconcile (reconcile.c) over targets, then
+	 * firewalld, parked taps and doomed host ends, Docker's chain;
+	 * "reconcile" runs it with targets.all set (a full pass). */
 	void (*run_pass)(struct netd_daemon *d);
 	struct vmnet_events ev;
 	struct netd_dhcp *dhcp;

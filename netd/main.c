@@ -200,8 +200,12 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 {
 	int fd = ev->data.fd;
 
-	if (fd == sfd)
-		return read_signals(sfd);
+	if (fd == sfd) {
+		int r = read_signals(sfd);
+
+		d->targets.all |= r > 0;
+		return r;
+	}
 	if (fd == d->listen_fd)
 		netd_conns_accept(&d->conns, d);
 	else if (fd == d->st.ino_fd)
@@ -256,20 +260,44 @@ static void fwd_sync(struct netd_daemon *d)
 	d->fwd_retry = netd_fwd_sync(d->fwd, devs, d->st.n) > 0;
 }
 
+/* A full pass when d->targets.all is set (the interval, SIGHUP, `netd
+ * reconcile`, what events cannot narrow down), else one over what the
+ * events and record changes since the last pass name. */
 static void run_pass(struct netd_daemon *d)
 {
+	struct netd_reconcile_stats *p = &d->last_pass;
+	int64_t t0 = netd_now_us(), t1;
+	unsigned us;
+
 	d->n_host_dns = netd_resolv_read("/etc/resolv.conf", d->host_dns, NETD_LEASE_MAX_DNS);
-	netd_reconcile(&d->st, d->o->cni_path, &d->last_pass);
+	/* Records written since the last inotify read count too. */
+	netd_state_handle_events(&d->st);
+	netd_targets_add_events(&d->targets, &d->st, &d->ev);
+	vmnet_events_reset(&d->ev);
+	netd_targets_add_changes(&d->targets, &d->st);
+	netd_state_forget_changes(&d->st);
+	netd_reconcile_targets(&d->st, d->o->cni_path, &d->targets, p);
+	t1 = netd_now_us();
 	netd_feed6_sync(d->feed6, d->guest6, &d->st);
 	fwd_sync(d);
 	reap_parked(d);
 	netd_docker_sync(d);
+	/* The whole pass is what a pass costs. */
+	us = (unsigned)(netd_now_us() - t0);
+	log_debug("pass: reconcile %lld us, the rest %lld us", (long long)(t1 - t0),
+		  (long long)(netd_now_us() - t1));
+	*(p->last_full ? &p->last_full_us : &p->last_incr_us) = us;
+	p->duration_ms = us / 1000;
 }
 
+/* A pass that took P ms waits 2P after the last one, P of its own kind: an
+ * incremental pass does not wait for the length of a full one. */
 static int64_t event_due(const struct netd_daemon *d)
 {
+	const struct netd_reconcile_stats *p = &d->last_pass;
+	bool full = d->targets.all || d->ev.all || d->st.changed_all;
 	int64_t due = vmnet_mono_ms() + DEBOUNCE_MS;
-	int64_t spaced = d->last_pass_end + 2 * (int64_t)d->last_pass.duration_ms;
+	int64_t spaced = d->last_pass_end + 2 * (int64_t)(full ? p->last_full_us : p->last_incr_us) / 1000;
 
 	return spaced > due ? spaced : due;
 }
@@ -332,6 +360,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		netd_conns_expire(&d->conns, now);
 		if ((due_ev && now >= due_ev) || (due_pass && now >= due_pass) ||
 		    now >= next_periodic) {
+			d->targets.all |= now >= next_periodic;
 			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
 			due_ev = 0;
@@ -387,6 +416,7 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	}
 	/* The first pass runs before the socket opens: whoever connects sees
 	 * a reconciled state (and the plugin's requireNetd a working netd). */
+	d->targets.all = true;
 	run_pass(d);
 	vmnet_err_clear(&err);
 	if (netd_server_open(o->socket, &d->listen_fd, &err) < 0) {
@@ -434,6 +464,7 @@ static int run_daemon(struct netd_opts *o)
 	netd_guest6_close(d.guest6);
 	netd_fwd_close(d.fwd);
 	vmnet_events_close(&d.ev);
+	netd_targets_free(&d.targets);
 	netd_state_free(&d.st);
 	return rc;
 }

@@ -40,12 +40,17 @@ struct net {
 	int lock;
 };
 
-static int64_t now_ms(void)
+int64_t netd_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_ms(void)
+{
+	return netd_now_us() / 1000;
 }
 
 static int cmp_net(const void *a, const void *b)
@@ -100,12 +105,6 @@ static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 	*ret_n = l.n;
 	return 0;
 }
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-	struct netd_reconcile_stats *p;
-};
 
 static int add_item(const char *network, const char *path, void *data)
 {
@@ -199,7 +198,7 @@ static void absent(struct item *it, bool incomplete, int64_t now, struct netd_re
 	if (!it->absent_since)
 		it->absent_since = now;
 	if (now - it->absent_since < NETNS_DEAD_MS) {
-		p->recheck = true;
+		p->recheck = it->again = true;
 		unverified(it, "is held by nothing netd can see (checking again)");
 		return;
 	}
@@ -270,8 +269,8 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
  * down), broken (repair), unverified (leave alone) or nothing. Identity
  * first: only a proven namespace (or none at all) is checked. Returns
  * whether any record is live. */
-static bool assess(struct netd_state *st, struct item *items, size_t n,
-		   struct netd_reconcile_stats *p)
+bool netd_assess(struct netd_state *st, struct item *items, size_t n,
+		 struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
 	int64_t now = now_ms();
@@ -365,6 +364,8 @@ static void finish(struct netd_state *st, struct item *items, size_t n,
 			p->records++;
 			netd_state_set_status(st, &items[i].rec, items[i].status,
 					      items[i].absent_since);
+		} else if (items[i].rec.host_nsid >= 0) {
+			netd_state_nsid_note_gone(st, items[i].rec.host_nsid);
 		}
 		if (items[i].nsfd >= 0)
 			close(items[i].nsfd);
@@ -373,20 +374,35 @@ static void finish(struct netd_state *st, struct item *items, size_t n,
 	free(items);
 }
 
-/* The pass's totals and its log line. */
-static void count(struct netd_reconcile_stats *p, int64_t t0)
+/* The pass's totals and its log line: @full or incremental, @checked
+ * attachments looked at, begun at @t0 (netd_now_us). */
+void netd_count(struct netd_reconcile_stats *p, int64_t t0, bool full, unsigned checked)
 {
+	unsigned us = (unsigned)(netd_now_us() - t0);
+
 	p->passes++;
 	p->total_repaired += p->repaired;
 	p->total_removed += p->removed;
 	p->at = (int64_t)time(NULL);
-	p->duration_ms = (unsigned)(now_ms() - t0);
+	p->duration_ms = us / 1000;
+	p->checked = checked;
+	p->last_full = full;
+	if (full) {
+		p->full_passes++;
+		p->last_full_us = us;
+		p->last_full_checked = checked;
+	} else {
+		p->incr_passes++;
+		p->last_incr_us = us;
+		p->last_incr_checked = checked;
+	}
 	if (p->repaired || p->removed || p->synced || p->errors)
-		log_info("pass: %u records, %u repaired, %u removed, table %s, %u errors, %u ms",
-			 p->records, p->repaired, p->removed, p->synced ? "restored" : "ok",
-			 p->errors, p->duration_ms);
+		log_info("%s pass: %u records, %u checked, %u repaired, %u removed, table %s, "
+			 "%u errors, %u us", full ? "full" : "incremental", p->records, checked,
+			 p->repaired, p->removed, p->synced ? "restored" : "ok", p->errors, us);
 	else
-		log_debug("pass: %u records, all in place, %u ms", p->records, p->duration_ms);
+		log_debug("%s pass: %u records, %u checked, all in place, %u us",
+			  full ? "full" : "incremental", p->records, checked, us);
 }
 
 /* The pending record of an ADD still running is no leftover: its network's
@@ -427,7 +443,7 @@ static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, st
 		if (r < 0)
 			return LOOK_ALL;
 	}
-	any_live = assess(st, l->v, l->n, p);
+	any_live = netd_assess(st, l->v, l->n, p);
 	if (any_live && vmnet_nft_open(-1, &nft, NULL) == 0 &&
 	    netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
 		return LOOK_ALL;
@@ -435,7 +451,7 @@ static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, st
 		struct item *it = &l->v[i];
 
 		if (it->gone && it->rec.pending && adding(st->state_dir, &it->rec))
-			p->busy = true;
+			p->busy = it->again = true;
 		else if (it->gone || it->broken)
 			need = it->flagged = true;
 	}
@@ -445,8 +461,8 @@ static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, st
 /* Decide again, under its network's lock, on the record of one item the
  * look flagged, and act: the plugin's ADD and DEL of that network wait only
  * for this one attachment's repair or teardown, not for a whole pass. */
-static void settle_one(struct netd_state *st, const char *cni_path, struct item *it,
-		       struct netd_reconcile_stats *p)
+void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *it,
+		     struct netd_reconcile_stats *p)
 {
 	_cleanup_close_ int lock = -1;
 	struct item fresh = { .nsfd = -1 };
@@ -454,7 +470,7 @@ static void settle_one(struct netd_state *st, const char *cni_path, struct item 
 	char path[PATH_MAX];
 
 	if (vmnet_record_lock(st->state_dir, it->rec.network, PASS_LOCK_TIMEOUT_MS, &lock, &e) < 0) {
-		p->busy = true;
+		p->busy = it->again = true;
 		return;
 	}
 	if (vmnet_record_path(path, sizeof(path), st->state_dir, it->rec.network, it->rec.cid,
@@ -463,10 +479,11 @@ static void settle_one(struct netd_state *st, const char *cni_path, struct item 
 		it->gone = true; /* its DEL came first: no status to keep */
 		return;
 	}
-	assess(st, &fresh, 1, p);
+	netd_assess(st, &fresh, 1, p);
 	act(&fresh, 1, true, st->state_dir, cni_path, p);
 	act(&fresh, 1, false, st->state_dir, cni_path, p);
 	it->gone = fresh.gone;
+	it->again |= fresh.again;
 	it->absent_since = fresh.absent_since;
 	memcpy(it->status, fresh.status, sizeof(it->status));
 	if (fresh.nsfd >= 0)
@@ -474,8 +491,7 @@ static void settle_one(struct netd_state *st, const char *cni_path, struct item 
 	vmnet_record_clear(&fresh.rec);
 }
 
-/* Close what assess opened and forget the items, statuses unset. */
-static void drop(struct items *l)
+void netd_items_drop(struct items *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->v[i].nsfd >= 0)
@@ -497,7 +513,7 @@ static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
 
 	p->busy = p->recheck = false;
 	all_locked = lock_and_read(st->state_dir, nets, n_nets, l);
-	any_live = assess(st, l->v, l->n, p);
+	any_live = netd_assess(st, l->v, l->n, p);
 	act(l->v, l->n, true, st->state_dir, cni_path, p);
 	/* The table holds every network's elements, so it is rebuilt only
 	 * when every network is locked and its records known. */
@@ -509,13 +525,28 @@ static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
 			close(nets[i].lock);
 }
 
-int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reconcile_stats *p)
+/* What the next pass should look at again: a namespace to look for once
+ * more, a pending record whose ADD still runs; a busy lock, everything. */
+static void carry(const struct items *l, struct netd_targets *next)
+{
+	if (!next)
+		return;
+	if (l->p->busy)
+		next->all = true;
+	for (size_t i = 0; i < l->n && !next->all; i++)
+		if (l->v[i].again)
+			netd_targets_add_rec(next, &l->v[i].rec, false);
+}
+
+int netd_reconcile_full(struct netd_state *st, const char *cni_path,
+			struct netd_reconcile_stats *p, struct netd_targets *next)
 {
 	const char *state_dir = st->state_dir;
 	struct items l = { .p = p };
 	struct net *nets = NULL;
 	size_t n_nets = 0;
-	int64_t t0 = now_ms();
+	int64_t t0 = netd_now_us();
+	unsigned checked;
 	int r;
 
 	p->repaired = p->removed = p->errors = p->synced = 0;
@@ -525,6 +556,8 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 		snprintf(p->last_error, sizeof(p->last_error), "reading %s: %s", state_dir,
 			 strerror(-r));
 		p->errors++;
+		if (next)
+			next->all = true;
 		return r;
 	}
 	switch (look(st, nets, n_nets, &l)) {
@@ -533,18 +566,25 @@ int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reco
 	case LOOK_ITEMS:
 		for (size_t i = 0; i < l.n; i++)
 			if (l.v[i].flagged)
-				settle_one(st, cni_path, &l.v[i], p);
+				netd_settle_one(st, cni_path, &l.v[i], p);
 		p->locked++;
 		break;
 	case LOOK_ALL:
-		drop(&l);
+		netd_items_drop(&l);
 		locked_pass(st, nets, n_nets, cni_path, &l);
 		p->locked++;
 		break;
 	}
 	free(nets);
+	checked = (unsigned)l.n;
 	netd_aggregate_sync(l.v, l.n, p);
+	carry(&l, next);
 	finish(st, l.v, l.n, p);
-	count(p, t0);
+	netd_count(p, t0, true, checked);
 	return 0;
+}
+
+int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reconcile_stats *p)
+{
+	return netd_reconcile_full(st, cni_path, p, NULL);
 }

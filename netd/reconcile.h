@@ -17,14 +17,20 @@
  *      (vmnet_netns_prove) is checked and, on a mismatch, repaired.
  * Only objects named and aliased as ours are ever touched
  * (doc/how-it-works.md, "Safety and failure").
+ * That is a full pass. An incremental one (reconcile_incr.c) does the same
+ * for the attachments events named only, and falls back to a full one for
+ * what it cannot narrow down.
  */
 #ifndef NETD_RECONCILE_H
 #define NETD_RECONCILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-struct netd_state;
+#include "state.h"
+
+struct vmnet_events;
 
 struct netd_reconcile_stats {
 	int64_t at;		/* unix seconds of the last pass, 0 = none yet */
@@ -37,10 +43,56 @@ struct netd_reconcile_stats {
 				   without them found something to do */
 	unsigned parked;	/* parked taps left after the pass (lib/park.c) */
 	unsigned doomed;	/* doomed host ends left, too young (handoff.h) */
+	/* Full passes read every record; incremental ones (events) only the
+	 * attachments the events name. Durations in microseconds. */
+	unsigned checked;	/* attachments looked at by the last pass */
+	bool last_full;		/* the last pass was a full one */
+	unsigned long full_passes, incr_passes;
+	unsigned last_full_us, last_incr_us;
+	unsigned last_full_checked, last_incr_checked;
 	bool busy;		/* a network lock was busy: retry soon */
 	bool recheck;		/* a namespace went unseen: scan again soon */
 	char last_error[480];
 };
+
+/* What a pass looks at: every record (@all), or the attachments in @v.
+ * A target marked @sentinel stands for its bridge's others: found broken,
+ * they are all looked at (a full pass). */
+struct netd_target {
+	struct netd_key k;
+	bool sentinel;
+};
+
+struct netd_targets {
+	bool all;
+	struct netd_target *v;
+	size_t n, cap;
+};
+
+/* CLOCK_MONOTONIC in microseconds: what pass durations are measured in. */
+int64_t netd_now_us(void);
+
+/* Add one attachment (out of memory: @t->all). */
+void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel);
+/* What @ev's events name, mapped to the attachments of @st's cache: a link
+ * by its name or alias (a bridge: one of its attachments, all of them when
+ * it was deleted), a VM namespace by its nsid, a deleted nft element by the
+ * guest address or host device in it. What names no recorded attachment is
+ * left out; what cannot be mapped (an unknown namespace, a lost event, a
+ * table-wide change) sets @t->all. */
+void netd_targets_add_events(struct netd_targets *t, const struct netd_state *st,
+			     const struct vmnet_events *ev);
+/* The records inotify said changed (netd_state_handle_events). */
+void netd_targets_add_changes(struct netd_targets *t, const struct netd_state *st);
+void netd_targets_free(struct netd_targets *t);
+
+/* A pass over @t: a full one (netd_reconcile) if @t->all, else an
+ * incremental one over the attachments @t names, that falls back to a full
+ * one when the table needs restoring or a sentinel is broken. @t is then
+ * emptied and given what the next pass must look at again (a namespace
+ * to look for once more, a busy lock). Returns as netd_reconcile. */
+int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct netd_targets *t,
+			   struct netd_reconcile_stats *stats);
 
 /* @cni_path: where IPAM plugins are found for releases. Updates @st's cache
  * and statuses and @stats. Returns 0, or a negative errno if the state

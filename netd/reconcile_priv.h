@@ -22,9 +22,17 @@ struct item {
 	bool unverified;	/* the namespace could not be proven: leave it alone */
 	bool broken;		/* the kernel does not match the record: repair */
 	bool flagged;		/* the look found it gone or broken: decide under lock */
+	bool again;		/* look at it again soon (absent namespace, busy lock) */
+	bool sentinel;		/* stands for its bridge's attachments (netd_target) */
 	int64_t absent_since;	/* monotonic ms of the first scan that missed it */
 	char why[300];		/* why gone */
 	char status[200];
+};
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+	struct netd_reconcile_stats *p;
 };
 
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);
@@ -36,5 +44,19 @@ bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, ch
 
 /* Re-sync it from the live items when it needs one (and some are live). */
 int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p);
+
+/* Check @items (identity first), without acting: whether any is live. */
+bool netd_assess(struct netd_state *st, struct item *items, size_t n,
+		 struct netd_reconcile_stats *p);
+/* Decide again under its network's lock on one item found gone or broken,
+ * and act. */
+void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *it,
+		     struct netd_reconcile_stats *p);
+/* Close what netd_assess opened and forget the items, statuses unset. */
+void netd_items_drop(struct items *l);
+void netd_count(struct netd_reconcile_stats *p, int64_t t0, bool full, unsigned checked);
+/* A full pass; @next (may be NULL) gets what to look at again. */
+int netd_reconcile_full(struct netd_state *st, const char *cni_path,
+			struct netd_reconcile_stats *p, struct netd_targets *next);
 
 #endif

@@ -314,6 +314,17 @@ static json_t *fwd_json(const struct netd_daemon *d)
 			 "wanted", (int)s.want, "error", s.error);
 }
 
+/* Full passes (every record) and incremental ones (what events name). */
+static json_t *passes_json(const struct netd_reconcile_stats *p)
+{
+	return json_pack("{s:s,s:i,s:I,s:I,s:i,s:i,s:i,s:i}", "last_kind",
+			 p->last_full ? "full" : "incremental", "last_checked", (int)p->checked,
+			 "full_passes", (json_int_t)p->full_passes, "incremental_passes",
+			 (json_int_t)p->incr_passes, "last_full_us", (int)p->last_full_us,
+			 "last_full_checked", (int)p->last_full_checked, "last_incremental_us",
+			 (int)p->last_incr_us, "last_incremental_checked", (int)p->last_incr_checked);
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_reconcile_stats *p = &d->last_pass;
@@ -364,11 +375,15 @@ static json_t *do_status(struct netd_daemon *d)
 		      "unverified_attachments", unv, "firewall", fw, "parked",
 		      (int)p->parked, "firewalld", fwd_json(d));
 	if (v) {
+		json_t *kinds = passes_json(p);
+
 		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
 		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed_removed));
 		json_object_set_new(v, "ipv6", netd_view6_status(d));
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
 				    json_integer((json_int_t)p->locked));
+		json_object_update(json_object_get(v, "reconcile"), kinds);
+		json_decref(kinds);
 	}
 	if (v && conflicts)
 		json_object_set_new(v, "port_conflicts", conflicts);
@@ -467,6 +482,7 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 		v = do_release(d, req);
 		break;
 	case NETD_CMD_RECONCILE:
+		d->targets.all = true;
 		if (d->run_pass)
 			d->run_pass(d);
 		else

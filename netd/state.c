@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "state.h"
+#include "vmnet/clock.h"
 #include "vmnet/err.h"
 #include "vmnet/log.h"
 
@@ -52,10 +56,25 @@ static int push(struct netd_state *st, struct netd_entry *e)
 	return 0;
 }
 
+/* The cache keeps a record's network config only when netd's passes need
+ * it without reading the record: for its aggregate route. */
 static void drop_json(struct vmnet_record *rec)
 {
+	json_t *keep = rec->netconf &&
+				       json_is_true(json_object_get(rec->netconf, "aggregateRoute"))
+			       ? json_incref(rec->netconf)
+			       : NULL;
+
 	vmnet_record_clear(rec);
-	rec->ipam_result = rec->netconf = NULL;
+	rec->ipam_result = NULL;
+	rec->netconf = keep;
+}
+
+static void entry_free(struct netd_entry *e)
+{
+	if (e)
+		vmnet_record_clear(&e->rec);
+	free(e);
 }
 
 static void watch_net(struct netd_state *st, const char *network)
@@ -115,11 +134,10 @@ int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_e
 
 void netd_state_free(struct netd_state *st)
 {
-	for (size_t i = 0; i < st->n; i++) {
-		drop_json(&st->v[i]->rec);
-		free(st->v[i]);
-	}
+	for (size_t i = 0; i < st->n; i++)
+		entry_free(st->v[i]);
 	free(st->v);
+	free(st->changed);
 	free(st->wds);
 	free(st->wd_net);
 	if (st->ino_fd >= 0)
@@ -169,7 +187,7 @@ static int load_record(const char *network, const char *path, void *data)
 			break;
 		}
 	if (push(l->st, e) < 0) {
-		free(e);
+		entry_free(e);
 		return -ENOMEM;
 	}
 	return 0;
@@ -200,7 +218,7 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", st->state_dir);
 	}
 	for (size_t i = 0; i < l.n_old; i++)
-		free(l.old[i]);
+		entry_free(l.old[i]);
 	free(l.old);
 	sort(st);
 	return 0;
@@ -211,35 +229,72 @@ int netd_state_fd(const struct netd_state *st)
 	return st->ino_fd;
 }
 
+void netd_state_nsid_note_gone(struct netd_state *st, int nsid)
+{
+	unsigned k = st->n_gone_nsid++ % NETD_GONE_NSIDS;
+
+	st->gone_nsid[k] = nsid;
+	st->gone_at[k] = vmnet_mono_ms();
+}
+
 static void remove_at(struct netd_state *st, size_t i)
 {
-	free(st->v[i]);
+	if (st->v[i]->rec.host_nsid >= 0)
+		netd_state_nsid_note_gone(st, st->v[i]->rec.host_nsid);
+	entry_free(st->v[i]);
 	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
 	st->n--;
 }
 
-/* One file of @network's directory changed: re-read or forget it. */
-static int update_file(struct netd_state *st, const char *network, const char *name)
+static void note_change(struct netd_state *st, const struct netd_key *k)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 300], cid[257], ifname[IFNAMSIZ];
-	const char *at = strrchr(name, '@');
-	size_t cl, il;
+	if (st->changed_all)
+		return;
+	for (size_t i = 0; i < st->n_changed; i++)
+		if (!memcmp(&st->changed[i], k, sizeof(*k)))
+			return;
+	if (st->n_changed == st->cap_changed) {
+		size_t cap = st->cap_changed ? st->cap_changed * 2 : 16;
+		struct netd_key *v = realloc(st->changed, cap * sizeof(*v));
+
+		if (!v) {
+			st->changed_all = true;
+			return;
+		}
+		st->changed = v;
+		st->cap_changed = cap;
+	}
+	st->changed[st->n_changed++] = *k;
+}
+
+void netd_state_forget_changes(struct netd_state *st)
+{
+	st->n_changed = 0;
+	st->changed_all = false;
+}
+
+bool netd_state_nsid_gone(const struct netd_state *st, int nsid)
+{
+	unsigned n = st->n_gone_nsid < NETD_GONE_NSIDS ? st->n_gone_nsid : NETD_GONE_NSIDS;
+
+	int64_t now = vmnet_mono_ms();
+
+	for (unsigned i = 0; i < n; i++)
+		if (st->gone_nsid[i] == nsid && now - st->gone_at[i] < NETD_GONE_NSID_MS)
+			return true;
+	return false;
+}
+
+/* The record of @k changed on disk: re-read or forget it. 1 if the cache
+ * changed. */
+static int update_key(struct netd_state *st, const struct netd_key *k)
+{
+	char path[PATH_MAX];
 	struct netd_entry *e, *old;
 
-	if (!at)
+	if (vmnet_record_path(path, sizeof(path), st->state_dir, k->network, k->cid, k->ifname) < 0)
 		return 0;
-	cl = (size_t)(at - name);
-	il = strlen(at + 1) - 5;
-	if (cl >= sizeof(cid) || il >= sizeof(ifname))
-		return 0;
-	memcpy(cid, name, cl);
-	cid[cl] = '\0';
-	memcpy(ifname, at + 1, il);
-	ifname[il] = '\0';
-	if (vmnet_record_dir(dir, sizeof(dir), st->state_dir, network) < 0)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	old = netd_state_find_key(st, network, cid, ifname);
+	old = netd_state_find_key(st, k->network, k->cid, k->ifname);
 	e = access(path, F_OK) == 0 ? read_entry(path) : NULL;
 	if (old && !e) {
 		for (size_t i = 0; i < st->n; i++)
@@ -247,7 +302,7 @@ static int update_file(struct netd_state *st, const char *network, const char *n
 				remove_at(st, i);
 				break;
 			}
-		log_debug("record %s/%s@%s removed", network, cid, ifname);
+		log_debug("record %s/%s@%s removed", k->network, k->cid, k->ifname);
 		return 1;
 	}
 	if (!e)
@@ -255,16 +310,44 @@ static int update_file(struct netd_state *st, const char *network, const char *n
 	if (old) {
 		memcpy(e->status, old->status, sizeof(e->status));
 		e->absent_since = old->absent_since;
+		vmnet_record_clear(&old->rec);
 		*old = *e;
 		free(e);
 	} else if (push(st, e) < 0) {
-		free(e);
+		entry_free(e);
 		return 0;
 	} else {
-		log_debug("record %s/%s@%s added", network, cid, ifname);
+		log_debug("record %s/%s@%s added", k->network, k->cid, k->ifname);
 	}
 	sort(st);
 	return 1;
+}
+
+void netd_state_refresh(struct netd_state *st, const struct netd_key *k)
+{
+	update_key(st, k);
+}
+
+/* One file of @network's directory changed: re-read or forget it, and
+ * note it for the next pass. */
+static int update_file(struct netd_state *st, const char *network, const char *name)
+{
+	const char *at = strrchr(name, '@');
+	struct netd_key k;
+	size_t cl, il;
+
+	if (!at)
+		return 0;
+	cl = (size_t)(at - name);
+	il = strlen(at + 1) - 5;
+	if (cl >= sizeof(k.cid) || il >= sizeof(k.ifname) || strlen(network) >= sizeof(k.network))
+		return 0;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.network, sizeof(k.network), "%s", network);
+	memcpy(k.cid, name, cl);
+	memcpy(k.ifname, at + 1, il);
+	note_change(st, &k);
+	return update_key(st, &k);
 }
 
 int netd_state_handle_events(struct netd_state *st)
@@ -283,6 +366,7 @@ int netd_state_handle_events(struct netd_state *st)
 			p += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
 				netd_state_load(st, NULL);
+				st->changed_all = true;
 				changed = 1;
 				continue;
 			}
@@ -291,6 +375,7 @@ int netd_state_handle_events(struct netd_state *st)
 				 * it already holds (records may predate the watch). */
 				if (ev->len && ev->name[0] != '.' && (ev->mask & IN_ISDIR)) {
 					netd_state_load(st, NULL);
+					st->changed_all = true;
 					changed = 1;
 				}
 				continue;
@@ -303,6 +388,7 @@ int netd_state_handle_events(struct netd_state *st)
 					memcpy(st->wd_net[i], st->wd_net[st->n_wd - 1],
 					       sizeof(st->wd_net[i]));
 					st->n_wd--;
+					st->changed_all = true;
 					changed = 1;
 				} else if (ev->len && netd_state_is_record_name(ev->name)) {
 					changed |= update_file(st, st->wd_net[i], ev->name);

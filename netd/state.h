@@ -24,6 +24,16 @@ struct netd_entry {
 					   namespace, 0 = found (kept across passes) */
 };
 
+/* One attachment: the key of its record. */
+struct netd_key {
+	char network[VMNET_NETNAME_MAX + 1];
+	char cid[257];
+	char ifname[IFNAMSIZ];
+};
+
+#define NETD_GONE_NSIDS 256
+#define NETD_GONE_NSID_MS 10000
+
 struct netd_state {
 	char *state_dir;
 	struct netd_entry **v;
@@ -33,6 +43,19 @@ struct netd_state {
 	char (*wd_net)[VMNET_NETNAME_MAX + 1];
 	size_t n_wd, cap_wd;
 	int root_wd;
+	/* What inotify said changed since netd_state_forget_changes(): these
+	 * records (written or removed), or, when it could not say (an
+	 * overflow, a new network), changed_all. */
+	struct netd_key *changed;
+	size_t n_changed, cap_changed;
+	bool changed_all;
+	/* The nsids of the last records removed (a ring), and when: events
+	 * from their namespaces (a DEL's devices going) concern no attachment
+	 * for NETD_GONE_NSID_MS (the kernel gives a dead namespace's id to
+	 * the next one that needs one). */
+	int gone_nsid[NETD_GONE_NSIDS];
+	int64_t gone_at[NETD_GONE_NSIDS];
+	unsigned n_gone_nsid;
 };
 
 int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_err *err);
@@ -45,6 +68,16 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err);
  * and updates the cache. Returns 1 if anything changed, 0 if not. */
 int netd_state_fd(const struct netd_state *st);
 int netd_state_handle_events(struct netd_state *st);
+
+void netd_state_forget_changes(struct netd_state *st);
+/* Did a record removed lately have the namespace with id @nsid? */
+bool netd_state_nsid_gone(const struct netd_state *st, int nsid);
+/* A record of the namespace with id @nsid was removed (by a pass). */
+void netd_state_nsid_note_gone(struct netd_state *st, int nsid);
+
+/* Re-read the record of @k into the cache, or forget it if it is gone;
+ * not noted as a change. */
+void netd_state_refresh(struct netd_state *st, const struct netd_key *k);
 
 /* Lookups; NULL if none. @ifname NULL or "" matches the first attachment of
  * @cid (sorted by network, then ifname). */

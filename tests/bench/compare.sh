@@ -39,7 +39,9 @@
 # BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
 # BENCH_PROFILE=perf: `perf trace`, far less overhead than strace),
 # BENCH_NETD=0 (no netd in the host namespaces: DEL then closes its
-# netfilter sockets itself and parked taps wait for the next call).
+# netfilter sockets itself and parked taps wait for the next call),
+# BENCH_NETD_ARGS (more options for those netd, e.g. -v; their logs are
+# kept as netd-IMPL.log).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
 # rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
@@ -171,7 +173,7 @@ bench_netd() { # IMPL: netd in HNS[IMPL] on that implementation's state
 	local impl=$1 h=${HNS[$1]} i
 	mkdir -p "$W_TMP/$impl/state" "$W_TMP/netd"
 	ip netns exec "$h" "$NETD" --state-dir "$W_TMP/$impl/state" --socket "$W_TMP/netd/$h.sock" \
-		--cni-path "$B" --interval 60 </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
+		--cni-path "$B" --interval 60 ${BENCH_NETD_ARGS:-} </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
 	track_pid $!
 	for i in $(seq 100); do
 		ip netns exec "$h" "$NETD" status --socket "$W_TMP/netd/$h.sock" >/dev/null 2>&1 && return 0
@@ -411,14 +413,63 @@ scale_run() {
 }
 if [ "$SCALE" -gt 0 ]; then scale_run; fi
 
-# netd's passes during the run: how many, how long the last took (a pass
-# holds the networks' locks, which ADD and DEL wait for).
+# netd's passes during the run: how many of each kind (full: every record;
+# incremental: what events named), how long the last of each took.
+# Then the cost of one pass at the N each netd holds now (the largest):
+# three full passes (`netd reconcile`) and five incremental ones (a record
+# rewritten once netd is quiet: the event names one attachment),
+# netd-pass.csv.
+nd_() { ip netns exec "${HNS[$1]}" "$NETD" "${@:2}" --socket "$W_TMP/netd/${HNS[$1]}.sock"; }
+netd_quiet() { # IMPL: until no pass has run for a second (30 s at most):
+	# what the kernel still reports about earlier work settles first
+	local p0 p1 i
+	p0=$(nd_ "$1" status --json | jq -r .reconcile.passes)
+	for i in $(seq 30); do
+		sleep 1
+		p1=$(nd_ "$1" status --json | jq -r .reconcile.passes)
+		[ "$p1" = "$p0" ] && return 0
+		p0=$p1
+	done
+}
+netd_pass_cost() { # IMPL
+	local impl=$1 st n k i0 rec
+	n=$(nd_ "$impl" status --json | jq -r .attachments) || return 0
+	for k in 1 2 3; do
+		nd_ "$impl" reconcile >/dev/null || continue
+		st=$(nd_ "$impl" status --json)
+		jq -r --arg i "$impl" --arg n "$n" --arg k "$k" \
+			'[$i, $n, "full", $k, .reconcile.last_full_us, .reconcile.last_full_checked] | join(",")' \
+			<<<"$st" >>"$NETD_PASS"
+	done
+	rec=$(find "$W_TMP/$impl/state" -mindepth 2 -maxdepth 2 -name '*@*.json' -print -quit)
+	[ -n "$rec" ] || return 0
+	for k in 1 2 3 4 5; do
+		netd_quiet "$impl"
+		i0=$(nd_ "$impl" status --json | jq -r .reconcile.incremental_passes)
+		cp "$rec" "$rec.bench" && mv "$rec.bench" "$rec"
+		for _ in $(seq 200); do
+			st=$(nd_ "$impl" status --json)
+			[ "$(jq -r '.reconcile | select(.incremental_passes > '"$i0"' and .last_incremental_checked > 0) | 1' <<<"$st")" = 1 ] && break
+			sleep 0.05
+		done
+		jq -r --arg i "$impl" --arg n "$n" --arg k "$k" \
+			'[$i, $n, "incremental", $k, .reconcile.last_incremental_us, .reconcile.last_incremental_checked] | join(",")' \
+			<<<"$st" >>"$NETD_PASS"
+	done
+}
 if [ "$BENCH_NETD" != 0 ]; then
-	echo "impl,passes,last_ms,records" >"$OUT/netd.csv"
+	echo "impl,passes,last_ms,records,full_passes,incremental_passes,last_full_us,last_full_checked,last_incremental_us,last_incremental_checked" >"$OUT/netd.csv"
+	NETD_PASS=$OUT/netd-pass.csv
+	echo "impl,n,kind,run,us,checked" >"$NETD_PASS"
 	for impl in "${!HNS[@]}"; do
 		[[ $impl == vmnet-* ]] || continue
-		st=$(ip netns exec "${HNS[$impl]}" "$NETD" status --json --socket "$W_TMP/netd/${HNS[$impl]}.sock" 2>/dev/null) || continue
-		jq -r --arg i "$impl" '[$i, .reconcile.passes, .reconcile.last_ms, .attachments] | @csv' <<<"$st" >>"$OUT/netd.csv"
+		st=$(nd_ "$impl" status --json 2>/dev/null) || continue
+		jq -r --arg i "$impl" '[$i, .reconcile.passes, .reconcile.last_ms, .attachments,
+			.reconcile.full_passes, .reconcile.incremental_passes, .reconcile.last_full_us,
+			.reconcile.last_full_checked, .reconcile.last_incremental_us,
+			.reconcile.last_incremental_checked] | @csv' <<<"$st" >>"$OUT/netd.csv"
+		netd_pass_cost "$impl"
+		cp "$W_TMP/netd-$impl.log" "$OUT/netd-$impl.log" 2>/dev/null
 	done
 	log "netd passes: $(tr '\n' ' ' <"$OUT/netd.csv")"
 fi
@@ -520,6 +571,7 @@ gnuplot -e "datafile='$OUT/add-latency.dat'; outfile='$OUT/add-latency.png'; nco
 	"$HERE/plot.gp" || log "gnuplot failed"
 
 "$HERE/compare-report.sh" "$OUT" "${IMPLS[*]}" "$NS_LIST" | tee "$OUT/compare-table.txt"
+[ "$BENCH_NETD" = 0 ] || "$HERE/netd-report.sh" "$OUT" | tee "$OUT/netd-table.txt"
 echo
 BENCH_PROBES=$PROBES "$HERE/goals-report.sh" "$OUT" "$NS_LIST" "$SCALE" | tee "$OUT/goals.txt"
 t_done >/dev/null

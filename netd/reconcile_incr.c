@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Incremental passes: an event names a link, a VM namespace, an nft element
+ * or a record; only the attachments it names are read, proven and checked
+ * (netd_assess), and settled under their network's lock, as a full pass
+ * does for all of them. A full pass stays the answer to what cannot be
+ * narrowed down (a lost event, a table-wide change, a table that needs
+ * restoring) and runs at the interval (main.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "reconcile.h"
+#include "reconcile_priv.h"
+#include "state.h"
+#include "vmnet/err.h"
+#include "vmnet/events.h"
+#include "vmnet/log.h"
+#include "vmnet/names.h"
+#include "vmnet/nft.h"
+
+/* More than this many attachments named at once: a full pass is cheaper
+ * than a look at each. */
+#define TARGETS_MAX 4096
+
+static void add_key(struct netd_targets *t, const struct netd_key *k, bool sentinel)
+{
+	if (t->all)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].k.cid, k->cid) && !strcmp(t->v[i].k.ifname, k->ifname) &&
+		    !strcmp(t->v[i].k.network, k->network)) {
+			t->v[i].sentinel &= sentinel;
+			return;
+		}
+	if (t->n >= TARGETS_MAX) {
+		t->all = true;
+		return;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct netd_target *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v) {
+			t->all = true;
+			return;
+		}
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].k = *k;
+	t->v[t->n++].sentinel = sentinel;
+}
+
+static void key_of(const struct vmnet_record *rec, struct netd_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->network, sizeof(k->network), "%s", rec->network);
+	snprintf(k->cid, sizeof(k->cid), "%s", rec->cid);
+	snprintf(k->ifname, sizeof(k->ifname), "%s", rec->ifname);
+}
+
+void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel)
+{
+	struct netd_key k;
+
+	key_of(rec, &k);
+	add_key(t, &k, sentinel);
+}
+
+void netd_targets_free(struct netd_targets *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/* "vmnet:<network>/<cid>/<ifname>" (names.h) of a recorded attachment;
+ * NULL for another alias (a parked or doomed device's, "vmnet:-..."). */
+static const struct netd_entry *by_alias(const struct netd_state *st, const char *alias)
+{
+	size_t pl = strlen(VMNET_ALIAS_PREFIX);
+	const char *net = alias + pl, *cid, *ifn;
+	struct netd_key k;
+
+	if (strncmp(alias, VMNET_ALIAS_PREFIX, pl) || *net == '-')
+		return NULL;
+	cid = strchr(net, '/');
+	ifn = cid ? strrchr(cid + 1, '/') : NULL;
+	if (!ifn || (size_t)(cid - net) >= sizeof(k.network) ||
+	    (size_t)(ifn - cid - 1) >= sizeof(k.cid) || strlen(ifn + 1) >= sizeof(k.ifname))
+		return NULL;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.network, net, (size_t)(cid - net));
+	memcpy(k.cid, cid + 1, (size_t)(ifn - cid - 1));
+	memcpy(k.ifname, ifn + 1, strlen(ifn + 1));
+	return netd_state_find_key((struct netd_state *)st, k.network, k.cid, k.ifname);
+}
+
+/* A link of the host namespace: the attachment whose host device it is
+ * (by name, or by alias when renamed); a bridge: one of its attachments
+ * stands for the bridge, all of them when it was deleted (each lost its
+ * port). A link no record names (a parked or doomed device, another
+ * manager's bridge) concerns no attachment. */
+static void by_link(struct netd_targets *t, const struct netd_state *st,
+		    const struct vmnet_event *e)
+{
+	const struct netd_entry *a = e->alias[0] ? by_alias(st, e->alias) : NULL;
+	bool bridge_seen = false;
+
+	if (a)
+		netd_targets_add_rec(t, &a->rec, false);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vmnet_record *r = &st->v[i]->rec;
+
+		if (!strcmp(r->host_if, e->name)) {
+			netd_targets_add_rec(t, r, false);
+		} else if (e->bridge && r->mode == VMNET_MODE_SHARED && !strcmp(r->bridge, e->name) &&
+			   (e->del || !bridge_seen)) {
+			netd_targets_add_rec(t, r, !e->del);
+			bridge_seen = true;
+		}
+	}
+}
+
+/* Not an attachment's device: one vmnet is still creating (renamed once
+ * done, which is an event of its own), or one parked or doomed. */
+static bool passing(const char *name)
+{
+	return !strncmp(name, VMNET_PREFIX_TEMP, strlen(VMNET_PREFIX_TEMP)) ||
+	       !strncmp(name, VMNET_PREFIX_DOOMED, strlen(VMNET_PREFIX_DOOMED)) ||
+	       !strncmp(name, VMNET_PREFIX_PARKED, strlen(VMNET_PREFIX_PARKED));
+}
+
+/* A VM namespace's link or tc change: the attachment whose device in it
+ * (veth end or tap) has that name, else every attachment in it (the nsid
+ * the host gave it at ADD). One of an attachment removed lately (its DEL's
+ * devices going) concerns none; an unknown namespace wants a full pass. */
+static void by_netns(struct netd_targets *t, const struct netd_state *st,
+		     const struct vmnet_event *e)
+{
+	bool in_ns = false, named = false;
+
+	if (e->name[0] && passing(e->name))
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vmnet_record *r = &st->v[i]->rec;
+
+		if (r->host_nsid != e->nsid)
+			continue;
+		in_ns = true;
+		if (e->name[0] && (!strcmp(r->ifname, e->name) || !strcmp(r->tap_name, e->name))) {
+			netd_targets_add_rec(t, r, false);
+			named = true;
+		}
+	}
+	for (size_t i = 0; in_ns && !named && i < st->n; i++)
+		if (st->v[i]->rec.host_nsid == e->nsid)
+			netd_targets_add_rec(t, &st->v[i]->rec, false);
+	if (!in_ns && !netd_state_nsid_gone(st, e->nsid)) {
+		log_debug("an event of the namespace with id %d, not an attachment's: full pass",
+			  e->nsid);
+		t->all = true;
+	}
+}
+
+/* Does @b (an element's key or data: fields 4-byte aligned) hold @r's guest
+ * address (either family) or host device? Every element an attachment
+ * needs holds one of them (lib/nft_elems.c). */
+static bool names_rec(const struct vmnet_record *r, const uint8_t *b, size_t len)
+{
+	uint32_t be = htonl(r->guest.addr);
+	size_t hl = strlen(r->host_if);
+
+	for (size_t off = 0; off + 4 <= len; off += 4) {
+		if (r->guest.addr && !memcmp(b + off, &be, 4))
+			return true;
+		if (vmnet_record_has6(r) && off + 16 <= len && !memcmp(b + off, &r->guest6.addr, 16))
+			return true;
+		if (hl && off + hl < len && !memcmp(b + off, r->host_if, hl) && !b[off + hl])
+			return true;
+	}
+	return false;
+}
+
+/* An element that left a set of ours: whose was it? One no recorded
+ * attachment's address or device is in was none's (its DEL took it). */
+static void by_elem(struct netd_targets *t, const struct netd_state *st,
+		    const struct vmnet_event *e)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vmnet_record *r = &st->v[i]->rec;
+
+		if (names_rec(r, e->key, e->key_len) || names_rec(r, e->data, e->data_len))
+			netd_targets_add_rec(t, r, false);
+	}
+}
+
+void netd_targets_add_events(struct netd_targets *t, const struct netd_state *st,
+			     const struct vmnet_events *ev)
+{
+	if (ev->all)
+		t->all = true;
+	for (size_t i = 0; i < ev->n && !t->all; i++) {
+		switch (ev->v[i].kind) {
+		case VMNET_EV_LINK:
+			by_link(t, st, &ev->v[i]);
+			break;
+		case VMNET_EV_NETNS:
+			by_netns(t, st, &ev->v[i]);
+			break;
+		case VMNET_EV_ELEM:
+			by_elem(t, st, &ev->v[i]);
+			break;
+		}
+	}
+}
+
+void netd_targets_add_changes(struct netd_targets *t, const struct netd_state *st)
+{
+	if (st->changed_all)
+		t->all = true;
+	for (size_t i = 0; i < st->n_changed && !t->all; i++)
+		add_key(t, &st->changed[i], false);
+}
+
+/* The records of @t; a target without one (its DEL came first) is none. */
+static int read_targets(const struct netd_state *st, const struct netd_targets *t,
+			struct items *l)
+{
+	l->v = calloc(t->n ? t->n : 1, sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct netd_key *k = &t->v[i].k;
+		struct item *it = &l->v[l->n];
+		struct vmnet_err e = { 0 };
+		char path[4096];
+
+		it->nsfd = -1;
+		if (vmnet_record_path(path, sizeof(path), st->state_dir, k->network, k->cid,
+				      k->ifname) < 0 ||
+		    vmnet_record_read_path(path, &it->rec, &e) < 0) {
+			if (e.msg[0])
+				netd_note_error(l->p, "unreadable record", &e);
+			continue;
+		}
+		it->sentinel = t->v[i].sentinel;
+		l->n++;
+	}
+	return 0;
+}
+
+static bool table_whole(struct vmnet_nft *nft)
+{
+	int ver = 0;
+
+	return vmnet_nft_table_version(nft, &ver, NULL) > 0 && ver == VMNET_NFT_VERSION;
+}
+
+/* An element missing while the attachment's ADD or DEL runs (a DEL takes
+ * the elements before the record) is no damage: once each item's network
+ * lock is free, its record is read again, or the item is gone. False if
+ * none is left. */
+static bool after_calls(const struct netd_state *st, struct items *l)
+{
+	bool left = false;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
+		struct vmnet_record fresh;
+		char path[4096];
+		int fd = -1;
+
+		if (it->gone)
+			continue;
+		vmnet_record_lock(st->state_dir, it->rec.network, 2000, &fd, NULL);
+		if (fd >= 0)
+			close(fd);
+		if (vmnet_record_path(path, sizeof(path), st->state_dir, it->rec.network,
+				      it->rec.cid, it->rec.ifname) < 0 ||
+		    vmnet_record_read_path(path, &fresh, NULL) < 0) {
+			it->gone = true;
+			continue;
+		}
+		vmnet_record_clear(&it->rec);
+		it->rec = fresh;
+		left = true;
+	}
+	return left;
+}
+
+/* The table whole for these items, and no sentinel broken: else a full
+ * pass decides (and restores the table under every network's lock). */
+static bool needs_full(const struct netd_state *st, struct items *l)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	bool any_live = false;
+	char why[600];
+
+	for (size_t i = 0; i < l->n; i++) {
+		/* (A pending record is an ADD's: not the bridge's fault.) */
+		if (l->v[i].sentinel && (l->v[i].broken || (l->v[i].gone && !l->v[i].rec.pending))) {
+			log_debug("%s/%s@%s stands for its bridge and needs work: full pass",
+				  l->v[i].rec.network, l->v[i].rec.cid, l->v[i].rec.ifname);
+			return true;
+		}
+		any_live |= !l->v[i].gone;
+	}
+	if (!any_live || vmnet_nft_open(-1, &nft, NULL) < 0)
+		return false;
+	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+		return false;
+	if (table_whole(nft) && !after_calls(st, l))
+		return false;
+	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+		return false;
+	log_debug("full pass: %s", why);
+	return true;
+}
+
+/* The aggregate routes want every record of their networks: the cache
+ * keeps those records' configs (state.c), shallow copies here. */
+static void aggregate_from_cache(const struct netd_state *st, struct netd_reconcile_stats *p)
+{
+	struct item *v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n; i++)
+		n += st->v[i]->rec.netconf != NULL;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return;
+	n = 0;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i]->rec.netconf)
+			v[n++].rec = st->v[i]->rec;
+	netd_aggregate_sync(v, n, p);
+	free(v);
+}
+
+/* The cache follows what the pass did; statuses of what it looked at. */
+static void finish_some(struct netd_state *st, struct items *l, struct netd_targets *next)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
+		struct netd_key k;
+
+		key_of(&it->rec, &k);
+		netd_state_refresh(st, &k);
+		if (!it->gone)
+			netd_state_set_status(st, &it->rec, it->status, it->absent_since);
+		if (it->again)
+			netd_targets_add_rec(next, &it->rec, false);
+		if (it->nsfd >= 0)
+			close(it->nsfd);
+		vmnet_record_clear(&it->rec);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* What the look found gone or broken, decided again under its network's
+ * lock. A pending record whose ADD still runs (its lock taken) is looked
+ * at again by the next pass. */
+static void settle(struct netd_state *st, const char *cni_path, struct items *l)
+{
+	bool locked = false;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct item *it = &l->v[i];
+		int fd = -1;
+
+		if (!it->gone && !it->broken)
+			continue;
+		if (it->gone && it->rec.pending) {
+			if (vmnet_record_lock(st->state_dir, it->rec.network, 0, &fd, NULL) < 0) {
+				l->p->busy = it->again = true;
+				continue;
+			}
+			close(fd);
+		}
+		netd_settle_one(st, cni_path, it, l->p);
+		locked = true;
+	}
+	l->p->locked += locked;
+}
+
+int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct netd_targets *t,
+			   struct netd_reconcile_stats *p)
+{
+	struct items l = { .p = p };
+	int64_t t0 = netd_now_us();
+	bool full = t->all;
+	unsigned checked;
+
+	p->repaired = p->removed = p->errors = p->synced = 0;
+	p->busy = p->recheck = false;
+	for (size_t i = 0; i < t->n && i < 8 && !full; i++)
+		log_debug("incremental pass: %s/%s@%s%s", t->v[i].k.network, t->v[i].k.cid,
+			  t->v[i].k.ifname, t->v[i].sentinel ? " (for its bridge)" : "");
+	if (!full && read_targets(st, t, &l) < 0)
+		full = true;
+	t->n = 0;
+	t->all = false;
+	if (!full) {
+		netd_assess(st, l.v, l.n, p);
+		full = needs_full(st, &l);
+	}
+	if (full) {
+		netd_items_drop(&l);
+		return netd_reconcile_full(st, cni_path, p, t);
+	}
+	settle(st, cni_path, &l);
+	checked = (unsigned)l.n;
+	finish_some(st, &l, t);
+	aggregate_from_cache(st, p);
+	p->records = (unsigned)st->n;
+	netd_count(p, t0, false, checked);
+	return 0;
+}

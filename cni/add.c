@@ -302,11 +302,12 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 	if (r < 0)
 		return r;
 	/* An IPv6-only guest: the same, with guests6 and the IPv6 records. */
-	if (!vmnet_record_has4(rec))
-		return vmnet_nft_guest6_present(nft, &rec->guest6.addr) != 1 ||
-				       vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) != 0
-			       ? 0
-			       : vmnet_nft_forget6(nft, 0, &rec->guest6.addr, rec->host_if, err);
+	if (!vmnet_record_has4(rec)) {
+		if (vmnet_nft_guest6_present(nft, &rec->guest6.addr) != 1 ||
+		    vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) != 0)
+			return 0;
+		return vmnet_nft_forget6(nft, 0, &rec->guest6.addr, rec->host_if, err);
+	}
 	if (vmnet_nft_guest_present(nft, rec->guest.addr) != 1 ||
 	    vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
 		return 0;

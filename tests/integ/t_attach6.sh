@@ -298,4 +298,23 @@ for how in lost damaged lost6 damaged6; do
 	fi
 done
 
+# ---------------------------------------------------------------- stale elements
+
+# Stale elements no record names (a lost record's) at the address an
+# IPv6-only ADD is given: that ADD finds them through guests6 and removes
+# them; a mapping to another address stays.
+t_ok "stale IPv6 elements planted" hnft add element inet vmnet \
+	ports6 "{ tcp . 8125 : fd7e::2 . 80, tcp . 8126 : fd7e::3 . 80 }"
+hnft add element inet vmnet guests6 "{ fd7e::2 }"
+conf=$(conf_shared n6stale vb6stale 10.77.0.0/24 10.77.0.1 '.ipam.ranges = [[{subnet: "fd7e::/64"}]]')
+vm_ns vmstale
+t_plugin "IPv6-only ADD given fd7e::2" ADD id=cstale ns="$REPLY" conf="$conf"
+t_eq "... its address" "$(json_get "$CNI_OUT" '.ips[0].address')" "fd7e::2/64"
+t_fail "... ports6 no longer maps tcp/8125 to it" sh -c \
+	"ip netns exec $HOST_NS nft list map inet vmnet ports6 | grep -q ' 8125 :'"
+t_ok "... the mapping to fd7e::3 stays" sh -c \
+	"ip netns exec $HOST_NS nft list map inet vmnet ports6 | grep -q ' 8126 : fd7e::3'"
+hnft delete element inet vmnet ports6 "{ tcp . 8126 }"
+t_plugin "... and its DEL" DEL id=cstale ns="$REPLY" conf="$conf"
+
 t_done

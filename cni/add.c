@@ -158,10 +158,10 @@ static json_t *render(struct vmnet_call *c, const struct vmnet_record *rec,
 	}
 	guest = vmnet_result_add_iface(&res, rec->ifname, vmnet_mac_fmt(rec->guest_mac, mac),
 				       rec->cid, rec->mtu);
-	res.ips[res.n_ips] = (struct vmnet_result_ip){
-		.family = 4, .addr = rec->guest, .gateway = rec->gateway, .iface = guest
-	};
-	res.n_ips++;
+	if (vmnet_record_has4(rec))
+		res.ips[res.n_ips++] = (struct vmnet_result_ip){
+			.family = 4, .addr = rec->guest, .gateway = rec->gateway, .iface = guest
+		};
 	if (vmnet_record_has6(rec))
 		res.ips[res.n_ips++] = (struct vmnet_result_ip){
 			.family = 6, .addr6 = rec->guest6, .gateway6 = rec->gateway6, .iface = guest
@@ -302,6 +302,13 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 	r = vmnet_nft_open(-1, &nft, err);
 	if (r < 0)
 		return r;
+	/* An IPv6-only guest: the same, with guests6 and the IPv6 records. */
+	if (!vmnet_record_has4(rec)) {
+		if (vmnet_nft_guest6_present(nft, &rec->guest6.addr) != 1 ||
+		    vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) != 0)
+			return 0;
+		return vmnet_nft_forget6(nft, 0, &rec->guest6.addr, rec->host_if, err);
+	}
 	if (vmnet_nft_guest_present(nft, rec->guest.addr) != 1 ||
 	    vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
 		return 0;
@@ -326,7 +333,7 @@ static int record_address(struct vmnet_call *c, struct vmnet_record *rec,
 
 	/* A plugin that answered with an error undid its own work; one that
 	 * died (no answer) may hold a reservation; one that succeeded with a
-	 * result we refuse (IPv6 for now) holds one. */
+	 * result we refuse holds one. */
 	*reserved = r == 0 || answered || !err || err->code == VMNET_ERR_SYSTEM;
 	if (r < 0)
 		return r;

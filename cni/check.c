@@ -41,7 +41,7 @@ static int check_prev(const struct vmnet_conf *cf, const struct vmnet_record *re
 	r = vmnet_result_parse(cf->prev_result, &prev, err);
 	if (r < 0)
 		return vmnet_err_wrap(err, "prevResult");
-	if (!prev_has(&prev, 4, rec))
+	if (vmnet_record_has4(rec) && !prev_has(&prev, 4, rec))
 		return vmnet_err_set(err, VMNET_ERR_CHECK, 0,
 				     "prevResult does not hold the recorded guest address");
 	if (vmnet_record_has6(rec) && !prev_has(&prev, 6, rec))

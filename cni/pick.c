@@ -4,7 +4,8 @@
  * each with a gateway vmnet puts on the host side. A shared network needs a
  * subnet (every guest and the bridge on it); an isolated one a block per
  * VM: /30 or /31 for IPv4, /64 (SLAAC-capable, RFC 8273) down to /127 for
- * IPv6.
+ * IPv6. Either family may be missing (IPv4-only, IPv6-only networks), not
+ * both.
  */
 #include <string.h>
 
@@ -82,11 +83,8 @@ int vmnet_pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec
 	if (ip6 && !VMNET_IPV6)
 		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
 				     "ipam returned an IPv6 address: IPv6 is not supported yet");
-	if (!ip4)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "ipam returned only IPv6 addresses: IPv6-only networks are not "
-				     "supported yet (add an IPv4 range for dual stack)");
-	r = pick4(ip4, rec, err);
+	/* IPv6-only: the record's IPv4 address and gateway stay 0 (none). */
+	r = ip4 ? pick4(ip4, rec, err) : 0;
 	if (r < 0 || !ip6)
 		return r;
 	return pick6(ip6, rec, err);

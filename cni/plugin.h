@@ -52,9 +52,10 @@ int vmnet_call_read_record(struct vmnet_call *c, int *ret_lock, struct vmnet_rec
 #define VMNET_IPV6 1
 #endif
 
-/* The guest's address of each family from IPAM's result into @rec (pick.c):
- * code 7 when one cannot serve the network's mode, 2 for IPv6 while it is
- * not wired. */
+/* The guest's address of each family from IPAM's result into @rec (pick.c);
+ * one of IPv6 alone makes an IPv6-only attachment (rec->guest.addr and
+ * rec->gateway stay 0). Code 7 when there is none or one cannot serve the
+ * network's mode, 2 for IPv6 while it is not wired. */
 int vmnet_pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
 		       struct vmnet_err *err);
 

@@ -140,7 +140,7 @@ int vmnet_attach_bridge(struct vmnet_nl *nl, const struct vmnet_record *rec, int
 				return r;
 		}
 	}
-	r = vmnet_addr_ensure(nl, idx, &gw, err);
+	r = vmnet_record_has4(rec) ? vmnet_addr_ensure(nl, idx, &gw, err) : 0;
 	if (r < 0)
 		goto undo;
 	/* A bridge of the user's may be the host's uplink: its sysctls stay. */
@@ -225,6 +225,9 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 	r = vmnet_link_set(host, idx, &ch, err);
 	if (r < 0)
 		return r;
+	r = vmnet_attach6_dev(host, idx, rec->host_if, rec, true, err);
+	if (r < 0 || !vmnet_record_has4(rec))
+		return r;
 	{
 		struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
 
@@ -234,9 +237,6 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		if (r < 0)
 			return r;
 	}
-	r = vmnet_attach6_dev(host, idx, rec->host_if, rec, true, err);
-	if (r < 0)
-		return r;
 	/* Strict reverse-path filtering: a guest can only source its own block. */
 	snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", rec->host_if);
 	r = vmnet_sysctl_write(key, "1", err);
@@ -314,7 +314,7 @@ static void flush_udp_ports(const struct vmnet_record *rec)
 
 		if (p->proto != IPPROTO_UDP)
 			continue;
-		if (p->family != 6)
+		if (p->family != 6 && vmnet_record_has4(rec))
 			r = vmnet_conntrack_flush_port(-1, IPPROTO_UDP, p->host_port, p->host_ip,
 						       NULL);
 		if (r >= 0 && p->family != 4 && vmnet_record_has6(rec))
@@ -323,6 +323,13 @@ static void flush_udp_ports(const struct vmnet_record *rec)
 		if (r < 0)
 			log_warn("flushing conntrack of udp/%u failed, ignoring", p->host_port);
 	}
+}
+
+int vmnet_attach_forward(const struct vmnet_record *rec, struct vmnet_err *err)
+{
+	int r = vmnet_record_has4(rec) ? vmnet_sysctl_write("net/ipv4/ip_forward", "1", err) : 0;
+
+	return r < 0 ? r : vmnet_attach6_forward(rec, err);
 }
 
 int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_state *ret_state,
@@ -357,9 +364,7 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
 		if (r < 0)
 			return r;
 	}
-	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
-	if (r == 0)
-		r = vmnet_attach6_forward(rec, err);
+	r = vmnet_attach_forward(rec, err);
 	if (r < 0)
 		goto undo_bridge;
 	if (rec->wiring == VMNET_TAP_NETNS)
@@ -404,15 +409,15 @@ static int del_proven(struct vmnet_nl *nl, const char *name, const char *alias, 
 }
 
 /* Firewall first: no packet may be DNAT'd towards a device going away.
- * Without an address (an ADD that died before IPAM answered) there are no
- * elements: ADD adds them only after. */
+ * Without an address of either family (an ADD that died before IPAM
+ * answered) there are no elements: ADD adds them only after. */
 static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	struct vmnet_nft_att att;
 	int r;
 
-	if (!rec->guest.addr)
+	if (!vmnet_record_has_address(rec))
 		return 0;
 	vmnet_attach_nft_att(rec, &att);
 	r = vmnet_nft_open(-1, &nft, err);
@@ -420,7 +425,8 @@ static int detach_nft(const struct vmnet_record *rec, struct vmnet_err *err)
 		r = vmnet_nft_detach(nft, &att, err);
 	/* Flows DNAT'd to this guest must not outlive it (the address will
 	 * be handed to another VM). */
-	if (rec->n_ports && vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
+	if (rec->n_ports && vmnet_record_has4(rec) &&
+	    vmnet_conntrack_flush_guest(-1, rec->guest.addr, NULL) < 0)
 		log_debug("flushing conntrack of the guest failed, ignoring");
 	if (rec->n_ports && vmnet_record_has6(rec) &&
 	    vmnet_conntrack_flush_guest6(-1, &rec->guest6.addr, NULL) < 0)

@@ -38,7 +38,7 @@ static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
 		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
 	if (!ret->up)
 		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
-	r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+	r = vmnet_record_has4(rec) ? vmnet_addr_has(host, ret->ifindex, &gw, err) : 1;
 	if (r <= 0)
 		return r < 0 ? r
 			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
@@ -75,7 +75,7 @@ static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
 			return vmnet_attach_mismatch(err,
 						     "host device %s is in device group %u, expected %u",
 						     name, ret->devgroup, vmnet_record_iso_id(rec));
-		r = vmnet_addr_has(host, ret->ifindex, &gw, err);
+		r = vmnet_record_has4(rec) ? vmnet_addr_has(host, ret->ifindex, &gw, err) : 1;
 		if (r <= 0)
 			return r < 0 ? r
 				     : vmnet_attach_mismatch(

@@ -106,6 +106,8 @@ int vmnet_attach6_check_gw(struct vmnet_nl *nl, int idx, const char *name,
 			   const struct vmnet_record *rec, struct vmnet_err *err);
 /* IPv6 forwarding in the host namespace (vmnet_sysctl_forward6). */
 int vmnet_attach6_forward(const struct vmnet_record *rec, struct vmnet_err *err);
+/* Forwarding of each family @rec's guest has an address of (attach.c). */
+int vmnet_attach_forward(const struct vmnet_record *rec, struct vmnet_err *err);
 /* The gateway address off host wiring's isolated tap @rec->host_if before
  * it is parked (a parked tap must carry nothing of this attachment). */
 int vmnet_attach6_unwire_tap(struct vmnet_nl *host, const struct vmnet_record *rec,

@@ -12,7 +12,6 @@
 #include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/nl.h"
-#include "vmnet/sysctl.h"
 
 int vmnet_attach_repair(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
 {
@@ -51,9 +50,7 @@ int vmnet_attach_repair(const struct vmnet_record *rec, int nsfd, struct vmnet_e
 		if (created)
 			log_info("re-created bridge %s of network %s", rec->bridge, rec->network);
 	}
-	r = vmnet_sysctl_write("net/ipv4/ip_forward", "1", err);
-	if (r == 0)
-		r = vmnet_attach6_forward(rec, err);
+	r = vmnet_attach_forward(rec, err);
 	if (r < 0)
 		return r;
 	if (rec->wiring == VMNET_TAP_NETNS)

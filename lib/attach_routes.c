@@ -20,6 +20,9 @@ static int fix4(const struct vmnet_record *rec, struct vmnet_result_route *rt,
 				    .len = rec->guest.len };
 	char d[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
 
+	/* An IPv6-only guest: its IPv4 routes are left out. */
+	if (!vmnet_record_has4(rec))
+		return 0;
 	rt->dst.addr &= vmnet_mask(rt->dst.len);
 	/* The kernel's connected route of the guest address. */
 	if (rt->dst.addr == net.addr && rt->dst.len == net.len)

@@ -177,7 +177,7 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &tap, err));
 	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &peer,
 					    err));
-	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && rec->guest.addr)
+	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && vmnet_record_has4(rec))
 		attach_keep_first(&first, vmnet_addr_del(vm, peer.ifindex, &rec->guest, err));
 	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && vmnet_record_has6(rec))
 		attach_keep_first(&first, vmnet_addr6_del(vm, peer.ifindex, &rec->guest6, err));
@@ -285,7 +285,7 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	 * netns (kata) build the guest's configuration from them. tc steals
 	 * every frame at ingress, so this namespace's own stack never answers
 	 * for the guest. */
-	r = vmnet_addr_ensure(vm, peer_idx, &rec->guest, err);
+	r = vmnet_record_has4(rec) ? vmnet_addr_ensure(vm, peer_idx, &rec->guest, err) : 0;
 	if (r == 0 && vmnet_record_has6(rec))
 		r = vmnet_addr6_ensure(vm, peer_idx, &rec->guest6, err);
 	if (r < 0)
@@ -486,7 +486,7 @@ int vmnet_attach_check_vm(const struct vmnet_record *rec, int nsfd, struct vmnet
 		return vmnet_attach_mismatch(err, "%s does not carry the guest MAC %s",
 					     rec->ifname, vmnet_mac_fmt(rec->guest_mac, m));
 	}
-	r = vmnet_addr_has(vm, peer.ifindex, &rec->guest, err);
+	r = vmnet_record_has4(rec) ? vmnet_addr_has(vm, peer.ifindex, &rec->guest, err) : 1;
 	if (r < 0)
 		return r;
 	if (r == 0)

@@ -191,6 +191,15 @@ int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip)
 	return get_elem(n, SI_GUESTS4, &k, &rep);
 }
 
+int vmnet_nft_guest6_present(struct vmnet_nft *n, const struct in6_addr *guest_ip6)
+{
+	struct elem_reply rep = { 0 };
+	struct nft_key k;
+
+	nft_key_ip6(&k, guest_ip6);
+	return get_elem(n, SI_GUESTS6, &k, &rep);
+}
+
 struct table_reply {
 	bool found;
 	int version;

@@ -65,9 +65,10 @@ bool nft_att_has6(const struct vmnet_nft_att *a)
 unsigned nft_port_fams(const struct vmnet_nft_att *a, const struct vmnet_port *p)
 {
 	static const struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
-	unsigned f = p->family == 6 ? 0 : 1;
+	unsigned f = p->family == 6 || !a->guest_ip ? 0 : 1;
 
-	/* an IPv4 host address is IPv4's whatever the family says */
+	/* an IPv4 host address is IPv4's whatever the family says; a family
+	 * the guest has no address of publishes nothing */
 	if (p->family != 4 && !p->host_ip && nft_att_has6(a) && !vmnet_ip6_eq(&p->host_ip6, &lo))
 		f |= 2;
 	return f;
@@ -127,7 +128,7 @@ static bool mac_zero(const uint8_t mac[6])
 
 static int att_validate(const struct vmnet_nft_att *a, struct vmnet_err *err)
 {
-	if (!a || !a->guest_ip)
+	if (!a || (!a->guest_ip && !nft_att_has6(a)))
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: no guest address");
 	if (a->n_ports && !a->ports)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, EINVAL, "nft: ports missing");
@@ -250,16 +251,21 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 		     uint32_t old_iso_id, struct nft_elem *out)
 {
 	const char *ifn = a->host_if && *a->host_if ? a->host_if : NULL;
+	bool has4 = a->guest_ip != 0;
 	size_t n = 0;
 
-	nft_key_ip(new_key(out, &n, SI_GUESTS4), a->guest_ip);
-	if (a->masq || !add)
-		nft_key_ip(new_key(out, &n, SI_MASQ4), a->guest_ip);
-	/* a network naming clusterCIDRs is closed to the rest even without NAT */
-	if (((a->masq || vmnet_cluster_any(a->cluster)) && !a->routed_inbound) || !add)
-		nft_key_ip(new_key(out, &n, SI_CLOSED4), a->guest_ip);
+	/* An IPv6-only guest has no IPv4 key: without spoof4 or port_ip4
+	 * pairs, the rules drop any IPv4 it sends as spoofed. A network naming
+	 * clusterCIDRs is closed to the rest even without NAT. */
+	if (has4) {
+		nft_key_ip(new_key(out, &n, SI_GUESTS4), a->guest_ip);
+		if (a->masq || !add)
+			nft_key_ip(new_key(out, &n, SI_MASQ4), a->guest_ip);
+		if (((a->masq || vmnet_cluster_any(a->cluster)) && !a->routed_inbound) || !add)
+			nft_key_ip(new_key(out, &n, SI_CLOSED4), a->guest_ip);
+	}
 	n += port_elems(a, skip_port, out + n);
-	if (a->bridge && *a->bridge && (!a->isolated || !add))
+	if (has4 && a->bridge && *a->bridge && (!a->isolated || !add))
 		nft_key_if_ip(new_key(out, &n, SI_GUEST_NET), a->bridge, a->guest_ip);
 	n += elems6(a, add, out + n);
 	n += nft_cluster_elems(a, out + n);
@@ -267,7 +273,8 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 		return n;
 	if (a->isolated || !add) {
 		nft_key_if(new_key(out, &n, SI_ISO_IFS), ifn, NULL, 0);
-		nft_key_if_ip(new_key(out, &n, SI_SPOOF4), ifn, a->guest_ip);
+		if (has4)
+			nft_key_if_ip(new_key(out, &n, SI_SPOOF4), ifn, a->guest_ip);
 		nft_key_if(new_key(out, &n, SI_SPOOFMAC), ifn, a->guest_mac, 6);
 		if (a->isolated && a->iso_id) {
 			struct nft_key *k = new_key(out, &n, SI_ISO_GRP);
@@ -289,7 +296,8 @@ size_t nft_att_elems(const struct vmnet_nft_att *a, bool add, const bool *skip_p
 	if (!a->isolated || !add) {
 		nft_key_if(new_key(out, &n, SI_PORTS), ifn, NULL, 0);
 		nft_key_if(new_key(out, &n, SI_PORT_MAC), ifn, a->guest_mac, 6);
-		nft_key_if_ip(new_key(out, &n, SI_PORT_IP4), ifn, a->guest_ip);
+		if (has4)
+			nft_key_if_ip(new_key(out, &n, SI_PORT_IP4), ifn, a->guest_ip);
 	}
 	return n;
 }

@@ -176,7 +176,7 @@ static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
 	ch.master = 0;
 	ch.devgroup = VMNET_PARK_GROUP;
 	r = vmnet_link_set(nl, idx, &ch, err);
-	if (r < 0 || rec->mode != VMNET_MODE_ISOLATED)
+	if (r < 0 || rec->mode != VMNET_MODE_ISOLATED || !vmnet_record_has4(rec))
 		return r;
 	{
 		struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };

@@ -209,7 +209,10 @@ static void print_lease(json_t *d)
 	printf("%-10s %s\n", "container:", str(d, "cid"));
 	printf("%-10s %s\n", "ifname:", str(d, "ifname"));
 	printf("%-10s %s\n", "mac:", str(d, "mac"));
-	printf("%-10s %s/%lld\n", "address:", str(d, "ip"), num(d, "prefix_len"));
+	if (*str(d, "ip"))
+		printf("%-10s %s/%lld\n", "address:", str(d, "ip"), num(d, "prefix_len"));
+	else
+		printf("%-10s %s\n", "address:", "none (IPv6-only)");
 	printf("%-10s %s\n", "gateway:", str(d, "gateway"));
 	printf("%-10s %lld\n", "mtu:", num(d, "mtu"));
 	printf("%-10s", "dns:");
@@ -275,9 +278,15 @@ int netd_client_run(const struct netd_opts *o, const struct netd_request *req)
 		print_list(data);
 		break;
 	case NETD_CMD_LEASE:
-		if (o->kernel_arg)
+		if (o->kernel_arg && !*str(data, "kernel_arg")) {
+			fprintf(stderr,
+				"netd: %s has no IPv4 address (IPv6-only network): no ip= kernel "
+				"argument; the guest takes its IPv6 address by RA and DHCPv6\n",
+				req->cid);
+			return 1;
+		} else if (o->kernel_arg) {
 			printf("%s\n", str(data, "kernel_arg"));
-		else
+		} else
 			print_lease(data);
 		break;
 	case NETD_CMD_RELEASE:

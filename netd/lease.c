@@ -111,6 +111,8 @@ int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size)
 	char d0[VMNET_ADDRSTRLEN] = "", d1[VMNET_ADDRSTRLEN] = "";
 	int n;
 
+	if (!l->ip)
+		return -EADDRNOTAVAIL;
 	vmnet_ip4_fmt(l->ip, ip);
 	if (l->router)
 		vmnet_ip4_fmt(l->router, gw);
@@ -126,8 +128,8 @@ int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size)
 
 json_t *netd_lease_to_json(const struct netd_lease *l)
 {
-	char ip[VMNET_ADDRSTRLEN], gw[VMNET_ADDRSTRLEN] = "", mask[VMNET_ADDRSTRLEN], mac[18];
-	char karg[512];
+	char ip[VMNET_ADDRSTRLEN] = "", gw[VMNET_ADDRSTRLEN] = "", mask[VMNET_ADDRSTRLEN] = "";
+	char karg[512], mac[18];
 	json_t *dns = json_array(), *search = json_array(), *v;
 
 	if (!dns || !search) {
@@ -144,12 +146,16 @@ json_t *netd_lease_to_json(const struct netd_lease *l)
 	}
 	if (l->router)
 		vmnet_ip4_fmt(l->router, gw);
+	/* An IPv6-only guest: "" for its IPv4 address, netmask, ip= */
+	if (l->ip) {
+		vmnet_ip4_fmt(l->ip, ip);
+		vmnet_ip4_fmt(vmnet_mask(l->prefix_len), mask);
+	}
 	if (netd_lease_kernel_arg(l, karg, sizeof(karg)) < 0)
 		karg[0] = '\0';
 	v = json_pack("{s:s,s:s,s:i,s:s,s:s,s:o,s:s,s:i,s:s,s:s,s:i,s:s,s:o}", "mac",
-		      vmnet_mac_fmt(l->mac, mac), "ip", vmnet_ip4_fmt(l->ip, ip), "prefix_len",
-		      (int)l->prefix_len, "gateway", gw, "netmask",
-		      vmnet_ip4_fmt(vmnet_mask(l->prefix_len), mask), "dns", dns, "domain",
+		      vmnet_mac_fmt(l->mac, mac), "ip", ip, "prefix_len", (int)l->prefix_len,
+		      "gateway", gw, "netmask", mask, "dns", dns, "domain",
 		      l->domain, "mtu", (int)l->mtu, "hostname", l->hostname, "ifname", l->ifname,
 		      "lease_secs", (int)l->lease_secs, "kernel_arg", karg, "search", search);
 	return v;

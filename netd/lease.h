@@ -40,7 +40,8 @@ void netd_lease_from_record(const struct vmnet_record *rec, const uint32_t *host
 			    unsigned n_host_dns, struct netd_lease *ret);
 
 /* "ip=<ip>::<gw>:<mask>:<host>:<if>:off:<dns0>:<dns1>" into @buf;
- * -ENOBUFS if it does not fit. */
+ * -ENOBUFS if it does not fit, -EADDRNOTAVAIL for a lease without an IPv4
+ * address (an IPv6-only guest). */
 int netd_lease_kernel_arg(const struct netd_lease *l, char *buf, size_t size);
 
 /* A new JSON object describing @l (with "kernel_arg"); NULL on OOM. */

@@ -163,8 +163,9 @@ static int dhcp_lookup(void *ctx, const uint8_t mac[6], int ifindex, struct netd
 	/* Records written since the last inotify read count too. */
 	netd_state_handle_events(&d->st);
 	e = netd_state_find_mac(&d->st, mac, dev);
-	/* A pending record written before IPAM answered has no address. */
-	if (!e || !e->rec.guest.addr)
+	/* No IPv4 address: a pending record written before IPAM answered, or
+	 * an IPv6-only guest (never a lease of 0.0.0.0). */
+	if (!e || !vmnet_record_has4(&e->rec))
 		return -ENOENT;
 	netd_lease_from_record(&e->rec, d->host_dns, d->n_host_dns, ret);
 	return 0;

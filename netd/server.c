@@ -70,15 +70,18 @@ int netd_server_open(const char *path, int *ret_fd, struct vmnet_err *err)
 static json_t *entry_json(const struct netd_entry *e)
 {
 	const struct vmnet_record *r = &e->rec;
-	char ip[VMNET_PREFIXSTRLEN], gw[VMNET_ADDRSTRLEN] = "", mac[18];
+	char ip[VMNET_PREFIXSTRLEN] = "", gw[VMNET_ADDRSTRLEN] = "", mac[18];
 
+	/* "" without IPv4 (IPv6-only, or IPAM not called yet) */
 	if (r->gateway)
 		vmnet_ip4_fmt(r->gateway, gw);
+	if (vmnet_record_has4(r))
+		vmnet_prefix_fmt(&r->guest, ip);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:I}", "network",
 			 r->network, "cid", r->cid, "ifname", r->ifname, "mode",
 			 r->mode == VMNET_MODE_SHARED ? "shared" : "isolated", "tap",
 			 r->wiring == VMNET_TAP_NETNS ? "netns" : "host", "host_if", r->host_if,
-			 "bridge", r->bridge, "guest", vmnet_prefix_fmt(&r->guest, ip), "gateway",
+			 "bridge", r->bridge, "guest", ip, "gateway",
 			 gw, "mac", vmnet_mac_fmt(r->guest_mac, mac), "netns", r->netns, "mtu",
 			 (int)r->mtu, "status", e->status, "created", (json_int_t)r->created);
 }

@@ -183,6 +183,8 @@ int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * lookup. Every attachment's elements come and go in one batch, so an
  * address with no element there has none anywhere. */
 int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip);
+/* The same in guests6, for a guest without IPv4. */
+int vmnet_nft_guest6_present(struct vmnet_nft *n, const struct in6_addr *guest_ip6);
 int vmnet_nft_forget(struct vmnet_nft *n, uint32_t guest_ip, const char *host_if,
 		     struct vmnet_err *err);
 int vmnet_nft_forget6(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6,

@@ -34,7 +34,7 @@ enum vmnet_wiring { VMNET_TAP_NETNS, VMNET_TAP_HOST };
 
 struct vmnet_record {
 	bool pending;			/* written before an ADD's IPAM call (no address yet:
-					   guest.addr 0) and again before its kernel work,
+					   !vmnet_record_has_address) and again before its kernel work,
 					   cleared when it completes: a pending record whose ADD is
 					   not running (its lock is free) is a crashed ADD */
 	char network[129];
@@ -47,8 +47,9 @@ struct vmnet_record {
 	char bridge[IFNAMSIZ];		/* shared mode */
 	char tap_name[IFNAMSIZ];	/* netns wiring: the tap in the VM netns */
 	uint8_t guest_mac[6];
-	struct vmnet_prefix guest;	/* guest address and prefix length */
-	uint32_t gateway;
+	struct vmnet_prefix guest;	/* guest address and prefix length; addr 0:
+					   no IPv4 (IPv6-only network) */
+	uint32_t gateway;		/* 0 with guest.addr 0 */
 	unsigned mtu;
 	bool ip_masq;
 	bool ip_masq6;			/* IPv6 masquerade (NAT66); "ipMasq6" in the
@@ -93,6 +94,20 @@ struct vmnet_record {
 static inline bool vmnet_record_has6(const struct vmnet_record *rec)
 {
 	return rec->guest6.len != 0;
+}
+
+/* true if @rec's guest has an IPv4 address (not on an IPv6-only network,
+ * nor in a pending record written before IPAM answered). */
+static inline bool vmnet_record_has4(const struct vmnet_record *rec)
+{
+	return rec->guest.addr != 0;
+}
+
+/* true once IPAM gave @rec an address of either family: a pending record
+ * without one is an ADD that died before IPAM answered. */
+static inline bool vmnet_record_has_address(const struct vmnet_record *rec)
+{
+	return vmnet_record_has4(rec) || vmnet_record_has6(rec);
 }
 
 /* "<state_dir>/<network>" and "<state_dir>/<network>/<cid>@<ifname>.json". */

@@ -13,7 +13,10 @@
 # 110), netd putting it back; DEL flushing the conntrack entries of the
 # guest's IPv6 address; DEL and a crashed ADD's DEL leaving no IPv6 address
 # or route behind. No packets between guests: vmnet's IPv6 filtering is
-# another piece of work.
+# another piece of work. All of it again for IPv6-only networks (no IPv4
+# range), which in addition have no IPv4 anywhere: not in the result, on
+# the host devices, in the VM netns (the IPAM result's IPv4 route is left
+# out) or in inet vmnet's IPv4 sets.
 #
 #   tests/integ/t_attach6.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
@@ -47,7 +50,9 @@ t_eq "before any ADD: the host namespace has its RA-learned default route, forwa
 # conf6 MODE WIRING NAME K: a dual-stack network 10.7K.0.0/24 + fd7K::/56
 # (shared: /64), with IPAM routes: IPv4 and IPv6 default, and 2001:db8:9K::/48
 # without gateway (via the guest's IPv6 gateway). Isolated host wiring
-# takes /126 blocks, isolated netns wiring the default /64 ones.
+# takes /126 blocks, isolated netns wiring the default /64 ones. FAM=v6only:
+# the IPv6 range alone (an IPv6-only network).
+FAM=dual
 conf6() {
 	local mode=$1 w=$2 name=$3 k=$4 sub6=fd7$4::/56 jqx
 	[ "$mode" = shared ] && sub6=fd7$4::/64
@@ -56,6 +61,7 @@ conf6() {
 	[ "$mode/$w" = isolated/host ] && jqx+=' | .ipam.blockSize6 = 126'
 	# A published port: DEL flushes the guest's conntrack entries then.
 	jqx+=" | .runtimeConfig.portMappings = [{hostPort: 5050$k, containerPort: 53, protocol: \"udp\"}]"
+	[ "$FAM" = v6only ] && jqx+=" | .ipam.ranges = [.ipam.ranges[1]]"
 	conf_net "$mode" "$w" "$name" "10.7$k.0.0/24" "$jqx"
 }
 
@@ -99,23 +105,49 @@ netd_repair() {
 	return $rc
 }
 
+# v4_elems: how many elements inet vmnet's IPv4 sets and maps hold, and
+# bridge vmnet's port_ip4.
+v4_elems() {
+	local inet bridge
+	inet=$(hnft -j list table inet vmnet | jq '[.nftables[] | (.set // .map) // empty |
+		select(.name | IN("guests4", "masq4", "closed4", "spoof4", "guest_net", "ports4",
+			"ports4h")) | .elem // empty | .[]] | length')
+	bridge=$(hnft -j list set bridge vmnet port_ip4 | jq '[.nftables[].set.elem // empty | .[]] | length')
+	echo "$((inet + bridge))"
+}
+
+# no_ipv4 T MODE WIRING RES DEV VM: an IPv6-only attachment has no IPv4
+# anywhere (result, host device, VM netns, nft).
+no_ipv4() {
+	local t=$1 mode=$2 w=$3 res=$4 dev=$5 vm=$6
+	t_eq "$t: the result has no IPv4 entry" \
+		"$(jq -c '[.ips[] | select(.address | contains(":") | not)]' <<<"$res")" "[]"
+	t_eq "$t: $dev has no IPv4 address" "$(ip -n "$HOST_NS" -4 -o addr show dev "$dev")" ""
+	if [ "$w" = netns ]; then
+		t_eq "$t: the VM netns has no IPv4 address or route (IPAM's 0.0.0.0/0 left out)" \
+			"$(ip -n "$vm" -4 -o addr show scope global; ip -n "$vm" -4 route show)" ""
+	fi
+	t_eq "$t: inet vmnet's IPv4 sets (and port_ip4) hold nothing" "$(v4_elems)" 0
+}
+
 # ---------------------------------------------------------------- the cases
 
 one() {
-	local mode=$1 w=$2 k=$3 t="$1/$2" net=n6$3 conf res ip6 gw6 pfx hdev vm cid=c$3 dev
+	local mode=$1 w=$2 k=$3 t="$FAM $1/$2" net=n6$3 conf res ip6 gw6 pfx hdev vm cid=c$3 dev
+	[ "$FAM" = v6only ] && net=n6o$k && cid=o$k
 	conf=$(conf6 "$mode" "$w" "$net" "$k")
-	vm_ns "vm$k"
+	vm_ns "vm$k$FAM"
 	vm=$REPLY
 	if ! plugin ADD id="$cid" ns="$vm" conf="$conf"; then
-		not_ok "$t: dual-stack ADD" "$(cni_report)"
+		not_ok "$t: ADD" "$(cni_report)"
 		return
 	fi
 	res=$CNI_OUT
 	ip6=$(jq -r '[.ips[] | select(.address | contains(":"))][0].address // empty' <<<"$res")
 	gw6=$(jq -r '[.ips[] | select(.address | contains(":"))][0].gateway // empty' <<<"$res")
 	pfx=${ip6#*/}
-	case $ip6 in fd7"$k":*) ok "$t: dual-stack ADD, result has the IPv6 entry $ip6 via $gw6" ;;
-	*) not_ok "$t: dual-stack ADD, result has an IPv6 entry in fd7$k::" "$res" ;; esac
+	case $ip6 in fd7"$k":*) ok "$t: ADD, result has the IPv6 entry $ip6 via $gw6" ;;
+	*) not_ok "$t: ADD, result has an IPv6 entry in fd7$k::" "$res" ;; esac
 	# Read at once, before anything else: ADD did not wait for DAD, and
 	# nothing is tentative after it returned.
 	if [ "$mode" = shared ]; then
@@ -134,6 +166,11 @@ one() {
 		t_eq "$t: VM netns IPv6 routes: default and 2001:db8:9$k::/48 via $gw6" \
 			"$(ip -n "$vm" -6 route show default dev eth0 | awk '{ print $3 }') $(ip -n "$vm" -6 route show 2001:db8:9"$k"::/48 | awk '{ print $3 }')" \
 			"$gw6 $gw6"
+	fi
+	if [ "$FAM" = v6only ]; then
+		no_ipv4 "$t" "$mode" "$w" "$res" "$dev" "$vm"
+	else
+		t_ok "$t: inet vmnet's IPv4 sets and maps hold the guest's elements" test "$(v4_elems)" -ge 4
 	fi
 	t_eq "$t: the host namespace routes ${ip6%/*} through $dev" \
 		"$(ip -n "$HOST_NS" -6 route get "${ip6%/*}" 2>&1 | grep -o "dev [^ ]*")" "dev $dev"
@@ -209,6 +246,8 @@ one() {
 }
 
 each_mode one
+FAM=v6only
+each_mode one
 
 # ---------------------------------------------------------------- a user's bridge
 
@@ -234,18 +273,20 @@ t_plugin "a user's bridge: DEL" DEL id=cu ns="$REPLY" conf="$conf"
 # prevResult, as it does the IPv4 one, and removes what is keyed by it. A
 # record a crash cut short: DEL without prevResult finds the address through
 # the device's own elements (spoof6 / port_ip6).
-for how in lost damaged; do
+# The same for an IPv6-only guest (lost6, damaged6).
+for how in lost damaged lost6 damaged6; do
 	conf=$(conf_shared "n6$how" "vb6$how" 10.78.0.0/24 10.78.0.1 '.ipam.ranges += [[{subnet: "fd78::/64"}]]')
-	[ "$how" = damaged ] && conf=$(jq -c '.mode = "isolated" | del(.bridge) | .ipam.blockSize = 30' <<<"$conf")
+	case $how in damaged*) conf=$(jq -c '.mode = "isolated" | del(.bridge) | .ipam.blockSize = 30' <<<"$conf") ;; esac
+	case $how in *6) conf=$(jq -c '.ipam.ranges = [.ipam.ranges[1]]' <<<"$conf") ;; esac
 	vm_ns "vm$how"
 	ns=$REPLY
-	t_plugin "$how record: dual-stack ADD" ADD id="c$how" ns="$ns" conf="$conf"
+	t_plugin "$how record: ADD" ADD id="c$how" ns="$ns" conf="$conf"
 	ip6=$(jq -r '[.ips[] | select(.address | contains(":"))][0].address' <<<"$CNI_OUT")
 	ip6=${ip6%/*}
 	t_ok "$how record: ${ip6} is in guests6" nft_has_elem guests6 "$ip6"
 	rp=$(record_path "n6$how" "c$how" eth0)
-	if [ "$how" = lost ]; then rm -f "$rp"; else head -c 40 "$rp" >"$rp.cut" && mv "$rp.cut" "$rp"; fi
-	if [ "$how" = lost ]; then
+	case $how in lost*) rm -f "$rp" ;; *) head -c 40 "$rp" >"$rp.cut" && mv "$rp.cut" "$rp" ;; esac
+	if [ "${how#lost}" != "$how" ]; then
 		t_plugin "$how record: DEL with prevResult" DEL id="c$how" ns="$ns" conf="$(with_prev "$conf" "$CNI_OUT")"
 	else
 		t_plugin "$how record: DEL without prevResult" DEL id="c$how" ns="$ns" conf="$conf"
@@ -256,5 +297,24 @@ for how in lost damaged; do
 		ok "$how record: nothing of ${ip6} is left in guests6"
 	fi
 done
+
+# ---------------------------------------------------------------- stale elements
+
+# Stale elements no record names (a lost record's) at the address an
+# IPv6-only ADD is given: that ADD finds them through guests6 and removes
+# them; a mapping to another address stays.
+t_ok "stale IPv6 elements planted" hnft add element inet vmnet \
+	ports6 "{ tcp . 8125 : fd7e::2 . 80, tcp . 8126 : fd7e::3 . 80 }"
+hnft add element inet vmnet guests6 "{ fd7e::2 }"
+conf=$(conf_shared n6stale vb6stale 10.77.0.0/24 10.77.0.1 '.ipam.ranges = [[{subnet: "fd7e::/64"}]]')
+vm_ns vmstale
+t_plugin "IPv6-only ADD given fd7e::2" ADD id=cstale ns="$REPLY" conf="$conf"
+t_eq "... its address" "$(json_get "$CNI_OUT" '.ips[0].address')" "fd7e::2/64"
+t_fail "... ports6 no longer maps tcp/8125 to it" sh -c \
+	"ip netns exec $HOST_NS nft list map inet vmnet ports6 | grep -q ' 8125 :'"
+t_ok "... the mapping to fd7e::3 stays" sh -c \
+	"ip netns exec $HOST_NS nft list map inet vmnet ports6 | grep -q ' 8126 : fd7e::3'"
+hnft delete element inet vmnet ports6 "{ tcp . 8126 }"
+t_plugin "... and its DEL" DEL id=cstale ns="$REPLY" conf="$conf"
 
 t_done

@@ -44,7 +44,7 @@ snap() {
 	local ns s
 	echo "host links: $(links "$HOST_NS" | tr '\n' ' ')"
 	for ns in "$@"; do echo "$ns links: $(links "$ns" | tr '\n' ' ')"; done
-	for s in guests4 masq4; do
+	for s in guests4 masq4 guests6 masq6; do
 		echo "$s: $(ip netns exec "$HOST_NS" nft -j list set inet vmnet $s 2>/dev/null |
 			jq -r '[.nftables[].set.elem // empty | .[] | tostring] | sort | join(" ")')"
 	done
@@ -216,6 +216,14 @@ bad 'clusterCIDRs overlapping' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.clusterCIDRs = ["10.100.0.0/16", "10.100.7.0/24"]')"
 bad 'clusterCIDRs of 17 IPv4 prefixes' 7 ADD @CID eth0 "$NSP" \
 	"$(conf '.clusterCIDRs = [range(17) | "10.\(.).0.0/16"]')"
+# The same input on an IPv6-only network (no IPv4 range): the same codes.
+only6() { conf ".ipam.ranges = [[$1]]"; }
+bad 'IPv6 subnet /129 (IPv6-only)' 7 ADD @CID eth0 "$NSP" "$(only6 '{subnet: "fd77::/129"}')"
+bad 'IPv6 subnet with host bits (IPv6-only)' 7 ADD @CID eth0 "$NSP" "$(only6 '{subnet: "fd77::5/64"}')"
+bad 'IPv6 gateway outside its subnet (IPv6-only)' 7 ADD @CID eth0 "$NSP" \
+	"$(only6 '{subnet: "fd77::/64", gateway: "fd78::1"}')"
+bad 'blockSize6 shorter than its subnet (IPv6-only)' 7 ADD @CID eth0 "$NSP" \
+	"$(only6 '{subnet: "fd77::/64"}' | jq -c '.ipam.blockSize6 = 56')"
 bad 'bridge name of 16 characters' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vmbr-0123456789a"')"
 bad 'bridge name with "/"' 7 ADD @CID eth0 "$NSP" "$(conf '.bridge = "vm/br"')"
 bad 'tapName with a space' 7 ADD @CID eth0 "$NSP" "$(conf '.tapName = "tap 0"')"
@@ -268,8 +276,18 @@ bad_raw "STATUS with cniVersion 1.0.0" 1 "$CONF" CNI_COMMAND=STATUS
 # ---------------------------------------------------------------- CNI_ARGS (2, 4)
 
 bad "unknown CNI_ARGS key without IgnoreUnknown" 2 ADD @CID eth0 "$NSP" "$CONF" "FOO=bar"
-DEL_WANT=0 bad "IPv6-only range" 2 ADD @CID eth0 "$NSP" \
-	"$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')"
+# An IPv6-only range was refused (code 2) before IPv6-only networks: now an
+# ADD that gives the guest only its IPv6 address, and a DEL that leaves nothing.
+new_cid && c=$C
+V6ONLY=$(conf '.ipam.ranges = [[{subnet: "fd00:77::/64"}]]')
+if t_plugin "IPv6-only range: ADD succeeds" ADD id="$c" netns="$NSP" conf="$V6ONLY"; then
+	r=$CNI_OUT
+	t_eq "... with only its IPv6 address in the result" \
+		"$(json_get "$r" '[.ips[] | .address] | join(" ")')" "fd00:77::2/64"
+	t_plugin "... and its DEL (with prevResult) succeeds" DEL id="$c" \
+		netns="$NSP" conf="$(with_prev "$V6ONLY" "$r")"
+	t_eq "... and leaves nothing behind" "$(snap "$VM")" "$EMPTY"
+fi
 DEL_WANT=0 bad "CNI_ARGS MAC=zz" 4 ADD @CID eth0 "$NSP" "$CONF" "MAC=zz"
 bad "CNI_ARGS IP=10.77.0.300" 4 ADD @CID eth0 "$NSP" "$CONF" "IP=10.77.0.300"
 

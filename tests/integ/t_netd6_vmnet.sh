@@ -12,13 +12,16 @@
 # show it; a DEL stops the service of that guest only; a bridge re-created
 # by repair (a new ifindex) is served again; stopping netd sends the final
 # RA (router lifetime 0) that takes the guests' default routes away.
+# An IPv6-only guest (no IPv4 range) is served the same way; its DHCPv4
+# requests get no answer (an IPv4-only guest's do) and `netd lease
+# --kernel-arg` says it has no IPv4 address.
 #
 #   tests/integ/t_netd6_vmnet.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq rdisc6 dhcpcd unshare mount sysctl
+need_cmds jq rdisc6 dhcpcd unshare mount sysctl busybox
 NETD=$B/netd
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
 world_init
@@ -238,7 +241,9 @@ t_ok "and a1 still gets RAs" rdisc6_in s1
 # An IPv4-only attachment is none of the service's business.
 V4CONF=$(conf_shared net4 vmbr4$$ 10.57.0.0/24 10.57.0.1)
 vm_ns vm4
-t_plugin "ADD an IPv4-only attachment" ADD id=v4 ns="$REPLY" conf="$V4CONF"
+VM4=$REPLY
+t_plugin "ADD an IPv4-only attachment" ADD id=v4 ns="$VM4" conf="$V4CONF"
+V4RES=$CNI_OUT
 sleep 0.5
 t_eq "netd list: no guest6, not served" "$(att '"[\(.guest6)] \(.ipv6_served)"' v4)" "[] false"
 
@@ -265,9 +270,53 @@ for w in ${VMNET_WIRING:-netns host}; do
 	n=$((n + 2))
 done
 
+# ---------------------------------------------------------------- IPv6-only
+
+# udhcpc_in GUEST: one DHCPv4 run (3 discovers, a second apart); 0 when
+# it got a lease.
+udhcpc_in() {
+	in_guest "$1" timeout 20 busybox udhcpc -i eth0 -n -q -f -t 3 -T 1 -A 1 \
+		-s /bin/true >"$W_TMP/udhcpc.log" 2>&1
+}
+dhcp4() { nc_ status --json | jq -r ".dhcp.$1"; }
+
+t_ok "an IPv4-only guest stand-in" guest_attach g4 "$V4RES" "$VM4"
+OCONF=$(conf_shared net6o "vmbr6o$$" 10.58.0.0/24 10.58.0.1 \
+	".mtu = 1400 | .ipam.ranges = [[{subnet: \"fd57::/64\"}]] | $DNS_JQ")
+vm_ns vo
+VMO=$REPLY
+t_plugin "IPv6-only: ADD o1" ADD id=o1 ns="$VMO" conf="$OCONF"
+RESO=$CNI_OUT
+AO=$(addr6 "$RESO")
+t_eq "IPv6-only: the result has only $AO" "$(jq -r '[.ips[].address] | join(" ")' <<<"$RESO")" "$AO/64"
+# guest_attach gives the stand-in ips[0] and its route: dhcpcd is to do that.
+t_ok "IPv6-only: guest stand-in on o1's tap" guest_attach o1 "$RESO" "$VMO"
+in_guest o1 ip -6 addr flush dev eth0 scope global
+in_guest o1 ip -6 route flush default
+t_ok "IPv6-only: netd serves o1 over IPv6" served o1
+t_eq "IPv6-only: netd list --json: no IPv4 guest or gateway, its guest6" \
+	"$(att '"[\(.guest)] [\(.gateway)] \(.guest6)"' o1)" "[] [] $AO/64"
+t_run nc_ lease o1 --json
+t_eq "IPv6-only: netd lease --json: no IPv4 address or ip= argument; its ip6" \
+	"$(jq -r '"[\(.ip)] [\(.kernel_arg)] \(.ip6)/\(.prefix_len6)"' <<<"$T_OUT")" "[] [] $AO/64"
+t_run nc_ lease o1
+t_match "IPv6-only: netd lease shows no IPv4 address" "$T_OUT" "address: +none \(IPv6-only\)"
+ip netns exec "$HOST_NS" "$NETD" lease o1 --kernel-arg --socket "$SOCK" >"$W_TMP/karg.out" 2>"$W_TMP/karg.err"
+t_eq "IPv6-only: netd lease --kernel-arg fails (exit 1), printing nothing" "$? [$(cat "$W_TMP/karg.out")]" "1 []"
+t_match "... and says there is no IPv4 address" "$(cat "$W_TMP/karg.err")" "no IPv4 address \(IPv6-only network\)"
+ra_checks "IPv6-only o1" o1 fd57::/64 1400
+dhcp_checks "IPv6-only o1" o1 "$AO"
+OFFERS=$(dhcp4 offers) UNKNOWN=$(dhcp4 ignored_unknown)
+if udhcpc_in o1; then not_ok "IPv6-only: DHCPv4 from o1 gets no lease" "$(cat "$W_TMP/udhcpc.log")"
+else ok "IPv6-only: DHCPv4 from o1 gets no lease"; fi
+t_eq "... netd offered nothing and counted its requests as unknown" \
+	"$(dhcp4 offers) $(($(dhcp4 ignored_unknown) > UNKNOWN))" "$OFFERS 1"
+if udhcpc_in g4; then ok "an IPv4-only guest on the same netd gets a DHCPv4 lease"
+else not_ok "an IPv4-only guest on the same netd gets a DHCPv4 lease" "$(cat "$W_TMP/udhcpc.log")"; fi
+
 # ---------------------------------------------------------------- stop
 
-GUESTS="s1"
+GUESTS="s1 o1"
 for w in ${VMNET_WIRING:-netns host}; do GUESTS+=" i$w"; done
 for g in $GUESTS; do t_ok "$g: a default route from netd's RA (proto ra)" ra_route "$g"; done
 kill -TERM "$NETD_PID"

@@ -11,12 +11,15 @@
 #                                            8080 -> 80 on both families
 #   shared (tap in the host)          c
 #   isolated, /64 per VM (tap in the VM netns)  e, g: group "blue"   f: none
+#   shared, IPv6-only (no IPv4 range)  o   booted without ip=; publishes
+#                                            8081 -> 80 (IPv6 only)
 #
 #   every guest: its address is the result's, its default route is the
 #   router's link-local address, its IPv6 MTU the network's, it pings its
 #   gateway over IPv6 and reaches an IPv6 server on the wan, which sees the
 #   host's own uplink address (NAT66); e and g reach each other, f neither;
-#   b's page over IPv6 from the wan, from the host and from a (hairpin).
+#   b's page over IPv6 from the wan, from the host and from a (hairpin); o
+#   has no IPv4 at all and its page is reached over IPv6 from the wan.
 #
 # The host's uplink is configured by router advertisements (wan6_setup):
 # turning IPv6 forwarding on must not cost it its default route.
@@ -94,6 +97,8 @@ conf_h=$(dual vm6-host vmbr-6h 2 '.tap = "host"' 64)
 conf_i=$(dual vm6-iso unused 3 '.mode = "isolated" | del(.bridge) | .ipam.blockSize = 30' 56)
 conf_b=$(jq -c '.runtimeConfig = {portMappings: [{hostPort: 8080, containerPort: 80, protocol: "tcp"}]}' \
 	<<<"$conf_s")
+conf_o=$(dual vm6-only vmbr-6o 4 '.capabilities = {portMappings: true} | .ipam.ranges = [.ipam.ranges[1]] |
+	.runtimeConfig = {portMappings: [{hostPort: 8081, containerPort: 80, protocol: "tcp"}]}' 64)
 
 # add VM CONF [CNI_ARGS]
 add() {
@@ -120,6 +125,9 @@ add c "$conf_h" || t_done
 add e "$conf_i" "IgnoreUnknown=1;VMNET_GROUP=blue" || t_done
 add f "$conf_i" || t_done
 add g "$conf_i" "IgnoreUnknown=1;VMNET_GROUP=blue" || t_done
+add o "$conf_o" || t_done
+t_eq "o (IPv6-only): the result has no IPv4 address" \
+	"$(jq -c '[.ips[] | select(.address | contains(":") | not)]' <<<"${RES[o]}")" "[]"
 t_eq "isolated guests get a /64 each" "${IP6[e]#*/} ${IP6[f]#*/} ${IP6[g]#*/}" "64 64 64"
 
 def=$(default6 "$HOST_NS" uplink6)
@@ -133,6 +141,7 @@ t_eq "the RA-configured uplink accepts RAs while forwarding (accept_ra=2)" \
 # of its own host link.
 for v in a b; do LINK[$v]=vmbr-6s; done
 LINK[c]=vmbr-6h
+LINK[o]=vmbr-6o
 for v in e f g; do
 	LINK[$v]=$(jq -r '.interfaces[] | select(.name | startswith("vm")) | select((.sandbox // "") == "") | .name' \
 		<<<"${RES[$v]}" | head -n 1)
@@ -146,10 +155,15 @@ boot() {
 		not_ok "$v: the result names a tap" "${RES[$v]}"
 		return 1
 	fi
+	# o has no IPv4: no ip=, IPv6 from netd alone
+	if [ "$v" = o ]; then
+		vm_start "$v" "${where% *}" "${where#* }" "$(vm_mac "${RES[$v]}")" "" "vm.ip6=dhcp"
+		return
+	fi
 	vm_start "$v" "${where% *}" "${where#* }" "$(vm_mac "${RES[$v]}")" "" \
 		"ip=dhcp vm.fallback=$(vm_ip_arg "${RES[$v]}" "vm-$v" | cut -d= -f2) vm.ip6=dhcp"
 }
-ALL="a b c e f g"
+ALL="a b c e f g o"
 T_BOOT=$(vm_now)
 for v in $ALL; do boot "$v"; done
 UP=
@@ -173,6 +187,7 @@ for v in $ALL; do
 		"$(vm_field "$v" gw6)" "$(link_local "$HOST_NS" "${LINK[$v]}")"
 	t_eq "$v's IPv6 MTU is the network's (the RA's MTU option)" "$(vm_field "$v" mtu6)" "$MTU"
 done
+is_up o && t_eq "o (IPv6-only) has no IPv4 address" "$(vm_field o via) $(vm_field o ip)" "none none"
 
 # ---------------------------------------------------------------- checks
 
@@ -233,11 +248,13 @@ send a peer6 "pings b ($(a6 b)) across the bridge over IPv6" "$(ping_cmd "$(a6 b
 send b peer6 "pings a ($(a6 a)) across the bridge over IPv6" "$(ping_cmd "$(a6 a)")"
 send e peer6 "pings g ($(a6 g)) over IPv6, same group" "$(ping_cmd "$(a6 g)")"
 send g peer6 "pings e ($(a6 e)) over IPv6, same group" "$(ping_cmd "$(a6 e)")"
-for v in a c e f; do
+for v in a c e f o; do
 	send "$v" wan6 "reaches the IPv6 wan server, which sees the host's $HOST6 (NAT66)" "$(wan6_cmd)"
 done
-send b httpd "serves HTTP on port 80" \
-	"httpd -p 80 -h /www && retry 20 sh -c 'netstat -ltn | grep -q \":80 \"'"
+for v in b o; do
+	send "$v" httpd "serves HTTP on port 80" \
+		"httpd -p 80 -h /www && retry 20 sh -c 'netstat -ltn | grep -q \":80 \"'"
+done
 collect
 
 send e nopeer6 "cannot ping f ($(a6 f)) over IPv6: isolated, no common group" "$(noping_cmd "$(a6 f)")"
@@ -248,6 +265,8 @@ got=$(ip netns exec "$WAN6_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:808
 t_eq "a wan client gets b's page through the published port [$HOST6]:8080 -> 80" "$got" "$HELLO"
 got=$(ip netns exec "$HOST_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:8080/" 2>&1)
 t_eq "a client on the host gets b's page through [$HOST6]:8080" "$got" "$HELLO"
+got=$(ip netns exec "$WAN6_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:8081/" 2>&1)
+t_eq "a wan client gets o's (IPv6-only) page through [$HOST6]:8081 -> 80" "$got" "$HELLO"
 collect
 
 # netd puts vmnet's IPv6 rules back after the administrator's `nft flush
@@ -267,7 +286,8 @@ collect
 for v in $ALL; do vm_kill "$v"; done
 for v in $ALL; do
 	plugin DEL id="${P}vm-$v" ns="${NS[$v]}" conf="$(case $v in a) echo "$conf_s" ;; b) echo "$conf_b" ;;
-		c) echo "$conf_h" ;; *) echo "$conf_i" ;; esac)" || not_ok "DEL $v" "$(cni_report)"
+		c) echo "$conf_h" ;; o) echo "$conf_o" ;; *) echo "$conf_i" ;; esac)" ||
+		not_ok "DEL $v" "$(cni_report)"
 done
 t_eq "no IPv6 address of the guests' networks is left in the host namespace" \
 	"$(ip -n "$HOST_NS" -6 addr show | grep -c 'fd93:')" 0

@@ -513,6 +513,27 @@ static void test_lease(void)
 	free(js);
 	json_decref(v);
 
+	/* An IPv6-only guest: no IPv4 address to hand out or to show. */
+	{
+		struct vmnet_record r6 = rec;
+		struct netd_lease l6;
+
+		r6.guest.addr = 0;
+		r6.guest.len = 0;
+		r6.gateway = 0;
+		netd_lease_from_record(&r6, host, 1, &l6);
+		ok(netd_lease_kernel_arg(&l6, karg, sizeof(karg)) == -EADDRNOTAVAIL,
+		   "kernel arg of an IPv6-only lease: -EADDRNOTAVAIL");
+		v = netd_lease_to_json(&l6);
+		js = v ? json_dumps(v, JSON_COMPACT) : NULL;
+		ok(js && strstr(js, "\"ip\":\"\"") && strstr(js, "\"gateway\":\"\"") &&
+			   strstr(js, "\"netmask\":\"\"") && strstr(js, "\"kernel_arg\":\"\""),
+		   "netd lease JSON of an IPv6-only guest: no ip, gateway, netmask, kernel_arg: %s",
+		   js ? js : "(null)");
+		free(js);
+		json_decref(v);
+	}
+
 	/* Bounds: a domain cut short would be another domain. */
 	memset(rec.domain, 'd', 128);
 	rec.domain[63] = rec.domain[126] = '.';

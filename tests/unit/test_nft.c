@@ -848,6 +848,61 @@ static void test_dual_stack(void)
 	}
 }
 
+/* An IPv6-only guest: no key of IPv4 at all (its IPv4 is then dropped as
+ * spoofed), its ports on IPv6 only, the interface keys the rules need. */
+static void test_v6only(void)
+{
+	static const struct vmnet_port p[] = {
+		{IPPROTO_TCP, 8080, 80, 0, IN6ADDR_ANY_INIT, 0},	 /* IPv6 only */
+		{IPPROTO_TCP, 8081, 81, 0xc0000201, IN6ADDR_ANY_INIT, 4}, /* nowhere */
+	};
+	static const char *const v4sets[] = {"guests4", "masq4", "closed4", "spoof4", "guest_net",
+					     "ports4", "ports4h", "port_ip4"};
+	static const uint8_t g6[16] = {0xfd, 0x88, [15] = 2};
+	static struct parsed p4;
+	struct vmnet_nft_att a = att;
+	bool none4 = true;
+	void *buf = NULL;
+	size_t len;
+	int r;
+
+	a.guest_ip = 0;
+	memcpy(&a.guest_ip6, g6, 16);
+	a.masq6 = true;
+	a.ports = p;
+	a.n_ports = 2;
+	a.bridge = "vmbr0";
+	for (int iso = 0; iso < 2; iso++) {
+		a.isolated = iso;
+		r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+		ok(r == 0 && parse(buf, len, &p4), "IPv6-only %s: attach builds",
+		   iso ? "isolated" : "shared");
+		for (size_t i = 0; i < ARRAY_SIZE(v4sets); i++)
+			none4 &= !find(&p4, NFT_MSG_NEWSETELEM, v4sets[i], 0);
+		ok(none4, "... no IPv4 element");
+		ok(elems_in(&p4, NFT_MSG_NEWSETELEM, "guests6") == 1 &&
+			   elems_in(&p4, NFT_MSG_NEWSETELEM, "ports6") == 1 &&
+			   !find(&p4, NFT_MSG_NEWSETELEM, "ports6h", 0) &&
+			   find(&p4, NFT_MSG_NEWSETELEM, iso ? "iso_ifs" : "ports", 0) &&
+			   find(&p4, NFT_MSG_NEWSETELEM, iso ? "spoofmac" : "port_mac", 0) &&
+			   find(&p4, NFT_MSG_NEWSETELEM, iso ? "spoof6" : "port_ip6", 0),
+		   "... guests6, the port without hostIP in ports6 (the IPv4 hostIP one nowhere), "
+		   "%s", iso ? "iso_ifs, spoofmac, spoof6" : "ports, port_mac, port_ip6");
+		free(buf);
+		buf = NULL;
+		r = vmnet_nft_build_detach(&a, VMNET_NFT_OP_DESTROY, 7, &buf, &len, NULL);
+		ok(r == 0 && parse(buf, len, &p4) && !find(&p4, 30, "guests4", 0) &&
+			   !find(&p4, 30, "spoof4", 0) && !find(&p4, 30, "port_ip4", 0) &&
+			   find(&p4, 30, "guests6", 0) && find(&p4, 30, "spoof6", 0),
+		   "... detach: its IPv6 keys, no IPv4 one");
+		free(buf);
+		buf = NULL;
+	}
+	memset(&a.guest_ip6, 0, 16);
+	r = vmnet_nft_build_attach(&a, false, 1, &buf, &len, NULL);
+	ok(r == -EINVAL && !buf, "no address of either family: refused");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) { /* debugging aid: dump what an attach batch holds */
@@ -872,6 +927,7 @@ int main(int argc, char **argv)
 	test_sync_large();
 	test_isolated();
 	test_dual_stack();
+	test_v6only();
 	test_invalid();
 	return done();
 }

@@ -80,9 +80,6 @@ int vmnet_pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec
 
 	if (!ip4 && !ip6)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, 0, "ipam returned no address");
-	if (ip6 && !VMNET_IPV6)
-		return vmnet_err_set(err, CNI_ERR_UNSUPPORTED_FIELD, 0,
-				     "ipam returned an IPv6 address: IPv6 is not supported yet");
 	/* IPv6-only: the record's IPv4 address and gateway stay 0 (none). */
 	r = ip4 ? pick4(ip4, rec, err) : 0;
 	if (r < 0 || !ip6)

@@ -45,17 +45,10 @@ int vmnet_call_guest_mac(struct vmnet_call *c, uint8_t mac[6], struct vmnet_err 
 int vmnet_call_read_record(struct vmnet_call *c, int *ret_lock, struct vmnet_record *ret,
 			   struct vmnet_err *err);
 
-/* IPv6 wiring is switched on as one piece (records, kernel, nftables,
- * netd) once all of it exists; until then an IPv6 address from IPAM is
- * refused with code 2. */
-#ifndef VMNET_IPV6
-#define VMNET_IPV6 1
-#endif
-
 /* The guest's address of each family from IPAM's result into @rec (pick.c);
  * one of IPv6 alone makes an IPv6-only attachment (rec->guest.addr and
  * rec->gateway stay 0). Code 7 when there is none or one cannot serve the
- * network's mode, 2 for IPv6 while it is not wired. */
+ * network's mode. */
 int vmnet_pick_address(const struct vmnet_result *ipam, struct vmnet_record *rec,
 		       struct vmnet_err *err);
 

@@ -18,9 +18,10 @@
 #     to ICMPv6, DHCPv6 and DNS;
 #   - `nft list ruleset` -> `nft -f` gives the same bytecode, and the
 #     packets above behave the same after it; DEL leaves no element.
-# Until vmnet's wiring puts the IPv6 addresses on the devices itself, this
-# suite adds those that are missing (nodad): the gateway on the bridge or the
-# isolated link's host end, the address in the guest stand-in.
+# The guest stand-in gets the result's IPv6 address and default route by
+# hand (nodad), as a guest would by DHCPv6; vmnet puts the gateway on the
+# bridge or the isolated link's host end (t_attach6 checks it; up6 adds it
+# only if it were missing, so packets here are tested either way).
 #
 #   tests/integ/t_nft6.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok

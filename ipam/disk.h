@@ -34,6 +34,7 @@ struct vmnet_ipam_disk {
 	int lockfd;
 	int vfd;	/* .vmnet */
 	int ofd;	/* .vmnet/o */
+	int pfd;	/* .vmnet/pool: spare inodes (include/vmnet/pool.h), or -1 */
 	struct map maps[MAX_MAPS];
 	unsigned n_maps;
 	bool broken;	/* a record exists whose index entry we failed to write */
@@ -53,8 +54,10 @@ ssize_t disk_read_at(int dfd, const char *name, char *buf, size_t size);
 int disk_put_small(int dirfd, const char *name, const char *buf, size_t len, mode_t mode,
 		   bool create);
 /* Create @name holding @buf, all or nothing: -EEXIST if it exists. A crash
- * leaves either no file or the whole file, never an empty one. */
-int disk_create_whole(int dirfd, const char *name, const char *buf, size_t len, mode_t mode);
+ * leaves either no file or the whole file, never an empty one. The inode
+ * comes from pool @pfd when it has one (a negative @pfd: no pool). */
+int disk_create_whole(int pfd, int dirfd, const char *name, const char *buf, size_t len,
+		      mode_t mode);
 char *disk_trim(char *s);
 /* Remove the regular files of @dfd: every one not starting with '.', or
  * only those starting with "map." */

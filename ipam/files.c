@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "vmnet/common.h"
+#include "vmnet/pool.h"
 #include "disk.h"
 
 ssize_t disk_read_at(int dfd, const char *name, char *buf, size_t size)
@@ -45,11 +46,38 @@ static int create_tmpfile(int dirfd, const char *name, const char *buf, size_t l
 	return 0;
 }
 
-int disk_create_whole(int dirfd, const char *name, const char *buf, size_t len, mode_t mode)
+/* From the store's inode pool (include/vmnet/pool.h): filled, then named by
+ * one rename that fails like an O_EXCL create would. A crash in between
+ * leaves the entry in the pool, where no reader takes it for a reservation.
+ * -ENOENT when the pool is empty. */
+static int create_pooled(int pfd, int dirfd, const char *name, const char *buf, size_t len,
+			 mode_t mode)
+{
+	char pname[VMNET_POOL_NAME_MAX];
+	_cleanup_close_ int fd = pfd >= 0 ? vmnet_pool_take(pfd, pname) : -ENOENT;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = vmnet_pool_write(fd, buf, len);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && renameat2(pfd, pname, dirfd, name, RENAME_NOREPLACE) < 0)
+		r = -errno;
+	if (r < 0)
+		vmnet_pool_write(fd, "\n", 1);	/* a spare again */
+	return r;
+}
+
+int disk_create_whole(int pfd, int dirfd, const char *name, const char *buf, size_t len,
+		      mode_t mode)
 {
 	_cleanup_close_ int fd = -1;
-	int r = create_tmpfile(dirfd, name, buf, len, mode);
+	int r = create_pooled(pfd, dirfd, name, buf, len, mode);
 
+	if (r == 0 || r == -EEXIST)
+		return r;
+	r = create_tmpfile(dirfd, name, buf, len, mode);
 	if (r != -EOPNOTSUPP && r != -EISDIR && r != -ENOENT)
 		return r;
 	/* No O_TMPFILE here (or no /proc): host-local's way, undone on a

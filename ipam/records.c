@@ -11,6 +11,7 @@
 #include "vmnet/common.h"
 #include "vmnet/err.h"
 #include "vmnet/names.h"
+#include "vmnet/pool.h"
 #include "disk.h"
 
 /* host-local's record: "<id>\r\n<ifname>", or only "<id>" before v0.8.
@@ -161,16 +162,14 @@ int disk_index_add(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *o, 
 	len = snprintf(line, sizeof(line), "%s\n", vmnet_ipam_ip_fmt(ip, abuf));
 	fd = openat(d->ofd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		char hdr[RECORD_MAX];
-		int hl;
+		char buf[RECORD_MAX + sizeof(line)];
 
-		fd = openat(d->ofd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -errno;
-		/* "-" stands for an empty ifname so the line is never blank. */
-		hl = snprintf(hdr, sizeof(hdr), "%s\n%s\n", o->id, o->ifname[0] ? o->ifname : "-");
-		if (write(fd, hdr, (size_t)hl) != hl)
-			return -EIO;
+		/* A new owner: its whole file at once, from the store's inode
+		 * pool when it has one. "-" stands for an empty ifname so the
+		 * line is never blank. */
+		snprintf(buf, sizeof(buf), "%s\n%s\n%s", o->id, o->ifname[0] ? o->ifname : "-",
+			 line);
+		return disk_create_whole(d->pfd, d->ofd, name, buf, strlen(buf), 0600);
 	}
 	if (fd < 0)
 		return -errno;
@@ -197,9 +196,9 @@ int disk_index_remove(struct vmnet_ipam_disk *d, const struct vmnet_ipam_owner *
 		keep++;
 	}
 	if (!keep) {
-		if (unlinkat(d->ofd, name, 0) < 0 && errno != ENOENT)
-			return -errno;
-		return 0;
+		int r = vmnet_pool_give(d->ofd, name, d->pfd);
+
+		return r == -ENOENT ? 0 : r;
 	}
 	/* Rewrite in place: we hold the lock, and a torn write only happens
 	 * with a crash, which the stamp turns into a rebuild. */

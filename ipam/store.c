@@ -14,6 +14,7 @@
 #include "vmnet/err.h"
 #include "vmnet/fs.h"
 #include "vmnet/names.h"
+#include "vmnet/pool.h"
 #include "disk.h"
 
 static void close_fd(int *fd)
@@ -34,7 +35,7 @@ static int d_reserve(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct 
 
 	vmnet_ipam_ip_fmt(ip, name);
 	len = snprintf(buf, sizeof(buf), "%s\r\n%s", o->id, o->ifname);
-	r = disk_create_whole(d->dfd, name, buf, (size_t)len, 0600);
+	r = disk_create_whole(d->pfd, d->dfd, name, buf, (size_t)len, 0600);
 	if (r == -EEXIST) {
 		/* Someone else (host-local?) holds it: remember, move on. */
 		disk_maps_mark(d, ip, true);
@@ -61,8 +62,9 @@ static int d_release(struct vmnet_ipam_store *s, vmnet_ipam_ip ip, const struct 
 	 * freed by the owner the index says holds it. */
 	if (r == -EBADMSG ||
 	    (r == 0 && !strcmp(cur.id, o->id) && (!cur.ifname[0] || !strcmp(cur.ifname, o->ifname)))) {
-		if (unlinkat(d->dfd, name, 0) < 0 && errno != ENOENT)
-			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "removing %s", name);
+		r = vmnet_pool_give(d->dfd, name, d->pfd);
+		if (r < 0 && r != -ENOENT)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "removing %s", name);
 		disk_maps_mark(d, ip, false);
 	} else if (r < 0 && r != -ENOENT) {
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "reading %s", name);
@@ -321,7 +323,7 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	if (!d)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "opening the store");
 	d->base.ops = &disk_ops;
-	d->dfd = d->lockfd = d->vfd = d->ofd = -1;
+	d->dfd = d->lockfd = d->vfd = d->ofd = d->pfd = -1;
 	d->broken = true;	/* until open completes, close must not stamp */
 	r = vmnet_fs_mkdir_p(path, 0755);
 	if (r >= 0 && (d->dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
@@ -349,6 +351,9 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 	    (mkdirat(d->vfd, "o", 0700) < 0 && errno != EEXIST) ||
 	    (d->ofd = openat(d->vfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "creating %s/.vmnet", path);
+	/* Without a pool the store still works: every file then gets a new
+	 * inode, as host-local's do. */
+	d->pfd = vmnet_pool_open(d->vfd, "pool", true);
 
 	stamp_of(d->dfd, cur);
 	n = disk_read_at(d->vfd, "stamp", old, sizeof(old));
@@ -389,6 +394,7 @@ void vmnet_ipam_disk_close(struct vmnet_ipam_disk *d)
 	}
 	for (unsigned i = 0; i < d->n_maps; i++)
 		munmap(d->maps[i].bits, d->maps[i].size);
+	close_fd(&d->pfd);
 	close_fd(&d->ofd);
 	close_fd(&d->vfd);
 	close_fd(&d->dfd);

@@ -37,11 +37,13 @@ call() {
 }
 
 # files: the IPAM store, every file with its mode and a hash of its bytes
-# (the stamp's bytes are the directory's times, so only its name).
+# (the stamp's bytes are the directory's times, so only its name; the inode
+# pool's entries are named by their inode numbers, so only counted).
 files() {
 	local f
 	find "$STORE" -type f | sort | while read -r f; do
 		case $f in */stamp) echo "${f#"$STORE"} $(stat -c %a "$f")" ;;
+		*/.vmnet/pool/*) echo "/.vmnet/pool/ENTRY $(stat -c %a "$f") $(md5sum <"$f" | cut -c1-32)" ;;
 		*) echo "${f#"$STORE"} $(stat -c %a "$f") $(md5sum <"$f" | cut -c1-32)" ;; esac
 	done
 }

@@ -5,9 +5,11 @@
 # with strace, allocates exactly the inodes that stay (the record, the IPAM
 # reservation in host-local's format, the IPAM owner index entry) and frees
 # none: no unlink, no rename over an existing file, every O_TMPFILE linked.
+# A DEL gives those inodes to the inode pools (renamed, never unlinked), and
+# the next ADD takes them: with filled pools an ADD allocates no inode.
 # On ext4 without a journal each inode freed in the last seconds is skipped
 # (and looked up) by every later allocation, so freed temporary files made
-# each ADD of a busy network slower than the one before. DEL creates no inode.
+# each ADD of a busy network slower than the one before.
 # Both wirings, a network that already has an attachment (the usual case).
 #
 #   tests/integ/t_state_writes.sh BUILDDIR      (root; TAP on stdout)
@@ -80,13 +82,38 @@ for w in netns host; do
 		"$(jq -r '.pending // false' "$(record_path "$net" "b$w" eth0)")" false
 	t_eq "$t ... the reservation is host-local's" "$(tr '\r\n' '|~' <"$(ipam_path "$net" "$ip")")" "b$w|~eth0"
 
+	# DEL gives the three inodes to the pools (include/vmnet/pool.h):
+	# renamed, not unlinked. The record pool's folder is made by the
+	# network's first DEL.
 	before=$(inodes)
 	traced DEL id=b$w ns="$vmb"
 	t_status "$t DEL under strace" $? "$(cni_report)"
-	t_eq "$t DEL created no inode" \
+	t_eq "$t DEL created no inode but the record pool's folder" \
+		"$(new_inodes "$before" "$(inodes)"; succeeded 'O_TMPFILE|O_EXCL')" "state/$net/.pool"
+	t_eq "$t ... and freed none: no unlink" "$(succeeded 'unlink(at)?\(')" ""
+	t_eq "$t ... the pools hold the three inodes, each one newline" \
+		"$(find "$W_TMP/state/$net/.pool" "$W_TMP/ipam/$net/.vmnet/pool" -type f -exec cat {} + | od -An -c | tr -s ' ')" \
+		" \n \n \n"
+	pooled=$(find "$W_TMP/state/$net/.pool" "$W_TMP/ipam/$net/.vmnet/pool" -type f -printf '%i\n' | sort)
+
+	before=$(inodes)
+	traced ADD id=b$w ns="$vmb"
+	t_status "$t ADD again under strace" $? "$(cni_report)"
+	ip=$(guest_ip "$CNI_OUT")
+	t_eq "$t ADD with filled pools allocated no inode" \
 		"$(new_inodes "$before" "$(inodes)"; succeeded 'O_TMPFILE|O_EXCL')" ""
+	t_eq "$t ... and freed none" "$(succeeded 'unlink(at)?\(')" ""
+	t_eq "$t ... its record, reservation and owner index are the pooled inodes" \
+		"$(find "$W_TMP/state/$net" "$W_TMP/ipam/$net" -type f \
+			\( -name "b$w@eth0.json" -o -name .spare -o -name "$ip" -o -path '*/.vmnet/o/*' \) \
+			-printf '%i\n' | sort | comm -12 - <(echo "$pooled") | wc -l)" 3
+	t_eq "$t ... the reservation is host-local's" "$(tr '\r\n' '|~' <"$(ipam_path "$net" "$ip")")" "b$w|~eth0"
+	t_eq "$t ... the record is whole and final" \
+		"$(jq -r '.pending // false' "$(record_path "$net" "b$w" eth0)")" false
+	t_plugin "$t DEL again" DEL id=b$w ns="$vmb"
 	t_plugin "$t DEL of the first attachment" DEL id=a$w ns="$vma"
-	t_eq "$t the network's folder holds only its lock" "$(ls -A "$W_TMP/state/$net")" .lock
+	t_eq "$t the network's folder holds only its lock: the last DEL took the spare and the pool" \
+		"$(ls -A "$W_TMP/state/$net")" .lock
 done
 
 t_done

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inode pools (include/vmnet/pool.h). The folder is read with getdents64
+ * into a small buffer of our own: a pool holds a few dozen short names, and
+ * opendir's 32 KiB buffer would be the largest allocation of a plugin call.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmnet/common.h"
+#include "vmnet/pool.h"
+
+#define SPARE_TEXT "\n"
+
+int vmnet_pool_open(int dfd, const char *name, bool create)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd >= 0 ? fd : -errno;
+	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	return fd >= 0 ? fd : -errno;
+}
+
+/* Call @fn on each entry name of @pfd (not "." and ".."), from the start,
+ * until it returns non-zero: that value, 0 at the end, -errno. */
+static int each_entry(int pfd, int (*fn)(int pfd, const char *name, void *data), void *data)
+{
+	char buf[2048];
+	ssize_t n;
+
+	if (lseek(pfd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = getdents64(pfd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			int r;
+
+			off += de->d_reclen;
+			if (de->d_name[0] == '.')
+				continue;
+			r = fn(pfd, de->d_name, data);
+			if (r)
+				return r;
+		}
+	}
+	return n < 0 ? -errno : 0;
+}
+
+struct take {
+	char *name;
+	int fd;
+};
+
+static int take_one(int pfd, const char *name, void *data)
+{
+	struct take *t = data;
+	struct stat st;
+	int fd;
+
+	if (strlen(name) >= VMNET_POOL_NAME_MAX)
+		return 0;
+	fd = openat(pfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	/* Only a plain file with no other name: nothing planted (a FIFO, a
+	 * hard link to a file elsewhere) is ever written through. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return 0;
+	}
+	strcpy(t->name, name);
+	t->fd = fd;
+	return 1;
+}
+
+int vmnet_pool_take(int pfd, char name[VMNET_POOL_NAME_MAX])
+{
+	struct take t = { name, -1 };
+	int r = each_entry(pfd, take_one, &t);
+
+	if (r < 0)
+		return r;
+	return r ? t.fd : -ENOENT;
+}
+
+int vmnet_pool_write(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = pwrite(fd, buf + off, len - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	/* Shrink after the write, never to zero first (see pool.h). */
+	return ftruncate(fd, (off_t)len) < 0 ? -errno : 0;
+}
+
+static int count_one(int pfd, const char *name, void *data)
+{
+	unsigned *c = data;
+
+	(void)pfd;
+	(void)name;
+	return --c[1] == 0;
+}
+
+unsigned vmnet_pool_count(int pfd, unsigned max)
+{
+	unsigned c[2] = { max, max };
+
+	if (!max || each_entry(pfd, count_one, c) < 0)
+		return 0;
+	return c[0] - c[1];
+}
+
+/* @fd as a spare: one newline, named by its inode number in @pfd. */
+static int park_spare(int fd, int dfd, const char *name, int pfd)
+{
+	char spare[VMNET_POOL_NAME_MAX];
+	struct stat st;
+	int r;
+
+	/* Not while a reader holds it (records: a shared flock, see
+	 * lib/record_write.c), nor anything but a plain file with one name. */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
+		return -EINVAL;
+	r = vmnet_pool_write(fd, SPARE_TEXT, strlen(SPARE_TEXT));
+	if (r < 0)
+		return r;
+	snprintf(spare, sizeof(spare), "%" PRIu64, (uint64_t)st.st_ino);
+	return renameat2(dfd, name, pfd, spare, RENAME_NOREPLACE) < 0 ? -errno : 0;
+}
+
+int vmnet_pool_give(int dfd, const char *name, int pfd)
+{
+	if (pfd >= 0 && vmnet_pool_count(pfd, VMNET_POOL_KEEP) < VMNET_POOL_KEEP) {
+		int fd = openat(dfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+		if (fd < 0 && errno == ENOENT)
+			return -ENOENT;
+		if (fd >= 0) {
+			int r = park_spare(fd, dfd, name, pfd);
+
+			close(fd);
+			if (r == 0)
+				return 0;
+		}
+	}
+	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+}
+
+int vmnet_pool_fill(int pfd, unsigned target)
+{
+	static unsigned k;
+	unsigned have = vmnet_pool_count(pfd, target), made = 0;
+	int err = 0;
+
+	while (have + made < target) {
+		char name[VMNET_POOL_NAME_MAX];
+		int fd;
+
+		snprintf(name, sizeof(name), "n%ld.%u", (long)getpid(), k++);
+		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		if (write(fd, SPARE_TEXT, strlen(SPARE_TEXT)) < 0)
+			err = -errno;
+		close(fd);
+		if (err) {
+			unlinkat(pfd, name, 0);
+			break;
+		}
+		made++;
+	}
+	return made || !err ? (int)made : err;
+}
+
+static int unlink_one(int pfd, const char *name, void *data)
+{
+	(void)data;
+	unlinkat(pfd, name, 0);
+	return 0;
+}
+
+void vmnet_pool_drop(int dfd, const char *name)
+{
+	int pfd = vmnet_pool_open(dfd, name, false);
+
+	if (pfd < 0)
+		return;
+	each_entry(pfd, unlink_one, NULL);
+	close(pfd);
+	unlinkat(dfd, name, AT_REMOVEDIR);
+}

@@ -13,6 +13,7 @@
 
 #include "vmnet/err.h"
 #include "vmnet/fs.h"
+#include "vmnet/ipam.h"
 #include "vmnet/names.h"
 #include "vmnet/pool.h"
 #include "disk.h"
@@ -353,7 +354,7 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "creating %s/.vmnet", path);
 	/* Without a pool the store still works: every file then gets a new
 	 * inode, as host-local's do. */
-	d->pfd = vmnet_pool_open(d->vfd, "pool", true);
+	d->pfd = vmnet_pool_open(d->dfd, VMNET_IPAM_POOL, true);
 
 	stamp_of(d->dfd, cur);
 	n = disk_read_at(d->vfd, "stamp", old, sizeof(old));
@@ -400,4 +401,22 @@ void vmnet_ipam_disk_close(struct vmnet_ipam_disk *d)
 	close_fd(&d->dfd);
 	close_fd(&d->lockfd);	/* releases the flock, last */
 	free(d);
+}
+
+int vmnet_ipam_pool_dir(json_t *netconf, char *buf, size_t size)
+{
+	json_t *ipam = json_object_get(netconf, "ipam");
+	const char *type = json_string_value(json_object_get(ipam, "type"));
+	const char *dir = json_string_value(json_object_get(ipam, "dataDir"));
+	const char *name = json_string_value(json_object_get(netconf, "name"));
+	int n;
+
+	if (!type || strcmp(type, "vmnet-ipam"))
+		return -ENOENT;
+	if (!dir)
+		dir = VMNET_IPAM_DIR;
+	if (dir[0] != '/' || !name || !vmnet_name_valid_netname(name))
+		return -EINVAL;
+	n = snprintf(buf, size, "%s/%s/" VMNET_IPAM_POOL, dir, name);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

@@ -137,6 +137,7 @@ static void print_status(json_t *d)
 	       num(rc, "last_incremental_us"), num(rc, "last_incremental_checked"),
 	       str(rc, "last_kind"), num(rc, "last_checked"));
 	printf("%-14s %lld taps waiting for reuse or removal\n", "parked:", num(d, "parked"));
+	printf("%-14s %lld spare inodes made for ADDs\n", "inode pools:", num(d, "pooled_inodes"));
 	if (*str(rc, "last_error"))
 		printf("%-14s %s\n", "last error:", str(rc, "last_error"));
 	if (json_is_true(json_object_get(dh, "enabled")))

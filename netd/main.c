@@ -21,6 +21,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "docker_user.h"
+#include "pool.h"
 #include "dhcp.h"
 #include "feed6.h"
 #include "guest6.h"
@@ -289,6 +290,8 @@ static void run_pass(struct netd_daemon *d)
 		  (long long)(netd_now_us() - t1));
 	*(p->last_full ? &p->last_full_us : &p->last_incr_us) = us;
 	p->duration_ms = us / 1000;
+	/* After the timing: spare inodes for the next ADDs (netd/pool.h). */
+	p->pooled += netd_pools_tend(&d->st);
 }
 
 /* A pass that took P ms waits 2P after the last one, P of its own kind: an

@@ -43,6 +43,7 @@ struct netd_reconcile_stats {
 				   without them found something to do */
 	unsigned parked;	/* parked taps left after the pass (lib/park.c) */
 	unsigned doomed;	/* doomed host ends left, too young (handoff.h) */
+	unsigned long pooled;	/* inodes put in pools (netd/pool.h), in all */
 	/* Full passes read every record; incremental ones (events) only the
 	 * attachments the events name. Durations in microseconds. */
 	unsigned checked;	/* attachments looked at by the last pass */

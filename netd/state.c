@@ -13,6 +13,7 @@
 #include "state.h"
 #include "vmnet/clock.h"
 #include "vmnet/err.h"
+#include "vmnet/ipam.h"
 #include "vmnet/log.h"
 
 bool netd_state_is_record_name(const char *name)
@@ -72,8 +73,10 @@ static void drop_json(struct vmnet_record *rec)
 
 static void entry_free(struct netd_entry *e)
 {
-	if (e)
+	if (e) {
 		vmnet_record_clear(&e->rec);
+		free(e->ipam_pool);
+	}
 	free(e);
 }
 
@@ -151,6 +154,7 @@ static struct netd_entry *read_entry(const char *path)
 {
 	struct netd_entry *e = calloc(1, sizeof(*e));
 	struct vmnet_err err = {0};
+	char pool[PATH_MAX];
 
 	if (!e)
 		return NULL;
@@ -160,6 +164,8 @@ static struct netd_entry *read_entry(const char *path)
 		free(e);
 		return NULL;
 	}
+	if (vmnet_ipam_pool_dir(e->rec.netconf, pool, sizeof(pool)) == 0)
+		e->ipam_pool = strdup(pool);
 	drop_json(&e->rec);
 	snprintf(e->status, sizeof(e->status), "pending");
 	return e;

@@ -22,6 +22,7 @@ struct netd_entry {
 	char status[200];		/* last reconcile verdict: "ok", "repaired", ... */
 	int64_t absent_since;		/* monotonic ms since which no scan found its
 					   namespace, 0 = found (kept across passes) */
+	char *ipam_pool;		/* its vmnet-ipam store's inode pool, or NULL */
 };
 
 /* One attachment: the key of its record. */

@@ -36,6 +36,13 @@ struct vmnet_prefix6;
 int vmnet_ipam_subnets6(json_t *netconf, struct vmnet_prefix6 *ret, size_t max,
 			struct vmnet_err *err);
 
+/* Where vmnet-ipam keeps the inode pool (include/vmnet/pool.h) of the store
+ * of network config @netconf (borrowed): "<dataDir>/<name>/" VMNET_IPAM_POOL,
+ * into @buf. -ENOENT when the config's IPAM is not vmnet-ipam, -EINVAL when
+ * it names no usable store. */
+#define VMNET_IPAM_POOL ".vmnet/pool"
+int vmnet_ipam_pool_dir(json_t *netconf, char *buf, size_t size);
+
 /* vmnet_ipam_call registered under "vmnet-ipam" for vmnet_delegate_register(). */
 extern const struct vmnet_delegate_inproc vmnet_ipam_inproc;
 

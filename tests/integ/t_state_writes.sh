@@ -116,4 +116,39 @@ for w in netns host; do
 		"$(ls -A "$W_TMP/state/$net")" .lock
 done
 
+# netd keeps the pools filled (netd/pool.c): after a network's first ADD it
+# puts VMNET_POOL_FILL (16) spare inodes in the record pool and in the IPAM
+# store's pool, so a burst of ADDs with no DEL between them allocates no
+# inode either (the plugin creates no file: no O_EXCL, no O_TMPFILE).
+SOCK=$W_TMP/netd.sock
+netd_start || bail "netd did not start"
+net=sw-netd
+CONF=$(conf_shared "$net" vmbrwd 10.97.3.0/24 10.97.3.1 '.tap = "host"')
+pools() {
+	echo "$(find "$W_TMP/state/$net/.pool" -type f 2>/dev/null | wc -l)" \
+		"$(find "$W_TMP/ipam/$net/.vmnet/pool" -type f 2>/dev/null | wc -l)"
+}
+declare -a VMS
+vm_ns c0
+VMS[0]=$REPLY
+t_plugin "[netd] ADD of the network's first attachment" ADD id=c0 ns="${VMS[0]}"
+for _ in $(seq 100); do [ "$(pools)" = "16 16" ] && break; sleep 0.05; done
+t_eq "[netd] netd filled the record pool and the IPAM pool" "$(pools)" "16 16"
+for k in 1 2 3 4 5 6; do
+	vm_ns c$k
+	VMS[k]=$REPLY
+	traced ADD id=c$k ns="${VMS[k]}"
+	t_status "[netd] ADD $k of a burst under strace" $? "$(cni_report)"
+	t_eq "[netd] ... created no file" "$(succeeded 'O_TMPFILE|O_EXCL')" ""
+done
+t_ok "[netd] netd status counts the inodes it made" \
+	test "$(nc_ status --json | jq .pooled_inodes)" -ge 32
+says_pools() { nc_ status | grep -q '^inode pools: *[0-9][0-9]* spare inodes made for ADDs$'; }
+t_ok "[netd] ... and says so" says_pools
+for k in 0 1 2 3 4 5 6; do
+	t_plugin "[netd] DEL $k" DEL id=c$k ns="${VMS[k]}"
+done
+sleep 0.5
+t_eq "[netd] with netd running, the last DEL still leaves only the lock" "$(ls -A "$W_TMP/state/$net")" .lock
+
 t_done

@@ -128,12 +128,13 @@ unsigned vmnet_pool_count(int pfd, unsigned max)
 	return c[0] - c[1];
 }
 
-/* @fd as a spare: one newline, named by its inode number in @pfd. */
+/* @fd as a spare, named by its inode number in @pfd, then emptied to one
+ * newline: renamed first, so a crash leaves either the file under its name,
+ * whole, or a spare with stale bytes, never a damaged file under its name. */
 static int park_spare(int fd, int dfd, const char *name, int pfd)
 {
 	char spare[VMNET_POOL_NAME_MAX];
 	struct stat st;
-	int r;
 
 	/* Not while a reader holds it (records: a shared flock, see
 	 * lib/record_write.c), nor anything but a plain file with one name. */
@@ -141,11 +142,11 @@ static int park_spare(int fd, int dfd, const char *name, int pfd)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return -EINVAL;
-	r = vmnet_pool_write(fd, SPARE_TEXT, strlen(SPARE_TEXT));
-	if (r < 0)
-		return r;
 	snprintf(spare, sizeof(spare), "%" PRIu64, (uint64_t)st.st_ino);
-	return renameat2(dfd, name, pfd, spare, RENAME_NOREPLACE) < 0 ? -errno : 0;
+	if (renameat2(dfd, name, pfd, spare, RENAME_NOREPLACE) < 0)
+		return -errno;
+	vmnet_pool_write(fd, SPARE_TEXT, strlen(SPARE_TEXT));
+	return 0;
 }
 
 int vmnet_pool_give(int dfd, const char *name, int pfd)

@@ -15,7 +15,10 @@
  * its own inode number (unique in the file system, so a give never collides)
  * or "n<pid>.<k>" when netd made it. An entry holds one newline: nothing a
  * reader could take for a record or a reservation (host-local's walks read
- * every file under its folder, .vmnet included, and match none). Not emptied
+ * every file under its folder, .vmnet included, and match none); a give
+ * killed between its rename and that write leaves a spare with its old
+ * bytes, which no reader opens either, under a name that is no address and
+ * no record, and which its next taker overwrites. Not emptied
  * to zero bytes: ext4 flushes a file truncated to zero when it is closed
  * (auto_da_alloc), which costs milliseconds.
  *

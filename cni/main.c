@@ -39,13 +39,22 @@ static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
 	return 0;
 }
 
+/* Every verb that talks to nf_tables hands its netfilter sockets to netd at
+ * the end instead of closing them (include/vmnet/handoff.h): DEL and GC
+ * delete elements, and any close right after a deletion (another call's
+ * too: the destroy work is the kernel's, not this call's) waits for an RCU
+ * grace period. Calls run back to back (a DEL, then the next ADD) would
+ * otherwise each pay it. */
 static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	return vmnet_cmd_add(pc->data, ret_result, err);
+	int r;
+
+	vmnet_handoff_enable();
+	r = vmnet_cmd_add(pc->data, ret_result, err);
+	vmnet_handoff_release();
+	return r;
 }
 
-/* DEL and GC delete nft elements: the netfilter sockets go to netd at the
- * end instead of making this call wait (include/vmnet/handoff.h). */
 static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
 	int r;
@@ -58,7 +67,12 @@ static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_e
 
 static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	return vmnet_cmd_check(pc->data, err);
+	int r;
+
+	vmnet_handoff_enable();
+	r = vmnet_cmd_check(pc->data, err);
+	vmnet_handoff_release();
+	return r;
 }
 
 static int gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)

@@ -339,7 +339,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			wake = due_ev;
 		if (due_pass && due_pass < wake)
 			wake = due_pass;
-		if (d->conns.n && netd_conns_next_deadline(&d->conns) < wake)
+		if (netd_conns_next_deadline(&d->conns) && netd_conns_next_deadline(&d->conns) < wake)
 			wake = netd_conns_next_deadline(&d->conns);
 		timeout = wake > now ? (int)(wake - now) : 0;
 		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);

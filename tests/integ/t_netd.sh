@@ -514,15 +514,17 @@ for i in 1 2 3; do
 	VMNET_LOG_LEVEL=debug t_plugin "DEL ho$i" DEL id=ho$i ns="${HO_NS[$i]}"
 	t_match "  DEL ho$i handed its netfilter sockets to netd" "$CNI_ERR" "descriptor\(s\) handed to netd"
 done
-released_ge() { # N: released_descriptors reaches N within a second
+within_1s() { # CMD...: CMD succeeds within a second
 	local i
 	for i in $(seq 50); do
-		[ "$(nc_ status --json | jq -r .released_descriptors)" -ge "$1" ] && return 0
+		"$@" && return 0
 		sleep 0.02
 	done
 	return 1
 }
-t_ok "netd closed what the DELs handed over (from $REL0, within a second)" released_ge $((REL0 + 3))
+released_ge() { [ "$(nc_ status --json | jq -r .released_descriptors)" -ge "$1" ]; }
+t_ok "netd closed what the DELs handed over (from $REL0, within a second)" \
+	within_1s released_ge $((REL0 + 3))
 # netns wiring: the DEL left its devices down, off the bridge and under a
 # doomed identity of their own for netd, which deleted them in the namespace
 # the DEL passed it (within a second).
@@ -541,15 +543,8 @@ for i in 1 2 3; do
 done
 t_ok "  no host end of theirs is left" sh -c "! ip -n $HOST_NS -o link show | grep -q 'vmnet:$NET/ho[123]/'"
 t_ok "  netd counts them" test "$(nc_ status --json | jq -r .handed_devices_removed)" -ge 3
-fds_le() { # N: netd holds at most N descriptors within a second
-	local i
-	for i in $(seq 50); do
-		[ "$(nfd)" -le "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
-t_ok "netd holds no more descriptors than before" fds_le "$FD0"
+fds_le() { [ "$(nfd)" -le "$1" ]; }
+t_ok "netd holds no more descriptors than before (within a second)" within_1s fds_le "$FD0"
 # Right after a DEL the same attachment can be added again, whatever netd
 # has done by then.
 for k in 1 2 3 4 5; do

@@ -43,7 +43,8 @@
 # BENCH_NETD_ARGS (more options for those netd, e.g. -v; their logs are
 # kept as netd-IMPL.log).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
-# rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
+# rss.csv, smaps-N/ (the RSS pass's smaps), packet.csv, scale.csv,
+# machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -256,10 +257,16 @@ grow() { # IMPL N
 # follows each plugin and its children with ptrace (DRIVE_RSS) and reads each
 # process's VmHWM as it exits: rss.csv has the largest process (maxrss_kb)
 # and the sum over the call's processes (tree_kb, the call including any
-# child). The wait4() figure of the timing driver would include the driver's
+# child) and their number (procs: 1 when vmnet execs no IPAM plugin; IPAM of
+# type vmnet-ipam runs in-process). The wait4() figure of the timing driver would include the driver's
 # own pages, which a forked child inherits in its RSS high-water mark.
+# Each traced process's /proc/PID/smaps as it exits is kept in
+# OUTDIR/smaps-N/IMPL-OP-PID.smaps (where a call's resident pages are: the
+# goals report sums the largest call's by mapping), with IMPL-OP-PID.pages
+# (every resident page of a file mapping, the heap and the stack).
 rss_pass() { # N
-	local impl verb st kb
+	local impl verb st kb sum np sd=$OUT/smaps-$1 k=0 f
+	rm -rf "$sd" && mkdir -p "$sd"
 	{
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
@@ -272,26 +279,37 @@ rss_pass() { # N
 			done
 		done
 		for impl in "${STARTS[@]}"; do echo "start $START_NS ${START_BIN[$impl]}"; done
-	} | DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+	} | DRIVE_RSS=1 DRIVE_SMAPS=$sd DRIVE_RESULT_DIR='' "$DRIVE" | {
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
-				read -r st _ kb sum
-				[ "$st" = ok ] || kb='' sum=''
-				echo "$impl,$verb,$1,$kb,$sum" >>"$RSS"
+				read -r st _ kb sum np
+				[ "$st" = ok ] || kb='' sum='' np=''
+				echo "$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
 			done
 		done
 		for impl in "${STARTS[@]}"; do
-			read -r st _ kb sum
-			[ "$st" = ok ] || kb='' sum=''
-			echo "$impl,start,$1,$kb,$sum" >>"$RSS"
+			read -r st _ kb sum np
+			[ "$st" = ok ] || kb='' sum='' np=''
+			echo "$impl,start,$1,$kb,$sum,$np" >>"$RSS"
 		done
 	}
+	# drive names the files by command number: give them the call's name
+	for impl in "${IMPLS[@]}"; do
+		for verb in add del; do
+			k=$((k + 1))
+			for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-$verb-${f##*-}"; done
+		done
+	done
+	for impl in "${STARTS[@]}"; do
+		k=$((k + 1))
+		for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-${f##*-}"; done
+	done
 }
 
 RAW=$OUT/compare-raw.csv
 echo "impl,op,n,probe,ms" >"$RAW"
 RSS=$OUT/rss.csv
-echo "impl,op,n,maxrss_kb,tree_kb" >"$RSS"
+echo "impl,op,n,maxrss_kb,tree_kb,procs" >"$RSS"
 
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # MICROSECONDS -> ms
 # probe_start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).

@@ -34,6 +34,8 @@
 # BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
 # 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
 # static build; default BUILDDIR/static/vmnet, skipped if absent),
+# BENCH_FULL_VMNET (a STATIC=full build, libc static too: the RSS pass
+# measures its ADDs and DELs; default BUILDDIR/full/vmnet, skipped if absent),
 # BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
 # under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt;
 # BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
@@ -84,6 +86,9 @@ if [ -x "$STATIC_VMNET" ]; then
 	START_BIN[start-static]=$STATIC_VMNET
 	STARTS+=(start-static)
 fi
+# A build with libc static too (make STATIC=full, which needs a libmnl.a),
+# if there is one: the RSS pass measures its ADDs and DELs as well.
+FULL_VMNET=${BENCH_FULL_VMNET:-$B/full/vmnet}
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -304,6 +309,24 @@ rss_pass() { # N
 		k=$((k + 1))
 		for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-${f##*-}"; done
 	done
+	# The same ADDs and DELs by the STATIC=full build (rows full-IMPL): its
+	# directory first in CNI_PATH (vmnet-ipam is still looked up there).
+	[ -x "$FULL_VMNET" ] || return 0
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		for verb in add del; do
+			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
+		done
+	done | CNI_PATH="$(dirname "$FULL_VMNET"):$CNI_PATH" DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+		for impl in "${IMPLS[@]}"; do
+			[[ $impl == vmnet-* ]] || continue
+			for verb in add del; do
+				read -r st _ kb sum np
+				[ "$st" = ok ] || kb='' sum='' np=''
+				echo "full-$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
+			done
+		done
+	}
 }
 
 RAW=$OUT/compare-raw.csv

@@ -129,6 +129,7 @@ else
 fi
 row "max RSS of one call" "vmnet ADD and DEL, every N" all "$rss" "<=" 2048 " KiB" \
 	"VmHWM summed over the call's processes: $who; largest single process $one KiB; VERSION alone: $rs KiB${rst:+, static build $rst KiB}${rt:+; /bin/true $rt KiB}"
+
 row "calls per median" "every probe" all "$PROBES" ">=" 20 "" ""
 
 # Where the largest call's resident pages are: its smaps at exit (compare.sh's
@@ -150,6 +151,12 @@ if [ -n "$big" ] && compgen -G "$OUT/smaps-${big#* }/${big% *}-*.smaps" >/dev/nu
 		{ n = $1; $1 = ""; printf "%s%s %d", s, $0, n; s = ";" } END { print "." }'
 	echo "libc and ld.so are mapped in 64 KiB windows around each page touched (the kernel's fault-around), so any"
 	echo "dynamically linked C program starts near /bin/true's ${rt:-?} KiB; \`make STATIC=full\` (libc static too) avoids both."
+fi
+full=$(rmax '^full-vmnet-' 5)
+if [ -n "$full" ]; then
+	echo "The same ADDs and DELs by the STATIC=full build (every library static, libc too): max $full KiB$(
+		awk -v f="$full" 'BEGIN { print (f <= 2048) ? ", within 2 MiB." : ", over 2 MiB too." }')"
+	echo "rss,full-static,all,$full,2048,KiB,$( ((full <= 2048)) && echo within || echo over),\"STATIC=full build, same calls\"" >>"$CSV"
 fi
 
 # Item 4: the dynamic loader's share of a start. The two starts take their turns

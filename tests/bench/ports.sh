@@ -11,7 +11,7 @@
 #     on a shared 2-vCPU VM) falls on both alike. Measured one phase after the
 #     other, tens of seconds apart, the difference swung from run to run
 #     (+2 % and +50 %), far more than ADD's own growth at N = 1000 (about
-#     0.8 ms, tests/bench/README.md).
+#     0.7 ms, the bridge's per-port work in enslaving the tap; README.md).
 #  2. Packet path: TCP throughput (iperf3 from the wan) through a published
 #     port with 1 and with 5,000 published ports present, as a ratio
 #     (reported only; skipped without iperf3 or in quick mode).

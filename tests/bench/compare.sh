@@ -34,6 +34,8 @@
 # BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
 # 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
 # static build; default BUILDDIR/static/vmnet, skipped if absent),
+# BENCH_FULL_VMNET (a STATIC=full build, libc static too: the RSS pass
+# measures its ADDs and DELs; default BUILDDIR/full/vmnet, skipped if absent),
 # BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
 # under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt;
 # BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
@@ -43,7 +45,8 @@
 # BENCH_NETD_ARGS (more options for those netd, e.g. -v; their logs are
 # kept as netd-IMPL.log).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
-# rss.csv, packet.csv, scale.csv, machine.txt, compare-table.txt (the printed
+# rss.csv, smaps-N/ (the RSS pass's smaps), packet.csv, scale.csv,
+# machine.txt, compare-table.txt (the printed
 # table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -83,6 +86,9 @@ if [ -x "$STATIC_VMNET" ]; then
 	START_BIN[start-static]=$STATIC_VMNET
 	STARTS+=(start-static)
 fi
+# A build with libc static too (make STATIC=full, which needs a libmnl.a),
+# if there is one: the RSS pass measures its ADDs and DELs as well.
+FULL_VMNET=${BENCH_FULL_VMNET:-$B/full/vmnet}
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -256,10 +262,16 @@ grow() { # IMPL N
 # follows each plugin and its children with ptrace (DRIVE_RSS) and reads each
 # process's VmHWM as it exits: rss.csv has the largest process (maxrss_kb)
 # and the sum over the call's processes (tree_kb, the call including any
-# child). The wait4() figure of the timing driver would include the driver's
+# child) and their number (procs: 1 when vmnet execs no IPAM plugin; IPAM of
+# type vmnet-ipam runs in-process). The wait4() figure of the timing driver would include the driver's
 # own pages, which a forked child inherits in its RSS high-water mark.
+# Each traced process's /proc/PID/smaps as it exits is kept in
+# OUTDIR/smaps-N/IMPL-OP-PID.smaps (where a call's resident pages are: the
+# goals report sums the largest call's by mapping), with IMPL-OP-PID.pages
+# (every resident page of a file mapping, the heap and the stack).
 rss_pass() { # N
-	local impl verb st kb
+	local impl verb st kb sum np sd=$OUT/smaps-$1 k=0 f
+	rm -rf "$sd" && mkdir -p "$sd"
 	{
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
@@ -272,18 +284,47 @@ rss_pass() { # N
 			done
 		done
 		for impl in "${STARTS[@]}"; do echo "start $START_NS ${START_BIN[$impl]}"; done
-	} | DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+	} | DRIVE_RSS=1 DRIVE_SMAPS=$sd DRIVE_RESULT_DIR='' "$DRIVE" | {
 		for impl in "${IMPLS[@]}"; do
 			for verb in add del; do
-				read -r st _ kb sum
-				[ "$st" = ok ] || kb='' sum=''
-				echo "$impl,$verb,$1,$kb,$sum" >>"$RSS"
+				read -r st _ kb sum np
+				[ "$st" = ok ] || kb='' sum='' np=''
+				echo "$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
 			done
 		done
 		for impl in "${STARTS[@]}"; do
-			read -r st _ kb sum
-			[ "$st" = ok ] || kb='' sum=''
-			echo "$impl,start,$1,$kb,$sum" >>"$RSS"
+			read -r st _ kb sum np
+			[ "$st" = ok ] || kb='' sum='' np=''
+			echo "$impl,start,$1,$kb,$sum,$np" >>"$RSS"
+		done
+	}
+	# drive names the files by command number: give them the call's name
+	for impl in "${IMPLS[@]}"; do
+		for verb in add del; do
+			k=$((k + 1))
+			for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-$verb-${f##*-}"; done
+		done
+	done
+	for impl in "${STARTS[@]}"; do
+		k=$((k + 1))
+		for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-${f##*-}"; done
+	done
+	# The same ADDs and DELs by the STATIC=full build (rows full-IMPL): its
+	# directory first in CNI_PATH (vmnet-ipam is still looked up there).
+	[ -x "$FULL_VMNET" ] || return 0
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		for verb in add del; do
+			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
+		done
+	done | CNI_PATH="$(dirname "$FULL_VMNET"):$CNI_PATH" DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+		for impl in "${IMPLS[@]}"; do
+			[[ $impl == vmnet-* ]] || continue
+			for verb in add del; do
+				read -r st _ kb sum np
+				[ "$st" = ok ] || kb='' sum='' np=''
+				echo "full-$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
+			done
 		done
 	}
 }
@@ -291,7 +332,7 @@ rss_pass() { # N
 RAW=$OUT/compare-raw.csv
 echo "impl,op,n,probe,ms" >"$RAW"
 RSS=$OUT/rss.csv
-echo "impl,op,n,maxrss_kb,tree_kb" >"$RSS"
+echo "impl,op,n,maxrss_kb,tree_kb,procs" >"$RSS"
 
 ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # MICROSECONDS -> ms
 # probe_start IMPL: one start of START_BIN[IMPL] (time in REPLY_US).

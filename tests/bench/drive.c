@@ -35,13 +35,18 @@
  * the plugins' stderr; default /dev/null), DRIVE_RESULT_DIR (if set, each
  * ADD result is also written to DIR/CID@IFNAME.json, untimed), DRIVE_RSS
  * (if set, trace every plugin and its children with ptrace and report, as
- * "ok MICROSECONDS MAX_KB SUM_KB", the largest VmHWM of one process of the
- * call and the sum of the VmHWMs of all its processes, each read when the
+ * "ok MICROSECONDS MAX_KB SUM_KB PROCS", the largest VmHWM of one process of
+ * the call, the sum of the VmHWMs of all its processes and their number
+ * (the plugin and every process it started), each read when the
  * process exits: the call's memory including any child, an upper bound of
  * what was resident at once; the time is then not meaningful; without it
  * the RSS is wait4()'s, which includes the pages of this process at fork,
  * so it is only an upper bound), DRIVE_WRAP (a command, split at spaces,
  * that every plugin runs under: "strace -f -c -w -o FILE" for a profile),
+ * DRIVE_SMAPS (a directory; with DRIVE_RSS, each traced process's
+ * /proc/PID/smaps is copied there as it exits, CALL-PID.smaps with CALL
+ * counting the commands: where its resident pages are, mapping by mapping;
+ * and CALL-PID.pages, every resident page of a file mapping),
  * DRIVE_NETD_DIR (if set, each CNI plugin gets
  * VMNET_NETD_SOCKET=DIR/<name of the host netns>.sock: the netd of the host
  * namespace it runs in).
@@ -74,6 +79,9 @@ static size_t n_cache, cap_cache;
 static const char *log_path = "/dev/null";
 static int rss_tree; /* DRIVE_RSS: VmHWM of every process of a call */
 static long rss_sum; /* the call's sum of VmHWMs (DRIVE_RSS) */
+static int rss_procs; /* the call's processes (DRIVE_RSS) */
+static const char *smaps_dir; /* DRIVE_SMAPS */
+static int n_call; /* commands read, for DRIVE_SMAPS's file names */
 static char *wrap[16]; /* DRIVE_WRAP, split */
 static int n_wrap;
 
@@ -133,6 +141,63 @@ static long hwm_kb(pid_t pid, int *leader)
 	return kb;
 }
 
+/* DRIVE_SMAPS: copy PID's /proc/PID/smaps (it is exiting, its memory still
+ * mapped) to DIR/CALL-PID.smaps. */
+static void save_smaps(pid_t pid)
+{
+	char path[64], dst[4200], buf[8192];
+	int in, out;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	snprintf(dst, sizeof(dst), "%s/%d-%d.smaps", smaps_dir, n_call, (int)pid);
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, n) != n)
+				break;
+		close(out);
+	}
+	close(in);
+}
+
+/* DRIVE_SMAPS: the resident pages of PID's file mappings, one line each
+ * ("FILE OFFSET", hex; the heap and the stack too), from /proc/PID/maps and /proc/PID/pagemap, to
+ * DIR/CALL-PID.pages: which pages of a library a call touched (with the
+ * kernel's fault-around, 64 KiB around each touched page). */
+static void save_pages(pid_t pid)
+{
+	char path[64], dst[4200], line[4400], file[4096];
+	unsigned long lo, hi, off;
+	FILE *maps, *out;
+	int pm;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	snprintf(dst, sizeof(dst), "%s/%d-%d.pages", smaps_dir, n_call, (int)pid);
+	if (!(maps = fopen(path, "r")))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	out = fopen(dst, "w");
+	while (pm >= 0 && out && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &lo, &hi, &off, file) != 4 ||
+		    (file[0] != '/' && strcmp(file, "[heap]") && strcmp(file, "[stack]")))
+			continue;
+		for (unsigned long a = lo; a < hi; a += 4096) {
+			unsigned long long e;
+
+			if (pread(pm, &e, sizeof(e), (off_t)(a / 4096 * 8)) == sizeof(e) && e >> 63)
+				fprintf(out, "%s %lx\n", file, off + (a - lo));
+		}
+	}
+	if (out)
+		fclose(out);
+	if (pm >= 0)
+		close(pm);
+	fclose(maps);
+}
+
 /* Follow PID (stopped by PTRACE_TRACEME + SIGSTOP) and every process it
  * starts until all have exited; each process's VmHWM at its exit goes into
  * *max_kb (the largest) and *sum_kb. Returns PID's wait status. */
@@ -159,6 +224,11 @@ static int trace_tree(pid_t pid, long *max_kb, long *sum_kb)
 		if (st >> 16 == PTRACE_EVENT_EXIT) {
 			kb = hwm_kb(w, &leader);
 			if (leader) {
+				rss_procs++;
+				if (smaps_dir) {
+					save_smaps(w);
+					save_pages(w);
+				}
 				*sum_kb += kb;
 				if (kb > *max_kb)
 					*max_kb = kb;
@@ -317,10 +387,11 @@ static char *read_subst(const char *path, const char *ifname)
 static void reply_ok(double us, long rss)
 {
 	if (rss_tree)
-		printf("ok %.0f %ld %ld\n", us, rss, rss_sum);
+		printf("ok %.0f %ld %ld %d\n", us, rss, rss_sum, rss_procs);
 	else
 		printf("ok %.0f %ld\n", us, rss);
 	rss_sum = 0;
+	rss_procs = 0;
 }
 
 static void reply_err(int rc, const char *fmt, const char *arg)
@@ -362,14 +433,17 @@ static void cni(int add, char **a, int na)
 	for (size_t k = 0; k < np; k++) {
 		json_t *p = json_deep_copy(json_array_get(plugins, add ? k : np - 1 - k));
 		json_t *caps = json_object_get(p, "capabilities"), *prev;
-		const char *type = json_string_value(json_object_get(p, "type"));
-		char *path = type ? find_plugin(type) : NULL, *conf, env[7][1100];
+		const char *t = json_string_value(json_object_get(p, "type"));
+		char type[256], *path, *conf, env[7][1100];
 		char *envp[9], *argv[2];
 		const char *nd = getenv("DRIVE_NETD_DIR"), *hb = strrchr(cur_hostns, '/');
 		int rc;
 
+		/* a copy: TYPE is printed after P is freed */
+		snprintf(type, sizeof(type), "%s", t ? t : "(no type)");
+		path = t ? find_plugin(type) : NULL;
 		if (!path) {
-			reply_err(7, "plugin %s not in CNI_PATH", type ? type : "(no type)");
+			reply_err(7, "plugin %s not in CNI_PATH", type);
 			json_decref(p);
 			goto done;
 		}
@@ -514,6 +588,8 @@ int main(void)
 	if (getenv("DRIVE_LOG"))
 		log_path = getenv("DRIVE_LOG");
 	rss_tree = getenv("DRIVE_RSS") && *getenv("DRIVE_RSS");
+	if (getenv("DRIVE_SMAPS") && *getenv("DRIVE_SMAPS"))
+		smaps_dir = getenv("DRIVE_SMAPS");
 	if (getenv("DRIVE_WRAP")) {
 		char *w = strdup(getenv("DRIVE_WRAP"));
 
@@ -530,6 +606,8 @@ int main(void)
 		if (!na)
 			continue;
 		rss_sum = 0;
+		rss_procs = 0;
+		n_call++;
 		if (!strcmp(a[0], "quit"))
 			break;
 		if (na < 2 || enter_ns(a[1]) < 0) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# ab.sh: two builds of vmnet side by side in one run, to show what a change
+# gains (rule 8: ratios from one run, never timed tests). Both builds share
+# one host namespace, one network and its state (the on-disk formats are the
+# same), with N attachments present; the probes alternate A and B: an ADD,
+# its DEL and the plugin's start (VERSION) of A, then the same of B, PROBES
+# times. Medians, ms, and B / A. Optionally netd (of build B) runs in the
+# host namespace, as on a real host.
+#
+#   sudo tests/bench/ab.sh BUILD_A BUILD_B [MODE [TAP [N [PROBES [netd]]]]]
+#   sudo tests/bench/ab.sh /tmp/old/build build shared host 300 30 netd
+#
+# MODE shared|isolated (shared), TAP netns|host (host), N (10), PROBES (20).
+# Everything lives in throwaway namespaces and a temporary folder, removed
+# on every exit.
+set -u
+[ "$(id -u)" = 0 ] || { echo "ab.sh: needs root" >&2; exit 1; }
+A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-shared} TAP=${4:-host} N=${5:-10} P=${6:-20}
+ND=${7:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/vmnet-ab.XXXXXX)
+H=vmab$$h PN=vmab$$p G=vmab$$g
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for p in "$H" "$PN" "$G"; do ip netns del "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+for b in "$A" "$B"; do
+	[ -x "$b/vmnet" ] || { echo "ab.sh: no $b/vmnet (make first)" >&2; exit 1; }
+done
+# shellcheck disable=SC2046 # pkg-config's words
+gcc -O2 -std=gnu11 -o "$T/drive" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) || exit 1
+for ns in "$H" "$PN" "$G"; do ip netns add "$ns" || exit 1; done
+ip -n "$H" link set lo up
+jq -n --arg mode "$MODE" --arg tap "$TAP" --arg st "$T/state" --arg ip "$T/ipam" '{
+	cniVersion: "1.0.0", name: "vmnetab", plugins: [{
+		type: "vmnet", mode: $mode, tap: $tap, tapName: "t@IFNAME@", ipMasq: true,
+		stateDir: $st, capabilities: {portMappings: true},
+		ipam: {type: "vmnet-ipam", dataDir: $ip,
+		       ranges: [[{subnet: "10.66.0.0/16", gateway: "10.66.0.1"}]]}
+	} + (if $mode == "shared" then {bridge: "vmbrab"} else {} end)]}' >"$T/conf.json"
+mkdir -p "$T/pa" "$T/pb" "$T/state" "$T/res" "$T/nd"
+for f in vmnet vmnet-ipam; do
+	ln -s "$A/$f" "$T/pa/$f"
+	ln -s "$B/$f" "$T/pb/$f"
+done
+export DRIVE_LOG=$T/plugins.log DRIVE_RESULT_DIR=$T/res
+if [ -n "$ND" ]; then
+	ip netns exec "$H" "$B/netd" --state-dir "$T/state" --socket "$T/nd/$H.sock" \
+		--cni-path "$T/pb" </dev/null >"$T/netd.log" 2>&1 &
+	PIDS+=($!)
+	export DRIVE_NETD_DIR=$T/nd
+	for _ in $(seq 100); do [ -S "$T/nd/$H.sock" ] && break; sleep 0.05; done
+fi
+coproc DA { CNI_PATH=$T/pa exec "$T/drive"; }
+PIDS+=("$DA_PID")
+coproc DB { CNI_PATH=$T/pb exec "$T/drive"; }
+PIDS+=("$DB_PID")
+# call a|b COMMAND...: one drive command; R is its time in microseconds.
+call() {
+	local st us rest
+	if [ "$1" = a ]; then
+		echo "${*:2}" >&"${DA[1]}"
+		read -r st us rest <&"${DA[0]}"
+	else
+		echo "${*:2}" >&"${DB[1]}"
+		read -r st us rest <&"${DB[0]}"
+	fi
+	[ "$st" = ok ] || { echo "ab.sh: $1 failed: ${*:2}: $st $us $rest" >&2; tail -3 "$T/plugins.log" >&2; exit 1; }
+	R=$us
+}
+h=/run/netns/$H
+for ((i = 0; i < N; i++)); do
+	call a add "$h" "$T/conf.json" "bg$i" "eth$i" "/run/netns/$G" $((20000 + i)) 80
+done
+: >"$T/a"
+: >"$T/b"
+for ((k = 0; k < P; k++)); do
+	for x in a b; do
+		call $x add "$h" "$T/conf.json" probe eth0 "/run/netns/$PN" 10000 80
+		echo "add $R" >>"$T/$x"
+		call $x del "$h" "$T/conf.json" probe eth0 "/run/netns/$PN" 10000 80
+		echo "del $R" >>"$T/$x"
+		call $x start "$h" "$T/p$x/vmnet"
+		echo "start $R" >>"$T/$x"
+	done
+done
+med() { grep "^$1 " "$2" | awk '{print $2}' | sort -n | awk '{a[NR] = $1} END {printf "%.2f", a[int((NR + 1) / 2)] / 1000}'; }
+echo "$MODE/$TAP, N=$N, $P probes each${ND:+, netd running}: median ms, A ($A) and B ($B)"
+for v in add del start; do
+	a=$(med $v "$T/a") b=$(med $v "$T/b")
+	printf '%-6s A %7s  B %7s  B/A %s\n' "$v" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b / a}')"
+done

@@ -556,41 +556,6 @@ void vmnet_fw_index(struct vmnet_fw_ruleset *rs)
 	}
 }
 
-struct feed_ctx {
-	struct vmnet_fw_ruleset *rs;
-	int err;
-};
-
-/* Keeps reading after a failure: the dump must be drained (nft.h). */
-static int feed_cb(const struct nlmsghdr *nh, void *data)
-{
-	struct feed_ctx *f = data;
-	int r = vmnet_fw_feed(f->rs, nh);
-
-	if (r == -EINVAL)
-		f->rs->truncated = true;
-	else if (r < 0 && !f->err)
-		f->err = r;
-	return MNL_CB_OK;
-}
-
-int vmnet_fw_read(struct vmnet_nft *n, struct vmnet_fw_ruleset *rs, struct vmnet_err *err)
-{
-	struct feed_ctx f = {.rs = rs};
-	int r;
-
-	r = vmnet_nft_dump(n, NFT_MSG_GETCHAIN, feed_cb, &f, err);
-	if (r < 0)
-		return r;
-	r = vmnet_nft_dump(n, NFT_MSG_GETRULE, feed_cb, &f, err);
-	if (r < 0)
-		return r;
-	if (f.err)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -f.err, "reading other tables' rules");
-	vmnet_fw_index(rs);
-	return 0;
-}
-
 void vmnet_fw_free(struct vmnet_fw_ruleset *rs)
 {
 	free(rs->chains);

@@ -557,3 +557,19 @@ int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nfnl_cb cb, voi
 				     (unsigned)msg_type);
 	return 0;
 }
+
+int vmnet_nft_dump_rules(struct vmnet_nft *n, uint8_t family, const char *table,
+			 vmnet_nfnl_cb cb, void *data, struct vmnet_err *err)
+{
+	char buf[REQ_BUF];
+	struct nlmsghdr *nh;
+	int r;
+
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, 0);
+	mnl_attr_put_strz(nh, NFTA_RULE_TABLE, table);
+	r = nft_request(n, nh, cb, data);
+	if (r < 0 && r != -ENOENT)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "nft: dumping the rules of table %s",
+				     table);
+	return 0;
+}

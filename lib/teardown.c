@@ -15,7 +15,12 @@ int vmnet_teardown_record(const char *state_dir, const struct vmnet_record *rec,
 	struct vmnet_err de = { 0 };
 	int first = 0, r, others;
 
-	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
+	/* Only a shared network's bridge goes with its last attachment: an
+	 * isolated one has none, and the look (a directory read that grows
+	 * with the network) would be for nothing. */
+	others = rec->mode == VMNET_MODE_SHARED
+			 ? vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL)
+			 : 1;
 	r = vmnet_detach(rec, nsfd, others == 0, err);
 	if (r < 0)
 		first = r;

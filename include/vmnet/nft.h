@@ -242,5 +242,9 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
  * (foreign.c); @cb should not stop early, or the rest of the dump stays queued. */
 int vmnet_nft_dump(struct vmnet_nft *n, uint16_t msg_type, vmnet_nfnl_cb cb, void *data,
 		   struct vmnet_err *err);
+/* The same for the rules of one table, @table of family @family (the kernel
+ * filters the dump): none for a table that does not exist. */
+int vmnet_nft_dump_rules(struct vmnet_nft *n, uint8_t family, const char *table,
+			 vmnet_nfnl_cb cb, void *data, struct vmnet_err *err);
 
 #endif

@@ -206,6 +206,17 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 	int r;
 
 	ch.up = 1;
+	/* IPv6 only where it is routed: a bridge port carries none of its own
+	 * (the bridge holds the gateway), nor does the host end of a guest
+	 * without IPv6. Off before the device comes up, so it never gets a
+	 * link-local address and its fe80::/64 and ff00::/8 routes: with
+	 * them every link change of a port walked every IPv6 route of the
+	 * namespace, which made ADD and DEL grow with the number of ports
+	 * (tests/bench/README.md). Set both ways: a reused tap keeps it. */
+	r = vmnet_attach6_enable(rec->host_if,
+				 rec->mode != VMNET_MODE_SHARED && vmnet_record_has6(rec), err);
+	if (r < 0)
+		return r;
 	if (rec->mode == VMNET_MODE_SHARED) {
 		ch.master = br_idx;
 		r = vmnet_link_set(host, idx, &ch, err);
@@ -214,10 +225,7 @@ int vmnet_attach_host_side(struct vmnet_nl *host, int idx, int br_idx,
 		/* Hairpin: with bridge netfilter, a VM's connection to its own
 		 * published port is DNAT'd back to itself inside the bridge
 		 * and must leave through the port it came in on. */
-		r = vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
-		if (r < 0)
-			return r;
-		return vmnet_attach6_dev(host, idx, rec->host_if, rec, false, err);
+		return vmnet_link_set_port(host, idx, rec->port_isolation, true, err);
 	}
 	/* The isolation group travels with the device: the forward rule
 	 * matches oifname . iifgroup against iso_members (nft_rules_filter.c). */

@@ -20,6 +20,14 @@ static struct vmnet_prefix6 gateway6(const struct vmnet_record *rec)
 	return gw;
 }
 
+int vmnet_attach6_enable(const char *name, bool on, struct vmnet_err *err)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", name);
+	return vmnet_sysctl_write(key, on ? "0" : "1", err);
+}
+
 int vmnet_attach6_dev(struct vmnet_nl *nl, int idx, const char *name,
 		      const struct vmnet_record *rec, bool gateway, struct vmnet_err *err)
 {

@@ -101,6 +101,9 @@ const char *vmnet_attach_route_fmt(const struct vmnet_result_route *rt,
  * to the guest's block. */
 int vmnet_attach6_dev(struct vmnet_nl *nl, int idx, const char *name,
 		      const struct vmnet_record *rec, bool gateway, struct vmnet_err *err);
+/* IPv6 on (@on) or off (disable_ipv6) on the host device @name vmnet
+ * made: off on bridge ports and on the host end of a guest without IPv6. */
+int vmnet_attach6_enable(const char *name, bool on, struct vmnet_err *err);
 /* CHECK: @name (@idx) carries the IPv6 gateway address (code 110 if not). */
 int vmnet_attach6_check_gw(struct vmnet_nl *nl, int idx, const char *name,
 			   const struct vmnet_record *rec, struct vmnet_err *err);

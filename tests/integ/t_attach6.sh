@@ -175,9 +175,17 @@ one() {
 	t_eq "$t: the host namespace routes ${ip6%/*} through $dev" \
 		"$(ip -n "$HOST_NS" -6 route get "${ip6%/*}" 2>&1 | grep -o "dev [^ ]*")" "dev $dev"
 	hdev=$(json_get "$res" "[.interfaces[] | select((.sandbox // \"\") == \"\") | .name] | last")
-	for d in $hdev $([ "$mode" = shared ] && echo "$dev"); do
-		t_eq "$t: $d takes no RAs and does no DAD (accept_ra accept_dad)" \
-			"$(hsysctl "net.ipv6.conf.$d.accept_ra") $(hsysctl "net.ipv6.conf.$d.accept_dad")" "0 0"
+	# The routed device (the bridge, or the isolated host end) is a
+	# router's: no RAs taken, no DAD; a bridge port has no IPv6 at all
+	# (no link-local, no fe80::/64 or ff00::/8 route of its own).
+	if [ "$mode" = shared ]; then
+		t_eq "$t: bridge port $hdev has IPv6 off (disable_ipv6), no address, no route" \
+			"$(hsysctl "net.ipv6.conf.$hdev.disable_ipv6") $(ip -n "$HOST_NS" -6 -o addr show dev "$hdev" | wc -l) $(ip -n "$HOST_NS" -6 route show table all dev "$hdev" | wc -l)" \
+			"1 0 0"
+	fi
+	for d in $([ "$mode" = shared ] && echo "$dev" || echo "$hdev"); do
+		t_eq "$t: $d has IPv6, takes no RAs and does no DAD (disable_ipv6 accept_ra accept_dad)" \
+			"$(hsysctl "net.ipv6.conf.$d.disable_ipv6") $(hsysctl "net.ipv6.conf.$d.accept_ra") $(hsysctl "net.ipv6.conf.$d.accept_dad")" "0 0 0"
 	done
 	t_eq "$t: IPv6 forwarding on; the RA uplink has accept_ra=2 and its default route" \
 		"$(hsysctl net.ipv6.conf.all.forwarding) $(hsysctl "net.ipv6.conf.$WAN6_IF.accept_ra") $(default6 "$HOST_NS" "$WAN6_IF")" \

@@ -171,6 +171,9 @@ suite() {
 		sh -c "ip -n $HOST_NS -o addr show dev $(iso_dev "$r") | grep -qF ' $gw/30 '"
 	t_fail "$t a: host device is no bridge port" \
 		sh -c "ip -n $HOST_NS -o link show dev $(iso_dev "$r") | grep -q ' master '"
+	t_eq "$t a: an IPv4-only guest's host device has IPv6 off: no address, no IPv6 route" \
+		"$(ip netns exec "$HOST_NS" sysctl -n "net.ipv6.conf.$(iso_dev "$r").disable_ipv6") $(ip -n "$HOST_NS" -6 -o addr show dev "$(iso_dev "$r")" | wc -l) $(ip -n "$HOST_NS" -6 route show table all dev "$(iso_dev "$r")" | wc -l)" \
+		"1 0 0"
 	t_ok "$t a: guests4 contains $ip_a" nft_has_elem guests4 "$ip_a"
 	t_ok "$t a: all 4 addresses of the block are reserved" \
 		test -f "$(ipam_path "$inet" "${ip_a%.*}.$base")" -a -f "$(ipam_path "$inet" "${ip_a%.*}.$((base + 3))")"

@@ -43,6 +43,9 @@ assert_attached() {
 	esac
 	t_ok "$t host device $dev is a port of $br" \
 		sh -c "ip -n $HOST_NS -o link show dev $dev | grep -q ' master $br '"
+	t_eq "$t bridge port $dev has IPv6 off: no address, no IPv6 route" \
+		"$(ip netns exec "$HOST_NS" sysctl -n "net.ipv6.conf.$dev.disable_ipv6") $(ip -n "$HOST_NS" -6 -o addr show dev "$dev" | wc -l) $(ip -n "$HOST_NS" -6 route show table all dev "$dev" | wc -l)" \
+		"1 0 0"
 	t_ok "$t host device $dev has MTU $MTU" \
 		sh -c "ip -n $HOST_NS -o link show dev $dev | grep -q ' mtu $MTU '"
 	t_ok "$t host device alias names the attachment" \

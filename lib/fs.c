@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vmnet/fs.h"
 
@@ -55,4 +57,29 @@ int vmnet_fs_lock_wait(int fd, int timeout_ms)
 			nap.tv_nsec += 2 * 1000 * 1000;
 		nanosleep(&nap, NULL);
 	}
+}
+
+int vmnet_fs_each_name(int dfd, bool dots, int (*fn)(int dfd, const char *name, void *data),
+		       void *data)
+{
+	char buf[1024];
+	ssize_t n;
+
+	if (lseek(dfd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			const char *name = de->d_name;
+			int r;
+
+			off += de->d_reclen;
+			if (!strcmp(name, ".") || !strcmp(name, "..") || (!dots && name[0] == '.'))
+				continue;
+			r = fn(dfd, name, data);
+			if (r)
+				return r;
+		}
+	}
+	return n < 0 ? -errno : 0;
 }

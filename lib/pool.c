@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inode pools (include/vmnet/pool.h). The folder is read with getdents64
- * into a small buffer of our own: a pool holds a few dozen short names, and
- * opendir's 32 KiB buffer would be the largest allocation of a plugin call.
+ * Inode pools (include/vmnet/pool.h). The folder is read with
+ * vmnet_fs_each_name's small buffer: a pool holds a few dozen short names.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "vmnet/common.h"
+#include "vmnet/fs.h"
 #include "vmnet/pool.h"
 
 #define SPARE_TEXT "\n"
@@ -29,31 +29,6 @@ int vmnet_pool_open(int dfd, const char *name, bool create)
 		return -errno;
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	return fd >= 0 ? fd : -errno;
-}
-
-/* Call @fn on each entry name of @pfd (not "." and ".."), from the start,
- * until it returns non-zero: that value, 0 at the end, -errno. */
-static int each_entry(int pfd, int (*fn)(int pfd, const char *name, void *data), void *data)
-{
-	char buf[2048];
-	ssize_t n;
-
-	if (lseek(pfd, 0, SEEK_SET) < 0)
-		return -errno;
-	while ((n = getdents64(pfd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *de = (struct dirent64 *)(buf + off);
-			int r;
-
-			off += de->d_reclen;
-			if (de->d_name[0] == '.')
-				continue;
-			r = fn(pfd, de->d_name, data);
-			if (r)
-				return r;
-		}
-	}
-	return n < 0 ? -errno : 0;
 }
 
 struct take {
@@ -86,7 +61,7 @@ static int take_one(int pfd, const char *name, void *data)
 int vmnet_pool_take(int pfd, char name[VMNET_POOL_NAME_MAX])
 {
 	struct take t = { name, -1 };
-	int r = each_entry(pfd, take_one, &t);
+	int r = vmnet_fs_each_name(pfd, false, take_one, &t);
 
 	if (r < 0)
 		return r;
@@ -123,7 +98,7 @@ unsigned vmnet_pool_count(int pfd, unsigned max)
 {
 	unsigned c[2] = { max, max };
 
-	if (!max || each_entry(pfd, count_one, c) < 0)
+	if (!max || vmnet_fs_each_name(pfd, false, count_one, c) < 0)
 		return 0;
 	return c[0] - c[1];
 }
@@ -210,7 +185,7 @@ void vmnet_pool_drop(int dfd, const char *name)
 
 	if (pfd < 0)
 		return;
-	each_entry(pfd, unlink_one, NULL);
+	vmnet_fs_each_name(pfd, false, unlink_one, NULL);
 	close(pfd);
 	unlinkat(dfd, name, AT_REMOVEDIR);
 }

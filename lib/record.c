@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmnet/common.h"
 #include "vmnet/err.h"
 #include "vmnet/fs.h"
 #include "vmnet/json.h"
@@ -248,32 +249,29 @@ int vmnet_record_walk(const char *state_dir, const char *network, bool clean,
 	return walk_dir(network, dir, clean, false, fn, data);
 }
 
-struct others {
-	char mine[PATH_MAX];
-};
-
-static int other_found(const char *network, const char *path, void *data)
+static int other_found(int dfd, const char *name, void *data)
 {
-	const struct others *o = data;
-	const char *name = strrchr(path, '/');
-
-	(void)network;
-	return strcmp(name ? name + 1 : path, o->mine) ? 1 : 0;
+	(void)dfd;
+	return is_record_name(name) && strcmp(name, data) ? 1 : 0;
 }
 
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,
 			const char *ifname, struct vmnet_err *err)
 {
-	struct others o;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], mine[PATH_MAX];
+	_cleanup_close_ int dfd = -1;
 	int r;
 
 	if (vmnet_record_dir(dir, sizeof(dir), state_dir, network) < 0)
 		return 0;
-	snprintf(o.mine, sizeof(o.mine), "%s@%s.json", cid, ifname);
-	/* Stops at the first one found, so it does not read the whole folder. */
-	r = vmnet_record_walk(state_dir, network, false, other_found, &o);
-	if (r < 0 && r != -ENOENT)
+	snprintf(mine, sizeof(mine), "%s@%s.json", cid, ifname);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0 && errno == ENOENT)
+		return 0;
+	/* Stops at the first one found, reading a few dozen names at a time,
+	 * so its cost does not grow with the network. */
+	r = dfd < 0 ? -errno : vmnet_fs_each_name(dfd, false, other_found, mine);
+	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", dir);
 	return r > 0 ? 1 : 0;
 }

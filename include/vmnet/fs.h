@@ -5,6 +5,7 @@
 #ifndef VMNET_FS_H
 #define VMNET_FS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* mkdir -p: create @path and its missing parents with @mode. 0, or a
@@ -17,5 +18,14 @@ int vmnet_fs_mkdir_p(const char *path, mode_t mode);
  * locks are mostly held for a few ms, then backing off to 20 ms so many
  * waiters do not spin. */
 int vmnet_fs_lock_wait(int fd, int timeout_ms);
+
+/* Call @fn on each name in the folder @dfd (not "." and "..", nor names
+ * starting with '.' unless @dots), from its start, until @fn returns
+ * non-zero: that value, 0 at the end, or -errno. Reads with getdents64 into
+ * a small buffer: a caller that stops at the first match (is there another
+ * record?) reads a few dozen entries, not opendir's 32 KiB of them, so the
+ * cost does not grow with the folder. */
+int vmnet_fs_each_name(int dfd, bool dots, int (*fn)(int dfd, const char *name, void *data),
+		       void *data);
 
 #endif

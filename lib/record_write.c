@@ -79,39 +79,26 @@ static int spare_path(char *buf, size_t size, const char *state_dir, const char 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* The folder of @path (a record or a spare) open, and the name in it. */
-static int parent_open(const char *path, const char **ret_name)
+/* "<stateDir>/<network>/.pool": the network's inode pool. */
+static int pool_path(char *buf, size_t size, const char *state_dir, const char *network)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
+	int n = snprintf(buf, size, "%s/%s/" VMNET_POOL_DIR, state_dir, network);
 
-	if (!slash || (size_t)(slash - path) >= sizeof(dir))
-		return -EINVAL;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	*ret_name = slash + 1;
-	return fd >= 0 ? fd : -errno;
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* An inode from the network's pool, renamed to @spare: its fd, or -errno
+/* An inode from the pool at @pool, renamed to @spare: its fd, or -errno
  * (-ENOENT: no pool, or an empty one). */
-static int spare_from_pool(const char *spare)
+static int spare_from_pool(const char *spare, const char *pool)
 {
-	_cleanup_close_ int dfd = -1, pfd = -1;
+	_cleanup_close_ int pfd = vmnet_pool_open(AT_FDCWD, pool, false);
 	char name[VMNET_POOL_NAME_MAX];
-	const char *base;
 	int fd;
 
-	dfd = parent_open(spare, &base);
-	if (dfd < 0)
-		return dfd;
-	pfd = vmnet_pool_open(dfd, VMNET_POOL_DIR, false);
 	if (pfd < 0)
 		return pfd;
 	fd = vmnet_pool_take(pfd, name);
-	if (fd >= 0 && renameat2(pfd, name, dfd, base, RENAME_NOREPLACE) < 0) {
+	if (fd >= 0 && renameat2(pfd, name, AT_FDCWD, spare, RENAME_NOREPLACE) < 0) {
 		int e = errno;
 
 		close(fd);
@@ -121,7 +108,7 @@ static int spare_from_pool(const char *spare)
 }
 
 /* The network's spare, open for writing and locked, or -errno. */
-static int spare_open(const char *spare)
+static int spare_open(const char *spare, const char *pool)
 {
 	int fd = open(spare, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 
@@ -142,7 +129,7 @@ static int spare_open(const char *spare)
 	 * pool, else a fresh one. */
 	if (unlink(spare) < 0 && errno != ENOENT && (errno != EISDIR || rmdir(spare) < 0))
 		return -errno;
-	fd = spare_from_pool(spare);
+	fd = spare_from_pool(spare, pool);
 	if (fd < 0)
 		fd = open(spare, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -169,7 +156,7 @@ static int spare_commit(const char *spare, const char *path)
 int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 		       struct vmnet_err *err)
 {
-	char path[PATH_MAX], spare[PATH_MAX];
+	char path[PATH_MAX], spare[PATH_MAX], pool[PATH_MAX];
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
 	json_auto_t *v = NULL;
@@ -178,13 +165,15 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 	r = vmnet_record_path(path, sizeof(path), state_dir, rec->network, rec->cid, rec->ifname);
 	if (r == 0)
 		r = spare_path(spare, sizeof(spare), state_dir, rec->network);
+	if (r == 0)
+		r = pool_path(pool, sizeof(pool), state_dir, rec->network);
 	if (r < 0)
 		return vmnet_err_set(err, CNI_ERR_INVALID_CONFIG, -r, "record path");
 	v = vmnet_record_to_json(rec);
 	text = v ? json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
 	if (!text)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "encoding record");
-	fd = spare_open(spare);
+	fd = spare_open(spare, pool);
 	if (fd < 0)
 		return vmnet_err_set(err, CNI_ERR_IO, -fd, "writing record %s", spare);
 	r = vmnet_pool_write(fd, text, strlen(text));
@@ -197,24 +186,11 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 }
 
 
-/* The record at @path goes into the network's pool (or is unlinked when
- * the pool is full or a reader still holds it): 0 or -errno. */
-static int record_give(const char *path)
-{
-	_cleanup_close_ int dfd = -1, pfd = -1;
-	const char *base;
-
-	dfd = parent_open(path, &base);
-	if (dfd < 0)
-		return dfd;
-	pfd = vmnet_pool_open(dfd, VMNET_POOL_DIR, true);
-	return vmnet_pool_give(dfd, base, pfd);
-}
-
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
 			    const char *ifname, struct vmnet_err *err)
 {
 	char path[PATH_MAX], spare[PATH_MAX], pool[PATH_MAX];
+	_cleanup_close_ int pfd = -1;
 	bool others;
 	int r;
 
@@ -223,9 +199,8 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 		return vmnet_err_set(err, CNI_ERR_IO, errno, "removing %s", path);
 	if (vmnet_record_path(path, sizeof(path), state_dir, network, cid, ifname) < 0 ||
 	    spare_path(spare, sizeof(spare), state_dir, network) < 0 ||
-	    vmnet_record_dir(pool, sizeof(pool) - sizeof("/" VMNET_POOL_DIR), state_dir, network) < 0)
+	    pool_path(pool, sizeof(pool), state_dir, network) < 0)
 		return 0;
-	strcat(pool, "/" VMNET_POOL_DIR);
 	/* While other records remain, a network without a spare (an ADD's
 	 * first write took it) keeps this record's inode as its spare, and one
 	 * with a spare gives it to its pool: a DEL frees no inode, and the next
@@ -235,7 +210,10 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 	if (others && (renameat2(AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0 ||
 		       errno == ENOENT))
 		return 0;
-	r = others ? record_give(path) : (unlink(path) < 0 ? -errno : 0);
+	/* Into the pool, or unlinked when it is full or a reader holds it. */
+	if (others)
+		pfd = vmnet_pool_open(AT_FDCWD, pool, true);
+	r = others ? vmnet_pool_give(AT_FDCWD, path, pfd) : (unlink(path) < 0 ? -errno : 0);
 	if (r < 0 && r != -ENOENT)
 		return vmnet_err_set(err, CNI_ERR_IO, -r, "removing record %s", path);
 	if (!others) {

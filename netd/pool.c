@@ -32,20 +32,7 @@ static unsigned tend_one(const char *path, bool create)
 	_cleanup_close_ int pfd = -1;
 	int r;
 
-	if (create) {
-		char dir[PATH_MAX];
-		const char *slash = strrchr(path, '/');
-		_cleanup_close_ int dfd = -1;
-
-		if (!slash || (size_t)(slash - path) >= sizeof(dir))
-			return 0;
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		pfd = dfd >= 0 ? vmnet_pool_open(dfd, slash + 1, true) : -errno;
-	} else {
-		pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	}
+	pfd = vmnet_pool_open(AT_FDCWD, path, create);
 	if (pfd < 0 || vmnet_pool_count(pfd, VMNET_POOL_LOW) >= VMNET_POOL_LOW)
 		return 0;
 	r = vmnet_pool_fill(pfd, VMNET_POOL_FILL);

@@ -41,7 +41,7 @@
 #define VMNET_POOL_FILL 16
 #define VMNET_POOL_LOW 8
 
-/* Open the pool folder @name of @dfd (created when @create), O_DIRECTORY
+/* Open the pool folder @name of @dfd (AT_FDCWD: a path; created when @create), O_DIRECTORY
  * and never through a symlink: its fd or -errno. */
 int vmnet_pool_open(int dfd, const char *name, bool create);
 

@@ -268,20 +268,8 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	char alias[256], tmp[IFNAMSIZ];
 	uint8_t mac[6];
 	bool reused;
-	int r, idx;
+	int r;
 
-	/* Opened (or a parked tap taken back) under the temporary name, then
-	 * named and aliased in one request (see VMNET_PREFIX_TEMP). */
-	attach_temp_name(rec, tmp);
-	reused = vmnet_park_claim_tap(host, &topt, tmp, &idx, NULL) == 1;
-	r = reused ? 0 : vmnet_link_add_tap(-1, tmp, &topt, err);
-	if (r < 0)
-		return r;
-	r = vmnet_link_get(host, tmp, &tap, err);
-	if (r < 0) {
-		vmnet_link_del(host, tmp, NULL);
-		return r;
-	}
 	/* A fixed host-side MAC different from the guest's: the bridge must
 	 * learn the guest MAC behind this port, not on it. */
 	vmnet_name_mac(mac, "host", rec->network, rec->cid, rec->ifname);
@@ -290,9 +278,24 @@ static int wire_host(struct vmnet_nl *host, int br_idx, const struct vmnet_recor
 	ch.mtu = rec->mtu;
 	ch.mac = mac;
 	ch.alias = alias;
-	r = vmnet_link_set(host, tap.ifindex, &ch, err);
-	if (r < 0)
-		goto undo;
+	/* A parked tap is taken back named and aliased in one request; a new
+	 * one is opened under the temporary name, then named and aliased in
+	 * one request (see VMNET_PREFIX_TEMP). */
+	reused = vmnet_park_claim_tap(host, &topt, &ch, &tap.ifindex, NULL) == 1;
+	if (!reused) {
+		attach_temp_name(rec, tmp);
+		r = vmnet_link_add_tap(-1, tmp, &topt, err);
+		if (r < 0)
+			return r;
+		r = vmnet_link_get(host, tmp, &tap, err);
+		if (r < 0) {
+			vmnet_link_del(host, tmp, NULL);
+			return r;
+		}
+		r = vmnet_link_set(host, tap.ifindex, &ch, err);
+		if (r < 0)
+			goto undo;
+	}
 	r = vmnet_attach_host_side(host, tap.ifindex, br_idx, rec, err);
 	/* A parked tap keeps its per-device sysctls: route_localnet goes back
 	 * to off unless this attachment wants it (rp_filter is set above). */

@@ -288,15 +288,15 @@ static int find_parked(struct vmnet_nl *nl, const char *kind, struct vmnet_link_
 }
 
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
-			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err)
+			 const struct vmnet_link_change *as, int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_close_ int lock = -1;
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	struct vmnet_link_info found, *info = &found;
+	struct vmnet_link_change ch = *as;
+	struct vmnet_link_info found;
 	char kind[96];
 	int r;
 
-	if (vmnet_park_max() == 0 || o->uid >= 0 || o->gid >= 0)
+	if (vmnet_park_max() == 0 || o->uid >= 0 || o->gid >= 0 || !as->name || !as->alias)
 		return 0;
 	tap_kind(kind, sizeof(kind), o);
 	lock = lock_pool();
@@ -306,24 +306,33 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 	if (!find_parked(nl, kind, &found))
 		return 0;
 	/* The rename is the claim: under the lock no other ADD takes this
-	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. */
-	ch.name = name;
-	ch.alias = "";
+	 * one; netd or GC deleting it meanwhile (-ENODEV) leaves us none. A
+	 * rename costs the kernel its sysctl and sysfs entries (a quarter to
+	 * half a millisecond), so the tap gets the attachment's name and
+	 * alias in this one request, as a new tap does from its temporary
+	 * name. */
 	ch.group_default = true;
-	r = vmnet_link_set(nl, info->ifindex, &ch, err);
+	ch.up = -1;
+	ch.master = -1;
+	r = vmnet_link_set(nl, found.ifindex, &ch, err);
 	if (r == -ENODEV) {
 		vmnet_err_clear(err);
 		return 0;
 	}
-	if (r < 0)
-		return r;
-	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
-	if (vmnet_link_tap_reset(name, o, NULL) < 0) {
-		vmnet_link_del_index(nl, info->ifindex, NULL);
+	/* Refused part way (the name taken, say): the request may have
+	 * changed the tap before failing; it is not parked as it was. */
+	if (r < 0) {
+		vmnet_err_clear(err);
+		vmnet_link_del_index(nl, found.ifindex, NULL);
 		return 0;
 	}
-	log_debug("reusing parked %s as %s", info->name, name);
-	*ret_ifindex = info->ifindex;
+	/* A VMM's flags (vnet header, packet info) outlive it on the tap. */
+	if (vmnet_link_tap_reset(as->name, o, NULL) < 0) {
+		vmnet_link_del_index(nl, found.ifindex, NULL);
+		return 0;
+	}
+	log_debug("reusing parked %s as %s", found.name, as->name);
+	*ret_ifindex = found.ifindex;
 	return 1;
 }
 

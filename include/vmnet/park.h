@@ -22,6 +22,7 @@ struct vmnet_nl;
 struct vmnet_record;
 struct vmnet_tap_opts;
 struct vmnet_err;
+struct vmnet_link_change;
 
 #define VMNET_PARK_MAX_DEFAULT 32
 #define VMNET_PARK_SLOTS 4096 /* the largest bound */
@@ -43,13 +44,16 @@ void vmnet_park_set_max(int max);
 int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct vmnet_err *err);
 
 /* ADD: take a parked tap made with the same @o (multi-queue, vnet header;
- * none for a tap with an owner or group) and no queue attached, renamed to
- * @name, down, without alias, in the default device group. Claims are
- * serialised by a lock on VMNET_PARK_LOCK (an ADD that finds it
- * held takes none). 1 and *ret_ifindex when one was
- * taken, 0 when none. */
+ * none for a tap with an owner or group) and no queue attached, and give
+ * it @as (the attachment's name and alias, and its MTU and MAC if set) in
+ * the request that takes it, in the default device group; it stays down
+ * and without master. Claims are serialised by a lock on VMNET_PARK_LOCK
+ * (an ADD that finds it held takes none). 1 and *ret_ifindex when one was
+ * taken, 0 when none (one that refused @as is deleted: a new tap's rename
+ * then reports why). */
 int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
-			 const char name[IFNAMSIZ], int *ret_ifindex, struct vmnet_err *err);
+			 const struct vmnet_link_change *as, int *ret_ifindex,
+			 struct vmnet_err *err);
 
 /* Delete the parked taps parked @min_age_s seconds ago or earlier (0:
  * all), in any slot, and move the others down into free slots (when no ADD

@@ -91,12 +91,36 @@ t_eq "two parked taps" "$(n_parked)" 2
 
 # --- ADD takes a parked tap back, with nothing of its previous life
 BEFORE=$(parked_idx | tr '\n' ' ')
+# The host namespace's link messages while a3 is added: a tap taken back
+# gets its name and alias in the request that takes it (one rename, no
+# temporary name on the way); poke/seen mark the start and the end.
+MON=$W_TMP/links.mon
+ip -n "$HOST_NS" monitor link >"$MON" 2>&1 &
+MON_PID=$!
+mon_poke() { # a veth pair named $1 in the host namespace, seen by the monitor
+	local i # (made again until seen: the monitor may not listen yet)
+	for _ in $(seq 20); do
+		hlink link add "$1" type veth peer name "${1}p" || return 1
+		for i in $(seq 10); do grep -q ": $1@" "$MON" && return 0; sleep 0.02; done
+		hlink link del "$1"
+	done
+	return 1
+}
+t_ok "the link monitor runs" mon_poke monstart
 t_plugin "ADD a3 (shared)" ADD id=a3 ns="$VM" conf="$SH"
+t_ok "the link monitor saw a3's ADD" mon_poke monend
+kill_pid "$MON_PID"
+hlink link del monstart 2>/dev/null
+hlink link del monend 2>/dev/null
 R3=$CNI_OUT
 TAP3=$(json_get "$R3" '.interfaces[1].name')
 IDX3=$(ifindex "$TAP3")
 t_ok "a3's tap is a parked one taken back" sh -c "echo ' $BEFORE' | grep -q ' $IDX3 '"
 t_eq "one parked tap left" "$(n_parked)" 1
+A3MON=$(sed -n '/monstart/,/monend/p' "$MON")
+t_eq "a3's tap taken back: no temporary name in between" "$(grep -c "^$IDX3: vmq" <<<"$A3MON")" 0
+t_eq "a3's tap taken back: one new name" \
+	"$(grep -o "^$IDX3: [^:@]*" <<<"$A3MON" | sort -u | grep -vc ": vmp")" 1
 J=$(link_j "$TAP3")
 t_eq "a3's tap: a3's alias" "$(jq -r .ifalias <<<"$J")" "vmnet:parksh/a3/eth0"
 t_eq "a3's tap: a3's MAC" "$(jq -r .address <<<"$J")" "$(json_get "$R3" '.interfaces[1].mac')"

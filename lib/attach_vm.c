@@ -128,7 +128,7 @@ static int quiet_dev(struct vmnet_nl *nl, const char *name, const char *alias, u
  * (include/vmnet/names.h): no attachment's name or alias any more, and a
  * crash before netd deletes it leaves what netd and GC recognise. */
 static int doom_host_end(struct vmnet_nl *host, const struct vmnet_record *rec, const char *alias,
-			 struct vmnet_err *err)
+			 uint32_t x, struct vmnet_err *err)
 {
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
 	struct vmnet_link_info info = { 0 };
@@ -140,7 +140,10 @@ static int doom_host_end(struct vmnet_nl *host, const struct vmnet_record *rec, 
 		return r;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	snprintf(doomed, sizeof(doomed), VMNET_ALIAS_DOOMED "%lld", (long long)ts.tv_sec);
-	vmnet_name_host_if(name, VMNET_PREFIX_DOOMED, rec->network, rec->cid, rec->ifname);
+	/* Named after this DEL (as the VM side), not the attachment: the
+	 * same attachment's earlier doomed host end may still wait for netd
+	 * (netd/doomed.h), and a name taken would cost this DEL a deletion. */
+	snprintf(name, sizeof(name), VMNET_PREFIX_DOOMED "h%08x", x);
 	c.name = name;
 	c.alias = doomed;
 	r = vmnet_link_set(host, info.ifindex, &c, err);
@@ -173,7 +176,10 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 
 	doomed_tap[0] = '\0';
 	attach_alias(rec, alias, sizeof(alias));
-	attach_keep_first(&first, doom_host_end(host, rec, alias, err));
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	x = ((uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) ^ (uint32_t)ts.tv_nsec) &
+	    0x3fffffffu;
+	attach_keep_first(&first, doom_host_end(host, rec, alias, x, err));
 	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &tap, err));
 	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &peer,
 					    err));
@@ -183,9 +189,6 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 		attach_keep_first(&first, vmnet_addr6_del(vm, peer.ifindex, &rec->guest6, err));
 	if (first < 0 || strcmp(tap.alias, alias))
 		return first;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	x = ((uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) ^ (uint32_t)ts.tv_nsec) &
-	    0x3fffffffu;
 	snprintf(doomed, sizeof(doomed), VMNET_ALIAS_DOOMED "%lld", (long long)ts.tv_sec);
 	snprintf(name, sizeof(name), VMNET_PREFIX_DOOMED "t%08x", x);
 	attach_keep_first(&first, rename_doomed(vm, tap.ifindex, name, doomed,

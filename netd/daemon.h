@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "doomed.h"
 #include "vmnet/events.h"
 #include "lease.h"
 #include "reconcile.h"
@@ -33,7 +34,7 @@ struct netd_daemon {
 	struct netd_reconcile_stats last_pass;
 	struct netd_targets targets;	/* what the next pass looks at (reconcile.h) */
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
-	unsigned long doomed_removed;	/* devices DELs handed over, deleted */
+	struct netd_doomed_q doomed;	/* devices DELs handed over (doomed.h) */
 	/* A whole pass (main.c): reconcile (reconcile.c) over targets, then
 	 * firewalld, parked taps and doomed host ends, Docker's chain;
 	 * "reconcile" runs it with targets.all set (a full pass). */

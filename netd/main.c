@@ -341,6 +341,8 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			wake = due_pass;
 		if (netd_conns_next_deadline(&d->conns) && netd_conns_next_deadline(&d->conns) < wake)
 			wake = netd_conns_next_deadline(&d->conns);
+		if (netd_doomed_due(&d->doomed) && netd_doomed_due(&d->doomed) < wake)
+			wake = netd_doomed_due(&d->doomed);
 		timeout = wake > now ? (int)(wake - now) : 0;
 		n = epoll_wait(ep, evs, ARRAY_SIZE(evs), timeout);
 		if (n < 0 && errno != EINTR) {
@@ -362,6 +364,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		}
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
+		netd_doomed_tend(&d->doomed, now, false);
 		if ((due_ev && now >= due_ev) || (due_pass && now >= due_pass) ||
 		    now >= next_periodic) {
 			d->targets.all |= now >= next_periodic;
@@ -458,6 +461,7 @@ static int run_daemon(struct netd_opts *o)
 			 o->state_dir, o->socket, d.st.n, o->interval_s, d.dhcp ? "on" : "off");
 		rc = serve(&d, ep, sfd);
 	}
+	netd_doomed_tend(&d.doomed, 0, true);
 	netd_conns_close_all(&d.conns);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);

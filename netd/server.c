@@ -16,6 +16,7 @@
 #include "server.h"
 #include "view6.h"
 #include "vmnet/attach.h"
+#include "vmnet/clock.h"
 #include "vmnet/docker.h"
 #include "vmnet/err.h"
 #include "vmnet/foreign.h"
@@ -381,7 +382,8 @@ static json_t *do_status(struct netd_daemon *d)
 		json_t *kinds = passes_json(p);
 
 		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
-		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed_removed));
+		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed.removed));
+		json_object_set_new(v, "handed_devices_waiting", json_integer((json_int_t)d->doomed.n));
 		json_object_set_new(v, "pooled_inodes", json_integer((json_int_t)p->pooled));
 		json_object_set_new(v, "ipv6", netd_view6_status(d));
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
@@ -436,33 +438,39 @@ static json_t *do_lease(struct netd_daemon *d, const struct netd_request *req,
 }
 
 /* A DEL's leftovers (lib/handoff.c): its descriptors are closed by conn.c
- * after this; the devices it made carry nothing are deleted here, in the
- * namespace it proved and passed along, each proven ours by its alias or
- * device group. The DEL did not wait for the RCU grace periods this costs. */
+ * after this; the devices it made carry nothing are queued for deletion
+ * (doomed.h: when no call waits for RTNL meanwhile), in the namespace it
+ * proved and passed along, each proven ours by its alias or device group
+ * then. The DEL did not wait for the RCU grace periods this costs. */
 static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
 {
-	unsigned removed = 0;
+	int64_t now = vmnet_mono_ms();
+	unsigned queued = 0;
+
+	netd_doomed_busy(&d->doomed, now);
 
 	for (unsigned i = 0; i < req->n_doomed; i++) {
 		const struct netd_doomed *x = &req->doomed[i];
 		struct vmnet_err e = { 0 };
+		char what[400];
 
 		if ((size_t)x->fd >= req->n_fds || req->fds[x->fd] < 0) {
 			log_warn("release: no namespace for %s/%s@%s", x->network, x->cid, x->ifname);
 			continue;
 		}
-		if (vmnet_attach_doomed_remove(req->fds[x->fd], x->tap, &e) < 0) {
-			log_warn("removing the devices of %s/%s@%s: %s", x->network, x->cid, x->ifname,
-				 e.msg);
+		snprintf(what, sizeof(what), "%s/%s@%s", x->network, x->cid, x->ifname);
+		if (netd_doomed_defer(&d->doomed, req->fds[x->fd], x->tap, what, now)) {
+			queued++;
 			continue;
 		}
-		log_debug("removed the devices of %s/%s@%s a DEL handed over", x->network, x->cid,
-			  x->ifname);
-		removed++;
+		/* The queue is full: now, as the DEL would have. */
+		if (vmnet_attach_doomed_remove(req->fds[x->fd], x->tap, &e) < 0)
+			log_warn("removing the devices of %s: %s", what, e.msg);
+		else
+			d->doomed.removed++;
 	}
-	d->doomed_removed += removed;
-	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.released, "removed",
-			 (int)removed);
+	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.released, "queued",
+			 (int)queued);
 }
 
 json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *req,

@@ -34,8 +34,9 @@
 #define VMNET_ALIAS_PARKED VMNET_ALIAS_PREFIX "-parked/"
 #define VMNET_PARK_GROUP 0x766d7070u	/* "vmpp" */
 /* The host end of a netns-wired attachment a DEL handed to netd
- * (include/vmnet/handoff.h): down, off the bridge, named "vmd<hash>" under
- * the alias "vmnet:-doomed/<CLOCK_BOOTTIME seconds>". netd deletes it with
+ * (include/vmnet/handoff.h): down, off the bridge, named "vmdh<x>" under
+ * the alias "vmnet:-doomed/<CLOCK_BOOTTIME seconds>", x drawn by that DEL (its
+ * VM side is "vmdt<x>"/"vmdp<x>"). netd deletes it with
  * the devices in the VM namespace; one left behind by a crash is deleted
  * by netd's passes and by GC once a few seconds old. */
 #define VMNET_PREFIX_DOOMED "vmd"

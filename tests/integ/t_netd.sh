@@ -543,6 +543,7 @@ for i in 1 2 3; do
 done
 t_ok "  no host end of theirs is left" sh -c "! ip -n $HOST_NS -o link show | grep -q 'vmnet:$NET/ho[123]/'"
 t_ok "  netd counts them" test "$(nc_ status --json | jq -r .handed_devices_removed)" -ge 3
+t_eq "  and has none waiting" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
 fds_le() { [ "$(nfd)" -le "$1" ]; }
 t_ok "netd holds no more descriptors than before (within a second)" within_1s fds_le "$FD0"
 # Right after a DEL the same attachment can be added again, whatever netd
@@ -553,6 +554,23 @@ for k in 1 2 3 4 5; do
 done
 sleep 0.3
 t_ok "  and nothing of ho1 is left" gone_in "${HO_NS[1]}" tap0
+# netd deletes handed devices in a gap between calls (netd/doomed.h); until
+# then a DEL of the same attachment names its own doomed host end (drawn
+# per DEL), so it neither collides with the waiting one nor deletes it
+# itself. netd stopped (SIGSTOP) keeps both waiting; once it runs again
+# it deletes them.
+doomed_ends() { ip -n "$HOST_NS" -d -o link show | grep -c 'vmnet:-doomed/'; }
+kill -STOP "$NETD_PID"
+for k in 1 2; do
+	t_plugin "ADD ho1 (netd stopped, $k)" ADD id=ho1 ns="${HO_NS[1]}"
+	t_plugin "DEL ho1 (netd stopped, $k)" DEL id=ho1 ns="${HO_NS[1]}"
+done
+t_eq "  two doomed host ends wait, one per DEL" "$(doomed_ends)" 2
+kill -CONT "$NETD_PID"
+no_doomed_ends() { [ "$(doomed_ends)" = 0 ]; }
+t_ok "  netd deletes both once it runs (within a second)" within_1s no_doomed_ends
+t_ok "  and ho1's devices in its namespace" gone_in "${HO_NS[1]}" tap0
+t_eq "  none waits" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
 t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
 # A host end a DEL doomed but netd never deleted (netd killed in between):
 # netd's pass deletes it once VMNET_DOOMED_AGE_S (2 s) old, with its peer.

@@ -276,46 +276,20 @@ static mode_t mode_arg(int flags, va_list ap)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
+/* open, open64, openat, openat64: the mode is there only with O_CREAT or
+ * O_TMPFILE. */
+#define OPEN_WRAPPER(name, params, dir, at) \
+	int name params \
+	{ \
+		va_list ap; \
+		mode_t m; \
+		va_start(ap, flags); \
+		m = mode_arg(flags, ap); \
+		va_end(ap); \
+		return timed_open(dir, path, flags, m, at); \
+	}
 
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return timed_open(AT_FDCWD, path, flags, m, false);
-}
-
-int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return timed_open(AT_FDCWD, path, flags, m, false);
-}
-
-int openat(int dir, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return timed_open(dir, path, flags, m, true);
-}
-
-int openat64(int dir, const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t m;
-
-	va_start(ap, flags);
-	m = mode_arg(flags, ap);
-	va_end(ap);
-	return timed_open(dir, path, flags, m, true);
-}
+OPEN_WRAPPER(open, (const char *path, int flags, ...), AT_FDCWD, false)
+OPEN_WRAPPER(open64, (const char *path, int flags, ...), AT_FDCWD, false)
+OPEN_WRAPPER(openat, (int dir, const char *path, int flags, ...), dir, true)
+OPEN_WRAPPER(openat64, (int dir, const char *path, int flags, ...), dir, true)

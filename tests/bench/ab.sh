@@ -6,13 +6,16 @@
 # one host namespace, one network and its state (the on-disk formats are the
 # same), with N attachments present; the probes alternate A and B: an ADD,
 # its DEL and the plugin's start (VERSION) of A, then the same of B, PROBES
-# times. Medians, ms, and B / A. Optionally netd (of build B) runs in the
+# times. Medians, ms, and B / A; then p90 and max, ms (a call that waits
+# for another's close shows there). Optionally netd (of build B) runs in the
 # host namespace, as on a real host.
 #
 #   sudo tests/bench/ab.sh BUILD_A BUILD_B [MODE [TAP [N [PROBES [netd]]]]]
 #   sudo tests/bench/ab.sh /tmp/old/build build shared host 300 30 netd
 #
 # MODE shared|isolated (shared), TAP netns|host (host), N (10), PROBES (20).
+# netd: B's netd serves both builds' calls (to see a change of netd and the
+# plugin together, compare runs of `ab.sh OLD OLD` and `ab.sh NEW NEW`).
 # Everything lives in throwaway namespaces and a temporary folder, removed
 # on every exit.
 set -u
@@ -57,6 +60,8 @@ if [ -n "$ND" ]; then
 	PIDS+=($!)
 	export DRIVE_NETD_DIR=$T/nd
 	for _ in $(seq 100); do [ -S "$T/nd/$H.sock" ] && break; sleep 0.05; done
+	# Without it the calls would run without netd and say nothing.
+	[ -S "$T/nd/$H.sock" ] || { echo "ab.sh: netd of $B did not start: $(tail -3 "$T/netd.log")" >&2; exit 1; }
 fi
 coproc DA { CNI_PATH=$T/pa exec "$T/drive"; }
 PIDS+=("$DA_PID")
@@ -91,9 +96,19 @@ for ((k = 0; k < P; k++)); do
 		echo "start $R" >>"$T/$x"
 	done
 done
-med() { grep "^$1 " "$2" | awk '{print $2}' | sort -n | awk '{a[NR] = $1} END {printf "%.2f", a[int((NR + 1) / 2)] / 1000}'; }
-echo "$MODE/$TAP, N=$N, $P probes each${ND:+, netd running}: median ms, A ($A) and B ($B)"
+# q VERB FILE Q: VERB's Q-quantile (0.5 the median, 1 the max) of FILE, ms.
+q() {
+	grep "^$1 " "$2" | awk '{print $2}' | sort -n |
+		awk -v q="$3" '{a[NR] = $1} END {i = int(q * NR + 0.999); if (i < 1) i = 1; printf "%.2f", a[i] / 1000}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (a > 0 ? b / a : 0)}'; }
+echo "$MODE/$TAP, N=$N, $P probes each${ND:+, netd running}: ms, A ($A) and B ($B)"
+printf '%-6s %21s %22s %22s\n' "" "median A  B  B/A" "p90 A  B  B/A" "max A  B  B/A"
 for v in add del start; do
-	a=$(med $v "$T/a") b=$(med $v "$T/b")
-	printf '%-6s A %7s  B %7s  B/A %s\n' "$v" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", b / a}')"
+	line=$(printf '%-6s' "$v")
+	for x in 0.5 0.9 1; do
+		a=$(q $v "$T/a" $x) b=$(q $v "$T/b" $x)
+		line+=$(printf '  %7s %7s %5s' "$a" "$b" "$(ratio "$a" "$b")")
+	done
+	echo "$line"
 done

@@ -398,6 +398,20 @@ wan_saw() {
 		python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.stdin.read().strip()))' 2>&1
 }
 
+# spoof_src6 NAME FAMILY: guest NAME (its address in the caller's G6)
+# sends UDP to the wan (wan_ip6) from an IPv6 address not its own;
+# FAMILY's spoof_drop rises.
+spoof_src6() {
+	local n=$1 before after fake=${G6[$1]}99
+	before=$(nft_packets "$2" spoof_drop)
+	in_guest "$n" ip -6 addr add "$fake/128" dev eth0 nodad
+	echo x | in_guest "$n" timeout 3 socat -u - "UDP6:[$WAN6]:9999,bind=[$fake]" 2>/dev/null
+	sleep 0.3
+	in_guest "$n" ip -6 addr del "$fake/128" dev eth0
+	after=$(nft_packets "$2" spoof_drop)
+	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
+}
+
 # host_serve6 PORT TEXT: a TCP server on HOST_NS's [::]:PORT answering TEXT.
 host_serve6() {
 	ip netns exec "$HOST_NS" socat "TCP6-LISTEN:$1,reuseaddr,fork" "SYSTEM:echo $2" \

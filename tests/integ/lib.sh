@@ -420,6 +420,36 @@ host_serve6() {
 	wait_listen "$HOST_NS" tcp "$1" || bail "host service did not start"
 }
 
+# dhcpcd6_in NS TIMEOUT [stay]: one dhcpcd run (DHCPv6 only) on NS's eth0,
+# until bound (or TIMEOUT), or with "stay" for TIMEOUT seconds; its state in
+# $W_TMP/db.NS (kept between runs, as on a guest's disk) and its run
+# directory on a private tmpfs, so nothing of the machine's is read or
+# written. Its log is in $W_TMP/dhcpcd.log; its script (dhcpcd cleans its
+# environment) appends each event's reason to $W_TMP/reasons and writes
+# what a guest would configure to $W_TMP/lease.IFNAME.IAID (dhcpcd6_lease).
+dhcpcd6_in() {
+	local ns=$1 t=$2 run="timeout $(($2 + 5)) dhcpcd -6 -1 -t $2"
+	[ "${3:-}" = stay ] && run="timeout $t dhcpcd -6 -t 0"
+	cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
+#!/bin/sh
+echo "\$reason" >>"$W_TMP/reasons"
+case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
+	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface.\$new_dhcp6_ia_na1_iaid" ;;
+esac
+exit 0
+SCRIPT
+	chmod +x "$W_TMP/dhcpcd.sh"
+	printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
+	rm -f "$W_TMP"/lease.* "$W_TMP/reasons"
+	mkdir -p "$W_TMP/db.$ns"
+	ip netns exec "$ns" unshare -m --propagation private sh -c \
+		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
+		 exec $run -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
+		>"$W_TMP/dhcpcd.log" 2>&1
+}
+# dhcpcd6_lease: eth0's lease of the last dhcpcd6_in ("addr=... dns=... search=...").
+dhcpcd6_lease() { cat "$W_TMP"/lease.eth0.* 2>/dev/null; }
+
 # ---------------------------------------------------------------- IPv6 RAs
 
 # radvd_start NS IFNAME NAME BODY: radvd (the router advertisement daemon,

@@ -11,38 +11,18 @@
 
 #include "../../netd/guest6.h"
 #include "../../netd/ra.h"
+#include "link6_test.h"
 #include "tap.h"
 
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-
+/* link6_fixture with a third DNS server between the two: loopback, which
+ * an RA does not carry. */
 static struct netd_link6 link_fixture(void)
 {
-	struct netd_link6 l = {
-		.ifindex = 5,
-		.mac = {0x02, 0, 0, 0, 0, 0x01},
-		.guest_mac = {0x02, 0, 0, 0, 0, 0x02},
-		.prefix_len = 64,
-		.n_prefixes = 1,
-		.managed = true,
-		.router_lifetime = 1800,
-		.mtu = 1400,
-		.n_dns = 3,
-		.search = {"vm.test", "example.com"},
-		.n_search = 2,
-	};
+	struct netd_link6 l = link6_fixture();
 
-	l.addr = a6("fd88::10");
-	l.prefixes[0].prefix = a6("fd88::");
-	l.prefixes[0].len = 64;
-	l.dns[0] = a6("fd88::1");
+	l.dns[2] = l.dns[1];
 	l.dns[1] = a6("::1"); /* loopback: not sent */
-	l.dns[2] = a6("2001:db8::53");
+	l.n_dns = 3;
 	return l;
 }
 

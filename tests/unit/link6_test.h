@@ -6,6 +6,7 @@
 #define VMNET_TEST_LINK6_TEST_H
 
 #include <arpa/inet.h>
+#include <string.h>
 
 #include "../../netd/link6.h"
 
@@ -39,6 +40,19 @@ __attribute__((unused)) static struct netd_link6 link6_fixture(void)
 	l.dns[0] = a6("fd88::1");
 	l.dns[1] = a6("2001:db8::53");
 	return l;
+}
+
+/* @l's search list: as many domains as it holds, of 250 characters each
+ * (labels of 63), "aaa...", "bbb...", ... */
+__attribute__((unused)) static void link6_long_search(struct netd_link6 *l)
+{
+	for (unsigned i = 0; i < NETD_DHCP_MAX_SEARCH; i++) {
+		memset(l->search[i], 'a' + (int)i, 250);
+		for (int j = 63; j < 250; j += 64)
+			l->search[i][j] = '.';
+		l->search[i][250] = '\0';
+	}
+	l->n_search = NETD_DHCP_MAX_SEARCH;
 }
 
 #endif

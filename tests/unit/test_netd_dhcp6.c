@@ -322,13 +322,7 @@ static void test_long_names(void)
 	struct mb m;
 	int n;
 
-	for (unsigned i = 0; i < NETD_DHCP_MAX_SEARCH; i++) {
-		memset(l.search[i], 'a' + (int)i, 250);
-		for (int j = 63; j < 250; j += 64)
-			l.search[i][j] = '.';
-		l.search[i][250] = '\0';
-	}
-	l.n_search = NETD_DHCP_MAX_SEARCH;
+	link6_long_search(&l);
 	l.n_dns = NETD_LINK6_MAX_DNS;
 	msg(&m, DHCP6_SOLICIT, true);
 	for (uint32_t i = 0; i < NETD_DHCP6_MAX_IA; i++)

@@ -87,13 +87,7 @@ static void test_ra_variants(void)
 	   "no DNS: neither O nor RDNSS nor DNSSL");
 
 	l = link_fixture();
-	for (unsigned i = 0; i < NETD_DHCP_MAX_SEARCH; i++) {
-		memset(l.search[i], 'a' + (int)i, 250);
-		for (int j = 63; j < 250; j += 64)
-			l.search[i][j] = '.';
-		l.search[i][250] = '\0';
-	}
-	l.n_search = NETD_DHCP_MAX_SEARCH;
+	link6_long_search(&l);
 	n = netd_ra_build(&l, 600, buf, sizeof(buf));
 	ok(n > 0 && n <= NETD_RA_MAX && netd_ra_parse(buf, (size_t)n, &ra) == 0 &&
 		   ra.n_search > 0 && ra.n_search < NETD_DHCP_MAX_SEARCH && ra.search[0][0] == 'a',

@@ -180,6 +180,17 @@ guest_world() {
 	[ "${1:-}" != wan ] || wan_setup
 }
 
+# host_world CMD...: how a suite that calls the plugin in HOST_NS alone
+# begins: root, jq and the programs CMD, vmnet and vmnet-ipam, the world
+# and HOST_NS.
+host_world() {
+	need_root
+	need_cmds jq "$@"
+	need_bins "$VMNET" "$B/vmnet-ipam"
+	world_init
+	host_ns
+}
+
 W_NS=()     # namespaces we made, deleted in reverse order
 W_PIDS=()   # processes we started
 W_TMP=
@@ -354,6 +365,90 @@ wan_setup() {
 	done
 	bail "wan servers did not start: $(cat "$W_TMP/wan.err")"
 }
+
+# wan_ip6 HOST6 WAN6 PORT [PREFIX...]: IPv6 on the wan link (after
+# wan_setup): HOST6/64 on HOST_NS's wan0, WAN6/64 on the wan's eth0 (no
+# DAD), HOST_NS a router, the wan routing each PREFIX to HOST6, and a TCP
+# server on [WAN6]:PORT answering with the peer address (see wan_saw).
+# Sets WAN6_HOST, WAN6 and WAN6_PORT.
+wan_ip6() {
+	local p
+	WAN6_HOST=$1 WAN6=$2 WAN6_PORT=$3
+	shift 3
+	ip -n "$HOST_NS" -6 addr add "$WAN6_HOST/64" dev wan0 nodad
+	ip -n "$WAN_NS" -6 addr add "$WAN6/64" dev eth0 nodad
+	ip netns exec "$HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
+	for p in "$@"; do
+		ip -n "$WAN_NS" -6 route add "$p" via "$WAN6_HOST"
+	done
+	# shellcheck disable=SC2016
+	ip netns exec "$WAN_NS" socat "TCP6-LISTEN:$WAN6_PORT,bind=[$WAN6],reuseaddr,fork" \
+		'SYSTEM:echo $SOCAT_PEERADDR' </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_listen "$WAN_NS" tcp "$WAN6_PORT" || bail "wan IPv6 server did not start"
+}
+
+# get6 NS ADDR PORT: one TCP request over IPv6, the answer on stdout.
+get6() { ip netns exec "$1" timeout 5 socat -T3 - "TCP6:[$2]:$3,connect-timeout=3" </dev/null 2>/dev/null; }
+
+# wan_saw NAME: the source the wan's IPv6 server (wan_ip6) saw from guest
+# NAME, in short form (socat writes it in full, in brackets).
+wan_saw() {
+	get6 "${G_NS[$1]}" "$WAN6" "$WAN6_PORT" | tr -d '[]' |
+		python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.stdin.read().strip()))' 2>&1
+}
+
+# spoof_src6 NAME FAMILY: guest NAME (its address in the caller's G6)
+# sends UDP to the wan (wan_ip6) from an IPv6 address not its own;
+# FAMILY's spoof_drop rises.
+spoof_src6() {
+	local n=$1 before after fake=${G6[$1]}99
+	before=$(nft_packets "$2" spoof_drop)
+	in_guest "$n" ip -6 addr add "$fake/128" dev eth0 nodad
+	echo x | in_guest "$n" timeout 3 socat -u - "UDP6:[$WAN6]:9999,bind=[$fake]" 2>/dev/null
+	sleep 0.3
+	in_guest "$n" ip -6 addr del "$fake/128" dev eth0
+	after=$(nft_packets "$2" spoof_drop)
+	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
+}
+
+# host_serve6 PORT TEXT: a TCP server on HOST_NS's [::]:PORT answering TEXT.
+host_serve6() {
+	ip netns exec "$HOST_NS" socat "TCP6-LISTEN:$1,reuseaddr,fork" "SYSTEM:echo $2" \
+		</dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_listen "$HOST_NS" tcp "$1" || bail "host service did not start"
+}
+
+# dhcpcd6_in NS TIMEOUT [stay]: one dhcpcd run (DHCPv6 only) on NS's eth0,
+# until bound (or TIMEOUT), or with "stay" for TIMEOUT seconds; its state in
+# $W_TMP/db.NS (kept between runs, as on a guest's disk) and its run
+# directory on a private tmpfs, so nothing of the machine's is read or
+# written. Its log is in $W_TMP/dhcpcd.log; its script (dhcpcd cleans its
+# environment) appends each event's reason to $W_TMP/reasons and writes
+# what a guest would configure to $W_TMP/lease.IFNAME.IAID (dhcpcd6_lease).
+dhcpcd6_in() {
+	local ns=$1 t=$2 run="timeout $(($2 + 5)) dhcpcd -6 -1 -t $2"
+	[ "${3:-}" = stay ] && run="timeout $t dhcpcd -6 -t 0"
+	cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
+#!/bin/sh
+echo "\$reason" >>"$W_TMP/reasons"
+case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
+	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface.\$new_dhcp6_ia_na1_iaid" ;;
+esac
+exit 0
+SCRIPT
+	chmod +x "$W_TMP/dhcpcd.sh"
+	printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
+	rm -f "$W_TMP"/lease.* "$W_TMP/reasons"
+	mkdir -p "$W_TMP/db.$ns"
+	ip netns exec "$ns" unshare -m --propagation private sh -c \
+		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
+		 exec $run -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
+		>"$W_TMP/dhcpcd.log" 2>&1
+}
+# dhcpcd6_lease: eth0's lease of the last dhcpcd6_in ("addr=... dns=... search=...").
+dhcpcd6_lease() { cat "$W_TMP"/lease.eth0.* 2>/dev/null; }
 
 # ---------------------------------------------------------------- IPv6 RAs
 
@@ -801,6 +896,33 @@ guest_up() {
 	guest_ping "$1" "${G_GW[$1]}" >/dev/null # the guest is up: it reaches its gateway
 }
 
+# guest_up6 NAME RESULT: the IPv6 half of a guest stand-in (G6 and GW6,
+# associative arrays of the caller, get its address and gateway): its
+# address and default route by hand (nodad), as a guest would by DHCPv6,
+# the gateway on the host device (interfaces[0]: bridge or isolated link)
+# where vmnet has not put it; a TCP server on [address]:80 ("tcp6-NAME").
+guest_up6() {
+	local n=$1 res=$2 a g dev
+	a=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
+	g=$(jq -r '.ips[] | select(.address | contains(":")) | .gateway' <<<"$res")
+	dev=$(json_get "$res" '.interfaces[0].name')
+	if [ -z "$a" ] || [ -z "$g" ]; then
+		echo "no IPv6 address in $res"
+		return 1
+	fi
+	# shellcheck disable=SC2004 # associative arrays (the caller's)
+	G6[$n]=${a%/*} GW6[$n]=$g
+	ip -n "$HOST_NS" -6 addr show dev "$dev" | grep -qF " $g/" ||
+		ip -n "$HOST_NS" -6 addr replace "$g/${a#*/}" dev "$dev" nodad || return 1
+	ip netns exec "${G_NS[$n]}" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+	ip -n "${G_NS[$n]}" -6 addr replace "$a" dev eth0 nodad || return 1
+	ip -n "${G_NS[$n]}" -6 route replace default via "$g" dev eth0 || return 1
+	ip netns exec "${G_NS[$n]}" socat "TCP6-LISTEN:80,bind=[${G6[$n]}],reuseaddr,fork" \
+		"SYSTEM:echo tcp6-$n" </dev/null >/dev/null 2>&1 &
+	track_pid $!
+	wait_listen "${G_NS[$n]}" tcp 80 && guest_ping "$n" "$g" >/dev/null
+}
+
 # udp_answer NS BIND_IP PORT TEXT: one process in NS answering every
 # datagram to BIND_IP:PORT ("" = any) with the line TEXT. (socat's
 # UDP-RECVFROM,fork loses a datagram now and then: its child answers
@@ -834,6 +956,54 @@ nft_packets() {
 		grep -o 'packets [0-9]*' | head -1 | cut -d' ' -f2
 }
 
+# v4_elems: how many elements inet vmnet's IPv4 sets and maps hold, and
+# bridge vmnet's port_ip4.
+v4_elems() {
+	local inet bridge
+	inet=$(hnft -j list table inet vmnet | jq '[.nftables[] | (.set // .map) // empty |
+		select(.name | IN("guests4", "masq4", "closed4", "spoof4", "guest_net", "ports4",
+			"ports4h")) | .elem // empty | .[]] | length')
+	bridge=$(hnft -j list set bridge vmnet port_ip4 | jq '[.nftables[].set.elem // empty | .[]] | length')
+	echo "$((inet + bridge))"
+}
+
+# nft_dump: HOST_NS's vmnet tables as the kernel holds them (tools/nftdump,
+# by netlink: "rule FAMILY TABLE CHAIN ...", chains, sets, elements).
+nft_dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
+
+# t_dumps_same BEFORE AFTER: two nft_dump files hold the same rules, in
+# order, with the same bytecode, and the same chains, sets and elements.
+t_dumps_same() {
+	t_eq "same rules, in order, with the same bytecode" \
+		"$(grep '^rule' "$2")" "$(grep '^rule' "$1")"
+	t_eq "same chains, sets and elements" \
+		"$(grep -v '^rule' "$2" | sort)" "$(grep -v '^rule' "$1" | sort)"
+}
+
+# guests_del [LABEL]: DEL of every guest in GUESTS (the caller's NS and
+# CONF), each stand-in stopped; then no element is left in any vmnet set.
+# LABEL begins the test names ("[netns] ").
+guests_del() {
+	local t=${1:-} n
+	for n in $GUESTS; do
+		t_plugin "${t}DEL $n" DEL id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}"
+		guest_stop "$n"
+	done
+	t_eq "${t}no element left in any set" "$(nft_dump | grep -c '^elem')" 0
+}
+
+# busybox_image DIR: a root file system of busybox-static in DIR/rootfs
+# (every applet a link), archived as DIR/rootfs.tar for an image import.
+busybox_image() {
+	local r=$1/rootfs a
+	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
+	cp "$(command -v busybox)" "$r/bin/busybox"
+	for a in $("$r/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
+	done
+	tar -C "$r" -cf "$1/rootfs.tar" .
+}
+
 # t_rose NAME BEFORE AFTER: passes when AFTER > BEFORE (both numbers).
 t_rose() {
 	if [[ $2 =~ ^[0-9]+$ && $3 =~ ^[0-9]+$ ]] && [ "$3" -gt "$2" ]; then ok "$1"; else
@@ -850,6 +1020,17 @@ each_mode() {
 			"$1" "$mode" "$w" "$k"
 			k=$((k + 1))
 		done
+	done
+}
+
+# each_wiring FUNC: FUNC WIRING K for every wiring of VMNET_WIRING (default
+# "netns host"), K counting from 1.
+each_wiring() {
+	local w k=1
+	for w in netns host; do
+		case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
+		"$1" "$w" "$k"
+		k=$((k + 1))
 	done
 }
 

@@ -105,17 +105,6 @@ netd_repair() {
 	return $rc
 }
 
-# v4_elems: how many elements inet vmnet's IPv4 sets and maps hold, and
-# bridge vmnet's port_ip4.
-v4_elems() {
-	local inet bridge
-	inet=$(hnft -j list table inet vmnet | jq '[.nftables[] | (.set // .map) // empty |
-		select(.name | IN("guests4", "masq4", "closed4", "spoof4", "guest_net", "ports4",
-			"ports4h")) | .elem // empty | .[]] | length')
-	bridge=$(hnft -j list set bridge vmnet port_ip4 | jq '[.nftables[].set.elem // empty | .[]] | length')
-	echo "$((inet + bridge))"
-}
-
 # no_ipv4 T MODE WIRING RES DEV VM: an IPv6-only attachment has no IPv4
 # anywhere (result, host device, VM netns, nft).
 no_ipv4() {

@@ -10,11 +10,7 @@
 #   tests/integ/t_badinput.sh BUILDDIR      (root; TAP on stdout)
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq nft
-need_bins "$VMNET" "$B/vmnet-ipam"
-world_init
-host_ns
+host_world nft
 vm_ns vm && VM=$REPLY
 vm_ns vm2 && VM2=$REPLY
 

@@ -65,7 +65,8 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 
-declare -A G6 R NS CONF
+# shellcheck disable=SC2034 # GW6: guest_up6 fills it
+declare -A G6 GW6 R NS CONF
 
 # short6: an IPv6 address as socat writes it ([full]) in short form.
 short6() {
@@ -91,30 +92,6 @@ from() {
 	esac
 }
 
-# up6 NAME RESULT: the guest stand-in's IPv6 address and default route (and
-# the gateway on the host device if vmnet has not put it there); a TCP
-# server on [address]:80 answering "tcp6-NAME".
-up6() {
-	local n=$1 res=$2 a g dev
-	a=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
-	g=$(jq -r '.ips[] | select(.address | contains(":")) | .gateway' <<<"$res")
-	dev=$(json_get "$res" '.interfaces[0].name')
-	if [ -z "$a" ] || [ -z "$g" ]; then
-		echo "no IPv6 address in $res"
-		return 1
-	fi
-	G6[$n]=${a%/*}
-	ip -n "$HOST_NS" -6 addr show dev "$dev" | grep -qF " $g/" ||
-		ip -n "$HOST_NS" -6 addr replace "$g/${a#*/}" dev "$dev" nodad || return 1
-	ip netns exec "${G_NS[$n]}" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-	ip -n "${G_NS[$n]}" -6 addr replace "$a" dev eth0 nodad || return 1
-	ip -n "${G_NS[$n]}" -6 route replace default via "$g" dev eth0 || return 1
-	ip netns exec "${G_NS[$n]}" socat "TCP6-LISTEN:80,bind=[${G6[$n]}],reuseaddr,fork" \
-		"SYSTEM:echo tcp6-$n" </dev/null >/dev/null 2>&1 &
-	track_pid $!
-	wait_listen "${G_NS[$n]}" tcp 80 && guest_ping "$n" "$g" >/dev/null
-}
-
 # up NAME CONF [v4]: ADD, the guest stand-in, and its IPv6 half unless v4.
 up() {
 	local n=$1
@@ -123,7 +100,7 @@ up() {
 	t_plugin "[$n] ADD" ADD id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}" || return 1
 	R[$n]=$CNI_OUT
 	t_ok "[$n] guest stand-in" guest_up "$n" "${R[$n]}" "${NS[$n]}" || return 1
-	[ "${3:-}" = v4 ] || t_ok "[$n] its IPv6 half" up6 "$n" "${R[$n]}"
+	[ "${3:-}" = v4 ] || t_ok "[$n] its IPv6 half" guest_up6 "$n" "${R[$n]}"
 }
 
 # net NAME SUB4 SUB6 JQ: a dual-stack network of this suite's mode and wiring.

@@ -131,15 +131,7 @@ EOF
 pm() { CONTAINERS_CONF=$H/containers.conf CONTAINERS_STORAGE_CONF=$H/storage.conf in_h podman "$@"; }
 
 # The image: busybox-static, imported (no registry).
-image_build() {
-	local r=$H/rootfs a
-	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
-	cp "$(command -v busybox)" "$r/bin/busybox"
-	for a in $("$r/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
-	done
-	tar -C "$r" -cf "$H/rootfs.tar" . && pm import -q "$H/rootfs.tar" "$IMG"
-}
+image_build() { busybox_image "$H" && pm import -q "$H/rootfs.tar" "$IMG"; }
 t_ok "podman imports a busybox image" image_build
 
 # ---------------------------------------------------------------- podman

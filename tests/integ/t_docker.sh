@@ -80,15 +80,7 @@ docker_cleanup() {
 }
 trap 'rc=$?; docker_cleanup; (exit $rc); world_exit' EXIT
 
-image_build() {
-	local r=$H/rootfs a
-	mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev"
-	cp "$(command -v busybox)" "$r/bin/busybox"
-	for a in $("$r/bin/busybox" --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
-	done
-	tar -C "$r" -cf "$H/rootfs.tar" . && dk import "$H/rootfs.tar" "$IMG" >/dev/null
-}
+image_build() { busybox_image "$H" && dk import "$H/rootfs.tar" "$IMG" >/dev/null; }
 
 t_ok "the private mount namespace is ready" holder_start "$H" "$B"
 t_ok "dockerd 20.10 runs in the test's host namespace" dockerd_start

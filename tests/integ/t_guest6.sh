@@ -28,14 +28,7 @@ need_root
 need_cmds jq nsenter busybox qemu-system-x86_64 cpio gzip xz modprobe dhcpcd radvd dnsmasq sysctl
 world_init
 
-T_START=$(vm_now)
-vm_init
-case $? in
-0) ;;
-3) skip_all "QEMU cannot run: $VM_WHY" ;;
-*) bail "$VM_WHY" ;;
-esac
-ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"
+vm_suite_init
 
 # The image carries Debian's dhcpcd, the libraries and loader it is linked
 # against, and its hook runner.

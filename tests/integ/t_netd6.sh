@@ -61,34 +61,6 @@ stat_of() { grep -oE "(^| )$1=[0-9]+" "$W_TMP/stats" | cut -d= -f2; }
 
 # ---------------------------------------------------------------- helpers
 
-cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
-#!/bin/sh
-# dhcpcd calls this for each event (its environment is cleaned): record
-# what a guest would configure.
-echo "\$reason" >>"$W_TMP/reasons"
-case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
-	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface.\$new_dhcp6_ia_na1_iaid" ;;
-esac
-exit 0
-SCRIPT
-chmod +x "$W_TMP/dhcpcd.sh"
-printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
-
-# dhcpcd_in NS TIMEOUT [stay]: one dhcpcd run (DHCPv6 only) in NS, until
-# bound (or TIMEOUT), or with "stay" for TIMEOUT seconds, its state in $W_TMP/db.NS (kept between runs, as on a
-# guest's disk) and its run directory on a private tmpfs, so nothing of the
-# machine's is read or written. Its log is in $W_TMP/dhcpcd.log.
-dhcpcd_in() {
-	local ns=$1 t=$2 run="timeout $(($2 + 5)) dhcpcd -6 -1 -t $2"
-	[ "${3:-}" = stay ] && run="timeout $t dhcpcd -6 -t 0"
-	rm -f "$W_TMP"/lease.* "$W_TMP/reasons"
-	mkdir -p "$W_TMP/db.$ns"
-	ip netns exec "$ns" unshare -m --propagation private sh -c \
-		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
-		 exec $run -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
-		>"$W_TMP/dhcpcd.log" 2>&1
-}
-lease_of() { cat "$W_TMP"/lease.eth0.* 2>/dev/null; }
 # answered MSG REASON: dhcpcd's last run sent MSG, got a Reply within the
 # next lines of its log, and told its script REASON.
 answered() {
@@ -121,9 +93,9 @@ t_match "guest1: sent from the link's link-local address $P1_LL" "$RA1" "from $P
 t_eq "guest1: source link-layer option is p1's MAC" \
 	"$(field 'Source link-layer address' | tr A-F a-f)" "$P1_MAC"
 
-if dhcpcd_in "$G1" 20; then ok "guest1: dhcpcd takes a DHCPv6 lease"; else
+if dhcpcd6_in "$G1" 20; then ok "guest1: dhcpcd takes a DHCPv6 lease"; else
 	not_ok "guest1: dhcpcd takes a DHCPv6 lease" "$(tail -20 "$W_TMP/dhcpcd.log")"; fi
-t_eq "guest1: the lease is fd88:1::10 with both servers and both domains" "$(lease_of)" \
+t_eq "guest1: the lease is fd88:1::10 with both servers and both domains" "$(dhcpcd6_lease)" \
 	"addr=fd88:1::10 dns=fd88:1::1 2001:db8::53 search=vm.test example.com"
 t_match "guest1: eth0 has fd88:1::10" "$(ip -n "$G1" -6 -o addr show dev eth0 scope global)" \
 	'inet6 fd88:1::10/128'
@@ -132,9 +104,9 @@ t_match "guest1: default route via the link-local router, MTU 1400" \
 t_match "guest1: lifetimes from the server (renew at 0.5, rebind at 0.8)" "$(cat "$W_TMP/dhcpcd.log")" \
 	'renew in 7200, rebind in 11520, expire in 86400'
 
-dhcpcd_in "$G1" 20
+dhcpcd6_in "$G1" 20
 t_ok "guest1: booting again, its stored lease is confirmed (Confirm answered)" answered CONFIRM6 REBOOT6
-t_eq "guest1: and it keeps fd88:1::10" "$(lease_of)" \
+t_eq "guest1: and it keeps fd88:1::10" "$(dhcpcd6_lease)" \
 	"addr=fd88:1::10 dns=fd88:1::1 2001:db8::53 search=vm.test example.com"
 
 # ---------------------------------------------------------------- bridge: the recorded MAC only
@@ -143,14 +115,14 @@ t_ok "guest2 (bridge): rdisc6 gets an answer" rdisc6_in "$G2"
 t_match "guest2: prefix fd88:2::/64, MTU 1450, DNSSL shared.test" \
 	"$(field Prefix) $(field MTU) $(grep 'DNS search list  ' <<<"$T_OUT" | cut -d: -f2 | xargs)" \
 	'^fd88:2::/64 1450 shared.test$'
-if dhcpcd_in "$G2" 20; then ok "guest2: dhcpcd takes a DHCPv6 lease"; else
+if dhcpcd6_in "$G2" 20; then ok "guest2: dhcpcd takes a DHCPv6 lease"; else
 	not_ok "guest2: dhcpcd takes a DHCPv6 lease" "$(tail -20 "$W_TMP/dhcpcd.log")"; fi
-t_eq "guest2: the lease is fd88:2::20" "$(lease_of)" "addr=fd88:2::20 dns=fd88:2::1 search=shared.test"
-dhcpcd_in "$G2" 8 stay
+t_eq "guest2: the lease is fd88:2::20" "$(dhcpcd6_lease)" "addr=fd88:2::20 dns=fd88:2::1 search=shared.test"
+dhcpcd6_in "$G2" 8 stay
 t_ok "guest2: dhcpcd renews its short lease (T1 2 s) and is answered" answered RENEW6 RENEW6
 unk0=$(stat_of unknown)
-dhcpcd_in "$G3" 6
-t_eq "guest3 (unknown MAC on the bridge): no lease" "$(lease_of)$(ip -n "$G3" -6 -o addr show dev eth0 scope global)" ""
+dhcpcd6_in "$G3" 6
+t_eq "guest3 (unknown MAC on the bridge): no lease" "$(dhcpcd6_lease)$(ip -n "$G3" -6 -o addr show dev eth0 scope global)" ""
 t_match "guest3: its DHCPv6 messages were seen and ignored" "$(($(stat_of unknown) - unk0))" '^[1-9]'
 
 # ---------------------------------------------------------------- SLAAC link, the final RA

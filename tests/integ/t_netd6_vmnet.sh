@@ -62,33 +62,6 @@ served() {
 }
 stat6() { nc_ status --json | jq -r ".ipv6.$1"; }
 
-cat >"$W_TMP/dhcpcd.sh" <<SCRIPT
-#!/bin/sh
-# dhcpcd calls this for each event (its environment is cleaned): record
-# what a guest would configure.
-case \$reason in BOUND6 | REBIND6 | RENEW6 | REBOOT6)
-	echo "addr=\$new_dhcp6_ia_na1_ia_addr1 dns=\$new_dhcp6_name_servers search=\$new_dhcp6_domain_search" >"$W_TMP/lease.\$interface" ;;
-esac
-exit 0
-SCRIPT
-chmod +x "$W_TMP/dhcpcd.sh"
-printf 'ipv6only\nnohook resolv.conf\nduid\n' >"$W_TMP/dhcpcd.conf"
-
-# dhcpcd_in GUEST: one dhcpcd run (DHCPv6 only) in the guest's namespace
-# until bound (20 s at most), its state and run directories private to the
-# test, so nothing of the machine's is read or written. The lease as its
-# script saw it is in $W_TMP/lease.eth0, its log in $W_TMP/dhcpcd.log.
-dhcpcd_in() {
-	local ns=${G_NS[$1]}
-	rm -f "$W_TMP/lease.eth0"
-	mkdir -p "$W_TMP/db.$ns"
-	ip netns exec "$ns" unshare -m --propagation private sh -c \
-		"mount --bind '$W_TMP/db.$ns' /var/lib/dhcpcd && mount -t tmpfs t /run && mkdir -p /run/dhcpcd &&
-		 exec timeout 25 dhcpcd -6 -1 -t 20 -B -d -f '$W_TMP/dhcpcd.conf' -c '$W_TMP/dhcpcd.sh' eth0" \
-		>"$W_TMP/dhcpcd.log" 2>&1
-}
-lease_of() { cat "$W_TMP/lease.eth0" 2>/dev/null; }
-
 # ll_ready GUEST: the guest's link-local address is usable (a guest
 # solicits from it and DHCPv6 starts from it; waits up to 10 s), after the
 # guest's own duplicate address detection. In netns wiring the VM
@@ -163,9 +136,9 @@ ra_checks() {
 dhcp_checks() {
 	local t=$1 g=$2 a=$3
 	ll_ready "$g" >/dev/null
-	if dhcpcd_in "$g"; then ok "$t: dhcpcd takes a DHCPv6 lease"; else
+	if dhcpcd6_in "${G_NS[$g]}" 20; then ok "$t: dhcpcd takes a DHCPv6 lease"; else
 		not_ok "$t: dhcpcd takes a DHCPv6 lease" "$(tail -20 "$W_TMP/dhcpcd.log")"; fi
-	t_eq "$t: the lease is the recorded $a, with the IPv6 DNS and the names" "$(lease_of)" \
+	t_eq "$t: the lease is the recorded $a, with the IPv6 DNS and the names" "$(dhcpcd6_lease)" \
 		"addr=$a dns=fd55::53 2001:db8::53 search=svc.corp.example corp.example"
 	t_eq "$t: the guest's global addresses: exactly $a (no SLAAC)" \
 		"$(in_guest "$g" ip -6 -o addr show dev eth0 scope global | awk '{print $4}' | xargs)" "$a/128"

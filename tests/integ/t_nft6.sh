@@ -20,50 +20,22 @@
 #     packets above behave the same after it; DEL leaves no element.
 # The guest stand-in gets the result's IPv6 address and default route by
 # hand (nodad), as a guest would by DHCPv6; vmnet puts the gateway on the
-# bridge or the isolated link's host end (t_attach6 checks it; up6 adds it
+# bridge or the isolated link's host end (t_attach6 checks it; guest_up6 adds it
 # only if it were missing, so packets here are tested either way).
 #
 #   tests/integ/t_nft6.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3 sysctl
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$B/tools/nftdump"
-world_init
-host_ns
-wan_setup
+need_cmds sysctl
+need_bins "$B/tools/nftdump"
+guest_world wan
 
-WAN6_HOST=2001:db8:ff::1
-WAN6=2001:db8:ff::10
-WAN6_PORT=8090
-ip -n "$HOST_NS" -6 addr add "$WAN6_HOST/64" dev wan0 nodad
-ip -n "$WAN_NS" -6 addr add "$WAN6/64" dev eth0 nodad
-ip netns exec "$HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
 # The wan routes both shared networks' prefixes to the host: the NAT one
 # stays closed (closed6), the one with ipMasq6 false is reached and answers.
-ip -n "$WAN_NS" -6 route add fd66::/16 via "$WAN6_HOST"
-ip -n "$WAN_NS" -6 route add fd67::/16 via "$WAN6_HOST"
-# shellcheck disable=SC2016
-ip netns exec "$WAN_NS" socat "TCP6-LISTEN:$WAN6_PORT,bind=[$WAN6],reuseaddr,fork" \
-	'SYSTEM:echo $SOCAT_PEERADDR' </dev/null >/dev/null 2>&1 &
-track_pid $!
-wait_listen "$WAN_NS" tcp "$WAN6_PORT" || bail "wan IPv6 server did not start"
+wan_ip6 2001:db8:ff::1 2001:db8:ff::10 8090 fd66::/16 fd67::/16
 # A host service an isolated guest must not reach (no hostAccess).
-ip netns exec "$HOST_NS" socat TCP6-LISTEN:7070,reuseaddr,fork 'SYSTEM:echo host' \
-	</dev/null >/dev/null 2>&1 &
-track_pid $!
-wait_listen "$HOST_NS" tcp 7070 || bail "host service did not start"
-
-dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
-# get6 NS ADDR PORT: one TCP request over IPv6, the answer on stdout.
-get6() { ip netns exec "$1" timeout 5 socat -T3 - "TCP6:[$2]:$3,connect-timeout=3" </dev/null 2>/dev/null; }
-# wan_saw NAME: the source the wan's IPv6 server saw from guest NAME, in
-# short form (socat writes it in full, in brackets).
-wan_saw() {
-	get6 "${G_NS[$1]}" "$WAN6" "$WAN6_PORT" | tr -d '[]' |
-		python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.stdin.read().strip()))' 2>&1
-}
+host_serve6 7070 host
 
 # A guest's packets the kernel would not send as asked: raw ICMPv6 (RA, NA
 # for a target) and UDP from the DHCPv6 server port, to all nodes of eth0.
@@ -86,30 +58,6 @@ s.sendto(msg, ("ff02::1", 0, 0, idx))
 EOF
 
 declare -A G6 GW6 R NS CONF
-
-# up6 NAME RESULT: the guest stand-in's IPv6 address and default route, the
-# gateway on the host device (interfaces[0]: bridge or isolated link), where
-# vmnet has not put them; a TCP server on [address]:80 ("tcp6-NAME").
-up6() {
-	local n=$1 res=$2 a g dev
-	a=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
-	g=$(jq -r '.ips[] | select(.address | contains(":")) | .gateway' <<<"$res")
-	dev=$(json_get "$res" '.interfaces[0].name')
-	if [ -z "$a" ] || [ -z "$g" ]; then
-		echo "no IPv6 address in $res"
-		return 1
-	fi
-	G6[$n]=${a%/*} GW6[$n]=$g
-	ip -n "$HOST_NS" -6 addr show dev "$dev" | grep -qF " $g/" ||
-		ip -n "$HOST_NS" -6 addr replace "$g/${a#*/}" dev "$dev" nodad || return 1
-	ip netns exec "${G_NS[$n]}" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
-	ip -n "${G_NS[$n]}" -6 addr replace "$a" dev eth0 nodad || return 1
-	ip -n "${G_NS[$n]}" -6 route replace default via "$g" dev eth0 || return 1
-	ip netns exec "${G_NS[$n]}" socat "TCP6-LISTEN:80,bind=[${G6[$n]}],reuseaddr,fork" \
-		"SYSTEM:echo tcp6-$n" </dev/null >/dev/null 2>&1 &
-	track_pid $!
-	wait_listen "${G_NS[$n]}" tcp 80 && guest_ping "$n" "$g" >/dev/null
-}
 
 # scenario WIRING K: every check above, for the guests of one wiring (names
 # WIRING-sa ..., networks s6K, r6K, i6K), then DEL of them all.
@@ -140,7 +88,7 @@ scenario() {
 			bail "ADD $n failed"
 		R[$n]=$CNI_OUT
 		t_ok "guest stand-in $n" guest_up "$n" "${R[$n]}" "${NS[$n]}"
-		t_ok "$n's IPv6 half" up6 "$n" "${R[$n]}"
+		t_ok "$n's IPv6 half" guest_up6 "$n" "${R[$n]}"
 	done
 	for n in $sd $id; do
 		vm_ns "$n" && NS[$n]=$REPLY
@@ -155,19 +103,6 @@ scenario() {
 	t_ok "...not rc's (ipMasq6 false)" sh -c "! ip netns exec $HOST_NS nft list set inet vmnet masq6 | grep -qF '${G6[$rc]}'"
 	t_ok "CHECK of a dual-stack attachment passes" plugin CHECK id="$P$sa" ns="${NS[$sa]}" \
 		conf="$(with_prev "${CONF[$sa]}" "${R[$sa]}")"
-
-	# spoof_src NAME FAMILY: the guest sends UDP to the wan from an IPv6
-	# address not its own; FAMILY's spoof_drop rises.
-	spoof_src() {
-		local n=$1 before after fake=${G6[$1]}99
-		before=$(nft_packets "$2" spoof_drop)
-		in_guest "$n" ip -6 addr add "$fake/128" dev eth0 nodad
-		echo x | in_guest "$n" timeout 3 socat -u - "UDP6:[$WAN6]:9999,bind=[$fake]" 2>/dev/null
-		sleep 0.3
-		in_guest "$n" ip -6 addr del "$fake/128" dev eth0
-		after=$(nft_packets "$2" spoof_drop)
-		[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
-	}
 
 	# no6 NAME FAMILY: a guest without IPv6 pings its host device's
 	# link-local address from its own: no answer, FAMILY's spoof_drop rises.
@@ -258,8 +193,8 @@ scenario() {
 	t_ok "$t sd (IPv4 only) sends no IPv6: bridge spoof_drop rose" no6 "$sd" bridge
 	t_ok "$t id (IPv4 only) sends no IPv6: its host end has IPv6 off and discards it" \
 		v6_discarded "$id"
-		t_ok "$t spoofed IPv6 source from sa: bridge spoof_drop rose" spoof_src "$sa" bridge
-		t_ok "$t spoofed IPv6 source from ia: inet spoof_drop rose" spoof_src "$ia" inet
+		t_ok "$t spoofed IPv6 source from sa: bridge spoof_drop rose" spoof_src6 "$sa" bridge
+		t_ok "$t spoofed IPv6 source from ia: inet spoof_drop rose" spoof_src6 "$ia" inet
 	}
 
 	prove before
@@ -282,29 +217,17 @@ scenario() {
 	t_eq "nft list ruleset writes nothing on stderr" "$(cat "$W_TMP/list.err")" ""
 	t_match "the ND target rule is listed whole" "$(cat "$W_TMP/rules.nft")" \
 		'icmpv6 type nd-neighbor-advert @th,64,64 != 0xfe80000000000000 iifname \. @th,64,128 != @port_nd6'
-	dump >"$W_TMP/before.dump"
+	nft_dump >"$W_TMP/before.dump"
 	hnft flush ruleset
 	t_ok "nft -f reads the listing back" hnft -f "$W_TMP/rules.nft"
-	dump >"$W_TMP/after.dump"
-	t_eq "same rules, in order, with the same bytecode" \
-		"$(grep '^rule' "$W_TMP/after.dump")" "$(grep '^rule' "$W_TMP/before.dump")"
-	t_eq "same chains, sets and elements" \
-		"$(grep -v '^rule' "$W_TMP/after.dump" | sort)" "$(grep -v '^rule' "$W_TMP/before.dump" | sort)"
+	nft_dump >"$W_TMP/after.dump"
+	t_dumps_same "$W_TMP/before.dump" "$W_TMP/after.dump"
 
 	prove after
 
-	for n in $GUESTS; do
-		t_plugin "DEL $n" DEL id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}"
-		guest_stop "$n"
-	done
-	t_eq "no element left in any set" "$(dump | grep -c '^elem')" 0
+	guests_del ""
 }
 
-k=1
-for w in netns host; do
-	case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
-	scenario "$w" "$k"
-	k=$((k + 1))
-done
+each_wiring scenario
 
 t_done

@@ -28,7 +28,6 @@ world_init
 host_ns
 wan_setup
 
-dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
 UDP_SINK=9999
 
 # rule_counts: "family chain count" per chain, from nft's JSON listing.
@@ -38,7 +37,7 @@ nft_rule_counts() {
 }
 # ... and from the kernel's (nftdump: "rule FAMILY TABLE CHAIN ...").
 kernel_rule_counts() {
-	dump | awk '$1 == "rule" { print $2, $4 }' | sort | uniq -c | awk '{ print $2, $3, $1 }'
+	nft_dump | awk '$1 == "rule" { print $2, $4 }' | sort | uniq -c | awk '{ print $2, $3, $1 }'
 }
 
 # spoof NAME FAMILY: the guest sends UDP to the wan from an address not its
@@ -137,17 +136,14 @@ t_match "the cluster rules are listed whole" "$(cat "$W_TMP/rules.nft")" \
 	'ip6 daddr \. ip6 saddr @cluster6 accept'
 t_eq "nft lists as many rules per chain as the kernel holds" "$(nft_rule_counts)" "$(kernel_rule_counts)"
 t_eq "...and every chain of both tables has rules" "$(kernel_rule_counts | wc -l)" \
-	"$(dump | grep -c '^chain')"
-dump >"$W_TMP/before.dump"
+	"$(nft_dump | grep -c '^chain')"
+nft_dump >"$W_TMP/before.dump"
 
 hnft flush ruleset
-t_eq "after flush, the kernel holds no vmnet table" "$(dump)" ""
+t_eq "after flush, the kernel holds no vmnet table" "$(nft_dump)" ""
 t_ok "nft -f reads the listing back" hnft -f "$W_TMP/rules.nft"
-dump >"$W_TMP/after.dump"
-t_eq "same rules, in order, with the same bytecode" \
-	"$(grep '^rule' "$W_TMP/after.dump")" "$(grep '^rule' "$W_TMP/before.dump")"
-t_eq "same chains, sets and elements" \
-	"$(grep -v '^rule' "$W_TMP/after.dump" | sort)" "$(grep -v '^rule' "$W_TMP/before.dump" | sort)"
+nft_dump >"$W_TMP/after.dump"
+t_dumps_same "$W_TMP/before.dump" "$W_TMP/after.dump"
 t_eq "the reloaded tables list identically" "$(hnft list ruleset 2>&1 | grep -v 'packets')" \
 	"$(grep -v 'packets' "$W_TMP/rules.nft")"
 
@@ -160,6 +156,6 @@ for w in "${WIRINGS[@]}"; do
 		guest_stop "$w-$n"
 	done
 done
-t_eq "no element left in any set" "$(dump | grep -c '^elem')" 0
+t_eq "no element left in any set" "$(nft_dump | grep -c '^elem')" 0
 
 t_done

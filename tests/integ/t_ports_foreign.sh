@@ -14,11 +14,7 @@
 # shellcheck source=tests/integ/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq nft
-need_bins "$VMNET" "$B/vmnet-ipam"
-world_init
-host_ns
+host_world nft
 
 with_ports() { jq -c --argjson p "$2" '.runtimeConfig.portMappings = $p' <<<"$1"; }
 pm() { jq -cn --arg p "$1" --argjson h "$2" '{hostPort: $h, containerPort: 80, protocol: $p}'; }

@@ -20,40 +20,14 @@
 # shellcheck source=tests/integ/lib.sh disable=SC2317 # helpers run through t_ok
 . "$(dirname "$0")/lib.sh"
 
-need_root
-need_cmds jq socat nft ss python3 sysctl
-need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$B/tools/nftdump"
-world_init
-host_ns
-wan_setup
+need_cmds sysctl
+need_bins "$B/tools/nftdump"
+guest_world wan
 
-WAN6_HOST=2001:db8:fe::1
-WAN6=2001:db8:fe::10
-WAN6_PORT=8090
-ip -n "$HOST_NS" -6 addr add "$WAN6_HOST/64" dev wan0 nodad
-ip -n "$WAN_NS" -6 addr add "$WAN6/64" dev eth0 nodad
-ip netns exec "$HOST_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
 # The wan routes the networks' prefixes to the host: they stay closed (closed6).
-ip -n "$WAN_NS" -6 route add fd86::/16 via "$WAN6_HOST"
-# shellcheck disable=SC2016
-ip netns exec "$WAN_NS" socat "TCP6-LISTEN:$WAN6_PORT,bind=[$WAN6],reuseaddr,fork" \
-	'SYSTEM:echo $SOCAT_PEERADDR' </dev/null >/dev/null 2>&1 &
-track_pid $!
-wait_listen "$WAN_NS" tcp "$WAN6_PORT" || bail "wan IPv6 server did not start"
+wan_ip6 2001:db8:fe::1 2001:db8:fe::10 8090 fd86::/16
 # A host service an isolated guest must not reach (no hostAccess).
-ip netns exec "$HOST_NS" socat TCP6-LISTEN:7070,reuseaddr,fork 'SYSTEM:echo host' \
-	</dev/null >/dev/null 2>&1 &
-track_pid $!
-wait_listen "$HOST_NS" tcp 7070 || bail "host service did not start"
-
-dump() { "$B/tools/nftdump" -N "/run/netns/$HOST_NS"; }
-# get6 NS ADDR PORT: one TCP request over IPv6, the answer on stdout.
-get6() { ip netns exec "$1" timeout 5 socat -T3 - "TCP6:[$2]:$3,connect-timeout=3" </dev/null 2>/dev/null; }
-# wan_saw NAME: the source the wan's IPv6 server saw from guest NAME.
-wan_saw() {
-	get6 "${G_NS[$1]}" "$WAN6" "$WAN6_PORT" | tr -d '[]' |
-		python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.stdin.read().strip()))' 2>&1
-}
+host_serve6 7070 host
 
 declare -A G6 GW6 R NS CONF HMAC
 
@@ -92,29 +66,6 @@ ipv4_dropped() {
 	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ] && return 0
 	echo "spoof_drop: $before -> $after"
 	return 1
-}
-
-# spoof_src NAME FAMILY: UDP to the wan from an IPv6 address not the
-# guest's own; FAMILY's spoof_drop rises.
-spoof_src() {
-	local n=$1 before after fake=${G6[$1]}99
-	before=$(nft_packets "$2" spoof_drop)
-	in_guest "$n" ip -6 addr add "$fake/128" dev eth0 nodad
-	echo x | in_guest "$n" timeout 3 socat -u - "UDP6:[$WAN6]:9999,bind=[$fake]" 2>/dev/null
-	sleep 0.3
-	in_guest "$n" ip -6 addr del "$fake/128" dev eth0
-	after=$(nft_packets "$2" spoof_drop)
-	[[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]] && [ "$after" -gt "$before" ]
-}
-
-# v4_elems: elements of inet vmnet's IPv4 sets and maps and bridge port_ip4.
-v4_elems() {
-	local inet bridge
-	inet=$(hnft -j list table inet vmnet | jq '[.nftables[] | (.set // .map) // empty |
-		select(.name | IN("guests4", "masq4", "closed4", "spoof4", "guest_net", "ports4",
-			"ports4h")) | .elem // empty | .[]] | length')
-	bridge=$(hnft -j list set bridge vmnet port_ip4 | jq '[.nftables[].set.elem // empty | .[]] | length')
-	echo "$((inet + bridge))"
 }
 
 # scenario WIRING K: the guests of one wiring (WIRING-sa ...), networks
@@ -169,21 +120,12 @@ scenario() {
 	t_eq "$t sa (shared) -> the same host service answers" "$(get6 "${G_NS[$sa]}" "${GW6[$sa]}" 7070)" "host"
 	t_ok "$t IPv4 from sa (IPv6 only): bridge spoof_drop rose" ipv4_dropped "$sa" bridge
 	t_ok "$t IPv4 from ia (IPv6 only): inet spoof_drop rose" ipv4_dropped "$ia" inet
-	t_ok "$t spoofed IPv6 source from sa: bridge spoof_drop rose" spoof_src "$sa" bridge
-	t_ok "$t spoofed IPv6 source from ia: inet spoof_drop rose" spoof_src "$ia" inet
+	t_ok "$t spoofed IPv6 source from sa: bridge spoof_drop rose" spoof_src6 "$sa" bridge
+	t_ok "$t spoofed IPv6 source from ia: inet spoof_drop rose" spoof_src6 "$ia" inet
 
-	for n in $GUESTS; do
-		t_plugin "$t DEL $n" DEL id="$P$n" ns="${NS[$n]}" conf="${CONF[$n]}"
-		guest_stop "$n"
-	done
-	t_eq "$t no element left in any set" "$(dump | grep -c '^elem')" 0
+	guests_del "$t "
 }
 
-k=1
-for w in netns host; do
-	case " ${VMNET_WIRING:-netns host} " in *" $w "*) ;; *) continue ;; esac
-	scenario "$w" "$k"
-	k=$((k + 1))
-done
+each_wiring scenario
 
 t_done

@@ -31,14 +31,7 @@ need_cmds jq socat nft ss nsenter busybox qemu-system-x86_64 cpio gzip xz modpro
 need_bins "$VMNET" "$B/vmnet-ipam"
 world_init
 
-T_START=$(vm_now)
-vm_init
-case $? in
-0) ;;
-3) skip_all "QEMU cannot run: $VM_WHY" ;;
-*) bail "$VM_WHY" ;;
-esac
-ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"
+vm_suite_init
 
 host_ns
 wan_setup
@@ -129,14 +122,7 @@ declare -A KARG
 for v in b d e f g; do kernel_arg "$v"; done
 
 # boot VM DEVICE_PROPS KERNEL_ARGS
-boot() {
-	local v=$1 where
-	if ! where=$(vm_where "${RES[$v]}" "${NS[$v]}" "$HOST_NS"); then
-		not_ok "$v: the result names a tap" "${RES[$v]}"
-		return 1
-	fi
-	vm_start "$v" "${where% *}" "${where#* }" "$(vm_mac "${RES[$v]}")" "$2" "$3"
-}
+boot() { vm_boot "$1" "${RES[$1]}" "${NS[$1]}" "$2" "$3"; }
 T_BOOT=$(vm_now)
 # DHCP guests must learn the MTU from option 26; ip= has no MTU field, so
 # the others get it the way a runtime would pass it: virtio's host_mtu.
@@ -145,23 +131,12 @@ boot c "" "ip=dhcp vm.fallback=$(vm_ip_arg "${RES[c]}" vm-c | cut -d= -f2)"
 for v in b d e f g; do boot "$v" ",host_mtu=$MTU" "${KARG[$v]}"; done
 
 ALL="a b c d e f g"
-UP=
-for v in $ALL; do
-	if vm_wait_ready "$v" 120; then
-		UP+=" $v"
-		diag "$v: ${VM_READY[$v]} ($(vm_since "${VM_T0[$v]}") s after start)"
-	else
-		not_ok "$v boots to network-ready" "$(vm_console "$v")"
-	fi
-done
-diag "all guests up $(vm_since "$T_BOOT") s after the first start ($(vm_accel))"
-
-is_up() { [[ " $UP " == *" $1 "* ]]; }
+vm_wait_all 120 "boots to network-ready"
 
 # ready VM HOW: the guest configured the result's address the way it should.
 ready() {
 	local v=$1 how=$2 via
-	is_up "$v" || return
+	vm_up "$v" || return
 	via=$(vm_field "$v" via)
 	if [ "$how" = dhcp ] && [ -n "$NETD_WHY" ]; then
 		not_ok "$v takes ${IP[$v]} by DHCP from netd" "netd is not running: $NETD_WHY" \
@@ -182,71 +157,34 @@ for v in e f g; do ready "$v" static; done
 
 # ---------------------------------------------------------------- checks
 
-# Commands run in each guest one after another, guests in parallel: send a
-# phase to every guest, then collect the answers.
-# One request each, with room for a slow TCG guest: a ping or a connection
-# that fails is a failure, not a reason to try again.
-ping_cmd() { echo "ping -c1 -W5 $1"; }
-noping_cmd() { echo "ping -c2 -W1 $1"; }
+# Each phase: vm_check every guest's commands, then vm_collect (vmlib.sh).
 # The wan server answers with the address it saw: the host's, after NAT.
 wan_cmd() {
 	echo "sh -c 's=\$(nc -w 5 $WAN_IP $WAN_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = $WAN_HOST_IP ]'"
 }
 
-declare -A PENDING DESC
-send() { # VM CHECK DESCRIPTION COMMAND
-	is_up "$1" || {
-		not_ok "$1: $3" "the VM is not up"
-		return
-	}
-	vm_send "$1" "$2" "$4"
-	PENDING[$1]+=" $2"
-	DESC[$1:$2]=$3
-}
-# collect: every pending answer, as a TAP line each. A check whose
-# description starts with "cannot" passes when the command fails in the
-# guest (never when the guest does not answer).
-collect() {
-	local v c d
-	for v in $ALL; do
-		for c in ${PENDING[$v]:-}; do
-			d=${DESC[$v:$c]}
-			vm_result "$v" "$c" 60
-			if [[ $d == cannot* ]]; then
-				if [[ $VM_RES == fail* ]]; then ok "$v $d"; else
-					not_ok "$v $d" "guest: $VM_RES" "$VM_OUT"; fi
-			elif [ "$VM_RES" = ok ]; then
-				ok "$v $d"
-			else
-				not_ok "$v $d" "guest: $VM_RES" "$VM_OUT" "$(vm_console "$v" 8)"
-			fi
-		done
-		PENDING[$v]=
-	done
-}
-
 T_CHECKS=$(vm_now)
 # Phase 1: everything that must work (it also proves every peer is up
 # before phase 2 expects silence from it).
-for v in $ALL; do send "$v" gw "pings its gateway ${GW[$v]}" "$(ping_cmd "${GW[$v]}")"; done
-send a peer "pings b (${IP[b]}) across the bridge" "$(ping_cmd "${IP[b]}")"
-send b peer "pings a (${IP[a]}) across the bridge" "$(ping_cmd "${IP[a]}")"
-send e peer "pings g (${IP[g]}), same group" "$(ping_cmd "${IP[g]}")"
-send g peer "pings e (${IP[e]}), same group" "$(ping_cmd "${IP[e]}")"
-for v in a b c d e f; do send "$v" wan "reaches the wan server, which sees the masqueraded $WAN_HOST_IP" "$(wan_cmd)"; done
-send b httpd "serves HTTP on port 80" \
+for v in $ALL; do vm_check "$v" gw "pings its gateway ${GW[$v]}" "$(vm_ping_cmd "${GW[$v]}")"; done
+vm_check a peer "pings b (${IP[b]}) across the bridge" "$(vm_ping_cmd "${IP[b]}")"
+vm_check b peer "pings a (${IP[a]}) across the bridge" "$(vm_ping_cmd "${IP[a]}")"
+vm_check e peer "pings g (${IP[g]}), same group" "$(vm_ping_cmd "${IP[g]}")"
+vm_check g peer "pings e (${IP[e]}), same group" "$(vm_ping_cmd "${IP[e]}")"
+for v in a b c d e f; do vm_check "$v" wan "reaches the wan server, which sees the masqueraded $WAN_HOST_IP" "$(wan_cmd)"; done
+vm_check b httpd "serves HTTP on port 80" \
 	"httpd -p 80 -h /www && retry 20 sh -c 'netstat -ltn | grep -q \":80 \"'"
-collect
+vm_collect
 
 # Phase 2: what must be blocked, and the published port from the wan.
-send c nopeer "cannot ping d (${IP[d]}): portIsolation" "$(noping_cmd "${IP[d]}")"
-send d nopeer "cannot ping c (${IP[c]}): portIsolation" "$(noping_cmd "${IP[c]}")"
-send e nopeer "cannot ping f (${IP[f]}): isolated, no common group" "$(noping_cmd "${IP[f]}")"
-send f nopeer "cannot ping e (${IP[e]}): isolated, no common group" "$(noping_cmd "${IP[e]}")"
-send f nopeer2 "cannot ping g (${IP[g]}): isolated, no common group" "$(noping_cmd "${IP[g]}")"
+vm_check c nopeer "cannot ping d (${IP[d]}): portIsolation" "$(vm_noping_cmd "${IP[d]}")"
+vm_check d nopeer "cannot ping c (${IP[c]}): portIsolation" "$(vm_noping_cmd "${IP[c]}")"
+vm_check e nopeer "cannot ping f (${IP[f]}): isolated, no common group" "$(vm_noping_cmd "${IP[f]}")"
+vm_check f nopeer "cannot ping e (${IP[e]}): isolated, no common group" "$(vm_noping_cmd "${IP[e]}")"
+vm_check f nopeer2 "cannot ping g (${IP[g]}): isolated, no common group" "$(vm_noping_cmd "${IP[g]}")"
 got=$(ip netns exec "$WAN_NS" timeout 10 busybox wget -qO- "http://$WAN_HOST_IP:8080/" 2>&1)
 t_eq "a wan client gets b's page through the published port $WAN_HOST_IP:8080 -> 80" "$got" "$HELLO"
-collect
+vm_collect
 diag "checks took $(vm_since "$T_CHECKS") s"
 
 for v in $ALL; do vm_kill "$v"; done

@@ -35,14 +35,7 @@ need_cmds jq socat nft ss nsenter busybox qemu-system-x86_64 cpio gzip xz modpro
 need_bins "$VMNET" "$B/vmnet-ipam" "$B/netd"
 world_init
 
-T_START=$(vm_now)
-vm_init
-case $? in
-0) ;;
-3) skip_all "QEMU cannot run: $VM_WHY" ;;
-*) bail "$VM_WHY" ;;
-esac
-ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"
+vm_suite_init
 
 host_ns
 wan6_setup uplink6 2001:db8:6::
@@ -150,36 +143,24 @@ done
 # ---------------------------------------------------------------- boot
 
 boot() {
-	local v=$1 where
-	if ! where=$(vm_where "${RES[$v]}" "${NS[$v]}" "$HOST_NS"); then
-		not_ok "$v: the result names a tap" "${RES[$v]}"
-		return 1
-	fi
+	local v=$1
 	# o has no IPv4: no ip=, IPv6 from netd alone
 	if [ "$v" = o ]; then
-		vm_start "$v" "${where% *}" "${where#* }" "$(vm_mac "${RES[$v]}")" "" "vm.ip6=dhcp"
+		vm_boot "$v" "${RES[$v]}" "${NS[$v]}" "" "vm.ip6=dhcp"
 		return
 	fi
-	vm_start "$v" "${where% *}" "${where#* }" "$(vm_mac "${RES[$v]}")" "" \
+	vm_boot "$v" "${RES[$v]}" "${NS[$v]}" "" \
 		"ip=dhcp vm.fallback=$(vm_ip_arg "${RES[$v]}" "vm-$v" | cut -d= -f2) vm.ip6=dhcp"
 }
 ALL="a b c e f g o"
 T_BOOT=$(vm_now)
 for v in $ALL; do boot "$v"; done
-UP=
-for v in $ALL; do
-	if vm_wait_ready "$v" 150; then
-		UP+=" $v"
-		diag "$v: ${VM_READY[$v]} ($(vm_since "${VM_T0[$v]}") s after start)"
-	else
-		not_ok "$v boots to network-ready with IPv6" "$(vm_console "$v")" "$(tail -n 20 "$W_TMP/netd.log")"
-	fi
-done
-diag "all guests up $(vm_since "$T_BOOT") s after the first start ($(vm_accel))"
-is_up() { [[ " $UP " == *" $1 "* ]]; }
+# shellcheck disable=SC2317 # vm_wait_all calls it
+netd_tail() { tail -n 20 "$W_TMP/netd.log"; }
+vm_wait_all 150 "boots to network-ready with IPv6" netd_tail
 
 for v in $ALL; do
-	is_up "$v" || continue
+	vm_up "$v" || continue
 	# DHCPv6 leases are /128s; the prefix is on-link by the RA.
 	t_eq "$v took the result's IPv6 address by DHCPv6 from netd" \
 		"$(vm_field "$v" via6) $(vm_field "$v" ip6 | cut -d/ -f1)" "dhcp6 ${IP6[$v]%/*}"
@@ -187,12 +168,10 @@ for v in $ALL; do
 		"$(vm_field "$v" gw6)" "$(link_local "$HOST_NS" "${LINK[$v]}")"
 	t_eq "$v's IPv6 MTU is the network's (the RA's MTU option)" "$(vm_field "$v" mtu6)" "$MTU"
 done
-is_up o && t_eq "o (IPv6-only) has no IPv4 address" "$(vm_field o via) $(vm_field o ip)" "none none"
+vm_up o && t_eq "o (IPv6-only) has no IPv4 address" "$(vm_field o via) $(vm_field o ip)" "none none"
 
 # ---------------------------------------------------------------- checks
 
-ping_cmd() { echo "ping -c1 -W5 $1"; }
-noping_cmd() { echo "ping -c2 -W1 $1"; }
 # expand6 ADDR: ADDR written out in full, as socat's SOCAT_PEERADDR has it.
 expand6() {
 	local a=$1 p out='' i n
@@ -213,53 +192,25 @@ expand6() {
 wan6_cmd() {
 	echo "sh -c 's=\$(nc -w 5 $WAN6_IP $WAN6_PORT </dev/null); echo \"wan saw \$s\"; [ \"\$s\" = [$(expand6 "$HOST6")] ]'"
 }
-declare -A PENDING DESC
-send() { # VM CHECK DESCRIPTION COMMAND
-	is_up "$1" || {
-		not_ok "$1: $3" "the VM is not up"
-		return
-	}
-	vm_send "$1" "$2" "$4"
-	PENDING[$1]+=" $2"
-	DESC[$1:$2]=$3
-}
-collect() {
-	local v c d
-	for v in $ALL; do
-		for c in ${PENDING[$v]:-}; do
-			d=${DESC[$v:$c]}
-			vm_result "$v" "$c" 60
-			if [[ $d == cannot* ]]; then
-				if [[ $VM_RES == fail* ]]; then ok "$v $d"; else
-					not_ok "$v $d" "guest: $VM_RES" "$VM_OUT"; fi
-			elif [ "$VM_RES" = ok ]; then
-				ok "$v $d"
-			else
-				not_ok "$v $d" "guest: $VM_RES" "$VM_OUT" "$(vm_console "$v" 8)"
-			fi
-		done
-		PENDING[$v]=
-	done
-}
 
 a6() { echo "${IP6[$1]%/*}"; }
-for v in $ALL; do send "$v" gw6 "pings its gateway ${GW6[$v]} over IPv6" "$(ping_cmd "${GW6[$v]}")"; done
-send a peer6 "pings b ($(a6 b)) across the bridge over IPv6" "$(ping_cmd "$(a6 b)")"
-send b peer6 "pings a ($(a6 a)) across the bridge over IPv6" "$(ping_cmd "$(a6 a)")"
-send e peer6 "pings g ($(a6 g)) over IPv6, same group" "$(ping_cmd "$(a6 g)")"
-send g peer6 "pings e ($(a6 e)) over IPv6, same group" "$(ping_cmd "$(a6 e)")"
+for v in $ALL; do vm_check "$v" gw6 "pings its gateway ${GW6[$v]} over IPv6" "$(vm_ping_cmd "${GW6[$v]}")"; done
+vm_check a peer6 "pings b ($(a6 b)) across the bridge over IPv6" "$(vm_ping_cmd "$(a6 b)")"
+vm_check b peer6 "pings a ($(a6 a)) across the bridge over IPv6" "$(vm_ping_cmd "$(a6 a)")"
+vm_check e peer6 "pings g ($(a6 g)) over IPv6, same group" "$(vm_ping_cmd "$(a6 g)")"
+vm_check g peer6 "pings e ($(a6 e)) over IPv6, same group" "$(vm_ping_cmd "$(a6 e)")"
 for v in a c e f o; do
-	send "$v" wan6 "reaches the IPv6 wan server, which sees the host's $HOST6 (NAT66)" "$(wan6_cmd)"
+	vm_check "$v" wan6 "reaches the IPv6 wan server, which sees the host's $HOST6 (NAT66)" "$(wan6_cmd)"
 done
 for v in b o; do
-	send "$v" httpd "serves HTTP on port 80" \
+	vm_check "$v" httpd "serves HTTP on port 80" \
 		"httpd -p 80 -h /www && retry 20 sh -c 'netstat -ltn | grep -q \":80 \"'"
 done
-collect
+vm_collect
 
-send e nopeer6 "cannot ping f ($(a6 f)) over IPv6: isolated, no common group" "$(noping_cmd "$(a6 f)")"
-send f nopeer6 "cannot ping e ($(a6 e)) over IPv6: isolated, no common group" "$(noping_cmd "$(a6 e)")"
-send a hairpin6 "gets b's page through the published port [$HOST6]:8080 (hairpin)" \
+vm_check e nopeer6 "cannot ping f ($(a6 f)) over IPv6: isolated, no common group" "$(vm_noping_cmd "$(a6 f)")"
+vm_check f nopeer6 "cannot ping e ($(a6 e)) over IPv6: isolated, no common group" "$(vm_noping_cmd "$(a6 e)")"
+vm_check a hairpin6 "gets b's page through the published port [$HOST6]:8080 (hairpin)" \
 	"sh -c '[ \"\$(wget -qO- http://[$HOST6]:8080/)\" = \"$HELLO\" ]'"
 got=$(ip netns exec "$WAN6_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:8080/" 2>&1)
 t_eq "a wan client gets b's page through the published port [$HOST6]:8080 -> 80" "$got" "$HELLO"
@@ -267,7 +218,7 @@ got=$(ip netns exec "$HOST_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:808
 t_eq "a client on the host gets b's page through [$HOST6]:8080" "$got" "$HELLO"
 got=$(ip netns exec "$WAN6_NS" timeout 10 busybox wget -qO- "http://[$HOST6]:8081/" 2>&1)
 t_eq "a wan client gets o's (IPv6-only) page through [$HOST6]:8081 -> 80" "$got" "$HELLO"
-collect
+vm_collect
 
 # netd puts vmnet's IPv6 rules back after the administrator's `nft flush
 # ruleset` (nftables.service's own reload does that): within a few seconds
@@ -278,10 +229,10 @@ for i in $(seq 50); do
 	sleep 0.1
 done
 t_ok "after nft flush ruleset, netd restores the IPv6 sets (a's $(a6 a) in guests6)" nft_has_elem guests6 "$(a6 a)"
-send a peer6b "pings b over IPv6 again after the restore" "$(ping_cmd "$(a6 b)")"
-send e wan6b "reaches the IPv6 wan server masqueraded again after the restore" "$(wan6_cmd)"
-send f nopeer6b "cannot ping e over IPv6 after the restore either" "$(noping_cmd "$(a6 e)")"
-collect
+vm_check a peer6b "pings b over IPv6 again after the restore" "$(vm_ping_cmd "$(a6 b)")"
+vm_check e wan6b "reaches the IPv6 wan server masqueraded again after the restore" "$(wan6_cmd)"
+vm_check f nopeer6b "cannot ping e over IPv6 after the restore either" "$(vm_noping_cmd "$(a6 e)")"
+vm_collect
 
 for v in $ALL; do vm_kill "$v"; done
 for v in $ALL; do

@@ -24,6 +24,7 @@
 #include "../../netd/dhcp.c"
 #include "../../netd/dhcp_build.c"
 #include "../../netd/dhcp_parse.c"
+#include "serve.h"
 #include "vmnet/log.h"
 
 #define MAX_LEASES 32
@@ -118,27 +119,18 @@ static int parse_lease(char *spec, struct entry *e)
 	return first > 2 && netd_dhcp_lease_valid(l) ? 0 : -EINVAL;
 }
 
-static void print_stats(FILE *f, const struct netd_dhcp *d)
+static void print_stats(FILE *f, const void *srv)
 {
 	struct netd_dhcp_stats s;
 
-	netd_dhcp_stats(d, &s);
+	netd_dhcp_stats(srv, &s);
 	fprintf(f, "rx=%lu offers=%lu acks=%lu naks=%lu unknown=%lu malformed=%lu\n", s.rx,
 		s.offers, s.acks, s.naks, s.ignored_unknown, s.ignored_malformed);
 }
 
-static void write_stats(const char *path, const struct netd_dhcp *d)
+static void handle(void *srv)
 {
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	print_stats(f, d);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+	netd_dhcp_handle(srv);
 }
 
 int main(int argc, char **argv)
@@ -146,8 +138,6 @@ int main(int argc, char **argv)
 	struct vmnet_err err = {0};
 	struct netd_dhcp *d = NULL;
 	const char *stats = NULL;
-	struct pollfd pfd[2];
-	sigset_t mask;
 	int sfd, r;
 
 	vmnet_log_init("dhcptest");
@@ -172,11 +162,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sfd = serve_signalfd();
 	if (sfd < 0) {
 		perror("dhcptest: signalfd");
 		return 1;
@@ -185,28 +171,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dhcptest: %s\n", err.msg);
 		return 1;
 	}
-	if (stats)
-		write_stats(stats, d);
-	printf("ready\n");
-	fflush(stdout);
-
-	pfd[0] = (struct pollfd){.fd = netd_dhcp_fd(d), .events = POLLIN};
-	pfd[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("dhcptest: poll");
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[0].revents) {
-			netd_dhcp_handle(d);
-			if (stats)
-				write_stats(stats, d);
-		}
-	}
+	serve_loop("dhcptest", netd_dhcp_fd(d), sfd, handle, d, stats, print_stats);
 	print_stats(stdout, d);
 	netd_dhcp_close(d);
 	close(sfd);

@@ -33,6 +33,7 @@
 #include "../../netd/link6.c"
 #include "../../netd/ra_build.c"
 #include "../../netd/ra_parse.c"
+#include "serve.h"
 #include "vmnet/log.h"
 
 #define MAX_LINKS 16
@@ -135,22 +136,19 @@ static int parse_link(char *spec, struct netd_link6 *l)
 	return netd_link6_valid(l) ? 0 : -EINVAL;
 }
 
-static void write_stats(const char *path, const struct netd_guest6 *g)
+static void print_stats(FILE *f, const void *srv)
 {
 	struct netd_guest6_stats s;
-	char tmp[4096];
-	FILE *f;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	netd_guest6_stats(g, &s);
+	netd_guest6_stats(srv, &s);
 	fprintf(f, "rs=%lu ra=%lu dhcp6_rx=%lu dhcp6_tx=%lu unknown=%lu malformed=%lu errors=%lu\n",
 		s.rs_rx, s.ra_tx, s.dhcp6_rx, s.dhcp6_tx, s.ignored_unknown, s.ignored_malformed,
 		s.send_errors);
-	if (fclose(f) == 0)
-		rename(tmp, path);
+}
+
+static void handle(void *srv)
+{
+	netd_guest6_handle(srv);
 }
 
 static int usage(void)
@@ -166,8 +164,6 @@ int main(int argc, char **argv)
 	struct vmnet_err err = {0};
 	struct netd_guest6 *g = NULL;
 	const char *stats = NULL;
-	struct pollfd pfd[2];
-	sigset_t mask;
 	int sfd, r;
 
 	vmnet_log_init("guest6test");
@@ -188,11 +184,7 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sfd = serve_signalfd();
 	if (sfd < 0 || netd_guest6_open(&g, &err) < 0) {
 		fprintf(stderr, "guest6test: %s\n", sfd < 0 ? strerror(errno) : err.msg);
 		return 1;
@@ -202,27 +194,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "guest6test: %s\n", err.msg);
 			return 1;
 		}
-	if (stats)
-		write_stats(stats, g);
-	printf("ready\n");
-	fflush(stdout);
-
-	pfd[0] = (struct pollfd){.fd = netd_guest6_fd(g), .events = POLLIN};
-	pfd[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("guest6test: poll");
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[0].revents)
-			netd_guest6_handle(g);
-		if (stats)
-			write_stats(stats, g);
-	}
+	serve_loop("guest6test", netd_guest6_fd(g), sfd, handle, g, stats, print_stats);
 	g = netd_guest6_close(g);
 	return 0;
 }

@@ -130,6 +130,29 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One timed attach of @a (its time in *@t, in µs), then its detach: 0, or 1
+ * with the error on stderr. */
+static int attach_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, double *t)
+{
+	struct vmnet_err e = {0};
+	double t0 = now_us();
+	int r = vmnet_nft_attach(n, a, &e);
+
+	*t = now_us() - t0;
+	if (r < 0)
+		return fail(&e, r);
+	r = vmnet_nft_detach(n, a, &e);
+	return r < 0 ? fail(&e, r) : 0;
+}
+
+/* The line of a bench: WHAT=@count, the @reps attach times @t (sorted here). */
+static void report(const char *what, int count, int reps, double *t)
+{
+	qsort(t, reps, sizeof(*t), cmp_double);
+	printf("%s=%d reps=%d attach_median_us=%.0f min_us=%.0f max_us=%.0f\n", what, count, reps,
+	       t[reps / 2], t[0], t[reps - 1]);
+}
+
 /* One attachment holding @nports ports (filled by one sync), then @reps
  * attach/detach pairs of a fresh attachment with two ports. */
 static int bench(struct vmnet_nft *n, int nports, int reps)
@@ -155,19 +178,11 @@ static int bench(struct vmnet_nft *n, int nports, int reps)
 			 .host_ip = 0x0a000001, .family = 4}};
 		struct vmnet_nft_att a = {
 			.guest_ip = 0x0a640000 + i + 1, .masq = true, .ports = p, .n_ports = 2};
-		double t0 = now_us();
 
-		r = vmnet_nft_attach(n, &a, &e);
-		t[i] = now_us() - t0;
-		if (r < 0)
-			return fail(&e, r);
-		r = vmnet_nft_detach(n, &a, &e);
-		if (r < 0)
-			return fail(&e, r);
+		if (attach_detach(n, &a, &t[i]))
+			return 1;
 	}
-	qsort(t, reps, sizeof(*t), cmp_double);
-	printf("ports=%d reps=%d attach_median_us=%.0f min_us=%.0f max_us=%.0f\n", nports, reps,
-	       t[reps / 2], t[0], t[reps - 1]);
+	report("ports", nports, reps, t);
 	free(t);
 	free(ports);
 	return 0;
@@ -208,19 +223,11 @@ static int bench_atts(struct vmnet_nft *n, int natts, int reps)
 					  .iso_id = 3,
 					  .ports = &p,
 					  .n_ports = 1};
-		double t0 = now_us();
 
-		r = vmnet_nft_attach(n, &a, &e);
-		t[i] = now_us() - t0;
-		if (r < 0)
-			return fail(&e, r);
-		r = vmnet_nft_detach(n, &a, &e);
-		if (r < 0)
-			return fail(&e, r);
+		if (attach_detach(n, &a, &t[i]))
+			return 1;
 	}
-	qsort(t, reps, sizeof(*t), cmp_double);
-	printf("atts=%d reps=%d attach_median_us=%.0f min_us=%.0f max_us=%.0f\n", natts, reps,
-	       t[reps / 2], t[0], t[reps - 1]);
+	report("atts", natts, reps, t);
 	free(t);
 	free(names);
 	free(atts);

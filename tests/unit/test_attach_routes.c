@@ -14,15 +14,27 @@
 #include "vmnet/json.h"
 #include "vmnet/result.h"
 
+/* @rec's routes, @result (JSON text, or NULL: none recorded) its IPAM
+ * result; @rec cleared. Returns the count or the error code (negated). */
+static int routes_rec(struct vmnet_record *rec, const char *result,
+		      struct vmnet_result_route *out, unsigned max)
+{
+	struct vmnet_err err = { 0 };
+	int r;
+
+	rec->ipam_result = result ? vmnet_json_load(result, strlen(result), NULL) : NULL;
+	r = vmnet_attach_routes(rec, out, max, &err);
+	vmnet_record_clear(rec);
+	return r < 0 ? -err.code : r;
+}
+
 /* @routes_json: the IPAM result's "routes" array. Returns the count or the
  * error code (negated). */
 static int routes_of(const char *guest, const char *gw, const char *routes_json,
 		     struct vmnet_result_route *out, unsigned max)
 {
 	struct vmnet_record rec;
-	struct vmnet_err err = { 0 };
 	char buf[1024];
-	int r;
 
 	memset(&rec, 0, sizeof(rec));
 	vmnet_prefix_parse(guest, false, false, &rec.guest);
@@ -30,10 +42,7 @@ static int routes_of(const char *guest, const char *gw, const char *routes_json,
 	snprintf(buf, sizeof(buf),
 		 "{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"%s\",\"gateway\":\"%s\"}],"
 		 "\"routes\":%s}", guest, gw, routes_json);
-	rec.ipam_result = routes_json ? vmnet_json_load(buf, strlen(buf), NULL) : NULL;
-	r = vmnet_attach_routes(&rec, out, max, &err);
-	vmnet_record_clear(&rec);
-	return r < 0 ? -err.code : r;
+	return routes_rec(&rec, routes_json ? buf : NULL, out, max);
 }
 
 static bool is(const struct vmnet_result_route *rt, const char *dst, const char *gw)
@@ -50,9 +59,7 @@ static int routes6_of(const char *guest6, const char *gw6, const char *routes_js
 		      struct vmnet_result_route *out, unsigned max)
 {
 	struct vmnet_record rec;
-	struct vmnet_err err = { 0 };
 	char buf[1024];
-	int r;
 
 	memset(&rec, 0, sizeof(rec));
 	vmnet_prefix_parse("10.88.0.5/24", false, false, &rec.guest);
@@ -63,10 +70,7 @@ static int routes6_of(const char *guest6, const char *gw6, const char *routes_js
 		 "{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.88.0.5/24\","
 		 "\"gateway\":\"10.88.0.1\"},{\"address\":\"%s\",\"gateway\":\"%s\"}],"
 		 "\"routes\":%s}", guest6, gw6, routes_json);
-	rec.ipam_result = vmnet_json_load(buf, strlen(buf), NULL);
-	r = vmnet_attach_routes(&rec, out, max, &err);
-	vmnet_record_clear(&rec);
-	return r < 0 ? -err.code : r;
+	return routes_rec(&rec, buf, out, max);
 }
 
 static bool is6(const struct vmnet_result_route *rt, const char *dst, const char *gw)

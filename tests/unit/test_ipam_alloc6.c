@@ -9,57 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmnet/err.h"
-#include "vmnet/json.h"
-#include "../../ipam/alloc.h"
 #include "tap.h"
 
 static char tmp[] = "/tmp/vmnet-ipam6-test.XXXXXX";
 
-static int conf(const char *net, const char *ipam_body, const char *extra,
-		struct vmnet_ipam_conf *c)
-{
-	char buf[2048];
-	struct vmnet_err err = { 0 };
-	json_t *v;
-	int r;
+#include "ipam_test.h"
 
-	snprintf(buf, sizeof(buf),
-		 "{\"cniVersion\":\"1.0.0\",\"name\":\"%s\",%s\"ipam\":{\"dataDir\":\"%s\",%s}}",
-		 net, extra ? extra : "", tmp, ipam_body);
-	v = vmnet_json_load(buf, strlen(buf), &err);
-	r = v ? vmnet_ipam_conf_parse(v, NULL, c, &err) : -1;
-	json_decref(v);
-	if (r < 0)
-		printf("# conf: %s\n", err.msg);
-	return r;
-}
-
-enum op { ADD, DEL, GC, STATUS, CHECK };
-
-static int run(enum op op, const struct vmnet_ipam_conf *c, const char *id,
+/* run with ifname eth0, a failure's error as a diagnostic line. */
+static int run6(enum op op, const struct vmnet_ipam_conf *c, const char *id,
 	       struct vmnet_ipam_result *res, struct vmnet_err *err)
 {
-	struct vmnet_ipam_disk *d;
-	struct vmnet_ipam_owner o = { 0 };
-	struct vmnet_ipam_result dummy;
-	int r;
+	int r = run(op, c, id, "eth0", res, err);
 
-	memset(err, 0, sizeof(*err));
-	snprintf(o.id, sizeof(o.id), "%s", id);
-	snprintf(o.ifname, sizeof(o.ifname), "eth0");
-	if ((r = vmnet_ipam_disk_open(c->data_dir, c->name, 1000, &d, err)) < 0)
-		return r;
-	struct vmnet_ipam_store *s = vmnet_ipam_disk_store(d);
-
-	switch (op) {
-	case ADD: r = vmnet_ipam_alloc(s, c, &o, res ? res : &dummy, err); break;
-	case DEL: r = vmnet_ipam_release(s, &o, err); break;
-	case GC: r = vmnet_ipam_gc(s, c, err); break;
-	case STATUS: r = vmnet_ipam_status(s, c, err); break;
-	case CHECK: r = vmnet_ipam_check(s, c, &o, err); break;
-	}
-	vmnet_ipam_disk_close(d);
 	if (r < 0)
 		printf("# %s: %d %s\n", id, err->code, err->msg);
 	return r;
@@ -73,19 +34,11 @@ static const char *add(const struct vmnet_ipam_conf *c, const char *id, unsigned
 	struct vmnet_err err;
 	char a[VMNET_PREFIXSTRLEN], g[VMNET_ADDRSTRLEN];
 
-	if (run(ADD, c, id, &res, &err) < 0 || set >= res.n_ips)
+	if (run6(ADD, c, id, &res, &err) < 0 || set >= res.n_ips)
 		return "";
 	snprintf(buf, 128, "%s %s", vmnet_ipam_prefix_fmt(&res.ips[set].addr, a),
 		 res.ips[set].gateway ? vmnet_ipam_ip_fmt(res.ips[set].gateway, g) : "-");
 	return buf;
-}
-
-static bool exists(const char *net, const char *name)
-{
-	char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s/%s", tmp, net, name);
-	return access(p, F_OK) == 0;
 }
 
 static bool content(const char *net, const char *name, const char *want)
@@ -131,10 +84,10 @@ static void dual_stack(void)
 	ok(!strcmp(add(&c, "c2", 1, b), "fd88::3/64 fd88::1"), "the next ADD gets fd88::3");
 	put("ds", "fd88::4", "other\r\neth0");
 	ok(!strcmp(add(&c, "c3", 1, b), "fd88::5/64 fd88::1"), "a foreign IPv6 record is taken");
-	ok(run(CHECK, &c, "c2", NULL, &err) == 0, "CHECK of a dual-stack attachment");
-	ok(run(DEL, &c, "c2", NULL, &err) == 2 && !exists("ds", "fd88::3") && !exists("ds", "10.1.0.3"),
+	ok(run6(CHECK, &c, "c2", NULL, &err) == 0, "CHECK of a dual-stack attachment");
+	ok(run6(DEL, &c, "c2", NULL, &err) == 2 && !exists("ds", "fd88::3") && !exists("ds", "10.1.0.3"),
 	   "DEL frees both families");
-	ok(run(DEL, &c, "other", NULL, &err) == 1 && !exists("ds", "fd88::4"),
+	ok(run6(DEL, &c, "other", NULL, &err) == 1 && !exists("ds", "fd88::4"),
 	   "DEL of host-local's IPv6 record by its owner");
 	put("ds", "last_reserved_ip.1", "fd88::ffff:ffff:ffff:ffff");
 	ok(!strcmp(add(&c, "c4", 1, b), "fd88::3/64 fd88::1"),
@@ -142,7 +95,7 @@ static void dual_stack(void)
 	vmnet_ipam_conf_done(&c);
 	conf("ds", "\"ranges\":[[{\"subnet\":\"10.1.0.0/24\"}],[{\"subnet\":\"fd88::/64\"}]]",
 	     "\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}],", &c);
-	ok(run(GC, &c, "", NULL, &err) == 2 && exists("ds", "fd88::2") && !exists("ds", "fd88::5") &&
+	ok(run6(GC, &c, "", NULL, &err) == 2 && exists("ds", "fd88::2") && !exists("ds", "fd88::5") &&
 	   !exists("ds", "fd88::3"), "GC keeps the valid and frees the rest, IPv6 too");
 	vmnet_ipam_conf_done(&c);
 }
@@ -157,15 +110,15 @@ static void small_range(void)
 	ok(!strcmp(add(&c, "s1", 0, b), "fd89::2/126 fd89::1") &&
 	   !strcmp(add(&c, "s2", 0, b), "fd89::3/126 fd89::1"),
 	   "IPv6-only /126: ::2 and ::3 (gateway ::1, no broadcast)");
-	ok(run(ADD, &c, "s3", NULL, &err) < 0 && err.code == VMNET_ERR_RANGE_FULL &&
+	ok(run6(ADD, &c, "s3", NULL, &err) < 0 && err.code == VMNET_ERR_RANGE_FULL &&
 	   !exists("sm", "fd89::") && !exists("sm", "fd89::1"), "a full /126: code 101, no new file");
-	ok(run(STATUS, &c, "", NULL, &err) < 0 && err.code == CNI_ERR_NOT_AVAILABLE,
+	ok(run6(STATUS, &c, "", NULL, &err) < 0 && err.code == CNI_ERR_NOT_AVAILABLE,
 	   "STATUS of a full IPv6 range: code 50");
-	ok(run(DEL, &c, "s1", NULL, &err) == 1 && !strcmp(add(&c, "s3", 0, b), "fd89::2/126 fd89::1"),
+	ok(run6(DEL, &c, "s1", NULL, &err) == 1 && !strcmp(add(&c, "s3", 0, b), "fd89::2/126 fd89::1"),
 	   "DEL frees an address for the next ADD");
 	vmnet_ipam_conf_done(&c);
 	conf("sm", "\"subnet\":\"fd89::/126\"", "\"runtimeConfig\":{\"ips\":[\"fd8a::2\"]},", &c);
-	ok(run(ADD, &c, "s4", NULL, &err) < 0 && err.code == CNI_ERR_INVALID_CONFIG &&
+	ok(run6(ADD, &c, "s4", NULL, &err) < 0 && err.code == CNI_ERR_INVALID_CONFIG &&
 	   strstr(err.msg, "fd8a::2 is not in any configured range"),
 	   "a requested IPv6 address outside the ranges: code 7");
 	vmnet_ipam_conf_done(&c);
@@ -185,9 +138,9 @@ static void blocks(void)
 	ok(!strcmp(add(&c, "v2", 1, b), "fd90:0:0:1::2/64 fd90:0:0:1::1"), "the next VM gets the next /64");
 	add(&c, "v3", 1, b);
 	add(&c, "v4", 1, b);
-	ok(run(ADD, &c, "v5", NULL, &err) < 0 && err.code == VMNET_ERR_RANGE_FULL &&
+	ok(run6(ADD, &c, "v5", NULL, &err) < 0 && err.code == VMNET_ERR_RANGE_FULL &&
 	   !exists("b64", "10.3.0.18"), "four /64s of a /62, then code 101 (the IPv4 block undone)");
-	ok(run(DEL, &c, "v1", NULL, &err) == 8 && !exists("b64", "fd90::2") && !exists("b64", "10.3.0.2"),
+	ok(run6(DEL, &c, "v1", NULL, &err) == 8 && !exists("b64", "fd90::2") && !exists("b64", "10.3.0.2"),
 	   "DEL releases both blocks");
 	vmnet_ipam_conf_done(&c);
 	conf("b127", "\"blockSize6\":127,\"subnet\":\"fd91::/120\"", NULL, &c);
@@ -202,7 +155,7 @@ static void blocks(void)
 	vmnet_ipam_conf_done(&c);
 	conf("b126", "\"blockSize6\":126,\"subnet\":\"fd92::/120\"",
 	     "\"runtimeConfig\":{\"ips\":[\"fd92::9\"]},", &c);
-	ok(run(ADD, &c, "q2", NULL, &err) < 0 && err.code == CNI_ERR_INVALID_CONFIG &&
+	ok(run6(ADD, &c, "q2", NULL, &err) < 0 && err.code == CNI_ERR_INVALID_CONFIG &&
 	   strstr(err.msg, "not the guest address of a /126 block"),
 	   "blockSize6 126: a requested non-guest address is code 7");
 	vmnet_ipam_conf_done(&c);

@@ -9,39 +9,8 @@
 #include <string.h>
 
 #include "../../netd/dhcp6.h"
+#include "link6_test.h"
 #include "tap.h"
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-
-static struct netd_link6 link_fixture(void)
-{
-	struct netd_link6 l = {
-		.ifindex = 5,
-		.mac = {0x02, 0, 0, 0, 0, 0x01},
-		.guest_mac = {0x02, 0, 0, 0, 0, 0x02},
-		.prefix_len = 64,
-		.n_prefixes = 1,
-		.managed = true,
-		.router_lifetime = 1800,
-		.mtu = 1400,
-		.n_dns = 2,
-		.search = {"vm.test", "example.com"},
-		.n_search = 2,
-	};
-
-	l.addr = a6("fd88::10");
-	l.prefixes[0].prefix = a6("fd88::");
-	l.prefixes[0].len = 64;
-	l.dns[0] = a6("fd88::1");
-	l.dns[1] = a6("2001:db8::53");
-	return l;
-}
 
 /* A client message under construction. */
 struct mb {
@@ -118,7 +87,7 @@ static int answer(const struct mb *m, const struct netd_link6 *l, struct netd_dh
 
 static void test_solicit(void)
 {
-	struct netd_link6 l = link_fixture();
+	struct netd_link6 l = link6_fixture();
 	struct netd_dhcp6_msg r;
 	struct mb m;
 	uint8_t duid[10];
@@ -173,7 +142,7 @@ static void test_solicit(void)
 	ok(answer(&m, &l, &r) > 0 && r.status == DHCP6_NO_ADDRS_AVAIL &&
 		   r.ia_na[0].status == DHCP6_NO_ADDRS_AVAIL,
 	   "a link without a DHCPv6 address: NoAddrsAvail");
-	l = link_fixture();
+	l = link6_fixture();
 	msg(&m, DHCP6_SOLICIT, false);
 	ia_na(&m, 7, NULL);
 	ok(answer(&m, &l, &r) == 0, "Solicit without Client ID: no answer");
@@ -184,7 +153,7 @@ static void test_solicit(void)
 
 static void test_request_renew(void)
 {
-	struct netd_link6 l = link_fixture();
+	struct netd_link6 l = link6_fixture();
 	struct netd_dhcp6_msg r;
 	struct mb m;
 
@@ -200,7 +169,7 @@ static void test_request_renew(void)
 	msg(&m, DHCP6_REQUEST, true);
 	l.mac[5] = 9;
 	serverid(&m, &l);
-	l = link_fixture();
+	l = link6_fixture();
 	ia_na(&m, 7, NULL);
 	ok(answer(&m, &l, &r) == 0, "Request for another server: no answer");
 
@@ -224,7 +193,7 @@ static void test_request_renew(void)
 
 static void test_other_types(void)
 {
-	struct netd_link6 l = link_fixture();
+	struct netd_link6 l = link6_fixture();
 	struct netd_dhcp6_msg r;
 	struct mb m;
 
@@ -309,7 +278,7 @@ static void test_ip(void)
 	uint8_t p[80] = {0x60};
 	struct netd_dhcp6_ip ip;
 	struct in6_addr src = a6("fe80::2");
-	struct netd_link6 l = link_fixture();
+	struct netd_link6 l = link6_fixture();
 	struct netd_dhcp6_msg req;
 	uint8_t out[NETD_DHCP6_REPLY_MAX];
 
@@ -348,18 +317,12 @@ static void test_ip(void)
 
 static void test_long_names(void)
 {
-	struct netd_link6 l = link_fixture();
+	struct netd_link6 l = link6_fixture();
 	struct netd_dhcp6_msg r;
 	struct mb m;
 	int n;
 
-	for (unsigned i = 0; i < NETD_DHCP_MAX_SEARCH; i++) {
-		memset(l.search[i], 'a' + (int)i, 250);
-		for (int j = 63; j < 250; j += 64)
-			l.search[i][j] = '.';
-		l.search[i][250] = '\0';
-	}
-	l.n_search = NETD_DHCP_MAX_SEARCH;
+	link6_long_search(&l);
 	l.n_dns = NETD_LINK6_MAX_DNS;
 	msg(&m, DHCP6_SOLICIT, true);
 	for (uint32_t i = 0; i < NETD_DHCP6_MAX_IA; i++)

@@ -13,18 +13,11 @@
 #include "../../netd/feed6.h"
 #include "../../netd/guest6.h"
 #include "../../netd/state.h"
+#include "link6_test.h"
 #include "tap.h"
 #include "vmnet/record.h"
 
 static const uint8_t LINK_MAC[6] = {0x02, 0, 0, 0, 0, 0x01};
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
 
 /* The address of a compound literal: a6() as a memcmp operand. */
 #define A6(s) (&(struct in6_addr[1]){a6(s)}[0])

@@ -11,38 +11,18 @@
 
 #include "../../netd/guest6.h"
 #include "../../netd/ra.h"
+#include "link6_test.h"
 #include "tap.h"
 
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	inet_pton(AF_INET6, s, &a);
-	return a;
-}
-
+/* link6_fixture with a third DNS server between the two: loopback, which
+ * an RA does not carry. */
 static struct netd_link6 link_fixture(void)
 {
-	struct netd_link6 l = {
-		.ifindex = 5,
-		.mac = {0x02, 0, 0, 0, 0, 0x01},
-		.guest_mac = {0x02, 0, 0, 0, 0, 0x02},
-		.prefix_len = 64,
-		.n_prefixes = 1,
-		.managed = true,
-		.router_lifetime = 1800,
-		.mtu = 1400,
-		.n_dns = 3,
-		.search = {"vm.test", "example.com"},
-		.n_search = 2,
-	};
+	struct netd_link6 l = link6_fixture();
 
-	l.addr = a6("fd88::10");
-	l.prefixes[0].prefix = a6("fd88::");
-	l.prefixes[0].len = 64;
-	l.dns[0] = a6("fd88::1");
+	l.dns[2] = l.dns[1];
 	l.dns[1] = a6("::1"); /* loopback: not sent */
-	l.dns[2] = a6("2001:db8::53");
+	l.n_dns = 3;
 	return l;
 }
 
@@ -107,13 +87,7 @@ static void test_ra_variants(void)
 	   "no DNS: neither O nor RDNSS nor DNSSL");
 
 	l = link_fixture();
-	for (unsigned i = 0; i < NETD_DHCP_MAX_SEARCH; i++) {
-		memset(l.search[i], 'a' + (int)i, 250);
-		for (int j = 63; j < 250; j += 64)
-			l.search[i][j] = '.';
-		l.search[i][250] = '\0';
-	}
-	l.n_search = NETD_DHCP_MAX_SEARCH;
+	link6_long_search(&l);
 	n = netd_ra_build(&l, 600, buf, sizeof(buf));
 	ok(n > 0 && n <= NETD_RA_MAX && netd_ra_parse(buf, (size_t)n, &ra) == 0 &&
 		   ra.n_search > 0 && ra.n_search < NETD_DHCP_MAX_SEARCH && ra.search[0][0] == 'a',

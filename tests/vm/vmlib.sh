@@ -266,3 +266,96 @@ vm_kill() {
 	fi
 	return 0
 }
+
+# ---------------------------------------------------------------- TAP suites
+# For tests/integ/t_vm*.sh (lib.sh's ok, not_ok, diag, skip_all, bail). The
+# suite's guests are the names in ALL; UP holds those that booted.
+
+# vm_suite_init: vm_init as a suite's first check, after world_init: one TAP
+# line with the time the guest took to build; the suite is skipped when QEMU
+# cannot run here, bailed out on any other failure. T_START: when it began.
+vm_suite_init() {
+	T_START=$(vm_now)
+	vm_init
+	case $? in
+	0) ;;
+	3) skip_all "QEMU cannot run: $VM_WHY" ;;
+	*) bail "$VM_WHY" ;;
+	esac
+	ok "guest built from Debian packages (kernel $VM_KVER, $(vm_accel)) in $(vm_since "$T_START") s"
+}
+
+# vm_boot NAME RESULT VM_NS DEVICE_PROPS KERNEL_ARGS: vm_start on the tap the
+# CNI result names (a failed check when it names none).
+vm_boot() {
+	local where
+	if ! where=$(vm_where "$2" "$3" "$HOST_NS"); then
+		not_ok "$1: the result names a tap" "$2"
+		return 1
+	fi
+	vm_start "$1" "${where% *}" "${where#* }" "$(vm_mac "$2")" "$4" "$5"
+}
+
+# vm_wait_all TIMEOUT WHAT [FUNC]: wait for every guest of ALL (TIMEOUT s
+# each) to be ready; UP lists those that are (a diagnostic line each), each
+# other is a failed check "NAME WHAT" showing its console (and FUNC's output).
+# T_BOOT: when the first guest started.
+vm_wait_all() {
+	local v
+	UP=
+	for v in $ALL; do
+		if vm_wait_ready "$v" "$1"; then
+			UP+=" $v"
+			diag "$v: ${VM_READY[$v]} ($(vm_since "${VM_T0[$v]}") s after start)"
+		else
+			not_ok "$v $2" "$(vm_console "$v")" ${3:+"$("$3")"}
+		fi
+	done
+	diag "all guests up $(vm_since "$T_BOOT") s after the first start ($(vm_accel))"
+}
+
+# vm_up NAME: the guest booted (is in UP).
+vm_up() { [[ " $UP " == *" $1 "* ]]; }
+
+# One request each, with room for a slow TCG guest: a ping or a connection
+# that fails is a failure, not a reason to try again.
+vm_ping_cmd() { echo "ping -c1 -W5 $1"; }
+vm_noping_cmd() { echo "ping -c2 -W1 $1"; }
+
+# Commands run in each guest one after another, guests in parallel:
+# vm_check a phase's commands to every guest, then vm_collect the answers.
+declare -A VM_PENDING VM_DESC
+
+# vm_check NAME CHECK DESCRIPTION COMMAND: queue COMMAND in the guest as
+# CHECK (a failed check at once when the guest is not up).
+vm_check() {
+	vm_up "$1" || {
+		not_ok "$1: $3" "the VM is not up"
+		return
+	}
+	vm_send "$1" "$2" "$4"
+	VM_PENDING[$1]+=" $2"
+	VM_DESC[$1:$2]=$3
+}
+
+# vm_collect: every pending answer, as a TAP line each. A check whose
+# description starts with "cannot" passes when the command fails in the
+# guest (never when the guest does not answer).
+vm_collect() {
+	local v c d
+	for v in $ALL; do
+		for c in ${VM_PENDING[$v]:-}; do
+			d=${VM_DESC[$v:$c]}
+			vm_result "$v" "$c" 60
+			if [[ $d == cannot* ]]; then
+				if [[ $VM_RES == fail* ]]; then ok "$v $d"; else
+					not_ok "$v $d" "guest: $VM_RES" "$VM_OUT"; fi
+			elif [ "$VM_RES" = ok ]; then
+				ok "$v $d"
+			else
+				not_ok "$v $d" "guest: $VM_RES" "$VM_OUT" "$(vm_console "$v" 8)"
+			fi
+		done
+		VM_PENDING[$v]=
+	done
+}

@@ -19,8 +19,11 @@
 #
 # The goals of issue 15 are ratios to the plugin's own start: the same vmnet
 # binary answering VERSION (start-vmnet), timed in the same rotation as the
-# ADDs and DELs, with /bin/true (start-true) and the statically linked build
-# (start-static, `make STATIC=1 B=BUILDDIR/static`) beside it; and a scale
+# ADDs and DELs (the default build: libnl, libnftnl and jansson linked
+# statically, issue 15 decision 4), with /bin/true (start-true) and the same
+# plugin linked dynamically (start-dynamic, `make STATIC=0 B=BUILDDIR/dynamic`)
+# beside it: what the shared libraries would cost at each start (and the
+# STATIC=full build, start-full, when there is one); and a scale
 # run of 10,000 isolated host-wired attachments (vmnet-isolated-host), every
 # ADD timed. goals-report.sh judges them: goals.txt, goals.csv.
 #
@@ -32,8 +35,8 @@
 # Environment: BENCH_QUICK=1 (N = 1, 50, 200; 8 probes), BENCH_N="1 100",
 # BENCH_PROBES=20, BENCH_OUT (default build/bench), BENCH_IMPLS (subset),
 # BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
-# 10000 by default, 0 in quick mode; 0 skips it), BENCH_STATIC_VMNET (the
-# static build; default BUILDDIR/static/vmnet, skipped if absent),
+# 10000 by default, 0 in quick mode; 0 skips it), BENCH_DYNAMIC_VMNET (the
+# dynamic build; default BUILDDIR/dynamic/vmnet, skipped if absent),
 # BENCH_FULL_VMNET (a STATIC=full build, libc static too: the RSS pass
 # measures its ADDs and DELs; default BUILDDIR/full/vmnet, skipped if absent),
 # BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
@@ -78,17 +81,22 @@ else
 fi
 read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-dual vmnet-shared-host vmnet-isolated-netns ref netavark}"
 # The starts measured in the probes' rotation: the plugin answering VERSION
-# (the floor of the goals), /bin/true, the static build if there is one.
-STATIC_VMNET=${BENCH_STATIC_VMNET:-$B/static/vmnet}
+# (the floor of the goals), /bin/true, the dynamic build if there is one,
+# and a build with libc and libmnl static too (make STATIC=full, from
+# Debian's libmnl source that make deps fetches) if there is one: the RSS
+# pass measures its ADDs and DELs as well.
+DYNAMIC_VMNET=${BENCH_DYNAMIC_VMNET:-$B/dynamic/vmnet}
+FULL_VMNET=${BENCH_FULL_VMNET:-$B/full/vmnet}
 declare -A START_BIN=([start-vmnet]=$VMNET [start-true]=/bin/true)
 STARTS=(start-vmnet start-true)
-if [ -x "$STATIC_VMNET" ]; then
-	START_BIN[start-static]=$STATIC_VMNET
-	STARTS+=(start-static)
+if [ -x "$DYNAMIC_VMNET" ]; then
+	START_BIN[start-dynamic]=$DYNAMIC_VMNET
+	STARTS+=(start-dynamic)
 fi
-# A build with libc static too (make STATIC=full, which needs a libmnl.a),
-# if there is one: the RSS pass measures its ADDs and DELs as well.
-FULL_VMNET=${BENCH_FULL_VMNET:-$B/full/vmnet}
+if [ -x "$FULL_VMNET" ]; then
+	START_BIN[start-full]=$FULL_VMNET
+	STARTS+=(start-full)
+fi
 
 log() { echo "[$(date +%T)] $*" >&2; }
 

@@ -52,7 +52,7 @@ echo "The floor (ms, median):"
 echo
 printf '| start | %s |\n' "$(for n in "${NL[@]}"; do printf 'N=%s | ' "$n"; done | sed 's/ | $//')"
 printf '|---|%s\n' "$(for n in "${NL[@]}"; do printf -- '---|'; done)"
-for s in start-true start-vmnet start-static; do
+for s in start-true start-vmnet start-dynamic start-full; do
 	[ -n "$(med "$s" start "$n1")" ] || continue
 	printf '| %s |' "$s"
 	for n in "${NL[@]}"; do printf ' %s |' "$(med "$s" start "$n")"; done
@@ -120,7 +120,7 @@ fi
 # rss.csv: impl,op,n,maxrss_kb (largest process),tree_kb (sum over the call's
 # processes),procs (the call's processes: vmnet and the IPAM plugins it execs)
 rmax() { awk -F, -v re="$1" -v f="$2" '$1 ~ re && $f != "" { if ($f + 0 > m) m = $f } END { if (m) print m }' "$OUT/rss.csv"; }
-rss=$(rmax '^vmnet-' 5) one=$(rmax '^vmnet-' 4) rs=$(rmax '^start-vmnet$' 5) rst=$(rmax '^start-static$' 5)
+rss=$(rmax '^vmnet-' 5) one=$(rmax '^vmnet-' 4) rs=$(rmax '^start-vmnet$' 5) rsd=$(rmax '^start-dynamic$' 5) rsf=$(rmax '^start-full$' 5)
 rt=$(rmax '^start-true$' 5) np=$(rmax '^vmnet-' 6)
 if [ "${np:-1}" = 1 ]; then
 	who="one process per call (vmnet; IPAM of type vmnet-ipam runs in-process, only IPAM plugins of other types are exec'd)"
@@ -128,7 +128,7 @@ else
 	who="up to $np processes per call (vmnet and the IPAM plugins of other types it execs)"
 fi
 row "max RSS of one call" "vmnet ADD and DEL, every N" all "$rss" "<=" 2048 " KiB" \
-	"VmHWM summed over the call's processes: $who; largest single process $one KiB; VERSION alone: $rs KiB${rst:+, static build $rst KiB}${rt:+; /bin/true $rt KiB}"
+	"VmHWM summed over the call's processes: $who; largest single process $one KiB; VERSION alone: $rs KiB${rsd:+, dynamic build $rsd KiB}${rsf:+, STATIC=full build $rsf KiB}${rt:+; /bin/true $rt KiB}"
 
 row "calls per median" "every probe" all "$PROBES" ">=" 20 "" ""
 
@@ -150,53 +150,47 @@ if [ -n "$big" ] && compgen -G "$OUT/smaps-${big#* }/${big% *}-*.smaps" >/dev/nu
 		"$OUT/smaps-${big#* }/${big% *}"-*.smaps | sort -rn | awk 'NR == 1 { printf "%s", $0; next }
 		{ n = $1; $1 = ""; printf "%s%s %d", s, $0, n; s = ";" } END { print "." }'
 	echo "libc and ld.so are mapped in 64 KiB windows around each page touched (the kernel's fault-around), so any"
-	echo "dynamically linked C program starts near /bin/true's ${rt:-?} KiB; \`make STATIC=full\` (libc static too) avoids both."
+	echo "dynamically linked C program starts near /bin/true's ${rt:-?} KiB; \`make STATIC=full\` (libc and libmnl static too,"
+	echo "from Debian's libmnl source that \`make deps\` fetches) avoids both."
 fi
 full=$(rmax '^full-vmnet-' 5)
 if [ -n "$full" ]; then
-	echo "The same ADDs and DELs by the STATIC=full build (every library static, libc too): max $full KiB$(
+	echo "The same ADDs and DELs by the STATIC=full build (every library static, libc and libmnl too): max $full KiB$(
 		awk -v f="$full" 'BEGIN { print (f <= 2048) ? ", within 2 MiB." : ", over 2 MiB too." }')"
 	echo "rss,full-static,all,$full,2048,KiB,$( ((full <= 2048)) && echo within || echo over),\"STATIC=full build, same calls\"" >>"$CSV"
+else
+	echo "No STATIC=full build measured (make bench builds one when make deps could fetch Debian's libmnl source)."
 fi
 
-# Item 4: the dynamic loader's share of a start. The two starts take their turns
-# in the same rotation (probe P among the ADDs, PROBES+P among the DELs), so
-# each pair's difference is one sample; the spread over the probes decides,
-# not one median.
-diffs() { # N ("" = every N): one line per probe, vmnet start - static start (ms)
-	awk -F, -v n="$1" '$2 == "start" && (n == "" || $3 == n) && ($1 == "start-vmnet" || $1 == "start-static") {
+# Item 4, decided: the plugins link libnl-3, libnl-route-3, libnftnl and
+# jansson statically (the Makefile's STATIC, default 1). The dynamic build
+# (make STATIC=0) shows what that saves: its start and the default's take
+# their turns in the same rotation (probe P among the ADDs, PROBES+P among
+# the DELs), so each pair's difference is one sample.
+diffs() { # N ("" = every N): one line per probe, dynamic start - vmnet start (ms)
+	awk -F, -v n="$1" '$2 == "start" && (n == "" || $3 == n) && ($1 == "start-vmnet" || $1 == "start-dynamic") {
 		v[$1, $3 "/" $4] = $5; k[$3 "/" $4] = 1 }
-		END { for (p in k) if (("start-vmnet", p) in v && ("start-static", p) in v)
-			print v["start-vmnet", p] - v["start-static", p] }' "$OUT/compare-raw.csv" 2>/dev/null
+		END { for (p in k) if (("start-vmnet", p) in v && ("start-dynamic", p) in v)
+			print v["start-dynamic", p] - v["start-vmnet", p] }' "$OUT/compare-raw.csv" 2>/dev/null
 }
 quart() { # "p25 median p75 count" of the numbers on stdin
 	sort -g | awk '{ v[NR] = $1 } function q(f,  i) { i = int((NR - 1) * f + 1.5); return v[i < 1 ? 1 : i > NR ? NR : i] }
 		END { if (NR) printf "%.3f %.3f %.3f %d", q(0.25), q(0.5), q(0.75), NR }'
 }
-t=$(med start-true start "$n1") v=$(med start-vmnet start "$n1") st=$(med start-static start "$n1")
+t=$(med start-true start "$n1") v=$(med start-vmnet start "$n1") dy=$(med start-dynamic start "$n1")
 echo
-if [ -n "$st" ]; then
+echo "Shared libraries: decided (issue 15, decision 4): the plugins link libnl-3, libnl-route-3, libnftnl"
+echo "and jansson statically, the default build (make STATIC=1; STATIC=full makes libc and libmnl static too)."
+if [ -n "$dy" ]; then
 	read -r q1 qm q3 qn <<<"$(diffs "$n1" | quart)"
 	read -r a1 am a3 an <<<"$(diffs "" | quart)"
-	echo "Shared libraries (N=$n1): vmnet VERSION $v ms, static build $st ms, /bin/true $t ms (medians)."
-	echo "Loading libnl-3, libnftnl, jansson (the static build's difference), start by start in the same"
-	echo "rotation: at N=$n1 median ${qm:-?} ms, p25–p75 ${q1:-?}–${q3:-?} ms ($qn pairs); over every N median ${am:-?} ms,"
-	echo "p25–p75 ${a1:-?}–${a3:-?} ms ($an pairs)."
-	if [ -z "$a1" ]; then
-		verdict="not measured"
-	elif awk -v a="$a1" 'BEGIN { exit !(a >= 0.3) }'; then
-		verdict="static pays"
-		echo "Even the lower quartile is ≥ 0.3 ms: the static build should be the default (make STATIC=1)."
-	elif awk -v a="$a3" 'BEGIN { exit !(a < 0.3) }'; then
-		verdict="static does not pay"
-		echo "Even the upper quartile is < 0.3 ms: not worth a static default."
-	else
-		verdict="undecided"
-		echo "The quartiles straddle 0.3 ms: undecided on this run; repeat it on a quiet machine."
-	fi
-	echo "start,static-saves,all,$am,0.3,ms,$verdict,\"p25-p75 $a1-$a3 ms over $an pairs; N=$n1: median $qm, p25-p75 $q1-$q3; vmnet $v / static $st / true $t ms\"" >>"$CSV"
+	echo "N=$n1: vmnet VERSION $v ms, the same linked dynamically (make STATIC=0) $dy ms, /bin/true $t ms (medians)."
+	echo "The dynamic build's extra start, start by start in the same rotation: at N=$n1 median ${qm:-?} ms,"
+	echo "p25–p75 ${q1:-?}–${q3:-?} ms ($qn pairs); over every N median ${am:-?} ms, p25–p75 ${a1:-?}–${a3:-?} ms ($an pairs)."
+	echo "start,static-saves,all,$am,0.3,ms,decided: static,\"dynamic - static start: p25-p75 $a1-$a3 ms over $an pairs; N=$n1: median $qm, p25-p75 $q1-$q3; static $v / dynamic $dy / true $t ms\"" >>"$CSV"
 else
-	echo "Shared libraries: no static build measured (make STATIC=1 B=build/static build/static/vmnet)."
+	echo "The dynamic build was not measured (make STATIC=0 B=build/dynamic build/dynamic/vmnet)."
+	echo "start,static-saves,all,,0.3,ms,decided: static,\"dynamic build not measured\"" >>"$CSV"
 fi
 echo
 echo "$NOT_MET goal(s) not met."

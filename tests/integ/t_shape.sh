@@ -17,6 +17,10 @@
 #    (<net/if.h>, <linux/if_ether.h>, <linux/if_packet.h>, <linux/filter.h>,
 #    <linux/if_tun.h>) are not: netd's DHCP server owns its packet socket.
 #    lib/'s private headers (lib/*_priv.h) count as kernel talk too.
+#  - the plugins are linked statically (issue 15, decision 4; the Makefile's
+#    STATIC): build/vmnet and build/vmnet-ipam need no shared library but
+#    libc and libmnl (STATIC=full: none at all), and they still answer
+#    VERSION with an empty environment.
 # Each offender is one "not ok" naming file:function (or file:line).
 # No root needed; run.sh runs it with the integration tests (make check).
 #
@@ -25,6 +29,8 @@
 . "$(dirname "$0")/lib.sh"
 
 cd "$LIB_ROOT" || bail "no repository at $LIB_ROOT"
+need_cmds readelf
+need_bins "$B/vmnet" "$B/vmnet-ipam" "$B/netd"
 MAX_FILE=600
 MAX_FUNC=80
 KERNEL_TALK='^#[ \t]*include[ \t]*[<"](libmnl/|libnftnl/|netlink/|linux/(netlink|rtnetlink|genetlink|if_link|if_addr|neighbour|pkt_sched|pkt_cls|netfilter)[^>"]*|linux/tc_act/|linux/netfilter/|([.][.]/)*lib/[a-z_]*_priv[.]h)'
@@ -105,6 +111,27 @@ t_ok "found the functions ($nfuncs)" test "$nfuncs" -gt 100
 # ...and must see an offender when there is one.
 t_match "the include pattern catches <libmnl/libmnl.h>" "$(echo '#include <libmnl/libmnl.h>' | grep -E "$KERNEL_TALK")" libmnl
 t_eq "the include pattern passes <net/if.h>" "$(echo '#include <net/if.h>' | grep -cE "$KERNEL_TALK")" 0
+
+# needed FILE: the shared libraries FILE names (ELF NEEDED), one a line.
+needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'; }
+# shared_plugins: "PLUGIN needs LIB" for each shared library a plugin needs
+# beyond libc and libmnl (STATIC=0 builds, or a library added shared).
+shared_plugins() {
+	local p l
+	for p in vmnet vmnet-ipam; do
+		for l in $(needed "$B/$p"); do
+			case $l in libc.so.* | libmnl.so.*) ;; *) echo "$p needs $l (build with STATIC=1, the default, or STATIC=full)" ;; esac
+		done
+	done
+}
+# ...and the check sees a shared library where there is one: netd's.
+t_match "readelf shows netd's shared libnl-3 (the check can see one)" "$(needed "$B/netd" | tr '\n' ' ')" 'libnl-3[.]so'
+echo "# plugins' shared libraries: vmnet: $(needed "$B/vmnet" | tr '\n' ' ')vmnet-ipam: $(needed "$B/vmnet-ipam" | tr '\n' ' ')"
+report "the plugins carry libnl-3, libnl-route-3, libnftnl and jansson inside them" "$(shared_plugins)"
+for p in vmnet vmnet-ipam; do
+	t_match "$p answers VERSION with an empty environment" \
+		"$(env -i CNI_COMMAND=VERSION "$B/$p" </dev/null 2>&1)" '"supportedVersions": *\['
+done
 
 report "no product file over $MAX_FILE lines" "$(long_files)"
 report "no function over $MAX_FUNC lines" "$(long_functions)"

@@ -23,16 +23,43 @@ void netd_doomed_busy(struct netd_doomed_q *q, int64_t now)
 	q->last_request = now;
 }
 
+/* Delete @tap's devices in @nsfd, proven ours by their alias and group
+ * (vmnet_attach_doomed_remove): the one way netd deletes what a DEL
+ * handed over. */
+static void remove_one(struct netd_doomed_q *q, int nsfd, const char *tap, const char *what)
+{
+	struct vmnet_err e = { 0 };
+
+	if (vmnet_attach_doomed_remove(nsfd, tap, &e) < 0) {
+		log_warn("removing the devices of %s: %s", what, e.msg);
+		return;
+	}
+	log_debug("removed the devices of %s a DEL handed over", what);
+	q->removed++;
+}
+
+/* The oldest, then its namespace let go of. */
+static void remove_oldest(struct netd_doomed_q *q)
+{
+	remove_one(q, q->v[0].nsfd, q->v[0].tap, q->v[0].what);
+	close(q->v[0].nsfd);
+	q->n--;
+	memmove(&q->v[0], &q->v[1], q->n * sizeof(q->v[0]));
+}
+
 bool netd_doomed_defer(struct netd_doomed_q *q, int nsfd, const char *tap, const char *what,
 		       int64_t now)
 {
 	int fd;
 
+	/* Full: the oldest goes now, as the DEL would have deleted it. */
 	if (q->n == NETD_DOOMED_QUEUE)
-		return false;
+		remove_oldest(q);
 	fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
+	if (fd < 0) {
+		remove_one(q, nsfd, tap, what);
 		return false;
+	}
 	q->v[q->n].nsfd = fd;
 	snprintf(q->v[q->n].tap, sizeof(q->v[q->n].tap), "%s", tap);
 	snprintf(q->v[q->n].what, sizeof(q->v[q->n].what), "%s", what);
@@ -52,23 +79,6 @@ int64_t netd_doomed_due(const struct netd_doomed_q *q)
 	if (step < q->last_removal + NETD_DOOMED_STEP_MS)
 		step = q->last_removal + NETD_DOOMED_STEP_MS;
 	return quiet < step ? quiet : step;
-}
-
-/* The oldest: deleted in its namespace, proven ours by its alias and
- * group (vmnet_attach_doomed_remove), then let go of. */
-static void remove_oldest(struct netd_doomed_q *q)
-{
-	struct vmnet_err e = { 0 };
-
-	if (vmnet_attach_doomed_remove(q->v[0].nsfd, q->v[0].tap, &e) < 0)
-		log_warn("removing the devices of %s: %s", q->v[0].what, e.msg);
-	else {
-		log_debug("removed the devices of %s a DEL handed over", q->v[0].what);
-		q->removed++;
-	}
-	close(q->v[0].nsfd);
-	q->n--;
-	memmove(&q->v[0], &q->v[1], q->n * sizeof(q->v[0]));
 }
 
 unsigned netd_doomed_tend(struct netd_doomed_q *q, int64_t now, bool all)

@@ -9,8 +9,8 @@
  * the DEL proved, and deletes them once no request has come for
  * NETD_DOOMED_QUIET_MS (a gap between calls), or, under a steady stream of
  * calls, one per NETD_DOOMED_STEP_MS once the oldest waited
- * NETD_DOOMED_MAX_MS. A full queue deletes at once, as before; so does
- * netd's exit. They carry nothing meanwhile (down, off the bridge, no
+ * NETD_DOOMED_MAX_MS. A full queue deletes its oldest at once; netd's exit
+ * deletes all. They carry nothing meanwhile (down, off the bridge, no
  * address), and a runtime that deletes the namespace takes them with it
  * once netd lets go of it.
  */
@@ -43,8 +43,9 @@ struct netd_doomed_q {
 void netd_doomed_init(struct netd_doomed_q *q);
 /* A request arrived at @now: calls are running, wait for a gap. */
 void netd_doomed_busy(struct netd_doomed_q *q, int64_t now);
-/* Queue @tap's devices in the namespace @nsfd (borrowed: a copy is kept).
- * False when the queue is full or the copy fails: the caller deletes them. */
+/* Queue @tap's devices in the namespace @nsfd (borrowed: a copy is kept);
+ * a full queue deletes its oldest first. False: no copy could be kept, they
+ * were deleted now. */
 bool netd_doomed_defer(struct netd_doomed_q *q, int nsfd, const char *tap, const char *what,
 		       int64_t now);
 /* When netd_doomed_tend has work next (monotonic ms), 0: none queued. */

@@ -451,7 +451,6 @@ static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
 
 	for (unsigned i = 0; i < req->n_doomed; i++) {
 		const struct netd_doomed *x = &req->doomed[i];
-		struct vmnet_err e = { 0 };
 		char what[400];
 
 		if ((size_t)x->fd >= req->n_fds || req->fds[x->fd] < 0) {
@@ -459,15 +458,7 @@ static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
 			continue;
 		}
 		snprintf(what, sizeof(what), "%s/%s@%s", x->network, x->cid, x->ifname);
-		if (netd_doomed_defer(&d->doomed, req->fds[x->fd], x->tap, what, now)) {
-			queued++;
-			continue;
-		}
-		/* The queue is full: now, as the DEL would have. */
-		if (vmnet_attach_doomed_remove(req->fds[x->fd], x->tap, &e) < 0)
-			log_warn("removing the devices of %s: %s", what, e.msg);
-		else
-			d->doomed.removed++;
+		queued += netd_doomed_defer(&d->doomed, req->fds[x->fd], x->tap, what, now);
 	}
 	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.released, "queued",
 			 (int)queued);

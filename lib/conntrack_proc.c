@@ -61,8 +61,8 @@ struct tok {
 struct state {
 	struct vmnet_ct_line *l;
 	const struct l4_name *proto;
-	int t;		  /* tuple being filled: -1 none yet, 0 orig, 1 reply */
-	unsigned got[2];  /* K_* per tuple */
+	int t;		 /* tuple being filled: -1 none yet, 0 orig, 1 reply */
+	unsigned got[2]; /* K_* per tuple */
 };
 
 static bool tok_is(struct tok t, const char *s)
@@ -83,8 +83,8 @@ static int num(struct tok v, bool hex, unsigned long max, unsigned long *ret)
 		v.p += 2;
 		v.n -= 2;
 	}
-	if (!v.n || v.n >= sizeof(buf) || !(hex ? isxdigit((unsigned char)v.p[0])
-						: isdigit((unsigned char)v.p[0])))
+	if (!v.n || v.n >= sizeof(buf) ||
+	    !(hex ? isxdigit((unsigned char)v.p[0]) : isdigit((unsigned char)v.p[0])))
 		return -EINVAL;
 	memcpy(buf, v.p, v.n);
 	buf[v.n] = '\0';
@@ -116,10 +116,14 @@ static unsigned tuple_key(const struct state *s, struct tok k, bool *ret_known)
 		enum vmnet_ct_l4 l4;
 		int hex; /* -1: either */
 	} keys[] = {
-		{"src", K_SRC, VMNET_CT_L4_NONE, -1},	{"dst", K_DST, VMNET_CT_L4_NONE, -1},
-		{"sport", K_SPORT, VMNET_CT_L4_PORTS, 0}, {"dport", K_DPORT, VMNET_CT_L4_PORTS, 0},
-		{"srckey", K_SPORT, VMNET_CT_L4_PORTS, 1}, {"dstkey", K_DPORT, VMNET_CT_L4_PORTS, 1},
-		{"type", K_TYPE, VMNET_CT_L4_ICMP, -1},	{"code", K_CODE, VMNET_CT_L4_ICMP, -1},
+		{"src", K_SRC, VMNET_CT_L4_NONE, -1},
+		{"dst", K_DST, VMNET_CT_L4_NONE, -1},
+		{"sport", K_SPORT, VMNET_CT_L4_PORTS, 0},
+		{"dport", K_DPORT, VMNET_CT_L4_PORTS, 0},
+		{"srckey", K_SPORT, VMNET_CT_L4_PORTS, 1},
+		{"dstkey", K_DPORT, VMNET_CT_L4_PORTS, 1},
+		{"type", K_TYPE, VMNET_CT_L4_ICMP, -1},
+		{"code", K_CODE, VMNET_CT_L4_ICMP, -1},
 		{"id", K_ID, VMNET_CT_L4_ICMP, -1},
 	};
 

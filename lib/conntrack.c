@@ -1,31 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Conntrack clean-up with libmnl. First one filtered flush
- * (IPCTNL_MSG_CT_DELETE without a tuple to delete but with CTA_FILTER and the
- * filter's tuple): the kernel deletes the matching entries in one walk of its
- * table, well under a millisecond. A dump costs far more: ctnetlink's dump
- * walks every bucket of the global conntrack hash (262,144 on a 24 GiB host)
- * in slices, one per reply buffer, ~9 ms even with a filter and an empty
- * namespace.
- *
- * Kernels without filtered flush (before 6.8, roughly) refuse that request:
- * -EOPNOTSUPP, or -EINVAL because they read the filter's tuple as a tuple to
- * delete, and ours is never complete (no source address, or no protocol), so
- * no kernel can take it for one entry. Then, and for protocols whose ports
- * the kernel filter does not compare (it does for TCP and UDP only: an SCTP
- * port filter would match every SCTP entry), the old way: one dump that the
- * kernel filters with CTA_FILTER, then one IPCTNL_MSG_CT_DELETE per entry,
- * packed many to a sendmsg, by the dumped tuple and CTA_ID so a newer entry
- * with the same tuple is never hit.
- *
- * A filtered flush reports no count; the calls report counts only for what
- * they deleted by dump.
- *
- * The dump filter (kernel >= 5.10) is an optimisation only: every entry is
- * matched again here, because older kernels ignore CTA_FILTER, and even 6.18's
- * ctnetlink_filter_match_tuple() compares ports for TCP and UDP only (an SCTP
- * port filter matches every SCTP entry). If the filter is refused, the dump
- * is repeated without it.
+ * (IPCTNL_MSG_CT_DELETE with CTA_FILTER and the filter's tuple, no tuple to
+ * delete): the kernel deletes the matching entries in one walk of its table,
+ * well under a millisecond. Kernels before ~6.8 refuse it (-EOPNOTSUPP, or
+ * -EINVAL: they read the filter's tuple as one to delete, and ours is never
+ * complete); the kernel compares ports for TCP and UDP only, and IPv6
+ * addresses wrongly (see kernel_filters_ip). Then the entries are found here
+ * and deleted one by one, packed many to a sendmsg:
+ *  - IPv6: read from /proc/net/nf_conntrack (flush_by_proc), which the
+ *    kernel prints under RCU;
+ *  - else, or without that file: a ctnetlink dump, which walks every bucket
+ *    of the global hash (262,144 on a 24 GiB host) under its lock, ~9 ms even
+ *    for an empty namespace; deletes carry the dumped CTA_ID, so a newer entry
+ *    with the same tuple is never hit.
+ * The dump filter (kernel >= 5.10) only narrows the dump: every entry is
+ * matched again here (older kernels ignore CTA_FILTER, and 6.18 compares
+ * ports for TCP and UDP only); a refused filter means a dump without it.
+ * A filtered flush reports no count; the others report what they deleted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +33,7 @@
 #include <sys/socket.h>
 
 #include "vmnet/conntrack.h"
+#include "vmnet/conntrack_proc.h"
 #include "vmnet/inet.h"
 #include "vmnet/log.h"
 #include "vmnet/nfnl.h"
@@ -207,6 +200,21 @@ static bool wanted(const struct want *w, const struct tuple *o, const struct tup
 	       (w->any_ip || (o->has_ip && !memcmp(o->dst, w->ip, n)));
 }
 
+/* A new zeroed entry at the end of @f, or NULL without memory. */
+static struct entry *found_add(struct found *f)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		struct entry *v = reallocarray(f->v, cap, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		f->v = v;
+		f->cap = cap;
+	}
+	return memset(&f->v[f->n++], 0, sizeof(struct entry));
+}
+
 static int dump_cb(const struct nlmsghdr *nh, void *data)
 {
 	const struct nlattr *tb[CTA_MAX + 1] = {0};
@@ -229,19 +237,11 @@ static int dump_cb(const struct nlmsghdr *nh, void *data)
 		return MNL_CB_OK;
 	if (mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG]) > TUPLE_MAX)
 		return MNL_CB_OK;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16;
-		struct entry *v = reallocarray(f->v, cap, sizeof(*v));
-
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		f->v = v;
-		f->cap = cap;
+	e = found_add(f);
+	if (!e) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	e = &f->v[f->n++];
-	memset(e, 0, sizeof(*e));
 	e->tuple_len = (uint16_t)mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG]);
 	memcpy(e->tuple, mnl_attr_get_payload(tb[CTA_TUPLE_ORIG]), e->tuple_len);
 	if (tb[CTA_ID]) {
@@ -353,8 +353,7 @@ static int del_batch(struct vmnet_nfnl *s, uint8_t af, const struct entry *v, si
 	return first;
 }
 
-/* An empty table needs no dump: the kernel walks every bucket of it (262,144
- * by default) even with a filter, which costs milliseconds on each DEL. Only
+/* An empty table needs no dump (milliseconds: every bucket's lock). Only
  * known for the current netns (/proc/sys follows the reader's netns). */
 static bool table_empty(int nsfd)
 {
@@ -372,8 +371,8 @@ static bool table_empty(int nsfd)
 	return n > 0 && buf[0] == '0' && (buf[1] == '\n' || buf[1] == '\0');
 }
 
-/* VMNET_CONNTRACK_DUMP=1: always the dump (the path of older kernels; the
- * tests run both). */
+/* VMNET_CONNTRACK_DUMP=1: always the dump, never /proc (the path of older
+ * kernels; the tests run both). */
 static bool dump_only(void)
 {
 	const char *v = getenv("VMNET_CONNTRACK_DUMP");
@@ -398,14 +397,35 @@ static int flush_filtered(struct vmnet_nfnl *s, const struct want *w)
 	return errs[0];
 }
 
+/* Every entry of @f, DEL_PER_SEND to a sendmsg, found as @how says: the
+ * count deleted, or the first failure. */
+static int del_found(struct vmnet_nfnl *s, const struct found *f, const char *what,
+		     const char *how, struct vmnet_err *err)
+{
+	int r, first = 0, deleted = 0;
+
+	for (size_t i = 0; i < f->n; i += DEL_PER_SEND) {
+		size_t n = f->n - i < DEL_PER_SEND ? f->n - i : DEL_PER_SEND;
+
+		r = del_batch(s, f->w->af, f->v + i, n, &deleted);
+		if (r < 0 && !first)
+			first = r;
+	}
+	log_debug("conntrack: %s: %zu %s, %zu matched, %d deleted", what, f->seen, how, f->n,
+		  deleted);
+	if (first)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -first,
+				     "deleting conntrack entries for %s", what);
+	return deleted;
+}
+
 static int flush_by_dump(struct vmnet_nfnl *s, const struct want *w, const char *what,
 			 struct vmnet_err *err)
 {
 	_cleanup_free_ struct entry *v = NULL;
 	struct found f = {.w = w};
 	bool filtered = kernel_may_filter(w);
-	int r, first = 0, deleted = 0;
-	size_t i;
+	int r;
 
 	r = dump(s, w, filtered, &f);
 	if (filtered && (r == -EINVAL || r == -EOPNOTSUPP)) {
@@ -418,19 +438,72 @@ static int flush_by_dump(struct vmnet_nfnl *s, const struct want *w, const char 
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "dumping conntrack entries for %s",
 				     what);
-	for (i = 0; i < f.n; i += DEL_PER_SEND) {
-		size_t n = f.n - i < DEL_PER_SEND ? f.n - i : DEL_PER_SEND;
+	return del_found(s, &f, what, filtered ? "dumped (kernel filter)" : "dumped (unfiltered)",
+			 err);
+}
 
-		r = del_batch(s, w->af, v + i, n, &deleted);
-		if (r < 0 && !first)
-			first = r;
+/* ------------------------------------------------------------ /proc */
+
+/* As ctnetlink dumps it: ports (and GRE keys) only for port protocols. */
+static void line_tuple(const struct vmnet_ct_line *l, const struct vmnet_ct_tuple *lt,
+		       struct tuple *t)
+{
+	*t = (struct tuple){.sport = lt->sport, .dport = lt->dport, .proto = l->proto,
+			    .has_ip = true, .has_proto = true,
+			    .has_ports = l->l4 == VMNET_CT_L4_PORTS};
+	memcpy(t->src, lt->src, sizeof(t->src));
+	memcpy(t->dst, lt->dst, sizeof(t->dst));
+}
+
+static int proc_cb(const struct vmnet_ct_line *l, void *data)
+{
+	struct found *f = data;
+	struct tuple o, r;
+	struct entry *e;
+
+	f->seen++;
+	if (l->af != f->w->af)
+		return 0;
+	line_tuple(l, &l->orig, &o);
+	line_tuple(l, &l->reply, &r);
+	if (!wanted(f->w, &o, &r))
+		return 0;
+	e = found_add(f);
+	if (!e)
+		return -ENOMEM;
+	e->tuple_len = (uint16_t)vmnet_ctproc_orig(l, e->tuple, sizeof(e->tuple));
+	e->has_zone = l->has_zone;
+	e->zone = htons(l->zone);
+	return 0;
+}
+
+/*
+ * The entries of the namespace's /proc/net/nf_conntrack (~0.3 ms for an empty
+ * table, against a dump's ~9 ms), deleted by original tuple. -EAGAIN when the
+ * file is missing (no CONFIG_NF_CONNTRACK_PROCFS) or a line is not
+ * understood: the caller dumps instead.
+ * Without CTA_ID an entry made between the read and the delete with the same
+ * original tuple goes too. One we want gone: the guest flush runs in DEL after
+ * the firewall stopped forwarding and DNAT to the guest (lib/attach.c
+ * detach_nft) and before its address is released (lib/teardown.c), so a new
+ * entry towards that address is the same guest's; the port flush runs in ADD
+ * after the new DNAT is in, and the next packet makes the same entry again.
+ */
+static int flush_by_proc(int nsfd, struct vmnet_nfnl *s, const struct want *w,
+			 const char *what, struct vmnet_err *err)
+{
+	_cleanup_free_ struct entry *v = NULL;
+	_cleanup_close_ int fd = vmnet_ctproc_open(nsfd);
+	struct found f = {.w = w};
+	int r = fd < 0 ? fd : vmnet_ctproc_read(fd, proc_cb, &f);
+
+	v = f.v;
+	if (r < 0) {
+		log_debug("conntrack: %s: no /proc/net/nf_conntrack to read (%s), dumping", what,
+			  strerror(-r));
+		return -EAGAIN;
 	}
-	log_debug("conntrack: %s: %zu dumped (%s), %zu matched, %d deleted", what, f.seen,
-		  filtered ? "kernel filter" : "unfiltered", f.n, deleted);
-	if (first)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -first,
-				     "deleting conntrack entries for %s", what);
-	return deleted;
+	return del_found(s, &f, what, "read from /proc", err);
 }
 
 static int flush(int nsfd, const struct want *w, const char *what, struct vmnet_err *err)
@@ -451,7 +524,8 @@ static int flush(int nsfd, const struct want *w, const char *what, struct vmnet_
 	if (r != -EINVAL && r != -EOPNOTSUPP)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "flushing conntrack entries for %s",
 				     what);
-	return flush_by_dump(s, w, what, err);
+	r = w->af == AF_INET6 && !dump_only() ? flush_by_proc(nsfd, s, w, what, err) : -EAGAIN;
+	return r == -EAGAIN ? flush_by_dump(s, w, what, err) : r;
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t size)

@@ -10,12 +10,15 @@
 #    server until vmnet_conntrack_flush_port, and the new one after. The same
 #    for DEL: after the mapping goes, the old target keeps getting datagrams
 #    until vmnet_conntrack_flush_guest.
+#  - IPv6: entries of every tuple layout (tcp, udp in a zone, gre, icmpv6)
+#    found through the namespace's /proc/net/nf_conntrack and deleted, others
+#    kept.
 #
 #   tests/integ/t_conntrack.sh [BUILDDIR]
 
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmds nft socat conntrack
+need_cmds nft socat conntrack ping
 CTTEST=$B/tools/cttest
 need_bins "$CTTEST"
 
@@ -44,14 +47,68 @@ for mode in filter dump; do
 		# (IPv6 addresses are always matched after a dump: lib/conntrack.c
 		# says why.)
 		t_eq "  and nothing was dumped (IPv4)" "$(grep dumped <<<"$T_OUT" | grep -vc '(IPv6)')" 0
+		# IPv6 entries are read from /proc/net/nf_conntrack, never dumped.
+		t_match "IPv6 guest ::1's entries found through /proc" "$T_OUT" \
+			"guest ::1 \(IPv6\): [0-9]+ read from /proc, 2 matched, 2 deleted"
+		t_match "  and udp/5361 at fd00::99 through /proc too" "$T_OUT" \
+			"udp/5361 \(IPv6\) at fd00::99: [0-9]+ read from /proc, 0 matched"
+		t_eq "  and nothing was dumped (IPv6)" "$(grep -c dumped <<<"$T_OUT")" 0
 	else
 		# The kernel (>= 5.10) filters the dump: it returns only the matching
 		# entries although others exist (the 5354, tcp and DNAT'd ones).
 		t_match "the kernel applied the dump filter" "$T_OUT" \
 			"udp/5353: 3 dumped \(kernel filter\), 3 matched, 3 deleted"
+		t_eq "  and /proc was not read" "$(grep -c 'read from /proc' <<<"$T_OUT")" 0
 	fi
 	ns_del "$REPLY"
 done
+
+# ---------------------------------------------------------------- IPv6 by /proc
+
+# Towards guest fd00::5: one entry of each tuple layout the /proc text has
+# (ports; ports in zone 4, deleted with CTA_ZONE; GRE keys; icmpv6's
+# type/code/id from a real echo), and one towards fd00::6 that must stay.
+ns_add ct6
+N6=$REPLY
+n6() { ip netns exec "$N6" "$@"; }
+n6 ip addr add fd00::5/128 dev lo nodad
+# A namespace tracks packets only once a ruleset needs conntrack.
+n6 nft add table ip6 track || bail "nft table in $N6"
+n6 nft add chain ip6 track out '{ type filter hook output priority 0; ct state new counter; }'
+ins6() { # DST CONNTRACK-ARGS...
+	local d=$1
+	shift
+	n6 conntrack -I -s fd00::1 -d "$d" -r "$d" -q fd00::1 -t 100 "$@"
+}
+t_ok "tcp entry towards fd00::5" ins6 fd00::5 -p tcp --sport 1000 --dport 80 \
+	--reply-port-src 80 --reply-port-dst 1000 --state ESTABLISHED
+t_ok "udp entry towards fd00::5 in zone 4" ins6 fd00::5 -p udp --sport 1001 --dport 53 \
+	--reply-port-src 53 --reply-port-dst 1001 -w 4
+t_ok "gre entry towards fd00::5" ins6 fd00::5 -p gre --srckey 5 --dstkey 6 \
+	--reply-key-src 6 --reply-key-dst 5
+t_ok "udp entry towards fd00::6" ins6 fd00::6 -p udp --sport 1001 --dport 53 \
+	--reply-port-src 53 --reply-port-dst 1001
+t_ok "icmpv6 echo to fd00::5" n6 ping -6 -c1 -W2 fd00::5
+ct6() { n6 conntrack -L -f ipv6 "$@" 2>/dev/null | grep -c .; }
+t_eq "4 entries answered by fd00::5" "$(ct6 --reply-src fd00::5)" 4
+t_run n6 env VMNET_LOG_LEVEL=debug "$CTTEST" flush-guest6 fd00::5
+t_match "flush_guest6 fd00::5 reads /proc and deletes all 4" "$T_OUT" \
+	"guest fd00::5 \(IPv6\): 5 read from /proc, 4 matched, 4 deleted"
+t_eq "  no entry answered by fd00::5 is left" "$(ct6 --reply-src fd00::5)" 0
+for p in tcp udp gre icmpv6; do
+	t_eq "  no $p entry of fd00::5" "$(n6 conntrack -L -f ipv6 -p $p 2>/dev/null |
+		grep -c 'src=fd00::5 ')" 0
+done
+t_eq "  the entry towards fd00::6 stays" "$(ct6 --reply-src fd00::6)" 1
+t_ok "udp/53 entries towards fd00::7 and fd00::8" eval \
+	'ins6 fd00::7 -p udp --sport 2000 --dport 53 --reply-port-src 53 --reply-port-dst 2000 &&
+	ins6 fd00::8 -p udp --sport 2000 --dport 53 --reply-port-src 53 --reply-port-dst 2000'
+t_run n6 env VMNET_LOG_LEVEL=debug "$CTTEST" flush-port6 17 53 fd00::7
+t_match "flush_port6 udp/53 at fd00::7 reads /proc, deletes 1" "$T_OUT" \
+	"udp/53 \(IPv6\) at fd00::7: 3 read from /proc, 1 matched, 1 deleted"
+t_eq "  fd00::7's entry is gone" "$(ct6 --reply-src fd00::7)" 0
+t_eq "  fd00::8's and fd00::6's stay" "$(ct6 --reply-src fd00::8)$(ct6 --reply-src fd00::6)" 11
+ns_del "$N6"
 
 # ---------------------------------------------------------------- traffic
 

@@ -10,8 +10,10 @@
  * which the thread enters only to open the socket. They return >= 0 on
  * success: 0 when the kernel deleted the entries itself (one filtered
  * flush, kernels >= 6.8 or so: it reports no count), else the number of
- * entries deleted one by one after a dump (older kernels, protocols other
- * than TCP and UDP by port, or VMNET_CONNTRACK_DUMP=1 in the environment).
+ * entries deleted one by one after reading them: from /proc/net/nf_conntrack
+ * for IPv6 addresses (the kernel's filter compares them wrongly), else, or
+ * without that file, from a dump (older kernels, protocols other than TCP
+ * and UDP by port, or VMNET_CONNTRACK_DUMP=1 in the environment).
  * Entries that vanish on their own meanwhile are not errors and not counted.
  * A failed delete does not stop the others; the first failure is reported
  * at the end.

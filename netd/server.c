@@ -62,7 +62,12 @@ int netd_server_open(const char *path, int *ret_fd, struct vmnet_err *err)
 	/* SO_PEERCRED is the real gate; the mode keeps others from even
 	 * connecting on systems that honour it. */
 	chmod(path, 0600);
-	if (listen(fd, 64) < 0)
+	/* The plugins connect without waiting and send what they hand over
+	 * at once; a pass over 1,000 attachments keeps netd from accepting
+	 * for a second or more, and with a short backlog the calls meanwhile
+	 * found it full and deleted their devices themselves (20 ms per DEL).
+	 * The kernel caps this at net.core.somaxconn (4096 by default). */
+	if (listen(fd, SOMAXCONN) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "listening on %s", path);
 	*ret_fd = steal_fd(fd);
 	return 0;

@@ -571,6 +571,21 @@ no_doomed_ends() { [ "$(doomed_ends)" = 0 ]; }
 t_ok "  netd deletes both once it runs (within a second)" within_1s no_doomed_ends
 t_ok "  and ho1's devices in its namespace" gone_in "${HO_NS[1]}" tap0
 t_eq "  none waits" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
+# A busy netd (a long pass, or stopped) must not cost the calls their
+# hand-over: its socket's backlog keeps what they send until it accepts.
+# 70 ADD/DEL pairs while it is stopped, 140 connections, more than the
+# backlog of 64 it used to have: every DEL's devices still wait for netd.
+kill -STOP "$NETD_PID"
+n_ok=0
+for k in $(seq 70); do
+	plugin ADD id=ho1 ns="${HO_NS[1]}" && plugin DEL id=ho1 ns="${HO_NS[1]}" && n_ok=$((n_ok + 1))
+done
+t_eq "70 ADD/DEL pairs while netd is stopped" "$n_ok" 70
+t_eq "  every DEL's doomed host end waits for netd" "$(doomed_ends)" 70
+kill -CONT "$NETD_PID"
+for _ in $(seq 150); do no_doomed_ends && break; sleep 0.1; done
+t_ok "  netd deletes them all once it runs (within 15 s)" no_doomed_ends
+t_eq "  none waits" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
 t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
 # A host end a DEL doomed but netd never deleted (netd killed in between):
 # netd's pass deletes it once VMNET_DOOMED_AGE_S (2 s) old, with its peer.

@@ -23,17 +23,24 @@ bool netd_state_is_record_name(const char *name)
 	return name[0] != '.' && n > 6 && !strcmp(name + n - 5, ".json") && strchr(name, '@');
 }
 
+static int cmp_key(const struct vmnet_record *x, const char *network, const char *cid,
+		   const char *ifname)
+{
+	int r = strcmp(x->network, network);
+
+	if (!r)
+		r = strcmp(x->cid, cid);
+	if (!r)
+		r = strcmp(x->ifname, ifname);
+	return r;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct netd_entry *x = *(struct netd_entry *const *)a;
 	const struct netd_entry *y = *(struct netd_entry *const *)b;
-	int r = strcmp(x->rec.network, y->rec.network);
 
-	if (!r)
-		r = strcmp(x->rec.cid, y->rec.cid);
-	if (!r)
-		r = strcmp(x->rec.ifname, y->rec.ifname);
-	return r;
+	return cmp_key(&x->rec, y->rec.network, y->rec.cid, y->rec.ifname);
 }
 
 static void sort(struct netd_state *st)
@@ -42,7 +49,33 @@ static void sort(struct netd_state *st)
 		qsort(st->v, st->n, sizeof(*st->v), cmp_entry);
 }
 
-static int push(struct netd_state *st, struct netd_entry *e)
+/* Binary search of the sorted @v: the index of the key's entry, or -1 with
+ * *ret_at where it would go. The cache is kept sorted so that a record's
+ * change costs O(log N) compares, not a sort (which, at every inotify event
+ * of every call, made netd's share of a CPU grow with N). */
+static ssize_t search(struct netd_entry *const *v, size_t n, const char *network,
+		      const char *cid, const char *ifname, size_t *ret_at)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = cmp_key(&v[mid]->rec, network, cid, ifname);
+
+		if (!r)
+			return (ssize_t)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (ret_at)
+		*ret_at = lo;
+	return -1;
+}
+
+/* @e in at index @at (the end for a load, sorted after). */
+static int insert_at(struct netd_state *st, size_t at, struct netd_entry *e)
 {
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 32;
@@ -53,7 +86,9 @@ static int push(struct netd_state *st, struct netd_entry *e)
 		st->v = v;
 		st->cap = cap;
 	}
-	st->v[st->n++] = e;
+	memmove(&st->v[at + 1], &st->v[at], (st->n - at) * sizeof(*st->v));
+	st->v[at] = e;
+	st->n++;
 	return 0;
 }
 
@@ -186,13 +221,14 @@ static int load_record(const char *network, const char *path, void *data)
 	(void)network;
 	if (!e)
 		return 0;
-	for (size_t i = 0; i < l->n_old; i++)
-		if (l->old[i] && !cmp_entry(&l->old[i], &e)) {
-			memcpy(e->status, l->old[i]->status, sizeof(e->status));
-			e->absent_since = l->old[i]->absent_since;
-			break;
-		}
-	if (push(l->st, e) < 0) {
+	/* The old cache is sorted. */
+	ssize_t i = search(l->old, l->n_old, e->rec.network, e->rec.cid, e->rec.ifname, NULL);
+
+	if (i >= 0) {
+		memcpy(e->status, l->old[i]->status, sizeof(e->status));
+		e->absent_since = l->old[i]->absent_since;
+	}
+	if (insert_at(l->st, l->st->n, e) < 0) {
 		entry_free(e);
 		return -ENOMEM;
 	}
@@ -297,35 +333,38 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 {
 	char path[PATH_MAX];
 	struct netd_entry *e, *old;
+	size_t at = 0;
+	ssize_t i;
 
 	if (vmnet_record_path(path, sizeof(path), st->state_dir, k->network, k->cid, k->ifname) < 0)
 		return 0;
-	old = netd_state_find_key(st, k->network, k->cid, k->ifname);
+	i = search(st->v, st->n, k->network, k->cid, k->ifname, &at);
 	e = access(path, F_OK) == 0 ? read_entry(path) : NULL;
-	if (old && !e) {
-		for (size_t i = 0; i < st->n; i++)
-			if (st->v[i] == old) {
-				remove_at(st, i);
-				break;
-			}
+	if (i >= 0 && !e) {
+		remove_at(st, (size_t)i);
 		log_debug("record %s/%s@%s removed", k->network, k->cid, k->ifname);
 		return 1;
 	}
 	if (!e)
 		return 0;
-	if (old) {
+	if (i >= 0) {
+		old = st->v[i];
 		memcpy(e->status, old->status, sizeof(e->status));
 		e->absent_since = old->absent_since;
 		vmnet_record_clear(&old->rec);
 		*old = *e;
 		free(e);
-	} else if (push(st, e) < 0) {
+		/* A record naming another attachment than its file's name
+		 * (damaged, or written by hand) moves in the order. */
+		if (cmp_key(&old->rec, k->network, k->cid, k->ifname))
+			sort(st);
+	} else if (search(st->v, st->n, e->rec.network, e->rec.cid, e->rec.ifname, &at) >= 0 ||
+		   insert_at(st, at, e) < 0) {
 		entry_free(e);
 		return 0;
 	} else {
 		log_debug("record %s/%s@%s added", k->network, k->cid, k->ifname);
 	}
-	sort(st);
 	return 1;
 }
 
@@ -409,14 +448,9 @@ int netd_state_handle_events(struct netd_state *st)
 struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network, const char *cid,
 				       const char *ifname)
 {
-	for (size_t i = 0; i < st->n; i++) {
-		struct vmnet_record *r = &st->v[i]->rec;
+	ssize_t i = search(st->v, st->n, network, cid, ifname, NULL);
 
-		if (!strcmp(r->network, network) && !strcmp(r->cid, cid) &&
-		    !strcmp(r->ifname, ifname))
-			return st->v[i];
-	}
-	return NULL;
+	return i >= 0 ? st->v[i] : NULL;
 }
 
 struct netd_entry *netd_state_find(struct netd_state *st, const char *cid, const char *ifname)

@@ -20,6 +20,7 @@
 
 #include "vmnet/err.h"
 #include "vmnet/record.h"
+#include "record_test.h"
 #include "tap.h"
 
 static char state[] = "/tmp/vmnet-spare.XXXXXX";
@@ -28,16 +29,7 @@ static char state[] = "/tmp/vmnet-spare.XXXXXX";
  * @v, so a record mixed from two versions does not check out. */
 static void make(struct vmnet_record *rec, const char *cid, unsigned v)
 {
-	memset(rec, 0, sizeof(*rec));
-	rec->tap_uid = rec->tap_gid = -1;
-	rec->host_nsid = -1;
-	strcpy(rec->network, "n1");
-	snprintf(rec->cid, sizeof(rec->cid), "%s", cid);
-	strcpy(rec->ifname, "eth0");
-	strcpy(rec->host_if, "vmv0123");
-	rec->guest_mac[0] = 0x02;
-	rec->guest.addr = 0x0a4d0000u | (v & 0xffffu);
-	rec->guest.len = 16;
+	record_fixture(rec, "n1", cid, 0x0a4d0000u | (v & 0xffffu), 16);
 	rec->gateway = 0x0a4d0001u;
 	rec->n_ports = v % 7;
 	for (unsigned i = 0; i < rec->n_ports; i++) {
@@ -50,18 +42,9 @@ static void make(struct vmnet_record *rec, const char *cid, unsigned v)
 static int put(const char *cid, unsigned v)
 {
 	struct vmnet_record rec;
-	struct vmnet_err err = {0};
-	int lock = -1, r;
 
 	make(&rec, cid, v);
-	r = vmnet_record_lock(state, "n1", 5000, &lock, &err);
-	if (r == 0)
-		r = vmnet_record_write(state, &rec, &err);
-	if (r < 0)
-		printf("# %s\n", err.msg);
-	if (lock >= 0)
-		close(lock);
-	return r;
+	return record_put(state, &rec);
 }
 
 /* The version a record read back is, or -1 if it is not a whole one. */

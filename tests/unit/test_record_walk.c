@@ -17,6 +17,7 @@
 
 #include "vmnet/err.h"
 #include "vmnet/record.h"
+#include "record_test.h"
 #include "tap.h"
 
 static char state[] = "/tmp/vmnet-walk.XXXXXX";
@@ -35,26 +36,10 @@ static void touch(const char *rel)
 static void put(const char *network, const char *cid, uint32_t addr)
 {
 	struct vmnet_record rec;
-	struct vmnet_err err = {0};
-	int lock = -1;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.tap_uid = rec.tap_gid = -1;
-	rec.host_nsid = -1;
-	snprintf(rec.network, sizeof(rec.network), "%s", network);
-	snprintf(rec.cid, sizeof(rec.cid), "%s", cid);
-	strcpy(rec.ifname, "eth0");
-	strcpy(rec.host_if, "vmv0123");
-	rec.guest_mac[0] = 0x02;
+	record_fixture(&rec, network, cid, addr, 24);
 	rec.guest_mac[5] = (uint8_t)addr;
-	rec.guest.addr = addr;
-	rec.guest.len = 24;
-	rec.gateway = (addr & 0xffffff00u) | 1;
-	if (vmnet_record_lock(state, network, 1000, &lock, &err) < 0 ||
-	    vmnet_record_write(state, &rec, &err) < 0)
-		printf("# %s\n", err.msg);
-	if (lock >= 0)
-		close(lock);
+	record_put(state, &rec);
 }
 
 static int count(const char *network, const char *path, void *data)

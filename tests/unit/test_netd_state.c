@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netd's record cache (netd/state.c) without root: it stays sorted by
+ * (network, cid, ifname) through its first load and through the inotify
+ * events of records written and removed in any order, so that a look-up is
+ * a binary search (netd_state_find_key) and a record's change no sort.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../netd/state.h"
+#include "record_test.h"
+#include "tap.h"
+#include "vmnet/err.h"
+#include "vmnet/record.h"
+
+static char state[] = "/tmp/vmnet-netd-state.XXXXXX";
+
+/* Record @network/@cid@eth0, the @k-th. */
+static int put(const char *network, const char *cid, unsigned k)
+{
+	struct vmnet_record rec;
+
+	record_fixture(&rec, network, cid, 0x0a400000u | (k + 2), 16);
+	snprintf(rec.host_if, sizeof(rec.host_if), "vmv%04x", k);
+	rec.guest_mac[5] = (uint8_t)k;
+	return record_put(state, &rec);
+}
+
+static int key_cmp(const struct vmnet_record *a, const struct vmnet_record *b)
+{
+	int r = strcmp(a->network, b->network);
+
+	if (!r)
+		r = strcmp(a->cid, b->cid);
+	return r ? r : strcmp(a->ifname, b->ifname);
+}
+
+static bool sorted(const struct netd_state *st)
+{
+	for (size_t i = 1; i < st->n; i++)
+		if (key_cmp(&st->v[i - 1]->rec, &st->v[i]->rec) >= 0)
+			return false;
+	return true;
+}
+
+/* Every cid "c<i>" of @network for which @want[i] is set is found, and
+ * only those. */
+static bool finds(struct netd_state *st, const char *network, const bool *want, unsigned n)
+{
+	char cid[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct netd_entry *e;
+
+		snprintf(cid, sizeof(cid), "c%u", i);
+		e = netd_state_find_key(st, network, cid, "eth0");
+		if (!e != !want[i] || (e && strcmp(e->rec.cid, cid))) {
+			printf("# %s/%s: %s\n", network, cid, e ? "found" : "not found");
+			return false;
+		}
+	}
+	return !netd_state_find_key(st, network, "c", "eth0") &&
+	       !netd_state_find_key(st, network, "c0", "eth1");
+}
+
+static int cleanup(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb, (void)flag, (void)f;
+	return remove(p);
+}
+
+#define N 60
+
+int main(void)
+{
+	struct netd_state st;
+	struct vmnet_err err = {0};
+	bool in_a[N] = {0}, in_b[N] = {0};
+	unsigned order[N], written = 0;
+	int bad = 0;
+
+	if (!mkdtemp(state))
+		return perror("mkdtemp"), 1;
+	/* A fixed shuffle: keys arrive out of order (c7 after c41...). */
+	for (unsigned i = 0; i < N; i++)
+		order[i] = (i * 37 + 11) % N;
+	for (unsigned i = 0; i < N / 2; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "c%u", order[i]);
+		bad |= put("netb", cid, order[i]) < 0;
+		in_b[order[i]] = true;
+		written++;
+	}
+	ok(!bad && netd_state_init(&st, state, &err) == 0, "a cache of %u records loaded: %s",
+	   written, err.msg);
+	ok(st.n == written && sorted(&st), "all of them, sorted (%zu)", st.n);
+	ok(finds(&st, "netb", in_b, N) && finds(&st, "neta", in_a, N),
+	   "each found by its key, no other");
+
+	/* More records, of a network before the loaded one and of the same,
+	 * in the shuffled order: each one event read. */
+	for (unsigned i = N / 2; i < N; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "c%u", order[i]);
+		bad |= put("netb", cid, order[i]) < 0;
+		in_b[order[i]] = true;
+		bad |= put("neta", cid, order[i]) < 0;
+		in_a[order[i]] = true;
+		netd_state_handle_events(&st);
+	}
+	ok(!bad && st.n == N + N / 2 && sorted(&st), "written after the load: in, sorted (%zu)",
+	   st.n);
+	ok(finds(&st, "netb", in_b, N) && finds(&st, "neta", in_a, N),
+	   "each found by its key, no other");
+
+	/* Every third one removed, then one written again. */
+	for (unsigned i = 0; i < N; i += 3) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "c%u", i);
+		if (in_b[i] && vmnet_record_remove_key(state, "netb", cid, "eth0", &err) == 0)
+			in_b[i] = false;
+	}
+	netd_state_handle_events(&st);
+	bad |= put("netb", "c3", 3) < 0;
+	in_b[3] = true;
+	netd_state_handle_events(&st);
+	ok(!bad && sorted(&st), "removals and a record written again: sorted (%zu)", st.n);
+	ok(finds(&st, "netb", in_b, N) && finds(&st, "neta", in_a, N),
+	   "the removed are gone, the others found");
+
+	/* A record rewritten in place keeps its slot and its status. */
+	netd_state_set_status(&st, &netd_state_find_key(&st, "neta", "c5", "eth0")->rec, "ok",
+			      0);
+	bad |= put("neta", "c5", 5) < 0;
+	netd_state_handle_events(&st);
+	ok(!bad && sorted(&st) && !strcmp(netd_state_find_key(&st, "neta", "c5", "eth0")->status,
+					  "ok"),
+	   "a rewritten record keeps its status");
+
+	netd_state_free(&st);
+	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);
+	return done();
+}

@@ -34,6 +34,9 @@ struct netd_daemon {
 	struct netd_reconcile_stats last_pass;
 	struct netd_targets targets;	/* what the next pass looks at (reconcile.h) */
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
+	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
+	bool reap_owed;			/* a pass skipped the look */
+	uint64_t reap_looks;		/* looks made (status: parked_looks) */
 	struct netd_doomed_q doomed;	/* devices DELs handed over (doomed.h) */
 	/* A whole pass (main.c): reconcile (reconcile.c) over targets, then
 	 * firewalld, parked taps and doomed host ends, Docker's chain;

@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "docker_user.h"
 #include "pool.h"
+#include "reap.h"
 #include "dhcp.h"
 #include "feed6.h"
 #include "guest6.h"
@@ -225,21 +226,6 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 	return 0;
 }
 
-/* Parked taps (lib/park.c) wait VMNET_PARK_AGE_S for an ADD to take them
- * back, then go: the deletion's cost is paid here, off the plugin's path. */
-static void reap_parked(struct netd_daemon *d)
-{
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
-	struct vmnet_err e = { 0 };
-
-	if (vmnet_nl_open(-1, &nl, &e) < 0 ||
-	    vmnet_park_reap(nl, VMNET_PARK_AGE_S, &d->last_pass.parked, &e) < 0)
-		log_warn("removing parked devices: %s", e.msg);
-	/* Host ends a DEL handed over that netd did not get to delete. */
-	if (nl && vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, &d->last_pass.doomed, &e) < 0)
-		log_warn("removing doomed devices: %s", e.msg);
-}
-
 /* vmnet's host-side devices into firewalld's zone: the bridge of each
  * shared attachment, the host device of each isolated one. */
 static void fwd_sync(struct netd_daemon *d)
@@ -282,7 +268,7 @@ static void run_pass(struct netd_daemon *d)
 	t1 = netd_now_us();
 	netd_feed6_sync(d->feed6, d->guest6, &d->st);
 	fwd_sync(d);
-	reap_parked(d);
+	netd_reap(d, p->last_full);
 	netd_docker_sync(d);
 	/* The whole pass is what a pass costs. */
 	us = (unsigned)(netd_now_us() - t0);
@@ -309,16 +295,22 @@ static int64_t event_due(const struct netd_daemon *d)
 /* The loop, until a signal ends it (0) or epoll fails (1). */
 /* When the pass just made wants the next one: soon when a lock was busy, a
  * namespace must be looked for again or firewalld failed; when the parked
- * taps age out; else only on events or the interval (0). */
+ * taps age out, or a skipped look for them is due; else only on events or
+ * the interval (0). */
 static int64_t after_pass_due(const struct netd_daemon *d)
 {
+	int64_t due = 0;
+
 	if (d->last_pass.busy || d->last_pass.recheck || d->fwd_retry)
-		return vmnet_mono_ms() + BUSY_RETRY_MS;
-	if (d->last_pass.doomed)
-		return vmnet_mono_ms() + VMNET_DOOMED_AGE_S * 1000 + 100;
-	if (d->last_pass.parked)
-		return vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
-	return 0;
+		due = vmnet_mono_ms() + BUSY_RETRY_MS;
+	else if (d->last_pass.doomed)
+		due = vmnet_mono_ms() + VMNET_DOOMED_AGE_S * 1000 + 100;
+	else if (d->last_pass.parked)
+		due = vmnet_mono_ms() + VMNET_PARK_AGE_S * 1000 + 100;
+	/* A look for parked taps the pass skipped (netd/reap.h). */
+	if (netd_reap_due(d) && (!due || netd_reap_due(d) < due))
+		due = netd_reap_due(d);
+	return due;
 }
 
 static int serve(struct netd_daemon *d, int ep, int sfd)

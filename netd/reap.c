@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+#include "reap.h"
+#include "vmnet/clock.h"
+#include "vmnet/err.h"
+#include "vmnet/handoff.h"
+#include "vmnet/log.h"
+#include "vmnet/nl.h"
+#include "vmnet/park.h"
+
+void netd_reap(struct netd_daemon *d, bool full)
+{
+	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
+	struct vmnet_err e = { 0 };
+	int64_t now = vmnet_mono_ms();
+
+	/* Skipped, it is owed: the pass after says when (netd_reap_due). */
+	if (!full && now < d->next_reap) {
+		d->reap_owed = true;
+		return;
+	}
+	d->reap_owed = false;
+	d->next_reap = now + NETD_REAP_EVERY_MS;
+	d->reap_looks++;
+	if (vmnet_nl_open(-1, &nl, &e) < 0 ||
+	    vmnet_park_reap(nl, VMNET_PARK_AGE_S, &d->last_pass.parked, &e) < 0)
+		log_warn("removing parked devices: %s", e.msg);
+	/* Host ends a DEL handed over that netd did not get to delete. */
+	if (nl && vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, &d->last_pass.doomed, &e) < 0)
+		log_warn("removing doomed devices: %s", e.msg);
+}
+
+int64_t netd_reap_due(const struct netd_daemon *d)
+{
+	return d->reap_owed ? d->next_reap : 0;
+}

@@ -108,15 +108,24 @@ int vmnet_attach_doomed_remove(int nsfd, const char *tap, struct vmnet_err *err)
 	return vmnet_link_del_devgroup(vm, group, err);
 }
 
-/* Down (and nomaster) @name in @nl if @alias (NULL: @devgroup) proves it ours. */
+/* Down (and nomaster) @name in @nl if @alias (NULL: @devgroup) proves it
+ * ours; its IPv4 address @addr (NULL: none) goes first. A device taken down
+ * with an address makes the kernel walk every IPv4 route of the namespace
+ * (fib_flush, for the routes it marked dead), a cost that grows with the
+ * attachments: isolated mode's host ends all carry routes. Without, there
+ * is nothing to flush. */
 static int quiet_dev(struct vmnet_nl *nl, const char *name, const char *alias, uint32_t devgroup,
-		     bool nomaster, struct vmnet_link_info *ret, struct vmnet_err *err)
+		     const struct vmnet_prefix *addr, bool nomaster, struct vmnet_link_info *ret,
+		     struct vmnet_err *err)
 {
 	struct vmnet_link_change c = VMNET_LINK_CHANGE_INIT;
 	int r = vmnet_link_get(nl, name, ret, NULL);
 
 	if (r < 0 || (alias ? strcmp(ret->alias, alias) : ret->devgroup != devgroup))
 		return 0;
+	r = addr ? vmnet_addr_del(nl, ret->ifindex, addr, err) : 0;
+	if (r < 0 && !vmnet_err_is_gone(r))
+		return r;
 	c.up = 0;
 	if (nomaster)
 		c.master = 0;
@@ -134,7 +143,9 @@ static int doom_host_end(struct vmnet_nl *host, const struct vmnet_record *rec, 
 	struct vmnet_link_info info = { 0 };
 	struct timespec ts;
 	char name[IFNAMSIZ], doomed[64];
-	int r = quiet_dev(host, rec->host_if, alias, 0, true, &info, err);
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	bool has_gw = rec->mode == VMNET_MODE_ISOLATED && vmnet_record_has4(rec);
+	int r = quiet_dev(host, rec->host_if, alias, 0, has_gw ? &gw : NULL, true, &info, err);
 
 	if (r < 0 || strcmp(info.alias, alias))
 		return r;
@@ -180,11 +191,10 @@ int vmnet_attach_vm_quiesce(struct vmnet_nl *host, struct vmnet_nl *vm,
 	x = ((uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) ^ (uint32_t)ts.tv_nsec) &
 	    0x3fffffffu;
 	attach_keep_first(&first, doom_host_end(host, rec, alias, x, err));
-	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, false, &tap, err));
-	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec), false, &peer,
-					    err));
-	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && vmnet_record_has4(rec))
-		attach_keep_first(&first, vmnet_addr_del(vm, peer.ifindex, &rec->guest, err));
+	attach_keep_first(&first, quiet_dev(vm, rec->tap_name, alias, 0, NULL, false, &tap, err));
+	attach_keep_first(&first, quiet_dev(vm, rec->ifname, NULL, vm_devgroup(rec),
+					    vmnet_record_has4(rec) ? &rec->guest : NULL, false,
+					    &peer, err));
 	if (peer.ifindex > 0 && peer.devgroup == vm_devgroup(rec) && vmnet_record_has6(rec))
 		attach_keep_first(&first, vmnet_addr6_del(vm, peer.ifindex, &rec->guest6, err));
 	if (first < 0 || strcmp(tap.alias, alias))

@@ -163,26 +163,26 @@ static int pool_tap(const struct vmnet_link_info *li, void *arg)
 	return 0;
 }
 
-/* Out of service: down, not a bridge port, in the parked group, without the
- * gateway address of isolated mode (down keeps IPv4 addresses and the
- * next "up" would bring their routes back). */
+/* Out of service: without the gateway address of isolated mode (down keeps
+ * IPv4 addresses and the next "up" would bring their routes back), down,
+ * not a bridge port, in the parked group. The address goes first: taken
+ * down with it, the device would make the kernel walk every IPv4 route of
+ * the namespace (fib_flush), one per isolated attachment. */
 static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
 		   struct vmnet_err *err)
 {
 	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
-	int r;
+	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	int r = 0;
 
+	if (rec->mode == VMNET_MODE_ISOLATED && vmnet_record_has4(rec))
+		r = vmnet_addr_del(nl, idx, &gw, err);
+	if (r < 0)
+		return r;
 	ch.up = 0;
 	ch.master = 0;
 	ch.devgroup = VMNET_PARK_GROUP;
-	r = vmnet_link_set(nl, idx, &ch, err);
-	if (r < 0 || rec->mode != VMNET_MODE_ISOLATED || !vmnet_record_has4(rec))
-		return r;
-	{
-		struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
-
-		return vmnet_addr_del(nl, idx, &gw, err);
-	}
+	return vmnet_link_set(nl, idx, &ch, err);
 }
 
 /* Into the first free slot under the parked alias; 0 when all are taken.

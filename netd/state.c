@@ -358,7 +358,8 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 		 * (damaged, or written by hand) moves in the order. */
 		if (cmp_key(&old->rec, k->network, k->cid, k->ifname))
 			sort(st);
-	} else if (search(st->v, st->n, e->rec.network, e->rec.cid, e->rec.ifname, &at) >= 0 ||
+	} else if ((cmp_key(&e->rec, k->network, k->cid, k->ifname) &&
+		    search(st->v, st->n, e->rec.network, e->rec.cid, e->rec.ifname, &at) >= 0) ||
 		   insert_at(st, at, e) < 0) {
 		entry_free(e);
 		return 0;

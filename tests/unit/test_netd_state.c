@@ -137,12 +137,14 @@ int main(void)
 	   "the removed are gone, the others found");
 
 	/* A record rewritten in place keeps its slot and its status. */
-	netd_state_set_status(&st, &netd_state_find_key(&st, "neta", "c5", "eth0")->rec, "ok",
-			      0);
+	struct netd_entry *c5 = netd_state_find_key(&st, "neta", "c5", "eth0");
+
+	if (c5)
+		netd_state_set_status(&st, &c5->rec, "ok", 0);
 	bad |= put("neta", "c5", 5) < 0;
 	netd_state_handle_events(&st);
-	ok(!bad && sorted(&st) && !strcmp(netd_state_find_key(&st, "neta", "c5", "eth0")->status,
-					  "ok"),
+	c5 = netd_state_find_key(&st, "neta", "c5", "eth0");
+	ok(!bad && sorted(&st) && c5 && !strcmp(c5->status, "ok"),
 	   "a rewritten record keeps its status");
 
 	netd_state_free(&st);

@@ -95,10 +95,50 @@ static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
 	return 0;
 }
 
-int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+/* Was @rec's bridge found in place, with @rec's gateways, by an earlier
+ * check of @c? Then *ret_ifindex is its index. */
+static bool bridge_known(const struct vmnet_check_ctx *c, const struct vmnet_record *rec,
+			 int *ret_ifindex)
 {
-	_cleanup_(vmnet_nl_closep) struct vmnet_nl *host = NULL;
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	const __typeof__(c->bridge_ok) *b = &c->bridge_ok;
+
+	if (!b->name[0] || strcmp(b->name, rec->bridge) || b->has4 != vmnet_record_has4(rec) ||
+	    b->has6 != vmnet_record_has6(rec))
+		return false;
+	if (b->has4 && (b->gateway != rec->gateway || b->len != rec->guest.len))
+		return false;
+	if (b->has6 && (memcmp(&b->gateway6, &rec->gateway6, sizeof(b->gateway6)) ||
+			b->len6 != rec->guest6.len))
+		return false;
+	*ret_ifindex = b->ifindex;
+	return true;
+}
+
+static void bridge_note(struct vmnet_check_ctx *c, const struct vmnet_record *rec, int ifindex)
+{
+	__typeof__(c->bridge_ok) *b = &c->bridge_ok;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->name, sizeof(b->name), "%s", rec->bridge);
+	b->has4 = vmnet_record_has4(rec);
+	b->has6 = vmnet_record_has6(rec);
+	b->gateway = rec->gateway;
+	b->len = rec->guest.len;
+	b->gateway6 = rec->gateway6;
+	b->len6 = rec->guest6.len;
+	b->ifindex = ifindex;
+}
+
+void vmnet_check_ctx_close(struct vmnet_check_ctx *c)
+{
+	c->host = vmnet_nl_close(c->host);
+	c->nft = vmnet_nft_close(c->nft);
+	memset(&c->bridge_ok, 0, sizeof(c->bridge_ok));
+}
+
+int vmnet_attach_check_in(struct vmnet_check_ctx *c, const struct vmnet_record *rec, int nsfd,
+			  struct vmnet_err *err)
+{
 	struct vmnet_link_info br = { 0 }, hif;
 	struct vmnet_nft_att att;
 	int r;
@@ -106,15 +146,15 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 	if (rec->pending)
 		return vmnet_attach_mismatch(err, "the ADD of %s/%s did not complete", rec->cid,
 					     rec->ifname);
-	r = vmnet_nl_open(-1, &host, err);
-	if (r < 0)
+	if (!c->host && (r = vmnet_nl_open(-1, &c->host, err)) < 0)
 		return r;
-	if (rec->mode == VMNET_MODE_SHARED) {
-		r = check_bridge(host, rec, &br, err);
+	if (rec->mode == VMNET_MODE_SHARED && !bridge_known(c, rec, &br.ifindex)) {
+		r = check_bridge(c->host, rec, &br, err);
 		if (r < 0)
 			return r;
+		bridge_note(c, rec, br.ifindex);
 	}
-	r = check_host_if(host, rec, &br, &hif, err);
+	r = check_host_if(c->host, rec, &br, &hif, err);
 	if (r < 0)
 		return r;
 	if (rec->wiring == VMNET_TAP_NETNS) {
@@ -126,8 +166,16 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 					     hif.kind);
 	}
 	vmnet_attach_nft_att(rec, &att);
-	r = vmnet_nft_open(-1, &nft, err);
-	if (r < 0)
+	if (!c->nft && (r = vmnet_nft_open(-1, &c->nft, err)) < 0)
 		return r;
-	return vmnet_nft_check(nft, &att, err);
+	return vmnet_nft_check(c->nft, &att, err);
+}
+
+int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err)
+{
+	struct vmnet_check_ctx c = { 0 };
+	int r = vmnet_attach_check_in(&c, rec, nsfd, err);
+
+	vmnet_check_ctx_close(&c);
+	return r;
 }

@@ -156,14 +156,19 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k,
 		    struct elem_reply *ret)
 {
 	char buf[REQ_BUF];
-	struct nftnl_set *s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
+	struct nftnl_set *s;
 	struct nftnl_set_elem *e;
 	struct nlmsghdr *nh;
 	int r;
 
-	if (!s)
-		return -ENOMEM;
-	e = nftnl_set_elem_alloc();
+	memset(ret, 0, sizeof(*ret));
+	r = nft_snap_get(n, si, k, ret->data, &ret->dlen);
+	if (r != -ENODATA) {
+		ret->found = r > 0;
+		return r;
+	}
+	s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
+	e = s ? nftnl_set_elem_alloc() : NULL;
 	if (!e) {
 		nftnl_set_free(s);
 		return -ENOMEM;
@@ -173,7 +178,6 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k,
 	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_ACK, 0);
 	nftnl_set_elems_nlmsg_build_payload(nh, s);
 	nftnl_set_free(s);
-	memset(ret, 0, sizeof(*ret));
 	r = nft_request(n, nh, elem_cb, ret);
 	if (r == -ENOENT)
 		return 0;
@@ -243,8 +247,12 @@ int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_
 	struct table_reply rep = {0};
 	struct nftnl_table *t = nft_table_new(F_INET, false);
 	struct nlmsghdr *nh;
-	int r;
+	int r = nft_snap_table(n, ret_version ? ret_version : &rep.version);
 
+	if (r != -ENODATA) {
+		nftnl_table_free(t);
+		return r;
+	}
 	if (!t)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "nft: looking up table");
 	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, 0);

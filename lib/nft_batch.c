@@ -152,6 +152,7 @@ int vmnet_nft_open(int nsfd, struct vmnet_nft **ret, struct vmnet_err *err)
 struct vmnet_nft *vmnet_nft_close(struct vmnet_nft *n)
 {
 	if (n) {
+		vmnet_nft_snapshot_drop(n);
 		vmnet_nfnl_close(n->nl);
 		free(n);
 	}
@@ -200,7 +201,11 @@ int nft_batch_run(struct vmnet_nft *n, const struct nft_batch *b, const char *wh
 {
 	size_t idx = SIZE_MAX;
 	char d[128];
-	int ret = vmnet_nfnl_send(n->nl, b->buf, b->len, b->seq0 + 1, b->n, true, NULL, &idx);
+	int ret;
+
+	/* What the batch changes, a snapshot would not see. */
+	vmnet_nft_snapshot_drop(n);
+	ret = vmnet_nfnl_send(n->nl, b->buf, b->len, b->seq0 + 1, b->n, true, NULL, &idx);
 
 	if (ret_idx)
 		*ret_idx = idx;

@@ -152,25 +152,20 @@ int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint
 	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
-/* ---- the dump ---- */
+/* ---- the dump (nft_snap.c) into nft_elems ---- */
 
 struct dump {
-	unsigned si;
 	struct nft_elem *el;
 	size_t n, cap;
-	int err;
 };
 
-static int dump_add(struct dump *dp, struct nftnl_set_elem *e)
+static int dump_add(void *ctx, unsigned si, const struct nft_raw_elem *r)
 {
-	uint32_t klen = 0, dlen = 0, elen = 0;
-	const void *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-	const void *d = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &dlen);
-	const void *end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen);
+	struct dump *dp = ctx;
 	struct nft_elem *x;
 
-	if (!k || klen > sizeof(x->k.k) || (d && dlen > sizeof(x->k.d)) ||
-	    (end && elen > sizeof(x->k.kend)))
+	if (r->klen > sizeof(x->k.k) || (r->d && r->dlen > sizeof(x->k.d)) ||
+	    (r->end && r->elen > sizeof(x->k.kend)))
 		return 0; /* not a key of ours: nothing to match */
 	if (dp->n == dp->cap) {
 		size_t cap = dp->cap ? 2 * dp->cap : 64;
@@ -183,61 +178,24 @@ static int dump_add(struct dump *dp, struct nftnl_set_elem *e)
 	}
 	x = &dp->el[dp->n++];
 	memset(x, 0, sizeof(*x));
-	x->si = dp->si;
-	memcpy(x->k.k, k, klen);
-	x->k.klen = klen;
-	if (d) {
-		memcpy(x->k.d, d, dlen);
-		x->k.dlen = dlen;
+	x->si = si;
+	memcpy(x->k.k, r->k, r->klen);
+	x->k.klen = r->klen;
+	if (r->d) {
+		memcpy(x->k.d, r->d, r->dlen);
+		x->k.dlen = r->dlen;
 	}
-	if (end) { /* a range of cluster4|6: deleted by both ends */
-		memcpy(x->k.kend, end, elen);
-		x->k.kendlen = elen;
+	if (r->end) { /* a range of cluster4|6: deleted by both ends */
+		memcpy(x->k.kend, r->end, r->elen);
+		x->k.kendlen = r->elen;
 	}
 	return 0;
 }
 
-static int dump_cb(const struct nlmsghdr *nh, void *data)
-{
-	struct dump *dp = data;
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set_elem *e;
-
-	if (!s || nftnl_set_elems_nlmsg_parse(nh, s) < 0 || !(it = nftnl_set_elems_iter_create(s)))
-		dp->err = -ENOMEM;
-	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e && !dp->err;
-	     e = nftnl_set_elems_iter_next(it))
-		dp->err = dump_add(dp, e);
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	/* Keep reading: a dump stopped early leaves the rest queued. */
-	return MNL_CB_OK;
-}
-
-/* Every element of every set of ours into dp->el; a missing table or set
- * has none. */
+/* Every element of every set of ours into dp->el. */
 static int dump_all(struct vmnet_nft *n, struct dump *dp)
 {
-	for (unsigned si = 0; si < SI_N && !dp->err; si++) {
-		char buf[REQ_BUF];
-		struct nftnl_set *s = nft_set_ref(nft_sets[si].fam, nft_sets[si].name, 0);
-		struct nlmsghdr *nh;
-		int r;
-
-		if (!s)
-			return -ENOMEM;
-		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, nft_sets[si].fam, NLM_F_DUMP,
-					   0);
-		nftnl_set_elems_nlmsg_build_payload(nh, s);
-		nftnl_set_free(s);
-		dp->si = si;
-		r = nft_request(n, nh, dump_cb, dp);
-		if (r < 0 && r != -ENOENT)
-			return r;
-	}
-	return dp->err;
+	return nft_dump_all(n, dump_add, dp);
 }
 
 /* The guest address of family @v6 that spoof4|6 or port_ip4|6 pairs with

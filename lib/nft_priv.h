@@ -144,8 +144,11 @@ enum {
 
 struct vmnet_nfnl;
 
+struct nft_snap;
+
 struct vmnet_nft {
 	struct vmnet_nfnl *nl;
+	struct nft_snap *snap; /* vmnet_nft_snapshot's, or NULL */
 };
 
 /* What each message of a batch was, to name it when the kernel refuses it. */
@@ -380,6 +383,22 @@ struct nft_forget_what {
 	const struct in6_addr *ip6;
 	const char *host_if;
 };
+/* nft_snap.c: every element of every set of ours, each handed to @add with
+ * its set's index (a missing table or set has none); the first error of
+ * @add (or the kernel's) ends it. */
+struct nft_raw_elem {
+	const void *k, *d, *end; /* d, end: NULL if none */
+	uint32_t klen, dlen, elen;
+};
+typedef int (*nft_elem_fn)(void *ctx, unsigned si, const struct nft_raw_elem *e);
+int nft_dump_all(struct vmnet_nft *n, nft_elem_fn add, void *ctx);
+/* From the handle's snapshot: the table (1, its version in *ret_version;
+ * 0 missing), an element (1, its data copied; 0 missing); -ENODATA when
+ * there is no snapshot, or for an interval set (ask the kernel). */
+int nft_snap_table(const struct vmnet_nft *n, int *ret_version);
+int nft_snap_get(const struct vmnet_nft *n, unsigned si, const struct nft_key *k,
+		 uint8_t *ret_data, uint32_t *ret_dlen);
+
 bool nft_forget_match(const struct nft_elem *e, const struct nft_forget_what *w);
 int nft_forget_build(struct nft_batch *b, const struct nft_elem *el, size_t n_el,
 		     const struct nft_forget_what *w, uint32_t seq, size_t *ret_n);

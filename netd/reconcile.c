@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,9 +270,19 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
  * down), broken (repair), unverified (leave alone) or nothing. Identity
  * first: only a proven namespace (or none at all) is checked. Returns
  * whether any record is live. */
-bool netd_assess(struct netd_state *st, struct item *items, size_t n,
+void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
+{
+	struct vmnet_err e = { 0 };
+
+	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
+		return;
+	log_debug("checking nftables key by key: %s", e.msg);
+}
+
+bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
 		 struct netd_reconcile_stats *p)
 {
+	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx own = { 0 };
 	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
 	int64_t now = now_ms();
 	bool any_live = false;
@@ -293,7 +304,7 @@ bool netd_assess(struct netd_state *st, struct item *items, size_t n,
 		any_live = true;
 		if (it->unverified || (it->rec.netns[0] && it->nsfd < 0))
 			continue;
-		if (vmnet_attach_check(&it->rec, it->nsfd, &ce) == 0) {
+		if (vmnet_attach_check_in(c ? c : &own, &it->rec, it->nsfd, &ce) == 0) {
 			snprintf(it->status, sizeof(it->status), "ok");
 			continue;
 		}
@@ -354,10 +365,23 @@ static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets
 	return all_locked;
 }
 
-static void finish(struct netd_state *st, struct item *items, size_t n,
+/* The cache from the records the pass read when it found every one in
+ * place (@adopt), else read again: a pass that acted changed some. */
+static void refresh_cache(struct netd_state *st, struct item *items, size_t n, bool adopt)
+{
+	struct vmnet_record **recs = adopt ? calloc(n ? n : 1, sizeof(*recs)) : NULL;
+
+	for (size_t i = 0; recs && i < n; i++)
+		recs[i] = &items[i].rec;
+	if (!recs || netd_state_adopt(st, recs, n) < 0)
+		netd_state_load(st, NULL);
+	free(recs);
+}
+
+static void finish(struct netd_state *st, struct item *items, size_t n, bool adopt,
 		   struct netd_reconcile_stats *p)
 {
-	netd_state_load(st, NULL);
+	refresh_cache(st, items, n, adopt);
 	p->records = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].gone) {
@@ -426,7 +450,7 @@ enum look { LOOK_NOTHING, LOOK_ITEMS, LOOK_ALL };
 
 static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, struct items *l)
 {
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx c = { 0 };
 	struct netd_reconcile_stats *p = l->p;
 	bool any_live, need = false;
 	char why[600];
@@ -443,9 +467,10 @@ static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, st
 		if (r < 0)
 			return LOOK_ALL;
 	}
-	any_live = netd_assess(st, l->v, l->n, p);
-	if (any_live && vmnet_nft_open(-1, &nft, NULL) == 0 &&
-	    netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+	/* After the records: a complete record's elements went in before it. */
+	netd_check_ctx_snapshot(&c);
+	any_live = netd_assess(st, l->v, l->n, &c, p);
+	if (any_live && c.nft && netd_nft_needs_sync(c.nft, l->v, l->n, why, sizeof(why)))
 		return LOOK_ALL;
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
@@ -479,7 +504,7 @@ void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *i
 		it->gone = true; /* its DEL came first: no status to keep */
 		return;
 	}
-	netd_assess(st, &fresh, 1, p);
+	netd_assess(st, &fresh, 1, NULL, p);
 	act(&fresh, 1, true, st->state_dir, cni_path, p);
 	act(&fresh, 1, false, st->state_dir, cni_path, p);
 	it->gone = fresh.gone;
@@ -508,12 +533,14 @@ void netd_items_drop(struct items *l)
 static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
 			const char *cni_path, struct items *l)
 {
+	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx c = { 0 };
 	struct netd_reconcile_stats *p = l->p;
 	bool all_locked, any_live;
 
 	p->busy = p->recheck = false;
 	all_locked = lock_and_read(st->state_dir, nets, n_nets, l);
-	any_live = netd_assess(st, l->v, l->n, p);
+	netd_check_ctx_snapshot(&c);
+	any_live = netd_assess(st, l->v, l->n, &c, p);
 	act(l->v, l->n, true, st->state_dir, cni_path, p);
 	/* The table holds every network's elements, so it is rebuilt only
 	 * when every network is locked and its records known. */
@@ -546,6 +573,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 	struct net *nets = NULL;
 	size_t n_nets = 0;
 	int64_t t0 = netd_now_us();
+	enum look seen;
 	unsigned checked;
 	int r;
 
@@ -560,7 +588,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 			next->all = true;
 		return r;
 	}
-	switch (look(st, nets, n_nets, &l)) {
+	switch ((seen = look(st, nets, n_nets, &l))) {
 	case LOOK_NOTHING:
 		break;
 	case LOOK_ITEMS:
@@ -579,7 +607,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 	checked = (unsigned)l.n;
 	netd_aggregate_sync(l.v, l.n, p);
 	carry(&l, next);
-	finish(st, l.v, l.n, p);
+	finish(st, l.v, l.n, seen == LOOK_NOTHING, p);
 	netd_count(p, t0, true, checked);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "reconcile.h"
 #include "reconcile_priv.h"
 #include "state.h"
+#include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/events.h"
 #include "vmnet/log.h"
@@ -296,9 +297,8 @@ static bool after_calls(const struct netd_state *st, struct items *l)
 
 /* The table whole for these items, and no sentinel broken: else a full
  * pass decides (and restores the table under every network's lock). */
-static bool needs_full(const struct netd_state *st, struct items *l)
+static bool needs_full(const struct netd_state *st, struct items *l, struct vmnet_check_ctx *c)
 {
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
 	bool any_live = false;
 	char why[600];
 
@@ -311,13 +311,13 @@ static bool needs_full(const struct netd_state *st, struct items *l)
 		}
 		any_live |= !l->v[i].gone;
 	}
-	if (!any_live || vmnet_nft_open(-1, &nft, NULL) < 0)
+	if (!any_live || (!c->nft && vmnet_nft_open(-1, &c->nft, NULL) < 0))
 		return false;
-	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+	if (!netd_nft_needs_sync(c->nft, l->v, l->n, why, sizeof(why)))
 		return false;
-	if (table_whole(nft) && !after_calls(st, l))
+	if (table_whole(c->nft) && !after_calls(st, l))
 		return false;
-	if (!netd_nft_needs_sync(nft, l->v, l->n, why, sizeof(why)))
+	if (!netd_nft_needs_sync(c->nft, l->v, l->n, why, sizeof(why)))
 		return false;
 	log_debug("full pass: %s", why);
 	return true;
@@ -394,6 +394,7 @@ static void settle(struct netd_state *st, const char *cni_path, struct items *l)
 int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct netd_targets *t,
 			   struct netd_reconcile_stats *p)
 {
+	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx c = { 0 };
 	struct items l = { .p = p };
 	int64_t t0 = netd_now_us();
 	bool full = t->all;
@@ -409,8 +410,8 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
 	t->n = 0;
 	t->all = false;
 	if (!full) {
-		netd_assess(st, l.v, l.n, p);
-		full = needs_full(st, &l);
+		netd_assess(st, l.v, l.n, &c, p);
+		full = needs_full(st, &l, &c);
 	}
 	if (full) {
 		netd_items_drop(&l);

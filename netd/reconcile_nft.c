@@ -63,8 +63,15 @@ int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_recon
 		return r;
 	}
 	/* With no attachment at all there is nothing to restore: an absent
-	 * table is then the plugin's business, not ours. */
-	if (!any_live || !netd_nft_needs_sync(nft, items, n, why, sizeof(why)))
+	 * table is then the plugin's business, not ours. A full pass's items:
+	 * checked against one snapshot (the sync's batch drops it). */
+	if (!any_live)
+		return 0;
+	if (vmnet_nft_snapshot(nft, &e) < 0) {
+		log_debug("checking nftables key by key: %s", e.msg);
+		vmnet_err_clear(&e);
+	}
+	if (!netd_nft_needs_sync(nft, items, n, why, sizeof(why)))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		na += !items[i].gone;

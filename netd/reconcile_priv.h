@@ -45,9 +45,15 @@ bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, ch
 /* Re-sync it from the live items when it needs one (and some are live). */
 int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p);
 
-/* Check @items (identity first), without acting: whether any is live. */
-bool netd_assess(struct netd_state *st, struct item *items, size_t n,
+struct vmnet_check_ctx;
+
+/* Check @items (identity first), without acting: whether any is live.
+ * @c: the handles the checks share (NULL: their own, closed after). */
+bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
 		 struct netd_reconcile_stats *p);
+/* Open @c's nftables handle with a snapshot of our sets (a pass over many
+ * attachments); without one, the checks ask the kernel key by key. */
+void netd_check_ctx_snapshot(struct vmnet_check_ctx *c);
 /* Decide again under its network's lock on one item found gone or broken,
  * and act. */
 void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *it,

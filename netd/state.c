@@ -185,24 +185,36 @@ void netd_state_free(struct netd_state *st)
 	st->ino_fd = -1;
 }
 
-static struct netd_entry *read_entry(const char *path)
+/* An entry for @rec, whose JSON moves into it (@rec keeps the rest). */
+static struct netd_entry *entry_of(struct vmnet_record *rec)
 {
 	struct netd_entry *e = calloc(1, sizeof(*e));
-	struct vmnet_err err = {0};
 	char pool[PATH_MAX];
 
 	if (!e)
 		return NULL;
-	if (vmnet_record_read_path(path, &e->rec, &err) < 0) {
-		if (err.msg[0])
-			log_warn("%s", err.msg);
-		free(e);
-		return NULL;
-	}
+	e->rec = *rec;
+	rec->ipam_result = rec->netconf = NULL;
 	if (vmnet_ipam_pool_dir(e->rec.netconf, pool, sizeof(pool)) == 0)
 		e->ipam_pool = strdup(pool);
 	drop_json(&e->rec);
 	snprintf(e->status, sizeof(e->status), "pending");
+	return e;
+}
+
+static struct netd_entry *read_entry(const char *path)
+{
+	struct vmnet_record rec = {0};
+	struct vmnet_err err = {0};
+	struct netd_entry *e;
+
+	if (vmnet_record_read_path(path, &rec, &err) < 0) {
+		if (err.msg[0])
+			log_warn("%s", err.msg);
+		return NULL;
+	}
+	e = entry_of(&rec);
+	vmnet_record_clear(&rec);
 	return e;
 }
 
@@ -212,15 +224,10 @@ struct load {
 	size_t n_old;
 };
 
-/* One record file into the cache, with the status the old cache had. */
-static int load_record(const char *network, const char *path, void *data)
+/* @e into the new cache (at the end: sorted after), with the status the
+ * old cache had. */
+static int load_entry(struct load *l, struct netd_entry *e)
 {
-	struct load *l = data;
-	struct netd_entry *e = read_entry(path);
-
-	(void)network;
-	if (!e)
-		return 0;
 	/* The old cache is sorted. */
 	ssize_t i = search(l->old, l->n_old, e->rec.network, e->rec.cid, e->rec.ifname, NULL);
 
@@ -235,6 +242,15 @@ static int load_record(const char *network, const char *path, void *data)
 	return 0;
 }
 
+/* One record file into the cache. */
+static int load_record(const char *network, const char *path, void *data)
+{
+	struct netd_entry *e = read_entry(path);
+
+	(void)network;
+	return e ? load_entry(data, e) : 0;
+}
+
 static int load_network(const char *network, const char *dir, void *data)
 {
 	struct load *l = data;
@@ -246,6 +262,24 @@ static int load_network(const char *network, const char *dir, void *data)
 	return 0;
 }
 
+/* The old cache (@l) back in place of a new one that failed. */
+static void load_undo(struct netd_state *st, const struct load *l)
+{
+	for (size_t i = 0; i < st->n; i++)
+		entry_free(st->v[i]);
+	free(st->v);
+	st->v = l->old;
+	st->n = st->cap = l->n_old;
+}
+
+static void load_done(struct netd_state *st, const struct load *l)
+{
+	for (size_t i = 0; i < l->n_old; i++)
+		entry_free(l->old[i]);
+	free(l->old);
+	sort(st);
+}
+
 int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 {
 	struct load l = {st, st->v, st->n};
@@ -255,14 +289,31 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 	st->n = st->cap = 0;
 	r = vmnet_record_walk_networks(st->state_dir, load_network, &l);
 	if (r < 0) {
-		st->v = l.old;
-		st->n = st->cap = l.n_old;
+		load_undo(st, &l);
 		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", st->state_dir);
 	}
-	for (size_t i = 0; i < l.n_old; i++)
-		entry_free(l.old[i]);
-	free(l.old);
-	sort(st);
+	load_done(st, &l);
+	return 0;
+}
+
+int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, size_t n)
+{
+	struct load l = {st, st->v, st->n};
+	const char *net = NULL;
+
+	st->v = NULL;
+	st->n = st->cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct netd_entry *e = entry_of(recs[i]);
+
+		if (!e || load_entry(&l, e) < 0) {
+			load_undo(st, &l);
+			return -ENOMEM;
+		}
+		if (!net || strcmp(net, recs[i]->network))
+			watch_net(st, net = recs[i]->network);
+	}
+	load_done(st, &l);
 	return 0;
 }
 

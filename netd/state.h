@@ -64,6 +64,11 @@ void netd_state_free(struct netd_state *st);
 
 /* Re-read every record (keeps the statuses of those that stay). */
 int netd_state_load(struct netd_state *st, struct vmnet_err *err);
+/* The same from @n records a pass has just read, every one there is, in
+ * place of reading them again: their JSON moves into the cache (the rest
+ * of each record stays with the caller). -ENOMEM leaves the cache as it
+ * was. */
+int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, size_t n);
 
 /* The inotify fd to poll; netd_state_handle_events() reads what is pending
  * and updates the cache. Returns 1 if anything changed, 0 if not. */

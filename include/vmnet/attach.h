@@ -58,6 +58,27 @@ int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,
  * @nsfd < 0 means the VM netns is gone (a mismatch for netns wiring). */
 int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_err *err);
 
+/* What a series of checks shares (netd's passes): the host namespace's
+ * rtnetlink and nftables handles, opened by the first check that needs
+ * them (or set beforehand: an nftables handle holding a snapshot), and the
+ * last bridge found in place with the same gateways. Zero it first; close
+ * it with vmnet_check_ctx_close(). */
+struct vmnet_check_ctx {
+	struct vmnet_nl *host;
+	struct vmnet_nft *nft;
+	struct {
+		char name[IFNAMSIZ];
+		uint32_t gateway;
+		struct in6_addr gateway6;
+		uint8_t len, len6;
+		bool has4, has6;
+		int ifindex;
+	} bridge_ok;
+};
+int vmnet_attach_check_in(struct vmnet_check_ctx *c, const struct vmnet_record *rec, int nsfd,
+			  struct vmnet_err *err);
+void vmnet_check_ctx_close(struct vmnet_check_ctx *c); /* also a _cleanup_ */
+
 /* Put back in place what is missing of @rec's attachment, with the steps
  * of vmnet_attach, while keeping the VM's tap: a running VMM holds it open,
  * and re-creating it would cut the guest off for good. 1 when the

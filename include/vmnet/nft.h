@@ -200,8 +200,18 @@ int vmnet_nft_if_guest6(struct vmnet_nft *n, const char *host_if, struct in6_add
 
 /* 0 if the table (of this version) and every element of @a exist with the
  * right data; else -ENOENT with code VMNET_ERR_CHECK naming the first missing
- * thing. Looks up single keys, never dumps. */
+ * thing. Looks up single keys, never dumps; with a snapshot held, looks
+ * them up there. */
 int vmnet_nft_check(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
+
+/* Read the table's version and every element of every set of ours into @n
+ * (one dump per set): until vmnet_nft_snapshot_drop(), vmnet_nft_close()
+ * or a batch sent through @n, the table version, vmnet_nft_check() and the
+ * guest look-ups answer from it, not the kernel (interval sets excepted).
+ * For a pass that checks many attachments; what changes after the dump is
+ * not seen. */
+int vmnet_nft_snapshot(struct vmnet_nft *n, struct vmnet_err *err);
+void vmnet_nft_snapshot_drop(struct vmnet_nft *n);
 
 /* Atomically replace both tables by the base ruleset plus @atts' elements
  * (for netd: restores a flushed, tampered or outdated table; resets the

@@ -495,6 +495,36 @@ t_ok "after nft flush ruleset, netd reconcile" nc_ reconcile
 t_ok "  took the locks to restore the table" test "$(locked)" -gt "$L0"
 t_ok "  and the table is back" ip netns exec "$HOST_NS" nft list table inet vmnet
 
+# A full pass checks every attachment's elements against one dump of the
+# sets (a snapshot), keys and map data alike: a published port whose map
+# element points at another guest is found and put back, and a table in
+# place is left alone.
+vm_ns pm
+PM_NS=$REPLY
+t_plugin "ADD pm with tcp/8399" ADD id=pm ns="$PM_NS" \
+	conf="$(jq '.runtimeConfig.portMappings = [{hostPort: 8399, containerPort: 80, protocol: "tcp"}]' <<<"$CONF")"
+PM_IP=$(json_get "$CNI_OUT" '.ips[0].address' | cut -d/ -f1)
+port_to() { hnft list map inet vmnet ports4 | grep -q "tcp . 8399 : $1 . 80"; }
+settled() { # until two status reads a second apart show the same pass count
+	local a b
+	for _ in $(seq 10); do
+		a=$(nc_ status --json | jq -r .reconcile.passes)
+		sleep 0.5
+		b=$(nc_ status --json | jq -r .reconcile.passes)
+		[ "$a" = "$b" ] && return 0
+	done
+}
+settled
+L0=$(locked)
+t_ok "netd reconcile with pm's port in place" nc_ reconcile
+t_eq "  took no lock" "$(locked)" "$L0"
+hnft delete element inet vmnet ports4 '{ tcp . 8399 }'
+hnft add element inet vmnet ports4 '{ tcp . 8399 : 10.99.0.99 . 80 }'
+t_ok "pm's port repointed at 10.99.0.99, then netd reconcile" nc_ reconcile
+t_ok "  the port points at pm ($PM_IP) again" port_to "$PM_IP"
+t_ok "  and at nothing else" test "$(hnft list map inet vmnet ports4 | grep -c 'tcp . 8399')" = 1
+t_plugin "DEL pm" DEL id=pm ns="$PM_NS"
+
 # ---------------------------------------------------------------- hand-off
 
 # DEL's netfilter sockets go to netd (their close waits for nf_tables'

@@ -36,6 +36,7 @@ struct netd_daemon {
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
 	bool reap_owed;			/* a pass skipped the look */
+	bool reap_seen;			/* an event named a parked or doomed device */
 	uint64_t reap_looks;		/* looks made (status: parked_looks) */
 	struct netd_doomed_q doomed;	/* devices DELs handed over (doomed.h) */
 	/* A whole pass (main.c): reconcile (reconcile.c) over targets, then

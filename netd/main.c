@@ -261,6 +261,7 @@ static void run_pass(struct netd_daemon *d)
 	/* Records written since the last inotify read count too. */
 	netd_state_handle_events(&d->st);
 	netd_targets_add_events(&d->targets, &d->st, &d->ev);
+	netd_reap_note(d, &d->ev);
 	vmnet_events_reset(&d->ev);
 	netd_targets_add_changes(&d->targets, &d->st);
 	netd_state_forget_changes(&d->st);

@@ -1,12 +1,32 @@
 /* SPDX-License-Identifier: MIT */
+#include <string.h>
+
 #include "daemon.h"
 #include "reap.h"
 #include "vmnet/clock.h"
 #include "vmnet/err.h"
+#include "vmnet/events.h"
 #include "vmnet/handoff.h"
 #include "vmnet/log.h"
+#include "vmnet/names.h"
 #include "vmnet/nl.h"
 #include "vmnet/park.h"
+
+static bool has_prefix(const char *name, const char *prefix)
+{
+	return !strncmp(name, prefix, strlen(prefix));
+}
+
+void netd_reap_note(struct netd_daemon *d, const struct vmnet_events *ev)
+{
+	for (size_t i = 0; i < ev->n && !d->reap_seen; i++) {
+		const struct vmnet_event *e = &ev->v[i];
+
+		d->reap_seen = e->kind == VMNET_EV_LINK && !e->del &&
+			       (has_prefix(e->name, VMNET_PREFIX_PARKED) ||
+				has_prefix(e->name, VMNET_PREFIX_DOOMED));
+	}
+}
 
 void netd_reap(struct netd_daemon *d, bool full)
 {
@@ -14,12 +34,16 @@ void netd_reap(struct netd_daemon *d, bool full)
 	struct vmnet_err e = { 0 };
 	int64_t now = vmnet_mono_ms();
 
+	/* Nothing to look for: no link event named a parked or doomed device
+	 * since the last look, and that look left none. */
+	if (!full && !d->reap_seen && !d->last_pass.parked && !d->last_pass.doomed)
+		return;
 	/* Skipped, it is owed: the pass after says when (netd_reap_due). */
 	if (!full && now < d->next_reap) {
 		d->reap_owed = true;
 		return;
 	}
-	d->reap_owed = false;
+	d->reap_owed = d->reap_seen = false;
 	d->next_reap = now + NETD_REAP_EVERY_MS;
 	d->reap_looks++;
 	if (vmnet_nl_open(-1, &nl, &e) < 0 ||

@@ -12,15 +12,21 @@
 #include <stdint.h>
 
 struct netd_daemon;
+struct vmnet_events;
 
-/* At most one look per NETD_REAP_EVERY_MS but in a full pass: a look is a
- * dump of every link of the host namespace, and passes follow the events
- * of every call. */
+/* A look is a dump of every link of the host namespace, and passes follow
+ * the events of every call: an incremental pass looks only when a link
+ * event since the last look named a parked or doomed device, or that look
+ * left some to age out; and at most once per NETD_REAP_EVERY_MS. A full
+ * pass always looks (netd's start, lost events, the interval). */
 #define NETD_REAP_EVERY_MS 1000
 
 /* The look of a pass (@full: a full one); the counts go to the last pass's
  * parked and doomed. */
 void netd_reap(struct netd_daemon *d, bool full);
+/* Note the link events of @ev that name a parked or doomed device (before
+ * the pass that reads them). */
+void netd_reap_note(struct netd_daemon *d, const struct vmnet_events *ev);
 
 /* When a look that a pass skipped is due (monotonic ms), 0 if none is. */
 int64_t netd_reap_due(const struct netd_daemon *d);

@@ -81,7 +81,7 @@ void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec
  * guest address or host device in it. What names no recorded attachment is
  * left out; what cannot be mapped (an unknown namespace, a lost event, a
  * table-wide change) sets @t->all. */
-void netd_targets_add_events(struct netd_targets *t, const struct netd_state *st,
+void netd_targets_add_events(struct netd_targets *t, struct netd_state *st,
 			     const struct vmnet_events *ev);
 /* The records inotify said changed (netd_state_handle_events). */
 void netd_targets_add_changes(struct netd_targets *t, const struct netd_state *st);

@@ -102,28 +102,38 @@ static const struct netd_entry *by_alias(const struct netd_state *st, const char
 	return netd_state_find_key((struct netd_state *)st, k.network, k.cid, k.ifname);
 }
 
+/* Each entry of @v (@n of them, or -ENOMEM: the index could not be made,
+ * so a full pass decides) as a target. */
+static void add_range(struct netd_targets *t, struct netd_entry *const *v, ssize_t n)
+{
+	if (n < 0)
+		t->all = true;
+	for (ssize_t i = 0; i < n; i++)
+		netd_targets_add_rec(t, &v[i]->rec, false);
+}
+
 /* A link of the host namespace: the attachment whose host device it is
  * (by name, or by alias when renamed); a bridge: one of its attachments
  * stands for the bridge, all of them when it was deleted (each lost its
  * port). A link no record names (a parked or doomed device, another
  * manager's bridge) concerns no attachment. */
-static void by_link(struct netd_targets *t, const struct netd_state *st,
-		    const struct vmnet_event *e)
+static void by_link(struct netd_targets *t, struct netd_state *st, const struct vmnet_event *e)
 {
 	const struct netd_entry *a = e->alias[0] ? by_alias(st, e->alias) : NULL;
-	bool bridge_seen = false;
+	struct netd_entry *const *v = NULL;
 
 	if (a)
 		netd_targets_add_rec(t, &a->rec, false);
+	add_range(t, v, netd_state_with_host_if(st, e->name, &v));
+	if (!e->bridge)
+		return;
 	for (size_t i = 0; i < st->n; i++) {
 		const struct vmnet_record *r = &st->v[i]->rec;
 
-		if (!strcmp(r->host_if, e->name)) {
-			netd_targets_add_rec(t, r, false);
-		} else if (e->bridge && r->mode == VMNET_MODE_SHARED && !strcmp(r->bridge, e->name) &&
-			   (e->del || !bridge_seen)) {
+		if (r->mode == VMNET_MODE_SHARED && !strcmp(r->bridge, e->name)) {
 			netd_targets_add_rec(t, r, !e->del);
-			bridge_seen = true;
+			if (!e->del)
+				return;
 		}
 	}
 }
@@ -141,67 +151,73 @@ static bool passing(const char *name)
  * (veth end or tap) has that name, else every attachment in it (the nsid
  * the host gave it at ADD). One of an attachment removed lately (its DEL's
  * devices going) concerns none; an unknown namespace wants a full pass. */
-static void by_netns(struct netd_targets *t, const struct netd_state *st,
-		     const struct vmnet_event *e)
+static void by_netns(struct netd_targets *t, struct netd_state *st, const struct vmnet_event *e)
 {
-	bool in_ns = false, named = false;
+	struct netd_entry *const *v = NULL;
+	ssize_t n = 0;
+	bool named = false;
 
 	if (e->name[0] && passing(e->name))
 		return;
-	for (size_t i = 0; i < st->n; i++) {
-		const struct vmnet_record *r = &st->v[i]->rec;
+	n = netd_state_with_nsid(st, e->nsid, &v);
+	if (n < 0) {
+		t->all = true;
+		return;
+	}
+	for (ssize_t i = 0; i < n && e->name[0]; i++) {
+		const struct vmnet_record *r = &v[i]->rec;
 
-		if (r->host_nsid != e->nsid)
-			continue;
-		in_ns = true;
-		if (e->name[0] && (!strcmp(r->ifname, e->name) || !strcmp(r->tap_name, e->name))) {
+		if (!strcmp(r->ifname, e->name) || !strcmp(r->tap_name, e->name)) {
 			netd_targets_add_rec(t, r, false);
 			named = true;
 		}
 	}
-	for (size_t i = 0; in_ns && !named && i < st->n; i++)
-		if (st->v[i]->rec.host_nsid == e->nsid)
-			netd_targets_add_rec(t, &st->v[i]->rec, false);
-	if (!in_ns && !netd_state_nsid_gone(st, e->nsid)) {
+	if (!named)
+		add_range(t, v, n);
+	if (!n && !netd_state_nsid_gone(st, e->nsid)) {
 		log_debug("an event of the namespace with id %d, not an attachment's: full pass",
 			  e->nsid);
 		t->all = true;
 	}
 }
 
-/* Does @b (an element's key or data: fields 4-byte aligned) hold @r's guest
- * address (either family) or host device? Every element an attachment
- * needs holds one of them (lib/nft_elems.c). */
-static bool names_rec(const struct vmnet_record *r, const uint8_t *b, size_t len)
+/* The attachments @b (an element's key or data: fields 4-byte aligned)
+ * names by guest address (either family) or host device. Every element an
+ * attachment needs holds one of them (lib/nft_elems.c). */
+static void by_bytes(struct netd_targets *t, struct netd_state *st, const uint8_t *b, size_t len)
 {
-	uint32_t be = htonl(r->guest.addr);
-	size_t hl = strlen(r->host_if);
+	for (size_t off = 0; off + 4 <= len && !t->all; off += 4) {
+		struct netd_entry *const *v = NULL;
+		size_t sl = strnlen((const char *)b + off, len - off);
+		char name[IFNAMSIZ];
+		uint32_t be;
 
-	for (size_t off = 0; off + 4 <= len; off += 4) {
-		if (r->guest.addr && !memcmp(b + off, &be, 4))
-			return true;
-		if (vmnet_record_has6(r) && off + 16 <= len && !memcmp(b + off, &r->guest6.addr, 16))
-			return true;
-		if (hl && off + hl < len && !memcmp(b + off, r->host_if, hl) && !b[off + hl])
-			return true;
+		memcpy(&be, b + off, 4);
+		add_range(t, v, netd_state_with_guest4(st, ntohl(be), &v));
+		if (off + 16 <= len) {
+			struct in6_addr a6;
+
+			memcpy(&a6, b + off, 16);
+			add_range(t, v, netd_state_with_guest6(st, &a6, &v));
+		}
+		/* A device name: NUL-terminated inside @b. */
+		if (sl && sl < sizeof(name) && off + sl < len) {
+			memcpy(name, b + off, sl);
+			name[sl] = '\0';
+			add_range(t, v, netd_state_with_host_if(st, name, &v));
+		}
 	}
-	return false;
 }
 
 /* An element that left a set of ours: whose was it? One no recorded
  * attachment's address or device is in was none's (its DEL took it). */
-static void by_elem(struct netd_targets *t, const struct netd_state *st,
-		    const struct vmnet_event *e)
+static void by_elem(struct netd_targets *t, struct netd_state *st, const struct vmnet_event *e)
 {
-	for (size_t i = 0; i < st->n; i++) {
-		const struct vmnet_record *r = &st->v[i]->rec;
-
-		if (names_rec(r, e->key, e->key_len) || names_rec(r, e->data, e->data_len))
-			netd_targets_add_rec(t, r, false);
-	}
+	by_bytes(t, st, e->key, e->key_len);
+	by_bytes(t, st, e->data, e->data_len);
 }
 
-void netd_targets_add_events(struct netd_targets *t, const struct netd_state *st,
+void netd_targets_add_events(struct netd_targets *t, struct netd_state *st,
 			     const struct vmnet_events *ev)
 {
 	if (ev->all)

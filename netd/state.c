@@ -89,6 +89,7 @@ static int insert_at(struct netd_state *st, size_t at, struct netd_entry *e)
 	memmove(&st->v[at + 1], &st->v[at], (st->n - at) * sizeof(*st->v));
 	st->v[at] = e;
 	st->n++;
+	netd_index_add(&st->ix, e);
 	return 0;
 }
 
@@ -175,6 +176,7 @@ void netd_state_free(struct netd_state *st)
 	for (size_t i = 0; i < st->n; i++)
 		entry_free(st->v[i]);
 	free(st->v);
+	netd_index_free(&st->ix);
 	free(st->changed);
 	free(st->wds);
 	free(st->wd_net);
@@ -270,6 +272,7 @@ static void load_undo(struct netd_state *st, const struct load *l)
 	free(st->v);
 	st->v = l->old;
 	st->n = st->cap = l->n_old;
+	netd_index_rebuild(&st->ix, st->v, st->n);
 }
 
 static void load_done(struct netd_state *st, const struct load *l)
@@ -278,6 +281,15 @@ static void load_done(struct netd_state *st, const struct load *l)
 		entry_free(l->old[i]);
 	free(l->old);
 	sort(st);
+	netd_index_rebuild(&st->ix, st->v, st->n);
+}
+
+/* A new cache: the indexes follow once it is whole (load_done). */
+static void load_begin(struct netd_state *st)
+{
+	st->v = NULL;
+	st->n = st->cap = 0;
+	st->ix.dirty = true;
 }
 
 int netd_state_load(struct netd_state *st, struct vmnet_err *err)
@@ -285,8 +297,7 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err)
 	struct load l = {st, st->v, st->n};
 	int r;
 
-	st->v = NULL;
-	st->n = st->cap = 0;
+	load_begin(st);
 	r = vmnet_record_walk_networks(st->state_dir, load_network, &l);
 	if (r < 0) {
 		load_undo(st, &l);
@@ -301,8 +312,7 @@ int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, si
 	struct load l = {st, st->v, st->n};
 	const char *net = NULL;
 
-	st->v = NULL;
-	st->n = st->cap = 0;
+	load_begin(st);
 	for (size_t i = 0; i < n; i++) {
 		struct netd_entry *e = entry_of(recs[i]);
 
@@ -334,6 +344,7 @@ static void remove_at(struct netd_state *st, size_t i)
 {
 	if (st->v[i]->rec.host_nsid >= 0)
 		netd_state_nsid_note_gone(st, st->v[i]->rec.host_nsid);
+	netd_index_del(&st->ix, st->v[i]);
 	entry_free(st->v[i]);
 	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
 	st->n--;
@@ -403,8 +414,10 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 		memcpy(e->status, old->status, sizeof(e->status));
 		e->absent_since = old->absent_since;
 		vmnet_record_clear(&old->rec);
+		netd_index_del(&st->ix, old);
 		*old = *e;
 		free(e);
+		netd_index_add(&st->ix, old);
 		/* A record naming another attachment than its file's name
 		 * (damaged, or written by hand) moves in the order. */
 		if (cmp_key(&old->rec, k->network, k->cid, k->ifname))

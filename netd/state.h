@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vmnet/names.h"
 #include "vmnet/record.h"
@@ -32,6 +33,15 @@ struct netd_key {
 	char ifname[IFNAMSIZ];
 };
 
+/* The cache's secondary indexes (state_index.c): entry pointers sorted by
+ * host device, guest address of either family, and VM namespace id. */
+enum netd_ix { NETD_IX_HOST_IF, NETD_IX_GUEST4, NETD_IX_GUEST6, NETD_IX_NSID, NETD_IX_N };
+struct netd_index {
+	struct netd_entry **v[NETD_IX_N];
+	size_t n[NETD_IX_N], cap[NETD_IX_N];
+	bool dirty; /* out of step (a load, or out of memory): rebuilt when asked */
+};
+
 #define NETD_GONE_NSIDS 256
 #define NETD_GONE_NSID_MS 10000
 
@@ -39,6 +49,7 @@ struct netd_state {
 	char *state_dir;
 	struct netd_entry **v;
 	size_t n, cap;
+	struct netd_index ix;
 	int ino_fd;			/* inotify, -1 if not watching */
 	int *wds;			/* watch descriptor -> network dir index */
 	char (*wd_net)[VMNET_NETNAME_MAX + 1];
@@ -94,6 +105,21 @@ struct netd_entry *netd_state_find_key(struct netd_state *st, const char *networ
  * bridge or the host device in shared mode, the host device in isolated). */
 struct netd_entry *netd_state_find_mac(struct netd_state *st, const uint8_t mac[6],
 				       const char *dev);
+
+/* The entries whose host device is @name, guest address @ip (IPv4, IPv6)
+ * or VM namespace id @nsid: *ret and how many (a range of an index, valid
+ * until the cache changes); -ENOMEM when the index could not be made. */
+ssize_t netd_state_with_host_if(struct netd_state *st, const char *name,
+				struct netd_entry *const **ret);
+ssize_t netd_state_with_guest4(struct netd_state *st, uint32_t ip, struct netd_entry *const **ret);
+ssize_t netd_state_with_guest6(struct netd_state *st, const struct in6_addr *ip,
+			       struct netd_entry *const **ret);
+ssize_t netd_state_with_nsid(struct netd_state *st, int nsid, struct netd_entry *const **ret);
+/* state_index.c, for state.c: @e in and out of the indexes, all again. */
+void netd_index_add(struct netd_index *ix, struct netd_entry *e);
+void netd_index_del(struct netd_index *ix, const struct netd_entry *e);
+void netd_index_rebuild(struct netd_index *ix, struct netd_entry *const *v, size_t n);
+void netd_index_free(struct netd_index *ix);
 
 /* Set the verdict of @rec's entry (no-op if there is none). */
 void netd_state_set_status(struct netd_state *st, const struct vmnet_record *rec,

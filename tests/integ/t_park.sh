@@ -250,6 +250,22 @@ diag "12 ADD/DEL pairs in ${SECS} s: $((P1 - P0)) passes, $((L1 - L0)) looks"
 t_ok "a call's events make passes, more than looks for parked taps" test $((P1 - P0)) -gt $((L1 - L0))
 t_ok "at most one look a second (and one more)" test $((L1 - L0)) -le $((SECS + 1))
 t_ok "the last DEL's parked tap goes all the same (within 10 s)" none_parked_within 10
+# With none left, a pass that no link event of a parked or doomed device
+# asked for makes no look: an ADD and its record rewritten.
+sleep 1.2
+t_plugin "ADD s2" ADD id=s2 ns="$VM" conf="$SH"
+REC=$(record_path parksh s2 eth0)
+P0=$(st_num .reconcile.passes) L0=$(st_num .parked_looks)
+for k in 1 2 3; do
+	cp "$REC" "$REC.t" && mv "$REC.t" "$REC"
+	sleep 0.4
+done
+P1=$(st_num .reconcile.passes) L1=$(st_num .parked_looks)
+t_ok "s2's record rewritten 3 times: passes ($((P1 - P0)))" test "$P1" -gt "$P0"
+t_eq "  and no look for parked taps" "$L1" "$L0"
+t_plugin "DEL s2" DEL id=s2 ns="$VM" conf="$SH"
+t_ok "  its DEL parks the tap: looked for and gone within 10 s" none_parked_within 10
+t_ok "  by a look" test "$(st_num .parked_looks)" -gt "$L1"
 kill_pid "$NETD_PID"
 
 # --- netns wiring deletes its devices as before

@@ -3,7 +3,8 @@
  * netd's record cache (netd/state.c) without root: it stays sorted by
  * (network, cid, ifname) through its first load and through the inotify
  * events of records written and removed in any order, so that a look-up is
- * a binary search (netd_state_find_key) and a record's change no sort.
+ * a binary search (netd_state_find_key) and a record's change no sort; its
+ * secondary indexes (state_index.c) follow every change.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -66,6 +67,51 @@ static bool finds(struct netd_state *st, const char *network, const bool *want, 
 	}
 	return !netd_state_find_key(st, network, "c", "eth0") &&
 	       !netd_state_find_key(st, network, "c0", "eth1");
+}
+
+static bool in_range(const struct netd_entry *e, struct netd_entry *const *v, ssize_t n)
+{
+	for (ssize_t i = 0; i < n; i++)
+		if (v[i] == e)
+			return true;
+	return false;
+}
+
+/* The indexes hold every entry under its keys and nothing else. */
+static bool indexed(struct netd_state *st)
+{
+	size_t want[NETD_IX_N] = {0};
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct netd_entry *e = st->v[i];
+		const struct vmnet_record *r = &e->rec;
+		struct netd_entry *const *v;
+		bool in = true;
+		ssize_t n;
+
+		want[NETD_IX_HOST_IF] += r->host_if[0] != '\0';
+		want[NETD_IX_GUEST4] += r->guest.addr != 0;
+		want[NETD_IX_GUEST6] += vmnet_record_has6(r);
+		want[NETD_IX_NSID]++;
+
+		if (r->host_if[0])
+			n = netd_state_with_host_if(st, r->host_if, &v), in &= in_range(e, v, n);
+		if (r->guest.addr)
+			n = netd_state_with_guest4(st, r->guest.addr, &v), in &= in_range(e, v, n);
+		if (vmnet_record_has6(r))
+			n = netd_state_with_guest6(st, &r->guest6.addr, &v), in &= in_range(e, v, n);
+		n = netd_state_with_nsid(st, r->host_nsid, &v);
+		if (!in || !in_range(e, v, n)) {
+			printf("# %s/%s@%s is not indexed under its keys\n", r->network, r->cid, r->ifname);
+			return false;
+		}
+	}
+	for (int k = 0; k < NETD_IX_N; k++)
+		if (st->ix.n[k] != want[k]) {
+			printf("# index %d holds %zu entries, not %zu\n", k, st->ix.n[k], want[k]);
+			return false;
+		}
+	return true;
 }
 
 static int cleanup(const char *p, const struct stat *sb, int flag, struct FTW *f)
@@ -146,6 +192,37 @@ int main(void)
 	c5 = netd_state_find_key(&st, "neta", "c5", "eth0");
 	ok(!bad && sorted(&st) && c5 && !strcmp(c5->status, "ok"),
 	   "a rewritten record keeps its status");
+	ok(indexed(&st), "the indexes (host device, guest addresses, nsid) follow every change");
+
+	/* Rewritten with another host device, guest addresses and namespace:
+	 * found under the new keys only. */
+	struct vmnet_record rec;
+	struct netd_entry *const *v;
+	ssize_t n;
+
+	record_fixture(&rec, "neta", "c5", 0x0a41ff05u, 16);
+	strcpy(rec.host_if, "vmvmoved");
+	rec.guest6.addr.s6_addr[0] = 0xfd;
+	rec.guest6.addr.s6_addr[15] = 5;
+	rec.guest6.len = 64;
+	rec.host_nsid = 77;
+	bad |= record_put(state, &rec) < 0;
+	netd_state_handle_events(&st);
+	c5 = netd_state_find_key(&st, "neta", "c5", "eth0");
+	n = netd_state_with_host_if(&st, "vmv0005", &v);
+	ok(!bad && c5 && n == 1 && v[0] != c5 && !strcmp(v[0]->rec.network, "netb"),
+	   "a record moved to another host device leaves its old one (%zd left)", n);
+	ok(netd_state_with_host_if(&st, "vmvmoved", &v) == 1 && v[0] == c5 &&
+	   netd_state_with_guest4(&st, 0x0a41ff05u, &v) == 1 && v[0] == c5 &&
+	   netd_state_with_guest6(&st, &rec.guest6.addr, &v) == 1 && v[0] == c5 &&
+	   netd_state_with_nsid(&st, 77, &v) == 1 && v[0] == c5,
+	   "and is found under its new device, addresses and namespace");
+	ok(netd_state_with_guest4(&st, 0x0a400000u | 12, &v) == 2 &&
+	   strcmp(v[0]->rec.network, v[1]->rec.network) && netd_state_with_host_if(&st, "vmv", &v) == 0,
+	   "two records with one guest address (two networks) are both found, a prefix none");
+	ok(indexed(&st), "the indexes hold nothing else");
+	netd_state_load(&st, NULL);
+	ok(indexed(&st), "a reload rebuilds them");
 
 	netd_state_free(&st);
 	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);

@@ -115,7 +115,7 @@ gcc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --lib
 # not slow another), a probe VM namespace, and background VM namespaces that
 # hold up to BG_PER_NS attachments each, with ifnames eth0, eth1, ...
 BG_PER_NS=250
-declare -A HNS PNS CONF BGNS_LIST SUBNET_OCT
+declare -A HNS PNS CONF STATE BGNS_LIST SUBNET_OCT
 declare -A SHORT=([vmnet-shared-netns]=sn [vmnet-shared-dual]=sd [vmnet-shared-host]=sh [vmnet-isolated-netns]=in
 	[ref]=ref [netavark]=nv [vmnet-isolated-host]=ih)
 oct=40
@@ -129,9 +129,10 @@ done
 # The starts run in the first host namespace (no network work in them).
 START_NS=/run/netns/${HNS[${IMPLS[0]}]}
 
-# vmnet conflist: mode, tap wiring, ipam extra (jq)
-vmnet_conf() { # IMPL MODE TAP IPAMEXTRA
-	local d=$W_TMP/$1 o=${SUBNET_OCT[$1]}
+# vmnet conflist: mode, tap wiring, ipam extra (jq); its state and IPAM
+# folders in DIR (default $W_TMP/IMPL)
+vmnet_conf() { # IMPL MODE TAP IPAMEXTRA [DIR]
+	local d=${5:-$W_TMP/$1} o=${SUBNET_OCT[$1]}
 	mkdir -p "$d"
 	jq -n --arg name "${1//-/}" --arg mode "$2" --arg tap "$3" --arg br "vmbr$o" \
 		--arg state "$d/state" --arg ipam "$d/ipam" --arg sub "10.$o.0.0/16" --arg gw "10.$o.0.1" '{
@@ -142,6 +143,7 @@ vmnet_conf() { # IMPL MODE TAP IPAMEXTRA
 			       + '"$4"')
 		} + (if $mode == "shared" then {bridge: $br} else {} end)]}' >"$d/conf.json"
 	CONF[$1]=$d/conf.json
+	STATE[$1]=$d/state
 }
 ref_conf() {
 	local d=$W_TMP/ref o=${SUBNET_OCT[ref]}
@@ -184,9 +186,9 @@ done
 # netd of the host namespace it runs in (DRIVE_NETD_DIR).
 BENCH_NETD=${BENCH_NETD:-1}
 bench_netd() { # IMPL: netd in HNS[IMPL] on that implementation's state
-	local impl=$1 h=${HNS[$1]} i
-	mkdir -p "$W_TMP/$impl/state" "$W_TMP/netd"
-	ip netns exec "$h" "$NETD" --state-dir "$W_TMP/$impl/state" --socket "$W_TMP/netd/$h.sock" \
+	local impl=$1 h=${HNS[$1]} i st=${STATE[$1]:-$W_TMP/$1/state}
+	mkdir -p "$st" "$W_TMP/netd"
+	ip netns exec "$h" "$NETD" --state-dir "$st" --socket "$W_TMP/netd/$h.sock" \
 		--cni-path "$B" --interval 60 ${BENCH_NETD_ARGS:-} </dev/null >>"$W_TMP/netd-$impl.log" 2>&1 &
 	track_pid $!
 	for i in $(seq 100); do
@@ -436,13 +438,35 @@ fi
 # SCALE isolated host-wired attachments in a host namespace of their own,
 # every ADD timed (scale.csv: i,op,ms), with a start of the plugin every
 # 50 ADDs (op start) so a drift of the floor (other load) shows.
+#
+# Their state and IPAM folders are on a tmpfs (/dev/shm, BENCH_SCALE_FS):
+# on a filesystem whose inode allocator passes over recently freed inodes
+# one by one (ext4 without a journal, as on the machine the README's runs
+# come from: `recently_deleted()`, up to six minutes after the files went),
+# each new inode after a run's clean-up cost 0.5-0.7 ms and the first
+# thousand ADDs 5-6 ms instead of 2 (tests/bench/README.md). That is the
+# file system's history, not a cost that grows with N. scale-fs.txt says
+# where they were.
 SCALE_CSV=$OUT/scale.csv
 echo "i,op,ms" >"$SCALE_CSV"
+scale_dir() { # -> REPLY: a folder of ours on a tmpfs, else in W_TMP
+	local fs=${BENCH_SCALE_FS:-/dev/shm}
+	if [ "$(stat -f -c %T "$fs" 2>/dev/null)" = tmpfs ] &&
+		REPLY=$(mktemp -d "$fs/vmnet-bench-scale.XXXXXX"); then
+		W_DIRS+=("$REPLY")
+		echo "tmpfs ($fs)" >"$OUT/scale-fs.txt"
+	else
+		REPLY=$W_TMP/scale
+		mkdir -p "$REPLY"
+		echo "$(stat -f -c %T "$W_TMP") ($W_TMP: $fs is no tmpfs)" >"$OUT/scale-fs.txt"
+	fi
+}
 scale_run() {
 	local impl=vmnet-isolated-host i ns t0=$SECONDS
 	ns_add "h-${SHORT[$impl]}"; HNS[$impl]=$REPLY
 	SUBNET_OCT[$impl]=60
-	vmnet_conf "$impl" isolated host '{blockSize: 30}'
+	scale_dir
+	vmnet_conf "$impl" isolated host '{blockSize: 30}' "$REPLY"
 	[ "$BENCH_NETD" = 0 ] || bench_netd "$impl"
 	for ((i = 0; i < SCALE; i++)); do
 		if [ $((i % BG_PER_NS)) -eq 0 ]; then
@@ -490,7 +514,7 @@ netd_pass_cost() { # IMPL
 			'[$i, $n, "full", $k, .reconcile.last_full_us, .reconcile.last_full_checked] | join(",")' \
 			<<<"$st" >>"$NETD_PASS"
 	done
-	rec=$(find "$W_TMP/$impl/state" -mindepth 2 -maxdepth 2 -name '*@*.json' -print -quit)
+	rec=$(find "${STATE[$impl]:-$W_TMP/$impl/state}" -mindepth 2 -maxdepth 2 -name '*@*.json' -print -quit)
 	[ -n "$rec" ] || return 0
 	for k in 1 2 3 4 5; do
 		netd_quiet "$impl"

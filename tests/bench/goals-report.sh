@@ -112,7 +112,7 @@ if [ "$SCALE" -gt 0 ] && [ -s "$OUT/scale.csv" ]; then
 		printf ' %.1f' "$(win $((k * SCALE / 10)) $(((k + 1) * SCALE / 10 - 1)) add)"; done)
 	row "scale: last ADDs vs first" "vmnet-isolated-host ×$SCALE" "$SCALE" \
 		"$([ -n "$g" ] && printf '%+.1f' "$g")" "<=" 20 "%" \
-		"median of ADDs 1–$w: $(x2 "$a") ms, of the last $w: $(x2 "$b") ms; by tenths:$tenths ms; start $(x2 "$s1") → $(x2 "$s2") ms"
+		"median of ADDs 1–$w: $(x2 "$a") ms, of the last $w: $(x2 "$b") ms; by tenths:$tenths ms; start $(x2 "$s1") → $(x2 "$s2") ms; state on $(cat "$OUT/scale-fs.txt" 2>/dev/null || echo '?')"
 else
 	row "scale: last ADDs vs first" "vmnet-isolated-host ×10000" 10000 "" "<=" 20 "%" \
 		"not run (BENCH_SCALE=10000; off in quick mode)"

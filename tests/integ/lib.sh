@@ -193,6 +193,7 @@ host_world() {
 
 W_NS=()     # namespaces we made, deleted in reverse order
 W_PIDS=()   # processes we started
+W_DIRS=()   # folders of ours outside W_TMP (a tmpfs's), removed on exit
 W_TMP=
 P=
 
@@ -278,6 +279,10 @@ cleanup() {
 	W_NS=()
 	[ -n "$W_TMP" ] && rm -rf "$W_TMP"
 	W_TMP=
+	for ((i = 0; i < ${#W_DIRS[@]}; i++)); do
+		rm -rf "${W_DIRS[i]}"
+	done
+	W_DIRS=()
 	return 0
 }
 

@@ -41,14 +41,6 @@ struct net {
 	int lock;
 };
 
-int64_t netd_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t now_ms(void)
 {
 	return netd_now_us() / 1000;
@@ -57,13 +49,6 @@ static int64_t now_ms(void)
 static int cmp_net(const void *a, const void *b)
 {
 	return strcmp(((const struct net *)a)->name, ((const struct net *)b)->name);
-}
-
-void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e)
-{
-	p->errors++;
-	snprintf(p->last_error, sizeof(p->last_error), "%.200s: %.270s", what, e->msg);
-	log_warn("%.200s: %.270s", what, e->msg);
 }
 
 struct nets {
@@ -270,15 +255,6 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
  * down), broken (repair), unverified (leave alone) or nothing. Identity
  * first: only a proven namespace (or none at all) is checked. Returns
  * whether any record is live. */
-void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
-{
-	struct vmnet_err e = { 0 };
-
-	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
-		return;
-	log_debug("checking nftables key by key: %s", e.msg);
-}
-
 bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
 		 struct netd_reconcile_stats *p)
 {
@@ -396,37 +372,6 @@ static void finish(struct netd_state *st, struct item *items, size_t n, bool ado
 		vmnet_record_clear(&items[i].rec);
 	}
 	free(items);
-}
-
-/* The pass's totals and its log line: @full or incremental, @checked
- * attachments looked at, begun at @t0 (netd_now_us). */
-void netd_count(struct netd_reconcile_stats *p, int64_t t0, bool full, unsigned checked)
-{
-	unsigned us = (unsigned)(netd_now_us() - t0);
-
-	p->passes++;
-	p->total_repaired += p->repaired;
-	p->total_removed += p->removed;
-	p->at = (int64_t)time(NULL);
-	p->duration_ms = us / 1000;
-	p->checked = checked;
-	p->last_full = full;
-	if (full) {
-		p->full_passes++;
-		p->last_full_us = us;
-		p->last_full_checked = checked;
-	} else {
-		p->incr_passes++;
-		p->last_incr_us = us;
-		p->last_incr_checked = checked;
-	}
-	if (p->repaired || p->removed || p->synced || p->errors)
-		log_info("%s pass: %u records, %u checked, %u repaired, %u removed, table %s, "
-			 "%u errors, %u us", full ? "full" : "incremental", p->records, checked,
-			 p->repaired, p->removed, p->synced ? "restored" : "ok", p->errors, us);
-	else
-		log_debug("%s pass: %u records, %u checked, all in place, %u us",
-			  full ? "full" : "incremental", p->records, checked, us);
 }
 
 /* The pending record of an ADD still running is no leftover: its network's

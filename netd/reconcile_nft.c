@@ -13,6 +13,15 @@
 #include "vmnet/log.h"
 #include "vmnet/nft.h"
 
+void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
+{
+	struct vmnet_err e = { 0 };
+
+	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
+		return;
+	log_debug("checking nftables key by key: %s", e.msg);
+}
+
 bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
 			   size_t wsize)
 {

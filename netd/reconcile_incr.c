@@ -121,10 +121,12 @@ static void by_link(struct netd_targets *t, struct netd_state *st, const struct 
 {
 	const struct netd_entry *a = e->alias[0] ? by_alias(st, e->alias) : NULL;
 	struct netd_entry *const *v = NULL;
+	ssize_t n;
 
 	if (a)
 		netd_targets_add_rec(t, &a->rec, false);
-	add_range(t, v, netd_state_with_host_if(st, e->name, &v));
+	n = netd_state_with_host_if(st, e->name, &v);
+	add_range(t, v, n);
 	if (!e->bridge)
 		return;
 	for (size_t i = 0; i < st->n; i++) {
@@ -191,20 +193,24 @@ static void by_bytes(struct netd_targets *t, struct netd_state *st, const uint8_
 		size_t sl = strnlen((const char *)b + off, len - off);
 		char name[IFNAMSIZ];
 		uint32_t be;
+		ssize_t n;
 
 		memcpy(&be, b + off, 4);
-		add_range(t, v, netd_state_with_guest4(st, ntohl(be), &v));
+		n = netd_state_with_guest4(st, ntohl(be), &v);
+		add_range(t, v, n);
 		if (off + 16 <= len) {
 			struct in6_addr a6;
 
 			memcpy(&a6, b + off, 16);
-			add_range(t, v, netd_state_with_guest6(st, &a6, &v));
+			n = netd_state_with_guest6(st, &a6, &v);
+			add_range(t, v, n);
 		}
 		/* A device name: NUL-terminated inside @b. */
 		if (sl && sl < sizeof(name) && off + sl < len) {
 			memcpy(name, b + off, sl);
 			name[sl] = '\0';
-			add_range(t, v, netd_state_with_host_if(st, name, &v));
+			n = netd_state_with_host_if(st, name, &v);
+			add_range(t, v, n);
 		}
 	}
 }

@@ -128,7 +128,7 @@ static void print_status(json_t *d)
 	       num(nft, "version"), num(nft, "expected_version"));
 	printf("%-14s %lld passes, every %lld s; last took %lld ms; %lld repaired, %lld removed, "
 	       "%lld table restores in all\n",
-	       "reconcile:", num(rc, "passes"), num(d, "interval_secs"), num(rc, "last_ms"),
+	       "reconcile:", num(rc, "passes"), num(d, "full_every_secs"), num(rc, "last_ms"),
 	       num(rc, "repaired"), num(rc, "removed"), num(rc, "table_restores"));
 	printf("%-14s %lld full (last %lld us, %lld checked), %lld incremental (last %lld us, "
 	       "%lld checked); the last was %s, %lld checked\n",

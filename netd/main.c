@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"  --state-dir DIR   attachment records (default " VMNET_STATE_DIR ")\n"
 		"  --socket PATH     control socket (default " VMNET_NETD_SOCK ")\n"
 		"  --cni-path PATH   where IPAM plugins are (default " DEFAULT_CNI_PATH ")\n"
-		"  --interval SECS   periodic reconcile pass (default 10)\n"
+		"  --interval SECS   periodic reconcile pass (default 10; longer when a full\n"
+		"                    pass takes over 2%% of it: every 50 times its length)\n"
 		"  --config FILE     KEY=VALUE defaults: STATE_DIR SOCKET CNI_PATH INTERVAL\n"
 		"                    LOG_LEVEL DHCP (command-line options win)\n"
 		"  --no-dhcp         no DHCP, and no RA or DHCPv6 for IPv6 guests\n"
@@ -321,7 +322,7 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 	 * out): an event must not wait for a later timer. The first pass (in
 	 * setup) may want the next one soon too. */
 	int64_t due_ev = 0, due_pass = after_pass_due(d);
-	int64_t next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
+	int64_t next_periodic = vmnet_mono_ms() + netd_full_every_ms(&d->last_pass, d->o->interval_s);
 
 	for (;;) {
 		struct epoll_event evs[16];
@@ -365,7 +366,8 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			d->last_pass_end = vmnet_mono_ms();
 			due_ev = 0;
 			due_pass = after_pass_due(d);
-			next_periodic = vmnet_mono_ms() + (int64_t)d->o->interval_s * 1000;
+			next_periodic = vmnet_mono_ms() +
+					netd_full_every_ms(&d->last_pass, d->o->interval_s);
 		}
 	}
 }

@@ -73,6 +73,13 @@ struct netd_targets {
 /* CLOCK_MONOTONIC in microseconds: what pass durations are measured in. */
 int64_t netd_now_us(void);
 
+/* A periodic full pass is a safety net (events drive the repairs): it
+ * comes every @interval_s seconds, or NETD_FULL_SPACING times the last full
+ * pass's length if that is longer, so that it takes at most 2 % of a CPU
+ * (a full pass over 10,000 attachments takes over a second). ms. */
+#define NETD_FULL_SPACING 50
+int64_t netd_full_every_ms(const struct netd_reconcile_stats *p, unsigned interval_s);
+
 /* Add one attachment (out of memory: @t->all). */
 void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel);
 /* What @ev's events name, mapped to the attachments of @st's cache: a link

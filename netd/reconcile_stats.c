@@ -18,6 +18,14 @@ int64_t netd_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64_t netd_full_every_ms(const struct netd_reconcile_stats *p, unsigned interval_s)
+{
+	int64_t spaced = (int64_t)p->last_full_us / 1000 * NETD_FULL_SPACING;
+	int64_t every = (int64_t)interval_s * 1000;
+
+	return spaced > every ? spaced : every;
+}
+
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e)
 {
 	p->errors++;

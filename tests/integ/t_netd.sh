@@ -98,6 +98,7 @@ t_fail "netd lease of an unknown container fails" nc_ lease nosuch
 t_ok "netd list shows c1" sh -c "ip netns exec $HOST_NS $NETD list --socket $SOCK | grep -q ' c1 '"
 t_run nc_ status
 diag "$T_OUT"
+t_eq "a short full pass keeps the periodic one at --interval" "$(nc_ status --json | jq .full_every_secs)" 10
 
 # ---------------------------------------------------------------- DHCP
 
@@ -217,11 +218,11 @@ for i in $(seq $N); do vm_ns "s$i"; done
 storm() {
 	local i
 	for i in $(seq $N); do
-		plugin ADD id="s$i" ns="${P}s$i" >/dev/null 2>&1 &
+		{ plugin ADD id="s$i" ns="${P}s$i"; cni_report; } >"$W_TMP/storm.add.s$i" 2>&1 &
 	done
 	wait
 	for i in $(seq 1 2 $N); do
-		plugin DEL id="s$i" ns="${P}s$i" >/dev/null 2>&1 &
+		{ plugin DEL id="s$i" ns="${P}s$i"; cni_report; } >"$W_TMP/storm.del.s$i" 2>&1 &
 	done
 	wait
 }
@@ -251,7 +252,13 @@ consistent() {
 	for f in "$W_TMP/ipam/$NET"/10.*; do
 		[ -e "$f" ] || continue
 		rec=$(grep -l "\"address\": *\"$(basename "$f")/" "$W_TMP/state/$NET"/*.json 2>/dev/null)
-		[ -n "$rec" ] || { echo "IPAM file $(basename "$f") has no record"; bad=1; }
+		[ -n "$rec" ] || {
+			echo "IPAM file $(basename "$f") has no record: $(tr '\r\n' '  ' <"$f")"
+			rec=$(head -n 1 "$f")
+			echo "its ADD: $(tail -c 600 "$W_TMP/storm.add.$rec" 2>/dev/null)"
+			echo "its DEL: $(tail -c 600 "$W_TMP/storm.del.$rec" 2>/dev/null)"
+			bad=1
+		}
 	done
 	return $bad
 }
@@ -598,9 +605,14 @@ done
 t_eq "  two doomed host ends wait, one per DEL" "$(doomed_ends)" 2
 kill -CONT "$NETD_PID"
 no_doomed_ends() { [ "$(doomed_ends)" = 0 ]; }
-t_ok "  netd deletes both once it runs (within a second)" within_1s no_doomed_ends
+# Its queue holds each DEL's VM side; a host end it reaped as too old (a
+# pass's look, netd/reap.c) leaves the entry until the queue gets to it:
+# done means no host end and an empty queue.
+none_waiting() {
+	no_doomed_ends && [ "$(nc_ status --json | jq -r .handed_devices_waiting)" = 0 ]
+}
+t_ok "  netd deletes both once it runs, none waits (within a second)" within_1s none_waiting
 t_ok "  and ho1's devices in its namespace" gone_in "${HO_NS[1]}" tap0
-t_eq "  none waits" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
 # A busy netd (a long pass, or stopped) must not cost the calls their
 # hand-over: its socket's backlog keeps what they send until it accepts.
 # 70 ADD/DEL pairs while it is stopped, 140 connections, more than the
@@ -613,9 +625,8 @@ done
 t_eq "70 ADD/DEL pairs while netd is stopped" "$n_ok" 70
 t_eq "  every DEL's doomed host end waits for netd" "$(doomed_ends)" 70
 kill -CONT "$NETD_PID"
-for _ in $(seq 150); do no_doomed_ends && break; sleep 0.1; done
-t_ok "  netd deletes them all once it runs (within 15 s)" no_doomed_ends
-t_eq "  none waits" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
+for _ in $(seq 150); do none_waiting && break; sleep 0.1; done
+t_ok "  netd deletes them all once it runs, none waits (within 15 s)" none_waiting
 t_ok "the published ports are gone" sh -c "! ip netns exec $HOST_NS nft list ruleset | grep -q 'dport 830[123]\|830[123] :'"
 # A host end a DEL doomed but netd never deleted (netd killed in between):
 # netd's pass deletes it once VMNET_DOOMED_AGE_S (2 s) old, with its peer.

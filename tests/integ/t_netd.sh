@@ -254,7 +254,7 @@ consistent() {
 		rec=$(grep -l "\"address\": *\"$(basename "$f")/" "$W_TMP/state/$NET"/*.json 2>/dev/null)
 		[ -n "$rec" ] || {
 			echo "IPAM file $(basename "$f") has no record: $(tr '\r\n' '  ' <"$f")"
-			rec=$(head -n 1 "$f")
+			rec=$(head -n 1 "$f" | tr -d '\r\n')
 			echo "its ADD: $(tail -c 600 "$W_TMP/storm.add.$rec" 2>/dev/null)"
 			echo "its DEL: $(tail -c 600 "$W_TMP/storm.del.$rec" 2>/dev/null)"
 			bad=1

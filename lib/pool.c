@@ -142,29 +142,63 @@ int vmnet_pool_give(int dfd, const char *name, int pfd)
 	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
 }
 
+/* One new entry, whole before takers see it: made and written under a name
+ * starting with '.', which they skip (vmnet_fs_each_name), then renamed to
+ * @name. Made visible empty and written after, a taker holding the
+ * folder's lock could take it in between and have its content's first
+ * byte overwritten by our newline: an IPAM reservation naming no owner,
+ * that no DEL releases. 0, -EEXIST (@name taken), or -errno. */
+static int make_spare(int pfd, const char *name)
+{
+	char tmp[VMNET_POOL_NAME_MAX + 1];
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), ".%s", name);
+	fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, SPARE_TEXT, strlen(SPARE_TEXT)) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && renameat2(pfd, tmp, pfd, name, RENAME_NOREPLACE) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(pfd, tmp, 0);
+	return r;
+}
+
+/* A filler killed between its create and its rename leaves a dot entry:
+ * those of other processes go (one filler per pool: netd). */
+static int sweep_one(int pfd, const char *name, void *data)
+{
+	const char *mine = data;
+
+	if (name[0] == '.' && name[1] == 'n' && strncmp(name, mine, strlen(mine)))
+		unlinkat(pfd, name, 0);
+	return 0;
+}
+
 int vmnet_pool_fill(int pfd, unsigned target)
 {
 	static unsigned k;
 	unsigned have = vmnet_pool_count(pfd, target), made = 0;
+	char mine[VMNET_POOL_NAME_MAX];
 	int err = 0;
 
+	if (have >= target)
+		return 0;
+	snprintf(mine, sizeof(mine), ".n%ld.", (long)getpid());
+	vmnet_fs_each_name(pfd, true, sweep_one, mine);
 	while (have + made < target) {
 		char name[VMNET_POOL_NAME_MAX];
-		int fd;
+		int r;
 
 		snprintf(name, sizeof(name), "n%ld.%u", (long)getpid(), k++);
-		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno == EEXIST)
+		r = make_spare(pfd, name);
+		if (r == -EEXIST)
 			continue;
-		if (fd < 0) {
-			err = -errno;
-			break;
-		}
-		if (write(fd, SPARE_TEXT, strlen(SPARE_TEXT)) < 0)
-			err = -errno;
-		close(fd);
-		if (err) {
-			unlinkat(pfd, name, 0);
+		if (r < 0) {
+			err = r;
 			break;
 		}
 		made++;
@@ -185,7 +219,7 @@ void vmnet_pool_drop(int dfd, const char *name)
 
 	if (pfd < 0)
 		return;
-	vmnet_fs_each_name(pfd, false, unlink_one, NULL);
+	vmnet_fs_each_name(pfd, true, unlink_one, NULL);
 	close(pfd);
 	unlinkat(dfd, name, AT_REMOVEDIR);
 }

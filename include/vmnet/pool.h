@@ -24,8 +24,10 @@
  *
  * Who takes: only a holder of the lock that covers the folder the entry
  * becomes part of (the network's record lock, the IPAM store's lock), so two
- * takers never race; netd only adds entries. A taker that finds an entry
- * gone or not a plain file skips it.
+ * takers never race; netd only adds entries, without that lock, so each
+ * appears whole: written under a name starting with '.', which takers skip,
+ * then renamed into view. A taker that finds an entry gone or not a plain
+ * file skips it.
  */
 #ifndef VMNET_POOL_H
 #define VMNET_POOL_H

@@ -4,7 +4,9 @@
  * taken: a plugin takes them under the lock of the folder they become part
  * of, and a new name never collides with one it renames. netd takes no lock:
  * filling a pool costs an inode allocation per entry, and a lock held that
- * long would make the ADDs of the network wait for it.
+ * long would make the ADDs of the network wait for it. So each entry comes
+ * into view whole (vmnet_pool_fill): a taker never gets one netd is still
+ * writing.
  *
  * The last DEL of a network drops its record pool (a network without
  * attachments leaves only its lock). A fill racing that DEL could leave a

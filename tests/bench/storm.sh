@@ -44,6 +44,9 @@ done
 ip netns add "$H" || exit 1
 NSS=("$H")
 ip -n "$H" link set lo up
+# One conntrack entry, as on a real host (DEL skips the flush of an empty table).
+ip netns exec "$H" conntrack -I -p udp -s 192.0.2.1 -d 192.0.2.2 --sport 9 --dport 9 -t 86400 \
+	>/dev/null 2>&1 || { echo "storm.sh: cannot add a conntrack entry (conntrack)" >&2; exit 1; }
 for ((i = 0; i < K; i++)); do
 	ip netns add "vmst$$v$i" || exit 1
 	NSS+=("vmst$$v$i")

@@ -104,10 +104,14 @@ struct nft_chain_def {
 
 /* The hooks; dnat4 is jumped to by prerouting and output so both share one
  * pair of lookups (it hands IPv6 on to dnat6). antispoof runs
- * before conntrack (-300 < -200), so spoofed packets never create entries. */
+ * before conntrack (-300 < -200), so spoofed packets never create entries.
+ * seen (nft_rules_nat.c) runs before every source NAT at postrouting
+ * (srcnat is 100): the kernel stops at the first nat chain that NATs a
+ * flow, and Docker's or another table's masquerade may be one. */
 static const struct nft_chain_def chains[] = {
 	{F_INET, "prerouting", "nat", NF_INET_PRE_ROUTING, -100},
 	{F_INET, "output", "nat", NF_INET_LOCAL_OUT, -100},
+	{F_INET, C_SEEN, "nat", NF_INET_POST_ROUTING, 50},
 	{F_INET, "postrouting", "nat", NF_INET_POST_ROUTING, 100},
 	{F_INET, "forward", "filter", NF_INET_FORWARD, 0},
 	{F_INET, C_DNAT4, NULL, -1, 0},
@@ -153,6 +157,9 @@ static int put_chain(struct nft_batch *b, const struct nft_chain_def *c)
 #define IF_ND DT_CONCAT2(DT_IFNAME, DT_INTEGER), IFNAME_LEN + 16
 #define IP6 DT_IP6ADDR, 16
 #define PORT6 DT_CONCAT2(DT_IP6ADDR, DT_INET_SERVICE), 20
+/* A dynamic set stops taking elements at its size (the kernel's default
+ * is 65,535): room for every guest a host could have. */
+#define SEEN_MAX (1u << 20)
 
 const struct nft_set_def nft_sets[SI_N] = {
 	[SI_GUESTS4] = {F_INET, S_GUESTS4, 0, DT_IPADDR, 4, 0, 0},
@@ -193,6 +200,10 @@ const struct nft_set_def nft_sets[SI_N] = {
 			 DT_CONCAT2(DT_IPADDR, DT_IPADDR), 8, 0, 0, .range_field = 4},
 	[SI_CLUSTER6] = {F_INET, S_CLUSTER6, NFT_SET_INTERVAL | NFT_SET_CONCAT,
 			 DT_CONCAT2(DT_IP6ADDR, DT_IP6ADDR), 32, 0, 0, .range_field = 16},
+	/* guests a DNAT'd flow reached (nft_rules_nat.c): filled by packets,
+	 * emptied by DEL (lib/attach.c) */
+	[SI_SEEN4] = {F_INET, S_SEEN4, NFT_SET_EVAL, DT_IPADDR, 4, 0, 0, .size = SEEN_MAX},
+	[SI_SEEN6] = {F_INET, S_SEEN6, NFT_SET_EVAL, IP6, 0, 0, .size = SEEN_MAX},
 };
 
 struct nftnl_set *nft_set_ref(int fam, const char *name, uint32_t id)
@@ -301,6 +312,8 @@ int nft_put_set(struct nft_batch *b, const struct nft_set_def *sd, uint32_t id)
 	}
 	if (sd->flags & NFT_SET_ANONYMOUS)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, 3);
+	else if (sd->size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, sd->size);
 	if (sd->range_field) {
 		/* the kernel picks its set type for ranges of concatenations
 		 * (pipapo) by the fields' lengths, as nft sends them */

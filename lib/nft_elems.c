@@ -369,6 +369,22 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
 	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
+/* A table laid down afresh has forgotten which guests DNAT'd flows
+ * reached, not the flows: every guest with published ports counts as
+ * reached, so its DEL flushes them (nft_rules_nat.c). */
+static size_t seen_elems(const struct vmnet_nft_att *a, struct nft_elem *out)
+{
+	size_t n = 0;
+
+	if (!a->n_ports)
+		return 0;
+	if (a->guest_ip)
+		nft_key_ip(new_key(out, &n, SI_SEEN4), a->guest_ip);
+	if (nft_att_has6(a))
+		nft_key_ip6(new_key(out, &n, SI_SEEN6), &a->guest_ip6);
+	return n;
+}
+
 /* Elements of every attachment, chunked per set: sync must scale to
  * thousands of VMs and ports without thousands of messages (and acks). */
 static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, size_t n_atts)
@@ -380,12 +396,14 @@ static int put_all_elems(struct nft_batch *b, const struct vmnet_nft_att *atts, 
 	if (!keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_atts; i++)
-		total += ELEMS_MAX(&atts[i]);
+		total += ELEMS_MAX(&atts[i]) + 2;
 	el = malloc((total ? total : 1) * sizeof(*el));
 	if (!el)
 		return -ENOMEM;
-	for (size_t i = 0; i < n_atts; i++)
+	for (size_t i = 0; i < n_atts; i++) {
 		n_el += nft_att_elems(&atts[i], true, NULL, 0, el + n_el);
+		n_el += seen_elems(&atts[i], el + n_el);
+	}
 
 	for (unsigned s = 0; s < SI_N; s++) {
 		const struct nft_set_def *sd = &nft_sets[s];

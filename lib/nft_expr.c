@@ -156,6 +156,19 @@ int nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 	return nft_expr_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
+/* add @set { <register 1> }: from the packet path, into a dynamic set */
+int nft_expr_dynset_add(struct nftnl_rule *r, const char *set)
+{
+	struct nftnl_expr *e = expr_append(r, "dynset");
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+	return 0;
+}
+
 /* fib daddr type local */
 int nft_expr_fib_local(struct nftnl_rule *r)
 {

@@ -61,6 +61,11 @@ static struct forget_where where(unsigned si)
 	case SI_PORT_IP6:
 	case SI_PORT_ND6:
 		return (struct forget_where){IFNAME_LEN, 0, -1, true};
+	case SI_SEEN4:
+	case SI_SEEN6:
+		/* Kept: it makes the address's next DEL flush conntrack, which
+		 * a crashed owner's flows still need. */
+		return (struct forget_where){-1, -1, -1, false};
 	default: /* keyed by ifname [. mac | . group] */
 		return (struct forget_where){-1, 0, -1, false};
 	}

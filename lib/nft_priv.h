@@ -87,8 +87,11 @@ struct nftnl_table;
 #define S_PORT_ND6 "port_nd6"
 #define S_CLUSTER4 "cluster4"
 #define S_CLUSTER6 "cluster6"
+#define S_SEEN4 "dnat_seen4"
+#define S_SEEN6 "dnat_seen6"
 #define C_DNAT4 "dnat4"
 #define C_DNAT6 "dnat6"
+#define C_SEEN "seen"
 #define C_ANTISPOOF "antispoof"
 #define O_SPOOF "spoof_drop" /* named counters: `nft list counter inet vmnet spoof_drop` */
 #define O_ISO "iso_drop"
@@ -129,6 +132,8 @@ enum {
 	SI_PORT_ND6,
 	SI_CLUSTER4,
 	SI_CLUSTER6,
+	SI_SEEN4,
+	SI_SEEN6,
 	SI_N
 };
 
@@ -187,6 +192,7 @@ struct nft_set_def {
 	bool nd; /* typeof iifname . @th,64,128 (an ND target by link) */
 	uint8_t range_field; /* a two-field concatenation with intervals: each
 				field's length; 0 for other sets */
+	uint32_t size; /* at most this many elements; 0: the kernel's default */
 };
 
 /* Offsets in the IPv4 header, the Ethernet header and an ARP packet. */
@@ -330,6 +336,7 @@ int nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
 int nft_expr_dnat4(struct nftnl_rule *r);
 int nft_expr_dnat6(struct nftnl_rule *r, uint32_t port_reg);
 int nft_expr_simple(struct nftnl_rule *r, const char *name);
+int nft_expr_dynset_add(struct nftnl_rule *r, const char *set);
 int nft_expr_daddr_loopback(struct nftnl_rule *r);
 int nft_expr_if_in(struct nftnl_rule *r, uint32_t meta_key, const char *set, bool inv);
 int nft_expr_drop(struct nftnl_rule *r, const char *counter);

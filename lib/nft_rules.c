@@ -50,7 +50,7 @@ out:
 int nft_put_l4_set(struct nft_batch *b, uint32_t *ret_id)
 {
 	static const struct nft_set_def l4 = {
-		F_INET, "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, DT_INET_PROTO, 1, 0, 0, false, 0};
+		F_INET, "__set%d", NFT_SET_ANONYMOUS | NFT_SET_CONSTANT, DT_INET_PROTO, 1, 0, 0, false, 0, 0};
 	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP};
 	struct nft_msg_label d = {.kind = M_OTHER};
 	struct nft_key keys[ARRAY_SIZE(protos)];

@@ -85,7 +85,7 @@
 
 /* Ruleset version kept in the tables' comment ("vmnet:6"); bump it when the
  * base chains/sets change so netd recognises (and syncs) an older table. */
-#define VMNET_NFT_VERSION 6
+#define VMNET_NFT_VERSION 7
 
 struct vmnet_nft; /* a netfilter netlink socket bound to one netns */
 
@@ -167,6 +167,16 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * whatever @a's mode and flags say); missing elements, sets or tables are
  * success. Only the owner of @a->guest_ip and @a->host_if may call this. */
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
+
+/* Whether a DNAT'd flow may have reached @guest_ip (host order), or with
+ * @guest_ip6 non-NULL that IPv6 address: false only when the table's record
+ * of the guests such flows reached (dnat_seen4/6, filled by the first
+ * packet of each) exists and lacks the guest; true too for @n NULL and on
+ * any error. Asked after vmnet_nft_detach, which ends new ones. */
+bool vmnet_nft_reached(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6);
+
+/* Take the guest out of that record, once its flows are flushed. */
+void vmnet_nft_unreach(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6);
 
 /*
  * Delete, in one batch, every element of our sets and maps that points at

@@ -31,7 +31,7 @@ n_rules() { hn nft -j list table inet vmnet 2>/dev/null | jq '[.nftables[] | sel
 elems() { hn nft -j list "$1" inet vmnet "$2" 2>/dev/null | jq -c '[.nftables[] | (.set // .map // empty) | .elem // [] | .[]]'; }
 n_elems() { elems "$@" | jq length; }
 
-INET_RULES=55 # base rules of inet vmnet (lib/nft_rules*.c)
+INET_RULES=57 # base rules of inet vmnet (lib/nft_rules*.c)
 A="ip=10.1.0.5 masq port=tcp/8080:80 port=udp/5353:53@203.0.113.1"
 B2="ip=10.1.0.6 masq port=tcp/8081:80"
 
@@ -40,10 +40,10 @@ B2="ip=10.1.0.6 masq port=tcp/8081:80"
 t_eq "no table at first" "$(ctl exists)" 0
 # shellcheck disable=SC2086
 t_ok "attach creates the table" ctl attach $A
-t_eq "table exists, version 6" "$(ctl exists) $(ctl version)" "1 6"
+t_eq "table exists, version 7" "$(ctl exists) $(ctl version)" "1 7"
 t_eq "exactly one copy of each base rule" "$(n_rules)" "$INET_RULES"
 t_eq "chains" "$(hn nft -j list chains inet | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
-	"antispoof,dnat4,dnat6,forward,input,output,postrouting,prerouting"
+	"antispoof,dnat4,dnat6,forward,input,output,postrouting,prerouting,seen"
 t_eq "bridge table with its chains" "$(hn nft -j list chains bridge | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
 	"antispoof,forward"
 t_ok "nft lists the whole ruleset (no abort on the group rule)" hn nft list ruleset
@@ -220,7 +220,7 @@ O=$REPLY
 ip netns exec "$O" nft add table inet vmnet '{ comment "vmnet:1"; }'
 ip netns exec "$O" nft add set inet vmnet guests4 '{ type ipv4_addr; }'
 t_run "$NFTCTL" -N "/run/netns/$O" attach ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
-t_match "a version-1 table: attach asks for a resync" "$T_OUT" "version 1, this vmnet needs 6: resync"
+t_match "a version-1 table: attach asks for a resync" "$T_OUT" "version 1, this vmnet needs 7: resync"
 t_ok "sync replaces it" "$NFTCTL" -N "/run/netns/$O" sync ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
 t_ok "...and the attachment checks" "$NFTCTL" -N "/run/netns/$O" check ip=10.5.0.2 if=vmx1 mac=02:00:00:00:00:01 iso
 

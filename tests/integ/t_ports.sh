@@ -196,8 +196,14 @@ suite_conntrack() {
 	track_pid $pid
 	rx_wait "$W_TMP/ct-1.rx"
 	t_ok "$t vm1 receives the client's datagrams" grep -q ping "$W_TMP/ct-1.rx"
+	t_ok "$t the DNAT'd flow put vm1 ($ip1) in dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
 
-	t_plugin "$t DEL vm1" DEL id="${P}ct-1" ns="$ns1" conf="$c1"
+	VMNET_LOG_LEVEL=debug t_plugin "$t DEL vm1" DEL id="${P}ct-1" ns="$ns1" conf="$c1"
+	t_match "$t DEL vm1 flushed its conntrack entries" "$CNI_ERR" \
+		"guest ${ip1//./\\.}: flushed by the kernel's filter"
+	t_fail "$t vm1 left dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
+	t_eq "$t no conntrack entry answers from vm1's address" \
+		"$(ip netns exec "$HOST_NS" conntrack -L --reply-src "$ip1" 2>/dev/null | grep -c .)" 0
 	guest_stop ct-1
 	sleep 1 # the client keeps sending: its conntrack entry stays alive
 	diag "conntrack before the new ADD: $(ip netns exec "$HOST_NS" conntrack -L -p udp --orig-port-src 40000 2>/dev/null)"
@@ -216,6 +222,15 @@ suite_conntrack() {
 	kill_pid "$pid"
 	t_plugin "$t DEL vm2" DEL id="${P}ct-2" ns="$ns2" conf="$c2"
 	guest_stop ct-2
+
+	# No flow ever reached vm3's published port: its DEL does not walk the
+	# kernel's conntrack table (~0.4 ms).
+	t_plugin "$t ADD vm3 publishing udp 8800, no client" ADD id="${P}ct-3" ns="$ns2" conf="$c2" || return
+	ip1=$(guest_ip "$CNI_OUT")
+	t_fail "$t vm3 ($ip1) is not in dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
+	VMNET_LOG_LEVEL=debug t_plugin "$t DEL vm3" DEL id="${P}ct-3" ns="$ns2" conf="$c2"
+	t_match "$t DEL vm3 leaves conntrack alone" "$CNI_ERR" \
+		"guest ${ip1//./\\.}: no DNAT'd flow reached it, nothing to flush"
 }
 
 # ---------------------------------------------------------------- CHECK and DEL

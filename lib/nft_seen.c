@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which guests a DNAT'd flow reached (include/vmnet/nft.h,
+ * vmnet_nft_reached): the sets dnat_seen4 and dnat_seen6, which the first
+ * packet of every such flow fills (nft_rules_nat.c). A DEL asks after its
+ * batch took the guest's published ports away, so no new flow can add the
+ * guest any more; what is not known (no set: a table of an older version,
+ * or an error) counts as reached.
+ */
+#include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
+#include <errno.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <string.h>
+
+#include <libnftnl/set.h>
+
+#include "vmnet/inet.h"
+#include "vmnet/nft.h"
+#include "nft_priv.h"
+
+static int found_cb(const struct nlmsghdr *nh, void *data)
+{
+	(void)nh;
+	*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+/* 1 if set @si holds @k, 0 if it does not, -ENOENT if the set (or table)
+ * is missing, another -errno on failure. */
+static int lookup(struct vmnet_nft *n, unsigned si, const struct nft_key *k)
+{
+	const struct nft_set_def *sd = &nft_sets[si];
+	char buf[REQ_BUF];
+	struct nftnl_set *s = nft_set_ref(sd->fam, sd->name, 0);
+	struct nftnl_set_elem *e = s ? nftnl_set_elem_alloc() : NULL;
+	struct nlmsghdr *nh;
+	bool found = false;
+	int r;
+
+	if (!e) {
+		nftnl_set_free(s);
+		return -ENOMEM;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->k, k->klen);
+	nftnl_set_elem_add(s, e);
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, sd->fam, NLM_F_ACK, 0);
+	nftnl_set_elems_nlmsg_build_payload(nh, s);
+	r = nft_request(n, nh, found_cb, &found);
+	if (r == -ENOENT) {
+		/* The key, or the whole set: the set alone says which. */
+		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, sd->fam, NLM_F_ACK, 0);
+		nftnl_set_nlmsg_build_payload(nh, s);
+		r = nft_request(n, nh, NULL, NULL);
+		r = r < 0 ? r : 0;
+	} else if (r >= 0) {
+		r = found ? 1 : 0;
+	}
+	nftnl_set_free(s);
+	return r;
+}
+
+static void key_of(struct nft_key *k, unsigned *si, uint32_t ip, const struct in6_addr *ip6)
+{
+	if (ip6) {
+		nft_key_ip6(k, ip6);
+		*si = SI_SEEN6;
+	} else {
+		nft_key_ip(k, ip);
+		*si = SI_SEEN4;
+	}
+}
+
+bool vmnet_nft_reached(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6)
+{
+	struct nft_key k;
+	unsigned si;
+
+	if (!n)
+		return true;
+	key_of(&k, &si, guest_ip, guest_ip6);
+	return lookup(n, si, &k) != 0;
+}
+
+void vmnet_nft_unreach(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6)
+{
+	struct nft_elem e;
+
+	if (!n)
+		return;
+	key_of(&e.k, &e.si, guest_ip, guest_ip6);
+	/* Gone meanwhile is fine; a failure leaves a flush for next time. */
+	nft_del_elems_one_by_one(n, &e, 1, NULL);
+}

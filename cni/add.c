@@ -307,16 +307,21 @@ static int forget_stale(const char *state_dir, const struct vmnet_record *rec,
 		if (vmnet_nft_guest6_present(nft, &rec->guest6.addr) != 1 ||
 		    vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) != 0)
 			return 0;
+		vmnet_attach_flush_reached(nft, 0, &rec->guest6.addr);
 		return vmnet_nft_forget6(nft, 0, &rec->guest6.addr, rec->host_if, err);
 	}
 	if (vmnet_nft_guest_present(nft, rec->guest.addr) != 1 ||
 	    vmnet_record_guest_taken(state_dir, rec->guest.addr) != 0)
 		return 0;
+	/* The lost owner's flows go as its DEL would have flushed them. */
+	vmnet_attach_flush_reached(nft, rec->guest.addr, NULL);
 	/* Stale elements at the new IPv6 address go too, unless a record
 	 * holds it (looked for only when the IPv4 lookup shows a lost record,
 	 * so the common ADD stays one lookup). */
-	if (vmnet_record_has6(rec) && vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) == 0)
+	if (vmnet_record_has6(rec) && vmnet_record_guest6_taken(state_dir, &rec->guest6.addr) == 0) {
+		vmnet_attach_flush_reached(nft, 0, &rec->guest6.addr);
 		return vmnet_nft_forget6(nft, rec->guest.addr, &rec->guest6.addr, rec->host_if, err);
+	}
 	return vmnet_nft_forget(nft, rec->guest.addr, rec->host_if, err);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plugin.h"
+#include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/inet.h"
 #include "vmnet/log.h"
@@ -95,6 +96,11 @@ static int forget_unrecorded(const char *state_dir, const char *host_if, uint32_
 		ip = 0;
 	if (!vmnet_ip6_is_zero(&ip6) && vmnet_record_guest6_taken(state_dir, &ip6) != 0)
 		memset(&ip6, 0, sizeof(ip6));
+	/* Its flows too, as a DEL with the record flushes them. */
+	if (ip)
+		vmnet_attach_flush_reached(nft, ip, NULL);
+	if (!vmnet_ip6_is_zero(&ip6))
+		vmnet_attach_flush_reached(nft, 0, &ip6);
 	return vmnet_nft_forget6(nft, ip, &ip6, host_if, err);
 }
 

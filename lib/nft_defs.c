@@ -105,7 +105,7 @@ struct nft_chain_def {
 /* The hooks; dnat4 is jumped to by prerouting and output so both share one
  * pair of lookups (it hands IPv6 on to dnat6). antispoof runs
  * before conntrack (-300 < -200), so spoofed packets never create entries.
- * seen (nft_rules_nat.c) runs before every source NAT at postrouting
+ * reached (nft_rules_nat.c) runs before every source NAT at postrouting
  * (srcnat is 100): the kernel stops at the first nat chain that NATs a
  * flow, and Docker's or another table's masquerade may be one. */
 static const struct nft_chain_def chains[] = {
@@ -200,7 +200,7 @@ const struct nft_set_def nft_sets[SI_N] = {
 			 DT_CONCAT2(DT_IPADDR, DT_IPADDR), 8, 0, 0, .range_field = 4},
 	[SI_CLUSTER6] = {F_INET, S_CLUSTER6, NFT_SET_INTERVAL | NFT_SET_CONCAT,
 			 DT_CONCAT2(DT_IP6ADDR, DT_IP6ADDR), 32, 0, 0, .range_field = 16},
-	/* guests a DNAT'd flow reached (nft_rules_nat.c): filled by packets,
+	/* guests a flow went to (nft_rules_nat.c): filled by packets,
 	 * emptied by DEL (lib/attach.c) */
 	[SI_SEEN4] = {F_INET, S_SEEN4, NFT_SET_EVAL, DT_IPADDR, 4, 0, 0, .size = SEEN_MAX},
 	[SI_SEEN6] = {F_INET, S_SEEN6, NFT_SET_EVAL, IP6, 0, 0, .size = SEEN_MAX},

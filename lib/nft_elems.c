@@ -369,15 +369,13 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
 	return nft_build_out(&b, ret, ret_buf, ret_len, err);
 }
 
-/* A table laid down afresh has forgotten which guests DNAT'd flows
- * reached, not the flows: every guest with published ports counts as
- * reached, so its DEL flushes them (nft_rules_nat.c). */
+/* A table laid down afresh has forgotten which guests flows went to, not
+ * the flows: every guest counts as reached, so its DEL flushes them
+ * (nft_rules_nat.c). */
 static size_t seen_elems(const struct vmnet_nft_att *a, struct nft_elem *out)
 {
 	size_t n = 0;
 
-	if (!a->n_ports)
-		return 0;
 	if (a->guest_ip)
 		nft_key_ip(new_key(out, &n, SI_SEEN4), a->guest_ip);
 	if (nft_att_has6(a))

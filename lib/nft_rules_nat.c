@@ -86,16 +86,16 @@ static int rule_dnat6_any(struct nftnl_rule *r, uint32_t unused)
 	       nft_expr_dnat6(r, NFT_REG_2);
 }
 
-/* Chain seen, before any source NAT: ct status dnat ip daddr @guests4 add
- * @dnat_seen4 { ip daddr } (ip6 ... @guests6 ... @dnat_seen6), the guests a
- * DNAT'd flow reached. A nat chain sees the first packet of a flow only,
- * so this costs one look-up a flow; a DEL flushes a guest's conntrack
- * entries only when the guest is here (lib/attach.c), the walk of the
- * whole table being ~0.4 ms. */
+/* Chain reached, before any source NAT: ip daddr @guests4 add @reached4
+ * { ip daddr } (ip6 ... @guests6 ... @reached6), the guests a flow went to:
+ * published ports' (DNAT'd), routed, the host's own. Those are the entries
+ * a DEL flushes (the guest answers them). A nat chain sees the first packet
+ * of a flow only, so this costs one look-up a flow; a DEL flushes a
+ * guest's conntrack entries only when the guest is here (lib/attach.c),
+ * the walk of the whole table being ~0.4 ms. */
 static int seen(struct nftnl_rule *r, bool v6)
 {
-	return nft_expr_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT_BIT) ?:
-	       (v6 ? nft_expr_ipv6(r) : nft_expr_ipv4(r)) ?:
+	return (v6 ? nft_expr_ipv6(r) : nft_expr_ipv4(r)) ?:
 	       nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? IP6_DADDR : IP4_DADDR,
 				v6 ? 16 : 4, NFT_REG_1) ?:
 	       nft_expr_lookup(r, v6 ? S_GUESTS6 : S_GUESTS4, 0, false, false) ?:

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Which guests a DNAT'd flow reached (include/vmnet/nft.h,
- * vmnet_nft_reached): the sets dnat_seen4 and dnat_seen6, which the first
- * packet of every such flow fills (nft_rules_nat.c). A DEL asks after its
- * batch took the guest's published ports away, so no new flow can add the
- * guest any more; what is not known (no set: a table of an older version,
- * or an error) counts as reached.
+ * Which guests a flow went to (include/vmnet/nft.h, vmnet_nft_reached): the
+ * sets reached4 and reached6, which the first packet of every flow towards
+ * a guest fills (nft_rules_nat.c). A DEL asks after its batch took the
+ * guest's published ports away and before its devices go; what is not
+ * known (no set: a table of an older version, or an error) counts as
+ * reached.
  */
 #include <netinet/in.h> /* before the linux/ headers: they defer to glibc's */
 #include <errno.h>

@@ -40,6 +40,12 @@ int vmnet_attach(const struct vmnet_record *rec, int nsfd, struct vmnet_attach_s
  * relieve (include/vmnet/handoff.h). */
 int vmnet_attach_doomed_remove(int nsfd, const char *tap, struct vmnet_err *err);
 
+/* The conntrack entries that guest address @ip (host order), or @ip6 when
+ * non-NULL, answers, flushed if a flow went to it (vmnet_nft_reached); then
+ * the address leaves that record. For DEL, and for an address whose record
+ * is lost or damaged. */
+void vmnet_attach_flush_reached(struct vmnet_nft *nft, uint32_t ip, const struct in6_addr *ip6);
+
 /* Remove what vmnet_attach created for @rec, or began to create before a
  * crash: nftables elements (none without a guest address), the host device
  * under our alias (its veth peer goes with it), the tap and peer in the VM

@@ -168,11 +168,12 @@ int vmnet_nft_attach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct 
  * success. Only the owner of @a->guest_ip and @a->host_if may call this. */
 int vmnet_nft_detach(struct vmnet_nft *n, const struct vmnet_nft_att *a, struct vmnet_err *err);
 
-/* Whether a DNAT'd flow may have reached @guest_ip (host order), or with
- * @guest_ip6 non-NULL that IPv6 address: false only when the table's record
- * of the guests such flows reached (dnat_seen4/6, filled by the first
- * packet of each) exists and lacks the guest; true too for @n NULL and on
- * any error. Asked after vmnet_nft_detach, which ends new ones. */
+/* Whether a flow may have gone to @guest_ip (host order), or with
+ * @guest_ip6 non-NULL that IPv6 address, so that conntrack may hold entries
+ * it answers: false only when the table's record of the guests flows went
+ * to (reached4/6, filled by the first packet of each) exists and lacks the
+ * guest; true too for @n NULL and on any error. DEL asks after
+ * vmnet_nft_detach, which ends new DNAT'd ones. */
 bool vmnet_nft_reached(struct vmnet_nft *n, uint32_t guest_ip, const struct in6_addr *guest_ip6);
 
 /* Take the guest out of that record, once its flows are flushed. */

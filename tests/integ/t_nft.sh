@@ -43,7 +43,7 @@ t_ok "attach creates the table" ctl attach $A
 t_eq "table exists, version 7" "$(ctl exists) $(ctl version)" "1 7"
 t_eq "exactly one copy of each base rule" "$(n_rules)" "$INET_RULES"
 t_eq "chains" "$(hn nft -j list chains inet | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
-	"antispoof,dnat4,dnat6,forward,input,output,postrouting,prerouting,seen"
+	"antispoof,dnat4,dnat6,forward,input,output,postrouting,prerouting,reached"
 t_eq "bridge table with its chains" "$(hn nft -j list chains bridge | jq -r '[.nftables[] | .chain.name // empty] | sort | join(",")')" \
 	"antispoof,forward"
 t_ok "nft lists the whole ruleset (no abort on the group rule)" hn nft list ruleset

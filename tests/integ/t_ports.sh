@@ -196,12 +196,12 @@ suite_conntrack() {
 	track_pid $pid
 	rx_wait "$W_TMP/ct-1.rx"
 	t_ok "$t vm1 receives the client's datagrams" grep -q ping "$W_TMP/ct-1.rx"
-	t_ok "$t the DNAT'd flow put vm1 ($ip1) in dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
+	t_ok "$t the flow put vm1 ($ip1) in reached4" nft_has_elem reached4 "$ip1"
 
 	VMNET_LOG_LEVEL=debug t_plugin "$t DEL vm1" DEL id="${P}ct-1" ns="$ns1" conf="$c1"
 	t_match "$t DEL vm1 flushed its conntrack entries" "$CNI_ERR" \
 		"guest ${ip1//./\\.}: flushed by the kernel's filter"
-	t_fail "$t vm1 left dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
+	t_fail "$t vm1 left reached4" nft_has_elem reached4 "$ip1"
 	t_eq "$t no conntrack entry answers from vm1's address" \
 		"$(ip netns exec "$HOST_NS" conntrack -L --reply-src "$ip1" 2>/dev/null | grep -c .)" 0
 	guest_stop ct-1
@@ -227,10 +227,22 @@ suite_conntrack() {
 	# kernel's conntrack table (~0.4 ms).
 	t_plugin "$t ADD vm3 publishing udp 8800, no client" ADD id="${P}ct-3" ns="$ns2" conf="$c2" || return
 	ip1=$(guest_ip "$CNI_OUT")
-	t_fail "$t vm3 ($ip1) is not in dnat_seen4" nft_has_elem dnat_seen4 "$ip1"
+	t_fail "$t vm3 ($ip1) is not in reached4" nft_has_elem reached4 "$ip1"
 	VMNET_LOG_LEVEL=debug t_plugin "$t DEL vm3" DEL id="${P}ct-3" ns="$ns2" conf="$c2"
 	t_match "$t DEL vm3 leaves conntrack alone" "$CNI_ERR" \
-		"guest ${ip1//./\\.}: no DNAT'd flow reached it, nothing to flush"
+		"guest ${ip1//./\\.}: no flow went to it, nothing to flush"
+
+	# A flow to a guest without published ports (the host's own here) is
+	# flushed too: the next owner of the address must not get it.
+	t_plugin "$t ADD vm4 without ports" ADD id="${P}ct-4" ns="$ns2" conf="$conf" || return
+	ip1=$(guest_ip "$CNI_OUT")
+	ip netns exec "$HOST_NS" bash -c "echo x >/dev/udp/$ip1/9" 2>/dev/null
+	t_ok "$t the host's datagram put vm4 ($ip1) in reached4" nft_has_elem reached4 "$ip1"
+	VMNET_LOG_LEVEL=debug t_plugin "$t DEL vm4" DEL id="${P}ct-4" ns="$ns2" conf="$conf"
+	t_match "$t DEL vm4 flushed its conntrack entries" "$CNI_ERR" \
+		"guest ${ip1//./\\.}: flushed by the kernel's filter"
+	t_eq "$t no conntrack entry answers from vm4's address" \
+		"$(ip netns exec "$HOST_NS" conntrack -L --reply-src "$ip1" 2>/dev/null | grep -c .)" 0
 }
 
 # ---------------------------------------------------------------- CHECK and DEL

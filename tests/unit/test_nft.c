@@ -309,8 +309,8 @@ static void test_attach_with_table(void)
 	ok(m && m->hook == NF_INET_LOCAL_OUT && m->prio == -100, "output: -100");
 	m = find(&p, NFT_MSG_NEWCHAIN, "postrouting", 0);
 	ok(m && m->hook == NF_INET_POST_ROUTING && m->prio == 100, "postrouting: srcnat");
-	m = find(&p, NFT_MSG_NEWCHAIN, "seen", 0);
-	ok(m && m->hook == NF_INET_POST_ROUTING && m->prio == 50, "seen: before every srcnat");
+	m = find(&p, NFT_MSG_NEWCHAIN, "reached", 0);
+	ok(m && m->hook == NF_INET_POST_ROUTING && m->prio == 50, "reached: before every srcnat");
 	m = find(&p, NFT_MSG_NEWCHAIN, "forward", 0);
 	ok(m && m->hook == NF_INET_FORWARD && m->prio == 0, "forward: filter");
 	m = find(&p, NFT_MSG_NEWCHAIN, "dnat4", 0);
@@ -361,15 +361,15 @@ static void test_attach_with_table(void)
 		ok(net && !strcmp(net->lookups, "guests4,guests4,guest_net"),
 		   "forward: guests of one shared network reach no other network's guests");
 	}
-	m = find(&p, NFT_MSG_NEWSET, "dnat_seen4", 0);
+	m = find(&p, NFT_MSG_NEWSET, "reached4", 0);
 	ok(m && m->ktype == 7 && m->klen == 4 && (m->sflags & NFT_SET_EVAL),
-	   "set dnat_seen4 ipv4_addr, dynamic");
-	m = find(&p, NFT_MSG_NEWSET, "dnat_seen6", 0);
+	   "set reached4 ipv4_addr, dynamic");
+	m = find(&p, NFT_MSG_NEWSET, "reached6", 0);
 	ok(m && m->ktype == 8 && m->klen == 16 && (m->sflags & NFT_SET_EVAL),
-	   "set dnat_seen6 ipv6_addr, dynamic");
+	   "set reached6 ipv6_addr, dynamic");
 	ok(count(&p, NFT_MSG_NEWRULE) == BASE_RULES, "every base rule once");
-	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "dnat_seen4") == 0,
-	   "an ADD puts its guest into no dnat_seen4 (packets do)");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "reached4") == 0,
+	   "an ADD puts its guest into no reached4 (packets do)");
 	{
 		int fwd = 0, in = 0, spoof = 0, grp = 0, dhcp = 0;
 
@@ -420,13 +420,13 @@ static void test_attach_with_table(void)
 				d6[n6++] = x;
 			if (!strcmp(x->chain, "postrouting") && np < 7)
 				post[np++] = x;
-			if (!strcmp(x->chain, "seen") && ns < 2)
+			if (!strcmp(x->chain, "reached") && ns < 2)
 				seen[ns++] = x;
 		}
 		ok(ns == 2 && !strcmp(seen[0]->lookups, "guests4") &&
-			   !strcmp(seen[0]->exprs, "ct,bitwise,cmp,meta,cmp,payload,lookup,payload,dynset") &&
+			   !strcmp(seen[0]->exprs, "meta,cmp,payload,lookup,payload,dynset") &&
 			   !strcmp(seen[1]->lookups, "guests6"),
-		   "seen: DNAT'd flows mark their guest, IPv4 and IPv6");
+		   "reached: a flow's first packet marks its guest, IPv4 and IPv6");
 		r1 = d4[1];
 		r2 = d4[2];
 		ok(n4 == 3 && !strcmp(d4[0]->exprs, "meta,cmp,immediate"), "dnat4 rule 1: IPv6 to dnat6");
@@ -683,8 +683,8 @@ static void test_sync_large(void)
 	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "ports4") == 2 + 2500 &&
 		   elems_in(&p, NFT_MSG_NEWSETELEM, "ports4h") == 2 + 2500,
 	   "sync: every port element present");
-	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "dnat_seen4") == 3,
-	   "sync: every guest with published ports counts as reached (dnat_seen4)");
+	ok(elems_in(&p, NFT_MSG_NEWSETELEM, "reached4") == 3,
+	   "sync: every guest counts as reached (reached4)");
 	ok(p.n < 170, "sync: elements chunked into few messages (%d)", p.n);
 	free(buf);
 }

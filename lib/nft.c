@@ -186,6 +186,13 @@ static int get_elem(struct vmnet_nft *n, unsigned si, const struct nft_key *k,
 	return ret->found ? 1 : 0;
 }
 
+int nft_elem_present(struct vmnet_nft *n, unsigned si, const struct nft_key *k)
+{
+	struct elem_reply rep;
+
+	return get_elem(n, si, k, &rep);
+}
+
 int vmnet_nft_guest_present(struct vmnet_nft *n, uint32_t guest_ip)
 {
 	struct elem_reply rep = { 0 };

@@ -269,6 +269,9 @@ int nft_batch_fail(const struct nft_batch *b, size_t idx, int ret, const char *w
 int nft_batch_send(struct vmnet_nft *n, struct nft_batch *b, const char *what,
 		   struct vmnet_err *err);
 /* One GET or dump request (its sequence number is set here). */
+/* nft.c: 1 if set @si holds @k, 0 if not or if the set (or table) is
+ * missing, -errno on failure; from the snapshot when one is held. */
+int nft_elem_present(struct vmnet_nft *n, unsigned si, const struct nft_key *k);
 int nft_request(struct vmnet_nft *n, struct nlmsghdr *nh, mnl_cb_t cb, void *data);
 
 /* nft_defs.c */

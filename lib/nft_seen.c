@@ -19,45 +19,27 @@
 #include "vmnet/nft.h"
 #include "nft_priv.h"
 
-static int found_cb(const struct nlmsghdr *nh, void *data)
-{
-	(void)nh;
-	*(bool *)data = true;
-	return MNL_CB_OK;
-}
-
 /* 1 if set @si holds @k, 0 if it does not, -ENOENT if the set (or table)
  * is missing, another -errno on failure. */
 static int lookup(struct vmnet_nft *n, unsigned si, const struct nft_key *k)
 {
 	const struct nft_set_def *sd = &nft_sets[si];
 	char buf[REQ_BUF];
-	struct nftnl_set *s = nft_set_ref(sd->fam, sd->name, 0);
-	struct nftnl_set_elem *e = s ? nftnl_set_elem_alloc() : NULL;
+	struct nftnl_set *s;
 	struct nlmsghdr *nh;
-	bool found = false;
-	int r;
+	int r = nft_elem_present(n, si, k);
 
-	if (!e) {
-		nftnl_set_free(s);
+	if (r != 0)
+		return r;
+	/* Not there, or no set at all: the set alone says which. */
+	s = nft_set_ref(sd->fam, sd->name, 0);
+	if (!s)
 		return -ENOMEM;
-	}
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->k, k->klen);
-	nftnl_set_elem_add(s, e);
-	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, sd->fam, NLM_F_ACK, 0);
-	nftnl_set_elems_nlmsg_build_payload(nh, s);
-	r = nft_request(n, nh, found_cb, &found);
-	if (r == -ENOENT) {
-		/* The key, or the whole set: the set alone says which. */
-		nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, sd->fam, NLM_F_ACK, 0);
-		nftnl_set_nlmsg_build_payload(nh, s);
-		r = nft_request(n, nh, NULL, NULL);
-		r = r < 0 ? r : 0;
-	} else if (r >= 0) {
-		r = found ? 1 : 0;
-	}
+	nh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSET, sd->fam, NLM_F_ACK, 0);
+	nftnl_set_nlmsg_build_payload(nh, s);
 	nftnl_set_free(s);
-	return r;
+	r = nft_request(n, nh, NULL, NULL);
+	return r < 0 ? r : 0;
 }
 
 static void key_of(struct nft_key *k, unsigned *si, uint32_t ip, const struct in6_addr *ip6)

@@ -48,8 +48,22 @@ bool vmnet_handoff_enabled(void)
 	return kept.enabled;
 }
 
+static struct {
+	bool (*keep)(int fd, void *data);
+	void *data;
+} sink;
+
+void vmnet_handoff_sink(bool (*keep)(int fd, void *data), void *data)
+{
+	sink.keep = keep;
+	sink.data = data;
+	kept.enabled = keep != NULL;
+}
+
 bool vmnet_handoff_keep(int fd)
 {
+	if (sink.keep && fd >= 0)
+		return sink.keep(fd, sink.data);
 	if (!kept.enabled || fd < 0 || kept.n == VMNET_HANDOFF_MAX)
 		return false;
 	kept.fd[kept.n++] = fd;

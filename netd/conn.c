@@ -38,37 +38,16 @@ struct netd_conn {
 	size_t n_fds;
 };
 
-/*
- * The descriptors no handler took (conn.c's only use of them is to give
- * them to the request they came with) linger before netd closes them: a
- * netfilter socket's close flushes nf_tables' destroy work, an RCU grace
- * period, and holds the namespace's commit mutex meanwhile. Closed at once,
- * right after the DEL that handed them over, that wait would fall on the
- * plugin call that comes next (its first commit). NETD_LINGER_MS later the
- * destroy work has usually run by itself and the close costs nothing.
- */
-void netd_conns_linger_close(struct netd_conns *c, int64_t now, bool all)
-{
-	if (!c->n_linger || (!all && now < c->linger_at))
-		return;
-	for (size_t i = 0; i < c->n_linger; i++)
-		close(c->linger[i]);
-	c->released += c->n_linger;
-	c->n_linger = 0;
-}
-
+/* The descriptors no handler took (conn.c's only use of them is to give
+ * them to the request they came with) linger before netd closes them
+ * (linger.h). */
 static void drop_fds(struct netd_conns *c, struct netd_conn *k)
 {
 	for (size_t i = 0; i < k->n_fds; i++) {
-		if (k->fds[i] < 0) {
-			c->released++;
-			continue;
-		}
-		if (c->n_linger == NETD_LINGER_MAX)
-			netd_conns_linger_close(c, 0, true);
-		if (!c->n_linger)
-			c->linger_at = vmnet_mono_ms() + NETD_LINGER_MS;
-		c->linger[c->n_linger++] = k->fds[i];
+		if (k->fds[i] < 0)
+			c->linger.released++;
+		else
+			netd_linger_add(&c->linger, k->fds[i], true);
 	}
 	k->n_fds = 0;
 }
@@ -182,7 +161,7 @@ static void keep_passed(struct netd_conns *c, struct netd_conn *k, struct msghdr
 				continue;
 			}
 			close(fd);
-			c->released++;
+			c->linger.released++;
 		}
 	}
 }
@@ -335,14 +314,14 @@ int64_t netd_conns_next_deadline(const struct netd_conns *c)
 {
 	int64_t t = c->n ? c->v[nearest(c)]->deadline : 0;
 
-	if (c->n_linger && (!t || c->linger_at < t))
-		t = c->linger_at;
+	if (netd_linger_due(&c->linger) && (!t || netd_linger_due(&c->linger) < t))
+		t = netd_linger_due(&c->linger);
 	return t;
 }
 
 void netd_conns_expire(struct netd_conns *c, int64_t now)
 {
-	netd_conns_linger_close(c, now, false);
+	netd_linger_tend(&c->linger, now, false);
 	for (size_t i = 0; i < c->n;) {
 		if (c->v[i]->deadline > now) {
 			i++;
@@ -423,4 +402,5 @@ void netd_conns_close_all(struct netd_conns *c)
 {
 	while (c->n)
 		conn_free(c, c->n - 1);
+	netd_linger_end(&c->linger);
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "linger.h"
+
 #define NETD_CONN_MAX 128
 #define NETD_CONN_DEADLINE_MS 3000
 #define NETD_CONN_MAX_REQUESTS 32
@@ -22,20 +24,14 @@
 struct netd_daemon;
 struct netd_conn;
 
-#define NETD_LINGER_MAX 128
-#define NETD_LINGER_MS 250
-
 struct netd_conns {
 	int ep;				/* the loop's epoll fd (not owned) */
 	struct netd_conn *v[NETD_CONN_MAX];
 	size_t n;
 	unsigned long accepted, expired, evicted;
-	unsigned long released;		/* descriptors clients handed over, closed */
-	/* Handed-over descriptors wait NETD_LINGER_MS before netd closes them
-	 * (conn.c says why), all at once. */
-	int linger[NETD_LINGER_MAX];
-	size_t n_linger;
-	int64_t linger_at;		/* monotonic ms to close them at */
+	/* Handed-over descriptors, and netd's own netfilter sockets, closed
+	 * once nf_tables is quiet (linger.h); .released counts the former. */
+	struct netd_linger linger;
 };
 
 void netd_conns_init(struct netd_conns *c, int ep);
@@ -46,8 +42,6 @@ bool netd_conns_handle(struct netd_conns *c, struct netd_daemon *d, int fd, uint
 /* The earliest deadline (monotonic ms): a client's, or when lingering
  * descriptors are due; 0 when there is none. */
 int64_t netd_conns_next_deadline(const struct netd_conns *c);
-/* Close what lingered long enough (all of it with @all). */
-void netd_conns_linger_close(struct netd_conns *c, int64_t now, bool all);
 /* Drop the clients whose deadline is at or before @now. */
 void netd_conns_expire(struct netd_conns *c, int64_t now);
 void netd_conns_close_all(struct netd_conns *c);

@@ -412,6 +412,9 @@ static int setup(struct netd_daemon *d, int *ret_sfd, int *ret_ep)
 	*ret_sfd = sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	*ret_ep = ep = epoll_create1(EPOLL_CLOEXEC);
 	netd_conns_init(&d->conns, ep);
+	/* netd's own netfilter sockets linger too (netd/linger.h). */
+	netd_linger_init(&d->conns.linger);
+	vmnet_handoff_sink(netd_linger_keep, &d->conns.linger);
 	if (sfd < 0 || ep < 0) {
 		log_err("signalfd/epoll: %s", strerror(errno));
 		return -1;

@@ -386,7 +386,11 @@ static json_t *do_status(struct netd_daemon *d)
 	if (v) {
 		json_t *kinds = passes_json(p);
 
-		json_object_set_new(v, "released_descriptors", json_integer((json_int_t)d->conns.released));
+		json_object_set_new(v, "released_descriptors",
+				    json_integer((json_int_t)d->conns.linger.released));
+		json_object_set_new(v, "lingering_descriptors",
+				    json_integer((json_int_t)d->conns.linger.n));
+		json_object_set_new(v, "linger_waits", json_integer((json_int_t)d->conns.linger.waited));
 		json_object_set_new(v, "handed_devices_removed", json_integer((json_int_t)d->doomed.removed));
 		json_object_set_new(v, "handed_devices_waiting", json_integer((json_int_t)d->doomed.n));
 		json_object_set_new(v, "pooled_inodes", json_integer((json_int_t)p->pooled));
@@ -469,7 +473,7 @@ static json_t *do_release(struct netd_daemon *d, const struct netd_request *req)
 		snprintf(what, sizeof(what), "%s/%s@%s", x->network, x->cid, x->ifname);
 		queued += netd_doomed_defer(&d->doomed, req->fds[x->fd], x->tap, what, now);
 	}
-	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.released, "queued",
+	return json_pack("{s:I,s:i}", "released", (json_int_t)d->conns.linger.released, "queued",
 			 (int)queued);
 }
 

@@ -37,6 +37,11 @@ void vmnet_handoff_enable(void);
 
 bool vmnet_handoff_enabled(void);
 
+/* For netd, which is the one closing them: from now on the descriptors
+ * given to vmnet_handoff_keep go to @keep (which takes ownership when it
+ * returns true); NULL ends that. */
+void vmnet_handoff_sink(bool (*keep)(int fd, void *data), void *data);
+
 /* Keep @fd (ownership moves here) if hand-off is enabled and there is
  * room; false: not kept, the caller still owns it. */
 bool vmnet_handoff_keep(int fd);

@@ -230,6 +230,10 @@ void vmnet_nft_snapshot_drop(struct vmnet_nft *n);
 int vmnet_nft_sync(struct vmnet_nft *n, const struct vmnet_nft_att *atts, size_t n_atts,
 		   struct vmnet_err *err);
 
+/* The namespace's nf_tables generation (moved on by every commit, of any
+ * table) into *@ret_gen: 0 or -errno. */
+int vmnet_nft_genid(struct vmnet_nft *n, uint32_t *ret_gen);
+
 /* 1 if inet vmnet exists, 0 if not. With @ret_version (may be NULL), the
  * version from its comment, 0 if it carries none (not ours or outdated). */
 int vmnet_nft_table_exists(struct vmnet_nft *n, struct vmnet_err *err);

@@ -88,6 +88,9 @@ h=/run/netns/$H
 for ((i = 0; i < N; i++)); do
 	call a add "$h" "$T/conf.json" "bg$i" "eth$i" "/run/netns/$G" $((20000 + i)) 80
 done
+# AB_HOOK: a command run once the population is there, before the probes
+# (e.g. starting `perf record` for the probes alone).
+[ -n "${AB_HOOK:-}" ] && eval "$AB_HOOK"
 : >"$T/a"
 : >"$T/b"
 for ((k = 0; k < P; k++)); do
@@ -100,6 +103,8 @@ for ((k = 0; k < P; k++)); do
 		echo "start $R" >>"$T/$x"
 	done
 done
+# AB_OUT: a folder to keep every probe's time in (a and b: "VERB us" lines).
+[ -n "${AB_OUT:-}" ] && mkdir -p "$AB_OUT" && cp "$T/a" "$T/b" "$AB_OUT/"
 # q VERB FILE Q: VERB's Q-quantile (0.5 the median, 1 the max) of FILE, ms.
 q() {
 	grep "^$1 " "$2" | awk '{print $2}' | sort -n |

@@ -181,20 +181,42 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 	return r;
 }
 
-/* A netfilter socket's close may wait for nf_tables' destroy work. */
-int close(int fd)
+/* What @fd is, for close's row: a netfilter socket's close may wait for
+ * nf_tables' destroy work, a tun queue's for an RCU grace period. */
+static const char *fd_kind(int fd)
 {
+	char link[64], target[64];
 	int proto = -1;
 	socklen_t l = sizeof(proto);
+	ssize_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) == 0)
+		return proto == NETLINK_NETFILTER ? "close (netfilter socket)" : "close (socket)";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return "close";
+	target[n] = '\0';
+	if (!strcmp(target, "/dev/net/tun"))
+		return "close (tun)";
+	if (!strncmp(target, "net:[", 5))
+		return "close (netns)";
+	if (!strncmp(target, "/proc/", 6))
+		return "close (/proc)";
+	return "close (file)";
+}
+
+int close(int fd)
+{
+	const char *kind;
 	double t;
 	int r;
 	REAL(close);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l) < 0)
-		proto = -1;
+	kind = fd_kind(fd);
 	t = now_us();
 	r = real(fd);
-	account(proto == NETLINK_NETFILTER ? "close (netfilter socket)" : "close", now_us() - t);
+	account(kind, now_us() - t);
 	return r;
 }
 

@@ -583,6 +583,32 @@ t_ok "  netd counts them" test "$(nc_ status --json | jq -r .handed_devices_remo
 t_eq "  and has none waiting" "$(nc_ status --json | jq -r .handed_devices_waiting)" 0
 fds_le() { [ "$(nfd)" -le "$1" ]; }
 t_ok "netd holds no more descriptors than before (within a second)" within_1s fds_le "$FD0"
+# They are closed only once nf_tables has been quiet (netd/linger.h): the
+# close would hold the namespace's commit mutex for the last deleting
+# commit's destroy work, and every nft batch and device rename there would
+# wait. While commits follow each other without a break, netd waits (and
+# says so); once they stop, it closes.
+busy_nft() {
+	while ip netns exec "$HOST_NS" nft -f - <<<$'add table inet vmnet-busy\ndelete table inet vmnet-busy'; do :; done
+}
+lingering() { nc_ status --json | jq -r .lingering_descriptors; }
+WAIT0=$(nc_ status --json | jq -r .linger_waits)
+vm_ns hb1
+HB_NS=$REPLY
+t_plugin "ADD hb1" ADD id=hb1 ns="$HB_NS"
+busy_nft &
+BUSY=$!
+track_pid "$BUSY"
+REL1=$(nc_ status --json | jq -r .released_descriptors)
+t_plugin "DEL hb1, nf_tables busy" DEL id=hb1 ns="$HB_NS"
+sleep 0.8
+t_ok "  netd found nf_tables busy and waited" test "$(nc_ status --json | jq -r .linger_waits)" -gt "$WAIT0"
+t_ok "  the DEL's sockets still linger" test "$(lingering)" -ge 1
+t_eq "  none of them closed" "$(nc_ status --json | jq -r .released_descriptors)" "$REL1"
+kill_pid "$BUSY"
+t_ok "  quiet again: closed (within a second)" within_1s released_ge $((REL1 + 1))
+none_linger() { [ "$(lingering)" = 0 ]; }
+t_ok "  nothing lingers (within a second)" within_1s none_linger
 # Right after a DEL the same attachment can be added again, whatever netd
 # has done by then.
 for k in 1 2 3 4 5; do

@@ -38,6 +38,11 @@ static struct {
 	struct doomed doomed[VMNET_HANDOFF_MAX];
 } kept = { .sock = -1 };
 
+static struct {
+	bool (*keep)(int fd, void *data);
+	void *data;
+} sink;
+
 void vmnet_handoff_enable(void)
 {
 	kept.enabled = true;
@@ -45,19 +50,14 @@ void vmnet_handoff_enable(void)
 
 bool vmnet_handoff_enabled(void)
 {
-	return kept.enabled;
+	return kept.enabled || sink.keep;
 }
 
-static struct {
-	bool (*keep)(int fd, void *data);
-	void *data;
-} sink;
-
+/* Not kept.enabled: that is a plugin call's, whose devices go to netd. */
 void vmnet_handoff_sink(bool (*keep)(int fd, void *data), void *data)
 {
 	sink.keep = keep;
 	sink.data = data;
-	kept.enabled = keep != NULL;
 }
 
 bool vmnet_handoff_keep(int fd)

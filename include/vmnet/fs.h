@@ -13,14 +13,12 @@
 int vmnet_fs_mkdir_p(const char *path, mode_t mode);
 
 /* Take flock(LOCK_EX) on @fd, waiting at most @timeout_ms: 0, -ETIMEDOUT,
- * or the negative errno flock() failed with. A blocking flock cannot time
- * out without a signal, so a waiter sleeps on an inotify watch of the file
- * and tries again whenever a descriptor of it is closed: every lock here is
- * let go by closing it (or exiting), so the next waiter runs as the holder
- * leaves, and waiters do not wake while it works. It also tries every 20 ms
- * (a holder that unlocks before it closes, as host-local does). Without
- * inotify (the user's instances used up) it polls: every 200 us for the
- * first 20 ms, then backing off to 20 ms. */
+ * or the negative errno flock() failed with. The waiter sleeps in a
+ * blocking flock(), woken as the holder closes or unlocks, and a timer of
+ * this thread's interrupts it at the deadline (lib/fs_lock.c; its signal,
+ * SIGRTMAX - 2, is handled only meanwhile, and the thread's mask and the
+ * signal's handler are as they were on return). Without a timer it polls:
+ * every 200 us for the first 20 ms, then backing off to 20 ms. */
 int vmnet_fs_lock_wait(int fd, int timeout_ms);
 
 /* Call @fn on each name in the folder @dfd (not "." and "..", nor names

@@ -4,7 +4,9 @@
  * the waiter gets the lock when the holder closes it, sleeps meanwhile
  * instead of polling (a storm of calls on one network used to spend its
  * CPU on waiters trying every 200 us), still gets a lock the holder
- * unlocked without closing, and gives up at its timeout. Without root.
+ * unlocked without closing, and gives up at its timeout. The timer signal
+ * that bounds the wait (SIGRTMAX - 2) leaves no trace: the caller's handler
+ * and mask are as they were, and no tick arrives after. Without root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +76,14 @@ static long switches(void)
 	return u.ru_nvcsw;
 }
 
+static volatile sig_atomic_t ticks;
+
+static void count_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
 static int opened(void)
 {
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -131,6 +141,40 @@ int main(void)
 	close(fd);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
+
+	/* The caller's own handler for the timer's signal, and the signal
+	 * blocked: the wait still ends at its deadline, and afterwards both
+	 * are as they were, with no tick pending or delivered. */
+	{
+		struct sigaction mine = { .sa_handler = count_tick }, now;
+		struct timespec nap = { 0, 50 * 1000 * 1000 };
+		sigset_t blk, cur, pend;
+
+		sigemptyset(&mine.sa_mask);
+		sigaction(SIGRTMAX - 2, &mine, NULL);
+		sigemptyset(&blk);
+		sigaddset(&blk, SIGRTMAX - 2);
+		sigprocmask(SIG_BLOCK, &blk, NULL);
+		pid = holder(3000, CLOSE_IT);
+		fd = opened();
+		t0 = now_ms();
+		r = vmnet_fs_lock_wait(fd, 100);
+		ok(r == -ETIMEDOUT && now_ms() - t0 < 2500,
+		   "with its signal blocked by the caller, the wait still times out (%d, %ld ms)", r,
+		   now_ms() - t0);
+		sigpending(&pend);
+		sigprocmask(SIG_BLOCK, NULL, &cur);
+		ok(sigismember(&cur, SIGRTMAX - 2) && !sigismember(&pend, SIGRTMAX - 2),
+		   "the signal is blocked again, nothing of it pending");
+		sigprocmask(SIG_UNBLOCK, &blk, NULL);
+		nanosleep(&nap, NULL);
+		sigaction(SIGRTMAX - 2, NULL, &now);
+		ok(now.sa_handler == count_tick && ticks == 0,
+		   "the caller's handler is back and got no tick (%d)", (int)ticks);
+		close(fd);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
 
 	unlink(path);
 	rmdir(dir);

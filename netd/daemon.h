@@ -34,6 +34,9 @@ struct netd_daemon {
 	struct netd_reconcile_stats last_pass;
 	struct netd_targets targets;	/* what the next pass looks at (reconcile.h) */
 	int64_t last_pass_end;		/* monotonic ms the last pass ended */
+	/* When the loop means to run the next pass (monotonic ms; 0: not):
+	 * for events, for what the last pass asked, and the periodic one. */
+	int64_t due_ev, due_pass, due_periodic;
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
 	bool reap_owed;			/* a pass skipped the look */
 	bool reap_seen;			/* an event named a parked or doomed device */

@@ -329,6 +329,11 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 		int64_t now = vmnet_mono_ms(), wake = next_periodic;
 		int n, timeout;
 
+		/* For netd status (server.c). */
+		d->due_ev = due_ev;
+		d->due_pass = due_pass;
+		d->due_periodic = next_periodic;
+
 		if (due_ev && due_ev < wake)
 			wake = due_ev;
 		if (due_pass && due_pass < wake)

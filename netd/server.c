@@ -334,6 +334,22 @@ static json_t *passes_json(const struct netd_reconcile_stats *p)
 			 (int)p->last_incr_us, "last_incremental_checked", (int)p->last_incr_checked);
 }
 
+/* When the next passes are due, ms from now: next_pass_in_ms for events or
+ * what the last pass asked (-1: none), periodic_in_ms for the periodic one. */
+static void sched_json(const struct netd_daemon *d, json_t *r)
+{
+	int64_t now = vmnet_mono_ms(), next = d->due_ev;
+
+	if (!r)
+		return;
+	if (d->due_pass && (!next || d->due_pass < next))
+		next = d->due_pass;
+	json_object_set_new(r, "next_pass_in_ms",
+			    json_integer(next ? (json_int_t)(next > now ? next - now : 0) : -1));
+	json_object_set_new(r, "periodic_in_ms",
+			    json_integer((json_int_t)(d->due_periodic > now ? d->due_periodic - now : 0)));
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_reconcile_stats *p = &d->last_pass;
@@ -401,6 +417,7 @@ static json_t *do_status(struct netd_daemon *d)
 		json_object_set_new(v, "ipv6", netd_view6_status(d));
 		json_object_set_new(json_object_get(v, "reconcile"), "locked_passes",
 				    json_integer((json_int_t)p->locked));
+		sched_json(d, json_object_get(v, "reconcile"));
 		json_object_update(json_object_get(v, "reconcile"), kinds);
 		json_decref(kinds);
 	}

@@ -205,3 +205,14 @@ int vmnet_nfnl_request(struct vmnet_nfnl *s, struct nlmsghdr *nh, vmnet_nfnl_cb 
 	} while (r > 0);
 	return 0;
 }
+
+void vmnet_nfnl_drain(struct vmnet_nfnl *s)
+{
+	_cleanup_free_ char *buf = malloc(RECV_BUF);
+	int fd = mnl_socket_get_fd(s->nl);
+
+	if (!buf)
+		return;
+	while (recv(fd, buf, RECV_BUF, MSG_DONTWAIT) >= 0 || errno == EINTR || errno == ENOBUFS)
+		;
+}

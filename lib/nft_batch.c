@@ -159,6 +159,11 @@ struct vmnet_nft *vmnet_nft_close(struct vmnet_nft *n)
 	return NULL;
 }
 
+void vmnet_nft_drain(struct vmnet_nft *n)
+{
+	vmnet_nfnl_drain(n->nl);
+}
+
 uint32_t nft_seq(const struct vmnet_nft *n)
 {
 	return vmnet_nfnl_seq(n->nl);

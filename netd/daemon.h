@@ -53,6 +53,11 @@ struct netd_daemon {
 	struct netd_fwd *fwd;		/* firewalld (firewalld.h), never NULL once set up */
 	bool fwd_retry;			/* a firewalld sync failed: again soon */
 	char dhcp_error[256];
+	/* netd status reads the ruleset through it (server.c): kept open,
+	 * since every netfilter socket's close waits for nf_tables' commit
+	 * mutex (linger.h), and a client polling status would fill the
+	 * lingering list. */
+	struct vmnet_nft *status_nft;
 	int listen_fd;
 	struct netd_conns conns;	/* clients of listen_fd */
 	int64_t started;		/* unix seconds */

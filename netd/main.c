@@ -320,24 +320,21 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 	/* Two reasons for a pass besides the interval: events (due_ev) and
 	 * what the last pass asked for (due_pass, e.g. parked taps aging
 	 * out): an event must not wait for a later timer. The first pass (in
-	 * setup) may want the next one soon too. */
-	int64_t due_ev = 0, due_pass = after_pass_due(d);
-	int64_t next_periodic = vmnet_mono_ms() + netd_full_every_ms(&d->last_pass, d->o->interval_s);
+	 * setup) may want the next one soon too. The schedule lives in the
+	 * daemon, where netd status reads it (server.c). */
+	d->due_ev = 0;
+	d->due_pass = after_pass_due(d);
+	d->due_periodic = vmnet_mono_ms() + netd_full_every_ms(&d->last_pass, d->o->interval_s);
 
 	for (;;) {
 		struct epoll_event evs[16];
-		int64_t now = vmnet_mono_ms(), wake = next_periodic;
+		int64_t now = vmnet_mono_ms(), wake = d->due_periodic;
 		int n, timeout;
 
-		/* For netd status (server.c). */
-		d->due_ev = due_ev;
-		d->due_pass = due_pass;
-		d->due_periodic = next_periodic;
-
-		if (due_ev && due_ev < wake)
-			wake = due_ev;
-		if (due_pass && due_pass < wake)
-			wake = due_pass;
+		if (d->due_ev && d->due_ev < wake)
+			wake = d->due_ev;
+		if (d->due_pass && d->due_pass < wake)
+			wake = d->due_pass;
 		if (netd_conns_next_deadline(&d->conns) && netd_conns_next_deadline(&d->conns) < wake)
 			wake = netd_conns_next_deadline(&d->conns);
 		if (netd_doomed_due(&d->doomed) && netd_doomed_due(&d->doomed) < wake)
@@ -358,21 +355,21 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			 * can it keep netd busy: a pass that took P ms waits
 			 * 2P after the last one (at most a third of a CPU; a
 			 * pass over 1,000 attachments takes ~0.5 s). */
-			if (r > 0 && !due_ev)
-				due_ev = event_due(d);
+			if (r > 0 && !d->due_ev)
+				d->due_ev = event_due(d);
 		}
 		now = vmnet_mono_ms();
 		netd_conns_expire(&d->conns, now);
 		netd_doomed_tend(&d->doomed, now, false);
-		if ((due_ev && now >= due_ev) || (due_pass && now >= due_pass) ||
-		    now >= next_periodic) {
-			d->targets.all |= now >= next_periodic;
+		if ((d->due_ev && now >= d->due_ev) || (d->due_pass && now >= d->due_pass) ||
+		    now >= d->due_periodic) {
+			d->targets.all |= now >= d->due_periodic;
 			run_pass(d);
 			d->last_pass_end = vmnet_mono_ms();
-			due_ev = 0;
-			due_pass = after_pass_due(d);
-			next_periodic = vmnet_mono_ms() +
-					netd_full_every_ms(&d->last_pass, d->o->interval_s);
+			d->due_ev = 0;
+			d->due_pass = after_pass_due(d);
+			d->due_periodic = vmnet_mono_ms() +
+					  netd_full_every_ms(&d->last_pass, d->o->interval_s);
 		}
 	}
 }
@@ -465,6 +462,7 @@ static int run_daemon(struct netd_opts *o)
 		rc = serve(&d, ep, sfd);
 	}
 	netd_doomed_tend(&d.doomed, 0, true);
+	d.status_nft = vmnet_nft_close(d.status_nft);
 	netd_conns_close_all(&d.conns);
 	if (d.listen_fd >= 0) {
 		close(d.listen_fd);

@@ -350,16 +350,26 @@ static void sched_json(const struct netd_daemon *d, json_t *r)
 			    json_integer((json_int_t)(d->due_periodic > now ? d->due_periodic - now : 0)));
 }
 
+/* The status socket, opened once (daemon.h), emptied of anything an
+ * earlier request left unread. */
+static struct vmnet_nft *status_nft(struct netd_daemon *d)
+{
+	if (!d->status_nft && vmnet_nft_open(-1, &d->status_nft, NULL) < 0)
+		return NULL;
+	vmnet_nft_drain(d->status_nft);
+	return d->status_nft;
+}
+
 static json_t *do_status(struct netd_daemon *d)
 {
 	const struct netd_reconcile_stats *p = &d->last_pass;
-	_cleanup_(vmnet_nft_closep) struct vmnet_nft *nft = NULL;
+	struct vmnet_nft *nft = status_nft(d);
 	json_t *v, *dh;
 	int ver = 0, exists = -1;
 	unsigned ok = 0, broken = 0, n_unverified;
 	json_t *warn = NULL, *fw = NULL, *conflicts = json_array();
 
-	if (vmnet_nft_open(-1, &nft, NULL) == 0 && conflicts) {
+	if (nft && conflicts) {
 		exists = vmnet_nft_table_version(nft, &ver, NULL);
 		warn = fw_warnings(d, nft, &fw, conflicts);
 	}

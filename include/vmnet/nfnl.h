@@ -60,4 +60,11 @@ int vmnet_nfnl_send(struct vmnet_nfnl *s, const void *buf, size_t len, uint32_t 
 typedef int (*vmnet_nfnl_cb)(const struct nlmsghdr *nh, void *data);
 int vmnet_nfnl_request(struct vmnet_nfnl *s, struct nlmsghdr *nh, vmnet_nfnl_cb cb, void *data);
 
+/* Read and drop whatever is queued on @s without waiting: what an earlier
+ * request left unread (a dump its callback stopped, a late ack), so that a
+ * socket kept open for many requests (netd's status socket) answers the
+ * next one. The kernel produces a dump's next part as the last is read, so
+ * an unfinished dump is read to its end. */
+void vmnet_nfnl_drain(struct vmnet_nfnl *s);
+
 #endif

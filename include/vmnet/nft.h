@@ -154,6 +154,10 @@ static inline void vmnet_nft_closep(struct vmnet_nft **n)
 	vmnet_nft_close(*n);
 }
 
+/* Before a request on a socket kept open: drop what earlier ones left
+ * unread (vmnet_nfnl_drain). */
+void vmnet_nft_drain(struct vmnet_nft *n);
+
 /* One batch: the tables with their base chains, sets and rules if they are
  * missing (race-free against concurrent first ADDs) plus @a's elements. Each
  * port is added exclusively: a taken one fails with -EEXIST and code

@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -30,12 +33,14 @@
 #include "vmnet/inet.h"
 #include "vmnet/link.h"
 #include "vmnet/netns.h"
+#include "vmnet/nfnl.h"
+#include "vmnet/nft.h"
 #include "vmnet/nl.h"
 #include "vmnet/sysctl.h"
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 97
+#define PLAN 101
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -710,6 +715,62 @@ static bool fresh_netns(void)
 	return fresh;
 }
 
+static int fail_cb(const struct nlmsghdr *nh, void *data)
+{
+	(void)nh;
+	(void)data;
+	errno = ECANCELED;
+	return -1;
+}
+
+static void getgen(struct nlmsghdr *nh)
+{
+	struct nfgenmsg *g;
+
+	memset(nh, 0, NLMSG_LENGTH(sizeof(*g)));
+	nh->nlmsg_len = NLMSG_LENGTH(sizeof(*g));
+	nh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	g = NLMSG_DATA(nh);
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+}
+
+/* A socket kept for many requests (netd's status socket): a request whose
+ * callback stopped early leaves the rest of its replies queued (here the
+ * ack after GETGEN's answer), the next request reads them as its own and
+ * fails; vmnet_nfnl_drain() drops them, and the socket answers again. */
+static void test_nfnl_drain(void)
+{
+	_cleanup_(vmnet_nfnl_closep) struct vmnet_nfnl *s = NULL;
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
+	_Alignas(struct nlmsghdr) char buf[256];
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	uint32_t gen;
+	int r;
+
+	r = vmnet_nfnl_open(-1, &s, NULL);
+	ok(r == 0, "nfnl_open");
+	if (r < 0)
+		return;
+	getgen(nh);
+	r = vmnet_nfnl_request(s, nh, fail_cb, NULL);
+	ok(r == -ECANCELED, "a callback that stops early: its error (%d)", r);
+	getgen(nh);
+	r = vmnet_nfnl_request(s, nh, NULL, NULL);
+	ok(r < 0, "the next request reads the left-over ack and fails (%d)", r);
+	getgen(nh);
+	(void)vmnet_nfnl_request(s, nh, fail_cb, NULL);
+	vmnet_nfnl_drain(s);
+	vmnet_nfnl_drain(s);
+	getgen(nh);
+	r = vmnet_nfnl_request(s, nh, NULL, NULL);
+	r = r == 0 && vmnet_nft_open(-1, &n, NULL) == 0 ? vmnet_nft_genid(n, &gen) : -1;
+	vmnet_nft_drain(n);
+	ok(r == 0 && vmnet_nft_genid(n, &gen) == 0,
+	   "drained: the socket answers again, a drain of nothing costs nothing");
+}
+
 int main(void)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *h = NULL, *v = NULL;
@@ -758,6 +819,7 @@ int main(void)
 	test_tc(h, v, veth);
 	test_sysctl();
 	test_forward6();
+	test_nfnl_drain();
 	test_timing(h, v);
 	test_delete(h, v, br);
 

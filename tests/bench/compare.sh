@@ -97,6 +97,11 @@ if [ -x "$FULL_VMNET" ]; then
 	START_BIN[start-full]=$FULL_VMNET
 	STARTS+=(start-full)
 fi
+# And a program with no C library at all (bare.c, start-bare): the exec
+# alone. What lies between it and /bin/true is the loader and libc's start,
+# every glibc program's (glibc probes the CPU's caches with CPUID, which a
+# hypervisor may trap: tests/bench/README.md, "The floor").
+STARTS+=(start-bare)
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -108,6 +113,8 @@ DRIVE=$W_TMP/drive/drive
 # shellcheck disable=SC2046 # pkg-config output is a list of flags
 gcc -O2 -std=gnu11 -Wall -o "$DRIVE" "$HERE/drive.c" $(pkg-config --cflags --libs jansson) ||
 	bail "cannot build drive.c"
+START_BIN[start-bare]=$W_TMP/drive/bare
+gcc -O2 -static -nostdlib -o "${START_BIN[start-bare]}" "$HERE/bare.c" || bail "cannot build bare.c"
 
 # ---------------------------------------------------------------- worlds
 #

@@ -52,12 +52,19 @@ echo "The floor (ms, median):"
 echo
 printf '| start | %s |\n' "$(for n in "${NL[@]}"; do printf 'N=%s | ' "$n"; done | sed 's/ | $//')"
 printf '|---|%s\n' "$(for n in "${NL[@]}"; do printf -- '---|'; done)"
-for s in start-true start-vmnet start-dynamic start-full; do
+for s in start-bare start-true start-vmnet start-dynamic start-full; do
 	[ -n "$(med "$s" start "$n1")" ] || continue
 	printf '| %s |' "$s"
 	for n in "${NL[@]}"; do printf ' %s |' "$(med "$s" start "$n")"; done
 	echo
 done
+bare=$(med start-bare start "$n1") tr=$(med start-true start "$n1") vv=$(med start-vmnet start "$n1")
+if [ -n "$bare" ] && [ -n "$tr" ] && [ -n "$vv" ]; then
+	echo
+	echo "The floor's parts at N=$n1: the exec alone (start-bare, no C library) $bare ms; the loader and"
+	echo "glibc's start (start-true − start-bare) $(calc 'a - b' "$tr" "$bare") ms; vmnet's own start beyond /bin/true"
+	echo "$(calc 'a - b' "$vv" "$tr") ms. The goals' ratios are to the whole floor (start-vmnet)."
+fi
 echo
 echo "| goal | subject | N | measured | limit | verdict | detail |"
 echo "|---|---|---|---|---|---|---|"

@@ -29,70 +29,47 @@ ALL_LDFLAGS = $(LDFLAGS)
 # exec'd once per CNI call, so the dynamic loader's work is paid at every
 # call: resolving and mapping libnl-3, libnl-route-3, libnftnl and jansson
 # cost a median 0.32 ms of a 1.5 ms start on the quiet machine (start 1.53
-# -> 1.27 ms, ADD 3.34 -> 3.03 ms with those four static). Static
-# plugins also need none of those libraries on the host: copying build/vmnet
-# and build/vmnet-ipam into /opt/cni/bin is the whole install (STATIC=1 still
-# needs libc and libmnl0, STATIC=full nothing).
-#   STATIC=1     (the default) libnl-3, libnl-route-3, libnftnl and jansson
-#                static; libmnl and libc shared.
-#   STATIC=full  everything static, libc and libmnl too: no dynamic loader at
-#                all, and one call's max RSS (VmHWM) falls from ~2.7 MB
-#                (dynamic) or ~2.5 MB (STATIC=1) to ~1.6 MB, under issue
-#                15's 2 MB: the difference is libc.so's and ld.so's pages (the
-#                kernel maps 64 KiB of a library around each page touched).
-#                Debian ships no libmnl.a, so this builds one from Debian's
-#                own libmnl source, which `make deps` fetches and verifies
-#                (below); without it the link stops and says so. The link
-#                warns that libnl-3's nl_addr_info (getaddrinfo) and its
-#                protocol-name helpers (getprotobyname/-number) would load
-#                glibc's NSS modules at run time: those serve libnl's dump
-#                and text helpers, which vmnet never calls; nothing else in
-#                the plugins needs NSS, iconv or dlopen.
+# -> 1.27 ms, ADD 3.34 -> 3.03 ms with those four static), and libc and
+# ld.so static too take a call's start to /bin/true's and its max RSS
+# (VmHWM) from ~2.5 MB to ~1.6 MB, under issue 15's 2 MB: the difference is
+# libc.so's and ld.so's pages (the kernel maps 64 KiB of a library around
+# each page touched). Static plugins need nothing on the host: copying
+# build/vmnet and build/vmnet-ipam into /opt/cni/bin is the whole install.
+#   STATIC=full  (the default) everything static, libc too: no dynamic
+#                loader at all. Debian ships libmnl only shared, so the
+#                plugins link vmnet's own implementation of the libmnl API
+#                (mnl/, from the header and the netlink format) that
+#                libnftnl.a and lib/ call. The link warns that libnl-3's
+#                nl_addr_info (getaddrinfo) and its protocol-name helpers
+#                (getprotobyname/-number) would load glibc's NSS modules at
+#                run time: those serve libnl's dump and text helpers, which
+#                vmnet never calls; nothing else in the plugins needs NSS,
+#                iconv or dlopen (tests/bench/README.md says how that was
+#                checked).
+#   STATIC=1     libnl-3, libnl-route-3, libnftnl and jansson static;
+#                Debian's libmnl and libc shared.
 #   STATIC=0     every library shared: the alternative `make bench` measures.
-# STATIC=full is not the default because the Debian archive as this
-# project's machines and CI reach it serves the .deb and .dsc files but not
-# libmnl's source tarball (tests/bench/README.md): a default that needs it
-# would fail `make check` there. Where `make deps` gets it, `STATIC ?= full`
-# below (and t_shape's expectation) is the whole switch.
 # Only the plugins: netd is one long-lived process per host (it starts once,
 # and it links libsystemd, which Debian ships only shared), and the unit
-# tests, tools and fuzz targets link the same libraries shared. SANITIZE=1
-# builds link everything shared (ASan and UBSan need the dynamic loader).
-STATIC ?= 1
+# tests, tools and fuzz targets link the same libraries shared (Debian's
+# libmnl; tests/unit/test_mnl.c links mnl/ and checks it against the
+# same expectations). SANITIZE=1 builds link everything shared (ASan and
+# UBSan need the dynamic loader).
+STATIC ?= full
 ifeq ($(SANITIZE),1)
 override STATIC := 0
 endif
+MNL_A := $(B)/libvmnet-mnl.a
 ifeq ($(STATIC),0)
 PLUGIN_LIBS = $(PKG_LIBS)
 else ifeq ($(STATIC),1)
 PLUGIN_LIBS = -Wl,-Bstatic -lnl-route-3 -lnl-3 -lnftnl -ljansson -Wl,-Bdynamic -lmnl -lpthread -lm
 else ifeq ($(STATIC),full)
-PLUGIN_LIBS = -static -lnl-route-3 -lnl-3 -lnftnl -ljansson $(LIBMNL_A) -lpthread -lm
-PLUGIN_DEPS = $(LIBMNL_A)
+PLUGIN_LIBS = -static -lnl-route-3 -lnl-3 -lnftnl -ljansson $(MNL_A) -lpthread -lm
+PLUGIN_DEPS = $(MNL_A)
 else
-$(error STATIC=$(STATIC): say 1 (the default), full or 0)
+$(error STATIC=$(STATIC): say full (the default), 1 or 0)
 endif
-
-# libmnl for STATIC=full, from Debian bookworm's source package (libmnl
-# 1.0.4-3, the version libmnl-dev installs): `make deps` downloads the
-# upstream tarball from the Debian archive this machine's apt uses (its
-# pool/, as `apt-get source` would; DEBIAN_ARCHIVE overrides, LIBMNL_URL
-# names the file itself) into $(DEPS_CACHE) (git-ignored,
-# kept by `make clean`) and accepts it only if its sha256 is the one the
-# package's .dsc lists. The build checks the sum again, unpacks it into
-# $(B)/libmnl and compiles its four .c files into $(LIBMNL_A) with our
-# compiler. libmnl's configure is not needed: its internal header only reads
-# HAVE_VISIBILITY_HIDDEN from config.h (its EXPORT_SYMBOL(x) lines compile
-# only with it; configure sets it for gcc and clang). Nothing of libmnl is in
-# this repository.
-DEPS_CACHE    ?= .cache
-LIBMNL_TAR    := libmnl_1.0.4.orig.tar.bz2
-LIBMNL_SHA256 := 171f89699f286a5854b72b91d06e8f8e3683064c5901fb09d954a9ab6f551f81
-DEBIAN_ARCHIVE ?= $(shell apt-get indextargets --format '$$(REPO_URI)' 'Origin: Debian' \
-                    'Codename: bookworm' 2>/dev/null | head -n 1)
-LIBMNL_URL    ?= $(DEBIAN_ARCHIVE)pool/main/libm/libmnl/$(LIBMNL_TAR)
-LIBMNL_SRC    := $(DEPS_CACHE)/$(LIBMNL_TAR)
-LIBMNL_A      := $(B)/libmnl/libmnl.a
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -126,10 +103,10 @@ IPAM_LIB_OBJS := $(filter-out %/main.o,$(IPAM_OBJS))
 NETD_LIB_OBJS := $(filter-out %/main.o,$(NETD_OBJS))
 
 BINS := $(B)/vmnet $(B)/vmnet-ipam $(if $(NETD_SRCS),$(B)/netd)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS)) $(B)/tests/test_mnl_ref
 TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all help deps libmnl-source print-deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
+.PHONY: all help deps print-deps install uninstall test unit check integ demo bench fuzz fuzz-smoke \
         sanitize clean format format-check analyze
 .DEFAULT_GOAL := all
 # Keep intermediate objects (the fuzz library objects are shared by targets).
@@ -147,7 +124,7 @@ help:
 	@echo 'make install      install into $$(DESTDIR)$$(CNI_BINDIR) and $$(DESTDIR)$$(SBINDIR)'
 	@echo 'make fuzz         build the libFuzzer targets with clang'
 	@echo 'make SANITIZE=1   build with ASan+UBSan; V=1 shows commands; WERROR=1 for -Werror'
-	@echo 'make STATIC=full  plugins with libc and libmnl static too (needs make deps); STATIC=0 all shared'
+	@echo 'make STATIC=1     plugins with libc and libmnl shared (default: full, all static); STATIC=0 all shared'
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -168,24 +145,14 @@ ifneq ($(shell cat $(LINK_MODE) 2>/dev/null),$(STATIC))
 $(shell mkdir -p $(B)/obj && echo $(STATIC) >$(LINK_MODE))
 endif
 
-$(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a $(LINK_MODE) | $(PLUGIN_DEPS)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PLUGIN_LIBS)
+$(B)/vmnet: $(CNI_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a $(LINK_MODE) $(PLUGIN_DEPS)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PLUGIN_DEPS),$(filter %.o %.a,$^)) $(PLUGIN_LIBS)
 
-$(B)/vmnet-ipam: $(B)/obj/ipam/main.o $(B)/libvmnet-ipam.a $(B)/libvmnet.a $(LINK_MODE) | $(PLUGIN_DEPS)
-	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(PLUGIN_LIBS)
+$(B)/vmnet-ipam: $(B)/obj/ipam/main.o $(B)/libvmnet-ipam.a $(B)/libvmnet.a $(LINK_MODE) $(PLUGIN_DEPS)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(PLUGIN_DEPS),$(filter %.o %.a,$^)) $(PLUGIN_LIBS)
 
-$(LIBMNL_SRC):
-	@echo "$@ is missing: run \`make deps\` (it fetches Debian's libmnl source, $(LIBMNL_URL)," >&2
-	@echo "and keeps it only if its sha256 is $(LIBMNL_SHA256)); or build with STATIC=1 or STATIC=0" >&2
-	@exit 1
-
-$(LIBMNL_A): $(LIBMNL_SRC)
-	@echo "$(LIBMNL_SHA256)  $<" | sha256sum -c --status || { echo "$<: sha256 is not" \
-		"$(LIBMNL_SHA256) (Debian's libmnl 1.0.4-3): delete it and run \`make deps\`" >&2; exit 1; }
-	$(call say,MNL,$@)rm -rf $(@D) && mkdir -p $(@D)/src && tar -xjf $< -C $(@D)/src --strip-components=1 && \
-		echo '#define HAVE_VISIBILITY_HIDDEN 1' >$(@D)/config.h && for f in attr callback nlmsg socket; do \
-		$(CC) $(CFLAGS) -w -I$(@D) -I$(@D)/src/include -c -o $(@D)/$$f.o $(@D)/src/src/$$f.c || exit 1; \
-		done && ar rcs $@ $(@D)/attr.o $(@D)/callback.o $(@D)/nlmsg.o $(@D)/socket.o
+$(MNL_A): $(call obj,mnl/mnl_msg.c mnl/mnl_sock.c)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(B)/netd: $(NETD_OBJS) $(B)/libvmnet-ipam.a $(B)/libvmnet.a
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
@@ -203,6 +170,14 @@ $(B)/tests/test_netd_%: $(B)/obj/tests/unit/test_netd_%.o $(NETD_LIB_OBJS) $(B)/
                          $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)
+# tests/unit/test_mnl.c checks mnl/, the libmnl the static plugins carry;
+# test_mnl_ref is the same test against Debian's libmnl.
+$(B)/tests/test_mnl: $(B)/obj/tests/unit/test_mnl.o $(MNL_A)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^
+$(B)/tests/test_mnl_ref: tests/unit/test_mnl.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -DMNL_REF $(ALL_LDFLAGS) -o $@ $< -lmnl
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libvmnet.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -232,13 +207,11 @@ demo: deps
 	tests/demo.sh $(B)
 
 # Beside the default build the bench measures the plugins linked dynamically
-# ($(B)/dynamic) and, when Debian's libmnl source is at hand, STATIC=full
-# ($(B)/full).
+# ($(B)/dynamic) and with only libc and libmnl shared (STATIC=1, $(B)/static1).
 bench: deps
 	$(MAKE) all
 	$(MAKE) B=$(B)/dynamic STATIC=0 $(B)/dynamic/vmnet $(B)/dynamic/vmnet-ipam
-	@if [ -f "$(LIBMNL_SRC)" ]; then $(MAKE) B=$(B)/full STATIC=full $(B)/full/vmnet $(B)/full/vmnet-ipam; \
-	else echo "no $(LIBMNL_SRC) (make deps): the bench measures no STATIC=full build"; fi
+	$(MAKE) B=$(B)/static1 STATIC=1 $(B)/static1/vmnet $(B)/static1/vmnet-ipam
 	tests/bench/run.sh $(B)
 
 # Debian packages for building, testing, the demo and the benchmarks. Every
@@ -250,9 +223,6 @@ DEB_PKGS := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev 
             containernetworking-plugins iptables netavark gnuplot-nox iperf3 \
             podman containerd crun runc firewalld dbus libsystemd-dev coreutils docker.io \
             qemu-system-x86 linux-image-amd64 kmod cpio gzip xz-utils zstd strace
-# `make deps` fetches Debian's libmnl source with curl; the build unpacks it
-# (bzip2) for STATIC=full.
-DEB_PKGS += curl bzip2
 # IPv6 guests: the guest image's DHCPv6 client; RA and DHCPv6 server fixtures (t_guest6)
 DEB_PKGS += dhcpcd-base radvd dnsmasq-base
 # Several hosts (t_cluster): the BGP daemons of contrib/routing/
@@ -278,26 +248,6 @@ deps:
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 		rc=$$?; [ -z "$$rcd" ] || rm -f $$rcd; exit $$rc; \
 	else echo "deps: all Debian packages present"; fi
-	@$(MAKE) --no-print-directory libmnl-source
-
-# Debian's libmnl source for STATIC=full (see LIBMNL_SHA256 above): fetched
-# once into $(DEPS_CACHE), kept only if its sha256 matches. A failed fetch
-# does not fail `make deps` (the default build does not need it); it says
-# what STATIC=full then lacks and how to supply the file by hand.
-libmnl-source:
-	@f=$(LIBMNL_SRC); ok() { echo "$(LIBMNL_SHA256)  $$1" | sha256sum -c --status; }; \
-	if [ -f $$f ] && ok $$f; then echo "deps: $$f present, sha256 verified"; exit 0; fi; \
-	case "$(LIBMNL_URL)" in pool/*) echo "deps: apt knows no Debian bookworm archive (apt-get update;" \
-		"or DEBIAN_ARCHIVE=http://MIRROR/debian/): STATIC=full cannot build" >&2; exit 0;; esac; \
-	mkdir -p $(DEPS_CACHE) && rm -f $$f.part && \
-	if ! curl -fsSL --retry 2 --connect-timeout 20 --max-time 300 -o $$f.part $(LIBMNL_URL); then \
-		rm -f $$f.part; echo "deps: could not fetch $(LIBMNL_URL): STATIC=full cannot build" \
-			"(the default build does not need it; or put that file, sha256 $(LIBMNL_SHA256), at $$f)" >&2; \
-	elif ! ok $$f.part; then \
-		echo "deps: $(LIBMNL_URL) has sha256 $$(sha256sum <$$f.part | cut -d' ' -f1), not" \
-			"$(LIBMNL_SHA256) (Debian's libmnl 1.0.4-3): discarded, STATIC=full cannot build" >&2; \
-		rm -f $$f.part; \
-	else mv $$f.part $$f && echo "deps: $$f fetched, sha256 verified"; fi
 
 # netd's RA and DHCPv6 against real clients (t_netd6): rdisc6, dhcpcd, and mount for
 # dhcpcd's private state directory.
@@ -314,6 +264,11 @@ $(B)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CLANG,$<)$(CLANG) $(FUZZ_FLAGS) -c -o $@ $<
 
+# fuzz_mnl reads through mnl/ alone (not Debian's libmnl).
+$(B)/fuzz/fuzz_mnl: $(B)/fuzzobj/tests/fuzz/fuzz_mnl.o $(B)/fuzzobj/mnl/mnl_msg.o \
+                    $(B)/fuzzobj/mnl/mnl_sock.o
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^
 $(B)/fuzz/%: $(B)/fuzzobj/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZ,$@)$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(NETD_LIBS)

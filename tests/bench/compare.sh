@@ -20,10 +20,11 @@
 # The goals of issue 15 are ratios to the plugin's own start: the same vmnet
 # binary answering VERSION (start-vmnet), timed in the same rotation as the
 # ADDs and DELs (the default build: libnl, libnftnl and jansson linked
-# statically, issue 15 decision 4), with /bin/true (start-true) and the same
+# statically, libc too: issue 15 decision 4), with /bin/true (start-true) and the same
 # plugin linked dynamically (start-dynamic, `make STATIC=0 B=BUILDDIR/dynamic`)
 # beside it: what the shared libraries would cost at each start (and the
-# STATIC=full build, start-full, when there is one); and a scale
+# STATIC=1 build, libc and libmnl shared, start-static1, when there is
+# one); and a scale
 # run of 10,000 isolated host-wired attachments (vmnet-isolated-host), every
 # ADD timed. goals-report.sh judges them: goals.txt, goals.csv.
 #
@@ -37,8 +38,9 @@
 # BENCH_NO_PACKET=1 (skip iperf3), BENCH_SCALE (attachments of the scale run:
 # 10000 by default, 0 in quick mode; 0 skips it), BENCH_DYNAMIC_VMNET (the
 # dynamic build; default BUILDDIR/dynamic/vmnet, skipped if absent),
-# BENCH_FULL_VMNET (a STATIC=full build, libc static too: the RSS pass
-# measures its ADDs and DELs; default BUILDDIR/full/vmnet, skipped if absent),
+# BENCH_STATIC1_VMNET (a STATIC=1 build, libc and libmnl shared: the RSS
+# pass measures its ADDs and DELs; default BUILDDIR/static1/vmnet, skipped if
+# absent),
 # BENCH_PROFILE=1 (at the last N, one ADD and one DEL of each vmnet variant
 # under `strace -f -c -w`: profile-IMPL-add.txt, profile-IMPL-del.txt;
 # BENCH_PROFILE=trace: every syscall with its time, `strace -f -tt -T`;
@@ -82,20 +84,19 @@ fi
 read -r -a IMPLS <<<"${BENCH_IMPLS:-vmnet-shared-netns vmnet-shared-dual vmnet-shared-host vmnet-isolated-netns ref netavark}"
 # The starts measured in the probes' rotation: the plugin answering VERSION
 # (the floor of the goals), /bin/true, the dynamic build if there is one,
-# and a build with libc and libmnl static too (make STATIC=full, from
-# Debian's libmnl source that make deps fetches) if there is one: the RSS
-# pass measures its ADDs and DELs as well.
+# and a build with only libc and libmnl shared (make STATIC=1) if there is
+# one: the RSS pass measures its ADDs and DELs as well.
 DYNAMIC_VMNET=${BENCH_DYNAMIC_VMNET:-$B/dynamic/vmnet}
-FULL_VMNET=${BENCH_FULL_VMNET:-$B/full/vmnet}
+STATIC1_VMNET=${BENCH_STATIC1_VMNET:-$B/static1/vmnet}
 declare -A START_BIN=([start-vmnet]=$VMNET [start-true]=/bin/true)
 STARTS=(start-vmnet start-true)
 if [ -x "$DYNAMIC_VMNET" ]; then
 	START_BIN[start-dynamic]=$DYNAMIC_VMNET
 	STARTS+=(start-dynamic)
 fi
-if [ -x "$FULL_VMNET" ]; then
-	START_BIN[start-full]=$FULL_VMNET
-	STARTS+=(start-full)
+if [ -x "$STATIC1_VMNET" ]; then
+	START_BIN[start-static1]=$STATIC1_VMNET
+	STARTS+=(start-static1)
 fi
 # And a program with no C library at all (bare.c, start-bare): the exec
 # alone. What lies between it and /bin/true is the loader and libc's start,
@@ -336,21 +337,21 @@ rss_pass() { # N
 		k=$((k + 1))
 		for f in "$sd/$k"-*; do [ -e "$f" ] && mv "$f" "$sd/$impl-${f##*-}"; done
 	done
-	# The same ADDs and DELs by the STATIC=full build (rows full-IMPL): its
+	# The same ADDs and DELs by the STATIC=1 build (rows static1-IMPL): its
 	# directory first in CNI_PATH (vmnet-ipam is still looked up there).
-	[ -x "$FULL_VMNET" ] || return 0
+	[ -x "$STATIC1_VMNET" ] || return 0
 	for impl in "${IMPLS[@]}"; do
 		[[ $impl == vmnet-* ]] || continue
 		for verb in add del; do
 			echo "$verb /run/netns/${HNS[$impl]} ${CONF[$impl]} probe eth0 /run/netns/${PNS[$impl]} 10000 80 1"
 		done
-	done | CNI_PATH="$(dirname "$FULL_VMNET"):$CNI_PATH" DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
+	done | CNI_PATH="$(dirname "$STATIC1_VMNET"):$CNI_PATH" DRIVE_RSS=1 DRIVE_RESULT_DIR='' "$DRIVE" | {
 		for impl in "${IMPLS[@]}"; do
 			[[ $impl == vmnet-* ]] || continue
 			for verb in add del; do
 				read -r st _ kb sum np
 				[ "$st" = ok ] || kb='' sum='' np=''
-				echo "full-$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
+				echo "static1-$impl,$verb,$1,$kb,$sum,$np" >>"$RSS"
 			done
 		done
 	}

@@ -16,8 +16,9 @@
 # MODE shared|isolated (shared), TAP netns|host (host), N (10), PROBES (20).
 # netd: B's netd serves both builds' calls (to see a change of netd and the
 # plugin together, compare runs of `ab.sh OLD OLD` and `ab.sh NEW NEW`).
-# Everything lives in throwaway namespaces and a temporary folder, removed
-# on every exit.
+# AB_NS_EACH=1 gives each attachment of the population a VM namespace of its
+# own (by default they share one). Everything lives in throwaway namespaces
+# and a temporary folder, removed on every exit.
 set -u
 [ "$(id -u)" = 0 ] || { echo "ab.sh: needs root" >&2; exit 1; }
 A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-shared} TAP=${4:-host} N=${5:-10} P=${6:-20}
@@ -31,6 +32,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for p in "$H" "$PN" "$G"; do ip netns del "$p" 2>/dev/null; done
+	[ -z "${AB_NS_EACH:-}" ] || for ((p = 0; p < N; p++)); do ip netns del "$G.$p" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -85,8 +87,15 @@ call() {
 	R=$us
 }
 h=/run/netns/$H
+# AB_NS_EACH=1: each attachment of the population in a VM namespace of its
+# own, as on a real host (and as compare.sh does), not all in one.
 for ((i = 0; i < N; i++)); do
-	call a add "$h" "$T/conf.json" "bg$i" "eth$i" "/run/netns/$G" $((20000 + i)) 80
+	g=$G
+	if [ -n "${AB_NS_EACH:-}" ]; then
+		g=$G.$i
+		ip netns add "$g" || exit 1
+	fi
+	call a add "$h" "$T/conf.json" "bg$i" "eth$i" "/run/netns/$g" $((20000 + i)) 80
 done
 # AB_HOOK: a command run once the population is there, before the probes
 # (e.g. starting `perf record` for the probes alone).
@@ -103,6 +112,9 @@ for ((k = 0; k < P; k++)); do
 		echo "start $R" >>"$T/$x"
 	done
 done
+# AB_HOOK_END: a command run once the probes are done, before the clean-up
+# (e.g. stopping that `perf record`, so that the teardown stays out of it).
+[ -n "${AB_HOOK_END:-}" ] && eval "$AB_HOOK_END"
 # AB_OUT: a folder to keep every probe's time in (a and b: "VERB us" lines).
 [ -n "${AB_OUT:-}" ] && mkdir -p "$AB_OUT" && cp "$T/a" "$T/b" "$AB_OUT/"
 # q VERB FILE Q: VERB's Q-quantile (0.5 the median, 1 the max) of FILE, ms.

@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 
@@ -89,6 +90,11 @@ static void test_build(void)
 	   "put_u32_check: refused without 8 bytes of room, taken with them");
 	ok(!mnl_attr_nest_start_check(nlh, 83, 1) && mnl_attr_nest_start_check(nlh, 84, 1),
 	   "nest_start_check: 4 bytes of room");
+	nlh = mnl_nlmsg_put_header(buf);
+	ok(!mnl_attr_put_strz_check(nlh, 23, 1, "abcd") && nlh->nlmsg_len == 16 &&
+		   mnl_attr_put_strz_check(nlh, 28, 1, "abcd") && nlh->nlmsg_len == 28 &&
+		   mnl_attr_get_len(mnl_nlmsg_get_payload(nlh)) == 9,
+	   "put_strz_check: 12 bytes for 5 of payload; nla_len 9");
 }
 
 static struct nlattr *attr(uint16_t type, const void *data, uint16_t len)
@@ -203,6 +209,16 @@ static int stream(const uint16_t *types, uint32_t seq, uint32_t pid, int error, 
 	return (int)(at - buf);
 }
 
+static int done_seen;
+
+static int ctl_done(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	done_seen++;
+	return MNL_CB_OK;
+}
+
 static bool run_is(int len, uint32_t seq, uint32_t pid, int want, int want_errno, int want_seen)
 {
 	int r;
@@ -245,6 +261,19 @@ static void test_cb_run(void)
 #endif
 	len = stream(stop, 7, 42, 0, 0);
 	ok(run_is(len, 7, 42, MNL_CB_STOP, 0, 2), "the callback's STOP stops");
+	len = stream(dump, 7, 42, 0, NLM_F_MULTI);
+	{
+		mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = ctl_done };
+
+		msgs_seen = done_seen = 0;
+		ok(mnl_cb_run2(buf, (size_t)len, 7, 42, data_cb, NULL, ctl, NLMSG_MIN_TYPE) == MNL_CB_OK &&
+			   msgs_seen == 4 && done_seen == 1,
+		   "cb_run2: the caller's NLMSG_DONE callback decides (OK: the walk goes on)");
+		msgs_seen = done_seen = 0;
+		ok(mnl_cb_run2(buf, (size_t)len, 7, 42, data_cb, NULL, ctl, NLMSG_DONE) == MNL_CB_STOP &&
+			   msgs_seen == 3 && done_seen == 0,
+		   "cb_run2: a type past the array's length: the default (DONE stops)");
+	}
 	len = stream(noop, 7, 42, 0, 0);
 	ok(run_is(len, 7, 42, MNL_CB_OK, 0, 1), "NLMSG_NOOP goes on; the end of the buffer returns OK (1)");
 	ok(run_is(len - 1, 7, 42, MNL_CB_OK, 0, 0), "a message cut short is not read");
@@ -320,6 +349,15 @@ static void test_socket(void)
 	errno = 0;
 	n = mnl_socket_recvfrom(nl, small, sizeof(small));
 	ok(n == -1 && errno == ENOSPC, "a reply bigger than the buffer: ENOSPC, not cut short");
+	{
+		int fd = dup(mnl_socket_get_fd(nl));
+		struct mnl_socket *again = fd >= 0 ? mnl_socket_fdopen(fd) : NULL;
+
+		ok(again && mnl_socket_get_portid(again) == mnl_socket_get_portid(nl),
+		   "socket_fdopen: the bound socket's port ID");
+		if (again)
+			mnl_socket_close(again);
+	}
 	ok(mnl_socket_close(nl) == 0, "socket_close");
 }
 

@@ -21,9 +21,10 @@
  *    dump (EINTR), hands data messages to the callback, and stops at
  *    NLMSG_DONE (0) or at NLMSG_ERROR: an ack (error 0) returns 0, an error
  *    returns -1 with errno set to it.
- * The plugins built with STATIC=0 or STATIC=1 link Debian's libmnl instead;
- * every test runs against both (make check builds the default and the unit
- * tests, which link Debian's).
+ * The plugins built with STATIC=0 or STATIC=1 link Debian's libmnl instead.
+ * make check's integration tests run the default plugins, so through this
+ * file; netd, the tools and the unit tests link Debian's, but for test_mnl,
+ * whose checks also run against Debian's as test_mnl_ref.
  */
 #include <errno.h>
 #include <stdlib.h>

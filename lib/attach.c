@@ -469,11 +469,15 @@ static int detach_vm(struct vmnet_nl *host, struct vmnet_nl *vm, const struct vm
 		     int nsfd, bool *handed, struct vmnet_err *err)
 {
 	char tap[IFNAMSIZ];
+	int first = vmnet_attach_vm_unforward(vm, rec, err);
 
 	if (vmnet_handoff_netd() && vmnet_attach_vm_quiesce(host, vm, rec, tap, NULL) == 0 &&
-	    tap[0] && vmnet_handoff_doom(rec, nsfd, tap))
-		return *handed = true, 0;
-	return vmnet_attach_vm_clear(vm, rec, err);
+	    tap[0] && vmnet_handoff_doom(rec, nsfd, tap)) {
+		*handed = true;
+		return first;
+	}
+	attach_keep_first(&first, vmnet_attach_vm_clear(vm, rec, err));
+	return first;
 }
 
 int vmnet_detach(const struct vmnet_record *rec, int nsfd, bool remove_bridge,

@@ -61,7 +61,8 @@ int vmnet_attach_veth(struct vmnet_nl *host, const struct vmnet_record *rec, int
  * the recorded MTU, the tap renamed to rec->tap_name (from its temporary
  * name, in the same request) under our alias and device group, the guest
  * address and the IPAM result's routes (vmnet_attach_routes) on the peer,
- * tc redirects both ways. Idempotent: ADD and the repair share it. On
+ * the forwarding table both ways (lib/nft_fwd.c). Idempotent: ADD and the
+ * repair share it. On
  * failure the caller removes the devices (what was added goes with them). */
 int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 			 const struct vmnet_record *rec, struct vmnet_err *err);
@@ -130,6 +131,13 @@ int vmnet_attach_wire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int nsfd
  * with the guest MAC and our group. Returns the first real error. */
 int vmnet_attach_vm_clear(struct vmnet_nl *vm, const struct vmnet_record *rec,
 			  struct vmnet_err *err);
+
+/* Delete @rec's forwarding table in the VM namespace (@vm); 0 if it is
+ * gone. Every DEL does, before its devices go or are renamed: a chain
+ * left behind would hook a later device of the same name (Linux 6.16+
+ * binds netdev chains by name) and send its frames to a dead ifindex. */
+int vmnet_attach_vm_unforward(struct vmnet_nl *vm, const struct vmnet_record *rec,
+			      struct vmnet_err *err);
 
 /* Make @rec's netns-wired devices carry nothing without deleting them
  * (their deletion waits for RCU grace periods; netd does it later,

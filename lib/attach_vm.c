@@ -2,7 +2,8 @@
 /*
  * The VM-namespace side of "tap": "netns" wiring: a veth pair whose peer
  * carries the guest's MAC and address into the VM namespace, a tap beside
- * it, tc redirects both ways. Devices are created under a temporary name
+ * it, an nftables netdev table forwarding between them both ways
+ * (lib/nft_fwd.c). Devices are created under a temporary name
  * (VMNET_PREFIX_TEMP) and renamed together with their alias and device
  * group in one request: a process killed at any step leaves only devices
  * DEL, GC or netd can prove are this attachment's.
@@ -19,6 +20,7 @@
 #include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
+#include "vmnet/nft.h"
 #include "vmnet/nl.h"
 #include "vmnet/result.h"
 #include "vmnet/tc.h"
@@ -28,6 +30,42 @@
 static uint32_t vm_devgroup(const struct vmnet_record *rec)
 {
 	return (uint32_t)vmnet_hash(rec->network, rec->cid, rec->ifname) | 0x80000000u;
+}
+
+/* The forwarding table of @rec between @peer_idx and @tap_idx (0: not
+ * needed); @table and @alias hold the names. */
+static struct vmnet_fwd fwd_of(const struct vmnet_record *rec, int peer_idx, int tap_idx,
+			       char table[32], char *alias, size_t alias_size)
+{
+	snprintf(table, 32, VMNET_FWD_TABLE_PREFIX "%016llx",
+		 (unsigned long long)vmnet_hash(rec->network, rec->cid, rec->ifname));
+	attach_alias(rec, alias, alias_size);
+	return (struct vmnet_fwd){ .table = table, .comment = alias, .peer = rec->ifname,
+				   .tap = rec->tap_name, .peer_idx = peer_idx,
+				   .tap_idx = tap_idx };
+}
+
+/* One forwarding request in the VM namespace of @vm: set (@set), check or
+ * delete (@tap_idx 0) @rec's table. */
+static int fwd_talk(struct vmnet_nl *vm, const struct vmnet_record *rec, int peer_idx,
+		    int tap_idx, bool set, struct vmnet_err *err)
+{
+	_cleanup_(vmnet_nft_closep) struct vmnet_nft *n = NULL;
+	char table[32], alias[256];
+	struct vmnet_fwd f = fwd_of(rec, peer_idx, tap_idx, table, alias, sizeof(alias));
+	int r = vmnet_nft_open(vmnet_nl_nsfd(vm), &n, err);
+
+	if (r < 0)
+		return r;
+	if (!tap_idx)
+		return vmnet_nft_fwd_clear(n, table, err);
+	return set ? vmnet_nft_fwd_set(n, &f, err) : vmnet_nft_fwd_check(n, &f, err);
+}
+
+int vmnet_attach_vm_unforward(struct vmnet_nl *vm, const struct vmnet_record *rec,
+			      struct vmnet_err *err)
+{
+	return fwd_talk(vm, rec, 0, 0, false, err);
 }
 
 /* The peer normally died with the host end; not if that was already gone
@@ -295,9 +333,9 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 	if (r < 0)
 		return r;
 	/* The guest's address and routes on the peer: runtimes that scan the
-	 * netns (kata) build the guest's configuration from them. tc steals
-	 * every frame at ingress, so this namespace's own stack never answers
-	 * for the guest. */
+	 * netns (kata) build the guest's configuration from them. The
+	 * forwarding takes every frame at ingress, so this namespace's own
+	 * stack never answers for the guest. */
 	r = vmnet_record_has4(rec) ? vmnet_addr_ensure(vm, peer_idx, &rec->guest, err) : 0;
 	if (r == 0 && vmnet_record_has6(rec))
 		r = vmnet_addr6_ensure(vm, peer_idx, &rec->guest6, err);
@@ -308,10 +346,7 @@ int vmnet_attach_vm_side(struct vmnet_nl *vm, int peer_idx, int tap_idx,
 		if (r < 0)
 			return vmnet_err_wrap(err, "%s in CNI_NETNS", rec->ifname);
 	}
-	r = vmnet_tc_redirect(vm, peer_idx, tap_idx, err);
-	if (r < 0)
-		return r;
-	return vmnet_tc_redirect(vm, tap_idx, peer_idx, err);
+	return fwd_talk(vm, rec, peer_idx, tap_idx, true, err);
 }
 
 /* The veth pair with its host end wired (bridge port or routed link);
@@ -423,7 +458,13 @@ int vmnet_attach_rewire_netns(struct vmnet_nl *host, struct vmnet_nl *vm, int ns
 	if (vmnet_link_get(vm, rec->ifname, &peer, NULL) < 0 || strcmp(peer.kind, "veth") ||
 	    memcmp(peer.mac, rec->guest_mac, 6))
 		return 0;
-	r = vmnet_attach_vm_side(vm, peer.ifindex, tap_idx, rec, err);
+	/* An attachment an earlier vmnet wired carries tc redirects: tc's
+	 * ingress comes before nftables', so they would keep every frame. */
+	r = vmnet_tc_clear(vm, peer.ifindex, err);
+	if (r == 0)
+		r = vmnet_tc_clear(vm, tap_idx, err);
+	if (r == 0)
+		r = vmnet_attach_vm_side(vm, peer.ifindex, tap_idx, rec, err);
 	return r < 0 ? r : 1;
 }
 
@@ -457,7 +498,7 @@ static int check_vm_routes(struct vmnet_nl *vm, const struct vmnet_link_info *pe
 	return 0;
 }
 
-/* The tap beside the peer, and the tc redirects between them. */
+/* The tap beside the peer, and the forwarding between them. */
 static int check_vm_tap(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
 			const struct vmnet_record *rec, struct vmnet_err *err)
 {
@@ -470,12 +511,9 @@ static int check_vm_tap(struct vmnet_nl *vm, const struct vmnet_link_info *peer,
 	if (strcmp(tap.kind, "tun"))
 		return vmnet_attach_mismatch(err, "%s in %s is not a tap", rec->tap_name,
 					     rec->netns);
-	r = vmnet_tc_redirect_check(vm, peer->ifindex, tap.ifindex, err);
+	r = fwd_talk(vm, rec, peer->ifindex, tap.ifindex, false, err);
 	if (r < 0)
-		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->ifname, rec->tap_name);
-	r = vmnet_tc_redirect_check(vm, tap.ifindex, peer->ifindex, err);
-	if (r < 0)
-		return vmnet_err_wrap(err, "tc redirect %s -> %s", rec->tap_name, rec->ifname);
+		return vmnet_err_wrap(err, "in %s", rec->netns);
 	return 0;
 }
 

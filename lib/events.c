@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <net/if.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -47,16 +48,14 @@ static int open_group(int proto, unsigned group, struct vmnet_err *err)
 	return fd;
 }
 
-/* The link socket also hears the VM namespaces: their link and tc events
- * (NETLINK_LISTEN_ALL_NSID, Linux 4.2). Without it, faults there wait for
- * the periodic pass. */
+/* Both sockets also hear the VM namespaces (NETLINK_LISTEN_ALL_NSID,
+ * Linux 4.2): their link events, and the changes of the forwarding tables
+ * there. Without it, faults there wait for the periodic pass. */
 static void listen_all_nsid(int fd)
 {
-	unsigned tc = RTNLGRP_TC;
 	int one = 1;
 
-	if (setsockopt(fd, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &tc, sizeof(tc)) < 0)
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, &one, sizeof(one)) < 0)
 		log_warn("VM namespace events unavailable (%s): faults there wait for the "
 			 "periodic pass", strerror(errno));
 }
@@ -70,9 +69,7 @@ int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err)
 	ev->all = false;
 	/* Without room for names every event asks for a full pass. */
 	ev->v = calloc(VMNET_EVENTS_MAX, sizeof(*ev->v));
-	ev->ifs = calloc(VMNET_EVENTS_IFS, sizeof(*ev->ifs));
 	ev->ports = calloc(VMNET_EVENTS_PORTS, sizeof(*ev->ports));
-	ev->n_ifs = 0;
 	r = open_group(NETLINK_ROUTE, RTNLGRP_LINK, err);
 	if (r < 0) {
 		vmnet_events_close(ev);
@@ -86,6 +83,7 @@ int vmnet_events_open(struct vmnet_events *ev, struct vmnet_err *err)
 		return r;
 	}
 	ev->nft_fd = r;
+	listen_all_nsid(r);
 	return 0;
 }
 
@@ -97,10 +95,8 @@ void vmnet_events_close(struct vmnet_events *ev)
 		close(ev->nft_fd);
 	ev->link_fd = ev->nft_fd = -1;
 	free(ev->v);
-	free(ev->ifs);
 	free(ev->ports);
 	ev->v = NULL;
-	ev->ifs = NULL;
 	ev->ports = NULL;
 	ev->n = 0;
 }
@@ -278,6 +274,32 @@ static int table_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_STOP;
 }
 
+static int fwd_attr_cb(const struct nlattr *a, void *data)
+{
+	const size_t np = sizeof(VMNET_FWD_TABLE_PREFIX) - 1;
+
+	if (mnl_attr_get_type(a) != 1)
+		return MNL_CB_OK;
+	*(bool *)data = mnl_attr_get_payload_len(a) > np &&
+			!strncmp(mnl_attr_get_str(a), VMNET_FWD_TABLE_PREFIX, np);
+	return MNL_CB_STOP;
+}
+
+/* A change of an attachment's forwarding table in a VM namespace
+ * (lib/nft_fwd.c): netdev family, a table named as ours (a flush of the
+ * namespace's ruleset shows as its deletion). */
+static bool fwd_event(const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	bool hit = false;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*g)) || g->nfgen_family != NFPROTO_NETDEV)
+		return false;
+	mnl_attr_parse(nlh, sizeof(*g), fwd_attr_cb, &hit);
+	return hit;
+}
+
 struct docker_hit {
 	bool table; /* table filter */
 	bool chain; /* chain DOCKER-USER */
@@ -400,44 +422,21 @@ static int nft_event(struct vmnet_events *ev, const struct nlmsghdr *nlh)
 	return 1;
 }
 
-/* The slot of the link @ifindex of namespace @nsid in the ring, or NULL. */
-static struct vmnet_event_if *if_find(struct vmnet_events *ev, int nsid, int ifindex)
-{
-	size_t n = ev->n_ifs < VMNET_EVENTS_IFS ? ev->n_ifs : VMNET_EVENTS_IFS;
-
-	for (size_t i = 0; ev->ifs && i < n; i++)
-		if (ev->ifs[i].nsid == nsid && ev->ifs[i].ifindex == ifindex)
-			return &ev->ifs[i];
-	return NULL;
-}
-
-/* A link of namespace @nsid: its name learned (or forgotten), returned. */
-static const char *if_learn(struct vmnet_events *ev, const struct nlmsghdr *nlh, int nsid)
+/* A link message's device name, NULL if none fits. */
+static const char *if_name(const struct nlmsghdr *nlh)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct link_seen l = { 0 };
-	struct vmnet_event_if *x;
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
 		return NULL;
 	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, &l);
-	if (!l.name || strlen(l.name) >= sizeof(x->name))
-		return NULL;
-	x = if_find(ev, nsid, ifi->ifi_index);
-	if (!x && ev->ifs && nlh->nlmsg_type == RTM_NEWLINK)
-		x = &ev->ifs[ev->n_ifs++ % VMNET_EVENTS_IFS];
-	if (x && nlh->nlmsg_type == RTM_DELLINK)
-		x->nsid = x->ifindex = -1;
-	else if (x)
-		*x = (struct vmnet_event_if){ .nsid = nsid, .ifindex = ifi->ifi_index };
-	if (x && x->nsid >= 0)
-		snprintf(x->name, sizeof(x->name), "%s", l.name);
-	return l.name;
+	return l.name && strlen(l.name) < IFNAMSIZ ? l.name : NULL;
 }
 
-/* A link or tc change in a VM namespace (any other namespace with an id
- * here: netd finds out whether it is one of ours by its id), with the
- * device's name when known: netd narrows it to that attachment. */
+/* A link or forwarding-table change in a VM namespace (any other namespace
+ * with an id here: netd finds out whether it is one of ours by its id),
+ * with the device's name when known: netd narrows it to that attachment. */
 static int foreign_event(struct vmnet_events *ev, const struct nlmsghdr *nlh, int nsid)
 {
 	const char *name = NULL;
@@ -445,18 +444,11 @@ static int foreign_event(struct vmnet_events *ev, const struct nlmsghdr *nlh, in
 
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK: case RTM_DELLINK:
-		name = if_learn(ev, nlh, nsid);
-		break;
-	case RTM_NEWQDISC: case RTM_DELQDISC: case RTM_NEWTFILTER: case RTM_DELTFILTER:
-		if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct tcmsg))) {
-			const struct tcmsg *tc = mnl_nlmsg_get_payload(nlh);
-			const struct vmnet_event_if *x = if_find(ev, nsid, tc->tcm_ifindex);
-
-			name = x ? x->name : NULL;
-		}
+		name = if_name(nlh);
 		break;
 	default:
-		return 0;
+		if (!fwd_event(nlh))
+			return 0;
 	}
 	e = push(ev, VMNET_EV_NETNS);
 	if (!e)
@@ -510,7 +502,7 @@ int vmnet_events_handle(struct vmnet_events *ev, int fd)
 		if (n == 0)
 			break;
 		left = (size_t)n;
-		nsid = fd == ev->link_fd ? source_nsid(&m) : -1;
+		nsid = source_nsid(&m);
 		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, left);
 		     nlh = NLMSG_NEXT(nlh, left)) {
 			if (nsid >= 0)

@@ -149,7 +149,7 @@ static bool passing(const char *name)
 	       !strncmp(name, VMNET_PREFIX_PARKED, strlen(VMNET_PREFIX_PARKED));
 }
 
-/* A VM namespace's link or tc change: the attachment whose device in it
+/* A VM namespace's link or forwarding change: the attachment whose device in it
  * (veth end or tap) has that name, else every attachment in it (the nsid
  * the host gave it at ADD). One of an attachment removed lately (its DEL's
  * devices going) concerns none; an unknown namespace wants a full pass. */

@@ -23,7 +23,8 @@ struct vmnet_attach_state {
 
 /* Create everything @rec describes: bridge (if missing) with the gateway
  * address, forwarding on, the VM's devices in the host and VM netns
- * (@nsfd, borrowed), tc redirects, nftables elements. With an IPv6 guest
+ * (@nsfd, borrowed), the forwarding between tap and veth peer there,
+ * nftables elements. With an IPv6 guest
  * (vmnet_record_has6) its IPv6 addresses too, without DAD, and IPv6
  * forwarding (vmnet_sysctl_forward6). All or nothing: on
  * failure whatever this call created is removed again. Code 4 when the

@@ -2,9 +2,9 @@
 /*
  * Kernel notifications that may mean "something of ours changed": link
  * events (RTNLGRP_LINK) and nftables events (NFNLGRP_NFTABLES) of the
- * netns netd runs in, and link and tc events (RTNLGRP_TC) of the VM
- * namespaces, where the tap, the veth end and the tc redirects live. Those
- * arrive on the same socket through NETLINK_LISTEN_ALL_NSID (from every
+ * netns netd runs in, and the same of the VM namespaces, where the tap,
+ * the veth end and the table forwarding between them live. Those arrive
+ * on the same sockets through NETLINK_LISTEN_ALL_NSID (from every
  * namespace that has an id here, as a veth peer's namespace does): no
  * socket is opened inside a VM namespace, since one would keep it alive
  * and so keep its veth pair from dying with it, which is how netd learns
@@ -24,13 +24,12 @@
 struct vmnet_err;
 
 #define VMNET_EVENTS_MAX 1024	/* distinct events kept between two takes; more sets all */
-#define VMNET_EVENTS_IFS 4096	/* links of other namespaces known by index */
 #define VMNET_EVENT_BYTES 64	/* of an element's key and of its data */
 
 enum vmnet_event_kind {
 	VMNET_EV_LINK,		/* a link of this namespace: name, alias, bridge, del */
-	VMNET_EV_NETNS,		/* a link or tc change in the namespace with id nsid, of
-				   the device name ("" if not known) */
+	VMNET_EV_NETNS,		/* a link or forwarding-table change in the namespace
+				   with id nsid, of the device name ("" if not known) */
 	VMNET_EV_ELEM,		/* an element left a set of vmnet's: key and data */
 };
 
@@ -45,12 +44,6 @@ struct vmnet_event {
 	uint8_t key_len, data_len;
 };
 
-/* A link of another namespace: what names a tc event's device there. */
-struct vmnet_event_if {
-	int nsid, ifindex;
-	char name[16];
-};
-
 #define VMNET_EVENTS_PORTS 4096	/* bridge ports whose last notification is kept */
 
 /* The last notification about a bridge port (a hash of it). */
@@ -62,8 +55,6 @@ struct vmnet_event_port {
 struct vmnet_events {
 	int link_fd, nft_fd;
 	struct vmnet_event_port *ports;	/* VMNET_EVENTS_PORTS, by ifindex */
-	struct vmnet_event_if *ifs;	/* VMNET_EVENTS_IFS, a ring */
-	size_t n_ifs;
 	bool all;		/* only a full pass answers what came */
 	struct vmnet_event *v;	/* VMNET_EVENTS_MAX, what came since the last take */
 	size_t n;
@@ -75,7 +66,7 @@ void vmnet_events_close(struct vmnet_events *ev);
 /* Drain @fd (one of the two). Returns 1 if a pass is due (a link that looks
  * like ours, a change of table inet vmnet other than an element added, of
  * the whole ruleset, Docker creating its DOCKER-USER chain or rules leaving
- * it, a link or tc change in another namespace, or a lost event), 0 if
+ * it, a link or forwarding-table change in another namespace, or a lost event), 0 if
  * not; what it saw is added to @ev's v and all. */
 int vmnet_events_handle(struct vmnet_events *ev, int fd);
 

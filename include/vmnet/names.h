@@ -17,6 +17,12 @@
 #include <net/if.h>
 
 #define VMNET_NFT_TABLE "vmnet"		/* inet vmnet (and bridge vmnet for L2 rules) */
+/* netns wiring's forwarding in the VM namespace (lib/nft_fwd.c): table
+ * netdev "vmnet_<16 hex>" of (network, container ID, ifname), chains
+ * "peer" (the veth peer's ingress, to the tap) and "tap" (the way back). */
+#define VMNET_FWD_TABLE_PREFIX "vmnet_"
+#define VMNET_FWD_CHAIN_PEER "peer"
+#define VMNET_FWD_CHAIN_TAP "tap"
 #define VMNET_PREFIX_VETH "vmv"		/* host end of the veth (netns wiring) */
 #define VMNET_PREFIX_TAP "vmt"		/* host tap (host wiring) */
 #define VMNET_PREFIX_BRIDGE "vmbr"	/* default bridge name prefix */

@@ -246,6 +246,24 @@ int vmnet_nft_table_version(struct vmnet_nft *n, int *ret_version, struct vmnet_
 /* Delete inet vmnet and bridge vmnet; 0 if they are already gone. */
 int vmnet_nft_delete_table(struct vmnet_nft *n, struct vmnet_err *err);
 
+/* netns wiring: the veth peer and the tap of one attachment, joined in its
+ * VM namespace by a netdev table of their own (lib/nft_fwd.c). */
+struct vmnet_fwd {
+	const char *table;   /* VMNET_FWD_TABLE_PREFIX + hash */
+	const char *comment; /* the attachment's alias, shown by `nft list` */
+	const char *peer, *tap;
+	int peer_idx, tap_idx;
+};
+
+/* Replace the table @f->table, in one batch, by the two forwarding chains:
+ * whatever was there (a crashed ADD's, a tampered copy) goes atomically. */
+int vmnet_nft_fwd_set(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err);
+/* 0 if both chains hook the right devices and forward to the right ifindex;
+ * else -ENOENT with code VMNET_ERR_CHECK naming what is wrong. */
+int vmnet_nft_fwd_check(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err);
+/* Delete the table; 0 if it is already gone. */
+int vmnet_nft_fwd_clear(struct vmnet_nft *n, const char *table, struct vmnet_err *err);
+
 /*
  * Batch builders, exposed for round-trip tests that need no root. Each
  * returns a malloc'd buffer of netlink messages (BATCH_BEGIN ... BATCH_END,
@@ -259,6 +277,8 @@ int vmnet_nft_build_detach(const struct vmnet_nft_att *a, enum vmnet_nft_op op, 
 			   void **ret_buf, size_t *ret_len, struct vmnet_err *err);
 int vmnet_nft_build_sync(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t seq,
 			 void **ret_buf, size_t *ret_len, struct vmnet_err *err);
+int vmnet_nft_build_fwd(const struct vmnet_fwd *f, uint32_t seq, void **ret_buf,
+			size_t *ret_len, struct vmnet_err *err);
 /* vmnet_nft_forget6's batch if the tables held exactly @atts' elements. */
 int vmnet_nft_build_forget(const struct vmnet_nft_att *atts, size_t n_atts, uint32_t guest_ip,
 			   const struct in6_addr *guest_ip6, const char *host_if, uint32_t seq,

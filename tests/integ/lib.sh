@@ -680,6 +680,27 @@ with_prev() {
 }
 
 # Paths the plugin keeps per attachment.
+# netns wiring's forwarding in VM namespace $1 between the veth peer $2 and
+# the tap $3 (lib/nft_fwd.c), as the distribution's nft prints it: a netdev
+# table vmnet_<hash> whose chain "peer" hooks $2 and forwards to $3, and
+# whose chain "tap" does the reverse. Fails (printing the ruleset) if not.
+fwd_ok() {
+	local rs flat
+	rs=$(ip netns exec "$1" nft list ruleset 2>&1) || { echo "$rs"; return 1; }
+	flat=$(printf '%s\n' "$rs" | tr -s ' \t\n' ' ')
+	case "$flat" in
+	*"table netdev vmnet_"*"chain peer { type filter hook ingress device \"$2\" priority -500; policy accept; fwd to \"$3\" }"*) ;;
+	*) echo "$rs"; return 1 ;;
+	esac
+	case "$flat" in
+	*"chain tap { type filter hook ingress device \"$3\" priority -500; policy accept; fwd to \"$2\" }"*) ;;
+	*) echo "$rs"; return 1 ;;
+	esac
+}
+# No forwarding table of vmnet's in VM namespace $1.
+fwd_none() {
+	! ip netns exec "$1" nft list tables 2>/dev/null | grep -q '^table netdev vmnet_'
+}
 record_path() { echo "$W_TMP/state/$1/$2@$3.json"; } # NET CID IFNAME
 ipam_path() { echo "$W_TMP/ipam/$1/$2"; }            # NET IP
 

@@ -64,9 +64,13 @@ assert_attached() {
 		t_ok "$t tap $tap in the VM netns: IFF_VNET_HDR, MTU $MTU" \
 			sh -c "ip -n $vmns -d link show dev $tap | grep -q 'tun type tap .*vnet_hdr on' &&
 			       ip -n $vmns -o link show dev $tap | grep -q ' mtu $MTU '"
-		t_ok "$t tc redirects tap -> eth0 and eth0 -> tap" \
-			sh -c "tc -n $vmns filter show dev $tap ingress | grep -q 'mirred.*eth0' &&
-			       tc -n $vmns filter show dev eth0 ingress | grep -q 'mirred.*$tap'"
+		t_ok "$t nft forwards eth0 -> $tap and $tap -> eth0 in the VM netns" \
+			fwd_ok "$vmns" eth0 "$tap"
+		t_eq "$t no tc filter in the VM netns" \
+			"$(tc -n "$vmns" filter show dev eth0 ingress; tc -n "$vmns" filter show dev "$tap" ingress)" ""
+		t_ok "$t the VM netns' ruleset reads back (nft -c -f)" \
+			sh -c "ip netns exec $vmns nft list ruleset > $W_TMP/vmrs.nft &&
+			       ip netns exec $vmns nft -c -f $W_TMP/vmrs.nft"
 	else
 		t_ok "$t host tap: IFF_VNET_HDR" \
 			sh -c "ip -n $HOST_NS -d link show dev $dev | grep -q 'tun type tap .*vnet_hdr on'"
@@ -274,6 +278,11 @@ suite_routes() {
 		CNI_DETAILS="MTU 1300" t_plugin_code "$t CHECK with another MTU: 110" 110 \
 			CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 		ip -n "$ns1" link set eth0 mtu "$MTU"
+		t_ok "$t delete the forwarding table in the VM netns by hand" \
+			sh -c "ip netns exec $ns1 nft list tables | awk '/^table netdev vmnet_/ { print \$3 }' |
+			       xargs -r -n1 ip netns exec $ns1 nft delete table netdev"
+		CNI_DETAILS="no forwarding from eth0 to tap" t_plugin_code "$t CHECK without the forwarding: 110" 110 \
+			CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 		guest_stop "r$w-1"
 
 		# Rollback: a VM netns whose default route is taken by another
@@ -294,6 +303,7 @@ suite_routes() {
 	t_plugin "$t DEL" DEL id="$cid1" ns="$ns1" conf="$conf"
 	t_eq "$t nothing left in the VM netns after DEL" \
 		"$(ip -n "$ns1" -o link show | grep -vc ': lo:')" 0
+	t_ok "$t no forwarding table left in the VM netns after DEL" fwd_none "$ns1"
 	before=$(rt_state "$ns1" "$net")
 	CNI_DETAILS="gateway is not another address" t_plugin_code "$t ADD with a route via a gateway outside the subnet: 7" 7 \
 		ADD id="$cid1" ns="$ns1" conf="$(jq -c '.ipam.routes = [{dst: "192.0.2.0/24", gw: "198.51.100.1"}]' <<<"$conf")"

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq tc
+need_cmds jq nft
 need_bins "$VMNET" "$B/vmnet-ipam"
 world_init
 host_ns
@@ -88,9 +88,7 @@ t_match "the IPv4 default route goes via the gateway on eth0" "$(ip -n "$POD" -4
 t_match "the IPv6 default route goes via the gateway on eth0" "$(ip -n "$POD" -6 route show default)" \
 	"^default via fd00:100:7::1 dev eth0"
 t_match "tap0 is a tap" "$(ip -n "$POD" -d link show tap0)" "tun type tap"
-t_match "eth0's ingress is redirected to tap0 by tc" \
-	"$(ip netns exec "$POD" tc filter show dev eth0 ingress)" "mirred.*tap0"
-t_match "and tap0's to eth0" "$(ip netns exec "$POD" tc filter show dev tap0 ingress)" "mirred.*eth0"
+t_ok "eth0's frames are forwarded to tap0 and tap0's to eth0 (nft netdev)" fwd_ok "$POD" eth0 tap0
 reserved() { find "$W_TMP/ipam/vmnet" -maxdepth 1 \( -name '10.*' -o -name 'fd00*' \) | wc -l; }
 t_eq "vmnet-ipam holds the pod's two addresses" "$(reserved)" 2
 t_plugin "CHECK of the pod" CHECK id=pod1 ns="$POD" conf="$(with_prev "$CONF" "$RES")"

@@ -69,12 +69,13 @@ BROKE_AT=$(ms_now); ip -n "$HOST_NS" link del "$BR"; heal "bridge $BR deleted"
 BROKE_AT=$(ms_now); ip -n "$HOST_NS" link del "$HOSTDEV"; heal "host device $HOSTDEV deleted"
 # Inside the VM namespace: only its own events can bring netd in time. A
 # SIGHUP pass first puts the next periodic pass 10 s away, so a repair
-# within the bound comes from the namespace's tc event, not from the timer.
+# within the bound comes from the namespace's nftables event, not from the
+# timer.
 kill -HUP "$NETD_PID"
 sleep 0.5
 BOUND_SAVE=$BOUND_MS BOUND_MS=2000
-BROKE_AT=$(ms_now); ip -n "$VM1" link show dev eth0 >/dev/null && tc -n "$VM1" qdisc del dev eth0 ingress
-heal "tc redirect in the VM namespace deleted"
+BROKE_AT=$(ms_now); ip netns exec "$VM1" nft flush ruleset
+heal "forwarding table in the VM namespace deleted (nft flush ruleset there)"
 BOUND_MS=$BOUND_SAVE
 t_ok "c1's tap is still the one its VMM holds (repair kept it)" \
 	sh -c "ip -n $VM1 -d link show dev tap0 | grep -q 'tun type tap'"
@@ -482,11 +483,24 @@ settled() {
 	s=$(nc_ status --json | jq -r '"\(.reconcile.next_pass_in_ms) \(.reconcile.periodic_in_ms)"')
 	[ "${s% *}" = -1 ] && [ "${s#* }" -ge 3000 ]
 }
-for _ in $(seq 150); do settled && break; sleep 0.1; done
-t_ok "netd settles: no pass due but the periodic one, 3 s or more away (within 15 s)" settled
+# What the last removal (i1's, above) set off can still come: about 1.5 to
+# 2 s after a port leaves the bridge, the kernel announces every remaining
+# port again (an RTM_NEWLINK each, as `ip monitor` shows), and netd looks
+# at those attachments, rightly. Seen with tc wiring and with nft alike on
+# a slow machine. So settled means: no pass due, and none for 2.5 s; a
+# netd that triggers itself never gets there either.
+quiet() {
+	local p
+	settled || return 1
+	p=$(passes)
+	sleep 2.5
+	settled && [ "$(passes)" = "$p" ]
+}
+for _ in $(seq 40); do quiet && break; sleep 0.3; done
+t_ok "netd settles: no pass for 2.5 s, none due but the periodic one, 3 s or more away" settled
 P0=$(passes)
 sleep 2
-t_eq "netd is idle: no pass in 2 s without a change" "$(passes)" "$P0"
+t_eq "netd is idle: no pass in 2 s without a change" "$(passes)" "$P0" || diag "$(tail -20 "$W_TMP/netd.log")"
 
 # ---------------------------------------------------------------- lock-free look
 

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq nsenter unshare stat
+need_cmds jq nsenter unshare stat nft
 NETD=$B/netd
 need_bins "$VMNET" "$B/vmnet-ipam" "$FAKEVM" "$NETD"
 world_init
@@ -234,6 +234,8 @@ ip -n "$VICTIM" monitor link >"$W_TMP/victim.mon" 2>&1 &
 track_pid $!
 tc -n "$VICTIM" monitor >"$W_TMP/victim-tc.mon" 2>&1 &
 track_pid $!
+ip netns exec "$VICTIM" nft monitor >"$W_TMP/victim-nft.mon" 2>&1 &
+track_pid $!
 sleep 0.3
 # own_ns: wait until $X is in a namespace of its own (unshare(2) runs
 # after the fork; until then /proc/$X/ns/net is this shell's namespace,
@@ -288,6 +290,7 @@ t_eq "nothing in the victim's namespace but lo" \
 	"$(ip -n "$VICTIM" -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
 t_fail "no link was ever created in the victim's namespace" grep -qE '^[0-9]+: ' "$W_TMP/victim.mon"
 t_fail "no qdisc was ever added there" grep -q . "$W_TMP/victim-tc.mon"
+t_fail "no nftables table or rule either" grep -q . "$W_TMP/victim-nft.mon"
 t_fail "netd never tried to repair cC" grep -q "repairing $NET/cC@eth0" "$W_TMP/netd.log"
 t_ok "netd says why it removed cC" grep -q "removing $NET/cC@eth0 (namespace /proc/$X/ns/net is gone" \
 	"$W_TMP/netd.log"

@@ -17,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmds jq nft tc
+need_cmds jq nft
 NETD=$B/netd
 need_bins "$VMNET" "$B/vmnet-ipam" "$NETD"
 world_init
@@ -111,8 +111,8 @@ VDEV=$(jq -r .hostIf "$(record_path "$NET" v3 eth0)")
 one_event "host veth end $VDEV of v3 deleted" "hlink link del $VDEV" \
 	"hlink link show dev $VDEV up && ip -n ${VNS[3]} link show dev eth0"
 
-one_event "tc redirect in v5's VM namespace deleted" "tc -n ${VNS[5]} qdisc del dev eth0 ingress" \
-	"tc -n ${VNS[5]} filter show dev eth0 ingress | grep -q mirred"
+one_event "forwarding in v5's VM namespace deleted" "ip netns exec ${VNS[5]} nft flush ruleset" \
+	"fwd_ok ${VNS[5]} eth0 t@IFNAME@"
 
 REC=$(record_path "$NET" h11 e11)
 one_event "h11's record rewritten" "cp $REC $REC.tmp && mv $REC.tmp $REC" "true"

@@ -26,6 +26,8 @@
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdint.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <string.h>
@@ -283,10 +285,31 @@ out:
 	return MNL_CB_OK;
 }
 
-int vmnet_nft_fwd_check(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err)
+/* Whether @s holds the forwarding @f asks for. */
+static int fwd_verdict(const struct fwd_seen *s, struct vmnet_err *err)
 {
+	const struct vmnet_fwd *f = s->f;
 	const char *dev[2] = {f->peer, f->tap};
 	const int to[2] = {f->tap_idx, f->peer_idx};
+
+	for (int i = 0; i < 2; i++) {
+		if (!s->chain[i])
+			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+					     "no forwarding from %s to %s (table netdev %s)", dev[i],
+					     dev[!i], f->table);
+		if (strcmp(s->dev[i], dev[i]))
+			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+					     "the chain forwarding %s's frames hooks %s", dev[i],
+					     s->dev[i][0] ? s->dev[i] : "no device");
+		if (!s->rule[i] || s->to[i] != to[i])
+			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
+					     "%s's frames are not forwarded to %s", dev[i], dev[!i]);
+	}
+	return 0;
+}
+
+int vmnet_nft_fwd_check(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err)
+{
 	struct fwd_seen s = {.f = f};
 	char buf[REQ_BUF];
 	struct nlmsghdr *nh;
@@ -299,18 +322,23 @@ int vmnet_nft_fwd_check(struct vmnet_nft *n, const struct vmnet_fwd *f, struct v
 	r = vmnet_nft_dump_rules(n, F_NETDEV, f->table, fwd_rule_cb, &s, err);
 	if (r < 0)
 		return r;
-	for (int i = 0; i < 2; i++) {
-		if (!s.chain[i])
-			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
-					     "no forwarding from %s to %s (table netdev %s)", dev[i],
-					     dev[!i], f->table);
-		if (strcmp(s.dev[i], dev[i]))
-			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
-					     "the chain forwarding %s's frames hooks %s", dev[i],
-					     s.dev[i][0] ? s.dev[i] : "no device");
-		if (!s.rule[i] || s.to[i] != to[i])
-			return vmnet_err_set(err, VMNET_ERR_CHECK, ENOENT,
-					     "%s's frames are not forwarded to %s", dev[i], dev[!i]);
+	return fwd_verdict(&s, err);
+}
+
+int vmnet_nft_fwd_check_msgs(const void *buf, size_t len, const struct vmnet_fwd *f,
+			     struct vmnet_err *err)
+{
+	struct fwd_seen s = {.f = f};
+	const struct nlmsghdr *nh = buf;
+	int left = (int)(len > INT32_MAX ? INT32_MAX : len);
+
+	for (; mnl_nlmsg_ok(nh, left); nh = mnl_nlmsg_next(nh, &left)) {
+		if (NFNL_SUBSYS_ID(nh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+			continue;
+		if (NFNL_MSG_TYPE(nh->nlmsg_type) == NFT_MSG_NEWCHAIN)
+			fwd_chain_cb(nh, &s);
+		else if (NFNL_MSG_TYPE(nh->nlmsg_type) == NFT_MSG_NEWRULE)
+			fwd_rule_cb(nh, &s);
 	}
-	return 0;
+	return fwd_verdict(&s, err);
 }

@@ -261,6 +261,11 @@ int vmnet_nft_fwd_set(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmn
 /* 0 if both chains hook the right devices and forward to the right ifindex;
  * else -ENOENT with code VMNET_ERR_CHECK naming what is wrong. */
 int vmnet_nft_fwd_check(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err);
+/* The same verdict on messages at hand (@len bytes of NEWCHAIN and NEWRULE
+ * messages, as a dump returns them; others are skipped): for tests and the
+ * fuzz target. */
+int vmnet_nft_fwd_check_msgs(const void *buf, size_t len, const struct vmnet_fwd *f,
+			     struct vmnet_err *err);
 /* Delete the table; 0 if it is already gone. */
 int vmnet_nft_fwd_clear(struct vmnet_nft *n, const char *table, struct vmnet_err *err);
 

@@ -79,6 +79,24 @@ heal "forwarding table in the VM namespace deleted (nft flush ruleset there)"
 BOUND_MS=$BOUND_SAVE
 t_ok "c1's tap is still the one its VMM holds (repair kept it)" \
 	sh -c "ip -n $VM1 -d link show dev tap0 | grep -q 'tun type tap'"
+# An attachment an earlier vmnet wired: tc redirects both ways, no table.
+# tc's ingress comes first, so traffic flows; netd's repair (the table's
+# deletion is its event) moves it to the table and takes tc's ingress away,
+# traffic flowing on.
+for d in eth0:tap0 tap0:eth0; do
+	tc -n "$VM1" qdisc add dev "${d%:*}" ingress &&
+		tc -n "$VM1" filter add dev "${d%:*}" parent ffff: protocol all prio 1 handle 800::800 \
+			u32 match u32 0 0 action mirred egress redirect dev "${d#*:}" ||
+		bail "tc redirect ${d%:*} -> ${d#*:} in $VM1"
+done
+t_ok "c1 with tc redirects (they come before the table): g1 pings its gateway" \
+	guest_ping g1 "${G_GW[g1]}"
+ip netns exec "$VM1" nft flush ruleset
+t_ok "netd reconcile" nc_ reconcile
+t_ok "  c1 forwards with the nft table again" fwd_ok "$VM1" eth0 tap0
+t_eq "  and no tc ingress is left on eth0 or tap0" \
+	"$(tc -n "$VM1" qdisc show dev eth0 ingress; tc -n "$VM1" qdisc show dev tap0 ingress)" ""
+t_ok "  g1 pings its gateway through it" guest_ping g1 "${G_GW[g1]}"
 # The re-created veth carries address, routes and MTU again (the same step
 # as ADD's), and a route deleted by hand in the VM netns comes back.
 t_vm_scan "c1 after the repair:" "$VM1" eth0 "${G_IP[g1]}/24" 10.77.0.0/24 10.77.0.1 1400
@@ -460,7 +478,7 @@ VICTIM=$REPLY
 I1REC=$(record_path "$NET" i1 eth0)
 jq --argjson ino "$(stat -L -c %i "/run/netns/$VICTIM")" '.netnsIno = $ino' "$I1REC" >"$I1REC.new" &&
 	mv "$I1REC.new" "$I1REC"
-t_ok "netd restarts" netd_start
+t_ok "netd restarts" netd_start -v
 for _ in $(seq 100); do test -e "$(record_path "$NET" i1 eth0)" || break; sleep 0.05; done
 t_eq "nothing was created in the namespace that got i1's inode" \
 	"$(ip -n "${VICTIM:-none}" -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
@@ -497,7 +515,8 @@ quiet() {
 	settled && [ "$(passes)" = "$p" ]
 }
 for _ in $(seq 40); do quiet && break; sleep 0.3; done
-t_ok "netd settles: no pass for 2.5 s, none due but the periodic one, 3 s or more away" settled
+t_ok "netd settles: no pass for 2.5 s, none due but the periodic one, 3 s or more away" settled ||
+	diag "$(nc_ status --json | jq -c .reconcile)" "$(tail -30 "$W_TMP/netd.log")"
 P0=$(passes)
 sleep 2
 t_eq "netd is idle: no pass in 2 s without a change" "$(passes)" "$P0" || diag "$(tail -20 "$W_TMP/netd.log")"

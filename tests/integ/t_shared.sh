@@ -68,9 +68,11 @@ assert_attached() {
 			fwd_ok "$vmns" eth0 "$tap"
 		t_eq "$t no tc filter in the VM netns" \
 			"$(tc -n "$vmns" filter show dev eth0 ingress; tc -n "$vmns" filter show dev "$tap" ingress)" ""
-		t_ok "$t the VM netns' ruleset reads back (nft -c -f)" \
+		t_ok "$t the VM netns' ruleset reads back (nft list ruleset; flush; nft -f)" \
 			sh -c "ip netns exec $vmns nft list ruleset > $W_TMP/vmrs.nft &&
-			       ip netns exec $vmns nft -c -f $W_TMP/vmrs.nft"
+			       ip netns exec $vmns nft flush ruleset &&
+			       ip netns exec $vmns nft -f $W_TMP/vmrs.nft"
+		t_ok "$t ... and still forwards as ADD set it up" fwd_ok "$vmns" eth0 "$tap"
 	else
 		t_ok "$t host tap: IFF_VNET_HDR" \
 			sh -c "ip -n $HOST_NS -d link show dev $dev | grep -q 'tun type tap .*vnet_hdr on'"

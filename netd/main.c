@@ -368,8 +368,13 @@ static int serve(struct netd_daemon *d, int ep, int sfd)
 			d->last_pass_end = vmnet_mono_ms();
 			d->due_ev = 0;
 			d->due_pass = after_pass_due(d);
-			d->due_periodic = vmnet_mono_ms() +
-					  netd_full_every_ms(&d->last_pass, d->o->interval_s);
+			/* Only a full pass restarts the clock of the next:
+			 * events every few seconds (a busy host's calls)
+			 * must not put the periodic full pass off forever. */
+			if (d->last_pass.last_full)
+				d->due_periodic = vmnet_mono_ms() +
+						  netd_full_every_ms(&d->last_pass,
+								     d->o->interval_s);
 		}
 	}
 }

@@ -168,11 +168,43 @@ t_eq "  that checked every attachment" "$(rc_ last_full_checked)" "$((N - 1))"
 # The periodic pass is still a full one.
 kill_pid "$NETD_PID"
 t_ok "netd restarts with --interval 2" netd_start --interval 2
+# The period is the interval, or 50 times the last full pass when that is
+# longer (netd_full_every_ms): read it, never assume 2 s. Two periods and a
+# margin for the passes themselves.
+EVERY=$(st | jq -r .full_every_secs)
+[ "$EVERY" -ge 2 ] 2>/dev/null || EVERY=2
+# full_passes_by N SECS: wait until N full passes have run, at most SECS.
+full_passes_by() {
+	local end=$((SECONDS + $2))
+	while [ "$(rc_ full_passes)" -lt "$1" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+	[ "$(rc_ full_passes)" -ge "$1" ]
+}
 F0=$(rc_ full_passes)
-sleep 5
-F1=$(rc_ full_passes)
-t_ok "  periodic full passes ran ($F0 -> $F1 in 5 s)" test "$F1" -ge $((F0 + 2))
+T0=$(ms_now)
+full_passes_by $((F0 + 2)) $((3 * EVERY + 6))
+F1=$(rc_ full_passes) T1=$(ms_now)
+t_ok "  periodic full passes ran ($F0 -> $F1 in $((T1 - T0)) ms, every ${EVERY} s)" \
+	test "$F1" -ge $((F0 + 2))
 t_eq "  each checked every attachment" "$(rc_ last_full_checked)" "$((N - 1))"
+
+# Events more often than the interval (a busy host's calls) bring
+# incremental passes; they must not put the periodic full pass off.
+EVERY=$(st | jq -r .full_every_secs)
+[ "$EVERY" -ge 2 ] 2>/dev/null || EVERY=2
+(for _ in $(seq $((10 * EVERY + 40))); do
+	cp "$REC" "$REC.tmp" && mv "$REC.tmp" "$REC"
+	sleep 0.4
+done) &
+TOUCH_PID=$!
+track_pid "$TOUCH_PID"
+F0=$(rc_ full_passes) I0=$(rc_ incremental_passes) T0=$(ms_now)
+full_passes_by $((F0 + 2)) $((3 * EVERY + 6))
+F1=$(rc_ full_passes) I1=$(rc_ incremental_passes) T1=$(ms_now)
+kill_pid "$TOUCH_PID"
+t_ok "  a record rewritten every 0.4 s: incremental passes ran ($I0 -> $I1)" \
+	test "$I1" -ge $((I0 + 3))
+t_ok "  ...and the periodic full passes still did ($F0 -> $F1 in $((T1 - T0)) ms)" \
+	test "$F1" -ge $((F0 + 2))
 
 t_run nc_ status
 t_match "netd status prints both kinds of pass" "$T_OUT" "passes: +[0-9]+ full \(last [0-9]+ us, $((N - 1)) checked\), [0-9]+ incremental"

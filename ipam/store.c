@@ -347,11 +347,10 @@ int vmnet_ipam_disk_open(const char *dir, const char *net, int timeout_ms,
 				     path, timeout_ms);
 	if (r < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "locking %s/lock", path);
-	if ((mkdirat(d->dfd, ".vmnet", 0700) < 0 && errno != EEXIST) ||
-	    (d->vfd = openat(d->dfd, ".vmnet", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
-	    (mkdirat(d->vfd, "o", 0700) < 0 && errno != EEXIST) ||
-	    (d->ofd = openat(d->vfd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "creating %s/.vmnet", path);
+	d->vfd = vmnet_fs_open_dir(d->dfd, ".vmnet", true);
+	d->ofd = d->vfd < 0 ? d->vfd : vmnet_fs_open_dir(d->vfd, "o", true);
+	if (d->ofd < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, -d->ofd, "creating %s/.vmnet", path);
 	/* Without a pool the store still works: every file then gets a new
 	 * inode, as host-local's do. */
 	d->pfd = vmnet_pool_open(d->dfd, VMNET_IPAM_POOL, true);

@@ -21,14 +21,7 @@
 
 int vmnet_pool_open(int dfd, const char *name, bool create)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd >= 0 || errno != ENOENT || !create)
-		return fd >= 0 ? fd : -errno;
-	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd >= 0 ? fd : -errno;
+	return vmnet_fs_open_dir(dfd, name, create);
 }
 
 struct take {

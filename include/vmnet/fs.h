@@ -12,6 +12,11 @@
  * negative errno (-ENAMETOOLONG past PATH_MAX). */
 int vmnet_fs_mkdir_p(const char *path, mode_t mode);
 
+/* Open the folder @name of @dfd (AT_FDCWD: a path), O_DIRECTORY and never
+ * through a symlink; a missing one is made (mode 0700) first when @create.
+ * Its fd, or -errno. An existing folder costs one openat. */
+int vmnet_fs_open_dir(int dfd, const char *name, bool create);
+
 /* Take flock(LOCK_EX) on @fd, waiting at most @timeout_ms: 0, -ETIMEDOUT,
  * or the negative errno flock() failed with. The waiter sleeps in a
  * blocking flock(), woken as the holder closes or unlocks, and a timer of

@@ -400,36 +400,67 @@ extra_probe() {
 	[ "$2" = del ] || what=enslave probe=$4
 	if [ -n "${START_BIN[$1]:-}" ]; then
 		probe_start "$1"
-		echo "$1,start,$3,$probe,$(ms "$REPLY_US")" >>"$RAW"
+		echo "$1${TAG:-},start,$3,$probe,$(ms "$REPLY_US")" >>"$RAW"
 	elif [ "$1" = "$BRP" ]; then
 		bridge_port "$what"
-		echo "$1,$what,$3,$4,$(ms "$REPLY_US")" >>"$RAW"
+		echo "$1${TAG:-},$what,$3,$4,$(ms "$REPLY_US")" >>"$RAW"
 	else
 		return 1
 	fi
 }
 
+# rotation N RAWFILE TAG IMPL...: PROBES rounds of an ADD of each IMPL (and a
+# start or the bridge probe in their turn, their rows named NAMETAG), then a
+# DEL of each. The starting one moves round by round so none always goes
+# first; the starts (the goals' floor) take their turn among the ADDs and
+# again among the DELs.
+rotation() {
+	local n=$1 raw=$2 tag=$3 p impl
+	shift 3
+	local rot=("$@") order
+	for ((p = 0; p < PROBES; p++)); do
+		order=("${rot[@]:p % ${#rot[@]}}" "${rot[@]:0:p % ${#rot[@]}}")
+		for impl in "${order[@]}"; do
+			RAW=$raw TAG=$tag extra_probe "$impl" add "$n" "$p" && continue
+			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
+				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
+			echo "$impl,add,$n,$p,$(ms "$REPLY_US")" >>"$raw"
+		done
+		for impl in "${order[@]}"; do
+			RAW=$raw TAG=$tag extra_probe "$impl" del "$n" "$p" && continue
+			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
+				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
+			echo "$impl,del,$n,$p,$(ms "$REPLY_US")" >>"$raw"
+		done
+	done
+}
+
+# Each vmnet variant's own rotation, for the goals: its calls with the
+# floor (and, for shared/netns, the bridge probe) taking turns, the rows of
+# those named start-vmnet@IMPL and bridge-port@IMPL. In the comparison's rotation a call comes
+# after other implementations' and other host namespaces' calls, and each
+# host namespace has a netd of its own that deletes what its DELs handed it
+# when it has seen no call for 30 ms, whatever the other namespaces are
+# doing; on a host one netd sees every call (README.md, "Each variant in a
+# rotation of its own").
+OWN_RAW=$OUT/goals-raw.csv
+echo "impl,op,n,probe,ms" >"$OWN_RAW"
+own_rotations() { # N
+	local impl extra
+	for impl in "${IMPLS[@]}"; do
+		[[ $impl == vmnet-* ]] || continue
+		extra=()
+		[ "$impl" != vmnet-shared-netns ] || [ -z "$BRP" ] || extra=("$BRP")
+		rotation "$1" "$OWN_RAW" "@$impl" "$impl" start-vmnet "${extra[@]}"
+	done
+}
+
 for n in $NS_LIST; do
 	for impl in "${IMPLS[@]}"; do grow "$impl" "$n"; done
 	log "N=$n: $PROBES probes each"
-	for ((p = 0; p < PROBES; p++)); do
-		# Rotate the starting implementation so none always goes first; the
-		# starts (the goals' floor) take their turn among the ADDs and again
-		# among the DELs.
-		order=("${ROT[@]:p % ${#ROT[@]}}" "${ROT[@]:0:p % ${#ROT[@]}}")
-		for impl in "${order[@]}"; do
-			extra_probe "$impl" add "$n" "$p" && continue
-			op "$impl" add probe eth0 "${PNS[$impl]}" 10000 1 0 ||
-				bail "probe ADD $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,add,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
-		done
-		for impl in "${order[@]}"; do
-			extra_probe "$impl" del "$n" "$p" && continue
-			op "$impl" del probe eth0 "${PNS[$impl]}" 10000 1 0 ||
-				bail "probe DEL $impl N=$n: $(tail -5 "$DRIVE_LOG")"
-			echo "$impl,del,$n,$p,$(ms "$REPLY_US")" >>"$RAW"
-		done
-	done
+	rotation "$n" "$RAW" "" "${ROT[@]}"
+	log "N=$n: $PROBES probes each, every vmnet variant in a rotation of its own"
+	own_rotations "$n"
 	rss_pass "$n"
 done
 
@@ -632,19 +663,24 @@ packet_path() {
 	echo "date: $(date -u +%F)"
 } >"$OUT/machine.txt"
 
+# summary RAWFILE: median and p95 (nearest rank) per impl, op, n.
+summary() {
+	awk -F, 'NR > 1 { k = $1 "," $2 "," $3; v[k] = v[k] " " $5 }
+	END {
+		print "impl,op,n,probes,median_ms,p95_ms"
+		for (k in v) {
+			m = split(substr(v[k], 2), a, " ")
+			for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+			r95 = int(0.95 * m + 0.999999); if (r95 < 1) r95 = 1
+			printf "%s,%d,%.2f,%.2f\n", k, m, med, a[r95]
+		}
+	}' "$1" | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2 -k3,3n; }
+}
 SUM=$OUT/compare.csv
-# median and p95 (nearest rank) per impl, op, n.
-awk -F, 'NR > 1 { k = $1 "," $2 "," $3; v[k] = v[k] " " $5 }
-END {
-	print "impl,op,n,probes,median_ms,p95_ms"
-	for (k in v) {
-		m = split(substr(v[k], 2), a, " ")
-		for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
-		med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-		r95 = int(0.95 * m + 0.999999); if (r95 < 1) r95 = 1
-		printf "%s,%d,%.2f,%.2f\n", k, m, med, a[r95]
-	}
-}' "$RAW" | { read -r h; echo "$h"; sort -t, -k1,1 -k2,2 -k3,3n; } >"$SUM"
+summary "$RAW" >"$SUM"
+# goals-sum.csv: each vmnet variant's own rotation.
+summary "$OWN_RAW" >"$OUT/goals-sum.csv"
 
 # the plot's data: N, then the ADD median of every implementation
 {

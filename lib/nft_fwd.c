@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -43,11 +44,6 @@
 
 #define F_NETDEV NFPROTO_NETDEV
 #define FWD_PRIO (-500)
-
-/* Linux 6.3's idempotent delete; Debian 12's headers predate it. */
-#ifndef NFT_MSG_DESTROYTABLE
-#define NFT_MSG_DESTROYTABLE 26
-#endif
 
 static int put_fwd_table(struct nft_batch *b, const char *name, const char *comment,
 			 uint16_t type, uint16_t flags)
@@ -136,16 +132,25 @@ out:
 	return ret;
 }
 
-/* The table emptied and refilled in one transaction: whatever it held
- * (an earlier ADD's, a tampered copy) is replaced atomically. */
-static int build_fwd(struct nft_batch *b, const struct vmnet_fwd *f)
+/* The table made new (@replace false: NLM_F_EXCL, the batch fails with
+ * -EEXIST when there is one), or emptied and refilled in one transaction
+ * (@replace): whatever it held (an earlier ADD's, a tampered copy) is
+ * replaced atomically. A batch of additions leaves nothing for nf_tables'
+ * destroy work after the commit; a deleted table does, and until that work
+ * has run (an RCU grace period, 10-15 ms here) the close of any
+ * nftables socket on the machine waits for it (tests/bench/README.md). */
+static int build_fwd(struct nft_batch *b, const struct vmnet_fwd *f, bool replace)
 {
-	int r = put_fwd_table(b, f->table, NULL, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	int r = 0;
 
+	if (replace) {
+		r = put_fwd_table(b, f->table, NULL, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		if (r == 0)
+			r = put_fwd_table(b, f->table, NULL, NFT_MSG_DELTABLE, 0);
+	}
 	if (r == 0)
-		r = put_fwd_table(b, f->table, NULL, NFT_MSG_DELTABLE, 0);
-	if (r == 0)
-		r = put_fwd_table(b, f->table, f->comment, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		r = put_fwd_table(b, f->table, f->comment, NFT_MSG_NEWTABLE,
+				  NLM_F_CREATE | (replace ? 0 : NLM_F_EXCL));
 	if (r == 0)
 		r = put_fwd_chain(b, f->table, VMNET_FWD_CHAIN_PEER, f->peer, f->tap_idx);
 	if (r == 0)
@@ -159,18 +164,31 @@ int vmnet_nft_build_fwd(const struct vmnet_fwd *f, uint32_t seq, void **ret_buf,
 	struct nft_batch b;
 	int r = nft_batch_init(&b, seq);
 
-	return nft_build_out(&b, r < 0 ? r : build_fwd(&b, f), ret_buf, ret_len, err);
+	return nft_build_out(&b, r < 0 ? r : build_fwd(&b, f, false), ret_buf, ret_len, err);
 }
 
-int vmnet_nft_fwd_set(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err)
+static int fwd_send(struct vmnet_nft *n, const struct vmnet_fwd *f, bool replace,
+		    struct vmnet_err *err)
 {
 	struct nft_batch b;
 	int r = nft_batch_init(&b, nft_seq(n));
 
-	r = nft_batch_end(&b, r < 0 ? r : build_fwd(&b, f), err);
+	r = nft_batch_end(&b, r < 0 ? r : build_fwd(&b, f, replace), err);
 	if (r < 0)
 		return r;
 	return nft_batch_send(n, &b, "forwarding between the tap and the veth peer", err);
+}
+
+/* A new attachment's namespace has no table yet: made new. One there (a
+ * crashed ADD's, a repair's target) is replaced. */
+int vmnet_nft_fwd_set(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err)
+{
+	int r = fwd_send(n, f, false, err);
+
+	if (r != -EEXIST)
+		return r;
+	vmnet_err_clear(err);
+	return fwd_send(n, f, true, err);
 }
 
 int vmnet_nft_fwd_clear(struct vmnet_nft *n, const char *table, struct vmnet_err *err)

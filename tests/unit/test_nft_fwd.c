@@ -5,6 +5,9 @@
  * and what a tampered table would look like is refused by name.
  */
 #include <errno.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +35,34 @@ static int check_with(const struct vmnet_fwd *built, const struct vmnet_fwd *ask
 	return r;
 }
 
+/* ADD's batch only adds: a deleted table would leave nf_tables' destroy
+ * work after the commit, and every nftables socket closed on the machine
+ * until it has run waits for it (an RCU grace period). The table is made
+ * with NLM_F_EXCL: one already there fails the batch, then it is replaced. */
+static void only_additions(const void *buf, size_t len)
+{
+	int tables = 0, excl = 0, dels = 0;
+
+	for (const struct nlmsghdr *nh = buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+		if (NFNL_SUBSYS_ID(nh->nlmsg_type) != NFNL_SUBSYS_NFTABLES)
+			continue;
+		switch (NFNL_MSG_TYPE(nh->nlmsg_type)) {
+		case NFT_MSG_NEWTABLE:
+			tables++;
+			excl += !!(nh->nlmsg_flags & NLM_F_EXCL);
+			break;
+		case NFT_MSG_DELTABLE:
+		case NFT_MSG_DELCHAIN:
+		case NFT_MSG_DELRULE:
+			dels++;
+			break;
+		}
+	}
+	ok(tables == 1 && excl == 1 && dels == 0,
+	   "ADD's batch makes the table new (NLM_F_EXCL) and deletes nothing: %d table(s), %d exclusive, %d deletion(s)",
+	   tables, excl, dels);
+}
+
 int main(void)
 {
 	struct vmnet_fwd other = want;
@@ -57,6 +88,8 @@ int main(void)
 
 	/* The batch twice over: each chain has two rules now, not ours. */
 	ok(vmnet_nft_build_fwd(&want, 1, &buf, &len, &e) == 0, "built");
+	if (buf)
+		only_additions(buf, len);
 	if (buf) {
 		char *two = malloc(2 * len);
 

@@ -50,9 +50,10 @@
 # BENCH_NETD_ARGS (more options for those netd, e.g. -v; their logs are
 # kept as netd-IMPL.log).
 # Output: $BENCH_OUT/compare.csv (summary), compare-raw.csv (every probe),
-# rss.csv, smaps-N/ (the RSS pass's smaps), packet.csv, scale.csv,
-# machine.txt, compare-table.txt (the printed
-# table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
+# goals-sum.csv and goals-raw.csv (the same of each vmnet variant's own
+# rotation, which the goals are judged from), rss.csv, smaps-N/ (the RSS
+# pass's smaps), packet.csv, scale.csv, machine.txt, compare-table.txt (the
+# printed table), goals.txt and goals.csv, add-latency.dat and add-latency.png.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../integ/lib.sh

@@ -180,7 +180,8 @@ static int fwd_send(struct vmnet_nft *n, const struct vmnet_fwd *f, bool replace
 }
 
 /* A new attachment's namespace has no table yet: made new. One there (a
- * crashed ADD's, a repair's target) is replaced. */
+ * crashed ADD's, a repair's target) is replaced; that rare path pays a
+ * grace period in the kernel's abort of the first batch. */
 int vmnet_nft_fwd_set(struct vmnet_nft *n, const struct vmnet_fwd *f, struct vmnet_err *err)
 {
 	int r = fwd_send(n, f, false, err);

@@ -438,8 +438,9 @@ rotation() {
 
 # Each vmnet variant's own rotation, for the goals: its calls with the
 # floor (and, for shared/netns, the bridge probe) taking turns, the rows of
-# those named start-vmnet@IMPL and bridge-port@IMPL. In the comparison's rotation a call comes
-# after other implementations' and other host namespaces' calls, and each
+# those named start-vmnet@IMPL and bridge-port@IMPL. In the comparison's
+# rotation a call comes after other implementations' and other host
+# namespaces' calls, and each
 # host namespace has a netd of its own that deletes what its DELs handed it
 # when it has seen no call for 30 ms, whatever the other namespaces are
 # doing; on a host one netd sees every call (README.md, "Each variant in a

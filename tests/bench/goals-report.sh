@@ -8,10 +8,11 @@
 # same N). Prints a Markdown table and writes OUTDIR/goals.csv.
 #
 # Inputs: OUTDIR/goals-sum.csv (medians of each vmnet variant's own rotation:
-# its calls, the starts and for shared/netns the bridge probe)
-# or, when the run had only vmnet, OUTDIR/compare.csv; compare.csv's figures
-# are shown beside the ratios; rss.csv, scale.csv; BENCH_PROBES (calls per
-# median) from the environment.
+# its calls, its start and for shared/netns the bridge probe; an output
+# folder of a compare.sh from before those rotations has none, and then
+# compare.csv is used), compare.csv (the comparison's figures, shown beside
+# the ratios, and the floor's table), rss.csv, scale.csv; BENCH_PROBES (calls
+# per median) from the environment.
 
 OUT=$1
 read -r -a NL <<<"${2:-1 100 500 1000}"
@@ -19,7 +20,9 @@ SCALE=${3:-0}
 PROBES=${BENCH_PROBES:-0}
 CMP=$OUT/compare.csv
 SUM=$CMP
-[ "$(wc -l <"$OUT/goals-sum.csv" 2>/dev/null)" -gt 1 ] 2>/dev/null && SUM=$OUT/goals-sum.csv
+if [ -f "$OUT/goals-sum.csv" ] && [ "$(wc -l <"$OUT/goals-sum.csv")" -gt 1 ]; then
+	SUM=$OUT/goals-sum.csv
+fi
 CSV=$OUT/goals.csv
 n1=${NL[0]}
 nN=${NL[-1]}

@@ -336,20 +336,34 @@ int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, c
 	return 0;
 }
 
+/* One queue each way, said at creation. Left out, a veth gets one per
+ * possible CPU and veth_init_queues() then cuts the real number back to
+ * one: a cut that waits for an RCU grace period (synchronize_net, with
+ * RTNL held) for each end, and on a many-CPU host registers and removes
+ * a sysfs entry per queue. vmnet's veths carry one flow of frames to a
+ * tap or a bridge; nothing spreads it over queues. */
+static int put_one_queue(struct nl_msg *m)
+{
+	if (nla_put_u32(m, IFLA_NUM_TX_QUEUES, 1) < 0 || nla_put_u32(m, IFLA_NUM_RX_QUEUES, 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int veth_msg(struct nl_msg *m, const char *name, const uint8_t *mac, const char *peer,
 		    const uint8_t *peer_mac, int peer_nsfd, unsigned mtu)
 {
 	struct ifinfomsg pi = {.ifi_family = AF_UNSPEC};
 	struct nlattr *li, *data, *pn;
 
-	if (put_common(m, name, mtu, mac) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
+	if (put_common(m, name, mtu, mac) < 0 || put_one_queue(m) < 0 ||
+	    !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
 	    nla_put_string(m, IFLA_INFO_KIND, "veth") < 0 ||
 	    !(data = nla_nest_start(m, IFLA_INFO_DATA)) ||
 	    !(pn = nla_nest_start(m, VETH_INFO_PEER)))
 		return -ENOMEM;
 	/* The peer is a whole link description: ifinfomsg, then attributes. */
 	if (nlmsg_append(m, &pi, sizeof(pi), NLMSG_ALIGNTO) < 0 ||
-	    put_common(m, peer, mtu, peer_mac) < 0 ||
+	    put_common(m, peer, mtu, peer_mac) < 0 || put_one_queue(m) < 0 ||
 	    (peer_nsfd >= 0 && nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)peer_nsfd) < 0))
 		return -ENOMEM;
 	nla_nest_end(m, pn);

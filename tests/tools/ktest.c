@@ -40,7 +40,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 101
+#define PLAN 103
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -194,6 +194,12 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 	   "peer in the VM netns: veth, mtu %u, mac", li.mtu);
 	r = vmnet_link_get_index(h, veth, &li, E(e));
 	ok(r == 0 && !strcmp(li.name, "ktv0"), "get by index");
+	/* One queue each way from the start: cut back later, each end would
+	 * wait for an RCU grace period (veth_init_queues). */
+	run_in(-1, "ip -d link show dev ktv0", out, sizeof(out));
+	ok(strstr(out, "numtxqueues 1 numrxqueues 1 ") != NULL, "host end: one queue each way");
+	run_in(vmns, "ip -d link show dev eth0", out, sizeof(out));
+	ok(strstr(out, "numtxqueues 1 numrxqueues 1 ") != NULL, "peer: one queue each way");
 
 	r = vmnet_link_add_veth(h, "ktv0", NULL, NULL, "ktp9", NULL, vmns, 0, NULL, E(e));
 	ok(r == -EEXIST && strstr(e.msg, "device ktv0"), "veth host name taken: %s", e.msg);

@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -15,6 +17,41 @@
 #include "vmnet/link.h"
 #include "vmnet/names.h"
 #include "vmnet/netns.h"
+
+/* What a VMM sets through its queue outlives it on a persistent tap: the
+ * virtio header's size (QEMU and Firecracker set 12), offloads, the
+ * header's byte order, a MAC filter, socket and eBPF filters. @fd, just
+ * attached, puts back a fresh tap's. Byte order "big endian" and the eBPF
+ * programs are optional in the kernel: EINVAL or ENOTTY there means none
+ * can be set either. */
+static int tap_clear(int fd, const char *name, struct vmnet_err *err)
+{
+	static const int hdr = (int)sizeof(struct virtio_net_hdr), off = 0, none = -1;
+	static const struct tun_filter nofilter;
+	static const struct sock_fprog noprog;
+	static const struct {
+		unsigned long req;
+		const void *arg; /* TUNSETOFFLOAD takes its value, 0 */
+		const char *what;
+		bool optional;
+	} ops[] = {
+		{ TUNSETVNETHDRSZ, &hdr, "virtio header size", false },
+		{ TUNSETOFFLOAD, NULL, "offloads", false },
+		{ TUNSETVNETLE, &off, "header byte order (LE)", false },
+		{ TUNSETVNETBE, &off, "header byte order (BE)", true },
+		{ TUNSETTXFILTER, &nofilter, "MAC filter", false },
+		{ TUNDETACHFILTER, &noprog, "socket filter", false },
+		{ TUNSETSTEERINGEBPF, &none, "steering program", true },
+		{ TUNSETFILTEREBPF, &none, "filter program", true },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		if (ioctl(fd, ops[i].req, (void *)ops[i].arg) < 0 &&
+		    !(ops[i].optional && (errno == EINVAL || errno == ENOTTY)))
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "resetting tap %s: %s",
+					     name, ops[i].what);
+	return 0;
+}
 
 static int tap_create(const char *name, const struct vmnet_tap_opts *o, bool excl,
 		      struct vmnet_err *err)
@@ -42,6 +79,12 @@ static int tap_create(const char *name, const struct vmnet_tap_opts *o, bool exc
 		if (errno == EBUSY || errno == EEXIST)
 			return vmnet_err_set(err, VMNET_ERR_SYSTEM, EEXIST, "adding tap %s", name);
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "adding tap %s", name);
+	}
+	if (!excl) {
+		int r = tap_clear(fd, name, err);
+
+		if (r < 0)
+			return r;
 	}
 	/* Until TUNSETPERSIST, closing fd destroys the device: no undo needed. */
 	if (o && o->uid >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)o->uid) < 0)

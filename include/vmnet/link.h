@@ -66,7 +66,10 @@ int vmnet_link_add_tap(int nsfd, const char *name, const struct vmnet_tap_opts *
 
 /* Give the existing tap @name (in the calling thread's netns, no queue
  * attached) the flags, owner and group of @o, as vmnet_link_add_tap would
- * create it: a VMM's TUNSETIFF leaves its own flags on a persistent tap.
+ * create it: a VMM's TUNSETIFF leaves its own flags on a persistent tap,
+ * and what it set through its queue (the virtio header's size, offloads,
+ * the header's byte order, MAC, socket and eBPF filters) goes back to a
+ * fresh tap's.
  * -EEXIST when a queue is attached (single queue), -EINVAL when @o's
  * multi-queue flag differs from the tap's. */
 int vmnet_link_tap_reset(const char *name, const struct vmnet_tap_opts *o, struct vmnet_err *err);

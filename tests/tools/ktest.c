@@ -40,7 +40,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 103
+#define PLAN 106
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -246,6 +246,32 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 	*ret_veth = veth;
 }
 
+/* A VMM's settings on its queue outlive it on a persistent tap; the reset
+ * of a claimed parked tap puts back a fresh tap's. */
+static void test_tap_reset(struct vmnet_nl *h)
+{
+	struct vmnet_tap_opts o = {.vnet_hdr = true, .uid = -1, .gid = -1};
+	int fd, hdr = 12, le = 1, r;
+
+	r = vmnet_link_add_tap(-1, "ktrst0", &o, NULL);
+	fd = tap_open(-1, "ktrst0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	ok(r == 0 && fd >= 0 && ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 &&
+		   ioctl(fd, TUNSETVNETLE, &le) == 0 && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM) == 0,
+	   "a VMM sets header size 12, little endian, checksum offload");
+	if (fd >= 0)
+		close(fd);
+	r = vmnet_link_tap_reset("ktrst0", &o, NULL);
+	fd = tap_open(-1, "ktrst0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+	hdr = le = -1;
+	if (fd >= 0 && (ioctl(fd, TUNGETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNGETVNETLE, &le) < 0))
+		r = -errno;
+	ok(r == 0 && fd >= 0 && hdr == 10 && le == 0,
+	   "after the reset: header size %d, little endian %d (a fresh tap's 10, 0)", hdr, le);
+	if (fd >= 0)
+		close(fd);
+	ok(vmnet_link_del(h, "ktrst0", NULL) == 0, "reset tap deleted");
+}
+
 static void test_taps(struct vmnet_nl *h)
 {
 	struct vmnet_tap_opts o = {.vnet_hdr = true, .uid = 1000, .gid = 1001};
@@ -302,6 +328,7 @@ static void test_taps(struct vmnet_nl *h)
 		   "no owner when none asked (%s)", buf);
 	else
 		ok(true, "# SKIP /sys is not this netns's sysfs");
+	test_tap_reset(h);
 	ok(vmnet_link_del(h, "ktmq0", NULL) == 0 && vmnet_link_del(h, "kttap0", NULL) == 0 &&
 		   vmnet_link_get(h, "kttap0", &li, NULL) == -ENODEV,
 	   "taps deleted");

@@ -10,7 +10,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -40,7 +42,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 106
+#define PLAN 108
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -246,6 +248,21 @@ static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int 
 	*ret_veth = veth;
 }
 
+/* The device's transmit checksum offload (ETHTOOL_GTXCSUM), -1 on error. */
+static int tx_csum(const char *dev)
+{
+	struct ethtool_value ev = {.cmd = ETHTOOL_GTXCSUM};
+	struct ifreq ifr = {0};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&ev;
+	r = s >= 0 && ioctl(s, SIOCETHTOOL, &ifr) == 0 ? (int)ev.data : -1;
+	if (s >= 0)
+		close(s);
+	return r;
+}
+
 /* A VMM's settings on its queue outlive it on a persistent tap; the reset
  * of a claimed parked tap puts back a fresh tap's. */
 static void test_tap_reset(struct vmnet_nl *h)
@@ -260,6 +277,7 @@ static void test_tap_reset(struct vmnet_nl *h)
 	   "a VMM sets header size 12, little endian, checksum offload");
 	if (fd >= 0)
 		close(fd);
+	ok(tx_csum("ktrst0") == 1, "the tap offloads checksums after the VMM left");
 	r = vmnet_link_tap_reset("ktrst0", &o, NULL);
 	fd = tap_open(-1, "ktrst0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
 	hdr = le = -1;
@@ -267,6 +285,7 @@ static void test_tap_reset(struct vmnet_nl *h)
 		r = -errno;
 	ok(r == 0 && fd >= 0 && hdr == 10 && le == 0,
 	   "after the reset: header size %d, little endian %d (a fresh tap's 10, 0)", hdr, le);
+	ok(tx_csum("ktrst0") == 0, "after the reset: no checksum offload (a fresh tap's)");
 	if (fd >= 0)
 		close(fd);
 	ok(vmnet_link_del(h, "ktrst0", NULL) == 0, "reset tap deleted");

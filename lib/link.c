@@ -439,12 +439,12 @@ static int put_no_ll(struct nl_msg *m)
 	return 0;
 }
 
-int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
+/* The RTM_SETLINK of @c for @ifindex into *ret. */
+static int set_msg(int ifindex, const struct vmnet_link_change *c, struct nl_msg **ret,
 		   struct vmnet_err *err)
 {
-	_cleanup_msg_ struct nl_msg *m = NULL;
+	struct nl_msg *m;
 	struct ifinfomsg *ifi;
-	int r;
 
 	if (c->alias && strlen(c->alias) >= ALIAS_MAX)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL,
@@ -452,7 +452,7 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	if (c->name && !vmnet_name_valid_ifname(c->name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "renaming link %d: bad name",
 				     ifindex);
-	m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);
+	*ret = m = link_msg(RTM_SETLINK, 0, AF_UNSPEC, ifindex);
 	if (!m)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
 	ifi = nlmsg_data(nlmsg_hdr(m));
@@ -470,10 +470,37 @@ int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_cha
 	     nla_put_u32(m, IFLA_GROUP, c->group_default ? 0 : c->devgroup) < 0) ||
 	    (c->no_ll && put_no_ll(m) < 0))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "setting link %d", ifindex);
-	r = vmnet_nl_talk(nl, nlmsg_hdr(m), NULL, NULL);
-	if (r < 0)
-		return vmnet_nl_fail(nl, err, r, "setting link %d", ifindex);
 	return 0;
+}
+
+int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
+		   struct vmnet_err *err)
+{
+	return vmnet_link_set_all(nl, ifindex, c, 1, err);
+}
+
+int vmnet_link_set_all(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *cs,
+		       size_t n, struct vmnet_err *err)
+{
+	struct nl_msg *m[VMNET_NL_MAX_REQS] = { NULL };
+	struct nlmsghdr *h[VMNET_NL_MAX_REQS];
+	int r = n && n <= VMNET_NL_MAX_REQS
+			? 0
+			: vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "setting link %d", ifindex);
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = set_msg(ifindex, &cs[i], &m[i], err);
+		if (r == 0)
+			h[i] = nlmsg_hdr(m[i]);
+	}
+	if (r == 0) {
+		r = vmnet_nl_talk_all(nl, h, n);
+		if (r < 0)
+			vmnet_nl_fail(nl, err, r, "setting link %d", ifindex);
+	}
+	for (size_t i = 0; i < n && i < VMNET_NL_MAX_REQS; i++)
+		nlmsg_free(m[i]);
+	return r;
 }
 
 int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool hairpin,

@@ -14,9 +14,11 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "vmnet/netns.h"
@@ -177,39 +179,58 @@ static struct nlmsghdr *msg_next(struct nlmsghdr *h, size_t *left)
 	return msg_ok((uint8_t *)h + step, *left);
 }
 
-int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, void *arg)
+/* Send @n requests in one sendmsg: the kernel runs them in order, each
+ * under RTNL of its own. */
+static int send_all(struct vmnet_nl *nl, struct nlmsghdr **reqs, size_t n, uint32_t first)
 {
-	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	uint32_t seq = ++nl->seq;
-	int result = 0;
-	ssize_t n;
+	struct iovec iov[VMNET_NL_MAX_REQS];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+	ssize_t r;
 
-	nl->extack[0] = '\0';
-	req->nlmsg_seq = seq;
-	req->nlmsg_pid = 0;
-	/* Always ask for an ACK: it is what ends a non-dump reply. */
-	req->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->nlmsg_seq = first + (uint32_t)i;
+		reqs[i]->nlmsg_pid = 0;
+		/* Always ask for an ACK: it is what ends a non-dump reply. */
+		reqs[i]->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		iov[i] = (struct iovec){ .iov_base = reqs[i], .iov_len = reqs[i]->nlmsg_len };
+	}
 	do
-		n = send(nl->fd, req, req->nlmsg_len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
+		r = sendmsg(nl->fd, &mh, 0);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
 
+/* @n requests (a dump only alone), their replies to @cb; see nl.h. */
+static int talk(struct vmnet_nl *nl, struct nlmsghdr **reqs, size_t n, vmnet_nl_cb cb, void *arg)
+{
+	bool dump = n == 1 && (reqs[0]->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	uint32_t first = nl->seq + 1;
+	size_t acked = 0;
+	int result = 0, r;
+	ssize_t got;
+
+	if (n == 0 || n > VMNET_NL_MAX_REQS)
+		return -EINVAL;
+	nl->seq += (uint32_t)n;
+	nl->extack[0] = '\0';
+	r = send_all(nl, reqs, n, first);
+	if (r < 0)
+		return r;
 	for (;;) {
-		int r = rx_fit(nl);
 		size_t left;
 
+		r = rx_fit(nl);
 		if (r < 0)
 			return r;
 		do
-			n = recv(nl->fd, nl->rx, nl->rxsize, 0);
-		while (n < 0 && errno == EINTR);
-		if (n < 0)
+			got = recv(nl->fd, nl->rx, nl->rxsize, 0);
+		while (got < 0 && errno == EINTR);
+		if (got < 0)
 			return -errno;
-		left = (size_t)n;
+		left = (size_t)got;
 		for (struct nlmsghdr *h = msg_ok(nl->rx, left); h; h = msg_next(h, &left)) {
 			/* A stale reply of an earlier, abandoned request. */
-			if (h->nlmsg_seq != seq)
+			if (h->nlmsg_seq - first >= n)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
@@ -220,8 +241,8 @@ int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, voi
 					save_extack(nl, h);
 					return e->error;
 				}
-				/* The ACK. A dump never gets one before DONE. */
-				if (!dump)
+				/* An ACK. A dump never gets one before DONE. */
+				if (!dump && ++acked == n)
 					return result;
 				continue;
 			}
@@ -243,6 +264,16 @@ int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, voi
 				result = cb(h, arg);
 		}
 	}
+}
+
+int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, void *arg)
+{
+	return talk(nl, &req, 1, cb, arg);
+}
+
+int vmnet_nl_talk_all(struct vmnet_nl *nl, struct nlmsghdr **reqs, size_t n)
+{
+	return talk(nl, reqs, n, NULL, NULL);
 }
 
 int vmnet_nl_fail(struct vmnet_nl *nl, struct vmnet_err *err, int r, const char *fmt, ...)

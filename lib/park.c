@@ -167,22 +167,32 @@ static int pool_tap(const struct vmnet_link_info *li, void *arg)
  * IPv4 addresses and the next "up" would bring their routes back), down,
  * not a bridge port, in the parked group. The address goes first: taken
  * down with it, the device would make the kernel walk every IPv4 route of
- * the namespace (fib_flush), one per isolated attachment. */
-static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec, int idx,
-		   struct vmnet_err *err)
+ * the namespace (fib_flush), one per isolated attachment.
+ *
+ * A bridge port leaves the bridge first, then goes down, two requests in
+ * one send. One request doing both goes down first (the kernel applies
+ * flags before the master), and the bridge then disables the port twice:
+ * for the down and again as it lets go of it, each time walking its
+ * forwarding database and its ports (br_stp_disable_port), a cost that
+ * grows with the ports. Between the two requests the tap is up and off
+ * the bridge for a moment; only a queue could send into it there, and
+ * the tap has none (vmnet_park_tap parks only a tap no VMM holds, with no
+ * owner or group: only root could attach). */
+static int quiesce(struct vmnet_nl *nl, const struct vmnet_record *rec,
+		   const struct vmnet_link_info *info, struct vmnet_err *err)
 {
-	struct vmnet_link_change ch = VMNET_LINK_CHANGE_INIT;
+	struct vmnet_link_change ch[2] = { VMNET_LINK_CHANGE_INIT, VMNET_LINK_CHANGE_INIT };
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
 	int r = 0;
 
 	if (rec->mode == VMNET_MODE_ISOLATED && vmnet_record_has4(rec))
-		r = vmnet_addr_del(nl, idx, &gw, err);
+		r = vmnet_addr_del(nl, info->ifindex, &gw, err);
 	if (r < 0)
 		return r;
-	ch.up = 0;
-	ch.master = 0;
-	ch.devgroup = VMNET_PARK_GROUP;
-	return vmnet_link_set(nl, idx, &ch, err);
+	ch[0].master = 0;
+	ch[0].devgroup = VMNET_PARK_GROUP;
+	ch[info->master > 0].up = 0;
+	return vmnet_link_set_all(nl, info->ifindex, ch, info->master > 0 ? 2 : 1, err);
 }
 
 /* Into the first free slot under the parked alias; 0 when all are taken.
@@ -230,7 +240,7 @@ int vmnet_park_tap(struct vmnet_nl *nl, const struct vmnet_record *rec, struct v
 	if (max == 0 || held(&info) || strcmp(info.kind, "tun") ||
 	    rec->tap_uid >= 0 || rec->tap_gid >= 0)
 		return vmnet_link_del_index(nl, info.ifindex, err);
-	r = quiesce(nl, rec, info.ifindex, err);
+	r = quiesce(nl, rec, &info, err);
 	if (r < 0 && !vmnet_err_is_gone(r))
 		return r;
 	r = into_slot(nl, rec, info.ifindex, max, err);

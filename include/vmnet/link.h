@@ -9,6 +9,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -98,6 +99,13 @@ struct vmnet_link_change {
  * -ENODEV if it is gone, -EEXIST if the new name is taken. */
 int vmnet_link_set(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *c,
 		   struct vmnet_err *err);
+
+/* @cs[0..n) (n <= VMNET_NL_MAX_REQS) to @ifindex as @n requests in one
+ * send, applied in that order with no round trip between them: for an
+ * order the kernel's one request would not keep (it takes flags before
+ * the master). The first error stops nothing the kernel already has. */
+int vmnet_link_set_all(struct vmnet_nl *nl, int ifindex, const struct vmnet_link_change *cs,
+		       size_t n, struct vmnet_err *err);
 
 /* Bridge port isolation (IFLA_BRPORT_ISOLATED): isolated ports of one
  * bridge cannot talk to each other, only to non-isolated ports. @ifindex

@@ -11,6 +11,8 @@
 #ifndef VMNET_NL_H
 #define VMNET_NL_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 struct vmnet_nl;
@@ -44,6 +46,14 @@ int vmnet_nl_nsfd(const struct vmnet_nl *nl);
  */
 typedef int (*vmnet_nl_cb)(const struct nlmsghdr *nlh, void *arg);
 int vmnet_nl_talk(struct vmnet_nl *nl, struct nlmsghdr *req, vmnet_nl_cb cb, void *arg);
+
+/* Up to VMNET_NL_MAX_REQS requests (no dump) sent together, one sendmsg:
+ * the kernel runs them in order, each taking RTNL on its own, with no
+ * round trip between them. Returns 0 once every one is acknowledged, or
+ * the first error that comes back (the kernel still runs the requests
+ * after a failed one). */
+#define VMNET_NL_MAX_REQS 4
+int vmnet_nl_talk_all(struct vmnet_nl *nl, struct nlmsghdr **reqs, size_t n);
 
 /* Fill @err from the last vmnet_nl_talk() failure @r: "<what>: <strerror>",
  * then " (<kernel extack text>)" when the kernel gave one. Returns @r. */

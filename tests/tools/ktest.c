@@ -42,7 +42,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 108
+#define PLAN 113
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -351,6 +351,42 @@ static void test_taps(struct vmnet_nl *h)
 	ok(vmnet_link_del(h, "ktmq0", NULL) == 0 && vmnet_link_del(h, "kttap0", NULL) == 0 &&
 		   vmnet_link_get(h, "kttap0", &li, NULL) == -ENODEV,
 	   "taps deleted");
+}
+
+/* Several changes in one send, in the order given: off the bridge, then
+ * down (one request would take the flags first). A failed request says
+ * so; the next call is not confused by the replies left. */
+static void test_link_set_all(struct vmnet_nl *h, int br)
+{
+	struct vmnet_link_change c[2] = { VMNET_LINK_CHANGE_INIT, VMNET_LINK_CHANGE_INIT };
+	struct vmnet_link_info li;
+	struct vmnet_err e;
+	int idx = 0, r;
+
+	r = vmnet_link_add_veth(h, "ktsa0", NULL, NULL, "ktsa1", NULL, -1, 0, &idx, E(e));
+	c[0].master = br;
+	c[0].up = 1;
+	ok(r == 0 && vmnet_link_set(h, idx, &c[0], E(e)) == 0 &&
+		   vmnet_link_get_index(h, idx, &li, NULL) == 0 && li.master == br && li.up,
+	   "ktsa0: a bridge port, up");
+	c[0] = c[1];
+	c[0].master = 0;
+	c[0].devgroup = 77;
+	c[1].up = 0;
+	r = vmnet_link_set_all(h, idx, c, 2, E(e));
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_link_get_index(h, idx, &li, NULL) == 0 && li.master == 0 && !li.up &&
+		   li.devgroup == 77,
+	   "set_all: off the bridge, in group 77, then down");
+	c[0] = c[1] = (struct vmnet_link_change)VMNET_LINK_CHANGE_INIT;
+	c[0].name = "ktsa1"; /* taken: the peer's */
+	c[1].alias = "vmnet:sa/x/eth0";
+	r = vmnet_link_set_all(h, idx, c, 2, E(e));
+	ok(r == -EEXIST, "set_all: the first request refused: -EEXIST (%d)", r);
+	ok(vmnet_link_get_index(h, idx, &li, E(e)) == 0 && !strcmp(li.name, "ktsa0") &&
+		   !strcmp(li.alias, "vmnet:sa/x/eth0"),
+	   "the second still applied, and a get after it is answered (\"%s\")", li.alias);
+	ok(vmnet_link_del(h, "ktsa0", NULL) == 0, "ktsa0 deleted");
 }
 
 static void test_addrs(struct vmnet_nl *h, int br)
@@ -876,6 +912,7 @@ int main(void)
 	}
 	test_links(h, v, &br, &veth);
 	test_taps(h);
+	test_link_set_all(h, br);
 	test_addrs(h, br);
 	test_addrs6(h, br);
 	test_fwd(h, v, veth);

@@ -480,6 +480,24 @@ ra_in() {
 	ip netns exec "$1" awk '$1 == "Icmp6InRouterAdvertisements" { print $2 }' /proc/net/snmp6
 }
 
+# na_in NS: neighbour advertisements NS has received (Icmp6InNeighborAdvertisements).
+na_in() {
+	ip netns exec "$1" awk '$1 == "Icmp6InNeighborAdvertisements" { print $2 }' /proc/net/snmp6
+}
+
+# na_arrives NS BEFORE: NS's count of neighbour advertisements goes past
+# BEFORE within 3 s.
+na_arrives() {
+	local n
+	for _ in $(seq 30); do
+		n=$(na_in "$1")
+		[[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "Icmp6InNeighborAdvertisements in $1: $2 -> ${n:-?}"
+	return 1
+}
+
 # link_local NS IFNAME: IFNAME's IPv6 link-local address, once it has one
 # (waits up to 5 s).
 link_local() {

@@ -203,12 +203,18 @@ scenario() {
 	t_ok "RA from sa: bridge ra_drop rose" sent_dropped "$sa" bridge ra_drop ra
 	t_eq "...and sb never saw it" "$(ra_in "${G_NS[$sb]}")" "$before"
 	t_ok "RA from ia: inet ra_drop rose" sent_dropped "$ia" inet ra_drop ra
+	before=$(na_in "${G_NS[$sb]}")
 	t_ok "NA from sa for sb's address: bridge spoof_drop rose" sent_dropped "$sa" bridge spoof_drop na "${G6[$sb]}"
+	t_eq "...and sb never saw it" "$(na_in "${G_NS[$sb]}")" "$before"
 	t_ok "NA from ia for ib's address: inet spoof_drop rose" sent_dropped "$ia" inet spoof_drop na "${G6[$ib]}"
-	before=$(nft_packets bridge spoof_drop)
+	# sa's NA for its own address goes to all nodes (ff02::1): sb, on the
+	# same bridge, receives it. Not told by spoof_drop standing still: that
+	# counter is every guest's, and the neighbour discovery of the spoofing
+	# checks above (sd's, sa's spoofed source) still retransmits for a few
+	# seconds, into the bridge's drop.
+	before=$(na_in "${G_NS[$sb]}")
 	in_guest "$sa" python3 "$W_TMP/send6.py" na eth0 "${G6[$sa]}"
-	sleep 0.3
-	t_eq "NA from sa for its own address passes (no spoof_drop)" "$(nft_packets bridge spoof_drop)" "$before"
+	t_ok "NA from sa for its own address reaches sb on its bridge" na_arrives "${G_NS[$sb]}" "$before"
 	t_ok "DHCPv6 reply from sa: bridge dhcp6_server_drop rose" sent_dropped "$sa" bridge dhcp6_server_drop dhcp6
 	t_ok "DHCPv6 reply from ia: inet dhcp6_server_drop rose" sent_dropped "$ia" inet dhcp6_server_drop dhcp6
 

@@ -46,6 +46,10 @@ ALL_LDFLAGS = $(LDFLAGS)
 #                vmnet never calls; nothing else in the plugins needs NSS,
 #                iconv or dlopen (tests/bench/README.md says how that was
 #                checked).
+#                gcc leaves out the unwind table's index (.eh_frame_hdr)
+#                of a static link; --eh-frame-hdr keeps it, so `perf record
+#                --call-graph dwarf` and gdb unwind the plugins (it is
+#                read only by unwinders: a call touches none of it).
 #   STATIC=1     libnl-3, libnl-route-3, libnftnl and jansson static;
 #                Debian's libmnl and libc shared.
 #   STATIC=0     every library shared: the alternative `make bench` measures.
@@ -65,7 +69,7 @@ PLUGIN_LIBS = $(PKG_LIBS)
 else ifeq ($(STATIC),1)
 PLUGIN_LIBS = -Wl,-Bstatic -lnl-route-3 -lnl-3 -lnftnl -ljansson -Wl,-Bdynamic -lmnl -lpthread -lm
 else ifeq ($(STATIC),full)
-PLUGIN_LIBS = -static -lnl-route-3 -lnl-3 -lnftnl -ljansson $(MNL_A) -lpthread -lm
+PLUGIN_LIBS = -static -Wl,--eh-frame-hdr -lnl-route-3 -lnl-3 -lnftnl -ljansson $(MNL_A) -lpthread -lm
 PLUGIN_DEPS = $(MNL_A)
 else
 $(error STATIC=$(STATIC): say full (the default), 1 or 0)

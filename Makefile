@@ -48,8 +48,8 @@ ALL_LDFLAGS = $(LDFLAGS)
 #                checked).
 #                gcc leaves out the unwind table's index (.eh_frame_hdr)
 #                of a static link; --eh-frame-hdr keeps it, so `perf record
-#                --call-graph dwarf` and gdb unwind the plugins (it is
-#                read only by unwinders: a call touches none of it).
+#                --call-graph dwarf` unwinds the plugins (it is read only
+#                by unwinders: a call touches none of it).
 #   STATIC=1     libnl-3, libnl-route-3, libnftnl and jansson static;
 #                Debian's libmnl and libc shared.
 #   STATIC=0     every library shared: the alternative `make bench` measures.

@@ -16,12 +16,13 @@
 #   sudo tests/bench/cpu.sh BUILD [MODE [TAP [N [PROBES [netd]]]]]
 #   sudo tests/bench/cpu.sh build shared host 30 25 netd
 #
-# The arguments after BUILD are ab.sh's. perf's own work is not in the
+# The arguments after BUILD are ab.sh's; CPU_FREQ is perf's sampling rate
+# (10000 Hz by default). perf's own work is not in the
 # samples (it records the plugin's), but it slows each call several times:
 # read shares, not times. Rule 8: a profile, not a timed test.
 set -u
 [ "$(id -u)" = 0 ] || { echo "cpu.sh: needs root" >&2; exit 1; }
-[ $# -ge 1 ] || { sed -n '3,20p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,21p' "$0" >&2; exit 2; }
 command -v perf >/dev/null || { echo "cpu.sh: no perf (Debian: linux-perf)" >&2; exit 1; }
 BUILD=$(realpath "$1")
 shift

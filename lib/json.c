@@ -2,9 +2,20 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "vmnet/err.h"
 #include "vmnet/json.h"
+
+void vmnet_json_seed(void)
+{
+	uint32_t seed = 0;
+
+	/* Left at 0, jansson seeds itself on its first object (or, failing
+	 * that, from the time and pid). */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		json_object_seed(seed);
+}
 
 /* jansson bounds recursion itself (JSON_PARSER_MAX_DEPTH 2048); we want a far
  * smaller bound, checked before anything walks the tree. */

@@ -87,6 +87,7 @@ int vmnet_plugin_main(const struct vmnet_plugin *p, void *data)
 	json_auto_t *result = NULL;
 
 	vmnet_log_init(p->name);
+	vmnet_json_seed();
 	if (run(p, &c, &result, &err) >= 0) {
 		if (!result || vmnet_cni_print(stdout, result) >= 0)
 			return 0;

@@ -33,6 +33,7 @@
 #include "vmnet/delegate.h"
 #include "vmnet/err.h"
 #include "vmnet/ipam.h"
+#include "vmnet/json.h"
 #include "vmnet/log.h"
 #include "vmnet/names.h"
 #include "vmnet/nl.h"
@@ -538,6 +539,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	vmnet_log_init("netd");
+	vmnet_json_seed();
 	vmnet_delegate_register(&vmnet_ipam_inproc);
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
 		switch (c) {

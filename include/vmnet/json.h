@@ -17,6 +17,12 @@ struct vmnet_err;
 #define VMNET_JSON_MAX_SIZE (1u << 20)	/* 1 MiB of config is already absurd */
 #define VMNET_JSON_MAX_DEPTH 32
 
+/* Seed jansson's hash function (its defence against keys chosen to
+ * collide) with one getrandom(2) before the first object is made: jansson
+ * would otherwise open and read /dev/urandom itself, three system calls
+ * in every plugin call. */
+void vmnet_json_seed(void);
+
 /* Parse @len bytes of @buf. Returns a new reference (caller decrefs) or
  * NULL with code 6 (decode failure) and "line L, column C: reason". */
 json_t *vmnet_json_load(const char *buf, size_t len, struct vmnet_err *err);

@@ -17,12 +17,15 @@
 #   sudo tests/bench/cpu.sh build shared host 30 25 netd
 #
 # The arguments after BUILD are ab.sh's; CPU_FREQ is perf's sampling rate
-# (10000 Hz by default). perf's own work is not in the
+# (10000 Hz by default); CPU_KERNEL=K adds a third table, the K kernel
+# functions found on the most samples' stacks (inclusive: where a kernel
+# walk that grows with N shows); CPU_KEEP=DIR keeps perf's recordings
+# there (DIR/rec, one per call). perf's own work is not in the
 # samples (it records the plugin's), but it slows each call several times:
 # read shares, not times. Rule 8: a profile, not a timed test.
 set -u
 [ "$(id -u)" = 0 ] || { echo "cpu.sh: needs root" >&2; exit 1; }
-[ $# -ge 1 ] || { sed -n '3,21p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,26p' "$0" >&2; exit 2; }
 command -v perf >/dev/null || { echo "cpu.sh: no perf (Debian: linux-perf)" >&2; exit 1; }
 BUILD=$(realpath "$1")
 shift
@@ -31,7 +34,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 readelf -lW "$BUILD/vmnet" | grep -q GNU_EH_FRAME ||
 	echo "cpu.sh: $BUILD/vmnet has no unwind index: only kernel stacks will be whole" >&2
 W=$(mktemp -d /tmp/vmnet-cpu.XXXXXX)
-trap 'rm -rf "$W"' EXIT INT TERM
+trap '[ -z "${CPU_KEEP:-}" ] || cp -r "$W/rec" "$CPU_KEEP"; rm -rf "$W"' EXIT INT TERM
 mkdir -p "$W/rec"
 # The functions of vmnet's own objects: what the tables are made of.
 find "$BUILD/obj" -name '*.o' ! -path '*/tests/*' ! -path '*/netd/*' -print0 |
@@ -53,7 +56,7 @@ for verb in ADD DEL; do
 	set -- "$W/rec/$verb".*.data
 	[ -e "$1" ] || { echo "cpu.sh: no $verb recorded" >&2; exit 1; }
 	for f in "$@"; do perf script -i "$f" -F ip,sym,dso 2>/dev/null; echo; done |
-		awk -v verb="$verb" -v calls=$# -v depth="${CPU_DEPTH:-2}" -v syms="$W/syms" '
+		awk -v verb="$verb" -v calls=$# -v depth="${CPU_DEPTH:-2}" -v kdepth="${CPU_KERNEL:-0}" -v syms="$W/syms" '
 		BEGIN {
 			while ((getline s <syms) > 0) ours[s] = 1
 			split("main vmnet_plugin_main dispatch add del check vmnet_cmd_add vmnet_cmd_del", sp)
@@ -80,6 +83,11 @@ for verb in ADD DEL; do
 				for (i = 1; i <= nf; i++)
 					if (fn[i] == "do_syscall_64" && i > 1) { sc = fn[i - 1]; break }
 				sys[sc]++
+				if (kdepth) {
+					delete seen
+					for (i = 1; i <= nf && kern[i]; i++)
+						if (!(fn[i] in seen)) { seen[fn[i]] = 1; kfn[fn[i]]++ }
+				}
 			}
 			nf = 0
 		}
@@ -98,5 +106,9 @@ for verb in ADD DEL; do
 			printf "\n%s, the kernel'"'"'s samples by system call (%% of all samples)\n", verb
 			for (s in sys) printf "%6.1f  %s\n", 100 * sys[s] / n, s | "sort -rn | head -15"
 			close("sort -rn | head -15")
+			if (!kdepth) exit
+			printf "\n%s, kernel functions on the stack of a sample (%% of all samples, each counted once)\n", verb
+			for (s in kfn) printf "%6.1f  %s\n", 100 * kfn[s] / n, s | "sort -rn | head -" kdepth
+			close("sort -rn | head -" kdepth)
 		}'
 done

@@ -501,11 +501,10 @@ settled() {
 	s=$(nc_ status --json | jq -r '"\(.reconcile.next_pass_in_ms) \(.reconcile.periodic_in_ms)"')
 	[ "${s% *}" = -1 ] && [ "${s#* }" -ge 3000 ]
 }
-# What the last removal (i1's, above) set off can still come: about 1.5 to
-# 2 s after a port leaves the bridge, the kernel announces every remaining
-# port again (an RTM_NEWLINK each, as `ip monitor` shows), and netd looks
-# at those attachments, rightly. Seen with tc wiring and with nft alike on
-# a slow machine; on a loaded one (CI) it came 2.5 s after the pass before.
+# A kernel announcement can still come after a quiet look: the late
+# RTM_NEWLINK of every port once seen here was each port's forward-delay
+# timer, 15 s after it joined the bridge (vmnet's bridges now have forward
+# delay 0: no timer), and netd rightly looks at what the kernel announces.
 # So settled means: no pass due, and none for 5 s; a netd that triggers
 # itself never gets there either.
 quiet() {

@@ -123,6 +123,11 @@ suite_shared() {
 	t_ok "$t bridge $br exists" hlink link show dev "$br" type bridge
 	t_ok "$t bridge $br holds $gw/24" sh -c "ip -n $HOST_NS -o addr show dev $br | grep -qF ' $gw/24 '"
 	t_ok "$t bridge $br has MTU $MTU" sh -c "ip -n $HOST_NS -o link show dev $br | grep -q ' mtu $MTU '"
+	# No spanning tree and no forward delay: with a delay, each port's
+	# timer announces it again 15 s after it joined, for netd to look at.
+	t_eq "$t bridge $br: STP off, forward delay 0" \
+		"$(ip -n "$HOST_NS" -j -d link show dev "$br" |
+			jq -r '.[0].linkinfo.info_data | "\(.stp_state) \(.forward_delay)"')" "0 0"
 	t_eq "$t ip_forward on in the host namespace" \
 		"$(ip netns exec "$HOST_NS" sysctl -n net.ipv4.ip_forward)" 1
 	assert_attached "$t vm1:" "$net" "$br" "$gw" "$w" "$r1" "$cid1" "$ns1"

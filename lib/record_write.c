@@ -186,12 +186,11 @@ int vmnet_record_write(const char *state_dir, const struct vmnet_record *rec,
 }
 
 
-int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
-			    const char *ifname, struct vmnet_err *err)
+static int remove_seen(const char *state_dir, const char *network, const char *cid,
+		       const char *ifname, bool others, struct vmnet_err *err)
 {
 	char path[PATH_MAX], spare[PATH_MAX], pool[PATH_MAX];
 	_cleanup_close_ int pfd = -1;
-	bool others;
 	int r;
 
 	if (tmp_path(path, sizeof(path), state_dir, network, cid, ifname) == 0 && unlink(path) < 0 &&
@@ -206,7 +205,6 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 	 * with a spare gives it to its pool: a DEL frees no inode, and the next
 	 * ADD allocates none. The last record takes the spare and the pool with
 	 * it, so a network with no attachment leaves only its lock. */
-	others = vmnet_record_others(state_dir, network, cid, ifname, NULL) != 0;
 	if (others && (renameat2(AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0 ||
 		       errno == ENOENT))
 		return 0;
@@ -221,6 +219,20 @@ int vmnet_record_remove_key(const char *state_dir, const char *network, const ch
 		vmnet_pool_drop(AT_FDCWD, pool);
 	}
 	return 0;
+}
+
+int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
+			    const char *ifname, struct vmnet_err *err)
+{
+	bool others = vmnet_record_others(state_dir, network, cid, ifname, NULL) != 0;
+
+	return remove_seen(state_dir, network, cid, ifname, others, err);
+}
+
+int vmnet_record_remove_seen(const char *state_dir, const struct vmnet_record *rec, bool others,
+			     struct vmnet_err *err)
+{
+	return remove_seen(state_dir, rec->network, rec->cid, rec->ifname, others, err);
 }
 
 int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,

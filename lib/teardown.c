@@ -15,13 +15,12 @@ int vmnet_teardown_record(const char *state_dir, const struct vmnet_record *rec,
 	struct vmnet_err de = { 0 };
 	int first = 0, r, others;
 
-	/* Only a shared network's bridge goes with its last attachment: an
-	 * isolated one has none, and the look (a directory read that grows
-	 * with the network) would be for nothing. */
-	others = rec->mode == VMNET_MODE_SHARED
-			 ? vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL)
-			 : 1;
-	r = vmnet_detach(rec, nsfd, others == 0, err);
+	/* One look, under the network's lock (the caller's) and so true to
+	 * the end: a shared network's bridge goes with its last attachment,
+	 * and the last record takes the network's spare inode and pool with
+	 * it. A failed look (negative) counts as others: both stay. */
+	others = vmnet_record_others(state_dir, rec->network, rec->cid, rec->ifname, NULL);
+	r = vmnet_detach(rec, nsfd, rec->mode == VMNET_MODE_SHARED && others == 0, err);
 	if (r < 0)
 		first = r;
 	/* The last attachment takes vmnet's accepts out of Docker's chain; a
@@ -34,6 +33,6 @@ int vmnet_teardown_record(const char *state_dir, const struct vmnet_record *rec,
 			first = r;
 	}
 	if (!first)
-		first = vmnet_record_remove(state_dir, rec, err);
+		first = vmnet_record_remove_seen(state_dir, rec, others != 0, err);
 	return first;
 }

@@ -138,6 +138,12 @@ int vmnet_record_remove(const char *state_dir, const struct vmnet_record *rec,
 			struct vmnet_err *err);
 int vmnet_record_remove_key(const char *state_dir, const char *network, const char *cid,
 			    const char *ifname, struct vmnet_err *err);
+/* The same for a caller that has looked already (vmnet_record_others,
+ * under the network's lock, which it still holds): @others, whether other
+ * records remain, decides between keeping the inode and the last record's
+ * clean-up; a failed look counts as others. */
+int vmnet_record_remove_seen(const char *state_dir, const struct vmnet_record *rec, bool others,
+			     struct vmnet_err *err);
 /* 1 if the network has a record other than (cid, ifname), 0 if not. Stops at
  * the first one found, so it does not read the whole directory. */
 int vmnet_record_others(const char *state_dir, const char *network, const char *cid,

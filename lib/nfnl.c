@@ -159,21 +159,25 @@ int vmnet_nfnl_send(struct vmnet_nfnl *s, const void *buf, size_t len, uint32_t 
 	if (mnl_socket_sendto(s->nl, buf, len) < 0)
 		return -errno;
 
+	/* The kernel runs a batch inside our send, so its acks are queued
+	 * already: read first, wait only when nothing is there (one system
+	 * call per ack, not two). */
 	while (a.acked < n) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t r;
+		ssize_t r = recv(fd, rbuf, RECV_BUF, MSG_DONTWAIT);
 
+		if (r >= 0) {
+			acks_read(&a, s->portid, rbuf, (int)r);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
 		/* A refused message may stop the kernel early: do not wait
 		 * for acks that will never come once an error is known. */
-		if (poll(&pfd, 1, a.first ? 0 : ACK_WAIT_MS) <= 0)
+		if (a.first || poll(&pfd, 1, ACK_WAIT_MS) <= 0)
 			break;
-		r = recv(fd, rbuf, RECV_BUF, MSG_DONTWAIT);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		acks_read(&a, s->portid, rbuf, (int)r);
 	}
 	if (a.first) {
 		if (ret_idx)

@@ -77,7 +77,7 @@ int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_e
 	size_t len = 0, cap = 0;
 
 	for (;;) {
-		size_t n;
+		size_t n, want;
 
 		if (len + 4096 + 1 > cap) {
 			char *nb;
@@ -88,14 +88,17 @@ int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_e
 				return vmnet_err_set(err, CNI_ERR_IO, ENOMEM, "reading input");
 			buf = nb;
 		}
-		n = fread(buf + len, 1, cap - len - 1, f);
+		want = cap - len - 1;
+		n = fread(buf + len, 1, want, f);
 		len += n;
 		/* Too much to decode, not an I/O failure. */
 		if (len > VMNET_JSON_MAX_SIZE)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
 					     "input is larger than the %u bytes allowed",
 					     VMNET_JSON_MAX_SIZE);
-		if (n == 0) {
+		/* fread comes back short only at the end or on an error: no
+		 * second read to hear the end again. */
+		if (n < want) {
 			if (ferror(f))
 				return vmnet_err_set(err, CNI_ERR_IO, errno ? errno : EIO,
 						     "reading input");

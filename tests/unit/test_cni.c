@@ -5,6 +5,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "vmnet/cni.h"
@@ -226,6 +228,70 @@ static void test_error_json(void)
 	free(buf);
 }
 
+/* Every byte of stdin whatever its size (around the buffer's steps, through
+ * a pipe that hands it over in pieces), one read to hear the end, and a
+ * bound that is code 6. */
+static bool read_back(size_t size, bool pipe_it)
+{
+	char *in = malloc(size + 1), *out = NULL;
+	struct vmnet_err err = { 0 };
+	size_t got = 0;
+	FILE *f = NULL;
+	int fds[2] = { -1, -1 };
+	bool same;
+
+	for (size_t i = 0; i < size; i++)
+		in[i] = (char)('a' + i % 26);
+	if (pipe_it && pipe(fds) == 0 && fork() == 0) {
+		close(fds[0]);
+		for (size_t off = 0; off < size;) {
+			ssize_t w = write(fds[1], in + off, size - off < 1000 ? size - off : 1000);
+
+			if (w <= 0)
+				_exit(1);
+			off += (size_t)w;
+		}
+		_exit(0);
+	}
+	if (pipe_it) {
+		close(fds[1]);
+		f = fdopen(fds[0], "r");
+	} else {
+		f = fmemopen(in, size ? size : 1, "r");
+		if (f && !size)
+			fgetc(f);
+	}
+	same = f && vmnet_json_read_all(f, &out, &got, &err) == 0 && got == size &&
+	       !memcmp(in, out, size) && out[size] == '\0';
+	if (f)
+		fclose(f);
+	if (pipe_it)
+		wait(NULL);
+	free(in);
+	free(out);
+	return same;
+}
+
+static void test_read_all(void)
+{
+	static const size_t sizes[] = { 0, 1, 4095, 4096, 8191, 8192, 12287, 12288, 100000 };
+	struct vmnet_err err = { 0 };
+	char *out = NULL;
+	size_t got = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ok(read_back(sizes[i], false), "read_all: %zu bytes from a file, every one", sizes[i]);
+		ok(read_back(sizes[i], true), "read_all: %zu bytes through a pipe, every one", sizes[i]);
+	}
+	f = fopen("/dev/zero", "r");
+	ok(f && vmnet_json_read_all(f, &out, &got, &err) < 0 && err.code == CNI_ERR_DECODE,
+	   "read_all: more than VMNET_JSON_MAX_SIZE is 6");
+	if (f)
+		fclose(f);
+	free(out);
+}
+
 static void test_names(void)
 {
 	char a[IFNAMSIZ], b[IFNAMSIZ];
@@ -248,6 +314,7 @@ int main(void)
 	test_inet6();
 	test_result();
 	test_error_json();
+	test_read_all();
 	test_names();
 	return done();
 }

@@ -159,6 +159,26 @@ static int rx_fit(struct vmnet_nl *nl)
 	return 0;
 }
 
+/* The next datagram into nl->rx, its length. A dump's may be larger than
+ * the buffer: its size is peeked first. A reply to requests that are not
+ * dumps (acks, one object of ours) fits the buffer and is read at once,
+ * one system call instead of two; were one ever larger, it would be lost,
+ * and that is an error (-EMSGSIZE), never a silent cut. */
+static ssize_t rx_next(struct vmnet_nl *nl, bool dump)
+{
+	ssize_t got;
+	int r;
+
+	if (dump && (r = rx_fit(nl)) < 0)
+		return r;
+	do
+		got = recv(nl->fd, nl->rx, nl->rxsize, dump ? 0 : MSG_TRUNC);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -errno;
+	return (size_t)got > nl->rxsize ? -EMSGSIZE : got;
+}
+
 /* NLMSG_OK/NLMSG_NEXT, without their signed/unsigned comparisons. */
 static struct nlmsghdr *msg_ok(void *p, size_t left)
 {
@@ -219,14 +239,9 @@ static int talk(struct vmnet_nl *nl, struct nlmsghdr **reqs, size_t n, vmnet_nl_
 	for (;;) {
 		size_t left;
 
-		r = rx_fit(nl);
-		if (r < 0)
-			return r;
-		do
-			got = recv(nl->fd, nl->rx, nl->rxsize, 0);
-		while (got < 0 && errno == EINTR);
+		got = rx_next(nl, dump);
 		if (got < 0)
-			return -errno;
+			return (int)got;
 		left = (size_t)got;
 		for (struct nlmsghdr *h = msg_ok(nl->rx, left); h; h = msg_next(h, &left)) {
 			/* A stale reply of an earlier, abandoned request. */

@@ -11,6 +11,7 @@
 #include "vmnet/err.h"
 #include "vmnet/handoff.h"
 #include "vmnet/ipam.h"
+#include "vmnet/nfnl.h"
 #include "vmnet/park.h"
 #include "vmnet/plugin.h"
 
@@ -44,45 +45,43 @@ static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
  * delete elements, and any close right after a deletion (another call's
  * too: the destroy work is the kernel's, not this call's) waits for an RCU
  * grace period. Calls run back to back (a DEL, then the next ADD) would
- * otherwise each pay it. */
-static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+ * otherwise each pay it. Its conversations in the host namespace share one
+ * socket (vmnet_nfnl_share), handed over with the rest. */
+static void begin(void)
 {
-	int r;
-
 	vmnet_handoff_enable();
-	r = vmnet_cmd_add(pc->data, ret_result, err);
+	vmnet_nfnl_share(true);
+}
+
+static int end(int r)
+{
+	vmnet_nfnl_share(false);
 	vmnet_handoff_release();
 	return r;
+}
+
+static int add(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
+{
+	begin();
+	return end(vmnet_cmd_add(pc->data, ret_result, err));
 }
 
 static int del(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	int r;
-
-	vmnet_handoff_enable();
-	r = vmnet_cmd_del(pc->data, err);
-	vmnet_handoff_release();
-	return r;
+	begin();
+	return end(vmnet_cmd_del(pc->data, err));
 }
 
 static int check(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	int r;
-
-	vmnet_handoff_enable();
-	r = vmnet_cmd_check(pc->data, err);
-	vmnet_handoff_release();
-	return r;
+	begin();
+	return end(vmnet_cmd_check(pc->data, err));
 }
 
 static int gc(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)
 {
-	int r;
-
-	vmnet_handoff_enable();
-	r = vmnet_cmd_gc(pc->data, err);
-	vmnet_handoff_release();
-	return r;
+	begin();
+	return end(vmnet_cmd_gc(pc->data, err));
 }
 
 static int status(struct vmnet_plugin_call *pc, json_t **ret_result, struct vmnet_err *err)

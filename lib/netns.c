@@ -43,6 +43,14 @@ int vmnet_netns_open(const char *path, int *ret_fd, struct vmnet_err *err)
 	return 0;
 }
 
+/* How many vmnet_netns_enter are not yet left: 0 in the thread's own. */
+static _Thread_local unsigned entered;
+
+bool vmnet_netns_entered(void)
+{
+	return entered > 0;
+}
+
 int vmnet_netns_enter(int nsfd, int *ret_origin_fd, struct vmnet_err *err)
 {
 	_cleanup_close_ int origin = -1;
@@ -53,6 +61,7 @@ int vmnet_netns_enter(int nsfd, int *ret_origin_fd, struct vmnet_err *err)
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, errno, "entering netns");
 	*ret_origin_fd = steal_fd(origin);
+	entered++;
 	return 0;
 }
 
@@ -66,6 +75,7 @@ void vmnet_netns_leave(int origin_fd)
 		abort();
 	}
 	close(origin_fd);
+	entered--;
 }
 
 int vmnet_netns_is_current(int nsfd)

@@ -30,31 +30,77 @@ struct vmnet_nfnl {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	bool own_ns; /* opened in the thread's own namespace */
 };
+
+/* A plugin call's conversations with nf_tables and conntrack come one
+ * after another, nearly all in the thread's own namespace. While sharing
+ * is on (vmnet_nfnl_share), a closed socket of that namespace is kept for
+ * the next open in it instead: one socket per call, not one per
+ * conversation (an ADD had four, each opened and closed, and each handed
+ * to netd at the end). */
+static struct {
+	bool on;
+	struct vmnet_nfnl *kept;
+} share;
+
+static void drop(struct vmnet_nfnl *s)
+{
+	/* A copy kept for netd: closing this one then does not release
+	 * the socket (include/vmnet/handoff.h). */
+	if (s->nl && vmnet_handoff_enabled()) {
+		int fd = fcntl(mnl_socket_get_fd(s->nl), F_DUPFD_CLOEXEC, 3);
+
+		if (fd >= 0 && !vmnet_handoff_keep(fd))
+			close(fd);
+	}
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	free(s);
+}
+
+void vmnet_nfnl_share(bool on)
+{
+	share.on = on;
+	if (!on && share.kept) {
+		drop(share.kept);
+		share.kept = NULL;
+	}
+}
 
 struct vmnet_nfnl *vmnet_nfnl_close(struct vmnet_nfnl *s)
 {
-	if (s) {
-		/* A copy kept for netd: closing this one then does not
-		 * release the socket (include/vmnet/handoff.h). */
-		if (s->nl && vmnet_handoff_enabled()) {
-			int fd = fcntl(mnl_socket_get_fd(s->nl), F_DUPFD_CLOEXEC, 3);
-
-			if (fd >= 0 && !vmnet_handoff_keep(fd))
-				close(fd);
-		}
-		if (s->nl)
-			mnl_socket_close(s->nl);
-		free(s);
+	if (s && share.on && s->own_ns && s->nl && !share.kept) {
+		share.kept = s;
+		return NULL;
 	}
+	if (s)
+		drop(s);
 	return NULL;
+}
+
+/* The kept socket, if this open is in the thread's own namespace; what
+ * its last user left unread (a late ack) is dropped first. */
+static struct vmnet_nfnl *take_kept(int nsfd)
+{
+	struct vmnet_nfnl *s = share.kept;
+
+	if (!s || nsfd >= 0 || vmnet_netns_entered())
+		return NULL;
+	share.kept = NULL;
+	vmnet_nfnl_drain(s);
+	return s;
 }
 
 int vmnet_nfnl_open(int nsfd, struct vmnet_nfnl **ret, struct vmnet_err *err)
 {
-	struct vmnet_nfnl *s;
+	struct vmnet_nfnl *s = take_kept(nsfd);
 	int origin = -1, one = 1, r = 0;
 
+	if (s) {
+		*ret = s;
+		return 0;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "opening netfilter socket");
@@ -78,6 +124,7 @@ int vmnet_nfnl_open(int nsfd, struct vmnet_nfnl **ret, struct vmnet_err *err)
 	mnl_socket_setsockopt(s->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	s->portid = mnl_socket_get_portid(s->nl);
 	s->seq = (uint32_t)time(NULL) << 8;
+	s->own_ns = nsfd < 0 && !vmnet_netns_entered();
 	*ret = s;
 	return 0;
 }
@@ -212,11 +259,12 @@ int vmnet_nfnl_request(struct vmnet_nfnl *s, struct nlmsghdr *nh, vmnet_nfnl_cb 
 
 void vmnet_nfnl_drain(struct vmnet_nfnl *s)
 {
-	_cleanup_free_ char *buf = malloc(RECV_BUF);
 	int fd = mnl_socket_get_fd(s->nl);
+	char buf[64];
 
-	if (!buf)
-		return;
-	while (recv(fd, buf, RECV_BUF, MSG_DONTWAIT) >= 0 || errno == EINTR || errno == ENOBUFS)
+	/* Dropped unseen: MSG_TRUNC takes the whole datagram whatever the
+	 * buffer's size. */
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) >= 0 || errno == EINTR ||
+	       errno == ENOBUFS)
 		;
 }

@@ -38,6 +38,8 @@ int vmnet_netns_enter(int nsfd, int *ret_origin_fd, struct vmnet_err *err);
 /* Go back to @origin_fd and close it. Aborts if the switch back fails: the
  * process must never carry on in the wrong namespace. -1 is a no-op. */
 void vmnet_netns_leave(int origin_fd);
+/* true while this thread is in a namespace vmnet_netns_enter took it to. */
+bool vmnet_netns_entered(void);
 
 /* 1 if @nsfd is the calling thread's netns, 0 if not, negative errno. */
 int vmnet_netns_is_current(int nsfd);

@@ -26,6 +26,14 @@ int vmnet_nfnl_open(int nsfd, struct vmnet_nfnl **ret, struct vmnet_err *err);
 /* NULL-safe; returns NULL. */
 struct vmnet_nfnl *vmnet_nfnl_close(struct vmnet_nfnl *s);
 
+/* A plugin call's (not netd's): between vmnet_nfnl_share(true) and
+ * vmnet_nfnl_share(false), a socket of the thread's own namespace is not
+ * closed but kept, and the next open there takes it back (what was left
+ * unread on it dropped): one socket for the call's conversations. Turning
+ * it off closes the kept one, as vmnet_nfnl_close would (to netd, when
+ * handing off is on): call it before vmnet_handoff_release. */
+void vmnet_nfnl_share(bool on);
+
 static inline void vmnet_nfnl_closep(struct vmnet_nfnl **s)
 {
 	vmnet_nfnl_close(*s);

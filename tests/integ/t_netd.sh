@@ -585,9 +585,15 @@ t_plugin "DEL pm" DEL id=pm ns="$PM_NS"
 nfd() { ls "/proc/$NETD_PID/fd" | wc -l; }
 REL0=$(nc_ status --json | jq -r .released_descriptors)
 FD0=$(nfd)
+# An ADD's conversations with nf_tables in the host namespace share one
+# socket (vmnet_nfnl_share): it hands netd two, that one and the VM
+# namespace's (netns wiring's forwarding table), not one per conversation.
 for i in 1 2 3; do
 	vm_ns ho$i
-	t_plugin "ADD ho$i" ADD id=ho$i ns="$REPLY" conf="$(jq '.runtimeConfig.portMappings = [{hostPort: (8300 + '$i'), containerPort: 80, protocol: "tcp"}]' <<<"$CONF")"
+	VMNET_LOG_LEVEL=debug t_plugin "ADD ho$i" ADD id=ho$i ns="$REPLY" \
+		conf="$(jq '.runtimeConfig.portMappings = [{hostPort: (8300 + '$i'), containerPort: 80, protocol: "tcp"}]' <<<"$CONF")"
+	t_match "  ADD ho$i handed netd one netfilter socket of the host's, one of the VM's" "$CNI_ERR" \
+		"debug: 2 descriptor\(s\) handed to netd"
 	HO_NS[$i]=$REPLY
 done
 for i in 1 2 3; do

@@ -12,6 +12,7 @@
 #include "vmnet/handoff.h"
 #include "vmnet/ipam.h"
 #include "vmnet/nfnl.h"
+#include "vmnet/nl.h"
 #include "vmnet/park.h"
 #include "vmnet/plugin.h"
 
@@ -46,15 +47,18 @@ static int parse(struct vmnet_plugin_call *pc, struct vmnet_err *err)
  * too: the destroy work is the kernel's, not this call's) waits for an RCU
  * grace period. Calls run back to back (a DEL, then the next ADD) would
  * otherwise each pay it. Its conversations in the host namespace share one
- * socket (vmnet_nfnl_share), handed over with the rest. */
+ * netfilter socket (vmnet_nfnl_share), handed over with the rest, and one
+ * route socket (vmnet_nl_share). */
 static void begin(void)
 {
 	vmnet_handoff_enable();
 	vmnet_nfnl_share(true);
+	vmnet_nl_share(true);
 }
 
 static int end(int r)
 {
+	vmnet_nl_share(false);
 	vmnet_nfnl_share(false);
 	vmnet_handoff_release();
 	return r;

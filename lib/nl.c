@@ -39,17 +39,50 @@
 struct vmnet_nl {
 	int fd;
 	int nsfd; /* owned dup, or -1 */
+	bool own_ns; /* opened in the thread's own namespace */
 	uint32_t seq;
 	uint8_t *rx;
 	size_t rxsize;
 	char extack[256];
 };
 
+/* As for netfilter sockets (lib/nfnl.c): while a plugin call shares, a
+ * closed socket of the thread's own namespace is kept for its next open.
+ * Replies a last user left unread are told apart by their sequence
+ * numbers (talk), so it needs no draining. */
+static struct {
+	bool on;
+	struct vmnet_nl *kept;
+} share;
+
+static struct vmnet_nl *drop(struct vmnet_nl *nl)
+{
+	if (nl->fd >= 0)
+		close(nl->fd);
+	if (nl->nsfd >= 0)
+		close(nl->nsfd);
+	free(nl->rx);
+	free(nl);
+	return NULL;
+}
+
+void vmnet_nl_share(bool on)
+{
+	share.on = on;
+	if (!on && share.kept)
+		share.kept = drop(share.kept);
+}
+
 int vmnet_nl_open(int nsfd, struct vmnet_nl **ret, struct vmnet_err *err)
 {
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
 	int origin = -1, r, one = 1;
 
+	if (share.kept && nsfd < 0 && !vmnet_netns_entered()) {
+		*ret = share.kept;
+		share.kept = NULL;
+		return 0;
+	}
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "opening netlink socket");
@@ -78,6 +111,7 @@ int vmnet_nl_open(int nsfd, struct vmnet_nl **ret, struct vmnet_err *err)
 	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	(void)setsockopt(nl->fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	nl->seq = (uint32_t)time(NULL);
+	nl->own_ns = nsfd < 0 && !vmnet_netns_entered();
 	*ret = steal_ptr(nl);
 	return 0;
 }
@@ -86,13 +120,11 @@ struct vmnet_nl *vmnet_nl_close(struct vmnet_nl *nl)
 {
 	if (!nl)
 		return NULL;
-	if (nl->fd >= 0)
-		close(nl->fd);
-	if (nl->nsfd >= 0)
-		close(nl->nsfd);
-	free(nl->rx);
-	free(nl);
-	return NULL;
+	if (share.on && nl->own_ns && !share.kept) {
+		share.kept = nl;
+		return NULL;
+	}
+	return drop(nl);
 }
 
 int vmnet_nl_nsfd(const struct vmnet_nl *nl)

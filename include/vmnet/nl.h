@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "err.h"
 
 struct vmnet_nl;
@@ -30,6 +32,12 @@ static inline void vmnet_nl_closep(struct vmnet_nl **nl)
 {
 	vmnet_nl_close(*nl);
 }
+
+/* A plugin call's (not netd's): between vmnet_nl_share(true) and (false),
+ * a socket of the thread's own namespace is not closed but kept, and the
+ * next open there takes it back: one route socket for the call. Turning it
+ * off closes the kept one. */
+void vmnet_nl_share(bool on);
 
 /* The netns fd the socket lives in (borrowed), or -1 for the opener's. */
 int vmnet_nl_nsfd(const struct vmnet_nl *nl);

@@ -310,37 +310,26 @@ static int put_common(struct nl_msg *m, const char *name, unsigned mtu, const ui
 	return 0;
 }
 
-/* Forward delay 0. Without spanning tree (a new bridge's default, and
- * vmnet's) a joining port forwards at once whatever the delay, but the
- * kernel still arms the port's forward-delay timer (15 s by default), and
- * when it fires it announces the port again (an AF_BRIDGE RTM_NEWLINK):
- * every ADD would wake netd's listeners once more 15 s later, for nothing.
- * Were spanning tree turned on later, the kernel raises the delay to its
- * 2 s minimum itself. */
-static int put_no_forward_delay(struct nl_msg *m)
-{
-	struct nlattr *data = nla_nest_start(m, IFLA_INFO_DATA);
-
-	if (!data || nla_put_u32(m, IFLA_BR_FORWARD_DELAY, 0) < 0)
-		return -ENOMEM;
-	nla_nest_end(m, data);
-	return 0;
-}
-
 int vmnet_link_add_bridge(struct vmnet_nl *nl, const char *name, unsigned mtu, const uint8_t mac[6],
 			  int *ret_ifindex, struct vmnet_err *err)
 {
 	_cleanup_msg_ struct nl_msg *m = NULL;
 	struct echo e = {.name = name};
-	struct nlattr *li;
+	struct nlattr *li, *data;
 	int r, ifindex;
 
 	if (!vmnet_name_valid_ifname(name))
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EINVAL, "adding bridge: bad name");
+	/* Forward delay 0: without STP a joining port forwards at once anyway,
+	 * but the kernel still arms its timer (15 s) and announces the port
+	 * again when it fires, waking netd for nothing. STP turned on later
+	 * raises it to the kernel's 2 s minimum. */
 	m = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, AF_UNSPEC, 0);
 	if (!m || put_common(m, name, mtu, mac) < 0 || !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
-	    nla_put_string(m, IFLA_INFO_KIND, "bridge") < 0 || put_no_forward_delay(m) < 0)
+	    nla_put_string(m, IFLA_INFO_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(m, IFLA_INFO_DATA)) || nla_put_u32(m, IFLA_BR_FORWARD_DELAY, 0) < 0)
 		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "adding bridge %s", name);
+	nla_nest_end(m, data);
 	nla_nest_end(m, li);
 	r = vmnet_nl_talk(nl, nlmsg_hdr(m), parse_echo, &e);
 	if (r < 0)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "vmnet/err.h"
 #include "vmnet/json.h"
@@ -71,13 +72,13 @@ json_t *vmnet_json_load(const char *buf, size_t len, struct vmnet_err *err)
 	return v;
 }
 
-int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_err *err)
+int vmnet_json_read_all(int fd, char **ret_buf, size_t *ret_len, struct vmnet_err *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
 	for (;;) {
-		size_t n, want;
+		ssize_t n;
 
 		if (len + 4096 + 1 > cap) {
 			char *nb;
@@ -88,22 +89,19 @@ int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_e
 				return vmnet_err_set(err, CNI_ERR_IO, ENOMEM, "reading input");
 			buf = nb;
 		}
-		want = cap - len - 1;
-		n = fread(buf + len, 1, want, f);
-		len += n;
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vmnet_err_set(err, CNI_ERR_IO, errno, "reading input");
+		if (n == 0)
+			break;
+		len += (size_t)n;
 		/* Too much to decode, not an I/O failure. */
 		if (len > VMNET_JSON_MAX_SIZE)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0,
 					     "input is larger than the %u bytes allowed",
 					     VMNET_JSON_MAX_SIZE);
-		/* fread comes back short only at the end or on an error: no
-		 * second read to hear the end again. */
-		if (n < want) {
-			if (ferror(f))
-				return vmnet_err_set(err, CNI_ERR_IO, errno ? errno : EIO,
-						     "reading input");
-			break;
-		}
 	}
 	buf[len] = '\0';
 	*ret_len = len;

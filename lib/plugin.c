@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "vmnet/err.h"
 #include "vmnet/json.h"
@@ -49,7 +50,7 @@ static int run(const struct vmnet_plugin *p, struct vmnet_plugin_call *c, json_t
 			fprintf(stderr, "%s: %s\n", p->name, p->about);
 		return r;
 	}
-	if ((r = vmnet_json_read_all(stdin, &buf, &c->stdin_len, err)) < 0)
+	if ((r = vmnet_json_read_all(STDIN_FILENO, &buf, &c->stdin_len, err)) < 0)
 		return r;
 	c->stdin_buf = buf;
 	r = dispatch(p, c, ret, err);

@@ -126,25 +126,16 @@ int vmnet_record_read_path(const char *path, struct vmnet_record *ret, struct vm
 	_cleanup_free_ char *buf = NULL;
 	json_auto_t *v = NULL;
 	size_t len;
-	FILE *f;
 	int fd, r;
 
 	/* A symlink planted in the state folder is not followed. */
 	fd = record_open(path);
+	if (fd == -ENOENT)
+		return -ENOENT;
 	if (fd < 0)
-		errno = -fd;
-	f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		if (e == ENOENT)
-			return -ENOENT;
-		return vmnet_err_set(err, CNI_ERR_IO, e, "reading record %s", path);
-	}
-	r = vmnet_json_read_all(f, &buf, &len, err);
-	fclose(f);
+		return vmnet_err_set(err, CNI_ERR_IO, -fd, "reading record %s", path);
+	r = vmnet_json_read_all(fd, &buf, &len, err);
+	close(fd);
 	if (r < 0)
 		return r;
 	v = vmnet_json_load(buf, len, err);

@@ -27,9 +27,10 @@ void vmnet_json_seed(void);
  * NULL with code 6 (decode failure) and "line L, column C: reason". */
 json_t *vmnet_json_load(const char *buf, size_t len, struct vmnet_err *err);
 
-/* Read all of @f (bounded by VMNET_JSON_MAX_SIZE) into a malloc'd,
- * NUL-terminated buffer; code 5 on I/O failure. */
-int vmnet_json_read_all(FILE *f, char **ret_buf, size_t *ret_len, struct vmnet_err *err);
+/* Read all of @fd (bounded by VMNET_JSON_MAX_SIZE: code 6 beyond) into a
+ * malloc'd, NUL-terminated buffer; code 5 on I/O failure. Plain read(2)s,
+ * no stdio: a record read costs no fdopen (fcntl, fstat). */
+int vmnet_json_read_all(int fd, char **ret_buf, size_t *ret_len, struct vmnet_err *err);
 
 /* Typed getters. A missing key leaves *ret untouched and returns 0 (or
  * code 7 "missing" when @required). A present key of the wrong type is

@@ -3,6 +3,7 @@
  * CNI protocol pieces: environment validation, CNI_ARGS, versions, result
  * rendering for every version and parsing back, error JSON. No root.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -228,16 +229,16 @@ static void test_error_json(void)
 	free(buf);
 }
 
-/* Every byte of stdin whatever its size (around the buffer's steps, through
- * a pipe that hands it over in pieces), one read to hear the end, and a
- * bound that is code 6. */
+/* Every byte of stdin whatever its size (around the buffer's steps, from a
+ * file, through a pipe that hands it over in pieces), and a bound that is
+ * code 6. */
 static bool read_back(size_t size, bool pipe_it)
 {
 	char *in = malloc(size + 1), *out = NULL;
 	struct vmnet_err err = { 0 };
 	size_t got = 0;
-	FILE *f = NULL;
-	int fds[2] = { -1, -1 };
+	int fds[2] = { -1, -1 }, fd = -1;
+	FILE *tmp = NULL;
 	bool same;
 
 	for (size_t i = 0; i < size; i++)
@@ -255,18 +256,19 @@ static bool read_back(size_t size, bool pipe_it)
 	}
 	if (pipe_it) {
 		close(fds[1]);
-		f = fdopen(fds[0], "r");
-	} else {
-		f = fmemopen(in, size ? size : 1, "r");
-		if (f && !size)
-			fgetc(f);
+		fd = fds[0];
+	} else if ((tmp = tmpfile()) && fwrite(in, 1, size, tmp) == size && fflush(tmp) == 0) {
+		fd = fileno(tmp);
+		lseek(fd, 0, SEEK_SET);
 	}
-	same = f && vmnet_json_read_all(f, &out, &got, &err) == 0 && got == size &&
+	same = fd >= 0 && vmnet_json_read_all(fd, &out, &got, &err) == 0 && got == size &&
 	       !memcmp(in, out, size) && out[size] == '\0';
-	if (f)
-		fclose(f);
-	if (pipe_it)
+	if (pipe_it) {
+		close(fd);
 		wait(NULL);
+	} else if (tmp) {
+		fclose(tmp);
+	}
 	free(in);
 	free(out);
 	return same;
@@ -278,18 +280,21 @@ static void test_read_all(void)
 	struct vmnet_err err = { 0 };
 	char *out = NULL;
 	size_t got = 0;
-	FILE *f;
+	int fd;
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		ok(read_back(sizes[i], false), "read_all: %zu bytes from a file, every one", sizes[i]);
 		ok(read_back(sizes[i], true), "read_all: %zu bytes through a pipe, every one", sizes[i]);
 	}
-	f = fopen("/dev/zero", "r");
-	ok(f && vmnet_json_read_all(f, &out, &got, &err) < 0 && err.code == CNI_ERR_DECODE,
+	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	ok(fd >= 0 && vmnet_json_read_all(fd, &out, &got, &err) < 0 && err.code == CNI_ERR_DECODE,
 	   "read_all: more than VMNET_JSON_MAX_SIZE is 6");
-	if (f)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	free(out);
+	err = (struct vmnet_err){ 0 };
+	ok(vmnet_json_read_all(-1, &out, &got, &err) < 0 && err.code == CNI_ERR_IO,
+	   "read_all: a read that fails is 5");
 }
 
 static void test_names(void)

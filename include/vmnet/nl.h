@@ -11,9 +11,8 @@
 #ifndef VMNET_NL_H
 #define VMNET_NL_H
 
-#include <stddef.h>
-
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 

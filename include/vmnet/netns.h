@@ -21,7 +21,7 @@
 struct vmnet_netns_id {
 	uint64_t dev;
 	uint64_t ino;
-	uint64_t cookie;	/* SO_NETNS_COOKIE: never reused within a boot, unlike
+	uint64_t cookie;	/* SO_NETNS_COOKIE (= NS_GET_ID): never reused within a boot, unlike
 				   the inode, which the kernel hands to the next new
 				   namespace once this one dies. 0 = unknown */
 };
@@ -45,8 +45,9 @@ bool vmnet_netns_entered(void);
 int vmnet_netns_is_current(int nsfd);
 
 /* The identity of the namespace behind @nsfd: fstat, and the namespace's
- * cookie (read from a socket made inside it, so the calling thread enters
- * it for that moment). -errno on failure. */
+ * cookie (nsfs's NS_GET_ID on Linux 6.18 and later; before, read from a
+ * socket made inside it, so the calling thread enters it for that moment).
+ * -errno on failure. */
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret);
 
 /* Open @path only if it is the namespace @id (device, inode and cookie):

@@ -42,7 +42,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 113
+#define PLAN 115
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -135,6 +135,47 @@ static int tap_open(int nsfd, const char *name, short flags)
 	return r < 0 ? r : fd;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* The cookie a socket made inside @nsfd reports: the kernel's own word,
+ * read without the library. 0 on failure. */
+static uint64_t socket_cookie(int nsfd)
+{
+	socklen_t len = sizeof(uint64_t);
+	uint64_t c = 0;
+	int fd;
+
+	if (setns(nsfd, CLONE_NEWNET) < 0)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (setns(hostns, CLONE_NEWNET) < 0)
+		abort();
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0)
+		c = 0;
+	if (fd >= 0)
+		close(fd);
+	return c;
+}
+
+/* An identity's cookie is what a socket in that namespace reports, however
+ * the library reads it (nsfs's NS_GET_ID since Linux 6.18, a socket
+ * before): records written by either prove alike. */
+static void test_netns_cookie(void)
+{
+	struct vmnet_netns_id h = {0}, v = {0};
+	uint64_t hc = socket_cookie(hostns), vc = socket_cookie(vmns);
+	int hr = vmnet_netns_identity(hostns, &h), vr = vmnet_netns_identity(vmns, &v);
+
+	ok(hr == 0 && h.cookie && h.cookie == hc,
+	   "identity of the current netns: its socket cookie (%llu, %llu)",
+	   (unsigned long long)h.cookie, (unsigned long long)hc);
+	ok(vr == 0 && v.cookie && v.cookie == vc && vc != hc && vmnet_netns_is_current(hostns) == 1,
+	   "identity of the VM netns: its own socket cookie (%llu, %llu), still at home",
+	   (unsigned long long)v.cookie, (unsigned long long)vc);
+}
+
 static void test_netns(void)
 {
 	struct vmnet_err e;
@@ -158,6 +199,7 @@ static void test_netns(void)
 	if (r == 0)
 		vmnet_netns_leave(origin);
 	ok(vmnet_netns_is_current(hostns) == 1, "netns_leave returns");
+	test_netns_cookie();
 }
 
 static void test_links(struct vmnet_nl *h, struct vmnet_nl *v, int *ret_br, int *ret_veth)

@@ -915,17 +915,22 @@ conf_net() {
 		 if \"$mode\" == \"isolated\" then .mode = \"isolated\" | del(.bridge) else . end | $jqx"
 }
 
+# guest_result RESULT: RESULT as guest_attach reads it, for either mode and
+# wiring. guest_attach takes the host tap from interfaces[1]; in isolated
+# host wiring it is interfaces[0] ([1] is the guest pseudo-interface).
+guest_result() {
+	if [ "$(json_get "$1" '.interfaces | length')" = 2 ]; then
+		jq -c '.interfaces = [.interfaces[0], .interfaces[0], .interfaces[1]] |
+			.ips[0].interface = 2' <<<"$1"
+	else
+		echo "$1"
+	fi
+}
+
 # guest_up NAME RESULT VM_NS: guest_attach for a result of either mode and
 # wiring, serving TCP and UDP on port 80 (answers "tcp-NAME" / "udp-NAME").
 guest_up() {
-	local res=$2
-	# guest_attach takes the host tap from interfaces[1]; in isolated host
-	# wiring it is interfaces[0] ([1] is the guest pseudo-interface).
-	if [ "$(json_get "$res" '.interfaces | length')" = 2 ]; then
-		res=$(jq -c '.interfaces = [.interfaces[0], .interfaces[0], .interfaces[1]] |
-			.ips[0].interface = 2' <<<"$res")
-	fi
-	guest_attach "$1" "$res" "$3" || return 1
+	guest_attach "$1" "$(guest_result "$2")" "$3" || return 1
 	ip netns exec "${G_NS[$1]}" socat TCP-LISTEN:80,reuseaddr,fork "SYSTEM:echo tcp-$1" \
 		</dev/null >/dev/null 2>&1 &
 	track_pid $!

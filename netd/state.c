@@ -460,6 +460,24 @@ static int update_file(struct netd_state *st, const char *network, const char *n
 	return update_key(st, &k);
 }
 
+/* Whether an event after @p (up to @end) names @name in watch @wd again.
+ * A record's rewrite is a rename exchange with the network's spare, which
+ * the kernel reports as two events naming the record (moved from, moved
+ * to), and an ADD rewrites it three times in a few milliseconds: reading
+ * the file at its last event in the buffer reads what every earlier one
+ * would have, once. */
+static bool named_again(const char *p, const char *end, int wd, const char *name)
+{
+	while (p < end) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+
+		if (ev->wd == wd && ev->len && !strcmp(ev->name, name))
+			return true;
+		p += sizeof(*ev) + ev->len;
+	}
+	return false;
+}
+
 int netd_state_handle_events(struct netd_state *st)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -500,7 +518,8 @@ int netd_state_handle_events(struct netd_state *st)
 					st->n_wd--;
 					st->changed_all = true;
 					changed = 1;
-				} else if (ev->len && netd_state_is_record_name(ev->name)) {
+				} else if (ev->len && netd_state_is_record_name(ev->name) &&
+					   !named_again(p, buf + n, ev->wd, ev->name)) {
 					changed |= update_file(st, st->wd_net[i], ev->name);
 				}
 				break;

@@ -214,7 +214,9 @@ static int dispatch(struct netd_daemon *d, int sfd, const struct epoll_event *ev
 	if (fd == d->listen_fd)
 		netd_conns_accept(&d->conns, d);
 	else if (fd == d->st.ino_fd)
-		return netd_state_handle_events(&d->st) > 0;
+		/* Noted, read at the pass (DEBOUNCE_MS later) or by a reader
+		 * before: an ADD's three rewrites of its record, one read. */
+		return netd_state_note_events(&d->st) > 0;
 	else if (fd == d->ev.link_fd || fd == d->ev.nft_fd)
 		return vmnet_events_handle(&d->ev, fd) > 0;
 	else if (fd >= 0 && fd == netd_fwd_fd(d->fwd))

@@ -509,6 +509,10 @@ json_t *netd_server_dispatch(struct netd_daemon *d, const struct netd_request *r
 {
 	json_t *v = NULL;
 
+	/* What the records say now: the loop only notes what changed (a
+	 * release, every call's hand-off, reads no record). */
+	if (req->cmd != NETD_CMD_RELEASE)
+		netd_state_handle_events(&d->st);
 	switch (req->cmd) {
 	case NETD_CMD_STATUS:
 		v = do_status(d);

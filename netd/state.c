@@ -178,6 +178,7 @@ void netd_state_free(struct netd_state *st)
 	free(st->v);
 	netd_index_free(&st->ix);
 	free(st->changed);
+	free(st->dirty);
 	free(st->wds);
 	free(st->wd_net);
 	if (st->ino_fd >= 0)
@@ -350,25 +351,29 @@ static void remove_at(struct netd_state *st, size_t i)
 	st->n--;
 }
 
+/* @k into the set @v (no duplicates); false when it could not grow. */
+static bool keys_add(struct netd_key **v, size_t *n, size_t *cap, const struct netd_key *k)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp(&(*v)[i], k, sizeof(*k)))
+			return true;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct netd_key *w = realloc(*v, c * sizeof(*w));
+
+		if (!w)
+			return false;
+		*v = w;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *k;
+	return true;
+}
+
 static void note_change(struct netd_state *st, const struct netd_key *k)
 {
-	if (st->changed_all)
-		return;
-	for (size_t i = 0; i < st->n_changed; i++)
-		if (!memcmp(&st->changed[i], k, sizeof(*k)))
-			return;
-	if (st->n_changed == st->cap_changed) {
-		size_t cap = st->cap_changed ? st->cap_changed * 2 : 16;
-		struct netd_key *v = realloc(st->changed, cap * sizeof(*v));
-
-		if (!v) {
-			st->changed_all = true;
-			return;
-		}
-		st->changed = v;
-		st->cap_changed = cap;
-	}
-	st->changed[st->n_changed++] = *k;
+	if (!st->changed_all && !keys_add(&st->changed, &st->n_changed, &st->cap_changed, k))
+		st->changed_all = true;
 }
 
 void netd_state_forget_changes(struct netd_state *st)
@@ -457,28 +462,18 @@ static int update_file(struct netd_state *st, const char *network, const char *n
 	memcpy(k.cid, name, cl);
 	memcpy(k.ifname, at + 1, il);
 	note_change(st, &k);
+	/* A record in the cache is read again at the next flush, once however
+	 * many events name it. One not in it is read now: what it says (the
+	 * id of its namespace among it) is known before that namespace's
+	 * events are weighed, and when the record goes, its id is noted as
+	 * gone (netd_state_nsid_gone), not taken for a stranger's. */
+	if (search(st->v, st->n, k.network, k.cid, k.ifname, NULL) >= 0 &&
+	    keys_add(&st->dirty, &st->n_dirty, &st->cap_dirty, &k))
+		return 1;
 	return update_key(st, &k);
 }
 
-/* Whether an event after @p (up to @end) names @name in watch @wd again.
- * A record's rewrite is a rename exchange with the network's spare, which
- * the kernel reports as two events naming the record (moved from, moved
- * to), and an ADD rewrites it three times in a few milliseconds: reading
- * the file at its last event in the buffer reads what every earlier one
- * would have, once. */
-static bool named_again(const char *p, const char *end, int wd, const char *name)
-{
-	while (p < end) {
-		const struct inotify_event *ev = (const struct inotify_event *)p;
-
-		if (ev->wd == wd && ev->len && !strcmp(ev->name, name))
-			return true;
-		p += sizeof(*ev) + ev->len;
-	}
-	return false;
-}
-
-int netd_state_handle_events(struct netd_state *st)
+int netd_state_note_events(struct netd_state *st)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	int changed = 0;
@@ -518,8 +513,7 @@ int netd_state_handle_events(struct netd_state *st)
 					st->n_wd--;
 					st->changed_all = true;
 					changed = 1;
-				} else if (ev->len && netd_state_is_record_name(ev->name) &&
-					   !named_again(p, buf + n, ev->wd, ev->name)) {
+				} else if (ev->len && netd_state_is_record_name(ev->name)) {
 					changed |= update_file(st, st->wd_net[i], ev->name);
 				}
 				break;
@@ -527,6 +521,23 @@ int netd_state_handle_events(struct netd_state *st)
 		}
 	}
 	return changed;
+}
+
+int netd_state_flush(struct netd_state *st)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < st->n_dirty; i++)
+		changed |= update_key(st, &st->dirty[i]);
+	st->n_dirty = 0;
+	return changed;
+}
+
+int netd_state_handle_events(struct netd_state *st)
+{
+	int changed = netd_state_note_events(st);
+
+	return netd_state_flush(st) | changed;
 }
 
 struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network, const char *cid,

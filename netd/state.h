@@ -61,6 +61,9 @@ struct netd_state {
 	struct netd_key *changed;
 	size_t n_changed, cap_changed;
 	bool changed_all;
+	/* Records events named that are not read yet (netd_state_flush). */
+	struct netd_key *dirty;
+	size_t n_dirty, cap_dirty;
 	/* The nsids of the last records removed (a ring), and when: events
 	 * from their namespaces (a DEL's devices going) concern no attachment
 	 * for NETD_GONE_NSID_MS (the kernel gives a dead namespace's id to
@@ -82,9 +85,17 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err);
 int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, size_t n);
 
 /* The inotify fd to poll; netd_state_handle_events() reads what is pending
- * and updates the cache. Returns 1 if anything changed, 0 if not. */
+ * and updates the cache. Returns 1 if anything changed, 0 if not. It is
+ * netd_state_note_events(), which reads a record new to the cache at once
+ * and notes the cached ones the events name (each once, however many
+ * events do: a rewrite is two, an ADD three rewrites), returning 1 if
+ * any, then netd_state_flush(), which reads each noted record again (or
+ * forgets it). The loop only notes; the pass and every reader of the cache
+ * flush first. */
 int netd_state_fd(const struct netd_state *st);
 int netd_state_handle_events(struct netd_state *st);
+int netd_state_note_events(struct netd_state *st);
+int netd_state_flush(struct netd_state *st);
 
 void netd_state_forget_changes(struct netd_state *st);
 /* Did a record removed lately have the namespace with id @nsid? */

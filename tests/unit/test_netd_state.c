@@ -182,6 +182,41 @@ int main(void)
 	ok(finds(&st, "netb", in_b, N) && finds(&st, "neta", in_a, N),
 	   "the removed are gone, the others found");
 
+	/* A record written three times (as an ADD does: pending, with its
+	 * address, ready; each a rename exchange, two events naming it): read
+	 * at its first event, as new to the cache, then noted once and read
+	 * again at the flush, not at each event. */
+	size_t before = st.n;
+	struct netd_entry *c9;
+	struct vmnet_record r9;
+
+	record_fixture(&r9, "neta", "c9999", 0x0a41ff09u, 16);
+	strcpy(r9.host_if, "vmv9999a");
+	r9.host_nsid = 4242;
+	bad |= record_put(state, &r9) < 0;
+	c9 = netd_state_note_events(&st) == 1 ? netd_state_find_key(&st, "neta", "c9999", "eth0")
+					       : NULL;
+	ok(!bad && c9 && st.n == before + 1 && c9->rec.host_nsid == 4242,
+	   "a record new to the cache: read at its first event");
+	netd_state_flush(&st);
+	strcpy(r9.host_if, "vmv9999b");
+	bad |= record_put(state, &r9) < 0 || record_put(state, &r9) < 0;
+	c9 = netd_state_note_events(&st) == 1 ? netd_state_find_key(&st, "neta", "c9999", "eth0")
+					       : NULL;
+	ok(!bad && c9 && st.n == before + 1 && st.n_dirty == 1 && !strcmp(c9->rec.host_if, "vmv9999a"),
+	   "its two rewrites (four events) noted once, not read yet (%zu noted)", st.n_dirty);
+	c9 = netd_state_flush(&st) == 1 ? netd_state_find_key(&st, "neta", "c9999", "eth0") : NULL;
+	ok(c9 && !strcmp(c9->rec.host_if, "vmv9999b") && st.n_dirty == 0 && sorted(&st),
+	   "its last version read at the flush");
+	ok(netd_state_note_events(&st) == 0 && netd_state_flush(&st) == 0,
+	   "nothing more to note or read");
+	bad |= vmnet_record_remove_key(state, "neta", "c9999", "eth0", &err) < 0;
+	ok(!bad && netd_state_note_events(&st) == 1 &&
+		   netd_state_find_key(&st, "neta", "c9999", "eth0") && netd_state_flush(&st) == 1 &&
+		   !netd_state_find_key(&st, "neta", "c9999", "eth0") && st.n == before &&
+		   netd_state_nsid_gone(&st, 4242),
+	   "removed: forgotten at the flush, its namespace's id noted as gone");
+
 	/* A record rewritten in place keeps its slot and its status. */
 	struct netd_entry *c5 = netd_state_find_key(&st, "neta", "c5", "eth0");
 

@@ -35,6 +35,11 @@
  * the bind mount that keeps its namespace (ip netns add, a runtime). */
 #define NETNS_DEAD_MS 1000
 
+/* A full pass takes an unchanged record from the cache (netd_state_read),
+ * but every this many it reads every file: what the cache holds is then
+ * never older than that, whatever a file system makes of its stamps. */
+#define FULL_READ_EVERY 10
+
 
 struct net {
 	char name[129];
@@ -98,7 +103,6 @@ static int add_item(const char *network, const char *path, void *data)
 	struct vmnet_err e = { 0 };
 	struct item *it;
 
-	(void)network;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct item *nv = realloc(l->v, cap * sizeof(*nv));
@@ -111,7 +115,8 @@ static int add_item(const char *network, const char *path, void *data)
 	it = &l->v[l->n];
 	memset(it, 0, sizeof(*it));
 	it->nsfd = -1;
-	if (vmnet_record_read_path(path, &it->rec, &e) < 0) {
+	if (netd_state_read(l->cache, l->cache ? l->how : NETD_READ_FILE, network, path,
+			    &it->rec, &it->stamp, &e) < 0) {
 		/* Never act on a record we cannot read: the plugin's DEL
 		 * knows how to remove it by name. */
 		if (e.msg[0])
@@ -346,12 +351,16 @@ static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets
 static void refresh_cache(struct netd_state *st, struct item *items, size_t n, bool adopt)
 {
 	struct vmnet_record **recs = adopt ? calloc(n ? n : 1, sizeof(*recs)) : NULL;
+	const struct netd_stamp **stamps = adopt ? calloc(n ? n : 1, sizeof(*stamps)) : NULL;
 
-	for (size_t i = 0; recs && i < n; i++)
+	for (size_t i = 0; recs && stamps && i < n; i++) {
 		recs[i] = &items[i].rec;
-	if (!recs || netd_state_adopt(st, recs, n) < 0)
+		stamps[i] = &items[i].stamp;
+	}
+	if (!recs || !stamps || netd_state_adopt(st, recs, stamps, n) < 0)
 		netd_state_load(st, NULL);
 	free(recs);
+	free(stamps);
 }
 
 static void finish(struct netd_state *st, struct item *items, size_t n, bool adopt,
@@ -400,6 +409,12 @@ static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, st
 	bool any_live, need = false;
 	char why[600];
 
+	l->cache = st;
+	l->how = p->full_passes % FULL_READ_EVERY ? NETD_READ_SETTLED : NETD_READ_FILE;
+	/* Room for as many records as the cache has: growing by doubling
+	 * would copy the items (each a whole record) over and over. */
+	l->v = malloc((st->n + 16) * sizeof(*l->v));
+	l->cap = l->v ? st->n + 16 : 0;
 	for (size_t i = 0; i < n_nets; i++) {
 		/* A free lock is taken just for the read: a killed ADD's
 		 * temporary record file then goes on the way. */
@@ -544,6 +559,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 		break;
 	case LOOK_ALL:
 		netd_items_drop(&l);
+		l.cache = NULL;
 		locked_pass(st, nets, n_nets, cni_path, &l);
 		p->locked++;
 		break;

@@ -251,9 +251,11 @@ void netd_targets_add_changes(struct netd_targets *t, const struct netd_state *s
 		add_key(t, &st->changed[i], false);
 }
 
-/* The records of @t; a target without one (its DEL came first) is none. */
-static int read_targets(const struct netd_state *st, const struct netd_targets *t,
-			struct items *l)
+/* The records of @t; a target without one (its DEL came first) is none.
+ * The events that named them were just flushed into the cache, so its copy
+ * of an unchanged file is the record (a change since brings its own
+ * events, and another pass). */
+static int read_targets(struct netd_state *st, const struct netd_targets *t, struct items *l)
 {
 	l->v = calloc(t->n ? t->n : 1, sizeof(*l->v));
 	if (!l->v)
@@ -267,7 +269,8 @@ static int read_targets(const struct netd_state *st, const struct netd_targets *
 		it->nsfd = -1;
 		if (vmnet_record_path(path, sizeof(path), st->state_dir, k->network, k->cid,
 				      k->ifname) < 0 ||
-		    vmnet_record_read_path(path, &it->rec, &e) < 0) {
+		    netd_state_read(st, NETD_READ_FLUSHED, k->network, path, &it->rec, &it->stamp,
+				    &e) < 0) {
 			if (e.msg[0])
 				netd_note_error(l->p, "unreadable record", &e);
 			continue;
@@ -373,7 +376,9 @@ static void finish_some(struct netd_state *st, struct items *l, struct netd_targ
 		struct netd_key k;
 
 		key_of(&it->rec, &k);
-		netd_state_refresh(st, &k);
+		/* What the pass left alone is as the cache has it. */
+		if (it->gone || it->broken)
+			netd_state_refresh(st, &k);
 		if (!it->gone)
 			netd_state_set_status(st, &it->rec, it->status, it->absent_since);
 		if (it->again)

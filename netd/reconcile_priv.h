@@ -10,12 +10,14 @@
 #include <stdint.h>
 
 #include "reconcile.h"
+#include "state.h"
 #include "vmnet/record.h"
 
 struct vmnet_nft;
 
 struct item {
 	struct vmnet_record rec;
+	struct netd_stamp stamp;	/* of its file when read (ino 0: none) */
 	int nsfd;		/* proven to be the record's namespace; -1: none */
 	bool gone;		/* tear down the host side (never inside the namespace
 				   unless nsfd is set) */
@@ -33,6 +35,8 @@ struct items {
 	struct item *v;
 	size_t n, cap;
 	struct netd_reconcile_stats *p;
+	struct netd_state *cache;	/* records may come from it (netd_state_read) */
+	enum netd_read how;		/* as this allows; NETD_READ_FILE without one */
 };
 
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "state.h"
+#include "state_priv.h"
 #include "vmnet/clock.h"
 #include "vmnet/err.h"
 #include "vmnet/ipam.h"
@@ -43,7 +44,7 @@ static int cmp_entry(const void *a, const void *b)
 	return cmp_key(&x->rec, y->rec.network, y->rec.cid, y->rec.ifname);
 }
 
-static void sort(struct netd_state *st)
+void netd_cache_sort(struct netd_state *st)
 {
 	if (st->n > 1)
 		qsort(st->v, st->n, sizeof(*st->v), cmp_entry);
@@ -53,7 +54,7 @@ static void sort(struct netd_state *st)
  * *ret_at where it would go. The cache is kept sorted so that a record's
  * change costs O(log N) compares, not a sort (which, at every inotify event
  * of every call, made netd's share of a CPU grow with N). */
-static ssize_t search(struct netd_entry *const *v, size_t n, const char *network,
+ssize_t netd_cache_search(struct netd_entry *const *v, size_t n, const char *network,
 		      const char *cid, const char *ifname, size_t *ret_at)
 {
 	size_t lo = 0, hi = n;
@@ -75,7 +76,7 @@ static ssize_t search(struct netd_entry *const *v, size_t n, const char *network
 }
 
 /* @e in at index @at (the end for a load, sorted after). */
-static int insert_at(struct netd_state *st, size_t at, struct netd_entry *e)
+int netd_cache_insert(struct netd_state *st, size_t at, struct netd_entry *e)
 {
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 32;
@@ -93,21 +94,8 @@ static int insert_at(struct netd_state *st, size_t at, struct netd_entry *e)
 	return 0;
 }
 
-/* The cache keeps a record's network config only when netd's passes need
- * it without reading the record: for its aggregate route. */
-static void drop_json(struct vmnet_record *rec)
-{
-	json_t *keep = rec->netconf &&
-				       json_is_true(json_object_get(rec->netconf, "aggregateRoute"))
-			       ? json_incref(rec->netconf)
-			       : NULL;
 
-	vmnet_record_clear(rec);
-	rec->ipam_result = NULL;
-	rec->netconf = keep;
-}
-
-static void entry_free(struct netd_entry *e)
+void netd_entry_free(struct netd_entry *e)
 {
 	if (e) {
 		vmnet_record_clear(&e->rec);
@@ -116,7 +104,7 @@ static void entry_free(struct netd_entry *e)
 	free(e);
 }
 
-static void watch_net(struct netd_state *st, const char *network)
+void netd_state_watch(struct netd_state *st, const char *network)
 {
 	char dir[PATH_MAX];
 	int wd;
@@ -174,7 +162,7 @@ int netd_state_init(struct netd_state *st, const char *state_dir, struct vmnet_e
 void netd_state_free(struct netd_state *st)
 {
 	for (size_t i = 0; i < st->n; i++)
-		entry_free(st->v[i]);
+		netd_entry_free(st->v[i]);
 	free(st->v);
 	netd_index_free(&st->ix);
 	free(st->changed);
@@ -188,145 +176,6 @@ void netd_state_free(struct netd_state *st)
 	st->ino_fd = -1;
 }
 
-/* An entry for @rec, whose JSON moves into it (@rec keeps the rest). */
-static struct netd_entry *entry_of(struct vmnet_record *rec)
-{
-	struct netd_entry *e = calloc(1, sizeof(*e));
-	char pool[PATH_MAX];
-
-	if (!e)
-		return NULL;
-	e->rec = *rec;
-	rec->ipam_result = rec->netconf = NULL;
-	if (vmnet_ipam_pool_dir(e->rec.netconf, pool, sizeof(pool)) == 0)
-		e->ipam_pool = strdup(pool);
-	drop_json(&e->rec);
-	snprintf(e->status, sizeof(e->status), "pending");
-	return e;
-}
-
-static struct netd_entry *read_entry(const char *path)
-{
-	struct vmnet_record rec = {0};
-	struct vmnet_err err = {0};
-	struct netd_entry *e;
-
-	if (vmnet_record_read_path(path, &rec, &err) < 0) {
-		if (err.msg[0])
-			log_warn("%s", err.msg);
-		return NULL;
-	}
-	e = entry_of(&rec);
-	vmnet_record_clear(&rec);
-	return e;
-}
-
-struct load {
-	struct netd_state *st;
-	struct netd_entry **old;
-	size_t n_old;
-};
-
-/* @e into the new cache (at the end: sorted after), with the status the
- * old cache had. */
-static int load_entry(struct load *l, struct netd_entry *e)
-{
-	/* The old cache is sorted. */
-	ssize_t i = search(l->old, l->n_old, e->rec.network, e->rec.cid, e->rec.ifname, NULL);
-
-	if (i >= 0) {
-		memcpy(e->status, l->old[i]->status, sizeof(e->status));
-		e->absent_since = l->old[i]->absent_since;
-	}
-	if (insert_at(l->st, l->st->n, e) < 0) {
-		entry_free(e);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* One record file into the cache. */
-static int load_record(const char *network, const char *path, void *data)
-{
-	struct netd_entry *e = read_entry(path);
-
-	(void)network;
-	return e ? load_entry(data, e) : 0;
-}
-
-static int load_network(const char *network, const char *dir, void *data)
-{
-	struct load *l = data;
-
-	(void)dir;
-	watch_net(l->st, network);
-	/* Out of memory stops this network only. */
-	vmnet_record_walk(l->st->state_dir, network, false, load_record, l);
-	return 0;
-}
-
-/* The old cache (@l) back in place of a new one that failed. */
-static void load_undo(struct netd_state *st, const struct load *l)
-{
-	for (size_t i = 0; i < st->n; i++)
-		entry_free(st->v[i]);
-	free(st->v);
-	st->v = l->old;
-	st->n = st->cap = l->n_old;
-	netd_index_rebuild(&st->ix, st->v, st->n);
-}
-
-static void load_done(struct netd_state *st, const struct load *l)
-{
-	for (size_t i = 0; i < l->n_old; i++)
-		entry_free(l->old[i]);
-	free(l->old);
-	sort(st);
-	netd_index_rebuild(&st->ix, st->v, st->n);
-}
-
-/* A new cache: the indexes follow once it is whole (load_done). */
-static void load_begin(struct netd_state *st)
-{
-	st->v = NULL;
-	st->n = st->cap = 0;
-	st->ix.dirty = true;
-}
-
-int netd_state_load(struct netd_state *st, struct vmnet_err *err)
-{
-	struct load l = {st, st->v, st->n};
-	int r;
-
-	load_begin(st);
-	r = vmnet_record_walk_networks(st->state_dir, load_network, &l);
-	if (r < 0) {
-		load_undo(st, &l);
-		return vmnet_err_set(err, CNI_ERR_IO, -r, "reading %s", st->state_dir);
-	}
-	load_done(st, &l);
-	return 0;
-}
-
-int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, size_t n)
-{
-	struct load l = {st, st->v, st->n};
-	const char *net = NULL;
-
-	load_begin(st);
-	for (size_t i = 0; i < n; i++) {
-		struct netd_entry *e = entry_of(recs[i]);
-
-		if (!e || load_entry(&l, e) < 0) {
-			load_undo(st, &l);
-			return -ENOMEM;
-		}
-		if (!net || strcmp(net, recs[i]->network))
-			watch_net(st, net = recs[i]->network);
-	}
-	load_done(st, &l);
-	return 0;
-}
 
 int netd_state_fd(const struct netd_state *st)
 {
@@ -346,7 +195,7 @@ static void remove_at(struct netd_state *st, size_t i)
 	if (st->v[i]->rec.host_nsid >= 0)
 		netd_state_nsid_note_gone(st, st->v[i]->rec.host_nsid);
 	netd_index_del(&st->ix, st->v[i]);
-	entry_free(st->v[i]);
+	netd_entry_free(st->v[i]);
 	memmove(&st->v[i], &st->v[i + 1], (st->n - i - 1) * sizeof(*st->v));
 	st->n--;
 }
@@ -405,8 +254,8 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 
 	if (vmnet_record_path(path, sizeof(path), st->state_dir, k->network, k->cid, k->ifname) < 0)
 		return 0;
-	i = search(st->v, st->n, k->network, k->cid, k->ifname, &at);
-	e = access(path, F_OK) == 0 ? read_entry(path) : NULL;
+	i = netd_cache_search(st->v, st->n, k->network, k->cid, k->ifname, &at);
+	e = access(path, F_OK) == 0 ? netd_entry_read(path) : NULL;
 	if (i >= 0 && !e) {
 		remove_at(st, (size_t)i);
 		log_debug("record %s/%s@%s removed", k->network, k->cid, k->ifname);
@@ -426,11 +275,11 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 		/* A record naming another attachment than its file's name
 		 * (damaged, or written by hand) moves in the order. */
 		if (cmp_key(&old->rec, k->network, k->cid, k->ifname))
-			sort(st);
+			netd_cache_sort(st);
 	} else if ((cmp_key(&e->rec, k->network, k->cid, k->ifname) &&
-		    search(st->v, st->n, e->rec.network, e->rec.cid, e->rec.ifname, &at) >= 0) ||
-		   insert_at(st, at, e) < 0) {
-		entry_free(e);
+		    netd_cache_search(st->v, st->n, e->rec.network, e->rec.cid, e->rec.ifname, &at) >= 0) ||
+		   netd_cache_insert(st, at, e) < 0) {
+		netd_entry_free(e);
 		return 0;
 	} else {
 		log_debug("record %s/%s@%s added", k->network, k->cid, k->ifname);
@@ -443,31 +292,40 @@ void netd_state_refresh(struct netd_state *st, const struct netd_key *k)
 	update_key(st, k);
 }
 
+bool netd_key_of_name(const char *network, const char *name, struct netd_key *k)
+{
+	const char *at = strrchr(name, '@');
+	size_t cl, il;
+
+	if (!at || !netd_state_is_record_name(name))
+		return false;
+	cl = (size_t)(at - name);
+	il = strlen(at + 1) - 5;
+	if (cl >= sizeof(k->cid) || il >= sizeof(k->ifname) ||
+	    strlen(network) >= sizeof(k->network))
+		return false;
+	memset(k, 0, sizeof(*k));
+	snprintf(k->network, sizeof(k->network), "%s", network);
+	memcpy(k->cid, name, cl);
+	memcpy(k->ifname, at + 1, il);
+	return true;
+}
+
 /* One file of @network's directory changed: re-read or forget it, and
  * note it for the next pass. */
 static int update_file(struct netd_state *st, const char *network, const char *name)
 {
-	const char *at = strrchr(name, '@');
 	struct netd_key k;
-	size_t cl, il;
 
-	if (!at)
+	if (!netd_key_of_name(network, name, &k))
 		return 0;
-	cl = (size_t)(at - name);
-	il = strlen(at + 1) - 5;
-	if (cl >= sizeof(k.cid) || il >= sizeof(k.ifname) || strlen(network) >= sizeof(k.network))
-		return 0;
-	memset(&k, 0, sizeof(k));
-	snprintf(k.network, sizeof(k.network), "%s", network);
-	memcpy(k.cid, name, cl);
-	memcpy(k.ifname, at + 1, il);
 	note_change(st, &k);
 	/* A record in the cache is read again at the next flush, once however
 	 * many events name it. One not in it is read now: what it says (the
 	 * id of its namespace among it) is known before that namespace's
 	 * events are weighed, and when the record goes, its id is noted as
 	 * gone (netd_state_nsid_gone), not taken for a stranger's. */
-	if (search(st->v, st->n, k.network, k.cid, k.ifname, NULL) >= 0 &&
+	if (netd_cache_search(st->v, st->n, k.network, k.cid, k.ifname, NULL) >= 0 &&
 	    keys_add(&st->dirty, &st->n_dirty, &st->cap_dirty, &k))
 		return 1;
 	return update_key(st, &k);
@@ -543,7 +401,7 @@ int netd_state_handle_events(struct netd_state *st)
 struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network, const char *cid,
 				       const char *ifname)
 {
-	ssize_t i = search(st->v, st->n, network, cid, ifname, NULL);
+	ssize_t i = netd_cache_search(st->v, st->n, network, cid, ifname, NULL);
 
 	return i >= 0 ? st->v[i] : NULL;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "stamp.h"
 #include "vmnet/names.h"
 #include "vmnet/record.h"
 
@@ -24,6 +25,8 @@ struct netd_entry {
 	int64_t absent_since;		/* monotonic ms since which no scan found its
 					   namespace, 0 = found (kept across passes) */
 	char *ipam_pool;		/* its vmnet-ipam store's inode pool, or NULL */
+	struct netd_stamp stamp;	/* of the file @rec was read from (ino 0: none) */
+	bool kept;			/* in a new cache as it was (state_load.c) */
 };
 
 /* One attachment: the key of its record. */
@@ -82,7 +85,10 @@ int netd_state_load(struct netd_state *st, struct vmnet_err *err);
  * place of reading them again: their JSON moves into the cache (the rest
  * of each record stays with the caller). -ENOMEM leaves the cache as it
  * was. */
-int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs, size_t n);
+/* The cache from the records a full pass found (@stamps[i]: @recs[i]'s, or
+ * NULL): an entry whose file is unchanged is kept as it is. */
+int netd_state_adopt(struct netd_state *st, struct vmnet_record *const *recs,
+		     const struct netd_stamp *const *stamps, size_t n);
 
 /* The inotify fd to poll; netd_state_handle_events() reads what is pending
  * and updates the cache. Returns 1 if anything changed, 0 if not. It is
@@ -106,6 +112,33 @@ void netd_state_nsid_note_gone(struct netd_state *st, int nsid);
 /* Re-read the record of @k into the cache, or forget it if it is gone;
  * not noted as a change. */
 void netd_state_refresh(struct netd_state *st, const struct netd_key *k);
+
+/* @k from a record's file name in @network, "<cid>@<ifname>.json"; false
+ * if @name is none. */
+bool netd_key_of_name(const char *network, const char *name, struct netd_key *k);
+
+/* Where a pass takes a record from (netd_state_read). */
+enum netd_read {
+	NETD_READ_FILE,		/* its file, always */
+	NETD_READ_SETTLED,	/* the cache's copy when the file's stamp is the one
+				   the cache read it with and settled (stamp.h): a
+				   full pass, which may follow lost events */
+	NETD_READ_FLUSHED,	/* the cache's copy when the file's stamp is the one
+				   the cache read it with: a pass right after a
+				   flush, when a later change's events are still to
+				   come and bring another pass */
+};
+
+/* The record at @path (a file of @network) into @ret as vmnet_record_read_path
+ * would give it, or, as @how allows, the cache's copy: the same but for its
+ * JSON, of which the cache keeps only what a pass reads (state_load.c:
+ * the IPAM result's routes, an aggregate route's network config).
+ * Whatever acts on a record reads its file again under its network's
+ * lock. @ret_stamp: the file's stamp, taken before any read.
+ * 1 from the cache, 0 from the file, else as vmnet_record_read_path. */
+int netd_state_read(struct netd_state *st, enum netd_read how, const char *network,
+		    const char *path, struct vmnet_record *ret, struct netd_stamp *ret_stamp,
+		    struct vmnet_err *err);
 
 /* Lookups; NULL if none. @ifname NULL or "" matches the first attachment of
  * @cid (sorted by network, then ifname). */

@@ -39,7 +39,7 @@ static void failpoint(const char *name)
 		_exit(99);
 }
 
-static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
+static int fill_record(struct vmnet_call *c, struct vmnet_record *rec, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
 	const struct vmnet_cni_env *env = c->env;
@@ -72,14 +72,15 @@ static void fill_record(struct vmnet_call *c, struct vmnet_record *rec)
 	snprintf(rec->ipam_type, sizeof(rec->ipam_type), "%s", cf->ipam_type);
 	snprintf(rec->iso_label, sizeof(rec->iso_label), "%s",
 		 cf->iso_label[0] ? cf->iso_label : c->args.iso_label);
-	memcpy(rec->ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
-	rec->n_ports = cf->n_ports;
 	rec->created = (int64_t)time(NULL);
 	/* netd releases an orphan's address with the IPAM plugin this ADD
 	 * used; a CNI_PATH it could not trust is not recorded. */
 	if (env->path && vmnet_record_cni_path_check(env->path) == 0)
 		snprintf(rec->cni_path, sizeof(rec->cni_path), "%s", env->path);
 	vmnet_boot_id(rec->boot_id, sizeof(rec->boot_id));
+	if (vmnet_record_set_ports(rec, cf->ports, cf->n_ports) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "record");
+	return 0;
 }
 
 /* The nsid is extra evidence for netd (proof of death where it cannot see
@@ -277,7 +278,9 @@ static int prepare(struct vmnet_call *c, struct vmnet_record *rec, int *ret_nsfd
 	r = input_check(c, err);
 	if (r < 0)
 		return r;
-	fill_record(c, rec);
+	r = fill_record(c, rec, err);
+	if (r < 0)
+		return r;
 	r = vmnet_call_guest_mac(c, rec->guest_mac, err);
 	if (r < 0)
 		return r;
@@ -357,7 +360,7 @@ int vmnet_cmd_add(struct vmnet_call *c, json_t **ret_result, struct vmnet_err *e
 	const struct vmnet_conf *cf = c->conf;
 	_cleanup_close_ int nsfd = -1, lock = -1;
 	struct vmnet_attach_state st;
-	struct vmnet_record rec;
+	_cleanup_(vmnet_record_clear) struct vmnet_record rec = { 0 };
 	struct vmnet_result ipam;
 	struct vmnet_result_dns dns;
 	json_auto_t *ipam_json = NULL, *result = NULL;

@@ -115,10 +115,9 @@ static int forget_unrecorded(const char *state_dir, const char *host_if, uint32_
 static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_err *err)
 {
 	const struct vmnet_conf *cf = c->conf;
-	struct vmnet_record rec;
+	_cleanup_(vmnet_record_clear) struct vmnet_record rec = { 0 };
 	int first = 0, r;
 
-	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.network, sizeof(rec.network), "%s", cf->name);
 	snprintf(rec.cid, sizeof(rec.cid), "%s", c->env->containerid);
 	snprintf(rec.ifname, sizeof(rec.ifname), "%s", c->env->ifname);
@@ -128,8 +127,9 @@ static int teardown_unrecorded(struct vmnet_call *c, bool damaged, struct vmnet_
 	rec.mode = cf->mode;
 	rec.ip_masq = cf->ip_masq;
 	rec.ip_masq6 = cf->ip_masq6;
-	memcpy(rec.ports, cf->ports, sizeof(cf->ports[0]) * cf->n_ports);
-	rec.n_ports = cf->n_ports;
+	r = vmnet_record_set_ports(&rec, cf->ports, cf->n_ports);
+	if (r < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "record");
 	/* The MAC as ADD chose it (a bad CNI_ARGS MAC failed that ADD: then
 	 * the derived one is as good as any). */
 	if (vmnet_call_guest_mac(c, rec.guest_mac, NULL) < 0)

@@ -87,6 +87,36 @@ void vmnet_record_clear(struct vmnet_record *rec)
 	json_decref(rec->ipam_result);
 	json_decref(rec->netconf);
 	rec->ipam_result = rec->netconf = NULL;
+	free(rec->ports);
+	rec->ports = NULL;
+	rec->n_ports = 0;
+}
+
+int vmnet_record_set_ports(struct vmnet_record *rec, const struct vmnet_port *ports, unsigned n)
+{
+	struct vmnet_port *v = NULL;
+
+	if (n && !(v = malloc(n * sizeof(*v))))
+		return -ENOMEM;
+	if (n)
+		memcpy(v, ports, n * sizeof(*v));
+	free(rec->ports);
+	rec->ports = v;
+	rec->n_ports = n;
+	return 0;
+}
+
+int vmnet_record_copy(struct vmnet_record *dst, const struct vmnet_record *src)
+{
+	*dst = *src;
+	dst->ports = NULL;
+	dst->n_ports = 0;
+	dst->ipam_result = dst->netconf = NULL;
+	if (vmnet_record_set_ports(dst, src->ports, src->n_ports) < 0)
+		return -ENOMEM;
+	dst->ipam_result = json_incref(src->ipam_result);
+	dst->netconf = json_incref(src->netconf);
+	return 0;
 }
 
 /* Open the record at @path for reading, shared-locked and still the record

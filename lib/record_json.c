@@ -285,14 +285,19 @@ static int ports_from_json(json_t *v, struct vmnet_record *rec, struct vmnet_err
 	json_t *a = json_object_get(v, "ports"), *it;
 	size_t i;
 
-	if (!json_is_array(a))
+	if (!json_is_array(a) || !json_array_size(a))
 		return 0;
+	if (json_array_size(a) > VMNET_MAX_PORTS)
+		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad ports");
+	rec->ports = calloc(json_array_size(a), sizeof(*rec->ports));
+	if (!rec->ports)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "record: ports");
 	json_array_foreach(a, i, it) {
 		struct vmnet_port *p = &rec->ports[rec->n_ports];
 		const char *proto = json_string_value(json_object_get(it, "protocol"));
 		const char *hip = json_string_value(json_object_get(it, "hostIP"));
 
-		if (rec->n_ports >= VMNET_MAX_PORTS || !proto)
+		if (!proto)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad ports");
 		if (vmnet_proto_parse(proto, &p->proto) < 0)
 			return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: bad port protocol");
@@ -316,13 +321,17 @@ int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err
 	if (!json_is_object(v))
 		return vmnet_err_set(err, CNI_ERR_DECODE, 0, "record: not an object");
 	if ((r = strings_from_json(v, &rec, err)) < 0 || (r = v6_from_json(v, &rec, err)) < 0 ||
-	    (r = numbers_from_json(v, &rec, err)) < 0 ||
-	    (r = ports_from_json(v, &rec, err)) < 0 || (r = netns_id_from_json(v, &rec, err)) < 0)
+	    (r = numbers_from_json(v, &rec, err)) < 0 || (r = netns_id_from_json(v, &rec, err)) < 0)
 		return r;
 	if (vmnet_cluster_parse(json_object_get(v, "clusterCIDRs"), "record: clusterCIDRs",
 				&rec.cluster, err) < 0) {
 		vmnet_err_recode(err, CNI_ERR_DECODE);
 		return -EINVAL;
+	}
+	/* The ports last: nothing fails after them. */
+	if ((r = ports_from_json(v, &rec, err)) < 0) {
+		vmnet_record_clear(&rec);
+		return r;
 	}
 	rec.n_nameservers = str_list(v, "nameservers", &rec.nameservers[0][0],
 				     sizeof(rec.nameservers[0]), ARRAY_SIZE(rec.nameservers));

@@ -44,6 +44,14 @@ struct netd_entry *netd_entry_of(struct vmnet_record *rec)
 		return NULL;
 	e->rec = *rec;
 	rec->ipam_result = rec->netconf = NULL;
+	/* The ports are copied: @rec keeps its own. */
+	e->rec.ports = NULL;
+	e->rec.n_ports = 0;
+	if (vmnet_record_set_ports(&e->rec, rec->ports, rec->n_ports) < 0) {
+		vmnet_record_clear(&e->rec);
+		free(e);
+		return NULL;
+	}
 	if (vmnet_ipam_pool_dir(e->rec.netconf, pool, sizeof(pool)) == 0)
 		e->ipam_pool = strdup(pool);
 	drop_json(&e->rec);
@@ -103,9 +111,8 @@ int netd_state_read(struct netd_state *st, enum netd_read how, const char *netwo
 	e = cached(st, how, network, path, &now);
 	if (!e)
 		return vmnet_record_read_path(path, ret, err);
-	*ret = e->rec;
-	ret->ipam_result = json_incref(e->rec.ipam_result);
-	ret->netconf = json_incref(e->rec.netconf);
+	if (vmnet_record_copy(ret, &e->rec) < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, ENOMEM, "record");
 	return 1;
 }
 

@@ -61,7 +61,8 @@ struct vmnet_record {
 	long tap_uid, tap_gid;		/* -1 = unset */
 	char ipam_type[64];
 	char iso_label[64];
-	struct vmnet_port ports[VMNET_MAX_PORTS];
+	struct vmnet_port *ports;	/* n_ports of them (at most VMNET_MAX_PORTS), owned:
+					   vmnet_record_clear frees them */
 	unsigned n_ports;
 	/* The DNS the ADD result reported (the plugin's "dns" over IPAM's):
 	   what netd hands the guest. */
@@ -201,8 +202,14 @@ int vmnet_record_walk_networks(const char *state_dir, vmnet_record_walk_fn fn, v
 int vmnet_record_walk(const char *state_dir, const char *network, bool clean,
 		      vmnet_record_walk_fn fn, void *data);
 
-/* Release owned JSON; the struct itself is the caller's. */
+/* Release what @rec owns (its JSON and its ports); the struct itself is
+ * the caller's. */
 void vmnet_record_clear(struct vmnet_record *rec);
+/* @n ports of @ports into @rec, a copy it owns (its old ones freed). -ENOMEM */
+int vmnet_record_set_ports(struct vmnet_record *rec, const struct vmnet_port *ports, unsigned n);
+/* @dst a copy of @src that owns its JSON references and its ports (@dst's
+ * own are not released first). -ENOMEM, @dst then owning nothing. */
+int vmnet_record_copy(struct vmnet_record *dst, const struct vmnet_record *src);
 
 json_t *vmnet_record_to_json(const struct vmnet_record *rec);
 int vmnet_record_from_json(json_t *v, struct vmnet_record *ret, struct vmnet_err *err);

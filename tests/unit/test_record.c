@@ -155,6 +155,7 @@ static void test_salvage(void)
  * ports keep the family of their hostIP. */
 static void test_ipv6(void)
 {
+	struct vmnet_port pv[3];
 	struct vmnet_record rec, got;
 	struct vmnet_err err = {0};
 	char buf[VMNET_PREFIXSTRLEN];
@@ -164,12 +165,12 @@ static void test_ipv6(void)
 	vmnet_ip6_parse("fd77::1", &rec.gateway6);
 	rec.ip_masq = true;
 	rec.ip_masq6 = false;
-	rec.n_ports = 3;
-	rec.ports[0] = (struct vmnet_port){.proto = IPPROTO_TCP, .host_port = 80, .guest_port = 8};
-	rec.ports[1] = rec.ports[0];
-	vmnet_port_host_parse("::", &rec.ports[1]);
-	rec.ports[2] = rec.ports[0];
-	vmnet_port_host_parse("0.0.0.0", &rec.ports[2]);
+	pv[0] = (struct vmnet_port){.proto = IPPROTO_TCP, .host_port = 80, .guest_port = 8};
+	pv[1] = pv[0];
+	vmnet_port_host_parse("::", &pv[1]);
+	pv[2] = pv[0];
+	vmnet_port_host_parse("0.0.0.0", &pv[2]);
+	vmnet_record_set_ports(&rec, pv, 3);
 	ok(round_trip(&rec, &got, &err) == 0 && vmnet_record_has6(&got) &&
 		   !strcmp(vmnet_prefix6_fmt(&got.guest6, buf), "fd77::5/64") &&
 		   vmnet_ip6_eq(&got.gateway6, &rec.gateway6) && got.ip_masq && !got.ip_masq6,
@@ -177,6 +178,8 @@ static void test_ipv6(void)
 	ok(got.n_ports == 3 && got.ports[0].family == 0 && got.ports[1].family == 6 &&
 		   got.ports[2].family == 4 && !vmnet_port_same_host(&got.ports[1], &got.ports[2]),
 	   "ports keep the family of their hostIP (none, ::, 0.0.0.0)");
+	vmnet_record_clear(&rec);
+	vmnet_record_clear(&got);
 	base(&rec);
 	rec.ip_masq = true;
 	rec.ip_masq6 = true;

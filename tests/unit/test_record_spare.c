@@ -31,20 +31,25 @@ static void make(struct vmnet_record *rec, const char *cid, unsigned v)
 {
 	record_fixture(rec, "n1", cid, 0x0a4d0000u | (v & 0xffffu), 16);
 	rec->gateway = 0x0a4d0001u;
-	rec->n_ports = v % 7;
-	for (unsigned i = 0; i < rec->n_ports; i++) {
-		rec->ports[i].host_port = (uint16_t)(1000 + i);
-		rec->ports[i].guest_port = (uint16_t)(2000 + i);
-		rec->ports[i].proto = 6;
+	struct vmnet_port pv[7] = {0};
+
+	for (unsigned i = 0; i < v % 7; i++) {
+		pv[i].host_port = (uint16_t)(1000 + i);
+		pv[i].guest_port = (uint16_t)(2000 + i);
+		pv[i].proto = 6;
 	}
+	vmnet_record_set_ports(rec, pv, v % 7);
 }
 
 static int put(const char *cid, unsigned v)
 {
 	struct vmnet_record rec;
+	int r;
 
 	make(&rec, cid, v);
-	return record_put(state, &rec);
+	r = record_put(state, &rec);
+	vmnet_record_clear(&rec);
+	return r;
 }
 
 /* The version a record read back is, or -1 if it is not a whole one. */

@@ -239,13 +239,16 @@ static bool feed_one(struct netd_feed6 *f, struct netd_guest6 *g, struct dev_cac
 	return true;
 }
 
-void netd_feed6_sync(struct netd_feed6 *f, struct netd_guest6 *g, const struct netd_state *st)
+void netd_feed6_sync(struct netd_feed6 *f, struct netd_guest6 *g, struct netd_state *st)
 {
+	struct netd_entry *const *v6;
 	struct dev_cache c = {0};
 	struct served *nv = NULL;
 	size_t nn = 0, i = 0;
 
-	if (!f || !g)
+	/* No guest with IPv6, none served: nothing to walk the cache for
+	 * (a pass at every call, each a walk over every attachment). */
+	if (!f || !g || (!f->n && netd_state_all_of(st, NETD_IX_GUEST6, &v6) == 0))
 		return;
 	if (st->n && !(nv = malloc(st->n * sizeof(*nv)))) {
 		log_warn("IPv6: out of memory: guests kept as they were");

@@ -45,7 +45,7 @@ int netd_feed6_open(struct netd_feed6 **ret);
  * be sorted as netd_state keeps it. A guest the service cannot take (a
  * socket that cannot be set up) is logged once and tried again after a
  * while or when its description changes. */
-void netd_feed6_sync(struct netd_feed6 *f, struct netd_guest6 *g, const struct netd_state *st);
+void netd_feed6_sync(struct netd_feed6 *f, struct netd_guest6 *g, struct netd_state *st);
 /* Whether the attachment of @rec is served now; its ifindex in *ret_ifindex. */
 bool netd_feed6_served(const struct netd_feed6 *f, const struct vmnet_record *rec,
 		       int *ret_ifindex);

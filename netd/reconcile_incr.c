@@ -350,21 +350,17 @@ static bool needs_full(const struct netd_state *st, struct items *l, struct vmne
 
 /* The aggregate routes want every record of their networks: the cache
  * keeps those records' configs (state.c), shallow copies here. */
-static void aggregate_from_cache(const struct netd_state *st, struct netd_reconcile_stats *p)
+static void aggregate_from_cache(struct netd_state *st, struct netd_reconcile_stats *p)
 {
+	struct netd_entry *const *e;
+	ssize_t n = netd_state_all_of(st, NETD_IX_CONF, &e);
 	struct item *v;
-	size_t n = 0;
 
-	for (size_t i = 0; i < st->n; i++)
-		n += st->v[i]->rec.netconf != NULL;
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v)
+	if (n < 0 || !(v = calloc(n ? (size_t)n : 1, sizeof(*v))))
 		return;
-	n = 0;
-	for (size_t i = 0; i < st->n; i++)
-		if (st->v[i]->rec.netconf)
-			v[n++].rec = st->v[i]->rec;
-	netd_aggregate_sync(v, n, p);
+	for (ssize_t i = 0; i < n; i++)
+		v[i].rec = e[i]->rec;
+	netd_aggregate_sync(v, (size_t)n, p);
 	free(v);
 }
 

@@ -267,8 +267,8 @@ static int update_key(struct netd_state *st, const struct netd_key *k)
 		old = st->v[i];
 		memcpy(e->status, old->status, sizeof(e->status));
 		e->absent_since = old->absent_since;
-		vmnet_record_clear(&old->rec);
 		netd_index_del(&st->ix, old);
+		vmnet_record_clear(&old->rec);
 		*old = *e;
 		free(e);
 		netd_index_add(&st->ix, old);

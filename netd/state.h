@@ -38,7 +38,11 @@ struct netd_key {
 
 /* The cache's secondary indexes (state_index.c): entry pointers sorted by
  * host device, guest address of either family, and VM namespace id. */
-enum netd_ix { NETD_IX_HOST_IF, NETD_IX_GUEST4, NETD_IX_GUEST6, NETD_IX_NSID, NETD_IX_N };
+enum netd_ix {
+	NETD_IX_HOST_IF, NETD_IX_GUEST4, NETD_IX_GUEST6, NETD_IX_NSID,
+	NETD_IX_CONF,	/* the entries that keep their network config, by network */
+	NETD_IX_N
+};
 struct netd_index {
 	struct netd_entry **v[NETD_IX_N];
 	size_t n[NETD_IX_N], cap[NETD_IX_N];
@@ -159,6 +163,9 @@ ssize_t netd_state_with_guest4(struct netd_state *st, uint32_t ip, struct netd_e
 ssize_t netd_state_with_guest6(struct netd_state *st, const struct in6_addr *ip,
 			       struct netd_entry *const **ret);
 ssize_t netd_state_with_nsid(struct netd_state *st, int nsid, struct netd_entry *const **ret);
+/* Every entry of index @kind (with IPv6: NETD_IX_GUEST6; keeping its
+ * network config: NETD_IX_CONF), without a walk over the cache; -ENOMEM. */
+ssize_t netd_state_all_of(struct netd_state *st, enum netd_ix kind, struct netd_entry *const **ret);
 /* state_index.c, for state.c: @e in and out of the indexes, all again. */
 void netd_index_add(struct netd_index *ix, struct netd_entry *e);
 void netd_index_del(struct netd_index *ix, const struct netd_entry *e);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The record cache's secondary indexes (state.h): its entries by host
- * device, guest address (either family) and VM namespace id, each a sorted
+ * device, guest address (either family), VM namespace id and, for those
+ * that keep their network config, by network, each a sorted
  * array of entry pointers kept current as entries come and go. An event
  * (a link, a namespace's change, an nftables element) names one of these;
  * finding its attachment by scanning every record made each event O(N),
@@ -36,6 +37,9 @@ static bool key_of(enum netd_ix kind, const struct netd_entry *e, union ix_key *
 	case NETD_IX_GUEST6:
 		k->ip6 = &r->guest6.addr;
 		return vmnet_record_has6(r);
+	case NETD_IX_CONF:
+		k->name = r->network;
+		return r->netconf != NULL;
 	default:
 		k->nsid = r->host_nsid;
 		return true;
@@ -49,6 +53,7 @@ static int key_cmp(enum netd_ix kind, const union ix_key *k, const struct netd_e
 	key_of(kind, e, &o);
 	switch (kind) {
 	case NETD_IX_HOST_IF:
+	case NETD_IX_CONF:
 		return strcmp(k->name, o.name);
 	case NETD_IX_GUEST4:
 		return k->ip4 < o.ip4 ? -1 : k->ip4 > o.ip4;
@@ -192,4 +197,16 @@ ssize_t netd_state_with_nsid(struct netd_state *st, int nsid, struct netd_entry 
 	union ix_key k = {.nsid = nsid};
 
 	return range(st, NETD_IX_NSID, &k, ret);
+}
+
+ssize_t netd_state_all_of(struct netd_state *st, enum netd_ix kind, struct netd_entry *const **ret)
+{
+	struct netd_index *ix = &st->ix;
+
+	if (ix->dirty)
+		netd_index_rebuild(ix, st->v, st->n);
+	if (ix->dirty)
+		return -ENOMEM;
+	*ret = ix->v[kind];
+	return (ssize_t)ix->n[kind];
 }

@@ -170,6 +170,42 @@ static void test_adopt(struct netd_state *st)
 		vmnet_record_clear(&recs[i]);
 }
 
+/* What every pass asks of the whole cache comes from the indexes: the
+ * entries with IPv6, those that keep their network config (an aggregate
+ * route's). */
+static void test_all_of(struct netd_state *st)
+{
+	struct netd_entry *const *v;
+	struct vmnet_record rec;
+	ssize_t n6, nc;
+
+	n6 = netd_state_all_of(st, NETD_IX_GUEST6, &v);
+	nc = netd_state_all_of(st, NETD_IX_CONF, &v);
+	ok(n6 == 0 && nc == 0, "no entry with IPv6 or a network config (%zd, %zd)", n6, nc);
+	record_fixture(&rec, "neta", "c4", 0x0a420009u, 16);
+	rec.guest6.addr.s6_addr[0] = 0xfd;
+	rec.guest6.addr.s6_addr[15] = 9;
+	rec.guest6.len = 64;
+	rec.mode = VMNET_MODE_ISOLATED;
+	rec.netconf = json_pack("{s:b}", "aggregateRoute", 1);
+	record_put(state, &rec);
+	vmnet_record_clear(&rec);
+	record_fixture(&rec, "neta", "c5", 0x0a42000au, 16);
+	rec.netconf = json_pack("{s:b}", "aggregateRoute", 0);
+	record_put(state, &rec);
+	vmnet_record_clear(&rec);
+	netd_state_handle_events(st);
+	n6 = netd_state_all_of(st, NETD_IX_GUEST6, &v);
+	ok(n6 == 1 && !strcmp(v[0]->rec.cid, "c4"), "one with IPv6: c4 (%zd)", n6);
+	nc = netd_state_all_of(st, NETD_IX_CONF, &v);
+	ok(nc == 1 && !strcmp(v[0]->rec.cid, "c4"),
+	   "one keeps its network config, the aggregate route's (%zd)", nc);
+	netd_state_load(st, NULL);
+	ok(netd_state_all_of(st, NETD_IX_CONF, &v) == 1 &&
+		   netd_state_all_of(st, NETD_IX_GUEST6, &v) == 1,
+	   "the same after a reload");
+}
+
 int main(void)
 {
 	struct netd_state st;
@@ -185,6 +221,7 @@ int main(void)
 	   err.msg);
 	test_read(&st);
 	test_adopt(&st);
+	test_all_of(&st);
 	netd_state_free(&st);
 	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);
 	return done();

@@ -93,6 +93,7 @@ static bool indexed(struct netd_state *st)
 		want[NETD_IX_GUEST4] += r->guest.addr != 0;
 		want[NETD_IX_GUEST6] += vmnet_record_has6(r);
 		want[NETD_IX_NSID]++;
+		want[NETD_IX_CONF] += r->netconf != NULL;
 
 		if (r->host_if[0])
 			n = netd_state_with_host_if(st, r->host_if, &v), in &= in_range(e, v, n);

@@ -346,8 +346,9 @@ static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets
 	return all_locked;
 }
 
-/* The cache from the records the pass read when it found every one in
- * place (@adopt), else read again: a pass that acted changed some. */
+/* The cache from the records the pass read, those it acted on (flagged)
+ * read again (@adopt); else every record read again, after a pass that
+ * locked everything. */
 static void refresh_cache(struct netd_state *st, struct item *items, size_t n, bool adopt)
 {
 	struct vmnet_record **recs = adopt ? calloc(n ? n : 1, sizeof(*recs)) : NULL;
@@ -357,8 +358,18 @@ static void refresh_cache(struct netd_state *st, struct item *items, size_t n, b
 		recs[i] = &items[i].rec;
 		stamps[i] = &items[i].stamp;
 	}
-	if (!recs || !stamps || netd_state_adopt(st, recs, stamps, n) < 0)
+	if (!recs || !stamps || netd_state_adopt(st, recs, stamps, n) < 0) {
 		netd_state_load(st, NULL);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			struct netd_key k;
+
+			if (!items[i].flagged)
+				continue;
+			netd_key_of(&items[i].rec, &k);
+			netd_state_refresh(st, &k);
+		}
+	}
 	free(recs);
 	free(stamps);
 }
@@ -568,7 +579,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 	checked = (unsigned)l.n;
 	netd_aggregate_sync(l.v, l.n, p);
 	carry(&l, next);
-	finish(st, l.v, l.n, seen == LOOK_NOTHING, p);
+	finish(st, l.v, l.n, seen != LOOK_ALL, p);
 	netd_count(p, t0, true, checked);
 	return 0;
 }

@@ -58,19 +58,11 @@ static void add_key(struct netd_targets *t, const struct netd_key *k, bool senti
 	t->v[t->n++].sentinel = sentinel;
 }
 
-static void key_of(const struct vmnet_record *rec, struct netd_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	snprintf(k->network, sizeof(k->network), "%s", rec->network);
-	snprintf(k->cid, sizeof(k->cid), "%s", rec->cid);
-	snprintf(k->ifname, sizeof(k->ifname), "%s", rec->ifname);
-}
-
 void netd_targets_add_rec(struct netd_targets *t, const struct vmnet_record *rec, bool sentinel)
 {
 	struct netd_key k;
 
-	key_of(rec, &k);
+	netd_key_of(rec, &k);
 	add_key(t, &k, sentinel);
 }
 
@@ -371,7 +363,7 @@ static void finish_some(struct netd_state *st, struct items *l, struct netd_targ
 		struct item *it = &l->v[i];
 		struct netd_key k;
 
-		key_of(&it->rec, &k);
+		netd_key_of(&it->rec, &k);
 		/* What the pass left alone is as the cache has it. */
 		if (it->gone || it->broken)
 			netd_state_refresh(st, &k);

@@ -292,6 +292,14 @@ void netd_state_refresh(struct netd_state *st, const struct netd_key *k)
 	update_key(st, k);
 }
 
+void netd_key_of(const struct vmnet_record *rec, struct netd_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	snprintf(k->network, sizeof(k->network), "%s", rec->network);
+	snprintf(k->cid, sizeof(k->cid), "%s", rec->cid);
+	snprintf(k->ifname, sizeof(k->ifname), "%s", rec->ifname);
+}
+
 bool netd_key_of_name(const char *network, const char *name, struct netd_key *k)
 {
 	const char *at = strrchr(name, '@');

@@ -117,6 +117,8 @@ void netd_state_nsid_note_gone(struct netd_state *st, int nsid);
  * not noted as a change. */
 void netd_state_refresh(struct netd_state *st, const struct netd_key *k);
 
+/* @rec's key. */
+void netd_key_of(const struct vmnet_record *rec, struct netd_key *k);
 /* @k from a record's file name in @network, "<cid>@<ifname>.json"; false
  * if @name is none. */
 bool netd_key_of_name(const char *network, const char *name, struct netd_key *k);

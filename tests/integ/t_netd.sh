@@ -206,6 +206,7 @@ for _ in $(seq 150); do gone2 && break; sleep 0.05; done
 diag "c2 cleaned up after $(($(ms_now) - T0)) ms"
 gone2 || diag "$(grep -E 'c2|pass' "$W_TMP/netd.log" | tail -8)"
 t_ok "VM namespace deleted without DEL: device, element, record and address removed" gone2
+t_eq "  netd's list forgot c2" "$(nc_ list --json | jq '[.attachments[] | select(.cid == "c2")] | length')" 0
 t_ok "c1 untouched by that cleanup" guest_ping g1 "${G_GW[g1]}"
 
 # ---------------------------------------------------------------- socket
@@ -483,6 +484,12 @@ for _ in $(seq 100); do test -e "$(record_path "$NET" i1 eth0)" || break; sleep 
 t_eq "nothing was created in the namespace that got i1's inode" \
 	"$(ip -n "${VICTIM:-none}" -o link show 2>/dev/null | awk -F': ' '{print $2}' | tr '\n' ' ')" "lo "
 t_fail "netd removed i1's record: its namespace is dead" test -e "$(record_path "$NET" i1 eth0)"
+# Its first pass, a full one, acted on i1 alone: what netd lists then is
+# what the state holds, i1 gone, every other attachment kept.
+t_eq "  and forgot it, keeping the others" \
+	"$(nc_ list --json | jq -r '[.attachments[].cid] | sort | join(" ")')" \
+	"$(cd "$(dirname "$I1REC")/.." && ls -- */*@*.json | sed 's|.*/||; s/@.*//' | sort | tr '\n' ' ' |
+		sed 's/ $//')"
 
 # ---------------------------------------------------------------- idle
 

@@ -47,17 +47,14 @@ static unsigned tend_one(const char *path, bool create)
 
 unsigned netd_pools_tend(const struct netd_state *st)
 {
-	const char *last = NULL;
 	unsigned made = 0;
 
-	/* The cache is sorted by network: one visit per network. */
-	for (size_t i = 0; i < st->n; i++) {
+	/* The cache is sorted by network: one visit per network, the next
+	 * one found by a binary search, not by a walk over every entry. */
+	for (size_t i = 0; i < st->n; i = netd_state_network_end(st, i)) {
 		const struct vmnet_record *rec = &st->v[i]->rec;
 		char path[PATH_MAX];
 
-		if (last && !strcmp(last, rec->network))
-			continue;
-		last = rec->network;
 		if (vmnet_record_dir(path, sizeof(path) - sizeof("/" VMNET_POOL_DIR), st->state_dir,
 				     rec->network) == 0) {
 			strcat(path, "/" VMNET_POOL_DIR);

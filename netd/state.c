@@ -406,6 +406,22 @@ int netd_state_handle_events(struct netd_state *st)
 	return netd_state_flush(st) | changed;
 }
 
+size_t netd_state_network_end(const struct netd_state *st, size_t i)
+{
+	const char *net = st->v[i]->rec.network;
+	size_t lo = i + 1, hi = st->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(st->v[mid]->rec.network, net) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network, const char *cid,
 				       const char *ifname)
 {

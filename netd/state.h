@@ -149,6 +149,9 @@ int netd_state_read(struct netd_state *st, enum netd_read how, const char *netwo
 /* Lookups; NULL if none. @ifname NULL or "" matches the first attachment of
  * @cid (sorted by network, then ifname). */
 struct netd_entry *netd_state_find(struct netd_state *st, const char *cid, const char *ifname);
+/* The index of the first entry after @i (< st->n) of another network than
+ * @i's: the cache is sorted by network first. */
+size_t netd_state_network_end(const struct netd_state *st, size_t i);
 struct netd_entry *netd_state_find_key(struct netd_state *st, const char *network,
 				       const char *cid, const char *ifname);
 /* The record with guest MAC @mac whose host side is the device @dev (the

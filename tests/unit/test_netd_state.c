@@ -260,6 +260,16 @@ int main(void)
 	netd_state_load(&st, NULL);
 	ok(indexed(&st), "a reload rebuilds them");
 
+	/* One visit per network (netd_pools_tend), without a walk. */
+	char seen[64] = "";
+	size_t visits = 0;
+
+	for (size_t i = 0; i < st.n && visits < 8; i = netd_state_network_end(&st, i), visits++) {
+		strcat(seen, st.v[i]->rec.network);
+		strcat(seen, " ");
+	}
+	ok(!strcmp(seen, "neta netb "), "netd_state_network_end visits each network once: %s", seen);
+
 	netd_state_free(&st);
 	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);
 	return done();

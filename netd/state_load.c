@@ -29,7 +29,9 @@ static void drop_json(struct vmnet_record *rec)
 			      ? json_incref(rec->ipam_result)
 			      : NULL;
 
-	vmnet_record_clear(rec);
+	/* Only the JSON: vmnet_record_clear would free the ports too. */
+	json_decref(rec->ipam_result);
+	json_decref(rec->netconf);
 	rec->ipam_result = res;
 	rec->netconf = conf;
 }

@@ -206,6 +206,35 @@ static void test_all_of(struct netd_state *st)
 	   "the same after a reload");
 }
 
+/* The cache keeps a record's published ports (netd's status reads them
+ * for conflicts with other DNAT owners), and its copies carry their own. */
+static void test_ports(struct netd_state *st)
+{
+	struct vmnet_port pv[2] = {{.proto = 6, .host_port = 8081, .guest_port = 80},
+				   {.proto = 17, .host_port = 5353, .guest_port = 53}};
+	struct vmnet_record rec, got = {0};
+	struct netd_entry *e;
+	char path[4096];
+
+	record_fixture(&rec, "neta", "c6", 0x0a42000bu, 16);
+	vmnet_record_set_ports(&rec, pv, 2);
+	record_put(state, &rec);
+	vmnet_record_clear(&rec);
+	netd_state_handle_events(st);
+	e = netd_state_find_key(st, "neta", "c6", "eth0");
+	ok(e && e->rec.n_ports == 2 && e->rec.ports[1].host_port == 5353,
+	   "the cache keeps a record's published ports (%u)", e ? e->rec.n_ports : 0);
+	path_of("c6", path, sizeof(path));
+	ok(netd_state_read(st, NETD_READ_FLUSHED, "neta", path, &got, NULL, NULL) == 1 &&
+		   got.n_ports == 2 && got.ports != (e ? e->rec.ports : NULL) &&
+		   got.ports[0].host_port == 8081,
+	   "a copy from the cache has them, its own");
+	vmnet_record_clear(&got);
+	netd_state_load(st, NULL);
+	e = netd_state_find_key(st, "neta", "c6", "eth0");
+	ok(e && e->rec.n_ports == 2, "and after a reload");
+}
+
 int main(void)
 {
 	struct netd_state st;
@@ -222,6 +251,7 @@ int main(void)
 	test_read(&st);
 	test_adopt(&st);
 	test_all_of(&st);
+	test_ports(&st);
 	netd_state_free(&st);
 	nftw(state, cleanup, 8, FTW_DEPTH | FTW_PHYS);
 	return done();

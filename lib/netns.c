@@ -103,16 +103,13 @@ int vmnet_netns_is_current(int nsfd)
  * (Linux 5.14), so one is opened there; an older kernel answers the ioctl
  * with ENOTTY. Both give the same number, so records written either way
  * prove alike (ktest, through t_kernel, checks it). */
-static uint64_t cookie_of(int nsfd)
+uint64_t vmnet_netns_cookie_by_socket(int nsfd)
 {
 	_cleanup_close_ int fd = -1;
 	socklen_t len = sizeof(uint64_t);
 	uint64_t c = 0;
 	int origin = -1;
 
-	if (ioctl(nsfd, NS_GET_ID, &c) == 0)
-		return c;
-	c = 0;
 	/* Our own namespace needs no setns (nor CAP_SYS_ADMIN). */
 	if (vmnet_netns_is_current(nsfd) != 1 && vmnet_netns_enter(nsfd, &origin, NULL) < 0)
 		return 0;
@@ -121,6 +118,15 @@ static uint64_t cookie_of(int nsfd)
 	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0)
 		return 0;
 	return c;
+}
+
+static uint64_t cookie_of(int nsfd)
+{
+	uint64_t c = 0;
+
+	if (ioctl(nsfd, NS_GET_ID, &c) == 0)
+		return c;
+	return vmnet_netns_cookie_by_socket(nsfd);
 }
 
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret)

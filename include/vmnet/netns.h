@@ -49,6 +49,11 @@ int vmnet_netns_is_current(int nsfd);
  * socket made inside it, so the calling thread enters it for that moment).
  * -errno on failure. */
 int vmnet_netns_identity(int nsfd, struct vmnet_netns_id *ret);
+/* The cookie as kernels before 6.18 give it (what vmnet_netns_identity
+ * falls back to there): from a socket made inside the namespace. 0 when
+ * it cannot. Exposed so that a test on a newer kernel proves both ways
+ * agree. */
+uint64_t vmnet_netns_cookie_by_socket(int nsfd);
 
 /* Open @path only if it is the namespace @id (device, inode and cookie):
  * 1 with the fd in *ret_fd, 0 if it is another (or nothing), -EACCES if it

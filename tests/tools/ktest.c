@@ -42,7 +42,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 115
+#define PLAN 116
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -174,6 +174,10 @@ static void test_netns_cookie(void)
 	ok(vr == 0 && v.cookie && v.cookie == vc && vc != hc && vmnet_netns_is_current(hostns) == 1,
 	   "identity of the VM netns: its own socket cookie (%llu, %llu), still at home",
 	   (unsigned long long)v.cookie, (unsigned long long)vc);
+	/* The library's way for kernels without NS_GET_ID, run here too. */
+	ok(vmnet_netns_cookie_by_socket(hostns) == hc && vmnet_netns_cookie_by_socket(vmns) == vc &&
+		   vmnet_netns_is_current(hostns) == 1,
+	   "the older kernels' way (a socket inside) gives the same cookies, still at home");
 }
 
 static void test_netns(void)

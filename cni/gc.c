@@ -67,7 +67,7 @@ static int gc_parked(struct vmnet_err *err)
 	_cleanup_(vmnet_nl_closep) struct vmnet_nl *nl = NULL;
 	int r = vmnet_nl_open(-1, &nl, err);
 
-	if (r < 0 || (r = vmnet_park_reap(nl, 0, NULL, err)) < 0)
+	if (r < 0 || (r = vmnet_park_reap(nl, 0, -1, NULL, NULL, err)) < 0)
 		return r;
 	/* And host ends a DEL handed to a netd that died before deleting
 	 * them (a live DEL's are at most a moment old). */

@@ -93,9 +93,7 @@ static int64_t parked_since(const char *alias, const char **ret_kind)
 	return t;
 }
 
-/* The slot of a parking name ("vmp<slot>", as slot_name writes it), -1
- * if @name is not one. */
-static int slot_of(const char *name)
+int vmnet_park_slot_of(const char *name)
 {
 	const size_t np = strlen(VMNET_PREFIX_PARKED);
 	const char *d = name + np;
@@ -138,7 +136,7 @@ static void set_bit(uint8_t *m, unsigned i, bool on)
 static int pool_tap(const struct vmnet_link_info *li, void *arg)
 {
 	struct pool *p = arg;
-	int slot = slot_of(li->name);
+	int slot = vmnet_park_slot_of(li->name);
 	int64_t t;
 
 	if (slot < 0)
@@ -376,8 +374,37 @@ static void compact(struct vmnet_nl *nl, struct pool *p)
 	}
 }
 
-int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
-		    struct vmnet_err *err)
+/* Slots 0 to @upto by name, into @p as the dump would give them. */
+static int look_by_name(struct vmnet_nl *nl, int upto, struct pool *p, struct vmnet_err *err)
+{
+	struct vmnet_link_info li;
+	char name[IFNAMSIZ];
+
+	for (int slot = 0; slot <= upto && slot < VMNET_PARK_SLOTS; slot++) {
+		int r;
+
+		slot_name(name, (unsigned)slot);
+		r = vmnet_link_get(nl, name, &li, NULL);
+		if (r == -ENODEV)
+			continue;
+		if (r < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "looking up %s", name);
+		if (!strcmp(li.kind, "tun"))
+			pool_tap(&li, p);
+	}
+	return 0;
+}
+
+static int top_of(const struct pool *p)
+{
+	for (int slot = VMNET_PARK_SLOTS; slot-- > 0;)
+		if (bit(p->taken, (unsigned)slot))
+			return slot;
+	return -1;
+}
+
+int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, int upto_slot, unsigned *ret_left,
+		    int *ret_top, struct vmnet_err *err)
 {
 	struct pool p = { .now = boot_s(), .min_age_s = min_age_s };
 	char name[IFNAMSIZ];
@@ -385,7 +412,8 @@ int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 
 	/* One dump finds them in every slot, past the bound too (it may have
 	 * been lowered). */
-	first = vmnet_link_walk(nl, "tun", -1, pool_tap, &p, err);
+	first = upto_slot < 0 ? vmnet_link_walk(nl, "tun", -1, pool_tap, &p, err)
+			      : look_by_name(nl, upto_slot, &p, err);
 	if (first < 0)
 		return first;
 	for (unsigned slot = 0; slot < VMNET_PARK_SLOTS; slot++) {
@@ -404,5 +432,7 @@ int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
 	compact(nl, &p);
 	if (ret_left)
 		*ret_left = p.left;
+	if (ret_top)
+		*ret_top = top_of(&p);
 	return first;
 }

@@ -40,7 +40,12 @@ struct netd_daemon {
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
 	bool reap_owed;			/* a pass skipped the look */
 	bool reap_seen;			/* an event named a parked or doomed device */
+	bool reap_known;		/* every parked tap is in slots 0..reap_top: the
+					   last look saw every slot, events named the
+					   slots parked since */
+	int reap_top;			/* with reap_known; -1: no slot taken */
 	uint64_t reap_looks;		/* looks made (status: parked_looks) */
+	uint64_t reap_by_name;		/* of them, by name (parked_looks_by_name) */
 	struct netd_doomed_q doomed;	/* devices DELs handed over (doomed.h) */
 	/* A whole pass (main.c): reconcile (reconcile.c) over targets, then
 	 * firewalld, parked taps and doomed host ends, Docker's chain;

@@ -19,13 +19,51 @@ static bool has_prefix(const char *name, const char *prefix)
 
 void netd_reap_note(struct netd_daemon *d, const struct vmnet_events *ev)
 {
-	for (size_t i = 0; i < ev->n && !d->reap_seen; i++) {
+	for (size_t i = 0; i < ev->n; i++) {
 		const struct vmnet_event *e = &ev->v[i];
+		int slot;
 
-		d->reap_seen = e->kind == VMNET_EV_LINK && !e->del &&
-			       (has_prefix(e->name, VMNET_PREFIX_PARKED) ||
-				has_prefix(e->name, VMNET_PREFIX_DOOMED));
+		if (e->kind != VMNET_EV_LINK || e->del)
+			continue;
+		if (has_prefix(e->name, VMNET_PREFIX_DOOMED)) {
+			d->reap_seen = true;
+		} else if (has_prefix(e->name, VMNET_PREFIX_PARKED)) {
+			d->reap_seen = true;
+			slot = vmnet_park_slot_of(e->name);
+			if (slot < 0)
+				d->reap_known = false;
+			else if (slot > d->reap_top)
+				d->reap_top = slot;
+		}
 	}
+}
+
+/* The parked taps' look: by name up to the highest slot known taken when
+ * that is well below the attachments (about one tap each with host
+ * wiring), else one dump of every tap; a full pass always dumps (lost
+ * events, taps parked while netd was away). */
+static void reap_parked(struct netd_daemon *d, struct vmnet_nl *nl, bool full,
+			struct vmnet_err *e)
+{
+	int upto = -1, top = -1;
+
+	if (!full && d->reap_known) {
+		if (d->reap_top < 0) {
+			d->last_pass.parked = 0;
+			return;
+		}
+		if ((size_t)d->reap_top < d->st.n / NETD_REAP_BY_NAME_RATIO) {
+			upto = d->reap_top;
+			d->reap_by_name++;
+		}
+	}
+	if (vmnet_park_reap(nl, VMNET_PARK_AGE_S, upto, &d->last_pass.parked, &top, e) < 0) {
+		log_warn("removing parked devices: %s", e->msg);
+		d->reap_known = false;
+		return;
+	}
+	d->reap_known = true;
+	d->reap_top = top;
 }
 
 void netd_reap(struct netd_daemon *d, bool full)
@@ -46,9 +84,10 @@ void netd_reap(struct netd_daemon *d, bool full)
 	d->reap_owed = d->reap_seen = false;
 	d->next_reap = now + NETD_REAP_EVERY_MS;
 	d->reap_looks++;
-	if (vmnet_nl_open(-1, &nl, &e) < 0 ||
-	    vmnet_park_reap(nl, VMNET_PARK_AGE_S, &d->last_pass.parked, &e) < 0)
+	if (vmnet_nl_open(-1, &nl, &e) < 0)
 		log_warn("removing parked devices: %s", e.msg);
+	else
+		reap_parked(d, nl, full, &e);
 	/* Host ends a DEL handed over that netd did not get to delete. */
 	if (nl && vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, &d->last_pass.doomed, &e) < 0)
 		log_warn("removing doomed devices: %s", e.msg);

@@ -14,12 +14,20 @@
 struct netd_daemon;
 struct vmnet_events;
 
-/* A look is a dump of every link of the host namespace, and passes follow
+/* A look is a dump of every tap of the host namespace (or, see below, a
+ * look-up of the parking slots in use), and passes follow
  * the events of every call: an incremental pass looks only when a link
  * event since the last look named a parked or doomed device, or that look
  * left some to age out; and at most once per NETD_REAP_EVERY_MS. A full
  * pass always looks (netd's start, lost events, the interval). */
 #define NETD_REAP_EVERY_MS 1000
+
+/* An incremental pass's look at the parked taps goes by name (a request
+ * per slot up to the highest one taken) while that is fewer than the
+ * attachments by this factor: a dump costs the kernel and netd a fraction
+ * of a request per device, and with host wiring every attachment is a tap
+ * the dump returns. */
+#define NETD_REAP_BY_NAME_RATIO 4
 
 /* The look of a pass (@full: a full one); the counts go to the last pass's
  * parked and doomed. */

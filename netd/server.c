@@ -421,6 +421,8 @@ static json_t *do_status(struct netd_daemon *d)
 		json_object_set_new(v, "handed_devices_waiting", json_integer((json_int_t)d->doomed.n));
 		json_object_set_new(v, "pooled_inodes", json_integer((json_int_t)p->pooled));
 		json_object_set_new(v, "parked_looks", json_integer((json_int_t)d->reap_looks));
+		json_object_set_new(v, "parked_looks_by_name",
+				    json_integer((json_int_t)d->reap_by_name));
 		/* The interval as the last full pass's length stretched it. */
 		json_object_set_new(v, "full_every_secs",
 				    json_integer(netd_full_every_ms(p, d->o->interval_s) / 1000));

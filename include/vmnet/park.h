@@ -56,10 +56,16 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
 			 struct vmnet_err *err);
 
 /* Delete the parked taps parked @min_age_s seconds ago or earlier (0:
- * all), in any slot, and move the others down into free slots (when no ADD
- * holds the claim lock). *ret_left: how many stay parked (may be NULL).
- * Keeps going; returns the first error. */
-int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
-		    struct vmnet_err *err);
+ * all), and move the others down into free slots (when no ADD holds the
+ * claim lock). Where it looks: @upto_slot < 0, every slot, with one dump of
+ * every tap the host has; else slots 0 to @upto_slot, by name (a request
+ * each: cheaper when the host has many more taps than parking slots in
+ * use). *ret_left: how many stay parked; *ret_top: the highest slot still
+ * taken, -1 none (either may be NULL). Keeps going; returns the first
+ * error. */
+int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, int upto_slot, unsigned *ret_left,
+		    int *ret_top, struct vmnet_err *err);
+/* The slot of a parking name ("vmp<slot>"), -1 if @name is none. */
+int vmnet_park_slot_of(const char *name);
 
 #endif

@@ -266,6 +266,20 @@ t_eq "  and no look for parked taps" "$L1" "$L0"
 t_plugin "DEL s2" DEL id=s2 ns="$VM" conf="$SH"
 t_ok "  its DEL parks the tap: looked for and gone within 10 s" none_parked_within 10
 t_ok "  by a look" test "$(st_num .parked_looks)" -gt "$L1"
+# With many more attachments than parking slots in use, the look goes by
+# name (a request per slot in use) instead of dumping every tap: 12
+# attachments, one tap parked in slot 0.
+for k in $(seq 12); do plugin ADD id=m$k ns="$VM" conf="$SH" || diag "ADD m$k: $CNI_OUT"; done
+sleep 1.2
+B0=$(st_num .parked_looks_by_name)
+t_plugin "ADD s3 (12 attachments)" ADD id=s3 ns="$VM" conf="$SH"
+t_plugin "DEL s3" DEL id=s3 ns="$VM" conf="$SH"
+t_eq "  its tap is parked in slot 0" "$(parked)" vmp0
+t_ok "  and gone within 10 s" none_parked_within 10
+t_ok "  looked for by name" test "$(st_num .parked_looks_by_name)" -gt "$B0"
+for k in $(seq 12); do plugin DEL id=m$k ns="$VM" conf="$SH" || diag "DEL m$k: $CNI_OUT"; done
+t_ok "  the 12 taps their DELs park go too (a dump: now more slots than attachments)" \
+	none_parked_within 15
 kill_pid "$NETD_PID"
 
 # --- netns wiring deletes its devices as before

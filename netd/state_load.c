@@ -36,21 +36,15 @@ static void drop_json(struct vmnet_record *rec)
 	rec->netconf = conf;
 }
 
-/* An entry for @rec, whose JSON moves into it (@rec keeps the rest). */
-struct netd_entry *netd_entry_of(struct vmnet_record *rec)
+/* An entry for a copy of @rec (which stays the caller's). */
+struct netd_entry *netd_entry_of(const struct vmnet_record *rec)
 {
 	struct netd_entry *e = calloc(1, sizeof(*e));
 	char pool[PATH_MAX];
 
 	if (!e)
 		return NULL;
-	e->rec = *rec;
-	rec->ipam_result = rec->netconf = NULL;
-	/* The ports are copied: @rec keeps its own. */
-	e->rec.ports = NULL;
-	e->rec.n_ports = 0;
-	if (vmnet_record_set_ports(&e->rec, rec->ports, rec->n_ports) < 0) {
-		vmnet_record_clear(&e->rec);
+	if (vmnet_record_copy(&e->rec, rec) < 0) {
 		free(e);
 		return NULL;
 	}

@@ -15,7 +15,7 @@ ssize_t netd_cache_search(struct netd_entry *const *v, size_t n, const char *net
 			  const char *cid, const char *ifname, size_t *ret_at);
 int netd_cache_insert(struct netd_state *st, size_t at, struct netd_entry *e);
 void netd_entry_free(struct netd_entry *e);
-struct netd_entry *netd_entry_of(struct vmnet_record *rec);
+struct netd_entry *netd_entry_of(const struct vmnet_record *rec);
 struct netd_entry *netd_entry_read(const char *path);
 void netd_state_watch(struct netd_state *st, const char *network);
 

@@ -23,6 +23,7 @@ struct netd_opts {
 	const char *socket;
 	const char *cni_path;
 	unsigned interval_s;
+	unsigned step_ms;	/* a full pass's steps (loop.c) */
 	bool dhcp;
 	bool json;
 	bool kernel_arg;
@@ -37,6 +38,9 @@ struct netd_daemon {
 	/* When the loop means to run the next pass (monotonic ms; 0: not):
 	 * for events, for what the last pass asked, and the periodic one. */
 	int64_t due_ev, due_pass, due_periodic;
+	struct netd_full *full;		/* a full pass under way, in steps (reconcile.h) */
+	int64_t full_due;		/* monotonic ms its next step may run */
+	int64_t pass_us;		/* what it has cost so far */
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
 	bool reap_owed;			/* a pass skipped the look */
 	bool reap_seen;			/* an event named a parked or doomed device */

@@ -26,25 +26,10 @@
 #include "vmnet/record.h"
 #include "vmnet/teardown.h"
 
-/* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
- * network is retried by the next pass rather than waited for. */
-#define PASS_LOCK_TIMEOUT_MS 2000
-
 /* A namespace is dead only when two scans at least this far apart found
  * nothing holding it: one scan can race a process between clone() and
  * the bind mount that keeps its namespace (ip netns add, a runtime). */
 #define NETNS_DEAD_MS 1000
-
-/* A full pass takes an unchanged record from the cache (netd_state_read),
- * but every this many it reads every file: what the cache holds is then
- * never older than that, whatever a file system makes of its stamps. */
-#define FULL_READ_EVERY 10
-
-
-struct net {
-	char name[129];
-	int lock;
-};
 
 static int64_t now_ms(void)
 {
@@ -80,8 +65,7 @@ static int add_net(const char *network, const char *dir, void *data)
 	return 0;
 }
 
-/* Network directories of the state dir, sorted (a fixed lock order). */
-static int list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
+int netd_list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 {
 	struct nets l = { 0 };
 	int r = vmnet_record_walk_networks(state_dir, add_net, &l);
@@ -127,10 +111,7 @@ static int add_item(const char *network, const char *path, void *data)
 	return 0;
 }
 
-/* The records of @network. @locked (its lock held): a record's temporary
- * file is then a killed writer's (its ADD wrote nothing else before it)
- * and goes. */
-static int read_records(const char *state_dir, const char *network, bool locked,
+int netd_read_records(const char *state_dir, const char *network, bool locked,
 			struct items *l)
 {
 	int r = vmnet_record_walk(state_dir, network, locked, add_item, l);
@@ -261,10 +242,10 @@ static void teardown(struct item *it, const char *state_dir, const char *cni_pat
  * first: only a proven namespace (or none at all) is checked. Returns
  * whether any record is live. */
 bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
-		 struct netd_reconcile_stats *p)
+		 struct vmnet_netns_scan **scan, struct netd_reconcile_stats *p)
 {
 	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx own = { 0 };
-	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
+	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *own_scan = NULL;
 	int64_t now = now_ms();
 	bool any_live = false;
 
@@ -275,7 +256,7 @@ bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmn
 		struct vmnet_err ce = { 0 };
 
 		it->absent_since = e ? e->absent_since : 0;
-		probe_netns(it, &scan, now, p);
+		probe_netns(it, scan ? scan : &own_scan, now, p);
 		/* A pending record read under its network's lock belongs to an
 		 * ADD that died half way: undo it like a DEL. */
 		if (it->rec.pending)
@@ -295,9 +276,7 @@ bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmn
 	return any_live;
 }
 
-/* What assess decided: tear down what is gone (@gone), or repair what is
- * broken (the table is restored in between). */
-static void act(struct item *items, size_t n, bool gone, const char *state_dir,
+void netd_act(struct item *items, size_t n, bool gone, const char *state_dir,
 		const char *cni_path, struct netd_reconcile_stats *p)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -322,138 +301,6 @@ static void act(struct item *items, size_t n, bool gone, const char *state_dir,
 	}
 }
 
-/* Lock every network and read its records; false if some were skipped. */
-static bool lock_and_read(const char *state_dir, struct net *nets, size_t n_nets,
-			  struct items *l)
-{
-	bool all_locked = true;
-
-	for (size_t i = 0; i < n_nets; i++) {
-		struct vmnet_err e = { 0 };
-
-		if (vmnet_record_lock(state_dir, nets[i].name, PASS_LOCK_TIMEOUT_MS, &nets[i].lock,
-				      &e) < 0) {
-			all_locked = false;
-			l->p->busy = true;
-			log_info("skipping network %s this pass: %s", nets[i].name, e.msg);
-			continue;
-		}
-		if (read_records(state_dir, nets[i].name, true, l) < 0) {
-			all_locked = false;
-			l->p->errors++;
-		}
-	}
-	return all_locked;
-}
-
-/* The cache from the records the pass read, those it acted on (flagged)
- * read again (@adopt); else every record read again, after a pass that
- * locked everything. */
-static void refresh_cache(struct netd_state *st, struct item *items, size_t n, bool adopt)
-{
-	struct vmnet_record **recs = adopt ? calloc(n ? n : 1, sizeof(*recs)) : NULL;
-	const struct netd_stamp **stamps = adopt ? calloc(n ? n : 1, sizeof(*stamps)) : NULL;
-
-	for (size_t i = 0; recs && stamps && i < n; i++) {
-		recs[i] = &items[i].rec;
-		stamps[i] = &items[i].stamp;
-	}
-	if (!recs || !stamps || netd_state_adopt(st, recs, stamps, n) < 0) {
-		netd_state_load(st, NULL);
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			struct netd_key k;
-
-			if (!items[i].flagged)
-				continue;
-			netd_key_of(&items[i].rec, &k);
-			netd_state_refresh(st, &k);
-		}
-	}
-	free(recs);
-	free(stamps);
-}
-
-static void finish(struct netd_state *st, struct item *items, size_t n, bool adopt,
-		   struct netd_reconcile_stats *p)
-{
-	refresh_cache(st, items, n, adopt);
-	p->records = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!items[i].gone) {
-			p->records++;
-			netd_state_set_status(st, &items[i].rec, items[i].status,
-					      items[i].absent_since);
-		} else if (items[i].rec.host_nsid >= 0) {
-			netd_state_nsid_note_gone(st, items[i].rec.host_nsid);
-		}
-		if (items[i].nsfd >= 0)
-			close(items[i].nsfd);
-		vmnet_record_clear(&items[i].rec);
-	}
-	free(items);
-}
-
-/* The pending record of an ADD still running is no leftover: its network's
- * lock is taken. */
-static bool adding(const char *state_dir, const struct vmnet_record *rec)
-{
-	int fd = -1;
-
-	if (vmnet_record_lock(state_dir, rec->network, 0, &fd, NULL) < 0)
-		return true;
-	close(fd);
-	return false;
-}
-
-/* A look without any lock (the plugin's ADD and DEL never wait for it):
- * read every record and check the kernel. True when something needs the
- * locked pass: an attachment gone or broken, a leftover pending record, or
- * the table to restore. Concurrent calls can make a look see what is no
- * longer so; the locked pass decides again on what it reads under lock. */
-enum look { LOOK_NOTHING, LOOK_ITEMS, LOOK_ALL };
-
-static enum look look(struct netd_state *st, struct net *nets, size_t n_nets, struct items *l)
-{
-	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx c = { 0 };
-	struct netd_reconcile_stats *p = l->p;
-	bool any_live, need = false;
-	char why[600];
-
-	l->cache = st;
-	l->how = p->full_passes % FULL_READ_EVERY ? NETD_READ_SETTLED : NETD_READ_FILE;
-	/* Room for as many records as the cache has: growing by doubling
-	 * would copy the items (each a whole record) over and over. */
-	l->v = malloc((st->n + 16) * sizeof(*l->v));
-	l->cap = l->v ? st->n + 16 : 0;
-	for (size_t i = 0; i < n_nets; i++) {
-		/* A free lock is taken just for the read: a killed ADD's
-		 * temporary record file then goes on the way. */
-		int lock = -1, r;
-
-		vmnet_record_lock(st->state_dir, nets[i].name, 0, &lock, NULL);
-		r = read_records(st->state_dir, nets[i].name, lock >= 0, l);
-		if (lock >= 0)
-			close(lock);
-		if (r < 0)
-			return LOOK_ALL;
-	}
-	/* After the records: a complete record's elements went in before it. */
-	netd_check_ctx_snapshot(&c);
-	any_live = netd_assess(st, l->v, l->n, &c, p);
-	if (any_live && c.nft && netd_nft_needs_sync(c.nft, l->v, l->n, why, sizeof(why)))
-		return LOOK_ALL;
-	for (size_t i = 0; i < l->n; i++) {
-		struct item *it = &l->v[i];
-
-		if (it->gone && it->rec.pending && adding(st->state_dir, &it->rec))
-			p->busy = it->again = true;
-		else if (it->gone || it->broken)
-			need = it->flagged = true;
-	}
-	return need ? LOOK_ITEMS : LOOK_NOTHING;
-}
-
 /* Decide again, under its network's lock, on the record of one item the
  * look flagged, and act: the plugin's ADD and DEL of that network wait only
  * for this one attachment's repair or teardown, not for a whole pass. */
@@ -465,7 +312,7 @@ void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *i
 	struct vmnet_err e = { 0 };
 	char path[PATH_MAX];
 
-	if (vmnet_record_lock(st->state_dir, it->rec.network, PASS_LOCK_TIMEOUT_MS, &lock, &e) < 0) {
+	if (vmnet_record_lock(st->state_dir, it->rec.network, NETD_PASS_LOCK_TIMEOUT_MS, &lock, &e) < 0) {
 		p->busy = it->again = true;
 		return;
 	}
@@ -475,9 +322,9 @@ void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *i
 		it->gone = true; /* its DEL came first: no status to keep */
 		return;
 	}
-	netd_assess(st, &fresh, 1, NULL, p);
-	act(&fresh, 1, true, st->state_dir, cni_path, p);
-	act(&fresh, 1, false, st->state_dir, cni_path, p);
+	netd_assess(st, &fresh, 1, NULL, NULL, p);
+	netd_act(&fresh, 1, true, st->state_dir, cni_path, p);
+	netd_act(&fresh, 1, false, st->state_dir, cni_path, p);
 	it->gone = fresh.gone;
 	it->again |= fresh.again;
 	it->absent_since = fresh.absent_since;
@@ -497,94 +344,4 @@ void netd_items_drop(struct items *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
-}
-
-/* Every network locked (those that stay busy are skipped), records read
- * under the locks, decided again and acted on. */
-static void locked_pass(struct netd_state *st, struct net *nets, size_t n_nets,
-			const char *cni_path, struct items *l)
-{
-	_cleanup_(vmnet_check_ctx_close) struct vmnet_check_ctx c = { 0 };
-	struct netd_reconcile_stats *p = l->p;
-	bool all_locked, any_live;
-
-	p->busy = p->recheck = false;
-	all_locked = lock_and_read(st->state_dir, nets, n_nets, l);
-	netd_check_ctx_snapshot(&c);
-	any_live = netd_assess(st, l->v, l->n, &c, p);
-	act(l->v, l->n, true, st->state_dir, cni_path, p);
-	/* The table holds every network's elements, so it is rebuilt only
-	 * when every network is locked and its records known. */
-	if (all_locked)
-		netd_sync_nft(l->v, l->n, any_live, p);
-	act(l->v, l->n, false, st->state_dir, cni_path, p);
-	for (size_t i = 0; i < n_nets; i++)
-		if (nets[i].lock >= 0)
-			close(nets[i].lock);
-}
-
-/* What the next pass should look at again: a namespace to look for once
- * more, a pending record whose ADD still runs; a busy lock, everything. */
-static void carry(const struct items *l, struct netd_targets *next)
-{
-	if (!next)
-		return;
-	if (l->p->busy)
-		next->all = true;
-	for (size_t i = 0; i < l->n && !next->all; i++)
-		if (l->v[i].again)
-			netd_targets_add_rec(next, &l->v[i].rec, false);
-}
-
-int netd_reconcile_full(struct netd_state *st, const char *cni_path,
-			struct netd_reconcile_stats *p, struct netd_targets *next)
-{
-	const char *state_dir = st->state_dir;
-	struct items l = { .p = p };
-	struct net *nets = NULL;
-	size_t n_nets = 0;
-	int64_t t0 = netd_now_us();
-	enum look seen;
-	unsigned checked;
-	int r;
-
-	p->repaired = p->removed = p->errors = p->synced = 0;
-	p->busy = p->recheck = false;
-	r = list_nets(state_dir, &nets, &n_nets);
-	if (r < 0) {
-		snprintf(p->last_error, sizeof(p->last_error), "reading %s: %s", state_dir,
-			 strerror(-r));
-		p->errors++;
-		if (next)
-			next->all = true;
-		return r;
-	}
-	switch ((seen = look(st, nets, n_nets, &l))) {
-	case LOOK_NOTHING:
-		break;
-	case LOOK_ITEMS:
-		for (size_t i = 0; i < l.n; i++)
-			if (l.v[i].flagged)
-				netd_settle_one(st, cni_path, &l.v[i], p);
-		p->locked++;
-		break;
-	case LOOK_ALL:
-		netd_items_drop(&l);
-		l.cache = NULL;
-		locked_pass(st, nets, n_nets, cni_path, &l);
-		p->locked++;
-		break;
-	}
-	free(nets);
-	checked = (unsigned)l.n;
-	netd_aggregate_sync(l.v, l.n, p);
-	carry(&l, next);
-	finish(st, l.v, l.n, seen != LOOK_ALL, p);
-	netd_count(p, t0, true, checked);
-	return 0;
-}
-
-int netd_reconcile(struct netd_state *st, const char *cni_path, struct netd_reconcile_stats *p)
-{
-	return netd_reconcile_full(st, cni_path, p, NULL);
 }

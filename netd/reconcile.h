@@ -51,6 +51,9 @@ struct netd_reconcile_stats {
 	unsigned long full_passes, incr_passes;
 	unsigned last_full_us, last_incr_us;
 	unsigned last_full_checked, last_incr_checked;
+	unsigned last_full_steps;	/* the loop served between them (full.c) */
+	unsigned long full_meanwhile;	/* records changed while a full pass ran,
+					   read again after it */
 	bool busy;		/* a network lock was busy: retry soon */
 	bool recheck;		/* a namespace went unseen: scan again soon */
 	char last_error[480];
@@ -101,6 +104,24 @@ void netd_targets_free(struct netd_targets *t);
  * to look for once more, a busy lock). Returns as netd_reconcile. */
 int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct netd_targets *t,
 			   struct netd_reconcile_stats *stats);
+
+/* A full pass in steps (full.c), for netd's loop to serve DHCP, clients
+ * and events in between. Begin: every record read (0, or a negative errno:
+ * the state directory unreadable, @stats says so; out of memory). A step
+ * checks records for about @budget_us: true once all are checked. End: the
+ * rest of the pass, as netd_reconcile_full; it frees @f. A pass begun and
+ * not ended (netd exiting) is freed, acting on nothing. */
+struct netd_full;
+int netd_full_begin(struct netd_state *st, struct netd_reconcile_stats *stats,
+		    struct netd_full **ret);
+bool netd_full_step(struct netd_full *f, int64_t budget_us);
+void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_targets *next);
+struct netd_full *netd_full_free(struct netd_full *f);
+
+/* A full pass in one go; @next (may be NULL) gets what to look at again,
+ * everything if the state directory cannot be read. */
+int netd_reconcile_full(struct netd_state *st, const char *cni_path,
+			struct netd_reconcile_stats *stats, struct netd_targets *next);
 
 /* @cni_path: where IPAM plugins are found for releases. Updates @st's cache
  * and statuses and @stats. Returns 0, or a negative errno if the state

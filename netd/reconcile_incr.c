@@ -425,7 +425,7 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
 	t->n = 0;
 	t->all = false;
 	if (!full) {
-		netd_assess(st, l.v, l.n, &c, p);
+		netd_assess(st, l.v, l.n, &c, NULL, p);
 		full = needs_full(st, &l, &c);
 	}
 	if (full) {

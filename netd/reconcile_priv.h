@@ -14,6 +14,17 @@
 #include "vmnet/record.h"
 
 struct vmnet_nft;
+struct vmnet_netns_scan;
+
+/* Short: the plugin holds a lock for one ADD/DEL, milliseconds. A busy
+ * network is retried by the next pass rather than waited for. */
+#define NETD_PASS_LOCK_TIMEOUT_MS 2000
+
+/* A network folder of the state dir, and its lock while a pass holds it. */
+struct net {
+	char name[129];
+	int lock;
+};
 
 struct item {
 	struct vmnet_record rec;
@@ -39,6 +50,17 @@ struct items {
 	enum netd_read how;		/* as this allows; NETD_READ_FILE without one */
 };
 
+/* The network folders of @state_dir, sorted (a fixed lock order). */
+int netd_list_nets(const char *state_dir, struct net **ret, size_t *ret_n);
+/* The records of @network into @l. @locked (its lock held): a record's
+ * temporary file is then a killed writer's (its ADD wrote nothing else
+ * before it) and goes. 0, or -ENOMEM. */
+int netd_read_records(const char *state_dir, const char *network, bool locked, struct items *l);
+/* What assess decided: tear down what is gone (@gone), or repair what is
+ * broken (the table is restored in between). */
+void netd_act(struct item *items, size_t n, bool gone, const char *state_dir,
+	      const char *cni_path, struct netd_reconcile_stats *p);
+
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);
 
 /* Does table inet vmnet need a re-sync (missing, another version, or
@@ -52,9 +74,11 @@ int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_recon
 struct vmnet_check_ctx;
 
 /* Check @items (identity first), without acting: whether any is live.
- * @c: the handles the checks share (NULL: their own, closed after). */
+ * @c: the handles the checks share (NULL: their own, closed after);
+ * @scan: the namespace scan they share, made when first needed (NULL: their
+ * own). */
 bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
-		 struct netd_reconcile_stats *p);
+		 struct vmnet_netns_scan **scan, struct netd_reconcile_stats *p);
 /* Open @c's nftables handle with a snapshot of our sets (a pass over many
  * attachments); without one, the checks ask the kernel key by key. */
 void netd_check_ctx_snapshot(struct vmnet_check_ctx *c);
@@ -65,8 +89,5 @@ void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *i
 /* Close what netd_assess opened and forget the items, statuses unset. */
 void netd_items_drop(struct items *l);
 void netd_count(struct netd_reconcile_stats *p, int64_t t0, bool full, unsigned checked);
-/* A full pass; @next (may be NULL) gets what to look at again. */
-int netd_reconcile_full(struct netd_state *st, const char *cni_path,
-			struct netd_reconcile_stats *p, struct netd_targets *next);
 
 #endif

@@ -326,12 +326,14 @@ static json_t *fwd_json(const struct netd_daemon *d)
 /* Full passes (every record) and incremental ones (what events name). */
 static json_t *passes_json(const struct netd_reconcile_stats *p)
 {
-	return json_pack("{s:s,s:i,s:I,s:I,s:i,s:i,s:i,s:i}", "last_kind",
+	return json_pack("{s:s,s:i,s:I,s:I,s:i,s:i,s:i,s:i,s:i,s:I}", "last_kind",
 			 p->last_full ? "full" : "incremental", "last_checked", (int)p->checked,
 			 "full_passes", (json_int_t)p->full_passes, "incremental_passes",
 			 (json_int_t)p->incr_passes, "last_full_us", (int)p->last_full_us,
 			 "last_full_checked", (int)p->last_full_checked, "last_incremental_us",
-			 (int)p->last_incr_us, "last_incremental_checked", (int)p->last_incr_checked);
+			 (int)p->last_incr_us, "last_incremental_checked", (int)p->last_incr_checked,
+			 "last_full_steps", (int)p->last_full_steps, "full_meanwhile",
+			 (json_int_t)p->full_meanwhile);
 }
 
 /* When the next passes are due, ms from now: next_pass_in_ms for events or
@@ -346,6 +348,8 @@ static void sched_json(const struct netd_daemon *d, json_t *r)
 		next = d->due_pass;
 	json_object_set_new(r, "next_pass_in_ms",
 			    json_integer(next ? (json_int_t)(next > now ? next - now : 0) : -1));
+	/* A full pass under way in steps (loop.c): status is served between. */
+	json_object_set_new(r, "full_pass_running", json_boolean(d->full != NULL));
 	json_object_set_new(r, "periodic_in_ms",
 			    json_integer((json_int_t)(d->due_periodic > now ? d->due_periodic - now : 0)));
 }

@@ -10,7 +10,8 @@
 # that is no attachment's) still brings a full pass. The counters are netd
 # status's: full_passes, incremental_passes, last_incremental_checked,
 # last_full_checked (and the durations, reported, not asserted: speed is
-# shown by `make bench`).
+# shown by `make bench`). A full pass runs in steps (last_full_steps), and
+# calls made while full passes run leave netd's cache as on disk.
 #
 #   tests/integ/t_netd_incr.sh BUILDDIR      (root; TAP on stdout)
 # shellcheck source=tests/integ/lib.sh disable=SC2317
@@ -209,4 +210,51 @@ t_ok "  ...and the periodic full passes still did ($F0 -> $F1 in $((T1 - T0)) ms
 t_run nc_ status
 t_match "netd status prints both kinds of pass" "$T_OUT" "passes: +[0-9]+ full \(last [0-9]+ us, $((N - 1)) checked\), [0-9]+ incremental"
 diag "$(grep -E '^passes:' <<<"$T_OUT")"
+
+# A full pass runs in steps (--step-ms 0: 16 records a step), netd serving
+# its clients, DHCP and events between two. Calls while full passes run one
+# after another (SIGHUP every 50 ms), a poller's status requests reading
+# the changed records into netd's cache between two steps: after them,
+# netd's cache is as on disk (test_netd_full checks the case itself).
+kill_pid "$NETD_PID"
+t_ok "netd restarts with --interval 60 --step-ms 0" netd_start --interval 60 --step-ms 0
+settle
+F0=$(rc_ full_passes)
+kill -HUP "$NETD_PID"
+full_passes_by $((F0 + 1)) 10
+STEPS=$(rc_ last_full_steps)
+t_ok "  a full pass (SIGHUP) over $((N - 1)) attachments took $STEPS steps (at least $(((N + 14) / 16)))" \
+	test "$STEPS" -ge $(((N + 14) / 16))
+(while :; do kill -HUP "$NETD_PID"; sleep 0.05; done) &
+HUP_PID=$!
+track_pid "$HUP_PID"
+(while :; do nc_ status --json >/dev/null 2>&1; done) &
+POLL_PID=$!
+track_pid "$POLL_PID"
+M0=$(rc_ full_meanwhile)
+fail=0
+for k in $(seq 0 79); do
+	plugin ADD id="c$k" if="c$k" ns="$HW" conf="$HCONF" >/dev/null || { fail=1; cni_report; break; }
+	# every other one goes again: adds and removals both
+	if [ $((k % 2)) = 1 ]; then
+		plugin DEL id="c$k" if="c$k" ns="$HW" conf="$HCONF" >/dev/null || { fail=1; cni_report; break; }
+	fi
+done
+kill_pid "$HUP_PID"
+kill_pid "$POLL_PID"
+t_eq "  80 ADDs, every other one deleted again, while full passes ran" "$fail" 0
+diag "records changed while a full pass ran: $(($(rc_ full_meanwhile) - M0))"
+settle
+ON_DISK=$(find "$W_TMP/state/$NET" -name '*@*.json' | wc -l)
+t_eq "  netd knows what is on disk ($ON_DISK attachments)" "$(st | jq -r .attachments)" "$ON_DISK"
+missing=0 gone=0
+for k in $(seq 0 79); do
+	if nc_ lease "c$k" "c$k" >/dev/null 2>&1; then
+		[ $((k % 2)) = 1 ] && gone=$((gone + 1))
+	else
+		[ $((k % 2)) = 0 ] && missing=$((missing + 1))
+	fi
+done
+t_eq "  each added one has its lease from netd" "$missing" 0
+t_eq "  no deleted one has" "$gone" 0
 t_done

@@ -217,6 +217,20 @@ static int client(const struct netd_opts *o, const char *cmd, int argc, char **a
 	return netd_client_run(o, &req);
 }
 
+/* optarg as a number of @unit in @min..@max into *@ret: 0, or -1 (said). */
+static int opt_num(const char *opt, unsigned min, unsigned max, const char *unit, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(optarg, &end, 10);
+
+	if (!*optarg || *end || v < min || v > max) {
+		fprintf(stderr, "netd: %s wants %u..%u %s\n", opt, min, max, unit);
+		return -1;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -236,10 +250,9 @@ int main(int argc, char **argv)
 	};
 	struct netd_opts o = { .state_dir = VMNET_STATE_DIR, .socket = VMNET_NETD_SOCK,
 			       .cni_path = DEFAULT_CNI_PATH, .interval_s = 10, .step_ms = 10, .dhcp = true };
-	struct netd_opts cli = { 0 };
+	struct netd_opts cli = { .step_ms = UINT_MAX }; /* UINT_MAX: not given */
 	const char *config = NULL, *cmd = NULL;
-	int c, level = VMNET_LOG_INFO, verbose = 0, quiet = 0, no_dhcp = 0, cli_interval = 0, cli_step = 0;
-	char *end;
+	int c, level = VMNET_LOG_INFO, verbose = 0, quiet = 0, no_dhcp = 0;
 
 	vmnet_log_init("netd");
 	vmnet_json_seed();
@@ -250,21 +263,13 @@ int main(int argc, char **argv)
 		case 'S': cli.socket = optarg; break;
 		case 'c': cli.cni_path = optarg; break;
 		case 'i':
-			cli.interval_s = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !cli.interval_s || cli.interval_s > 86400) {
-				fprintf(stderr, "netd: --interval wants 1..86400 seconds\n");
+			if (opt_num("--interval", 1, 86400, "seconds", &cli.interval_s) < 0)
 				return 2;
-			}
-			cli_interval = 1;
 			break;
 		case 'C': config = optarg; break;
 		case 'T':
-			cli.step_ms = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || cli.step_ms > 1000) {
-				fprintf(stderr, "netd: --step-ms wants 0..1000 milliseconds\n");
+			if (opt_num("--step-ms", 0, 1000, "milliseconds", &cli.step_ms) < 0)
 				return 2;
-			}
-			cli_step = 1;
 			break;
 		case 'D': no_dhcp = 1; break;
 		case 'j': o.json = true; break;
@@ -283,9 +288,9 @@ int main(int argc, char **argv)
 		o.socket = cli.socket;
 	if (cli.cni_path)
 		o.cni_path = cli.cni_path;
-	if (cli_interval)
+	if (cli.interval_s) /* 0 is no interval */
 		o.interval_s = cli.interval_s;
-	if (cli_step)
+	if (cli.step_ms != UINT_MAX)
 		o.step_ms = cli.step_ms;
 	if (no_dhcp)
 		o.dhcp = false;

@@ -38,7 +38,10 @@ struct netd_daemon {
 	/* When the loop means to run the next pass (monotonic ms; 0: not):
 	 * for events, for what the last pass asked, and the periodic one. */
 	int64_t due_ev, due_pass, due_periodic;
-	struct netd_full *full;		/* a full pass under way, in steps (reconcile.h) */
+	/* A full pass under way (loop.c): its steps (full, reconcile.h),
+	 * then its end, then the rest of the pass, each a step of the loop. */
+	enum { NETD_FULL_NONE, NETD_FULL_STEPS, NETD_FULL_END, NETD_FULL_REST } full_stage;
+	struct netd_full *full;
 	int64_t full_due;		/* monotonic ms its next step may run */
 	int64_t pass_us;		/* what it has cost so far */
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A full pass (reconcile.h), in steps. Every record is read first (each
- * network's lock held, when free, only while its folder is read); then the
- * records are checked a step at a time, and netd's loop serves DHCP, its
- * clients and the kernel's events between two steps: a pass over 10,000
- * attachments takes a second of CPU, which a guest's DHCP request or a
- * `netd status` used to wait for. At the end, as a pass in one go: what
+ * A full pass (reconcile.h), in steps. The record files are listed first
+ * (each network's lock held, when free, only while its folder is listed);
+ * then read, then checked, a step at a time, and netd's loop serves DHCP,
+ * its clients and the kernel's events between two steps: a pass over
+ * 10,000 attachments takes a second of CPU, which a guest's DHCP request or
+ * a `netd status` used to wait for. At the end, as a pass in one go: what
  * the checks flagged is decided again under its network's lock and acted
  * on, the table restored if it needs it, and the cache made from what the
  * pass read. Records that change meanwhile are the next incremental
@@ -39,11 +39,20 @@
 /* What the look without locks found (look_decide). */
 enum look { LOOK_NOTHING, LOOK_ITEMS, LOOK_ALL };
 
+/* A record file to read, of nets[net]. */
+struct rec_file {
+	size_t net;
+	char *path;
+};
+
 struct netd_full {
 	struct netd_state *st;
 	struct items l;
 	struct net *nets;
 	size_t n_nets;
+	struct rec_file *files;		/* listed by begin, read by the steps */
+	size_t n_files, cap_files, next_file;
+	size_t cur_net;			/* the network being listed */
 	struct vmnet_check_ctx c;	/* shared by the steps' checks */
 	size_t next;			/* the first record not yet checked */
 	bool any_live;
@@ -173,28 +182,66 @@ static void carry(const struct items *l, struct netd_targets *next)
 			netd_targets_add_rec(next, &l->v[i].rec, false);
 }
 
-/* The records, read without waiting for any lock: a free one is taken
- * just for the read of its network's folder (a killed ADD's temporary
- * record file then goes on the way), a busy one is not waited for. Then
- * the table's snapshot: a complete record's elements went in before it. */
-static void look_read(struct netd_full *f)
+static int add_file(const char *network, const char *path, void *data)
+{
+	struct netd_full *f = data;
+
+	(void)network;
+	if (f->n_files == f->cap_files) {
+		size_t cap = f->cap_files ? f->cap_files * 2 : 64;
+		struct rec_file *v = realloc(f->files, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->files = v;
+		f->cap_files = cap;
+	}
+	f->files[f->n_files].net = f->cur_net;
+	f->files[f->n_files].path = strdup(path);
+	if (!f->files[f->n_files].path)
+		return -ENOMEM;
+	f->n_files++;
+	return 0;
+}
+
+/* The record files, listed without waiting for any lock: a free one is
+ * taken just while its network's folder is listed (a killed ADD's
+ * temporary record file then goes on the way), a busy one is not waited
+ * for. The steps read them (look_read). */
+static void look_list(struct netd_full *f)
 {
 	struct netd_state *st = f->st;
 	struct items *l = &f->l;
 
 	l->cache = st;
 	l->how = l->p->full_passes % FULL_READ_EVERY ? NETD_READ_SETTLED : NETD_READ_FILE;
-	/* Room for as many records as the cache has: growing by doubling
-	 * would copy the items (each a whole record) over and over. */
-	l->v = malloc((st->n + 16) * sizeof(*l->v));
-	l->cap = l->v ? st->n + 16 : 0;
 	for (size_t i = 0; i < f->n_nets && !f->unread; i++) {
 		int lock = -1;
 
 		vmnet_record_lock(st->state_dir, f->nets[i].name, 0, &lock, NULL);
-		f->unread = netd_read_records(st->state_dir, f->nets[i].name, lock >= 0, l) < 0;
+		f->cur_net = i;
+		f->unread = vmnet_record_walk(st->state_dir, f->nets[i].name, lock >= 0, add_file,
+					      f) == -ENOMEM;
 		if (lock >= 0)
 			close(lock);
+	}
+	/* Room for every record listed: growing by doubling would copy the
+	 * items (each a whole record) over and over. */
+	l->v = malloc((f->n_files + 1) * sizeof(*l->v));
+	l->cap = l->v ? f->n_files + 1 : 0;
+}
+
+/* Read listed records until @deadline (netd_now_us); then, all read, the
+ * table's snapshot: a complete record's elements went in before it. */
+static void look_read(struct netd_full *f, int64_t deadline)
+{
+	while (f->next_file < f->n_files && !f->unread) {
+		const struct rec_file *rf = &f->files[f->next_file++];
+
+		f->unread = netd_read_one(f->nets[rf->net].name, rf->path, &f->l) < 0;
+		if (f->next_file < f->n_files && f->next_file % STEP_ITEMS == 0 &&
+		    netd_now_us() >= deadline)
+			return;
 	}
 	netd_check_ctx_snapshot(&f->c);
 }
@@ -231,6 +278,9 @@ struct netd_full *netd_full_free(struct netd_full *f)
 		return NULL;
 	netd_items_drop(&f->l);
 	vmnet_check_ctx_close(&f->c);
+	for (size_t i = 0; i < f->n_files; i++)
+		free(f->files[i].path);
+	free(f->files);
 	free(f->nets);
 	free(f);
 	return NULL;
@@ -256,7 +306,7 @@ int netd_full_begin(struct netd_state *st, struct netd_reconcile_stats *p, struc
 		netd_full_free(f);
 		return r;
 	}
-	look_read(f);
+	look_list(f);
 	f->spent_us = netd_now_us() - t0;
 	*ret = f;
 	return 0;
@@ -270,6 +320,15 @@ bool netd_full_step(struct netd_full *f, int64_t budget_us)
 	/* A namespace scan at most per step: one made at the first step
 	 * would grow old over a long pass. */
 	f->steps++;
+	if (f->next_file < f->n_files) {
+		/* Deadline overflow: the budget of a pass in one go is INT64_MAX. */
+		look_read(f, budget_us > INT64_MAX - t0 ? INT64_MAX : t0 + budget_us);
+		now = netd_now_us();
+		if (f->next_file < f->n_files || now - t0 >= budget_us) {
+			f->spent_us += now - t0;
+			return f->unread;
+		}
+	}
 	while (f->next < f->l.n && !f->unread) {
 		size_t k = f->l.n - f->next < STEP_ITEMS ? f->l.n - f->next : STEP_ITEMS;
 

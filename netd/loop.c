@@ -213,22 +213,35 @@ static void pass_done(struct netd_daemon *d, int64_t us)
 		d->due_periodic = vmnet_mono_ms() + netd_full_every_ms(p, d->o->interval_s);
 }
 
-/* One step of the full pass under way; its end when every record is
- * checked. While events come (the plugin's calls), the next step waits as
- * long as this one took: the pass then takes at most half a CPU from them. */
+/* One step of the full pass under way: some of its records read or
+ * checked, or its end, or the rest of the pass (pass_done), each a step
+ * the loop serves clients, DHCP and events after. While events come (the
+ * plugin's calls), the next step waits as long as this one took: the pass
+ * then takes at most half a CPU from them. */
 static void full_step(struct netd_daemon *d, int64_t budget_us)
 {
 	int64_t t0 = netd_now_us(), took;
 
-	if (!netd_full_step(d->full, budget_us)) {
-		took = netd_now_us() - t0;
-		d->pass_us += took;
-		d->full_due = vmnet_mono_ms() + (d->due_ev ? took / 1000 : 0);
+	switch (d->full_stage) {
+	case NETD_FULL_NONE:
+		return;
+	case NETD_FULL_STEPS:
+		if (netd_full_step(d->full, budget_us))
+			d->full_stage = NETD_FULL_END;
+		break;
+	case NETD_FULL_END:
+		netd_full_end(d->full, d->o->cni_path, &d->targets);
+		d->full = NULL;
+		d->full_stage = NETD_FULL_REST;
+		break;
+	case NETD_FULL_REST:
+		d->full_stage = NETD_FULL_NONE;
+		pass_done(d, d->pass_us);
 		return;
 	}
-	netd_full_end(d->full, d->o->cni_path, &d->targets);
-	d->full = NULL;
-	pass_done(d, d->pass_us + netd_now_us() - t0);
+	took = netd_now_us() - t0;
+	d->pass_us += took;
+	d->full_due = vmnet_mono_ms() + (d->due_ev ? took / 1000 : 0);
 }
 
 /* A pass: a full one when d->targets.all is set (the interval, SIGHUP,
@@ -254,13 +267,14 @@ static void pass(struct netd_daemon *d, bool stepped)
 	}
 	d->pass_us = netd_now_us() - t0;
 	d->full_due = vmnet_mono_ms();
+	d->full_stage = NETD_FULL_STEPS;
 }
 
 /* A whole pass now (the first, `netd reconcile`): one under way is ended
  * first, so that what the caller did before is seen. */
 void netd_run_pass(struct netd_daemon *d)
 {
-	if (d->full)
+	while (d->full_stage != NETD_FULL_NONE)
 		full_step(d, INT64_MAX);
 	pass(d, false);
 }
@@ -270,7 +284,7 @@ static int64_t next_wake(const struct netd_daemon *d)
 {
 	int64_t wake = d->due_periodic, conns = netd_conns_next_deadline(&d->conns);
 
-	if (d->full)
+	if (d->full_stage != NETD_FULL_NONE)
 		return d->full_due < wake ? d->full_due : wake;
 	if (d->due_ev && d->due_ev < wake)
 		wake = d->due_ev;
@@ -322,7 +336,7 @@ int netd_serve(struct netd_daemon *d, int ep, int sfd)
 		netd_doomed_tend(&d->doomed, now, false);
 		/* No other pass while a full one is under way: what events
 		 * name meanwhile waits for the one after (due_ev stays). */
-		if (d->full) {
+		if (d->full_stage != NETD_FULL_NONE) {
 			if (now >= d->full_due)
 				full_step(d, (int64_t)d->o->step_ms * 1000);
 		} else if ((d->due_ev && now >= d->due_ev) || (d->due_pass && now >= d->due_pass) ||

@@ -81,7 +81,7 @@ int netd_list_nets(const char *state_dir, struct net **ret, size_t *ret_n)
 	return 0;
 }
 
-static int add_item(const char *network, const char *path, void *data)
+int netd_read_one(const char *network, const char *path, void *data)
 {
 	struct items *l = data;
 	struct vmnet_err e = { 0 };
@@ -114,7 +114,7 @@ static int add_item(const char *network, const char *path, void *data)
 int netd_read_records(const char *state_dir, const char *network, bool locked,
 			struct items *l)
 {
-	int r = vmnet_record_walk(state_dir, network, locked, add_item, l);
+	int r = vmnet_record_walk(state_dir, network, locked, netd_read_one, l);
 
 	return r == -ENOMEM ? r : 0;
 }

@@ -56,6 +56,9 @@ int netd_list_nets(const char *state_dir, struct net **ret, size_t *ret_n);
  * temporary file is then a killed writer's (its ADD wrote nothing else
  * before it) and goes. 0, or -ENOMEM. */
 int netd_read_records(const char *state_dir, const char *network, bool locked, struct items *l);
+/* One record file of @network into @items (struct items): 0, or -ENOMEM;
+ * one that cannot be read is left out (a vmnet_record_walk_fn). */
+int netd_read_one(const char *network, const char *path, void *items);
 /* What assess decided: tear down what is gone (@gone), or repair what is
  * broken (the table is restored in between). */
 void netd_act(struct item *items, size_t n, bool gone, const char *state_dir,

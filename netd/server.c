@@ -349,7 +349,7 @@ static void sched_json(const struct netd_daemon *d, json_t *r)
 	json_object_set_new(r, "next_pass_in_ms",
 			    json_integer(next ? (json_int_t)(next > now ? next - now : 0) : -1));
 	/* A full pass under way in steps (loop.c): status is served between. */
-	json_object_set_new(r, "full_pass_running", json_boolean(d->full != NULL));
+	json_object_set_new(r, "full_pass_running", json_boolean(d->full_stage != NETD_FULL_NONE));
 	json_object_set_new(r, "periodic_in_ms",
 			    json_integer((json_int_t)(d->due_periodic > now ? d->due_periodic - now : 0)));
 }

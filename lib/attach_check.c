@@ -4,6 +4,7 @@
  * record (the VM-namespace side is attach_vm.c's): the first mismatch is
  * code 110.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,15 +27,31 @@ int vmnet_attach_mismatch(struct vmnet_err *err, const char *fmt, ...)
 	return vmnet_err_set(err, VMNET_ERR_CHECK, 0, "%s", msg);
 }
 
+/* Device @name from @c's snapshot if it has one, else from the kernel. */
+static int get_link(const struct vmnet_check_ctx *c, const char *name,
+		    struct vmnet_link_info *ret)
+{
+	const struct vmnet_link_info *li;
+
+	if (!c->links)
+		return vmnet_link_get(c->host, name, ret, NULL);
+	li = vmnet_link_snap_find(c->links, name);
+	if (!li)
+		return -ENODEV;
+	*ret = *li;
+	return 0;
+}
+
 /* Shared mode: the bridge, up, with the gateway address. */
-static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
+static int check_bridge(const struct vmnet_check_ctx *c, const struct vmnet_record *rec,
 			struct vmnet_link_info *ret, struct vmnet_err *err)
 {
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
+	struct vmnet_nl *host = c->host;
 	char a[VMNET_PREFIXSTRLEN];
 	int r;
 
-	if (vmnet_link_get(host, rec->bridge, ret, NULL) < 0)
+	if (get_link(c, rec->bridge, ret) < 0)
 		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
 	if (!ret->up)
 		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
@@ -48,17 +65,17 @@ static int check_bridge(struct vmnet_nl *host, const struct vmnet_record *rec,
 
 /* The host device: ours, up, and a port of bridge @br (shared) or the
  * routed link with the gateway address (isolated). */
-static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
+static int check_host_if(const struct vmnet_check_ctx *c, const struct vmnet_record *rec,
 			 const struct vmnet_link_info *br, struct vmnet_link_info *ret,
 			 struct vmnet_err *err)
 {
 	struct vmnet_prefix gw = { .addr = rec->gateway, .len = rec->guest.len };
 	char alias[256], a[VMNET_PREFIXSTRLEN];
 	const char *name = rec->host_if;
-	bool iso;
+	struct vmnet_nl *host = c->host;
 	int r;
 
-	if (vmnet_link_get(host, name, ret, NULL) < 0)
+	if (get_link(c, name, ret) < 0)
 		return vmnet_attach_mismatch(err, "host device %s is missing", name);
 	attach_alias(rec, alias, sizeof(alias));
 	if (strcmp(ret->alias, alias))
@@ -86,12 +103,14 @@ static int check_host_if(struct vmnet_nl *host, const struct vmnet_record *rec,
 	if (ret->master != br->ifindex)
 		return vmnet_attach_mismatch(err, "host device %s is not a port of bridge %s", name,
 					     rec->bridge);
-	r = vmnet_link_get_port_isolated(host, ret->ifindex, &iso, err);
-	if (r < 0)
-		return r;
-	if (iso != rec->port_isolation)
+	/* The port's flags come with the device, as its bridge slave data. */
+	if (ret->port_isolated < 0)
+		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EOPNOTSUPP,
+				     "bridge port %s: the kernel does not say its isolation", name);
+	if (ret->port_isolated != rec->port_isolation)
 		return vmnet_attach_mismatch(err, "bridge port %s: isolation is %s", name,
-					     iso ? "on, expected off" : "off, expected on");
+					     ret->port_isolated ? "on, expected off"
+								: "off, expected on");
 	return 0;
 }
 
@@ -133,6 +152,7 @@ void vmnet_check_ctx_close(struct vmnet_check_ctx *c)
 {
 	c->host = vmnet_nl_close(c->host);
 	c->nft = vmnet_nft_close(c->nft);
+	c->links = vmnet_link_snap_free(c->links);
 	memset(&c->bridge_ok, 0, sizeof(c->bridge_ok));
 }
 
@@ -149,12 +169,12 @@ int vmnet_attach_check_in(struct vmnet_check_ctx *c, const struct vmnet_record *
 	if (!c->host && (r = vmnet_nl_open(-1, &c->host, err)) < 0)
 		return r;
 	if (rec->mode == VMNET_MODE_SHARED && !bridge_known(c, rec, &br.ifindex)) {
-		r = check_bridge(c->host, rec, &br, err);
+		r = check_bridge(c, rec, &br, err);
 		if (r < 0)
 			return r;
 		bridge_note(c, rec, br.ifindex);
 	}
-	r = check_host_if(c->host, rec, &br, &hif, err);
+	r = check_host_if(c, rec, &br, &hif, err);
 	if (r < 0)
 		return r;
 	if (rec->wiring == VMNET_TAP_NETNS) {

@@ -57,7 +57,6 @@ static struct nla_policy brport_policy[IFLA_BRPORT_MAX + 1] = {
 
 struct link_reply {
 	struct vmnet_link_info info;
-	int isolated; /* -1: not a bridge port (or kernel too old to say) */
 	bool found;
 };
 
@@ -90,7 +89,7 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 		return -EPROTO;
 	ifi = nlmsg_data(h);
 	memset(out, 0, sizeof(*out));
-	out->isolated = -1;
+	li->port_isolated = -1;
 	li->ifindex = ifi->ifi_index;
 	li->up = ifi->ifi_flags & IFF_UP;
 	li->tun_queues = -1;
@@ -123,7 +122,7 @@ static int parse_link(const struct nlmsghdr *h, void *arg)
 			if (nla_parse_nested(tp, IFLA_BRPORT_MAX, ti[IFLA_INFO_SLAVE_DATA],
 					     brport_policy) == 0 &&
 			    tp[IFLA_BRPORT_ISOLATED])
-				out->isolated = nla_get_u8(tp[IFLA_BRPORT_ISOLATED]) != 0;
+				li->port_isolated = nla_get_u8(tp[IFLA_BRPORT_ISOLATED]) != 0;
 		}
 	}
 	out->found = true;
@@ -536,21 +535,6 @@ int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool ha
 int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, struct vmnet_err *err)
 {
 	return vmnet_link_set_port(nl, ifindex, on, false, err);
-}
-
-int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret, struct vmnet_err *err)
-{
-	struct link_reply out;
-	int r;
-
-	r = get_link(nl, NULL, ifindex, &out);
-	if (r < 0)
-		return vmnet_nl_fail(nl, err, r, "getting isolation of port %d", ifindex);
-	if (out.isolated < 0)
-		return vmnet_err_set(err, VMNET_ERR_SYSTEM, EOPNOTSUPP,
-				     "getting isolation of port %d: not a bridge port", ifindex);
-	*ret = out.isolated;
-	return 0;
 }
 
 static int del_link(struct vmnet_nl *nl, const char *name, int ifindex, struct vmnet_err *err)

@@ -187,15 +187,8 @@ static int add_file(const char *network, const char *path, void *data)
 	struct netd_full *f = data;
 
 	(void)network;
-	if (f->n_files == f->cap_files) {
-		size_t cap = f->cap_files ? f->cap_files * 2 : 64;
-		struct rec_file *v = realloc(f->files, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		f->files = v;
-		f->cap_files = cap;
-	}
+	if (vmnet_grow(&f->files, &f->cap_files, f->n_files, sizeof(*f->files), 64) < 0)
+		return -ENOMEM;
 	f->files[f->n_files].net = f->cur_net;
 	f->files[f->n_files].path = strdup(path);
 	if (!f->files[f->n_files].path)

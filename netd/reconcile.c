@@ -51,15 +51,8 @@ static int add_net(const char *network, const char *dir, void *data)
 	struct nets *l = data;
 
 	(void)dir;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct net *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (vmnet_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 8) < 0)
+		return -ENOMEM;
 	snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", network);
 	l->v[l->n++].lock = -1;
 	return 0;
@@ -87,15 +80,8 @@ int netd_read_one(const char *network, const char *path, void *data)
 	struct vmnet_err e = { 0 };
 	struct item *it;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct item *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (vmnet_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16) < 0)
+		return -ENOMEM;
 	it = &l->v[l->n];
 	memset(it, 0, sizeof(*it));
 	it->nsfd = -1;

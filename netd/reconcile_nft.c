@@ -10,13 +10,19 @@
 #include "reconcile_priv.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
+#include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/nft.h"
+#include "vmnet/nl.h"
 
 void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
 {
 	struct vmnet_err e = { 0 };
 
+	if (!c->links && (c->host || vmnet_nl_open(-1, &c->host, &e) == 0) &&
+	    vmnet_link_snap_take(c->host, &c->links, &e) < 0)
+		log_debug("checking devices one by one: %s", e.msg);
+	vmnet_err_clear(&e);
 	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
 		return;
 	log_debug("checking nftables key by key: %s", e.msg);

@@ -6,6 +6,7 @@
 #ifndef VMNET_COMMON_H
 #define VMNET_COMMON_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,6 +26,24 @@ static inline void closep(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
+}
+
+/* Room for one more element in the array at *@pv (@n used of *@cap, @size
+ * bytes each; @first at the first allocation, then doubling): 0, or
+ * -ENOMEM with the array as it was. */
+static inline int vmnet_grow(void *pv, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	void *v;
+
+	if (n < *cap)
+		return 0;
+	v = realloc(*(void **)pv, want * size);
+	if (!v)
+		return -ENOMEM;
+	*(void **)pv = v;
+	*cap = want;
+	return 0;
 }
 
 #define _cleanup_free_ _cleanup_(freep)

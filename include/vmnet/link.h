@@ -28,6 +28,8 @@ struct vmnet_link_info {
 	uint32_t devgroup; /* IFLA_GROUP, 0 default */
 	bool carrier;	   /* IFLA_CARRIER (a tap: a queue is attached, up or down) */
 	int tun_queues;	   /* a multi-queue tap's attached queues, else -1 */
+	int port_isolated; /* a bridge port's isolation (1 on, 0 off); -1: not a
+			      port, or a kernel too old to say */
 };
 
 /* Look a device up by name / by index. -ENODEV if there is none (and @err
@@ -115,8 +117,6 @@ int vmnet_link_set_port_isolated(struct vmnet_nl *nl, int ifindex, bool on, stru
  * leave through the port they came in on). */
 int vmnet_link_set_port(struct vmnet_nl *nl, int ifindex, bool isolated, bool hairpin,
 			struct vmnet_err *err);
-int vmnet_link_get_port_isolated(struct vmnet_nl *nl, int ifindex, bool *ret,
-				 struct vmnet_err *err);
 
 /* 1 if a port of bridge @master has an alias starting with @prefix but not
  * with @except (copied to @ret_alias), 0 if none. One dump of the bridge's
@@ -133,6 +133,20 @@ int vmnet_link_find_port(struct vmnet_nl *nl, int master, const char *prefix, co
 typedef int (*vmnet_link_cb)(const struct vmnet_link_info *li, void *arg);
 int vmnet_link_walk(struct vmnet_nl *nl, const char *kind, int master, vmnet_link_cb cb,
 		    void *arg, struct vmnet_err *err);
+
+/* Every device of @nl's netns at one moment, from one dump, by name:
+ * what a series of checks looks devices up in instead of a request each
+ * (netd's full pass). Taken after what it is checked against was read. */
+struct vmnet_link_snap {
+	struct vmnet_link_info *v;	/* sorted by name */
+	size_t n, cap;
+};
+int vmnet_link_snap_take(struct vmnet_nl *nl, struct vmnet_link_snap **ret,
+			 struct vmnet_err *err);
+/* The device named @name when the snapshot was taken, or NULL. */
+const struct vmnet_link_info *vmnet_link_snap_find(const struct vmnet_link_snap *s,
+						   const char *name);
+struct vmnet_link_snap *vmnet_link_snap_free(struct vmnet_link_snap *s);
 
 /* Delete a device (a veth takes its peer along). 0 if it is already gone. */
 int vmnet_link_del(struct vmnet_nl *nl, const char *name, struct vmnet_err *err);

@@ -207,6 +207,15 @@ suite_isolation() {
 		t_ok "$t bridge port $dev is isolated" \
 			sh -c "ip netns exec $HOST_NS bridge -d link show dev $dev | grep -q 'isolated on'"
 	done
+	# CHECK reads the port's isolation with the device (its bridge slave
+	# data): turned off by hand, it is a mismatch; back on, none.
+	dev=$(host_dev "$r1")
+	t_ok "$t isolation of $dev turned off by hand" \
+		ip netns exec "$HOST_NS" bridge link set dev "$dev" isolated off
+	CNI_DETAILS="isolation is off, expected on" t_plugin_code "$t CHECK vm1 with its port not isolated: 110" \
+		110 CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
+	t_ok "$t and back on" ip netns exec "$HOST_NS" bridge link set dev "$dev" isolated on
+	t_plugin "$t CHECK vm1 then passes" CHECK id="$cid1" ns="$ns1" conf="$(with_prev "$conf" "$r1")"
 	t_ok "$t guest stand-in on vm1's tap" guest_attach "i$w-1" "$r1" "$ns1"
 	t_ok "$t guest stand-in on vm2's tap" guest_attach "i$w-2" "$r2" "$ns2"
 	t_ok "$t guest 1 pings the gateway" guest_ping "i$w-1" "$gw"

@@ -42,6 +42,15 @@ static int get_link(const struct vmnet_check_ctx *c, const char *name,
 	return 0;
 }
 
+/* Has device @ifindex IPv4 address @a? From @c's snapshot if it has one. */
+static int addr_has(const struct vmnet_check_ctx *c, int ifindex, const struct vmnet_prefix *a,
+		    struct vmnet_err *err)
+{
+	if (c->addrs)
+		return vmnet_addr_snap_has(c->addrs, ifindex, a);
+	return vmnet_addr_has(c->host, ifindex, a, err);
+}
+
 /* Shared mode: the bridge, up, with the gateway address. */
 static int check_bridge(const struct vmnet_check_ctx *c, const struct vmnet_record *rec,
 			struct vmnet_link_info *ret, struct vmnet_err *err)
@@ -55,7 +64,7 @@ static int check_bridge(const struct vmnet_check_ctx *c, const struct vmnet_reco
 		return vmnet_attach_mismatch(err, "bridge %s is missing", rec->bridge);
 	if (!ret->up)
 		return vmnet_attach_mismatch(err, "bridge %s is down", rec->bridge);
-	r = vmnet_record_has4(rec) ? vmnet_addr_has(host, ret->ifindex, &gw, err) : 1;
+	r = vmnet_record_has4(rec) ? addr_has(c, ret->ifindex, &gw, err) : 1;
 	if (r <= 0)
 		return r < 0 ? r
 			     : vmnet_attach_mismatch(err, "bridge %s lacks the gateway address %s",
@@ -92,7 +101,7 @@ static int check_host_if(const struct vmnet_check_ctx *c, const struct vmnet_rec
 			return vmnet_attach_mismatch(err,
 						     "host device %s is in device group %u, expected %u",
 						     name, ret->devgroup, vmnet_record_iso_id(rec));
-		r = vmnet_record_has4(rec) ? vmnet_addr_has(host, ret->ifindex, &gw, err) : 1;
+		r = vmnet_record_has4(rec) ? addr_has(c, ret->ifindex, &gw, err) : 1;
 		if (r <= 0)
 			return r < 0 ? r
 				     : vmnet_attach_mismatch(
@@ -153,6 +162,7 @@ void vmnet_check_ctx_close(struct vmnet_check_ctx *c)
 	c->host = vmnet_nl_close(c->host);
 	c->nft = vmnet_nft_close(c->nft);
 	c->links = vmnet_link_snap_free(c->links);
+	c->addrs = vmnet_addr_snap_free(c->addrs);
 	memset(&c->bridge_ok, 0, sizeof(c->bridge_ok));
 }
 

@@ -8,8 +8,9 @@
  * a `netd status` used to wait for. At the end, as a pass in one go: what
  * the checks flagged is decided again under its network's lock and acted
  * on, the table restored if it needs it, and the cache made from what the
- * pass read. Records that change meanwhile are the next incremental
- * pass's (their inotify events wait for it).
+ * pass read; records that changed meanwhile are then read into it again
+ * (a client's request may have read them between two steps), and checked
+ * by the incremental pass after (their events wait for it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@
  * never older than that, whatever a file system makes of its stamps. */
 #define FULL_READ_EVERY 10
 
-/* Records checked between two looks at the clock. */
+/* Records read or checked between two looks at the clock. */
 #define STEP_ITEMS 16
 
 /* What the look without locks found (look_decide). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "reconcile_priv.h"
+#include "vmnet/addr.h"
 #include "vmnet/attach.h"
 #include "vmnet/err.h"
 #include "vmnet/link.h"
@@ -19,9 +20,13 @@ void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
 {
 	struct vmnet_err e = { 0 };
 
-	if (!c->links && (c->host || vmnet_nl_open(-1, &c->host, &e) == 0) &&
-	    vmnet_link_snap_take(c->host, &c->links, &e) < 0)
+	if (!c->host && vmnet_nl_open(-1, &c->host, &e) < 0)
+		log_debug("no device snapshot: %s", e.msg);
+	if (c->host && !c->links && vmnet_link_snap_take(c->host, &c->links, &e) < 0)
 		log_debug("checking devices one by one: %s", e.msg);
+	vmnet_err_clear(&e);
+	if (c->host && !c->addrs && vmnet_addr_snap_take(c->host, &c->addrs, &e) < 0)
+		log_debug("checking addresses one by one: %s", e.msg);
 	vmnet_err_clear(&e);
 	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
 		return;

@@ -82,9 +82,9 @@ struct vmnet_check_ctx;
  * own). */
 bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmnet_check_ctx *c,
 		 struct vmnet_netns_scan **scan, struct netd_reconcile_stats *p);
-/* Snapshots for a pass over many attachments: the host's devices (one
- * dump, looked up by name) and our nftables sets; without them, the
- * checks ask the kernel device by device and key by key. */
+/* Snapshots for a pass over many attachments: the host's devices and IPv4
+ * addresses (a dump each, looked up) and our nftables sets; without them,
+ * the checks ask the kernel device by device and key by key. */
 void netd_check_ctx_snapshot(struct vmnet_check_ctx *c);
 /* Decide again under its network's lock on one item found gone or broken,
  * and act. */

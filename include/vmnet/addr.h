@@ -37,6 +37,24 @@ int vmnet_addr_del(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *
 int vmnet_addr_has(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *a,
 		   struct vmnet_err *err);
 
+/* Every IPv4 address of @nl's netns at one moment, from one dump, sorted:
+ * what a series of checks looks addresses up in instead of a dump each
+ * (netd's full pass). */
+struct vmnet_addr_snap_entry {
+	int ifindex;
+	uint32_t addr; /* host order, as struct vmnet_prefix */
+	uint8_t len;
+};
+struct vmnet_addr_snap {
+	struct vmnet_addr_snap_entry *v;
+	size_t n, cap;
+	bool failed; /* out of memory while taking it */
+};
+int vmnet_addr_snap_take(struct vmnet_nl *nl, struct vmnet_addr_snap **ret, struct vmnet_err *err);
+/* As vmnet_addr_has, on the snapshot. */
+bool vmnet_addr_snap_has(const struct vmnet_addr_snap *s, int ifindex, const struct vmnet_prefix *a);
+struct vmnet_addr_snap *vmnet_addr_snap_free(struct vmnet_addr_snap *s);
+
 /* Route @dst via @ifindex (and gateway @gw unless 0), scope link when
  * @link_scope. -EEXIST if that route is present. */
 int vmnet_route_add(struct vmnet_nl *nl, int ifindex, const struct vmnet_prefix *dst, uint32_t gw,

@@ -67,16 +67,19 @@ int vmnet_attach_check(const struct vmnet_record *rec, int nsfd, struct vmnet_er
 
 /* What a series of checks shares (netd's passes): the host namespace's
  * rtnetlink and nftables handles, opened by the first check that needs
- * them (or set beforehand: an nftables handle holding a snapshot), a
- * snapshot of the host's devices if set (looked up instead of asked for),
+ * them (or set beforehand: an nftables handle holding a snapshot),
+ * snapshots of the host's devices and IPv4 addresses if set (looked up
+ * instead of asked for),
  * and the last bridge found in place with the same gateways. Zero it
- * first; close it with vmnet_check_ctx_close() (which frees the devices'
- * snapshot too). */
+ * first; close it with vmnet_check_ctx_close() (which frees the
+ * snapshots too). */
 struct vmnet_link_snap;
+struct vmnet_addr_snap;
 struct vmnet_check_ctx {
 	struct vmnet_nl *host;
 	struct vmnet_nft *nft;
 	struct vmnet_link_snap *links;
+	struct vmnet_addr_snap *addrs;	/* the host's IPv4 addresses, if set */
 	struct {
 		char name[IFNAMSIZ];
 		uint32_t gateway;

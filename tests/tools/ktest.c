@@ -42,7 +42,7 @@
 #include "vmnet/tc.h"
 #include "../unit/tap.h"
 
-#define PLAN 118
+#define PLAN 121
 
 /* On failure, show what the library said. */
 static void diag_err(int r, const struct vmnet_err *e)
@@ -453,6 +453,23 @@ static void test_link_set_all(struct vmnet_nl *h, int br)
 	ok(vmnet_link_del(h, "ktsa0", NULL) == 0, "ktsa0 deleted");
 }
 
+
+/* A snapshot of the addresses (netd's full pass looks them up there):
+ * @a on @br, not @other (another prefix length), not on another device. */
+static void addr_snap_check(struct vmnet_nl *h, int br, const struct vmnet_prefix *a,
+			    const struct vmnet_prefix *other)
+{
+	struct vmnet_addr_snap *snap = NULL;
+	struct vmnet_err e = {0};
+	int r = vmnet_addr_snap_take(h, &snap, &e);
+
+	diag_err(r, &e);
+	ok(r == 0 && vmnet_addr_snap_has(snap, br, a), "a snapshot of the addresses has it (%zu)",
+	   snap ? snap->n : 0);
+	ok(r == 0 && !vmnet_addr_snap_has(snap, br, other), "not with another prefix length");
+	ok(r == 0 && !vmnet_addr_snap_has(snap, 1, a), "not on another device");
+	vmnet_addr_snap_free(snap);
+}
 static void test_addrs(struct vmnet_nl *h, int br)
 {
 	struct vmnet_prefix a = {.addr = 0x0a580001, .len = 24}; /* 10.88.0.1/24 */
@@ -471,6 +488,7 @@ static void test_addrs(struct vmnet_nl *h, int br)
 	ok(r == 0 && vmnet_addr_has(h, br, &a, NULL) == 1, "add address 10.88.0.1/24, has it");
 	ok(vmnet_addr_has(h, br, &a16, NULL) == 0, "has: other prefix length is absent");
 	ok(vmnet_addr_has(h, 1, &a, NULL) == 0, "has: other device is absent");
+	addr_snap_check(h, br, &a, &a16);
 	if (have("ip")) {
 		run_in(-1, "ip -4 addr show dev ktbr.0", out, sizeof(out));
 		ok(strstr(out, "inet 10.88.0.1/24 brd 10.88.0.255") != NULL,

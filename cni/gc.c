@@ -71,7 +71,7 @@ static int gc_parked(struct vmnet_err *err)
 		return r;
 	/* And host ends a DEL handed to a netd that died before deleting
 	 * them (a live DEL's are at most a moment old). */
-	return vmnet_handoff_reap(nl, VMNET_DOOMED_AGE_S, NULL, err);
+	return vmnet_handoff_reap(nl, NULL, VMNET_DOOMED_AGE_S, NULL, err);
 }
 
 int vmnet_cmd_gc(struct vmnet_call *c, struct vmnet_err *err)

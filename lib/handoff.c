@@ -226,8 +226,34 @@ static int reap_one(const struct vmnet_link_info *li, void *arg)
 	return 0;
 }
 
-int vmnet_handoff_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
-		       struct vmnet_err *err)
+/* From snapshot @s: its doomed veths, each looked up again by index before
+ * it goes (the snapshot is older than a dump would be: the device may be
+ * gone, or another by now). */
+static int reap_snap(struct vmnet_nl *nl, const struct vmnet_link_snap *s, struct reap *p,
+		     struct vmnet_err *err)
+{
+	struct reap seen = { .now = p->now, .min_age_s = p->min_age_s };
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].kind, "veth"))
+			reap_one(&s->v[i], &seen);
+	p->left = seen.left;
+	for (size_t i = 0; i < seen.n; i++) {
+		struct vmnet_link_info li;
+		int r = vmnet_link_get_index(nl, seen.idx[i], &li, NULL);
+
+		if (vmnet_err_is_gone(r))
+			continue;
+		if (r < 0)
+			return vmnet_err_set(err, VMNET_ERR_SYSTEM, -r, "looking up a doomed device");
+		if (!strcmp(li.kind, "veth"))
+			reap_one(&li, p);
+	}
+	return 0;
+}
+
+int vmnet_handoff_reap(struct vmnet_nl *nl, const struct vmnet_link_snap *s, unsigned min_age_s,
+		       unsigned *ret_left, struct vmnet_err *err)
 {
 	struct reap p = { .min_age_s = min_age_s };
 	struct timespec ts;
@@ -235,7 +261,7 @@ int vmnet_handoff_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_le
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	p.now = (int64_t)ts.tv_sec;
-	r = vmnet_link_walk(nl, "veth", -1, reap_one, &p, err);
+	r = s ? reap_snap(nl, s, &p, err) : vmnet_link_walk(nl, "veth", -1, reap_one, &p, err);
 	if (ret_left)
 		*ret_left = p.left;
 	if (r < 0)

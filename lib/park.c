@@ -403,6 +403,19 @@ static int top_of(const struct pool *p)
 	return -1;
 }
 
+int vmnet_park_top_in(const struct vmnet_link_snap *s)
+{
+	int top = -1;
+
+	for (size_t i = 0; i < s->n; i++) {
+		int slot = vmnet_park_slot_of(s->v[i].name);
+
+		if (slot > top && !strcmp(s->v[i].kind, "tun"))
+			top = slot;
+	}
+	return top;
+}
+
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, int upto_slot, unsigned *ret_left,
 		    int *ret_top, struct vmnet_err *err)
 {

@@ -131,12 +131,13 @@ static void print_status(json_t *d)
 	       "reconcile:", num(rc, "passes"), num(d, "full_every_secs"), num(rc, "last_ms"),
 	       num(rc, "repaired"), num(rc, "removed"), num(rc, "table_restores"));
 	printf("%-14s %lld full (last %lld us, %lld checked), %lld incremental (last %lld us, "
-	       "%lld checked); the last was %s, %lld checked; the last full one in %lld steps%s\n",
+	       "%lld checked); the last was %s, %lld checked; the last full one in %lld steps "
+	       "(the longest %lld us)%s\n",
 	       "passes:", num(rc, "full_passes"), num(rc, "last_full_us"),
 	       num(rc, "last_full_checked"), num(rc, "incremental_passes"),
 	       num(rc, "last_incremental_us"), num(rc, "last_incremental_checked"),
 	       str(rc, "last_kind"), num(rc, "last_checked"), num(rc, "last_full_steps"),
-	       json_is_true(json_object_get(rc, "full_pass_running")) ? ", one under way" : "");
+	       num(rc, "last_full_longest_step_us"), json_is_true(json_object_get(rc, "full_pass_running")) ? ", one under way" : "");
 	printf("%-14s %lld taps waiting for reuse or removal\n", "parked:", num(d, "parked"));
 	printf("%-14s %lld spare inodes made for ADDs\n", "inode pools:", num(d, "pooled_inodes"));
 	if (*str(rc, "last_error"))

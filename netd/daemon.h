@@ -44,6 +44,9 @@ struct netd_daemon {
 	struct netd_full *full;
 	int64_t full_due;		/* monotonic ms its next step may run */
 	int64_t pass_us;		/* what it has cost so far */
+	int64_t step_max_us;		/* its longest step so far */
+	struct vmnet_link_snap *full_links; /* its devices' snapshot, for the look
+					   at parked and doomed devices (reap.h) */
 	int64_t next_reap;		/* monotonic ms the next look may be (reap.h) */
 	bool reap_owed;			/* a pass skipped the look */
 	bool reap_seen;			/* an event named a parked or doomed device */

@@ -371,7 +371,8 @@ static void meanwhile(struct netd_state *st, struct netd_reconcile_stats *p)
 	p->full_meanwhile += st->n_changed;
 }
 
-void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_targets *next)
+void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_targets *next,
+		   struct vmnet_link_snap **links)
 {
 	struct netd_reconcile_stats *p = f->l.p;
 	int64_t t0 = netd_now_us() - f->spent_us;
@@ -379,7 +380,12 @@ void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_target
 	unsigned checked;
 
 	seen = look_decide(f);
-	/* The checks' handles (the table's snapshot) are the look's only. */
+	/* The checks' handles (the table's snapshot) are the look's only; the
+	 * devices' snapshot may serve the look at parked taps (netd/reap.h). */
+	if (links) {
+		*links = f->c.links;
+		f->c.links = NULL;
+	}
 	vmnet_check_ctx_close(&f->c);
 	settle(f, seen, cni_path);
 	checked = (unsigned)f->l.n;
@@ -406,7 +412,7 @@ int netd_reconcile_full(struct netd_state *st, const char *cni_path,
 		return r;
 	}
 	netd_full_step(f, INT64_MAX);
-	netd_full_end(f, cni_path, next);
+	netd_full_end(f, cni_path, next, NULL);
 	return 0;
 }
 

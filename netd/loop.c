@@ -201,6 +201,8 @@ static void pass_done(struct netd_daemon *d, int64_t us)
 	/* The whole pass is what a pass costs. */
 	us += netd_now_us() - t1;
 	*(p->last_full ? &p->last_full_us : &p->last_incr_us) = (unsigned)us;
+	if (p->last_full) /* one in steps: full_step says */
+		p->last_full_step_us = (unsigned)us;
 	p->duration_ms = (unsigned)(us / 1000);
 	/* After the timing: spare inodes for the next ADDs (netd/pool.h). */
 	p->pooled += netd_pools_tend(&d->st);
@@ -221,6 +223,7 @@ static void pass_done(struct netd_daemon *d, int64_t us)
 static void full_step(struct netd_daemon *d, int64_t budget_us)
 {
 	int64_t t0 = netd_now_us(), took;
+	int stage = d->full_stage;
 
 	switch (d->full_stage) {
 	case NETD_FULL_NONE:
@@ -230,16 +233,24 @@ static void full_step(struct netd_daemon *d, int64_t budget_us)
 			d->full_stage = NETD_FULL_END;
 		break;
 	case NETD_FULL_END:
-		netd_full_end(d->full, d->o->cni_path, &d->targets);
+		netd_full_end(d->full, d->o->cni_path, &d->targets, &d->full_links);
 		d->full = NULL;
 		d->full_stage = NETD_FULL_REST;
 		break;
 	case NETD_FULL_REST:
 		d->full_stage = NETD_FULL_NONE;
 		pass_done(d, d->pass_us);
+		took = netd_now_us() - t0;
+		log_debug("full pass: the rest %lld us", (long long)took);
+		d->last_pass.last_full_step_us =
+			(unsigned)(took > d->step_max_us ? took : d->step_max_us);
 		return;
 	}
 	took = netd_now_us() - t0;
+	log_debug("full pass: %s step %lld us", stage == NETD_FULL_END ? "the end" : "a",
+		  (long long)took);
+	if (took > d->step_max_us)
+		d->step_max_us = took;
 	d->pass_us += took;
 	d->full_due = vmnet_mono_ms() + (d->due_ev ? took / 1000 : 0);
 }
@@ -265,7 +276,7 @@ static void pass(struct netd_daemon *d, bool stepped)
 		pass_done(d, netd_now_us() - t0);
 		return;
 	}
-	d->pass_us = netd_now_us() - t0;
+	d->pass_us = d->step_max_us = netd_now_us() - t0;
 	d->full_due = vmnet_mono_ms();
 	d->full_stage = NETD_FULL_STEPS;
 }

@@ -27,6 +27,7 @@
 #include "vmnet/err.h"
 #include "vmnet/ipam.h"
 #include "vmnet/json.h"
+#include "vmnet/link.h"
 #include "vmnet/log.h"
 #include "vmnet/record.h"
 
@@ -169,6 +170,7 @@ static int run_daemon(struct netd_opts *o)
 		rc = netd_serve(&d, ep, sfd);
 	}
 	d.full = netd_full_free(d.full);
+	d.full_links = vmnet_link_snap_free(d.full_links);
 	netd_doomed_tend(&d.doomed, 0, true);
 	d.status_nft = vmnet_nft_close(d.status_nft);
 	netd_conns_close_all(&d.conns);

@@ -19,7 +19,9 @@ struct vmnet_events;
  * the events of every call: an incremental pass looks only when a link
  * event since the last look named a parked or doomed device, or that look
  * left some to age out; and at most once per NETD_REAP_EVERY_MS. A full
- * pass always looks (netd's start, lost events, the interval). */
+ * pass always looks (netd's start, lost events, the interval); one in
+ * steps finds the slots in use and the doomed devices in the snapshot of
+ * the devices its checks took (d->full_links), and looks each up again. */
 #define NETD_REAP_EVERY_MS 1000
 
 /* An incremental pass's look at the parked taps goes by name (a request

@@ -52,6 +52,8 @@ struct netd_reconcile_stats {
 	unsigned last_full_us, last_incr_us;
 	unsigned last_full_checked, last_incr_checked;
 	unsigned last_full_steps;	/* the loop served between them (full.c) */
+	unsigned last_full_step_us;	/* its longest step (the whole pass when not in
+					   steps): what a request may wait for it */
 	unsigned long full_meanwhile;	/* records changed while a full pass ran,
 					   read again after it */
 	bool busy;		/* a network lock was busy: retry soon */
@@ -109,13 +111,16 @@ int netd_reconcile_targets(struct netd_state *st, const char *cni_path, struct n
  * and events in between. Begin: every record read (0, or a negative errno:
  * the state directory unreadable, @stats says so; out of memory). A step
  * checks records for about @budget_us: true once all are checked. End: the
- * rest of the pass, as netd_reconcile_full; it frees @f. A pass begun and
+ * rest of the pass, as netd_reconcile_full; it frees @f, and hands the
+ * pass's device snapshot to *@links (NULL: none was taken) if @links. A pass begun and
  * not ended (netd exiting) is freed, acting on nothing. */
 struct netd_full;
+struct vmnet_link_snap;
 int netd_full_begin(struct netd_state *st, struct netd_reconcile_stats *stats,
 		    struct netd_full **ret);
 bool netd_full_step(struct netd_full *f, int64_t budget_us);
-void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_targets *next);
+void netd_full_end(struct netd_full *f, const char *cni_path, struct netd_targets *next,
+		   struct vmnet_link_snap **links);
 struct netd_full *netd_full_free(struct netd_full *f);
 
 /* A full pass in one go; @next (may be NULL) gets what to look at again,

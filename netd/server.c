@@ -326,13 +326,14 @@ static json_t *fwd_json(const struct netd_daemon *d)
 /* Full passes (every record) and incremental ones (what events name). */
 static json_t *passes_json(const struct netd_reconcile_stats *p)
 {
-	return json_pack("{s:s,s:i,s:I,s:I,s:i,s:i,s:i,s:i,s:i,s:I}", "last_kind",
+	return json_pack("{s:s,s:i,s:I,s:I,s:i,s:i,s:i,s:i,s:i,s:i,s:I}", "last_kind",
 			 p->last_full ? "full" : "incremental", "last_checked", (int)p->checked,
 			 "full_passes", (json_int_t)p->full_passes, "incremental_passes",
 			 (json_int_t)p->incr_passes, "last_full_us", (int)p->last_full_us,
 			 "last_full_checked", (int)p->last_full_checked, "last_incremental_us",
 			 (int)p->last_incr_us, "last_incremental_checked", (int)p->last_incr_checked,
-			 "last_full_steps", (int)p->last_full_steps, "full_meanwhile",
+			 "last_full_steps", (int)p->last_full_steps, "last_full_longest_step_us",
+			 (int)p->last_full_step_us, "full_meanwhile",
 			 (json_int_t)p->full_meanwhile);
 }
 

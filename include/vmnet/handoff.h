@@ -66,13 +66,16 @@ int vmnet_handoff_release(void);
 
 struct vmnet_nl;
 struct vmnet_err;
+struct vmnet_link_snap;
 
 /* Delete the doomed host ends (VMNET_PREFIX_DOOMED, VMNET_ALIAS_DOOMED) at
  * least @min_age_s seconds old in @nl's netns, each with its veth peer:
  * what a DEL left when netd did not delete it (netd killed in between).
- * *ret_left (may be NULL): younger ones kept. One link dump. */
-int vmnet_handoff_reap(struct vmnet_nl *nl, unsigned min_age_s, unsigned *ret_left,
-		       struct vmnet_err *err);
+ * *ret_left (may be NULL): younger ones kept. One dump of the veths, or,
+ * with snapshot @s of @nl's netns (NULL: none), a request for each doomed
+ * one of the snapshot old enough: it goes only if it still is. */
+int vmnet_handoff_reap(struct vmnet_nl *nl, const struct vmnet_link_snap *s, unsigned min_age_s,
+		       unsigned *ret_left, struct vmnet_err *err);
 
 /* A connected, blocking AF_UNIX stream socket to netd's control socket
  * ($VMNET_NETD_SOCKET or VMNET_NETD_SOCK), or -errno. @nonblock: the

@@ -23,6 +23,7 @@ struct vmnet_record;
 struct vmnet_tap_opts;
 struct vmnet_err;
 struct vmnet_link_change;
+struct vmnet_link_snap;
 
 #define VMNET_PARK_MAX_DEFAULT 32
 #define VMNET_PARK_SLOTS 4096 /* the largest bound */
@@ -65,6 +66,10 @@ int vmnet_park_claim_tap(struct vmnet_nl *nl, const struct vmnet_tap_opts *o,
  * error. */
 int vmnet_park_reap(struct vmnet_nl *nl, unsigned min_age_s, int upto_slot, unsigned *ret_left,
 		    int *ret_top, struct vmnet_err *err);
+/* The highest parking slot a tap of snapshot @s takes, -1 if none: what
+ * vmnet_park_reap need look up by name when the snapshot is recent (a tap
+ * parked since is a link event the caller notes). */
+int vmnet_park_top_in(const struct vmnet_link_snap *s);
 /* The slot of a parking name ("vmp<slot>"), -1 if @name is none. */
 int vmnet_park_slot_of(const char *name);
 

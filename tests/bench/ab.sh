@@ -17,8 +17,9 @@
 # netd: B's netd serves both builds' calls (to see a change of netd and the
 # plugin together, compare runs of `ab.sh OLD OLD` and `ab.sh NEW NEW`).
 # AB_NS_EACH=1 gives each attachment of the population a VM namespace of its
-# own (by default they share one). Everything lives in throwaway namespaces
-# and a temporary folder, removed on every exit.
+# own (by default they share one). AB_NETD_ARGS: more arguments for netd
+# (-v: its log, $T/netd.log, has each step of a full pass). Everything lives
+# in throwaway namespaces and a temporary folder, removed on every exit.
 set -u
 [ "$(id -u)" = 0 ] || { echo "ab.sh: needs root" >&2; exit 1; }
 A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-shared} TAP=${4:-host} N=${5:-10} P=${6:-20}
@@ -62,7 +63,7 @@ done
 export DRIVE_LOG=$T/plugins.log DRIVE_RESULT_DIR=$T/res
 if [ -n "$ND" ]; then
 	ip netns exec "$H" "$B/netd" --state-dir "$T/state" --socket "$T/nd/$H.sock" \
-		--cni-path "$T/pb" </dev/null >"$T/netd.log" 2>&1 &
+		--cni-path "$T/pb" ${AB_NETD_ARGS:-} </dev/null >"$T/netd.log" 2>&1 &
 	PIDS+=($!)
 	export DRIVE_NETD_DIR=$T/nd
 	for _ in $(seq 100); do [ -S "$T/nd/$H.sock" ] && break; sleep 0.05; done

@@ -34,6 +34,7 @@ for round in 1 2 3 4 5; do
 	done
 	j=$(status)
 	echo "round $round: status alone ${alone} us; during a full pass: longest ${max} us of $n;" \
-		"the pass $(jq -r .reconcile.last_full_us <<<"$j") us in $(jq -r .reconcile.last_full_steps <<<"$j") steps"
+		"the pass $(jq -r .reconcile.last_full_us <<<"$j") us in $(jq -r .reconcile.last_full_steps <<<"$j") steps," \
+		"the longest $(jq -r .reconcile.last_full_longest_step_us <<<"$j") us"
 	sleep 1
 done

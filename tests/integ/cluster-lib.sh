@@ -202,6 +202,28 @@ established() {
 }
 mesh() { established 1 2 3 && established 2 1 3 && established 3 1 2; }
 
+# cluster_report: what each node's routing daemon holds, its log's end and
+# the node's routes: for diag when routes are missing.
+cluster_report() {
+	local k
+	for k in 1 2 3; do
+		echo "== node $k"
+		if [ "$k" = 3 ] && [ -n "${FRR_PIDS[3]:-}" ]; then
+			# What bgpd received and whether it found the next hops
+			# valid; what zebra holds (and failed to install).
+			vtysh_ 3 -c "show bgp summary" -c "show bgp ipv4 unicast" \
+				-c "show bgp ipv6 unicast" -c "show ip nht" -c "show ipv6 nht" \
+				-c "show ip route" -c "show ipv6 route" -c "show zebra client summary" 2>&1
+			grep -h 'EC \|rror\|fail' "$(nd 3)/bgpd.log" "$(nd 3)/zebra.log" 2>&1 | tail -n 30
+		elif [ "$k" != 3 ]; then
+			birdc_ "$k" show protocols 2>&1
+			tail -n 10 "$(nd "$k")/bird.log" 2>&1
+		fi
+		ip -n "${NODE[$k]}" route 2>&1
+		ip -n "${NODE[$k]}" -6 route 2>&1
+	done
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
 wait_for() {
 	local t=$1 i

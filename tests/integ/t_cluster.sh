@@ -177,7 +177,7 @@ all_routes() {
 	done; done
 }
 t_ok "every node routes the others' shared subnets and isolated aggregates via them" \
-	wait_for 30 all_routes
+	wait_for 30 all_routes || diag "$(cluster_report)"
 t_eq "node 1 learnt one route for node 2's isolated block, not one per VM" \
 	"$(ip -n "${NODE[1]}" route show proto bird | grep -c '^10\.101\.2\.')" 1
 
@@ -198,7 +198,7 @@ all_routes6() {
 	done; done
 }
 t_ok "every node routes the others' IPv6 shared subnets and isolated aggregates" \
-	wait_for 30 all_routes6 || diag "node 1: $(ip -n "${NODE[1]}" -6 route)"
+	wait_for 30 all_routes6 || diag "$(cluster_report)"
 t_eq "node 1 learnt one IPv6 route for node 2's isolated block, not one per VM" \
 	"$(ip -n "${NODE[1]}" -6 route show proto bird | grep -c '^fd00:101:2:')" 1
 for pair in "s1 s2" "s2 s3" "s3 s1" "i1 i2" "i2 i3" "i3 i1"; do
@@ -249,7 +249,8 @@ t_ok "node 3 down: i2 still pings i1 over IPv6" guest_ping i2 "${G_IP6[i1]:-::1}
 ip -n "${NODE[3]}" link set up0 up
 t_ok "node 3's FRR started again" frr_start 3
 t_ok "node 3 back: the mesh is Established again" wait_for 60 mesh
-t_ok "node 3 back: every node routes every block again" wait_for 30 all_routes
+t_ok "node 3 back: every node routes every block again" wait_for 30 all_routes ||
+	diag "$(cluster_report)"
 t_ok "node 3 back: s1 pings s3" guest_ping s1 "${G_IP[s3]:-0.0.0.0}"
 t_ok "node 3 back: i3 pings i2" guest_ping i3 "${G_IP[i2]:-0.0.0.0}"
 t_eq "node 3 back: s2 sees s3's own address" "$(peer_addr s3 s2)" "${G_IP[s3]:-x}"
@@ -269,7 +270,8 @@ diag "after $(($(ms_now) - t0)) ms"
 ip -n "${NODE[2]}" link set up0 up
 t_ok "node 2's bird started again" bird_start 2
 t_ok "node 2 back: the mesh is Established again" wait_for 60 mesh
-t_ok "node 2 back: every node routes every block again" wait_for 30 all_routes
+t_ok "node 2 back: every node routes every block again" wait_for 30 all_routes ||
+	diag "$(cluster_report)"
 t_ok "node 2 back: i1 pings i2" guest_ping i1 "${G_IP[i2]:-0.0.0.0}"
 
 # --------------------------------------------------------------- the file changes

@@ -225,6 +225,9 @@ full_passes_by $((F0 + 1)) 10
 STEPS=$(rc_ last_full_steps)
 t_ok "  a full pass (SIGHUP) over $((N - 1)) attachments took $STEPS steps (at least $(((N + 14) / 16)))" \
 	test "$STEPS" -ge $(((N + 14) / 16))
+LONGEST=$(rc_ last_full_longest_step_us) WHOLE=$(rc_ last_full_us)
+t_ok "  its longest step ($LONGEST us) is part of the pass ($WHOLE us)" \
+	test "$LONGEST" -gt 0 -a "$LONGEST" -lt "$WHOLE"
 (while :; do kill -HUP "$NETD_PID"; sleep 0.05; done) &
 HUP_PID=$!
 track_pid "$HUP_PID"

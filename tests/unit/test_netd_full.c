@@ -73,7 +73,7 @@ static void stepped(struct netd_state *st, struct netd_reconcile_stats *p,
 	between(st);
 	while (!netd_full_step(f, 0))
 		steps++;
-	netd_full_end(f, "/nonexistent", &next);
+	netd_full_end(f, "/nonexistent", &next, NULL);
 	netd_targets_free(&next);
 	ok(p->last_full_steps == steps + 1 && steps >= 2, "the pass took %u steps (%u counted)",
 	   steps + 1, p->last_full_steps);

@@ -58,6 +58,8 @@ struct netd_full {
 	size_t next;			/* the first record not yet checked */
 	bool any_live;
 	bool unread;			/* a folder could not be read: LOOK_ALL */
+	bool nft_lacks;			/* an item checked lacks an nftables element */
+	enum netd_snap snapped;		/* the snapshots taken so far */
 	int64_t spent_us;		/* in begin and the steps */
 	unsigned steps;
 };
@@ -226,18 +228,29 @@ static void look_list(struct netd_full *f)
 }
 
 /* Read listed records until @deadline (netd_now_us); then, all read, the
- * table's snapshot: a complete record's elements went in before it. */
-static void look_read(struct netd_full *f, int64_t deadline)
+ * snapshots, one at a time until the deadline: the table's after the
+ * records, as a complete record's elements went in before it. True once
+ * there is nothing left to read or take. */
+static bool look_read(struct netd_full *f, int64_t deadline)
 {
+	bool did = false;	/* a call makes some headway, whatever the deadline */
+
 	while (f->next_file < f->n_files && !f->unread) {
 		const struct rec_file *rf = &f->files[f->next_file++];
 
+		did = true;
 		f->unread = netd_read_one(f->nets[rf->net].name, rf->path, &f->l) < 0;
 		if (f->next_file < f->n_files && f->next_file % STEP_ITEMS == 0 &&
 		    netd_now_us() >= deadline)
-			return;
+			return false;
 	}
-	netd_check_ctx_snapshot(&f->c);
+	while (f->snapped < NETD_SNAP_ALL) {
+		if (did && netd_now_us() >= deadline)
+			return false;
+		netd_check_ctx_snapshot_one(&f->c, f->snapped++);
+		did = true;
+	}
+	return true;
 }
 
 /* After the checks of the look (no lock held; the plugin's ADD and DEL
@@ -253,7 +266,7 @@ static enum look look_decide(struct netd_full *f)
 
 	if (f->unread)
 		return LOOK_ALL;
-	if (f->any_live && f->c.nft && netd_nft_needs_sync(f->c.nft, l->v, l->n, why, sizeof(why)))
+	if (f->any_live && f->c.nft && (f->nft_lacks || !netd_nft_table_ok(f->c.nft, why, sizeof(why))))
 		return LOOK_ALL;
 	for (size_t i = 0; i < l->n; i++) {
 		struct item *it = &l->v[i];
@@ -310,15 +323,17 @@ bool netd_full_step(struct netd_full *f, int64_t budget_us)
 {
 	_cleanup_(vmnet_netns_scan_freep) struct vmnet_netns_scan *scan = NULL;
 	int64_t t0 = netd_now_us(), now = t0;
+	char why[600];
 
 	/* A namespace scan at most per step: one made at the first step
 	 * would grow old over a long pass. */
 	f->steps++;
-	if (f->next_file < f->n_files) {
+	if (f->snapped < NETD_SNAP_ALL) {
 		/* Deadline overflow: the budget of a pass in one go is INT64_MAX. */
-		look_read(f, budget_us > INT64_MAX - t0 ? INT64_MAX : t0 + budget_us);
+		bool all = look_read(f, budget_us > INT64_MAX - t0 ? INT64_MAX : t0 + budget_us);
+
 		now = netd_now_us();
-		if (f->next_file < f->n_files || now - t0 >= budget_us) {
+		if (!all || now - t0 >= budget_us) {
 			f->spent_us += now - t0;
 			return f->unread;
 		}
@@ -327,6 +342,10 @@ bool netd_full_step(struct netd_full *f, int64_t budget_us)
 		size_t k = f->l.n - f->next < STEP_ITEMS ? f->l.n - f->next : STEP_ITEMS;
 
 		f->any_live |= netd_assess(f->st, &f->l.v[f->next], k, &f->c, &scan, f->l.p);
+		/* Their nftables elements against the snapshot: the end
+		 * (look_decide) only reads the verdict. */
+		if (f->c.nft && !f->nft_lacks)
+			f->nft_lacks = !netd_nft_items_ok(f->c.nft, &f->l.v[f->next], k, why, sizeof(why));
 		f->next += k;
 		now = netd_now_us();
 		if (now - t0 >= budget_us)

@@ -16,44 +16,63 @@
 #include "vmnet/nft.h"
 #include "vmnet/nl.h"
 
-void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
+void netd_check_ctx_snapshot_one(struct vmnet_check_ctx *c, enum netd_snap which)
 {
 	struct vmnet_err e = { 0 };
 
-	if (!c->host && vmnet_nl_open(-1, &c->host, &e) < 0)
+	if (which != NETD_SNAP_NFT && !c->host && vmnet_nl_open(-1, &c->host, &e) < 0)
 		log_debug("no device snapshot: %s", e.msg);
-	if (c->host && !c->links && vmnet_link_snap_take(c->host, &c->links, &e) < 0)
-		log_debug("checking devices one by one: %s", e.msg);
-	vmnet_err_clear(&e);
-	if (c->host && !c->addrs && vmnet_addr_snap_take(c->host, &c->addrs, &e) < 0)
-		log_debug("checking addresses one by one: %s", e.msg);
-	vmnet_err_clear(&e);
-	if ((c->nft || vmnet_nft_open(-1, &c->nft, &e) == 0) && vmnet_nft_snapshot(c->nft, &e) == 0)
-		return;
-	log_debug("checking nftables key by key: %s", e.msg);
+	switch (which) {
+	case NETD_SNAP_LINKS:
+		if (c->host && !c->links && vmnet_link_snap_take(c->host, &c->links, &e) < 0)
+			log_debug("checking devices one by one: %s", e.msg);
+		break;
+	case NETD_SNAP_ADDRS:
+		if (c->host && !c->addrs && vmnet_addr_snap_take(c->host, &c->addrs, &e) < 0)
+			log_debug("checking addresses one by one: %s", e.msg);
+		break;
+	default:
+		if ((!c->nft && vmnet_nft_open(-1, &c->nft, &e) < 0) ||
+		    vmnet_nft_snapshot(c->nft, &e) < 0)
+			log_debug("checking nftables key by key: %s", e.msg);
+		break;
+	}
 }
 
-bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
-			   size_t wsize)
+void netd_check_ctx_snapshot(struct vmnet_check_ctx *c)
 {
-	struct vmnet_nft_att att;
+	for (enum netd_snap s = 0; s < NETD_SNAP_ALL; s++)
+		netd_check_ctx_snapshot_one(c, s);
+}
+
+bool netd_nft_table_ok(struct vmnet_nft *nft, char *why, size_t wsize)
+{
 	struct vmnet_err e = { 0 };
 	int ver = 0, r;
 
 	r = vmnet_nft_table_version(nft, &ver, &e);
 	if (r < 0) {
 		snprintf(why, wsize, "reading the table: %s", e.msg);
-		return true;
+		return false;
 	}
 	if (r == 0) {
 		snprintf(why, wsize, "table inet vmnet is missing");
-		return true;
+		return false;
 	}
 	if (ver != VMNET_NFT_VERSION) {
 		snprintf(why, wsize, "table inet vmnet has version %d, not %d", ver,
 			 VMNET_NFT_VERSION);
-		return true;
+		return false;
 	}
+	return true;
+}
+
+bool netd_nft_items_ok(struct vmnet_nft *nft, const struct item *items, size_t n, char *why,
+		       size_t wsize)
+{
+	struct vmnet_nft_att att;
+	struct vmnet_err e = { 0 };
+
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].gone)
 			continue;
@@ -62,10 +81,16 @@ bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, ch
 		if (vmnet_nft_check(nft, &att, &e) < 0) {
 			snprintf(why, wsize, "%.64s/%.64s@%s: %.300s", items[i].rec.network, items[i].rec.cid,
 				 items[i].rec.ifname, e.msg);
-			return true;
+			return false;
 		}
 	}
-	return false;
+	return true;
+}
+
+bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
+			 size_t wsize)
+{
+	return !netd_nft_table_ok(nft, why, wsize) || !netd_nft_items_ok(nft, items, n, why, wsize);
 }
 
 int netd_sync_nft(struct item *items, size_t n, bool any_live, struct netd_reconcile_stats *p)

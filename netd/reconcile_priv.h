@@ -67,7 +67,12 @@ void netd_act(struct item *items, size_t n, bool gone, const char *state_dir,
 void netd_note_error(struct netd_reconcile_stats *p, const char *what, const struct vmnet_err *e);
 
 /* Does table inet vmnet need a re-sync (missing, another version, or
- * lacking an element of a live item)? @why says why. */
+ * lacking an element of a live item)? @why says why. Its two halves: the
+ * table there at our version; every element of @items' live ones there (a
+ * full pass in steps checks these a step's items at a time). */
+bool netd_nft_table_ok(struct vmnet_nft *nft, char *why, size_t wsize);
+bool netd_nft_items_ok(struct vmnet_nft *nft, const struct item *items, size_t n, char *why,
+		       size_t wsize);
 bool netd_nft_needs_sync(struct vmnet_nft *nft, struct item *items, size_t n, char *why,
 			 size_t wsize);
 
@@ -86,6 +91,12 @@ bool netd_assess(struct netd_state *st, struct item *items, size_t n, struct vmn
  * addresses (a dump each, looked up) and our nftables sets; without them,
  * the checks ask the kernel device by device and key by key. */
 void netd_check_ctx_snapshot(struct vmnet_check_ctx *c);
+/* One of them (a full pass in steps takes each in a step: at 10,000
+ * attachments the devices' dump and the table's each take ~100 ms). The
+ * table's first: an element missing there makes the pass restore the
+ * whole table, a device missing only the attachment's check again. */
+enum netd_snap { NETD_SNAP_NFT, NETD_SNAP_LINKS, NETD_SNAP_ADDRS, NETD_SNAP_ALL };
+void netd_check_ctx_snapshot_one(struct vmnet_check_ctx *c, enum netd_snap which);
 /* Decide again under its network's lock on one item found gone or broken,
  * and act. */
 void netd_settle_one(struct netd_state *st, const char *cni_path, struct item *it,

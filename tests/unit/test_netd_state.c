@@ -259,6 +259,13 @@ int main(void)
 	ok(indexed(&st), "the indexes hold nothing else");
 	netd_state_load(&st, NULL);
 	ok(indexed(&st), "a reload rebuilds them");
+	/* In the order the changes after it keep: one that moves an entry
+	 * finds it where it looks (else the indexes go dirty). */
+	rec.host_nsid = 78;
+	strcpy(rec.host_if, "vmvmoved2");
+	bad |= record_put(state, &rec) < 0;
+	netd_state_handle_events(&st);
+	ok(!bad && !st.ix.dirty && indexed(&st), "a change after the rebuild keeps them in order");
 
 	/* One visit per network (netd_pools_tend), without a walk. */
 	char seen[64] = "";

@@ -290,13 +290,16 @@ void netd_run_pass(struct netd_daemon *d)
 	pass(d, false);
 }
 
-/* When the loop must wake next: the nearest of what is due. */
+/* When the loop must wake next: the nearest of what is due. While a full
+ * pass runs, its next step: nothing else starts meanwhile, and the
+ * periodic pass's time, past when that pass is the one running, would make
+ * the loop spin between the steps (pass_done sets the next). */
 static int64_t next_wake(const struct netd_daemon *d)
 {
 	int64_t wake = d->due_periodic, conns = netd_conns_next_deadline(&d->conns);
 
 	if (d->full_stage != NETD_FULL_NONE)
-		return d->full_due < wake ? d->full_due : wake;
+		return d->full_due;
 	if (d->due_ev && d->due_ev < wake)
 		wake = d->due_ev;
 	if (d->due_pass && d->due_pass < wake)
